@@ -1,0 +1,134 @@
+"""The postmortem document as the linter and the exporters see it: plain dataclasses.
+
+Every element remembers the 1-based line of the source it came from, so a finding can
+point at the exact place. A document built from the database (not from a file) uses the
+lines of its Markdown rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class SectionKind(StrEnum):
+    """The canonical sections every postmortem layout is mapped onto."""
+
+    TITLE = "title"
+    METADATA = "metadata"
+    SUMMARY = "summary"
+    IMPACT = "impact"
+    TIMELINE = "timeline"
+    ROOT_CAUSE = "root_cause"
+    TRIGGER = "trigger"
+    WHYS = "whys"
+    CONTRIBUTING_FACTORS = "contributing_factors"
+    DETECTION = "detection"
+    RESOLUTION = "resolution"
+    ACTION_ITEMS = "action_items"
+    LESSONS = "lessons"
+    PEOPLE = "people"
+    APPENDIX = "appendix"
+    OTHER = "other"
+
+
+class RootCauseCategory(StrEnum):
+    """The seed's common root cause categories."""
+
+    PROCESS = "process"
+    TOOLING = "tooling"
+    KNOWLEDGE = "knowledge"
+    CAPACITY = "capacity"
+    COMMUNICATION = "communication"
+
+
+@dataclass
+class Section:
+    kind: SectionKind
+    heading: str  # the heading text as written ("What went wrong?")
+    line: int  # line of the heading (or bold label)
+    end_line: int  # last line of the section's body
+    body: str  # the body text, without the heading
+    body_line: int  # line where the body starts
+    level: int = 2  # heading level; a bold label counts as 6
+
+
+@dataclass
+class TimelineEvent:
+    line: int
+    text: str  # what happened, without the time
+    time_text: str  # the time as written ("14:02 UTC", "2:02 PM")
+    at: datetime | None = None  # resolved time where it could be; naive if no zone was given
+
+
+@dataclass
+class Why:
+    line: int
+    question: str  # "Why did the outage happen?" (may be empty when only answers are listed)
+    answer: str
+
+
+@dataclass
+class RootCause:
+    line: int
+    text: str
+    category: RootCauseCategory | None = None
+
+
+@dataclass
+class ContributingFactor:
+    line: int
+    text: str
+
+
+@dataclass
+class ActionItem:
+    line: int
+    text: str  # the action itself, without owner/due annotations
+    owner: str | None = None  # as written: "@alice", "Alice Smith", "alice@example.com", "SRE team"
+    due: date | None = None
+    due_text: str | None = None  # as written: "2026-03-04", "Mar 4", "ASAP", "next sprint"
+    done_when: str | None = None  # the verifiable done-condition, when given
+    kind: str | None = None  # "prevent", "mitigate", "detect", "process" ... when given
+    tracker: str | None = None  # "JIRA-123", a URL ...
+    done: bool = False  # a ticked checkbox or a "done" status
+
+
+@dataclass
+class Document:
+    """One postmortem. ``text`` and ``lines`` are the source; the rest is what was understood."""
+
+    path: str
+    text: str
+    title: str | None = None
+    title_line: int | None = None
+    incident_date: date | None = None
+    severity: str | None = None  # "P0".."P3" / "SEV1" as written in metadata, if any
+    failure_mode: str | None = None
+    sections: list[Section] = field(default_factory=list)
+    timeline: list[TimelineEvent] = field(default_factory=list)
+    whys: list[Why] = field(default_factory=list)
+    root_causes: list[RootCause] = field(default_factory=list)
+    factors: list[ContributingFactor] = field(default_factory=list)
+    action_items: list[ActionItem] = field(default_factory=list)
+    # line -> rule codes disabled there by <!-- followthrough: disable=CODE -->; line 0 = whole file
+    suppressions: dict[int, set[str]] = field(default_factory=dict)
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def section(self, kind: SectionKind) -> Section | None:
+        """The first section of this kind, if the document has one."""
+        return next((s for s in self.sections if s.kind == kind), None)
+
+    def sections_of(self, kind: SectionKind) -> list[Section]:
+        return [s for s in self.sections if s.kind == kind]
+
+    def section_at(self, line: int) -> Section | None:
+        """The section whose heading or body holds this line."""
+        for s in self.sections:
+            if s.line <= line <= s.end_line:
+                return s
+        return None
