@@ -1,0 +1,217 @@
+"""Teams, the people on them, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from followthrough.core.calendar import BusinessCalendar, CalendarError
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role(models.TextChoices):
+    VIEWER = "viewer", "Viewer"
+    EDITOR = "editor", "Editor"
+    LEAD = "lead", "Lead"
+
+
+class TeamQuerySet(models.QuerySet["Team"]):
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
+        """Public teams, and private teams the user is a member of. Admins see everything."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(Q(is_private=False) | Q(memberships__person__user=user)).distinct()
+
+    def editable_by(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
+        """Teams where the user is an editor or lead. Admins edit everything."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            memberships__person__user=user, memberships__role__in=[Role.EDITOR, Role.LEAD]
+        ).distinct()
+
+
+class Team(models.Model):
+    """A team owns incidents. Its calendar (timezone + public holidays) sets the deadlines."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC")
+    holiday_country = models.CharField(
+        max_length=3, blank=True, help_text="ISO 3166 code of the country whose public holidays the team keeps, e.g. US, GB, DE."
+    )
+    holiday_subdivision = models.CharField(
+        max_length=10, blank=True, help_text="State or region, e.g. CA, BY, ENG."
+    )
+    is_private = models.BooleanField(
+        default=False, help_text="Only members see a private team's incidents and postmortems."
+    )
+    lead = models.ForeignKey(
+        "Person", null=True, blank=True, on_delete=models.SET_NULL, related_name="teams_led"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            self.calendar()
+        except CalendarError as e:
+            raise ValidationError(str(e)) from e
+
+    def calendar(self) -> BusinessCalendar:
+        return BusinessCalendar(
+            self.timezone, self.holiday_country or None, self.holiday_subdivision or None
+        )
+
+    def role_of(self, user: AbstractBaseUser | AnonymousUser) -> str | None:
+        if not user.is_authenticated:
+            return None
+        m = self.memberships.filter(person__user=user).first()
+        return m.role if m else None
+
+
+class Person(models.Model):
+    """Someone who takes part in incidents: may or may not have a login."""
+
+    name = models.CharField(max_length=150)
+    email = models.EmailField(blank=True)
+    handle = models.CharField(max_length=64, blank=True, help_text="Chat handle, without @.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
+    )
+    manager = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "people"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "person"], name="one_membership_per_team")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} in {self.team} ({self.role})"
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def authenticate(self, raw: str) -> ApiToken | None:
+        """The live token with this secret, or None. Tokens are looked up by their hash."""
+        token = self.select_related("user").filter(digest=_digest(raw)).first()
+        if token is None or not token.is_live():
+            return None
+        return token
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only its SHA-256 is stored; the secret is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100, default="default")
+    prefix = models.CharField(max_length=12, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.user})"
+
+    @classmethod
+    def issue(
+        cls, user: AbstractBaseUser, name: str = "default", expires_at: datetime | None = None
+    ) -> tuple[ApiToken, str]:
+        raw = "ft_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, prefix=raw[:10], digest=_digest(raw), expires_at=expires_at
+        )
+        return token, raw
+
+    def is_live(self) -> bool:
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+def visible_teams(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Team]:
+    return Team.objects.visible_to(user)
+
+
+class Organisation(models.Model):
+    """The one organisation this installation serves, and its postmortem policy."""
+
+    name = models.CharField(max_length=100, default="Our organisation")
+    policy = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Overrides of the seed's 'When to Run' rules, e.g. "
+            '{"required_severities": ["P0", "P1"], "security": "required"}.'
+        ),
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from followthrough.core.policy import PolicyConfig
+
+        try:
+            PolicyConfig.from_mapping(self.policy or {})
+        except ValueError as e:
+            raise ValidationError({"policy": str(e)}) from e
+
+    @classmethod
+    def current(cls) -> Organisation:
+        org = cls.objects.order_by("pk").first()
+        return org if org is not None else cls.objects.create()
+
+    def policy_config(self):  # type: ignore[no-untyped-def]
+        from followthrough.core.policy import PolicyConfig
+
+        return PolicyConfig.from_mapping(self.policy or {})

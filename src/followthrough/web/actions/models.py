@@ -1,0 +1,82 @@
+"""Action items: specific, owned, time-bound, verifiable (seed: Action Items That Work)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from followthrough.core.priority import Priority, priority
+from followthrough.web.accounts.models import Person
+from followthrough.web.postmortems.models import ContributingFactor, Postmortem
+from followthrough.web.versioning import Versioned
+
+
+class ActionStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+    DEPRIORITISED = "deprioritised", "Deprioritised"
+
+
+ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
+
+
+class ActionItem(Versioned):
+    """One follow-up. One person owns it, never a team; it has a date and a done-condition."""
+
+    postmortem = models.ForeignKey(
+        Postmortem, on_delete=models.CASCADE, related_name="action_items"
+    )
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="action_items"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    done_condition = models.TextField(
+        blank=True, help_text="How anyone can tell it is done (verifiable)."
+    )
+    addresses_root_cause = models.BooleanField(default=False)
+    addresses_factor = models.ForeignKey(
+        ContributingFactor, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    likelihood = models.PositiveSmallIntegerField(default=3, validators=ONE_TO_FIVE)
+    severity = models.PositiveSmallIntegerField(default=3, validators=ONE_TO_FIVE)
+    effort = models.PositiveSmallIntegerField(default=3, validators=ONE_TO_FIVE)
+    status = models.CharField(max_length=16, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    deprioritised_reason = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    evidence_url = models.URLField(blank=True)
+    tracker_url = models.URLField(blank=True)
+    tracker_status = models.CharField(max_length=100, blank=True)
+    last_activity_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def priority(self) -> Priority:
+        return priority(self.likelihood, self.severity, self.effort)
+
+    def is_closed(self) -> bool:
+        return self.status in (ActionStatus.DONE, ActionStatus.DEPRIORITISED)
+
+    def is_overdue(self, today: date | None = None) -> bool:
+        if self.is_closed() or self.due_date is None:
+            return False
+        return self.due_date < (today or timezone.localdate())
+
+    def is_tracked(self) -> bool:
+        """Assigned and tracked: an owner and a due date (seed milestone, T+7 business days)."""
+        return self.owner_id is not None and self.due_date is not None

@@ -1,0 +1,148 @@
+"""Incidents: what happened, to whom, how bad, and whether it calls for a postmortem."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from followthrough.core.policy import IncidentFacts, PolicyResult, decide
+from followthrough.web.accounts.models import Person, Team
+from followthrough.web.versioning import Versioned
+
+
+class Severity(models.TextChoices):
+    P0 = "P0", "P0 — critical"
+    P1 = "P1", "P1 — major"
+    P2 = "P2", "P2 — minor"
+    P3 = "P3", "P3 — low"
+
+
+class Source(models.TextChoices):
+    MANUAL = "manual", "Entered by hand"
+    API = "api", "API"
+    PAGERDUTY = "pagerduty", "PagerDuty"
+    OPSGENIE = "opsgenie", "Opsgenie"
+    WEBHOOK = "webhook", "Generic webhook"
+    SLACK = "slack", "Slack"
+
+
+FLAGS = (
+    "customer_facing",
+    "data_loss",
+    "near_miss",
+    "security",
+    "process_failure",
+    "significant_impact",
+)
+
+
+class Incident(Versioned):
+    """An incident, with the facts the postmortem policy decides on."""
+
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="incidents")
+    title = models.CharField(max_length=200)
+    severity = models.CharField(max_length=2, choices=Severity.choices)
+    summary = models.TextField(blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    detected_at = models.DateTimeField(null=True, blank=True)
+    mitigated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="Resolution starts the postmortem clock (T+0)."
+    )
+    commander = models.ForeignKey(
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="incidents_commanded",
+        verbose_name="incident commander",
+    )
+    responders = models.ManyToManyField(Person, blank=True, related_name="incidents_responded")
+    customer_facing = models.BooleanField(default=False)
+    data_loss = models.BooleanField(default=False)
+    near_miss = models.BooleanField(
+        default=False, help_text="Nothing broke, but it could have been severe."
+    )
+    security = models.BooleanField(default=False)
+    process_failure = models.BooleanField(
+        default=False, help_text="Missed deadline, major miscommunication."
+    )
+    significant_impact = models.BooleanField(default=False)
+    repeat_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="repeats",
+        help_text="An earlier incident with the same failure mode.",
+    )
+    failure_mode = models.CharField(max_length=300, blank=True)
+    failure_tags = models.JSONField(default=list, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    external_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="one_incident_per_source_event",
+            )
+        ]
+        indexes = [models.Index(fields=["team", "severity"]), models.Index(fields=["resolved_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    @property
+    def key(self) -> str:
+        return f"INC-{self.pk}" if self.pk else "INC-new"
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat_of_id is not None
+
+    def clean(self) -> None:
+        times = [
+            ("started_at", self.started_at),
+            ("detected_at", self.detected_at),
+            ("mitigated_at", self.mitigated_at),
+            ("resolved_at", self.resolved_at),
+        ]
+        known = [(name, t) for name, t in times if t is not None]
+        errors: dict[str, str] = {}
+        for (a, ta), (b, tb) in zip(known, known[1:], strict=False):
+            if tb < ta:
+                errors[b] = f"{b.replace('_at', '').capitalize()} cannot be before {a.replace('_at', '')}."
+        if self.repeat_of_id is not None and self.repeat_of_id == self.pk:
+            errors["repeat_of"] = "An incident cannot repeat itself."
+        if errors:
+            raise ValidationError(errors)
+
+    def facts(self) -> IncidentFacts:
+        return IncidentFacts(
+            severity=self.severity,
+            is_repeat=self.is_repeat,
+            **{flag: getattr(self, flag) for flag in FLAGS},
+        )
+
+    def policy(self) -> PolicyResult:
+        """Is a postmortem required, recommended or not required, and why (seed: When to Run)."""
+        from followthrough.web.accounts.models import Organisation
+
+        return decide(self.facts(), Organisation.current().policy_config())
+
+    def involved_people(self) -> list[Person]:
+        """The commander then the responders: everyone directly involved."""
+        people: list[Person] = []
+        if self.commander is not None:
+            people.append(self.commander)
+        people.extend(p for p in self.responders.all() if p not in people)
+        return people

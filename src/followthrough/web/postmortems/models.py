@@ -1,0 +1,186 @@
+"""Postmortems, their sections, and the meeting that produces them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from followthrough.core.agenda import AgendaItem, agenda
+from followthrough.core.calendar import Milestone, MilestoneKey, milestones
+from followthrough.web.accounts.models import Person
+from followthrough.web.incidents.models import Incident
+from followthrough.web.versioning import Versioned
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    IN_REVIEW = "in_review", "In review"
+    FINAL = "final", "Final"
+    CLOSED = "closed", "Closed"
+
+
+class RootCauseCategory(models.TextChoices):
+    PROCESS = "process", "Process gap"
+    TOOLING = "tooling", "Tooling gap"
+    KNOWLEDGE = "knowledge", "Knowledge gap"
+    CAPACITY = "capacity", "Capacity gap"
+    COMMUNICATION = "communication", "Communication gap"
+
+
+# Which status may follow which. Closing is normally automatic once every action item is
+# done or deprioritised; reopening a closed postmortem takes it back to final.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    Status.DRAFT: (Status.IN_REVIEW,),
+    Status.IN_REVIEW: (Status.DRAFT, Status.FINAL),
+    Status.FINAL: (Status.IN_REVIEW, Status.CLOSED),
+    Status.CLOSED: (Status.FINAL,),
+}
+
+
+class Postmortem(Versioned):
+    """The written analysis of one incident. Editing sections bumps ``version``."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    summary = models.TextField(blank=True)
+    impact = models.TextField(blank=True, help_text="Customer and business impact, in words.")
+    users_affected = models.PositiveIntegerField(null=True, blank=True)
+    impact_minutes = models.PositiveIntegerField(null=True, blank=True)
+    failed_requests = models.PositiveBigIntegerField(null=True, blank=True)
+    revenue_impact = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    root_cause = models.TextField(blank=True)
+    root_cause_category = models.CharField(
+        max_length=16, choices=RootCauseCategory.choices, blank=True
+    )
+    trigger = models.TextField(blank=True)
+    detection = models.TextField(blank=True)
+    resolution = models.TextField(blank=True)
+    lessons = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Facts the milestones complete from (set by the actions in followthrough.web.postmortems.actions).
+    timeline_documented_at = models.DateTimeField(null=True, blank=True)
+    actions_tracked_at = models.DateTimeField(null=True, blank=True)
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    final_override_reason = models.TextField(
+        blank=True, help_text="Why it went final with lint errors remaining, if it did."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Postmortem of {self.incident}"
+
+    def allowed_transitions(self) -> tuple[str, ...]:
+        return TRANSITIONS[self.status]
+
+    def milestone_completions(self) -> dict[MilestoneKey, datetime | None]:
+        meeting = getattr(self, "meeting", None)
+        return {
+            MilestoneKey.INCIDENT_RESOLVED: self.incident.resolved_at,
+            MilestoneKey.INITIAL_TIMELINE: self.timeline_documented_at,
+            MilestoneKey.MEETING_SCHEDULED: meeting.scheduled_at if meeting else None,
+            MilestoneKey.MEETING_HELD: meeting.held_at if meeting else None,
+            MilestoneKey.DOCUMENT_FINAL: self.finalized_at,
+            MilestoneKey.ACTIONS_TRACKED: self.actions_tracked_at,
+        }
+
+    def milestones(self, now: datetime | None = None) -> list[Milestone]:
+        """The seed's six milestones, due from resolution in the team's business days."""
+        resolved = self.incident.resolved_at
+        if resolved is None:
+            return []
+        return milestones(
+            resolved,
+            self.incident.team.calendar(),
+            self.milestone_completions(),
+            now or timezone.now(),
+        )
+
+
+class Why(Versioned):
+    """One step of the five-whys chain."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="whys")
+    position = models.PositiveIntegerField(default=0)
+    question = models.CharField(max_length=500)
+    answer = models.TextField()
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "whys"
+
+    def __str__(self) -> str:
+        return self.question
+
+
+class TimelineEvent(Versioned):
+    """A fact with a time: "No analysis yet. Just facts." (seed)."""
+
+    postmortem = models.ForeignKey(
+        Postmortem, on_delete=models.CASCADE, related_name="timeline_events"
+    )
+    occurred_at = models.DateTimeField()
+    description = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description[:60]}"
+
+
+class FactorKind(models.TextChoices):
+    DETECTION = "detection", "Detection delay"
+    TOOLING = "tooling", "Tooling gap"
+    COMMUNICATION = "communication", "Communication issue"
+    PROCESS = "process", "Process gap"
+    CAPACITY = "capacity", "Capacity"
+    OTHER = "other", "Other"
+
+
+class ContributingFactor(Versioned):
+    """What else made it worse (seed: detection delay, tooling gaps, communication issues)."""
+
+    postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="factors")
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=FactorKind.choices, default=FactorKind.OTHER)
+    description = models.TextField()
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+
+class Meeting(Versioned):
+    """The blameless postmortem meeting, run by someone not involved in the incident."""
+
+    postmortem = models.OneToOneField(Postmortem, on_delete=models.CASCADE, related_name="meeting")
+    facilitator = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings_facilitated"
+    )
+    attendees = models.ManyToManyField(Person, blank=True, related_name="meetings_attended")
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    scheduled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the meeting got its time (milestone)."
+    )
+    location = models.CharField(max_length=300, blank=True)
+    held_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Meeting for {self.postmortem.incident}"
+
+    def agenda(self) -> list[AgendaItem]:
+        return agenda(self.duration_minutes)
