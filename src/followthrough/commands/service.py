@@ -1,5 +1,111 @@
-"""Placeholder module: its commands are being written."""
+"""Running the service: ``serve``, ``manage`` and ``createuser``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
 
 import click
 
-COMMANDS: list[click.Command] = []
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.web.settings")
+    import django
+
+    django.setup()
+
+
+def _call(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args, verbosity=0)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo/--no-demo", default=False, help="Load the demo organisation into an empty database.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
+    """Apply migrations and serve pages, API and static files."""
+    setup_django()
+    from django.conf import settings
+
+    _call("migrate", "--noinput")
+    _call("collectstatic", "--noinput")
+    if demo:
+        from followthrough.web.demo import database_is_empty, load_demo
+
+        if database_is_empty():
+            login = load_demo()
+            click.secho("Loaded the demo organisation.", fg="green")
+            click.echo(f"  Sign in at http://{host}:{port}/ as {login.username} / {login.password}")
+            click.echo("  (shown once: change it under Admin, or run `followthrough manage changepassword`)")
+    db = settings.DATABASES["default"]
+    click.echo(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    sys.exit(
+        subprocess.call(
+            [
+                sys.executable, "-m", "gunicorn", "followthrough.web.wsgi:application",
+                "--bind", f"{host}:{port}", "--workers", str(workers),
+                "--access-logfile", "-", "--graceful-timeout", "5",
+            ]
+        )
+    )
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def manage(args: tuple[str, ...]) -> None:
+    """Run a Django management command: followthrough manage migrate, ... check --deploy."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["followthrough manage", *args])
+
+
+@click.command()
+@click.argument("name")
+@click.option("--email", default="", help="E-mail address.")
+@click.option("--admin", is_flag=True, help="Make an organisation admin (Django superuser).")
+@click.option("--token", is_flag=True, help="Print a new API token (stored hashed: shown once).")
+@click.option("--no-password", is_flag=True, help="No password login (API token only).")
+def createuser(name: str, email: str, admin: bool, token: bool, no_password: bool) -> None:
+    """Create a login with a generated password, its person record, and optionally an API token."""
+    setup_django()
+    from django.contrib.auth.models import User
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+    from django.db import transaction
+
+    from followthrough.web.accounts.models import ApiToken, Person
+
+    if User.objects.filter(username=name).exists():
+        raise click.UsageError(f"a user named {name!r} already exists")
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as e:
+            raise click.UsageError(f"{email!r} is not an e-mail address") from e
+    password = None if no_password else secrets.token_urlsafe(12)
+    with transaction.atomic():
+        user = User(username=name, email=email, is_staff=admin, is_superuser=admin)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.full_clean(exclude=["password"])
+        user.save()
+        Person.objects.create(name=name, email=email, handle=name, user=user)
+        raw = ApiToken.issue(user, name="createuser")[1] if token else None
+    click.echo(f"Created {'admin ' if admin else ''}user {name}.")
+    if password:
+        click.echo(f"Password: {password}")
+    if raw:
+        click.echo(f"API token (shown once): {raw}")
+
+
+COMMANDS: list[click.Command] = [serve, manage, createuser]
