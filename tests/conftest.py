@@ -10,8 +10,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -51,7 +50,7 @@ class Cast:
         return client
 
     def incident(self, team: Team | None = None, **fields: Any) -> Incident:
-        resolved = datetime(2026, 3, 2, 15, 0, tzinfo=dt_timezone.utc)
+        resolved = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
         defaults: dict[str, Any] = {
             "team": team or self.payments,
             "title": "Checkout returned 502 for EU customers",
@@ -94,12 +93,18 @@ def _user(username: str, *, superuser: bool = False) -> User:
 @pytest.fixture
 def cast(db: None) -> Cast:
     payments = Team.objects.create(
-        name="Payments", slug="payments", timezone="Europe/Berlin",
-        holiday_country="DE", holiday_subdivision="BE",
+        name="Payments",
+        slug="payments",
+        timezone="Europe/Berlin",
+        holiday_country="DE",
+        holiday_subdivision="BE",
     )
     security = Team.objects.create(
-        name="Security", slug="security", timezone="America/New_York",
-        holiday_country="US", is_private=True,
+        name="Security",
+        slug="security",
+        timezone="America/New_York",
+        holiday_country="US",
+        is_private=True,
     )
     users = {n: _user(n) for n in ("alice", "bob", "vera", "charlie", "dana")}
     users["admin"] = _user("admin", superuser=True)
@@ -119,6 +124,11 @@ def cast(db: None) -> Cast:
         Membership.objects.create(team=payments, person=p, role=Role.EDITOR)
     tokens = {name: ApiToken.issue(user)[1] for name, user in users.items()}
     return Cast(
-        payments=payments, security=security, ivan=ivan, rita=rita, frank=frank,
-        tokens=tokens, **users,
+        payments=payments,
+        security=security,
+        ivan=ivan,
+        rita=rita,
+        frank=frank,
+        tokens=tokens,
+        **users,
     )

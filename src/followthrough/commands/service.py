@@ -26,7 +26,9 @@ def _call(*args: str) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--demo/--no-demo", default=False, help="Load the demo organisation into an empty database.")
+@click.option(
+    "--demo/--no-demo", default=False, help="Load the demo organisation into an empty database."
+)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Apply migrations and serve pages, API and static files."""
@@ -42,16 +44,27 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             login = load_demo()
             click.secho("Loaded the demo organisation.", fg="green")
             click.echo(f"  Sign in at http://{host}:{port}/ as {login.username} / {login.password}")
-            click.echo("  (shown once: change it under Admin, or run `followthrough manage changepassword`)")
+            click.echo(
+                "  (shown once: change it under Admin, or run `followthrough manage changepassword`)"
+            )
     db = settings.DATABASES["default"]
     click.echo(f"Database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl+C to stop)")
     sys.exit(
         subprocess.call(
             [
-                sys.executable, "-m", "gunicorn", "followthrough.web.wsgi:application",
-                "--bind", f"{host}:{port}", "--workers", str(workers),
-                "--access-logfile", "-", "--graceful-timeout", "5",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "followthrough.web.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
             ]
         )
     )

@@ -11,7 +11,14 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "timezone", "holiday_country", "holiday_subdivision", "is_private", "lead"]
+    list_display = [
+        "name",
+        "timezone",
+        "holiday_country",
+        "holiday_subdivision",
+        "is_private",
+        "lead",
+    ]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]
     inlines = [MembershipInline]
@@ -25,7 +32,15 @@ class PersonAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["prefix", "user", "name", "created_at", "last_used_at", "expires_at", "revoked_at"]
+    list_display = [
+        "prefix",
+        "user",
+        "name",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
     readonly_fields = ["prefix", "created_at", "last_used_at"]
     exclude = ["digest"]
 

@@ -52,7 +52,9 @@ class Team(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     timezone = models.CharField(max_length=64, default="UTC")
     holiday_country = models.CharField(
-        max_length=3, blank=True, help_text="ISO 3166 code of the country whose public holidays the team keeps, e.g. US, GB, DE."
+        max_length=3,
+        blank=True,
+        help_text="ISO 3166 code of the country whose public holidays the team keeps, e.g. US, GB, DE.",
     )
     holiday_subdivision = models.CharField(
         max_length=10, blank=True, help_text="State or region, e.g. CA, BY, ENG."

@@ -47,7 +47,9 @@ class ActionItem(Versioned):
     likelihood = models.PositiveSmallIntegerField(default=3, validators=ONE_TO_FIVE)
     severity = models.PositiveSmallIntegerField(default=3, validators=ONE_TO_FIVE)
     effort = models.PositiveSmallIntegerField(default=3, validators=ONE_TO_FIVE)
-    status = models.CharField(max_length=16, choices=ActionStatus.choices, default=ActionStatus.OPEN)
+    status = models.CharField(
+        max_length=16, choices=ActionStatus.choices, default=ActionStatus.OPEN
+    )
     deprioritised_reason = models.TextField(blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(

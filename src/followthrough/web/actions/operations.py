@@ -19,7 +19,9 @@ def _check(fields: dict[str, Any], current: ActionItem | None = None) -> dict[st
     reason = fields.get("deprioritised_reason", current.deprioritised_reason if current else "")
     if status == ActionStatus.DEPRIORITISED and not (reason or "").strip():
         raise Refused(
-            ["Deprioritising needs a written reason (seed: “If an action item is deprioritized, document why”)."],
+            [
+                "Deprioritising needs a written reason (seed: “If an action item is deprioritized, document why”)."
+            ],
             field="deprioritised_reason",
         )
     for name in ("likelihood", "severity", "effort"):
@@ -30,7 +32,9 @@ def _check(fields: dict[str, Any], current: ActionItem | None = None) -> dict[st
 
 
 @transaction.atomic
-def create_action_item(postmortem: Postmortem, user: AbstractBaseUser | None, **fields: Any) -> ActionItem:
+def create_action_item(
+    postmortem: Postmortem, user: AbstractBaseUser | None, **fields: Any
+) -> ActionItem:
     _check(fields)
     fields.update(_status_side_effects(fields.get("status", ActionStatus.OPEN), None, user))
     item = ActionItem.objects.create(postmortem=postmortem, **fields)
@@ -55,7 +59,10 @@ def _status_side_effects(
     status: str, item: ActionItem | None, user: AbstractBaseUser | None
 ) -> dict[str, Any]:
     if status == ActionStatus.DONE and (item is None or item.status != ActionStatus.DONE):
-        return {"done_at": timezone.now(), "done_by": user if user and user.is_authenticated else None}
+        return {
+            "done_at": timezone.now(),
+            "done_by": user if user and user.is_authenticated else None,
+        }
     if status != ActionStatus.DONE and item is not None and item.status == ActionStatus.DONE:
         return {"done_at": None, "done_by": None}
     return {}

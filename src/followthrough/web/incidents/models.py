@@ -120,7 +120,9 @@ class Incident(Versioned):
         errors: dict[str, str] = {}
         for (a, ta), (b, tb) in zip(known, known[1:], strict=False):
             if tb < ta:
-                errors[b] = f"{b.replace('_at', '').capitalize()} cannot be before {a.replace('_at', '')}."
+                errors[b] = (
+                    f"{b.replace('_at', '').capitalize()} cannot be before {a.replace('_at', '')}."
+                )
         if self.repeat_of_id is not None and self.repeat_of_id == self.pk:
             errors["repeat_of"] = "An incident cannot repeat itself."
         if errors:

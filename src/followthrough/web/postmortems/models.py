@@ -167,7 +167,11 @@ class Meeting(Versioned):
 
     postmortem = models.OneToOneField(Postmortem, on_delete=models.CASCADE, related_name="meeting")
     facilitator = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="meetings_facilitated"
+        Person,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="meetings_facilitated",
     )
     attendees = models.ManyToManyField(Person, blank=True, related_name="meetings_attended")
     duration_minutes = models.PositiveSmallIntegerField(default=60)

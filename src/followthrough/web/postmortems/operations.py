@@ -53,7 +53,9 @@ def start_postmortem(incident: Incident, user: AbstractBaseUser | None) -> Postm
     return postmortem
 
 
-def add_timeline_event(postmortem: Postmortem, occurred_at: datetime, description: str) -> TimelineEvent:
+def add_timeline_event(
+    postmortem: Postmortem, occurred_at: datetime, description: str
+) -> TimelineEvent:
     with transaction.atomic():
         event = TimelineEvent.objects.create(
             postmortem=postmortem, occurred_at=occurred_at, description=description
@@ -152,10 +154,14 @@ def _final_problems(postmortem: Postmortem) -> list[str]:
     if not postmortem.root_cause.strip():
         problems.append("State the root cause.")
     elif not postmortem.root_cause_category:
-        problems.append("Give the root cause a category (process, tooling, knowledge, capacity, communication).")
+        problems.append(
+            "Give the root cause a category (process, tooling, knowledge, capacity, communication)."
+        )
     items = list(postmortem.action_items.select_related("owner"))
     if not items:
-        problems.append("Add at least one action item: a postmortem that changes nothing is worse than none.")
+        problems.append(
+            "Add at least one action item: a postmortem that changes nothing is worse than none."
+        )
     for item in items:
         if item.owner_id is None:
             problems.append(f"“{item.title}” has no owner: one person, not a committee.")
@@ -173,7 +179,9 @@ def transition(
 ) -> Postmortem:
     """Move the postmortem to another status, or refuse with every reason."""
     if to not in Status.values:
-        raise Refused([f"Unknown status “{to}”; use one of: {', '.join(Status.values)}."], field="status")
+        raise Refused(
+            [f"Unknown status “{to}”; use one of: {', '.join(Status.values)}."], field="status"
+        )
     problems = transition_problems(postmortem, to)
     if problems:
         raise Refused(problems, field="status")
@@ -191,7 +199,12 @@ def transition(
 
 def next_position(postmortem: Postmortem, related_name: str) -> int:
     """One past the last position of the whys or factors of this postmortem."""
-    last = getattr(postmortem, related_name).order_by("-position").values_list("position", flat=True).first()
+    last = (
+        getattr(postmortem, related_name)
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+    )
     return 0 if last is None else last + 1
 
 
