@@ -1,0 +1,1 @@
+"""Helpers behind :mod:`followthrough.core.markdown`: vocabulary tables and date parsing."""

@@ -1,0 +1,341 @@
+"""Action items: the action itself, and the owner / due / done-condition written around it.
+
+Shapes understood (any mix, in any order)::
+
+    - [ ] Add an alert on pool exhaustion (@alice, due 2026-03-04)
+    - Add an alert — owner: Alice Smith, due: Mar 4, done when: the alert fires in staging
+    - Owner: @bob. Add an alert [OPS-123] by 4 March 2026
+    - @carol: add the index due next sprint
+
+``due_text`` is kept as written even when it is not a date ("ASAP", "Q3", "TBD"). Relative
+dates ("next sprint", "in two weeks") are never resolved (``due=None``). A date without a
+year takes the year of the incident date when the document has one, else ``due=None``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+from followthrough.core.parsing.dates import DATE_ANYWHERE, find_date
+from followthrough.core.parsing.vocabulary import DONE_STATUSES, NO_OWNER
+
+# Annotation keys -> field. Matched case-insensitively, followed by ":" or "=".
+FIELD_KEYS: Final[dict[str, str]] = {
+    "owner": "owner",
+    "owners": "owner",
+    "owned by": "owner",
+    "assignee": "owner",
+    "assigned to": "owner",
+    "assigned": "owner",
+    "who": "owner",
+    "dri": "owner",
+    "responsible": "owner",
+    "due": "due",
+    "due date": "due",
+    "due by": "due",
+    "deadline": "due",
+    "eta": "due",
+    "target date": "due",
+    "target": "due",
+    "when": "due",
+    "by": "due",
+    "done when": "done_when",
+    "done-when": "done_when",
+    "done condition": "done_when",
+    "done-condition": "done_when",
+    "definition of done": "done_when",
+    "verification": "done_when",
+    "verify": "done_when",
+    "verified by": "done_when",
+    "acceptance": "done_when",
+    "acceptance criteria": "done_when",
+    "success criteria": "done_when",
+    "status": "status",
+    "state": "status",
+    "type": "kind",
+    "kind": "kind",
+    "category": "kind",
+    "priority": "priority",
+    "ticket": "tracker",
+    "bug": "tracker",
+    "issue": "tracker",
+    "tracker": "tracker",
+    "tracking": "tracker",
+    "jira": "tracker",
+    "link": "tracker",
+}
+
+# Keys that are also everyday words ("the bug: ...", "by: ...").
+WEAK_KEYS: Final[frozenset[str]] = frozenset(
+    {
+        "who",
+        "when",
+        "by",
+        "target",
+        "type",
+        "kind",
+        "category",
+        "bug",
+        "issue",
+        "link",
+        "tracking",
+        "state",
+        "verify",
+        "assigned",
+        "responsible",
+    }
+)
+
+_KEY_ALTERNATION = "|".join(
+    re.escape(k).replace(r"\ ", r"[ \t]+") for k in sorted(FIELD_KEYS, key=len, reverse=True)
+)
+_KEYED = re.compile(
+    r"(?:^|(?<=[\s,;(\[|—–.-]))[*_]{0,2}(?P<key>"
+    + _KEY_ALTERNATION
+    + r")[*_]{0,2}[ \t]*[:=][*_]{0,2}[ \t]*",
+    re.IGNORECASE,
+)
+_PAREN = re.compile(r"\(([^()]{1,300})\)")
+_HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*(?<![.-])")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_TRACKER_KEY = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,9}-\d+(?![\w-])")
+_TRACKER_URL = re.compile(
+    r"https?://\S*(?:/browse/|/issues/|/pull/|/merge_requests/|linear\.app/|/tickets?/|atlassian\.net/)\S*"
+)
+_LINK = re.compile(r"\[([^\]]{0,200})\]\((\S{1,500}?)\)")
+_DUE_FREE = re.compile(
+    r"(?:^|(?<=[\s,;(\[—–-]))due(?:[ \t]+(?:by|on|before|date))?[ \t]+(?P<v>[^,;()\[\]|—–]{1,60}?)[ \t]*(?=$|[,;()\[\]|—–]|\s-\s|\.\s|\.$)",
+    re.IGNORECASE,
+)
+_BY_DATE = re.compile(
+    r"(?:^|(?<=[\s,;(\[—–-]))(?:by|before|until|no later than)[ \t]+(?P<v>"
+    + DATE_ANYWHERE.pattern[len(r"(?<![\w/-])") :]
+    + r")",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])|\s+[—–]\s+")
+_TAIL_SEPARATOR = re.compile(r"\s+(?:—|–|-{1,2}|\|)\s+")
+_TRIM = " \t,;:|—–-.·"
+_EMPHASIS = re.compile(r"(\*\*|__|~~)")
+_SPACES = re.compile(r"[ \t]{2,}")
+_PLACEHOLDER = re.compile(r"^\[fill in:[^\]]*\]$", re.IGNORECASE)
+
+
+@dataclass
+class Fields:
+    owner: str | None = None
+    due_text: str | None = None
+    done_when: str | None = None
+    kind: str | None = None
+    tracker: str | None = None
+    status: str | None = None
+    priority: str | None = None
+
+    def merge(self, other: Fields) -> None:
+        for name in ("owner", "due_text", "done_when", "kind", "tracker", "status", "priority"):
+            if getattr(self, name) is None and getattr(other, name) is not None:
+                setattr(self, name, getattr(other, name))
+
+
+def clean_value(value: str) -> str:
+    return _EMPHASIS.sub("", value).strip(_TRIM + "`")
+
+
+def owner_value(value: str) -> str | None:
+    v = clean_value(value)
+    if v.lower() in NO_OWNER or _PLACEHOLDER.match(v):
+        return None
+    return v
+
+
+def is_done_status(value: str) -> bool:
+    v = clean_value(value).lower()
+    if not v:
+        return False
+    if v in DONE_STATUSES or "✅" in v or v in ("[x]",):
+        return True
+    first = v.split()[0].strip(".,:;!")
+    return first in DONE_STATUSES and first not in ("x", "yes")
+
+
+def due_date(due_text: str | None, default_year: int | None) -> date | None:
+    if not due_text:
+        return None
+    return find_date(due_text, default_year)
+
+
+def _set(fields: Fields, name: str, value: str) -> None:
+    if name == "owner":
+        v = owner_value(value)
+        if v is not None and fields.owner is None:
+            fields.owner = v
+        return
+    v = clean_value(value) if name != "done_when" else _EMPHASIS.sub("", value).strip(" \t,;|—–")
+    if not v or (name == "due" and v in ("-", "—")):
+        return
+    attr = "due_text" if name == "due" else name
+    if getattr(fields, attr) is None:
+        setattr(fields, attr, v)
+
+
+def keyed_fields(text: str) -> tuple[str, Fields]:
+    """Split ``"Add X — owner: A, due: B"`` into ("Add X —", fields)."""
+    fields = Fields()
+    matches: list[re.Match[str]] = []
+    for m in _KEYED.finditer(text):
+        key = " ".join(m.group("key").lower().split())
+        # Weak keys ("issue:", "type:") are everyday words: trusted only at the start of
+        # the text or after a strong key ("owner:", "due:").
+        if matches or m.start() == 0 or key not in WEAK_KEYS:
+            matches.append(m)
+    if not matches:
+        return text, fields
+    leftovers: list[str] = []
+    for k, m in enumerate(matches):
+        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
+        key = " ".join(m.group("key").lower().split())
+        name = FIELD_KEYS.get(key, "other")
+        value = text[m.end() : end]
+        if name != "done_when":
+            # "Owner: @bob. Add an alert": the value ends with its sentence.
+            cut = _SENTENCE_END.search(value)
+            if cut is not None:
+                leftovers.append(value[cut.end() :])
+                value = value[: cut.start()]
+        _set(fields, name, value)
+    return " ".join([text[: matches[0].start()], *leftovers]), fields
+
+
+def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
+    """One comma-separated part of a parenthetical such as ``(@alice, due 2026-03-04)``."""
+    p = clean_value(part)
+    if not p:
+        return False
+    low = p.lower()
+    for prefix in ("due by ", "due on ", "due ", "by ", "before ", "until "):
+        if low.startswith(prefix):
+            rest = p[len(prefix) :].strip()
+            if prefix.startswith("due") or find_date(rest, 2000) is not None:
+                _set(fields, "due", rest)
+                return True
+    if _HANDLE.fullmatch(p) or _EMAIL.fullmatch(p):
+        _set(fields, "owner", p)
+        return True
+    if _TRACKER_KEY.fullmatch(p) or _TRACKER_URL.fullmatch(p):
+        _set(fields, "tracker", p)
+        return True
+    m = DATE_ANYWHERE.search(p)
+    if m is not None and m.start() == 0 and len(p) - m.end() <= 1:
+        _set(fields, "due", p)
+        return True
+    return False
+
+
+def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]:
+    """The action text without its annotations, and the annotations."""
+    text = text[:2000]
+    fields = Fields()
+    # Markdown links to a tracker ("[OPS-12](https://...)") become the tracker.
+    for m in list(_LINK.finditer(text)):
+        label, url = m.group(1), m.group(2)
+        if _TRACKER_KEY.fullmatch(label.strip()) or _TRACKER_URL.fullmatch(url):
+            if fields.tracker is None:
+                fields.tracker = label.strip() if _TRACKER_KEY.fullmatch(label.strip()) else url
+            text = text.replace(m.group(0), " ", 1)
+    # Parenthesised annotations.
+    for m in list(_PAREN.finditer(text)):
+        inner = m.group(1)
+        found = Fields()
+        rest, keyed = keyed_fields(inner)
+        found.merge(keyed)
+        recognised = keyed != Fields()
+        leftovers: list[str] = []
+        for part in re.split(r"[,;]", rest):
+            if _loose_fields(part, found, default_year):
+                recognised = True
+            elif part.strip():
+                leftovers.append(part.strip())
+        if recognised:
+            if found.owner is None and len(leftovers) == 1 and len(leftovers[0].split()) <= 4:
+                found.owner = owner_value(leftovers[0])
+            fields.merge(found)
+            text = text.replace(m.group(0), " ", 1)
+    # "[OPS-123]" and bare tracker keys.
+    for m in list(_TRACKER_KEY.finditer(text)):
+        if fields.tracker is None:
+            fields.tracker = m.group(0)
+        start, end = m.start(), m.end()
+        if text[start - 1 : start] == "[" and text[end : end + 1] == "]":
+            text = text[: start - 1] + " " * (end - start + 2) + text[end + 1 :]
+        elif not text[end:].strip(_TRIM + " "):
+            text = text[:start] + " " * (end - start) + text[end:]
+    for m in list(_TRACKER_URL.finditer(text)):
+        if fields.tracker is None:
+            fields.tracker = m.group(0).rstrip(").,")
+        if not text[m.end() :].strip(_TRIM):
+            text = text[: m.start()]
+    # "owner: x, due: y" segments.
+    text, keyed = keyed_fields(text)
+    fields.merge(keyed)
+    # "due next sprint", "by 4 March 2026".
+    m2 = _DUE_FREE.search(text)
+    if m2 is not None and fields.due_text is None:
+        fields.due_text = clean_value(m2.group("v"))
+        text = text[: m2.start()] + text[m2.end() :]
+    m3 = _BY_DATE.search(text)
+    if m3 is not None and fields.due_text is None:
+        fields.due_text = clean_value(m3.group("v"))
+        text = text[: m3.start()] + text[m3.end() :]
+    # A trailing "— Alice, Mar 4" segment with at least one recognisable part.
+    pieces = _TAIL_SEPARATOR.split(text)
+    if len(pieces) > 1:
+        tail = Fields()
+        parts = [p for p in re.split(r"[,;]", pieces[-1]) if p.strip()]
+        known = [_loose_fields(p, tail, default_year) for p in parts]
+        if parts and any(known) and sum(not k for k in known) <= 1:
+            unknown = [p for p, k in zip(parts, known, strict=True) if not k]
+            if unknown and tail.owner is None and len(unknown[0].split()) <= 4:
+                tail.owner = owner_value(unknown[0])
+            fields.merge(tail)
+            last_separator = list(_TAIL_SEPARATOR.finditer(text))[-1]
+            text = text[: last_separator.start()]
+    # Handles and e-mail addresses: the owner, removed only where they are an annotation.
+    stripped = text.strip()
+    for pattern in (_HANDLE, _EMAIL):
+        hits = list(pattern.finditer(stripped))
+        if not hits:
+            continue
+        if fields.owner is None:
+            fields.owner = (
+                ", ".join(h.group(0) for h in hits) if len(hits) > 1 else hits[0].group(0)
+            )
+        first, last = hits[0], hits[-1]
+        if first.start() == 0 and stripped[first.end() : first.end() + 1] in (
+            ":",
+            "-",
+            "—",
+            "–",
+            "",
+        ):
+            stripped = stripped[first.end() :]
+        elif not stripped[last.end() :].strip(_TRIM):
+            head = stripped[: last.start()].rstrip()
+            # "... — @alice @bob": drop every handle of the trailing run.
+            while True:
+                prev = list(pattern.finditer(head))
+                if prev and not head[prev[-1].end() :].strip(_TRIM):
+                    head = head[: prev[-1].start()].rstrip()
+                else:
+                    break
+            stripped = head
+    return tidy(stripped), fields
+
+
+def tidy(text: str) -> str:
+    t = _SPACES.sub(" ", text.strip().strip(_TRIM.replace(".", "")).strip())
+    if t.startswith("**") and t.endswith("**") and t.count("**") == 2:
+        t = t[2:-2].strip()
+    return t

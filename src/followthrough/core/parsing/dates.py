@@ -1,0 +1,255 @@
+"""Dates, times and zones as postmortems write them.
+
+Understood dates: ISO ``2026-03-04`` (also ``2026/03/04``, ``2026.03.04``), ``Mar 4``,
+``March 4, 2026``, ``4 March 2026``, ``4th of March``, with an optional weekday in front.
+Numeric dates such as ``04/03`` or ``03/04/2026`` are **not** read: day-first and
+month-first writers both exist and guessing wrong is worse than not knowing. A date
+without a year takes the caller's default year (the incident's), or stays unknown.
+
+Times: 24h ``14:02``, ``14:02:31``, 12h ``2:02 PM``, ``2pm``, ``2:02 p.m.``. Zones:
+``UTC``/``GMT``/``Z``, ``UTC+1``, ``+01:00``, and the abbreviations in :data:`ZONES`
+(fixed offsets: ``PST`` is always -08:00, ``PDT`` always -07:00).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import Final
+
+ZONES: Final[dict[str, int]] = {  # minutes east of UTC
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "WET": 0,
+    "WEST": 60,
+    "BST": 60,
+    "CET": 60,
+    "CEST": 120,
+    "MET": 60,
+    "MEST": 120,
+    "EET": 120,
+    "EEST": 180,
+    "MSK": 180,
+    "IST": 330,
+    "SGT": 480,
+    "HKT": 480,
+    "JST": 540,
+    "KST": 540,
+    "AEST": 600,
+    "AEDT": 660,
+    "NZST": 720,
+    "NZDT": 780,
+    "HST": -600,
+    "AKST": -540,
+    "AKDT": -480,
+    "PST": -480,
+    "PDT": -420,
+    "MST": -420,
+    "MDT": -360,
+    "CST": -360,
+    "CDT": -300,
+    "EST": -300,
+    "EDT": -240,
+}
+
+MONTHS: Final[dict[str, int]] = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE = (
+    r"(?:(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})(?!\d)"
+    rf"|(?P<mn>{_MONTH})\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(?P<my>\d{{4}})(?!\d))?"
+    rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm>{_MONTH})(?![a-z])(?:,?\s+(?P<dy>\d{{4}})(?!\d))?)"
+)
+_ZONE = (
+    r"(?P<zone>(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?(?!\d)|[+-]\d{2}:?\d{2}(?!\d)|(?:"
+    + "|".join(sorted((z for z in ZONES if z != "Z"), key=len, reverse=True))
+    + r"|(?-i:Z)"
+    + r")(?![a-z]))"
+)
+_TIME = (
+    r"(?:(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,]\d+)?)?(?!\d)"
+    r"(?:\s*(?P<ap>[ap]\.?m\.?)(?![a-z]))?"
+    r"|(?P<h2>\d{1,2})\s*(?P<ap2>[ap]\.?m\.?)(?![a-z]))"
+)
+_WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+
+# A time stamp at the start of a timeline entry: date, time, zone, in any useful mix.
+STAMP: Final = re.compile(
+    r"^[\s*_`\[(]*"
+    + _WEEKDAY
+    + rf"(?P<stamp>(?:{_DATE})?(?:(?:\s*,?\s*(?:T|at|@|-)?\s*)?{_TIME}(?:\s*\(?{_ZONE}\)?)?)?)"
+    + r"[*_`\])]*",
+    re.IGNORECASE,
+)
+_SEPARATOR = re.compile(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
+DATE_ANYWHERE: Final = re.compile(r"(?<![\w/-])" + _DATE, re.IGNORECASE)
+ZONE_ANYWHERE: Final = re.compile(r"(?<![\w])" + _ZONE, re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """A date and/or time found at the start of a line."""
+
+    text: str  # as written: "Mar 4, 14:02 UTC"
+    rest: str  # the line after the stamp and its separator
+    day: tuple[int | None, int, int] | None  # (year or None, month, day)
+    clock: time | None
+    zone: tzinfo | None
+
+
+def zone_from(text: str) -> tzinfo | None:
+    """The fixed-offset zone a token such as ``UTC``, ``+01:00`` or ``PDT`` names."""
+    token = text.strip().upper().replace(" ", "")
+    if token in ZONES:
+        return _fixed(ZONES[token])
+    sign_at = max(token.find("+"), token.find("-"))
+    if sign_at < 0:
+        return None
+    sign = 1 if token[sign_at] == "+" else -1
+    digits = token[sign_at + 1 :].replace(":", "")
+    if not digits.isdigit():
+        return None
+    if len(digits) <= 2:
+        hours, minutes = int(digits), 0
+    else:
+        hours, minutes = int(digits[:-2]), int(digits[-2:])
+    if hours > 14 or minutes > 59:
+        return None
+    return _fixed(sign * (hours * 60 + minutes))
+
+
+_ZONE_CACHE: dict[int, tzinfo] = {}
+
+
+def _fixed(minutes: int) -> tzinfo:
+    zone = _ZONE_CACHE.get(minutes)
+    if zone is None:
+        zone = UTC if minutes == 0 else timezone(timedelta(minutes=minutes))
+        _ZONE_CACHE[minutes] = zone
+    return zone
+
+
+def _day(m: re.Match[str]) -> tuple[int | None, int, int] | None:
+    if m.group("iy"):
+        return int(m.group("iy")), int(m.group("im")), int(m.group("id"))
+    if m.group("mn"):
+        month = MONTHS[m.group("mn").lower().rstrip(".")]
+        year = m.group("my")
+        return (int(year) if year else None), month, int(m.group("md"))
+    if m.group("dm"):
+        month = MONTHS[m.group("dm").lower().rstrip(".")]
+        year = m.group("dy")
+        return (int(year) if year else None), month, int(m.group("dd"))
+    return None
+
+
+def _clock(m: re.Match[str]) -> time | None:
+    if m.group("h") is not None:
+        hour, minute = int(m.group("h")), int(m.group("mi"))
+        second = int(m.group("s") or 0)
+        ampm = m.group("ap")
+    elif m.group("h2") is not None:
+        hour, minute, second, ampm = int(m.group("h2")), 0, 0, m.group("ap2")
+    else:
+        return None
+    if ampm:
+        if not 1 <= hour <= 12:
+            return None
+        pm = ampm[0].lower() == "p"
+        hour = (hour % 12) + (12 if pm else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return time(hour, minute, second)
+
+
+def to_date(day: tuple[int | None, int, int] | None, default_year: int | None) -> date | None:
+    """A calendar date, taking ``default_year`` when the year was not written."""
+    if day is None:
+        return None
+    year, month, dom = day
+    year = year if year is not None else default_year
+    if year is None:
+        return None
+    try:
+        return date(year, month, dom)
+    except ValueError:
+        return None
+
+
+def match_stamp(text: str) -> Stamp | None:
+    """The date/time a line starts with, or None when it starts with neither."""
+    m = STAMP.match(text[:160])
+    if m is None or not m.group("stamp"):
+        return None
+    day = _day(m)
+    clock = _clock(m)
+    if clock is None and day is None:
+        return None
+    if day is not None and to_date(day, 2000) is None:  # 2000: a leap year, so Feb 29 passes
+        return None
+    zone = zone_from(m.group("zone")) if m.group("zone") else None
+    after = text[m.end() :]
+    sep = _SEPARATOR.match(after)
+    rest = after[sep.end() :] if sep else after
+    if after[:1].isalnum():  # "14:02foo", "2026-03-04abc": not a stamp
+        return None
+    return Stamp(m.group("stamp").strip(), rest.strip(), day, clock, zone)
+
+
+def find_date(text: str, default_year: int | None) -> date | None:
+    """The first date written anywhere in ``text``."""
+    for m in DATE_ANYWHERE.finditer(text[:400]):
+        found = to_date(_day(m), default_year)
+        if found is not None:
+            return found
+    return None
+
+
+def find_day(text: str) -> tuple[int | None, int, int] | None:
+    """The first date written in ``text``, year possibly unknown."""
+    for m in DATE_ANYWHERE.finditer(text[:400]):
+        day = _day(m)
+        if day is not None and to_date(day, 2000) is not None:
+            return day
+    return None
+
+
+def find_zone(text: str) -> tzinfo | None:
+    """A zone named anywhere in ``text`` ("Timeline (all times UTC)")."""
+    m = ZONE_ANYWHERE.search(text[:400])
+    if m is None:
+        return None
+    token = m.group("zone")
+    # "Z" alone and lower-case words ("est") are too easy to hit by accident in prose.
+    if token.upper() == "Z" or not token.isupper() and token[0].isalpha():
+        return None
+    return zone_from(token)
+
+
+def combine(when: date, clock: time, zone: tzinfo | None) -> datetime:
+    return datetime.combine(when, clock, tzinfo=zone)

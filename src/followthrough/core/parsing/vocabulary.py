@@ -1,0 +1,346 @@
+"""The words postmortems use, as data a reviewer can read and extend.
+
+Headings are compared after :func:`normalize_label`: lower case, Markdown emphasis, emoji
+and punctuation removed, a leading number ("3.", "III.", "Step 2:") dropped, "(s)" folded
+into "s" and "&" read as "and". A heading is looked up in :data:`SECTION_HEADINGS` first
+(exact phrase), then matched against :data:`SECTION_KEYWORDS` in order (first hit wins).
+Bold labels ("**Impact:**") only use the exact table: a bold phrase in running text must
+not turn into a section by accident.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from followthrough.core.document import RootCauseCategory, SectionKind
+
+K = SectionKind
+
+# Exact headings (after normalisation) -> section.
+SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
+    # title / metadata
+    "title": K.TITLE,
+    "title of the incident": K.TITLE,
+    "incident title": K.TITLE,
+    "metadata": K.METADATA,
+    "incident metadata": K.METADATA,
+    "details": K.METADATA,
+    "incident details": K.METADATA,
+    "incident information": K.METADATA,
+    "incident info": K.METADATA,
+    "incident timing": K.METADATA,
+    "stats": K.METADATA,
+    "statistics": K.METADATA,
+    "key facts": K.METADATA,
+    "at a glance": K.METADATA,
+    # summary
+    "summary": K.SUMMARY,
+    "issue summary": K.SUMMARY,
+    "incident summary": K.SUMMARY,
+    "executive summary": K.SUMMARY,
+    "background": K.SUMMARY,
+    "overview": K.SUMMARY,
+    "outage description": K.SUMMARY,
+    "incident description": K.SUMMARY,
+    "description": K.SUMMARY,
+    "what happened": K.SUMMARY,
+    "tl dr": K.SUMMARY,
+    "tldr": K.SUMMARY,
+    # impact
+    "impact": K.IMPACT,
+    "summary of impact": K.IMPACT,
+    "customer impact": K.IMPACT,
+    "end user impact": K.IMPACT,
+    "user impact": K.IMPACT,
+    "business impact": K.IMPACT,
+    "infrastructure impact": K.IMPACT,
+    "productivity impact": K.IMPACT,
+    "affected users": K.IMPACT,
+    "impact assessment": K.IMPACT,
+    "blast radius": K.IMPACT,
+    "who was affected": K.IMPACT,
+    # timeline
+    "timeline": K.TIMELINE,
+    "incident timeline": K.TIMELINE,
+    "detailed timeline": K.TIMELINE,
+    "chronology": K.TIMELINE,
+    "chain of events": K.TIMELINE,
+    "sequence of events": K.TIMELINE,
+    "timeline of events": K.TIMELINE,
+    "event log": K.TIMELINE,
+    # root cause
+    "root cause": K.ROOT_CAUSE,
+    "root causes": K.ROOT_CAUSE,
+    "root cause analysis": K.ROOT_CAUSE,
+    "rca": K.ROOT_CAUSE,
+    "root cause and mitigation": K.ROOT_CAUSE,
+    "root cause statement": K.ROOT_CAUSE,
+    "what caused the incident": K.ROOT_CAUSE,
+    "what caused the outage": K.ROOT_CAUSE,
+    "why did it happen": K.ROOT_CAUSE,
+    "why did this happen": K.ROOT_CAUSE,
+    "cause": K.ROOT_CAUSE,
+    "causes": K.ROOT_CAUSE,
+    "causal analysis": K.ROOT_CAUSE,
+    # trigger
+    "trigger": K.TRIGGER,
+    "triggers": K.TRIGGER,
+    "triggering event": K.TRIGGER,
+    "proximate cause": K.TRIGGER,
+    # whys
+    "five whys": K.WHYS,
+    "5 whys": K.WHYS,
+    "the five whys": K.WHYS,
+    "the 5 whys": K.WHYS,
+    "whys": K.WHYS,
+    "5 whys analysis": K.WHYS,
+    "five whys analysis": K.WHYS,
+    # contributing factors
+    "contributing factors": K.CONTRIBUTING_FACTORS,
+    "contributing factor": K.CONTRIBUTING_FACTORS,
+    "contributing conditions": K.CONTRIBUTING_FACTORS,
+    "contributing conditions analysis": K.CONTRIBUTING_FACTORS,
+    "process breakdowns": K.CONTRIBUTING_FACTORS,
+    "process breakdown": K.CONTRIBUTING_FACTORS,
+    "what made it worse": K.CONTRIBUTING_FACTORS,
+    # detection
+    "detection": K.DETECTION,
+    "how was it detected": K.DETECTION,
+    "how we found out": K.DETECTION,
+    "detection and response": K.DETECTION,
+    "monitoring and detection": K.DETECTION,
+    # resolution
+    "resolution": K.RESOLUTION,
+    "resolution and recovery": K.RESOLUTION,
+    "mitigation and resolution": K.RESOLUTION,
+    "mitigation": K.RESOLUTION,
+    "recovery": K.RESOLUTION,
+    "response": K.RESOLUTION,
+    "response and recovery": K.RESOLUTION,
+    "how was it fixed": K.RESOLUTION,
+    "fix": K.RESOLUTION,
+    # action items
+    "action items": K.ACTION_ITEMS,
+    "action item": K.ACTION_ITEMS,
+    "actions": K.ACTION_ITEMS,
+    "action items and followups": K.ACTION_ITEMS,
+    "action items and follow ups": K.ACTION_ITEMS,
+    "corrective and preventative measures": K.ACTION_ITEMS,
+    "corrective and preventive measures": K.ACTION_ITEMS,
+    "corrective actions": K.ACTION_ITEMS,
+    "preventive actions": K.ACTION_ITEMS,
+    "preventative actions": K.ACTION_ITEMS,
+    "next steps": K.ACTION_ITEMS,
+    "recommendations": K.ACTION_ITEMS,
+    "follow up actions": K.ACTION_ITEMS,
+    "followup actions": K.ACTION_ITEMS,
+    "follow ups": K.ACTION_ITEMS,
+    "followups": K.ACTION_ITEMS,
+    "follow up": K.ACTION_ITEMS,
+    "remediation": K.ACTION_ITEMS,
+    "remediations": K.ACTION_ITEMS,
+    "remediation items": K.ACTION_ITEMS,
+    "todo": K.ACTION_ITEMS,
+    "to do": K.ACTION_ITEMS,
+    "todos": K.ACTION_ITEMS,
+    # lessons
+    "lessons learned": K.LESSONS,
+    "lessons learnt": K.LESSONS,
+    "lessons": K.LESSONS,
+    "learnings": K.LESSONS,
+    "takeaways": K.LESSONS,
+    "what went well": K.LESSONS,
+    "what went wrong": K.LESSONS,
+    "what went badly": K.LESSONS,
+    "what didn t go well": K.LESSONS,
+    "what did not go well": K.LESSONS,
+    "what could have gone better": K.LESSONS,
+    "where we got lucky": K.LESSONS,
+    "where did we get lucky": K.LESSONS,
+    "where we were lucky": K.LESSONS,
+    "open questions": K.LESSONS,
+    # people
+    "attendees": K.PEOPLE,
+    "postmortem attendees": K.PEOPLE,
+    "meeting attendees": K.PEOPLE,
+    "participants": K.PEOPLE,
+    "names of people involved": K.PEOPLE,
+    "people involved": K.PEOPLE,
+    "responders": K.PEOPLE,
+    "people": K.PEOPLE,
+    # appendix
+    "appendix": K.APPENDIX,
+    "supporting information": K.APPENDIX,
+    "supporting documents": K.APPENDIX,
+    "supporting material": K.APPENDIX,
+    "references": K.APPENDIX,
+    "links": K.APPENDIX,
+    "glossary": K.APPENDIX,
+    "provide feedback": K.APPENDIX,
+    "feedback": K.APPENDIX,
+}
+
+# Fallback when the exact table has no entry: first pattern found in the heading wins.
+# Order matters: "Root cause and mitigation" is a root cause, not a resolution.
+SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple(
+    (re.compile(pattern), kind)
+    for pattern, kind in (
+        (r"\b(?:5|five) whys?\b|\bwhys\b", K.WHYS),
+        (r"\bcontributing\b|\bprocess breakdowns?\b", K.CONTRIBUTING_FACTORS),
+        (r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy did\b", K.ROOT_CAUSE),
+        (r"\btriggers?\b", K.TRIGGER),
+        (
+            r"\baction items?\b|\bfollow ?ups?\b|\bnext steps\b|\bremediations?\b|"
+            r"\bcorrective\b|\bpreventa?tive\b|\brecommendations\b|\bto ?dos?\b|\bactions\b",
+            K.ACTION_ITEMS,
+        ),
+        (
+            r"\blessons?\b|\bwent (?:well|wrong|badly|right)\b|\b(?:got|get|were) lucky\b|"
+            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b",
+            K.LESSONS,
+        ),
+        (r"\btimeline\b|\bchronology\b|\b(?:chain|sequence) of events\b", K.TIMELINE),
+        (r"\bimpact\b|\baffected\b", K.IMPACT),
+        (r"\bdetect(?:ion|ed)?\b", K.DETECTION),
+        (r"\bresolution\b|\brecovery\b|\bmitigation\b", K.RESOLUTION),
+        (r"\bsummary\b|\boverview\b|\bbackground\b|\bwhat happened\b|\btl ?dr\b", K.SUMMARY),
+        (r"\battendees\b|\bparticipants\b|\bpeople involved\b", K.PEOPLE),
+        (r"\bappendix\b|\bsupporting\b", K.APPENDIX),
+    )
+)
+
+# Root cause categories: the seed's five, with the words teams use for them.
+CATEGORY_WORDS: Final[dict[str, RootCauseCategory]] = {
+    "process": RootCauseCategory.PROCESS,
+    "procedure": RootCauseCategory.PROCESS,
+    "procedural": RootCauseCategory.PROCESS,
+    "tooling": RootCauseCategory.TOOLING,
+    "tool": RootCauseCategory.TOOLING,
+    "tools": RootCauseCategory.TOOLING,
+    "automation": RootCauseCategory.TOOLING,
+    "knowledge": RootCauseCategory.KNOWLEDGE,
+    "training": RootCauseCategory.KNOWLEDGE,
+    "capacity": RootCauseCategory.CAPACITY,
+    "scaling": RootCauseCategory.CAPACITY,
+    "communication": RootCauseCategory.COMMUNICATION,
+    "communications": RootCauseCategory.COMMUNICATION,
+    "comms": RootCauseCategory.COMMUNICATION,
+}
+
+# Metadata keys (normalised like headings) -> the Document field they fill.
+METADATA_KEYS: Final[dict[str, str]] = {
+    "title": "title",
+    "incident title": "title",
+    "title of the incident": "title",
+    "date": "date",
+    "incident date": "date",
+    "date of incident": "date",
+    "start date": "date",
+    "start time": "date",
+    "start date time": "date",
+    "start": "date",
+    "started": "date",
+    "started at": "date",
+    "incident start": "date",
+    "occurred": "date",
+    "occurred on": "date",
+    "severity": "severity",
+    "sev": "severity",
+    "severity level": "severity",
+    "incident severity": "severity",
+    "priority": "severity",
+    "incident priority": "severity",
+    "failure mode": "failure_mode",
+    "failure modes": "failure_mode",
+    "status": "status",
+    "report status": "status",
+    "authors": "authors",
+    "author": "authors",
+    "owner": "authors",
+    "incident commander": "people",
+    "ic": "people",
+    "facilitator": "people",
+    "end date": "other",
+    "end date time": "other",
+    "end time": "other",
+    "duration": "other",
+    "category": "other",
+    "time to detection": "other",
+    "time to recovery": "other",
+    "time to resolve": "other",
+}
+
+# Owner values that mean "nobody": the unowned rule should see ``owner=None``.
+NO_OWNER: Final[frozenset[str]] = frozenset(
+    {
+        "",
+        "-",
+        "--",
+        "—",
+        "–",
+        "n/a",
+        "na",
+        "none",
+        "nobody",
+        "tbd",
+        "tba",
+        "?",
+        "??",
+        "unassigned",
+        "unknown",
+    }
+)
+
+# Action-item status values that mean the item is finished.
+DONE_STATUSES: Final[frozenset[str]] = frozenset(
+    {
+        "done",
+        "closed",
+        "complete",
+        "completed",
+        "resolved",
+        "fixed",
+        "finished",
+        "shipped",
+        "merged",
+        "✅",
+        "✔",
+        "✔️",
+        "x",
+        "yes",
+    }
+)
+
+_NUMBERING = re.compile(
+    r"^\s*(?:(?:step|section|part|phase)\s+\d+\s*[.:)-]?|(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]|\d+\b)\s*",
+    re.IGNORECASE,
+)
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_NON_WORD = re.compile(r"[^\w\s]+")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_label(text: str) -> str:
+    """A heading or key reduced to lower-case words, for table look-ups."""
+    t = _LINK.sub(r"\1", text[:200]).lower()
+    t = t.replace("(s)", "s").replace("&", " and ").replace("_", " ")
+    t = _NUMBERING.sub("", t.strip(" \t*`~>#"), count=1)
+    t = _NON_WORD.sub(" ", t)
+    return _SPACES.sub(" ", t).strip()
+
+
+def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
+    """The section a heading names, or OTHER."""
+    label = normalize_label(heading)
+    kind = SECTION_HEADINGS.get(label)
+    if kind is not None:
+        return kind
+    if label.endswith("s") and label[:-1] in SECTION_HEADINGS:
+        return SECTION_HEADINGS[label[:-1]]
+    if exact_only:
+        return K.OTHER
+    for pattern, found in SECTION_KEYWORDS:
+        if pattern.search(label):
+            return found
+    return K.OTHER
