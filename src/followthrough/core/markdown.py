@@ -79,6 +79,7 @@ __all__ = [
     "read_file",
     "template",
     "to_markdown",
+    "to_record",
     "TEMPLATE_TITLE_PLACEHOLDER",
 ]
 
@@ -1261,3 +1262,58 @@ def template(title: str = TEMPLATE_TITLE_PLACEHOLDER) -> str:
         .read_text(encoding="utf-8")
     )
     return text.replace("{title}", _one_line(title) or TEMPLATE_TITLE_PLACEHOLDER, 1)
+
+
+def to_record(doc: Document) -> dict[str, object]:
+    """What the parser understood, as JSON-ready data with stable snake_case keys."""
+    return {
+        "path": doc.path,
+        "title": doc.title,
+        "title_line": doc.title_line,
+        "incident_date": doc.incident_date.isoformat() if doc.incident_date else None,
+        "severity": doc.severity,
+        "failure_mode": doc.failure_mode,
+        "sections": [
+            {
+                "kind": s.kind.value,
+                "heading": s.heading,
+                "level": s.level,
+                "line": s.line,
+                "end_line": s.end_line,
+                "body_line": s.body_line,
+            }
+            for s in doc.sections
+        ],
+        "timeline": [
+            {
+                "line": e.line,
+                "time_text": e.time_text,
+                "at": e.at.isoformat() if e.at is not None else None,
+                "text": e.text,
+            }
+            for e in doc.timeline
+        ],
+        "whys": [{"line": w.line, "question": w.question, "answer": w.answer} for w in doc.whys],
+        "root_causes": [
+            {"line": c.line, "text": c.text, "category": c.category.value if c.category else None}
+            for c in doc.root_causes
+        ],
+        "factors": [{"line": f.line, "text": f.text} for f in doc.factors],
+        "action_items": [
+            {
+                "line": a.line,
+                "text": a.text,
+                "owner": a.owner,
+                "due": a.due.isoformat() if a.due is not None else None,
+                "due_text": a.due_text,
+                "done_when": a.done_when,
+                "kind": a.kind,
+                "tracker": a.tracker,
+                "done": a.done,
+            }
+            for a in doc.action_items
+        ],
+        "suppressions": {
+            str(line): sorted(codes) for line, codes in sorted(doc.suppressions.items())
+        },
+    }
