@@ -1,0 +1,351 @@
+"""Forms of the pages. They check the shape of input; the rules live in the operations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.utils import timezone
+
+from followthrough.core.policy import Decision
+from followthrough.web.accounts.models import Person, Team
+from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.incidents.models import FLAGS, Incident, Severity
+from followthrough.web.postmortems.models import (
+    ContributingFactor,
+    Meeting,
+    Postmortem,
+    Status,
+    TimelineEvent,
+    Why,
+)
+
+from .views.common import team_zone
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+def _people() -> Any:
+    return Person.objects.order_by("name")
+
+
+# --- incident list ---------------------------------------------------------------------------
+
+
+YES_NO = [("", "Any"), ("yes", "Overdue only"), ("no", "Not overdue")]
+
+
+class IncidentFilterForm(forms.Form):
+    """The filters of the incident list. Every field is optional; bad values are ignored."""
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(), required=False, empty_label="All teams"
+    )
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    decision = forms.ChoiceField(
+        label="Postmortem policy",
+        choices=[
+            ("", "Any decision"),
+            (Decision.REQUIRED.value, "Required"),
+            (Decision.RECOMMENDED.value, "Recommended"),
+            (Decision.NOT_REQUIRED.value, "Not required"),
+        ],
+        required=False,
+    )
+    status = forms.ChoiceField(
+        label="Postmortem status",
+        choices=[("", "Any status"), ("none", "Not started"), *Status.choices],
+        required=False,
+    )
+    overdue = forms.ChoiceField(label="Overdue", choices=YES_NO, required=False)
+
+    def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.visible_to(user)  # type: ignore[attr-defined]
+
+
+# --- new incident ----------------------------------------------------------------------------
+
+TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+
+
+class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A new incident. Times are read in the chosen team's timezone."""
+
+    failure_tags = forms.CharField(
+        required=False,
+        help_text="Comma-separated, e.g. connection-pool, config-change.",
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "team",
+            "title",
+            "severity",
+            "summary",
+            "started_at",
+            "detected_at",
+            "mitigated_at",
+            "resolved_at",
+            "commander",
+            "responders",
+            *FLAGS,
+            "repeat_of",
+            "failure_mode",
+            "failure_tags",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "started_at": DateTimeLocalInput(),
+            "detected_at": DateTimeLocalInput(),
+            "mitigated_at": DateTimeLocalInput(),
+            "resolved_at": DateTimeLocalInput(),
+            "responders": forms.CheckboxSelectMultiple(),
+        }
+
+    def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["team"].queryset = Team.objects.editable_by(user)
+        fields["team"].empty_label = None
+        fields["commander"].queryset = _people()
+        fields["responders"].queryset = _people()
+        fields["repeat_of"].queryset = Incident.objects.filter(
+            team__in=Team.objects.visible_to(user)
+        ).order_by("-id")
+        fields["repeat_of"].label_from_instance = lambda i: f"{i.key} {i.title}"
+        for name in TIME_FIELDS:
+            fields[name].help_text = "In the team's timezone."
+
+    def clean_failure_tags(self) -> list[str]:
+        raw: str = self.cleaned_data.get("failure_tags") or ""
+        return [tag.strip() for tag in raw.split(",") if tag.strip()]
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        team = data.get("team")
+        if team is not None:
+            # Django read the times in the server's zone; the person typed team-local times.
+            zone = team_zone(team)
+            for name in TIME_FIELDS:
+                value: datetime | None = data.get(name)
+                if value is not None:
+                    naive = timezone.make_naive(value, timezone.get_current_timezone())
+                    data[name] = timezone.make_aware(naive, zone)
+                    setattr(self.instance, name, data[name])
+        return data
+
+
+# --- postmortem sections ---------------------------------------------------------------------
+
+SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("summary", "Summary", ("summary",)),
+    (
+        "impact",
+        "Impact",
+        ("impact", "users_affected", "impact_minutes", "failed_requests", "revenue_impact"),
+    ),
+    ("root_cause", "Root cause", ("root_cause", "root_cause_category")),
+    ("trigger", "Trigger", ("trigger",)),
+    ("detection", "Detection", ("detection",)),
+    ("resolution", "Resolution", ("resolution",)),
+    ("lessons", "Lessons", ("lessons",)),
+)
+SECTION_FIELDS: tuple[str, ...] = tuple(f for _, _, fs in SECTIONS for f in fs)
+
+
+class VersionedForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A form that carries the version of the row it was read from."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def changed_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+    def with_version(self, version: int) -> None:
+        """Rebind to the current version: saving again then knowingly replaces the newer text."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = str(version)
+        self.data = data
+
+
+class SectionsForm(VersionedForm):
+    class Meta:
+        model = Postmortem
+        fields = list(SECTION_FIELDS)
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 4})
+            for name in (
+                "summary",
+                "impact",
+                "root_cause",
+                "trigger",
+                "detection",
+                "resolution",
+                "lessons",
+            )
+        }
+        labels = {
+            "impact": "Impact narrative",
+            "users_affected": "Users affected",
+            "impact_minutes": "Minutes of impact",
+            "failed_requests": "Failed requests",
+            "revenue_impact": "Revenue impact",
+            "root_cause": "Root cause statement",
+            "root_cause_category": "Category",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["root_cause_category"].choices = [  # type: ignore[attr-defined]
+            ("", "Not yet chosen"),
+            *list(self.fields["root_cause_category"].choices)[1:],  # type: ignore[attr-defined]
+        ]
+
+    def sections(self) -> list[dict[str, Any]]:
+        return [
+            {"key": key, "title": title, "fields": [self[name] for name in names]}
+            for key, title, names in SECTIONS
+        ]
+
+
+# --- five whys, timeline, factors ------------------------------------------------------------
+
+
+class WhyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Why
+        fields = ["question", "answer"]
+        widgets = {"answer": forms.Textarea(attrs={"rows": 2})}
+
+
+class WhyEditForm(VersionedForm):
+    class Meta:
+        model = Why
+        fields = ["question", "answer"]
+        widgets = {"answer": forms.Textarea(attrs={"rows": 2})}
+
+
+class TimelineEventForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = TimelineEvent
+        fields = ["occurred_at", "description"]
+        widgets = {
+            "occurred_at": DateTimeLocalInput(),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"occurred_at": "When (team time)", "description": "What happened"}
+
+
+class FactorForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ContributingFactor
+        fields = ["kind", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+# --- action items ----------------------------------------------------------------------------
+
+RATING = [(n, str(n)) for n in range(1, 6)]
+
+
+class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
+    likelihood = forms.TypedChoiceField(
+        choices=RATING, coerce=int, initial=3, label="Likelihood of recurrence (1–5)"
+    )
+    severity = forms.TypedChoiceField(
+        choices=RATING, coerce=int, initial=3, label="Severity if it recurs (1–5)"
+    )
+    effort = forms.TypedChoiceField(
+        choices=RATING, coerce=int, initial=3, label="Effort to implement (1–5)"
+    )
+
+    class Meta:
+        model = ActionItem
+        fields = [
+            "title",
+            "owner",
+            "due_date",
+            "done_condition",
+            "likelihood",
+            "severity",
+            "effort",
+        ]
+        widgets = {
+            "due_date": DateInput(),
+            "done_condition": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {"owner": "Owner (one person)", "done_condition": "Done when"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()  # type: ignore[attr-defined]
+
+
+class ActionStatusForm(VersionedForm):
+    class Meta:
+        model = ActionItem
+        fields = ["status", "deprioritised_reason"]
+        widgets = {"deprioritised_reason": forms.Textarea(attrs={"rows": 2})}
+        labels = {"deprioritised_reason": "Why deprioritised (required to deprioritise)"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = ActionStatus.choices  # type: ignore[attr-defined]
+
+
+# --- meeting ---------------------------------------------------------------------------------
+
+
+class MeetingForm(VersionedForm):
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes, 60–90)", min_value=60, max_value=90, initial=60
+    )
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "facilitator",
+            "attendees",
+            "duration_minutes",
+            "scheduled_for",
+            "location",
+            "held_at",
+            "notes",
+        ]
+        widgets = {
+            "attendees": forms.CheckboxSelectMultiple(),
+            "scheduled_for": DateTimeLocalInput(),
+            "held_at": DateTimeLocalInput(),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+        labels = {"scheduled_for": "Scheduled for (team time)", "held_at": "Held at (team time)"}
+        help_texts = {"facilitator": "Someone not directly involved in the incident."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["facilitator"].queryset = _people()
+        fields["attendees"].queryset = _people()
+
+    def changed_values(self) -> dict[str, Any]:
+        values = super().changed_values()
+        values.pop("attendees")
+        return values

@@ -1,0 +1,40 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from .views import actions, incidents, meetings, postmortems
+
+pm = "incidents/<int:pk>/postmortem/"
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", incidents.incident_list, name="incident-list"),
+    path("incidents/new/", incidents.incident_create, name="incident-create"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident-detail"),
+    path(
+        "incidents/<int:pk>/start-postmortem/", incidents.postmortem_start, name="postmortem-start"
+    ),
+    path(pm, postmortems.postmortem_editor, name="postmortem"),
+    path(pm + "sections/", postmortems.sections_save, name="postmortem-sections"),
+    path(pm + "status/", postmortems.status_change, name="postmortem-status"),
+    path(pm + "whys/", postmortems.why_add, name="why-add"),
+    path(pm + "whys/<int:why_id>/", postmortems.why_edit, name="why-edit"),
+    path(pm + "whys/<int:why_id>/delete/", postmortems.why_delete, name="why-delete"),
+    path(
+        pm + "whys/<int:why_id>/move/<str:direction>/",
+        postmortems.why_move,
+        name="why-move",
+    ),
+    path(pm + "timeline/", postmortems.event_add, name="event-add"),
+    path(pm + "timeline/<int:event_id>/delete/", postmortems.event_delete, name="event-delete"),
+    path(pm + "factors/", postmortems.factor_add, name="factor-add"),
+    path(pm + "factors/<int:factor_id>/delete/", postmortems.factor_delete, name="factor-delete"),
+    path(
+        pm + "factors/<int:factor_id>/move/<str:direction>/",
+        postmortems.factor_move,
+        name="factor-move",
+    ),
+    path(pm + "actions/", actions.action_add, name="action-add"),
+    path(pm + "actions/<int:item_id>/status/", actions.action_status, name="action-status"),
+    path(pm + "meeting/", meetings.meeting_save, name="meeting-save"),
+]

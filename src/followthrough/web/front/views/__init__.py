@@ -1,0 +1,1 @@
+"""The pages of followthrough, split by area (incidents, postmortems, actions, meetings)."""
