@@ -1,0 +1,121 @@
+"""Who may read and who may change what, for the API.
+
+Reading needs the row's team to be visible to the user; a row of a team the user cannot see
+is answered with 404, exactly like a row that does not exist, so existence never leaks.
+Writing needs the team to be editable by the user; a visible team the user may not edit is
+answered with 403 and a sentence saying why.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from ninja.errors import HttpError
+
+from followthrough.web.accounts.models import Organisation, Person, Role, Team
+from followthrough.web.api.errors import FieldError
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.models import Postmortem
+
+M = TypeVar("M", bound=Model)
+
+
+class NotFound(HttpError):
+    """A 404 with a sentence: the same answer for 'no such row' and 'not yours to see'."""
+
+    def __init__(self, what: str, pk: object) -> None:
+        super().__init__(404, f"There is no {what} with id {pk}.")
+
+
+def user_of(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
+    """The user the request authenticated as (bearer token or session)."""
+    auth = getattr(request, "auth", None)
+    if isinstance(auth, AbstractBaseUser):
+        return auth
+    return request.user
+
+
+def visible_team_ids(request: HttpRequest) -> QuerySet[Team, Any]:
+    """A subquery of the ids of the teams the user may read."""
+    return Team.objects.visible_to(user_of(request)).values("pk")
+
+
+def can_see(request: HttpRequest, team_id: int) -> bool:
+    return Team.objects.visible_to(user_of(request)).filter(pk=team_id).exists()
+
+
+def get_visible(request: HttpRequest, queryset: QuerySet[M, M], pk: int, what: str) -> M:
+    """The row ``pk`` of ``queryset`` if its team is visible to the user, else 404.
+
+    ``queryset`` must be of a model with a ``team`` (incidents), or reach one through
+    ``incident`` (postmortems) or ``postmortem`` (everything under a postmortem).
+    """
+    model = queryset.model
+    team_path = _team_path(model)
+    obj = queryset.filter(pk=pk, **{f"{team_path}__in": visible_team_ids(request)}).first()
+    if obj is None:
+        raise NotFound(what, pk)
+    return obj
+
+
+def _team_path(model: type[Model]) -> str:
+    if model is Team:
+        return "pk"
+    if model is Incident:
+        return "team"
+    if model is Postmortem:
+        return "incident__team"
+    return "postmortem__incident__team"
+
+
+def require_editable(request: HttpRequest, team: Team) -> None:
+    """403 unless the user is an editor or lead of ``team`` (or an admin)."""
+    user = user_of(request)
+    if Team.objects.editable_by(user).filter(pk=team.pk).exists():
+        return
+    role = team.role_of(user)
+    if role == Role.VIEWER:
+        why = f"You are a viewer on {team.name}; ask a lead of the team to make you an editor."
+    else:
+        why = f"You are not a member of {team.name}; only its editors and leads can change its records."
+    raise HttpError(403, why)
+
+
+def team_for_write(request: HttpRequest, team_id: int, field: str = "team_id") -> Team:
+    """The team a new or moved row goes to: unknown or invisible is a field error, else 403."""
+    team = Team.objects.visible_to(user_of(request)).filter(pk=team_id).first()
+    if team is None:
+        raise FieldError(field, f"There is no team with id {team_id}.")
+    require_editable(request, team)
+    return team
+
+
+def person(pk: int | None, field: str) -> Person | None:
+    """The person with ``pk`` (None stays None), or a 422 on ``field``."""
+    if pk is None:
+        return None
+    found = Person.objects.filter(pk=pk).first()
+    if found is None:
+        raise FieldError(field, f"There is no person with id {pk}.")
+    return found
+
+
+def people(pks: list[int], field: str) -> list[Person]:
+    """The people with these ids, in the order given, or a 422 on ``field`` naming the unknown ones."""
+    found = {p.pk: p for p in Person.objects.filter(pk__in=pks)}
+    missing = [pk for pk in pks if pk not in found]
+    if missing:
+        raise FieldError(field, f"There is no person with id {', '.join(map(str, missing))}.")
+    return list(dict.fromkeys(found[pk] for pk in pks))
+
+
+def policy_config(request: HttpRequest) -> Any:
+    """The organisation's policy, read once per request (lists decide for many incidents)."""
+    config = getattr(request, "_followthrough_policy_config", None)
+    if config is None:
+        config = Organisation.current().policy_config()
+        request._followthrough_policy_config = config  # type: ignore[attr-defined]
+    return config

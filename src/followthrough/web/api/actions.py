@@ -1,0 +1,172 @@
+"""Action items: specific, owned, dated, verifiable, prioritised, followed to done."""
+
+import copy
+from typing import Annotated, Any, Literal
+
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.actions.models import ActionStatus as Choice
+from followthrough.web.actions.operations import create_action_item, update_action_item
+from followthrough.web.api.access import (
+    get_visible,
+    person,
+    require_editable,
+    user_of,
+    visible_team_ids,
+)
+from followthrough.web.api.errors import Conflict, FieldError
+from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
+from followthrough.web.api.schemas import (
+    ACTION_RELATED,
+    ERRORS,
+    WRITE_ERRORS,
+    ActionItemIn,
+    ActionItemOut,
+    ActionItemPatch,
+    ActionStatus,
+    Pages,
+    request_now,
+    stale,
+)
+from followthrough.web.postmortems.models import ContributingFactor, Postmortem
+from followthrough.web.versioning import StaleVersion
+
+router = Router(tags=["action items"])
+
+
+@router.get("/action-items", response={200: list[ActionItemOut], **ERRORS})
+@paginate(Pages)
+def list_action_items(
+    request: HttpRequest,
+    team: Annotated[int | None, Query(description="Team id.")] = None,
+    status: Annotated[ActionStatus | None, Query()] = None,
+    owner: Annotated[int | None, Query(description="Person id of the owner.")] = None,
+    postmortem: Annotated[int | None, Query(description="Postmortem id.")] = None,
+    overdue: Annotated[bool | None, Query(description="true: open past its due date.")] = None,
+    sort: Annotated[
+        Literal["due_date", "priority"],
+        Query(
+            description="`due_date` (soonest first, undated last) or `priority` (most urgent first)."
+        ),
+    ] = "due_date",
+) -> Any:
+    """Action items of the teams you can see."""
+    items = ActionItem.objects.filter(postmortem__incident__team__in=visible_team_ids(request))
+    if team is not None:
+        items = items.filter(postmortem__incident__team_id=team)
+    if status is not None:
+        items = items.filter(status=status)
+    if owner is not None:
+        items = items.filter(owner_id=owner)
+    if postmortem is not None:
+        items = items.filter(postmortem_id=postmortem)
+    if overdue is not None:
+        # Narrow in the database, then let the model decide (it owns what "overdue" means).
+        today = timezone.localdate(request_now(request))
+        if overdue:
+            items = items.filter(due_date__lt=today).exclude(
+                status__in=[Choice.DONE, Choice.DEPRIORITISED]
+            )
+    items = items.select_related(*ACTION_RELATED).order_by(F("due_date").asc(nulls_last=True), "pk")
+    if overdue is None and sort == "due_date":
+        return items
+    rows = list(items)
+    if overdue is not None:
+        today = timezone.localdate(request_now(request))
+        rows = [item for item in rows if item.is_overdue(today) == overdue]
+    if sort == "priority":
+        rows.sort(key=lambda item: item.priority(), reverse=True)
+    return rows
+
+
+@router.get(
+    "/postmortems/{int:postmortem_id}/action-items",
+    response={200: list[ActionItemOut], **ERRORS},
+)
+def list_postmortem_action_items(request: HttpRequest, postmortem_id: int) -> Any:
+    postmortem = fetch_postmortem(request, postmortem_id)
+    return list(
+        postmortem.action_items.select_related(*ACTION_RELATED).order_by(
+            F("due_date").asc(nulls_last=True), "pk"
+        )
+    )
+
+
+@router.post(
+    "/postmortems/{int:postmortem_id}/action-items",
+    response={201: ActionItemOut, **WRITE_ERRORS},
+)
+def create_postmortem_action_item(
+    request: HttpRequest, postmortem_id: int, payload: ActionItemIn
+) -> Any:
+    """Add an action item: one owner, a due date, and how to tell it is done."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    fields = _resolve(postmortem, payload.model_dump())
+    ActionItem(postmortem=postmortem, **fields).full_clean()
+    item = create_action_item(postmortem, user_of(request), **fields)
+    return Status(201, _fetch(request, item.pk))
+
+
+@router.get("/action-items/{int:item_id}", response={200: ActionItemOut, **ERRORS})
+def get_action_item(request: HttpRequest, item_id: int) -> Any:
+    return _fetch(request, item_id)
+
+
+@router.patch(
+    "/action-items/{int:item_id}",
+    response={200: ActionItemOut, 409: stale(ActionItemOut), **WRITE_ERRORS},
+)
+def update_postmortem_action_item(
+    request: HttpRequest, item_id: int, payload: ActionItemPatch
+) -> Any:
+    """Change an action item. Deprioritising needs a written reason."""
+    item = _fetch(request, item_id)
+    require_editable(request, item.postmortem.incident.team)
+    fields = payload.model_dump(exclude_unset=True)
+    version = fields.pop("version")
+    fields = _resolve(item.postmortem, fields)
+    # Validate a copy: the operation compares the new status with the stored one.
+    candidate = copy.copy(item)
+    for name, value in fields.items():
+        setattr(candidate, name, value)
+    candidate.full_clean()
+    try:
+        update_action_item(item, version, user_of(request), fields)
+    except StaleVersion as e:
+        current = ActionItemOut.model_validate(
+            _fetch(request, item_id), context={"request": request}
+        )
+        raise Conflict({"detail": str(e), "current": current.model_dump(mode="json")}) from e
+    return _fetch(request, item_id)
+
+
+def _resolve(postmortem: Postmortem, fields: dict[str, Any]) -> dict[str, Any]:
+    """Body ids -> model objects: the owner is a person; the factor is one of this postmortem's."""
+    if "owner_id" in fields:
+        fields["owner"] = person(fields.pop("owner_id"), "owner_id")
+    if "addresses_factor_id" in fields:
+        pk = fields.pop("addresses_factor_id")
+        factor = None
+        if pk is not None:
+            factor = ContributingFactor.objects.filter(pk=pk, postmortem=postmortem).first()
+            if factor is None:
+                raise FieldError(
+                    "addresses_factor_id",
+                    f"This postmortem has no contributing factor with id {pk}.",
+                )
+        fields["addresses_factor"] = factor
+    return fields
+
+
+def _fetch(request: HttpRequest, item_id: int) -> ActionItem:
+    return get_visible(
+        request,
+        ActionItem.objects.select_related(*ACTION_RELATED, "postmortem__incident__team"),
+        item_id,
+        "action item",
+    )

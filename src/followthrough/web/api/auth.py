@@ -1,0 +1,70 @@
+"""How API requests authenticate: a personal bearer token, or the page's session.
+
+Tokens are ``Authorization: Bearer ft_…``; only their SHA-256 is stored
+(``ApiToken.objects.authenticate``). A token's ``last_used_at`` is written at most once a
+minute, so a busy script does not turn every read into a write.
+
+The session is for the same-origin pages (htmx): a signed-in browser may call the API, with
+Django's CSRF check on unsafe methods, exactly as its forms are checked.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import HttpBearer, SessionAuth
+
+from followthrough.web.accounts.models import ApiToken
+
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+INVALID_TOKEN = (
+    "This API token is not valid: it is unknown, revoked or expired. "
+    "Create a new one and send it as “Authorization: Bearer ft_…”."
+)
+
+
+class BearerToken(HttpBearer):
+    """``Authorization: Bearer ft_…`` with a live personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> AbstractBaseUser | None:
+        found = ApiToken.objects.authenticate(token.strip()) if token.strip() else None
+        if found is None:
+            request._followthrough_auth_problem = INVALID_TOKEN  # type: ignore[attr-defined]
+            return None
+        now = timezone.now()
+        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
+            # Conditional, so concurrent requests within the minute write once between them.
+            ApiToken.objects.filter(pk=found.pk).filter(
+                Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+            ).update(last_used_at=now)
+        user: AbstractBaseUser = found.user
+        if not user.is_active:
+            request._followthrough_auth_problem = "The account this token belongs to is disabled."  # type: ignore[attr-defined]
+            return None
+        request.user = user
+        return user
+
+
+class PageSession(SessionAuth):
+    """The signed-in browser session, CSRF-checked on unsafe methods.
+
+    Anonymous requests and requests that present a bearer token are not this scheme's
+    business: they get a 401 from the token scheme rather than a CSRF error.
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if "Authorization" in request.headers:
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
+AUTH = [BearerToken(), PageSession()]

@@ -1,0 +1,168 @@
+"""Every error the API returns, in a few consistent JSON shapes.
+
+- 422 field errors: ``{"detail": [{"loc": ["body", "field"], "msg": "...", "type": "..."}]}``,
+  whether the schema, the model's ``full_clean`` or an operation's ``Refused(field=...)``
+  found the problem.
+- 422 process refusals (a transition the rules do not allow yet):
+  ``{"detail": "...", "reasons": ["...", ...]}``.
+- 409 conflicts: ``{"detail": "...", "current": {...}}`` (stale version) or
+  ``{"detail": "...", "id": N}`` (already exists).
+- 401, 403, 404: ``{"detail": "..."}``.
+
+A request answered with an error changes nothing: every handler here marks the request's
+transaction for rollback, because ninja turns exceptions into responses inside the view and
+ATOMIC_REQUESTS would otherwise commit whatever happened before the exception.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections, transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from followthrough.web.postmortems.operations import Refused
+from followthrough.web.versioning import StaleVersion
+
+if TYPE_CHECKING:
+    from ninja import NinjaAPI
+
+# Model field name -> the name the API's bodies use for it.
+FIELD_NAMES = {
+    "team": "team_id",
+    "commander": "commander_id",
+    "responders": "responder_ids",
+    "repeat_of": "repeat_of_id",
+    "facilitator": "facilitator_id",
+    "attendees": "attendee_ids",
+    "owner": "owner_id",
+    "addresses_factor": "addresses_factor_id",
+}
+
+
+def api_field(name: str) -> str:
+    return FIELD_NAMES.get(name, name)
+
+
+def field_error(field: str | None, msg: str, kind: str) -> dict[str, Any]:
+    loc = ["body"] if field is None or field == NON_FIELD_ERRORS else ["body", api_field(field)]
+    return {"loc": loc, "msg": msg, "type": kind}
+
+
+class FieldError(Exception):
+    """A 422 about one field of the body, e.g. an id that names nothing."""
+
+    def __init__(self, field: str, msg: str, kind: str = "value_error") -> None:
+        super().__init__(msg)
+        self.field = field
+        self.msg = msg
+        self.kind = kind
+
+
+class ProcessRefusal(Exception):
+    """A 422 about the process, not a field: ``{"detail": ..., "reasons": [...]}``."""
+
+    def __init__(self, detail: str, reasons: list[str]) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.reasons = reasons
+
+
+class Conflict(Exception):
+    """A 409 whose JSON body is ``body`` (it always has a ``detail``)."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        super().__init__(body["detail"])
+        self.body = body
+
+
+def _rollback() -> None:
+    for conn in connections.all(initialized_only=True):
+        if conn.in_atomic_block:
+            transaction.set_rollback(True, using=conn.alias)
+
+
+def install(api: NinjaAPI) -> None:
+    """Register the handlers on ``api``."""
+
+    def respond(request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+        _rollback()
+        return api.create_response(request, body, status=status)
+
+    def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = []
+        for error in exc.errors:
+            loc = list(error.get("loc", ()))
+            # ninja puts the parameter name ("payload") after "body"; clients know fields only.
+            if len(loc) >= 2 and loc[0] == "body" and loc[1] == "payload":
+                del loc[1]
+            errors.append(
+                {"loc": loc, "msg": str(error.get("msg", "")), "type": error.get("type", "")}
+            )
+        return respond(request, {"detail": errors}, 422)
+
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        errors = []
+        if hasattr(exc, "error_dict"):
+            for field, field_errors in exc.error_dict.items():
+                for e in field_errors:
+                    errors.extend(
+                        field_error(field, msg, e.code or "invalid") for msg in e.messages
+                    )
+        else:
+            errors = [field_error(None, msg, "invalid") for msg in exc.messages]
+        return respond(request, {"detail": errors}, 422)
+
+    def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
+        return respond(request, {"detail": [field_error(exc.field, exc.msg, exc.kind)]}, 422)
+
+    def on_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+        if exc.field is None:
+            return respond(request, {"detail": str(exc), "reasons": exc.reasons}, 422)
+        errors = [field_error(exc.field, reason, "refused") for reason in exc.reasons]
+        return respond(request, {"detail": errors}, 422)
+
+    def on_process_refusal(request: HttpRequest, exc: ProcessRefusal) -> HttpResponse:
+        return respond(request, {"detail": exc.detail, "reasons": exc.reasons}, 422)
+
+    def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
+        return respond(request, exc.body, 409)
+
+    def on_stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
+        # Views usually turn StaleVersion into a Conflict carrying the current row; this is
+        # the fallback for a write that has no single row to show.
+        return respond(request, {"detail": str(exc), "current_version": exc.current_version}, 409)
+
+    def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        problem = getattr(request, "_followthrough_auth_problem", None) or (
+            "Authentication required: send an API token as “Authorization: Bearer ft_…”, "
+            "or sign in."
+        )
+        response = respond(request, {"detail": problem}, 401)
+        response["WWW-Authenticate"] = 'Bearer realm="followthrough"'
+        return response
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return respond(request, {"detail": str(exc)}, exc.status_code)
+
+    def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return respond(request, {"detail": str(exc) or "You may not do this."}, 403)
+
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return respond(request, {"detail": str(exc) or "Not found."}, 404)
+
+    api.add_exception_handler(NinjaValidationError, on_validation)
+    api.add_exception_handler(DjangoValidationError, on_django_validation)
+    api.add_exception_handler(FieldError, on_field_error)
+    api.add_exception_handler(Refused, on_refused)
+    api.add_exception_handler(ProcessRefusal, on_process_refusal)
+    api.add_exception_handler(Conflict, on_conflict)
+    api.add_exception_handler(StaleVersion, on_stale)
+    api.add_exception_handler(AuthenticationError, on_authentication)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(PermissionDenied, on_permission_denied)
+    api.add_exception_handler(Http404, on_404)

@@ -1,0 +1,193 @@
+"""Incidents: record them, find them, and see whether each calls for a postmortem."""
+
+import re
+from typing import Annotated, Any, Literal
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.pagination import paginate
+
+from followthrough.web.api.access import (
+    get_visible,
+    people,
+    person,
+    require_editable,
+    team_for_write,
+    user_of,
+    visible_team_ids,
+)
+from followthrough.web.api.errors import Conflict, FieldError
+from followthrough.web.api.schemas import (
+    ERRORS,
+    WRITE_ERRORS,
+    AlreadyExists,
+    Decision,
+    IncidentIn,
+    IncidentOut,
+    IncidentPatch,
+    Pages,
+    PostmortemStatus,
+    Severity,
+    incident_overdue,
+    incident_policy,
+    incidents_for_output,
+    request_now,
+    stale,
+)
+from followthrough.web.incidents.models import Incident, Source
+from followthrough.web.versioning import StaleVersion, save_versioned
+
+router = Router(tags=["incidents"])
+
+_KEY = re.compile(r"^\s*(?:INC-)?(\d+)\s*$", re.IGNORECASE)
+
+
+@router.get("/incidents", response={200: list[IncidentOut], **ERRORS})
+@paginate(Pages)
+def list_incidents(
+    request: HttpRequest,
+    team: Annotated[int | None, Query(description="Team id.")] = None,
+    severity: Annotated[Severity | None, Query()] = None,
+    decision: Annotated[
+        Decision | None, Query(description="What the postmortem policy says.")
+    ] = None,
+    status: Annotated[
+        PostmortemStatus | Literal["none"] | None,
+        Query(description="The postmortem's status, or `none` for incidents without one."),
+    ] = None,
+    overdue: Annotated[
+        bool | None,
+        Query(description="true: a milestone or action item of its postmortem is overdue."),
+    ] = None,
+    q: Annotated[
+        str | None, Query(description="Words of the title, summary or failure mode, or a key.")
+    ] = None,
+) -> Any:
+    """Incidents of the teams you can see, newest first."""
+    incidents = Incident.objects.filter(team__in=visible_team_ids(request))
+    if team is not None:
+        incidents = incidents.filter(team_id=team)
+    if severity is not None:
+        incidents = incidents.filter(severity=severity)
+    if status == "none":
+        incidents = incidents.filter(postmortem__isnull=True)
+    elif status is not None:
+        incidents = incidents.filter(postmortem__status=status)
+    if q and q.strip():
+        term = q.strip()
+        match = (
+            Q(title__icontains=term) | Q(summary__icontains=term) | Q(failure_mode__icontains=term)
+        )
+        if key := _KEY.match(term):
+            match |= Q(pk=int(key.group(1)))
+        incidents = incidents.filter(match)
+    incidents = incidents_for_output(incidents).order_by("-started_at", "-pk")
+    if decision is None and overdue is None:
+        return incidents
+    # Policy and deadlines are computed by the core, not stored: filter the rows in Python
+    # (the list then paginates like a queryset, count included).
+    rows = list(incidents)
+    if decision is not None:
+        rows = [i for i in rows if incident_policy(i, request).decision == decision]
+    if overdue is not None:
+        now = request_now(request)
+        rows = [i for i in rows if incident_overdue(i, request, now) == overdue]
+    return rows
+
+
+@router.post("/incidents", response={201: IncidentOut, 409: AlreadyExists, **WRITE_ERRORS})
+def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
+    """Record an incident. The answer says whether a postmortem is required, and why."""
+    data = payload.model_dump()
+    team = team_for_write(request, data.pop("team_id"))
+    responders = people(data.pop("responder_ids"), "responder_ids")
+    commander = person(data.pop("commander_id"), "commander_id")
+    repeat_of = _repeat_of(request, data.pop("repeat_of_id"))
+    if data["external_id"]:
+        existing = Incident.objects.filter(
+            source=Source.API, external_id=data["external_id"]
+        ).first()
+        if existing is not None:
+            raise Conflict(
+                {
+                    "detail": f"An incident with external id “{data['external_id']}” exists already: "
+                    f"{existing.key}.",
+                    "id": existing.pk,
+                }
+            )
+    with transaction.atomic():
+        incident = Incident(
+            team=team,
+            commander=commander,
+            repeat_of=repeat_of,
+            source=Source.API,
+            created_by=user_of(request),
+            **data,
+        )
+        incident.full_clean()
+        incident.save()
+        incident.responders.set(responders)
+    return Status(201, _fetch(request, incident.pk))
+
+
+@router.get("/incidents/{int:incident_id}", response={200: IncidentOut, **ERRORS})
+def get_incident(request: HttpRequest, incident_id: int) -> Any:
+    return _fetch(request, incident_id)
+
+
+@router.patch(
+    "/incidents/{int:incident_id}",
+    response={200: IncidentOut, 409: stale(IncidentOut), **WRITE_ERRORS},
+)
+def update_incident(request: HttpRequest, incident_id: int, payload: IncidentPatch) -> Any:
+    """Change an incident. Send the ``version`` you read; a stale one gets 409."""
+    incident = get_visible(
+        request, Incident.objects.select_related("team"), incident_id, "incident"
+    )
+    require_editable(request, incident.team)
+    data = payload.model_dump(exclude_unset=True)
+    version = data.pop("version")
+    fields: dict[str, Any] = {}
+    if "team_id" in data:
+        fields["team"] = team_for_write(request, data.pop("team_id"))
+    if "commander_id" in data:
+        fields["commander"] = person(data.pop("commander_id"), "commander_id")
+    if "repeat_of_id" in data:
+        fields["repeat_of"] = _repeat_of(request, data.pop("repeat_of_id"))
+    responders = (
+        people(data.pop("responder_ids"), "responder_ids") if "responder_ids" in data else None
+    )
+    fields.update(data)
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(incident, name, value)
+        incident.full_clean()
+        try:
+            save_versioned(incident, version, fields)
+        except StaleVersion as e:
+            raise Conflict({"detail": str(e), "current": _current(request, incident_id)}) from e
+        if responders is not None:
+            incident.responders.set(responders)
+    return _fetch(request, incident_id)
+
+
+def _repeat_of(request: HttpRequest, pk: int | None) -> Incident | None:
+    if pk is None:
+        return None
+    found = Incident.objects.filter(pk=pk, team__in=visible_team_ids(request)).first()
+    if found is None:
+        raise FieldError("repeat_of_id", f"There is no incident with id {pk}.")
+    return found
+
+
+def _fetch(request: HttpRequest, incident_id: int) -> Incident:
+    return get_visible(
+        request, incidents_for_output(Incident.objects.all()), incident_id, "incident"
+    )
+
+
+def _current(request: HttpRequest, incident_id: int) -> dict[str, Any]:
+    current = IncidentOut.model_validate(_fetch(request, incident_id), context={"request": request})
+    return current.model_dump(mode="json")

@@ -1,0 +1,170 @@
+"""Postmortems: start one for an incident, write its sections, move it through review.
+
+Every state change goes through ``followthrough.web.postmortems.operations``; this module only
+checks who may ask, validates the body and shapes the answer.
+"""
+
+from typing import Annotated, Any
+
+from django.db import transaction
+from django.http import HttpRequest
+from ninja import Query, Router, Status
+from ninja.errors import HttpError
+from ninja.pagination import paginate
+
+from followthrough.web.api.access import (
+    get_visible,
+    require_editable,
+    user_of,
+    visible_team_ids,
+)
+from followthrough.web.api.errors import Conflict, ProcessRefusal
+from followthrough.web.api.schemas import (
+    ERRORS,
+    POSTMORTEM_DETAIL_PREFETCH,
+    POSTMORTEM_PREFETCH,
+    POSTMORTEM_RELATED,
+    WRITE_ERRORS,
+    AlreadyExists,
+    Pages,
+    PostmortemOut,
+    PostmortemPatch,
+    PostmortemStatus,
+    PostmortemSummaryOut,
+    Refusal,
+    TransitionIn,
+    stale,
+)
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.postmortems.models import Status as PostmortemStatusChoice
+from followthrough.web.postmortems.operations import (
+    PostmortemExists,
+    Refused,
+    start_postmortem,
+    transition,
+)
+from followthrough.web.versioning import StaleVersion, save_versioned
+
+router = Router(tags=["postmortems"])
+
+
+def fetch_postmortem(request: HttpRequest, postmortem_id: int) -> Postmortem:
+    """The postmortem with everything its detail shows, if the user can see it (else 404)."""
+    queryset = Postmortem.objects.select_related(*POSTMORTEM_RELATED).prefetch_related(
+        *POSTMORTEM_DETAIL_PREFETCH
+    )
+    return get_visible(request, queryset, postmortem_id, "postmortem")
+
+
+def postmortem_for_write(request: HttpRequest, postmortem_id: int) -> Postmortem:
+    """The postmortem, if the user can see it (else 404) and edit its team (else 403)."""
+    postmortem = get_visible(
+        request, Postmortem.objects.select_related(*POSTMORTEM_RELATED), postmortem_id, "postmortem"
+    )
+    require_editable(request, postmortem.incident.team)
+    return postmortem
+
+
+def current_postmortem(request: HttpRequest, postmortem_id: int) -> dict[str, Any]:
+    """The postmortem as it is now, as JSON (for a 409's ``current``)."""
+    out = PostmortemOut.model_validate(
+        fetch_postmortem(request, postmortem_id), context={"request": request}
+    )
+    return out.model_dump(mode="json")
+
+
+@router.post(
+    "/incidents/{int:incident_id}/postmortem",
+    response={201: PostmortemOut, 409: AlreadyExists, **WRITE_ERRORS},
+)
+def create_postmortem(request: HttpRequest, incident_id: int) -> Any:
+    """Start the postmortem of an incident, with its meeting and the seed's six milestones."""
+    incident = get_visible(
+        request, Incident.objects.select_related("team"), incident_id, "incident"
+    )
+    require_editable(request, incident.team)
+    try:
+        postmortem = start_postmortem(incident, user_of(request))
+    except PostmortemExists as e:
+        raise Conflict({"detail": str(e), "id": e.postmortem.pk}) from e
+    return Status(201, fetch_postmortem(request, postmortem.pk))
+
+
+@router.get("/incidents/{int:incident_id}/postmortem", response={200: PostmortemOut, **ERRORS})
+def get_incident_postmortem(request: HttpRequest, incident_id: int) -> Any:
+    incident = get_visible(request, Incident.objects.all(), incident_id, "incident")
+    postmortem_id = (
+        Postmortem.objects.filter(incident=incident).values_list("pk", flat=True).first()
+    )
+    if postmortem_id is None:
+        raise HttpError(404, f"{incident.key} has no postmortem yet; POST here to start it.")
+    return fetch_postmortem(request, postmortem_id)
+
+
+@router.get("/postmortems", response={200: list[PostmortemSummaryOut], **ERRORS})
+@paginate(Pages)
+def list_postmortems(
+    request: HttpRequest,
+    team: Annotated[int | None, Query(description="Team id.")] = None,
+    status: Annotated[PostmortemStatus | None, Query()] = None,
+) -> Any:
+    """Postmortems of the teams you can see, newest first."""
+    postmortems = Postmortem.objects.filter(incident__team__in=visible_team_ids(request))
+    if team is not None:
+        postmortems = postmortems.filter(incident__team_id=team)
+    if status is not None:
+        postmortems = postmortems.filter(status=status)
+    return (
+        postmortems.select_related(*POSTMORTEM_RELATED)
+        .prefetch_related(*POSTMORTEM_PREFETCH)
+        .order_by("-created_at", "-pk")
+    )
+
+
+@router.get("/postmortems/{int:postmortem_id}", response={200: PostmortemOut, **ERRORS})
+def get_postmortem(request: HttpRequest, postmortem_id: int) -> Any:
+    return fetch_postmortem(request, postmortem_id)
+
+
+@router.patch(
+    "/postmortems/{int:postmortem_id}",
+    response={200: PostmortemOut, 409: stale(PostmortemOut), **WRITE_ERRORS},
+)
+def update_postmortem(request: HttpRequest, postmortem_id: int, payload: PostmortemPatch) -> Any:
+    """Edit sections. Send the ``version`` you read: a stale one gets 409 and the newer text stays."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    fields = payload.model_dump(exclude_unset=True)
+    version = fields.pop("version")
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(postmortem, name, value)
+        postmortem.full_clean()
+        try:
+            save_versioned(postmortem, version, fields)
+        except StaleVersion as e:
+            raise Conflict(
+                {"detail": str(e), "current": current_postmortem(request, postmortem_id)}
+            ) from e
+    return fetch_postmortem(request, postmortem_id)
+
+
+@router.post(
+    "/postmortems/{int:postmortem_id}/transition",
+    response={200: PostmortemOut, 409: stale(PostmortemOut), 422: Refusal, **ERRORS},
+)
+def transition_postmortem(request: HttpRequest, postmortem_id: int, payload: TransitionIn) -> Any:
+    """Move to another status (draft → in_review → final → closed), or be told every reason why not."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    try:
+        transition(postmortem, payload.to, payload.version, user_of(request))
+    except Refused as e:
+        label = PostmortemStatusChoice(payload.to).label.lower()
+        raise ProcessRefusal(
+            f"The postmortem cannot go to {label}: " + " ".join(e.reasons), e.reasons
+        ) from e
+    except StaleVersion as e:
+        raise Conflict(
+            {"detail": str(e), "current": current_postmortem(request, postmortem_id)}
+        ) from e
+    return fetch_postmortem(request, postmortem_id)

@@ -1,0 +1,609 @@
+"""Request and response bodies of the REST API.
+
+Input schemas forbid unknown fields (a misspelt field is a 422, not silently ignored) and
+take only timezone-aware datetimes. PATCH schemas declare every field optional without
+accepting null for fields that cannot be empty: an absent field is left alone, an explicit
+``null`` on a required field is a 422.
+
+Computed fields (policy, milestones, priority, agenda) come from the models and the core
+through resolvers, so the API shows what the core computes and never recomputes it.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Field, Schema
+from ninja.pagination import LimitOffsetPagination
+from pydantic import AwareDatetime, ConfigDict, StringConstraints, create_model
+
+from followthrough.core.policy import decide
+from followthrough.web.accounts.models import Person
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.api.access import policy_config
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.models import Meeting, Postmortem
+
+# --- shared types ---------------------------------------------------------------------------
+
+Severity = Literal["P0", "P1", "P2", "P3"]
+Decision = Literal["required", "recommended", "not_required"]
+PostmortemStatus = Literal["draft", "in_review", "final", "closed"]
+RootCauseCategory = Literal["process", "tooling", "knowledge", "capacity", "communication", ""]
+FactorKind = Literal["detection", "tooling", "communication", "process", "capacity", "other"]
+ActionStatus = Literal["open", "in_progress", "done", "deprioritised"]
+Rating = Annotated[int, Field(ge=1, le=5)]
+Id = Annotated[int, Field(ge=1)]
+
+
+def text(max_length: int | None = None, required: bool = False) -> Any:
+    """A string; ``required`` ones must hold more than whitespace."""
+    return Annotated[
+        str,
+        StringConstraints(
+            strip_whitespace=required, min_length=1 if required else 0, max_length=max_length
+        ),
+    ]
+
+
+Title = text(200, required=True)
+Text = text()
+
+
+class In(Schema):
+    """Base of every request body: unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Versioned(In):
+    version: int = Field(
+        ..., ge=1, description="The version you read; a stale one gets 409 and changes nothing."
+    )
+
+
+# --- pagination -----------------------------------------------------------------------------
+
+
+class Pages(LimitOffsetPagination):
+    """``?limit=`` (1..200, default 50) and ``?offset=``; answers ``{"items": [...], "count": N}``."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=200, description="At most 200.")
+        offset: int = Field(0, ge=0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=200, **kwargs)
+
+
+# --- errors (documented in OpenAPI) --------------------------------------------------------
+
+
+class Message(Schema):
+    detail: str
+
+
+class FieldProblem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class FieldErrors(Schema):
+    detail: list[FieldProblem]
+
+
+class Refusal(Schema):
+    detail: str
+    reasons: list[str]
+
+
+class AlreadyExists(Schema):
+    detail: str
+    id: int
+
+
+def stale(schema: type[Schema]) -> Any:
+    """The 409 body of a stale write: the message and the row as it is now."""
+    name = "Stale" + schema.__name__.removesuffix("Out")
+    return create_model(name, __base__=Schema, detail=(str, ...), current=(schema, ...))
+
+
+ERRORS: dict[int, Any] = {401: Message, 403: Message, 404: Message}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 422: FieldErrors}
+
+
+# --- teams and people ----------------------------------------------------------------------
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    slug: str
+    timezone: str
+    holiday_country: str
+    holiday_subdivision: str
+    is_private: bool
+    lead_id: int | None
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    email: str
+    handle: str
+    manager_id: int | None
+    has_login: bool
+
+    @staticmethod
+    def resolve_has_login(obj: Person) -> bool:
+        return obj.user_id is not None
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+
+
+# --- incidents -----------------------------------------------------------------------------
+
+
+class PolicyOut(Schema):
+    decision: Decision
+    reasons: list[str]
+
+
+class PostmortemRef(Schema):
+    id: int
+    status: PostmortemStatus
+
+
+def incident_policy(incident: Incident, request: HttpRequest | None) -> PolicyOut:
+    config = policy_config(request) if request is not None else None
+    result = decide(incident.facts(), config) if config is not None else incident.policy()
+    return PolicyOut(decision=result.decision.value, reasons=list(result.reasons))
+
+
+def _postmortem_of(incident: Incident) -> Postmortem | None:
+    return getattr(incident, "postmortem", None)
+
+
+def postmortem_overdue(postmortem: Postmortem, now: datetime) -> bool:
+    """Any milestone overdue, or any action item overdue."""
+    if any(m.state == "overdue" for m in postmortem.milestones(now)):
+        return True
+    today = timezone.localdate(now)
+    return any(item.is_overdue(today) for item in postmortem.action_items.all())
+
+
+def incident_overdue(incident: Incident, request: HttpRequest | None, now: datetime) -> bool:
+    """Overdue: its postmortem is, or a required postmortem was never started and its clock ran out."""
+    postmortem = _postmortem_of(incident)
+    if postmortem is not None:
+        return postmortem_overdue(postmortem, now)
+    if incident_policy(incident, request).decision != "required":
+        return False
+    unstarted = Postmortem(incident=incident)
+    return any(m.state == "overdue" for m in unstarted.milestones(now))
+
+
+def _request(context: Any) -> HttpRequest | None:
+    return context.get("request") if isinstance(context, dict) else None
+
+
+def request_now(request: HttpRequest | None) -> datetime:
+    """One "now" per request, so a list judges every row against the same instant."""
+    if request is None:
+        return timezone.now()
+    now = getattr(request, "_followthrough_now", None)
+    if now is None:
+        now = timezone.now()
+        request._followthrough_now = now  # type: ignore[attr-defined]
+    return now
+
+
+class IncidentOut(Schema):
+    id: int
+    key: str
+    team_id: int
+    title: str
+    severity: Severity
+    summary: str
+    started_at: datetime | None
+    detected_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_at: datetime | None
+    commander: PersonRef | None
+    responders: list[PersonRef]
+    customer_facing: bool
+    data_loss: bool
+    near_miss: bool
+    security: bool
+    process_failure: bool
+    significant_impact: bool
+    repeat_of_id: int | None
+    failure_mode: str
+    failure_tags: list[str]
+    source: str
+    external_id: str
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    policy: PolicyOut
+    postmortem: PostmortemRef | None
+    overdue: bool = Field(description="A milestone or action item of its postmortem is overdue.")
+
+    @staticmethod
+    def resolve_policy(obj: Incident, context: Any) -> PolicyOut:
+        return incident_policy(obj, _request(context))
+
+    @staticmethod
+    def resolve_postmortem(obj: Incident) -> Postmortem | None:
+        return _postmortem_of(obj)
+
+    @staticmethod
+    def resolve_overdue(obj: Incident, context: Any) -> bool:
+        return incident_overdue(obj, _request(context), request_now(_request(context)))
+
+
+INCIDENT_RELATED = ("team", "commander", "postmortem", "postmortem__meeting")
+INCIDENT_PREFETCH = ("responders", "postmortem__action_items")
+
+
+def incidents_for_output(queryset: QuerySet[Incident, Incident]) -> QuerySet[Incident, Incident]:
+    return queryset.select_related(*INCIDENT_RELATED).prefetch_related(*INCIDENT_PREFETCH)
+
+
+class IncidentIn(In):
+    team_id: Id
+    title: Title  # type: ignore[valid-type]
+    severity: Severity
+    summary: Text = ""  # type: ignore[valid-type]
+    started_at: AwareDatetime | None = None
+    detected_at: AwareDatetime | None = None
+    mitigated_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = Field(
+        None, description="Resolution starts the postmortem clock (T+0)."
+    )
+    commander_id: Id | None = None
+    responder_ids: list[Id] = []
+    customer_facing: bool = False
+    data_loss: bool = False
+    near_miss: bool = False
+    security: bool = False
+    process_failure: bool = False
+    significant_impact: bool = False
+    repeat_of_id: Id | None = None
+    failure_mode: text(300) = ""  # type: ignore[valid-type]
+    failure_tags: list[text(50, required=True)] = []  # type: ignore[valid-type]
+    external_id: text(200) = Field(  # type: ignore[valid-type]
+        "", description="Your system's id for it; a second POST with the same id gets 409."
+    )
+
+
+# PATCH bodies: a default of None is never validated, so an absent field reads as None while
+# an explicit null on a non-nullable field still fails validation (422).
+class IncidentPatch(Versioned):
+    team_id: Id = None  # type: ignore[assignment]
+    title: Title = None  # type: ignore[valid-type]
+    severity: Severity = None  # type: ignore[assignment]
+    summary: Text = None  # type: ignore[valid-type]
+    started_at: AwareDatetime | None = None
+    detected_at: AwareDatetime | None = None
+    mitigated_at: AwareDatetime | None = None
+    resolved_at: AwareDatetime | None = None
+    commander_id: Id | None = None
+    responder_ids: list[Id] = None  # type: ignore[assignment]
+    customer_facing: bool = None  # type: ignore[assignment]
+    data_loss: bool = None  # type: ignore[assignment]
+    near_miss: bool = None  # type: ignore[assignment]
+    security: bool = None  # type: ignore[assignment]
+    process_failure: bool = None  # type: ignore[assignment]
+    significant_impact: bool = None  # type: ignore[assignment]
+    repeat_of_id: Id | None = None
+    failure_mode: text(300) = None  # type: ignore[valid-type]
+    failure_tags: list[text(50, required=True)] = None  # type: ignore[valid-type]
+
+
+# --- postmortems ---------------------------------------------------------------------------
+
+
+class MilestoneOut(Schema):
+    key: str
+    name: str
+    owner_role: str
+    due_at: datetime
+    completed_at: datetime | None
+    state: Literal["pending", "done_on_time", "done_late", "overdue"]
+
+
+class AgendaItemOut(Schema):
+    title: str
+    minutes: int
+    starts_at_minute: int
+    guidance: str
+
+
+class MeetingOut(Schema):
+    id: int
+    postmortem_id: int
+    facilitator: PersonRef | None
+    attendees: list[PersonRef]
+    duration_minutes: int
+    scheduled_for: datetime | None
+    scheduled_at: datetime | None = Field(description="When the meeting first got a time.")
+    location: str
+    held_at: datetime | None
+    notes: str
+    version: int
+    updated_at: datetime
+    agenda: list[AgendaItemOut]
+
+    @staticmethod
+    def resolve_agenda(obj: Meeting) -> list[Any]:
+        return obj.agenda()
+
+
+class MeetingPatch(Versioned):
+    facilitator_id: Id | None = Field(
+        None, description="Someone not involved in the incident (not its commander or a responder)."
+    )
+    attendee_ids: list[Id] = None  # type: ignore[assignment]
+    duration_minutes: int = Field(None, description="60 to 90.")  # type: ignore[assignment]
+    scheduled_for: AwareDatetime | None = None
+    location: text(300) = None  # type: ignore[valid-type]
+    held_at: AwareDatetime | None = None
+    notes: Text = None  # type: ignore[valid-type]
+
+
+class WhyOut(Schema):
+    id: int
+    postmortem_id: int
+    position: int
+    question: str
+    answer: str
+    version: int
+    updated_at: datetime
+
+
+class WhyIn(In):
+    question: text(500, required=True)  # type: ignore[valid-type]
+    answer: text(required=True)  # type: ignore[valid-type]
+
+
+class WhyPatch(Versioned):
+    question: text(500, required=True) = None  # type: ignore[valid-type]
+    answer: text(required=True) = None  # type: ignore[valid-type]
+
+
+class TimelineEventOut(Schema):
+    id: int
+    postmortem_id: int
+    occurred_at: datetime
+    description: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TimelineEventIn(In):
+    occurred_at: AwareDatetime
+    description: text(required=True)  # type: ignore[valid-type]
+
+
+class TimelineEventPatch(Versioned):
+    occurred_at: AwareDatetime = None  # type: ignore[assignment]
+    description: text(required=True) = None  # type: ignore[valid-type]
+
+
+class FactorOut(Schema):
+    id: int
+    postmortem_id: int
+    position: int
+    kind: FactorKind
+    description: str
+    version: int
+    updated_at: datetime
+
+
+class FactorIn(In):
+    kind: FactorKind = "other"
+    description: text(required=True)  # type: ignore[valid-type]
+
+
+class FactorPatch(Versioned):
+    kind: FactorKind = None  # type: ignore[assignment]
+    description: text(required=True) = None  # type: ignore[valid-type]
+
+
+class OrderIn(In):
+    order: list[Id] = Field(..., description="Every id of the list, each once, in the new order.")
+
+
+class IncidentRef(Schema):
+    id: int
+    key: str
+    title: str
+    severity: Severity
+    team_id: int
+    resolved_at: datetime | None
+
+
+def _milestones(obj: Postmortem, context: Any) -> list[Any]:
+    return obj.milestones(request_now(_request(context)))
+
+
+class PostmortemSummaryOut(Schema):
+    id: int
+    incident: IncidentRef
+    status: PostmortemStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    milestones: list[MilestoneOut]
+    overdue: bool
+
+    @staticmethod
+    def resolve_milestones(obj: Postmortem, context: Any) -> list[Any]:
+        return _milestones(obj, context)
+
+    @staticmethod
+    def resolve_overdue(obj: Postmortem, context: Any) -> bool:
+        return postmortem_overdue(obj, request_now(_request(context)))
+
+
+class PostmortemOut(PostmortemSummaryOut):
+    allowed_transitions: list[PostmortemStatus]
+    summary: str
+    impact: str
+    users_affected: int | None
+    impact_minutes: int | None
+    failed_requests: int | None
+    revenue_impact: Decimal | None
+    root_cause: str
+    root_cause_category: RootCauseCategory
+    trigger: str
+    detection: str
+    resolution: str
+    lessons: str
+    timeline_documented_at: datetime | None
+    actions_tracked_at: datetime | None
+    finalized_at: datetime | None
+    closed_at: datetime | None
+    final_override_reason: str
+    meeting: MeetingOut | None
+    whys: list[WhyOut]
+    timeline: list[TimelineEventOut]
+    factors: list[FactorOut]
+
+    @staticmethod
+    def resolve_meeting(obj: Postmortem) -> Meeting | None:
+        return getattr(obj, "meeting", None)
+
+    @staticmethod
+    def resolve_timeline(obj: Postmortem) -> list[Any]:
+        return list(obj.timeline_events.all())
+
+
+POSTMORTEM_RELATED = (
+    "incident",
+    "incident__team",
+    "meeting",
+    "meeting__facilitator",
+)
+POSTMORTEM_PREFETCH = ("action_items",)
+POSTMORTEM_DETAIL_PREFETCH = (
+    "action_items",
+    "meeting__attendees",
+    "whys",
+    "timeline_events",
+    "factors",
+)
+
+
+class PostmortemPatch(Versioned):
+    summary: Text = None  # type: ignore[valid-type]
+    impact: Text = None  # type: ignore[valid-type]
+    users_affected: int | None = Field(None, ge=0)
+    impact_minutes: int | None = Field(None, ge=0)
+    failed_requests: int | None = Field(None, ge=0)
+    revenue_impact: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    root_cause: Text = None  # type: ignore[valid-type]
+    root_cause_category: RootCauseCategory = None  # type: ignore[assignment]
+    trigger: Text = None  # type: ignore[valid-type]
+    detection: Text = None  # type: ignore[valid-type]
+    resolution: Text = None  # type: ignore[valid-type]
+    lessons: Text = None  # type: ignore[valid-type]
+
+
+class TransitionIn(Versioned):
+    to: PostmortemStatus
+
+
+# --- action items --------------------------------------------------------------------------
+
+
+class PriorityOut(Schema):
+    bucket: Literal["do it now", "schedule next", "plan it", "do later", "do not bother"]
+    score: float = Field(description="likelihood × severity / effort; higher is more urgent.")
+
+
+class ActionItemOut(Schema):
+    id: int
+    postmortem_id: int
+    incident: IncidentRef
+    title: str
+    description: str
+    owner: PersonRef | None
+    due_date: date | None
+    done_condition: str
+    addresses_root_cause: bool
+    addresses_factor_id: int | None
+    likelihood: int
+    severity: int
+    effort: int
+    priority: PriorityOut
+    status: ActionStatus
+    deprioritised_reason: str
+    done_at: datetime | None
+    evidence_url: str
+    tracker_url: str
+    tracker_status: str
+    last_activity_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    version: int
+    overdue: bool
+
+    @staticmethod
+    def resolve_incident(obj: ActionItem) -> Incident:
+        return obj.postmortem.incident
+
+    @staticmethod
+    def resolve_priority(obj: ActionItem) -> PriorityOut:
+        p = obj.priority()
+        return PriorityOut(bucket=p.bucket.value, score=p.score)
+
+    @staticmethod
+    def resolve_overdue(obj: ActionItem, context: Any) -> bool:
+        return obj.is_overdue(timezone.localdate(request_now(_request(context))))
+
+
+ACTION_RELATED = ("postmortem", "postmortem__incident", "owner")
+
+
+class ActionItemIn(In):
+    title: text(300, required=True)  # type: ignore[valid-type]
+    description: Text = ""  # type: ignore[valid-type]
+    owner_id: Id | None = Field(None, description="One person, never a team.")
+    due_date: date | None = None
+    done_condition: Text = Field("", description="How anyone can tell it is done.")  # type: ignore[valid-type]
+    addresses_root_cause: bool = False
+    addresses_factor_id: Id | None = None
+    likelihood: Rating = 3
+    severity: Rating = 3
+    effort: Rating = 3
+    status: ActionStatus = "open"
+    deprioritised_reason: Text = Field("", description="Required when deprioritised.")  # type: ignore[valid-type]
+    evidence_url: text(200) = ""  # type: ignore[valid-type]
+    tracker_url: text(200) = ""  # type: ignore[valid-type]
+
+
+class ActionItemPatch(Versioned):
+    title: text(300, required=True) = None  # type: ignore[valid-type]
+    description: Text = None  # type: ignore[valid-type]
+    owner_id: Id | None = None
+    due_date: date | None = None
+    done_condition: Text = None  # type: ignore[valid-type]
+    addresses_root_cause: bool = None  # type: ignore[assignment]
+    addresses_factor_id: Id | None = None
+    likelihood: Rating = None  # type: ignore[assignment]
+    severity: Rating = None  # type: ignore[assignment]
+    effort: Rating = None  # type: ignore[assignment]
+    status: ActionStatus = None  # type: ignore[assignment]
+    deprioritised_reason: Text = None  # type: ignore[valid-type]
+    evidence_url: text(200) = None  # type: ignore[valid-type]
+    tracker_url: text(200) = None  # type: ignore[valid-type]

@@ -1,0 +1,212 @@
+"""The list sections of a postmortem: the five-whys chain, the timeline, contributing factors.
+
+Each row carries its own version: two people adding whys at once never collide, two people
+editing the same why do, and the second gets 409. Whys and factors keep a position the
+client can reorder; timeline events are ordered by when they happened.
+"""
+
+from typing import Annotated, Any
+
+from django.db import transaction
+from django.db.models import Model
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+
+from followthrough.web.api.access import get_visible, require_editable
+from followthrough.web.api.errors import Conflict
+from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
+from followthrough.web.api.schemas import (
+    ERRORS,
+    WRITE_ERRORS,
+    FactorIn,
+    FactorOut,
+    FactorPatch,
+    Message,
+    OrderIn,
+    TimelineEventIn,
+    TimelineEventOut,
+    TimelineEventPatch,
+    WhyIn,
+    WhyOut,
+    WhyPatch,
+    stale,
+)
+from followthrough.web.postmortems.models import ContributingFactor, TimelineEvent, Why
+from followthrough.web.postmortems.operations import add_timeline_event, next_position, reorder
+from followthrough.web.versioning import StaleVersion, Versioned, save_versioned
+
+router = Router(tags=["postmortem sections"])
+
+Version = Annotated[
+    int, Query(..., ge=1, description="The version you read; a stale one gets 409.")
+]
+
+
+def _row_for_write(request: HttpRequest, model: type[Versioned], pk: int, what: str) -> Any:
+    row = get_visible(
+        request, model._default_manager.select_related("postmortem__incident__team"), pk, what
+    )
+    require_editable(request, row.postmortem.incident.team)
+    return row
+
+
+def _current(
+    request: HttpRequest, model: type[Model], pk: int, out: type[Schema], what: str
+) -> Any:
+    row = get_visible(request, model._default_manager.all(), pk, what)
+    return out.model_validate(row, context={"request": request}).model_dump(mode="json")
+
+
+def _update(
+    request: HttpRequest, row: Versioned, payload: Schema, out: type[Schema], what: str
+) -> Any:
+    fields = payload.model_dump(exclude_unset=True)
+    version = fields.pop("version")
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.full_clean()
+        try:
+            save_versioned(row, version, fields)
+        except StaleVersion as e:
+            current = _current(request, type(row), row.pk, out, what)
+            raise Conflict({"detail": str(e), "current": current}) from e
+    return row
+
+
+def _delete(request: HttpRequest, model: type[Versioned], pk: int, version: int, what: str) -> Any:
+    row = _row_for_write(request, model, pk, what)
+    deleted, _ = model._default_manager.filter(pk=row.pk, version=version).delete()
+    if not deleted:
+        raise StaleVersion(row.version)
+    return Status(204, None)
+
+
+def _create(request: HttpRequest, row: Model) -> None:
+    with transaction.atomic():
+        row.full_clean()
+        row.save()
+
+
+# --- whys ----------------------------------------------------------------------------------
+
+
+@router.get("/postmortems/{int:postmortem_id}/whys", response={200: list[WhyOut], **ERRORS})
+def list_whys(request: HttpRequest, postmortem_id: int) -> Any:
+    """The five-whys chain, in order."""
+    return list(fetch_postmortem(request, postmortem_id).whys.all())
+
+
+@router.post("/postmortems/{int:postmortem_id}/whys", response={201: WhyOut, **WRITE_ERRORS})
+def create_why(request: HttpRequest, postmortem_id: int, payload: WhyIn) -> Any:
+    """Add a why at the end of the chain."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    why = Why(
+        postmortem=postmortem, position=next_position(postmortem, "whys"), **payload.model_dump()
+    )
+    _create(request, why)
+    return Status(201, why)
+
+
+@router.patch("/whys/{int:why_id}", response={200: WhyOut, 409: stale(WhyOut), **WRITE_ERRORS})
+def update_why(request: HttpRequest, why_id: int, payload: WhyPatch) -> Any:
+    return _update(request, _row_for_write(request, Why, why_id, "why"), payload, WhyOut, "why")
+
+
+@router.delete("/whys/{int:why_id}", response={204: None, 409: Message, **WRITE_ERRORS})
+def delete_why(request: HttpRequest, why_id: int, version: Version) -> Any:
+    return _delete(request, Why, why_id, version, "why")
+
+
+@router.post(
+    "/postmortems/{int:postmortem_id}/whys/reorder", response={200: list[WhyOut], **WRITE_ERRORS}
+)
+def reorder_whys(request: HttpRequest, postmortem_id: int, payload: OrderIn) -> Any:
+    """Put the whys in a new order: list every id once."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    reorder(postmortem, "whys", payload.order)
+    return list(postmortem.whys.all())
+
+
+# --- timeline ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/postmortems/{int:postmortem_id}/timeline", response={200: list[TimelineEventOut], **ERRORS}
+)
+def list_timeline(request: HttpRequest, postmortem_id: int) -> Any:
+    """What happened, when: facts, no analysis yet."""
+    return list(fetch_postmortem(request, postmortem_id).timeline_events.all())
+
+
+@router.post(
+    "/postmortems/{int:postmortem_id}/timeline", response={201: TimelineEventOut, **WRITE_ERRORS}
+)
+def create_timeline_event(
+    request: HttpRequest, postmortem_id: int, payload: TimelineEventIn
+) -> Any:
+    """Add an event. The first one documents the initial timeline (a milestone)."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    TimelineEvent(postmortem=postmortem, **payload.model_dump()).full_clean()
+    event = add_timeline_event(postmortem, payload.occurred_at, payload.description)
+    return Status(201, event)
+
+
+@router.patch(
+    "/timeline/{int:event_id}",
+    response={200: TimelineEventOut, 409: stale(TimelineEventOut), **WRITE_ERRORS},
+)
+def update_timeline_event(request: HttpRequest, event_id: int, payload: TimelineEventPatch) -> Any:
+    row = _row_for_write(request, TimelineEvent, event_id, "timeline event")
+    return _update(request, row, payload, TimelineEventOut, "timeline event")
+
+
+@router.delete("/timeline/{int:event_id}", response={204: None, 409: Message, **WRITE_ERRORS})
+def delete_timeline_event(request: HttpRequest, event_id: int, version: Version) -> Any:
+    return _delete(request, TimelineEvent, event_id, version, "timeline event")
+
+
+# --- contributing factors ------------------------------------------------------------------
+
+
+@router.get("/postmortems/{int:postmortem_id}/factors", response={200: list[FactorOut], **ERRORS})
+def list_factors(request: HttpRequest, postmortem_id: int) -> Any:
+    """What else made it worse: detection delay, tooling gaps, communication issues."""
+    return list(fetch_postmortem(request, postmortem_id).factors.all())
+
+
+@router.post("/postmortems/{int:postmortem_id}/factors", response={201: FactorOut, **WRITE_ERRORS})
+def create_factor(request: HttpRequest, postmortem_id: int, payload: FactorIn) -> Any:
+    postmortem = postmortem_for_write(request, postmortem_id)
+    factor = ContributingFactor(
+        postmortem=postmortem,
+        position=next_position(postmortem, "factors"),
+        **payload.model_dump(),
+    )
+    _create(request, factor)
+    return Status(201, factor)
+
+
+@router.patch(
+    "/factors/{int:factor_id}",
+    response={200: FactorOut, 409: stale(FactorOut), **WRITE_ERRORS},
+)
+def update_factor(request: HttpRequest, factor_id: int, payload: FactorPatch) -> Any:
+    row = _row_for_write(request, ContributingFactor, factor_id, "contributing factor")
+    return _update(request, row, payload, FactorOut, "contributing factor")
+
+
+@router.delete("/factors/{int:factor_id}", response={204: None, 409: Message, **WRITE_ERRORS})
+def delete_factor(request: HttpRequest, factor_id: int, version: Version) -> Any:
+    return _delete(request, ContributingFactor, factor_id, version, "contributing factor")
+
+
+@router.post(
+    "/postmortems/{int:postmortem_id}/factors/reorder",
+    response={200: list[FactorOut], **WRITE_ERRORS},
+)
+def reorder_factors(request: HttpRequest, postmortem_id: int, payload: OrderIn) -> Any:
+    """Put the contributing factors in a new order: list every id once."""
+    postmortem = postmortem_for_write(request, postmortem_id)
+    reorder(postmortem, "factors", payload.order)
+    return list(postmortem.factors.all())
