@@ -68,6 +68,7 @@ from followthrough.core.parsing.dates import (
 from followthrough.core.parsing.vocabulary import (
     CATEGORY_WORDS,
     METADATA_KEYS,
+    NO_OWNER,
     normalize_label,
     section_kind,
 )
@@ -160,7 +161,7 @@ _CATEGORY_LINE = re.compile(
     re.IGNORECASE,
 )
 _CATEGORY_INLINE = re.compile(
-    r"\s*[(\[]\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<v>[a-z]+)(?:\s+gaps?)?\s*[)\]]\s*$|"
+    r"\s*[(\[]\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<v>[a-z]+)(?:\s+gaps?)?\s*[)\]]\.?\s*$|"
     r"\s*[—–|-]+\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<w>[a-z]+)\s+gaps?\s*$|"
     r"\s*[(\[—–|,;-]*\s*(?:root\s+cause\s+)?category\s*:\s*(?P<x>[a-z ]+?)(?:\s+gaps?)?\s*[)\]]?\s*$",
     re.IGNORECASE,
@@ -169,6 +170,7 @@ _GAP_LABEL = re.compile(
     r"^(?:\*\*|__)(?P<v>[A-Za-z]+)(?:[ \t]+gaps?)?:?(?:\*\*|__):?[ \t]*(?P<rest>.*)$", re.IGNORECASE
 )
 _WORDS = re.compile(r"[a-z]+")
+_STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
 _ZONE_NOTE = re.compile(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
 
 
@@ -280,7 +282,11 @@ class _Parser:
                     ):
                         headings.append(bl.Heading(i, 6, label[0], bold=True, inline=label[1]))
                         continue
-            if i + 1 < n and flags[i + 1] == bl.NORMAL:
+            if (
+                i + 1 < n
+                and flags[i + 1] == bl.NORMAL
+                and content[i + 1].lstrip()[:1] in ("=", "-")
+            ):
                 level = bl.setext_level(content[i + 1])
                 if (
                     level is not None
@@ -518,13 +524,22 @@ class _Parser:
                     (TimelineEvent(number, _strip_emphasis(plain), ""), None, None)
                 )
             return
-        if stamp.clock is None and stamp.day is not None and not stamp.rest.strip(" *_:"):
+        rest = stamp.rest.strip(" *_:()")
+        if stamp.clock is None and stamp.day is not None and (not rest or _ZONE_NOTE.search(rest)):
+            # "2015-10-21 (all times UTC)": a day (and zone) for the entries below.
             self._set_timeline_day(stamp.day)
+            z = find_zone(rest) if rest else None
+            if z is not None:
+                self._tl_zone = z
             return
+        self._push(TimelineEvent(number, _strip_emphasis(stamp.rest), stamp.text), stamp, zone)
+
+    def _push(self, event: TimelineEvent, stamp: Stamp, zone: tzinfo | None) -> None:
+        """Queue an event; its ``at`` is resolved once every date in the document is known."""
         if stamp.day is not None:
             self._set_timeline_day(stamp.day)
-        event = TimelineEvent(number, _strip_emphasis(stamp.rest), stamp.text)
-        if stamp.zone is None and zone is not None:
+        zone = stamp.zone or zone or self._tl_zone
+        if zone is not None and stamp.zone is None:
             stamp = Stamp(stamp.text, stamp.rest, stamp.day, stamp.clock, zone)
         self._tl_pending.append((event, stamp, self._tl_date if stamp.day is None else None))
 
@@ -575,13 +590,8 @@ class _Parser:
                     (TimelineEvent(number, _strip_emphasis(text), stamp_text), None, None)
                 )
                 continue
-            if stamp.day is not None:
-                self._set_timeline_day(stamp.day)
-            if stamp.zone is None and zone is not None:
-                stamp = Stamp(stamp.text, stamp.rest, stamp.day, stamp.clock, zone)
             body = " — ".join(w for w in (stamp.rest, text) if w)
-            event = TimelineEvent(number, _strip_emphasis(body), stamp_text)
-            self._tl_pending.append((event, stamp, self._tl_date if stamp.day is None else None))
+            self._push(TimelineEvent(number, _strip_emphasis(body), stamp_text), stamp, zone)
 
     def _finish_timeline(self) -> None:
         pending = getattr(self, "_tl_pending", [])
@@ -595,11 +605,16 @@ class _Parser:
         year = fallback.year if fallback else None
         previous: datetime | None = None
         rolled = timedelta(0)
+        last_day: date | None = None
+        last_zone: tzinfo | None = None  # a zone, once written, holds for later times
         for event, stamp, context_day in pending:
             self.doc.timeline.append(event)
             if stamp is None or stamp.clock is None:
                 continue
-            zone = stamp.zone if stamp.zone is not None else self._tl_zone
+            zone = stamp.zone if stamp.zone is not None else last_zone
+            last_zone = zone
+            if context_day != last_day:
+                rolled, last_day = timedelta(0), context_day
             if stamp.day is not None:
                 when = to_date(stamp.day, year)
                 rolled = timedelta(0)
@@ -626,8 +641,13 @@ class _Parser:
     # -- whys and root causes ----------------------------------------------------------
 
     def _whys_region(self, region: _Region, *, only_questions: bool) -> list[tuple[int, str]]:
-        """Read whys; returns the lines that were not whys (for the root cause reader)."""
-        rest: list[tuple[int, str]] = []
+        """Read whys; returns the region's lines with the whys blanked (for root causes).
+
+        ``only_questions``: in a root cause section only lines that ask "Why ...?" (or
+        "Q: ...") are whys, with the answer on the same or the next line.
+        """
+        lines = self._region_lines(region)
+        used: set[int] = set()
         pending: Why | None = None
 
         def take(number: int, text: str, cont: list[tuple[int, str]]) -> None:
@@ -636,37 +656,33 @@ class _Parser:
             if not plain:
                 return
             looks_like_why = _WHY_START.match(plain) is not None
+            extra = " ".join(t for _, t in cont)
             if pending is not None and not looks_like_why:
-                answer = _ANSWER_LEAD.sub("", plain, count=1).strip()
-                pending.answer = answer
+                pending.answer = _ANSWER_LEAD.sub("", f"{plain} {extra}", count=1).strip()
                 pending = None
-                if cont:
-                    pending_extra = " ".join(t for _, t in cont)
-                    self.doc.whys[-1].answer = f"{answer} {pending_extra}".strip()
-                return
-            if only_questions and not looks_like_why:
-                rest.append((number, text))
-                for c in cont:
-                    rest.append(c)
+                used.add(number)
+                used.update(n for n, _ in cont)
                 return
             pending = None
+            if only_questions and not looks_like_why:
+                return
             why = _split_why(plain)
+            used.add(number)
+            used.update(n for n, _ in cont)
             if why is None:
-                if plain.endswith(":") and "?" not in plain:
+                if plain.endswith(":"):
                     return
-                self.doc.whys.append(Why(number, "", plain))
+                self.doc.whys.append(Why(number, "", _ANSWER_LEAD.sub("", plain, count=1).strip()))
                 return
             question, answer = why
-            if not answer and cont:
-                answer = _ANSWER_LEAD.sub("", " ".join(t for _, t in cont), count=1).strip()
-            elif cont:
-                answer = f"{answer} {' '.join(t for _, t in cont)}".strip()
+            if extra:
+                answer = _ANSWER_LEAD.sub("", f"{answer} {extra}", count=1).strip()
             entry = Why(number, question, answer)
             self.doc.whys.append(entry)
             if not answer:
                 pending = entry
 
-        for block in bl.blocks(self._region_lines(region)):
+        for block in bl.blocks(lines):
             if isinstance(block, bl.Item):
                 for item in bl.walk([block]):
                     take(item.line, item.text, item.cont)
@@ -674,23 +690,20 @@ class _Parser:
                 for number, line in block.lines:
                     take(number, line, [])
             else:
-                rows = block.rows
-                if block.header is not None and not only_questions:
-                    for number, cells in rows:
-                        filled = [c for c in cells if c]
-                        if len(filled) >= 2 and not filled[0].isdigit():
-                            self.doc.whys.append(Why(number, filled[0], filled[1]))
-                        elif len(filled) >= 3:
-                            self.doc.whys.append(Why(number, filled[1], filled[2]))
-                        elif filled:
-                            self.doc.whys.append(Why(number, "", filled[-1]))
-                else:
-                    pending = None
-                    for number, cells in rows:
-                        rest.append((number, " ".join(cells)))
-            if isinstance(block, bl.Para | bl.Table) and only_questions and pending is None:
-                rest.append((0, ""))
-        return rest
+                pending = None
+                if only_questions:
+                    continue
+                for number, cells in block.rows:
+                    filled = [c for c in cells if c]
+                    if filled and filled[0].rstrip(".").isdigit():
+                        filled = filled[1:]
+                    if len(filled) >= 2:
+                        self.doc.whys.append(Why(number, filled[0], filled[1]))
+                    elif filled:
+                        self.doc.whys.append(Why(number, "", filled[0]))
+        if not only_questions:
+            return []
+        return [(n, "" if n in used else t) for n, t in lines]
 
     def _root_cause_region(self, region: _Region) -> None:
         default = heading_category(region.heading)
@@ -729,15 +742,18 @@ class _Parser:
                         continue
                     if item.parent is not None:
                         continue
-                    cause = _root_cause(item.line, _join(item.text, []), default)
-                    if cause is None:
-                        continue
-                    for _, extra in item.cont:
+                    stated: RootCauseCategory | None = None
+                    body: list[tuple[int, str]] = []
+                    for number, extra in item.cont:
                         m = _CATEGORY_LINE.match(_strip_emphasis(extra))
                         if m is not None:
-                            cause.category = cause.category or single_category(m.group("v"))
+                            stated = stated or single_category(m.group("v"))
                         else:
-                            cause.text = f"{cause.text} {extra}".strip()
+                            body.append((number, extra))
+                    cause = _root_cause(item.line, _join(item.text, body), default)
+                    if cause is None:
+                        continue
+                    cause.category = stated or cause.category
                     if cause.category is None and waiting is not None:
                         cause.category, waiting = waiting, None
                     causes.append(cause)
@@ -857,6 +873,16 @@ class _Parser:
 
     def _action_table(self, table: bl.Table) -> None:
         header = [normalize_label(c) for c in table.header] if table.header else []
+        if not header and table.rows:
+            # A table whose separator row is missing: a first row of column names is its header.
+            guess = [normalize_label(c) for c in table.rows[0][1]]
+            if (
+                sum(1 for c in guess if c in _ACTION_COLUMNS) * 2
+                >= len([c for c in guess if c])
+                > 0
+            ):
+                header = guess
+                table.rows = table.rows[1:]
         roles: dict[str, int] = {}
         for k, name in enumerate(header):
             role = _ACTION_COLUMNS.get(name) or _action_column_by_word(name)
@@ -865,9 +891,19 @@ class _Parser:
         if "action" not in roles:
             used = set(roles.values())
             roles["action"] = next((k for k in range(max(len(header), 1)) if k not in used), 0)
-        for number, cells in table.rows:
-            if not any(cells):
+        for number, raw_cells in table.rows:
+            if not any(raw_cells):
                 continue
+            # The SRE book writes the status into the bug cell: "Bug 5554823 **TODO**".
+            cells: list[str] = []
+            marked_done = False
+            for raw in raw_cells:
+                plain = _strip_emphasis(raw)
+                m = _STATUS_SUFFIX.search(plain)
+                if m is not None and m.start() > 0:
+                    marked_done = marked_done or m.group(1) in ("DONE", "CLOSED", "FIXED")
+                    plain = plain[: m.start()].strip()
+                cells.append(plain)
 
             def cell(role: str, cells: list[str] = cells) -> str:
                 k = roles.get(role)
@@ -885,9 +921,11 @@ class _Parser:
                 value = _strip_emphasis(cell(role))
                 if value and value not in ("-", "—"):
                     setattr(fields, role, value)
+            if fields.tracker is not None and fields.tracker.lower() in NO_OWNER:
+                fields.tracker = None
             done_cell = cell("done")
             action = self._new_action(number, text, fields, None)
-            if done_cell and is_done_status(done_cell):
+            if marked_done or (done_cell and is_done_status(done_cell)):
                 action.done = True
 
 
@@ -1044,10 +1082,10 @@ def _root_cause(number: int, text: str, default: RootCauseCategory | None) -> Ro
         found = single_category(value)
         if found is not None:
             category = category or found
-            plain = plain[: m.start()].rstrip(" .,;—–-")
-            plain = (
-                plain + "." if text.rstrip().endswith(".") and not plain.endswith(".") else plain
-            )
+            ended = plain.rstrip().endswith(".")
+            plain = plain[: m.start()].rstrip(" ,;—–-")
+            if ended and not plain.endswith("."):
+                plain += "."
     if not plain:
         return None
     return RootCause(number, plain, category or default)

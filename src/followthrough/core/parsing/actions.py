@@ -249,11 +249,14 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
     for m in list(_PAREN.finditer(text)):
         inner = m.group(1)
         found = Fields()
-        rest, keyed = keyed_fields(inner)
-        found.merge(keyed)
-        recognised = keyed != Fields()
+        recognised = False
         leftovers: list[str] = []
-        for part in re.split(r"[,;]", rest):
+        for part in re.split(r"[,;]", inner):
+            rest, keyed = keyed_fields(part.strip())
+            if keyed != Fields():
+                found.merge(keyed)
+                recognised = True
+                part = rest
             if _loose_fields(part, found, default_year):
                 recognised = True
             elif part.strip():

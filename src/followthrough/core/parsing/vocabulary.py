@@ -11,6 +11,7 @@ not turn into a section by accident.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 from followthrough.core.document import RootCauseCategory, SectionKind
@@ -321,6 +322,7 @@ _NON_WORD = re.compile(r"[^\w\s]+")
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=8192)
 def normalize_label(text: str) -> str:
     """A heading or key reduced to lower-case words, for table look-ups."""
     t = _LINK.sub(r"\1", text[:200]).lower()
@@ -330,6 +332,7 @@ def normalize_label(text: str) -> str:
     return _SPACES.sub(" ", t).strip()
 
 
+@lru_cache(maxsize=8192)
 def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
     """The section a heading names, or OTHER."""
     label = normalize_label(heading)

@@ -1,0 +1,120 @@
+"""`followthrough parse` shows what was understood; `followthrough new` writes our template."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from followthrough.cli import main
+
+LAYOUTS = Path(__file__).resolve().parent.parent / "fixtures" / "layouts"
+
+
+def test_parse_prints_what_was_understood_as_text() -> None:
+    result = CliRunner().invoke(main, ["parse", str(LAYOUTS / "atlassian.md")])
+    assert result.exit_code == 0, result.output
+    assert "title: Checkout API returned errors for EU customers" in result.output
+    assert "25-33  timeline" in result.output
+    assert (
+        "line 29: [09:10] 2026-03-04T09:10:00+00:00  Nightly report job starts on the primary"
+        in result.output
+    )
+    assert "owner: @dana  due: 2026-03-18 (written: 2026-03-18)" in result.output
+    assert "(process) We have no systematic check" in result.output
+
+
+def test_parse_json_has_stable_snake_case_keys() -> None:
+    result = CliRunner().invoke(main, ["parse", "--format", "json", str(LAYOUTS / "pagerduty.md")])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert list(data) == [
+        "path",
+        "title",
+        "title_line",
+        "incident_date",
+        "severity",
+        "failure_mode",
+        "sections",
+        "timeline",
+        "whys",
+        "root_causes",
+        "factors",
+        "action_items",
+        "suppressions",
+    ]
+    assert data["incident_date"] == "2026-03-03"
+    assert data["timeline"][0] == {
+        "line": 37,
+        "time_text": "10:02 AM",
+        "at": "2026-03-03T10:02:00-08:00",
+        "text": "New cache cluster takes 100% of traffic",
+    }
+    assert data["action_items"][1]["due"] is None
+    assert data["action_items"][1]["due_text"] == "next sprint"
+    assert data["root_causes"][1]["category"] == "capacity"
+    assert data["sections"][0] == {
+        "kind": "title",
+        "heading": "Incident Postmortem: Elevated latency on the search API",
+        "level": 1,
+        "line": 1,
+        "end_line": 8,
+        "body_line": 3,
+    }
+
+
+def test_parse_refuses_unreadable_input_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    binary = tmp_path / "pm.md"
+    binary.write_bytes(b"\x00\x01\x02")
+    runner = CliRunner()
+    for target, reason in (
+        (binary, "binary file (NUL byte at offset 0)"),
+        (tmp_path / "no.md", "no such file"),
+    ):
+        result = runner.invoke(main, ["parse", str(target)])
+        assert result.exit_code == 2
+        assert result.stderr == f"followthrough: {target}: {reason}\n"
+        assert "Traceback" not in result.output
+
+
+def test_new_prints_the_template_when_no_path_is_given() -> None:
+    result = CliRunner().invoke(main, ["new", "--title", "Checkout down"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# Postmortem: Checkout down\n")
+    assert "## Five whys" in result.stdout
+
+
+def test_new_writes_the_template_and_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
+    target = tmp_path / "pm.md"
+    runner = CliRunner()
+    first = runner.invoke(main, ["new", str(target), "--title", "Checkout down"])
+    assert first.exit_code == 0
+    assert target.read_text().startswith("# Postmortem: Checkout down")
+    target.write_text("my notes\n")
+    second = runner.invoke(main, ["new", str(target)])
+    assert second.exit_code == 2
+    assert (
+        second.stderr == f"followthrough: {target}: already exists (use --force to overwrite it)\n"
+    )
+    assert target.read_text() == "my notes\n"
+    third = runner.invoke(main, ["new", str(target), "--force"])
+    assert third.exit_code == 0
+    assert "[fill in:" in target.read_text()
+
+
+def test_a_written_template_parses_back_into_every_section(tmp_path: Path) -> None:
+    target = tmp_path / "pm.md"
+    CliRunner().invoke(main, ["new", str(target), "--title", "Checkout down"])
+    result = CliRunner().invoke(main, ["parse", "--format", "json", str(target)])
+    kinds = {s["kind"] for s in json.loads(result.output)["sections"]}
+    assert {
+        "summary",
+        "impact",
+        "timeline",
+        "whys",
+        "root_cause",
+        "action_items",
+        "lessons",
+        "people",
+    } <= kinds
