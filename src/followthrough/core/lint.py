@@ -1,0 +1,310 @@
+"""Run the rules: over one document, over a folder of them, over paths on disk.
+
+The rules live in :mod:`followthrough.core.rules` (one class each, one registry); this
+module only runs them, applies ``<!-- followthrough: disable=... -->`` suppressions, reports
+suppressions that suppressed nothing, and gathers per-file results into a report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from followthrough.core.config import LintConfig, refers_to
+from followthrough.core.document import Document
+from followthrough.core.rules import BY_CODE, REGISTRY
+from followthrough.core.rules.base import (
+    CATEGORIES,
+    CorpusRule,
+    Finding,
+    Related,
+    Rule,
+    Severity,
+    view_of,
+)
+from followthrough.core.rules.process import UnusedSuppression
+
+__all__ = [
+    "CATEGORIES",
+    "REGISTRY",
+    "CorpusRule",
+    "FileResult",
+    "Finding",
+    "LintReport",
+    "Related",
+    "Rule",
+    "RuleError",
+    "Severity",
+    "lint_corpus",
+    "lint_document",
+    "lint_paths",
+    "lint_text",
+]
+
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+_UNUSED = next(rule for rule in REGISTRY if isinstance(rule, UnusedSuppression))
+
+
+class RuleError(Exception):
+    """A rule crashed on a document: a bug in the rule, reported as one line per file."""
+
+    def __init__(self, path: str, code: str, error: Exception) -> None:
+        super().__init__(f"internal error in rule {code}: {type(error).__name__}: {error}")
+        self.path = path
+        self.code = code
+
+
+def _single_rules(config: LintConfig) -> list[Rule]:
+    return [
+        rule
+        for rule in REGISTRY
+        if isinstance(rule, Rule) and rule is not _UNUSED and config.is_enabled(rule)
+    ]
+
+
+def _corpus_rules(config: LintConfig) -> list[CorpusRule]:
+    return [rule for rule in REGISTRY if isinstance(rule, CorpusRule) and config.is_enabled(rule)]
+
+
+def _raw_findings(doc: Document, config: LintConfig) -> list[Finding]:
+    found: list[Finding] = []
+    for rule in _single_rules(config):
+        try:
+            found.extend(rule.check(doc, config))
+        except Exception as error:  # a rule bug must not take the other files down
+            raise RuleError(doc.path, rule.code, error) from error
+    return found
+
+
+def _finish(
+    doc: Document, found: list[Finding], config: LintConfig, *, ran_corpus: bool
+) -> list[Finding]:
+    """Apply suppressions, report unused ones, sort by position."""
+    kept: list[Finding] = []
+    used: set[tuple[int, str]] = set()
+    suppressions = doc.suppressions
+    for finding in found:
+        rule = BY_CODE.get(finding.rule)
+        hit = None
+        if suppressions and rule is not None:
+            for key, refs in suppressions.items():
+                if key != 0 and not finding.line <= key <= max(finding.end_line, finding.line):
+                    continue
+                for ref in refs:
+                    if refers_to(ref, rule):
+                        hit = (key, ref)
+                        break
+                if hit is not None:
+                    break
+        if hit is None:
+            kept.append(finding)
+        else:
+            used.add(hit)
+    kept = _one_per_place(kept)
+    if suppressions and config.is_enabled(_UNUSED):
+        kept.extend(_unused_suppressions(doc, used, config, ran_corpus=ran_corpus))
+    kept.sort(key=lambda f: (f.line, f.end_line, f.rule))
+    return kept
+
+
+def _one_per_place(found: list[Finding]) -> list[Finding]:
+    """One finding per category per line: when two rules of a family flag the same line
+    ("The on-call should have known" is both a person as agent and hindsight), the most
+    severe, then the lowest code, speaks for both. A linter that repeats itself is noise."""
+    best: dict[tuple[str, int], Finding] = {}
+    for finding in found:
+        key = (finding.category, finding.line)
+        other = best.get(key)
+        if other is None or (-finding.severity.rank, finding.rule) < (
+            -other.severity.rank,
+            other.rule,
+        ):
+            best[key] = finding
+    return list(best.values()) if len(best) != len(found) else found
+
+
+def _unused_suppressions(
+    doc: Document, used: set[tuple[int, str]], config: LintConfig, *, ran_corpus: bool
+) -> Iterator[Finding]:
+    view = view_of(doc)
+    for key, refs in sorted(doc.suppressions.items()):
+        for ref in sorted(refs):
+            if (key, ref) in used:
+                continue
+            rules = [rule for rule in REGISTRY if refers_to(ref, rule)]
+            line = key or 1
+            excerpt = view.excerpt(line) if doc.text else ""
+            if not rules:
+                yield _UNUSED.finding(
+                    config,
+                    line,
+                    f"Suppression names no rule: {ref!r}",
+                    excerpt,
+                    fix="Use a rule code (PM201), name (action-items.unowned) or category; `followthrough rules` lists them.",
+                )
+                continue
+            if any(not config.is_enabled(rule) for rule in rules):
+                continue  # the rule did not run: cannot tell
+            if not ran_corpus and any(isinstance(rule, CorpusRule) for rule in rules):
+                continue
+            where = "in this file" if key == 0 else "here"
+            yield _UNUSED.finding(
+                config,
+                line,
+                f"Unused suppression: {ref!r} finds nothing {where}",
+                excerpt,
+                fix="Delete the disable comment: the finding it silenced is gone.",
+            )
+
+
+def lint_document(doc: Document, config: LintConfig | None = None) -> list[Finding]:
+    """Findings of the single-file rules, suppressions applied, sorted by line."""
+    config = config or LintConfig()
+    return _finish(doc, _raw_findings(doc, config), config, ran_corpus=False)
+
+
+def lint_text(text: str, path: str = "<text>", config: LintConfig | None = None) -> list[Finding]:
+    from followthrough.core.markdown import parse
+
+    return lint_document(parse(text, path), config)
+
+
+def lint_corpus(
+    docs: Sequence[Document], config: LintConfig | None = None
+) -> dict[str, list[Finding]]:
+    """Single-file and folder-level findings for every document, by path."""
+    config = config or LintConfig()
+    raw: dict[str, list[Finding]] = {doc.path: _raw_findings(doc, config) for doc in docs}
+    for rule in _corpus_rules(config):
+        try:
+            for path, finding in rule.check_corpus(docs, config):
+                raw.setdefault(path, []).append(finding)
+        except Exception as error:
+            raise RuleError("<corpus>", rule.code, error) from error
+    return {doc.path: _finish(doc, raw[doc.path], config, ran_corpus=True) for doc in docs}
+
+
+# --- paths on disk ------------------------------------------------------------------------
+
+
+@dataclass
+class FileResult:
+    path: str
+    findings: list[Finding]
+
+    def to_record(self) -> dict[str, object]:
+        return {"path": self.path, "findings": [f.to_record() for f in self.findings]}
+
+
+@dataclass
+class LintReport:
+    files: list[FileResult] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, one-line reason)
+    summary: dict[str, object] = field(default_factory=dict)
+
+    def findings(self) -> Iterator[tuple[str, Finding]]:
+        for result in self.files:
+            for finding in result.findings:
+                yield result.path, finding
+
+    def failed(self, threshold: Severity) -> bool:
+        """True when any finding is at or above ``threshold``."""
+        return any(f.severity.rank >= threshold.rank for _, f in self.findings())
+
+    def to_record(self) -> dict[str, object]:
+        """DESIGN.md's JSON document: {"files": [...], "summary": {...}}."""
+        return {"files": [r.to_record() for r in self.files], "summary": dict(self.summary)}
+
+
+def summarize(files: Sequence[FileResult], errors: Sequence[tuple[str, str]]) -> dict[str, object]:
+    severities: Counter[str] = Counter()
+    categories: Counter[str] = Counter()
+    for result in files:
+        for finding in result.findings:
+            severities[finding.severity.value] += 1
+            categories[finding.category] += 1
+    return {
+        "files": len(files),
+        "files_with_findings": sum(1 for r in files if r.findings),
+        "findings": sum(severities.values()),
+        "error": severities["error"],
+        "warning": severities["warning"],
+        "info": severities["info"],
+        "by_category": dict(sorted(categories.items())),
+        "unreadable": len(errors),
+    }
+
+
+def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Files to lint (folders searched recursively for *.md and *.markdown, hidden folders
+    skipped, sorted) and paths that do not exist."""
+    files: list[str] = []
+    missing: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            found: list[str] = []
+            for root, dirs, names in os.walk(given):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in names:
+                    if name.lower().endswith(MARKDOWN_SUFFIXES) and not name.startswith("."):
+                        found.append(os.path.join(root, name))
+            for path in sorted(found):
+                if path not in seen:
+                    seen.add(path)
+                    files.append(path)
+        elif os.path.exists(given) or os.path.islink(given):
+            if given not in seen:
+                seen.add(given)
+                files.append(given)
+        else:
+            missing.append((given, "no such file or directory"))
+    return files, missing
+
+
+def lint_paths(paths: Sequence[str], config: LintConfig | None = None) -> LintReport:
+    """Lint files and folders. Unreadable files are listed in ``errors``; the rest are
+    linted, and checked against each other unless ``config.corpus`` is off."""
+    from followthrough.core.markdown import DocumentReadError, read_file
+
+    config = config or LintConfig()
+    files, errors = expand_paths(paths)
+    docs: list[Document] = []
+    for path in files:
+        try:
+            doc = read_file(path)
+        except DocumentReadError as error:
+            errors.append((path, str(error)))
+            continue
+        except OSError as error:
+            errors.append((path, error.strerror or str(error)))
+            continue
+        doc.path = path
+        docs.append(doc)
+    results: list[FileResult] = []
+    if config.corpus and len(docs) > 1:
+        try:
+            by_path = lint_corpus(docs, config)
+        except RuleError as error:
+            errors.append((error.path, str(error)))
+            by_path = _lint_each(docs, config, errors)
+    else:
+        by_path = _lint_each(docs, config, errors)
+    for doc in docs:
+        if doc.path in by_path:
+            results.append(FileResult(doc.path, by_path[doc.path]))
+    return LintReport(results, errors, summarize(results, errors))
+
+
+def _lint_each(
+    docs: Sequence[Document], config: LintConfig, errors: list[tuple[str, str]]
+) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for doc in docs:
+        try:
+            out[doc.path] = lint_document(doc, config)
+        except RuleError as error:
+            errors.append((doc.path, str(error)))
+    return out

@@ -1,0 +1,245 @@
+"""PM3xx: root cause analysis. Seed, "Root Cause Analysis": "Keep asking 'why' until you
+reach systemic causes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from followthrough.core.document import Document, SectionKind
+from followthrough.core.rules import wordlists as W
+from followthrough.core.rules.base import Finding, Rule, Severity, view_of
+
+if TYPE_CHECKING:
+    from followthrough.core.config import LintConfig
+
+_PROXIMATE = W.compile_phrases(W.PROXIMATE_CAUSES)
+_SYSTEMIC = W.compile_phrases(W.SYSTEMIC_MARKERS)
+_PLACEHOLDER = re.compile("|".join(W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
+_WORDS = re.compile(r"[A-Za-z]{2,}")
+_ROOT_KINDS = (SectionKind.ROOT_CAUSE, SectionKind.WHYS)
+
+
+@dataclass(frozen=True)
+class Statement:
+    line: int
+    text: str
+
+
+def _body_lines(doc: Document, kinds: tuple[SectionKind, ...]) -> list[Statement]:
+    """Non-empty prose lines (masked: no code, comments or quotes) of sections of ``kinds``."""
+    view = view_of(doc)
+    out: list[Statement] = []
+    for section in doc.sections:
+        if section.kind not in kinds:
+            continue
+        start, end = view.span(section.body_line, section.end_line)
+        offset = start
+        for raw in view.masked[start:end].split("\n"):
+            text = raw.strip().lstrip("-*+>|#").strip()
+            if _WORDS.search(text) and not _PLACEHOLDER.fullmatch(text):
+                out.append(Statement(view.line_of(offset), text))
+            offset += len(raw) + 1
+    return out
+
+
+def root_cause_statements(doc: Document) -> list[Statement]:
+    """What the document gives as its root cause: the parsed statements, else the root
+    cause section's prose lines."""
+    if doc.root_causes:
+        return [Statement(rc.line, rc.text) for rc in doc.root_causes if rc.text.strip()]
+    return _body_lines(doc, (SectionKind.ROOT_CAUSE,))
+
+
+class TooFewWhys(Rule):
+    """Finds a "5 whys" chain that stops after fewer than three whys (configuration
+    ``min_whys``), and a root cause section with no chain of whys that does not reach a
+    systemic cause either.
+
+    Why: the seed's "Root Cause Analysis": "Keep asking 'why' until you reach systemic
+    causes." Its own example needs six whys to get from "the database ran out of
+    connections" to "there was no code review checklist for schema changes".
+
+    Bad:
+        ## Five whys
+        - Why did checkout fail? The database ran out of connections.
+        - Why? A slow query held connections open.
+
+    Good:
+        ## Five whys
+        - Why did checkout fail? The database ran out of connections.
+        - Why? A query held connections open for 30 s.
+        - Why? It did a full table scan: an index was missing.
+        - Why? The schema migration did not include it.
+        - Why? There is no review checklist for schema changes.
+    """
+
+    code = "PM301"
+    name = "root-cause.too-few-whys"
+    category = "shallow_root_cause"
+    severity = Severity.WARNING
+    summary = "The chain of whys stops before three whys (or the analysis has none)."
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        whys_section = doc.section(SectionKind.WHYS)
+        root_section = doc.section(SectionKind.ROOT_CAUSE)
+        if whys_section is None and root_section is None and not doc.whys:
+            return
+        count = len(doc.whys)
+        if count >= config.min_whys:
+            return
+        view = view_of(doc)
+        if count:
+            line = doc.whys[0].line
+            end = doc.whys[-1].line
+            message = f"Only {count} why{'s' if count != 1 else ''}; stop at a systemic cause, usually after {config.min_whys}-5"
+        else:
+            statements = root_cause_statements(doc)
+            if any(_SYSTEMIC.search(s.text) for s in statements):
+                return  # a narrative analysis that reached a systemic cause
+            anchor = whys_section or root_section
+            assert anchor is not None
+            line = end = anchor.line
+            message = "The analysis has no chain of whys; it may stop at the proximate cause"
+        yield self.finding(
+            config,
+            line,
+            message,
+            view.excerpt(line),
+            end_line=end,
+            fix="Keep asking 'why' of each answer until it names a process, tooling, knowledge, capacity or communication gap.",
+            section=SectionKind.WHYS if whys_section is not None else SectionKind.ROOT_CAUSE,
+        )
+
+
+class ProximateRootCause(Rule):
+    """Finds a root cause that is only the proximate cause: a deploy, a bug, a config
+    change, a slow query, a typo, "human error", with nothing systemic behind it (no
+    process, tooling, knowledge, capacity or communication gap). The deepest why of a
+    five-whys chain counts as part of the root cause.
+
+    Why: the seed's "The shallow analysis" anti-pattern: "Stopping at the proximate cause.
+    'The deploy broke prod' is not a root cause." and "The root cause is not 'the query was
+    slow.' The root cause is 'we have no systematic check for schema changes.'"
+
+    Bad:
+        ## Root cause
+        A bad config change was deployed.
+
+    Good:
+        ## Root cause
+        Config changes skip the canary stage: there is no gate that validates them before
+        they reach every region (process gap).
+    """
+
+    code = "PM302"
+    name = "root-cause.proximate-only"
+    category = "shallow_root_cause"
+    severity = Severity.ERROR
+    summary = (
+        "The root cause names only what broke (a deploy, a bug, 'human error'), not the system gap."
+    )
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        statements = root_cause_statements(doc)
+        if not statements:
+            return
+        texts = [s.text for s in statements]
+        if doc.whys:
+            texts.append(doc.whys[-1].answer)
+        if any(_SYSTEMIC.search(t) for t in texts):
+            return
+        for statement in statements:
+            match = _PROXIMATE.search(statement.text)
+            if match is None:
+                continue
+            yield self.finding(
+                config,
+                statement.line,
+                f"Root cause stops at the proximate cause ({match.group()!r}); what in the system allowed it?",
+                view_of(doc).excerpt(statement.line),
+                end_line=statements[-1].line,
+                fix="Ask why once more: name the missing check, gate, alert, knowledge or capacity (e.g. 'we have no review checklist for schema changes').",
+                section=SectionKind.ROOT_CAUSE,
+            )
+            return
+
+
+class UncategorisedRootCause(Rule):
+    """Finds root cause statements with no category from the seed's list: process,
+    tooling, knowledge, capacity or communication gap.
+
+    Why: the seed's "Common Root Cause Categories" makes the analysis name the kind of
+    gap, which is what the action items must close, and what lets the same gap be seen
+    across postmortems.
+
+    Bad:
+        ## Root cause
+        There is no review checklist for schema changes.
+
+    Good:
+        ## Root cause
+        There is no review checklist for schema changes. Category: process gap.
+    """
+
+    code = "PM303"
+    name = "root-cause.uncategorised"
+    category = "shallow_root_cause"
+    severity = Severity.INFO
+    summary = "A root cause has no category (process, tooling, knowledge, capacity, communication)."
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        if not doc.root_causes or any(rc.category is not None for rc in doc.root_causes):
+            return
+        first = doc.root_causes[0]
+        yield self.finding(
+            config,
+            first.line,
+            "Root cause has no category (process, tooling, knowledge, capacity or communication gap)",
+            view_of(doc).excerpt(first.line),
+            fix="Add 'Category: process gap' (or tooling, knowledge, capacity, communication).",
+            section=SectionKind.ROOT_CAUSE,
+        )
+
+
+class EmptyRootCause(Rule):
+    """Finds a root cause (or five whys) section that says nothing: no prose, only template
+    placeholders or guidance comments, and no parsed root cause or whys.
+
+    Why: the seed's "Root Cause Analysis" is the heart of the meeting (30 of its 60-90
+    minutes). A postmortem without a root cause cannot produce action items that prevent
+    the repeat ("Thorough: dig to root causes, not just proximate causes").
+
+    Bad:
+        ## Root cause
+        <!-- What in the system allowed this to happen? -->
+
+    Good:
+        ## Root cause
+        Nothing validates config changes before they reach every region (process gap).
+    """
+
+    code = "PM304"
+    name = "root-cause.empty"
+    category = "shallow_root_cause"
+    severity = Severity.ERROR
+    summary = "The root cause section is empty: no root cause is stated."
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        if doc.root_causes or doc.whys:
+            return
+        sections = [s for s in doc.sections if s.kind in _ROOT_KINDS]
+        if not sections or _body_lines(doc, _ROOT_KINDS):
+            return
+        first = sections[0]
+        yield self.finding(
+            config,
+            first.line,
+            "The root cause section states no root cause",
+            view_of(doc).excerpt(first.line),
+            end_line=first.end_line,
+            fix="State what in the system allowed the failure, and its category (process, tooling, knowledge, capacity, communication).",
+            section=first.kind,
+        )

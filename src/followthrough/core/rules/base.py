@@ -1,0 +1,258 @@
+"""What every rule shares: the finding it reports, the base classes, and a prepared view of
+the document (line index, prose with code, quotes and comments blanked out) built once per
+document and reused by every rule, so no rule pays for its own full re-scan setup.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from followthrough.core.document import Document, SectionKind
+
+if TYPE_CHECKING:
+    from followthrough.core.config import LintConfig
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+CATEGORIES: tuple[str, ...] = (
+    "blame",
+    "shallow_root_cause",
+    "vague_action",
+    "unowned_action",
+    "undated_action",
+    "unverifiable_action",
+    "unquantified_impact",
+    "timeline_analysis",
+    "missing_section",
+    "template_leftover",
+    "copy_paste",
+    "repeat_incident",
+    "process",
+)
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another document (or place) a finding points at, with a similarity score in [0, 1]."""
+
+    path: str
+    line: int | None
+    score: float
+
+    def to_record(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "score": round(self.score, 3)}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    category: str
+    severity: Severity
+    line: int
+    end_line: int
+    message: str
+    excerpt: str
+    fix: str | None = None
+    section: SectionKind | None = None
+    related: tuple[Related, ...] = ()
+
+    def to_record(self) -> dict[str, object]:
+        """The stable JSON shape (DESIGN.md, "The linter's finding")."""
+        return {
+            "rule": self.rule,
+            "name": self.name,
+            "category": self.category,
+            "severity": self.severity.value,
+            "line": self.line,
+            "end_line": self.end_line,
+            "message": self.message,
+            "excerpt": self.excerpt,
+            "fix": self.fix,
+            "section": self.section.value if self.section is not None else None,
+            "related": [r.to_record() for r in self.related],
+        }
+
+
+class _RuleMeta:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    category: ClassVar[str]
+    severity: ClassVar[Severity]
+    summary: ClassVar[str]
+
+    def finding(
+        self,
+        config: LintConfig,
+        line: int,
+        message: str,
+        excerpt: str,
+        *,
+        end_line: int | None = None,
+        fix: str | None = None,
+        section: SectionKind | None = None,
+        related: tuple[Related, ...] = (),
+    ) -> Finding:
+        return Finding(
+            rule=self.code,
+            name=self.name,
+            category=self.category,
+            severity=config.severity_for(self),  # type: ignore[arg-type]
+            line=line,
+            end_line=end_line if end_line is not None else line,
+            message=message,
+            excerpt=excerpt,
+            fix=fix,
+            section=section,
+            related=related,
+        )
+
+
+class Rule(_RuleMeta):
+    """A single-document rule. Subclasses set the class attributes and write ``check``."""
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        return iter(())
+
+
+class CorpusRule(_RuleMeta):
+    """A folder-level rule: sees every document at once, yields ``(path, finding)``."""
+
+    def check_corpus(
+        self, docs: Sequence[Document], config: LintConfig
+    ) -> Iterator[tuple[str, Finding]]:
+        return iter(())
+
+
+# --- the prepared view --------------------------------------------------------------------
+
+_MASK = re.compile(
+    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^[ \t]{0,3}(?P=fence)[^\n]*$"  # fenced code
+    r"|<!--.*?-->"  # HTML comments: template guidance, suppressions
+    r"|(?P<tick>`+)[^\n]*?(?P=tick)"  # code spans
+    r'|"[^"\n]*"'  # "quoted"
+    r"|\u201c[^\u201d\n]*\u201d"  # curly quotes
+    r"|^[ \t]{0,3}>[^\n]*$",  # block quotes
+    re.MULTILINE | re.DOTALL,
+)
+_NOT_NEWLINE = re.compile(r"[^\n]")
+_EXCERPT_WIDTH = 160
+
+
+def _blank(match: re.Match[str]) -> str:
+    return _NOT_NEWLINE.sub(" ", match.group())
+
+
+@dataclass
+class View:
+    """A document prepared for scanning: offsets map to 1-based lines in O(log n)."""
+
+    text: str
+    masked: str  # same length as text; code, comments and quotations replaced by spaces
+    line_starts: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, text: str) -> View:
+        starts = [0]
+        find = text.find
+        pos = find("\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find("\n", pos + 1)
+        masked = (
+            _MASK.sub(_blank, text)
+            if (
+                "`" in text
+                or "<" in text
+                or '"' in text
+                or ">" in text
+                or "\u201c" in text
+                or "~" in text
+            )
+            else text
+        )
+        return cls(text=text, masked=masked, line_starts=starts)
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_starts)
+
+    def line_of(self, offset: int) -> int:
+        return bisect_right(self.line_starts, offset)
+
+    def offset_of(self, line: int) -> int:
+        """Offset of the start of 1-based ``line`` (end of text past the last line)."""
+        if line < 1:
+            return 0
+        if line > len(self.line_starts):
+            return len(self.text)
+        return self.line_starts[line - 1]
+
+    def span(self, first_line: int, last_line: int) -> tuple[int, int]:
+        return self.offset_of(first_line), self.offset_of(last_line + 1)
+
+    def line_text(self, line: int) -> str:
+        start = self.offset_of(line)
+        end = self.text.find("\n", start)
+        return self.text[start : end if end != -1 else len(self.text)]
+
+    def excerpt(self, line: int, at: int | None = None) -> str:
+        """The source line, trimmed; long lines are cut around ``at`` (an offset)."""
+        raw = self.line_text(line)
+        text = raw.strip()
+        if len(text) <= _EXCERPT_WIDTH:
+            return text
+        start = 0
+        if at is not None:
+            col = at - self.offset_of(line) - (len(raw) - len(raw.lstrip()))
+            start = max(0, min(col - _EXCERPT_WIDTH // 3, len(text) - _EXCERPT_WIDTH))
+        cut = text[start : start + _EXCERPT_WIDTH]
+        return ("…" if start else "") + cut + ("…" if start + _EXCERPT_WIDTH < len(text) else "")
+
+    def finditer(
+        self, pattern: re.Pattern[str], first_line: int = 1, last_line: int | None = None
+    ) -> Iterator[tuple[re.Match[str], int]]:
+        """Matches of ``pattern`` in the masked text between two lines, with their line."""
+        start, end = self.span(first_line, last_line if last_line is not None else self.line_count)
+        for match in pattern.finditer(self.masked, start, end):
+            yield match, self.line_of(match.start())
+
+
+_cache: tuple[Document, str, View] | None = None
+
+
+def view_of(doc: Document) -> View:
+    """The prepared view of ``doc``, built once and shared by all rules checking it."""
+    global _cache
+    cached = _cache
+    if cached is not None and cached[0] is doc and cached[1] is doc.text:
+        return cached[2]
+    view = View.of(doc.text)
+    _cache = (doc, doc.text, view)
+    return view
+
+
+def section_lines(doc: Document, *kinds: SectionKind) -> Iterator[tuple[int, int, SectionKind]]:
+    """(first body line, last line, kind) of every section of the given kinds."""
+    for section in doc.sections:
+        if section.kind in kinds:
+            yield section.body_line, section.end_line, section.kind
+
+
+def section_kind(doc: Document, line: int) -> SectionKind | None:
+    section = doc.section_at(line)
+    return section.kind if section is not None else None

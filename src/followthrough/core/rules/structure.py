@@ -1,0 +1,232 @@
+"""PM5xx: structure. Seed, "Template": every postmortem has the same parts, filled in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from followthrough.core.document import Document, SectionKind
+from followthrough.core.rules import wordlists as W
+from followthrough.core.rules.base import Finding, Rule, Severity, view_of
+
+if TYPE_CHECKING:
+    from followthrough.core.config import LintConfig
+
+#: section kinds that satisfy a required kind
+_SATISFIES: dict[SectionKind, tuple[SectionKind, ...]] = {
+    SectionKind.ROOT_CAUSE: (SectionKind.ROOT_CAUSE,),
+    SectionKind.WHYS: (SectionKind.WHYS,),
+    SectionKind.CONTRIBUTING_FACTORS: (SectionKind.CONTRIBUTING_FACTORS,),
+}
+_ADVICE: dict[SectionKind, str] = {
+    SectionKind.SUMMARY: "two or three sentences: what happened, how long, who was affected",
+    SectionKind.IMPACT: "the customer and business impact, with numbers",
+    SectionKind.TIMELINE: "what happened, when, from first signal to resolution: facts only",
+    SectionKind.ROOT_CAUSE: "the five whys down to the systemic cause, and its category",
+    SectionKind.ACTION_ITEMS: "specific, owned, dated, verifiable action items",
+    SectionKind.CONTRIBUTING_FACTORS: "what else made it worse: detection delay, tooling gaps, communication",
+    SectionKind.LESSONS: "what went well, what went badly, where we got lucky",
+}
+_PLACEHOLDERS = re.compile("|".join(W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
+_ROOT_CAUSE_LABEL = re.compile(
+    r"^[\s>*_#|-]*(?:\d+[.)]\s*)?root[ -]?causes?\b[^:\n]{0,40}:", re.IGNORECASE | re.MULTILINE
+)
+_MARKERS = frozenset({"TODO", "TBD", "FIXME"})
+_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
+_WORDS = re.compile(r"[A-Za-z0-9]")
+
+
+def _present(doc: Document, kind: SectionKind) -> bool:
+    kinds = _SATISFIES.get(kind, (kind,))
+    if any(s.kind in kinds for s in doc.sections):
+        return True
+    if kind == SectionKind.ACTION_ITEMS:
+        return bool(doc.action_items)
+    if kind == SectionKind.TIMELINE:
+        return bool(doc.timeline)
+    if kind == SectionKind.ROOT_CAUSE:
+        # a stated root cause, wherever it is ("Root cause: ..." under "## Analysis")
+        return bool(doc.root_causes) or _ROOT_CAUSE_LABEL.search(doc.text) is not None
+    if kind == SectionKind.TITLE:
+        return doc.title is not None
+    return False
+
+
+class MissingSection(Rule):
+    """Finds a postmortem without one of the required sections: by default summary,
+    impact, timeline, root cause (a section or a "Root cause:" statement; a chain of whys
+    alone does not state it) and action items. Configuration
+    ``required_sections`` changes the list; any heading wording the parser recognises
+    counts ("What happened", "Customer impact", "Corrective actions" ...).
+
+    Why: the seed's meeting agenda has a part for each: timeline review, impact review,
+    root cause analysis, contributing factors, action items. A postmortem that skips one
+    skips the conversation, and "Actionable: Produce specific, owned follow-ups" needs
+    all of them.
+
+    Bad:
+        # Checkout outage
+        ## Summary
+        Checkout failed for 47 minutes.
+        ## Timeline
+        - 14:05 Deploy 4812 went out.
+
+    Good:
+        # Checkout outage
+        ## Summary
+        ## Impact
+        ## Timeline
+        ## Root cause
+        ## Action items
+    """
+
+    code = "PM501"
+    name = "structure.missing-section"
+    category = "missing_section"
+    severity = Severity.ERROR
+    summary = "A required section (summary, impact, timeline, root cause, action items) is missing."
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        line = doc.title_line or 1
+        excerpt = view_of(doc).excerpt(line) if doc.text else ""
+        missing = [kind for kind in config.required_sections if not _present(doc, kind)]
+        if len(missing) > 1 and len(missing) == len(config.required_sections):
+            labels = ", ".join(kind.value.replace("_", " ") for kind in missing)
+            yield self.finding(
+                config,
+                line,
+                f"No recognisable postmortem sections: {labels} are all missing",
+                excerpt,
+                fix="Use headings for each part (## Summary, ## Impact, ## Timeline, ## Root cause, ## Action items); `followthrough new` writes the template.",
+            )
+            return
+        for kind in missing:
+            label = kind.value.replace("_", " ")
+            yield self.finding(
+                config,
+                line,
+                f"Missing section: {label}",
+                excerpt,
+                fix=f"Add a '{label.capitalize()}' section: {_ADVICE.get(kind, 'fill it in')}.",
+                section=kind,
+            )
+
+
+class TemplateLeftover(Rule):
+    """Finds template text left in the document: `[fill in: ...]`, "[Insert ... here]",
+    "<describe ...>", "Lorem ipsum", TODO/TBD in prose, "XX:XX", "YYYY-MM-DD", "$X".
+    Guidance in HTML comments is fine; TBD as an action item's owner or due date is
+    reported by the owner and due-date rules instead.
+
+    Why: the seed's "The copy-paste postmortem" anti-pattern: "Using the same template
+    language without thinking." A placeholder that survives review means nobody read that
+    part, and a reader cannot tell a finished postmortem from a draft.
+
+    Bad:
+        ## Impact
+        [fill in: who was affected, how many, for how long]
+
+    Good:
+        ## Impact
+        1,240 checkouts failed (18% of attempts) over 47 minutes.
+    """
+
+    code = "PM502"
+    name = "structure.template-leftover"
+    category = "template_leftover"
+    severity = Severity.ERROR
+    summary = (
+        "A template placeholder is left in ('[fill in: ...]', 'TODO', 'YYYY-MM-DD', 'Lorem ipsum')."
+    )
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        view = view_of(doc)
+        item_lines = {item.line for item in doc.action_items}
+        last = 0
+        for match in _PLACEHOLDERS.finditer(view.masked):
+            line = view.line_of(match.start())
+            if line == last:
+                continue
+            text = match.group()
+            word = text.strip()
+            if word.upper() in _MARKERS and (word not in _MARKERS or line in item_lines):
+                continue  # lower-case "todo" is prose; TBD owners/dues belong to PM201/PM202
+            last = line
+            section = doc.section_at(line)
+            yield self.finding(
+                config,
+                line,
+                f"Template placeholder left in: {text.strip()!r}",
+                view.excerpt(line, match.start()),
+                fix="Replace the placeholder with what actually happened, or delete it.",
+                section=section.kind if section is not None else None,
+            )
+
+
+class EmptySection(Rule):
+    """Finds a section heading with nothing under it (no prose, list or table outside
+    comments), for the sections the meeting fills: summary, impact, timeline, root cause,
+    five whys, contributing factors, detection, resolution, action items, lessons. A
+    heading whose content is in its subsections is not empty.
+
+    Why: the seed's "The copy-paste postmortem": a heading kept from the template but never
+    written is the template talking, not the team. An empty section also hides from the
+    missing-section check.
+
+    Bad:
+        ## Contributing factors
+
+        ## Action items
+
+    Good:
+        ## Contributing factors
+        - The connection-pool alert had been muted since March.
+    """
+
+    code = "PM503"
+    name = "structure.empty-section"
+    category = "missing_section"
+    severity = Severity.WARNING
+    summary = "A section heading has nothing under it."
+
+    KINDS = frozenset(
+        {
+            SectionKind.SUMMARY,
+            SectionKind.IMPACT,
+            SectionKind.TIMELINE,
+            SectionKind.ROOT_CAUSE,
+            SectionKind.WHYS,
+            SectionKind.CONTRIBUTING_FACTORS,
+            SectionKind.DETECTION,
+            SectionKind.RESOLUTION,
+            SectionKind.ACTION_ITEMS,
+            SectionKind.LESSONS,
+        }
+    )
+
+    def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        view = view_of(doc)
+        sections = doc.sections
+        for index, section in enumerate(sections):
+            if section.kind not in self.KINDS:
+                continue
+            following = sections[index + 1] if index + 1 < len(sections) else None
+            if following is not None and following.level > section.level:
+                continue
+            if section.body.strip() and section.body_line <= section.end_line:
+                start, end = view.span(section.body_line, section.end_line)
+                if _WORDS.search(_COMMENTS.sub(" ", view.text[start:end])):
+                    continue
+            if section.kind == SectionKind.ACTION_ITEMS and any(
+                section.line <= item.line <= section.end_line for item in doc.action_items
+            ):
+                continue
+            yield self.finding(
+                config,
+                section.line,
+                f"Section {section.heading.strip()!r} is empty",
+                view.excerpt(section.line),
+                fix="Write it, or delete the heading if it truly does not apply (and say why).",
+                section=section.kind,
+            )

@@ -1,0 +1,306 @@
+"""Near-duplicate text at corpus scale, standard library only.
+
+Used by the linter (copy-paste passages, repeat incidents) and by the repeat-incident
+detection of the effectiveness reports. The approach, in three steps:
+
+1. **Shingling.** A text becomes the set of its word n-grams (``k`` words; ``k=1`` is a bag
+   of content words), each hashed with CRC-32, which is deterministic across processes
+   (Python's ``hash(str)`` is not).
+2. **MinHash sketch + LSH buckets.** Sorting a set's hashes and keeping the smallest ``b``
+   is a one-permutation MinHash (bottom-b) sketch: two sets share their minimum with
+   probability equal to their Jaccard similarity, so sets that share any sketch value are
+   candidate pairs. Each sketch value is an LSH bucket. Values held by a crowd of sets
+   (boilerplate shingles) are dropped from the buckets, which keeps the candidate count
+   near-linear; identical texts are grouped separately by an exact hash.
+3. **Verification.** Every candidate pair's exact Jaccard similarity is computed from the
+   shingle sets, so reported scores are exact and the sketch only decides who is compared.
+
+Cost is linear in the total text plus the number of candidate pairs; there is no all-pairs
+step.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
+_NUMBERISH = re.compile(r"^\d[\d.,:]*$")
+
+#: Words ignored when comparing content (a bag of words with k=1).
+STOPWORDS: frozenset[str] = frozenset(
+    [
+        "a",
+        "about",
+        "after",
+        "all",
+        "also",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "done",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "more",
+        "most",
+        "no",
+        "not",
+        "of",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "out",
+        "over",
+        "own",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
+)
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-case word tokens; numbers collapse to ``#`` so "3 users" and "5 users" match."""
+    return ["#" if _NUMBERISH.match(t) else t for t in _TOKEN.findall(text.lower())]
+
+
+def content_tokens(text: str) -> list[str]:
+    """Tokens without stop words, with a light plural strip ("alerts" ~ "alert")."""
+    out = []
+    for t in tokens(text):
+        if t in STOPWORDS or t == "#":
+            continue
+        if len(t) > 4 and t.endswith("s") and not t.endswith("ss"):
+            t = t[:-1]
+        out.append(t)
+    return out
+
+
+def shingles(text: str, k: int = 3) -> frozenset[int]:
+    """CRC-32 hashes of the word ``k``-grams of ``text`` (content words when ``k == 1``)."""
+    if k == 1:
+        return frozenset(zlib.crc32(t.encode()) for t in content_tokens(text))
+    words = tokens(text)
+    if len(words) < k:
+        return frozenset([zlib.crc32(" ".join(words).encode())]) if words else frozenset()
+    joined = [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
+    return frozenset(zlib.crc32(s.encode()) for s in joined)
+
+
+def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
+def normalized(text: str) -> str:
+    """The text as compared for exact duplicates: tokens joined by single spaces."""
+    return " ".join(tokens(text))
+
+
+@dataclass
+class _Entry(Generic[K]):
+    key: K
+    group: Hashable
+    shingles: frozenset[int]
+    sketch: tuple[int, ...]
+
+
+@dataclass
+class NearDuplicateIndex(Generic[K]):
+    """Collects texts, then reports pairs from different groups whose shingle sets have a
+    Jaccard similarity of at least ``threshold``.
+
+    ``group`` is usually the document: passages of the same document are never paired.
+    """
+
+    k: int = 3
+    threshold: float = 0.8
+    sketch_size: int = 6
+    max_bucket: int = 64
+    _entries: list[_Entry[K]] = field(default_factory=list)
+
+    def add(self, key: K, text: str, group: Hashable) -> bool:
+        """Index ``text``; False (and nothing indexed) when it has no words."""
+        sh = shingles(text, self.k)
+        if not sh:
+            return False
+        self._entries.append(_Entry(key, group, sh, tuple(sorted(sh)[: self.sketch_size])))
+        return True
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _classes(self) -> tuple[dict[frozenset[int], list[int]], list[tuple[int, int, float]]]:
+        """Exact classes (identical shingle sets, members in insertion order) and the
+        near-duplicate pairs between class representatives, verified by exact Jaccard."""
+        entries = self._entries
+        exact: dict[frozenset[int], list[int]] = defaultdict(list)
+        for i, entry in enumerate(entries):
+            exact[entry.shingles].append(i)
+        buckets: dict[int, list[int]] = defaultdict(list)
+        for members in exact.values():
+            rep = members[0]
+            for value in entries[rep].sketch:
+                buckets[value].append(rep)
+        seen: set[tuple[int, int]] = set()
+        near: list[tuple[int, int, float]] = []
+        for members in buckets.values():
+            if len(members) < 2 or len(members) > self.max_bucket:
+                continue  # a singleton, or a boilerplate shingle everyone shares
+            for x, a in enumerate(members):
+                for b in members[x + 1 :]:
+                    pair = (a, b) if a < b else (b, a)
+                    if pair in seen:
+                        continue
+                    seen.add(pair)
+                    score = jaccard(entries[a].shingles, entries[b].shingles)
+                    if score >= self.threshold:
+                        near.append((pair[0], pair[1], score))
+        return exact, near
+
+    def neighbours(
+        self, limit: int = 5, *, earlier_only: bool = False
+    ) -> Iterator[tuple[K, list[tuple[K, float]], int]]:
+        """For every text with at least one similar text in another group: its key, up to
+        ``limit`` similar keys (best score first, then insertion order) and how many there
+        are in all. With ``earlier_only``, only texts added before it count.
+
+        Identical texts are handled as one class, so a passage repeated in thousands of
+        documents costs ``limit`` per copy, not a pair per two copies."""
+        entries = self._entries
+        exact, near = self._classes()
+        found: dict[int, list[tuple[float, int]]] = defaultdict(list)
+        totals: dict[int, int] = defaultdict(int)
+
+        def link(members: list[int], others: list[int], score: float) -> None:
+            positions: dict[Hashable, list[int]] = defaultdict(list)
+            for pos, y in enumerate(others):
+                positions[entries[y].group].append(pos)
+            for x in members:
+                group = entries[x].group
+                hi = bisect_left(others, x) if earlier_only else len(others)
+                total = hi - bisect_left(positions[group], hi)
+                if not total:
+                    continue
+                totals[x] += total
+                picked = 0
+                for y in others[:hi]:
+                    if entries[y].group != group:
+                        found[x].append((score, y))
+                        picked += 1
+                        if picked == limit:
+                            break
+
+        for members in exact.values():
+            if len(members) > 1:
+                link(members, members, 1.0)
+        for a, b, score in near:
+            class_a = exact[entries[a].shingles]
+            class_b = exact[entries[b].shingles]
+            link(class_a, class_b, score)
+            link(class_b, class_a, score)
+        for x in sorted(found):
+            best = sorted(found[x], key=lambda pair: (-pair[0], pair[1]))[:limit]
+            yield entries[x].key, [(entries[y].key, score) for score, y in best], totals[x]
+
+    def pairs(self) -> Iterator[tuple[K, K, float]]:
+        """Each similar pair across groups once, ``(earlier key, later key, score)``, in
+        insertion order. Quadratic in the size of a class of identical texts: for large
+        corpora with much repetition use :meth:`neighbours`."""
+        entries = self._entries
+        exact, near = self._classes()
+        out: list[tuple[int, int, float]] = []
+        for members in exact.values():
+            for x, i in enumerate(members):
+                for j in members[x + 1 :]:
+                    out.append((i, j, 1.0))
+        for a, b, score in near:
+            for i in exact[entries[a].shingles]:
+                for j in exact[entries[b].shingles]:
+                    out.append((min(i, j), max(i, j), score))
+        out.sort()
+        for i, j, score in out:
+            if entries[i].group != entries[j].group:
+                yield entries[i].key, entries[j].key, score
+
+
+def similar_pairs(
+    items: Iterable[tuple[K, str, Hashable]], *, k: int = 3, threshold: float = 0.8
+) -> list[tuple[K, K, float]]:
+    """``(key, text, group)`` items -> similar pairs across groups, with exact Jaccard scores."""
+    index: NearDuplicateIndex[K] = NearDuplicateIndex(k=k, threshold=threshold)
+    for key, text, group in items:
+        index.add(key, text, group)
+    return list(index.pairs())
