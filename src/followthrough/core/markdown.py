@@ -225,6 +225,12 @@ class _Parser:
         self.heads: list[_Head] = []
         self.regions: list[_Region] = []
         self.default_year: int | None = None
+        self._meta_title: tuple[int, str] | None = None
+        # Timeline state while reading: the current day and zone, and the events whose
+        # ``at`` is resolved once every date in the document is known.
+        self._tl_date: date | None = None
+        self._tl_zone: tzinfo | None = None
+        self._tl_pending: list[tuple[TimelineEvent, Stamp | None, date | None]] = []
 
     # -- structure ---------------------------------------------------------------------
 
@@ -417,8 +423,6 @@ class _Parser:
         if "failure_mode" in found:
             doc.failure_mode = found["failure_mode"][1]
 
-    _meta_title: tuple[int, str] | None = None
-
     def _metadata_line(self, line: str, number: int, found: dict[str, tuple[int, str]]) -> None:
         stripped = line.strip()
         pairs: list[tuple[str, str]] = []
@@ -473,14 +477,7 @@ class _Parser:
 
     # -- timeline ----------------------------------------------------------------------
 
-    _tl_date: date | None = None
-    _tl_zone: tzinfo | None = None
-    _tl_explicit: bool = False
-    _tl_pending: list[tuple[TimelineEvent, Stamp | None, date | None]]
-
     def _timeline_region(self, region: _Region) -> None:
-        if not hasattr(self, "_tl_pending"):
-            self._tl_pending = []
         zone = find_zone(region.heading)
         if zone is not None:
             self._tl_zone = zone
@@ -505,7 +502,6 @@ class _Parser:
         found = to_date((year, day[1], day[2]), None)
         if found is not None:
             self._tl_date = found
-            self._tl_explicit = True
 
     def _timeline_entry(
         self, number: int, text: str, *, list_item: bool, zone: tzinfo | None = None
@@ -594,7 +590,7 @@ class _Parser:
             self._push(TimelineEvent(number, _strip_emphasis(body), stamp_text), stamp, zone)
 
     def _finish_timeline(self) -> None:
-        pending = getattr(self, "_tl_pending", [])
+        pending = self._tl_pending
         fallback = self.doc.incident_date
         if fallback is None:
             for _, stamp, _ in pending:

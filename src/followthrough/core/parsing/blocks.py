@@ -190,6 +190,8 @@ def split_cells(row: str) -> list[str]:
         s = s[1:]
     if s.endswith("|") and not s.endswith("\\|"):
         s = s[:-1]
+    if "\\|" not in s:
+        return [c.strip() for c in s.split("|")]
     return [c.strip().replace("\\|", "|") for c in _CELL_SPLIT.split(s)]
 
 

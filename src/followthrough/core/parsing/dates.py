@@ -154,34 +154,49 @@ def _fixed(minutes: int) -> tzinfo:
     return zone
 
 
-def _day(m: re.Match[str]) -> tuple[int | None, int, int] | None:
-    if m.group("iy"):
-        return int(m.group("iy")), int(m.group("im")), int(m.group("id"))
-    if m.group("mn"):
-        month = MONTHS[m.group("mn").lower().rstrip(".")]
-        year = m.group("my")
-        return (int(year) if year else None), month, int(m.group("md"))
-    if m.group("dm"):
-        month = MONTHS[m.group("dm").lower().rstrip(".")]
-        year = m.group("dy")
-        return (int(year) if year else None), month, int(m.group("dd"))
+_GROUPS: Final = (
+    "iy",
+    "im",
+    "id",
+    "mn",
+    "md",
+    "my",
+    "dd",
+    "dm",
+    "dy",
+    "h",
+    "mi",
+    "s",
+    "ap",
+    "h2",
+    "ap2",
+    "zone",
+)
+
+
+def _day(g: tuple[str | None, ...]) -> tuple[int | None, int, int] | None:
+    iy, im, id_, mn, md, my, dd, dm, dy = g[:9]
+    if iy:
+        return int(iy), int(im or 0), int(id_ or 0)
+    if mn:
+        return (int(my) if my else None), MONTHS[mn.lower().rstrip(".")], int(md or 0)
+    if dm:
+        return (int(dy) if dy else None), MONTHS[dm.lower().rstrip(".")], int(dd or 0)
     return None
 
 
-def _clock(m: re.Match[str]) -> time | None:
-    if m.group("h") is not None:
-        hour, minute = int(m.group("h")), int(m.group("mi"))
-        second = int(m.group("s") or 0)
-        ampm = m.group("ap")
-    elif m.group("h2") is not None:
-        hour, minute, second, ampm = int(m.group("h2")), 0, 0, m.group("ap2")
+def _clock(g: tuple[str | None, ...]) -> time | None:
+    h, mi, sec, ap, h2, ap2 = g[9:15]
+    if h is not None:
+        hour, minute, second, ampm = int(h), int(mi or 0), int(sec or 0), ap
+    elif h2 is not None:
+        hour, minute, second, ampm = int(h2), 0, 0, ap2
     else:
         return None
     if ampm:
         if not 1 <= hour <= 12:
             return None
-        pm = ampm[0].lower() == "p"
-        hour = (hour % 12) + (12 if pm else 0)
+        hour = (hour % 12) + (12 if ampm[0] in "pP" else 0)
     if hour > 23 or minute > 59 or second > 59:
         return None
     return time(hour, minute, second)
@@ -206,13 +221,14 @@ def match_stamp(text: str) -> Stamp | None:
     m = STAMP.match(text[:160])
     if m is None or not m.group("stamp"):
         return None
-    day = _day(m)
-    clock = _clock(m)
+    g = m.group(*_GROUPS)
+    day = _day(g)
+    clock = _clock(g)
     if clock is None and day is None:
         return None
     if day is not None and to_date(day, 2000) is None:  # 2000: a leap year, so Feb 29 passes
         return None
-    zone = zone_from(m.group("zone")) if m.group("zone") else None
+    zone = zone_from(g[15]) if g[15] else None
     after = text[m.end() :]
     sep = _SEPARATOR.match(after)
     rest = after[sep.end() :] if sep else after
@@ -224,7 +240,7 @@ def match_stamp(text: str) -> Stamp | None:
 def find_date(text: str, default_year: int | None) -> date | None:
     """The first date written anywhere in ``text``."""
     for m in DATE_ANYWHERE.finditer(text[:400]):
-        found = to_date(_day(m), default_year)
+        found = to_date(_day(m.group(*_GROUPS[:9])), default_year)
         if found is not None:
             return found
     return None
@@ -233,7 +249,7 @@ def find_date(text: str, default_year: int | None) -> date | None:
 def find_day(text: str) -> tuple[int | None, int, int] | None:
     """The first date written in ``text``, year possibly unknown."""
     for m in DATE_ANYWHERE.finditer(text[:400]):
-        day = _day(m)
+        day = _day(m.group(*_GROUPS[:9]))
         if day is not None and to_date(day, 2000) is not None:
             return day
     return None
