@@ -1,5 +1,117 @@
-"""Placeholder module: its commands are being written."""
+"""``followthrough lint`` and ``followthrough rules``: the postmortem linter on files.
+
+Exit status: 0 when no finding is at or above the fail threshold, 1 when some are, 2 on a
+usage, configuration or input error (each unreadable file gets one ``path: reason`` line
+on stderr; the other files are still linted).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
 
 import click
 
-COMMANDS: list[click.Command] = []
+from followthrough.core.config import ConfigError, load_config, unknown_rule_refs, with_overrides
+from followthrough.core.lint import lint_paths
+from followthrough.core.reporters import REPORTERS, RULE_FORMATS
+from followthrough.core.rules.base import Severity
+
+
+def _codes(values: tuple[str, ...]) -> list[str]:
+    return [code for value in values for code in re.split(r"[,\s]+", value) if code]
+
+
+@click.command("lint")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(REPORTERS)),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Configuration file (default: [tool.followthrough.lint] in the nearest pyproject.toml, or .followthrough.toml).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    help="Exit 1 when a finding is at or above this severity (default: warning).",
+)
+@click.option(
+    "--select",
+    multiple=True,
+    help="Only these rules: codes, prefixes (PM2), names or categories; comma-separated.",
+)
+@click.option(
+    "--ignore",
+    multiple=True,
+    help="Skip these rules: codes, prefixes, names or categories; comma-separated.",
+)
+@click.option(
+    "--no-corpus", is_flag=True, help="Skip folder-level checks (copy-paste, repeat incidents)."
+)
+def lint_command(
+    paths: tuple[str, ...],
+    fmt: str,
+    config_file: Path | None,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    no_corpus: bool,
+) -> None:
+    """Lint postmortems: blame, shallow analysis, dead-end action items.
+
+    PATHS are Markdown files or folders (searched for *.md and *.markdown).
+    """
+    selected, ignored = _codes(select), _codes(ignore)
+    unknown = unknown_rule_refs([*selected, *ignored])
+    if unknown:
+        raise click.UsageError(
+            f"unknown rule {', '.join(map(repr, unknown))} (see `followthrough rules`)"
+        )
+    try:
+        start = Path(paths[0]) if paths else None
+        config, warnings = load_config(start=start, explicit=config_file)
+    except ConfigError as error:
+        click.echo(f"config: {error}", err=True)
+        sys.exit(2)
+    config, more = with_overrides(
+        config,
+        select=selected or None,
+        ignore=ignored or None,
+        fail_on=Severity(fail_on) if fail_on else None,
+        corpus=False if no_corpus else None,
+    )
+    for warning in warnings + more:
+        click.echo(f"warning: {warning}", err=True)
+    report = lint_paths(list(paths), config)
+    for path, reason in report.errors:
+        click.echo(f"{path}: {reason}", err=True)
+    click.echo(REPORTERS[fmt](report.to_record()), nl=False)
+    if report.errors:
+        sys.exit(2)
+    sys.exit(1 if report.failed(config.fail_on) else 0)
+
+
+@click.command("rules")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RULE_FORMATS)),
+    default="text",
+    show_default=True,
+    help="markdown renders docs/rules.md.",
+)
+def rules_command(fmt: str) -> None:
+    """List the lint rules: code, name, category, severity, summary."""
+    click.echo(RULE_FORMATS[fmt](), nl=False)
+
+
+COMMANDS: list[click.Command] = [lint_command, rules_command]
