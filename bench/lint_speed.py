@@ -1,0 +1,159 @@
+"""How fast is the linter? Prints figures beside their targets; asserts nothing.
+
+    .venv/bin/python bench/lint_speed.py                      # full run (~1,000 and 10,000 docs)
+    .venv/bin/python bench/lint_speed.py --docs 200 --corpus 1000   # a quick look
+
+1. Postmortems per second on one core: parse + single-file rules (``lint_text``) over ~1,000
+   generated ~1,500-word documents.                                   target: >= 500 docs/s
+2. Cost against document size: one base document at 1x, 2x, 4x and 8x its length, in ms per
+   document and ms per 1,000 words.                        target: linear (flat ms/1,000 words)
+3. Folder-level checks: ``lint_corpus`` with only the corpus rules (copy_paste,
+   repeat_incident) over 10,000 pre-parsed documents.                   target: < 10 s
+
+Documents come from ``generate_postmortems.py`` (seeded, so every run lints the same text).
+Everything runs in this one process, on one core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import generate_postmortems as gen  # noqa: E402
+
+TARGET_DOCS_PER_SECOND = 500.0
+TARGET_CORPUS_SECONDS = 10.0
+LINEAR_TOLERANCE = 1.5  # ms per 1,000 words at 8x may be at most 1.5x that at 1x
+SIZES = (1, 2, 4, 8)
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def throughput(docs: int, seed: int) -> None:
+    from followthrough.core.lint import lint_text
+
+    texts = [text for _, text in gen.folder(docs, seed=seed)]
+    words = sum(len(t.split()) for t in texts)
+    for text in texts[:20]:  # warm caches and lazy imports
+        lint_text(text)
+    findings = 0
+
+    def run() -> None:
+        nonlocal findings
+        for i, text in enumerate(texts):
+            findings += len(lint_text(text, f"doc-{i}.md"))
+
+    seconds = _timed(run)
+    rate = docs / seconds
+    verdict = "meets" if rate >= TARGET_DOCS_PER_SECOND else "MISSES"
+    print("1. Parse + single-file rules, one core")
+    print(
+        f"   {docs:,} documents, {words / docs:,.0f} words each on average, {findings:,} findings"
+    )
+    print(
+        f"   {seconds:.2f} s  ->  {rate:,.0f} docs/s  ({1000 * seconds / docs:.2f} ms/doc, "
+        f"{words / seconds / 1000:,.0f}k words/s)"
+    )
+    print(f"   target >= {TARGET_DOCS_PER_SECOND:.0f} docs/s: {verdict}")
+    print()
+
+
+def scaling(seed: int) -> None:
+    from followthrough.core.lint import lint_text
+
+    print("2. Cost against document size (one base document, lengthened)")
+    print(f"   {'size':>4} {'words':>7} {'ms/doc':>9} {'ms/1k words':>12}")
+    per_kword: list[float] = []
+    for factor in SIZES:
+        text = gen.postmortem(7, seed=seed, words=gen.DEFAULT_WORDS * factor, layout="pagerduty")
+        words = len(text.split())
+        lint_text(text)
+        repeats = max(3, 40 // factor)
+        samples = [_timed(lambda t=text: lint_text(t)) for _ in range(repeats)]
+        ms = 1000 * statistics.median(samples)
+        per_kword.append(ms / (words / 1000))
+        print(f"   {factor:>3}x {words:>7,} {ms:>9.2f} {per_kword[-1]:>12.2f}")
+    ratio = per_kword[-1] / per_kword[0]
+    verdict = "meets" if ratio <= LINEAR_TOLERANCE else "MISSES"
+    print(f"   ms per 1,000 words at 8x / at 1x = {ratio:.2f}")
+    print(f"   target linear (ratio <= {LINEAR_TOLERANCE}): {verdict}")
+    print()
+
+
+def folder_checks(corpus: int, seed: int) -> None:
+    from followthrough.core.config import LintConfig
+    from followthrough.core.lint import lint_corpus
+    from followthrough.core.markdown import parse
+
+    texts = list(gen.folder(corpus, seed=seed))
+    start = time.perf_counter()
+    docs = [parse(text, name) for name, text in texts]
+    parse_seconds = time.perf_counter() - start
+    only_corpus = LintConfig(select=("copy_paste", "repeat_incident"))
+    result: dict[str, list[object]] = {}
+
+    def run() -> None:
+        nonlocal result
+        result = lint_corpus(docs, only_corpus)  # type: ignore[assignment]
+
+    seconds = _timed(run)
+    counts: dict[str, int] = {}
+    for findings in result.values():
+        for f in findings:
+            category = str(getattr(f, "category", "?"))
+            counts[category] = counts.get(category, 0) + 1
+    verdict = "meets" if seconds < TARGET_CORPUS_SECONDS else "MISSES"
+    print("3. Folder-level checks (lint_corpus, corpus rules only)")
+    print(f"   {corpus:,} documents (parsed beforehand in {parse_seconds:.1f} s, not counted)")
+    print(
+        f"   {seconds:.2f} s; findings: "
+        + (", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) or "none")
+    )
+    print(f"   target < {TARGET_CORPUS_SECONDS:.0f} s: {verdict}")
+    print()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=1000, help="documents for throughput")
+    parser.add_argument("--corpus", type=int, default=10000, help="documents for folder checks")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--skip",
+        choices=("throughput", "scaling", "corpus"),
+        action="append",
+        default=[],
+        help="skip a part (repeatable)",
+    )
+    args = parser.parse_args(argv)
+    if args.docs < 1 or args.corpus < 2:
+        parser.error("--docs must be at least 1 and --corpus at least 2")
+    try:
+        import followthrough.core.lint  # noqa: F401
+    except ImportError as error:
+        print(f"error: the linter is not importable: {error}", file=sys.stderr)
+        return 2
+    print(f"followthrough lint speed (Python {sys.version.split()[0]}, seed {args.seed})\n")
+    if "throughput" not in args.skip:
+        throughput(args.docs, args.seed)
+    if "scaling" not in args.skip:
+        scaling(args.seed)
+    if "corpus" not in args.skip:
+        folder_checks(args.corpus, args.seed)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
