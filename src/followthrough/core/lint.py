@@ -110,19 +110,19 @@ def _finish(
 
 
 def _one_per_place(found: list[Finding]) -> list[Finding]:
-    """One finding per category per line: when two rules of a family flag the same line
+    """One rule per category per line: when two rules of a family flag the same line
     ("The on-call should have known" is both a person as agent and hindsight), the most
     severe, then the lowest code, speaks for both. A linter that repeats itself is noise."""
-    best: dict[tuple[str, int], Finding] = {}
+    winner: dict[tuple[str, int], Finding] = {}
     for finding in found:
         key = (finding.category, finding.line)
-        other = best.get(key)
+        other = winner.get(key)
         if other is None or (-finding.severity.rank, finding.rule) < (
             -other.severity.rank,
             other.rule,
         ):
-            best[key] = finding
-    return list(best.values()) if len(best) != len(found) else found
+            winner[key] = finding
+    return [f for f in found if winner[(f.category, f.line)].rule == f.rule]
 
 
 def _unused_suppressions(

@@ -256,6 +256,7 @@ class HindsightLanguage(Rule):
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
         masked = view.masked
+        last = 0
         for match in config.blame_pattern().finditer(masked):
             phrase = match.group()
             if phrase.lower().startswith(_SYSTEM_EXEMPT) and _SYSTEM_TAIL.search(
@@ -263,6 +264,9 @@ class HindsightLanguage(Rule):
             ):
                 continue
             line = view.line_of(match.start())
+            if line == last:
+                continue  # one finding per line is enough
+            last = line
             yield self.finding(
                 config,
                 line,

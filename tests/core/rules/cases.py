@@ -1,0 +1,637 @@
+"""Rule tests as data (sqlfluff's test/fixtures/rules, proselint's examples table).
+
+Per rule code: named ``passing`` Markdown snippets (the rule finds nothing) and named
+``failing`` ones with the 1-based lines where it must report, exactly. Folder-level rules
+take ``{path: markdown}`` and expect ``{path: [lines]}``. Each snippet is parsed by the real
+parser and linted with only that rule selected. A meta-test fails when a rule in the
+registry has no passing or no failing case here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Markdown = str
+Folder = dict[str, str]
+
+
+@dataclass
+class Cases:
+    passing: dict[str, Markdown | Folder] = field(default_factory=dict)
+    failing: dict[str, tuple[Markdown | Folder, list[int] | dict[str, list[int]]]] = field(
+        default_factory=dict
+    )
+
+
+# A well-formed postmortem body to append rule-specific sections to.
+ACTIONS = """\
+## Action items
+| Action | Owner | Due | Done when |
+| --- | --- | --- | --- |
+"""
+
+CASES: dict[str, Cases] = {
+    "PM101": Cases(
+        passing={
+            "who-did-what-in-the-timeline-is-a-fact": """\
+# Checkout errors
+## Timeline
+- 14:05 Alice rolled back the deploy
+- 14:09 Bob paged the DB team
+""",
+            "a-system-can-fail-without-blame": """\
+# Checkout errors
+## Summary
+The deploy failed to roll back and the canary missed the error spike.
+""",
+            "quoted-and-code-text-is-not-checked": """\
+# Checkout errors
+## Summary
+Slack said "Bob broke prod" at 14:10; the bot printed `alice forgot to renew`.
+""",
+        },
+        failing={
+            "a-named-person-broke-prod": (
+                """\
+# Checkout errors
+## Summary
+Bob broke prod by pushing an untested config.
+""",
+                [3],
+            ),
+            "a-handle-forgot": (
+                """\
+# Checkout errors
+## Root cause
+@alice forgot to renew the certificate.
+""",
+                [3],
+            ),
+            "a-role-failed-to": (
+                """\
+# Checkout errors
+## What went wrong
+The on-call engineer failed to escalate for 40 minutes.
+""",
+                [3],
+            ),
+            "a-possessive-mistake-and-without-checking": (
+                """\
+# Checkout errors
+## Summary
+It was Dave's mistake.
+
+Dave pushed the config without checking the diff.
+""",
+                [3, 5],
+            ),
+        },
+    ),
+    "PM102": Cases(
+        passing={
+            "systemic-wording": """\
+# Checkout errors
+## Root cause
+Nothing validates config changes before they reach every region.
+""",
+            "a-system-should-have-caught-it": """\
+# Checkout errors
+## Contributing factors
+- The integration tests should have caught this, but they skip the payments module.
+""",
+            "blameless-is-not-blame": """\
+# Checkout errors
+## Summary
+We ran a blameless review.
+""",
+        },
+        failing={
+            "human-error": (
+                """\
+# Checkout errors
+## Root cause
+Human error.
+""",
+                [3],
+            ),
+            "hindsight": (
+                """\
+# Checkout errors
+## What went wrong
+It should have been obvious that a full purge at peak would hurt.
+In hindsight anyone could have seen this coming.
+The change was sloppy.
+""",
+                [3, 4, 5],
+            ),
+        },
+    ),
+    "PM201": Cases(
+        passing={
+            "one-person-owns-each-item": ACTIONS
+            + """\
+| Add a pool-exhaustion alert | @alice | 2026-03-04 | alert fires in staging |
+| Add a schema checklist | Bob Smith | 2026-03-10 | checklist in PR template |
+""",
+            "done-items-need-no-owner": """\
+## Action items
+- [x] Raise the pool size to 200
+""",
+        },
+        failing={
+            "no-owner": (
+                """\
+## Action items
+- Add a pool-exhaustion alert (due 2026-03-04)
+""",
+                [2],
+            ),
+            "a-team-or-tbd-is-not-an-owner": (
+                ACTIONS
+                + """\
+| Add a pool-exhaustion alert | SRE team | 2026-03-04 | alert fires |
+| Add a schema checklist | TBD | 2026-03-10 | checklist exists |
+| Document the runbook | everyone | 2026-03-10 | runbook merged |
+""",
+                [4, 5, 6],
+            ),
+            "two-owners-are-a-committee": (
+                ACTIONS
+                + """\
+| Add a pool-exhaustion alert | @alice, @bob | 2026-03-04 | alert fires |
+""",
+                [4],
+            ),
+        },
+    ),
+    "PM202": Cases(
+        passing={
+            "a-calendar-date": ACTIONS
+            + """\
+| Add a pool-exhaustion alert | @alice | 2026-03-04 | alert fires in staging |
+""",
+        },
+        failing={
+            "no-date": (
+                """\
+## Action items
+- Add a pool-exhaustion alert (owner: @alice)
+""",
+                [2],
+            ),
+            "not-a-date": (
+                ACTIONS
+                + """\
+| Add a pool-exhaustion alert | @alice | ASAP | alert fires |
+| Add a schema checklist | @bob | next sprint | checklist exists |
+| Document the runbook | @carol | when we have time | runbook merged |
+""",
+                [4, 5, 6],
+            ),
+        },
+    ),
+    "PM203": Cases(
+        passing={
+            "specific-actions": ACTIONS
+            + """\
+| Add alerting for connection pool exhaustion | @alice | 2026-03-04 | alert fires in staging |
+| Improve monitoring: page when pool usage is over 80% for 5 minutes | @bob | 2026-03-04 | page fires in the load test |
+""",
+        },
+        failing={
+            "generic-verb-and-object": (
+                ACTIONS
+                + """\
+| Improve monitoring | @alice | 2026-03-04 | |
+| Be more careful with deploys | @bob | 2026-03-04 | |
+| Look into the order history query | @carol | 2026-03-04 | |
+""",
+                [4, 5, 6],
+            ),
+            "exhortations-and-intentions": (
+                """\
+## Action items
+- Dave to double-check configs before pushing (@dave, 2026-03-04)
+- Consider adding a canary stage (@erin, 2026-03-04)
+""",
+                [2, 3],
+            ),
+        },
+    ),
+    "PM204": Cases(
+        passing={
+            "a-done-condition-makes-it-verifiable": ACTIONS
+            + """\
+| Evaluate a canary stage for deploys | @alice | 2026-03-04 | a decision record is merged in docs/adr |
+""",
+            "a-concrete-change": """\
+## Action items
+- Add a 10% canary stage to the payments pipeline (@carol, 2026-04-01)
+""",
+        },
+        failing={
+            "intentions-without-a-done-condition": (
+                """\
+## Action items
+- Consider adding a canary stage (@carol, 2026-04-01)
+- Discuss on-call load in the next retro (@dan, 2026-04-01)
+- Raise awareness of the runbook (@erin, 2026-04-01)
+""",
+                [2, 3, 4],
+            ),
+        },
+    ),
+    "PM301": Cases(
+        passing={
+            "five-whys": """\
+# Checkout errors
+## Five whys
+1. Why did checkout fail? The database ran out of connections.
+2. Why? A query held connections open for 30 seconds.
+3. Why? It did a full table scan because an index was missing.
+4. Why? The migration did not include it.
+5. Why? There is no review checklist for schema changes.
+""",
+            "no-analysis-section-at-all": """\
+# Checkout errors
+## Summary
+Checkout failed for 47 minutes.
+""",
+        },
+        failing={
+            "two-whys": (
+                """\
+# Checkout errors
+## Five whys
+1. Why did checkout fail? The database ran out of connections.
+2. Why? A slow query held connections.
+""",
+                [3],
+            ),
+        },
+    ),
+    "PM302": Cases(
+        passing={
+            "a-systemic-root-cause": """\
+# Checkout errors
+## Root cause
+A bad config change was deployed; there is no gate that validates config before it reaches every region.
+""",
+        },
+        failing={
+            "the-deploy-broke-prod": (
+                """\
+# Checkout errors
+## Root cause
+The deploy broke prod.
+""",
+                [3],
+            ),
+            "a-slow-query": (
+                """\
+# Checkout errors
+## Root cause
+A slow query on the order history endpoint held connections during the spike.
+""",
+                [3],
+            ),
+        },
+    ),
+    "PM303": Cases(
+        passing={
+            "categorised": """\
+# Checkout errors
+## Root cause
+There is no review checklist for schema changes.
+
+Category: process gap
+""",
+        },
+        failing={
+            "no-category": (
+                """\
+# Checkout errors
+## Root cause
+There is no review checklist for schema changes.
+""",
+                [3],
+            ),
+        },
+    ),
+    "PM304": Cases(
+        passing={
+            "stated": """\
+# Checkout errors
+## Root cause
+There is no review checklist for schema changes.
+""",
+        },
+        failing={
+            "only-guidance": (
+                """\
+# Checkout errors
+## Root cause
+<!-- What in the system allowed this to happen? -->
+
+## Action items
+- Add a schema checklist (@bob, 2026-03-10)
+""",
+                [2],
+            ),
+        },
+    ),
+    "PM401": Cases(
+        passing={
+            "numbers": """\
+# Checkout errors
+## Impact
+1,240 checkouts failed (18% of attempts) over 47 minutes.
+""",
+            "words-that-count": """\
+# Checkout errors
+## Impact
+All EU customers could not log in.
+""",
+        },
+        failing={
+            "adjectives-only": (
+                """\
+# Checkout errors
+## Impact
+Customers could not check out.
+""",
+                [2],
+            ),
+            "dates-and-times-are-not-quantities": (
+                """\
+# Checkout errors
+## Impact
+Checkout was degraded on 2026-03-04 from 14:02 to 14:49 UTC.
+""",
+                [2],
+            ),
+            "no-impact-section": (
+                """\
+# Checkout errors
+## Summary
+Checkout failed.
+""",
+                [1],
+            ),
+        },
+    ),
+    "PM402": Cases(
+        passing={
+            "a-vague-word-with-a-number": """\
+# Checkout errors
+## Impact
+Some users (about 2% of sessions) saw errors.
+""",
+        },
+        failing={
+            "some-users-and-minimal-impact": (
+                """\
+# Checkout errors
+## Impact
+Some users saw errors.
+
+Minimal impact overall.
+""",
+                [3, 5],
+            ),
+        },
+    ),
+    "PM403": Cases(
+        passing={
+            "facts-only": """\
+# Checkout errors
+## Timeline
+- 14:05 Deploy 4812 went out
+- 14:09 Error rate on /checkout reached 12%
+- 14:20 Root cause identified: missing index
+""",
+        },
+        failing={
+            "analysis-and-judgement": (
+                """\
+# Checkout errors
+## Timeline
+- 14:05 Deploy 4812 went out, which was a mistake
+- 14:09 Error rate on /checkout reached 12%
+- 14:20 Rollback started because errors kept climbing
+- 14:31 Unfortunately the rollback stalled
+""",
+                [3, 5, 6],
+            ),
+        },
+    ),
+    "PM404": Cases(
+        passing={
+            "in-order": """\
+# Checkout errors
+## Timeline
+- 13:58 Alerts fired
+- 14:05 Deploy rolled back
+""",
+            "past-midnight": """\
+# Checkout errors
+## Timeline
+- 23:50 Alerts fired
+- 00:10 Deploy rolled back
+""",
+        },
+        failing={
+            "backwards": (
+                """\
+# Checkout errors
+## Timeline
+- 14:05 Deploy started
+- 13:58 Alerts fired
+- 14:20 Resolved
+""",
+                [4],
+            ),
+        },
+    ),
+    "PM501": Cases(
+        passing={
+            "all-sections": """\
+# Checkout errors
+## Summary
+Checkout failed.
+## Impact
+1,240 checkouts failed.
+## Timeline
+- 14:05 Deploy
+## Root cause
+No config gate.
+## Action items
+- Add a config gate (@alice, 2026-03-04)
+""",
+        },
+        failing={
+            "no-impact-no-action-items": (
+                """\
+# Checkout errors
+## Summary
+Checkout failed.
+## Timeline
+- 14:05 Deploy
+## Root cause
+No config gate.
+""",
+                [1, 1],
+            ),
+        },
+    ),
+    "PM502": Cases(
+        passing={
+            "guidance-comments-and-code-are-fine": """\
+# Checkout errors
+<!-- [fill in: guidance lives in comments] -->
+## Summary
+The job printed `TODO` in its log.
+""",
+        },
+        failing={
+            "placeholders": (
+                """\
+# Checkout errors
+## Summary
+[fill in: what happened]
+## Impact
+XX:XX to YYYY-MM-DD, $X lost.
+TODO add graphs
+""",
+                [3, 5, 6],
+            ),
+        },
+    ),
+    "PM503": Cases(
+        passing={
+            "content-in-subsections": """\
+# Checkout errors
+## Lessons learned
+### What went well
+- The rollback took 2 minutes.
+""",
+        },
+        failing={
+            "empty-headings": (
+                """\
+# Checkout errors
+## Contributing factors
+
+## Summary
+Checkout failed.
+## Detection
+<!-- How did we find out? -->
+""",
+                [2, 6],
+            ),
+        },
+    ),
+    "PM601": Cases(
+        passing={
+            "different-text": {
+                "a.md": "# A\n## Summary\nThe orders database ran out of connections during the sale.\n",
+                "b.md": "# B\n## Summary\nSearch results were empty after the index rebalance finished.\n",
+            },
+            "short-lines-are-ignored": {
+                "a.md": "# A\n## Summary\nDatabase was slow.\n",
+                "b.md": "# B\n## Summary\nDatabase was slow.\n",
+            },
+        },
+        failing={
+            "the-same-paragraph": (
+                {
+                    "a.md": "# A\n## Contributing factors\n- Our monitoring did not detect the issue quickly enough for the team to respond.\n",
+                    "b.md": "# B\n## Summary\nSearch broke.\n## Contributing factors\n- Our monitoring did not detect the issue quickly enough for the team to respond!\n",
+                },
+                {"a.md": [3], "b.md": [5]},
+            ),
+        },
+    ),
+    "PM602": Cases(
+        passing={
+            "different-failure-modes": {
+                "a.md": "# A\n**Date:** 2025-01-10\n**Failure mode:** database connection pool exhaustion\n## Summary\nx\n",
+                "b.md": "# B\n**Date:** 2025-03-10\n**Failure mode:** expired TLS certificate on the partner gateway\n## Summary\ny\n",
+            },
+        },
+        failing={
+            "the-same-failure-mode-later": (
+                {
+                    "later.md": "# Later\n**Date:** 2025-09-23\n**Failure mode:** database connection pool exhaustion in checkout-api\n## Summary\nx\n",
+                    "earlier.md": "# Earlier\n**Date:** 2025-03-18\n**Failure mode:** checkout-api database connection pool exhaustion\n## Summary\ny\n",
+                },
+                {"later.md": [3], "earlier.md": []},
+            ),
+        },
+    ),
+    "PM701": Cases(
+        passing={
+            "an-item-addresses-the-cause": """\
+# Checkout errors
+## Root cause
+There is no review checklist for schema changes.
+## Action items
+- Add a schema change checklist to the PR template (@bob, 2026-03-10)
+""",
+        },
+        failing={
+            "nothing-addresses-the-cause": (
+                """\
+# Checkout errors
+## Root cause
+There is no review checklist for schema changes.
+## Action items
+- Add an index on orders.customer_id (@bob, 2026-03-10)
+""",
+                [3],
+            ),
+        },
+    ),
+    "PM702": Cases(
+        passing={
+            "a-done-condition": ACTIONS
+            + "| Add a pool alert | @alice | 2026-03-04 | the alert fires in the load test |\n",
+        },
+        failing={
+            "no-done-condition": (
+                """\
+## Action items
+- Add a pool alert (@alice, 2026-03-04)
+""",
+                [2],
+            ),
+        },
+    ),
+    "PM790": Cases(
+        passing={
+            "a-used-suppression": """\
+## Action items
+<!-- followthrough: disable=PM201 -->
+- Add a pool alert (due 2026-03-04)
+""",
+        },
+        failing={
+            "a-stale-suppression": (
+                """\
+## Action items
+<!-- followthrough: disable=PM201 -->
+- Add a pool alert (@alice, 2026-03-04)
+""",
+                [3],
+            ),
+            "an-unknown-rule": (
+                """\
+## Summary
+<!-- followthrough: disable=PM999 -->
+Checkout failed.
+""",
+                [3],
+            ),
+        },
+    ),
+}
