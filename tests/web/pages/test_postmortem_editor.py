@@ -55,7 +55,7 @@ def test_every_section_is_editable_and_carries_the_version(
         "lessons",
     ):
         assert f'name="{name}"' in body, name
-        assert f'<label for="id_{name}">' in body, name
+        assert f'<label for="id_{name}"' in body, name
     assert '<input type="hidden" name="version" value="1"' in body
 
 

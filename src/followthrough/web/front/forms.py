@@ -221,7 +221,13 @@ class SectionsForm(VersionedForm):
 
     def sections(self) -> list[dict[str, Any]]:
         return [
-            {"key": key, "title": title, "fields": [self[name] for name in names]}
+            {
+                "key": key,
+                "title": title,
+                "fields": [self[name] for name in names],
+                # One field: the legend already names it, so its label is for screen readers.
+                "single": len(names) == 1,
+            }
             for key, title, names in SECTIONS
         ]
 
