@@ -1,0 +1,71 @@
+"""List endpoints do a fixed number of queries, however many rows they show."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.utils import timezone
+
+from followthrough.web.accounts.models import Organisation
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.postmortems.operations import start_postmortem
+
+from .conftest import API, ok
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def twenty(cast: Cast) -> list[Postmortem]:
+    """Twenty incidents, each with a postmortem, a meeting, responders and an action item."""
+    Organisation.current()  # exists in every real installation
+    postmortems = []
+    for n in range(20):
+        incident = cast.incident(title=f"Outage {n}", severity="P0" if n % 2 else "P2")
+        postmortem = start_postmortem(incident, cast.alice)
+        ActionItem.objects.create(
+            postmortem=postmortem,
+            title=f"Fix {n}",
+            owner=cast.frank,
+            due_date=timezone.localdate() - timedelta(days=n - 10),
+        )
+        postmortems.append(postmortem)
+    return postmortems
+
+
+def test_the_incident_list_does_not_query_per_row(
+    cast: Cast, twenty: list[Postmortem], django_assert_max_num_queries: Any
+) -> None:
+    client = cast.api("alice")
+    ok(client.get(f"{API}/teams"))  # the token's last use is recorded once, outside the count
+    for query in ("", "?decision=required", "?overdue=true", "?status=draft&severity=P0"):
+        with django_assert_max_num_queries(8, info=query):
+            body = ok(client.get(f"{API}/incidents{query}"))
+        assert body["items"], query
+
+
+def test_the_action_item_list_does_not_query_per_row(
+    cast: Cast, twenty: list[Postmortem], django_assert_max_num_queries: Any
+) -> None:
+    client = cast.api("alice")
+    ok(client.get(f"{API}/teams"))
+    for query in ("", "?sort=priority", "?overdue=true", f"?owner={cast.frank.pk}&status=open"):
+        with django_assert_max_num_queries(5, info=query):
+            body = ok(client.get(f"{API}/action-items{query}"))
+        assert body["items"], query
+
+
+def test_the_postmortem_list_does_not_query_per_row(
+    cast: Cast, twenty: list[Postmortem], django_assert_max_num_queries: Any
+) -> None:
+    client = cast.api("alice")
+    ok(client.get(f"{API}/teams"))
+    with django_assert_max_num_queries(6):
+        body = ok(client.get(f"{API}/postmortems"))
+    assert body["count"] == 20
