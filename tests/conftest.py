@@ -83,6 +83,12 @@ class ApiClient(Client):
         return self.patch(path, data, content_type="application/json")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Strong hashing costs a second per user; tests need correctness, not strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, *, superuser: bool = False) -> User:
     maker = User.objects.create_superuser if superuser else User.objects.create_user
     user = maker(username=username, email=f"{username}@example.com", password=PASSWORD)

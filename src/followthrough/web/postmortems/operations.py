@@ -116,8 +116,12 @@ def refresh_actions_tracked(postmortem: Postmortem) -> None:
     postmortem.refresh_from_db(fields=["actions_tracked_at"])
 
 
-def transition_problems(postmortem: Postmortem, to: str) -> list[str]:
-    """Everything that stands in the way of moving to ``to``, in words. Empty: allowed."""
+def transition_problems(postmortem: Postmortem, to: str, override_reason: str = "") -> list[str]:
+    """Everything that stands in the way of moving to ``to``, in words. Empty: allowed.
+
+    Going final also needs the linter's error-level findings fixed, unless someone records
+    why the document goes final anyway (``override_reason``).
+    """
     if to not in postmortem.allowed_transitions():
         allowed = ", ".join(Status(s).label for s in postmortem.allowed_transitions())
         return [
@@ -132,6 +136,7 @@ def transition_problems(postmortem: Postmortem, to: str) -> list[str]:
             problems.append("Document the timeline (at least one event) before asking for review.")
     if to == Status.FINAL:
         problems.extend(_final_problems(postmortem))
+        problems.extend(_lint_problems(postmortem, override_reason))
     if to == Status.CLOSED:
         open_items = [i for i in postmortem.action_items.all() if not i.is_closed()]
         if open_items:
@@ -142,6 +147,20 @@ def transition_problems(postmortem: Postmortem, to: str) -> list[str]:
         for item in postmortem.action_items.filter(status="deprioritised", deprioritised_reason=""):
             problems.append(f"“{item.title}” was deprioritised without a written reason.")
     return problems
+
+
+def _lint_problems(postmortem: Postmortem, override_reason: str) -> list[str]:
+    from followthrough.web.postmortems.linting import review
+
+    errors = review(postmortem).errors
+    if not errors or override_reason.strip():
+        return []
+    listed = "; ".join(f"{f.rule} {f.message}" for f in errors[:5])
+    more = f" and {len(errors) - 5} more" if len(errors) > 5 else ""
+    return [
+        f"The linter found {len(errors)} error(s): {listed}{more}. Fix them, or record a "
+        "reason to go final anyway."
+    ]
 
 
 def _final_problems(postmortem: Postmortem) -> list[str]:
@@ -176,19 +195,22 @@ def transition(
     to: str,
     expected_version: int,
     user: AbstractBaseUser | None = None,
+    override_reason: str = "",
 ) -> Postmortem:
     """Move the postmortem to another status, or refuse with every reason."""
     if to not in Status.values:
         raise Refused(
             [f"Unknown status “{to}”; use one of: {', '.join(Status.values)}."], field="status"
         )
-    problems = transition_problems(postmortem, to)
+    problems = transition_problems(postmortem, to, override_reason)
     if problems:
         raise Refused(problems, field="status")
     fields: dict[str, Any] = {"status": to}
     now = timezone.now()
     if to == Status.FINAL and postmortem.finalized_at is None:
         fields["finalized_at"] = now
+    if to == Status.FINAL and override_reason.strip():
+        fields["final_override_reason"] = override_reason.strip()
     if to == Status.CLOSED:
         fields["closed_at"] = now
     if postmortem.status == Status.CLOSED:
