@@ -41,10 +41,16 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "followthrough.web.accounts",
     "followthrough.web.incidents",
     "followthrough.web.postmortems",
     "followthrough.web.actions",
+    "followthrough.web.history",
+    "followthrough.web.followup",
+    "followthrough.web.integrations",
+    "followthrough.web.insights",
     "followthrough.web.front",
 ]
 
@@ -141,6 +147,10 @@ if env.bool("HTTPS", default=False):
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Background work without a broker: django-tasks with its database backend, run by
+# `followthrough worker` (SKIP LOCKED on PostgreSQL lets several workers share the queue).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="followthrough@localhost")
