@@ -84,17 +84,21 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     elif status:
         incidents = incidents.filter(postmortem__status=status)
 
-    # The policy and the deadlines are computed by the core, so those two filters run here.
+    # The policy and the deadlines are computed by the core, so those two filters run here,
+    # over every matching incident; without them only the shown page is computed.
     config = Organisation.current().policy_config()
     now = timezone.now()
-    rows = [_row(incident, config, now) for incident in incidents]
-    if filters.get("decision"):
-        rows = [r for r in rows if r.policy.decision.value == filters["decision"]]
-    if filters.get("overdue"):
-        want = filters["overdue"] == "yes"
-        rows = [r for r in rows if r.overdue == want]
-
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    if filters.get("decision") or filters.get("overdue"):
+        rows = [_row(incident, config, now) for incident in incidents]
+        if filters.get("decision"):
+            rows = [r for r in rows if r.policy.decision.value == filters["decision"]]
+        if filters.get("overdue"):
+            want = filters["overdue"] == "yes"
+            rows = [r for r in rows if r.overdue == want]
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = [_row(incident, config, now) for incident in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {
         "form": form,
