@@ -13,6 +13,7 @@ from followthrough.core.markdown import parse
 from followthrough.core.reporters import docstring_parts
 from followthrough.core.rules import REGISTRY, CorpusRule
 from followthrough.core.rules.base import CATEGORIES
+
 from .cases import CASES
 
 RULES = {rule.code: rule for rule in REGISTRY}
@@ -28,7 +29,9 @@ def _lines(code: str, source: str | dict[str, str]) -> list[int] | dict[str, lis
     if isinstance(source, dict):
         docs = [parse(text, path) for path, text in source.items()]
         found = lint_corpus(docs, config)
-        return {path: [f.line for f in findings if f.rule == code] for path, findings in found.items()}
+        return {
+            path: [f.line for f in findings if f.rule == code] for path, findings in found.items()
+        }
     return [f.line for f in lint_document(parse(source, "case.md"), config) if f.rule == code]
 
 
@@ -45,7 +48,9 @@ FAILING = [
 
 
 @pytest.mark.parametrize(("code", "source"), PASSING)
-def test_a_passing_case_draws_no_finding_from_its_rule(code: str, source: str | dict[str, str]) -> None:
+def test_a_passing_case_draws_no_finding_from_its_rule(
+    code: str, source: str | dict[str, str]
+) -> None:
     found = _lines(code, source)
     if isinstance(found, dict):
         assert all(lines == [] for lines in found.values()), found
@@ -82,7 +87,9 @@ def test_every_rule_documents_what_it_finds_why_and_a_bad_and_a_good_example() -
     assert incomplete == {}
 
 
-def test_every_rule_has_a_unique_code_in_its_family_range_a_dotted_name_and_a_known_category() -> None:
+def test_every_rule_has_a_unique_code_in_its_family_range_a_dotted_name_and_a_known_category() -> (
+    None
+):
     ranges = {
         "blame": "1",
         "vague_action": "2",
