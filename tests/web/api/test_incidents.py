@@ -271,3 +271,23 @@ def test_incidents_paginate_with_limit_and_offset_also_when_filtered_by_decision
     assert len(ok(client.get(f"{API}/incidents"))["items"]) == 10
     assert "limit" in field_errors_of_query(client.get(f"{API}/incidents?limit=201"))
     assert "offset" in field_errors_of_query(client.get(f"{API}/incidents?offset=-1"))
+
+
+def test_a_required_postmortem_never_started_makes_its_incident_overdue(cast: Cast) -> None:
+    forgotten = cast.incident(title="Forgotten", severity="P0")
+    fine = cast.incident(title="Minor", severity="P3", significant_impact=False)
+    client = cast.api("alice")
+    assert ok(client.get(f"{API}/incidents/{forgotten.pk}"))["overdue"] is True
+    assert ok(client.get(f"{API}/incidents/{fine.pk}"))["overdue"] is False
+
+
+def test_malformed_ids_and_text_get_json_errors_not_tracebacks(cast: Cast) -> None:
+    client = cast.api("alice")
+    assert client.get(f"{API}/incidents/abc").json()["detail"][0]["loc"] == ["path", "incident_id"]
+    assert client.get(f"{API}/incidents/{2**64}").status_code == 422
+    assert client.get(f"{API}/incidents?team={2**64}").status_code == 422
+    assert ok(client.get(f"{API}/incidents?q=a%00b"))["count"] == 0
+    errors = field_errors(client.post_json(f"{API}/incidents", new_incident(cast, title="a\x00b")))
+    assert "NUL" in errors["title"]
+    response = client.post(f"{API}/incidents", "{not json", content_type="application/json")
+    assert response.status_code == 400 and response.json()["detail"]

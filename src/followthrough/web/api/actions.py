@@ -30,6 +30,8 @@ from followthrough.web.api.schemas import (
     ActionItemPatch,
     ActionStatus,
     Pages,
+    PathId,
+    id_query,
     request_now,
     stale,
 )
@@ -43,10 +45,10 @@ router = Router(tags=["action items"])
 @paginate(Pages)
 def list_action_items(
     request: HttpRequest,
-    team: Annotated[int | None, Query(description="Team id.")] = None,
+    team: id_query("Team id.") = None,
     status: Annotated[ActionStatus | None, Query()] = None,
-    owner: Annotated[int | None, Query(description="Person id of the owner.")] = None,
-    postmortem: Annotated[int | None, Query(description="Postmortem id.")] = None,
+    owner: id_query("Person id of the owner.") = None,
+    postmortem: id_query("Postmortem id.") = None,
     overdue: Annotated[bool | None, Query(description="true: open past its due date.")] = None,
     sort: Annotated[
         Literal["due_date", "priority"],
@@ -85,10 +87,10 @@ def list_action_items(
 
 
 @router.get(
-    "/postmortems/{int:postmortem_id}/action-items",
+    "/postmortems/{postmortem_id}/action-items",
     response={200: list[ActionItemOut], **ERRORS},
 )
-def list_postmortem_action_items(request: HttpRequest, postmortem_id: int) -> Any:
+def list_postmortem_action_items(request: HttpRequest, postmortem_id: PathId) -> Any:
     postmortem = fetch_postmortem(request, postmortem_id)
     return list(
         postmortem.action_items.select_related(*ACTION_RELATED).order_by(
@@ -98,11 +100,11 @@ def list_postmortem_action_items(request: HttpRequest, postmortem_id: int) -> An
 
 
 @router.post(
-    "/postmortems/{int:postmortem_id}/action-items",
+    "/postmortems/{postmortem_id}/action-items",
     response={201: ActionItemOut, **WRITE_ERRORS},
 )
 def create_postmortem_action_item(
-    request: HttpRequest, postmortem_id: int, payload: ActionItemIn
+    request: HttpRequest, postmortem_id: PathId, payload: ActionItemIn
 ) -> Any:
     """Add an action item: one owner, a due date, and how to tell it is done."""
     postmortem = postmortem_for_write(request, postmortem_id)
@@ -112,17 +114,17 @@ def create_postmortem_action_item(
     return Status(201, _fetch(request, item.pk))
 
 
-@router.get("/action-items/{int:item_id}", response={200: ActionItemOut, **ERRORS})
-def get_action_item(request: HttpRequest, item_id: int) -> Any:
+@router.get("/action-items/{item_id}", response={200: ActionItemOut, **ERRORS})
+def get_action_item(request: HttpRequest, item_id: PathId) -> Any:
     return _fetch(request, item_id)
 
 
 @router.patch(
-    "/action-items/{int:item_id}",
+    "/action-items/{item_id}",
     response={200: ActionItemOut, 409: stale(ActionItemOut), **WRITE_ERRORS},
 )
 def update_postmortem_action_item(
-    request: HttpRequest, item_id: int, payload: ActionItemPatch
+    request: HttpRequest, item_id: PathId, payload: ActionItemPatch
 ) -> Any:
     """Change an action item. Deprioritising needs a written reason."""
     item = _fetch(request, item_id)

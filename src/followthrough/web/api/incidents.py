@@ -28,13 +28,17 @@ from followthrough.web.api.schemas import (
     IncidentOut,
     IncidentPatch,
     Pages,
+    PathId,
     PostmortemStatus,
     Severity,
+    id_query,
     incident_overdue,
     incident_policy,
     incidents_for_output,
     request_now,
+    search_words,
     stale,
+    text_query,
 )
 from followthrough.web.incidents.models import Incident, Source
 from followthrough.web.versioning import StaleVersion, save_versioned
@@ -48,7 +52,7 @@ _KEY = re.compile(r"^\s*(?:INC-)?(\d+)\s*$", re.IGNORECASE)
 @paginate(Pages)
 def list_incidents(
     request: HttpRequest,
-    team: Annotated[int | None, Query(description="Team id.")] = None,
+    team: id_query("Team id.") = None,
     severity: Annotated[Severity | None, Query()] = None,
     decision: Annotated[
         Decision | None, Query(description="What the postmortem policy says.")
@@ -61,9 +65,7 @@ def list_incidents(
         bool | None,
         Query(description="true: a milestone or action item of its postmortem is overdue."),
     ] = None,
-    q: Annotated[
-        str | None, Query(description="Words of the title, summary or failure mode, or a key.")
-    ] = None,
+    q: text_query("Words of the title, summary or failure mode, or a key.") = None,
 ) -> Any:
     """Incidents of the teams you can see, newest first."""
     incidents = Incident.objects.filter(team__in=visible_team_ids(request))
@@ -75,8 +77,7 @@ def list_incidents(
         incidents = incidents.filter(postmortem__isnull=True)
     elif status is not None:
         incidents = incidents.filter(postmortem__status=status)
-    if q and q.strip():
-        term = q.strip()
+    if term := search_words(q):
         match = (
             Q(title__icontains=term) | Q(summary__icontains=term) | Q(failure_mode__icontains=term)
         )
@@ -132,16 +133,16 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
     return Status(201, _fetch(request, incident.pk))
 
 
-@router.get("/incidents/{int:incident_id}", response={200: IncidentOut, **ERRORS})
-def get_incident(request: HttpRequest, incident_id: int) -> Any:
+@router.get("/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
+def get_incident(request: HttpRequest, incident_id: PathId) -> Any:
     return _fetch(request, incident_id)
 
 
 @router.patch(
-    "/incidents/{int:incident_id}",
+    "/incidents/{incident_id}",
     response={200: IncidentOut, 409: stale(IncidentOut), **WRITE_ERRORS},
 )
-def update_incident(request: HttpRequest, incident_id: int, payload: IncidentPatch) -> Any:
+def update_incident(request: HttpRequest, incident_id: PathId, payload: IncidentPatch) -> Any:
     """Change an incident. Send the ``version`` you read; a stale one gets 409."""
     incident = get_visible(
         request, Incident.objects.select_related("team"), incident_id, "incident"

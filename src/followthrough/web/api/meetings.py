@@ -9,7 +9,14 @@ from ninja import Router
 from followthrough.web.api.access import NotFound, people, person
 from followthrough.web.api.errors import Conflict
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
-from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, MeetingOut, MeetingPatch, stale
+from followthrough.web.api.schemas import (
+    ERRORS,
+    WRITE_ERRORS,
+    MeetingOut,
+    MeetingPatch,
+    PathId,
+    stale,
+)
 from followthrough.web.postmortems.models import Meeting, Postmortem
 from followthrough.web.postmortems.operations import update_meeting
 from followthrough.web.versioning import StaleVersion
@@ -24,17 +31,17 @@ def _meeting_of(postmortem: Postmortem) -> Meeting:
     return meeting
 
 
-@router.get("/postmortems/{int:postmortem_id}/meeting", response={200: MeetingOut, **ERRORS})
-def get_meeting(request: HttpRequest, postmortem_id: int) -> Any:
+@router.get("/postmortems/{postmortem_id}/meeting", response={200: MeetingOut, **ERRORS})
+def get_meeting(request: HttpRequest, postmortem_id: PathId) -> Any:
     """The meeting, with its agenda time-boxed to its length."""
     return _meeting_of(fetch_postmortem(request, postmortem_id))
 
 
 @router.patch(
-    "/postmortems/{int:postmortem_id}/meeting",
+    "/postmortems/{postmortem_id}/meeting",
     response={200: MeetingOut, 409: stale(MeetingOut), **WRITE_ERRORS},
 )
-def patch_meeting(request: HttpRequest, postmortem_id: int, payload: MeetingPatch) -> Any:
+def patch_meeting(request: HttpRequest, postmortem_id: PathId, payload: MeetingPatch) -> Any:
     """Change the meeting. Someone involved in the incident cannot facilitate it.
 
     Giving the meeting a time completes "meeting scheduled"; setting ``held_at`` completes

@@ -26,13 +26,16 @@ from followthrough.web.api.schemas import (
     POSTMORTEM_RELATED,
     WRITE_ERRORS,
     AlreadyExists,
+    FieldErrors,
     Pages,
+    PathId,
     PostmortemOut,
     PostmortemPatch,
     PostmortemStatus,
     PostmortemSummaryOut,
     Refusal,
     TransitionIn,
+    id_query,
     stale,
 )
 from followthrough.web.incidents.models import Incident
@@ -75,10 +78,10 @@ def current_postmortem(request: HttpRequest, postmortem_id: int) -> dict[str, An
 
 
 @router.post(
-    "/incidents/{int:incident_id}/postmortem",
+    "/incidents/{incident_id}/postmortem",
     response={201: PostmortemOut, 409: AlreadyExists, **WRITE_ERRORS},
 )
-def create_postmortem(request: HttpRequest, incident_id: int) -> Any:
+def create_postmortem(request: HttpRequest, incident_id: PathId) -> Any:
     """Start the postmortem of an incident, with its meeting and the seed's six milestones."""
     incident = get_visible(
         request, Incident.objects.select_related("team"), incident_id, "incident"
@@ -91,8 +94,8 @@ def create_postmortem(request: HttpRequest, incident_id: int) -> Any:
     return Status(201, fetch_postmortem(request, postmortem.pk))
 
 
-@router.get("/incidents/{int:incident_id}/postmortem", response={200: PostmortemOut, **ERRORS})
-def get_incident_postmortem(request: HttpRequest, incident_id: int) -> Any:
+@router.get("/incidents/{incident_id}/postmortem", response={200: PostmortemOut, **ERRORS})
+def get_incident_postmortem(request: HttpRequest, incident_id: PathId) -> Any:
     incident = get_visible(request, Incident.objects.all(), incident_id, "incident")
     postmortem_id = (
         Postmortem.objects.filter(incident=incident).values_list("pk", flat=True).first()
@@ -106,7 +109,7 @@ def get_incident_postmortem(request: HttpRequest, incident_id: int) -> Any:
 @paginate(Pages)
 def list_postmortems(
     request: HttpRequest,
-    team: Annotated[int | None, Query(description="Team id.")] = None,
+    team: id_query("Team id.") = None,
     status: Annotated[PostmortemStatus | None, Query()] = None,
 ) -> Any:
     """Postmortems of the teams you can see, newest first."""
@@ -122,16 +125,16 @@ def list_postmortems(
     )
 
 
-@router.get("/postmortems/{int:postmortem_id}", response={200: PostmortemOut, **ERRORS})
-def get_postmortem(request: HttpRequest, postmortem_id: int) -> Any:
+@router.get("/postmortems/{postmortem_id}", response={200: PostmortemOut, **ERRORS})
+def get_postmortem(request: HttpRequest, postmortem_id: PathId) -> Any:
     return fetch_postmortem(request, postmortem_id)
 
 
 @router.patch(
-    "/postmortems/{int:postmortem_id}",
+    "/postmortems/{postmortem_id}",
     response={200: PostmortemOut, 409: stale(PostmortemOut), **WRITE_ERRORS},
 )
-def update_postmortem(request: HttpRequest, postmortem_id: int, payload: PostmortemPatch) -> Any:
+def update_postmortem(request: HttpRequest, postmortem_id: PathId, payload: PostmortemPatch) -> Any:
     """Edit sections. Send the ``version`` you read: a stale one gets 409 and the newer text stays."""
     postmortem = postmortem_for_write(request, postmortem_id)
     fields = payload.model_dump(exclude_unset=True)
@@ -150,10 +153,12 @@ def update_postmortem(request: HttpRequest, postmortem_id: int, payload: Postmor
 
 
 @router.post(
-    "/postmortems/{int:postmortem_id}/transition",
-    response={200: PostmortemOut, 409: stale(PostmortemOut), 422: Refusal, **ERRORS},
+    "/postmortems/{postmortem_id}/transition",
+    response={200: PostmortemOut, 409: stale(PostmortemOut), 422: Refusal | FieldErrors, **ERRORS},
 )
-def transition_postmortem(request: HttpRequest, postmortem_id: int, payload: TransitionIn) -> Any:
+def transition_postmortem(
+    request: HttpRequest, postmortem_id: PathId, payload: TransitionIn
+) -> Any:
     """Move to another status (draft → in_review → final → closed), or be told every reason why not."""
     postmortem = postmortem_for_write(request, postmortem_id)
     try:

@@ -9,6 +9,7 @@ Computed fields (policy, milestones, priority, agenda) come from the models and 
 through resolvers, so the API shows what the core computes and never recomputes it.
 """
 
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -16,9 +17,9 @@ from typing import Annotated, Any, Literal
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Schema
+from ninja import Field, Path, Query, Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import AwareDatetime, ConfigDict, StringConstraints, create_model
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints, create_model
 
 from followthrough.core.policy import decide
 from followthrough.web.accounts.models import Person
@@ -36,7 +37,21 @@ RootCauseCategory = Literal["process", "tooling", "knowledge", "capacity", "comm
 FactorKind = Literal["detection", "tooling", "communication", "process", "capacity", "other"]
 ActionStatus = Literal["open", "in_progress", "done", "deprioritised"]
 Rating = Annotated[int, Field(ge=1, le=5)]
-Id = Annotated[int, Field(ge=1)]
+# Ids are 64-bit in the database: a bigger number names nothing and must not reach SQL.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MAX_VERSION = 2**31 - 1
+
+
+def _no_nul(value: str | None) -> str | None:
+    # PostgreSQL cannot store NUL characters; say so instead of failing on the INSERT.
+    if value is not None and "\x00" in value:
+        raise ValueError("Text cannot contain NUL (\\x00) characters.")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
 
 
 def text(max_length: int | None = None, required: bool = False) -> Any:
@@ -46,7 +61,22 @@ def text(max_length: int | None = None, required: bool = False) -> Any:
         StringConstraints(
             strip_whitespace=required, min_length=1 if required else 0, max_length=max_length
         ),
+        NoNul,
     ]
+
+
+def id_query(description: str) -> Any:
+    """An optional id in the query string."""
+    return Annotated[int | None, Query(ge=1, le=MAX_ID, description=description)]
+
+
+def text_query(description: str) -> Any:
+    return Annotated[str | None, Query(max_length=200, description=description)]
+
+
+def search_words(q: str | None) -> str:
+    """The search text, trimmed; NUL characters (which PostgreSQL refuses) are dropped."""
+    return (q or "").replace("\x00", "").strip()
 
 
 Title = text(200, required=True)
@@ -61,7 +91,10 @@ class In(Schema):
 
 class Versioned(In):
     version: int = Field(
-        ..., ge=1, description="The version you read; a stale one gets 409 and changes nothing."
+        ...,
+        ge=1,
+        le=MAX_VERSION,
+        description="The version you read; a stale one gets 409 and changes nothing.",
     )
 
 
@@ -73,7 +106,7 @@ class Pages(LimitOffsetPagination):
 
     class Input(Schema):
         limit: int = Field(50, ge=1, le=200, description="At most 200.")
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_VERSION)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=200, **kwargs)
@@ -101,11 +134,17 @@ class Refusal(Schema):
     reasons: list[str]
 
 
+class StaleDelete(Schema):
+    detail: str
+    current_version: int
+
+
 class AlreadyExists(Schema):
     detail: str
     id: int
 
 
+@functools.cache
 def stale(schema: type[Schema]) -> Any:
     """The 409 body of a stale write: the message and the row as it is now."""
     name = "Stale" + schema.__name__.removesuffix("Out")

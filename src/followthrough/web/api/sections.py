@@ -17,12 +17,14 @@ from followthrough.web.api.errors import Conflict
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
     ERRORS,
+    MAX_VERSION,
     WRITE_ERRORS,
     FactorIn,
     FactorOut,
     FactorPatch,
-    Message,
     OrderIn,
+    PathId,
+    StaleDelete,
     TimelineEventIn,
     TimelineEventOut,
     TimelineEventPatch,
@@ -38,7 +40,7 @@ from followthrough.web.versioning import StaleVersion, Versioned, save_versioned
 router = Router(tags=["postmortem sections"])
 
 Version = Annotated[
-    int, Query(..., ge=1, description="The version you read; a stale one gets 409.")
+    int, Query(..., ge=1, le=MAX_VERSION, description="The version you read; a stale one gets 409.")
 ]
 
 
@@ -91,14 +93,14 @@ def _create(request: HttpRequest, row: Model) -> None:
 # --- whys ----------------------------------------------------------------------------------
 
 
-@router.get("/postmortems/{int:postmortem_id}/whys", response={200: list[WhyOut], **ERRORS})
-def list_whys(request: HttpRequest, postmortem_id: int) -> Any:
+@router.get("/postmortems/{postmortem_id}/whys", response={200: list[WhyOut], **ERRORS})
+def list_whys(request: HttpRequest, postmortem_id: PathId) -> Any:
     """The five-whys chain, in order."""
     return list(fetch_postmortem(request, postmortem_id).whys.all())
 
 
-@router.post("/postmortems/{int:postmortem_id}/whys", response={201: WhyOut, **WRITE_ERRORS})
-def create_why(request: HttpRequest, postmortem_id: int, payload: WhyIn) -> Any:
+@router.post("/postmortems/{postmortem_id}/whys", response={201: WhyOut, **WRITE_ERRORS})
+def create_why(request: HttpRequest, postmortem_id: PathId, payload: WhyIn) -> Any:
     """Add a why at the end of the chain."""
     postmortem = postmortem_for_write(request, postmortem_id)
     why = Why(
@@ -108,20 +110,20 @@ def create_why(request: HttpRequest, postmortem_id: int, payload: WhyIn) -> Any:
     return Status(201, why)
 
 
-@router.patch("/whys/{int:why_id}", response={200: WhyOut, 409: stale(WhyOut), **WRITE_ERRORS})
-def update_why(request: HttpRequest, why_id: int, payload: WhyPatch) -> Any:
+@router.patch("/whys/{why_id}", response={200: WhyOut, 409: stale(WhyOut), **WRITE_ERRORS})
+def update_why(request: HttpRequest, why_id: PathId, payload: WhyPatch) -> Any:
     return _update(request, _row_for_write(request, Why, why_id, "why"), payload, WhyOut, "why")
 
 
-@router.delete("/whys/{int:why_id}", response={204: None, 409: Message, **WRITE_ERRORS})
-def delete_why(request: HttpRequest, why_id: int, version: Version) -> Any:
+@router.delete("/whys/{why_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
+def delete_why(request: HttpRequest, why_id: PathId, version: Version) -> Any:
     return _delete(request, Why, why_id, version, "why")
 
 
 @router.post(
-    "/postmortems/{int:postmortem_id}/whys/reorder", response={200: list[WhyOut], **WRITE_ERRORS}
+    "/postmortems/{postmortem_id}/whys/reorder", response={200: list[WhyOut], **WRITE_ERRORS}
 )
-def reorder_whys(request: HttpRequest, postmortem_id: int, payload: OrderIn) -> Any:
+def reorder_whys(request: HttpRequest, postmortem_id: PathId, payload: OrderIn) -> Any:
     """Put the whys in a new order: list every id once."""
     postmortem = postmortem_for_write(request, postmortem_id)
     reorder(postmortem, "whys", payload.order)
@@ -132,18 +134,18 @@ def reorder_whys(request: HttpRequest, postmortem_id: int, payload: OrderIn) -> 
 
 
 @router.get(
-    "/postmortems/{int:postmortem_id}/timeline", response={200: list[TimelineEventOut], **ERRORS}
+    "/postmortems/{postmortem_id}/timeline", response={200: list[TimelineEventOut], **ERRORS}
 )
-def list_timeline(request: HttpRequest, postmortem_id: int) -> Any:
+def list_timeline(request: HttpRequest, postmortem_id: PathId) -> Any:
     """What happened, when: facts, no analysis yet."""
     return list(fetch_postmortem(request, postmortem_id).timeline_events.all())
 
 
 @router.post(
-    "/postmortems/{int:postmortem_id}/timeline", response={201: TimelineEventOut, **WRITE_ERRORS}
+    "/postmortems/{postmortem_id}/timeline", response={201: TimelineEventOut, **WRITE_ERRORS}
 )
 def create_timeline_event(
-    request: HttpRequest, postmortem_id: int, payload: TimelineEventIn
+    request: HttpRequest, postmortem_id: PathId, payload: TimelineEventIn
 ) -> Any:
     """Add an event. The first one documents the initial timeline (a milestone)."""
     postmortem = postmortem_for_write(request, postmortem_id)
@@ -153,30 +155,32 @@ def create_timeline_event(
 
 
 @router.patch(
-    "/timeline/{int:event_id}",
+    "/timeline/{event_id}",
     response={200: TimelineEventOut, 409: stale(TimelineEventOut), **WRITE_ERRORS},
 )
-def update_timeline_event(request: HttpRequest, event_id: int, payload: TimelineEventPatch) -> Any:
+def update_timeline_event(
+    request: HttpRequest, event_id: PathId, payload: TimelineEventPatch
+) -> Any:
     row = _row_for_write(request, TimelineEvent, event_id, "timeline event")
     return _update(request, row, payload, TimelineEventOut, "timeline event")
 
 
-@router.delete("/timeline/{int:event_id}", response={204: None, 409: Message, **WRITE_ERRORS})
-def delete_timeline_event(request: HttpRequest, event_id: int, version: Version) -> Any:
+@router.delete("/timeline/{event_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
+def delete_timeline_event(request: HttpRequest, event_id: PathId, version: Version) -> Any:
     return _delete(request, TimelineEvent, event_id, version, "timeline event")
 
 
 # --- contributing factors ------------------------------------------------------------------
 
 
-@router.get("/postmortems/{int:postmortem_id}/factors", response={200: list[FactorOut], **ERRORS})
-def list_factors(request: HttpRequest, postmortem_id: int) -> Any:
+@router.get("/postmortems/{postmortem_id}/factors", response={200: list[FactorOut], **ERRORS})
+def list_factors(request: HttpRequest, postmortem_id: PathId) -> Any:
     """What else made it worse: detection delay, tooling gaps, communication issues."""
     return list(fetch_postmortem(request, postmortem_id).factors.all())
 
 
-@router.post("/postmortems/{int:postmortem_id}/factors", response={201: FactorOut, **WRITE_ERRORS})
-def create_factor(request: HttpRequest, postmortem_id: int, payload: FactorIn) -> Any:
+@router.post("/postmortems/{postmortem_id}/factors", response={201: FactorOut, **WRITE_ERRORS})
+def create_factor(request: HttpRequest, postmortem_id: PathId, payload: FactorIn) -> Any:
     postmortem = postmortem_for_write(request, postmortem_id)
     factor = ContributingFactor(
         postmortem=postmortem,
@@ -188,24 +192,24 @@ def create_factor(request: HttpRequest, postmortem_id: int, payload: FactorIn) -
 
 
 @router.patch(
-    "/factors/{int:factor_id}",
+    "/factors/{factor_id}",
     response={200: FactorOut, 409: stale(FactorOut), **WRITE_ERRORS},
 )
-def update_factor(request: HttpRequest, factor_id: int, payload: FactorPatch) -> Any:
+def update_factor(request: HttpRequest, factor_id: PathId, payload: FactorPatch) -> Any:
     row = _row_for_write(request, ContributingFactor, factor_id, "contributing factor")
     return _update(request, row, payload, FactorOut, "contributing factor")
 
 
-@router.delete("/factors/{int:factor_id}", response={204: None, 409: Message, **WRITE_ERRORS})
-def delete_factor(request: HttpRequest, factor_id: int, version: Version) -> Any:
+@router.delete("/factors/{factor_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
+def delete_factor(request: HttpRequest, factor_id: PathId, version: Version) -> Any:
     return _delete(request, ContributingFactor, factor_id, version, "contributing factor")
 
 
 @router.post(
-    "/postmortems/{int:postmortem_id}/factors/reorder",
+    "/postmortems/{postmortem_id}/factors/reorder",
     response={200: list[FactorOut], **WRITE_ERRORS},
 )
-def reorder_factors(request: HttpRequest, postmortem_id: int, payload: OrderIn) -> Any:
+def reorder_factors(request: HttpRequest, postmortem_id: PathId, payload: OrderIn) -> Any:
     """Put the contributing factors in a new order: list every id once."""
     postmortem = postmortem_for_write(request, postmortem_id)
     reorder(postmortem, "factors", payload.order)

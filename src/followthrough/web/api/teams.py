@@ -1,15 +1,24 @@
 """Teams the user can see, and the people on them (for owner and facilitator pickers)."""
 
-from typing import Annotated, Any
+from typing import Any
 
 from django.db.models import Q
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Router
 from ninja.pagination import paginate
 
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.api.access import get_visible, user_of, visible_team_ids
-from followthrough.web.api.schemas import ERRORS, Pages, PersonOut, TeamOut
+from followthrough.web.api.schemas import (
+    ERRORS,
+    Pages,
+    PathId,
+    PersonOut,
+    TeamOut,
+    id_query,
+    search_words,
+    text_query,
+)
 
 router = Router(tags=["teams"])
 
@@ -21,8 +30,8 @@ def list_teams(request: HttpRequest) -> Any:
     return Team.objects.visible_to(user_of(request)).order_by("name", "pk")
 
 
-@router.get("/teams/{int:team_id}", response={200: TeamOut, **ERRORS})
-def get_team(request: HttpRequest, team_id: int) -> Any:
+@router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS})
+def get_team(request: HttpRequest, team_id: PathId) -> Any:
     return get_visible(request, Team.objects.all(), team_id, "team")
 
 
@@ -30,8 +39,8 @@ def get_team(request: HttpRequest, team_id: int) -> Any:
 @paginate(Pages)
 def list_people(
     request: HttpRequest,
-    team: Annotated[int | None, Query(description="Only members of this team.")] = None,
-    q: Annotated[str | None, Query(description="Part of a name, e-mail address or handle.")] = None,
+    team: id_query("Only members of this team.") = None,
+    q: text_query("Part of a name, e-mail address or handle.") = None,
 ) -> Any:
     """People on the teams you can see (and yourself)."""
     user = user_of(request)
@@ -41,8 +50,7 @@ def list_people(
         people = people.filter(memberships__team_id=team)
     elif not user.is_superuser:
         people = people.filter(Q(memberships__team__in=visible_team_ids(request)) | Q(user=user))
-    if q and q.strip():
-        term = q.strip()
+    if term := search_words(q):
         people = people.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(handle__icontains=term)
         )
