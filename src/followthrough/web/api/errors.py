@@ -16,11 +16,13 @@ ATOMIC_REQUESTS would otherwise commit whatever happened before the exception.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -30,6 +32,8 @@ from followthrough.web.versioning import StaleVersion
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
+
+logger = logging.getLogger("followthrough.api")
 
 # Model field name -> the name the API's bodies use for it.
 FIELD_NAMES = {
@@ -155,6 +159,19 @@ def install(api: NinjaAPI) -> None:
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return respond(request, {"detail": str(exc) or "Not found."}, 404)
 
+    def on_integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
+        # Two writers raced past the same check (e.g. two starts of one postmortem).
+        logger.warning("Integrity error on %s %s: %s", request.method, request.path, exc)
+        detail = "This conflicts with a change made at the same moment; reload and try again."
+        return respond(request, {"detail": detail}, 409)
+
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("Unexpected error on %s %s", request.method, request.path)
+        if settings.DEBUG:
+            raise exc
+        detail = "Something went wrong on our side; nothing was changed. The error was logged."
+        return respond(request, {"detail": detail}, 500)
+
     api.add_exception_handler(NinjaValidationError, on_validation)
     api.add_exception_handler(DjangoValidationError, on_django_validation)
     api.add_exception_handler(FieldError, on_field_error)
@@ -166,3 +183,5 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(HttpError, on_http_error)
     api.add_exception_handler(PermissionDenied, on_permission_denied)
     api.add_exception_handler(Http404, on_404)
+    api.add_exception_handler(IntegrityError, on_integrity)
+    api.add_exception_handler(Exception, on_unexpected)
