@@ -21,6 +21,16 @@ def test_a_visitor_is_sent_to_the_login_page() -> None:
 
 
 @pytest.mark.django_db
+def test_an_htmx_request_after_the_session_ended_sends_the_whole_page_to_login() -> None:
+    response = Client().get(
+        "/?severity=P1",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/?severity=P1"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("login") + "?next=%2F%3Fseverity%3DP1"
+
+
+@pytest.mark.django_db
 def test_the_login_page_has_labelled_fields() -> None:
     body = text(Client().get(reverse("login")))
     assert '<label for="id_username">' in body

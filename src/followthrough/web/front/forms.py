@@ -149,7 +149,6 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
                 if value is not None:
                     naive = timezone.make_naive(value, timezone.get_current_timezone())
                     data[name] = timezone.make_aware(naive, zone)
-                    setattr(self.instance, name, data[name])
         return data
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
@@ -13,6 +12,7 @@ from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import ActionItemForm
+from .common import login_required
 from .postmortems import _editable_postmortem, done, panel_response, status_form
 
 

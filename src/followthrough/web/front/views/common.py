@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
+from django.contrib.auth.decorators import login_required as django_login_required
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, resolve_url
 from django.utils import timezone
+from django_htmx.http import HttpResponseClientRedirect
 
 from followthrough.web.accounts.models import Team
 from followthrough.web.incidents.models import Incident
@@ -69,3 +74,25 @@ def wants_partial(request: HttpRequest) -> bool:
     """An htmx request that is not a history restore (those need the whole page)."""
     htmx: Any = getattr(request, "htmx", None)
     return bool(htmx) and not htmx.history_restore_request
+
+
+View = Callable[..., HttpResponse]
+
+
+def login_required(view: View) -> View:
+    """Django's login_required; for an htmx request, send the whole page to the login form.
+
+    A plain redirect would swap the login page into whatever panel made the request.
+    """
+    guarded = django_login_required(view)
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated and getattr(request, "htmx", False):
+            htmx: Any = request.htmx  # type: ignore[attr-defined]
+            back = htmx.current_url_abs_path or request.get_full_path()
+            login = resolve_url(settings.LOGIN_URL)
+            return HttpResponseClientRedirect(f"{login}?{urlencode({'next': back})}")
+        return guarded(request, *args, **kwargs)
+
+    return wrapper

@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
@@ -26,7 +25,14 @@ from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import PostmortemExists, start_postmortem
 
 from ..forms import IncidentFilterForm, IncidentForm
-from .common import can_edit, editable_incident, in_team_time, visible_incident, wants_partial
+from .common import (
+    can_edit,
+    editable_incident,
+    in_team_time,
+    login_required,
+    visible_incident,
+    wants_partial,
+)
 
 PAGE_SIZE = 25
 

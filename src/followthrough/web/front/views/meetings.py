@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
@@ -11,7 +10,7 @@ from followthrough.web.postmortems.operations import Refused, update_meeting
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import MeetingForm
-from .common import in_team_time
+from .common import in_team_time, login_required
 from .postmortems import _editable_postmortem, done, panel_response
 
 

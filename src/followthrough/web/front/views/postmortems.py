@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -50,6 +49,7 @@ from .common import (
     can_edit,
     editable_incident,
     in_team_time,
+    login_required,
     postmortem_of,
     visible_incident,
     wants_partial,
