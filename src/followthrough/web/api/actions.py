@@ -29,9 +29,11 @@ from followthrough.web.api.schemas import (
     ActionItemOut,
     ActionItemPatch,
     ActionStatus,
+    OwnerFilter,
     Pages,
     PathId,
-    id_query,
+    PostmortemFilter,
+    TeamFilter,
     request_now,
     stale,
 )
@@ -45,10 +47,10 @@ router = Router(tags=["action items"])
 @paginate(Pages)
 def list_action_items(
     request: HttpRequest,
-    team: id_query("Team id.") = None,
+    team: TeamFilter = None,
     status: Annotated[ActionStatus | None, Query()] = None,
-    owner: id_query("Person id of the owner.") = None,
-    postmortem: id_query("Postmortem id.") = None,
+    owner: OwnerFilter = None,
+    postmortem: PostmortemFilter = None,
     overdue: Annotated[bool | None, Query(description="true: open past its due date.")] = None,
     sort: Annotated[
         Literal["due_date", "priority"],

@@ -27,18 +27,18 @@ from followthrough.web.api.schemas import (
     IncidentIn,
     IncidentOut,
     IncidentPatch,
+    IncidentSearch,
     Pages,
     PathId,
     PostmortemStatus,
     Severity,
-    id_query,
+    TeamFilter,
     incident_overdue,
     incident_policy,
     incidents_for_output,
     request_now,
     search_words,
     stale,
-    text_query,
 )
 from followthrough.web.incidents.models import Incident, Source
 from followthrough.web.versioning import StaleVersion, save_versioned
@@ -52,7 +52,7 @@ _KEY = re.compile(r"^\s*(?:INC-)?(\d+)\s*$", re.IGNORECASE)
 @paginate(Pages)
 def list_incidents(
     request: HttpRequest,
-    team: id_query("Team id.") = None,
+    team: TeamFilter = None,
     severity: Annotated[Severity | None, Query()] = None,
     decision: Annotated[
         Decision | None, Query(description="What the postmortem policy says.")
@@ -65,7 +65,7 @@ def list_incidents(
         bool | None,
         Query(description="true: a milestone or action item of its postmortem is overdue."),
     ] = None,
-    q: text_query("Words of the title, summary or failure mode, or a key.") = None,
+    q: IncidentSearch = None,
 ) -> Any:
     """Incidents of the teams you can see, newest first."""
     incidents = Incident.objects.filter(team__in=visible_team_ids(request))

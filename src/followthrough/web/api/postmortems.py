@@ -34,8 +34,8 @@ from followthrough.web.api.schemas import (
     PostmortemStatus,
     PostmortemSummaryOut,
     Refusal,
+    TeamFilter,
     TransitionIn,
-    id_query,
     stale,
 )
 from followthrough.web.incidents.models import Incident
@@ -109,7 +109,7 @@ def get_incident_postmortem(request: HttpRequest, incident_id: PathId) -> Any:
 @paginate(Pages)
 def list_postmortems(
     request: HttpRequest,
-    team: id_query("Team id.") = None,
+    team: TeamFilter = None,
     status: Annotated[PostmortemStatus | None, Query()] = None,
 ) -> Any:
     """Postmortems of the teams you can see, newest first."""

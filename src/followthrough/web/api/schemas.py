@@ -51,36 +51,39 @@ def _no_nul(value: str | None) -> str | None:
     return value
 
 
-NoNul = AfterValidator(_no_nul)
+_NO_NUL = AfterValidator(_no_nul)
+# Free text: NUL-free; the "Required" kinds must hold more than whitespace (which is trimmed).
+Text = Annotated[str, _NO_NUL]
+Text200 = Annotated[str, StringConstraints(max_length=200), _NO_NUL]
+Text300 = Annotated[str, StringConstraints(max_length=300), _NO_NUL]
+RequiredText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), _NO_NUL]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50), _NO_NUL]
+Title = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), _NO_NUL
+]
+Title300 = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), _NO_NUL
+]
+Question = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), _NO_NUL
+]
 
-
-def text(max_length: int | None = None, required: bool = False) -> Any:
-    """A string; ``required`` ones must hold more than whitespace."""
-    return Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=required, min_length=1 if required else 0, max_length=max_length
-        ),
-        NoNul,
-    ]
-
-
-def id_query(description: str) -> Any:
-    """An optional id in the query string."""
-    return Annotated[int | None, Query(ge=1, le=MAX_ID, description=description)]
-
-
-def text_query(description: str) -> Any:
-    return Annotated[str | None, Query(max_length=200, description=description)]
+# Query-string filters.
+TeamFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Team id.")]
+OwnerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Person id of the owner.")]
+PostmortemFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Postmortem id.")]
+IncidentSearch = Annotated[
+    str | None,
+    Query(max_length=200, description="Words of the title, summary or failure mode, or a key."),
+]
+PeopleSearch = Annotated[
+    str | None, Query(max_length=200, description="Part of a name, e-mail address or handle.")
+]
 
 
 def search_words(q: str | None) -> str:
     """The search text, trimmed; NUL characters (which PostgreSQL refuses) are dropped."""
     return (q or "").replace("\x00", "").strip()
-
-
-Title = text(200, required=True)
-Text = text()
 
 
 class In(Schema):
@@ -298,9 +301,9 @@ def incidents_for_output(queryset: QuerySet[Incident, Incident]) -> QuerySet[Inc
 
 class IncidentIn(In):
     team_id: Id
-    title: Title  # type: ignore[valid-type]
+    title: Title
     severity: Severity
-    summary: Text = ""  # type: ignore[valid-type]
+    summary: Text = ""
     started_at: AwareDatetime | None = None
     detected_at: AwareDatetime | None = None
     mitigated_at: AwareDatetime | None = None
@@ -316,9 +319,9 @@ class IncidentIn(In):
     process_failure: bool = False
     significant_impact: bool = False
     repeat_of_id: Id | None = None
-    failure_mode: text(300) = ""  # type: ignore[valid-type]
-    failure_tags: list[text(50, required=True)] = []  # type: ignore[valid-type]
-    external_id: text(200) = Field(  # type: ignore[valid-type]
+    failure_mode: Text300 = ""
+    failure_tags: list[Tag] = []
+    external_id: Text200 = Field(
         "", description="Your system's id for it; a second POST with the same id gets 409."
     )
 
@@ -327,9 +330,9 @@ class IncidentIn(In):
 # an explicit null on a non-nullable field still fails validation (422).
 class IncidentPatch(Versioned):
     team_id: Id = None  # type: ignore[assignment]
-    title: Title = None  # type: ignore[valid-type]
+    title: Title = None  # type: ignore[assignment]
     severity: Severity = None  # type: ignore[assignment]
-    summary: Text = None  # type: ignore[valid-type]
+    summary: Text = None  # type: ignore[assignment]
     started_at: AwareDatetime | None = None
     detected_at: AwareDatetime | None = None
     mitigated_at: AwareDatetime | None = None
@@ -343,8 +346,8 @@ class IncidentPatch(Versioned):
     process_failure: bool = None  # type: ignore[assignment]
     significant_impact: bool = None  # type: ignore[assignment]
     repeat_of_id: Id | None = None
-    failure_mode: text(300) = None  # type: ignore[valid-type]
-    failure_tags: list[text(50, required=True)] = None  # type: ignore[valid-type]
+    failure_mode: Text300 = None  # type: ignore[assignment]
+    failure_tags: list[Tag] = None  # type: ignore[assignment]
 
 
 # --- postmortems ---------------------------------------------------------------------------
@@ -393,9 +396,9 @@ class MeetingPatch(Versioned):
     attendee_ids: list[Id] = None  # type: ignore[assignment]
     duration_minutes: int = Field(None, description="60 to 90.")  # type: ignore[assignment]
     scheduled_for: AwareDatetime | None = None
-    location: text(300) = None  # type: ignore[valid-type]
+    location: Text300 = None  # type: ignore[assignment]
     held_at: AwareDatetime | None = None
-    notes: Text = None  # type: ignore[valid-type]
+    notes: Text = None  # type: ignore[assignment]
 
 
 class WhyOut(Schema):
@@ -409,13 +412,13 @@ class WhyOut(Schema):
 
 
 class WhyIn(In):
-    question: text(500, required=True)  # type: ignore[valid-type]
-    answer: text(required=True)  # type: ignore[valid-type]
+    question: Question
+    answer: RequiredText
 
 
 class WhyPatch(Versioned):
-    question: text(500, required=True) = None  # type: ignore[valid-type]
-    answer: text(required=True) = None  # type: ignore[valid-type]
+    question: Question = None  # type: ignore[assignment]
+    answer: RequiredText = None  # type: ignore[assignment]
 
 
 class TimelineEventOut(Schema):
@@ -430,12 +433,12 @@ class TimelineEventOut(Schema):
 
 class TimelineEventIn(In):
     occurred_at: AwareDatetime
-    description: text(required=True)  # type: ignore[valid-type]
+    description: RequiredText
 
 
 class TimelineEventPatch(Versioned):
     occurred_at: AwareDatetime = None  # type: ignore[assignment]
-    description: text(required=True) = None  # type: ignore[valid-type]
+    description: RequiredText = None  # type: ignore[assignment]
 
 
 class FactorOut(Schema):
@@ -450,12 +453,12 @@ class FactorOut(Schema):
 
 class FactorIn(In):
     kind: FactorKind = "other"
-    description: text(required=True)  # type: ignore[valid-type]
+    description: RequiredText
 
 
 class FactorPatch(Versioned):
     kind: FactorKind = None  # type: ignore[assignment]
-    description: text(required=True) = None  # type: ignore[valid-type]
+    description: RequiredText = None  # type: ignore[assignment]
 
 
 class OrderIn(In):
@@ -544,18 +547,18 @@ POSTMORTEM_DETAIL_PREFETCH = (
 
 
 class PostmortemPatch(Versioned):
-    summary: Text = None  # type: ignore[valid-type]
-    impact: Text = None  # type: ignore[valid-type]
+    summary: Text = None  # type: ignore[assignment]
+    impact: Text = None  # type: ignore[assignment]
     users_affected: int | None = Field(None, ge=0)
     impact_minutes: int | None = Field(None, ge=0)
     failed_requests: int | None = Field(None, ge=0)
     revenue_impact: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    root_cause: Text = None  # type: ignore[valid-type]
+    root_cause: Text = None  # type: ignore[assignment]
     root_cause_category: RootCauseCategory = None  # type: ignore[assignment]
-    trigger: Text = None  # type: ignore[valid-type]
-    detection: Text = None  # type: ignore[valid-type]
-    resolution: Text = None  # type: ignore[valid-type]
-    lessons: Text = None  # type: ignore[valid-type]
+    trigger: Text = None  # type: ignore[assignment]
+    detection: Text = None  # type: ignore[assignment]
+    resolution: Text = None  # type: ignore[assignment]
+    lessons: Text = None  # type: ignore[assignment]
 
 
 class TransitionIn(Versioned):
@@ -615,34 +618,34 @@ ACTION_RELATED = ("postmortem", "postmortem__incident", "owner")
 
 
 class ActionItemIn(In):
-    title: text(300, required=True)  # type: ignore[valid-type]
-    description: Text = ""  # type: ignore[valid-type]
+    title: Title300
+    description: Text = ""
     owner_id: Id | None = Field(None, description="One person, never a team.")
     due_date: date | None = None
-    done_condition: Text = Field("", description="How anyone can tell it is done.")  # type: ignore[valid-type]
+    done_condition: Text = Field("", description="How anyone can tell it is done.")
     addresses_root_cause: bool = False
     addresses_factor_id: Id | None = None
     likelihood: Rating = 3
     severity: Rating = 3
     effort: Rating = 3
     status: ActionStatus = "open"
-    deprioritised_reason: Text = Field("", description="Required when deprioritised.")  # type: ignore[valid-type]
-    evidence_url: text(200) = ""  # type: ignore[valid-type]
-    tracker_url: text(200) = ""  # type: ignore[valid-type]
+    deprioritised_reason: Text = Field("", description="Required when deprioritised.")
+    evidence_url: Text200 = ""
+    tracker_url: Text200 = ""
 
 
 class ActionItemPatch(Versioned):
-    title: text(300, required=True) = None  # type: ignore[valid-type]
-    description: Text = None  # type: ignore[valid-type]
+    title: Title300 = None  # type: ignore[assignment]
+    description: Text = None  # type: ignore[assignment]
     owner_id: Id | None = None
     due_date: date | None = None
-    done_condition: Text = None  # type: ignore[valid-type]
+    done_condition: Text = None  # type: ignore[assignment]
     addresses_root_cause: bool = None  # type: ignore[assignment]
     addresses_factor_id: Id | None = None
     likelihood: Rating = None  # type: ignore[assignment]
     severity: Rating = None  # type: ignore[assignment]
     effort: Rating = None  # type: ignore[assignment]
     status: ActionStatus = None  # type: ignore[assignment]
-    deprioritised_reason: Text = None  # type: ignore[valid-type]
-    evidence_url: text(200) = None  # type: ignore[valid-type]
-    tracker_url: text(200) = None  # type: ignore[valid-type]
+    deprioritised_reason: Text = None  # type: ignore[assignment]
+    evidence_url: Text200 = None  # type: ignore[assignment]
+    tracker_url: Text200 = None  # type: ignore[assignment]

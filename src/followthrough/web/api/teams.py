@@ -13,11 +13,11 @@ from followthrough.web.api.schemas import (
     ERRORS,
     Pages,
     PathId,
+    PeopleSearch,
     PersonOut,
+    TeamFilter,
     TeamOut,
-    id_query,
     search_words,
-    text_query,
 )
 
 router = Router(tags=["teams"])
@@ -39,8 +39,8 @@ def get_team(request: HttpRequest, team_id: PathId) -> Any:
 @paginate(Pages)
 def list_people(
     request: HttpRequest,
-    team: id_query("Only members of this team.") = None,
-    q: text_query("Part of a name, e-mail address or handle.") = None,
+    team: TeamFilter = None,
+    q: PeopleSearch = None,
 ) -> Any:
     """People on the teams you can see (and yourself)."""
     user = user_of(request)
