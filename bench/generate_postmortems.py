@@ -127,9 +127,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "process",
         (
             "Add the missing index on {table}.{column} and confirm the {service} query runs under 50 ms",
-            "Alert when pool utilisation exceeds 80% for 2 minutes",
-            "Add a query-plan item to the code review checklist for tables over 1 million rows",
-            "Set a 5-second statement timeout for the reporting role",
+            "Alert when pool utilisation exceeds 80% for 2 minutes for {service} (ticket {n}{n})",
+            "Add a query-plan item to the code review checklist for tables over 1 million rows for {service} (ticket {n}{n})",
+            "Set a 5-second statement timeout for the reporting role for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -157,9 +157,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "topics can be created by hand with unsafe cluster-wide defaults",
         "tooling",
         (
-            "Set the cluster default retention to 7 days with explicit overrides for compliance topics",
-            "Create topics only through the Terraform module that requires a retention value",
-            "Alert at 80% broker disk usage instead of 90%",
+            "Set the cluster default retention to 7 days with explicit overrides for compliance topics for {service} (ticket {n}{n})",
+            "Create topics only through the Terraform module that requires a retention value for {service} (ticket {n}{n})",
+            "Alert at 80% broker disk usage instead of 90% for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -184,9 +184,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "certificates outside the automation are not inventoried or monitored",
         "tooling",
         (
-            "Move the certificate to ACME auto-renewal with the DNS challenge",
-            "Alert 21 days before any certificate on the gateway expires",
-            "Publish an inventory of every certificate not managed by ACME",
+            "Move the certificate to ACME auto-renewal with the DNS challenge for {service} (ticket {n}{n})",
+            "Alert 21 days before any certificate on the gateway expires for {service} (ticket {n}{n})",
+            "Publish an inventory of every certificate not managed by ACME for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -211,9 +211,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "our tooling lets a memory limit be lowered below current usage without a check",
         "tooling",
         (
-            "Fail the config release when a new memory limit is below current used memory",
-            "Add peak utilisation to the cost-review worksheet",
-            "Alert at 50 evictions per second sustained for 2 minutes",
+            "Fail the config release when a new memory limit is below current used memory for {service} (ticket {n}{n})",
+            "Add peak utilisation to the cost-review worksheet for {service} (ticket {n}{n})",
+            "Alert at 50 evictions per second sustained for 2 minutes for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -232,9 +232,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "the lease check is longer than the lease and the job is not idempotent",
         "tooling",
         (
-            "Make the job idempotent on (customer, period)",
-            "Check the lease every 20 seconds and stop jobs when it is lost",
-            "Alert when the job's output count exceeds 1.5x the previous run",
+            "Make the job idempotent on (customer, period) for {service} (ticket {n}{n})",
+            "Check the lease every 20 seconds and stop jobs when it is lost for {service} (ticket {n}{n})",
+            "Alert when the job's output count exceeds 1.5x the previous run for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -262,9 +262,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "capacity plans are not driven by a shared traffic forecast",
         "capacity",
         (
-            "Publish a shared traffic forecast two weeks before each sale event",
-            "Derive the autoscaler maximum from the forecast with 2x headroom",
-            "Cut worker start time below 60 seconds",
+            "Publish a shared traffic forecast two weeks before each sale event for {service} (ticket {n}{n})",
+            "Derive the autoscaler maximum from the forecast with 2x headroom for {service} (ticket {n}{n})",
+            "Cut worker start time below 60 seconds for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -288,9 +288,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "schema changes reach consumers without notice because consumers are not registered",
         "communication",
         (
-            "Register every consumer of the stream in the schema registry",
-            "Notify registered consumers automatically on any schema change",
-            "Project only the needed columns before grouping",
+            "Register every consumer of the stream in the schema registry for {service} (ticket {n}{n})",
+            "Notify registered consumers automatically on any schema change for {service} (ticket {n}{n})",
+            "Project only the needed columns before grouping for {service} (ticket {n}{n})",
         ),
     ),
     FailureMode(
@@ -314,9 +314,9 @@ FAILURE_MODES: tuple[FailureMode, ...] = (
         "the job migration checklist does not capture the source host's timezone",
         "process",
         (
-            "Add the source host timezone to the job migration checklist",
-            "Make the scheduler reject schedules without an explicit timezone",
-            "Alert when send volume in an hour is more than 3x the same hour last week",
+            "Add the source host timezone to the job migration checklist for {service} (ticket {n}{n})",
+            "Make the scheduler reject schedules without an explicit timezone for {service} (ticket {n}{n})",
+            "Alert when send volume in an hour is more than 3x the same hour last week for {service} (ticket {n}{n})",
         ),
     ),
 )
