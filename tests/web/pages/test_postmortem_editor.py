@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.urls import reverse
 
+from followthrough.web.actions.models import ActionItem
 from followthrough.web.postmortems.models import Postmortem, Status, Why
 from followthrough.web.postmortems.operations import add_timeline_event
 
@@ -365,3 +366,40 @@ def test_an_unknown_status_is_refused_with_words(cast: Any, postmortem: Postmort
     )
     assert response.status_code == 200
     assert any("Unknown status" in m for m in messages_of(response))
+
+
+def test_going_final_with_lint_errors_needs_a_recorded_reason(
+    cast: Any, postmortem: Postmortem
+) -> None:
+    Postmortem.objects.filter(pk=postmortem.pk).update(
+        status=Status.IN_REVIEW, root_cause="Human error.", root_cause_category="knowledge"
+    )
+    type(postmortem.meeting).objects.filter(pk=postmortem.meeting.pk).update(
+        held_at=datetime(2026, 3, 5, 13, 0, tzinfo=UTC)
+    )
+    ActionItem.objects.create(
+        postmortem=postmortem,
+        title="Improve monitoring",
+        owner=cast.frank,
+        due_date=date(2026, 4, 1),
+    )
+    client = cast.browser(cast.bob)
+    status = panel(client.get(url("postmortem", postmortem)), "status")
+    assert '<label for="override-reason">' in status
+    refused = client.post(
+        url("postmortem-status", postmortem), {"to": Status.FINAL, "version": 1}, follow=True
+    )
+    assert any(m.startswith("The linter found") for m in messages_of(refused))
+    postmortem.refresh_from_db()
+    assert postmortem.status == Status.IN_REVIEW
+    client.post(
+        url("postmortem-status", postmortem),
+        {
+            "to": Status.FINAL,
+            "version": 1,
+            "override_reason": "Customer report due today; lint fixes follow.",
+        },
+    )
+    postmortem.refresh_from_db()
+    assert postmortem.status == Status.FINAL
+    assert postmortem.final_override_reason == "Customer report due today; lint fixes follow."

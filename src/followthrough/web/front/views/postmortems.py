@@ -329,7 +329,13 @@ def status_change(request: HttpRequest, pk: int) -> HttpResponse:
         version = -1
     label = Status(to).label.lower() if to in Status.values else to
     try:
-        transition(postmortem, to, version, request.user)  # type: ignore[arg-type]
+        transition(
+            postmortem,
+            to,
+            version,
+            request.user,  # type: ignore[arg-type]
+            override_reason=request.POST.get("override_reason", ""),
+        )
     except Refused as refused:
         messages.error(request, f"The postmortem cannot go to {label} yet:", extra_tags="refusal")
         for reason in refused.reasons:
