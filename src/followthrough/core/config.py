@@ -39,6 +39,7 @@ from followthrough.core.rules.base import CATEGORIES, Severity
 
 if TYPE_CHECKING:
     from followthrough.core.rules.base import CorpusRule, Rule
+    from followthrough.core.rules.wordlists import Phrases
 
 
 class ConfigError(Exception):
@@ -92,8 +93,8 @@ class LintConfig:
     def unverifiable_pattern(self) -> re.Pattern[str]:
         return _compiled("UNVERIFIABLE_ACTIONS", self.extra_unverifiable_phrases)
 
-    def blame_pattern(self) -> re.Pattern[str]:
-        return _compiled("BLAME_PHRASES", self.extra_blame_phrases)
+    def blame_phrases(self) -> Phrases:
+        return _phrases("BLAME_PHRASES", self.extra_blame_phrases)
 
     def team_pattern(self) -> re.Pattern[str]:
         return _compiled("TEAM_OWNERS", self.team_names)
@@ -110,6 +111,14 @@ def refers_to(ref: str, rule: Rule | CorpusRule) -> bool:
         or (ref_l.startswith("pm") and len(ref_l) >= 3 and code.startswith(ref_l))
         or name.startswith(ref_l + ".")
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _phrases(table: str, extra: tuple[str, ...]) -> Phrases:
+    from followthrough.core.rules import wordlists
+
+    base: tuple[str, ...] = getattr(wordlists, table)
+    return wordlists.Phrases(base + extra)
 
 
 @functools.lru_cache(maxsize=64)

@@ -162,7 +162,24 @@ _DONE_TEXT = re.compile(
 SPECIFIC_WORDS = 4
 
 
+_memo: dict[tuple[int, int], tuple[ActionItem, str, tuple[str | None, str | None]]] = {}
+
+
 def vagueness(item: ActionItem, config: LintConfig) -> tuple[str | None, str | None]:
+    """Memoised :func:`classify`: the vague and the unverifiable rules ask about the same
+    items. Entries hold the item itself, so an id is never confused with a later object's."""
+    key = (id(item), id(config))
+    hit = _memo.get(key)
+    if hit is not None and hit[0] is item and hit[1] is item.text:
+        return hit[2]
+    if len(_memo) > 4096:
+        _memo.clear()
+    result = classify(item, config)
+    _memo[key] = (item, item.text, result)
+    return result
+
+
+def classify(item: ActionItem, config: LintConfig) -> tuple[str | None, str | None]:
     """(vague phrase, intention phrase) of an action item's text; None where it has none.
 
     A generic verb+object ("improve monitoring") is forgiven when the rest of the item says

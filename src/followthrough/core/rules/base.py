@@ -140,16 +140,21 @@ class CorpusRule(_RuleMeta):
 
 # --- the prepared view --------------------------------------------------------------------
 
-_MASK = re.compile(
-    r"^[ \t]{0,3}(?P<fence>`{3,}|~{3,})[^\n]*\n.*?^[ \t]{0,3}(?P=fence)[^\n]*$"  # fenced code
-    r"|<!--.*?-->"  # HTML comments: template guidance, suppressions
-    r"|(?P<tick>`+)[^\n]*?(?P=tick)"  # code spans
-    r'|"[^"\n]*"'  # "quoted"
-    r"|\u201c[^\u201d\n]*\u201d"  # curly quotes
-    r"|^[ \t]{0,3}>[^\n]*$",  # block quotes
-    re.MULTILINE | re.DOTALL,
+# What is not the author's own prose: code, comments, quotations. One pattern per kind, each
+# starting with a literal where it can, so the regex engine jumps between occurrences, and
+# each run only when its marker occurs at all.
+_MASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("```", re.compile(r"^[ \t]{0,3}(`{3,})[^\n]*\n.*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)),
+    ("~~~", re.compile(r"^[ \t]{0,3}(~{3,})[^\n]*\n.*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)),
+    ("<!--", re.compile(r"<!--.*?-->", re.S)),  # template guidance, suppressions
+    ("``", re.compile(r"``[^\n]*?``")),  # code spans with backticks inside
+    ("`", re.compile(r"`[^`\n]*`")),  # code spans
+    ('"', re.compile(r'"[^"\n]*"')),
+    ("\u201c", re.compile(r"\u201c[^\u201d\n]*\u201d")),
+    (">", re.compile(r"^[ \t]{0,3}>[^\n]*$", re.M)),  # block quotes
 )
 _NOT_NEWLINE = re.compile(r"[^\n]")
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _EXCERPT_WIDTH = 160
 
 
@@ -164,6 +169,16 @@ class View:
     text: str
     masked: str  # same length as text; code, comments and quotations replaced by spaces
     line_starts: list[int] = field(default_factory=list)
+    _low: str | None = None
+
+    @property
+    def low(self) -> str:
+        """``masked`` lower-cased (same offsets), for the case-insensitive word lists."""
+        if self._low is None:
+            low = self.masked.lower()
+            # a few characters change length when lower-cased (e.g. "İ"); keep offsets true
+            self._low = low if len(low) == len(self.masked) else self.masked.translate(_ASCII_LOWER)
+        return self._low
 
     @classmethod
     def of(cls, text: str) -> View:
@@ -173,18 +188,10 @@ class View:
         while pos != -1:
             starts.append(pos + 1)
             pos = find("\n", pos + 1)
-        masked = (
-            _MASK.sub(_blank, text)
-            if (
-                "`" in text
-                or "<" in text
-                or '"' in text
-                or ">" in text
-                or "\u201c" in text
-                or "~" in text
-            )
-            else text
-        )
+        masked = text
+        for marker, pattern in _MASKS:
+            if marker in masked:
+                masked = pattern.sub(_blank, masked)
         return cls(text=text, masked=masked, line_starts=starts)
 
     @property

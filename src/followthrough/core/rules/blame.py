@@ -14,27 +14,17 @@ from followthrough.core.rules.base import Finding, Rule, Severity, section_kind,
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
 
-_ANY_VERBS = W.compile_phrases(W.HUMAN_FAILURE_VERBS + W.FAILURE_VERBS)
-_ROLE_TAIL = re.compile(
-    r"(?<![\w-])(?:" + W.compile_phrases(W.PERSON_ROLES, word_bounded=False).pattern + r")"
-    r"(?:'s)?\s+(?:(?:had|has|have|was|just|then|also|clearly|apparently|simply|again|"
-    r"completely|totally|inadvertently|unknowingly|probably)\s+){0,2}$",
-    re.IGNORECASE,
-)
-_NAME_TAIL = re.compile(
-    r"(?<![\w@-])(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)"
-    r"\s+(?:(?:had|has|have|was|just|then|also|clearly|apparently|simply|again|completely|"
-    r"totally|inadvertently|unknowingly|probably)\s+){0,2}$"
-)
+_ANY_VERBS = W.Phrases(W.HUMAN_FAILURE_VERBS + W.FAILURE_VERBS)
+# both start with a literal, so the regex engine jumps between occurrences of it
 _POSSESSIVE = re.compile(
-    r"(?<![\w@-])(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+)'s\s+"
-    r"(?:(?:big|simple|honest|careless|own)\s+)?(?:mistake|error|fault|blunder|oversight|"
+    r"'s\s+(?:(?:big|simple|honest|careless|own)\s+)?(?:mistake|error|fault|blunder|oversight|"
     r"negligence|carelessness|screw-?up|fat[- ]finger)\b"
 )
+_POSSESSOR = re.compile(r"(?<![\w@-])(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+)$")
 _CAUSED_BY = re.compile(
-    r"\b(?:caused|broken|triggered|introduced|started)\s+by\s+"
-    r"(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)(?![\w-])"
+    r"by\s+(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)(?![\w-])"
 )
+_CAUSING_VERB = re.compile(r"(?:caused|broken|triggered|introduced|started)\s+$")
 _HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
 _CAPWORD = re.compile(r"\b[A-Z][a-z]+\b")
 _SYSTEM_TAIL = re.compile(
@@ -42,8 +32,7 @@ _SYSTEM_TAIL = re.compile(
     r"\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
-_CLAUSE_START = re.compile(r"[.;:!?()\[\]|\n]|\s[-–—]\s")
-_WITHOUT = W.compile_phrases(W.WITHOUT_PHRASES)
+_WITHOUT = W.Phrases(W.WITHOUT_PHRASES)
 _PERSON_ANYWHERE = re.compile(
     r"(?<![\w-])(?:"
     + W.compile_phrases(W.PERSON_ROLES, word_bounded=False).pattern
@@ -128,13 +117,61 @@ _NOT_NAMES = frozenset(
 )
 
 
+_LAST_BREAK = re.compile(r".*(?:[.;:!?()\[\]|\n]|\s[-\u2013\u2014]\s)", re.DOTALL)
+_ADVERBS = frozenset(
+    [
+        "had",
+        "has",
+        "have",
+        "was",
+        "just",
+        "then",
+        "also",
+        "clearly",
+        "apparently",
+        "simply",
+        "again",
+        "completely",
+        "totally",
+        "inadvertently",
+        "unknowingly",
+        "probably",
+        "to",
+    ]
+)
+_ROLES = frozenset(tuple(role.lower().split()) for role in W.PERSON_ROLES)
+_ROLE_SIZES = sorted({len(role) for role in _ROLES}, reverse=True)
+
+
 def _clause_prefix(masked: str, end: int, window: int = _WINDOW) -> str:
-    start = max(0, end - window)
-    prefix = masked[start:end]
-    last = None
-    for last in _CLAUSE_START.finditer(prefix):  # noqa: B007 - we want the last one
-        pass
-    return prefix[last.end() :] if last is not None else prefix
+    """The text before ``end`` back to the start of its clause (at most ``window`` chars)."""
+    prefix = masked[max(0, end - window) : end]
+    cut = _LAST_BREAK.match(prefix)
+    return prefix[cut.end() :] if cut is not None else prefix
+
+
+def agent_before(prefix: str, names: frozenset[str]) -> str | None:
+    """The person the clause ``prefix`` ends on, if any: "@alice", "the on-call engineer",
+    "Bob", "Alice Smith", skipping up to two adverbs ("Bob then", "Lukas to")."""
+    words = prefix.split()[-7:]
+    skipped = 0
+    while words and skipped < 2 and words[-1].lower() in _ADVERBS:
+        words.pop()
+        skipped += 1
+    if not words:
+        return None
+    last = words[-1]
+    if last.startswith("@") and len(last) > 1:
+        return last
+    lowered = [w.lower() for w in words]
+    for size in _ROLE_SIZES:
+        if len(words) >= size and tuple(lowered[-size:]) in _ROLES:
+            return " ".join(words[-size:])
+    if last in names:
+        return last
+    if len(words) >= 2 and words[-2] in names and last[:1].isupper() and last[1:].islower():
+        return f"{words[-2]} {last}"
+    return None
 
 
 class PersonAsAgent(Rule):
@@ -186,23 +223,17 @@ class PersonAsAgent(Rule):
                 section=section_kind(doc, line),
             )
 
-        for match in _ANY_VERBS.finditer(masked):
+        low = view.low
+        for match in _ANY_VERBS.finditer(low):
             line = view.line_of(match.start())
             if line in seen:
                 continue
             prefix = _clause_prefix(masked, match.start())
-            verb = match.group()
-            role = _ROLE_TAIL.search(prefix)
-            if role is not None:
-                agent = role.group().strip()
-                yield report(line, agent.split("'")[0].strip(), verb, match.start())
-                continue
-            named = _NAME_TAIL.search(prefix)
-            if named is not None:
-                agent = named.group("agent")
-                if agent.startswith("@") or any(w in names_() for w in agent.split()):
-                    yield report(line, agent, verb, match.start())
-        for match in _WITHOUT.finditer(masked):
+            verb = masked[match.start() : match.end()]
+            agent = agent_before(prefix, names_())
+            if agent is not None:
+                yield report(line, agent, verb, match.start())
+        for match in _WITHOUT.finditer(low):
             line = view.line_of(match.start())
             if line in seen:
                 continue
@@ -216,16 +247,26 @@ class PersonAsAgent(Rule):
                         break
             if found is not None:
                 yield report(line, found, match.group(), match.start())
-        for pattern in (_POSSESSIVE, _CAUSED_BY):
-            if pattern is _POSSESSIVE and "'s" not in masked:
+        for match in _POSSESSIVE.finditer(masked):
+            owner = _POSSESSOR.search(masked, max(0, match.start() - 40), match.start())
+            line = view.line_of(match.start())
+            if owner is None or line in seen:
                 continue
-            for match in pattern.finditer(masked):
-                line = view.line_of(match.start())
-                agent = match.group("agent")
-                if line in seen:
-                    continue
-                if agent.startswith("@") or any(w in names_() for w in agent.split()):
-                    yield report(line, agent, match.group().strip(), match.start())
+            agent = owner.group("agent")
+            if agent.startswith("@") or agent in names_():
+                yield report(line, agent, agent + match.group(), match.start())
+        for match in _CAUSED_BY.finditer(masked):
+            i = match.start()
+            if i and (masked[i - 1].isalnum() or masked[i - 1] in "_@-"):
+                continue
+            if _CAUSING_VERB.search(masked, max(0, i - 20), i) is None:
+                continue
+            line = view.line_of(i)
+            agent = match.group("agent")
+            if line in seen:
+                continue
+            if agent.startswith("@") or any(w in names_() for w in agent.split()):
+                yield report(line, agent, match.group().strip(), i)
 
 
 class HindsightLanguage(Rule):
@@ -257,8 +298,8 @@ class HindsightLanguage(Rule):
         view = view_of(doc)
         masked = view.masked
         last = 0
-        for match in config.blame_pattern().finditer(masked):
-            phrase = match.group()
+        for match in config.blame_phrases().finditer(view.low):
+            phrase = masked[match.start() : match.end()]
             if phrase.lower().startswith(_SYSTEM_EXEMPT) and _SYSTEM_TAIL.search(
                 _clause_prefix(masked, match.start())
             ):

@@ -3,6 +3,7 @@ written. It is done when the action items are complete."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -61,6 +62,7 @@ _GENERIC = frozenset(
 )
 
 
+@functools.lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s", "ion"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):

@@ -28,11 +28,27 @@ _ADVICE: dict[SectionKind, str] = {
     SectionKind.CONTRIBUTING_FACTORS: "what else made it worse: detection delay, tooling gaps, communication",
     SectionKind.LESSONS: "what went well, what went badly, where we got lucky",
 }
-_PLACEHOLDERS = re.compile("|".join(W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
+_MARKER_SOURCES = (r"\bTODO\b", r"\bTBD\b", r"\bFIXME\b")
+# One pattern per placeholder, lower-cased and run on the lower-cased text: each starts with
+# a literal, so the regex engine jumps between its occurrences. (word_initial, pattern)
+_PLACEHOLDERS: list[tuple[bool, re.Pattern[str]]] = [
+    (source.startswith(r"\b"), re.compile(source.removeprefix(r"\b").lower()))
+    for source in W.TEMPLATE_PLACEHOLDERS
+    if source not in _MARKER_SOURCES
+]
+_MARKER = re.compile(r"(?:TODO|TBD|FIXME)\b")
+_NOT_CONTENT = frozenset(
+    {
+        SectionKind.TITLE,
+        SectionKind.METADATA,
+        SectionKind.OTHER,
+        SectionKind.APPENDIX,
+        SectionKind.PEOPLE,
+    }
+)
 _ROOT_CAUSE_LABEL = re.compile(
     r"^[\s>*_#|-]*(?:\d+[.)]\s*)?root[ -]?causes?\b[^:\n]{0,40}:", re.IGNORECASE | re.MULTILINE
 )
-_MARKERS = frozenset({"TODO", "TBD", "FIXME"})
 _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 _WORDS = re.compile(r"[A-Za-z0-9]")
 
@@ -91,12 +107,13 @@ class MissingSection(Rule):
         line = doc.title_line or 1
         excerpt = view_of(doc).excerpt(line) if doc.text else ""
         missing = [kind for kind in config.required_sections if not _present(doc, kind)]
-        if len(missing) > 1 and len(missing) == len(config.required_sections):
+        if len(missing) > 1 and not any(sec.kind not in _NOT_CONTENT for sec in doc.sections):
             labels = ", ".join(kind.value.replace("_", " ") for kind in missing)
+            # a narrative without headings: one finding, not one per section
             yield self.finding(
                 config,
                 line,
-                f"No recognisable postmortem sections: {labels} are all missing",
+                f"No recognisable postmortem sections: {labels} not found",
                 excerpt,
                 fix="Use headings for each part (## Summary, ## Impact, ## Timeline, ## Root cause, ## Action items); `followthrough new` writes the template.",
             )
@@ -142,23 +159,35 @@ class TemplateLeftover(Rule):
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
+        low, masked = view.low, view.masked
         item_lines = {item.line for item in doc.action_items}
+        hits: list[tuple[int, int]] = []
+        for word_initial, pattern in _PLACEHOLDERS:
+            for match in pattern.finditer(low):
+                i = match.start()
+                if word_initial and i and (low[i - 1].isalnum() or low[i - 1] == "_"):
+                    continue
+                hits.append((i, match.end()))
+        for match in _MARKER.finditer(masked):
+            i = match.start()
+            if i and (masked[i - 1].isalnum() or masked[i - 1] == "_"):
+                continue
+            if view.line_of(i) in item_lines:
+                continue  # TBD owners and dues belong to PM201 / PM202
+            hits.append((i, match.end()))
         last = 0
-        for match in _PLACEHOLDERS.finditer(view.masked):
-            line = view.line_of(match.start())
+        for start, end in sorted(hits):
+            line = view.line_of(start)
             if line == last:
                 continue
-            text = match.group()
-            word = text.strip()
-            if word.upper() in _MARKERS and (word not in _MARKERS or line in item_lines):
-                continue  # lower-case "todo" is prose; TBD owners/dues belong to PM201/PM202
             last = line
+            text = view.text[start:end].strip()
             section = doc.section_at(line)
             yield self.finding(
                 config,
                 line,
-                f"Template placeholder left in: {text.strip()!r}",
-                view.excerpt(line, match.start()),
+                f"Template placeholder left in: {text!r}",
+                view.excerpt(line, start),
                 fix="Replace the placeholder with what actually happened, or delete it.",
                 section=section.kind if section is not None else None,
             )

@@ -174,10 +174,10 @@ HUMAN_FAILURE_VERBS: tuple[str, ...] = (
     "failed to respond",
     "failed to act",
     "made a typo",
-    "to pay more attention",
-    "to be more careful",
-    "to double-check",
-    "to double check",
+    "pay more attention",
+    "be more careful",
+    "double-check",
+    "double check",
     "finally",
     "had muted",
     "muted the alert",
@@ -1365,3 +1365,58 @@ def compile_phrases(
     if word_bounded:
         body = r"(?<![\w@-])(?:" + body + r")(?![\w-])"
     return re.compile(body, re.IGNORECASE if ignore_case else 0)
+
+
+class Phrases:
+    """A word list compiled for scanning whole documents fast.
+
+    Phrases are grouped by their first word; each group is one regular expression that
+    starts with that literal word, so the regex engine jumps from one occurrence of the word
+    to the next instead of trying every phrase at every position, and a C-speed substring
+    probe skips groups whose first word is absent. Text must be lower-cased (the caller
+    lower-cases a document once); the left word boundary is checked here.
+    """
+
+    def __init__(self, phrases: Iterable[str]) -> None:
+        groups: dict[str, list[str]] = {}
+        for phrase in phrases:
+            words = phrase.strip().lower().split()
+            if not words:
+                continue
+            groups.setdefault(words[0], []).append(_phrase_regex(" ".join(words)))
+        self._probes: list[tuple[str, re.Pattern[str]]] = [
+            (
+                first,
+                re.compile(
+                    "(?:" + "|".join(sorted(set(sources), key=len, reverse=True)) + r")(?![\w-])"
+                ),
+            )
+            for first, sources in sorted(groups.items())
+        ]
+
+    def finditer(self, low: str, start: int = 0, end: int | None = None) -> list[re.Match[str]]:
+        """Every match in ``low[start:end]``, by position; overlapping matches keep the first."""
+        stop = len(low) if end is None else end
+        found: list[re.Match[str]] = []
+        find = low.find
+        for first, pattern in self._probes:
+            at = find(first, start, stop)
+            if at == -1:
+                continue
+            for match in pattern.finditer(low, at, stop):
+                i = match.start()
+                if i and (low[i - 1].isalnum() or low[i - 1] in "_@-"):
+                    continue
+                found.append(match)
+        if len(found) > 1:
+            found.sort(key=lambda m: (m.start(), -m.end()))
+            kept = [found[0]]
+            for match in found[1:]:
+                if match.start() >= kept[-1].end():
+                    kept.append(match)
+            return kept
+        return found
+
+    def search(self, low: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
+        found = self.finditer(low, start, end)
+        return found[0] if found else None
