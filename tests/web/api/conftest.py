@@ -16,12 +16,6 @@ if TYPE_CHECKING:
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
-    """The cast's six logins would otherwise spend seconds on PBKDF2 in every test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def incident(cast: Cast) -> Incident:
     """A resolved P1 of Payments: ivan commanded, rita responded."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
 
+from followthrough.web.actions.models import ActionItem
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Postmortem, TimelineEvent, Why
 from followthrough.web.postmortems.operations import Refused, start_postmortem
@@ -265,3 +266,35 @@ def test_a_refused_request_leaves_nothing_it_wrote_before_the_refusal(
     assert field_errors(response) == {"order": "Refused after writing."}
     assert list(Why.objects.order_by("pk").values_list("position", flat=True)) == [0, 1]
     assert not TimelineEvent.objects.exists()
+
+
+def test_going_final_despite_linter_errors_needs_a_recorded_reason(
+    cast: Cast, postmortem: Postmortem
+) -> None:
+    Postmortem.objects.filter(pk=postmortem.pk).update(
+        status="in_review",
+        root_cause="No review gate for pool settings.",
+        root_cause_category="process",
+    )
+    postmortem.meeting.held_at = FRIDAY_AFTERNOON
+    postmortem.meeting.save()
+    # A vague action item ("improve monitoring") is an error the linter reports.
+    ActionItem.objects.create(
+        postmortem=postmortem,
+        title="Improve monitoring",
+        owner=cast.frank,
+        due_date=date(2026, 4, 1),
+    )
+    client = cast.api("alice")
+    url = f"{API}/postmortems/{postmortem.pk}/transition"
+    refused = ok(client.post_json(url, {"to": "final", "version": 1}), 422)
+    assert any("linter" in reason for reason in refused["reasons"]), refused
+    body = ok(
+        client.post_json(
+            url,
+            {"to": "final", "version": 1, "override_reason": "Incident review board asked for it."},
+        )
+    )
+    assert body["status"] == "final"
+    assert body["final_override_reason"] == "Incident review board asked for it."
+    assert body["finalized_at"] is not None

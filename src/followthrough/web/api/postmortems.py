@@ -162,7 +162,9 @@ def transition_postmortem(
     """Move to another status (draft → in_review → final → closed), or be told every reason why not."""
     postmortem = postmortem_for_write(request, postmortem_id)
     try:
-        transition(postmortem, payload.to, payload.version, user_of(request))
+        transition(
+            postmortem, payload.to, payload.version, user_of(request), payload.override_reason
+        )
     except Refused as e:
         label = PostmortemStatusChoice(payload.to).label.lower()
         raise ProcessRefusal(

@@ -563,6 +563,9 @@ class PostmortemPatch(Versioned):
 
 class TransitionIn(Versioned):
     to: PostmortemStatus
+    override_reason: Text = Field(
+        "", description="Why the document goes final although the linter still finds errors."
+    )
 
 
 # --- action items --------------------------------------------------------------------------
