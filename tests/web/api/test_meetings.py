@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from followthrough.web.postmortems.models import Meeting, Postmortem
+from followthrough.web.postmortems.operations import start_postmortem
 
 from .conftest import API, field_errors, ok
 
@@ -104,8 +105,6 @@ def test_a_viewer_cannot_change_the_meeting_and_an_outsider_cannot_see_a_private
     cast: Cast, postmortem: Postmortem
 ) -> None:
     assert ok(cast.api("vera").patch_json(url(postmortem), {"notes": "x", "version": 1}), 403)
-    from followthrough.web.postmortems.operations import start_postmortem
-
     secret = start_postmortem(cast.incident(team=cast.security), cast.dana)
     assert ok(cast.api("charlie").get(url(secret)), 404)
     assert ok(cast.api("dana").get(url(secret)))["postmortem_id"] == secret.pk

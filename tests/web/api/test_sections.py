@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from followthrough.web.postmortems.models import ContributingFactor, Postmortem, Why
+from followthrough.web.postmortems.operations import start_postmortem
 
 from .conftest import API, field_errors, ok
 
@@ -168,8 +169,6 @@ def test_contributing_factors_are_added_edited_reordered_and_deleted(
 
 
 def test_sections_of_a_private_teams_postmortem_are_invisible_to_an_outsider(cast: Cast) -> None:
-    from followthrough.web.postmortems.operations import start_postmortem
-
     secret = start_postmortem(cast.incident(team=cast.security), cast.dana)
     why = Why.objects.create(postmortem=secret, question="Why?", answer="Because.")
     charlie = cast.api("charlie")
