@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "followthrough.web.actions",
     "followthrough.web.history",
     "followthrough.web.followup",
+    "followthrough.web.ingest",
     "followthrough.web.integrations",
     "followthrough.web.insights",
     "followthrough.web.front",

@@ -6,5 +6,10 @@ from followthrough.web.api.urls import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("", include("followthrough.web.followup.urls")),
+    path("", include("followthrough.web.ingest.urls")),
+    path("", include("followthrough.web.integrations.urls")),
+    path("", include("followthrough.web.insights.urls")),
+    path("", include("followthrough.web.history.urls")),
     path("", include("followthrough.web.front.urls")),
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from ninja import NinjaAPI
 
+from followthrough.web import followup, history, ingest, insights, integrations
 from followthrough.web.api import actions, incidents, meetings, postmortems, sections, teams
 from followthrough.web.api.auth import AUTH
 from followthrough.web.api.errors import install
@@ -41,3 +44,6 @@ api.add_router("", postmortems.router)
 api.add_router("", sections.router)
 api.add_router("", actions.router)
 api.add_router("", meetings.router)
+# Each later app owns its routes in its own api.py.
+for app in (followup, integrations, ingest, insights, history):
+    api.add_router("", import_module(f"{app.__name__}.api").router)

@@ -1,0 +1,5 @@
+"""The integrations part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls."""
+
+from ninja import Router
+
+router = Router(tags=["integrations"])

@@ -1,0 +1,5 @@
+"""Pages and endpoints of the integrations app, included at the site root."""
+
+from django.urls import URLPattern, URLResolver
+
+urlpatterns: list[URLPattern | URLResolver] = []
