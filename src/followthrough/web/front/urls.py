@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import actions, incidents, meetings, postmortems
+from .views import actions, incidents, lint, meetings, postmortems
 
 pm = "incidents/<int:pk>/postmortem/"
 
@@ -15,6 +15,9 @@ urlpatterns = [
         "incidents/<int:pk>/start-postmortem/", incidents.postmortem_start, name="postmortem-start"
     ),
     path(pm, postmortems.postmortem_editor, name="postmortem"),
+    path("incidents/<int:pk>/postmortem.md", lint.markdown_download, name="postmortem-markdown"),
+    path(pm + "lint/", lint.lint_findings, name="postmortem-lint"),
+    path(pm + "lint/draft/", lint.lint_draft, name="postmortem-lint-draft"),
     path(pm + "sections/", postmortems.sections_save, name="postmortem-sections"),
     path(pm + "status/", postmortems.status_change, name="postmortem-status"),
     path(pm + "whys/", postmortems.why_add, name="why-add"),

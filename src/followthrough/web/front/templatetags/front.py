@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+
+from followthrough.web.postmortems.linting import PANEL_LABELS, Review
+from followthrough.web.postmortems.models import Postmortem
+
+from ..forms import SectionsForm
 
 register = template.Library()
 
@@ -25,3 +32,36 @@ def decision_label(decision: object) -> str:
 def state_label(state: object) -> str:
     """A milestone state in words: pending, done on time, done late, overdue."""
     return STATES.get(str(state), str(state))
+
+
+SEVERITIES = {"error": "Error", "warning": "Warning", "info": "Note"}
+
+
+@register.filter
+def severity_label(severity: object) -> str:
+    """A finding's severity in words: Error, Warning, Note."""
+    return SEVERITIES.get(str(severity), str(severity))
+
+
+@register.inclusion_tag("front/partials/findings.html", takes_context=True)
+def findings(context: template.Context, key: str, oob: bool = False) -> dict[str, Any]:
+    """The linter's findings of one editor panel (``lint`` in the context is a Review).
+
+    ``oob``: rendered out of band, when a refresh replaces every panel's list at once.
+    """
+    lint: Review | None = context.get("lint")
+    return {
+        "key": key,
+        "label": PANEL_LABELS.get(key, key),
+        "findings": lint.panel(key) if lint is not None else [],
+        "oob": oob,
+    }
+
+
+@register.filter
+def field_label(name: str) -> str:
+    """A postmortem field's name as the sections form labels it."""
+    labels: dict[str, str] = SectionsForm.Meta.labels
+    if name in labels:
+        return labels[name]
+    return str(Postmortem._meta.get_field(name).verbose_name).capitalize()

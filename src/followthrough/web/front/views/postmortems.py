@@ -2,7 +2,8 @@
 
 Every panel is a form that POSTs and redirects without JavaScript; with htmx the same
 view answers with the panel alone (plus the milestone and status panels out of band,
-since what you change may complete a milestone).
+since what you change may complete a milestone), and a change tells the page
+(``HX-Trigger: postmortem-changed``) so the linter's findings are fetched afresh.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.postmortems.linting import review
 from followthrough.web.postmortems.models import (
     ContributingFactor,
     Postmortem,
@@ -55,6 +57,9 @@ from .common import (
     wants_partial,
 )
 
+# The event a change sends the page: the linter's card listens for it (from:body).
+CHANGED = "postmortem-changed"
+
 
 def why_form(why: Why, data: Any = None) -> WhyEditForm:
     return WhyEditForm(data, instance=why, prefix=f"why-{why.pk}", initial={"version": why.version})
@@ -77,6 +82,7 @@ def editor_context(
     item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
     whys = list(postmortem.whys.all())
     items = list(postmortem.action_items.select_related("owner"))
+    transitions = postmortem.allowed_transitions()
     context: dict[str, Any] = {
         "postmortem": postmortem,
         "incident": incident,
@@ -102,7 +108,9 @@ def editor_context(
         "meeting_conflict": None,
         "attendees": list(meeting.attendees.all()),
         "agenda": meeting.agenda(),
-        "transitions": [(s, Status(s).label) for s in postmortem.allowed_transitions()],
+        "transitions": [(s, Status(s).label) for s in transitions],
+        "can_go_final": Status.FINAL in transitions,
+        "lint": review(postmortem),
         "notice": None,
     }
     context.update(overrides)
@@ -130,7 +138,9 @@ def done(request: HttpRequest, postmortem: Postmortem, panel: str, notice: str) 
     """A change went through: the fresh panel for htmx, else back to the editor at that panel."""
     postmortem.refresh_from_db()
     if wants_partial(request):
-        return panel_response(request, postmortem, panel, notice=notice)
+        response = panel_response(request, postmortem, panel, notice=notice)
+        response["HX-Trigger"] = CHANGED
+        return response
     messages.success(request, notice)
     return redirect(reverse("postmortem", args=[postmortem.incident_id]) + f"#{panel}")
 
