@@ -99,6 +99,12 @@ class Person(models.Model):
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
     handle = models.CharField(max_length=64, blank=True, help_text="Chat handle, without @.")
+    slack_user_id = models.CharField(
+        max_length=32,
+        blank=True,
+        db_index=True,
+        help_text="Slack member id (U…), so /postmortem in Slack knows who is asking.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         null=True,
