@@ -32,7 +32,6 @@ from typing import Generic, TypeVar
 K = TypeVar("K", bound=Hashable)
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
-_NUMBERISH = re.compile(r"^\d[\d.,:]*$")
 
 #: Words ignored when comparing content (a bag of words with k=1).
 STOPWORDS: frozenset[str] = frozenset(
@@ -130,8 +129,9 @@ STOPWORDS: frozenset[str] = frozenset(
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case word tokens; numbers collapse to ``#`` so "3 users" and "5 users" match."""
-    return ["#" if _NUMBERISH.match(t) else t for t in _TOKEN.findall(text.lower())]
+    """Lower-case word tokens; numbers (tokens starting with a digit) collapse to ``#`` so
+    "3 users" and "5 users" match."""
+    return ["#" if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())]
 
 
 def content_tokens(text: str) -> list[str]:
@@ -146,15 +146,34 @@ def content_tokens(text: str) -> list[str]:
     return out
 
 
+_WORD_IDS: dict[str, int] = {}
+
+
+def _word_ids(words: list[str]) -> list[int]:
+    """CRC-32 of each word, memoised (a vocabulary is small; a corpus repeats it)."""
+    ids = _WORD_IDS
+    out = []
+    for word in words:
+        value = ids.get(word)
+        if value is None:
+            value = zlib.crc32(word.encode())
+            if len(ids) < 1 << 20:
+                ids[word] = value
+        out.append(value)
+    return out
+
+
 def shingles(text: str, k: int = 3) -> frozenset[int]:
-    """CRC-32 hashes of the word ``k``-grams of ``text`` (content words when ``k == 1``)."""
+    """Hashes of the word ``k``-grams of ``text`` (content words when ``k == 1``).
+
+    Words are CRC-32 hashed and n-grams are hashed as tuples of those integers: both are
+    deterministic across processes, unlike ``hash(str)``."""
     if k == 1:
-        return frozenset(zlib.crc32(t.encode()) for t in content_tokens(text))
-    words = tokens(text)
-    if len(words) < k:
-        return frozenset([zlib.crc32(" ".join(words).encode())]) if words else frozenset()
-    joined = [" ".join(words[i : i + k]) for i in range(len(words) - k + 1)]
-    return frozenset(zlib.crc32(s.encode()) for s in joined)
+        return frozenset(_word_ids(content_tokens(text)))
+    ids = _word_ids(tokens(text))
+    if len(ids) < k:
+        return frozenset([hash(tuple(ids))]) if ids else frozenset()
+    return frozenset(map(hash, zip(*(ids[i:] for i in range(k)))))
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -189,6 +208,7 @@ class NearDuplicateIndex(Generic[K]):
     threshold: float = 0.8
     sketch_size: int = 6
     max_bucket: int = 64
+    bucket_peers: int = 4
     _entries: list[_Entry[K]] = field(default_factory=list)
 
     def add(self, key: K, text: str, group: Hashable) -> bool:
@@ -219,8 +239,10 @@ class NearDuplicateIndex(Generic[K]):
         for members in buckets.values():
             if len(members) < 2 or len(members) > self.max_bucket:
                 continue  # a singleton, or a boilerplate shingle everyone shares
+            # each member meets the bucket's first few: a crowd of near-copies costs
+            # linear time, and every copy still finds its cluster
             for x, a in enumerate(members):
-                for b in members[x + 1 :]:
+                for b in members[: min(x, self.bucket_peers)]:
                     pair = (a, b) if a < b else (b, a)
                     if pair in seen:
                         continue

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity, view_of
-from followthrough.core.similarity import NearDuplicateIndex, tokens
+from followthrough.core.similarity import NearDuplicateIndex
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -56,31 +56,44 @@ class Passage:
 def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, str]]:
     """(line, section kind, text) of the comparable passages of ``doc``: prose lines, list
     items and table rows of the analysis sections, and action items; not headings, table
-    rules or lines shorter than ``min_words`` words."""
-    view = view_of(doc)
+    rules, comments, fenced code or lines shorter than ``min_words`` words.
+
+    Works on the raw lines (no prepared view): it runs over every document of a folder."""
+    lines = doc.text.split("\n")
     for section in doc.sections:
         if section.kind not in _PROSE:
             continue
-        start, end = view.span(section.body_line, section.end_line)
-        offset = start
-        body = view.masked[start:end]
-        lines = body.split("\n")
-        for index, raw in enumerate(lines):
-            line_offset = offset
-            offset += len(raw) + 1
+        in_comment = in_fence = False
+        last = min(section.end_line, len(lines))
+        for number in range(max(section.body_line, 1), last + 1):
+            raw = lines[number - 1]
             stripped = raw.strip()
+            if stripped.startswith(("```", "~~~")):
+                in_fence = not in_fence
+                continue
+            if in_fence:
+                continue
+            if in_comment or "<!--" in stripped:
+                in_comment = "-->" not in stripped if "<!--" in stripped or in_comment else False
+                continue
             if not stripped or stripped.startswith("#") or _TABLE_RULE.match(stripped):
                 continue
-            if index + 1 < len(lines) and _TABLE_RULE.match(lines[index + 1]):
+            if number < len(lines) and _TABLE_RULE.match(lines[number]):
                 continue  # a table's header row
             text = _MARKUP.sub("", stripped)
-            if len(tokens(text)) < min_words:
+            if len(text.split()) < min_words:
                 continue
-            yield view.line_of(line_offset), section.kind, text
+            yield number, section.kind, text
     item_words = max(3, min_words - 2)
     for item in doc.action_items:
-        if len(tokens(item.text)) >= item_words:
+        if len(item.text.split()) >= item_words:
             yield item.line, SectionKind.ACTION_ITEMS, item.text
+
+
+def _excerpt(doc: Document, line: int) -> str:
+    lines = doc.text.split("\n", line)
+    text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return text if len(text) <= 160 else text[:160] + "\u2026"
 
 
 class CopyPaste(CorpusRule):
@@ -144,7 +157,6 @@ class CopyPaste(CorpusRule):
     ) -> Iterator[tuple[str, Finding]]:
         """Consecutive copied lines from the same documents become one finding."""
         doc = docs[d]
-        view = view_of(doc)
         run: list[tuple[Passage, list[tuple[Passage, float]], int]] = []
 
         def flush() -> tuple[str, Finding]:
@@ -167,7 +179,7 @@ class CopyPaste(CorpusRule):
                 config,
                 first.line,
                 f"{what} copied from or into other postmortems: {names}{more}",
-                view.excerpt(first.line),
+                _excerpt(doc, first.line),
                 end_line=last.line,
                 fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
                 section=first.kind,
