@@ -173,7 +173,7 @@ def shingles(text: str, k: int = 3) -> frozenset[int]:
     ids = _word_ids(tokens(text))
     if len(ids) < k:
         return frozenset([hash(tuple(ids))]) if ids else frozenset()
-    return frozenset(map(hash, zip(*(ids[i:] for i in range(k)))))
+    return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
