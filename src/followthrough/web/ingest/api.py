@@ -1,5 +1,178 @@
-"""The ingest part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls."""
+"""The ingest part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls.
 
-from ninja import Router
+Incident sources, for admins and leads of the source's team. The secret is write-only: it is
+accepted on create and update, and answered only as ``"secret_set": true``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import StringConstraints
+
+from followthrough.web.accounts.models import Team
+from followthrough.web.api.access import user_of
+from followthrough.web.api.errors import FieldError
+from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, Id, In, PathId, Severity
+from followthrough.web.history.models import Change
+from followthrough.web.history.recording import record
+from followthrough.web.ingest.access import manageable_sources, manageable_teams, unroutable_teams
+from followthrough.web.ingest.models import IngestSource, routing_problem
 
 router = Router(tags=["ingest"])
+
+SourceKind = Literal["pagerduty", "opsgenie", "webhook", "slack"]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Secret = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=8, max_length=200),
+    Field(description="Write-only: never returned; answered as secret_set."),
+]
+VendorValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class RuleIn(In):
+    field: Literal["service", "team", "tag"]
+    value: VendorValue
+    team_id: Id
+
+
+class RuleOut(Schema):
+    field: str
+    value: str
+    team_id: int
+
+
+class SourceIn(In):
+    name: Name
+    kind: SourceKind
+    team_id: Id = Field(..., description="Default team of the source's incidents.")
+    routing: list[RuleIn] = Field(default_factory=list, description="First match wins.")
+    severity_map: dict[VendorValue, Severity] = Field(
+        default_factory=dict, description="Vendor priority/urgency -> P0..P3, over the defaults."
+    )
+    secret: Secret
+    enabled: bool = True
+
+
+class SourcePatch(In):
+    name: Name | None = None
+    team_id: Id | None = None
+    routing: list[RuleIn] | None = None
+    severity_map: dict[VendorValue, Severity] | None = None
+    secret: Secret | None = None
+    enabled: bool | None = None
+
+
+class SourceOut(Schema):
+    id: int
+    name: str
+    kind: SourceKind
+    team_id: int
+    routing: list[RuleOut]
+    severity_map: dict[str, str]
+    enabled: bool
+    secret_set: bool
+    endpoint_url: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_endpoint_url(obj: IngestSource) -> str:
+        return obj.endpoint_url()
+
+
+def _source(request: HttpRequest, pk: int) -> IngestSource:
+    found = manageable_sources(user_of(request)).filter(pk=pk).first()
+    if found is None:
+        raise HttpError(404, f"There is no incident source with id {pk}.")
+    return found
+
+
+def _team(request: HttpRequest, team_id: int) -> Team:
+    user = user_of(request)
+    team = Team.objects.visible_to(user).filter(pk=team_id).first()
+    if team is None:
+        raise FieldError("team_id", f"There is no team with id {team_id}.")
+    if not manageable_teams(user).filter(pk=team.pk).exists():
+        raise HttpError(403, f"Only admins and leads of {team.name} configure its sources.")
+    return team
+
+
+def _routing(request: HttpRequest, kind: str, rules: list[RuleIn]) -> list[dict[str, Any]]:
+    plain = [{"field": r.field, "value": r.value, "team_id": r.team_id} for r in rules]
+    problem = routing_problem(kind, plain)
+    if problem:
+        raise FieldError("routing", problem)
+    refused = unroutable_teams(user_of(request), {r.team_id for r in rules})
+    if refused:
+        raise FieldError(
+            "routing", f"You cannot send incidents to {', '.join(refused)}: you are not an editor."
+        )
+    return plain
+
+
+@router.get("/ingest/sources", response={200: list[SourceOut], **ERRORS})
+def list_sources(request: HttpRequest) -> Any:
+    """The sources of the teams you lead (all of them for an admin)."""
+    return list(manageable_sources(user_of(request)).order_by("pk"))
+
+
+@router.post("/ingest/sources", response={201: SourceOut, **WRITE_ERRORS})
+def create_source(request: HttpRequest, payload: SourceIn) -> Any:
+    team = _team(request, payload.team_id)
+    source = IngestSource.objects.create(
+        name=payload.name,
+        kind=payload.kind,
+        team=team,
+        routing=_routing(request, payload.kind, payload.routing),
+        severity_map=dict(payload.severity_map),
+        secret=payload.secret,
+        enabled=payload.enabled,
+        created_by=user_of(request),
+    )
+    record(source, Change.Action.CREATE, user_of(request), after=source.for_history())
+    return Status(201, source)
+
+
+@router.get("/ingest/sources/{source_id}", response={200: SourceOut, **ERRORS})
+def get_source(request: HttpRequest, source_id: PathId) -> Any:
+    return _source(request, source_id)
+
+
+@router.patch("/ingest/sources/{source_id}", response={200: SourceOut, **WRITE_ERRORS})
+def update_source(request: HttpRequest, source_id: PathId, payload: SourcePatch) -> Any:
+    """Change a source. ``secret`` replaces the secret; leave it out to keep the current one."""
+    source = _source(request, source_id)
+    before = source.for_history()
+    fields = payload.model_dump(exclude_unset=True)
+    for key in ("name", "enabled", "routing", "severity_map", "team_id"):
+        if fields.get(key) is None and key in fields:
+            raise FieldError(key, f"{key} cannot be null.")
+    if "team_id" in fields:
+        source.team = _team(request, fields["team_id"])
+    if "routing" in fields:
+        source.routing = _routing(request, source.kind, payload.routing or [])
+    for key in ("name", "enabled", "severity_map"):
+        if key in fields:
+            setattr(source, key, fields[key])
+    if fields.get("secret"):
+        source.secret = fields["secret"]
+    source.save()
+    after = source.for_history()
+    if fields.get("secret"):
+        after["secret"] = "replaced"
+    record(source, Change.Action.UPDATE, user_of(request), before=before, after=after)
+    return source
+
+
+@router.delete("/ingest/sources/{source_id}", response={204: None, **ERRORS})
+def delete_source(request: HttpRequest, source_id: PathId) -> Any:
+    """Stop receiving from a source. Its incidents stay; its deliveries are forgotten."""
+    source = _source(request, source_id)
+    record(source, Change.Action.DELETE, user_of(request), before=source.for_history())
+    source.delete()
+    return Status(204, None)

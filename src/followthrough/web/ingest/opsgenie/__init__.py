@@ -1,0 +1,1 @@
+"""Opsgenie alert webhooks: alerts in, authenticated by a shared-secret header."""

@@ -1,0 +1,182 @@
+"""What ``/postmortem`` does: start a postmortem, list my open action items, mark one done.
+
+Who is asking: the Person whose ``slack_user_id`` is the command's ``user_id``; failing that,
+the one person whose handle is the Slack ``user_name``. Rights are that person's: starting a
+postmortem needs an editor of the incident's team; marking an item done needs its owner or an
+editor of its team. Every reply is ephemeral (only the asker sees it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from followthrough.web.accounts.models import Person, Team
+from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.operations import update_action_item
+from followthrough.web.history.models import Change
+from followthrough.web.history.recording import record, snapshot
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.operations import PostmortemExists, Refused, start_postmortem
+from followthrough.web.versioning import StaleVersion
+
+from .parse import SlashCommand
+
+ACTOR = "slack /postmortem"
+MAX_LISTED = 20
+_INCIDENT_KEY = re.compile(r"^(?:INC-)?(\d{1,18})$", re.IGNORECASE)
+_ITEM_ID = re.compile(r"^#?(\d{1,18})$")
+
+HELP = (
+    "*/postmortem* commands:\n"
+    "• `/postmortem start INC-12`: start the postmortem of incident INC-12\n"
+    "• `/postmortem mine`: list your open action items\n"
+    "• `/postmortem done 34`: mark action item 34 done\n"
+    "• `/postmortem help`: this help"
+)
+
+
+def say(message: str) -> dict[str, Any]:
+    """A Slack reply only the asker sees."""
+    return {
+        "response_type": "ephemeral",
+        "text": message,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": message}}],
+    }
+
+
+def escape(value: str) -> str:
+    """Slack mrkdwn control characters (&, <, >) as entities."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(path: str, label: str) -> str:
+    return f"<{settings.BASE_URL.rstrip('/')}{path}|{escape(label)}>"
+
+
+def person_for(command: SlashCommand) -> Person | None:
+    found = Person.objects.select_related("user").filter(slack_user_id=command.user_id).first()
+    if found is not None or not command.user_name:
+        return found
+    by_handle = list(
+        Person.objects.select_related("user").filter(handle__iexact=command.user_name)[:2]
+    )
+    return by_handle[0] if len(by_handle) == 1 else None
+
+
+UNKNOWN_PERSON = (
+    "I don't know who you are in followthrough yet: ask an admin to put your Slack member id "
+    "({user_id}) on your person, or to set your handle to your Slack name."
+)
+
+
+def handle(command: SlashCommand) -> dict[str, Any]:
+    if command.subcommand == "help":
+        return say(HELP)
+    if command.subcommand not in ("start", "mine", "done"):
+        return say(f"I don't know `{escape(command.subcommand)}`.\n{HELP}")
+    person = person_for(command)
+    if person is None:
+        return say(UNKNOWN_PERSON.format(user_id=escape(command.user_id)))
+    if command.subcommand == "start":
+        return start(person, command.argument)
+    if command.subcommand == "mine":
+        return mine(person)
+    return done(person, command.argument)
+
+
+def start(person: Person, argument: str) -> dict[str, Any]:
+    match = _INCIDENT_KEY.match(argument.strip())
+    if match is None:
+        return say("Which incident? For example: `/postmortem start INC-12`.")
+    key = f"INC-{int(match.group(1))}"
+    user = person.user
+    if user is None or not user.is_active:
+        return say("Starting a postmortem needs a followthrough login; you have none.")
+    incident = (
+        Incident.objects.select_related("team")
+        .filter(pk=int(match.group(1)), team__in=Team.objects.visible_to(user))
+        .first()
+    )
+    if incident is None:
+        return say(f"There is no incident {key}.")
+    if not Team.objects.editable_by(user).filter(pk=incident.team_id).exists():
+        return say(
+            f"You can read {incident.team.name}'s incidents but not change them; ask a lead of "
+            "the team to make you an editor."
+        )
+    url = reverse("postmortem", args=[incident.pk])
+    try:
+        postmortem = start_postmortem(incident, user)
+    except PostmortemExists:
+        return say(f"{key} already has a postmortem: {link(url, 'open it')}.")
+    record(postmortem, Change.Action.CREATE, user, actor_label=ACTOR)
+    return say(
+        f"Started the postmortem of {key} “{escape(incident.title)}”: {link(url, 'open it')}."
+    )
+
+
+def open_items(person: Person) -> QuerySet[ActionItem]:
+    return (
+        ActionItem.objects.filter(owner=person)
+        .exclude(status__in=[ActionStatus.DONE, ActionStatus.DEPRIORITISED])
+        .select_related("postmortem__incident")
+        .order_by("due_date", "id")
+    )
+
+
+def mine(person: Person) -> dict[str, Any]:
+    items = list(open_items(person)[: MAX_LISTED + 1])
+    if not items:
+        return say("You have no open action items.")
+    lines = []
+    for item in items[:MAX_LISTED]:
+        incident = item.postmortem.incident
+        due = f"due {item.due_date.isoformat()}" if item.due_date else "no due date"
+        if item.is_overdue():
+            due += " (overdue)"
+        url = reverse("postmortem", args=[incident.pk])
+        lines.append(f"• #{item.pk} {escape(item.title)}: {due}, {link(url, incident.key)}")
+    more = "\n…and more; see followthrough." if len(items) > MAX_LISTED else ""
+    return say(
+        "Your open action items (mark one done with `/postmortem done <id>`):\n"
+        + "\n".join(lines)
+        + more
+    )
+
+
+def done(person: Person, argument: str) -> dict[str, Any]:
+    match = _ITEM_ID.match(argument.strip())
+    if match is None:
+        return say("Which action item? For example: `/postmortem done 34` (ids are in `mine`).")
+    item = (
+        ActionItem.objects.select_related("postmortem__incident__team")
+        .filter(pk=int(match.group(1)))
+        .first()
+    )
+    user = person.user if person.user is not None and person.user.is_active else None
+    team = item.postmortem.incident.team if item is not None else None
+    is_owner = item is not None and item.owner_id == person.pk
+    is_editor = (
+        user is not None
+        and team is not None
+        and Team.objects.editable_by(user).filter(pk=team.pk).exists()
+    )
+    if item is None or not (is_owner or is_editor):
+        # Not yours and not your team's: the same answer as no such item.
+        return say(f"There is no action item #{match.group(1)} that you own or edit.")
+    if item.status == ActionStatus.DONE:
+        return say(f"#{item.pk} “{escape(item.title)}” is already done.")
+    before = snapshot(item)
+    try:
+        update_action_item(item, item.version, user, {"status": ActionStatus.DONE})
+    except Refused as e:
+        return say(f"#{item.pk} cannot be marked done: {escape(' '.join(e.reasons))}")
+    except StaleVersion:
+        return say(f"#{item.pk} changed at this very moment; try again.")
+    record(item, Change.Action.UPDATE, user, before=before, actor_label=ACTOR)
+    return say(f"Marked #{item.pk} “{escape(item.title)}” done. Thank you!")

@@ -1,0 +1,82 @@
+"""Pages to configure where incidents come from (admins and team leads).
+
+Each source shows the endpoint URL to paste into the vendor and the steps to take there. The
+secret is write-only: pages say whether one is set, never what it is.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from followthrough.web.front.views.common import login_required
+from followthrough.web.history.models import Change
+from followthrough.web.history.recording import record
+from followthrough.web.ingest.access import manageable_sources, manageable_teams
+from followthrough.web.ingest.forms import SETUP_STEPS, SourceForm
+from followthrough.web.ingest.models import DEFAULT_SEVERITY_MAPS
+
+
+@login_required
+def source_list(request: HttpRequest) -> HttpResponse:
+    if not manageable_teams(request.user).exists():
+        raise PermissionDenied("Only admins and team leads configure incident sources.")
+    sources = manageable_sources(request.user).order_by("team__name", "kind", "name")
+    return render(
+        request,
+        "ingest/source_list.html",
+        {"sources": sources, "steps": SETUP_STEPS},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def source_create(request: HttpRequest) -> HttpResponse:
+    if not manageable_teams(request.user).exists():
+        raise PermissionDenied("Only admins and team leads configure incident sources.")
+    form = SourceForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        source = form.save(commit=False)
+        source.created_by = request.user  # type: ignore[assignment]
+        source.save()
+        record(
+            source,
+            Change.Action.CREATE,
+            request.user,
+            after=source.for_history(),
+        )
+        messages.success(request, f"Created {source.name}. Paste its endpoint into the vendor.")
+        return redirect("ingest-source-edit", pk=source.pk)
+    return render(request, "ingest/source_form.html", {"form": form, "source": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(manageable_sources(request.user), pk=pk)
+    before = source.for_history()
+    form = SourceForm(request.POST or None, instance=source, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        secret_changed = bool(form.cleaned_data.get("new_secret"))
+        source = form.save()
+        after = source.for_history()
+        if secret_changed:
+            after["secret"] = "replaced"
+        record(source, Change.Action.UPDATE, request.user, before=before, after=after)
+        messages.success(request, f"Saved {source.name}.")
+        return redirect("ingest-source-edit", pk=source.pk)
+    deliveries = source.deliveries.select_related("incident")[:20]
+    return render(
+        request,
+        "ingest/source_form.html",
+        {
+            "form": form,
+            "source": source,
+            "steps": SETUP_STEPS.get(source.kind, []),
+            "defaults": DEFAULT_SEVERITY_MAPS.get(source.kind, {}),
+            "deliveries": deliveries,
+        },
+    )
