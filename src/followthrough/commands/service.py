@@ -31,11 +31,12 @@ def _call(*args: str) -> None:
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
-    """Apply migrations and serve pages, API and static files."""
+    """Apply migrations, create the cache table and serve pages, API and static files."""
     setup_django()
     from django.conf import settings
 
     _call("migrate", "--noinput")
+    _call("createcachetable")  # the rate limits' counters (settings.CACHES)
     _call("collectstatic", "--noinput")
     if demo:
         from followthrough.web.demo import database_is_empty, load_demo

@@ -57,11 +57,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "followthrough.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "followthrough.web.security.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -136,18 +138,63 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# --- Security (followthrough.web.security adds CSP, Permissions-Policy and the limits) ---
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the cookie-less header set in base.html
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if env.bool("HTTPS", default=False):
+# No inline script or style anywhere, Django's admin and the API docs included (checked in
+# Chromium by tests/browser/test_content_security_policy.py); htmx is told by a meta tag in
+# front/base.html not to inject styles or eval.
+CONTENT_SECURITY_POLICY = env.str(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    ),
+)
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
+HTTPS = env.bool("HTTPS", default=False)
+if HTTPS:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # "preload" only consents to the browsers' preload list: nothing happens until the
+    # domain's owner submits the (registrable) domain there. HSTS_PRELOAD=0 withdraws it.
+    SECURE_HSTS_PRELOAD = env.bool("HSTS_PRELOAD", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Bodies above this are refused with 413 before anything reads them (pages and API).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
+# (count, seconds): failed sign-ins per username and address, and API requests per token
+# (or per signed-in user, or per address without either).
+SIGN_IN_RATE_LIMIT = (
+    env.int("SIGN_IN_FAILURES_ALLOWED", default=10),
+    env.int("SIGN_IN_FAILURE_WINDOW_SECONDS", default=15 * 60),
+)
+API_RATE_LIMIT = (
+    env.int("API_REQUESTS_PER_MINUTE", default=600),
+    60,
+)
+# The counters must be shared by every gunicorn worker and survive a restart, so they live
+# in a database table (`followthrough serve` runs createcachetable; so does the test runner).
+# Not LocMem (one count per process: the limit multiplied by the workers) and no Redis (one
+# more server to run for an internal tool); a few small queries per API request, measured in
+# bench/load/README.md.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "followthrough_cache",
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    }
+}
+RATE_LIMIT_CACHE = "default"
 
 # Background work without a broker: django-tasks with its database backend, run by
 # `followthrough worker` (SKIP LOCKED on PostgreSQL lets several workers share the queue).

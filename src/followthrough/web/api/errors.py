@@ -7,7 +7,8 @@
   ``{"detail": "...", "reasons": ["...", ...]}``.
 - 409 conflicts: ``{"detail": "...", "current": {...}}`` (stale version) or
   ``{"detail": "...", "id": N}`` (already exists).
-- 401, 403, 404: ``{"detail": "..."}``.
+- 400, 401, 403, 404, 413: ``{"detail": "..."}``; 429 (``followthrough.web.security``) adds
+  ``retry_after``.
 
 A request answered with an error changes nothing: every handler here marks the request's
 transaction for rollback, because ninja turns exceptions into responses inside the view and
@@ -20,7 +21,12 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connections, transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -165,6 +171,17 @@ def install(api: NinjaAPI) -> None:
         detail = "This conflicts with a change made at the same moment; reload and try again."
         return respond(request, {"detail": detail}, 409)
 
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # Usually refused unread by RequestLimitsMiddleware; this catches a body read anyway.
+        from followthrough.web.security import body_too_large
+
+        _rollback()
+        return body_too_large(request)
+
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        logger.warning("Suspicious request %s %s: %s", request.method, request.path, exc)
+        return respond(request, {"detail": "This request was refused as malformed."}, 400)
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("Unexpected error on %s %s", request.method, request.path)
         if settings.DEBUG:
@@ -184,4 +201,6 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(PermissionDenied, on_permission_denied)
     api.add_exception_handler(Http404, on_404)
     api.add_exception_handler(IntegrityError, on_integrity)
+    api.add_exception_handler(RequestDataTooBig, on_too_big)
+    api.add_exception_handler(SuspiciousOperation, on_suspicious)
     api.add_exception_handler(Exception, on_unexpected)

@@ -1,0 +1,306 @@
+"""Security at the edge of every request: headers, body size and rate limits.
+
+- ``SecurityHeadersMiddleware`` adds a Content-Security-Policy without inline script and a
+  Permissions-Policy to every response (Django's ``SecurityMiddleware`` and
+  ``XFrameOptionsMiddleware`` add nosniff, Referrer-Policy, X-Frame-Options and, behind TLS,
+  HSTS).
+- ``RequestLimitsMiddleware`` refuses a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+  with 413 before anything reads it, throttles the API per credential (429 with
+  Retry-After and a JSON message) and refuses sign-in after too many failures for one
+  username from one address (429, the login form says how long to wait).
+
+Counters live in Django's cache, which ``settings.CACHES`` points at a database table: every
+gunicorn worker sees the same counts, and they survive a restart. The API counter is kept
+here, outside the view's transaction (``ATOMIC_REQUESTS`` wraps views, not middleware), so
+a request answered with an error and rolled back still counts. Increments are get-then-set
+on the database cache, so two requests of one credential in the same instant may count
+once: the limit is approximate by a request or two, never by a multiple.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.core.cache import caches
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, transaction
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import escape
+
+logger = logging.getLogger("followthrough.security")
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+API_PREFIX = "/api/"
+
+
+def _cache() -> Any:
+    return caches[settings.RATE_LIMIT_CACHE]
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def client_address(request: HttpRequest) -> str:
+    """The peer's address. Behind a proxy this is the proxy's: limits are then per username."""
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
+class SecurityHeadersMiddleware:
+    """Content-Security-Policy and Permissions-Policy on every response, pages and API alike."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.policy = settings.CONTENT_SECURITY_POLICY
+        self.permissions = settings.PERMISSIONS_POLICY
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if self.policy:
+            response.headers.setdefault("Content-Security-Policy", self.policy)
+        if self.permissions:
+            response.headers.setdefault("Permissions-Policy", self.permissions)
+        return response
+
+
+# --- sign-in -------------------------------------------------------------------------------
+
+
+def _sign_in_key(username: str, address: str) -> str:
+    return "signin:" + _digest(username.strip().casefold(), address)
+
+
+def sign_in_wait(username: str, address: str) -> int:
+    """Seconds until ``username`` may try again from ``address``; 0 if it may now."""
+    limit, window = settings.SIGN_IN_RATE_LIMIT
+    try:
+        with transaction.atomic():
+            entry = _cache().get(_sign_in_key(username, address))
+    except DatabaseError:
+        logger.exception(
+            "The rate-limit cache is unavailable (run `followthrough manage createcachetable`)"
+        )
+        return 0
+    if not entry:
+        return 0
+    count, started = entry
+    remaining = math.ceil(started + window - time.time())
+    return remaining if count >= limit and remaining > 0 else 0
+
+
+def _record_failure(username: str, address: str) -> None:
+    limit, window = settings.SIGN_IN_RATE_LIMIT
+    key = _sign_in_key(username, address)
+    now = time.time()
+    cache = _cache()
+    entry = cache.get(key)
+    if entry and entry[1] + window > now:
+        count, started = entry[0] + 1, entry[1]
+    else:
+        count, started = 1, now
+    cache.set(key, (count, started), timeout=max(1, math.ceil(started + window - now)))
+
+
+@receiver(user_login_failed, dispatch_uid="followthrough-sign-in-failed")
+def _count_failed_sign_in(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    if request is None:
+        return
+    username = str(credentials.get("username") or "")
+    try:
+        # A savepoint: on PostgreSQL a failed cache query must not break the view's transaction.
+        with transaction.atomic():
+            _record_failure(username, client_address(request))
+    except DatabaseError:
+        logger.exception("Could not count a failed sign-in (is the cache table missing?)")
+
+
+@receiver(user_logged_in, dispatch_uid="followthrough-sign-in-succeeded")
+def _forget_failed_sign_ins(
+    sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any
+) -> None:
+    if request is None:
+        return
+    try:
+        with transaction.atomic():
+            _cache().delete(_sign_in_key(user.get_username(), client_address(request)))
+    except DatabaseError:
+        logger.exception("Could not reset the failed sign-in count (is the cache table missing?)")
+
+
+class _ThrottledSignInForm(AuthenticationForm):
+    """The login form, refused before any password is checked."""
+
+    def __init__(self, *args: Any, wait: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wait = wait
+
+    def clean(self) -> dict[str, Any]:
+        raise ValidationError(
+            "Too many failed sign-in attempts for this username from your address. "
+            f"Wait {_wait_words(self.wait)} and try again.",
+            code="throttled",
+        )
+
+
+def _refuse_sign_in(request: HttpRequest, wait: int, admin_login: bool) -> HttpResponse:
+    form = _ThrottledSignInForm(request, data=request.POST, wait=wait)
+    form.is_valid()
+    next_url = request.POST.get("next", "")
+    if admin_login:
+        context = {
+            **admin.site.each_context(request),
+            "title": "Log in",
+            "app_path": request.get_full_path(),
+            "username": request.POST.get("username", ""),
+            "form": form,
+            "next": next_url,
+        }
+        template = "admin/login.html"
+    else:
+        context = {"form": form, "next": next_url}
+        template = "registration/login.html"
+    response = TemplateResponse(request, template, context, status=429)
+    response["Retry-After"] = str(wait)
+    return response.render()
+
+
+# --- API -----------------------------------------------------------------------------------
+
+
+def _api_identity(request: HttpRequest) -> tuple[str, str]:
+    """(cache key part, words for the message): the token, else the signed-in user, else the address."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        return "token:" + _digest(credential.strip()), "this API token"
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}", "your account"
+    return "addr:" + _digest(client_address(request)), "your address"
+
+
+def _count_api_request(identity: str) -> tuple[int, int]:
+    """(requests so far in this window, seconds until the window ends)."""
+    _, window = settings.API_RATE_LIMIT
+    now = time.time()
+    slot = int(now // window)
+    key = f"api:{identity}:{slot}"
+    cache = _cache()
+    # One transaction: on SQLite (BEGIN IMMEDIATE) it makes the read-then-write exact; on
+    # PostgreSQL a failed query stays inside it instead of breaking an outer transaction.
+    with transaction.atomic():
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            count = 1 if cache.add(key, 1, timeout=window + 5) else cache.incr(key)
+    return count, max(1, math.ceil((slot + 1) * window - now))
+
+
+def too_many_api_requests(limit: int, window: int, who: str, wait: int) -> JsonResponse:
+    per = "a minute" if window == 60 else f"per {window} seconds"
+    response = JsonResponse(
+        {
+            "detail": f"Too many requests: {who} may make {limit} requests {per}. "
+            f"Try again in {wait} seconds.",
+            "retry_after": wait,
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+# --- body size -----------------------------------------------------------------------------
+
+
+def _size_words(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MiB"
+    return f"{math.ceil(size / 1024)} KiB"
+
+
+def body_too_large(request: HttpRequest) -> HttpResponse:
+    """413, as JSON for the API and as a short page elsewhere."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    message = f"The request body is larger than the {_size_words(limit)} this server accepts."
+    if request.path_info.startswith(API_PREFIX):
+        return JsonResponse({"detail": message}, status=413)
+    page = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Request too large · followthrough</title></head>"
+        f"<body><h1>Request too large</h1><p>{escape(message)}</p></body></html>"
+    )
+    return HttpResponse(page, status=413)
+
+
+class RequestLimitsMiddleware:
+    """413 for oversized bodies, 429 for too many API requests or failed sign-ins.
+
+    Goes after ``AuthenticationMiddleware`` (the API counts a signed-in browser per user)
+    Every ``process_view`` (CSRF reads the body there) runs after this: an oversized body
+    is refused unread.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+        self.login_paths: dict[str, bool] = {}
+
+    def _login_paths(self) -> dict[str, bool]:
+        if not self.login_paths:
+            self.login_paths = {reverse(settings.LOGIN_URL): False, reverse("admin:login"): True}
+        return self.login_paths
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if limit is not None and length > limit:
+            return body_too_large(request)
+
+        path = request.path_info
+        if path.startswith(API_PREFIX) and settings.API_RATE_LIMIT:
+            refused = self._throttle_api(request)
+            if refused is not None:
+                return refused
+        elif request.method == "POST" and path in self._login_paths():
+            wait = sign_in_wait(request.POST.get("username", ""), client_address(request))
+            if wait:
+                return _refuse_sign_in(request, wait, admin_login=self._login_paths()[path])
+        return self.get_response(request)
+
+    def _throttle_api(self, request: HttpRequest) -> HttpResponse | None:
+        limit, window = settings.API_RATE_LIMIT
+        identity, who = _api_identity(request)
+        try:
+            count, wait = _count_api_request(identity)
+        except DatabaseError:
+            logger.exception(
+                "The rate-limit cache is unavailable (run `followthrough manage createcachetable`)"
+            )
+            return None
+        if count > limit:
+            return too_many_api_requests(limit, window, who, wait)
+        return None

@@ -1,0 +1,138 @@
+"""Too many failed sign-ins, or too many API requests, are refused with 429 and a wait."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import time_machine
+from django.contrib.auth import SESSION_KEY
+from django.test import Client
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def sign_in(client: Client, username: str, password: str, path: str = "/login/") -> Any:
+    return client.post(path, {"username": username, "password": password, "next": "/"})
+
+
+def fail_ten_times(client: Client, username: str = "alice", path: str = "/login/") -> None:
+    for _ in range(10):
+        response = sign_in(client, username, "wrong password", path)
+        assert response.status_code == 200  # the form again, with the usual error
+
+
+def test_after_ten_failed_sign_ins_the_login_form_says_to_wait_even_for_the_right_password(
+    cast: Cast,
+) -> None:
+    client = Client()
+    fail_ten_times(client)
+    response = sign_in(client, "alice", PASSWORD)
+    assert response.status_code == 429
+    assert response["Retry-After"] == "900" or 890 <= int(response["Retry-After"]) <= 900
+    page = response.content.decode()
+    assert "Too many failed sign-in attempts" in page
+    assert "Wait 15 minutes and try again." in page
+    assert 'name="username"' in page  # the form is still there to try later
+    assert SESSION_KEY not in client.session
+
+
+def test_the_sign_in_limit_is_per_username_and_address(cast: Cast) -> None:
+    fail_ten_times(Client())
+    # Another person from the same address, and alice from another address, may still sign in.
+    assert sign_in(Client(), "bob", PASSWORD).status_code == 302
+    elsewhere = Client(REMOTE_ADDR="10.0.0.7")
+    assert sign_in(elsewhere, "alice", PASSWORD).status_code == 302
+    # Capitals do not buy more attempts.
+    assert sign_in(Client(), "ALICE", PASSWORD).status_code == 429
+
+
+def test_sign_in_works_again_after_the_fifteen_minute_window(cast: Cast) -> None:
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        fail_ten_times(Client())
+        clock.shift(timedelta(minutes=14))
+        assert sign_in(Client(), "alice", PASSWORD).status_code == 429
+        clock.shift(timedelta(minutes=1, seconds=1))
+        assert sign_in(Client(), "alice", PASSWORD).status_code == 302
+
+
+def test_a_successful_sign_in_forgets_the_earlier_failures(cast: Cast) -> None:
+    for _ in range(9):
+        sign_in(Client(), "alice", "wrong password")
+    assert sign_in(Client(), "alice", PASSWORD).status_code == 302
+    for _ in range(9):
+        sign_in(Client(), "alice", "wrong password")
+    assert sign_in(Client(), "alice", PASSWORD).status_code == 302
+
+
+def test_the_admin_login_is_limited_too(cast: Cast) -> None:
+    fail_ten_times(Client(), "admin", "/admin/login/")
+    response = sign_in(Client(), "admin", PASSWORD, "/admin/login/")
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.content.decode()
+
+
+def test_an_api_token_over_its_requests_per_minute_gets_429_with_retry_after(
+    cast: Cast, settings: Any
+) -> None:
+    settings.API_RATE_LIMIT = (5, 60)
+    alice = cast.api("alice")
+    with time_machine.travel(timezone.now().replace(second=10), tick=False) as clock:
+        statuses = [alice.get("/api/v1/incidents").status_code for _ in range(4)]
+        # A refused request counts too (its transaction is rolled back, the count is not).
+        statuses.append(alice.get("/api/v1/incidents/424242").status_code)
+        assert statuses == [200, 200, 200, 200, 404]
+        refused = alice.get("/api/v1/incidents")
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "50"
+        assert refused["Content-Type"] == "application/json"
+        body = refused.json()
+        assert body["retry_after"] == 50
+        assert body["detail"] == (
+            "Too many requests: this API token may make 5 requests a minute. "
+            "Try again in 50 seconds."
+        )
+        # Another person's token is counted apart.
+        assert cast.api("bob").get("/api/v1/incidents").status_code == 200
+        clock.shift(timedelta(seconds=50))
+        assert alice.get("/api/v1/incidents").status_code == 200
+
+
+def test_a_signed_in_browser_calling_the_api_is_counted_per_person(
+    cast: Cast, settings: Any
+) -> None:
+    settings.API_RATE_LIMIT = (3, 60)
+    with time_machine.travel(timezone.now().replace(second=0), tick=False):
+        first, second = cast.browser(cast.alice), cast.browser(cast.alice)
+        assert [first.get("/api/v1/incidents").status_code for _ in range(3)] == [200] * 3
+        response = second.get("/api/v1/incidents")
+        assert response.status_code == 429
+        assert "your account may make 3 requests a minute" in response.json()["detail"]
+        # Pages are not API requests.
+        assert second.get("/").status_code == 200
+
+
+def test_without_the_cache_table_requests_still_work_and_the_problem_is_logged(
+    cast: Cast, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "missing": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "no_such_cache_table",
+        },
+    }
+    settings.RATE_LIMIT_CACHE = "missing"
+    with caplog.at_level(logging.ERROR, logger="followthrough.security"):
+        assert cast.api("alice").get("/api/v1/incidents").status_code == 200
+        assert sign_in(Client(), "alice", "wrong password").status_code == 200
+        assert sign_in(Client(), "alice", PASSWORD).status_code == 302
+    assert "createcachetable" in caplog.text
