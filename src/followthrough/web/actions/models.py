@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from followthrough.core.priority import Priority, priority
@@ -23,6 +24,19 @@ class ActionStatus(models.TextChoices):
 
 
 ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
+
+# The workflow: open -> in progress -> done, or deprioritised (with a written reason).
+# Done or deprioritised items reopen (back to open); an open item may be done at once.
+WORKFLOW: dict[str, tuple[str, ...]] = {
+    ActionStatus.OPEN: (ActionStatus.IN_PROGRESS, ActionStatus.DONE, ActionStatus.DEPRIORITISED),
+    ActionStatus.IN_PROGRESS: (
+        ActionStatus.OPEN,
+        ActionStatus.DONE,
+        ActionStatus.DEPRIORITISED,
+    ),
+    ActionStatus.DONE: (ActionStatus.OPEN,),
+    ActionStatus.DEPRIORITISED: (ActionStatus.OPEN,),
+}
 
 
 class ActionItem(Versioned):
@@ -51,11 +65,17 @@ class ActionItem(Versioned):
         max_length=16, choices=ActionStatus.choices, default=ActionStatus.OPEN
     )
     deprioritised_reason = models.TextField(blank=True)
+    deprioritised_at = models.DateTimeField(null=True, blank=True)
+    deprioritised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    evidence_url = models.URLField(blank=True)
+    evidence_url = models.URLField(
+        blank=True, help_text="Where anyone can see the done-condition met (optional)."
+    )
     tracker_url = models.URLField(blank=True)
     tracker_status = models.CharField(max_length=100, blank=True)
     last_activity_at = models.DateTimeField(default=timezone.now)
@@ -78,6 +98,18 @@ class ActionItem(Versioned):
         if self.is_closed() or self.due_date is None:
             return False
         return self.due_date < (today or timezone.localdate())
+
+    def allowed_statuses(self) -> tuple[str, ...]:
+        return WORKFLOW[self.status]
+
+    def is_stalled(self, now: datetime, stalled_after_days: int) -> bool:
+        """Open or in progress with no activity for ``stalled_after_days`` (seed: stalled items)."""
+        if self.is_closed():
+            return False
+        return self.last_activity_at <= now - timedelta(days=stalled_after_days)
+
+    def get_absolute_url(self) -> str:
+        return reverse("action-item", args=[self.pk])
 
     def is_tracked(self) -> bool:
         """Assigned and tracked: an owner and a due date (seed milestone, T+7 business days)."""

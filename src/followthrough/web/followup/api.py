@@ -1,5 +1,308 @@
-"""The followup part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls."""
+"""The followup part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls.
 
-from ninja import Router
+- ``GET/PATCH /teams/{id}/follow-up``: review weekday and hour, thresholds, Slack. The
+  webhook URL and bot token are write-only: responses say only whether one is set.
+- ``GET/PATCH /me/notification-preferences``: how follow-through reaches you.
+- ``GET /teams/{id}/review``: the weekly review, grouped, sorted by priority or due date.
+- ``GET /action-items/{id}/history``: who changed what and when, escalation steps, and
+  messages about the item that failed or wait for a retry.
+"""
 
-router = Router(tags=["followup"])
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import StringConstraints
+
+from followthrough.web.accounts.models import Role, Team
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.api.access import get_visible, user_of
+from followthrough.web.api.errors import FieldError
+from followthrough.web.api.schemas import (
+    ACTION_RELATED,
+    ERRORS,
+    WRITE_ERRORS,
+    ActionItemOut,
+    In,
+    PathId,
+)
+from followthrough.web.followup.digest import team_review
+from followthrough.web.followup.models import Preferences, TeamSettings
+from followthrough.web.followup.notifications import troubled
+from followthrough.web.history.recording import history_of
+
+router = Router(tags=["follow-up"])
+
+Hour = Annotated[int, Field(ge=0, le=23)]
+Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")]
+Days = Annotated[int, Field(ge=1, le=365)]
+Hours = Annotated[int, Field(ge=1, le=168)]
+Secret = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+Channel = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+SlackUser = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^@?[\w.\-]*$")
+]
+
+
+class TeamSettingsOut(Schema):
+    team_id: int
+    review_weekday: int
+    review_hour: int
+    stalled_after_days: int
+    escalate_after_days: int
+    remind_before_hours: int
+    slack_channel: str
+    has_slack_webhook: bool
+    has_slack_bot_token: bool
+
+
+class TeamSettingsPatch(In):
+    review_weekday: Weekday = None  # type: ignore[assignment]
+    review_hour: Hour = None  # type: ignore[assignment]
+    stalled_after_days: Days = None  # type: ignore[assignment]
+    escalate_after_days: Days = None  # type: ignore[assignment]
+    remind_before_hours: Hours = None  # type: ignore[assignment]
+    slack_channel: Channel = None  # type: ignore[assignment]
+    slack_webhook_url: Secret = Field(
+        None, description='Write-only. "" removes it; absent leaves it.'
+    )  # type: ignore[assignment]
+    slack_bot_token: Secret = Field(
+        None, description='Write-only, xoxb-…. "" removes it; absent leaves it.'
+    )  # type: ignore[assignment]
+
+
+class PreferencesOut(Schema):
+    person_id: int
+    email_enabled: bool
+    slack_enabled: bool
+    slack_user: str
+    digest_enabled: bool
+
+
+class PreferencesPatch(In):
+    email_enabled: bool = None  # type: ignore[assignment]
+    slack_enabled: bool = None  # type: ignore[assignment]
+    slack_user: SlackUser = None  # type: ignore[assignment]
+    digest_enabled: bool = None  # type: ignore[assignment]
+
+
+class PostmortemRefOut(Schema):
+    id: int
+    incident_id: int
+    incident_key: str
+    title: str
+    open_items: int | None = None
+
+
+class ReviewOut(Schema):
+    team_id: int
+    today: date
+    overdue: list[ActionItemOut]
+    due_soon: list[ActionItemOut]
+    stalled: list[ActionItemOut]
+    open: list[ActionItemOut]
+    deprioritised_this_week: list[ActionItemOut]
+    waiting_to_close: list[PostmortemRefOut]
+    forgotten: list[PostmortemRefOut]
+
+
+class ChangeOut(Schema):
+    at: datetime
+    who: str
+    action: str
+    note: str
+    changed: dict[str, list[Any]]
+
+
+class EscalationOut(Schema):
+    level: int
+    to_person_id: int
+    to_person: str
+    reason: str
+    at: datetime
+
+
+class DeliveryProblemOut(Schema):
+    channel: str
+    recipient_id: int | None
+    status: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime | None
+    message: str
+
+
+class ItemHistoryOut(Schema):
+    item_id: int
+    changes: list[ChangeOut]
+    escalations: list[EscalationOut]
+    delivery_problems: list[DeliveryProblemOut]
+
+
+def _settings_out(conf: TeamSettings) -> dict[str, Any]:
+    return {
+        "team_id": conf.team_id,
+        "review_weekday": conf.review_weekday,
+        "review_hour": conf.review_hour,
+        "stalled_after_days": conf.stalled_after_days,
+        "escalate_after_days": conf.escalate_after_days,
+        "remind_before_hours": conf.remind_before_hours,
+        "slack_channel": conf.slack_channel,
+        "has_slack_webhook": bool(conf.slack_webhook_url),
+        "has_slack_bot_token": bool(conf.slack_bot_token),
+    }
+
+
+def _require_lead(request: HttpRequest, team: Team) -> None:
+    user = user_of(request)
+    person = getattr(user, "person", None)
+    if user.is_superuser or (person is not None and team.lead_id == person.pk):
+        return
+    if team.role_of(user) == Role.LEAD:
+        return
+    raise HttpError(403, f"Only a lead of {team.name} or an admin changes its follow-up settings.")
+
+
+@router.get("/teams/{team_id}/follow-up", response={200: TeamSettingsOut, **ERRORS})
+def get_team_settings(request: HttpRequest, team_id: PathId) -> Any:
+    """The team's follow-up settings. Secrets show only as ``has_…``."""
+    team = get_visible(request, Team.objects.all(), team_id, "team")
+    return _settings_out(TeamSettings.of(team))
+
+
+@router.patch("/teams/{team_id}/follow-up", response={200: TeamSettingsOut, **WRITE_ERRORS})
+def update_team_settings(request: HttpRequest, team_id: PathId, payload: TeamSettingsPatch) -> Any:
+    """Change the team's follow-up settings (its leads and admins)."""
+    team = get_visible(request, Team.objects.all(), team_id, "team")
+    _require_lead(request, team)
+    conf = TeamSettings.of(team)
+    fields = payload.model_dump(exclude_unset=True)
+    token = fields.get("slack_bot_token")
+    if token and not token.startswith("xoxb-"):
+        raise FieldError("slack_bot_token", "A Slack bot token starts with xoxb-.")
+    for name, value in fields.items():
+        if value is None:
+            raise FieldError(name, "Cannot be null; leave the field out to keep it.")
+        setattr(conf, name, value)
+    conf.full_clean()
+    conf.save()
+    return _settings_out(conf)
+
+
+def _my_preferences(request: HttpRequest) -> Preferences:
+    person = getattr(user_of(request), "person", None)
+    if person is None:
+        raise HttpError(404, "Your login has no person record; an admin can add one.")
+    return Preferences.of(person)
+
+
+def _prefs_out(prefs: Preferences) -> dict[str, Any]:
+    return {
+        "person_id": prefs.person_id,
+        "email_enabled": prefs.email_enabled,
+        "slack_enabled": prefs.slack_enabled,
+        "slack_user": prefs.slack_user,
+        "digest_enabled": prefs.digest_enabled,
+    }
+
+
+@router.get("/me/notification-preferences", response={200: PreferencesOut, **ERRORS})
+def get_preferences(request: HttpRequest) -> Any:
+    return _prefs_out(_my_preferences(request))
+
+
+@router.patch("/me/notification-preferences", response={200: PreferencesOut, **WRITE_ERRORS})
+def update_preferences(request: HttpRequest, payload: PreferencesPatch) -> Any:
+    """E-mail on or off, Slack on or off (and who you are there), the weekly digest."""
+    prefs = _my_preferences(request)
+    for name, value in payload.model_dump(exclude_unset=True).items():
+        if value is None:
+            raise FieldError(name, "Cannot be null; leave the field out to keep it.")
+        setattr(prefs, name, value)
+    prefs.full_clean()
+    prefs.save()
+    return _prefs_out(prefs)
+
+
+def _pm_ref(pm: Any) -> dict[str, Any]:
+    return {
+        "id": pm.pk,
+        "incident_id": pm.incident_id,
+        "incident_key": pm.incident.key,
+        "title": pm.incident.title,
+        "open_items": getattr(pm, "open_items", None),
+    }
+
+
+@router.get("/teams/{team_id}/review", response={200: ReviewOut, **ERRORS})
+def get_review(
+    request: HttpRequest,
+    team_id: PathId,
+    sort: Annotated[
+        Literal["priority", "due_date"],
+        Query(description="`priority` (most urgent first) or `due_date` (soonest first)."),
+    ] = "priority",
+) -> Any:
+    """The weekly review: overdue, due within 7 days, stalled, the rest open; deprioritised
+    this week (with reasons), postmortems waiting to close, forgotten postmortems."""
+    team = get_visible(request, Team.objects.all(), team_id, "team")
+    review = team_review(team, sort=sort)
+    return {
+        "team_id": team.pk,
+        "today": review.today,
+        "overdue": review.overdue,
+        "due_soon": review.due_soon,
+        "stalled": review.stalled,
+        "open": review.open,
+        "deprioritised_this_week": review.deprioritised,
+        "waiting_to_close": [_pm_ref(p) for p in review.waiting_to_close],
+        "forgotten": [_pm_ref(p) for p in review.forgotten],
+    }
+
+
+@router.get("/action-items/{item_id}/history", response={200: ItemHistoryOut, **ERRORS})
+def get_item_history(request: HttpRequest, item_id: PathId) -> Any:
+    """Every recorded change (who, when, before -> after), escalation steps, and messages
+    about the item that failed or are waiting for a retry."""
+    item = get_visible(
+        request, ActionItem.objects.select_related(*ACTION_RELATED), item_id, "action item"
+    )
+    return {
+        "item_id": item.pk,
+        "changes": [
+            {
+                "at": c.at,
+                "who": c.who,
+                "action": c.action,
+                "note": c.note,
+                "changed": {k: list(v) for k, v in c.changed_fields().items()},
+            }
+            for c in history_of(item)[:500]
+        ],
+        "escalations": [
+            {
+                "level": e.level,
+                "to_person_id": e.to_person_id,
+                "to_person": e.to_person.name,
+                "reason": e.reason,
+                "at": e.at,
+            }
+            for e in item.escalations.select_related("to_person")
+        ],
+        "delivery_problems": [
+            {
+                "channel": n.channel,
+                "recipient_id": n.recipient_id,
+                "status": n.status,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "next_attempt_at": n.next_attempt_at if n.status == "pending" else None,
+                "message": n.problem(),
+            }
+            for n in troubled(action_item=item)[:50]
+        ],
+    }

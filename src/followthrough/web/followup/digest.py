@@ -1,0 +1,216 @@
+"""The weekly review (seed: "Review open postmortem actions weekly in team lead sync").
+
+``team_review`` groups a team's open action items the way the meeting walks through them:
+overdue, due within a week, stalled, the rest; plus what was deprioritised this week (with
+the reasons), postmortems waiting to close and forgotten postmortems. The review page shows
+it; ``send_due_digests`` mails it to the team lead on the team's weekday and hour, in the
+team's timezone (a wall-clock time, so it stays put across daylight-saving changes), once
+a week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from followthrough.web.accounts.models import Team
+from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.followup.loop import forgotten_postmortems
+from followthrough.web.followup.models import TeamSettings
+from followthrough.web.followup.notifications import Message, Section, notify
+from followthrough.web.postmortems.models import Postmortem, Status
+
+DUE_SOON = timedelta(days=7)
+# Lines per digest section; the page has them all.
+DIGEST_LINES = 25
+OPEN = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+
+
+def zone_of(team: Team) -> ZoneInfo:
+    try:
+        return ZoneInfo(team.timezone)
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
+
+
+@dataclass
+class Review:
+    """One team's follow-through, as of ``now`` (``today`` in the team's timezone)."""
+
+    team: Team
+    settings: TeamSettings
+    now: datetime
+    today: date
+    overdue: list[ActionItem] = field(default_factory=list)
+    due_soon: list[ActionItem] = field(default_factory=list)
+    stalled: list[ActionItem] = field(default_factory=list)
+    open: list[ActionItem] = field(default_factory=list)
+    deprioritised: list[ActionItem] = field(default_factory=list)
+    waiting_to_close: list[Postmortem] = field(default_factory=list)
+    forgotten: list[Postmortem] = field(default_factory=list)
+
+    @property
+    def groups(self) -> list[tuple[str, str, list[ActionItem]]]:
+        """(slug, heading, items) in the order the meeting takes them; each item once."""
+        return [
+            ("overdue", "Overdue", self.overdue),
+            ("due-soon", "Due within 7 days", self.due_soon),
+            (
+                "stalled",
+                f"Stalled (no activity for {self.settings.stalled_after_days} days)",
+                self.stalled,
+            ),
+            ("open", "Open", self.open),
+        ]
+
+    @property
+    def open_count(self) -> int:
+        return sum(len(items) for _, _, items in self.groups)
+
+
+def team_review(team: Team, now: datetime | None = None, sort: str = "priority") -> Review:
+    now = now or timezone.now()
+    conf = TeamSettings.of(team)
+    today = now.astimezone(zone_of(team)).date()
+    review = Review(team, conf, now, today)
+    items = ActionItem.objects.filter(postmortem__incident__team=team).select_related(
+        "owner", "postmortem__incident"
+    )
+    open_items = list(items.filter(status__in=OPEN))
+    if sort == "due_date":
+        open_items.sort(key=lambda i: (i.due_date or date.max, i.pk))
+    else:
+        open_items.sort(key=lambda i: (-i.priority().score, i.due_date or date.max, i.pk))
+    for item in open_items:
+        if item.is_overdue(today):
+            review.overdue.append(item)
+        elif item.due_date is not None and item.due_date <= today + DUE_SOON:
+            review.due_soon.append(item)
+        elif item.is_stalled(now, conf.stalled_after_days):
+            review.stalled.append(item)
+        else:
+            review.open.append(item)
+    review.deprioritised = list(
+        items.filter(
+            status=ActionStatus.DEPRIORITISED, deprioritised_at__gte=now - timedelta(days=7)
+        ).order_by("-deprioritised_at")
+    )
+    review.waiting_to_close = list(
+        Postmortem.objects.filter(incident__team=team, status=Status.FINAL)
+        .annotate(open_items=Count("action_items", filter=Q(action_items__status__in=OPEN)))
+        .select_related("incident")
+        .order_by("finalized_at", "pk")
+    )
+    review.forgotten = list(
+        forgotten_postmortems(now).filter(incident__team=team).select_related("incident")
+    )
+    return review
+
+
+def review_moment(team: Team, conf: TeamSettings, now: datetime) -> datetime:
+    """This week's review: the team's weekday and hour on its own wall clock, as an aware
+    datetime (weeks start on Monday, in the team's timezone)."""
+    zone = zone_of(team)
+    local = now.astimezone(zone)
+    monday = local.date() - timedelta(days=local.weekday())
+    day = monday + timedelta(days=conf.review_weekday)
+    return datetime.combine(day, time(conf.review_hour), tzinfo=zone)
+
+
+def send_due_digests(now: datetime | None = None) -> str:
+    """Queue this week's digest for every team whose review time has come (once a week:
+    the dedupe key is the team and the date of the review)."""
+    now = now or timezone.now()
+    queued = 0
+    for team in Team.objects.select_related("lead").exclude(lead=None):
+        conf = TeamSettings.of(team)
+        moment = review_moment(team, conf, now)
+        if now < moment:
+            continue
+        assert team.lead is not None
+        queued += notify(
+            team.lead,
+            team,
+            "weekly-review",
+            f"{team.pk}:{moment.date().isoformat()}",
+            digest_message(team_review(team, now), moment),
+            digest=True,
+        )
+    return f"queued {queued}"
+
+
+def _item_line(item: ActionItem, today: date, extra: str = "") -> tuple[str, str]:
+    owner = item.owner.name if item.owner else "no owner"
+    due = f"due {item.due_date:%a %d %b}" if item.due_date else "no due date"
+    text = (
+        f"[{item.priority().bucket}] {item.title} ({item.postmortem.incident.key}; {owner}; {due})"
+    )
+    return (text + (f": {extra}" if extra else ""), item.get_absolute_url())
+
+
+def _lines(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    if len(pairs) <= DIGEST_LINES:
+        return pairs
+    return [
+        *pairs[:DIGEST_LINES],
+        (f"… and {len(pairs) - DIGEST_LINES} more on the review page", ""),
+    ]
+
+
+def digest_message(review: Review, moment: datetime) -> Message:
+    team, today = review.team, review.today
+    sections = [
+        Section(title, _lines([_item_line(i, today) for i in items]), "none")
+        for _, title, items in review.groups
+    ]
+    sections.append(
+        Section(
+            "Deprioritised this week",
+            _lines([_item_line(i, today, i.deprioritised_reason) for i in review.deprioritised]),
+            "none",
+        )
+    )
+    sections.append(
+        Section(
+            "Postmortems waiting to close",
+            _lines(
+                [
+                    (
+                        f"{p.incident.key} {p.incident.title}: {getattr(p, 'open_items', '?')} open item(s)",
+                        reverse("postmortem", args=[p.incident_id]),
+                    )
+                    for p in review.waiting_to_close
+                ]
+            ),
+            "none",
+        )
+    )
+    sections.append(
+        Section(
+            "Forgotten postmortems (final, open items, no activity for 30 days)",
+            _lines(
+                [
+                    (
+                        f"{p.incident.key} {p.incident.title}",
+                        reverse("postmortem", args=[p.incident_id]),
+                    )
+                    for p in review.forgotten
+                ]
+            ),
+            "none",
+        )
+    )
+    subject = (
+        f"{team.name} weekly review, {moment:%a %d %b}: {len(review.overdue)} overdue, "
+        f"{len(review.due_soon)} due soon, {len(review.stalled)} stalled"
+    )
+    intro = (
+        f"Open postmortem actions of {team.name} for this week's team lead sync: "
+        f"{review.open_count} open in all."
+    )
+    return Message(subject, intro, reverse("weekly-review", args=[team.slug]), sections)

@@ -1,0 +1,102 @@
+"""Forms of the follow-up pages. Secrets are write-only: never put back into a form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import URLValidator
+
+from followthrough.web.followup.models import Preferences, TeamSettings
+
+
+class TeamSettingsForm(forms.ModelForm):
+    """A team's review time, thresholds and Slack. A blank secret keeps the stored one."""
+
+    slack_webhook_url = forms.CharField(
+        label="Slack incoming webhook URL",
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Stored, never shown again. Leave blank to keep the current one.",
+    )
+    slack_bot_token = forms.CharField(
+        label="Slack bot token",
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="xoxb-…, with chat:write. Stored, never shown again. Blank keeps the current one.",
+    )
+    clear_slack = forms.BooleanField(
+        label="Remove the stored Slack webhook and bot token", required=False
+    )
+
+    class Meta:
+        model = TeamSettings
+        fields = [
+            "review_weekday",
+            "review_hour",
+            "stalled_after_days",
+            "escalate_after_days",
+            "remind_before_hours",
+            "slack_channel",
+        ]
+
+    def clean_slack_webhook_url(self) -> str:
+        url: str = self.cleaned_data.get("slack_webhook_url", "").strip()
+        if url:
+            URLValidator(schemes=["https", "http"])(url)
+        return url
+
+    def clean_slack_bot_token(self) -> str:
+        token: str = self.cleaned_data.get("slack_bot_token", "").strip()
+        if token and not token.startswith("xoxb-"):
+            raise forms.ValidationError("A Slack bot token starts with xoxb-.")
+        return token
+
+    def save(self, commit: bool = True) -> TeamSettings:
+        conf: TeamSettings = super().save(commit=False)
+        if self.cleaned_data.get("clear_slack"):
+            conf.slack_webhook_url = conf.slack_bot_token = ""
+        for name in ("slack_webhook_url", "slack_bot_token"):
+            if self.cleaned_data.get(name):
+                setattr(conf, name, self.cleaned_data[name])
+        if commit:
+            conf.save()
+        return conf
+
+
+class PreferencesForm(forms.ModelForm):
+    class Meta:
+        model = Preferences
+        fields = ["email_enabled", "slack_enabled", "slack_user", "digest_enabled"]
+
+    def clean_slack_user(self) -> str:
+        value: str = self.cleaned_data.get("slack_user", "").strip()
+        bare = value.lstrip("@")
+        if value and not (bare.replace(".", "").replace("-", "").replace("_", "").isalnum()):
+            raise forms.ValidationError("A Slack member id (U0123ABCD) or @handle, nothing else.")
+        return value
+
+
+class DoneForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    evidence_url = forms.URLField(
+        label="Evidence link (optional)", required=False, assume_scheme="https"
+    )
+
+
+class DeprioritiseForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label="Why (required)", max_length=2000, strip=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].error_messages["required"] = (
+            "Deprioritising needs a written reason (seed: “If an action item is "
+            "deprioritized, document why”)."
+        )
+
+
+class VersionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)

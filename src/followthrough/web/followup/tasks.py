@@ -1,0 +1,46 @@
+"""Work that pages queue for the worker (django-tasks, database backend).
+
+A page never talks to a mail server or Slack itself: it queues a task, the worker runs it,
+and the task queues messages in the outbox that the same worker pass sends.
+"""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks import task
+
+from followthrough.web.accounts.models import Person, Team
+from followthrough.web.followup.digest import digest_message, team_review
+from followthrough.web.followup.notifications import Message, notify, notify_team_channel
+
+
+@task()
+def send_digest_now(team_id: int, person_id: int) -> str:
+    """The team's weekly review digest, now, to the person who asked (outside the schedule)."""
+    team = Team.objects.filter(pk=team_id).first()
+    person = Person.objects.filter(pk=person_id).first()
+    if team is None or person is None:
+        return "team or person gone"
+    now = timezone.now()
+    message = digest_message(team_review(team, now), now)
+    message.subject = "On request: " + message.subject
+    queued = notify(person, team, "digest-on-request", f"{team.pk}:{now.isoformat()}", message)
+    return f"queued {queued}"
+
+
+@task()
+def send_test_message(team_id: int) -> str:
+    """A message to the team's Slack channel, to check the webhook or bot token works."""
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        return "team gone"
+    now = timezone.now()
+    message = Message(
+        f"followthrough can post to {team.name}'s Slack",
+        "This is a test message from the team's follow-up settings.",
+        reverse("team-followup-settings", args=[team.slug]),
+    )
+    return (
+        f"queued {notify_team_channel(team, 'slack-test', f'{team.pk}:{now.isoformat()}', message)}"
+    )
