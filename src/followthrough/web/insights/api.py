@@ -1,5 +1,238 @@
-"""The insights part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls."""
+"""The insights part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls:
+similar earlier incidents and decisions on them, copied passages, and the effectiveness
+numbers the dashboard shows."""
 
-from ninja import Router
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from followthrough.core.repeats import DEFAULT_THRESHOLD
+from followthrough.web.accounts.models import Team
+from followthrough.web.api.access import get_visible, require_editable, user_of
+from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, In, PathId, TeamFilter, Text
+from followthrough.web.incidents.models import Incident
+from followthrough.web.insights import copies, queries, repeats
+from followthrough.web.insights.export import report_dict
+from followthrough.web.insights.models import RepeatDecision
+from followthrough.web.postmortems.models import Postmortem
 
 router = Router(tags=["insights"])
+
+Verdict = Literal["confirmed", "rejected"]
+
+
+class IncidentBrief(Schema):
+    id: int
+    key: str
+    title: str
+    team_id: int
+    severity: str
+    started_at: datetime | None
+    resolved_at: datetime | None
+    failure_mode: str
+    failure_tags: list[str]
+    postmortem_id: int | None
+    postmortem_status: str | None
+
+    @staticmethod
+    def resolve_postmortem_id(obj: Incident) -> int | None:
+        postmortem = getattr(obj, "postmortem", None)
+        return postmortem.pk if postmortem else None
+
+    @staticmethod
+    def resolve_postmortem_status(obj: Incident) -> str | None:
+        postmortem = getattr(obj, "postmortem", None)
+        return postmortem.status if postmortem else None
+
+
+class DecisionOut(Schema):
+    incident_id: int
+    candidate_id: int
+    decision: Verdict
+    score: float | None
+    decided_by: str | None
+    decided_at: datetime
+    note: str
+
+    @staticmethod
+    def resolve_decided_by(obj: RepeatDecision) -> str | None:
+        return obj.decided_by.get_username() if obj.decided_by else None
+
+
+class SimilarOut(Schema):
+    incident: IncidentBrief
+    score: float = Field(description="0 to 1: how alike the failure mode and the text are.")
+    decision: DecisionOut | None
+
+
+class DecisionIn(In):
+    decision: Verdict
+    note: Annotated[Text, Field(max_length=2000)] = ""
+
+
+class SourceOut(Schema):
+    postmortem_id: int
+    incident: IncidentBrief
+    line: int | None
+    score: float
+
+
+class CopiedPassageOut(Schema):
+    line: int = Field(description="1-based line of the postmortem's Markdown export.")
+    end_line: int
+    excerpt: str
+    section: str | None
+    panel: str = Field(description="The editor panel the passage is in.")
+    sources: list[SourceOut]
+
+
+def _incident(request: HttpRequest, incident_id: int) -> Incident:
+    return get_visible(request, Incident.objects.select_related("team"), incident_id, "incident")
+
+
+@router.get("/incidents/{incident_id}/similar", response={200: list[SimilarOut], **ERRORS})
+def similar(
+    request: HttpRequest,
+    incident_id: PathId,
+    limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    min_score: Annotated[
+        float, Query(ge=0.0, le=1.0, description="Leave out matches scoring lower.")
+    ] = DEFAULT_THRESHOLD,
+) -> Any:
+    """The earlier incidents most like this one (failure mode, tags, title, summary, root
+    cause), best first, with a score. Pairs someone rejected are not suggested again."""
+    incident = _incident(request, incident_id)
+    found = repeats.similar_incidents(incident, user_of(request), limit=limit, threshold=min_score)
+    return [{"incident": s.incident, "score": s.score, "decision": s.decision} for s in found]
+
+
+@router.put(
+    "/incidents/{incident_id}/similar/{candidate_id}",
+    response={200: DecisionOut, **WRITE_ERRORS},
+)
+def decide(
+    request: HttpRequest, incident_id: PathId, candidate_id: PathId, payload: DecisionIn
+) -> Any:
+    """Confirm (same failure mode: this incident is a repeat, its postmortem becomes
+    required, and the earlier postmortem failed to prevent it) or reject a suggestion.
+    The decision is kept; deciding again replaces it."""
+    incident = _incident(request, incident_id)
+    require_editable(request, incident.team)
+    candidate = (
+        Incident.objects.filter(pk=candidate_id, team__in=Team.objects.visible_to(user_of(request)))
+        .select_related("team")
+        .first()
+    )
+    if candidate is None:
+        raise HttpError(404, f"There is no incident with id {candidate_id}.")
+    user = user_of(request)
+    return repeats.decide_repeat(
+        incident,
+        candidate,
+        payload.decision,
+        user if user.is_authenticated else None,  # type: ignore[arg-type]
+        payload.note,
+    )
+
+
+@router.get("/incidents/{incident_id}/repeats", response={200: list[IncidentBrief], **ERRORS})
+def repeated_by(request: HttpRequest, incident_id: PathId) -> Any:
+    """Later incidents marked repeats of this one: its postmortem failed to prevent them."""
+    incident = _incident(request, incident_id)
+    return repeats.failed_to_prevent(incident, user_of(request))
+
+
+@router.get(
+    "/postmortems/{postmortem_id}/copied-passages",
+    response={200: list[CopiedPassageOut], **ERRORS},
+)
+def copied_passages(request: HttpRequest, postmortem_id: PathId) -> Any:
+    """Passages of this postmortem (as exported to Markdown) that are the same or nearly
+    the same as in earlier postmortems, with those postmortems and a score (PM601)."""
+    postmortem = get_visible(
+        request, Postmortem.objects.select_related("incident__team"), postmortem_id, "postmortem"
+    )
+    return [
+        {
+            "line": p.line,
+            "end_line": p.end_line,
+            "excerpt": p.excerpt,
+            "section": p.section,
+            "panel": p.panel,
+            "sources": [
+                {
+                    "postmortem_id": s.postmortem.pk,
+                    "incident": s.postmortem.incident,
+                    "line": s.line,
+                    "score": s.score,
+                }
+                for s in p.sources
+            ],
+        }
+        for p in copies.copied_passages(postmortem, user_of(request))
+    ]
+
+
+class MetricOut(Schema):
+    key: str
+    label: str
+    unit: Literal["ratio", "hours", "days", "count"]
+    description: str
+
+
+class SeriesPart(Schema):
+    values: dict[str, float | None]
+    counts: dict[str, Any]
+
+
+class PeriodOut(SeriesPart):
+    start: date
+    label: str
+
+
+class SeriesOut(Schema):
+    team_id: int | None
+    name: str
+    total: SeriesPart
+    periods: list[PeriodOut]
+
+
+class ReportOut(Schema):
+    period: Literal["week", "month", "quarter"]
+    from_: date = Field(..., alias="from")
+    to: date
+    team_id: int | None
+    generated_at: datetime
+    escalations_tracked: bool
+    metrics: list[MetricOut]
+    organisation: SeriesOut
+    teams: list[SeriesOut]
+
+
+@router.get("/insights", response={200: ReportOut, **WRITE_ERRORS}, by_alias=True)
+def insights(
+    request: HttpRequest,
+    team: TeamFilter = None,
+    period: Annotated[Literal["week", "month", "quarter"], Query()] = "month",
+    from_: Annotated[date | None, Query(alias="from", description="First day counted.")] = None,
+    to: Annotated[date | None, Query(description="Last day counted (default today).")] = None,
+) -> Any:
+    """Effectiveness per period for the organisation (the teams you can see) and per team:
+    repeat-incident rate, postmortem completion rate, action items completed and on time,
+    milestone adherence, time from resolution to close, open action age, escalations.
+    Ratios are 0 to 1 (null when nothing was counted); ``counts`` hold what they divide.
+    The same numbers as the dashboard at /insights/."""
+    try:
+        scope = queries.scope(user_of(request), team=team, period=period, start=from_, until=to)
+    except queries.BadRequest as e:
+        field = e.field or "from"
+        raise NinjaValidationError(
+            [{"loc": ["query", field], "msg": str(e), "type": "value_error"}]
+        ) from e
+    return report_dict(queries.report(scope))

@@ -1,0 +1,110 @@
+"""Milestone deadlines, stored so that adherence is counted in SQL.
+
+A deadline depends on the incident's resolution and the team's calendar (timezone and
+public holidays, business days): :mod:`followthrough.core.calendar` computes it once per
+postmortem and :class:`MilestoneDeadlines` keeps it. Completion times are read live from
+the postmortem and its meeting, so only a new resolution time or a changed team calendar
+makes a row stale, and :func:`catch_up` finds those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.db.models import F
+
+from followthrough.core.calendar import MILESTONES, BusinessCalendar, CalendarError, due_at
+from followthrough.web.accounts.models import Team
+from followthrough.web.insights.models import MilestoneDeadlines
+from followthrough.web.postmortems.models import Postmortem
+
+BATCH = 2000
+
+#: milestone key -> where its completion time is read, relative to a MilestoneDeadlines row
+COMPLETED_AT: dict[str, str] = {
+    "initial_timeline": "postmortem__timeline_documented_at",
+    "meeting_scheduled": "postmortem__meeting__scheduled_at",
+    "meeting_held": "postmortem__meeting__held_at",
+    "document_final": "postmortem__finalized_at",
+    "actions_tracked": "postmortem__actions_tracked_at",
+}
+
+
+def calendar_key(team: Team) -> str:
+    return f"{team.timezone}|{team.holiday_country}|{team.holiday_subdivision}"
+
+
+def _calendar(team: Team) -> BusinessCalendar:
+    try:
+        return team.calendar()
+    except CalendarError:
+        return BusinessCalendar("UTC")
+
+
+def refresh(postmortem_ids: Iterable[int]) -> int:
+    """(Re)compute the deadlines of these postmortems; those of unresolved incidents are
+    removed. Returns how many rows were written."""
+    wanted = sorted(set(postmortem_ids))
+    written = 0
+    calendars: dict[int, tuple[str, BusinessCalendar]] = {}
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        rows = []
+        for pm in Postmortem.objects.filter(pk__in=chunk).select_related("incident__team"):
+            resolved = pm.incident.resolved_at
+            if resolved is None:
+                continue
+            team = pm.incident.team
+            if team.pk not in calendars:
+                calendars[team.pk] = (calendar_key(team), _calendar(team))
+            key, calendar = calendars[team.pk]
+            dues = {spec.key.value: due_at(spec, resolved, calendar) for spec in MILESTONES}
+            rows.append(
+                MilestoneDeadlines(
+                    postmortem_id=pm.pk,
+                    resolved_at=resolved,
+                    calendar=key,
+                    **{name: dues[name] for name in COMPLETED_AT},
+                )
+            )
+        with transaction.atomic():
+            MilestoneDeadlines.objects.filter(postmortem_id__in=chunk).delete()
+            MilestoneDeadlines.objects.bulk_create(rows, batch_size=1000)
+        written += len(rows)
+    return written
+
+
+def catch_up() -> int:
+    """Bring stale rows up to date: postmortems without deadlines, incidents resolved at a
+    different time since, teams whose calendar changed. Returns how many were refreshed."""
+    stale = set(
+        Postmortem.objects.filter(
+            deadlines__isnull=True, incident__resolved_at__isnull=False
+        ).values_list("pk", flat=True)
+    )
+    stale.update(
+        MilestoneDeadlines.objects.exclude(
+            resolved_at=F("postmortem__incident__resolved_at")
+        ).values_list("postmortem_id", flat=True)
+    )
+    keys = {team.pk: calendar_key(team) for team in Team.objects.all()}
+    for team_id, key in (
+        MilestoneDeadlines.objects.values_list("postmortem__incident__team_id", "calendar")
+        .order_by()
+        .distinct()
+    ):
+        if keys.get(team_id) != key:
+            stale.update(
+                MilestoneDeadlines.objects.filter(postmortem__incident__team_id=team_id)
+                .exclude(calendar=keys.get(team_id, ""))
+                .values_list("postmortem_id", flat=True)
+            )
+    return refresh(stale) if stale else 0
+
+
+def rebuild() -> int:
+    MilestoneDeadlines.objects.all().delete()
+    return refresh(
+        Postmortem.objects.filter(incident__resolved_at__isnull=False).values_list("pk", flat=True)
+    )

@@ -1,0 +1,118 @@
+"""What insights stores: the similarity index, people's repeat decisions, and milestone
+deadlines computed once so that adherence can be counted in SQL."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from followthrough.web.accounts.models import Team
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.models import Postmortem
+
+
+class IncidentSignature(models.Model):
+    """An incident's similarity signature (followthrough.core.repeats): its term sets and
+    MinHash sketch as packed 32-bit integers. Rebuilt whenever the incident or its
+    postmortem changes; ``source_updated_at`` is the newer of the two ``updated_at`` the
+    signature was computed from, so a stale one is easy to find."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="signature"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    occurred_at = models.DateTimeField(help_text="When the incident started (else was recorded).")
+    terms = models.BinaryField()
+    mode_terms = models.BinaryField()
+    minhash = models.BinaryField()
+    source_updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Signature of INC-{self.incident_id}"
+
+
+class SignatureBand(models.Model):
+    """One LSH bucket of an incident's signature (the band number is mixed into the
+    bucket hash): incidents sharing a bucket are compared exactly."""
+
+    bucket = models.BigIntegerField()
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["bucket", "incident"], name="insights_band_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket} INC-{self.incident_id}"
+
+
+class IndexState(models.Model):
+    """How far the similarity index has caught up with incident and postmortem edits
+    (edits made by conditional UPDATEs send no signal, so look-ups catch up from here)."""
+
+    name = models.CharField(max_length=50, unique=True)
+    synced_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} synced until {self.synced_until}"
+
+
+class Verdict(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed: same failure mode"
+    REJECTED = "rejected", "Rejected: not a repeat"
+
+
+class RepeatDecision(models.Model):
+    """Someone's answer to "is ``incident`` a repeat of ``candidate``?". Kept: a rejected
+    pair is not suggested again; a confirmed one sets ``Incident.repeat_of``."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, related_name="repeat_decisions"
+    )
+    candidate = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="+")
+    decision = models.CharField(max_length=10, choices=Verdict.choices)
+    score = models.FloatField(null=True, blank=True, help_text="The similarity when decided.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "candidate"], name="one_repeat_decision_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(incident=models.F("candidate")),
+                name="repeat_decision_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"INC-{self.incident_id} vs INC-{self.candidate_id}: {self.decision}"
+
+
+class MilestoneDeadlines(models.Model):
+    """The due moments of a postmortem's milestones (core.calendar, in the team's business
+    days), stored so adherence is counted in SQL. ``resolved_at`` and ``calendar`` are
+    what they were computed from: a change of either makes the row stale."""
+
+    postmortem = models.OneToOneField(
+        Postmortem, on_delete=models.CASCADE, primary_key=True, related_name="deadlines"
+    )
+    resolved_at = models.DateTimeField()
+    calendar = models.CharField(max_length=100)
+    initial_timeline = models.DateTimeField()
+    meeting_scheduled = models.DateTimeField()
+    meeting_held = models.DateTimeField()
+    document_final = models.DateTimeField()
+    actions_tracked = models.DateTimeField()
+
+    class Meta:
+        verbose_name_plural = "milestone deadlines"
+
+    def __str__(self) -> str:
+        return f"Deadlines of postmortem {self.postmortem_id}"

@@ -1,0 +1,484 @@
+"""The effectiveness numbers, counted in SQL and turned into metrics by the core.
+
+:mod:`followthrough.core.effectiveness` defines every metric over plain counts; here the
+counts come from a few GROUP BY queries (incidents, action items, milestones,
+escalations), one row per (period, team), so the dashboard costs the same whether a team
+has a hundred incidents or a hundred thousand. The drill-down lists the rows behind a
+number with the same filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncQuarter, TruncWeek
+from django.utils import timezone
+
+from followthrough.core import effectiveness as eff
+from followthrough.core.effectiveness import Counts, MilestoneCounts, Period
+from followthrough.web.accounts.models import Organisation, Team
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.incidents.models import Incident
+from followthrough.web.insights import deadlines
+from followthrough.web.insights.models import MilestoneDeadlines
+
+_TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
+#: how many periods the dashboard shows when no range is given
+DEFAULT_SPAN = {Period.WEEK: 12, Period.MONTH: 12, Period.QUARTER: 8}
+#: the longest range a request may ask for, in periods (keeps a typo from costing minutes)
+MAX_PERIODS = 400
+
+
+class BadRequest(ValueError):
+    """A filter that cannot be applied; the message says why, ``field`` which one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose numbers, over which periods."""
+
+    teams: list[Team]  # the teams counted (visible to the user, maybe narrowed to one)
+    team: Team | None  # the one asked for, if any
+    period: Period
+    first: date  # first day of the first period
+    end: date  # first day after the last period
+    starts: list[date]
+
+    @property
+    def team_ids(self) -> list[int]:
+        return [t.pk for t in self.teams]
+
+    def begin_at(self) -> datetime:
+        return datetime.combine(self.first, time(0), tzinfo=UTC)
+
+    def end_at(self) -> datetime:
+        return datetime.combine(self.end, time(0), tzinfo=UTC)
+
+
+def _parse_day(value: str | date | None, name: str) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError as e:
+        raise BadRequest(f"{name} must be a date like 2026-03-01; got {value!r}.", name) from e
+
+
+def scope(
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    team: int | str | None = None,
+    period: str | None = None,
+    start: str | date | None = None,
+    until: str | date | None = None,
+    today: date | None = None,
+) -> Scope:
+    """The scope of a request; an unknown period, a bad date or a team the user cannot see
+    raises :class:`BadRequest` (a team that is not visible reads as one that does not exist)."""
+    try:
+        kind = Period(period or Period.MONTH)
+    except ValueError as e:
+        raise BadRequest(f"period must be week, month or quarter; got {period!r}.", "period") from e
+    visible = list(Team.objects.visible_to(user).order_by("name"))
+    chosen: Team | None = None
+    if team not in (None, ""):
+        try:
+            team_id = int(str(team))
+        except ValueError as e:
+            raise BadRequest(f"team must be a team id; got {team!r}.", "team") from e
+        chosen = next((t for t in visible if t.pk == team_id), None)
+        if chosen is None:
+            raise BadRequest(f"There is no team with id {team_id}.", "team")
+    today = today or timezone.now().astimezone(UTC).date()
+    last = _parse_day(until, "to") or today
+    first = _parse_day(start, "from")
+    if first is None:
+        first = eff.period_start(last, kind)
+        for _ in range(DEFAULT_SPAN[kind] - 1):
+            first = eff.period_start(first - timedelta(days=1), kind)
+    if last < first:
+        raise BadRequest(f"to ({last}) is before from ({first}).", "to")
+    starts = eff.periods_between(first, last, kind)
+    if len(starts) > MAX_PERIODS:
+        raise BadRequest(
+            f"That range has {len(starts)} {kind.value}s; at most {MAX_PERIODS}.", "from"
+        )
+    return Scope(
+        teams=[chosen] if chosen else visible,
+        team=chosen,
+        period=kind,
+        first=starts[0],
+        end=eff.next_period(starts[-1], kind),
+        starts=starts,
+    )
+
+
+# --- which incidents require a postmortem, in SQL ----------------------------------------
+
+#: IncidentFacts flag -> (Incident lookup, value)
+_FACT_FIELDS: dict[str, tuple[str, bool]] = {
+    "data_loss": ("data_loss", True),
+    "near_miss": ("near_miss", True),
+    "is_repeat": ("repeat_of__isnull", False),
+    "process_failure": ("process_failure", True),
+    "security": ("security", True),
+    "customer_facing": ("customer_facing", True),
+}
+
+
+def required_q(prefix: str = "") -> Q:
+    """Incidents the organisation's policy requires a postmortem for (core.policy, as a
+    filter: :func:`followthrough.core.effectiveness.required_when`)."""
+    when = eff.required_when(Organisation.current().policy_config())
+
+    def q(**kwargs: Any) -> Q:
+        return Q(**{f"{prefix}{k}": v for k, v in kwargs.items()})
+
+    out = q(pk__in=[])
+    if when.severities:
+        out |= q(severity__in=sorted(when.severities))
+    if when.with_significant_impact:
+        out |= q(severity__in=sorted(when.with_significant_impact), significant_impact=True)
+    for flag in when.flags:
+        lookup, value = _FACT_FIELDS[flag]
+        out |= q(**{lookup: value})
+    return out
+
+
+# --- counts ------------------------------------------------------------------------------
+
+
+def _occurred(prefix: str = "") -> Coalesce:
+    return Coalesce(f"{prefix}started_at", f"{prefix}created_at")
+
+
+def _cohort(qs: QuerySet[Any], s: Scope, prefix: str = "") -> QuerySet[Any]:
+    return qs.annotate(occurred=_occurred(prefix)).filter(
+        **{f"{prefix}team_id__in": s.team_ids},
+        occurred__gte=s.begin_at(),
+        occurred__lt=s.end_at(),
+    )
+
+
+def _bucket(s: Scope) -> Any:
+    return _TRUNC[s.period]("occurred", tzinfo=UTC)
+
+
+def _key(value: Any, team_id: int) -> eff.Key:
+    day = value.date() if isinstance(value, datetime) else value
+    return (day, team_id)
+
+
+def _seconds(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) / 1_000_000  # a backend that sums durations as microseconds
+
+
+def _bool(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(condition, output_field=models.BooleanField())
+
+
+def _duration(expression: Any) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=DurationField())
+
+
+def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
+    """Counts per (period start, team id) of the scope, from SQL."""
+    now = now or timezone.now()
+    out: dict[eff.Key, Counts] = {}
+
+    def at(key: eff.Key) -> Counts:
+        found = out.get(key)
+        if found is None:
+            found = out[key] = Counts()
+        return found
+
+    required = required_q()
+    closed = Q(postmortem__status="closed")
+    timed = closed & Q(resolved_at__isnull=False, postmortem__closed_at__isnull=False)
+    incidents = (
+        _cohort(Incident.objects.all(), s)
+        .annotate(bucket=_bucket(s))
+        .values("bucket", "team_id")
+        .order_by()
+        .annotate(
+            n=Count("pk"),
+            repeats=Count("pk", filter=Q(repeat_of__isnull=False)),
+            required=Count("pk", filter=required),
+            postmortems=Count("postmortem"),
+            closed=Count("pk", filter=closed),
+            required_closed=Count("pk", filter=required & closed),
+            close_timed=Count("pk", filter=timed),
+            close_time=Sum(_duration(F("postmortem__closed_at") - F("resolved_at")), filter=timed),
+        )
+    )
+    for row in incidents:
+        c = at(_key(row["bucket"], row["team_id"]))
+        c.incidents = row["n"]
+        c.repeats = row["repeats"]
+        c.required = row["required"]
+        c.postmortems = row["postmortems"]
+        c.closed = row["closed"]
+        c.required_closed = row["required_closed"]
+        c.close_timed = row["close_timed"]
+        c.close_hours = _seconds(row["close_time"]) / 3600
+
+    done = Q(status="done")
+    dated = done & Q(due_date__isnull=False)
+    open_ = Q(status__in=sorted(eff.OPEN_STATUSES))
+    actions = (
+        _cohort(ActionItem.objects.all(), s, "postmortem__incident__")
+        .annotate(bucket=_bucket(s), done_day=TruncDate("done_at", tzinfo=UTC))
+        .values("bucket", "postmortem__incident__team_id")
+        .order_by()
+        .annotate(
+            n=Count("pk"),
+            deprioritised=Count("pk", filter=Q(status="deprioritised")),
+            done=Count("pk", filter=done),
+            dated=Count("pk", filter=dated),
+            on_time=Count("pk", filter=dated & Q(done_day__lte=F("due_date"))),
+            open=Count("pk", filter=open_),
+            open_age=Sum(
+                _duration(Value(now, output_field=models.DateTimeField()) - F("created_at")),
+                filter=open_,
+            ),
+        )
+    )
+    for row in actions:
+        c = at(_key(row["bucket"], row["postmortem__incident__team_id"]))
+        c.actions = row["n"]
+        c.actions_deprioritised = row["deprioritised"]
+        c.actions_done = row["done"]
+        c.actions_done_dated = row["dated"]
+        c.actions_done_on_time = row["on_time"]
+        c.actions_open = row["open"]
+        c.open_age_days = _seconds(row["open_age"]) / 86400
+
+    deadlines.catch_up()
+    aggregates: dict[str, Any] = {}
+    for key, completed in deadlines.COMPLETED_AT.items():
+        aggregates[f"{key}__on_time"] = Count("pk", filter=Q(**{f"{completed}__lte": F(key)}))
+        aggregates[f"{key}__late"] = Count("pk", filter=Q(**{f"{completed}__gt": F(key)}))
+        aggregates[f"{key}__overdue"] = Count(
+            "pk", filter=Q(**{f"{completed}__isnull": True, f"{key}__lt": now})
+        )
+        aggregates[f"{key}__pending"] = Count(
+            "pk", filter=Q(**{f"{completed}__isnull": True, f"{key}__gte": now})
+        )
+    milestones = (
+        _cohort(MilestoneDeadlines.objects.all(), s, "postmortem__incident__")
+        .annotate(bucket=_bucket(s))
+        .values("bucket", "postmortem__incident__team_id")
+        .order_by()
+        .annotate(**aggregates)
+    )
+    for row in milestones:
+        c = at(_key(row["bucket"], row["postmortem__incident__team_id"]))
+        for key in deadlines.COMPLETED_AT:
+            c.milestones[key] = MilestoneCounts(
+                row[f"{key}__on_time"],
+                row[f"{key}__late"],
+                row[f"{key}__overdue"],
+                row[f"{key}__pending"],
+            )
+
+    source = escalation_source()
+    if source is not None:
+        model, at_field, team_path = source
+        rows = (
+            model.objects.filter(
+                **{
+                    f"{team_path}__in": s.team_ids,
+                    f"{at_field}__gte": s.begin_at(),
+                    f"{at_field}__lt": s.end_at(),
+                }
+            )
+            .annotate(bucket=_TRUNC[s.period](at_field, tzinfo=UTC))
+            .values("bucket", team_path)
+            .order_by()
+            .annotate(n=Count("pk"))
+        )
+        for row in rows:
+            at(_key(row["bucket"], row[team_path])).escalations = row["n"]
+    return out
+
+
+def escalation_source() -> tuple[type[models.Model], str, str] | None:
+    """Where escalations are recorded, if anywhere yet: the follow-up app's ``Escalation``
+    model, its time field and the path from it to the team. None: not tracked."""
+    try:
+        model = apps.get_model("followup", "Escalation")
+    except LookupError:
+        return None
+    names = {f.name: f for f in model._meta.get_fields()}
+    at_field = next(
+        (n for n in ("escalated_at", "created_at", "at", "sent_at") if n in names), None
+    )
+    team_path = None
+    for name, path in (
+        ("team", "team_id"),
+        ("action_item", "action_item__postmortem__incident__team_id"),
+        ("item", "item__postmortem__incident__team_id"),
+        ("postmortem", "postmortem__incident__team_id"),
+    ):
+        if name in names and getattr(names[name], "is_relation", False):
+            team_path = path
+            break
+    if at_field is None or team_path is None:
+        return None
+    return model, at_field, team_path
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Report:
+    scope: Scope
+    organisation: eff.Series
+    teams: list[eff.Series]
+    escalations_tracked: bool
+    generated_at: datetime
+
+
+def report(s: Scope, now: datetime | None = None) -> Report:
+    now = now or timezone.now()
+    found = counts(s, now)
+    tracked = escalation_source() is not None
+    org_name = Organisation.current().name if s.team is None else s.team.name
+    organisation = eff.series(
+        found, s.starts, s.period, None, org_name, s.team_ids, escalations_tracked=tracked
+    )
+    teams = [
+        eff.series(found, s.starts, s.period, t.pk, t.name, s.team_ids, escalations_tracked=tracked)
+        for t in s.teams
+    ]
+    return Report(s, organisation, teams, tracked, now)
+
+
+# --- drill-down: the rows behind a number ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    """The rows behind one metric of one period (or of the whole range)."""
+
+    metric: eff.Metric
+    kind: str  # incidents, postmortems, actions, milestones, escalations
+    rows: list[Any]
+    start: date | None
+    milestone: str | None = None
+
+
+def _narrow(s: Scope, start: date | None) -> Scope:
+    if start is None:
+        return s
+    first = eff.period_start(start, s.period)
+    if first not in s.starts:
+        raise BadRequest(
+            f"{start} is not in the range {s.first} to {s.end - timedelta(days=1)}.", "start"
+        )
+    return Scope(s.teams, s.team, s.period, first, eff.next_period(first, s.period), [first])
+
+
+DRILL_LIMIT = 500
+
+
+def drill(
+    s: Scope, metric: str, start: date | str | None = None, now: datetime | None = None
+) -> Drill:
+    """The incidents, postmortems, action items, milestones or escalations a metric of
+    the scope counts (at most ``DRILL_LIMIT`` rows, the ones that count against it first)."""
+    now = now or timezone.now()
+    spec = eff.METRICS_BY_KEY.get(metric)
+    if spec is None:
+        known = ", ".join(m.key for m in eff.METRICS)
+        raise BadRequest(f"Unknown metric {metric!r}; known: {known}.", "metric")
+    day = _parse_day(start, "start") if not isinstance(start, date) else start
+    narrow = _narrow(s, day)
+    kind = spec.drill.split(":")[0]
+    if kind == "incidents":
+        rows: list[Any] = list(
+            _cohort(Incident.objects.select_related("team", "repeat_of", "postmortem"), narrow)
+            .annotate(is_repeat=_bool(Q(repeat_of__isnull=False)))
+            .order_by("-is_repeat", "-occurred", "-pk")[:DRILL_LIMIT]
+        )
+        return Drill(spec, kind, rows, day)
+    if kind == "postmortems":
+        rows = list(
+            _cohort(Incident.objects.select_related("team", "postmortem"), narrow)
+            .filter(required_q() | Q(postmortem__isnull=False))
+            .annotate(
+                is_required=_bool(required_q()),
+                close_time=_duration(F("postmortem__closed_at") - F("resolved_at")),
+            )
+            .order_by("postmortem__closed_at", "-occurred", "-pk")[:DRILL_LIMIT]
+        )
+        return Drill(spec, kind, rows, day)
+    if kind == "actions":
+        open_first = metric in ("actions_completed", "open_action_age")
+        rows = list(
+            _cohort(
+                ActionItem.objects.select_related("postmortem__incident__team", "owner"),
+                narrow,
+                "postmortem__incident__",
+            )
+            .annotate(
+                is_open=_bool(Q(status__in=sorted(eff.OPEN_STATUSES))),
+                done_day=TruncDate("done_at", tzinfo=UTC),
+            )
+            .order_by(*(["-is_open", "created_at"] if open_first else ["-done_at"]), "pk")[
+                :DRILL_LIMIT
+            ]
+        )
+        return Drill(spec, kind, rows, day)
+    if kind == "milestone":
+        key = spec.drill.split(":")[1]
+        deadlines.catch_up()
+        completed = deadlines.COMPLETED_AT[key]
+        qs = _cohort(
+            MilestoneDeadlines.objects.select_related("postmortem__incident__team"),
+            narrow,
+            "postmortem__incident__",
+        ).annotate(due=F(key), completed=F(completed))
+        rows = []
+        for row in qs.order_by(F("completed").desc(nulls_first=True), "due")[:DRILL_LIMIT]:
+            rows.append(
+                {
+                    "postmortem": row.postmortem,
+                    "incident": row.postmortem.incident,
+                    "due_at": row.due,
+                    "completed_at": row.completed,
+                    "state": eff.milestone_state(row.due, row.completed, now),
+                }
+            )
+        return Drill(spec, "milestones", rows, day, milestone=key)
+    source = escalation_source()
+    if source is None:
+        return Drill(spec, "escalations", [], day)
+    model, at_field, team_path = source
+    rows = list(
+        model.objects.filter(
+            **{
+                f"{team_path}__in": narrow.team_ids,
+                f"{at_field}__gte": narrow.begin_at(),
+                f"{at_field}__lt": narrow.end_at(),
+            }
+        ).order_by(f"-{at_field}")[:DRILL_LIMIT]
+    )
+    return Drill(spec, "escalations", rows, day)

@@ -1,0 +1,373 @@
+"""Repeat incidents in the service: the similarity index in the database, suggestions with
+scores, and people's decisions on them.
+
+The signatures and their LSH buckets are computed by :mod:`followthrough.core.repeats`
+and stored in :class:`IncidentSignature` and :class:`SignatureBand`, so a look-up is one
+indexed query for candidates, one for their signatures, and an exact score of each.
+
+The index keeps up three ways: a save of an incident or postmortem re-indexes it after
+commit (signals, see ``apps.py``); edits made by conditional UPDATEs (``save_versioned``)
+send no signal, so every look-up first catches up with rows whose ``updated_at`` moved
+since the last catch-up (:func:`catch_up`); and ``followthrough insights rebuild`` builds
+everything from scratch.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from followthrough.core import repeats as core
+from followthrough.web.accounts.models import Team
+from followthrough.web.history.recording import record, snapshot
+from followthrough.web.incidents.models import Incident
+from followthrough.web.insights.models import (
+    IncidentSignature,
+    IndexState,
+    RepeatDecision,
+    SignatureBand,
+    Verdict,
+)
+from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.postmortems.operations import Refused
+from followthrough.web.versioning import save_versioned
+
+INDEX = "similarity"
+#: how far back a catch-up looks again, for edits whose transaction committed late
+CATCH_UP_MARGIN = timedelta(minutes=5)
+#: candidates scored exactly per look-up (the ones sharing the most buckets)
+CANDIDATES = 200
+BATCH = 2000
+
+_FIELDS = (
+    "pk",
+    "team_id",
+    "title",
+    "summary",
+    "failure_mode",
+    "failure_tags",
+    "started_at",
+    "created_at",
+    "updated_at",
+    "postmortem__root_cause",
+    "postmortem__updated_at",
+)
+
+
+def _text(row: dict[str, Any]) -> core.IncidentText:
+    tags = row["failure_tags"] if isinstance(row["failure_tags"], list) else []
+    return core.IncidentText(
+        title=row["title"] or "",
+        summary=row["summary"] or "",
+        failure_mode=row["failure_mode"] or "",
+        tags=tuple(str(t) for t in tags),
+        root_cause=row["postmortem__root_cause"] or "",
+    )
+
+
+def signature_of(incident: Incident) -> core.Signature:
+    """The signature of an incident as it is now (unsaved edits included)."""
+    postmortem = Postmortem.objects.filter(incident_id=incident.pk).only("root_cause").first()
+    return core.signature(
+        core.IncidentText(
+            title=incident.title,
+            summary=incident.summary,
+            failure_mode=incident.failure_mode,
+            tags=tuple(str(t) for t in incident.failure_tags or ()),
+            root_cause=postmortem.root_cause if postmortem else "",
+        )
+    )
+
+
+def _source_time(row: dict[str, Any]) -> datetime:
+    times = [t for t in (row["updated_at"], row["postmortem__updated_at"]) if t is not None]
+    return max(times)
+
+
+def _compute(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[IncidentSignature, list[int]]]:
+    now = timezone.now()
+    for row in rows:
+        sig = core.signature(_text(row))
+        yield (
+            IncidentSignature(
+                incident_id=row["pk"],
+                team_id=row["team_id"],
+                occurred_at=row["started_at"] or row["created_at"],
+                terms=core.pack(sig.terms),
+                mode_terms=core.pack(sig.mode_terms),
+                minhash=core.pack_sketch(sig.minhash),
+                source_updated_at=_source_time(row),
+                updated_at=now,
+            ),
+            sig.buckets(),
+        )
+
+
+def index_incidents(ids: Iterable[int]) -> int:
+    """(Re)index these incidents; returns how many were indexed."""
+    wanted = sorted(set(ids))
+    done = 0
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        rows = Incident.objects.filter(pk__in=chunk).values(*_FIELDS)
+        computed = list(_compute(rows))
+        with transaction.atomic():
+            SignatureBand.objects.filter(incident_id__in=chunk).delete()
+            IncidentSignature.objects.filter(incident_id__in=chunk).delete()
+            IncidentSignature.objects.bulk_create([sig for sig, _ in computed])
+            SignatureBand.objects.bulk_create(
+                [
+                    SignatureBand(bucket=b, incident_id=sig.incident_id)
+                    for sig, bands in computed
+                    for b in bands
+                ],
+                batch_size=5000,
+            )
+        done += len(computed)
+    return done
+
+
+def catch_up() -> int:
+    """Re-index incidents whose incident or postmortem row changed since the last catch-up
+    (and any without a signature the first time). Returns how many were re-indexed."""
+    state, _ = IndexState.objects.get_or_create(name=INDEX)
+    started = timezone.now()
+    if state.synced_until is None:
+        stale = set(Incident.objects.filter(signature__isnull=True).values_list("pk", flat=True))
+    else:
+        since = state.synced_until - CATCH_UP_MARGIN
+        changed = Incident.objects.filter(
+            Q(updated_at__gt=since) | Q(postmortem__updated_at__gt=since)
+        ).values_list("pk", "updated_at", "postmortem__updated_at", "signature__source_updated_at")
+        stale = {
+            pk
+            for pk, updated, pm_updated, indexed in changed
+            if indexed is None or max(t for t in (updated, pm_updated) if t) > indexed
+        }
+    count = index_incidents(stale) if stale else 0
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    return count
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
+    """Drop the index and build it again from every incident. On PostgreSQL the rows go
+    in with COPY; elsewhere in bulk inserts. Returns how many incidents were indexed."""
+    started = timezone.now()
+    with transaction.atomic():
+        SignatureBand.objects.all().delete()
+        IncidentSignature.objects.all().delete()
+    ids = list(Incident.objects.order_by("pk").values_list("pk", flat=True))
+    total = len(ids)
+    done = 0
+    copy = connection.vendor == "postgresql"
+    for start in range(0, total, BATCH * 5):
+        chunk = ids[start : start + BATCH * 5]
+        rows = Incident.objects.filter(pk__in=chunk).values(*_FIELDS)
+        computed = list(_compute(rows))
+        with transaction.atomic():
+            if copy:
+                _copy_in(computed)
+            else:
+                IncidentSignature.objects.bulk_create([sig for sig, _ in computed], batch_size=500)
+                SignatureBand.objects.bulk_create(
+                    [
+                        SignatureBand(bucket=b, incident_id=sig.incident_id)
+                        for sig, bands in computed
+                        for b in bands
+                    ],
+                    batch_size=5000,
+                )
+        done += len(computed)
+        if progress is not None:
+            progress(done, total)
+    state, _ = IndexState.objects.get_or_create(name=INDEX)
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    return done
+
+
+def _copy_in(computed: list[tuple[IncidentSignature, list[int]]]) -> None:
+    sig_table = IncidentSignature._meta.db_table
+    band_table = SignatureBand._meta.db_table
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(
+            f"COPY {sig_table} (incident_id, team_id, occurred_at, terms, mode_terms, minhash, "
+            "source_updated_at, updated_at) FROM STDIN"
+        ) as copy:
+            for sig, _ in computed:
+                copy.write_row(
+                    (
+                        sig.incident_id,
+                        sig.team_id,
+                        sig.occurred_at,
+                        sig.terms,
+                        sig.mode_terms,
+                        sig.minhash,
+                        sig.source_updated_at,
+                        sig.updated_at,
+                    )
+                )
+        buffer = io.StringIO()
+        for sig, bands in computed:
+            for b in bands:
+                buffer.write(f"{b}\t{sig.incident_id}\n")
+        with raw.copy(f"COPY {band_table} (bucket, incident_id) FROM STDIN") as copy:
+            copy.write(buffer.getvalue())
+
+
+# --- suggestions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """An earlier incident like this one, the exact score, and any decision on the pair."""
+
+    incident: Incident
+    score: float
+    decision: RepeatDecision | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.decision is not None and self.decision.decision == Verdict.CONFIRMED
+
+
+def _earlier(a_time: datetime, a_pk: int, b_time: datetime, b_pk: int) -> bool:
+    """Is b earlier than a (by start, then by id)?"""
+    return (b_time, b_pk) < (a_time, a_pk)
+
+
+def similar_incidents(
+    incident: Incident,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    limit: int = 5,
+    threshold: float = core.DEFAULT_THRESHOLD,
+    signature: core.Signature | None = None,
+) -> list[Suggestion]:
+    """The earlier incidents most like ``incident`` that ``user`` may see, best first,
+    scoring at least ``threshold``; pairs someone rejected are left out, a confirmed one
+    stays (marked). ``signature`` compares an unsaved version of the incident."""
+    catch_up()
+    if signature is None:
+        stored = IncidentSignature.objects.filter(pk=incident.pk).first()
+        signature = (
+            core.stored(stored.terms, stored.mode_terms, stored.minhash)
+            if stored is not None
+            else signature_of(incident)
+        )
+    if signature.is_empty:
+        return []
+    candidates = list(
+        SignatureBand.objects.filter(bucket__in=signature.buckets())
+        .exclude(incident_id=incident.pk)
+        .values("incident_id")
+        .annotate(shared=Count("id"))
+        .order_by("-shared", "-incident_id")
+        .values_list("incident_id", flat=True)[:CANDIDATES]
+    )
+    decisions = {
+        d.candidate_id: d
+        for d in RepeatDecision.objects.filter(incident_id=incident.pk).select_related("decided_by")
+    }
+    # a confirmed pair is shown even if the texts have drifted apart since
+    confirmed = [c for c, d in decisions.items() if d.decision == Verdict.CONFIRMED]
+    rejected = {c for c, d in decisions.items() if d.decision == Verdict.REJECTED}
+    wanted = [c for c in dict.fromkeys([*confirmed, *candidates]) if c not in rejected]
+    if not wanted:
+        return []
+    when = incident.started_at or incident.created_at or timezone.now()
+    visible = Team.objects.visible_to(user).values("pk")
+    rows = IncidentSignature.objects.filter(pk__in=wanted, team__in=visible).values_list(
+        "incident_id", "occurred_at", "terms", "mode_terms"
+    )
+    scored: list[core.Match] = []
+    for pk, occurred, terms, mode_terms in rows:
+        if pk not in decisions and not _earlier(when, incident.pk or 0, occurred, pk):
+            continue
+        match = core.rank(
+            signature, [(pk, core.stored(terms, mode_terms))], threshold=0.0, limit=1
+        )[0]
+        if match.score >= threshold or pk in decisions:
+            scored.append(match)
+    scored.sort(key=lambda m: (-(m.key in confirmed), -m.score, -m.key))
+    scored = scored[:limit]
+    found = Incident.objects.select_related("team", "postmortem").in_bulk([m.key for m in scored])
+    return [
+        Suggestion(found[m.key], m.score, decisions.get(m.key)) for m in scored if m.key in found
+    ]
+
+
+def failed_to_prevent(incident: Incident, user: AbstractBaseUser | AnonymousUser) -> list[Incident]:
+    """The later incidents confirmed (or marked) as repeats of ``incident``: its postmortem
+    failed to prevent them. Only those ``user`` may see."""
+    return list(
+        Incident.objects.filter(repeat_of=incident, team__in=Team.objects.visible_to(user))
+        .select_related("team")
+        .order_by(Coalesce("started_at", "created_at"), "pk")
+    )
+
+
+# --- decisions ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def decide_repeat(
+    incident: Incident,
+    candidate: Incident,
+    verdict: str,
+    user: AbstractBaseUser | None,
+    note: str = "",
+    score: float | None = None,
+) -> RepeatDecision:
+    """Record whether ``incident`` repeats ``candidate``. Confirming sets
+    ``incident.repeat_of`` (the policy then requires a postmortem); rejecting keeps the
+    pair from being suggested again and, if it was the marked repeat, unmarks it."""
+    if verdict not in Verdict.values:
+        raise Refused(
+            [f"A decision is {' or '.join(Verdict.values)}; got {verdict!r}."], field="decision"
+        )
+    if candidate.pk == incident.pk:
+        raise Refused(["An incident cannot repeat itself."], field="candidate")
+    if verdict == Verdict.CONFIRMED and candidate.repeat_of_id == incident.pk:
+        raise Refused(
+            [
+                f"{candidate.key} is already marked a repeat of {incident.key}; "
+                "two incidents cannot repeat each other."
+            ],
+            field="candidate",
+        )
+    if score is None:
+        score = core.score(signature_of(incident), signature_of(candidate))
+    decision, _ = RepeatDecision.objects.update_or_create(
+        incident=incident,
+        candidate=candidate,
+        defaults={
+            "decision": verdict,
+            "score": score,
+            "decided_by": user if user is not None and user.is_authenticated else None,
+            "decided_at": timezone.now(),
+            "note": note.strip(),
+        },
+    )
+    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    new_repeat_of: Incident | None | bool = False  # False: leave alone
+    if verdict == Verdict.CONFIRMED and current.repeat_of_id != candidate.pk:
+        new_repeat_of = candidate
+    elif verdict == Verdict.REJECTED and current.repeat_of_id == candidate.pk:
+        new_repeat_of = None
+    if new_repeat_of is not False:
+        before = snapshot(current)
+        save_versioned(current, current.version, {"repeat_of": new_repeat_of})
+        what = "confirmed a repeat of" if new_repeat_of else "rejected a repeat of"
+        record(current, "update", user, before=before, note=f"{what} {candidate.key}")
+        incident.refresh_from_db()
+    return decision
