@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+import random
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -359,6 +360,78 @@ def test_a_timeline_table_with_separate_date_and_time_columns_is_combined() -> N
     assert doc.timeline[0].text == "Alerts"
 
 
+def test_a_timeline_mixing_times_with_and_without_a_zone_parses_and_shares_one_zone() -> None:
+    # Reported by the rule engineer: parse() raised "can't compare offset-naive and
+    # offset-aware datetimes" on this shape (an undated time, then zoned ones past midnight).
+    doc = parse(
+        "# Batch scheduler double run\n\n"
+        "**Date:** 13 January 2026 · **Facilitator:** Tariq Aziz\n\n"
+        "## Timeline\n\n"
+        "- 23:58 scheduler-1 loses its lease\n"
+        "- 00:05 UTC — invoices are generated twice\n"
+        "- 07:30 UTC — refunds started\n"
+    )
+    assert [e.at for e in doc.timeline] == [
+        datetime(2026, 1, 13, 23, 58, tzinfo=UTC),
+        datetime(2026, 1, 14, 0, 5, tzinfo=UTC),
+        datetime(2026, 1, 14, 7, 30, tzinfo=UTC),
+    ]
+
+
+def test_a_day_rolling_over_past_the_last_representable_date_leaves_the_time_unresolved() -> None:
+    doc = parse("Date: 9999-12-31\n\n## Timeline\n\n- 23:00 Deploy\n- 01:00 Errors\n")
+    assert [e.at for e in doc.timeline] == [datetime(9999, 12, 31, 23, 0), None]
+    assert [e.clock for e in doc.timeline] == [time(23, 0), time(1, 0)]
+
+
+def test_times_without_any_known_date_still_carry_their_clock_time() -> None:
+    doc = parse("## Timeline\n\n- 2:02 PM Paged\n- 14:05 UTC Acknowledged\n- Later: fixed\n")
+    assert [e.at for e in doc.timeline] == [None, None, None]
+    assert [e.clock for e in doc.timeline] == [time(14, 2), time(14, 5), None]
+
+
+_CLOCKS = ("23:58", "00:05", "7:30", "2:02 PM", "12:00 am", "14:02:31", "9pm", "23:59:59")
+_ZONES = ("", " UTC", " PST", " +01:00", " CEST", " Z", " UTC+5:30", " GMT-3")
+_DAYS = ("", "2026-03-04 ", "Mar 4 ", "4 March 2026 ", "9999-12-31 ", "0001-01-01 ", "Feb 29 ")
+_DAY_LINES = ("**March 4, 2026**", "### 2026-03-07", "2015-10-21 (all times UTC)", "Mar 4")
+_HEADINGS = (
+    "## Timeline",
+    "## Timeline (UTC)",
+    "## Chronology (all times PDT)",
+    "## Timeline 2026-03-04",
+)
+_DATES = ("", "Date: 2026-03-04\n\n", "Date: 9999-12-31\n\n", "Date: 0001-01-01\n\n")
+
+
+def _timeline_entry(rng: random.Random) -> str:
+    stamp = rng.choice(_DAYS) + rng.choice(_CLOCKS) + rng.choice(_ZONES)
+    shape = rng.randrange(6)
+    if shape == 0:
+        return f"- {stamp} — something happened"
+    if shape == 1:
+        return f"| {stamp} | something happened |"
+    if shape == 2:
+        return f"**{stamp}** something happened"
+    if shape == 3:
+        return rng.choice(_DAY_LINES)
+    if shape == 4:
+        return f"* [{stamp}] (note) {rng.choice(_CLOCKS)}"
+    return f"{stamp}: something happened"
+
+
+def test_timelines_of_every_mixed_shape_parse_and_their_resolved_times_compare() -> None:
+    rng = random.Random(20260304)
+    for _ in range(400):
+        lines = [_timeline_entry(rng) for _ in range(rng.randrange(1, 12))]
+        if rng.random() < 0.3:
+            lines.insert(0, "| Time | Event |\n|---|---|")
+        text = rng.choice(_DATES) + rng.choice(_HEADINGS) + "\n\n" + "\n".join(lines) + "\n"
+        doc = parse(text)
+        resolved = [e.at for e in doc.timeline if e.at is not None]
+        sorted(resolved)  # one timeline never mixes naive and zoned times
+        assert all(e.clock is not None for e in doc.timeline if e.at is not None), text
+
+
 # --------------------------------------------------------------------------- whys, causes
 
 
@@ -511,8 +584,12 @@ def test_a_broken_table_with_ragged_rows_is_read_as_far_as_it_goes() -> None:
 def test_parse_never_raises_on_any_text(text: str) -> None:
     doc = parse(text)
     last = max(len(doc.lines), 1)
-    assert all(s.line >= 1 and s.line <= s.end_line + 1 and s.end_line <= last for s in doc.sections)
-    assert all(e.line <= last for e in doc.timeline) and all(a.line <= last for a in doc.action_items)
+    assert all(
+        s.line >= 1 and s.line <= s.end_line + 1 and s.end_line <= last for s in doc.sections
+    )
+    assert all(e.line <= last for e in doc.timeline) and all(
+        a.line <= last for a in doc.action_items
+    )
 
 
 def test_a_huge_document_parses(tmp_path: Path) -> None:

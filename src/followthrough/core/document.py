@@ -8,7 +8,7 @@ lines of its Markdown rendering.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import StrEnum
 
 
@@ -56,10 +56,19 @@ class Section:
 
 @dataclass
 class TimelineEvent:
+    """One timeline entry.
+
+    ``at`` needs a date (written on the entry, above it, or the incident date); ``clock`` is
+    set whenever a time of day was read, with or without a date, so entries of a document
+    that never states its date still compare: order by ``at`` when both entries have one
+    with the same awareness (both zoned or both naive), else by ``clock``.
+    """
+
     line: int
     text: str  # what happened, without the time
     time_text: str  # the time as written ("14:02 UTC", "2:02 PM")
     at: datetime | None = None  # resolved time where it could be; naive if no zone was given
+    clock: time | None = None  # the time of day as written (24h, naive), even without a date
 
 
 @dataclass

@@ -602,35 +602,47 @@ class _Parser:
         previous: datetime | None = None
         rolled = timedelta(0)
         last_day: date | None = None
-        last_zone: tzinfo | None = None  # a zone, once written, holds for later times
+        # A zone, once written, holds for later times; the first one written also holds for
+        # the times before it ("23:58 ..." then "00:05 UTC ..."), so that a timeline never
+        # mixes naive and zoned times.
+        last_zone = next(
+            (s.zone for _, s, _ in pending if s is not None and s.clock is not None and s.zone),
+            None,
+        )
+        timeline = self.doc.timeline
         for event, stamp, context_day in pending:
-            self.doc.timeline.append(event)
+            timeline.append(event)
             if stamp is None or stamp.clock is None:
                 continue
+            event.clock = stamp.clock
             zone = stamp.zone if stamp.zone is not None else last_zone
             last_zone = zone
             if context_day != last_day:
                 rolled, last_day = timedelta(0), context_day
-            if stamp.day is not None:
-                when = to_date(stamp.day, year)
-                rolled = timedelta(0)
-                if when is None:
-                    continue
-                at = combine(when, stamp.clock, zone)
-            else:
-                base = context_day or fallback
-                if base is None:
-                    continue
-                at = combine(base, stamp.clock, zone) + rolled
-                if (
-                    previous is not None
-                    and previous.time() >= time(18)
-                    and stamp.clock < time(6)
-                    and at < previous
-                    and (previous.tzinfo is None) == (at.tzinfo is None)
-                ):
-                    rolled += timedelta(days=1)
-                    at += timedelta(days=1)
+            try:
+                if stamp.day is not None:
+                    when = to_date(stamp.day, year)
+                    rolled = timedelta(0)
+                    if when is None:
+                        continue
+                    at = combine(when, stamp.clock, zone)
+                else:
+                    base = context_day or fallback
+                    if base is None:
+                        continue
+                    at = combine(base, stamp.clock, zone) + rolled
+                    # Naive and zoned times do not compare: only roll over between alike.
+                    if (
+                        previous is not None
+                        and (previous.tzinfo is None) == (at.tzinfo is None)
+                        and previous.time() >= time(18)
+                        and stamp.clock < time(6)
+                        and at < previous
+                    ):
+                        rolled += timedelta(days=1)
+                        at += timedelta(days=1)
+            except OverflowError:  # a day rolled past 9999-12-31
+                continue
             event.at = at
             previous = at
 
