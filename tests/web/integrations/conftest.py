@@ -1,0 +1,106 @@
+"""Fixtures for the integrations tests: fake trackers on loopback, a team wired to one,
+and tasks that run the moment their transaction commits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from followthrough.web.accounts.models import Person, Team
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.actions.operations import create_action_item
+from followthrough.web.integrations.models import TrackerConfig, TrackerKind
+from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.postmortems.operations import start_postmortem
+
+from .fakes.github import FakeGitHub
+from .fakes.jira import FakeJira
+from .fakes.linear import FakeLinear
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+WEBHOOK_SECRET = "It's a Secret to Everybody"
+
+
+@pytest.fixture(autouse=True)
+def _tasks_run_at_once(settings: Any) -> None:
+    """The immediate backend runs an enqueued task in place; on_commit decides when."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.BASE_URL = "https://followthrough.example.com"
+
+
+@pytest.fixture
+def jira() -> Iterator[FakeJira]:
+    fake = FakeJira().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def linear() -> Iterator[FakeLinear]:
+    fake = FakeLinear().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def github() -> Iterator[FakeGitHub]:
+    fake = FakeGitHub().start()
+    yield fake
+    fake.stop()
+
+
+def wire(team: Team, fake: FakeJira | FakeLinear | FakeGitHub, **fields: Any) -> TrackerConfig:
+    """Point ``team`` at ``fake`` with the credentials the fake accepts."""
+    if isinstance(fake, FakeJira):
+        settings: dict[str, Any] = {
+            "kind": TrackerKind.JIRA,
+            "project_key": "PAY",
+            "issue_type": "Task",
+            "user_email": "bot@example.com",
+            "api_token": "jira-token",
+        }
+    elif isinstance(fake, FakeLinear):
+        settings = {
+            "kind": TrackerKind.LINEAR,
+            "linear_team_id": next(iter(fake.teams)),
+            "api_token": fake.api_key,
+        }
+    else:
+        settings = {
+            "kind": TrackerKind.GITHUB,
+            "repository": fake.repo,
+            "labels": "postmortem",
+            "api_token": fake.token,
+        }
+    settings.update({"base_url": fake.url, "webhook_secret": WEBHOOK_SECRET, **fields})
+    return TrackerConfig.objects.create(team=team, **settings)
+
+
+@pytest.fixture
+def postmortem(cast: Cast) -> Postmortem:
+    return start_postmortem(cast.incident(), cast.alice)
+
+
+@pytest.fixture
+def assign(
+    cast: Cast, postmortem: Postmortem, django_capture_on_commit_callbacks: Any
+) -> Callable[..., ActionItem]:
+    """Add an action item owned by alice (by default) and let its commit run the tasks."""
+
+    def add(owner: Person | None | str = "alice", **fields: Any) -> ActionItem:
+        values: dict[str, Any] = {
+            "title": "Alert on connection-pool saturation above 80% for 5 minutes",
+            "owner": cast.person(cast.alice) if owner == "alice" else owner,
+            "due_date": date(2026, 3, 20),
+            "done_condition": "The alert fires in the staging drill.",
+        }
+        values.update(fields)
+        with django_capture_on_commit_callbacks(execute=True):
+            return create_action_item(postmortem, cast.alice, **values)
+
+    return add

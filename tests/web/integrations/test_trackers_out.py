@@ -1,0 +1,211 @@
+"""Action items out: "All action items go into the team's tracking system (Jira, Linear, etc.)"."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from followthrough.web.actions.operations import update_action_item
+from followthrough.web.integrations.models import SyncState, TrackerAccount, TrackerLink
+from followthrough.web.integrations.sync import catch_up, requeue_team
+
+from .conftest import wire
+from .fakes.github import FakeGitHub
+from .fakes.jira import FakeJira
+from .fakes.linear import FakeLinear
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+
+def test_an_assigned_item_becomes_a_jira_issue_with_adf_assignee_due_date_and_link_back(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    wire(cast.payments, jira)
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.SYNCED, link.last_error
+    assert (link.external_key, link.tracker_status) == ("PAY-1", "To Do")
+    assert link.url == f"{jira.url}/browse/PAY-1"
+    fields = jira.issues[0].fields
+    assert fields["project"] == {"key": "PAY"} and fields["issuetype"] == {"name": "Task"}
+    assert fields["assignee"] == {"accountId": "5b10ac8d82e05b22cc7d4ef5"}
+    assert fields["duedate"] == "2026-03-20"
+    assert fields["labels"] == [link.marker]
+    hrefs = [
+        mark["attrs"]["href"]
+        for block in fields["description"]["content"]
+        for node in block["content"]
+        for mark in node.get("marks", [])
+    ]
+    expected = f"https://followthrough.example.com/incidents/{item.postmortem.incident_id}/postmortem/#action-{item.pk}"
+    assert hrefs == [expected]
+    # The accountId found by e-mail is remembered: the next item asks Jira once, not twice.
+    assert TrackerAccount.objects.get(person=item.owner).account_id == "5b10ac8d82e05b22cc7d4ef5"
+    searches = [r for r in jira.requests if r.path == "/rest/api/3/user/search"]
+    assign(title="Page the on-call when the pool is saturated")
+    assert [r for r in jira.requests if r.path == "/rest/api/3/user/search"] == searches
+
+
+def test_an_assigned_item_becomes_a_linear_issue_whose_id_is_the_idempotency_key(
+    cast: Cast, linear: FakeLinear, assign: Any
+) -> None:
+    wire(cast.payments, linear)
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.SYNCED, link.last_error
+    assert link.external_id == str(link.idempotency_key)
+    assert (link.external_key, link.tracker_status) == ("ENG-1", "Todo")
+    sent = linear.issues[str(link.idempotency_key)].input
+    assert sent["assigneeId"] == linear.users["alice@example.com"]
+    assert sent["dueDate"] == "2026-03-20"
+    assert f"#action-{item.pk}" in sent["description"]
+
+
+def test_an_assigned_item_becomes_a_github_issue_with_label_milestone_and_hidden_marker(
+    cast: Cast, github: FakeGitHub, assign: Any
+) -> None:
+    config = wire(cast.payments, github, milestone=3)
+    TrackerAccount.objects.create(
+        config=config, person=cast.person(cast.alice), account_id="alice-gh"
+    )
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.SYNCED, link.last_error
+    assert (link.external_key, link.url) == ("#1", "https://github.com/acme/payments/issues/1")
+    issue = github.issues[0]
+    assert (issue.labels, issue.milestone, issue.assignees) == (["postmortem"], 3, ["alice-gh"])
+    assert f"<!-- followthrough:{link.idempotency_key} -->" in issue.body
+    assert f"#action-{item.pk}" in issue.body
+
+
+def test_an_item_of_a_team_without_a_tracker_goes_nowhere(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    assign()
+    assert not TrackerLink.objects.exists() and jira.requests == []
+    assert catch_up(timezone.now())["linked"] == 0
+
+
+def test_an_item_without_an_owner_waits_for_one(cast: Cast, jira: FakeJira, assign: Any) -> None:
+    wire(cast.payments, jira)
+    assign(owner=None)
+    assert not TrackerLink.objects.exists() and jira.requests == []
+
+
+def test_a_503_leaves_the_item_sync_pending_and_the_retry_creates_exactly_one_issue(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    wire(cast.payments, jira)
+    jira.fail_next = 1  # the search before creating fails
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.PENDING
+    assert "503" in link.last_error and link.attempts == 1
+    assert link.next_attempt_at is not None and link.next_attempt_at > timezone.now()
+    catch_up(link.next_attempt_at + timedelta(seconds=1))
+    link.refresh_from_db()
+    assert link.sync_state == SyncState.SYNCED and link.last_error == ""
+    assert jira.created == 1
+
+
+def test_a_lost_answer_from_jira_is_found_again_by_its_label_not_created_twice(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    wire(cast.payments, jira)
+    # The search finds nothing and answers; then the create happens but its answer is lost.
+    jira.lose_answer_of("create")
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.PENDING and jira.created == 1
+    catch_up(link.next_attempt_at + timedelta(seconds=1))
+    link.refresh_from_db()
+    assert link.sync_state == SyncState.SYNCED, link.last_error
+    assert (jira.created, link.external_key) == (1, "PAY-1")
+
+
+def test_a_lost_answer_from_linear_is_a_conflict_on_the_same_id_treated_as_found(
+    cast: Cast, linear: FakeLinear, assign: Any
+) -> None:
+    wire(cast.payments, linear)
+    linear.lose_answer_of("create")
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.PENDING and linear.created == 1
+    catch_up(link.next_attempt_at + timedelta(seconds=1))
+    link.refresh_from_db()
+    assert link.sync_state == SyncState.SYNCED, link.last_error
+    assert (linear.created, linear.create_attempts, link.external_key) == (1, 2, "ENG-1")
+
+
+def test_a_lost_answer_from_github_is_found_again_by_its_hidden_marker(
+    cast: Cast, github: FakeGitHub, assign: Any
+) -> None:
+    wire(cast.payments, github)
+    github.lose_answer_of("create")
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.PENDING and github.created == 1
+    catch_up(link.next_attempt_at + timedelta(seconds=1))
+    link.refresh_from_db()
+    assert link.sync_state == SyncState.SYNCED, link.last_error
+    assert (github.created, link.external_key) == (1, "#1")
+
+
+def test_a_tracker_that_is_down_leaves_sync_pending_with_the_error_then_catches_up(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    config = wire(cast.payments, jira, base_url="http://127.0.0.1:9")  # nothing listens
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.PENDING
+    assert "failed" in link.last_error and "127.0.0.1:9" in link.last_error
+    first_wait = link.next_attempt_at - timezone.now()
+    # Before its time, the catch-up leaves it alone; the second failure waits longer.
+    catch_up(timezone.now())
+    assert TrackerLink.objects.get(pk=link.pk).attempts == 1
+    catch_up(link.next_attempt_at + timedelta(seconds=1))
+    link.refresh_from_db()
+    assert link.attempts == 2
+    assert link.next_attempt_at - timezone.now() > first_wait
+    # The tracker is back.
+    config.base_url = jira.url
+    config.save()
+    catch_up(link.next_attempt_at + timedelta(seconds=1))
+    link.refresh_from_db()
+    assert link.sync_state == SyncState.SYNCED and link.last_error == ""
+    assert jira.created == 1
+
+
+def test_a_refused_token_is_a_sync_error_until_the_settings_change(
+    cast: Cast, github: FakeGitHub, assign: Any
+) -> None:
+    config = wire(cast.payments, github, api_token="ghp_wrong")
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.ERROR and "401" in link.last_error
+    assert "ghp_wrong" not in link.last_error
+    catch_up(timezone.now() + timedelta(days=1))
+    assert github.created == 0  # a permanent refusal is not retried on its own
+    config.api_token = github.token
+    config.save()
+    assert requeue_team(config) == 1
+    catch_up(timezone.now())
+    link.refresh_from_db()
+    assert link.sync_state == SyncState.SYNCED and github.created == 1
+
+
+def test_an_owner_given_by_an_update_is_picked_up_by_the_catch_up(
+    cast: Cast, linear: FakeLinear, assign: Any
+) -> None:
+    wire(cast.payments, linear)
+    item = assign(owner=None)
+    assert not TrackerLink.objects.filter(action_item=item).exists()
+    update_action_item(item, item.version, cast.alice, {"owner": cast.person(cast.alice)})
+    result = catch_up(timezone.now())
+    assert result["linked"] == 1 and result["synced"] == 1
+    assert TrackerLink.objects.get(action_item=item).external_key == "ENG-1"
+    assert catch_up(timezone.now())["pushed"] == 0  # nothing left to do
+    assert linear.created == 1
