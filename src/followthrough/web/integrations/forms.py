@@ -31,6 +31,12 @@ def parse_status_map(value: str) -> dict[str, str]:
 
 
 class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
+    base_url = forms.URLField(
+        required=False,
+        assume_scheme="https",
+        label="Base URL",
+        help_text=TrackerConfig._meta.get_field("base_url").help_text,
+    )
     api_token = forms.CharField(
         required=False,
         strip=True,

@@ -109,3 +109,39 @@ class FakeGitHub(FakeServer):
         )
         self.issues.append(issue)
         return Answer(201, issue.as_json(self.repo))
+
+
+def issues_event(
+    fake: FakeGitHub,
+    number: int,
+    action: str,
+    *,
+    secret: str,
+    delivery: str = "d-1",
+    state_reason: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """``closed`` or ``reopened``: change the issue and build GitHub's signed issues event."""
+    import hashlib
+    import hmac
+    import json
+
+    issue = next(i for i in fake.issues if i.number == number)
+    if action == "closed":
+        issue.state, issue.state_reason = "closed", state_reason or "completed"
+    elif action == "reopened":
+        issue.state, issue.state_reason = "open", "reopened"
+    body = json.dumps(
+        {
+            "action": action,
+            "issue": issue.as_json(fake.repo),
+            "repository": {"id": 42, "full_name": fake.repo, "private": True},
+            "sender": {"login": "alice-gh", "type": "User"},
+        }
+    ).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {
+        "Content-Type": "application/json",
+        "X-GitHub-Event": "issues",
+        "X-GitHub-Delivery": delivery,
+        "X-Hub-Signature-256": f"sha256={signature}",
+    }

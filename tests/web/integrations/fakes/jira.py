@@ -146,3 +146,50 @@ class FakeJira(FakeServer):
             201,
             {"id": issue.id, "key": issue.key, "self": f"{self.url}/rest/api/3/issue/{issue.id}"},
         )
+
+
+def issue_updated(
+    fake: FakeJira, key: str, to: str, *, secret: str, delivery: str = "d-1"
+) -> tuple[bytes, dict[str, str]]:
+    """Move ``key`` to status ``to`` in the fake and build the signed jira:issue_updated
+    delivery Jira Cloud sends for it (shape of the Jira Cloud webhook documentation)."""
+    import hashlib
+    import hmac
+    import json
+    import time
+
+    issue = fake.issue(key)
+    assert issue is not None, key
+    before, issue.status = issue.status, to
+    body = json.dumps(
+        {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "jira:issue_updated",
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Alice"},
+            "issue": {
+                "id": issue.id,
+                "self": f"{fake.url}/rest/api/3/issue/{issue.id}",
+                "key": issue.key,
+                "fields": {
+                    "summary": issue.fields["summary"],
+                    "status": {
+                        "name": to,
+                        "statusCategory": {"key": STATUSES[to], "name": to},
+                    },
+                },
+            },
+            "changelog": {
+                "id": "10400",
+                "items": [
+                    {"field": "status", "fieldtype": "jira", "fromString": before, "toString": to}
+                ],
+            },
+        }
+    ).encode()
+    signature = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return body, {
+        "Content-Type": "application/json",
+        "X-Atlassian-Webhook-Identifier": delivery,
+        "X-Hub-Signature": f"sha256={signature}",
+    }

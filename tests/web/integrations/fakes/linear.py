@@ -99,3 +99,49 @@ class FakeLinear(FakeServer):
         issue = LinearIssue(issue_id, f"ENG-{self.created}", data)
         self.issues[issue_id] = issue
         return Answer(200, {"data": {"issueCreate": {"success": True, "issue": issue.as_json()}}})
+
+
+def issue_update(
+    fake: FakeLinear,
+    issue_id: str,
+    to: str,
+    *,
+    secret: str,
+    delivery: str = "d-1",
+    timestamp_ms: int | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """Move the issue to state ``to`` and build Linear's signed ``Issue``/``update`` delivery."""
+    import hashlib
+    import hmac
+    import json
+    import time
+
+    issue = fake.issues[issue_id]
+    before, issue.state = issue.state, to
+    body = json.dumps(
+        {
+            "action": "update",
+            "type": "Issue",
+            "actor": {"id": fake.users["alice@example.com"], "type": "user"},
+            "createdAt": "2026-03-10T10:00:00.000Z",
+            "data": {
+                **issue.as_json(),
+                "title": issue.input["title"],
+                "teamId": issue.input["teamId"],
+                "stateId": f"state-{to.lower()}",
+            },
+            "updatedFrom": {"stateId": f"state-{before.lower()}"},
+            "url": issue.as_json()["url"],
+            "organizationId": "org-1",
+            "webhookId": "hook-1",
+            "webhookTimestamp": timestamp_ms
+            if timestamp_ms is not None
+            else int(time.time() * 1000),
+        }
+    ).encode()
+    return body, {
+        "Content-Type": "application/json",
+        "Linear-Delivery": delivery,
+        "Linear-Event": "Issue",
+        "Linear-Signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+    }
