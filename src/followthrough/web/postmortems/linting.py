@@ -238,6 +238,11 @@ def _draft_value(name: str, raw: object) -> object:
     return model_field.clean(raw, None)  # type: ignore[attr-defined]
 
 
+def _comparable(value: object) -> object:
+    # A browser posts a textarea's line breaks as CRLF; the API may have stored LF.
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
+
+
 def review_draft(pm: Postmortem, fields: Mapping[str, object]) -> Review:
     """The review of ``pm`` as it would be with ``fields`` saved, without saving anything.
 
@@ -256,7 +261,7 @@ def review_draft(pm: Postmortem, fields: Mapping[str, object]) -> Review:
         except ValidationError as invalid:
             ignored[name] = " ".join(str(m) for m in invalid.messages)
             continue
-        if value != getattr(pm, name):
+        if _comparable(value) != _comparable(getattr(pm, name)):
             unsaved.append(name)
         setattr(draft, name, value)
     result = review(draft)
