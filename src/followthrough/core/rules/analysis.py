@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _PROXIMATE = W.compile_phrases(W.PROXIMATE_CAUSES)
 _SYSTEMIC = W.compile_phrases(W.SYSTEMIC_MARKERS)
-_PLACEHOLDER = re.compile("|".join(W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
+_PLACEHOLDER = re.compile("|".join(r for _, r in W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
 _WORDS = re.compile(r"[A-Za-z]{2,}")
 _ROOT_KINDS = (SectionKind.ROOT_CAUSE, SectionKind.WHYS)
 

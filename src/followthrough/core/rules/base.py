@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from followthrough.core.document import Document, SectionKind
+from followthrough.core.rules.wordlists import word_set
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -170,6 +171,7 @@ class View:
     masked: str  # same length as text; code, comments and quotations replaced by spaces
     line_starts: list[int] = field(default_factory=list)
     _low: str | None = None
+    _words: frozenset[str] | None = None
 
     @property
     def low(self) -> str:
@@ -179,6 +181,19 @@ class View:
             # a few characters change length when lower-cased (e.g. "İ"); keep offsets true
             self._low = low if len(low) == len(self.masked) else self.masked.translate(_ASCII_LOWER)
         return self._low
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word of the prose (``wordlists.word_set`` of ``low``): one tokenisation per
+        document, which tells each word list whether it needs to scan at all."""
+        if self._words is None:
+            self._words = word_set(self.low)
+        return self._words
+
+    def has(self, *words: str) -> bool:
+        """True when any of ``words`` (lower-case, letters and digits) occurs in the prose."""
+        own = self.words
+        return any(word in own for word in words)
 
     @classmethod
     def of(cls, text: str) -> View:

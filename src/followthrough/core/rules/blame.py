@@ -4,7 +4,7 @@ We ask 'what in our system allowed this to happen?'"."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
@@ -25,6 +25,11 @@ _CAUSED_BY = re.compile(
     r"by\s+(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)(?![\w-])"
 )
 _CAUSING_VERB = re.compile(r"(?:caused|broken|triggered|introduced|started)\s+$")
+_CAUSING_VERBS = frozenset(["caused", "broken", "triggered", "introduced", "started"])
+_POSSESSIVE_NOUNS = frozenset(
+    ["mistake", "error", "fault", "blunder", "oversight", "negligence", "carelessness"]
+    + ["screw", "screwup", "fat"]
+)
 _HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
 _CAPWORD = re.compile(r"\b[A-Z][a-z]+\b")
 _SYSTEM_TAIL = re.compile(
@@ -54,34 +59,79 @@ _SYSTEM_EXEMPT = (
 
 _PEOPLE_LINE = re.compile(
     r"^[\s*_>|-]*(?:authors?|owners?|incident commanders?|ic|facilitators?|scribes?|on-?call|"
-    r"responders?|participants?|attendees|people|reviewers?|written by)\b[*_\s]*[:=|-][^\n]*",
-    re.IGNORECASE | re.MULTILINE,
+    r"responders?|participants?|attendees|people|reviewers?|written by)\b[*_\s]*[:=|-]",
+    re.IGNORECASE,
 )
-_LABELLED_PERSON = re.compile(
-    r"\b(?:IC|on-?call|scribe|author|facilitator|owner|commander)\s*[:=]?\s*([A-Z][a-z]+)"
+_LABEL_BEFORE = re.compile(
+    r"\b(?:IC|on-?call|scribe|author|facilitator|owner|commander)\s*[:=]?\s*$"
 )
 _ITEM_OWNER_PREFIX = re.compile(r"^\W*([A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?\s+to\s")
 
 
-def known_names(doc: Document) -> frozenset[str]:
-    """Given names this document uses for people (owners, handles, authors, attendees,
-    "IC: Laila", "Dave to ..."), plus the common given names of ``wordlists.FIRST_NAMES``."""
-    names = set(_FIRST_NAMES)
-    for item in doc.action_items:
-        if item.owner:
-            names.update(_HANDLE.findall(item.owner))
-            names.update(_CAPWORD.findall(item.owner))
-        prefix = _ITEM_OWNER_PREFIX.match(item.text)
-        if prefix is not None:
-            names.add(prefix.group(1))
-    for match in _PEOPLE_LINE.finditer(doc.text):
-        names.update(_CAPWORD.findall(match.group()))
-    names.update(_LABELLED_PERSON.findall(doc.text))
-    for section in doc.sections:
-        if section.kind == SectionKind.PEOPLE:
-            names.update(_CAPWORD.findall(section.body))
-    names -= _NOT_NAMES
-    return frozenset(names)
+class KnownNames:
+    """Given names this document uses for people: the common given names of
+    ``wordlists.FIRST_NAMES``, action item owners and handles, "Dave to ..." items, names on
+    people lines ("Authors: ...", "IC: Laila") and in a people section.
+
+    Answered per candidate, lazily: a rule asks about the few capitalised words it finds
+    before a failure verb, so the document is searched for those words only (C-speed
+    ``str.find``), never scanned for every name it might hold."""
+
+    def __init__(self, doc: Document) -> None:
+        self._doc = doc
+        self._memo: dict[str, bool] = {}
+        self._owners: set[str] | None = None
+
+    def _owner_names(self) -> set[str]:
+        if self._owners is None:
+            owners: set[str] = set()
+            for item in self._doc.action_items:
+                if item.owner:
+                    owners.update(_HANDLE.findall(item.owner))
+                    owners.update(_CAPWORD.findall(item.owner))
+                prefix = _ITEM_OWNER_PREFIX.match(item.text)
+                if prefix is not None:
+                    owners.add(prefix.group(1))
+            self._owners = owners
+        return self._owners
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str) or word in _NOT_NAMES:
+            return False
+        if word in _FIRST_NAMES:
+            return True
+        known = self._memo.get(word)
+        if known is None:
+            known = word in self._owner_names() or self._named_as_person(word)
+            self._memo[word] = known
+        return known
+
+    def _named_as_person(self, word: str) -> bool:
+        doc = self._doc
+        text = doc.text
+        size = len(word)
+        at = text.find(word)
+        while at != -1:
+            end = at + size
+            whole = (at == 0 or not text[at - 1].isalnum()) and (
+                end >= len(text) or not text[end].isalnum()
+            )
+            if whole:
+                line_start = text.rfind("\n", 0, at) + 1
+                if _PEOPLE_LINE.match(text, line_start) or _LABEL_BEFORE.search(
+                    text, max(line_start, at - 30), at
+                ):
+                    return True
+            at = text.find(word, at + 1)
+        for section in doc.sections:
+            if section.kind == SectionKind.PEOPLE and word in _CAPWORD.findall(section.body):
+                return True
+        return False
+
+
+def known_names(doc: Document) -> KnownNames:
+    """The names this document uses for people (see :class:`KnownNames`)."""
+    return KnownNames(doc)
 
 
 _NOT_NAMES = frozenset(
@@ -150,7 +200,7 @@ def _clause_prefix(masked: str, end: int, window: int = _WINDOW) -> str:
     return prefix[cut.end() :] if cut is not None else prefix
 
 
-def agent_before(prefix: str, names: frozenset[str]) -> str | None:
+def agent_before(prefix: str, names: Container[str]) -> str | None:
     """The person the clause ``prefix`` ends on, if any: "@alice", "the on-call engineer",
     "Bob", "Alice Smith", skipping up to two adverbs ("Bob then", "Lukas to")."""
     words = prefix.split()[-7:]
@@ -203,14 +253,8 @@ class PersonAsAgent(Rule):
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
         masked = view.masked
-        names: frozenset[str] | None = None
+        names = KnownNames(doc)
         seen: set[int] = set()
-
-        def names_() -> frozenset[str]:
-            nonlocal names
-            if names is None:
-                names = known_names(doc)
-            return names
 
         def report(line: int, agent: str, verb: str, at: int) -> Finding:
             seen.add(line)
@@ -224,16 +268,17 @@ class PersonAsAgent(Rule):
             )
 
         low = view.low
-        for match in _ANY_VERBS.finditer(low):
+        words = view.words
+        for match in _ANY_VERBS.finditer(low, words=words):
             line = view.line_of(match.start())
             if line in seen:
                 continue
             prefix = _clause_prefix(masked, match.start())
             verb = masked[match.start() : match.end()]
-            agent = agent_before(prefix, names_())
+            agent = agent_before(prefix, names)
             if agent is not None:
                 yield report(line, agent, verb, match.start())
-        for match in _WITHOUT.finditer(low):
+        for match in _WITHOUT.finditer(low, words=words):
             line = view.line_of(match.start())
             if line in seen:
                 continue
@@ -242,20 +287,22 @@ class PersonAsAgent(Rule):
             found: str | None = role.group() if role is not None else None
             if found is None:
                 for candidate in _AGENT_ANYWHERE.findall(prefix):
-                    if candidate.startswith("@") or candidate in names_():
+                    if candidate.startswith("@") or candidate in names:
                         found = candidate
                         break
             if found is not None:
                 yield report(line, found, match.group(), match.start())
-        for match in _POSSESSIVE.finditer(masked):
+        possessive = words & _POSSESSIVE_NOUNS and "s" in words
+        for match in _POSSESSIVE.finditer(masked) if possessive else ():
             owner = _POSSESSOR.search(masked, max(0, match.start() - 40), match.start())
             line = view.line_of(match.start())
             if owner is None or line in seen:
                 continue
             agent = owner.group("agent")
-            if agent.startswith("@") or agent in names_():
+            if agent.startswith("@") or agent in names:
                 yield report(line, agent, agent + match.group(), match.start())
-        for match in _CAUSED_BY.finditer(masked):
+        caused_by = "by" in words and words & _CAUSING_VERBS
+        for match in _CAUSED_BY.finditer(masked) if caused_by else ():
             i = match.start()
             if i and (masked[i - 1].isalnum() or masked[i - 1] in "_@-"):
                 continue
@@ -265,7 +312,7 @@ class PersonAsAgent(Rule):
             agent = match.group("agent")
             if line in seen:
                 continue
-            if agent.startswith("@") or any(w in names_() for w in agent.split()):
+            if agent.startswith("@") or any(w in names for w in agent.split()):
                 yield report(line, agent, match.group().strip(), i)
 
 
@@ -298,7 +345,7 @@ class HindsightLanguage(Rule):
         view = view_of(doc)
         masked = view.masked
         last = 0
-        for match in config.blame_phrases().finditer(view.low):
+        for match in config.blame_phrases().finditer(view.low, words=view.words):
             phrase = masked[match.start() : match.end()]
             if phrase.lower().startswith(_SYSTEM_EXEMPT) and _SYSTEM_TAIL.search(
                 _clause_prefix(masked, match.start())

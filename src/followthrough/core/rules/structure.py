@@ -30,12 +30,19 @@ _ADVICE: dict[SectionKind, str] = {
 }
 _MARKER_SOURCES = (r"\bTODO\b", r"\bTBD\b", r"\bFIXME\b")
 # One pattern per placeholder, lower-cased and run on the lower-cased text: each starts with
-# a literal, so the regex engine jumps between its occurrences. (word_initial, pattern)
-_PLACEHOLDERS: list[tuple[bool, re.Pattern[str]]] = [
-    (source.startswith(r"\b"), re.compile(source.removeprefix(r"\b").lower()))
-    for source in W.TEMPLATE_PLACEHOLDERS
+# a literal, so the regex engine jumps between its occurrences, and each runs only when its
+# probe occurs. (probe is a word, word_initial, pattern)
+_PLACEHOLDERS: list[tuple[str, bool, bool, re.Pattern[str]]] = [
+    (
+        probe,
+        probe.isalnum(),
+        source.startswith(r"\b"),
+        re.compile(source.removeprefix(r"\b").lower()),
+    )
+    for probe, source in W.TEMPLATE_PLACEHOLDERS
     if source not in _MARKER_SOURCES
 ]
+_MARKER_WORDS = frozenset(["todo", "tbd", "fixme"])
 _MARKER = re.compile(r"(?:TODO|TBD|FIXME)\b")
 _NOT_CONTENT = frozenset(
     {
@@ -159,16 +166,19 @@ class TemplateLeftover(Rule):
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
-        low, masked = view.low, view.masked
-        item_lines = {item.line for item in doc.action_items}
+        low, masked, words = view.low, view.masked, view.words
         hits: list[tuple[int, int]] = []
-        for word_initial, pattern in _PLACEHOLDERS:
+        for probe, is_word, word_initial, pattern in _PLACEHOLDERS:
+            if not (probe in words if is_word else probe in low):
+                continue
             for match in pattern.finditer(low):
                 i = match.start()
                 if word_initial and i and (low[i - 1].isalnum() or low[i - 1] == "_"):
                     continue
                 hits.append((i, match.end()))
-        for match in _MARKER.finditer(masked):
+        markers = _MARKER.finditer(masked) if not words.isdisjoint(_MARKER_WORDS) else ()
+        item_lines = {item.line for item in doc.action_items} if markers else set()
+        for match in markers:
             i = match.start()
             if i and (masked[i - 1].isalnum() or masked[i - 1] == "_"):
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 # --- blame (seed: "We do not ask 'who screwed up?'") -------------------------------------
 
@@ -1099,24 +1100,33 @@ TIMELINE_ANALYSIS: tuple[str, ...] = (
 
 # --- template leftovers -------------------------------------------------------------------
 
-#: Placeholder patterns (regular expressions) left behind from a template.
-TEMPLATE_PLACEHOLDERS: tuple[str, ...] = (
-    r"\[\s*fill[ -]?in\b[^\]\n]*\]",
-    r"\[\s*(?:insert|add|describe|enter|your|replace|list|summari[sz]e|explain|link|name|date|time|owner|todo|tbd)\b[^\]\n]*\]",
-    r"<\s*(?:describe|insert|add|enter|your|replace|list|summari[sz]e|explain|fill|name|date|owner|link)\b[^>\n]*>",
-    r"\{\{[^}\n]*\}\}",
-    r"\blorem ipsum\b",
-    r"\bTODO\b",
-    r"\bTBD\b",
-    r"\bFIXME\b",
-    r"\bXX:XX\b",
-    r"\bHH:MM\b",
-    r"\bYYYY-MM-DD\b",
-    r"\bDD/MM/YYYY\b",
-    r"\bMM/DD/YYYY\b",
-    r"\$X+\b",
-    r"\bX{2,} (?:users|customers|requests|minutes|hours|orders|errors)\b",
-    r"\bN (?:users|customers|requests|minutes|hours|orders|errors)\b",
+#: Placeholder patterns left behind from a template: (probe, regular expression). The probe is
+#: what every match contains, lower-cased: a word (letters and digits only) or else a
+#: substring. A document without it skips the pattern.
+TEMPLATE_PLACEHOLDERS: tuple[tuple[str, str], ...] = (
+    ("[", r"\[\s*fill[ -]?in\b[^\]\n]*\]"),
+    (
+        "[",
+        r"\[\s*(?:insert|add|describe|enter|your|replace|list|summari[sz]e|explain|link|name|date|time|owner|todo|tbd)\b[^\]\n]*\]",
+    ),
+    (
+        "<",
+        r"<\s*(?:describe|insert|add|enter|your|replace|list|summari[sz]e|explain|fill|name|date|owner|link)\b[^>\n]*>",
+    ),
+    ("{", r"\{\{[^}\n]*\}\}"),
+    ("lorem", r"\blorem ipsum\b"),
+    ("todo", r"\bTODO\b"),
+    ("tbd", r"\bTBD\b"),
+    ("fixme", r"\bFIXME\b"),
+    ("xx", r"\bXX:XX\b"),
+    ("hh", r"\bHH:MM\b"),
+    ("yyyy", r"\bYYYY-MM-DD\b"),
+    ("yyyy", r"\bDD/MM/YYYY\b"),
+    ("yyyy", r"\bMM/DD/YYYY\b"),
+    ("x", r"\$X+\b"),
+    ("xx", r"\bXX (?:users|customers|requests|minutes|hours|orders|errors)\b"),
+    ("xxx", r"\bXXX+ (?:users|customers|requests|minutes|hours|orders|errors)\b"),
+    ("n", r"\bN (?:users|customers|requests|minutes|hours|orders|errors)\b"),
 )
 
 # --- shared -------------------------------------------------------------------------------
@@ -1367,23 +1377,59 @@ def compile_phrases(
     return re.compile(body, re.IGNORECASE if ignore_case else 0)
 
 
+_PIECE = re.compile(r"[^\W_]+")
+
+
+def pieces(phrase: str) -> tuple[str, ...]:
+    """The word pieces of ``phrase`` as a document's :func:`word_set` holds them: letters and
+    digits only, split at any other character ("didn't" -> "didn", "t"); ``*`` dropped."""
+    return tuple(_PIECE.findall(phrase.lower()))
+
+
+_BREAKS = bytes(range(128)).translate(
+    None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n\r\x0b\x0c"
+)
+_TO_SPACE = bytes.maketrans(_BREAKS, b" " * len(_BREAKS))
+_NON_WORD = re.compile(r"[^\w\s]+|_+")
+
+
+def word_set(low: str) -> frozenset[str]:
+    """Every word piece of the lower-cased ``low``: runs of letters and digits between any
+    other characters. A phrase can only match a text holding all its :func:`pieces`, so
+    this set, built once per document, tells every word list which of its phrases to look
+    for. ASCII punctuation goes in one C-speed byte translation; in other text, the few
+    words left holding other characters (dashes, curly quotes) are split again by a regex."""
+    words = set(low.encode().translate(_TO_SPACE).decode().split())
+    if low.isascii():
+        return frozenset(words)
+    odd = [word for word in words if not word.isascii()]
+    words.difference_update(odd)
+    for word in odd:
+        words.update(_NON_WORD.sub(" ", word).split())
+    return frozenset(words)
+
+
 class Phrases:
     """A word list compiled for scanning whole documents fast.
 
     Phrases are grouped by their first word; each group is one regular expression that
     starts with that literal word, so the regex engine jumps from one occurrence of the word
-    to the next instead of trying every phrase at every position, and a C-speed substring
-    probe skips groups whose first word is absent. Text must be lower-cased (the caller
-    lower-cases a document once); the left word boundary is checked here.
+    to the next instead of trying every phrase at every position. Which groups run at all is
+    decided from the document's :func:`word_set`: a group runs only when every word of one of
+    its phrases occurs somewhere (without a word set, a C-speed substring probe of the first
+    word decides). Text must be lower-cased (the caller lower-cases a document once); the
+    left word boundary is checked here.
     """
 
     def __init__(self, phrases: Iterable[str]) -> None:
         groups: dict[str, list[str]] = {}
+        needs: dict[str, list[tuple[str, ...]]] = {}
         for phrase in phrases:
             words = phrase.strip().lower().split()
             if not words:
                 continue
             groups.setdefault(words[0], []).append(_phrase_regex(" ".join(words)))
+            needs.setdefault(words[0], []).append(pieces(" ".join(words)))
         self._probes: list[tuple[str, re.Pattern[str]]] = [
             (
                 first,
@@ -1393,13 +1439,44 @@ class Phrases:
             )
             for first, sources in sorted(groups.items())
         ]
+        # anchor piece (the longest of a phrase) -> (all pieces, group) for the word-set test
+        self._anchors: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+        for index, (first, _) in enumerate(self._probes):
+            for need in needs[first]:
+                if not need:
+                    self._anchors.setdefault("", []).append((need, index))
+                    continue
+                anchor = max(need, key=len)
+                self._anchors.setdefault(anchor, []).append((need, index))
+        self._anchor_set = frozenset(self._anchors)
+        self._always = sorted({index for _, index in self._anchors.get("", [])})
 
-    def finditer(self, low: str, start: int = 0, end: int | None = None) -> list[re.Match[str]]:
-        """Every match in ``low[start:end]``, by position; overlapping matches keep the first."""
+    def groups_for(self, words: AbstractSet[str]) -> list[int]:
+        """Indexes of the groups that can match a text whose word set is ``words``."""
+        found = set(self._always)
+        for anchor in self._anchor_set.intersection(words):
+            for need, index in self._anchors[anchor]:
+                if index not in found and all(piece in words for piece in need):
+                    found.add(index)
+        return sorted(found)
+
+    def finditer(
+        self,
+        low: str,
+        start: int = 0,
+        end: int | None = None,
+        words: AbstractSet[str] | None = None,
+    ) -> list[re.Match[str]]:
+        """Every match in ``low[start:end]``, by position; overlapping matches keep the first.
+        ``words`` is the word set of the whole of ``low`` (see :func:`word_set`), if known."""
         stop = len(low) if end is None else end
         found: list[re.Match[str]] = []
+        if words is not None:
+            probes = [self._probes[index] for index in self.groups_for(words)]
+        else:
+            probes = self._probes
         find = low.find
-        for first, pattern in self._probes:
+        for first, pattern in probes:
             at = find(first, start, stop)
             if at == -1:
                 continue
@@ -1417,6 +1494,12 @@ class Phrases:
             return kept
         return found
 
-    def search(self, low: str, start: int = 0, end: int | None = None) -> re.Match[str] | None:
-        found = self.finditer(low, start, end)
+    def search(
+        self,
+        low: str,
+        start: int = 0,
+        end: int | None = None,
+        words: AbstractSet[str] | None = None,
+    ) -> re.Match[str] | None:
+        found = self.finditer(low, start, end, words)
         return found[0] if found else None
