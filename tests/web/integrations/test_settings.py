@@ -1,0 +1,185 @@
+"""Tracker settings per team, in pages and API: "secrets are write-only (never returned by
+the API, never logged)"."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from followthrough.web.integrations.models import SyncState, TrackerConfig, TrackerLink
+
+from .conftest import WEBHOOK_SECRET, wire
+from .fakes.github import FakeGitHub
+from .fakes.jira import FakeJira
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+API = "/api/v1"
+TOKEN = "ghp_very-secret-token-value"
+
+
+def github_settings(fake: FakeGitHub, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "github",
+        "base_url": fake.url,
+        "repository": fake.repo,
+        "labels": ["postmortem", "reliability"],
+        "milestone": 3,
+        "api_token": TOKEN,
+        "webhook_secret": WEBHOOK_SECRET,
+        "status_map": {"closed:not_planned": "open"},
+        **extra,
+    }
+
+
+def test_a_team_lead_sets_up_the_tracker_and_the_secrets_never_come_back(
+    cast: Cast, github: FakeGitHub
+) -> None:
+    api = cast.api("alice")
+    url = f"{API}/teams/{cast.payments.pk}/tracker"
+    created = api.put_json(url, github_settings(github))
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["token_set"] is True and body["webhook_secret_set"] is True
+    assert body["labels"] == ["postmortem", "reliability"]
+    assert body["effective_status_map"]["closed"] == "done"
+    assert body["effective_status_map"]["closed:not_planned"] == "open"
+    assert body["webhook_path"] == "/integrations/github/webhook/payments/"
+    for answer in (created, api.get(url)):
+        assert TOKEN.encode() not in answer.content
+        assert WEBHOOK_SECRET.encode() not in answer.content
+        assert b"api_token" not in answer.content
+    # Omitted secrets are kept; an empty one is forgotten.
+    kept = api.put_json(url, {**github_settings(github), "api_token": None, "webhook_secret": ""})
+    assert kept.status_code == 200
+    assert (kept.json()["token_set"], kept.json()["webhook_secret_set"]) == (True, False)
+    config = TrackerConfig.objects.get(team=cast.payments)
+    assert config.api_token == TOKEN and config.webhook_secret == ""
+    assert api.delete(url).status_code == 204
+    assert api.get(url).status_code == 404
+
+
+def test_only_leads_and_admins_manage_tracker_settings(cast: Cast, github: FakeGitHub) -> None:
+    url = f"{API}/teams/{cast.payments.pk}/tracker"
+    for name in ("bob", "vera"):
+        answer = cast.api(name).put_json(url, github_settings(github))
+        assert answer.status_code == 403, name
+    assert cast.api("charlie").get(f"{API}/teams/{cast.security.pk}/tracker").status_code == 404
+    assert cast.api("admin").put_json(url, github_settings(github)).status_code == 201
+    assert not TrackerConfig.objects.exclude(team=cast.payments).exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"repository": "not a repository"}, "repository"),
+        ({"repository": ""}, "repository"),
+        ({"kind": "jira"}, "project_key"),
+        ({"status_map": {"Closed": "finished"}}, "status_map.Closed"),
+        ({"accounts": [{"person_id": 999999, "account_id": "x"}]}, "accounts.0.person_id"),
+    ],
+)
+def test_bad_tracker_settings_are_refused_field_by_field(
+    cast: Cast, github: FakeGitHub, change: dict[str, Any], field: str
+) -> None:
+    answer = cast.api("alice").put_json(
+        f"{API}/teams/{cast.payments.pk}/tracker", {**github_settings(github), **change}
+    )
+    assert answer.status_code == 422, answer.content
+    fields = {".".join(str(p) for p in e["loc"][1:]) for e in answer.json()["detail"]}
+    assert field in fields
+    assert not TrackerConfig.objects.exists()
+
+
+def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: FakeGitHub) -> None:
+    browser = cast.browser(cast.alice)
+    url = "/teams/payments/tracker/"
+    assert browser.get(url).status_code == 200
+    form = {
+        "kind": "github",
+        "enabled": "on",
+        "base_url": github.url,
+        "repository": github.repo,
+        "labels": "postmortem",
+        "issue_type": "Task",
+        "api_token": TOKEN,
+        "webhook_secret": WEBHOOK_SECRET,
+        "status_map_text": "closed:not_planned = open",
+    }
+    saved = browser.post(url, form)
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    config = TrackerConfig.objects.get(team=cast.payments)
+    assert config.api_token == TOKEN and config.status_map == {"closed:not_planned": "open"}
+    page = browser.get(url).content.decode()
+    assert TOKEN not in page and WEBHOOK_SECRET not in page
+    assert "A value is set." in page
+    assert "/integrations/github/webhook/payments/" in page
+    # A refused save re-renders the form without the secrets typed into it.
+    refused = browser.post(url, {**form, "status_map_text": "closed = finished"})
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert "not open, in_progress or done" in html
+    assert TOKEN not in html and WEBHOOK_SECRET not in html
+    # Saving without retyping the token keeps it.
+    browser.post(url, {**form, "api_token": "", "webhook_secret": ""})
+    config.refresh_from_db()
+    assert config.api_token == TOKEN and config.webhook_secret == WEBHOOK_SECRET
+    assert cast.browser(cast.bob).get(url).status_code == 403
+    assert cast.browser(cast.charlie).get("/teams/security/tracker/").status_code == 404
+
+
+def test_secrets_are_never_logged_even_when_the_tracker_refuses_them(
+    cast: Cast, jira: FakeJira, assign: Any, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    wire(cast.payments, jira, api_token="jira-wrong-secret-token")
+    item = assign()
+    link = TrackerLink.objects.get(action_item=item)
+    assert link.sync_state == SyncState.ERROR
+    refused = cast.browser(cast.alice).post(
+        "/integrations/jira/webhook/payments/",
+        data=b'{"webhookEvent": "jira:issue_updated"}',
+        content_type="application/json",
+        headers={"X-Hub-Signature": "sha256=00"},
+    )
+    assert refused.status_code == 401
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert logged  # the refusals were logged...
+    for secret in ("jira-wrong-secret-token", WEBHOOK_SECRET):
+        assert secret not in logged  # ...without the secrets
+    shown = cast.api("bob").get(f"{API}/action-items/{item.pk}/tracker").json()
+    assert shown["sync_state"] == "error" and "401" in shown["last_error"]
+    assert "jira-wrong-secret-token" not in shown["last_error"]
+
+
+def test_an_editor_retries_a_failed_item_and_an_untracked_item_says_so(
+    cast: Cast, github: FakeGitHub, assign: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    config = wire(cast.payments, github, api_token="ghp_wrong")
+    item = assign()
+    untracked = assign(owner=None, title="Document the pool sizing rule in the runbook")
+    answer = cast.api("bob").get(f"{API}/action-items/{untracked.pk}/tracker")
+    assert answer.json() == {
+        "action_item_id": untracked.pk,
+        "sync_state": "not_tracked",
+        "kind": None,
+        "key": "",
+        "url": "",
+        "tracker_status": "",
+        "last_error": "",
+        "attempts": 0,
+        "next_attempt_at": None,
+        "synced_at": None,
+    }
+    config.api_token = github.token
+    config.save()
+    assert cast.api("vera").post(f"{API}/action-items/{item.pk}/tracker/retry").status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        retried = cast.api("bob").post(f"{API}/action-items/{item.pk}/tracker/retry")
+    assert retried.status_code == 202
+    shown = cast.api("bob").get(f"{API}/action-items/{item.pk}/tracker").json()
+    assert (shown["sync_state"], shown["key"]) == ("synced", "#1")
+    assert github.created == 1
