@@ -98,6 +98,17 @@ def test_jira_done_and_back_to_to_do_moves_the_item_and_shows_the_jira_status(
     deliver("jira", *issue_updated(jira, "PAY-1", "To Do", secret=WEBHOOK_SECRET, delivery="d-3"))
     item.refresh_from_db()
     assert item.status == ActionStatus.OPEN
+    deliver("jira", *issue_updated(jira, "PAY-1", "Done", secret=WEBHOOK_SECRET, delivery="d-4"))
+    # Reopened straight into "In Progress": reopened here, then in progress.
+    deliver(
+        "jira", *issue_updated(jira, "PAY-1", "In Progress", secret=WEBHOOK_SECRET, delivery="d-5")
+    )
+    item.refresh_from_db()
+    assert item.status == ActionStatus.IN_PROGRESS
+    statuses = [c.changed_fields()["status"] for c in history_of(item).filter(action="update")]
+    assert statuses[:2] == [("open", "in_progress"), ("done", "open")]
+    deliver("jira", *issue_updated(jira, "PAY-1", "To Do", secret=WEBHOOK_SECRET, delivery="d-6"))
+    item.refresh_from_db()
     shown = cast.api("bob").get(f"/api/v1/action-items/{item.pk}/tracker").json()
     assert (shown["key"], shown["tracker_status"], shown["sync_state"]) == (
         "PAY-1",

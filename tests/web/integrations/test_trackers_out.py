@@ -40,8 +40,7 @@ def test_an_assigned_item_becomes_a_jira_issue_with_adf_assignee_due_date_and_li
         for node in block["content"]
         for mark in node.get("marks", [])
     ]
-    expected = f"https://followthrough.example.com/incidents/{item.postmortem.incident_id}/postmortem/#action-{item.pk}"
-    assert hrefs == [expected]
+    assert hrefs == [f"https://followthrough.example.com/action-items/{item.pk}/"]
     # The accountId found by e-mail is remembered: the next item asks Jira once, not twice.
     assert TrackerAccount.objects.get(person=item.owner).account_id == "5b10ac8d82e05b22cc7d4ef5"
     searches = [r for r in jira.requests if r.path == "/rest/api/3/user/search"]
@@ -61,7 +60,7 @@ def test_an_assigned_item_becomes_a_linear_issue_whose_id_is_the_idempotency_key
     sent = linear.issues[str(link.idempotency_key)].input
     assert sent["assigneeId"] == linear.users["alice@example.com"]
     assert sent["dueDate"] == "2026-03-20"
-    assert f"#action-{item.pk}" in sent["description"]
+    assert f"(https://followthrough.example.com/action-items/{item.pk}/)" in sent["description"]
 
 
 def test_an_assigned_item_becomes_a_github_issue_with_label_milestone_and_hidden_marker(
@@ -78,7 +77,7 @@ def test_an_assigned_item_becomes_a_github_issue_with_label_milestone_and_hidden
     issue = github.issues[0]
     assert (issue.labels, issue.milestone, issue.assignees) == (["postmortem"], 3, ["alice-gh"])
     assert f"<!-- followthrough:{link.idempotency_key} -->" in issue.body
-    assert f"#action-{item.pk}" in issue.body
+    assert f"(https://followthrough.example.com/action-items/{item.pk}/)" in issue.body
 
 
 def test_an_item_of_a_team_without_a_tracker_goes_nowhere(

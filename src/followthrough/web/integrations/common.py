@@ -90,9 +90,8 @@ def text(value: Any) -> str:
 
 
 def item_url(item: ActionItem) -> str:
-    """The action item on its postmortem's page, for the link back from the tracker."""
-    incident_id = item.postmortem.incident_id
-    return f"{settings.BASE_URL.rstrip('/')}/incidents/{incident_id}/postmortem/#action-{item.pk}"
+    """The action item's own page, for the link back from the tracker."""
+    return f"{settings.BASE_URL.rstrip('/')}{item.get_absolute_url()}"
 
 
 def item_summary(item: ActionItem) -> str:

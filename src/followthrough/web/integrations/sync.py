@@ -20,10 +20,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import WORKFLOW, ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record, snapshot
 from followthrough.web.integrations.common import Issue
 from followthrough.web.integrations.models import (
     MAPPABLE,
@@ -179,11 +177,19 @@ def _succeed(link: TrackerLink, config: TrackerConfig, issue: Issue, now: dateti
     return link
 
 
-def _decide(current: str, target: str) -> str | None:
-    """The item's new status, or None to leave it. A reasoned deprioritisation stands."""
+def _steps(current: str, target: str) -> list[str]:
+    """The status changes that take the item from ``current`` to ``target`` in its workflow.
+
+    A reasoned deprioritisation stands whatever the tracker says. A done item reopens to
+    open first (the workflow's only way out of done), then moves on if the tracker says so.
+    """
     if current == ActionStatus.DEPRIORITISED or current == target:
-        return None
-    return target
+        return []
+    if target in WORKFLOW[current]:
+        return [target]
+    if ActionStatus.OPEN in WORKFLOW[current] and target in WORKFLOW[ActionStatus.OPEN]:
+        return [ActionStatus.OPEN, target]
+    return []
 
 
 def apply_status(
@@ -208,26 +214,25 @@ def apply_status(
     target = config.map_status(name, category)
     if target not in MAPPABLE:
         return f"tracker status {seen} maps to no action-item status"
-    item = ActionItem.objects.select_related("postmortem").get(pk=link.action_item_id)
+    note = f"{link.external_key or 'The issue'} is “{seen}” in the tracker."
     for _ in range(3):
-        new = _decide(item.status, str(target))
-        if new is None:
+        item = ActionItem.objects.select_related("postmortem").get(pk=link.action_item_id)
+        steps = _steps(item.status, str(target))
+        if not steps:
             return f"tracker status {seen}; item stays {item.status}"
-        before = snapshot(item)
         try:
-            update_action_item(item, item.version, None, {"status": new})
+            for status in steps:
+                update_action_item(
+                    item,
+                    item.version,
+                    None,
+                    {"status": status},
+                    actor_label=actor_label,
+                    note=note,
+                )
         except StaleVersion:
-            item.refresh_from_db()
-            continue
-        record(
-            item,
-            Change.Action.UPDATE,
-            None,
-            before=before,
-            actor_label=actor_label,
-            note=f"{link.external_key or 'The issue'} is “{seen}” in the tracker.",
-        )
-        return f"item is now {new}"
+            continue  # someone changed it meanwhile: decide again from what it is now
+        return f"item is now {steps[-1]}"
     return "item changed under us three times; the next event or poll will apply it"
 
 
