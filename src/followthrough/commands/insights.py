@@ -33,7 +33,9 @@ def rebuild() -> None:
     click.echo(f"Indexed {count:,} incidents in {time.perf_counter() - started:.1f} s.")
     started = time.perf_counter()
     written = deadlines.rebuild()
-    click.echo(f"Computed the deadlines of {written:,} postmortems in {time.perf_counter() - started:.1f} s.")
+    click.echo(
+        f"Computed the deadlines of {written:,} postmortems in {time.perf_counter() - started:.1f} s."
+    )
 
 
 COMMANDS: list[click.Command] = [insights]

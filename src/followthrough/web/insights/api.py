@@ -209,7 +209,6 @@ class ReportOut(Schema):
     to: date
     team_id: int | None
     generated_at: datetime
-    escalations_tracked: bool
     metrics: list[MetricOut]
     organisation: SeriesOut
     teams: list[SeriesOut]

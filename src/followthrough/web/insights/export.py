@@ -72,7 +72,6 @@ def report_dict(report: Report) -> dict[str, Any]:
         "to": (s.end - timedelta(days=1)).isoformat(),
         "team_id": s.team.pk if s.team else None,
         "generated_at": report.generated_at.isoformat(),
-        "escalations_tracked": report.escalations_tracked,
         "metrics": [
             {"key": m.key, "label": m.label, "unit": m.unit, "description": m.description}
             for m in METRICS

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
@@ -24,6 +23,7 @@ from followthrough.core import effectiveness as eff
 from followthrough.core.effectiveness import Counts, MilestoneCounts, Period
 from followthrough.web.accounts.models import Organisation, Team
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import deadlines
 from followthrough.web.insights.models import MilestoneDeadlines
@@ -31,6 +31,8 @@ from followthrough.web.insights.models import MilestoneDeadlines
 _TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
 #: how many periods the dashboard shows when no range is given
 DEFAULT_SPAN = {Period.WEEK: 12, Period.MONTH: 12, Period.QUARTER: 8}
+#: from an escalation to the team of the escalated action item
+ESCALATION_TEAM = "item__postmortem__incident__team_id"
 #: the longest range a request may ask for, in periods (keeps a typo from costing minutes)
 MAX_PERIODS = 400
 
@@ -297,51 +299,18 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
                 row[f"{key}__pending"],
             )
 
-    source = escalation_source()
-    if source is not None:
-        model, at_field, team_path = source
-        rows = (
-            model.objects.filter(
-                **{
-                    f"{team_path}__in": s.team_ids,
-                    f"{at_field}__gte": s.begin_at(),
-                    f"{at_field}__lt": s.end_at(),
-                }
-            )
-            .annotate(bucket=_TRUNC[s.period](at_field, tzinfo=UTC))
-            .values("bucket", team_path)
-            .order_by()
-            .annotate(n=Count("pk"))
+    escalations = (
+        Escalation.objects.filter(
+            **{f"{ESCALATION_TEAM}__in": s.team_ids}, at__gte=s.begin_at(), at__lt=s.end_at()
         )
-        for row in rows:
-            at(_key(row["bucket"], row[team_path])).escalations = row["n"]
-    return out
-
-
-def escalation_source() -> tuple[type[models.Model], str, str] | None:
-    """Where escalations are recorded, if anywhere yet: the follow-up app's ``Escalation``
-    model, its time field and the path from it to the team. None: not tracked."""
-    try:
-        model = apps.get_model("followup", "Escalation")
-    except LookupError:
-        return None
-    names = {f.name: f for f in model._meta.get_fields()}
-    at_field = next(
-        (n for n in ("escalated_at", "created_at", "at", "sent_at") if n in names), None
+        .annotate(bucket=_TRUNC[s.period]("at", tzinfo=UTC))
+        .values("bucket", ESCALATION_TEAM)
+        .order_by()
+        .annotate(n=Count("pk"))
     )
-    team_path = None
-    for name, path in (
-        ("team", "team_id"),
-        ("action_item", "action_item__postmortem__incident__team_id"),
-        ("item", "item__postmortem__incident__team_id"),
-        ("postmortem", "postmortem__incident__team_id"),
-    ):
-        if name in names and getattr(names[name], "is_relation", False):
-            team_path = path
-            break
-    if at_field is None or team_path is None:
-        return None
-    return model, at_field, team_path
+    for row in escalations:
+        at(_key(row["bucket"], row[ESCALATION_TEAM])).escalations = row["n"]
+    return out
 
 
 # --- the report --------------------------------------------------------------------------
@@ -352,23 +321,16 @@ class Report:
     scope: Scope
     organisation: eff.Series
     teams: list[eff.Series]
-    escalations_tracked: bool
     generated_at: datetime
 
 
 def report(s: Scope, now: datetime | None = None) -> Report:
     now = now or timezone.now()
     found = counts(s, now)
-    tracked = escalation_source() is not None
     org_name = Organisation.current().name if s.team is None else s.team.name
-    organisation = eff.series(
-        found, s.starts, s.period, None, org_name, s.team_ids, escalations_tracked=tracked
-    )
-    teams = [
-        eff.series(found, s.starts, s.period, t.pk, t.name, s.team_ids, escalations_tracked=tracked)
-        for t in s.teams
-    ]
-    return Report(s, organisation, teams, tracked, now)
+    organisation = eff.series(found, s.starts, s.period, None, org_name, s.team_ids)
+    teams = [eff.series(found, s.starts, s.period, t.pk, t.name, s.team_ids) for t in s.teams]
+    return Report(s, organisation, teams, now)
 
 
 # --- drill-down: the rows behind a number ------------------------------------------------
@@ -415,8 +377,8 @@ def drill(
     if kind == "incidents":
         rows: list[Any] = list(
             _cohort(Incident.objects.select_related("team", "repeat_of", "postmortem"), narrow)
-            .annotate(is_repeat=_bool(Q(repeat_of__isnull=False)))
-            .order_by("-is_repeat", "-occurred", "-pk")[:DRILL_LIMIT]
+            .annotate(marked_repeat=_bool(Q(repeat_of__isnull=False)))
+            .order_by("-marked_repeat", "-occurred", "-pk")[:DRILL_LIMIT]
         )
         return Drill(spec, kind, rows, day)
     if kind == "postmortems":
@@ -468,17 +430,13 @@ def drill(
                 }
             )
         return Drill(spec, "milestones", rows, day, milestone=key)
-    source = escalation_source()
-    if source is None:
-        return Drill(spec, "escalations", [], day)
-    model, at_field, team_path = source
     rows = list(
-        model.objects.filter(
-            **{
-                f"{team_path}__in": narrow.team_ids,
-                f"{at_field}__gte": narrow.begin_at(),
-                f"{at_field}__lt": narrow.end_at(),
-            }
-        ).order_by(f"-{at_field}")[:DRILL_LIMIT]
+        Escalation.objects.filter(
+            **{f"{ESCALATION_TEAM}__in": narrow.team_ids},
+            at__gte=narrow.begin_at(),
+            at__lt=narrow.end_at(),
+        )
+        .select_related("item__postmortem__incident__team", "to_person")
+        .order_by("-at", "-pk")[:DRILL_LIMIT]
     )
     return Drill(spec, "escalations", rows, day)

@@ -120,7 +120,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "value": charts.fmt(report.organisation.total_values[m.key], m.unit),
                 "parts": parts,
                 "href": _drill_url(base, m.key),
-                "untracked": m.key == "escalations" and not report.escalations_tracked,
             }
         )
     team_rows = [

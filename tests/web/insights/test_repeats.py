@@ -1,0 +1,236 @@
+"""Repeat incidents: "If the same failure mode recurs, the postmortem failed." (seed)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from click.testing import CliRunner
+
+from followthrough.cli import main
+from followthrough.web.history.recording import history_of
+from followthrough.web.incidents.models import Incident
+from followthrough.web.insights import repeats
+from followthrough.web.insights.models import IncidentSignature, RepeatDecision, SignatureBand
+
+from .conftest import API, ok
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+
+def _earlier(cast: Cast) -> dict[str, Incident]:
+    """Three earlier incidents: the pool exhaustion, and two unrelated ones."""
+    return {
+        "pool": cast.incident(
+            title="Orders API returned 500s",
+            failure_mode="connection pool exhaustion on orders-db",
+            failure_tags=["database", "connection-pool"],
+            summary="A batch job held every orders-db connection for twenty minutes.",
+        ),
+        "cert": cast.incident(
+            title="TLS certificate expired on the public API",
+            failure_mode="certificate expiry not monitored",
+            failure_tags=["tls"],
+        ),
+        "search": cast.incident(
+            title="Search results stale for two hours",
+            failure_mode="search index not refreshed after deploy",
+            failure_tags=["search"],
+        ),
+    }
+
+
+def _new(cast: Cast, **fields: Any) -> Incident:
+    defaults = {
+        "title": "Checkout failing for EU customers",
+        "failure_mode": "orders-db ran out of database connections in the pool",
+        "failure_tags": ["database"],
+    }
+    return cast.incident(**{**defaults, **fields})
+
+
+def test_the_same_failure_mode_worded_differently_ranks_first_with_a_score(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    found = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))
+    assert found, "the pool exhaustion should be suggested"
+    assert found[0]["incident"]["id"] == earlier["pool"].pk
+    assert 0.3 <= found[0]["score"] <= 1
+    assert found[0]["decision"] is None
+    ids = {s["incident"]["id"] for s in found}
+    assert earlier["cert"].pk not in ids and earlier["search"].pk not in ids
+
+
+def test_only_earlier_incidents_are_suggested(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    found = ok(cast.api("bob").get(f"{API}/incidents/{earlier['pool'].pk}/similar"))
+    assert new.pk not in {s["incident"]["id"] for s in found}
+
+
+def test_confirming_marks_a_repeat_and_the_policy_then_requires_a_postmortem(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast, severity="P3", significant_impact=False)
+    api = cast.api("bob")
+    before = ok(api.get(f"{API}/incidents/{new.pk}"))
+    assert before["policy"]["decision"] == "not_required"
+    decision = ok(
+        api.put_json(
+            f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}",
+            {"decision": "confirmed", "note": "Same pool, same batch job."},
+        )
+    )
+    assert decision["decision"] == "confirmed" and decision["decided_by"] == "bob"
+    after = ok(api.get(f"{API}/incidents/{new.pk}"))
+    assert after["repeat_of_id"] == earlier["pool"].pk
+    assert after["policy"]["decision"] == "required"
+    assert any(r.startswith("Repeat incident") for r in after["policy"]["reasons"])
+    # the earlier incident's postmortem failed to prevent this one
+    later = ok(api.get(f"{API}/incidents/{earlier['pool'].pk}/repeats"))
+    assert [i["id"] for i in later] == [new.pk]
+    # the change is in the incident's history, with who made it
+    change = history_of(new).first()
+    assert change is not None and change.actor == cast.bob
+    assert "confirmed a repeat of" in change.note
+    # still shown, marked confirmed
+    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))
+    assert found[0]["decision"]["decision"] == "confirmed"
+
+
+def test_a_rejected_suggestion_is_kept_and_not_suggested_again(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    api = cast.api("bob")
+    ok(
+        api.put_json(
+            f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}",
+            {"decision": "rejected", "note": "Different pool."},
+        )
+    )
+    kept = RepeatDecision.objects.get(incident=new, candidate=earlier["pool"])
+    assert (kept.decision, kept.note, kept.decided_by) == ("rejected", "Different pool.", cast.bob)
+    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))
+    assert earlier["pool"].pk not in {s["incident"]["id"] for s in found}
+    new.refresh_from_db()
+    assert new.repeat_of_id is None
+
+
+def test_rejecting_a_confirmed_repeat_unmarks_it(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    api = cast.api("bob")
+    url = f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}"
+    ok(api.put_json(url, {"decision": "confirmed"}))
+    ok(api.put_json(url, {"decision": "rejected"}))
+    new.refresh_from_db()
+    assert new.repeat_of_id is None
+    assert RepeatDecision.objects.filter(incident=new).count() == 1
+
+
+def test_a_viewer_cannot_confirm_and_outsiders_do_not_see_private_incidents(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    url = f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}"
+    refused = cast.api("vera").put_json(url, {"decision": "confirmed"})
+    assert refused.status_code == 403
+    secret = cast.incident(
+        cast.security,
+        title="Orders API returned 500s",
+        failure_mode="connection pool exhaustion on orders-db",
+        commander=None,
+    )
+    later = _new(cast, title="Orders API 500s once more")
+    seen_by_bob = ok(cast.api("bob").get(f"{API}/incidents/{later.pk}/similar"))
+    assert secret.pk not in {s["incident"]["id"] for s in seen_by_bob}
+    seen_by_dana = ok(cast.api("dana").get(f"{API}/incidents/{later.pk}/similar"))
+    assert secret.pk in {s["incident"]["id"] for s in seen_by_dana}
+    assert cast.api("charlie").get(f"{API}/incidents/{secret.pk}/similar").status_code == 404
+    bad = cast.api("bob").put_json(
+        f"{API}/incidents/{later.pk}/similar/{secret.pk}", {"decision": "confirmed"}
+    )
+    assert bad.status_code == 404
+
+
+def test_bad_decisions_are_refused_with_a_reason(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    api = cast.api("bob")
+    assert (
+        api.put_json(
+            f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}", {"decision": "maybe"}
+        ).status_code
+        == 422
+    )
+    itself = api.put_json(f"{API}/incidents/{new.pk}/similar/{new.pk}", {"decision": "rejected"})
+    assert itself.status_code == 422
+    assert "cannot repeat itself" in str(itself.json())
+    ok(
+        api.put_json(
+            f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}", {"decision": "confirmed"}
+        )
+    )
+    loop = api.put_json(
+        f"{API}/incidents/{earlier['pool'].pk}/similar/{new.pk}", {"decision": "confirmed"}
+    )
+    assert loop.status_code == 422
+    assert "cannot repeat each other" in str(loop.json())
+
+
+def test_an_edit_through_the_api_is_indexed_before_the_next_look_up(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast, failure_mode="", failure_tags=[], title="Something broke")
+    api = cast.api("bob")
+    assert ok(api.get(f"{API}/incidents/{new.pk}/similar")) == []
+    current = ok(api.get(f"{API}/incidents/{new.pk}"))
+    ok(
+        api.patch_json(
+            f"{API}/incidents/{new.pk}",
+            {"version": current["version"], "failure_mode": "orders-db connection pool exhausted"},
+        )
+    )
+    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))
+    assert found and found[0]["incident"]["id"] == earlier["pool"].pk
+
+
+def test_the_incident_page_panel_suggests_and_confirms(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    browser = cast.browser(cast.bob)
+    panel = browser.get(f"/incidents/{new.pk}/similar/", HTTP_HX_REQUEST="true")
+    html = panel.content.decode()
+    assert 'id="similar-incidents"' in html and "<html" not in html
+    assert earlier["pool"].key in html and earlier["cert"].key not in html
+    response = browser.post(
+        f"/incidents/{new.pk}/similar/{earlier['pool'].pk}/",
+        {"decision": "confirmed"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert "Confirmed repeat" in response.content.decode()
+    new.refresh_from_db()
+    assert new.repeat_of_id == earlier["pool"].pk
+    # the earlier incident's panel says its postmortem failed to prevent the new one
+    page = browser.get(f"/incidents/{earlier['pool'].pk}/similar/").content.decode()
+    assert "failed to prevent" in page and new.key in page
+    # a viewer sees the suggestions but no buttons, and cannot post
+    vera = cast.browser(cast.vera)
+    assert "Not a repeat" not in vera.get(f"/incidents/{new.pk}/similar/").content.decode()
+    assert (
+        vera.post(
+            f"/incidents/{new.pk}/similar/{earlier['cert'].pk}/", {"decision": "rejected"}
+        ).status_code
+        == 403
+    )
+
+
+def test_the_index_is_rebuilt_from_scratch_by_a_command(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    SignatureBand.objects.all().delete()
+    IncidentSignature.objects.all().delete()
+    result = CliRunner().invoke(main, ["insights", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 3 incidents" in result.output
+    assert IncidentSignature.objects.count() == 3
+    assert SignatureBand.objects.filter(incident=earlier["pool"]).count() == 32
+    new = _new(cast)
+    found = repeats.similar_incidents(new, cast.bob)
+    assert found[0].incident == earlier["pool"]
