@@ -208,3 +208,19 @@ def test_an_owner_given_by_an_update_is_picked_up_by_the_catch_up(
     assert TrackerLink.objects.get(action_item=item).external_key == "ENG-1"
     assert catch_up(timezone.now())["pushed"] == 0  # nothing left to do
     assert linear.created == 1
+
+
+def test_the_worker_runs_the_catch_up_and_the_poll_as_periodic_jobs(
+    cast: Cast, github: FakeGitHub, assign: Any
+) -> None:
+    from followthrough.web.followup.jobs import registry
+
+    jobs = {job.name: job for job in registry()}
+    assert jobs["tracker-catch-up"].every == timedelta(minutes=1)
+    assert jobs["tracker-poll"].every == timedelta(minutes=5)
+    wire(cast.payments, github)
+    item = assign(owner=None)
+    update_action_item(item, item.version, cast.alice, {"owner": cast.person(cast.alice)})
+    now = timezone.now()
+    assert jobs["tracker-catch-up"].run(now) == "linked 1, pushed 1 (synced 1), invites sent 0"
+    assert jobs["tracker-poll"].run(now) == "polled 1, changed 0, failed 0"
