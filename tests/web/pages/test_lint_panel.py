@@ -189,6 +189,14 @@ def test_after_an_htmx_save_the_page_is_told_to_fetch_the_findings_afresh(
         reverse("why-add", args=[postmortem.incident_id]), {"new-why-question": ""}, headers=HTMX
     )
     assert refused.status_code == 422 and "HX-Trigger" not in refused
+    # A refused sections save keeps the typed text: the findings are fetched for it again.
+    bad_number = client.post(
+        url("postmortem-sections", postmortem),
+        {"version": postmortem.version, "summary": BLAME, "users_affected": "lots"},
+        headers=HTMX,
+    )
+    assert bad_number.status_code == 422
+    assert bad_number["HX-Trigger"] == "postmortem-changed"
     page = text(client.get(url("postmortem", postmortem)))
     lint = panel_html(page, "lint")
     assert 'hx-trigger="postmortem-changed from:body"' in lint

@@ -57,7 +57,8 @@ from .common import (
     wants_partial,
 )
 
-# The event a change sends the page: the linter's card listens for it (from:body).
+# The event a change sends the page: the linter's card listens for it (from:body) and
+# fetches the findings afresh, with the sections form's unsaved text applied.
 CHANGED = "postmortem-changed"
 
 
@@ -175,7 +176,10 @@ def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     form = SectionsForm(request.POST, instance=Postmortem.objects.get(pk=postmortem.pk))
     if not form.is_valid():
-        return panel_response(request, postmortem, "sections", 422, sections_form=form)
+        # The form keeps the typed text; have the findings describe it again.
+        response = panel_response(request, postmortem, "sections", 422, sections_form=form)
+        response["HX-Trigger"] = CHANGED
+        return response
     try:
         save_versioned(postmortem, form.cleaned_data["version"], form.changed_values())
     except StaleVersion as stale:
@@ -187,9 +191,11 @@ def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         form.with_version(postmortem.version)
         conflict = {"version": stale.current_version, "theirs": theirs}
-        return panel_response(
+        response = panel_response(
             request, postmortem, "sections", 409, sections_form=form, conflict=conflict
         )
+        response["HX-Trigger"] = CHANGED  # someone else's save changed what is checked
+        return response
     return done(request, postmortem, "sections", f"Saved (version {postmortem.version}).")
 
 
