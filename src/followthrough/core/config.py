@@ -93,6 +93,13 @@ class LintConfig:
     def unverifiable_pattern(self) -> re.Pattern[str]:
         return _compiled("UNVERIFIABLE_ACTIONS", self.extra_unverifiable_phrases)
 
+    def vague_phrases(self) -> Phrases:
+        """``VAGUE_ACTIONS`` and ``extra_vague_words``, compiled for word-set scanning."""
+        return _phrases("VAGUE_ACTIONS", self.extra_vague_words)
+
+    def unverifiable_phrases(self) -> Phrases:
+        return _phrases("UNVERIFIABLE_ACTIONS", self.extra_unverifiable_phrases)
+
     def blame_phrases(self) -> Phrases:
         return _phrases("BLAME_PHRASES", self.extra_blame_phrases)
 

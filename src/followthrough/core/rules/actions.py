@@ -188,24 +188,28 @@ def classify(item: ActionItem, config: LintConfig) -> tuple[str | None, str | No
     invoices are correct") is never specific: it asks people to try, not the system to change.
     """
     text = item.text
-    intention = config.unverifiable_pattern().search(text)
+    low = W.lowered(text)
+    words = W.word_set(low)
+    intention = config.unverifiable_phrases().search(low, words=words)
     exhortation = _EXHORTATION.match(text)
     wish = (
-        intention.group() if intention else (exhortation.group().strip() if exhortation else None)
+        text[intention.start() : intention.end()]
+        if intention
+        else (exhortation.group().strip() if exhortation else None)
     )
-    generic = config.vague_pattern().search(text)
+    generic = config.vague_phrases().search(low, words=words)
     vague = None
     if generic is not None:
         rest = _ANNOTATION.sub(" ", text[: generic.start()] + " " + text[generic.end() :])
-        words = _content_words(rest)
-        specific = len(words) >= SPECIFIC_WORDS and _CONCRETE.search(rest) is not None
-        if not specific and len(words) < 2 * SPECIFIC_WORDS:
-            vague = generic.group()
+        content = _content_words(rest)
+        specific = len(content) >= SPECIFIC_WORDS and _CONCRETE.search(rest) is not None
+        if not specific and len(content) < 2 * SPECIFIC_WORDS:
+            vague = text[generic.start() : generic.end()]
     return vague or wish, wish
 
 
 def is_placeholder(text: str) -> bool:
-    return _FILL_IN.search(text) is not None
+    return ("[" in text or "<" in text) and _FILL_IN.search(text) is not None
 
 
 _FILL_IN = re.compile(r"\[\s*fill[ -]?in\b|^\s*<[^>]*>\s*$|^\s*\[[^\]]*\]\s*$", re.IGNORECASE)

@@ -13,7 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from followthrough.core.document import Document, SectionKind
-from followthrough.core.rules.wordlists import word_set
+from followthrough.core.rules.wordlists import lowered, word_set
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -155,7 +155,6 @@ _MASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (">", re.compile(r"^[ \t]{0,3}>[^\n]*$", re.M)),  # block quotes
 )
 _NOT_NEWLINE = re.compile(r"[^\n]")
-_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
 _EXCERPT_WIDTH = 160
 
 
@@ -177,9 +176,7 @@ class View:
     def low(self) -> str:
         """``masked`` lower-cased (same offsets), for the case-insensitive word lists."""
         if self._low is None:
-            low = self.masked.lower()
-            # a few characters change length when lower-cased (e.g. "İ"); keep offsets true
-            self._low = low if len(low) == len(self.masked) else self.masked.translate(_ASCII_LOWER)
+            self._low = lowered(self.masked)
         return self._low
 
     @property

@@ -32,7 +32,7 @@ _NUMBER_WORDS = re.compile(
     re.IGNORECASE,
 )
 _DIGIT = re.compile(r"\d")
-_VAGUE = W.compile_phrases(W.VAGUE_QUANTIFIERS)
+_VAGUE = W.Phrases(W.VAGUE_QUANTIFIERS)
 
 
 def has_quantity(text: str) -> bool:
@@ -89,10 +89,10 @@ class UnquantifiedImpact(Rule):
         # point at the first vague quantity, where the number is missing, if there is one
         line = first.line
         for section in sections:
-            for _, at in view.finditer(_VAGUE, section.body_line, section.end_line):
-                line = at
-                break
-            if line != first.line:
+            start, end = view.span(section.body_line, section.end_line)
+            vague = _VAGUE.search(view.low, start, end, words=view.words)
+            if vague is not None:
+                line = view.line_of(vague.start())
                 break
         yield self.finding(
             config,
@@ -130,16 +130,22 @@ class VagueQuantifier(Rule):
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
+        words = view.words
+        if not _VAGUE.groups_for(words):
+            return
         for section in doc.sections:
             if section.kind not in (SectionKind.IMPACT, SectionKind.SUMMARY):
                 continue
-            for match, line in view.finditer(_VAGUE, section.body_line, section.end_line):
+            start, end = view.span(section.body_line, section.end_line)
+            for match in _VAGUE.finditer(view.low, start, end, words=words):
+                line = view.line_of(match.start())
                 if has_quantity(view.line_text(line)):
                     continue
+                phrase = view.masked[match.start() : match.end()]
                 yield self.finding(
                     config,
                     line,
-                    f"Vague quantity {match.group()!r}: give the number",
+                    f"Vague quantity {phrase!r}: give the number",
                     view.excerpt(line, match.start()),
                     fix="Replace with a count or a rate and a duration, e.g. '312 users (0.4% of sessions) for 22 minutes'.",
                     section=section.kind,

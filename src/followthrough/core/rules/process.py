@@ -3,7 +3,6 @@ written. It is done when the action items are complete."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -62,7 +61,6 @@ _GENERIC = frozenset(
 )
 
 
-@functools.lru_cache(maxsize=8192)
 def _stem(word: str) -> str:
     for suffix in ("ing", "ed", "es", "s", "ion"):
         if len(word) > len(suffix) + 3 and word.endswith(suffix):
@@ -70,13 +68,24 @@ def _stem(word: str) -> str:
     return word
 
 
+#: word -> its stem, or "" for a word that says nothing about the subject; filled as met
+_STEMS: dict[str, str] = {}
+
+
 def content_stems(text: str) -> set[str]:
     """The words that say what a sentence is about, lightly stemmed."""
-    return {
-        _stem(w)
-        for w in _WORD.findall(text.lower())
-        if len(w) > 2 and w not in W.STOPWORDS and w not in _GENERIC
-    }
+    stems = _STEMS
+    out: set[str] = set()
+    for word in set(_WORD.findall(text.lower())):
+        stem = stems.get(word)
+        if stem is None:
+            keep = len(word) > 2 and word not in W.STOPWORDS and word not in _GENERIC
+            stem = _stem(word) if keep else ""
+            if len(stems) < 1 << 16:
+                stems[word] = stem
+        if stem:
+            out.add(stem)
+    return out
 
 
 class UnaddressedCause(Rule):

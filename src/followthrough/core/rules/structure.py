@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
+from followthrough.core.rules.wordlists import lowered
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -53,9 +54,10 @@ _NOT_CONTENT = frozenset(
         SectionKind.PEOPLE,
     }
 )
-_ROOT_CAUSE_LABEL = re.compile(
-    r"^[\s>*_#|-]*(?:\d+[.)]\s*)?root[ -]?causes?\b[^:\n]{0,40}:", re.IGNORECASE | re.MULTILINE
-)
+# "Root cause: ..." at the start of a line: the label found from its literal first word, the
+# line start checked behind it
+_ROOT_CAUSE_LABEL = re.compile(r"root[ -]?causes?\b[^:\n]{0,40}:")
+_LINE_LEAD = re.compile(r"[\s>*_#|-]*(?:\d+[.)]\s*)?")
 _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 _WORDS = re.compile(r"[A-Za-z0-9]")
 
@@ -70,9 +72,22 @@ def _present(doc: Document, kind: SectionKind) -> bool:
         return bool(doc.timeline)
     if kind == SectionKind.ROOT_CAUSE:
         # a stated root cause, wherever it is ("Root cause: ..." under "## Analysis")
-        return bool(doc.root_causes) or _ROOT_CAUSE_LABEL.search(doc.text) is not None
+        return bool(doc.root_causes) or _root_cause_label(doc)
     if kind == SectionKind.TITLE:
         return doc.title is not None
+    return False
+
+
+def _root_cause_label(doc: Document) -> bool:
+    view = view_of(doc)
+    if "root" not in view.words:
+        return False
+    low = lowered(doc.text)
+    for match in _ROOT_CAUSE_LABEL.finditer(low):
+        start = low.rfind("\n", 0, match.start()) + 1
+        lead = _LINE_LEAD.match(low, start, match.start())
+        if lead is not None and lead.end() == match.start():
+            return True
     return False
 
 

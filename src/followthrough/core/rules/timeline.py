@@ -15,7 +15,7 @@ from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
 
-_ANALYSIS = W.compile_phrases(W.TIMELINE_ANALYSIS)
+_ANALYSIS = W.Phrases(W.TIMELINE_ANALYSIS)
 #: "root cause identified" is a fact about the response, not analysis
 _FACT = re.compile(
     r"root[ -]cause\s+(?:was\s+|is\s+)?(?:identified|found|reproduced|confirmed|located|isolated)",
@@ -85,18 +85,23 @@ class TimelineAnalysis(Rule):
     )
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        lines = _timeline_lines(doc)
+        if not lines:
+            return
         view = view_of(doc)
-        for line in _timeline_lines(doc):
-            start, end = view.span(line, line)
-            match = _ANALYSIS.search(view.masked, start, end)
-            while match is not None and _FACT.match(view.masked, match.start()):
-                match = _ANALYSIS.search(view.masked, match.end(), end)
-            if match is None:
+        wanted = set(lines)
+        start, end = view.span(min(lines), max(lines))
+        flagged: set[int] = set()
+        for match in _ANALYSIS.finditer(view.low, start, end, words=view.words):
+            line = view.line_of(match.start())
+            if line not in wanted or line in flagged or _FACT.match(view.masked, match.start()):
                 continue
+            flagged.add(line)
+            phrase = view.masked[match.start() : match.end()]
             yield self.finding(
                 config,
                 line,
-                f"Analysis in the timeline ({match.group()!r}): keep the timeline to facts",
+                f"Analysis in the timeline ({phrase!r}): keep the timeline to facts",
                 view.excerpt(line, match.start()),
                 fix="Keep what happened and when; move the why to the root cause analysis.",
                 section=SectionKind.TIMELINE,

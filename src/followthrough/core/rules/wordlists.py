@@ -1393,6 +1393,16 @@ _TO_SPACE = bytes.maketrans(_BREAKS, b" " * len(_BREAKS))
 _NON_WORD = re.compile(r"[^\w\s]+|_+")
 
 
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def lowered(text: str) -> str:
+    """``text`` lower-cased with every offset kept (a few characters, e.g. "İ", grow when
+    lower-cased; then only ASCII letters are lowered)."""
+    low = text.lower()
+    return low if len(low) == len(text) else text.translate(_ASCII_LOWER)
+
+
 def word_set(low: str) -> frozenset[str]:
     """Every word piece of the lower-cased ``low``: runs of letters and digits between any
     other characters. A phrase can only match a text holding all its :func:`pieces`, so
@@ -1450,15 +1460,22 @@ class Phrases:
                 self._anchors.setdefault(anchor, []).append((need, index))
         self._anchor_set = frozenset(self._anchors)
         self._always = sorted({index for _, index in self._anchors.get("", [])})
+        self._last: tuple[AbstractSet[str], list[int]] | None = None
 
     def groups_for(self, words: AbstractSet[str]) -> list[int]:
-        """Indexes of the groups that can match a text whose word set is ``words``."""
+        """Indexes of the groups that can match a text whose word set is ``words`` (the
+        last answer is kept: several rules ask about the same document)."""
+        last = self._last
+        if last is not None and last[0] is words:
+            return last[1]
         found = set(self._always)
         for anchor in self._anchor_set.intersection(words):
             for need, index in self._anchors[anchor]:
                 if index not in found and all(piece in words for piece in need):
                     found.add(index)
-        return sorted(found)
+        result = sorted(found)
+        self._last = (words, result)
+        return result
 
     def finditer(
         self,
