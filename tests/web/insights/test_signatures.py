@@ -1,0 +1,75 @@
+"""The repeat-incident signature of followthrough.core.repeats: plain data, no database."""
+
+from __future__ import annotations
+
+from followthrough.core import repeats
+from followthrough.core.repeats import IncidentText, signature
+
+
+def _pool() -> IncidentText:
+    return IncidentText(
+        title="Orders API returned 500s",
+        failure_mode="connection pool exhaustion on orders-db",
+        tags=("database", "pool"),
+    )
+
+
+def test_the_same_failure_mode_worded_differently_scores_high() -> None:
+    reworded = IncidentText(
+        title="Checkout failing",
+        failure_mode="orders-db connections exhausted: the pool ran dry",
+        tags=("db",),
+    )
+    unrelated = IncidentText(
+        title="Search results stale",
+        failure_mode="search index not refreshed after deploy",
+        tags=("search",),
+    )
+    a = signature(_pool())
+    assert repeats.score(a, signature(reworded)) >= repeats.DEFAULT_THRESHOLD
+    assert repeats.score(a, signature(unrelated)) < 0.1
+    assert repeats.score(a, a) == 1.0
+
+
+def test_similar_incidents_share_lsh_buckets_and_unrelated_ones_do_not() -> None:
+    a = signature(_pool())
+    b = signature(
+        IncidentText(
+            title="Orders API returned 500s again",
+            failure_mode="connection pool exhaustion on orders-db",
+            tags=("database",),
+        )
+    )
+    c = signature(
+        IncidentText(title="TLS certificate expired", failure_mode="expiry not monitored")
+    )
+    assert len(a.buckets()) == repeats.BANDS
+    assert set(a.buckets()) & set(b.buckets())
+    assert not set(a.buckets()) & set(c.buckets())
+
+
+def test_signatures_survive_being_stored_as_bytes() -> None:
+    a = signature(_pool())
+    back = repeats.stored(
+        repeats.pack(a.terms), repeats.pack(a.mode_terms), repeats.pack_sketch(a.minhash)
+    )
+    assert back == a
+    assert back.buckets() == a.buckets()
+
+
+def test_an_incident_with_no_words_matches_nothing() -> None:
+    empty = signature(IncidentText())
+    assert empty.is_empty and empty.buckets() == []
+    assert repeats.score(empty, signature(_pool())) == 0.0
+
+
+def test_ranking_keeps_the_best_above_the_threshold() -> None:
+    a = signature(_pool())
+    same = signature(_pool())
+    other = signature(IncidentText(title="Disk full on the log host"))
+    ranked = repeats.rank(a, [(7, other), (3, same)], limit=5)
+    assert [m.key for m in ranked] == [3]
+
+
+def test_suffixes_fold_to_one_word() -> None:
+    assert {repeats.fold(w) for w in ("exhausted", "exhaustion", "exhausting")} == {"exhaust"}
