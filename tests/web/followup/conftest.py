@@ -9,6 +9,7 @@ incoming webhook, ``{"ok": true, ...}`` from chat.postMessage. Tests can script 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -134,6 +135,12 @@ def slack() -> Iterator[FakeSlack]:
     server.server_close()
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 class Inbox:
     """An aiosmtpd handler keeping every message it accepts."""
 
@@ -151,11 +158,12 @@ class Inbox:
 def smtp(settings: Any) -> Iterator[Inbox]:
     """A real SMTP server on 127.0.0.1, and Django's SMTP backend pointed at it."""
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.server.sockets[0].getsockname()[1]
+    settings.EMAIL_PORT = port
     settings.EMAIL_USE_TLS = False
     yield inbox
     controller.stop()

@@ -21,11 +21,14 @@ from django.utils import timezone
 from followthrough.web.accounts.models import Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
-from followthrough.web.followup.models import TeamSettings
+from followthrough.web.followup.models import Notification, TeamSettings
 from followthrough.web.followup.notifications import Message, Section, notify
 from followthrough.web.postmortems.models import Postmortem, Status
 
 DUE_SOON = timedelta(days=7)
+# A worker that was down at the review hour still sends the digest this long after it;
+# later, the meeting has happened and next week's digest is the useful one.
+CATCH_UP = timedelta(hours=12)
 # Lines per digest section; the page has them all.
 DIGEST_LINES = 25
 OPEN = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
@@ -123,21 +126,24 @@ def review_moment(team: Team, conf: TeamSettings, now: datetime) -> datetime:
 
 
 def send_due_digests(now: datetime | None = None) -> str:
-    """Queue this week's digest for every team whose review time has come (once a week:
-    the dedupe key is the team and the date of the review)."""
+    """Queue this week's digest for every team whose review time has come within
+    ``CATCH_UP`` (once a week: the dedupe key is the team and the date of the review)."""
     now = now or timezone.now()
     queued = 0
     for team in Team.objects.select_related("lead").exclude(lead=None):
         conf = TeamSettings.of(team)
         moment = review_moment(team, conf, now)
-        if now < moment:
+        if not moment <= now < moment + CATCH_UP:
             continue
         assert team.lead is not None
+        key = f"{team.pk}:{moment.date().isoformat()}"
+        if Notification.objects.filter(dedupe_key__startswith=f"weekly-review:{key}:").exists():
+            continue  # this week's is queued already: skip building it again
         queued += notify(
             team.lead,
             team,
             "weekly-review",
-            f"{team.pk}:{moment.date().isoformat()}",
+            key,
             digest_message(team_review(team, now), moment),
             digest=True,
         )
