@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.integrations.models import SyncState, TrackerAccount, TrackerLink
 from followthrough.web.integrations.sync import catch_up, requeue_team
@@ -196,13 +197,26 @@ def test_a_refused_token_is_a_sync_error_until_the_settings_change(
     assert link.sync_state == SyncState.SYNCED and github.created == 1
 
 
-def test_an_owner_given_by_an_update_is_picked_up_by_the_catch_up(
-    cast: Cast, linear: FakeLinear, assign: Any
+def test_an_owner_given_later_by_an_update_is_pushed_when_it_commits(
+    cast: Cast, linear: FakeLinear, assign: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     wire(cast.payments, linear)
     item = assign(owner=None)
     assert not TrackerLink.objects.filter(action_item=item).exists()
-    update_action_item(item, item.version, cast.alice, {"owner": cast.person(cast.alice)})
+    with django_capture_on_commit_callbacks(execute=True):
+        update_action_item(item, item.version, cast.alice, {"owner": cast.person(cast.alice)})
+    assert TrackerLink.objects.get(action_item=item).external_key == "ENG-1"
+    with django_capture_on_commit_callbacks(execute=True):
+        update_action_item(item, item.version, cast.alice, {"title": "Alert at 75% instead"})
+    assert linear.created == 1
+
+
+def test_an_owner_written_without_any_signal_is_picked_up_by_the_catch_up(
+    cast: Cast, linear: FakeLinear, assign: Any
+) -> None:
+    wire(cast.payments, linear)
+    item = assign(owner=None)
+    ActionItem.objects.filter(pk=item.pk).update(owner=cast.person(cast.alice))
     result = catch_up(timezone.now())
     assert result["linked"] == 1 and result["synced"] == 1
     assert TrackerLink.objects.get(action_item=item).external_key == "ENG-1"
@@ -220,7 +234,7 @@ def test_the_worker_runs_the_catch_up_and_the_poll_as_periodic_jobs(
     assert jobs["tracker-poll"].every == timedelta(minutes=5)
     wire(cast.payments, github)
     item = assign(owner=None)
-    update_action_item(item, item.version, cast.alice, {"owner": cast.person(cast.alice)})
+    ActionItem.objects.filter(pk=item.pk).update(owner=cast.person(cast.alice))
     now = timezone.now()
     assert jobs["tracker-catch-up"].run(now) == "linked 1, pushed 1 (synced 1), invites sent 0"
     assert jobs["tracker-poll"].run(now) == "polled 1, changed 0, failed 0"
