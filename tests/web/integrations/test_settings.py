@@ -77,6 +77,8 @@ def test_only_leads_and_admins_manage_tracker_settings(cast: Cast, github: FakeG
     [
         ({"repository": "not a repository"}, "repository"),
         ({"repository": ""}, "repository"),
+        ({"repository": "acme/pay\x00ments"}, "repository"),
+        ({"labels": ["postmortem,reliability"]}, "labels.0"),
         ({"kind": "jira"}, "project_key"),
         ({"status_map": {"Closed": "finished"}}, "status_map.Closed"),
         ({"accounts": [{"person_id": 999999, "account_id": "x"}]}, "accounts.0.person_id"),

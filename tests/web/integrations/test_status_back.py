@@ -187,6 +187,18 @@ def test_a_malformed_signed_body_gets_400_with_the_reason(
     assert not WebhookDelivery.objects.exists()
 
 
+def test_a_status_name_with_a_nul_character_is_stored_without_it(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    wire(cast.payments, jira)
+    item = assign()
+    body, headers = issue_updated(jira, "PAY-1", "Done", secret=WEBHOOK_SECRET)
+    body = body.replace(b'"name": "Done"', b'"name": "Do\\u0000ne"')
+    headers["X-Hub-Signature"] = f"sha256={hmac_hex(WEBHOOK_SECRET, body)}"
+    assert deliver("jira", body, headers).status_code == 200
+    assert TrackerLink.objects.get(action_item=item).tracker_status == "Done"
+
+
 def test_a_replayed_delivery_changes_nothing(cast: Cast, jira: FakeJira, assign: Any) -> None:
     wire(cast.payments, jira)
     item = assign()

@@ -15,13 +15,13 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.access import get_visible, require_editable, user_of
 from followthrough.web.api.errors import FieldError
-from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, PathId
+from followthrough.web.api.schemas import ERRORS, MAX_ID, WRITE_ERRORS, PathId, _no_nul
 from followthrough.web.integrations.models import (
     SyncState,
     TrackerAccount,
@@ -32,13 +32,16 @@ from followthrough.web.integrations.views import is_team_lead
 
 router = Router(tags=["integrations"])
 
-Short = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)]
-Secret = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True)]
+NoNul = AfterValidator(_no_nul)
+Short = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), NoNul]
+Secret = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True), NoNul]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^,]+$"), NoNul]
+StatusName = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 
 
 class AccountIn(Schema):
-    person_id: int = Field(ge=1)
-    account_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    person_id: int = Field(ge=1, le=MAX_ID)
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=128), NoNul]
 
 
 class AccountOut(Schema):
@@ -55,15 +58,15 @@ class TrackerConfigIn(Schema):
     user_email: Short = ""
     linear_team_id: Short = ""
     repository: Short = ""
-    labels: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = []
-    milestone: int | None = Field(None, ge=1)
+    labels: list[Label] = []
+    milestone: int | None = Field(None, ge=1, le=2**31 - 1)
     api_token: Secret | None = Field(
         None, description="Write-only. Omitted or null keeps the stored one; empty forgets it."
     )
     webhook_secret: Secret | None = Field(
         None, description="Write-only. Omitted or null keeps the stored one; empty forgets it."
     )
-    status_map: dict[str, Literal["open", "in_progress", "done"]] = Field(
+    status_map: dict[StatusName, Literal["open", "in_progress", "done"]] = Field(
         default_factory=dict,
         description="Tracker status (name or category) -> action-item status; the vendor's "
         "defaults apply to statuses not listed.",

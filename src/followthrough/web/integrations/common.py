@@ -86,7 +86,9 @@ def dig(payload: Any, *path: str) -> Any:
 
 
 def text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
+    """A payload value as text; NUL characters (which PostgreSQL cannot store) dropped."""
+    out = value if isinstance(value, str) else "" if value is None else str(value)
+    return out.replace("\x00", "")
 
 
 def item_url(item: ActionItem) -> str:
