@@ -7,8 +7,8 @@ checks who may ask, validates the body and shapes the answer.
 from typing import Annotated, Any
 
 from django.db import transaction
-from django.http import HttpRequest
-from ninja import Query, Router, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -39,6 +39,7 @@ from followthrough.web.api.schemas import (
     stale,
 )
 from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.linting import postmortem_markdown, review
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.models import Status as PostmortemStatusChoice
 from followthrough.web.postmortems.operations import (
@@ -175,3 +176,52 @@ def transition_postmortem(
             {"detail": str(e), "current": current_postmortem(request, postmortem_id)}
         ) from e
     return fetch_postmortem(request, postmortem_id)
+
+
+class FindingOut(Schema):
+    rule: str
+    name: str
+    category: str
+    severity: str
+    line: int
+    end_line: int
+    message: str
+    excerpt: str
+    fix: str | None
+    panel: str
+
+
+class FindingsOut(Schema):
+    findings: list[FindingOut]
+    summary: dict[str, int]
+
+
+@router.get("/postmortems/{postmortem_id}/findings", response={200: FindingsOut, **ERRORS})
+def postmortem_findings(request: HttpRequest, postmortem_id: PathId) -> Any:
+    """What the linter says of the postmortem (the same rules as `followthrough lint`), by panel."""
+    result = review(fetch_postmortem(request, postmortem_id))
+    findings = [
+        {**f.to_record(), "panel": panel} for panel, found in result.by_panel.items() for f in found
+    ]
+    findings.sort(key=lambda f: (f["line"], f["rule"]))
+    summary = {
+        "errors": len(result.errors),
+        "warnings": len(result.warnings),
+        "infos": len(result.findings) - len(result.errors) - len(result.warnings),
+    }
+    return {"findings": findings, "summary": summary}
+
+
+@router.get(
+    "/postmortems/{postmortem_id}/markdown",
+    response={200: None, **ERRORS},
+    openapi_extra={
+        "responses": {
+            200: {"description": "The postmortem as Markdown", "content": {"text/markdown": {}}}
+        }
+    },
+)
+def postmortem_as_markdown(request: HttpRequest, postmortem_id: PathId) -> HttpResponse:
+    """The postmortem as Markdown in the template's layout: what `followthrough lint` would check."""
+    pm = fetch_postmortem(request, postmortem_id)
+    return HttpResponse(postmortem_markdown(pm), content_type="text/markdown; charset=utf-8")
