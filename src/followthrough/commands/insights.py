@@ -16,7 +16,8 @@ def insights() -> None:
 
 @insights.command()
 def rebuild() -> None:
-    """Build the similar-incident index and the stored milestone deadlines from scratch."""
+    """Build the similar-incident index, the milestone deadlines and the action-item
+    counts from scratch."""
     setup_django()
     from followthrough.web.insights import deadlines, repeats
 

@@ -17,10 +17,11 @@ How an incident is compared (standard library only, no network):
    the Jaccard similarity of their term sets.
 3. **LSH buckets.** The sketch is cut into ``BANDS`` bands of ``ROWS`` values; each band
    hashes (with its number mixed in) to one 63-bit bucket. Incidents sharing a bucket are
-   candidates: with 32 bands of 2, a pair with Jaccard 0.3 meets in some bucket with
-   probability 1 - (1 - 0.3**2)**32 = 0.95, a pair at 0.5 with probability 0.9999. A
-   database stores one row per (bucket, incident), so finding candidates is one indexed
-   ``bucket IN (...)`` query.
+   candidates: with 16 bands of 1, a pair with Jaccard 0.3 meets in some bucket with
+   probability 1 - (1 - 0.3)**16 = 0.997. Bands of one value make wide buckets, so the
+   candidates sharing the most buckets (an estimate of the Jaccard similarity) are the
+   ones scored. A database stores one row per (bucket, incident), so finding candidates is
+   one indexed ``bucket IN (...)`` query.
 4. **Exact score.** Candidates are scored from their stored term sets (:func:`score`), so
    the number shown is exact and the sketch only decides who gets compared.
 """
@@ -35,8 +36,8 @@ from dataclasses import dataclass
 
 from followthrough.core.similarity import content_tokens
 
-NUM_PERM = 64
-ROWS = 2
+NUM_PERM = 16
+ROWS = 1
 BANDS = NUM_PERM // ROWS
 #: a score at or above this is suggested as a possible repeat
 DEFAULT_THRESHOLD = 0.3
@@ -161,8 +162,10 @@ def buckets(sketch: Sequence[int]) -> list[int]:
         return []
     out = []
     for band in range(BANDS):
-        first, second = sketch[band * ROWS], sketch[band * ROWS + 1]
-        out.append((((first << 32) | second) ^ ((band + 1) * _BAND_MIX)) & _MAX63)
+        value = 0
+        for v in sketch[band * ROWS : (band + 1) * ROWS]:
+            value = (value << 32) | v
+        out.append((value ^ ((band + 1) * _BAND_MIX)) & _MAX63)
     return out
 
 

@@ -35,6 +35,13 @@ OPENED = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
 MARCH = {"period": "month", "from": "2026-01-01", "to": "2026-06-30"}
 
 
+@pytest.fixture(autouse=True)
+def _catch_up_every_time(settings: Any) -> None:
+    """Tests change rows with UPDATEs and look at once: no catch-up throttling."""
+    settings.INSIGHTS_CATCH_UP_SECONDS = 0
+    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 0
+
+
 def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, (response.status_code, response.content[:2000])
     return response.json() if response["Content-Type"].startswith("application/json") else None

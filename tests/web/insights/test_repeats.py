@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from click.testing import CliRunner
 
 from followthrough.cli import main
+from followthrough.core import repeats as core_repeats
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import repeats
@@ -230,7 +231,7 @@ def test_the_index_is_rebuilt_from_scratch_by_a_command(cast: Cast) -> None:
     assert result.exit_code == 0, result.output
     assert "Indexed 3 incidents" in result.output
     assert IncidentSignature.objects.count() == 3
-    assert SignatureBand.objects.filter(incident=earlier["pool"]).count() == 32
+    assert SignatureBand.objects.filter(incident=earlier["pool"]).count() == core_repeats.BANDS
     new = _new(cast)
     found = repeats.similar_incidents(new, cast.bob)
     assert found[0].incident == earlier["pool"]

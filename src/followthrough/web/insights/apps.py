@@ -49,3 +49,19 @@ def _postmortem_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: A
     if raw:
         return
     _after_commit(instance.incident_id, instance.pk)
+
+
+def _item_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Recount the postmortem's action items once the transaction commits."""
+    if raw:
+        return
+    from django.db import transaction
+
+    postmortem_id = instance.postmortem_id
+
+    def run() -> None:
+        from followthrough.web.insights import rollups
+
+        rollups.refresh([postmortem_id])
+
+    transaction.on_commit(run)

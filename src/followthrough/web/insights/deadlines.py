@@ -13,12 +13,14 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from followthrough.core.calendar import MILESTONES, BusinessCalendar, CalendarError, due_at
 from followthrough.web.accounts.models import Team
-from followthrough.web.insights.models import MilestoneDeadlines
+from followthrough.web.insights.models import IndexState, MilestoneDeadlines
 from followthrough.web.postmortems.models import Postmortem
 
+NAME = "deadlines"
 BATCH = 2000
 
 #: milestone key -> where its completion time is read, relative to a MilestoneDeadlines row
@@ -75,9 +77,14 @@ def refresh(postmortem_ids: Iterable[int]) -> int:
     return written
 
 
-def catch_up() -> int:
+def catch_up(*, every: float = 0.0) -> int:
     """Bring stale rows up to date: postmortems without deadlines, incidents resolved at a
-    different time since, teams whose calendar changed. Returns how many were refreshed."""
+    different time since, teams whose calendar changed. Returns how many were refreshed.
+    With ``every``: not again within ``every`` seconds of the last one."""
+    state, _ = IndexState.objects.get_or_create(name=NAME)
+    started = timezone.now()
+    if every and state.synced_until and (started - state.synced_until).total_seconds() < every:
+        return 0
     stale = set(
         Postmortem.objects.filter(
             deadlines__isnull=True, incident__resolved_at__isnull=False

@@ -116,3 +116,25 @@ class MilestoneDeadlines(models.Model):
 
     def __str__(self) -> str:
         return f"Deadlines of postmortem {self.postmortem_id}"
+
+
+class ActionRollup(models.Model):
+    """A postmortem's action items counted once (followthrough.core.effectiveness's
+    definitions), so the dashboard sums a row per postmortem instead of scanning every
+    item. ``open_created`` is the sum of the open items' creation times (seconds since
+    the Unix epoch): their mean age at any moment follows from it."""
+
+    postmortem = models.OneToOneField(
+        Postmortem, on_delete=models.CASCADE, primary_key=True, related_name="action_rollup"
+    )
+    total = models.PositiveIntegerField(default=0)
+    deprioritised = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    done_dated = models.PositiveIntegerField(default=0)
+    done_on_time = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    open_created = models.FloatField(default=0.0)
+    refreshed_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Action items of postmortem {self.postmortem_id}"

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncQuarter, TruncWeek
 from django.utils import timezone
 
@@ -25,8 +26,8 @@ from followthrough.web.accounts.models import Organisation, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
-from followthrough.web.insights import deadlines
-from followthrough.web.insights.models import MilestoneDeadlines
+from followthrough.web.insights import deadlines, rollups
+from followthrough.web.insights.models import ActionRollup, MilestoneDeadlines
 
 _TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
 #: how many periods the dashboard shows when no range is given
@@ -35,6 +36,13 @@ DEFAULT_SPAN = {Period.WEEK: 12, Period.MONTH: 12, Period.QUARTER: 8}
 ESCALATION_TEAM = "item__postmortem__incident__team_id"
 #: the longest range a request may ask for, in periods (keeps a typo from costing minutes)
 MAX_PERIODS = 400
+
+
+def catch_up_every() -> float:
+    """Seconds between two catch-ups of the stored rollups and deadlines (setting
+    ``INSIGHTS_CATCH_UP_SECONDS``, default 30): the dashboard reflects edits made by
+    conditional UPDATEs within that time; saves and deletions are seen at once."""
+    return float(getattr(settings, "INSIGHTS_CATCH_UP_SECONDS", 30.0))
 
 
 class BadRequest(ValueError):
@@ -240,38 +248,35 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
         c.close_timed = row["close_timed"]
         c.close_hours = _seconds(row["close_time"]) / 3600
 
-    done = Q(status="done")
-    dated = done & Q(due_date__isnull=False)
-    open_ = Q(status__in=sorted(eff.OPEN_STATUSES))
+    every = catch_up_every()
+    rollups.catch_up(every=every)
     actions = (
-        _cohort(ActionItem.objects.all(), s, "postmortem__incident__")
-        .annotate(bucket=_bucket(s), done_day=TruncDate("done_at", tzinfo=UTC))
+        _cohort(ActionRollup.objects.all(), s, "postmortem__incident__")
+        .annotate(bucket=_bucket(s))
         .values("bucket", "postmortem__incident__team_id")
         .order_by()
         .annotate(
-            n=Count("pk"),
-            deprioritised=Count("pk", filter=Q(status="deprioritised")),
-            done=Count("pk", filter=done),
-            dated=Count("pk", filter=dated),
-            on_time=Count("pk", filter=dated & Q(done_day__lte=F("due_date"))),
-            open=Count("pk", filter=open_),
-            open_age=Sum(
-                _duration(Value(now, output_field=models.DateTimeField()) - F("created_at")),
-                filter=open_,
-            ),
+            n=Sum("total"),
+            deprioritised=Sum("deprioritised"),
+            done=Sum("done"),
+            dated=Sum("done_dated"),
+            on_time=Sum("done_on_time"),
+            open=Sum("open"),
+            open_created=Sum("open_created"),
         )
     )
+    now_ts = (now - rollups.EPOCH).total_seconds()
     for row in actions:
         c = at(_key(row["bucket"], row["postmortem__incident__team_id"]))
-        c.actions = row["n"]
-        c.actions_deprioritised = row["deprioritised"]
-        c.actions_done = row["done"]
-        c.actions_done_dated = row["dated"]
-        c.actions_done_on_time = row["on_time"]
-        c.actions_open = row["open"]
-        c.open_age_days = _seconds(row["open_age"]) / 86400
+        c.actions = row["n"] or 0
+        c.actions_deprioritised = row["deprioritised"] or 0
+        c.actions_done = row["done"] or 0
+        c.actions_done_dated = row["dated"] or 0
+        c.actions_done_on_time = row["on_time"] or 0
+        c.actions_open = row["open"] or 0
+        c.open_age_days = (c.actions_open * now_ts - (row["open_created"] or 0.0)) / 86400
 
-    deadlines.catch_up()
+    deadlines.catch_up(every=every)
     aggregates: dict[str, Any] = {}
     for key, completed in deadlines.COMPLETED_AT.items():
         aggregates[f"{key}__on_time"] = Count("pk", filter=Q(**{f"{completed}__lte": F(key)}))
@@ -411,7 +416,7 @@ def drill(
         return Drill(spec, kind, rows, day)
     if kind == "milestone":
         key = spec.drill.split(":")[1]
-        deadlines.catch_up()
+        deadlines.catch_up(every=catch_up_every())
         completed = deadlines.COMPLETED_AT[key]
         qs = _cohort(
             MilestoneDeadlines.objects.select_related("postmortem__incident__team"),

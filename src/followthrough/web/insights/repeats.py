@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -42,6 +43,14 @@ from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import save_versioned
 
 INDEX = "similarity"
+
+
+def catch_up_every() -> float:
+    """Look-ups catch up with other incidents' edits at most this often, in seconds
+    (setting ``INSIGHTS_SIMILARITY_CATCH_UP_SECONDS``, default 5)."""
+    return float(getattr(settings, "INSIGHTS_SIMILARITY_CATCH_UP_SECONDS", 5.0))
+
+
 #: how far back a catch-up looks again, for edits whose transaction committed late
 CATCH_UP_MARGIN = timedelta(minutes=5)
 #: candidates scored exactly per look-up (the ones sharing the most buckets)
@@ -136,18 +145,34 @@ def index_incidents(ids: Iterable[int]) -> int:
     return done
 
 
-def catch_up() -> int:
+def catch_up(*, every: float = 0.0) -> int:
     """Re-index incidents whose incident or postmortem row changed since the last catch-up
-    (and any without a signature the first time). Returns how many were re-indexed."""
+    (and any without a signature the first time). Returns how many were re-indexed.
+
+    With ``every``, does nothing if this process caught up less than ``every`` seconds ago
+    (look-ups pass :func:`catch_up_every`: the incident looked up is always compared as it
+    is now; other incidents' edits are seen within seconds)."""
     state, _ = IndexState.objects.get_or_create(name=INDEX)
+    if (
+        every
+        and state.synced_until
+        and ((timezone.now() - state.synced_until).total_seconds() < every)
+    ):
+        return 0
     started = timezone.now()
     if state.synced_until is None:
         stale = set(Incident.objects.filter(signature__isnull=True).values_list("pk", flat=True))
     else:
         since = state.synced_until - CATCH_UP_MARGIN
-        changed = Incident.objects.filter(
-            Q(updated_at__gt=since) | Q(postmortem__updated_at__gt=since)
-        ).values_list("pk", "updated_at", "postmortem__updated_at", "signature__source_updated_at")
+        # two plain range queries (an index on each updated_at makes them cheap), not an
+        # OR across a join
+        touched = set(Incident.objects.filter(updated_at__gt=since).values_list("pk", flat=True))
+        touched.update(
+            Postmortem.objects.filter(updated_at__gt=since).values_list("incident_id", flat=True)
+        )
+        changed = Incident.objects.filter(pk__in=touched).values_list(
+            "pk", "updated_at", "postmortem__updated_at", "signature__source_updated_at"
+        )
         stale = {
             pk
             for pk, updated, pm_updated, indexed in changed
@@ -162,13 +187,24 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     """Drop the index and build it again from every incident. On PostgreSQL the rows go
     in with COPY; elsewhere in bulk inserts. Returns how many incidents were indexed."""
     started = timezone.now()
-    with transaction.atomic():
-        SignatureBand.objects.all().delete()
-        IncidentSignature.objects.all().delete()
+    copy = connection.vendor == "postgresql"
+    lookup_index = SignatureBand._meta.indexes[0]
+    if copy:
+        # a bulk load into an unindexed table, then one index build, is several times
+        # faster than keeping the index up to date row by row
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"TRUNCATE {SignatureBand._meta.db_table}, {IncidentSignature._meta.db_table}"
+            )
+        with connection.schema_editor() as editor:
+            editor.remove_index(SignatureBand, lookup_index)
+    else:
+        with transaction.atomic():
+            SignatureBand.objects.all().delete()
+            IncidentSignature.objects.all().delete()
     ids = list(Incident.objects.order_by("pk").values_list("pk", flat=True))
     total = len(ids)
     done = 0
-    copy = connection.vendor == "postgresql"
     for start in range(0, total, BATCH * 5):
         chunk = ids[start : start + BATCH * 5]
         rows = Incident.objects.filter(pk__in=chunk).values(*_FIELDS)
@@ -189,6 +225,11 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         done += len(computed)
         if progress is not None:
             progress(done, total)
+    if copy:
+        with connection.schema_editor() as editor:
+            editor.add_index(SignatureBand, lookup_index)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {SignatureBand._meta.db_table}")
     state, _ = IndexState.objects.get_or_create(name=INDEX)
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
     return done
@@ -256,14 +297,9 @@ def similar_incidents(
     """The earlier incidents most like ``incident`` that ``user`` may see, best first,
     scoring at least ``threshold``; pairs someone rejected are left out, a confirmed one
     stays (marked). ``signature`` compares an unsaved version of the incident."""
-    catch_up()
+    catch_up(every=catch_up_every())
     if signature is None:
-        stored = IncidentSignature.objects.filter(pk=incident.pk).first()
-        signature = (
-            core.stored(stored.terms, stored.mode_terms, stored.minhash)
-            if stored is not None
-            else signature_of(incident)
-        )
+        signature = signature_of(incident)
     if signature.is_empty:
         return []
     candidates = list(

@@ -1,0 +1,120 @@
+"""Action items counted per postmortem (:class:`ActionRollup`), kept fresh.
+
+Counting a million action items on every dashboard view does not fit in a few hundred
+milliseconds; summing one row per postmortem does. A rollup is refreshed when an item is
+saved or deleted (signals, after commit) and, because edits made with conditional UPDATEs
+(``save_versioned``) send no signal, from the items whose ``updated_at`` moved since the
+last catch-up. ``followthrough insights rebuild`` recounts everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import DateTimeField as DateTimeFieldType
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from followthrough.core.effectiveness import OPEN_STATUSES
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.insights.models import ActionRollup, IndexState
+from followthrough.web.postmortems.models import Postmortem
+
+NAME = "actions"
+BATCH = 5000
+CATCH_UP_MARGIN = timedelta(minutes=5)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _seconds(value: object) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    return float(value) / 1_000_000  # type: ignore[arg-type]
+
+
+def refresh(postmortem_ids: Iterable[int]) -> int:
+    """Recount the action items of these postmortems. Returns how many rows were written."""
+    wanted = sorted(set(postmortem_ids))
+    written = 0
+    done = Q(status="done")
+    dated = done & Q(due_date__isnull=False)
+    open_ = Q(status__in=sorted(OPEN_STATUSES))
+    since_epoch = ExpressionWrapper(
+        F("created_at") - Value(EPOCH, output_field=DateTimeFieldType()),
+        output_field=DurationField(),
+    )
+    now = timezone.now()
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        rows = (
+            ActionItem.objects.filter(postmortem_id__in=chunk)
+            .annotate(done_day=TruncDate("done_at", tzinfo=UTC))
+            .values("postmortem_id")
+            .order_by()
+            .annotate(
+                total=Count("pk"),
+                deprioritised=Count("pk", filter=Q(status="deprioritised")),
+                done=Count("pk", filter=done),
+                done_dated=Count("pk", filter=dated),
+                done_on_time=Count("pk", filter=dated & Q(done_day__lte=F("due_date"))),
+                open=Count("pk", filter=open_),
+                open_created=Sum(since_epoch, filter=open_),
+            )
+        )
+        found = {
+            row["postmortem_id"]: ActionRollup(
+                postmortem_id=row["postmortem_id"],
+                total=row["total"],
+                deprioritised=row["deprioritised"],
+                done=row["done"],
+                done_dated=row["done_dated"],
+                done_on_time=row["done_on_time"],
+                open=row["open"],
+                open_created=_seconds(row["open_created"]),
+                refreshed_at=now,
+            )
+            for row in rows
+        }
+        existing = set(Postmortem.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+        with transaction.atomic():
+            ActionRollup.objects.filter(postmortem_id__in=chunk).delete()
+            ActionRollup.objects.bulk_create(
+                [
+                    found.get(pk) or ActionRollup(postmortem_id=pk, refreshed_at=now)
+                    for pk in sorted(existing)
+                ],
+                batch_size=1000,
+            )
+        written += len(existing)
+    return written
+
+
+def catch_up(*, every: float = 0.0) -> int:
+    """Recount postmortems whose items changed since the last catch-up, and those without
+    a rollup. With ``every``: not again within ``every`` seconds of the last one."""
+    state, _ = IndexState.objects.get_or_create(name=NAME)
+    started = timezone.now()
+    if every and state.synced_until and (started - state.synced_until).total_seconds() < every:
+        return 0
+    stale = set(Postmortem.objects.filter(action_rollup__isnull=True).values_list("pk", flat=True))
+    if state.synced_until is not None:
+        since = state.synced_until - CATCH_UP_MARGIN
+        stale.update(
+            ActionItem.objects.filter(updated_at__gt=since).values_list("postmortem_id", flat=True)
+        )
+    count = refresh(stale) if stale else 0
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    return count
+
+
+def rebuild() -> int:
+    started = timezone.now()
+    ActionRollup.objects.all().delete()
+    count = refresh(Postmortem.objects.values_list("pk", flat=True))
+    IndexState.objects.update_or_create(name=NAME, defaults={"synced_until": started})
+    return count
