@@ -88,3 +88,21 @@ def test_refusals_are_logged_without_the_secret_or_the_signature(
 def test_the_source_repr_never_shows_the_secret(pagerduty: IngestSource) -> None:
     assert PD_SECRET not in repr(pagerduty)
     assert PD_SECRET not in str(pagerduty)
+
+
+def test_deeply_nested_json_is_a_400_not_a_traceback(pagerduty: IngestSource, send: Sender) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    response = send.pagerduty(pagerduty, body)
+    assert response.status_code == 400
+    assert "not JSON" in response.json()["detail"]
+
+
+def test_an_incident_id_longer_than_200_characters_is_a_400(
+    pagerduty: IngestSource, send: Sender
+) -> None:
+    payload = fixture("pagerduty", "incident_triggered")
+    payload["event"]["data"]["id"] = "Q" * 201
+    response = send.pagerduty(pagerduty, payload)
+    assert response.status_code == 400
+    assert "longer than 200" in response.json()["detail"]
+    assert Delivery.objects.count() == 0

@@ -57,6 +57,8 @@ def actor_label(source: IngestSource) -> str:
 def apply_event(source: IngestSource, event: IncidentEvent) -> Outcome:
     """Apply one event once. Raises ``Malformed`` (nothing stored) when it names a team or
     severity this source cannot use."""
+    if len(event.external_id) > 200:
+        raise Malformed("the incident id is longer than 200 characters.")
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -63,6 +64,14 @@ class Unsupported(Exception):
 
 
 # --- small readers the parsers share ---------------------------------------------------------
+
+
+def load_json(body: bytes) -> Any:
+    """The body as JSON, or ``Malformed`` (deep nesting included: no traceback, a 400)."""
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise Malformed(f"the body is not JSON ({str(e)[:200] or 'nested too deeply'}).") from e
 
 
 def obj(value: Any, where: str) -> dict[str, Any]:

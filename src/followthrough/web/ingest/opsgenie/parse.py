@@ -11,7 +11,6 @@ the same action on the same alert at the same moment is the same delivery.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from followthrough.web.ingest.events import (
@@ -20,6 +19,7 @@ from followthrough.web.ingest.events import (
     Malformed,
     Unsupported,
     epoch_time,
+    load_json,
     obj,
     text,
 )
@@ -51,10 +51,7 @@ def _strings(value: object, where: str) -> list[str]:
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> IncidentEvent:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise Malformed(f"the body is not JSON ({e}).") from e
+    payload = load_json(body)
     payload = obj(payload, "The body")
     action = text(payload, "action", "body", required=True)
     if action not in SUPPORTED_ACTIONS:

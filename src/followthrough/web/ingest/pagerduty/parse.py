@@ -8,7 +8,6 @@ time in ``data``: an ``incident.resolved`` resolves at its ``occurred_at``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 from followthrough.web.ingest.events import (
@@ -17,6 +16,7 @@ from followthrough.web.ingest.events import (
     Malformed,
     Unsupported,
     iso_time,
+    load_json,
     obj,
     optional_iso_time,
     text,
@@ -35,10 +35,7 @@ OVERWRITES: dict[str, frozenset[str]] = {"incident.priority_updated": frozenset(
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> IncidentEvent:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise Malformed(f"the body is not JSON ({e}).") from e
+    payload = load_json(body)
     event = obj(obj(payload, "The body").get("event"), "event")
     event_type = text(event, "event_type", "event", required=True)
     if event_type not in SUPPORTED_EVENTS:

@@ -8,7 +8,6 @@ Unknown fields are an error: a misspelt field is refused, not silently dropped.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
@@ -17,6 +16,7 @@ from followthrough.web.ingest.events import (
     EventStatus,
     IncidentEvent,
     Malformed,
+    load_json,
     obj,
     optional_iso_time,
     text,
@@ -53,10 +53,7 @@ LIMITS = {"external_id": 200, "event_id": 255, "title": 200, "failure_mode": 300
 
 
 def parse(body: bytes, headers: Mapping[str, str]) -> IncidentEvent:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
-        raise Malformed(f"the body is not JSON ({e}).") from e
+    payload = load_json(body)
     payload = obj(payload, "The body")
     unknown = sorted(set(payload) - set(FIELDS))
     if unknown:
