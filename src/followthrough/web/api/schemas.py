@@ -10,7 +10,7 @@ through resolvers, so the API shows what the core computes and never recomputes 
 """
 
 import functools
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -52,6 +52,24 @@ def _no_nul(value: str | None) -> str | None:
 
 
 _NO_NUL = AfterValidator(_no_nul)
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    # PostgreSQL stores offsets up to ±15:59 only; Python and ISO 8601 allow ±23:59. Storing
+    # the instant in UTC keeps any valid offset from failing on the INSERT.
+    if value is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            "This time falls outside the years 1-9999 once converted to UTC."
+        ) from None
+
+
+# A point in time: timezone-aware in, stored in UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
 # Free text: NUL-free; the "Required" kinds must hold more than whitespace (which is trimmed).
 Text = Annotated[str, _NO_NUL]
 Text200 = Annotated[str, StringConstraints(max_length=200), _NO_NUL]
@@ -304,10 +322,10 @@ class IncidentIn(In):
     title: Title
     severity: Severity
     summary: Text = ""
-    started_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    mitigated_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = Field(
+    started_at: Moment | None = None
+    detected_at: Moment | None = None
+    mitigated_at: Moment | None = None
+    resolved_at: Moment | None = Field(
         None, description="Resolution starts the postmortem clock (T+0)."
     )
     commander_id: Id | None = None
@@ -333,10 +351,10 @@ class IncidentPatch(Versioned):
     title: Title = None  # type: ignore[assignment]
     severity: Severity = None  # type: ignore[assignment]
     summary: Text = None  # type: ignore[assignment]
-    started_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    mitigated_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = None
+    started_at: Moment | None = None
+    detected_at: Moment | None = None
+    mitigated_at: Moment | None = None
+    resolved_at: Moment | None = None
     commander_id: Id | None = None
     responder_ids: list[Id] = None  # type: ignore[assignment]
     customer_facing: bool = None  # type: ignore[assignment]
@@ -395,9 +413,9 @@ class MeetingPatch(Versioned):
     )
     attendee_ids: list[Id] = None  # type: ignore[assignment]
     duration_minutes: int = Field(None, description="60 to 90.")  # type: ignore[assignment]
-    scheduled_for: AwareDatetime | None = None
+    scheduled_for: Moment | None = None
     location: Text300 = None  # type: ignore[assignment]
-    held_at: AwareDatetime | None = None
+    held_at: Moment | None = None
     notes: Text = None  # type: ignore[assignment]
 
 
@@ -432,12 +450,12 @@ class TimelineEventOut(Schema):
 
 
 class TimelineEventIn(In):
-    occurred_at: AwareDatetime
+    occurred_at: Moment
     description: RequiredText
 
 
 class TimelineEventPatch(Versioned):
-    occurred_at: AwareDatetime = None  # type: ignore[assignment]
+    occurred_at: Moment = None  # type: ignore[assignment]
     description: RequiredText = None  # type: ignore[assignment]
 
 
