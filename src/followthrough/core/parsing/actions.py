@@ -89,15 +89,54 @@ WEAK_KEYS: Final[frozenset[str]] = frozenset(
     }
 )
 
-_KEY_ALTERNATION = "|".join(
-    re.escape(k).replace(r"\ ", r"[ \t]+") for k in sorted(FIELD_KEYS, key=len, reverse=True)
-)
-_KEYED = re.compile(
-    r"(?:^|(?<=[\s,;(\[|—–.-]))[*_]{0,2}(?P<key>"
-    + _KEY_ALTERNATION
-    + r")[*_]{0,2}[ \t]*[:=][*_]{0,2}[ \t]*",
+# Keys are found from their ":" or "=" backwards: the text before a colon, reversed, must
+# start with a key (longest first), with a boundary (or the start) in front of the key. One
+# short anchored match per colon instead of a search at every position of every line.
+_KEY_BEFORE_COLON = re.compile(
+    r"[ \t]*(?P<stars>[*_]{0,2})(?P<key>"
+    + "|".join(
+        re.escape(k[::-1]).replace(r"\ ", r"[ \t]+")
+        for k in sorted(FIELD_KEYS, key=len, reverse=True)
+    )
+    + r")(?P<lead>[*_]{0,2})(?=[\s,;(\[|—–.-]|\Z)",
     re.IGNORECASE,
 )
+_AFTER_COLON = re.compile(r"[*_]{0,2}[ \t]*")
+_KEY_WINDOW: Final = 200  # how far back from a colon a key (with its blanks) may start
+_SPLIT_PARTS = re.compile(r"[,;]")
+
+
+@dataclass(frozen=True)
+class _Key:
+    start: int  # where the key (with any emphasis in front of it) starts
+    end: int  # after the separator and the blanks that follow it
+    key: str  # normalised: lower case, single spaces
+
+
+def _keys(text: str) -> list[_Key]:
+    """Every ``key:`` / ``key=`` annotation in ``text``, left to right."""
+    found: list[_Key] = []
+    for sep in (":", "="):
+        pos = text.find(sep)
+        while pos >= 0:
+            m = _KEY_BEFORE_COLON.match(text[max(0, pos - _KEY_WINDOW) : pos][::-1])
+            if m is not None:
+                after = _AFTER_COLON.match(text, pos + 1)
+                end = after.end() if after is not None else pos + 1
+                key = " ".join(m.group("key")[::-1].lower().split())
+                found.append(_Key(pos - m.end("lead"), end, key))
+            pos = text.find(sep, pos + 1)
+    if len(found) < 2:
+        return found
+    # Left to right, and no key inside the text another key consumed (as a regex scan would).
+    found.sort(key=lambda k: k.start)
+    kept: list[_Key] = []
+    for k in found:
+        if not kept or k.start >= kept[-1].end:
+            kept.append(k)
+    return kept
+
+
 _PAREN = re.compile(r"\(([^()]{1,300})\)")
 _HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*(?<![.-])")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -184,21 +223,21 @@ def _set(fields: Fields, name: str, value: str) -> None:
 def keyed_fields(text: str) -> tuple[str, Fields]:
     """Split ``"Add X — owner: A, due: B"`` into ("Add X —", fields)."""
     fields = Fields()
-    matches: list[re.Match[str]] = []
-    for m in _KEYED.finditer(text):
-        key = " ".join(m.group("key").lower().split())
+    if ":" not in text and "=" not in text:
+        return text, fields
+    matches: list[_Key] = []
+    for m in _keys(text):
         # Weak keys ("issue:", "type:") are everyday words: trusted only at the start of
         # the text or after a strong key ("owner:", "due:").
-        if matches or m.start() == 0 or key not in WEAK_KEYS:
+        if matches or m.start == 0 or m.key not in WEAK_KEYS:
             matches.append(m)
     if not matches:
         return text, fields
     leftovers: list[str] = []
     for k, m in enumerate(matches):
-        end = matches[k + 1].start() if k + 1 < len(matches) else len(text)
-        key = " ".join(m.group("key").lower().split())
-        name = FIELD_KEYS.get(key, "other")
-        value = text[m.end() : end]
+        end = matches[k + 1].start if k + 1 < len(matches) else len(text)
+        name = FIELD_KEYS.get(m.key, "other")
+        value = text[m.end : end]
         if name != "done_when":
             # "Owner: @bob. Add an alert": the value ends with its sentence.
             cut = _SENTENCE_END.search(value)
@@ -206,7 +245,7 @@ def keyed_fields(text: str) -> tuple[str, Fields]:
                 leftovers.append(value[cut.end() :])
                 value = value[: cut.start()]
         _set(fields, name, value)
-    return " ".join([text[: matches[0].start()], *leftovers]), fields
+    return " ".join([text[: matches[0].start], *leftovers]), fields
 
 
 def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
@@ -235,78 +274,116 @@ def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
 
 
 def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]:
-    """The action text without its annotations, and the annotations."""
+    """The action text without its annotations, and the annotations.
+
+    Each kind of annotation is looked for only when a character it needs is in the text
+    ("(" for parentheticals, "@" for handles, ...): most action texts have few of them.
+    """
     text = text[:2000]
     fields = Fields()
     # Markdown links to a tracker ("[OPS-12](https://...)") become the tracker.
-    for m in list(_LINK.finditer(text)):
-        label, url = m.group(1), m.group(2)
-        if _TRACKER_KEY.fullmatch(label.strip()) or _TRACKER_URL.fullmatch(url):
-            if fields.tracker is None:
-                fields.tracker = label.strip() if _TRACKER_KEY.fullmatch(label.strip()) else url
-            text = text.replace(m.group(0), " ", 1)
+    if "](" in text:
+        for m in list(_LINK.finditer(text)):
+            label, url = m.group(1), m.group(2)
+            if _TRACKER_KEY.fullmatch(label.strip()) or _TRACKER_URL.fullmatch(url):
+                if fields.tracker is None:
+                    key = _TRACKER_KEY.fullmatch(label.strip())
+                    fields.tracker = label.strip() if key else url
+                text = text.replace(m.group(0), " ", 1)
     # Parenthesised annotations.
-    for m in list(_PAREN.finditer(text)):
-        inner = m.group(1)
-        found = Fields()
-        recognised = False
-        leftovers: list[str] = []
-        for part in re.split(r"[,;]", inner):
-            rest, keyed = keyed_fields(part.strip())
-            if keyed != Fields():
-                found.merge(keyed)
-                recognised = True
-                part = rest
-            if _loose_fields(part, found, default_year):
-                recognised = True
-            elif part.strip():
-                leftovers.append(part.strip())
-        if recognised:
-            if found.owner is None and len(leftovers) == 1 and len(leftovers[0].split()) <= 4:
-                found.owner = owner_value(leftovers[0])
-            fields.merge(found)
-            text = text.replace(m.group(0), " ", 1)
+    if "(" in text:
+        for m in list(_PAREN.finditer(text)):
+            found, recognised = _parenthetical(m.group(1), default_year)
+            if recognised:
+                fields.merge(found)
+                text = text.replace(m.group(0), " ", 1)
     # "[OPS-123]" and bare tracker keys.
-    for m in list(_TRACKER_KEY.finditer(text)):
-        if fields.tracker is None:
-            fields.tracker = m.group(0)
-        start, end = m.start(), m.end()
-        if text[start - 1 : start] == "[" and text[end : end + 1] == "]":
-            text = text[: start - 1] + " " * (end - start + 2) + text[end + 1 :]
-        elif not text[end:].strip(_TRIM + " "):
-            text = text[:start] + " " * (end - start) + text[end:]
-    for m in list(_TRACKER_URL.finditer(text)):
-        if fields.tracker is None:
-            fields.tracker = m.group(0).rstrip(").,")
-        if not text[m.end() :].strip(_TRIM):
-            text = text[: m.start()]
+    if "-" in text:
+        for m in list(_TRACKER_KEY.finditer(text)):
+            if fields.tracker is None:
+                fields.tracker = m.group(0)
+            start, end = m.start(), m.end()
+            if text[start - 1 : start] == "[" and text[end : end + 1] == "]":
+                text = text[: start - 1] + " " * (end - start + 2) + text[end + 1 :]
+            elif not text[end:].strip(_TRIM + " "):
+                text = text[:start] + " " * (end - start) + text[end:]
+    if "http" in text:
+        for m in list(_TRACKER_URL.finditer(text)):
+            if fields.tracker is None:
+                fields.tracker = m.group(0).rstrip(").,")
+            if not text[m.end() :].strip(_TRIM):
+                text = text[: m.start()]
     # "owner: x, due: y" segments.
     text, keyed = keyed_fields(text)
     fields.merge(keyed)
     # "due next sprint", "by 4 March 2026".
-    m2 = _DUE_FREE.search(text)
-    if m2 is not None and fields.due_text is None:
-        fields.due_text = clean_value(m2.group("v"))
-        text = text[: m2.start()] + text[m2.end() :]
-    m3 = _BY_DATE.search(text)
-    if m3 is not None and fields.due_text is None:
-        fields.due_text = clean_value(m3.group("v"))
-        text = text[: m3.start()] + text[m3.end() :]
+    if fields.due_text is None:
+        low = text.lower()
+        if "due" in low:
+            m2 = _DUE_FREE.search(text)
+            if m2 is not None:
+                fields.due_text = clean_value(m2.group("v"))
+                text = text[: m2.start()] + text[m2.end() :]
+                low = text.lower()
+        if fields.due_text is None and (
+            "by" in low or "before" in low or "until" in low or "later" in low
+        ):
+            m3 = _BY_DATE.search(text)
+            if m3 is not None:
+                fields.due_text = clean_value(m3.group("v"))
+                text = text[: m3.start()] + text[m3.end() :]
     # A trailing "— Alice, Mar 4" segment with at least one recognisable part.
-    pieces = _TAIL_SEPARATOR.split(text)
-    if len(pieces) > 1:
-        tail = Fields()
-        parts = [p for p in re.split(r"[,;]", pieces[-1]) if p.strip()]
-        known = [_loose_fields(p, tail, default_year) for p in parts]
-        if parts and any(known) and sum(not k for k in known) <= 1:
-            unknown = [p for p, k in zip(parts, known, strict=True) if not k]
-            if unknown and tail.owner is None and len(unknown[0].split()) <= 4:
-                tail.owner = owner_value(unknown[0])
-            fields.merge(tail)
-            last_separator = list(_TAIL_SEPARATOR.finditer(text))[-1]
-            text = text[: last_separator.start()]
+    if "—" in text or "–" in text or "-" in text or "|" in text:
+        text = _tail_segment(text, fields, default_year)
     # Handles and e-mail addresses: the owner, removed only where they are an annotation.
     stripped = text.strip()
+    if "@" in stripped:
+        stripped = _handles(stripped, fields)
+    return tidy(stripped), fields
+
+
+def _parenthetical(inner: str, default_year: int | None) -> tuple[Fields, bool]:
+    """``(@alice, due 2026-03-04)`` -> the fields, and whether anything was recognised."""
+    found = Fields()
+    recognised = False
+    leftovers: list[str] = []
+    for part in _SPLIT_PARTS.split(inner):
+        rest, keyed = keyed_fields(part.strip())
+        if keyed != Fields():
+            found.merge(keyed)
+            recognised = True
+            part = rest
+        if _loose_fields(part, found, default_year):
+            recognised = True
+        elif part.strip():
+            leftovers.append(part.strip())
+    if (
+        recognised
+        and found.owner is None
+        and len(leftovers) == 1
+        and len(leftovers[0].split()) <= 4
+    ):
+        found.owner = owner_value(leftovers[0])
+    return found, recognised
+
+
+def _tail_segment(text: str, fields: Fields, default_year: int | None) -> str:
+    separators = list(_TAIL_SEPARATOR.finditer(text))
+    if not separators:
+        return text
+    tail = Fields()
+    parts = [p for p in _SPLIT_PARTS.split(text[separators[-1].end() :]) if p.strip()]
+    known = [_loose_fields(p, tail, default_year) for p in parts]
+    if parts and any(known) and sum(not k for k in known) <= 1:
+        unknown = [p for p, k in zip(parts, known, strict=True) if not k]
+        if unknown and tail.owner is None and len(unknown[0].split()) <= 4:
+            tail.owner = owner_value(unknown[0])
+        fields.merge(tail)
+        return text[: separators[-1].start()]
+    return text
+
+
+def _handles(stripped: str, fields: Fields) -> str:
     for pattern in (_HANDLE, _EMAIL):
         hits = list(pattern.finditer(stripped))
         if not hits:
@@ -334,7 +411,7 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
                 else:
                     break
             stripped = head
-    return tidy(stripped), fields
+    return stripped
 
 
 def tidy(text: str) -> str:

@@ -173,7 +173,8 @@ def bold_label(line: str) -> tuple[str, str] | None:
 
 
 def is_list_item(line: str) -> bool:
-    return _LIST.match(line) is not None and _THEMATIC.match(line) is None
+    m = _LIST.match(line)
+    return m is not None and (m.group(2) not in "*-" or _THEMATIC.match(line) is None)
 
 
 def is_table_row(stripped: str) -> bool:
@@ -273,14 +274,15 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
                 table.rows.append((number, split_cells(stripped)))
                 continue
         m = _LIST.match(raw)
-        if m is not None and _THEMATIC.match(raw) is None:
+        if m is not None and (m.group(2) not in "*-" or _THEMATIC.match(raw) is None):
             indent = indent_of(m.group(1))
             text = raw[m.end() :].strip()
             checked: bool | None = None
-            cb = _CHECKBOX.match(text)
-            if cb is not None:
-                checked = cb.group(1) != " "
-                text = text[cb.end() :].strip()
+            if text[:1] == "[":
+                cb = _CHECKBOX.match(text)
+                if cb is not None:
+                    checked = cb.group(1) != " "
+                    text = text[cb.end() :].strip()
             item = Item(number, indent, text, checked, m.group(2)[0].isdigit())
             while stack and stack[-1].indent >= indent:
                 stack.pop()

@@ -14,9 +14,8 @@ Times: 24h ``14:02``, ``14:02:31``, 12h ``2:02 PM``, ``2pm``, ``2:02 p.m.``. Zon
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
-from typing import Final
+from typing import Final, NamedTuple
 
 ZONES: Final[dict[str, int]] = {  # minutes east of UTC
     "UTC": 0,
@@ -111,8 +110,7 @@ DATE_ANYWHERE: Final = re.compile(r"(?<![\w/-])" + _DATE, re.IGNORECASE)
 ZONE_ANYWHERE: Final = re.compile(r"(?<![\w])" + _ZONE, re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Stamp:
+class Stamp(NamedTuple):
     """A date and/or time found at the start of a line."""
 
     text: str  # as written: "Mar 4, 14:02 UTC"
@@ -216,8 +214,49 @@ def to_date(day: tuple[int | None, int, int] | None, default_year: int | None) -
         return None
 
 
+# The common case, "14:02 Deploy starts", read without the full STAMP pattern: a bare
+# 24-hour clock at the very start, followed by something that cannot continue a stamp.
+_BARE_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?![\d:])[ \t]*")
+_ASCII_WORD = re.compile(r"[A-Za-z]+")
+_AMPM_WORDS: Final = frozenset({"a", "p", "am", "pm"})
+
+
+def _bare_clock(text: str) -> Stamp | None:
+    """A Stamp for text that starts with a bare ``HH:MM``, when nothing after it could be
+    an am/pm marker, a zone or emphasis (then None, and STAMP decides)."""
+    m = _BARE_CLOCK.match(text)
+    if m is None:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 23 or minute > 59:
+        return None
+    c = text[m.end() : m.end() + 1]
+    if c and c not in "—–|:" and not ("0" <= c <= "9"):
+        if c == "-":
+            if text[m.end() + 1 : m.end() + 2].isdigit():  # "-0500": a zone
+                return None
+        elif ("a" <= c <= "z") or ("A" <= c <= "Z"):
+            if m.end() == m.end(2):  # "14:02foo": STAMP decides (it is no stamp)
+                return None
+            word = _ASCII_WORD.match(text, m.end()).group()  # type: ignore[union-attr]
+            upper = word.upper()
+            if upper in ZONES or upper[:3] in ("UTC", "GMT") or word.lower() in _AMPM_WORDS:
+                return None
+        else:
+            return None
+    after = text[m.end(2) :]
+    sep = _SEPARATOR.match(after)
+    rest = after[sep.end() :] if sep else after
+    return Stamp(text[: m.end(2)], rest.strip(), None, time(hour, minute), None)
+
+
 def match_stamp(text: str) -> Stamp | None:
     """The date/time a line starts with, or None when it starts with neither."""
+    first = text[:1]
+    if "0" <= first <= "9":
+        fast = _bare_clock(text)
+        if fast is not None:
+            return fast
     m = STAMP.match(text[:160])
     if m is None or not m.group("stamp"):
         return None
