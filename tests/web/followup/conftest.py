@@ -67,12 +67,15 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
 
         def _answer(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
             data = body.encode()
-            self.send_response(status)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client (a killed worker) is gone
 
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))

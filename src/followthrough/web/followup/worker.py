@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from types import FrameType
 
-from django.db import OperationalError, close_old_connections
+from django.db import OperationalError, close_old_connections, connections
 from django.utils.crypto import get_random_string
 
 from followthrough.web.followup.jobs import run_due_jobs
@@ -42,10 +42,18 @@ class Pass:
 
 
 def run_tasks(worker_id: str, limit: int = TASKS_PER_PASS) -> int:
-    """Run the queued django-tasks tasks (all queues) until none is ready or ``limit``."""
-    from django_tasks_db.management.commands.db_worker import Worker
+    """Run ready django-tasks tasks (all queues) until none is left or ``limit``.
 
-    queue = Worker(
+    The claim (SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL, an exclusive transaction on
+    SQLite) and the run are django_tasks_db's own (``DBTaskResult.get_locked``/``claim`` and
+    ``Worker.run_task``); the loop is ours because ``Worker.run`` closes the database
+    connection between tasks, which must not happen inside a caller's transaction.
+    """
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
+
+    runner = Worker(
         queue_names=["*"],
         interval=0,
         batch=True,
@@ -55,13 +63,35 @@ def run_tasks(worker_id: str, limit: int = TASKS_PER_PASS) -> int:
         worker_id=worker_id[:64],
         excluded_queue_names=[],
     )
-    queue.run()
-    return queue._run_tasks
+    ran = 0
+    while ran < limit:
+        ready = DBTaskResult.objects.ready().filter(backend_name="default")
+        try:
+            with exclusive_transaction(ready.db):
+                result = ready.get_locked()
+                if result is not None:
+                    result.claim(worker_id[:64])
+        except OperationalError as e:
+            if is_locked_database_exception(e):
+                break  # another worker holds the queue; next pass
+            raise
+        if result is None:
+            break
+        runner.run_task(result)
+        ran += 1
+    return ran
+
+
+def _refresh_connections() -> None:
+    """Drop broken or expired connections between passes (as Django does per request), but
+    never one inside a transaction (a test's, or a caller's)."""
+    if not any(c.in_atomic_block for c in connections.all(initialized_only=True)):
+        close_old_connections()
 
 
 def one_pass(worker_id: str, stop: threading.Event | None = None) -> Pass:
     done = Pass()
-    close_old_connections()
+    _refresh_connections()
     done.jobs = [f"{run.job}: {run.outcome}" for run in run_due_jobs(worker_id, stop=stop)]
     if stop is None or not stop.is_set():
         done.tasks = run_tasks(worker_id)
@@ -72,7 +102,7 @@ def one_pass(worker_id: str, stop: threading.Event | None = None) -> Pass:
         done.failed += counts["failed"]
         if not counts["sent"] and not counts["retrying"] and not counts["failed"]:
             break
-    close_old_connections()
+    _refresh_connections()
     return done
 
 
