@@ -201,21 +201,27 @@ class Counts:
 
     def __add__(self, other: Counts) -> Counts:
         out = Counts()
-        for f in fields(Counts):
-            if f.name in ("milestones", "escalations"):
-                continue
-            setattr(out, f.name, getattr(self, f.name) + getattr(other, f.name))
-        out.escalations = (
+        out.merge(self)
+        out.merge(other)
+        return out
+
+    def merge(self, other: Counts) -> None:
+        """Add ``other`` into this one."""
+        for name in _SUMMED:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.escalations = (
             None
             if self.escalations is None or other.escalations is None
             else self.escalations + other.escalations
         )
-        out.milestones = {
-            key: self.milestones.get(key, MilestoneCounts())
-            + other.milestones.get(key, MilestoneCounts())
-            for key in {*self.milestones, *other.milestones}
-        }
-        return out
+        for key, theirs in other.milestones.items():
+            mine = self.milestones.get(key)
+            self.milestones[key] = theirs + MilestoneCounts() if mine is None else mine + theirs
+
+
+_SUMMED: tuple[str, ...] = tuple(
+    f.name for f in fields(Counts) if f.name not in ("milestones", "escalations")
+)
 
 
 def _ratio(part: float, whole: float) -> float | None:
@@ -486,18 +492,20 @@ def series(
 ) -> Series:
     """The periods ``starts`` of one team (or, with ``team_id`` None, of ``team_ids``
     summed), empty periods included, and the total over them."""
-    wanted = [team_id] if team_id is not None else list(team_ids)
+    wanted = {team_id} if team_id is not None else set(team_ids)
+    by_start: dict[date, Counts] = {}
+    for (start, team), found in counts.items():
+        if team in wanted:
+            if start not in by_start:
+                by_start[start] = Counts()
+            by_start[start].merge(found)
     rows = []
     total = Counts()
     for start in starts:
-        c = Counts()
-        for t in wanted:
-            found = counts.get((start, t))
-            if found is not None:
-                c = c + found
+        c = by_start.get(start) or Counts()
         if not escalations_tracked:
             c.escalations = None
-        total = total + c
+        total.merge(c)
         rows.append(PeriodValues(start, period_label(start, period), c, values(c)))
     if not escalations_tracked:
         total.escalations = None

@@ -107,11 +107,16 @@ def catch_up(*, every: float = 0.0) -> int:
                 .exclude(calendar=keys.get(team_id, ""))
                 .values_list("postmortem_id", flat=True)
             )
-    return refresh(stale) if stale else 0
+    count = refresh(stale) if stale else 0
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    return count
 
 
 def rebuild() -> int:
+    started = timezone.now()
     MilestoneDeadlines.objects.all().delete()
-    return refresh(
+    count = refresh(
         Postmortem.objects.filter(incident__resolved_at__isnull=False).values_list("pk", flat=True)
     )
+    IndexState.objects.update_or_create(name=NAME, defaults={"synced_until": started})
+    return count

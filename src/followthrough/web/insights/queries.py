@@ -27,7 +27,7 @@ from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import deadlines, rollups
-from followthrough.web.insights.models import ActionRollup, MilestoneDeadlines
+from followthrough.web.insights.models import MilestoneDeadlines
 
 _TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
 #: how many periods the dashboard shows when no range is given
@@ -218,26 +218,51 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
             found = out[key] = Counts()
         return found
 
+    every = catch_up_every()
+    rollups.catch_up(every=every)
+    deadlines.catch_up(every=every)
+    # One pass over the cohort's incidents: postmortem, action counts, deadlines and
+    # meeting are one-to-one with it, so nothing is counted twice.
     required = required_q()
     closed = Q(postmortem__status="closed")
     timed = closed & Q(resolved_at__isnull=False, postmortem__closed_at__isnull=False)
-    incidents = (
+    rollup = "postmortem__action_rollup__"
+    aggregates: dict[str, Any] = {
+        "n": Count("pk"),
+        "repeats": Count("pk", filter=Q(repeat_of__isnull=False)),
+        "required": Count("pk", filter=required),
+        "postmortems": Count("postmortem"),
+        "closed": Count("pk", filter=closed),
+        "required_closed": Count("pk", filter=required & closed),
+        "close_timed": Count("pk", filter=timed),
+        "close_time": Sum(_duration(F("postmortem__closed_at") - F("resolved_at")), filter=timed),
+        "actions": Sum(f"{rollup}total"),
+        "deprioritised": Sum(f"{rollup}deprioritised"),
+        "done": Sum(f"{rollup}done"),
+        "dated": Sum(f"{rollup}done_dated"),
+        "on_time": Sum(f"{rollup}done_on_time"),
+        "open": Sum(f"{rollup}open"),
+        "open_created": Sum(f"{rollup}open_created"),
+    }
+    for key, completed in deadlines.COMPLETED_AT.items():
+        due = f"postmortem__deadlines__{key}"
+        aggregates[f"{key}__on_time"] = Count("pk", filter=Q(**{f"{completed}__lte": F(due)}))
+        aggregates[f"{key}__late"] = Count("pk", filter=Q(**{f"{completed}__gt": F(due)}))
+        aggregates[f"{key}__overdue"] = Count(
+            "pk", filter=Q(**{f"{completed}__isnull": True, f"{due}__lt": now})
+        )
+        aggregates[f"{key}__pending"] = Count(
+            "pk", filter=Q(**{f"{completed}__isnull": True, f"{due}__gte": now})
+        )
+    rows = (
         _cohort(Incident.objects.all(), s)
         .annotate(bucket=_bucket(s))
         .values("bucket", "team_id")
         .order_by()
-        .annotate(
-            n=Count("pk"),
-            repeats=Count("pk", filter=Q(repeat_of__isnull=False)),
-            required=Count("pk", filter=required),
-            postmortems=Count("postmortem"),
-            closed=Count("pk", filter=closed),
-            required_closed=Count("pk", filter=required & closed),
-            close_timed=Count("pk", filter=timed),
-            close_time=Sum(_duration(F("postmortem__closed_at") - F("resolved_at")), filter=timed),
-        )
+        .annotate(**aggregates)
     )
-    for row in incidents:
+    now_ts = (now - rollups.EPOCH).total_seconds()
+    for row in rows:
         c = at(_key(row["bucket"], row["team_id"]))
         c.incidents = row["n"]
         c.repeats = row["repeats"]
@@ -247,55 +272,13 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
         c.required_closed = row["required_closed"]
         c.close_timed = row["close_timed"]
         c.close_hours = _seconds(row["close_time"]) / 3600
-
-    every = catch_up_every()
-    rollups.catch_up(every=every)
-    actions = (
-        _cohort(ActionRollup.objects.all(), s, "postmortem__incident__")
-        .annotate(bucket=_bucket(s))
-        .values("bucket", "postmortem__incident__team_id")
-        .order_by()
-        .annotate(
-            n=Sum("total"),
-            deprioritised=Sum("deprioritised"),
-            done=Sum("done"),
-            dated=Sum("done_dated"),
-            on_time=Sum("done_on_time"),
-            open=Sum("open"),
-            open_created=Sum("open_created"),
-        )
-    )
-    now_ts = (now - rollups.EPOCH).total_seconds()
-    for row in actions:
-        c = at(_key(row["bucket"], row["postmortem__incident__team_id"]))
-        c.actions = row["n"] or 0
+        c.actions = row["actions"] or 0
         c.actions_deprioritised = row["deprioritised"] or 0
         c.actions_done = row["done"] or 0
         c.actions_done_dated = row["dated"] or 0
         c.actions_done_on_time = row["on_time"] or 0
         c.actions_open = row["open"] or 0
         c.open_age_days = (c.actions_open * now_ts - (row["open_created"] or 0.0)) / 86400
-
-    deadlines.catch_up(every=every)
-    aggregates: dict[str, Any] = {}
-    for key, completed in deadlines.COMPLETED_AT.items():
-        aggregates[f"{key}__on_time"] = Count("pk", filter=Q(**{f"{completed}__lte": F(key)}))
-        aggregates[f"{key}__late"] = Count("pk", filter=Q(**{f"{completed}__gt": F(key)}))
-        aggregates[f"{key}__overdue"] = Count(
-            "pk", filter=Q(**{f"{completed}__isnull": True, f"{key}__lt": now})
-        )
-        aggregates[f"{key}__pending"] = Count(
-            "pk", filter=Q(**{f"{completed}__isnull": True, f"{key}__gte": now})
-        )
-    milestones = (
-        _cohort(MilestoneDeadlines.objects.all(), s, "postmortem__incident__")
-        .annotate(bucket=_bucket(s))
-        .values("bucket", "postmortem__incident__team_id")
-        .order_by()
-        .annotate(**aggregates)
-    )
-    for row in milestones:
-        c = at(_key(row["bucket"], row["postmortem__incident__team_id"]))
         for key in deadlines.COMPLETED_AT:
             c.milestones[key] = MilestoneCounts(
                 row[f"{key}__on_time"],

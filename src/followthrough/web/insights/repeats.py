@@ -23,7 +23,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
-from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -55,6 +54,8 @@ def catch_up_every() -> float:
 CATCH_UP_MARGIN = timedelta(minutes=5)
 #: candidates scored exactly per look-up (the ones sharing the most buckets)
 CANDIDATES = 200
+#: incidents read per bucket (the most recent ones)
+PER_BUCKET = 300
 BATCH = 2000
 
 _FIELDS = (
@@ -281,6 +282,30 @@ class Suggestion:
         return self.decision is not None and self.decision.decision == Verdict.CONFIRMED
 
 
+def candidate_ids(buckets: list[int], exclude: int | None = None) -> list[int]:
+    """The incidents sharing the most buckets with ``buckets``, at most ``CANDIDATES``.
+
+    Each bucket contributes its ``PER_BUCKET`` most recent incidents (an index range scan
+    each): a bucket that half the organisation shares (boilerplate words) costs the same
+    as a rare one, and says as little."""
+    if not buckets:
+        return []
+    table = SignatureBand._meta.db_table
+    part = (
+        f"SELECT incident_id FROM (SELECT incident_id FROM {table} WHERE bucket = %s "
+        f"ORDER BY incident_id DESC LIMIT {PER_BUCKET}) AS b{{n}}"
+    )
+    union = " UNION ALL ".join(part.format(n=n) for n in range(len(buckets)))
+    sql = (
+        f"SELECT incident_id, COUNT(*) AS shared FROM ({union}) AS candidates "
+        "WHERE incident_id <> %s GROUP BY incident_id "
+        f"ORDER BY shared DESC, incident_id DESC LIMIT {CANDIDATES}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*buckets, exclude or 0])
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _earlier(a_time: datetime, a_pk: int, b_time: datetime, b_pk: int) -> bool:
     """Is b earlier than a (by start, then by id)?"""
     return (b_time, b_pk) < (a_time, a_pk)
@@ -302,14 +327,7 @@ def similar_incidents(
         signature = signature_of(incident)
     if signature.is_empty:
         return []
-    candidates = list(
-        SignatureBand.objects.filter(bucket__in=signature.buckets())
-        .exclude(incident_id=incident.pk)
-        .values("incident_id")
-        .annotate(shared=Count("id"))
-        .order_by("-shared", "-incident_id")
-        .values_list("incident_id", flat=True)[:CANDIDATES]
-    )
+    candidates = candidate_ids(signature.buckets(), exclude=incident.pk)
     decisions = {
         d.candidate_id: d
         for d in RepeatDecision.objects.filter(incident_id=incident.pk).select_related("decided_by")
