@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "ninja",  # the API docs from ninja's own static files, not a CDN page with inline script
     "django_tasks",
     "django_tasks_db",
     "followthrough.web.accounts",
