@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from django.utils.html import escape
 
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.operations import update_action_item
@@ -238,3 +239,27 @@ def test_the_worker_runs_the_catch_up_and_the_poll_as_periodic_jobs(
     now = timezone.now()
     assert jobs["tracker-catch-up"].run(now) == "linked 1, pushed 1 (synced 1), invites sent 0"
     assert jobs["tracker-poll"].run(now) == "polled 1, changed 0, failed 0"
+
+
+def test_the_editor_shows_each_items_tracker_issue_status_and_sync_error(
+    cast: Cast, jira: FakeJira, assign: Any, django_assert_max_num_queries: Any
+) -> None:
+    wire(cast.payments, jira)
+    synced = assign()
+    jira.fail_next = 2
+    waiting = assign(title="Page the on-call when the pool is saturated")
+    page = cast.browser(cast.vera).get(f"/incidents/{synced.postmortem.incident_id}/postmortem/")
+    html = page.content.decode()
+    assert f'<a href="{jira.url}/browse/PAY-1" rel="noopener noreferrer">PAY-1</a> · To Do' in html
+    link = TrackerLink.objects.get(action_item=waiting)
+    assert f"sync pending</span>: {escape(link.last_error)}" in html
+    # One query for all the rows' links, not one per row.
+    assign(title="Add a dashboard panel for pool saturation")
+    browser = cast.browser(cast.vera)
+    url = f"/incidents/{synced.postmortem.incident_id}/postmortem/"
+    with django_assert_max_num_queries(200) as few:
+        browser.get(url)
+    assign(title="Load-test the pool at twice the peak")
+    with django_assert_max_num_queries(200) as more:
+        browser.get(url)
+    assert len(more.captured_queries) == len(few.captured_queries)

@@ -82,7 +82,7 @@ def editor_context(
     why_forms: dict[int, WhyEditForm] = overrides.pop("why_forms", {})
     item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
     whys = list(postmortem.whys.all())
-    items = list(postmortem.action_items.select_related("owner"))
+    items = list(postmortem.action_items.select_related("owner", "tracker_link"))
     transitions = postmortem.allowed_transitions()
     context: dict[str, Any] = {
         "postmortem": postmortem,
