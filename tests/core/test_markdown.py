@@ -686,3 +686,175 @@ def test_the_template_has_every_section_of_the_seed_and_only_fill_in_placeholder
     } <= present
     assert "[fill in:" in template()
     assert "{title}" not in text and "TODO" not in text
+
+
+# --------------------------------------------------------------------------- prose and terse notes
+
+
+def test_a_tldr_in_bold_or_as_a_plain_line_is_the_summary() -> None:
+    bold = parse(
+        "# Checkout outage\n\n**TL;DR** Checkout failed for 20 minutes.\n\n## Impact\n\n3,100 orders.\n"
+    )
+    assert [(s.kind, s.body) for s in bold.sections][1] == (
+        K.SUMMARY,
+        "Checkout failed for 20 minutes.",
+    )
+    plain = parse("# Checkout outage\n\nTL;DR: Checkout failed for 20 minutes.\n")
+    assert plain.section(K.SUMMARY) is not None
+    assert plain.section(K.SUMMARY).body == "Checkout failed for 20 minutes."  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("heading", ["Why?", "Why", "Analysis", "Root cause analysis"])
+def test_numbered_whys_under_an_analysis_heading_are_whys(heading: str) -> None:
+    doc = parse(
+        f"# Outage\n\n## {heading}\n\n"
+        "1. Why did checkout fail? The pool was exhausted.\n"
+        "2. Why was it exhausted? A query held connections for 30 s.\n"
+        "3. Why was the query slow? Review does not look at query plans.\n"
+    )
+    assert [w.question for w in doc.whys] == [
+        "Why did checkout fail?",
+        "Why was it exhausted?",
+        "Why was the query slow?",
+    ]
+    assert doc.whys[2].answer == "Review does not look at query plans."
+
+
+def test_plain_label_lines_start_sections_in_terse_notes() -> None:
+    doc = parse(
+        "## search-api errors 2025-09-02\n\n"
+        "sev2, ~25 min, @owen.t\n\n"
+        "what happened: search-api 9.1 went out at 16:40.\n\n"
+        "impact: 30% of search API calls failed for 25 min.\n\n"
+        "timeline (UTC):\n- 16:40 deploy 9.1\n- 17:05 rollback to 9.0\n\n"
+        "root cause: bad deploy\n\n"
+        "actions:\n- add more tests — @owen.t\n"
+    )
+    assert [(s.kind, s.line) for s in doc.sections] == [
+        (K.TITLE, 1),
+        (K.SUMMARY, 5),
+        (K.IMPACT, 7),
+        (K.TIMELINE, 9),
+        (K.ROOT_CAUSE, 13),
+        (K.ACTION_ITEMS, 15),
+    ]
+    assert doc.section(K.IMPACT).body == "30% of search API calls failed for 25 min."  # type: ignore[union-attr]
+    assert [e.clock for e in doc.timeline] == [time(16, 40), time(17, 5)]
+    assert doc.root_causes[0].text == "bad deploy"
+    assert [(a.text, a.owner) for a in doc.action_items] == [("add more tests", "@owen.t")]
+
+
+def test_plain_labels_with_a_qualifier_and_follow_ups_are_sections() -> None:
+    doc = parse(
+        "# Label printers\n\nSo on Thursday the printers stopped.\n\n"
+        "Timeline, roughly (all UK time):\n\n- 13:10 certificate rotated\n\n"
+        "Root cause: certificate pinning nobody knew about. Knowledge gap.\n\n"
+        "Follow-ups:\n\n- Document the pinning — Sam Whitfield, 29 August 2025\n"
+    )
+    assert [s.kind for s in doc.sections] == [
+        K.TITLE,
+        K.TIMELINE,
+        K.ROOT_CAUSE,
+        K.ACTION_ITEMS,
+    ]
+    assert doc.root_causes[0].category is RootCauseCategory.KNOWLEDGE
+    assert doc.action_items[0].owner == "Sam Whitfield"
+    assert doc.action_items[0].due == date(2025, 8, 29)
+
+
+def test_plain_labels_do_not_split_a_document_that_has_section_headings() -> None:
+    doc = parse(
+        "# Outage\n\n## Summary\n\nImpact: 3 customers, all refunded.\n\n## Timeline\n\n- 10:00 x\n"
+    )
+    assert [s.kind for s in doc.sections] == [K.TITLE, K.SUMMARY, K.TIMELINE]
+
+
+def test_bold_labels_ending_with_a_full_stop_start_sections() -> None:
+    doc = parse(
+        "# Export outage\n\n"
+        "**What happened.** The export shipped truncated files.\n\n"
+        "**Impact.** 12 partners received 41% of the rows.\n\n"
+        "**How we found it.** A partner e-mailed.\n\n"
+        "**Why it happened.**\n\n1. Why were the files truncated? A 2 GiB buffer limit.\n\n"
+        "**What we are changing.**\n\n"
+        "1. Compare row counts — Hannah Weiss, by 17 October 2025. Done when a forced "
+        "truncation in staging fails the job.\n\n"
+        "**Important.** This paragraph is not a section.\n"
+    )
+    assert [(s.kind, s.heading) for s in doc.sections] == [
+        (K.TITLE, "Export outage"),
+        (K.SUMMARY, "What happened"),
+        (K.IMPACT, "Impact"),
+        (K.DETECTION, "How we found it"),
+        (K.ROOT_CAUSE, "Why it happened"),
+        (K.ACTION_ITEMS, "What we are changing"),
+    ]
+    assert doc.section(K.IMPACT).body == "12 partners received 41% of the rows."  # type: ignore[union-attr]
+    assert [w.question for w in doc.whys] == ["Why were the files truncated?"]
+    action = doc.action_items[0]
+    assert (action.text, action.owner, action.due, action.done_when) == (
+        "Compare row counts",
+        "Hannah Weiss",
+        date(2025, 10, 17),
+        "a forced truncation in staging fails the job",
+    )
+
+
+def test_whys_asked_one_after_another_in_a_paragraph_are_each_a_why() -> None:
+    doc = parse(
+        "# Printers\n\nWhy did it happen? The printers pin the certificate. Why do they pin "
+        "it? That was the vendor default. Why did nobody know? It is not documented.\n"
+    )
+    assert [(w.question, w.answer) for w in doc.whys] == [
+        ("Why did it happen?", "The printers pin the certificate."),
+        ("Why do they pin it?", "That was the vendor default."),
+        ("Why did nobody know?", "It is not documented."),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("line", "text", "owner", "due_text"),
+    [
+        ("- Add a pool alert — SRE team", "Add a pool alert", "SRE team", None),
+        ("- Add a pool alert — Mateo, next sprint", "Add a pool alert", "Mateo", "next sprint"),
+        (
+            "- Add a synthetic probe (Mobile Platform)",
+            "Add a synthetic probe",
+            "Mobile Platform",
+            None,
+        ),
+        ("- improve monitoring -> @search-team", "improve monitoring", "@search-team", None),
+        ("- Add connection pooling (PgBouncer)", "Add connection pooling (PgBouncer)", None, None),
+        ("- Rotate the keys — Payments, Q3", "Rotate the keys", "Payments", "Q3"),
+    ],
+)
+def test_owners_written_after_the_action_are_parsed_out_of_it(
+    line: str, text: str, owner: str | None, due_text: str | None
+) -> None:
+    action = parse(f"## Action items\n\n{line}\n").action_items[0]
+    assert (action.text, action.owner, action.due_text) == (text, owner, due_text)
+
+
+def test_a_placeholder_owner_in_angle_brackets_means_nobody() -> None:
+    doc = parse(
+        "## Action items\n\n| Action | Owner | Due |\n|---|---|---|\n"
+        "| Add a backup check | <owner> | 2026-03-04 |\n"
+        "| Add a restore drill | <ops@example.com> | 2026-03-04 |\n"
+    )
+    assert [a.owner for a in doc.action_items] == [None, "ops@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("The lease check is longer than the lease. Category: process gap.", "process"),
+        ("Our tooling verifies that a job ran, not its output. Category: tooling gap.", "tooling"),
+        ("Certificate pinning nobody knew about. Knowledge gap.", "knowledge"),
+    ],
+)
+def test_a_category_stated_in_the_last_sentence_of_a_root_cause_is_read(
+    text: str, category: str
+) -> None:
+    cause = parse(f"## Root cause\n\n{text}\n").root_causes[0]
+    assert cause.text == text
+    assert cause.category == RootCauseCategory(category)

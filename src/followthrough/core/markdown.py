@@ -162,8 +162,10 @@ _CATEGORY_LINE = re.compile(
 )
 _CATEGORY_INLINE = re.compile(
     r"\s*[(\[]\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<v>[a-z]+)(?:\s+gaps?)?\s*[)\]]\.?\s*$|"
-    r"\s*[—–|-]+\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<w>[a-z]+)\s+gaps?\s*$|"
-    r"\s*[(\[—–|,;-]*\s*(?:root\s+cause\s+)?category\s*:\s*(?P<x>[a-z ]+?)(?:\s+gaps?)?\s*[)\]]?\s*$",
+    r"\s*[—–|-]+\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<w>[a-z]+)\s+gaps?\.?\s*$|"
+    r"\s*[(\[—–|,;-]*\s*(?:root\s+cause\s+)?category\s*:\s*(?P<x>[a-z ]+?)(?:\s+gaps?)?\s*[)\]]?\.?\s*$|"
+    # "... nobody knew about. Knowledge gap.": a last sentence naming the gap.
+    r"(?<=[.!?])\s+(?P<y>[a-z]+)\s+gaps?\s*\.?\s*$",
     re.IGNORECASE,
 )
 _GAP_LABEL = re.compile(
@@ -191,6 +193,26 @@ def heading_category(heading: str) -> RootCauseCategory | None:
     if len(words) == 1 and words[0] in CATEGORY_WORDS:
         return CATEGORY_WORDS[words[0]]
     return None
+
+
+_HEADING_FIRSTS: Final = frozenset({"#", "*", "_"})
+_QUESTION_LABEL = re.compile(r"^ {0,3}(?P<label>[A-Za-z][^?:\n]{0,60}\?)[ \t]+\S")
+_WHY_QUESTION = re.compile(r"(?<![\w])(?:why|how come)\b[^?]{0,200}\?", re.IGNORECASE)
+_QUALIFIER = re.compile(r"\s*\([^()]*\)|,.*$")
+
+
+def _label_kind(label: str) -> SectionKind | None:
+    """The section a label (bold or plain) names from the exact table, else None.
+
+    "Timeline, roughly (all UK time)" is read as "Timeline"; metadata keys ("Date") and
+    titles are not sections.
+    """
+    kind = section_kind(label, exact_only=True)
+    if kind is K.OTHER and ("(" in label or "," in label):
+        kind = section_kind(_QUALIFIER.sub("", label), exact_only=True)
+    if kind in (K.OTHER, K.TITLE) or normalize_label(label) in METADATA_KEYS:
+        return None
+    return kind
 
 
 @dataclass
@@ -261,16 +283,21 @@ class _Parser:
     def _find_headings(self) -> None:
         content, flags = self.scan.content, self.scan.flags
         n = len(content)
+        # The first visible character of every line decides whether it can be a heading:
+        # "#" (ATX), "*"/"_" (a bold label), or a next line of "="/"-" (setext).
+        firsts = [line.lstrip()[:1] for line in content]
+        candidates = [i for i, f in enumerate(firsts) if f in _HEADING_FIRSTS]
+        underlines = [i - 1 for i in range(1, n) if firsts[i] in ("=", "-")]
+        if underlines:
+            candidates = sorted(set(candidates).union(underlines))
         headings: list[bl.Heading] = []
-        skip_next = False
-        for i in range(n):
-            if skip_next:
-                skip_next = False
-                continue
-            if flags[i] != bl.NORMAL:
+        label_kinds: dict[int, SectionKind] = {}
+        skip = -1
+        for i in candidates:
+            if i == skip or flags[i] != bl.NORMAL:
                 continue
             line = content[i]
-            first = line.lstrip()[:1]
+            first = firsts[i]
             if not first:
                 continue
             if first == "#":
@@ -281,31 +308,31 @@ class _Parser:
             if first in ("*", "_"):
                 label = bl.bold_label(line)
                 if label is not None:
-                    kind = section_kind(label[0], exact_only=True)
-                    if (
-                        kind not in (K.OTHER, K.TITLE)
-                        and normalize_label(label[0]) not in METADATA_KEYS
-                    ):
+                    kind = _label_kind(label[0])
+                    if kind is not None:
                         headings.append(bl.Heading(i, 6, label[0], bold=True, inline=label[1]))
+                        label_kinds[i] = kind
                         continue
             if (
                 i + 1 < n
                 and flags[i + 1] == bl.NORMAL
-                and content[i + 1].lstrip()[:1] in ("=", "-")
+                and firsts[i + 1] in ("=", "-")
+                and first not in ("|", ">")
             ):
                 level = bl.setext_level(content[i + 1])
                 if (
                     level is not None
-                    and first not in ("|", ">")
                     and not bl.is_list_item(line)
                     and (i == 0 or not content[i - 1].strip() or flags[i - 1] != bl.NORMAL)
                 ):
                     headings.append(bl.Heading(i, level, line.strip(), underline=True))
-                    skip_next = True
+                    skip = i + 1
+        if not any(not h.bold and section_kind(h.text) not in (K.OTHER, K.TITLE) for h in headings):
+            self._plain_labels(firsts, headings, label_kinds)
         stack: list[tuple[int, SectionKind]] = []
         first_h1_seen = False
         for h in headings:
-            kind = section_kind(h.text, exact_only=h.bold)
+            kind = label_kinds[h.index] if h.bold else section_kind(h.text)
             if h.level == 1 and not first_h1_seen and not h.bold:
                 first_h1_seen = True
                 if kind in (K.OTHER, K.TITLE):
@@ -319,6 +346,44 @@ class _Parser:
                 effective = stack[-1][1]
             stack.append((h.level, effective))
             self.heads.append(_Head(h, kind, effective))
+
+    def _plain_labels(
+        self,
+        firsts: list[str],
+        headings: list[bl.Heading],
+        label_kinds: dict[int, SectionKind],
+    ) -> None:
+        """In a document without section headings, ``Root cause: ...`` / ``actions:`` lines
+        (any case, at the start of a line that is not a list item) start sections."""
+        content, flags = self.scan.content, self.scan.flags
+        taken = {h.index for h in headings} | {h.index + 1 for h in headings if h.underline}
+        found: list[bl.Heading] = []
+        for i, first in enumerate(firsts):
+            if not first.isalpha() or flags[i] != bl.NORMAL or i in taken:
+                continue
+            line = content[i]
+            if ":" in line:
+                label = bl.plain_label(line)
+                kind = _label_kind(label[0]) if label is not None else None
+            else:
+                label = kind = None
+            if kind is None and "?" in line:
+                # "Why did it happen? The printers pin ...": the question opens the analysis
+                # and stays in its body, where the whys are read.
+                q = _QUESTION_LABEL.match(line)
+                if q is not None:
+                    kind = _label_kind(q.group("label"))
+                    if kind in (K.ROOT_CAUSE, K.WHYS):
+                        label = (q.group("label"), line.strip())
+                    else:
+                        kind = None
+            if label is None or kind is None or kind is K.METADATA:
+                continue
+            found.append(bl.Heading(i, 6, label[0], bold=True, inline=label[1]))
+            label_kinds[i] = kind
+        if found:
+            headings.extend(found)
+            headings.sort(key=lambda h: h.index)
 
     def _build_sections(self) -> None:
         n = len(self.lines)
@@ -696,7 +761,15 @@ class _Parser:
                     take(item.line, item.text, item.cont)
             elif isinstance(block, bl.Para):
                 for number, line in block.lines:
-                    take(number, line, [])
+                    asked = [m.start() for m in _WHY_QUESTION.finditer(line)] if "?" in line else []
+                    if len(asked) < 2:
+                        take(number, line, [])
+                        continue
+                    # "Why ...? Because ... Why ...? ...": several whys in one line of prose.
+                    if asked[0] > 0:
+                        take(number, line[: asked[0]], [])
+                    for a, b in zip(asked, [*asked[1:], len(line)], strict=True):
+                        take(number, line[a:b], [])
             else:
                 pending = None
                 if only_questions:
@@ -1086,9 +1159,16 @@ def _root_cause(number: int, text: str, default: RootCauseCategory | None) -> Ro
         plain = _strip_emphasis(gap.group("rest")).strip()
     m = _CATEGORY_INLINE.search(plain)
     if m is not None:
-        value = m.group("v") or m.group("w") or m.group("x") or ""
+        value = m.group("v") or m.group("w") or m.group("x") or m.group("y") or ""
         found = single_category(value)
-        if found is not None:
+        sentence = m.group("y") is not None or (
+            m.group("v") is None and plain.rstrip().endswith(".")
+        )
+        if found is not None and sentence:
+            # "... Category: process gap." / "... Knowledge gap.": a sentence of its own,
+            # kept in the text as written.
+            category = category or found
+        elif found is not None:
             category = category or found
             ended = plain.rstrip().endswith(".")
             plain = plain[: m.start()].rstrip(" ,;—–-")

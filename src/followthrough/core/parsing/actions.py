@@ -156,8 +156,29 @@ _BY_DATE = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])|\s+[—–]\s+")
-_TAIL_SEPARATOR = re.compile(r"\s+(?:—|–|-{1,2}|\|)\s+")
+_TAIL_SEPARATOR = re.compile(r"\s+(?:—|–|-{1,2}>?|=>|→|\|)\s+")
 _TRIM = " \t,;:|—–-.·"
+# A trailing "— SRE team", "— Hannah Weiss", "(Mobile Platform)": capitalised words or a team.
+_TEAM_WORDS = r"(?:team|squad|crew|guild|group|on-?call|rotation)"
+_OWNERISH = re.compile(
+    r"(?:the\s+)?(?:[A-Z][\w'’.&-]*|"
+    + _TEAM_WORDS
+    + r")(?:\s+(?:[A-Z][\w'’.&-]*|and|&|"
+    + _TEAM_WORDS
+    + r")){0,3}"
+)
+_TEAMISH = re.compile(r"\b" + _TEAM_WORDS + r"\b", re.IGNORECASE)
+# Due dates as people write them when they are not dates.
+_RELATIVE_DUE = re.compile(
+    r"(?:asap|tbd|tba|soon|later|eventually|someday|when we have time|"
+    r"(?:by\s+)?(?:the\s+)?(?:end\s+of\s+)?(?:the\s+)?(?:this|next|following)\s+"
+    r"(?:sprint|week|month|quarter|release|cycle|iteration)|(?:end\s+of\s+)?q[1-4](?:\s+\d{4})?)",
+    re.IGNORECASE,
+)
+_DONE_WHEN = re.compile(
+    r"(?:^|(?<=[\s.;,(]))done when\b[ \t]*(?P<v>.*)$", re.IGNORECASE | re.DOTALL
+)
+_PLACEHOLDER_OWNER = re.compile(r"<[^<>@]{1,40}>|\[[^\[\]@]{1,40}\]|\{[^{}@]{1,40}\}")
 _EMPHASIS = re.compile(r"(\*\*|__|~~)")
 _SPACES = re.compile(r"[ \t]{2,}")
 _PLACEHOLDER = re.compile(r"^\[fill in:[^\]]*\]$", re.IGNORECASE)
@@ -185,9 +206,17 @@ def clean_value(value: str) -> str:
 
 def owner_value(value: str) -> str | None:
     v = clean_value(value)
-    if v.lower() in NO_OWNER or _PLACEHOLDER.match(v):
-        return None
-    return v
+    if v.lower() in NO_OWNER or _PLACEHOLDER.match(v) or _PLACEHOLDER_OWNER.fullmatch(v):
+        return None  # "TBD", "<owner>", "[name]": nobody yet
+    if v.startswith("<") and v.endswith(">"):
+        v = v[1:-1].strip()  # "<alice@example.com>"
+    return v or None
+
+
+def is_ownerish(text: str) -> bool:
+    """Capitalised words or a team ("SRE team", "Hannah Weiss", "Mobile Platform")."""
+    t = text.strip()
+    return bool(t) and len(t) <= 60 and _OWNERISH.fullmatch(t) is not None
 
 
 def is_done_status(value: str) -> bool:
@@ -260,6 +289,9 @@ def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
             if prefix.startswith("due") or find_date(rest, 2000) is not None:
                 _set(fields, "due", rest)
                 return True
+    if _RELATIVE_DUE.fullmatch(p):
+        _set(fields, "due", p)
+        return True
     if _HANDLE.fullmatch(p) or _EMAIL.fullmatch(p):
         _set(fields, "owner", p)
         return True
@@ -294,6 +326,11 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
     if "(" in text:
         for m in list(_PAREN.finditer(text)):
             found, recognised = _parenthetical(m.group(1), default_year)
+            if not recognised and not text[m.end() :].strip(_TRIM):
+                # "Add a probe (Mobile Platform)": a trailing team or name is the owner.
+                inner = m.group(1).strip()
+                if is_ownerish(inner) and (len(inner.split()) > 1 or _TEAMISH.search(inner)):
+                    found.owner, recognised = inner, True
             if recognised:
                 fields.merge(found)
                 text = text.replace(m.group(0), " ", 1)
@@ -332,8 +369,19 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
             if m3 is not None:
                 fields.due_text = clean_value(m3.group("v"))
                 text = text[: m3.start()] + text[m3.end() :]
+    # "... Done when the alert fires in staging.": the done-condition, to the next separator.
+    if fields.done_when is None and "done when" in text.lower():
+        m4 = _DONE_WHEN.search(text)
+        if m4 is not None:
+            value = m4.group("v")
+            cut = _TAIL_SEPARATOR.search(value)
+            after = value[cut.start() :] if cut is not None else ""
+            value = value[: cut.start()] if cut is not None else value
+            if value.strip(_TRIM):
+                fields.done_when = value.strip(_TRIM.replace(".", "")).rstrip(".").strip()
+                text = text[: m4.start()] + after
     # A trailing "— Alice, Mar 4" segment with at least one recognisable part.
-    if "—" in text or "–" in text or "-" in text or "|" in text:
+    if "—" in text or "–" in text or "-" in text or "|" in text or "→" in text or "=>" in text:
         text = _tail_segment(text, fields, default_year)
     # Handles and e-mail addresses: the owner, removed only where they are an annotation.
     stripped = text.strip()
@@ -372,8 +420,18 @@ def _tail_segment(text: str, fields: Fields, default_year: int | None) -> str:
     if not separators:
         return text
     tail = Fields()
-    parts = [p for p in _SPLIT_PARTS.split(text[separators[-1].end() :]) if p.strip()]
+    parts = [p for p in _SPLIT_PARTS.split(text[separators[-1].end() :]) if p.strip(_TRIM)]
     known = [_loose_fields(p, tail, default_year) for p in parts]
+    unknown_parts = [p for p, k in zip(parts, known, strict=True) if not k]
+    if (
+        len(unknown_parts) == 1
+        and tail.owner is None
+        and fields.owner is None
+        and is_ownerish(clean_value(unknown_parts[0]))
+    ):
+        # "— SRE team", "— Mateo, next sprint": a name or a team is the owner.
+        tail.owner = clean_value(unknown_parts[0])
+        known = [True] * len(parts)
     if parts and any(known) and sum(not k for k in known) <= 1:
         unknown = [p for p, k in zip(parts, known, strict=True) if not k]
         if unknown and tail.owner is None and len(unknown[0].split()) <= 4:
@@ -415,7 +473,7 @@ def _handles(stripped: str, fields: Fields) -> str:
 
 
 def tidy(text: str) -> str:
-    t = _SPACES.sub(" ", text.strip().strip(_TRIM.replace(".", "")).strip())
+    t = _SPACES.sub(" ", text.strip().strip(_TRIM.replace(".", "") + ">→").strip())
     if t.startswith("**") and t.endswith("**") and t.count("**") == 2:
         t = t[2:-2].strip()
     return t

@@ -75,6 +75,7 @@ def scan(lines: list[str]) -> Scan:
                 break
     fence: str | None = None
     in_comment = False
+    inside: list[str] = []  # the pieces of the open comment, joined once it closes
     first_content = n
     for i in range(start, n):
         line = lines[i]
@@ -103,9 +104,11 @@ def scan(lines: list[str]) -> Scan:
             if in_comment:
                 end = line.find(COMMENT_CLOSE, pos)
                 if end < 0:
-                    comments[-1].text += "\n" + line[pos:]
+                    inside.append("\n" + line[pos:])
                     break
-                comments[-1].text += ("\n" if pos == 0 else "") + line[pos:end]
+                inside.append(("\n" if pos == 0 else "") + line[pos:end])
+                comments[-1].text = "".join(inside)
+                inside = []
                 in_comment = False
                 pos = end + len(COMMENT_CLOSE)
             else:
@@ -129,6 +132,8 @@ def scan(lines: list[str]) -> Scan:
                 first_content = i
         else:
             flags[i] = COMMENT
+    if in_comment:
+        comments[-1].text = "".join(inside)
     return Scan(lines, content, flags, comments, front, first_content)
 
 
@@ -162,14 +167,37 @@ def setext_level(line: str) -> int | None:
 
 
 def bold_label(line: str) -> tuple[str, str] | None:
-    """``**Impact:** rest`` or ``**Impact**`` alone -> (label, rest)."""
+    """``**Impact:** rest``, ``**Impact.** rest`` or ``**Impact**`` alone -> (label, rest)."""
     m = _BOLD_LABEL.match(line)
     if m is None:
         return None
+    label = m.group("label").strip()
     rest = line[m.end() :].strip()
-    if rest and not (m.group("colon") or m.group("colon2")):
+    stop = label.endswith(".") and not label.endswith("..")
+    tldr = label.lower().replace(";", "").replace(" ", "") == "tldr"  # "**TL;DR** text"
+    if rest and not (m.group("colon") or m.group("colon2") or stop or tldr):
         return None
-    return m.group("label").strip(), rest
+    # "**Impact.** 12 partners ...": a label that ends its own sentence.
+    return (label[:-1].rstrip() if stop else label), rest
+
+
+_PLAIN_LABEL = re.compile(
+    r"^ {0,3}(?P<label>[A-Za-z][A-Za-z0-9 ,;/&'’()-]{0,60}?)[ \t]*:(?:[ \t]+(?P<rest>.*?)|[ \t]*)$"
+)
+
+
+def plain_label(line: str) -> tuple[str, str] | None:
+    """``Root cause: rest``, ``Timeline, roughly (UTC):`` -> (label, rest); else None.
+
+    Only the shape: whether the label names a section is for the caller to decide.
+    """
+    colon = line.find(":")
+    if colon < 1 or colon > 70:
+        return None
+    m = _PLAIN_LABEL.match(line)
+    if m is None:
+        return None
+    return m.group("label").strip(), (m.group("rest") or "").strip()
 
 
 def is_list_item(line: str) -> bool:

@@ -48,6 +48,9 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "what happened": K.SUMMARY,
     "tl dr": K.SUMMARY,
     "tldr": K.SUMMARY,
+    "tl dr summary": K.SUMMARY,
+    "in short": K.SUMMARY,
+    "in brief": K.SUMMARY,
     # impact
     "impact": K.IMPACT,
     "summary of impact": K.IMPACT,
@@ -70,6 +73,8 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "sequence of events": K.TIMELINE,
     "timeline of events": K.TIMELINE,
     "event log": K.TIMELINE,
+    "timeline of the incident": K.TIMELINE,
+    "what happened when": K.TIMELINE,
     # root cause
     "root cause": K.ROOT_CAUSE,
     "root causes": K.ROOT_CAUSE,
@@ -84,6 +89,11 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "cause": K.ROOT_CAUSE,
     "causes": K.ROOT_CAUSE,
     "causal analysis": K.ROOT_CAUSE,
+    "analysis": K.ROOT_CAUSE,
+    "incident analysis": K.ROOT_CAUSE,
+    "why it happened": K.ROOT_CAUSE,
+    "why this happened": K.ROOT_CAUSE,
+    "why it broke": K.ROOT_CAUSE,
     # trigger
     "trigger": K.TRIGGER,
     "triggers": K.TRIGGER,
@@ -97,6 +107,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "whys": K.WHYS,
     "5 whys analysis": K.WHYS,
     "five whys analysis": K.WHYS,
+    "why": K.WHYS,
     # contributing factors
     "contributing factors": K.CONTRIBUTING_FACTORS,
     "contributing factor": K.CONTRIBUTING_FACTORS,
@@ -109,6 +120,9 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "detection": K.DETECTION,
     "how was it detected": K.DETECTION,
     "how we found out": K.DETECTION,
+    "how we found it": K.DETECTION,
+    "how we noticed": K.DETECTION,
+    "how it was detected": K.DETECTION,
     "detection and response": K.DETECTION,
     "monitoring and detection": K.DETECTION,
     # resolution
@@ -120,6 +134,8 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "response": K.RESOLUTION,
     "response and recovery": K.RESOLUTION,
     "how was it fixed": K.RESOLUTION,
+    "how it was fixed": K.RESOLUTION,
+    "how we fixed it": K.RESOLUTION,
     "fix": K.RESOLUTION,
     # action items
     "action items": K.ACTION_ITEMS,
@@ -145,6 +161,13 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "todo": K.ACTION_ITEMS,
     "to do": K.ACTION_ITEMS,
     "todos": K.ACTION_ITEMS,
+    "what we are changing": K.ACTION_ITEMS,
+    "what we re changing": K.ACTION_ITEMS,
+    "what we will change": K.ACTION_ITEMS,
+    "what we will do": K.ACTION_ITEMS,
+    "what we ll do": K.ACTION_ITEMS,
+    "what we re doing about it": K.ACTION_ITEMS,
+    "what we are doing about it": K.ACTION_ITEMS,
     # lessons
     "lessons learned": K.LESSONS,
     "lessons learnt": K.LESSONS,
