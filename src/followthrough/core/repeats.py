@@ -28,6 +28,7 @@ How an incident is compared (standard library only, no network):
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from array import array
@@ -81,21 +82,29 @@ def fold(word: str) -> str:
     return word
 
 
+# the tokenizer of followthrough.core.similarity; each raw token is then mapped once
+# (through content_tokens, so stop words, numbers and plurals are treated the same) and
+# the answer memoised: a vocabulary is small and a corpus repeats it
+_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
+_SKIP = -1
 _TERM_IDS: dict[str, int] = {}
 
 
-def _term_id(word: str) -> int:
-    value = _TERM_IDS.get(word)
+def _term_id(raw: str) -> int:
+    value = _TERM_IDS.get(raw)
     if value is None:
-        value = zlib.crc32(fold(word).encode())
+        words = content_tokens(raw)
+        value = zlib.crc32(fold(words[0]).encode()) if len(words) == 1 else _SKIP
         if len(_TERM_IDS) < _MAX_CACHED:
-            _TERM_IDS[word] = value
+            _TERM_IDS[raw] = value
     return value
 
 
 def terms(text: str) -> frozenset[int]:
     """CRC-32 hashes of the folded content words of ``text``."""
-    return frozenset(map(_term_id, content_tokens(text)))
+    found = set(map(_term_id, _TOKEN.findall(text.lower())))
+    found.discard(_SKIP)
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -170,8 +179,8 @@ def buckets(sketch: Sequence[int]) -> list[int]:
 
 
 def signature(text: IncidentText) -> Signature:
-    all_terms = terms(text.all_text())
     mode_terms = terms(text.mode_text())
+    all_terms = mode_terms | terms(" ".join([text.title, text.summary, text.root_cause]))
     features = set(all_terms)
     features.update(t ^ _MODE_SALT for t in mode_terms)
     return Signature(all_terms, mode_terms, minhash(features))
