@@ -221,3 +221,16 @@ def test_the_api_gives_the_weekly_review_and_an_items_history(
     assert history["changes"][0]["changed"]["status"] == ["open", "in_progress"]
     prefs = api.patch_json(f"{API}/me/notification-preferences", {"digest_enabled": False})
     assert prefs.status_code == 200 and prefs.json()["digest_enabled"] is False
+
+
+def test_a_forgotten_postmortem_is_flagged_on_the_incident_list(cast: Cast) -> None:
+    postmortem = final_postmortem(cast)
+    item = add_item(postmortem, cast.frank, "Alert on pool", date(2026, 3, 30))
+    client = cast.browser(cast.vera)
+    assert "badge forgotten" not in client.get(reverse("incident-list")).content.decode()
+    long_ago = timezone.now() - timedelta(days=31)
+    Postmortem.objects.filter(pk=postmortem.pk).update(updated_at=long_ago)
+    ActionItem.objects.filter(pk=item.pk).update(last_activity_at=long_ago)
+    html = client.get(reverse("incident-list")).content.decode()
+    assert 'class="badge forgotten"' in html
+    assert "Forgotten postmortems" in review(client) and "badge forgotten" in review(client)

@@ -20,6 +20,7 @@ from followthrough.core.calendar import Milestone, MilestoneState
 from followthrough.core.policy import PolicyResult, decide
 from followthrough.web.accounts.models import Organisation, Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import PostmortemExists, start_postmortem
@@ -106,10 +107,17 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = [_row(incident, config, now) for incident in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    shown = [row.postmortem.pk for row in page.object_list if row.postmortem is not None]
     context = {
         "form": form,
         "page": page,
         "rows": page.object_list,
+        # Seed anti-pattern "the forgotten postmortem": final, open items, 30 quiet days.
+        "forgotten": set(
+            forgotten_postmortems(now).filter(pk__in=shown).values_list("pk", flat=True)
+        )
+        if shown
+        else set(),
         "filter_query": urlencode(query),
         "any_filter": bool(query),
     }
