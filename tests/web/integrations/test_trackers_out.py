@@ -263,3 +263,25 @@ def test_the_editor_shows_each_items_tracker_issue_status_and_sync_error(
     with django_assert_max_num_queries(200) as more:
         browser.get(url)
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_an_editor_tries_a_waiting_item_again_from_the_editor(
+    cast: Cast, jira: FakeJira, assign: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    wire(cast.payments, jira)
+    jira.fail_next = 1
+    item = assign()
+    incident_id = item.postmortem.incident_id
+    page = cast.browser(cast.bob).get(f"/incidents/{incident_id}/postmortem/").content.decode()
+    retry = f"/incidents/{incident_id}/postmortem/actions/{item.pk}/tracker/retry/"
+    assert f'action="{retry}"' in page
+    assert (
+        retry
+        not in cast.browser(cast.vera).get(f"/incidents/{incident_id}/postmortem/").content.decode()
+    )
+    assert cast.browser(cast.vera).post(retry).status_code == 403
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = cast.browser(cast.bob).post(retry)
+    assert answer.status_code == 302
+    assert TrackerLink.objects.get(action_item=item).sync_state == SyncState.SYNCED
+    assert jira.created == 1

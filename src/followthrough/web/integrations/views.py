@@ -180,4 +180,4 @@ def retry_item(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     if retry_now(link):
         transaction.on_commit(lambda: push_action_item.enqueue(link.pk))
         messages.info(request, "The tracker issue will be tried again in a moment.")
-    return redirect(f"/incidents/{incident.pk}/postmortem/#action-{item_id}")
+    return redirect("postmortem", incident.pk)
