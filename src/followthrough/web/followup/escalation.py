@@ -67,6 +67,7 @@ def escalate_stuck_items(now: datetime | None = None) -> str:
             | Q(last_activity_at__lte=now - timedelta(days=1))
         )
         .select_related("owner__manager", "postmortem__incident__team__lead")
+        .prefetch_related("escalations__to_person__manager")
     )
     settings_of: dict[int, TeamSettings] = {}
     steps = 0
@@ -76,10 +77,9 @@ def escalate_stuck_items(now: datetime | None = None) -> str:
         reason = stuck_reason(item, conf, now)
         if not reason:
             continue
-        chain = list(
-            item.escalations.filter(episode=item.last_activity_at)
-            .select_related("to_person__manager")
-            .order_by("level")
+        chain = sorted(
+            (e for e in item.escalations.all() if e.episode == item.last_activity_at),
+            key=lambda e: e.level,
         )
         previous = chain[-1] if chain else None
         if previous is not None and (
