@@ -235,3 +235,17 @@ def test_the_index_is_rebuilt_from_scratch_by_a_command(cast: Cast) -> None:
     new = _new(cast)
     found = repeats.similar_incidents(new, cast.bob)
     assert found[0].incident == earlier["pool"]
+
+
+def test_the_incident_page_and_the_editor_load_the_insights_panels(cast: Cast) -> None:
+    from followthrough.web.postmortems.operations import start_postmortem
+
+    incident = _new(cast)
+    start_postmortem(incident, cast.alice)
+    browser = cast.browser(cast.bob)
+    page = browser.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f'hx-get="/incidents/{incident.pk}/similar/"' in page
+    assert f'href="/incidents/{incident.pk}/similar/"' in page  # works without JavaScript
+    editor = browser.get(f"/incidents/{incident.pk}/postmortem/").content.decode()
+    assert f'hx-get="/incidents/{incident.pk}/postmortem/copied/"' in editor
+    assert "postmortem-changed from:body" in editor
