@@ -146,7 +146,7 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 # No inline script or style anywhere, Django's admin and the API docs included (checked in
-# Chromium by tests/browser/test_content_security_policy.py); htmx is told by a meta tag in
+# Chromium by tests/web/security/test_csp_in_chromium.py); htmx is told by a meta tag in
 # front/base.html not to inject styles or eval.
 CONTENT_SECURITY_POLICY = env.str(
     "CONTENT_SECURITY_POLICY",
