@@ -402,6 +402,7 @@ class _Parser:
             open_ = keep
             open_.append(k)
         content, flags = self.scan.content, self.scan.flags
+        has_code = bl.CODE in flags
         first_index = heads[0].heading.index if heads else n
         if first_index > 0:
             self.regions.append(_Region(None, "", 0, first_index))
@@ -428,9 +429,13 @@ class _Parser:
                 and flags[first] != bl.CODE
             ):
                 first += 1
-            body_lines = [
-                self.lines[j] if flags[j] == bl.CODE else content[j] for j in range(first, last + 1)
-            ]
+            if has_code and bl.CODE in flags[first : last + 1]:
+                body_lines = [
+                    self.lines[j] if flags[j] == bl.CODE else content[j]
+                    for j in range(first, last + 1)
+                ]
+            else:
+                body_lines = content[first : last + 1]
             if h.inline:
                 body_lines.insert(0, h.inline)
                 first = h.index

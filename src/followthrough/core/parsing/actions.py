@@ -104,6 +104,7 @@ _KEY_BEFORE_COLON = re.compile(
 _AFTER_COLON = re.compile(r"[*_]{0,2}[ \t]*")
 _KEY_WINDOW: Final = 200  # how far back from a colon a key (with its blanks) may start
 _SPLIT_PARTS = re.compile(r"[,;]")
+_DASH_DIGIT = re.compile(r"-\d")  # every tracker key ("OPS-123") has one
 
 
 @dataclass(frozen=True)
@@ -335,7 +336,7 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
                 fields.merge(found)
                 text = text.replace(m.group(0), " ", 1)
     # "[OPS-123]" and bare tracker keys.
-    if "-" in text:
+    if _DASH_DIGIT.search(text) is not None:
         for m in list(_TRACKER_KEY.finditer(text)):
             if fields.tracker is None:
                 fields.tracker = m.group(0)
@@ -355,17 +356,12 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
     fields.merge(keyed)
     # "due next sprint", "by 4 March 2026".
     if fields.due_text is None:
-        low = text.lower()
-        if "due" in low:
-            m2 = _DUE_FREE.search(text)
-            if m2 is not None:
-                fields.due_text = clean_value(m2.group("v"))
-                text = text[: m2.start()] + text[m2.end() :]
-                low = text.lower()
-        if fields.due_text is None and (
-            "by" in low or "before" in low or "until" in low or "later" in low
-        ):
-            m3 = _BY_DATE.search(text)
+        m2 = _search_at(_DUE_FREE, text, ("due",))
+        if m2 is not None:
+            fields.due_text = clean_value(m2.group("v"))
+            text = text[: m2.start()] + text[m2.end() :]
+        if fields.due_text is None:
+            m3 = _search_at(_BY_DATE, text, ("by", "before", "until", "no later"))
             if m3 is not None:
                 fields.due_text = clean_value(m3.group("v"))
                 text = text[: m3.start()] + text[m3.end() :]
@@ -388,6 +384,29 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
     if "@" in stripped:
         stripped = _handles(stripped, fields)
     return tidy(stripped), fields
+
+
+def _search_at(pattern: re.Pattern[str], text: str, words: tuple[str, ...]) -> re.Match[str] | None:
+    """``pattern.search(text)`` for a pattern that starts with one of ``words`` (any case):
+    tried only where one of them occurs, instead of at every position."""
+    low = text.lower()
+    if len(low) != len(text):  # lower() changed the length: positions would not line up
+        return pattern.search(text) if any(w in low for w in words) else None
+    starts = sorted({i for w in words for i in _positions(low, w)})
+    for i in starts:
+        m = pattern.match(text, i)
+        if m is not None:
+            return m
+    return None
+
+
+def _positions(text: str, word: str) -> list[int]:
+    out: list[int] = []
+    i = text.find(word)
+    while i >= 0:
+        out.append(i)
+        i = text.find(word, i + 1)
+    return out
 
 
 def _parenthetical(inner: str, default_year: int | None) -> tuple[Fields, bool]:
