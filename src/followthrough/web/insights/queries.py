@@ -175,10 +175,22 @@ def _occurred(prefix: str = "") -> Coalesce:
 
 
 def _cohort(qs: QuerySet[Any], s: Scope, prefix: str = "") -> QuerySet[Any]:
-    return qs.annotate(occurred=_occurred(prefix)).filter(
-        **{f"{prefix}team_id__in": s.team_ids},
-        occurred__gte=s.begin_at(),
-        occurred__lt=s.end_at(),
+    """The rows of incidents that started in the scope's range (recorded, if the start is
+    not known). Written as two plain ranges rather than one on COALESCE so the planner can
+    estimate them from its column statistics (and pick hash joins at scale)."""
+    begin, end = s.begin_at(), s.end_at()
+    started = Q(**{f"{prefix}started_at__gte": begin, f"{prefix}started_at__lt": end})
+    recorded = Q(
+        **{
+            f"{prefix}started_at__isnull": True,
+            f"{prefix}created_at__gte": begin,
+            f"{prefix}created_at__lt": end,
+        }
+    )
+    return (
+        qs.filter(**{f"{prefix}team_id__in": s.team_ids})
+        .filter(started | recorded)
+        .annotate(occurred=_occurred(prefix))
     )
 
 

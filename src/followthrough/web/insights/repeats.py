@@ -53,9 +53,9 @@ def catch_up_every() -> float:
 #: how far back a catch-up looks again, for edits whose transaction committed late
 CATCH_UP_MARGIN = timedelta(minutes=5)
 #: candidates scored exactly per look-up (the ones sharing the most buckets)
-CANDIDATES = 200
+CANDIDATES = 100
 #: incidents read per bucket (the most recent ones)
-PER_BUCKET = 300
+PER_BUCKET = 200
 BATCH = 2000
 
 _FIELDS = (
