@@ -104,7 +104,7 @@ def test_the_list_does_not_query_once_per_incident(
     _incidents_with_everything(cast, 20)
     client = cast.browser(cast.alice)
     client.get("/")  # warm up: the organisation row is created on first use
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):
         response = client.get("/")
     assert len(response.context["rows"]) == 20
 

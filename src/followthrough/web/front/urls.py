@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import actions, incidents, lint, meetings, postmortems
+from .views import actions, incidents, lint, meetings, postmortems, teams
 
 pm = "incidents/<int:pk>/postmortem/"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", incidents.incident_list, name="incident-list"),
     path("incidents/new/", incidents.incident_create, name="incident-create"),
+    path("teams/", teams.team_list, name="team-list"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident-detail"),
     path(
         "incidents/<int:pk>/start-postmortem/", incidents.postmortem_start, name="postmortem-start"

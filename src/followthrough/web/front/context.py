@@ -1,0 +1,21 @@
+"""Template context every page needs for its navigation."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from followthrough.web.accounts.models import Role
+
+
+def navigation(request: HttpRequest) -> dict[str, bool]:
+    """Whether to offer the lead-only pages (incident sources, team settings) in the header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_leads_a_team": False}
+    if user.is_superuser:
+        return {"nav_leads_a_team": True}
+    return {
+        "nav_leads_a_team": user.person.memberships.filter(role=Role.LEAD).exists()
+        if hasattr(user, "person")
+        else False
+    }
