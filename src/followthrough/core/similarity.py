@@ -4,8 +4,9 @@ Used by the linter (copy-paste passages, repeat incidents) and by the repeat-inc
 detection of the effectiveness reports. The approach, in three steps:
 
 1. **Shingling.** A text becomes the set of its word n-grams (``k`` words; ``k=1`` is a bag
-   of content words), each hashed with CRC-32, which is deterministic across processes
-   (Python's ``hash(str)`` is not).
+   of content words). Words are hashed with CRC-32 (memoised per process), which is
+   deterministic across processes (Python's ``hash(str)`` is not), and n-grams as tuples of
+   those integers. Identical texts added to one index are shingled once.
 2. **MinHash sketch + LSH buckets.** Sorting a set's hashes and keeping the smallest ``b``
    is a one-permutation MinHash (bottom-b) sketch: two sets share their minimum with
    probability equal to their Jaccard similarity, so sets that share any sketch value are
@@ -27,6 +28,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -146,33 +148,63 @@ def content_tokens(text: str) -> list[str]:
     return out
 
 
-_WORD_IDS: dict[str, int] = {}
+#: raw token -> CRC-32 of the word it stands for (numbers all stand for "#"); a vocabulary
+#: is small and a corpus repeats it, so each word is hashed once per process
+_WORD_IDS: dict[str | bytes, int] = {}
+_MAX_WORDS = 1 << 20
+_HASH_MARK = zlib.crc32(b"#")
 
 
-def _word_ids(words: list[str]) -> list[int]:
-    """CRC-32 of each word, memoised (a vocabulary is small; a corpus repeats it)."""
+def _word_ids(words: list[str] | list[bytes]) -> list[int]:
+    """CRC-32 of each raw token (``#`` for a number), memoised. Tokens may be ``str`` or
+    ASCII ``bytes``: the same word gets the same id either way."""
     ids = _WORD_IDS
-    out = []
+    if len(words) > 1:
+        try:
+            return list(itemgetter(*words)(ids))  # every word seen before: one C call
+        except KeyError:
+            pass
+    out: list[int] = []
     for word in words:
         value = ids.get(word)
         if value is None:
-            value = zlib.crc32(word.encode())
-            if len(ids) < 1 << 20:
+            raw = word.encode() if isinstance(word, str) else word
+            value = _HASH_MARK if raw[:1].isdigit() else zlib.crc32(raw)
+            if len(ids) < _MAX_WORDS:
                 ids[word] = value
         out.append(value)
     return out
 
 
+_SEPARATOR_BYTES = bytes(range(128)).translate(
+    None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+)
+_TO_SPACE = bytes.maketrans(_SEPARATOR_BYTES, b" " * len(_SEPARATOR_BYTES))
+_UNICODE_SEPARATORS = re.compile(r"[\W_]+")
+
+
+def _shingle_words(text: str) -> list[str] | list[bytes]:
+    """The words n-grams are made of: runs of letters and digits, lower-cased. ASCII text
+    (nearly all of it) is split by one C-speed byte translation."""
+    low = text.lower()
+    if low.isascii():
+        return low.encode().translate(_TO_SPACE).split()
+    return _UNICODE_SEPARATORS.sub(" ", low).split()
+
+
 def shingles(text: str, k: int = 3) -> frozenset[int]:
     """Hashes of the word ``k``-grams of ``text`` (content words when ``k == 1``).
 
-    Words are CRC-32 hashed and n-grams are hashed as tuples of those integers: both are
-    deterministic across processes, unlike ``hash(str)``."""
+    Words (runs of letters and digits; numbers count as one word, ``#``) are CRC-32 hashed
+    and n-grams are hashed as tuples of those integers: both are deterministic across
+    processes, unlike ``hash(str)``."""
     if k == 1:
         return frozenset(_word_ids(content_tokens(text)))
-    ids = _word_ids(tokens(text))
+    ids = _word_ids(_shingle_words(text))
     if len(ids) < k:
         return frozenset([hash(tuple(ids))]) if ids else frozenset()
+    if k == 3:
+        return frozenset(map(hash, zip(ids, ids[1:], ids[2:], strict=False)))
     return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
 
 
@@ -188,12 +220,7 @@ def normalized(text: str) -> str:
     return " ".join(tokens(text))
 
 
-@dataclass
-class _Entry(Generic[K]):
-    key: K
-    group: Hashable
-    shingles: frozenset[int]
-    sketch: tuple[int, ...]
+_EMPTY: tuple[frozenset[int], tuple[int, ...]] = (frozenset(), ())
 
 
 @dataclass
@@ -202,6 +229,7 @@ class NearDuplicateIndex(Generic[K]):
     Jaccard similarity of at least ``threshold``.
 
     ``group`` is usually the document: passages of the same document are never paired.
+    A text met before (a stock phrase, a pasted paragraph) reuses its shingles and sketch.
     """
 
     k: int = 3
@@ -209,46 +237,69 @@ class NearDuplicateIndex(Generic[K]):
     sketch_size: int = 6
     max_bucket: int = 64
     bucket_peers: int = 4
-    _entries: list[_Entry[K]] = field(default_factory=list)
+    _keys: list[K] = field(default_factory=list)
+    _groups: list[Hashable] = field(default_factory=list)
+    _sets: list[frozenset[int]] = field(default_factory=list)
+    _sketches: list[tuple[int, ...]] = field(default_factory=list)
+    _memo: dict[str, tuple[frozenset[int], tuple[int, ...]]] = field(default_factory=dict)
 
     def add(self, key: K, text: str, group: Hashable) -> bool:
         """Index ``text``; False (and nothing indexed) when it has no words."""
-        sh = shingles(text, self.k)
+        known = self._memo.get(text)
+        if known is None:
+            sh = shingles(text, self.k)
+            known = (sh, tuple(sorted(sh)[: self.sketch_size])) if sh else _EMPTY
+            self._memo[text] = known
+        sh, sketch = known
         if not sh:
             return False
-        self._entries.append(_Entry(key, group, sh, tuple(sorted(sh)[: self.sketch_size])))
+        self._keys.append(key)
+        self._groups.append(group)
+        self._sets.append(sh)
+        self._sketches.append(sketch)
         return True
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._keys)
 
     def _classes(self) -> tuple[dict[frozenset[int], list[int]], list[tuple[int, int, float]]]:
         """Exact classes (identical shingle sets, members in insertion order) and the
         near-duplicate pairs between class representatives, verified by exact Jaccard."""
-        entries = self._entries
-        exact: dict[frozenset[int], list[int]] = defaultdict(list)
-        for i, entry in enumerate(entries):
-            exact[entry.shingles].append(i)
+        sets = self._sets
+        sketches = self._sketches
+        exact: dict[frozenset[int], list[int]] = {}
+        for i, sh in enumerate(sets):
+            members = exact.get(sh)
+            if members is None:
+                exact[sh] = [i]
+            else:
+                members.append(i)
         buckets: dict[int, list[int]] = defaultdict(list)
         for members in exact.values():
             rep = members[0]
-            for value in entries[rep].sketch:
+            for value in sketches[rep]:
                 buckets[value].append(rep)
         seen: set[tuple[int, int]] = set()
         near: list[tuple[int, int, float]] = []
+        threshold = self.threshold
+        peers = self.bucket_peers
         for members in buckets.values():
             if len(members) < 2 or len(members) > self.max_bucket:
                 continue  # a singleton, or a boilerplate shingle everyone shares
             # each member meets the bucket's first few: a crowd of near-copies costs
             # linear time, and every copy still finds its cluster
-            for x, a in enumerate(members):
-                for b in members[: min(x, self.bucket_peers)]:
-                    pair = (a, b) if a < b else (b, a)
+            for x in range(1, len(members)):
+                a = members[x]
+                set_a = sets[a]
+                for b in members[: min(x, peers)]:
+                    pair = (b, a) if b < a else (a, b)
                     if pair in seen:
                         continue
                     seen.add(pair)
-                    score = jaccard(entries[a].shingles, entries[b].shingles)
-                    if score >= self.threshold:
+                    set_b = sets[b]
+                    inter = len(set_a & set_b)
+                    score = inter / (len(set_a) + len(set_b) - inter)
+                    if score >= threshold:
                         near.append((pair[0], pair[1], score))
         return exact, near
 
@@ -261,7 +312,8 @@ class NearDuplicateIndex(Generic[K]):
 
         Identical texts are handled as one class, so a passage repeated in thousands of
         documents costs ``limit`` per copy, not a pair per two copies."""
-        entries = self._entries
+        keys = self._keys
+        groups = self._groups
         exact, near = self._classes()
         found: dict[int, list[tuple[float, int]]] = defaultdict(list)
         totals: dict[int, int] = defaultdict(int)
@@ -269,18 +321,20 @@ class NearDuplicateIndex(Generic[K]):
         def link(members: list[int], others: list[int], score: float) -> None:
             positions: dict[Hashable, list[int]] = defaultdict(list)
             for pos, y in enumerate(others):
-                positions[entries[y].group].append(pos)
+                positions[groups[y]].append(pos)
+            negative = -score
             for x in members:
-                group = entries[x].group
+                group = groups[x]
                 hi = bisect_left(others, x) if earlier_only else len(others)
                 total = hi - bisect_left(positions[group], hi)
                 if not total:
                     continue
                 totals[x] += total
                 picked = 0
+                into = found[x]
                 for y in others[:hi]:
-                    if entries[y].group != group:
-                        found[x].append((score, y))
+                    if groups[y] != group:
+                        into.append((negative, y))
                         picked += 1
                         if picked == limit:
                             break
@@ -289,19 +343,20 @@ class NearDuplicateIndex(Generic[K]):
             if len(members) > 1:
                 link(members, members, 1.0)
         for a, b, score in near:
-            class_a = exact[entries[a].shingles]
-            class_b = exact[entries[b].shingles]
+            class_a = exact[self._sets[a]]
+            class_b = exact[self._sets[b]]
             link(class_a, class_b, score)
             link(class_b, class_a, score)
         for x in sorted(found):
-            best = sorted(found[x], key=lambda pair: (-pair[0], pair[1]))[:limit]
-            yield entries[x].key, [(entries[y].key, score) for score, y in best], totals[x]
+            best = sorted(found[x])[:limit]
+            yield keys[x], [(keys[y], -negative) for negative, y in best], totals[x]
 
     def pairs(self) -> Iterator[tuple[K, K, float]]:
         """Each similar pair across groups once, ``(earlier key, later key, score)``, in
         insertion order. Quadratic in the size of a class of identical texts: for large
         corpora with much repetition use :meth:`neighbours`."""
-        entries = self._entries
+        keys = self._keys
+        groups = self._groups
         exact, near = self._classes()
         out: list[tuple[int, int, float]] = []
         for members in exact.values():
@@ -309,13 +364,13 @@ class NearDuplicateIndex(Generic[K]):
                 for j in members[x + 1 :]:
                     out.append((i, j, 1.0))
         for a, b, score in near:
-            for i in exact[entries[a].shingles]:
-                for j in exact[entries[b].shingles]:
+            for i in exact[self._sets[a]]:
+                for j in exact[self._sets[b]]:
                     out.append((min(i, j), max(i, j), score))
         out.sort()
         for i, j, score in out:
-            if entries[i].group != entries[j].group:
-                yield entries[i].key, entries[j].key, score
+            if groups[i] != groups[j]:
+                yield keys[i], keys[j], score
 
 
 def similar_pairs(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
-from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity, view_of
+from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
 from followthrough.core.similarity import NearDuplicateIndex
 
 if TYPE_CHECKING:
@@ -91,7 +91,10 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
 
 
 def _excerpt(doc: Document, line: int) -> str:
-    lines = doc.text.split("\n", line)
+    return _line_excerpt(doc.text.split("\n", line), line)
+
+
+def _line_excerpt(lines: Sequence[str], line: int) -> str:
     text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
     return text if len(text) <= 160 else text[:160] + "\u2026"
 
@@ -157,6 +160,7 @@ class CopyPaste(CorpusRule):
     ) -> Iterator[tuple[str, Finding]]:
         """Consecutive copied lines from the same documents become one finding."""
         doc = docs[d]
+        lines = doc.text.split("\n")
         run: list[tuple[Passage, list[tuple[Passage, float]], int]] = []
 
         def flush() -> tuple[str, Finding]:
@@ -168,10 +172,11 @@ class CopyPaste(CorpusRule):
                 for other, score in similar:
                     if other.doc not in best or score > best[other.doc][0]:
                         best[other.doc] = (score, other.line)
+            ranked = sorted((-score, o, line) for o, (score, line) in best.items())
             related = tuple(
-                Related(docs[o].path, line, score)
-                for o, (score, line) in sorted(best.items(), key=lambda kv: (-kv[1][0], kv[0]))
-            )[:_RELATED_SHOWN]
+                Related(docs[o].path, line, -negative)
+                for negative, o, line in ranked[:_RELATED_SHOWN]
+            )
             names = ", ".join(f"{r.path}:{r.line}" for r in related)
             more = f" and {total - len(related)} more" if total > len(related) else ""
             what = "Passage" if first.line == last.line else f"{last.line - first.line + 1} lines"
@@ -179,7 +184,7 @@ class CopyPaste(CorpusRule):
                 config,
                 first.line,
                 f"{what} copied from or into other postmortems: {names}{more}",
-                _excerpt(doc, first.line),
+                _line_excerpt(lines, first.line),
                 end_line=last.line,
                 fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
                 section=first.kind,
@@ -220,7 +225,7 @@ def _failure_mode_line(doc: Document) -> int | None:
     if not doc.failure_mode:
         return None
     at = doc.text.find(doc.failure_mode)
-    return view_of(doc).line_of(at) if at >= 0 else None
+    return doc.text.count("\n", 0, at) + 1 if at >= 0 else None
 
 
 class RepeatIncident(CorpusRule):
@@ -295,7 +300,7 @@ class RepeatIncident(CorpusRule):
                     config,
                     line,
                     f"Same failure mode as an earlier postmortem ({names}): its action items did not prevent this one",
-                    view_of(doc).excerpt(line),
+                    _excerpt(doc, line),
                     fix="Say why the earlier postmortem's action items did not hold, and make this one's address that.",
                     section=SectionKind.ROOT_CAUSE,
                     related=related,

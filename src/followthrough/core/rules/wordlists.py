@@ -1080,6 +1080,8 @@ TIMELINE_ANALYSIS: tuple[str, ...] = (
     "in hindsight",
     "with hindsight",
     "in retrospect",
+    "turned out",
+    "turns out",
     "we now know",
     "we later learned",
     "wrongly",
