@@ -10,6 +10,7 @@ makes a row stale, and :func:`catch_up` finds those.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
@@ -44,32 +45,70 @@ def _calendar(team: Team) -> BusinessCalendar:
         return BusinessCalendar("UTC")
 
 
-def refresh(postmortem_ids: Iterable[int]) -> int:
-    """(Re)compute the deadlines of these postmortems; those of unresolved incidents are
-    removed. Returns how many rows were written."""
-    wanted = sorted(set(postmortem_ids))
-    written = 0
+def refresh(postmortem_ids: Iterable[int] | None = None) -> int:
+    """(Re)compute the deadlines of these postmortems (all of them with ``None``); those
+    of unresolved incidents are removed. Returns how many rows were written."""
     calendars: dict[int, tuple[str, BusinessCalendar]] = {}
-    for start in range(0, len(wanted), BATCH):
-        chunk = wanted[start : start + BATCH]
+    # a business-day deadline depends only on the local date of resolution: compute each
+    # (team, date, milestone) once, not once per postmortem
+    memo: dict[tuple[int, object, str], datetime] = {}
+
+    def dues(team: Team, resolved: datetime) -> tuple[str, dict[str, datetime]]:
+        if team.pk not in calendars:
+            calendars[team.pk] = (calendar_key(team), _calendar(team))
+        key, calendar = calendars[team.pk]
+        local = calendar.local_date(resolved)
+        out = {}
+        for spec in MILESTONES:
+            if spec.hours is not None:
+                out[spec.key.value] = due_at(spec, resolved, calendar)
+                continue
+            cache_key = (team.pk, local, spec.key.value)
+            if cache_key not in memo:
+                memo[cache_key] = due_at(spec, resolved, calendar)
+            out[spec.key.value] = memo[cache_key]
+        return key, out
+
+    def rows_of(pms: Iterable[Postmortem]) -> list[MilestoneDeadlines]:
         rows = []
-        for pm in Postmortem.objects.filter(pk__in=chunk).select_related("incident__team"):
+        for pm in pms:
             resolved = pm.incident.resolved_at
             if resolved is None:
                 continue
-            team = pm.incident.team
-            if team.pk not in calendars:
-                calendars[team.pk] = (calendar_key(team), _calendar(team))
-            key, calendar = calendars[team.pk]
-            dues = {spec.key.value: due_at(spec, resolved, calendar) for spec in MILESTONES}
+            key, due = dues(pm.incident.team, resolved)
             rows.append(
                 MilestoneDeadlines(
                     postmortem_id=pm.pk,
                     resolved_at=resolved,
                     calendar=key,
-                    **{name: dues[name] for name in COMPLETED_AT},
+                    **{name: due[name] for name in COMPLETED_AT},
                 )
             )
+        return rows
+
+    base = Postmortem.objects.select_related("incident__team").only(
+        "pk",
+        "incident__resolved_at",
+        "incident__team__timezone",
+        "incident__team__holiday_country",
+        "incident__team__holiday_subdivision",
+    )
+    written = 0
+    if postmortem_ids is None:
+        last = 0
+        while True:
+            page = list(base.filter(pk__gt=last).order_by("pk")[:BATCH])
+            if not page:
+                break
+            last = page[-1].pk
+            rows = rows_of(page)
+            MilestoneDeadlines.objects.bulk_create(rows, batch_size=1000)
+            written += len(rows)
+        return written
+    wanted = sorted(set(postmortem_ids))
+    for start in range(0, len(wanted), BATCH):
+        chunk = wanted[start : start + BATCH]
+        rows = rows_of(base.filter(pk__in=chunk))
         with transaction.atomic():
             MilestoneDeadlines.objects.filter(postmortem_id__in=chunk).delete()
             MilestoneDeadlines.objects.bulk_create(rows, batch_size=1000)
@@ -115,8 +154,6 @@ def catch_up(*, every: float = 0.0) -> int:
 def rebuild() -> int:
     started = timezone.now()
     MilestoneDeadlines.objects.all().delete()
-    count = refresh(
-        Postmortem.objects.filter(incident__resolved_at__isnull=False).values_list("pk", flat=True)
-    )
+    count = refresh(None)
     IndexState.objects.update_or_create(name=NAME, defaults={"synced_until": started})
     return count

@@ -18,7 +18,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -103,23 +103,55 @@ def _source_time(row: dict[str, Any]) -> datetime:
     return max(times)
 
 
-def _compute(rows: Iterable[dict[str, Any]]) -> Iterator[tuple[IncidentSignature, list[int]]]:
+class _Computed(NamedTuple):
+    """A signature ready to store (a plain tuple: a bulk load makes no model instances)."""
+
+    incident_id: int
+    team_id: int
+    occurred_at: datetime
+    terms: bytes
+    mode_terms: bytes
+    minhash: bytes
+    source_updated_at: datetime
+    updated_at: datetime
+    buckets: list[int]
+
+    def model(self) -> IncidentSignature:
+        return IncidentSignature(
+            incident_id=self.incident_id,
+            team_id=self.team_id,
+            occurred_at=self.occurred_at,
+            terms=self.terms,
+            mode_terms=self.mode_terms,
+            minhash=self.minhash,
+            source_updated_at=self.source_updated_at,
+            updated_at=self.updated_at,
+        )
+
+
+def _compute(rows: Iterable[dict[str, Any]]) -> Iterator[_Computed]:
     now = timezone.now()
     for row in rows:
         sig = core.signature(_text(row))
-        yield (
-            IncidentSignature(
-                incident_id=row["pk"],
-                team_id=row["team_id"],
-                occurred_at=row["started_at"] or row["created_at"],
-                terms=core.pack(sig.terms),
-                mode_terms=core.pack(sig.mode_terms),
-                minhash=core.pack_sketch(sig.minhash),
-                source_updated_at=_source_time(row),
-                updated_at=now,
-            ),
+        yield _Computed(
+            row["pk"],
+            row["team_id"],
+            row["started_at"] or row["created_at"],
+            core.pack(sig.terms),
+            core.pack(sig.mode_terms),
+            core.pack_sketch(sig.minhash),
+            _source_time(row),
+            now,
             sig.buckets(),
         )
+
+
+def _store(computed: list[_Computed]) -> None:
+    IncidentSignature.objects.bulk_create([c.model() for c in computed], batch_size=500)
+    SignatureBand.objects.bulk_create(
+        [SignatureBand(bucket=b, incident_id=c.incident_id) for c in computed for b in c.buckets],
+        batch_size=5000,
+    )
 
 
 def index_incidents(ids: Iterable[int]) -> int:
@@ -133,15 +165,7 @@ def index_incidents(ids: Iterable[int]) -> int:
         with transaction.atomic():
             SignatureBand.objects.filter(incident_id__in=chunk).delete()
             IncidentSignature.objects.filter(incident_id__in=chunk).delete()
-            IncidentSignature.objects.bulk_create([sig for sig, _ in computed])
-            SignatureBand.objects.bulk_create(
-                [
-                    SignatureBand(bucket=b, incident_id=sig.incident_id)
-                    for sig, bands in computed
-                    for b in bands
-                ],
-                batch_size=5000,
-            )
+            _store(computed)
         done += len(computed)
     return done
 
@@ -203,30 +227,31 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         with transaction.atomic():
             SignatureBand.objects.all().delete()
             IncidentSignature.objects.all().delete()
-    ids = list(Incident.objects.order_by("pk").values_list("pk", flat=True))
-    total = len(ids)
+    total = Incident.objects.count()
     done = 0
-    for start in range(0, total, BATCH * 5):
-        chunk = ids[start : start + BATCH * 5]
-        rows = Incident.objects.filter(pk__in=chunk).values(*_FIELDS)
+    last = 0
+    while True:
+        # keyset pages: each is an index range scan, however far in
+        rows = list(
+            Incident.objects.filter(pk__gt=last).order_by("pk").values(*_FIELDS)[: BATCH * 5]
+        )
+        if not rows:
+            break
+        last = rows[-1]["pk"]
         computed = list(_compute(rows))
         with transaction.atomic():
             if copy:
                 _copy_in(computed)
             else:
-                IncidentSignature.objects.bulk_create([sig for sig, _ in computed], batch_size=500)
-                SignatureBand.objects.bulk_create(
-                    [
-                        SignatureBand(bucket=b, incident_id=sig.incident_id)
-                        for sig, bands in computed
-                        for b in bands
-                    ],
-                    batch_size=5000,
-                )
+                _store(computed)
         done += len(computed)
         if progress is not None:
             progress(done, total)
     if copy:
+        with connection.cursor() as cursor:
+            # inside an outer transaction the rows' deferred foreign-key checks are still
+            # pending, and PostgreSQL builds no index over a table with pending checks
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         with connection.schema_editor() as editor:
             editor.add_index(SignatureBand, lookup_index)
         with connection.cursor() as cursor:
@@ -236,7 +261,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     return done
 
 
-def _copy_in(computed: list[tuple[IncidentSignature, list[int]]]) -> None:
+def _copy_in(computed: list[_Computed]) -> None:
     sig_table = IncidentSignature._meta.db_table
     band_table = SignatureBand._meta.db_table
     with connection.cursor() as cursor:
@@ -245,23 +270,13 @@ def _copy_in(computed: list[tuple[IncidentSignature, list[int]]]) -> None:
             f"COPY {sig_table} (incident_id, team_id, occurred_at, terms, mode_terms, minhash, "
             "source_updated_at, updated_at) FROM STDIN"
         ) as copy:
-            for sig, _ in computed:
-                copy.write_row(
-                    (
-                        sig.incident_id,
-                        sig.team_id,
-                        sig.occurred_at,
-                        sig.terms,
-                        sig.mode_terms,
-                        sig.minhash,
-                        sig.source_updated_at,
-                        sig.updated_at,
-                    )
-                )
+            for c in computed:
+                copy.write_row(c[:8])
         buffer = io.StringIO()
-        for sig, bands in computed:
-            for b in bands:
-                buffer.write(f"{b}\t{sig.incident_id}\n")
+        for c in computed:
+            if c.buckets:
+                tail = f"\t{c.incident_id}\n"
+                buffer.write(tail.join(map(str, c.buckets)) + tail)
         with raw.copy(f"COPY {band_table} (bucket, incident_id) FROM STDIN") as copy:
             copy.write(buffer.getvalue())
 
@@ -282,8 +297,9 @@ class Suggestion:
         return self.decision is not None and self.decision.decision == Verdict.CONFIRMED
 
 
-def candidate_ids(buckets: list[int], exclude: int | None = None) -> list[int]:
-    """The incidents sharing the most buckets with ``buckets``, at most ``CANDIDATES``.
+def candidate_ids(buckets: list[int], before: int | None = None) -> list[int]:
+    """The incidents sharing the most buckets with ``buckets``, at most ``CANDIDATES``;
+    with ``before``, only incidents recorded before that one (a smaller id).
 
     Each bucket contributes its ``PER_BUCKET`` most recent incidents (an index range scan
     each): a bucket that half the organisation shares (boilerplate words) costs the same
@@ -291,18 +307,22 @@ def candidate_ids(buckets: list[int], exclude: int | None = None) -> list[int]:
     if not buckets:
         return []
     table = SignatureBand._meta.db_table
+    below = "AND incident_id < %s " if before else ""
     part = (
         f"SELECT incident_id FROM (SELECT incident_id FROM {table} WHERE bucket = %s "
-        f"ORDER BY incident_id DESC LIMIT {PER_BUCKET}) AS b{{n}}"
+        f"{below}ORDER BY incident_id DESC LIMIT {PER_BUCKET}) AS b{{n}}"
     )
     union = " UNION ALL ".join(part.format(n=n) for n in range(len(buckets)))
     sql = (
         f"SELECT incident_id, COUNT(*) AS shared FROM ({union}) AS candidates "
-        "WHERE incident_id <> %s GROUP BY incident_id "
+        "GROUP BY incident_id "
         f"ORDER BY shared DESC, incident_id DESC LIMIT {CANDIDATES}"
     )
+    params: list[int] = []
+    for bucket in buckets:
+        params += [bucket, before] if before else [bucket]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*buckets, exclude or 0])
+        cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -327,7 +347,9 @@ def similar_incidents(
         signature = signature_of(incident)
     if signature.is_empty:
         return []
-    candidates = candidate_ids(signature.buckets(), exclude=incident.pk)
+    # candidates were recorded before it; whether they also started before it is checked
+    # below, on the exact rows
+    candidates = candidate_ids(signature.buckets(), before=incident.pk)
     decisions = {
         d.candidate_id: d
         for d in RepeatDecision.objects.filter(incident_id=incident.pk).select_related("decided_by")

@@ -11,9 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum, Value
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models import DateTimeField as DateTimeFieldType
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -37,10 +47,7 @@ def _seconds(value: object) -> float:
     return float(value) / 1_000_000  # type: ignore[arg-type]
 
 
-def refresh(postmortem_ids: Iterable[int]) -> int:
-    """Recount the action items of these postmortems. Returns how many rows were written."""
-    wanted = sorted(set(postmortem_ids))
-    written = 0
+def _counted(items: QuerySet[ActionItem]) -> QuerySet[Any]:
     done = Q(status="done")
     dated = done & Q(due_date__isnull=False)
     open_ = Q(status__in=sorted(OPEN_STATUSES))
@@ -48,37 +55,46 @@ def refresh(postmortem_ids: Iterable[int]) -> int:
         F("created_at") - Value(EPOCH, output_field=DateTimeFieldType()),
         output_field=DurationField(),
     )
+    return (
+        items.annotate(done_day=TruncDate("done_at", tzinfo=UTC))
+        .values("postmortem_id")
+        .order_by()
+        .annotate(
+            total=Count("pk"),
+            deprioritised=Count("pk", filter=Q(status="deprioritised")),
+            done=Count("pk", filter=done),
+            done_dated=Count("pk", filter=dated),
+            done_on_time=Count("pk", filter=dated & Q(done_day__lte=F("due_date"))),
+            open=Count("pk", filter=open_),
+            open_created=Sum(since_epoch, filter=open_),
+        )
+    )
+
+
+def _rollup(row: dict[str, Any], now: datetime) -> ActionRollup:
+    return ActionRollup(
+        postmortem_id=row["postmortem_id"],
+        total=row["total"],
+        deprioritised=row["deprioritised"],
+        done=row["done"],
+        done_dated=row["done_dated"],
+        done_on_time=row["done_on_time"],
+        open=row["open"],
+        open_created=_seconds(row["open_created"]),
+        refreshed_at=now,
+    )
+
+
+def refresh(postmortem_ids: Iterable[int]) -> int:
+    """Recount the action items of these postmortems. Returns how many rows were written."""
+    wanted = sorted(set(postmortem_ids))
+    written = 0
     now = timezone.now()
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start : start + BATCH]
-        rows = (
-            ActionItem.objects.filter(postmortem_id__in=chunk)
-            .annotate(done_day=TruncDate("done_at", tzinfo=UTC))
-            .values("postmortem_id")
-            .order_by()
-            .annotate(
-                total=Count("pk"),
-                deprioritised=Count("pk", filter=Q(status="deprioritised")),
-                done=Count("pk", filter=done),
-                done_dated=Count("pk", filter=dated),
-                done_on_time=Count("pk", filter=dated & Q(done_day__lte=F("due_date"))),
-                open=Count("pk", filter=open_),
-                open_created=Sum(since_epoch, filter=open_),
-            )
-        )
         found = {
-            row["postmortem_id"]: ActionRollup(
-                postmortem_id=row["postmortem_id"],
-                total=row["total"],
-                deprioritised=row["deprioritised"],
-                done=row["done"],
-                done_dated=row["done_dated"],
-                done_on_time=row["done_on_time"],
-                open=row["open"],
-                open_created=_seconds(row["open_created"]),
-                refreshed_at=now,
-            )
-            for row in rows
+            row["postmortem_id"]: _rollup(row, now)
+            for row in _counted(ActionItem.objects.filter(postmortem_id__in=chunk))
         }
         existing = set(Postmortem.objects.filter(pk__in=chunk).values_list("pk", flat=True))
         with transaction.atomic():
@@ -113,8 +129,17 @@ def catch_up(*, every: float = 0.0) -> int:
 
 
 def rebuild() -> int:
+    """Recount every postmortem's action items: one GROUP BY over all of them."""
     started = timezone.now()
     ActionRollup.objects.all().delete()
-    count = refresh(Postmortem.objects.values_list("pk", flat=True))
+    found = {
+        row["postmortem_id"]: _rollup(row, started) for row in _counted(ActionItem.objects.all())
+    }
+    rows = [
+        found.get(pk) or ActionRollup(postmortem_id=pk, refreshed_at=started)
+        for pk in Postmortem.objects.order_by("pk").values_list("pk", flat=True)
+    ]
+    ActionRollup.objects.bulk_create(rows, batch_size=2000)
+    count = len(rows)
     IndexState.objects.update_or_create(name=NAME, defaults={"synced_until": started})
     return count
