@@ -21,8 +21,8 @@ from django.utils import timezone
 from followthrough.web.accounts.models import Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
-from followthrough.web.followup.models import Notification, TeamSettings
-from followthrough.web.followup.notifications import Message, Section, notify
+from followthrough.web.followup.models import TeamSettings
+from followthrough.web.followup.notifications import Message, Section, notify, queued_before
 from followthrough.web.postmortems.models import Postmortem, Status
 
 DUE_SOON = timedelta(days=7)
@@ -137,7 +137,7 @@ def send_due_digests(now: datetime | None = None) -> str:
             continue
         assert team.lead is not None
         key = f"{team.pk}:{moment.date().isoformat()}"
-        if Notification.objects.filter(dedupe_key__startswith=f"weekly-review:{key}:").exists():
+        if queued_before(f"weekly-review:{key}:{team.lead.pk}|"):
             continue  # this week's is queued already: skip building it again
         queued += notify(
             team.lead,
@@ -146,6 +146,7 @@ def send_due_digests(now: datetime | None = None) -> str:
             key,
             digest_message(team_review(team, now), moment),
             digest=True,
+            team_settings=conf,
         )
     return f"queued {queued}"
 

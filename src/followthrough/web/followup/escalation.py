@@ -90,11 +90,13 @@ def escalate_stuck_items(now: datetime | None = None) -> str:
         target = _target(item, level, previous)
         if target is None:
             continue
-        steps += _escalate(item, level, target, reason, now)
+        steps += _escalate(item, level, target, reason, now, conf)
     return f"escalated {steps}"
 
 
-def _escalate(item: ActionItem, level: int, target: Person, reason: str, now: datetime) -> int:
+def _escalate(
+    item: ActionItem, level: int, target: Person, reason: str, now: datetime, conf: TeamSettings
+) -> int:
     try:
         with transaction.atomic():
             step = Escalation.objects.create(
@@ -123,6 +125,7 @@ def _escalate(item: ActionItem, level: int, target: Person, reason: str, now: da
                 f"{item.pk}:{item.last_activity_at.isoformat()}:{level}",
                 _message(item, level, target, reason),
                 action_item=item,
+                team_settings=conf,
             )
     except IntegrityError:
         return 0  # another worker took this step at the same moment

@@ -124,23 +124,33 @@ def notify(
     action_item: Any = None,
     postmortem: Any = None,
     digest: bool = False,
+    team_settings: TeamSettings | None = None,
 ) -> int:
     """Queue ``message`` to ``person`` on each channel they want. Returns rows created.
 
-    ``key`` identifies the occasion (e.g. ``"{postmortem}:{milestone}:due"``); with the kind,
-    person and channel it forms the unique dedupe key, so notifying twice queues once.
+    ``key`` identifies the occasion (e.g. ``"{postmortem}:{milestone}"``); with the kind,
+    person and channel it forms the unique dedupe key, so notifying twice queues once. An
+    occasion already queued costs one query (nothing is rendered). ``team_settings`` saves
+    a query when the caller has them.
     """
+    # "kind:key:person|channel": the person id is a number and the last part before "|",
+    # so the prefix up to "|" names exactly one (kind, key, person).
+    prefix = f"{kind}:{key}:{person.pk}|"
+    if queued_before(prefix):
+        return 0  # this occasion was queued before: the common case of a periodic re-check
     prefs = Preferences.of(person)
     if digest and not prefs.digest_enabled:
         return 0
     channels = []
     if prefs.email_enabled and person.email:
         channels.append(Channel.EMAIL)
-    if prefs.slack_enabled and team is not None and TeamSettings.of(team).has_slack():
-        channels.append(Channel.SLACK)
+    if prefs.slack_enabled and team is not None:
+        conf = team_settings if team_settings is not None else TeamSettings.of(team)
+        if conf.has_slack():
+            channels.append(Channel.SLACK)
     rows = [
         Notification(
-            dedupe_key=f"{kind}:{key}:{person.pk}:{channel}"[:255],
+            dedupe_key=f"{prefix}{channel}"[:255],
             kind=kind,
             channel=channel,
             recipient=person,
@@ -157,12 +167,19 @@ def notify(
     return _insert(rows)
 
 
+def queued_before(prefix: str) -> bool:
+    """Whether a notification with this ``kind:key:person|`` prefix exists on any channel
+    (exact keys, so the unique index answers on SQLite and PostgreSQL alike)."""
+    keys = [f"{prefix}{channel}"[:255] for channel in Channel.values]
+    return Notification.objects.filter(dedupe_key__in=keys).exists()
+
+
 def notify_team_channel(team: Team, kind: str, key: str, message: Message) -> int:
     """Queue ``message`` to the team's Slack channel itself (e.g. a test message)."""
     if not TeamSettings.of(team).has_slack():
         return 0
     row = Notification(
-        dedupe_key=f"{kind}:{key}:team{team.pk}:slack"[:255],
+        dedupe_key=f"{kind}:{key}:team{team.pk}|slack"[:255],
         kind=kind,
         channel=Channel.SLACK,
         team=team,

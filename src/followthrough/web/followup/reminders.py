@@ -76,6 +76,7 @@ def check_milestones(now: datetime | None = None) -> str:
                 f"{postmortem.pk}:{milestone.key.value}",
                 _message(postmortem, milestone, occasion),
                 postmortem=postmortem,
+                team_settings=conf,
             )
     return f"queued {queued}"
 
