@@ -28,6 +28,8 @@ _QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
 _BOLD_LABEL = re.compile(
     r"^[ \t]*(\*\*|__)(?P<label>[^*_\n]{1,80}?)(?P<colon>:?)[ \t]*\1[ \t]*(?P<colon2>:?)[ \t]*"
 )
+_BULLETS: Final = frozenset("-*+•")
+_FENCE_CHARS: Final = frozenset("`~")
 _FRONT_KEY = re.compile(r"^[ \t]*([A-Za-z][\w -]{0,40})[ \t]*:[ \t]*(.*)$")
 
 COMMENT_OPEN: Final = "<!--"
@@ -86,7 +88,7 @@ def scan(lines: list[str]) -> Scan:
                 fence = None
             continue
         if not in_comment and COMMENT_OPEN not in line:
-            m = _FENCE.match(line)
+            m = _FENCE.match(line) if line[:4].lstrip(" ")[:1] in _FENCE_CHARS else None
             if m:
                 fence = m.group(1)
                 flags[i] = CODE
@@ -273,19 +275,24 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
     count = len(lines)
     for pos in range(count):
         number, raw = lines[pos]
-        if raw and (raw.lstrip()[:1] == ">"):
-            raw = _QUOTE.sub("", raw, count=1)
         stripped = raw.strip()
         if not stripped:
             para = None
             table = None
             after_blank = True
             continue
-        nxt = lines[pos + 1][1] if pos + 1 < count else ""
+        if stripped[0] == ">":
+            raw = _QUOTE.sub("", raw, count=1)
+            stripped = raw.strip()
+            if not stripped:
+                para = None
+                table = None
+                after_blank = True
+                continue
         if (
             table is not None
-            or stripped.startswith("|")
-            or ("|" in stripped and is_table_separator(nxt))
+            or stripped[0] == "|"
+            or ("|" in stripped and pos + 1 < count and is_table_separator(lines[pos + 1][1]))
         ):
             if table is None:
                 table = Table(header=None, line=number)
@@ -301,7 +308,8 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
             else:
                 table.rows.append((number, split_cells(stripped)))
                 continue
-        m = _LIST.match(raw)
+        first = stripped[0]
+        m = _LIST.match(raw) if first in _BULLETS or first.isdigit() else None
         if m is not None and (m.group(2) not in "*-" or _THEMATIC.match(raw) is None):
             indent = indent_of(m.group(1))
             text = raw[m.end() :].strip()

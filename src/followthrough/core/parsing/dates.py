@@ -216,7 +216,10 @@ def to_date(day: tuple[int | None, int, int] | None, default_year: int | None) -
 
 # The common case, "14:02 Deploy starts", read without the full STAMP pattern: a bare
 # 24-hour clock at the very start, followed by something that cannot continue a stamp.
-_BARE_CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?![\d:])[ \t]*")
+_BARE_CLOCK = re.compile(
+    r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})[ ]|(?P<dd>\d{1,2})[ ](?P<dm>[A-Za-z]{3,9})[ ])?"
+    r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?![\d:])[ \t]*"
+)
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
 _AMPM_WORDS: Final = frozenset({"a", "p", "am", "pm"})
 
@@ -227,8 +230,18 @@ def _bare_clock(text: str) -> Stamp | None:
     m = _BARE_CLOCK.match(text)
     if m is None:
         return None
-    hour, minute = int(m.group(1)), int(m.group(2))
+    hour, minute = int(m.group("h")), int(m.group("mi"))
     if hour > 23 or minute > 59:
+        return None
+    day: tuple[int | None, int, int] | None = None
+    if m.group("iy") is not None:
+        day = (int(m.group("iy")), int(m.group("im")), int(m.group("id")))
+    elif m.group("dm") is not None:
+        month = MONTHS.get(m.group("dm").lower())
+        if month is None:
+            return None
+        day = (None, month, int(m.group("dd")))
+    if day is not None and to_date(day, 2000) is None:
         return None
     c = text[m.end() : m.end() + 1]
     if c and c not in "—–|:" and not ("0" <= c <= "9"):
@@ -236,7 +249,7 @@ def _bare_clock(text: str) -> Stamp | None:
             if text[m.end() + 1 : m.end() + 2].isdigit():  # "-0500": a zone
                 return None
         elif ("a" <= c <= "z") or ("A" <= c <= "Z"):
-            if m.end() == m.end(2):  # "14:02foo": STAMP decides (it is no stamp)
+            if m.end() == m.end("mi"):  # "14:02foo": STAMP decides (it is no stamp)
                 return None
             word = _ASCII_WORD.match(text, m.end()).group()  # type: ignore[union-attr]
             upper = word.upper()
@@ -244,10 +257,10 @@ def _bare_clock(text: str) -> Stamp | None:
                 return None
         else:
             return None
-    after = text[m.end(2) :]
+    after = text[m.end("mi") :]
     sep = _SEPARATOR.match(after)
     rest = after[sep.end() :] if sep else after
-    return Stamp(text[: m.end(2)], rest.strip(), None, time(hour, minute), None)
+    return Stamp(text[: m.end("mi")], rest.strip(), day, time(hour, minute), None)
 
 
 def match_stamp(text: str) -> Stamp | None:
