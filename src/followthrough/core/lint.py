@@ -118,7 +118,10 @@ def _one_per_place(found: list[Finding]) -> list[Finding]:
     ("The on-call should have known" is both a person as agent and hindsight), the most
     severe, then the lowest code, speaks for both. A linter that repeats itself is noise."""
     winner: dict[tuple[str, int], Finding] = {}
+    alone = {code for code, rule in BY_CODE.items() if not rule.merges}
     for finding in found:
+        if finding.rule in alone:
+            continue
         key = (finding.category, finding.line)
         other = winner.get(key)
         if other is None or (-finding.severity.rank, finding.rule) < (
@@ -126,7 +129,7 @@ def _one_per_place(found: list[Finding]) -> list[Finding]:
             other.rule,
         ):
             winner[key] = finding
-    return [f for f in found if winner[(f.category, f.line)].rule == f.rule]
+    return [f for f in found if f.rule in alone or winner[(f.category, f.line)].rule == f.rule]
 
 
 def _unused_suppressions(

@@ -19,11 +19,32 @@ _SEVERAL = re.compile(r"\s(?:and|&)\s|[/,;+]")
 _VAGUE_DUE = W.compile_phrases(W.VAGUE_DUES)
 _QUARTER = re.compile(r"^\s*(?:q[1-4]|h[12])\s*(?:fy)?\s*'?\d{2,4}\s*$", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
+_HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
+_PLACEHOLDER_OWNER = re.compile(
+    r"^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|_{3,}|\?+|x{2,}|owner|name|someone)$", re.IGNORECASE
+)
+_DONE_WORDS = frozenset(["done", "completed", "complete", "shipped", "merged", "fixed", "closed"])
+_DONE_NOTE = re.compile(
+    r"\((?:done|completed?|shipped|merged|fixed|closed)\b(?!\s+when)[^)]*\)"
+    r"|^\W*(?:done|completed?|shipped|merged|fixed|closed)\s*[:\u2013\u2014-]"
+    r"|\b(?:done|completed|shipped|merged|fixed|closed)\s+(?:on|in)\s+\d",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 
 
 def _is_done(item: ActionItem) -> bool:
-    return item.done or bool(item.due_text and _DONE_TEXT.match(item.due_text))
+    """Checked off, a due column that says "done", or a note in the text: "(done on
+    2025-05-20)", "DONE:", "~~struck through~~", "\u2705". "Done when: ..." is a condition,
+    not a status."""
+    if item.done or (item.due_text and _DONE_TEXT.match(item.due_text)):
+        return True
+    text = item.text
+    if "~~" in text or "\u2705" in text:
+        return True
+    if _DONE_WORDS.isdisjoint(W.word_set(W.lowered(text))):
+        return False
+    return _DONE_NOTE.search(text) is not None
 
 
 def _excerpt(doc: Document, item: ActionItem) -> str:
@@ -35,10 +56,19 @@ def owner_problem(owner: str | None, config: LintConfig) -> str | None:
     if owner is None or not owner.strip() or owner.strip() in ("-", "—", "–"):
         return "has no owner"
     text = owner.strip()
+    if _PLACEHOLDER_OWNER.match(text):
+        return f"has a placeholder for an owner ({text!r})"
     if _SEVERAL.search(text) and len(_WORD.findall(text)) > 1:
         people = [p for p in re.split(r"\s(?:and|&)\s|[/,;+]", text) if p.strip()]
         if len(people) > 1:
             return f"has {len(people)} owners ({text!r}); one person owns it, others help"
+    handle = _HANDLE.fullmatch(text)
+    if handle is not None:
+        # "@search-team", "@cdn-oncall": a handle is a person unless its words name a group
+        name = handle.group(1).lower()
+        if name in W.GROUP_HANDLES or not W.GROUP_HANDLE_WORDS.isdisjoint(W.pieces(name)):
+            return f"is owned by a group ({text!r}), not a person"
+        return None
     if _PERSONAL.search(text):
         return None
     if config.team_pattern().search(_PARENS.sub(" ", text).strip() or text):

@@ -53,6 +53,33 @@ def root_cause_statements(doc: Document) -> list[Statement]:
     return _body_lines(doc, (SectionKind.ROOT_CAUSE,))
 
 
+_STATED = re.compile(
+    r"root[ -]?causes?\s+(?:was|is|were|are|seems to be|appears to be)\s+(?P<cause>[^.;\n]+)"
+)
+
+
+def stated_elsewhere(doc: Document) -> list[tuple[int, str]]:
+    """(line, cause) of "the root cause was ..." sentences outside the root cause and whys
+    sections (an executive summary, a narrative): a root cause is judged wherever it is
+    stated."""
+    view = view_of(doc)
+    if "root" not in view.words:
+        return []
+    inside = [
+        view.span(section.line, section.end_line)
+        for section in doc.sections
+        if section.kind in _ROOT_KINDS
+    ]
+    out: list[tuple[int, str]] = []
+    for match in _STATED.finditer(view.low):
+        at = match.start()
+        if any(start <= at < end for start, end in inside):
+            continue
+        cause = view.masked[match.start("cause") : match.end("cause")]
+        out.append((view.line_of(at), cause))
+    return out
+
+
 class TooFewWhys(Rule):
     """Finds a "5 whys" chain that stops after fewer than three whys (configuration
     ``min_whys``), and a root cause section with no chain of whys that does not reach a
@@ -80,6 +107,7 @@ class TooFewWhys(Rule):
     name = "root-cause.too-few-whys"
     category = "shallow_root_cause"
     severity = Severity.WARNING
+    merges = False  # about the whole analysis: never folded into a finding on the same line
     summary = "The chain of whys stops before three whys (or the analysis has none)."
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
@@ -116,9 +144,11 @@ class TooFewWhys(Rule):
 
 class ProximateRootCause(Rule):
     """Finds a root cause that is only the proximate cause: a deploy, a bug, a config
-    change, a slow query, a typo, "human error", with nothing systemic behind it (no
-    process, tooling, knowledge, capacity or communication gap). The deepest why of a
-    five-whys chain counts as part of the root cause.
+    change, a slow query, a typo, "human error", a limit that was too small, a change
+    someone made ("the identity team removed an endpoint"), with nothing systemic behind it
+    (no process, tooling, knowledge, capacity or communication gap). The deepest why of a
+    five-whys chain counts as part of the root cause. A root cause stated elsewhere ("The
+    root cause was human error ..." in a summary) is judged on its own words.
 
     Why: the seed's "The shallow analysis" anti-pattern: "Stopping at the proximate cause.
     'The deploy broke prod' is not a root cause." and "The root cause is not 'the query was
@@ -144,27 +174,43 @@ class ProximateRootCause(Rule):
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         statements = root_cause_statements(doc)
-        if not statements:
-            return
-        texts = [s.text for s in statements]
-        if doc.whys:
-            texts.append(doc.whys[-1].answer)
-        if any(_SYSTEMIC.search(t) for t in texts):
-            return
-        for statement in statements:
-            match = _PROXIMATE.search(statement.text)
-            if match is None:
+        flagged: set[int] = set()
+        if statements:
+            texts = [s.text for s in statements]
+            if doc.whys:
+                texts.append(doc.whys[-1].answer)
+            if not any(_SYSTEMIC.search(t) for t in texts):
+                for statement in statements:
+                    match = _PROXIMATE.search(statement.text)
+                    if match is None:
+                        continue
+                    flagged.add(statement.line)
+                    yield self._shallow(doc, config, statement.line, match.group(), statements)
+                    break
+        # "The root cause was human error ..." in a summary: judged on its own words
+        for line, text in stated_elsewhere(doc):
+            match = _PROXIMATE.search(text)
+            if line in flagged or match is None or _SYSTEMIC.search(text):
                 continue
-            yield self.finding(
-                config,
-                statement.line,
-                f"Root cause stops at the proximate cause ({match.group()!r}); what in the system allowed it?",
-                view_of(doc).excerpt(statement.line),
-                end_line=statements[-1].line,
-                fix="Ask why once more: name the missing check, gate, alert, knowledge or capacity (e.g. 'we have no review checklist for schema changes').",
-                section=SectionKind.ROOT_CAUSE,
-            )
-            return
+            yield self._shallow(doc, config, line, match.group(), [])
+
+    def _shallow(
+        self,
+        doc: Document,
+        config: LintConfig,
+        line: int,
+        phrase: str,
+        statements: list[Statement],
+    ) -> Finding:
+        return self.finding(
+            config,
+            line,
+            f"Root cause stops at the proximate cause ({phrase!r}); what in the system allowed it?",
+            view_of(doc).excerpt(line),
+            end_line=statements[-1].line if statements else line,
+            fix="Ask why once more: name the missing check, gate, alert, knowledge or capacity (e.g. 'we have no review checklist for schema changes').",
+            section=SectionKind.ROOT_CAUSE,
+        )
 
 
 class UncategorisedRootCause(Rule):

@@ -95,6 +95,9 @@ class _RuleMeta:
     category: ClassVar[str]
     severity: ClassVar[Severity]
     summary: ClassVar[str]
+    #: False for a finding about the document as a whole, kept beside another finding of
+    #: its category on the same line (see ``lint._one_per_place``)
+    merges: ClassVar[bool] = True
 
     def finding(
         self,

@@ -686,6 +686,26 @@ PROXIMATE_CAUSES: tuple[str, ...] = (
     "full disk",
     "null pointer",
     "exception",
+    "too small",
+    "too low",
+    "too few",
+    "too short",
+    "undersized",
+    "exhausted",
+    "expired",
+    "removed",
+    "deleted",
+    "renamed",
+    "changed",
+    "upgraded",
+    "bumped",
+    "pushed",
+    "rolled out",
+    "was careless",
+    "careless",
+    "skipped",
+    "forgot",
+    "ran the wrong",
 )
 
 #: Systemic language: a root cause that names a gap in process, tooling, knowledge,
@@ -718,6 +738,14 @@ SYSTEMIC_MARKERS: tuple[str, ...] = (
     "untested",
     "validation",
     "no validation",
+    "nothing validated",
+    "not validated",
+    "unvalidated",
+    "no check",
+    "no canary",
+    "not reviewed",
+    "without review",
+    "no guard",
     "runbook",
     "playbook",
     "documentation",
@@ -960,6 +988,17 @@ TEAM_OWNERS: tuple[str, ...] = (
     "devs",
     "developers",
     "engineers",
+)
+
+#: Words that make an @handle a group's ("@search-team", "@cdn-oncall", "@platform-sre"),
+#: and handles that are a group whole ("@everyone", "@here" in Slack).
+GROUP_HANDLE_WORDS: frozenset[str] = frozenset(
+    ["team", "teams", "squad", "group", "guild", "committee", "chapter", "oncall", "rotation"]
+    + ["sre", "sres", "ops", "devops", "infra", "platform", "backend", "frontend", "eng"]
+    + ["engineering", "security", "qa", "support", "leads", "managers", "admins"]
+)
+GROUP_HANDLES: frozenset[str] = frozenset(
+    ["everyone", "all", "here", "channel", "sre", "ops", "platform", "infra", "oncall"]
 )
 
 #: Due dates that are not dates (seed: "Due date, not 'when we have time'").
