@@ -636,12 +636,16 @@ class _Parser:
                 for k, c in enumerate(table.header):
                     if k in (time_col, date_col) and find_zone(c) is not None:
                         zone = find_zone(c)
+        skip = {time_col} | ({date_col} if date_col is not None else set())
+        chosen_by_width: dict[int, list[int]] = {}
         for number, cells in rows:
             stamp_text = cells[time_col] if time_col < len(cells) else ""
             if date_col is not None and date_col < len(cells) and cells[date_col]:
                 stamp_text = f"{cells[date_col]} {stamp_text}".strip()
-            skip = {time_col} | ({date_col} if date_col is not None else set())
-            chosen = event_cols if event_cols else [k for k in range(len(cells)) if k not in skip]
+            chosen = event_cols or chosen_by_width.get(len(cells))
+            if chosen is None:
+                chosen = [k for k in range(len(cells)) if k not in skip]
+                chosen_by_width[len(cells)] = chosen
             words = [cells[k] for k in chosen if k < len(cells) and cells[k]]
             text = " — ".join(words)
             if not stamp_text and not text:

@@ -230,17 +230,18 @@ def _bare_clock(text: str) -> Stamp | None:
     m = _BARE_CLOCK.match(text)
     if m is None:
         return None
-    hour, minute = int(m.group("h")), int(m.group("mi"))
+    iy, im, id_, dd, dm, h, mi = m.groups()
+    hour, minute = int(h), int(mi)
     if hour > 23 or minute > 59:
         return None
     day: tuple[int | None, int, int] | None = None
-    if m.group("iy") is not None:
-        day = (int(m.group("iy")), int(m.group("im")), int(m.group("id")))
-    elif m.group("dm") is not None:
-        month = MONTHS.get(m.group("dm").lower())
+    if iy is not None:
+        day = (int(iy), int(im), int(id_))
+    elif dm is not None:
+        month = MONTHS.get(dm.lower())
         if month is None:
             return None
-        day = (None, month, int(m.group("dd")))
+        day = (None, month, int(dd))
     if day is not None and to_date(day, 2000) is None:
         return None
     c = text[m.end() : m.end() + 1]
