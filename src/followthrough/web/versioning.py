@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import F
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 
@@ -44,3 +45,13 @@ def save_versioned(obj: Versioned, expected_version: int, fields: dict[str, Any]
         current = model._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
         raise StaleVersion(current or 0)
     obj.refresh_from_db()
+    # A conditional UPDATE sends no signal; listeners (tracker sync, invitations) still
+    # need to hear of the change, as if the row had been saved.
+    post_save.send(
+        sender=model,
+        instance=obj,
+        created=False,
+        update_fields=frozenset(fields),
+        raw=False,
+        using=obj._state.db,
+    )

@@ -8,15 +8,11 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from followthrough.web.actions.models import ActionItem
-        from followthrough.web.history.models import Change
         from followthrough.web.integrations import signals
         from followthrough.web.postmortems.models import Meeting
 
         post_save.connect(
             signals.action_item_saved, sender=ActionItem, dispatch_uid="integrations.item"
-        )
-        post_save.connect(
-            signals.change_recorded, sender=Change, dispatch_uid="integrations.change"
         )
         post_save.connect(
             signals.meeting_saved, sender=Meeting, dispatch_uid="integrations.meeting"

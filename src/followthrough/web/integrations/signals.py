@@ -4,10 +4,9 @@ An action item that gets an owner gets a pending tracker link in the same transa
 its push is enqueued once that transaction commits (never from the request itself). A
 meeting whose time is new or changed gets its invitation enqueued the same way.
 
-Versioned writes (``save_versioned``) update rows without ``save()`` and send no
-``post_save``; an owner given that way is seen in the change history instead
-(``change_recorded``: every item update records a ``Change``). Meeting updates record none,
-so a meeting rescheduled that way is announced by the ``tracker-catch-up`` job.
+Versioned writes (``save_versioned``) send ``post_save`` too, so an owner or a meeting time
+given through the API or the pages is seen here at once; the ``tracker-catch-up`` job is
+the safety net for anything enqueued but never run.
 """
 
 from __future__ import annotations
@@ -30,22 +29,6 @@ def action_item_saved(sender: type[ActionItem], instance: ActionItem, **kwargs: 
     if link is not None:
         link_id = link.pk
         transaction.on_commit(lambda: push_action_item.enqueue(link_id))
-
-
-def change_recorded(sender: type[Any], instance: Any, created: bool, **kwargs: Any) -> None:
-    """An item update recorded in the history that gave it an owner: link and push it."""
-    if not created or kwargs.get("raw") or instance.action not in ("create", "update"):
-        return
-    after, before = instance.after or {}, instance.before or {}
-    if not after.get("owner") or after.get("owner") == before.get("owner"):
-        return
-    from django.contrib.contenttypes.models import ContentType
-
-    if instance.content_type_id != ContentType.objects.get_for_model(ActionItem).pk:
-        return
-    item = ActionItem.objects.filter(pk=instance.object_id).first()
-    if item is not None:
-        action_item_saved(ActionItem, item)
 
 
 def meeting_saved(sender: type[Meeting], instance: Meeting, **kwargs: Any) -> None:
