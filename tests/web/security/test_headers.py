@@ -61,7 +61,13 @@ def test_hsts_is_sent_over_tls_only(cast: Cast, settings: Any) -> None:
 
 
 def deploy_check(**environ: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "HTTPS", "SECRET_KEY"}}
+    unset = {
+        "DEBUG",
+        "HTTPS",
+        "SECRET_KEY",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",
+    }  # the browser tests set it
+    env = {k: v for k, v in os.environ.items() if k not in unset}
     env.update(environ)
     return subprocess.run(
         [
