@@ -73,7 +73,9 @@ def escalate_stuck_items(now: datetime | None = None) -> str:
     steps = 0
     for item in candidates:
         team = item.postmortem.incident.team
-        conf = settings_of.setdefault(team.pk, TeamSettings.of(team))
+        if team.pk not in settings_of:
+            settings_of[team.pk] = TeamSettings.of(team)
+        conf = settings_of[team.pk]
         reason = stuck_reason(item, conf, now)
         if not reason:
             continue

@@ -52,7 +52,9 @@ def check_milestones(now: datetime | None = None) -> str:
     queued = 0
     for postmortem in postmortems:
         team = postmortem.incident.team
-        conf = settings_of.setdefault(team.pk, TeamSettings.of(team))
+        if team.pk not in settings_of:
+            settings_of[team.pk] = TeamSettings.of(team)
+        conf = settings_of[team.pk]
         before = timedelta(hours=conf.remind_before_hours)
         for milestone in postmortem.milestones(now):
             if milestone.key is MilestoneKey.INCIDENT_RESOLVED:
