@@ -22,6 +22,7 @@ largest. The database is dropped at the end unless ``--keep``. Nothing here asse
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -186,6 +187,9 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         counts = generate.generate(size, args.seed, log=lambda m: print(m))
         print(f"   loaded in {time.perf_counter() - t:.1f} s: {counts}")
+        print(
+            f"   load average before measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
         results[size] = measure(size, args.runs, args.lookups, args.seed)
     if len(sizes) > 1:
         small, large = min(sizes), max(sizes)
