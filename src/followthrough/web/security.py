@@ -12,9 +12,9 @@
 Counters live in Django's cache, which ``settings.CACHES`` points at a database table: every
 gunicorn worker sees the same counts, and they survive a restart. The API counter is kept
 here, outside the view's transaction (``ATOMIC_REQUESTS`` wraps views, not middleware), so
-a request answered with an error and rolled back still counts. Increments are get-then-set
-on the database cache, so two requests of one credential in the same instant may count
-once: the limit is approximate by a request or two, never by a multiple.
+a request answered with an error and rolled back still counts. Each process adds its API
+requests to the shared count in small batches (``_ApiCounts``), so an API read costs no
+database write most of the time; sign-in failures are written one by one.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -200,21 +201,52 @@ def _api_identity(request: HttpRequest) -> tuple[str, str]:
     return "addr:" + _digest(client_address(request)), "your address"
 
 
-def _count_api_request(identity: str) -> tuple[int, int]:
-    """(requests so far in this window, seconds until the window ends)."""
-    _, window = settings.API_RATE_LIMIT
-    now = time.time()
-    slot = int(now // window)
-    key = f"api:{identity}:{slot}"
-    cache = _cache()
-    # One transaction: on SQLite (BEGIN IMMEDIATE) it makes the read-then-write exact; on
-    # PostgreSQL a failed query stays inside it instead of breaking an outer transaction.
-    with transaction.atomic():
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            count = 1 if cache.add(key, 1, timeout=window + 5) else cache.incr(key)
-    return count, max(1, math.ceil((slot + 1) * window - now))
+class _ApiCounts:
+    """This process's API request counts, added to the shared count every few requests.
+
+    Writing the shared count on every request would add a write transaction to every API
+    read; instead each process adds its requests in batches of ``API_RATE_LIMIT_BATCH``.
+    The shared count can therefore lag by under one batch per worker: with 2 workers and a
+    batch of 20, a token is refused after at most 40 requests beyond its limit.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        # (identity, window) -> [shared total when last synced, requests not yet added to it]
+        self.counts: dict[tuple[str, int], list[int]] = {}
+
+    def count(self, identity: str) -> tuple[int, int]:
+        """(requests so far in this window, as far as is known; seconds until it ends)."""
+        _, window = settings.API_RATE_LIMIT
+        batch = max(1, settings.API_RATE_LIMIT_BATCH)
+        now = time.time()
+        slot = int(now // window)
+        wait = max(1, math.ceil((slot + 1) * window - now))
+        with self.lock:
+            if any(key[1] != slot for key in self.counts):
+                self.counts = {k: v for k, v in self.counts.items() if k[1] == slot}
+            entry = self.counts.setdefault((identity, slot), [0, 0])
+            entry[1] += 1
+            if entry[1] >= batch:
+                entry[0] = self._add_to_shared(f"api:{identity}:{slot}", entry[1], window)
+                entry[1] = 0
+            return entry[0] + entry[1], wait
+
+    @staticmethod
+    def _add_to_shared(key: str, requests: int, window: int) -> int:
+        cache = _cache()
+        # One transaction: on SQLite (BEGIN IMMEDIATE) it makes the read-then-write exact; on
+        # PostgreSQL a failed query stays inside it instead of breaking an outer transaction.
+        with transaction.atomic():
+            try:
+                return int(cache.incr(key, requests))
+            except ValueError:
+                if cache.add(key, requests, timeout=window + 5):
+                    return requests
+                return int(cache.incr(key, requests))
+
+
+API_COUNTS = _ApiCounts()
 
 
 def too_many_api_requests(limit: int, window: int, who: str, wait: int) -> JsonResponse:
@@ -295,7 +327,7 @@ class RequestLimitsMiddleware:
         limit, window = settings.API_RATE_LIMIT
         identity, who = _api_identity(request)
         try:
-            count, wait = _count_api_request(identity)
+            count, wait = API_COUNTS.count(identity)
         except DatabaseError:
             logger.exception(
                 "The rate-limit cache is unavailable (run `followthrough manage createcachetable`)"

@@ -184,11 +184,13 @@ API_RATE_LIMIT = (
     env.int("API_REQUESTS_PER_MINUTE", default=600),
     60,
 )
+# Each process adds its API requests to the shared count this many at a time (so an API
+# read rarely writes); a token may overshoot by under this many per gunicorn worker.
+API_RATE_LIMIT_BATCH = env.int("API_RATE_LIMIT_BATCH", default=20)
 # The counters must be shared by every gunicorn worker and survive a restart, so they live
 # in a database table (`followthrough serve` runs createcachetable; so does the test runner).
 # Not LocMem (one count per process: the limit multiplied by the workers) and no Redis (one
-# more server to run for an internal tool); a few small queries per API request, measured in
-# bench/load/README.md.
+# more server to run for an internal tool); one small write per batch of API requests.
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",

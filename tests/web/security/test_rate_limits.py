@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
+from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
+
+from followthrough.web.security import _digest
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -136,3 +140,16 @@ def test_without_the_cache_table_requests_still_work_and_the_problem_is_logged(
         assert sign_in(Client(), "alice", "wrong password").status_code == 200
         assert sign_in(Client(), "alice", PASSWORD).status_code == 302
     assert "createcachetable" in caplog.text
+
+
+def test_a_busy_token_adds_to_the_shared_count_once_per_batch(cast: Cast, settings: Any) -> None:
+    settings.API_RATE_LIMIT_BATCH = 5
+    alice = cast.api("alice")
+    with time_machine.travel(timezone.now().replace(second=0), tick=False):
+        slot = int(time.time() // 60)
+        key = f"api:token:{_digest(cast.tokens['alice'])}:{slot}"
+        for _ in range(9):
+            assert alice.get("/api/v1/teams").status_code == 200
+        assert cache.get(key) == 5  # the second batch is still this process's own
+        alice.get("/api/v1/teams")
+        assert cache.get(key) == 10
