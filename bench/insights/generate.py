@@ -442,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
     print(f"Generating {args.incidents:,} incidents into {args.db}")
     counts = generate(args.incidents, args.seed)
     print(json.dumps(counts))

@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         connections.close_all()
         generate.recreate(args.db, args.url)
         call_command("migrate", verbosity=0)
+        call_command("createcachetable", verbosity=0)
         t = time.perf_counter()
         counts = generate.generate(size, args.seed, log=lambda m: print(m))
         print(f"   loaded in {time.perf_counter() - t:.1f} s: {counts}")
