@@ -96,7 +96,13 @@ class Incident(Versioned):
                 name="one_incident_per_source_event",
             )
         ]
-        indexes = [models.Index(fields=["team", "severity"]), models.Index(fields=["resolved_at"])]
+        indexes = [
+            models.Index(fields=["team", "severity"]),
+            models.Index(fields=["resolved_at"]),
+            models.Index(fields=["started_at"]),
+            # The similarity index and the insights counts catch up from recent writes.
+            models.Index(fields=["updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key} {self.title}"

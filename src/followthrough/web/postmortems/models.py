@@ -74,6 +74,7 @@ class Postmortem(Versioned):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["updated_at"])]
 
     def __str__(self) -> str:
         return f"Postmortem of {self.incident}"
