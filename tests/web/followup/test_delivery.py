@@ -196,3 +196,19 @@ def test_a_worker_killed_mid_send_leaves_a_lease_that_expires_and_another_worker
         traveller.move_to(NOW + LEASE + timedelta(seconds=1))
         assert deliver_due("w2")["sent"] == 1
     assert len(slack.received) == 1
+
+
+def test_a_failed_message_about_an_item_shows_on_its_postmortem_page(
+    cast: Cast, slack: FakeSlack
+) -> None:
+    item = _item(cast)
+    with_slack(cast, slack)
+    Preferences.objects.create(person=cast.frank, email_enabled=False)
+    slack.script = [(500, "internal_error", {})]
+    _notify_frank(cast, item)
+    deliver_due("w1")
+    page = cast.browser(cast.vera).get(reverse("postmortem", args=[item.postmortem.incident_id]))
+    assert page.status_code == 200
+    assert "Slack to Frank Osei failed: POST http://127.0.0.1:" in page.content.decode()
+    assert "answered 500" in page.content.decode()
+    assert "/services/" not in page.content.decode()  # the webhook's secret path never shows

@@ -385,3 +385,9 @@ def troubled(**filters: Any) -> Any:
         .filter(Q(status=Delivery.FAILED) | Q(status=Delivery.PENDING, attempts__gt=0))
         .select_related("recipient", "team")
     )
+
+
+def troubled_for_postmortem(postmortem: Any) -> Any:
+    """Deliveries in trouble about a postmortem or any of its action items (lazy: costs a
+    query only where a page renders it)."""
+    return troubled().filter(Q(postmortem=postmortem) | Q(action_item__postmortem=postmortem))[:10]

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.followup.notifications import troubled_for_postmortem
 from followthrough.web.postmortems.linting import review
 from followthrough.web.postmortems.models import (
     ContributingFactor,
@@ -112,6 +113,7 @@ def editor_context(
         "transitions": [(s, Status(s).label) for s in transitions],
         "can_go_final": Status.FINAL in transitions,
         "lint": review(postmortem),
+        "delivery_problems": troubled_for_postmortem(postmortem),  # lazy: full page only
         "notice": None,
     }
     context.update(overrides)
