@@ -85,3 +85,11 @@ def test_going_final_with_lint_errors_needs_a_recorded_reason(cast: Cast) -> Non
     pm.refresh_from_db()
     assert pm.status == Status.FINAL
     assert pm.final_override_reason == "Agreed in the meeting."
+
+
+def test_a_postmortem_whose_items_are_all_done_closes_as_it_goes_final(cast: Cast) -> None:
+    pm = _ready_for_final(cast, item_title="Add a schema-change checklist to the PR template")
+    pm.action_items.update(status="done", done_at=timezone.now())
+    transition(pm, Status.FINAL, pm.version, cast.alice)
+    pm.refresh_from_db()
+    assert pm.status == Status.CLOSED and pm.finalized_at and pm.closed_at

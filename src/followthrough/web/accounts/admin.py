@@ -26,8 +26,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "handle", "user", "manager"]
-    search_fields = ["name", "email", "handle"]
+    list_display = ["name", "email", "handle", "slack_user_id", "user", "manager"]
+    search_fields = ["name", "email", "handle", "slack_user_id"]
 
 
 @admin.register(ApiToken)

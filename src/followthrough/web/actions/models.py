@@ -83,7 +83,11 @@ class ActionItem(Versioned):
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # Insights' stored counts catch up from recent writes.
+            models.Index(fields=["updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
