@@ -117,8 +117,15 @@ def _one_per_place(found: list[Finding]) -> list[Finding]:
     """One rule per category per line: when two rules of a family flag the same line
     ("The on-call should have known" is both a person as agent and hindsight), the most
     severe, then the lowest code, speaks for both. A linter that repeats itself is noise."""
+    if not found:
+        return found
     winner: dict[tuple[str, int], Finding] = {}
-    alone = {code for code, rule in BY_CODE.items() if not rule.merges}
+    # only the codes present: a folder run calls this once per document
+    alone = {
+        code
+        for code in {f.rule for f in found}
+        if (rule := BY_CODE.get(code)) is not None and not rule.merges
+    }
     for finding in found:
         if finding.rule in alone:
             continue

@@ -53,6 +53,11 @@ class Passage:
     kind: SectionKind
 
 
+#: a passage with near-copies: the passage, up to five similar ones with their scores, how
+#: many there are in all, and the documents of the ones shown
+_Found = tuple[Passage, list[tuple[Passage, float]], int, frozenset[int]]
+
+
 def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, str]]:
     """(line, section kind, text) of the comparable passages of ``doc``: prose lines, list
     items and table rows of the analysis sections, and action items; not headings, table
@@ -138,44 +143,51 @@ class CopyPaste(CorpusRule):
             for line, kind, text in passages(doc, config.copy_paste_min_words):
                 index.add(Passage(d, line, kind), text, group=d)
         boilerplate_at = len(docs) / 2 if len(docs) >= 10 else None
-        by_doc: dict[int, list[tuple[Passage, list[tuple[Passage, float]], int]]] = {}
+        by_doc: dict[int, list[_Found]] = {}
         for passage, similar, total in index.neighbours(limit=_RELATED_SHOWN):
-            others = {p.doc for p, _ in similar}
+            others = frozenset([p.doc for p, _ in similar])
             if (
                 boilerplate_at is not None
                 and total + 1 > boilerplate_at
                 and passage.kind not in _NEVER_BOILERPLATE
             ):
                 continue
-            by_doc.setdefault(passage.doc, []).append((passage, similar, max(total, len(others))))
+            found = by_doc.get(passage.doc)
+            if found is None:
+                by_doc[passage.doc] = found = []
+            found.append((passage, similar, max(total, len(others)), others))
         for d, found in sorted(by_doc.items()):
-            yield from self._merged(docs, d, sorted(found, key=lambda f: f[0].line), config)
+            found.sort(key=lambda f: f[0].line)
+            yield from self._merged(docs, d, found, config)
 
     def _merged(
         self,
         docs: Sequence[Document],
         d: int,
-        found: list[tuple[Passage, list[tuple[Passage, float]], int]],
+        found: list[_Found],
         config: LintConfig,
     ) -> Iterator[tuple[str, Finding]]:
         """Consecutive copied lines from the same documents become one finding."""
         doc = docs[d]
-        lines = doc.text.split("\n")
-        run: list[tuple[Passage, list[tuple[Passage, float]], int]] = []
+        lines = doc.text.split("\n", found[-1][0].line)
+        run: list[_Found] = []
 
         def flush() -> tuple[str, Finding]:
             first, last = run[0][0], run[-1][0]
             best: dict[int, tuple[float, int]] = {}
             total = 0
-            for _, similar, count in run:
+            for _, similar, count, _others in run:
                 total = max(total, count)
                 for other, score in similar:
-                    if other.doc not in best or score > best[other.doc][0]:
+                    held = best.get(other.doc)
+                    if held is None or score > held[0]:
                         best[other.doc] = (score, other.line)
-            ranked = sorted((-score, o, line) for o, (score, line) in best.items())
+            ranked = sorted([(-score, o, line) for o, (score, line) in best.items()])
             related = tuple(
-                Related(docs[o].path, line, -negative)
-                for negative, o, line in ranked[:_RELATED_SHOWN]
+                [
+                    Related(docs[o].path, line, -negative)
+                    for negative, o, line in ranked[:_RELATED_SHOWN]
+                ]
             )
             names = ", ".join(f"{r.path}:{r.line}" for r in related)
             more = f" and {total - len(related)} more" if total > len(related) else ""
@@ -194,9 +206,8 @@ class CopyPaste(CorpusRule):
         for entry in found:
             if run:
                 prev = run[-1]
-                same_docs = {p.doc for p, _ in prev[1]} == {p.doc for p, _ in entry[1]}
                 if not (
-                    same_docs
+                    prev[3] == entry[3]
                     and entry[0].line <= prev[0].line + 2
                     and entry[0].kind == prev[0].kind
                 ):
