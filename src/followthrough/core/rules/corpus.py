@@ -4,6 +4,7 @@ copy-paste postmortem" and "Measuring Effectiveness: Track repeat incidents").""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
-from followthrough.core.similarity import NearDuplicateIndex
+from followthrough.core.similarity import NearDuplicateIndex, content_tokens
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -218,9 +219,79 @@ class CopyPaste(CorpusRule):
             yield flush()
 
 
+_PATH_DATE = re.compile(r"(?:^|[/\\])(\d{4})-(\d{2})-(\d{2})[^/\\]*$")
+
+
+def _incident_date(doc: Document) -> date | None:
+    """The incident date, else the date a file name starts with ("2025-04-02-api.md")."""
+    if doc.incident_date is not None:
+        return doc.incident_date
+    match = _PATH_DATE.search(doc.path)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
 def _order_key(pair: tuple[int, Document]) -> tuple[bool, date, str]:
     doc = pair[1]
-    return (doc.incident_date is None, doc.incident_date or date.min, doc.path)
+    when = _incident_date(doc)
+    return (when is None, when or date.min, doc.path)
+
+
+#: content-word overlap for a repeat found without two failure modes to compare: share of
+#: the smaller word set, and shared words at least
+_WORDS_SHARE = 0.4
+_WORDS_SHARED = 6
+
+
+def _words(text: str) -> set[str]:
+    return set(content_tokens(text))
+
+
+def _by_words(
+    docs: Sequence[Document],
+    ordered: Sequence[tuple[int, Document]],
+    cause: dict[int, str],
+    skip: set[int],
+) -> dict[int, list[tuple[int, float]]]:
+    """Repeats found by content words: the earlier document's failure mode and root cause
+    against the later one's title, summary and root cause. Words in many documents (more
+    than a fifth of the folder, and more than 100 in a large one) say nothing and are
+    skipped; documents in ``skip`` are not reported again."""
+    earlier_words: dict[int, set[str]] = {}
+    later_words: dict[int, set[str]] = {}
+    df: Counter[str] = Counter()
+    for d, doc in ordered:
+        earlier_words[d] = _words(f"{doc.failure_mode or ''} {cause[d]}")
+        summary = doc.section(SectionKind.SUMMARY)
+        later_words[d] = _words(f"{doc.title or ''} {summary.body if summary else ''} {cause[d]}")
+        df.update(earlier_words[d] | later_words[d])
+    cap = max(5, min(len(ordered) // 5, 100))
+    common = {w for w, n in df.items() if n > cap}
+    postings: dict[str, list[int]] = {}
+    found: dict[int, list[tuple[int, float]]] = {}
+    for d, doc in ordered:
+        later = later_words[d] - common
+        if d not in skip and len(later) >= _WORDS_SHARED:
+            shared: Counter[int] = Counter()
+            for w in later:
+                shared.update(postings.get(w, ()))
+            hits = []
+            for e, n in shared.items():
+                if n < _WORDS_SHARED or (doc.failure_mode and docs[e].failure_mode):
+                    continue
+                smaller = min(len(earlier_words[e] - common), len(later))
+                if n >= _WORDS_SHARE * smaller:
+                    hits.append((round(n / smaller, 3), e))
+            if hits:
+                hits.sort(key=lambda h: (-h[0], h[1]))
+                found[d] = [(e, score) for score, e in hits[:3]]
+        for w in earlier_words[d] - common:
+            postings.setdefault(w, []).append(d)
+    return found
 
 
 def _cause_text(doc: Document) -> tuple[str, int | None]:
@@ -279,11 +350,13 @@ class RepeatIncident(CorpusRule):
             k=1, threshold=max(config.repeat_incident_threshold, 0.5)
         )
         cause_lines: dict[int, int | None] = {}
+        cause_texts: dict[int, str] = {}
         for d, doc in ordered:
             if doc.failure_mode:
                 modes.add(d, doc.failure_mode, group=d)
             text, line = _cause_text(doc)
             cause_lines[d] = line
+            cause_texts[d] = text
             if text:
                 causes.add(d, text, group=d)
         reported: dict[int, list[tuple[int, float]]] = {}
@@ -297,6 +370,7 @@ class RepeatIncident(CorpusRule):
             ]
             if kept:
                 reported[d] = kept
+        reported.update(_by_words(docs, ordered, cause_texts, set(reported)))
         for d in sorted(reported):
             doc = docs[d]
             line = _failure_mode_line(doc) or cause_lines.get(d) or doc.title_line or 1
