@@ -33,7 +33,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
@@ -336,3 +336,62 @@ class RequestLimitsMiddleware:
         if count > limit:
             return too_many_api_requests(limit, window, who, wait)
         return None
+
+
+# --- database outage -----------------------------------------------------------------------
+
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After, as JSON for the API and as a short page elsewhere."""
+    message = "The database is unavailable or full right now; nothing was saved. Try again shortly."
+    if request.path_info.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse(
+            {"detail": message, "retry_after": DATABASE_RETRY_AFTER}, status=503
+        )
+    else:
+        page = (
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+            "<title>Service unavailable · followthrough</title></head>"
+            f"<body><h1>Service unavailable</h1><p>{escape(message)}</p></body></html>"
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+    return response
+
+
+class DatabaseOutageMiddleware:
+    """A lost or full database becomes a clean 503, and the next request reconnects.
+
+    A PostgreSQL restart kills every open connection: the next query on it raises
+    ``OperationalError`` or ``InterfaceError``. SQLite with a full disk raises
+    ``OperationalError`` ("database or disk is full"). Django calls ``process_exception``
+    after the view's ``ATOMIC_REQUESTS`` transaction has rolled back (or, if the rollback
+    failed on a dead connection, after it closed the connection), so nothing is
+    half-written; this answers 503 with Retry-After instead of a 500 page and closes a
+    connection that is no longer usable so the next request opens a fresh one. It covers
+    the view and its template rendering, where every query of a request happens (the
+    session and the user load lazily, on first use in the view).
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.warning(
+            "Database unavailable for %s %s: %s", request.method, request.path, exception
+        )
+        for conn in connections.all(initialized_only=True):
+            if conn.in_atomic_block:
+                continue  # an enclosing atomic block (a test's) owns this connection
+            try:
+                conn.close_if_unusable_or_obsolete()
+            except DatabaseError:
+                logger.debug("Closing a broken connection failed", exc_info=True)
+        return database_unavailable(request)

@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "followthrough.web.security.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "followthrough.web.security.DatabaseOutageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 

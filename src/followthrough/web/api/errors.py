@@ -28,7 +28,7 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connections, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -182,6 +182,11 @@ def install(api: NinjaAPI) -> None:
         logger.warning("Suspicious request %s %s: %s", request.method, request.path, exc)
         return respond(request, {"detail": "This request was refused as malformed."}, 400)
 
+    def on_database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Out of the view, so ATOMIC_REQUESTS rolls back (or drops the dead connection);
+        # followthrough.web.security.DatabaseOutageMiddleware then answers 503.
+        raise exc
+
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("Unexpected error on %s %s", request.method, request.path)
         if settings.DEBUG:
@@ -203,4 +208,6 @@ def install(api: NinjaAPI) -> None:
     api.add_exception_handler(IntegrityError, on_integrity)
     api.add_exception_handler(RequestDataTooBig, on_too_big)
     api.add_exception_handler(SuspiciousOperation, on_suspicious)
+    api.add_exception_handler(OperationalError, on_database_down)
+    api.add_exception_handler(InterfaceError, on_database_down)
     api.add_exception_handler(Exception, on_unexpected)
