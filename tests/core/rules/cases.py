@@ -558,6 +558,10 @@ Checkout failed.
                 "a.md": "# A\n**Date:** 2025-01-10\n**Failure mode:** database connection pool exhaustion\n## Summary\nx\n",
                 "b.md": "# B\n**Date:** 2025-03-10\n**Failure mode:** expired TLS certificate on the partner gateway\n## Summary\ny\n",
             },
+            "the-same-component-another-failure": {
+                "2025-05-20-kafka.md": "# Kafka broker disk full\n**Failure mode:** Kafka broker disk filled by a topic without retention\n## Root cause\nThe clickstream topic was created without a retention setting and the cluster default retention is unlimited.\n",
+                "2025-11-12-lag.md": "# Kafka consumer lag\n## Summary\nKafka consumers of the clickstream topic lagged for an hour after a deploy: the consumer group rebalanced on every restart.\n",
+            },
         },
         failing={
             "the-same-failure-mode-later": (
@@ -566,6 +570,13 @@ Checkout failed.
                     "earlier.md": "# Earlier\n**Date:** 2025-03-18\n**Failure mode:** checkout-api database connection pool exhaustion\n## Summary\ny\n",
                 },
                 {"later.md": [3], "earlier.md": []},
+            ),
+            "the-earlier-cause-told-again-without-a-failure-mode": (
+                {
+                    "2025-11-12-events.md": "# Events pipeline halted\n## Summary\nTwo Kafka brokers filled their disks overnight: a new topic had no retention setting and the cluster default retention is unlimited.\n",
+                    "2025-05-20-kafka.md": "# Kafka broker disk full\n**Failure mode:** Kafka broker disk filled by a topic without retention\n## Root cause\nThe clickstream topic was created without a retention setting and the cluster default retention is unlimited.\n",
+                },
+                {"2025-11-12-events.md": [1], "2025-05-20-kafka.md": []},
             ),
         },
     ),
