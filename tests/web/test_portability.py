@@ -1,0 +1,215 @@
+"""Export and import: the whole organisation out to one JSON and back with nothing lost."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import Group, Permission, User
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+
+from followthrough.cli import main
+from followthrough.web import portability
+from followthrough.web.accounts.models import ApiToken, Person, Team
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.demo import load_demo
+from followthrough.web.history.models import Change
+from followthrough.web.incidents.models import Incident
+from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
+from followthrough.web.insights.models import IncidentSignature, RepeatDecision
+from followthrough.web.integrations.models import (
+    MeetingInvite,
+    TrackerAccount,
+    TrackerConfig,
+    TrackerLink,
+    WebhookDelivery,
+)
+from followthrough.web.postmortems.models import Meeting, Postmortem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+AT = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+
+
+def _organisation() -> tuple[str, str]:
+    """The demo plus a row of every exported model the demo leaves empty.
+    Returns the admin's password and a raw API token."""
+    login = load_demo()
+    admin = User.objects.get(username=login.username)
+    group = Group.objects.create(name="auditors")
+    group.permissions.add(Permission.objects.get(codename="view_user"))
+    admin.groups.add(group)
+    _, raw = ApiToken.issue(admin, name="ci")
+    payments = Team.objects.get(slug="payments")
+    ben = Person.objects.get(handle="ben")
+    incidents = list(Incident.objects.order_by("pk"))
+    Change.objects.create(
+        content_type=ContentType.objects.get_for_model(Incident),
+        object_id=str(incidents[0].pk),
+        object_repr=incidents[0].title,
+        action="update",
+        actor=admin,
+        before={"title": "old"},
+        after={"title": incidents[0].title},
+    )
+    source = IngestSource.objects.create(
+        name="PagerDuty", kind="pagerduty", team=payments, secret="s3cret", created_by=admin
+    )
+    IngestedIncident.objects.create(
+        source=source, external_id="PD123", incident=incidents[0], last_event_at=AT
+    )
+    Delivery.objects.create(source=source, event_id="evt-1", incident=incidents[0])
+    config = TrackerConfig.objects.create(
+        team=payments, kind="jira", base_url="https://acme.atlassian.net", api_token="tok"
+    )
+    TrackerAccount.objects.create(config=config, person=ben, account_id="5b10a2844c20165700ede21g")
+    TrackerLink.objects.create(
+        action_item=ActionItem.objects.order_by("pk").first(), kind="jira", external_key="PAY-1"
+    )
+    WebhookDelivery.objects.create(kind="jira", delivery_id="d-1", team=payments)
+    meeting = (
+        Meeting.objects.exclude(attendees=None).order_by("pk").first() or Meeting.objects.first()
+    )
+    assert meeting is not None
+    meeting.attendees.add(ben)
+    MeetingInvite.objects.create(
+        meeting=meeting, uid="uid-1@followthrough", recipients=3, sequence=1
+    )
+    RepeatDecision.objects.create(
+        incident=incidents[1], candidate=incidents[0], decision="confirmed", decided_by=admin
+    )
+    incidents[0].responders.add(ben)
+    return login.password, raw
+
+
+def _export(tmp_path: Path, name: str) -> dict[str, Any]:
+    out = tmp_path / name
+    result = CliRunner().invoke(main, ["export", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    document: dict[str, Any] = json.loads(out.read_text("utf-8"))
+    return document
+
+
+def _flush() -> None:
+    call_command("flush", "--noinput", verbosity=0)
+
+
+def test_every_project_model_is_exported_or_skipped_with_a_reason() -> None:
+    exported = {portability.label(m) for m in portability.exported_models()}
+    for model in portability.project_models():
+        name = portability.label(model)
+        assert name in exported or portability.SKIPPED.get(name), f"{name} is forgotten"
+    assert not exported & set(portability.SKIPPED)
+    assert set(portability.SKIPPED) <= {portability.label(m) for m in portability.project_models()}
+
+
+def test_a_round_trip_compares_every_field_and_loses_nothing(tmp_path: Path) -> None:
+    password, raw = _organisation()
+    first = _export(tmp_path, "first.json")
+    empty = [name for name, rows in first["data"].items() if not rows]
+    assert not empty, f"no rows to prove the round trip of {empty}"
+    assert first["format"] == "followthrough-export" and first["version"] == 1
+
+    _flush()
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "first.json")])
+    assert result.exit_code == 0, result.output
+
+    second = _export(tmp_path, "second.json")
+    assert set(second["data"]) == set(first["data"])
+    for name, rows in first["data"].items():
+        assert len(second["data"][name]) == len(rows), name
+        for before, after in zip(rows, second["data"][name], strict=True):
+            assert after == before, name
+    assert {k: v for k, v in second.items() if k != "exported_at"} == {
+        k: v for k, v in first.items() if k != "exported_at"
+    }
+
+    # The admin still signs in, the API token still works, derived data is back.
+    assert authenticate(username="admin", password=password) is not None
+    assert ApiToken.objects.authenticate(raw) is not None
+    assert IncidentSignature.objects.count() == Incident.objects.count()
+    # Sequences were reset: new rows take fresh ids.
+    incident = Incident.objects.create(
+        team=Team.objects.get(slug="payments"), title="After import", severity="P3"
+    )
+    assert incident.pk > max(row["pk"] for row in first["data"]["incidents.Incident"])
+    assert Person.objects.create(name="New Hire", handle="newhire").pk
+
+
+def test_markdown_export_writes_a_postmortem_per_file_and_the_json_beside(tmp_path: Path) -> None:
+    load_demo()
+    folder = tmp_path / "out"
+    result = CliRunner().invoke(main, ["export", "--format", "markdown", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    pages = sorted(folder.glob("*.md"))
+    assert len(pages) == Postmortem.objects.count() > 0
+    assert all(p.read_text("utf-8").startswith("# Postmortem: ") for p in pages)
+    assert json.loads((folder / "export.json").read_text("utf-8"))["version"] == 1
+
+
+def test_import_into_a_database_that_is_not_empty_is_refused_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    _organisation()
+    document = _export(tmp_path, "export.json")
+    Incident.objects.filter(title__startswith="Checkout").delete()
+    before = portability.dumps(portability.export_document(AT))
+
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "export.json")])
+
+    assert result.exit_code == 2
+    assert "not empty" in result.output and "Traceback" not in result.output
+    assert portability.dumps(portability.export_document(AT)) == before
+    assert document["data"]
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda text: text[: len(text) // 2], "not a JSON document"),
+        (lambda text: text.replace('"version": 1', '"version": 99', 1), "version 99"),
+        (lambda text: '{"format": "something-else"}', "not a followthrough export"),
+        (
+            lambda text: text.replace('"model": "incidents.incident"', '"model": "nope.nope"', 1),
+            "could not be loaded",
+        ),
+    ],
+)
+def test_a_damaged_file_is_refused_with_exit_2_and_changes_nothing(
+    tmp_path: Path, damage: Any, message: str
+) -> None:
+    _organisation()
+    document = _export(tmp_path, "export.json")
+    text = damage(portability.dumps(document))
+    _flush()
+    broken = tmp_path / "broken.json"
+    broken.write_text(text, "utf-8")
+
+    result = CliRunner().invoke(main, ["import", str(broken)])
+
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not User.objects.exists() and not Incident.objects.exists()
+    assert not Team.objects.exists()
+
+
+def test_a_file_whose_rows_break_a_reference_is_rolled_back_whole(tmp_path: Path) -> None:
+    _organisation()
+    document = _export(tmp_path, "export.json")
+    document["data"]["actions.ActionItem"][-1]["fields"]["postmortem"] = 999_999
+    _flush()
+    broken = tmp_path / "broken.json"
+    broken.write_text(portability.dumps(document), "utf-8")
+
+    result = CliRunner().invoke(main, ["import", str(broken)])
+
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert not User.objects.exists() and not Incident.objects.exists()
