@@ -19,6 +19,13 @@ from followthrough.web import portability
 from followthrough.web.accounts.models import ApiToken, Person, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.demo import load_demo
+from followthrough.web.followup.models import (
+    Escalation,
+    JobRun,
+    Notification,
+    Preferences,
+    TeamSettings,
+)
 from followthrough.web.history.models import Change
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
@@ -85,6 +92,14 @@ def _organisation() -> tuple[str, str]:
         incident=incidents[1], candidate=incidents[0], decision="confirmed", decided_by=admin
     )
     incidents[0].responders.add(ben)
+    TeamSettings.objects.create(team=payments, review_weekday=2, slack_channel="#payments")
+    Preferences.objects.create(person=ben, slack_enabled=False)
+    item = ActionItem.objects.order_by("pk").first()
+    Notification.objects.create(
+        dedupe_key="reminder:1", kind="reminder", channel="email", subject="Due", text="Soon"
+    )
+    Escalation.objects.create(item=item, episode=AT, level=1, to_person=ben, reason="stalled")
+    JobRun.objects.create(job="weekly-review", slot=20260302)
     return login.password, raw
 
 
