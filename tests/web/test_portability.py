@@ -194,6 +194,11 @@ def test_import_into_a_database_that_is_not_empty_is_refused_and_changes_nothing
             lambda text: text.replace('"model": "incidents.incident"', '"model": "nope.nope"', 1),
             "could not be loaded",
         ),
+        (
+            lambda text: text.replace('"started_at": "', '"started_at": "yesterday', 1),
+            "could not be loaded",
+        ),
+        (lambda text: text.replace('"pk": 1,', '"pk": "one",', 1), "could not be loaded"),
     ],
 )
 def test_a_damaged_file_is_refused_with_exit_2_and_changes_nothing(

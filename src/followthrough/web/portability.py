@@ -19,6 +19,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.core import serializers
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.core.management.color import no_style
 from django.core.serializers.base import DeserializationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -164,7 +165,14 @@ def import_document(
             _reset_sequences(order)
     except ImportRefused:
         raise
-    except (DeserializationError, IntegrityError, DatabaseError, LookupError) as exc:
+    except (
+        DeserializationError,
+        IntegrityError,
+        DatabaseError,
+        LookupError,
+        ValidationError,
+        ObjectDoesNotExist,
+    ) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ImportRefused(f"the export could not be loaded: {first}") from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
