@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from ..followup.conftest import slack  # noqa: F401  (the fake Slack, for the worker test)
+
 postgres_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="simulates a PostgreSQL restart by terminating server backends; "

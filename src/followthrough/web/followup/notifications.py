@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -27,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import InterfaceError, OperationalError, connections
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -265,7 +267,9 @@ def deliver(pk: int, worker: str) -> str:
     except Exception as e:  # a bug in one message must not stop the others
         log.exception("Sending notification %s failed unexpectedly", pk)
         return _failed(row, worker, f"unexpected error: {type(e).__name__}", permanent=False)
-    Notification.objects.filter(pk=pk, claimed_by=worker[:64]).update(
+    _record_outcome(
+        pk,
+        worker,
         status=Delivery.SENT,
         sent_at=timezone.now(),
         attempts=row.attempts + 1,
@@ -275,13 +279,39 @@ def deliver(pk: int, worker: str) -> str:
     return "sent"
 
 
+RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+def _record_outcome(pk: int, worker: str, **fields: Any) -> None:
+    """Write a send's outcome; if the database restarted meanwhile, retry on a fresh connection.
+
+    The message has left already: losing this write would leave the row under its lease and
+    send it a second time when the lease ends. A restart takes seconds, so the write is tried
+    again after each of ``RECONNECT_DELAYS`` before the error is let through.
+    """
+    rows = Notification.objects.filter(pk=pk, claimed_by=worker[:64])
+    conn = connections[rows.db]
+    for delay in (*RECONNECT_DELAYS, None):
+        try:
+            rows.update(**fields)
+            return
+        except (OperationalError, InterfaceError) as e:
+            if delay is None or conn.in_atomic_block:
+                raise
+            log.warning("Recording notification %s failed (%s); reconnecting.", pk, e)
+            conn.close()
+            time.sleep(delay)
+
+
 def _failed(
     row: Notification, worker: str, error: str, *, permanent: bool, retry_after: float | None = None
 ) -> str:
     attempts = row.attempts + 1
     final = permanent or attempts >= MAX_ATTEMPTS
     log.warning("Notification %s (%s) failed: %s", row.pk, row.channel, error)
-    Notification.objects.filter(pk=row.pk, claimed_by=worker[:64]).update(
+    _record_outcome(
+        row.pk,
+        worker,
         status=Delivery.FAILED if final else Delivery.PENDING,
         attempts=attempts,
         last_error=error[:1000],
