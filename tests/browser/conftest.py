@@ -4,14 +4,35 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.servers.basehttp import ThreadedWSGIServer
+from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in this thread; Django must still allow the ORM.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+
+# On SQLite the live server's threads share the test's one in-memory connection, so two
+# requests served at once (htmx fires the lint and copied-passages refreshes together)
+# interleave their transactions and read each other's half-state. Serve one request at a
+# time, as a real deployment's separate connections effectively do.
+class _OneRequestAtATime(ThreadedWSGIServer):
+    _lock = threading.Lock()
+
+    def set_app(self, application: Any) -> None:
+        def serial(environ: Any, start_response: Any) -> list[bytes]:
+            with self._lock:
+                return list(application(environ, start_response))
+
+        super().set_app(serial)
+
+
+LiveServerThread.server_class = _OneRequestAtATime
 
 CHROMIUM = Path("/usr/bin/chromium")
 
