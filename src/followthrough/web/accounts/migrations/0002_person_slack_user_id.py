@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='person',
-            name='slack_user_id',
-            field=models.CharField(blank=True, db_index=True, help_text='Slack member id (U…), so /postmortem in Slack knows who is asking.', max_length=32),
+            model_name="person",
+            name="slack_user_id",
+            field=models.CharField(
+                blank=True,
+                db_index=True,
+                help_text="Slack member id (U…), so /postmortem in Slack knows who is asking.",
+                max_length=32,
+            ),
         ),
     ]
