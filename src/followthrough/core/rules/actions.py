@@ -24,6 +24,7 @@ _PLACEHOLDER_OWNER = re.compile(
     r"^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|_{3,}|\?+|x{2,}|owner|name|someone)$", re.IGNORECASE
 )
 _DONE_WORDS = frozenset(["done", "completed", "complete", "shipped", "merged", "fixed", "closed"])
+_DONE_PROBES = ("done", "complete", "shipped", "merged", "fixed", "closed")
 _DONE_NOTE = re.compile(
     r"\((?:done|completed?|shipped|merged|fixed|closed)\b(?!\s+when)[^)]*\)"
     r"|^\W*(?:done|completed?|shipped|merged|fixed|closed)\s*[:\u2013\u2014-]"
@@ -42,7 +43,11 @@ def _is_done(item: ActionItem) -> bool:
     text = item.text
     if "~~" in text or "\u2705" in text:
         return True
-    if _DONE_WORDS.isdisjoint(W.word_set(W.lowered(text))):
+    low = W.lowered(text)
+    # Cheap substring probes first: a word that is not even a substring is not a word.
+    if not any(probe in low for probe in _DONE_PROBES):
+        return False
+    if _DONE_WORDS.isdisjoint(W.word_set(low)):
         return False
     return _DONE_NOTE.search(text) is not None
 
