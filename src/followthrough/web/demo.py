@@ -449,6 +449,13 @@ def _incidents(now: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _done_at(due: date | None, now: datetime) -> datetime:
+    if due is None:
+        return now - timedelta(days=2)
+    before_due = datetime.combine(due, datetime.min.time(), tzinfo=now.tzinfo) - timedelta(days=3)
+    return min(before_due, now - timedelta(days=1))
+
+
 def _make(
     spec: dict[str, Any],
     teams: dict[str, Team],
@@ -532,7 +539,8 @@ def _make(
             done_condition=done_when,
             status=status,
             deprioritised_reason=done_when if status == "deprioritised" else "",
-            done_at=now - timedelta(days=2) if status == "done" else None,
+            # Most items were done a few days before they were due: an honest, good team.
+            done_at=_done_at(due, now) if status == "done" else None,
             likelihood=4 if "Alert" in title or "timeout" in title else 3,
             severity=4,
             effort=2,
@@ -540,11 +548,17 @@ def _make(
         if status == "deprioritised":
             item.done_condition = "Replication mode is synchronous in production."
             item.save()
+        # Items were written at the meeting, not today.
+        ActionItem.objects.filter(pk=item.pk).update(
+            created_at=resolved + timedelta(days=3),
+            last_activity_at=item.done_at or resolved + timedelta(days=3),
+        )
     updates: dict[str, Any] = {"status": state}
     if pm.action_items.exists() and all(i.is_tracked() for i in pm.action_items.all()):
         updates["actions_tracked_at"] = resolved + timedelta(days=4)
     if state in (Status.FINAL, Status.CLOSED):
         updates["finalized_at"] = resolved + timedelta(days=6)
     if state == Status.CLOSED:
-        updates["closed_at"] = now - timedelta(days=2)
+        last_done = max((i.done_at for i in pm.action_items.all() if i.done_at), default=None)
+        updates["closed_at"] = last_done or resolved + timedelta(days=21)
     Postmortem.objects.filter(pk=pm.pk).update(**updates)
