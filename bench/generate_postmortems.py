@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -460,6 +461,7 @@ class Spec:
     people: list[str]
     flawed: bool
     words: int
+    family: int = 0
     copied_passage: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -568,8 +570,9 @@ def _actions(rng: random.Random, spec: Spec, count: int) -> list[tuple[str, str,
                     f"Add a synthetic probe for {spec.service} that runs every minute",
                 )
             )
-            + f" ({len(base) + 1})"
+            + f" ({len(base) + 1})",
         )
+        base[-1] = _vary(rng, base[-1], spec.service)
     for i, text in enumerate(base[:count]):
         owner = rng.choice(spec.people)
         due = (spec.when + timedelta(days=rng.randint(7, 60))).date().isoformat()
@@ -633,18 +636,80 @@ def _fmt_time(at: datetime, twelve_hour: bool, zone: str, with_date: bool) -> st
 
 def _common(rng: random.Random, spec: Spec) -> dict[str, object]:
     n = _numbers(rng)
+    svc = spec.service
     impact = [
-        f"{n['requests']} requests to {spec.service} failed over {n['minutes']} minutes ({n['share']}% of traffic).",
-        f"An estimated USD {n['money']} in orders was lost or delayed.",
-        f"Support received {n['tickets']} tickets related to the incident.",
+        rng.choice(
+            (
+                f"{n['requests']} requests to {svc} failed over {n['minutes']} minutes ({n['share']}% of traffic).",
+                f"For {n['minutes']} minutes about {n['share']}% of calls to {svc} returned errors, {n['requests']} in all.",
+                f"{svc} rejected or dropped roughly {n['requests']} requests, {n['share']}% of its traffic in that window.",
+                f"Error responses from {svc} peaked at {n['share']}% of traffic; {n['requests']} requests were lost.",
+            )
+        ),
+        rng.choice(
+            (
+                f"An estimated USD {n['money']} in orders was lost or delayed.",
+                f"Finance puts the revenue at risk at USD {n['money']}, most of it recovered by retries.",
+                f"Delayed or abandoned orders are worth about USD {n['money']}.",
+                f"We lost no data, but about USD {n['money']} of {rng.choice(WORDS['plan'])} orders were delayed.",
+            )
+        ),
+        rng.choice(
+            (
+                f"Support received {n['tickets']} tickets related to the incident.",
+                f"{n['tickets']} customers contacted support, {rng.choice(WORDS['plan'])} accounts first.",
+                f"The support queue grew by {n['tickets']} tickets, tagged by {rng.choice(PEOPLE)}.",
+                f"Account managers fielded {n['tickets']} questions from customers in {rng.choice(REGIONS)}.",
+            )
+        ),
     ]
+    rng.shuffle(impact)
+    del impact[rng.randint(2, 3) :]
+    impact = [_vary(rng, line, svc, 0.5) for line in impact]
     if spec.flawed and rng.random() < 0.4:
-        impact = ["Some users were affected for a while.", "Performance was degraded."]
-    summary = (
-        f"On {spec.when.date():%d %B %Y}, {spec.mode.symptom} on {spec.service}. "
-        f"The incident lasted {n['minutes']} minutes and was mitigated by rolling back the most recent change. "
-        f"This document describes what happened, the impact, why it happened and what we are changing."
+        impact = [
+            rng.choice(
+                (
+                    "Some users were affected for a while.",
+                    f"A number of {svc} users saw problems for some time.",
+                    "Performance was degraded.",
+                    f"Things were slow on {svc} for part of the {rng.choice(WORDS['weekday'])}.",
+                    "Customers may have noticed issues.",
+                )
+            )
+        ]
+    day = f"{spec.when.date():%d %B %Y}"
+    how = rng.choice(
+        (
+            "was mitigated by rolling back the most recent change",
+            f"ended when {spec.people[0]} reverted the {svc} release",
+            f"was contained once {spec.people[1]} disabled the new code path with a flag",
+            f"stopped after the {spec.team} team rolled {svc} back to the previous build",
+        )
     )
+    opening = rng.choice(
+        (
+            f"On {day}, {spec.mode.symptom} on {svc}.",
+            f"On {spec.when:%A} {day} {spec.mode.symptom} in {svc}.",
+            f"{spec.mode.symptom[0].upper()}{spec.mode.symptom[1:]} ({svc}, {day}).",
+        )
+    )
+    middle = rng.choice(
+        (
+            f"The incident lasted {n['minutes']} minutes and {how}.",
+            f"It took {n['minutes']} minutes until it {how.replace('was ', '', 1)}.",
+            f"After {n['minutes']} minutes the incident {how}.",
+        )
+    )
+    closing = rng.choice(
+        (
+            "This document describes what happened, the impact, why it happened and what we are changing.",
+            f"Below: timeline, impact, the analysis by {spec.people[2]}, and our follow-ups.",
+            f"{spec.people[3]} led the review on {(spec.when + timedelta(days=rng.randint(2, 9))):%d %B}.",
+            "",
+        )
+    )
+    summary = " ".join(x for x in (opening, middle, closing) if x)
     return {"n": n, "impact": impact, "summary": summary}
 
 
@@ -655,7 +720,7 @@ def _whys_numbered(spec: Spec) -> list[str]:
 def _blame(rng: random.Random, spec: Spec) -> list[str]:
     if not spec.flawed or rng.random() < 0.5:
         return []
-    return ["", rng.choice(BLAME_SLIPS).format(person=spec.people[0])]
+    return ["", _vary(rng, rng.choice(BLAME_SLIPS).format(person=spec.people[0]), spec.service)]
 
 
 def layout_sre(rng: random.Random, spec: Spec, body_words: int) -> str:
@@ -941,6 +1006,120 @@ EVIDENCE = (
 )
 
 
+#: words a different author would put differently; each occurrence is swapped at random
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "requests": ("requests", "calls", "API calls", "client requests"),
+    "failed": ("failed", "errored", "were rejected", "broke"),
+    "fail": ("fail", "error out", "break"),
+    "new": ("new", "recently added", "freshly shipped"),
+    "query": ("query", "SQL statement", "report query"),
+    "missing": ("missing", "absent", "never created"),
+    "review": ("review", "code review", "the reviewers"),
+    "alert": ("alert", "page", "warn"),
+    "Alert": ("Alert", "Page", "Warn", "Notify on-call"),
+    "Add": ("Add", "Introduce", "Create", "Put in place"),
+    "Make": ("Make", "Change", "Rework"),
+    "Publish": ("Publish", "Share", "Maintain"),
+    "Set": ("Set", "Configure", "Put"),
+    "Move": ("Move", "Migrate", "Switch"),
+    "Check": ("Check", "Verify", "Poll"),
+    "checklist": ("checklist", "template", "list of checks"),
+    "every": ("every", "each", "all"),
+    "because": ("because", "since", "as"),
+    "was": ("was", "had been"),
+    "did not": ("did not", "didn't", "failed to"),
+    "does not": ("does not", "doesn't", "fails to"),
+    "never": ("never", "not once", "not ever"),
+    "nothing": ("nothing", "no check", "no step"),
+    "large": ("large", "big", "high-volume"),
+    "tables": ("tables", "relations", "datasets"),
+    "disk": ("disk", "storage", "volume"),
+    "full": ("full", "out of space", "exhausted"),
+    "certificate": ("certificate", "cert", "TLS certificate"),
+    "expired": ("expired", "lapsed", "ran out"),
+    "limit": ("limit", "cap", "ceiling"),
+    "cache": ("cache", "cache tier", "caching layer"),
+    "job": ("job", "batch job", "task"),
+    "scheduler": ("scheduler", "cron service", "job runner"),
+    "traffic": ("traffic", "load", "demand"),
+    "workers": ("workers", "worker processes", "consumers"),
+    "consumers": ("consumers", "downstream teams", "readers"),
+    "schema": ("schema", "data model", "table layout"),
+    "automation": ("automation", "tooling", "pipeline"),
+    "release": ("release", "rollout", "deploy"),
+    "default": ("default", "baseline setting", "fallback value"),
+    "timed out": ("timed out", "hit their timeout", "gave up"),
+    "customers": ("customers", "users", "clients"),
+    "incident": ("incident", "outage", "event"),
+    "mitigated": ("mitigated", "contained", "stopped"),
+    "rolling back": ("rolling back", "reverting", "undoing"),
+    "most recent": ("most recent", "latest", "last"),
+    "change": ("change", "deploy", "update"),
+    "lasted": ("lasted", "ran for", "went on for"),
+    "estimated": ("estimated", "approximate", "rough"),
+    "received": ("received", "handled", "logged"),
+}
+_SYNONYM_RE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, SYNONYMS), key=len, reverse=True)) + r")\b"
+)
+#: per-incident details an author adds to a sentence
+DETAILS = (
+    " in {region}",
+    " on the {region} cluster",
+    " for the {plan} tier",
+    " (see {ticket})",
+    " before the {weekday} release",
+    " as {person} suggested",
+    " after the {month} review",
+    " for {service}",
+    "",
+    "",
+)
+#: asides an author drops into the middle of a sentence
+ASIDES = (
+    "(in {region})",
+    "(per {person})",
+    "({ticket})",
+    "- on the {region} cluster -",
+    "(as of {month})",
+    "(the {plan} tier first)",
+    "(so {person} says)",
+)
+REGIONS = ("eu-west-1", "us-east-1", "ap-south-1", "eu-central-1", "us-west-2", "sa-east-1")
+
+
+def _vary(
+    rng: random.Random, text: str, service: str, swap: float = 0.6, *, detail: bool = True
+) -> str:
+    """The same statement as another author would write it: synonyms swapped at random and
+    a per-incident detail (region, ticket, person, month) added."""
+    varied = _SYNONYM_RE.sub(
+        lambda m: rng.choice(SYNONYMS[m[1]]) if rng.random() < swap else m[1], text
+    )
+    if not detail:
+        return varied
+    slots = {
+        "region": rng.choice(REGIONS),
+        "plan": rng.choice(WORDS["plan"]),
+        "ticket": f"{rng.choice(('OPS', 'INC', 'REL', 'SRE'))}-{rng.randint(100, 99999)}",
+        "weekday": rng.choice(WORDS["weekday"]),
+        "person": rng.choice(PEOPLE),
+        "month": rng.choice(WORDS["month"]),
+        "service": service,
+    }
+    words = varied.split(" ")
+    if len(words) > 5:  # an aside somewhere in the middle
+        at = rng.randint(2, len(words) - 3)
+        words.insert(at, rng.choice(ASIDES).format(**slots))
+        varied = " ".join(words)
+    added = rng.choice(DETAILS).format(**slots)
+    end = len(varied) - 1 if varied.endswith(".") else len(varied)
+    if varied.endswith(")"):
+        end = varied.rfind(" (")
+        end = len(varied) if end < 0 else end
+    return varied[:end] + added + varied[end:]
+
+
 def _specific(rng: random.Random, mode: FailureMode, service: str) -> FailureMode:
     """The family's wording with this incident's service, tables and numbers filled in."""
     slots = {
@@ -961,16 +1140,30 @@ def _specific(rng: random.Random, mode: FailureMode, service: str) -> FailureMod
             person=rng.choice(PEOPLE),
             artifact=rng.choice(WORDS["artifact"]),
         )
-        return f"{text.format(**slots)} {clause}"
+        said = _vary(rng, text.format(**slots), service)
+        # some authors give the evidence first, some after, some not at all
+        order = rng.random()
+        if order < 0.4:
+            return f"{said} {clause}"
+        if order < 0.7:
+            return f"{clause} {said}"
+        return said
 
     return FailureMode(
         name=mode.name.format(**slots),
-        symptom=mode.symptom.format(**slots),
-        proximate=mode.proximate.format(**slots),
-        whys=tuple((q.format(**slots), evidence(a)) for q, a in mode.whys),
+        symptom=_vary(rng, mode.symptom.format(**slots), service, 0.5, detail=False).rstrip("."),
+        proximate=_vary(rng, mode.proximate.format(**slots), service, 0.5),
+        whys=tuple(
+            (_vary(rng, q.format(**slots), service, 0.4, detail=False), evidence(a))
+            for q, a in mode.whys
+        ),
         root_cause=evidence(mode.root_cause).rstrip("."),
         category=mode.category,
-        actions=tuple(a.format(**slots) for a in mode.actions),
+        actions=tuple(
+            rng.sample(
+                [_vary(rng, a.format(**slots), service) for a in mode.actions], len(mode.actions)
+            )
+        ),
     )
 
 
@@ -980,10 +1173,12 @@ def _spec(seed: int, index: int, words: int, layout: str | None) -> tuple[random
         days=rng.randint(0, 420), hours=rng.randint(0, 23), minutes=rng.randint(0, 59)
     )
     service = rng.choice(SERVICES)
+    family = rng.randrange(len(FAILURE_MODES))
     spec = Spec(
         index=index,
         layout=layout or rng.choice(tuple(LAYOUTS)),
-        mode=_specific(rng, rng.choice(FAILURE_MODES), service),
+        mode=_specific(rng, FAILURE_MODES[family], service),
+        family=family,
         service=service,
         team=rng.choice(TEAMS),
         when=start,
@@ -1019,24 +1214,39 @@ def postmortem(
 def folder(n: int, *, seed: int = 1, words: int = DEFAULT_WORDS) -> Iterator[tuple[str, str]]:
     """(file name, text) for ``n`` postmortems with near-duplicates and repeated failure modes.
 
-    About 5% copy a ~70-word passage from an earlier document; about 10% take an earlier
-    document's failure mode (same metadata line and analysis), as a repeat incident would.
+    Documents of one failure family are separate write-ups: the family's reasoning is
+    reworded per document (synonyms, sentence order, evidence, per-incident details), so no
+    analysis line is shared word for word by chance. Exactly 5% of the documents (rounded)
+    copy a passage from an earlier one, half an action item and half a ~70-word paragraph;
+    exactly 10% are repeats of an earlier document's failure mode (same service and
+    failure-mode line, the analysis written afresh), as a repeat incident would be.
     """
-    passages: list[str] = []
+    plan = random.Random(seed * 7_919 + n)
+    later = range(1, n)
+    copies = set(plan.sample(later, min(len(later), round(n * 0.05))))
+    repeats = set(plan.sample(later, min(len(later), round(n * 0.10))))
+    paragraphs: list[str] = []
+    actions: list[str] = []
     earlier: list[Spec] = []
     for index in range(n):
         rng, spec = _spec(seed, index, words, None)
-        if earlier and rng.random() < 0.10:
+        if index in repeats:
             first = rng.choice(earlier[-200:])
-            spec.mode, spec.service = first.mode, first.service
+            again = _specific(rng, FAILURE_MODES[first.family], first.service)
+            spec.mode = replace(again, name=first.mode.name)
+            spec.family, spec.service = first.family, first.service
             spec.when = first.when + timedelta(days=rng.randint(30, 200))
-        if passages and rng.random() < 0.05:
-            spec.copied_passage = rng.choice(passages[-200:])
+        if index in copies:
+            if paragraphs and (rng.random() < 0.5 or not actions):
+                spec.copied_passage = rng.choice(paragraphs[-200:])
+            else:
+                pasted = rng.choice(actions[-200:])
+                spec.mode = replace(spec.mode, actions=(pasted, *spec.mode.actions[1:]))
         text = _render(rng, spec)
-        if rng.random() < 0.2:
-            paras = [p for p in text.split("\n\n") if 50 <= len(p.split()) <= 120]
-            if paras:
-                passages.append(rng.choice(paras))
+        paras = [p for p in text.split("\n\n") if 50 <= len(p.split()) <= 120 and "|" not in p]
+        if paras:
+            paragraphs.append(rng.choice(paras))
+        actions.append(spec.mode.actions[-1])
         earlier.append(spec)
         yield f"{spec.when.date().isoformat()}-{index:05d}-{spec.layout}.md", text
 
