@@ -196,9 +196,33 @@ class Fields:
     priority: str | None = None
 
     def merge(self, other: Fields) -> None:
-        for name in ("owner", "due_text", "done_when", "kind", "tracker", "status", "priority"):
-            if getattr(self, name) is None and getattr(other, name) is not None:
-                setattr(self, name, getattr(other, name))
+        """Take each of ``other``'s fields that this one lacks (spelled out: it runs for
+        every part of every action item)."""
+        if self.owner is None:
+            self.owner = other.owner
+        if self.due_text is None:
+            self.due_text = other.due_text
+        if self.done_when is None:
+            self.done_when = other.done_when
+        if self.kind is None:
+            self.kind = other.kind
+        if self.tracker is None:
+            self.tracker = other.tracker
+        if self.status is None:
+            self.status = other.status
+        if self.priority is None:
+            self.priority = other.priority
+
+    def empty(self) -> bool:
+        return (
+            self.owner is None
+            and self.due_text is None
+            and self.done_when is None
+            and self.kind is None
+            and self.tracker is None
+            and self.status is None
+            and self.priority is None
+        )
 
 
 def clean_value(value: str) -> str:
@@ -278,13 +302,16 @@ def keyed_fields(text: str) -> tuple[str, Fields]:
     return " ".join([text[: matches[0].start], *leftovers]), fields
 
 
+_DUE_PREFIXES = ("due by ", "due on ", "due ", "by ", "before ", "until ")
+
+
 def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
     """One comma-separated part of a parenthetical such as ``(@alice, due 2026-03-04)``."""
     p = clean_value(part)
     if not p:
         return False
     low = p.lower()
-    for prefix in ("due by ", "due on ", "due ", "by ", "before ", "until "):
+    for prefix in _DUE_PREFIXES if low.startswith(_DUE_PREFIXES) else ():
         if low.startswith(prefix):
             rest = p[len(prefix) :].strip()
             if prefix.startswith("due") or find_date(rest, 2000) is not None:
@@ -416,7 +443,7 @@ def _parenthetical(inner: str, default_year: int | None) -> tuple[Fields, bool]:
     leftovers: list[str] = []
     for part in _SPLIT_PARTS.split(inner):
         rest, keyed = keyed_fields(part.strip())
-        if keyed != Fields():
+        if not keyed.empty():
             found.merge(keyed)
             recognised = True
             part = rest
