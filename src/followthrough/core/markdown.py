@@ -910,7 +910,7 @@ class _Parser:
                 for number, line in block.lines:
                     plain = line.strip()
                     _, keyed = keyed_fields(_strip_emphasis(plain))
-                    if last is not None and keyed != Fields() and _starts_with_key(plain):
+                    if last is not None and not keyed.empty() and _starts_with_key(plain):
                         _apply(last, keyed, self.default_year)
                         continue
                     text, fields = parse_annotations(plain, self.default_year)
@@ -945,9 +945,9 @@ class _Parser:
     def _annotate(self, action: ActionItem, text: str) -> None:
         plain = _strip_emphasis(text).strip()
         rest, keyed = keyed_fields(plain)
-        if keyed == Fields():
+        if keyed.empty():
             rest, keyed = parse_annotations(plain, self.default_year)
-            if keyed == Fields():
+            if keyed.empty():
                 return
         _apply(action, keyed, self.default_year)
 
