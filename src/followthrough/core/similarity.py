@@ -136,15 +136,33 @@ def tokens(text: str) -> list[str]:
     return ["#" if t[0].isdigit() else t for t in _TOKEN.findall(text.lower())]
 
 
+#: raw token -> the content word it stands for, or "" for a stop word or number; memoised
+#: per process (a vocabulary is small and a corpus repeats it)
+_CONTENT_WORDS: dict[str, str] = {}
+
+
+def _content_word(token: str) -> str:
+    if token[0].isdigit() or token in STOPWORDS:
+        word = ""
+    elif len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
+        word = token[:-1]
+    else:
+        word = token
+    if len(_CONTENT_WORDS) < _MAX_WORDS:
+        _CONTENT_WORDS[token] = word
+    return word
+
+
 def content_tokens(text: str) -> list[str]:
     """Tokens without stop words, with a light plural strip ("alerts" ~ "alert")."""
+    known = _CONTENT_WORDS
     out = []
-    for t in tokens(text):
-        if t in STOPWORDS or t == "#":
-            continue
-        if len(t) > 4 and t.endswith("s") and not t.endswith("ss"):
-            t = t[:-1]
-        out.append(t)
+    for t in _TOKEN.findall(text.lower()):
+        word = known.get(t)
+        if word is None:
+            word = _content_word(t)
+        if word:
+            out.append(word)
     return out
 
 
