@@ -94,6 +94,13 @@ TEMPLATE_TITLE_PLACEHOLDER: Final = (
 K = SectionKind
 
 
+# Timeline roll-over: a time before 06:00 after one from 18:00 on is the next day.
+_NO_DAYS = timedelta(0)
+_ONE_DAY = timedelta(days=1)
+_EVENING = time(18)
+_EARLY_MORNING = time(6)
+
+
 class DocumentReadError(Exception):
     """A file that cannot be read as a postmortem; ``str(error)`` is a one-line reason."""
 
@@ -674,7 +681,7 @@ class _Parser:
                         break
         year = fallback.year if fallback else None
         previous: datetime | None = None
-        rolled = timedelta(0)
+        rolled = _NO_DAYS
         last_day: date | None = None
         # A zone, once written, holds for later times; the first one written also holds for
         # the times before it ("23:58 ..." then "00:05 UTC ..."), so that a timeline never
@@ -692,11 +699,11 @@ class _Parser:
             zone = stamp.zone if stamp.zone is not None else last_zone
             last_zone = zone
             if context_day != last_day:
-                rolled, last_day = timedelta(0), context_day
+                rolled, last_day = _NO_DAYS, context_day
             try:
                 if stamp.day is not None:
                     when = to_date(stamp.day, year)
-                    rolled = timedelta(0)
+                    rolled = _NO_DAYS
                     if when is None:
                         continue
                     at = combine(when, stamp.clock, zone)
@@ -709,12 +716,12 @@ class _Parser:
                     if (
                         previous is not None
                         and (previous.tzinfo is None) == (at.tzinfo is None)
-                        and previous.time() >= time(18)
-                        and stamp.clock < time(6)
+                        and previous.time() >= _EVENING
+                        and stamp.clock < _EARLY_MORNING
                         and at < previous
                     ):
-                        rolled += timedelta(days=1)
-                        at += timedelta(days=1)
+                        rolled += _ONE_DAY
+                        at += _ONE_DAY
             except OverflowError:  # a day rolled past 9999-12-31
                 continue
             event.at = at
