@@ -244,24 +244,25 @@ def _bare_clock(text: str) -> Stamp | None:
         day = (None, month, int(dd))
     if day is not None and to_date(day, 2000) is None:
         return None
-    c = text[m.end() : m.end() + 1]
+    end = m.end()
+    clock_end = m.end("mi")
+    c = text[end : end + 1]
     if c and c not in "—–|:" and not ("0" <= c <= "9"):
         if c == "-":
-            if text[m.end() + 1 : m.end() + 2].isdigit():  # "-0500": a zone
+            if text[end + 1 : end + 2].isdigit():  # "-0500": a zone
                 return None
         elif ("a" <= c <= "z") or ("A" <= c <= "Z"):
-            if m.end() == m.end("mi"):  # "14:02foo": STAMP decides (it is no stamp)
+            if end == clock_end:  # "14:02foo": STAMP decides (it is no stamp)
                 return None
-            word = _ASCII_WORD.match(text, m.end()).group()  # type: ignore[union-attr]
+            word = _ASCII_WORD.match(text, end).group()  # type: ignore[union-attr]
             upper = word.upper()
             if upper in ZONES or upper[:3] in ("UTC", "GMT") or word.lower() in _AMPM_WORDS:
                 return None
         else:
             return None
-    after = text[m.end("mi") :]
-    sep = _SEPARATOR.match(after)
-    rest = after[sep.end() :] if sep else after
-    return Stamp(text[: m.end("mi")], rest.strip(), day, time(hour, minute), None)
+    # _SEPARATOR matches everywhere (every part is optional), and only looks ahead.
+    rest = text[_SEPARATOR.match(text, clock_end).end() :]  # type: ignore[union-attr]
+    return Stamp(text[:clock_end], rest.strip(), day, time(hour, minute), None)
 
 
 def match_stamp(text: str) -> Stamp | None:
