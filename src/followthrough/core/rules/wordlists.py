@@ -1450,9 +1450,10 @@ def word_set(low: str) -> frozenset[str]:
     this set, built once per document, tells every word list which of its phrases to look
     for. ASCII punctuation goes in one C-speed byte translation; in other text, the few
     words left holding other characters (dashes, curly quotes) are split again by a regex."""
-    words = set(low.encode().translate(_TO_SPACE).decode().split())
+    tokens = low.encode().translate(_TO_SPACE).decode().split()
     if low.isascii():
-        return frozenset(words)
+        return frozenset(tokens)
+    words = set(tokens)
     odd = [word for word in words if not word.isascii()]
     words.difference_update(odd)
     for word in odd:
