@@ -22,12 +22,15 @@ step.
 
 from __future__ import annotations
 
+import gc
 import re
 import zlib
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import chain
 from operator import itemgetter
 from typing import Generic, TypeVar
 
@@ -238,6 +241,22 @@ def normalized(text: str) -> str:
     return " ".join(tokens(text))
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bulk step that allocates many small
+    containers and frees none of them (indexing a folder's passages): otherwise each
+    allocation burst triggers collections that walk every live object, documents included,
+    which cost more than the step itself. Reference counting still frees memory; the
+    collector is restored (if it was on) on the way out."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 _EMPTY: tuple[frozenset[int], tuple[int, ...]] = (frozenset(), ())
 
 
@@ -292,31 +311,51 @@ class NearDuplicateIndex(Generic[K]):
                 exact[sh] = [i]
             else:
                 members.append(i)
-        buckets: dict[int, list[int]] = defaultdict(list)
-        for members in exact.values():
-            rep = members[0]
-            for value in sketches[rep]:
-                buckets[value].append(rep)
+        reps = [members[0] for members in exact.values()]
+        # most sketch values belong to one set: count them in C, then bucket only the
+        # values two to ``max_bucket`` sets share (the rest can make no pair)
+        counts = Counter(chain.from_iterable([sketches[rep] for rep in reps]))
+        max_bucket = self.max_bucket
+        shared = {value for value, n in counts.items() if 1 < n <= max_bucket}
+        buckets: dict[int, list[int]] = {}
+        if shared:
+            for rep in reps:
+                sketch = sketches[rep]
+                if shared.isdisjoint(sketch):
+                    continue
+                for value in sketch:
+                    if value in shared:
+                        bucket = buckets.get(value)
+                        if bucket is None:
+                            buckets[value] = [rep]
+                        else:
+                            bucket.append(rep)
+        sizes = [len(sh) for sh in sets]
         seen: set[tuple[int, int]] = set()
         near: list[tuple[int, int, float]] = []
         threshold = self.threshold
+        # Jaccard is at most the ratio of the two sizes: pairs too unequal are not compared
+        ratio = threshold - 1e-9
         peers = self.bucket_peers
         for members in buckets.values():
-            if len(members) < 2 or len(members) > self.max_bucket:
-                continue  # a singleton, or a boilerplate shingle everyone shares
             # each member meets the bucket's first few: a crowd of near-copies costs
             # linear time, and every copy still finds its cluster
             for x in range(1, len(members)):
                 a = members[x]
                 set_a = sets[a]
+                size_a = sizes[a]
                 for b in members[: min(x, peers)]:
                     pair = (b, a) if b < a else (a, b)
                     if pair in seen:
                         continue
                     seen.add(pair)
-                    set_b = sets[b]
-                    inter = len(set_a & set_b)
-                    score = inter / (len(set_a) + len(set_b) - inter)
+                    size_b = sizes[b]
+                    if (size_a < size_b and size_a < ratio * size_b) or (
+                        size_b < size_a and size_b < ratio * size_a
+                    ):
+                        continue
+                    inter = len(set_a & sets[b])
+                    score = inter / (size_a + size_b - inter)
                     if score >= threshold:
                         near.append((pair[0], pair[1], score))
         return exact, near

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
-from followthrough.core.similarity import NearDuplicateIndex, content_tokens
+from followthrough.core.similarity import NearDuplicateIndex, content_tokens, paused_gc
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -137,26 +137,27 @@ class CopyPaste(CorpusRule):
     ) -> Iterator[tuple[str, Finding]]:
         if len(docs) < 2:
             return
-        index: NearDuplicateIndex[Passage] = NearDuplicateIndex(
-            k=3, threshold=config.copy_paste_threshold
-        )
-        for d, doc in enumerate(docs):
-            for line, kind, text in passages(doc, config.copy_paste_min_words):
-                index.add(Passage(d, line, kind), text, group=d)
-        boilerplate_at = len(docs) / 2 if len(docs) >= 10 else None
-        by_doc: dict[int, list[_Found]] = {}
-        for passage, similar, total in index.neighbours(limit=_RELATED_SHOWN):
-            others = frozenset([p.doc for p, _ in similar])
-            if (
-                boilerplate_at is not None
-                and total + 1 > boilerplate_at
-                and passage.kind not in _NEVER_BOILERPLATE
-            ):
-                continue
-            found = by_doc.get(passage.doc)
-            if found is None:
-                by_doc[passage.doc] = found = []
-            found.append((passage, similar, max(total, len(others)), others))
+        with paused_gc():
+            index: NearDuplicateIndex[Passage] = NearDuplicateIndex(
+                k=3, threshold=config.copy_paste_threshold
+            )
+            for d, doc in enumerate(docs):
+                for line, kind, text in passages(doc, config.copy_paste_min_words):
+                    index.add(Passage(d, line, kind), text, group=d)
+            boilerplate_at = len(docs) / 2 if len(docs) >= 10 else None
+            by_doc: dict[int, list[_Found]] = {}
+            for passage, similar, total in index.neighbours(limit=_RELATED_SHOWN):
+                others = frozenset([p.doc for p, _ in similar])
+                if (
+                    boilerplate_at is not None
+                    and total + 1 > boilerplate_at
+                    and passage.kind not in _NEVER_BOILERPLATE
+                ):
+                    continue
+                found = by_doc.get(passage.doc)
+                if found is None:
+                    by_doc[passage.doc] = found = []
+                found.append((passage, similar, max(total, len(others)), others))
         for d, found in sorted(by_doc.items()):
             found.sort(key=lambda f: f[0].line)
             yield from self._merged(docs, d, found, config)
@@ -342,35 +343,38 @@ class RepeatIncident(CorpusRule):
     ) -> Iterator[tuple[str, Finding]]:
         if len(docs) < 2:
             return
-        ordered = sorted(enumerate(docs), key=_order_key)
-        modes: NearDuplicateIndex[int] = NearDuplicateIndex(
-            k=1, threshold=config.repeat_incident_threshold
-        )
-        causes: NearDuplicateIndex[int] = NearDuplicateIndex(
-            k=1, threshold=max(config.repeat_incident_threshold, 0.5)
-        )
-        cause_lines: dict[int, int | None] = {}
-        cause_texts: dict[int, str] = {}
-        for d, doc in ordered:
-            if doc.failure_mode:
-                modes.add(d, doc.failure_mode, group=d)
-            text, line = _cause_text(doc)
-            cause_lines[d] = line
-            cause_texts[d] = text
-            if text:
-                causes.add(d, text, group=d)
-        reported: dict[int, list[tuple[int, float]]] = {}
-        for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
-            reported[d] = earlier
-        for d, earlier, _ in causes.neighbours(limit=3, earlier_only=True):
-            if d in reported:
-                continue
-            kept = [
-                (e, s) for e, s in earlier if not (docs[d].failure_mode and docs[e].failure_mode)
-            ]
-            if kept:
-                reported[d] = kept
-        reported.update(_by_words(docs, ordered, cause_texts, set(reported)))
+        with paused_gc():
+            ordered = sorted(enumerate(docs), key=_order_key)
+            modes: NearDuplicateIndex[int] = NearDuplicateIndex(
+                k=1, threshold=config.repeat_incident_threshold
+            )
+            causes: NearDuplicateIndex[int] = NearDuplicateIndex(
+                k=1, threshold=max(config.repeat_incident_threshold, 0.5)
+            )
+            cause_lines: dict[int, int | None] = {}
+            cause_texts: dict[int, str] = {}
+            for d, doc in ordered:
+                if doc.failure_mode:
+                    modes.add(d, doc.failure_mode, group=d)
+                text, line = _cause_text(doc)
+                cause_lines[d] = line
+                cause_texts[d] = text
+                if text:
+                    causes.add(d, text, group=d)
+            reported: dict[int, list[tuple[int, float]]] = {}
+            for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
+                reported[d] = earlier
+            for d, earlier, _ in causes.neighbours(limit=3, earlier_only=True):
+                if d in reported:
+                    continue
+                kept = [
+                    (e, s)
+                    for e, s in earlier
+                    if not (docs[d].failure_mode and docs[e].failure_mode)
+                ]
+                if kept:
+                    reported[d] = kept
+            reported.update(_by_words(docs, ordered, cause_texts, set(reported)))
         for d in sorted(reported):
             doc = docs[d]
             line = _failure_mode_line(doc) or cause_lines.get(d) or doc.title_line or 1
