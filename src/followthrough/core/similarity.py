@@ -200,7 +200,12 @@ def _word_ids(words: list[str] | list[bytes]) -> list[int]:
 _SEPARATOR_BYTES = bytes(range(128)).translate(
     None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 )
-_TO_SPACE = bytes.maketrans(_SEPARATOR_BYTES, b" " * len(_SEPARATOR_BYTES))
+#: separators become spaces and every digit a ``0``: a number's hash is ``#`` whatever its
+#: digits, so folding them keeps the word memo small (ticket numbers and amounts would
+#: otherwise each take an entry and miss the memo's one-call fast path)
+_TO_SPACE = bytes.maketrans(
+    _SEPARATOR_BYTES + b"123456789", b" " * len(_SEPARATOR_BYTES) + b"000000000"
+)
 _UNICODE_SEPARATORS = re.compile(r"[\W_]+")
 
 
