@@ -1,0 +1,173 @@
+"""Who may read what: team visibility and incident visibility, decided here and nowhere else.
+
+The rule
+--------
+A **team** is visible to a signed-in user when it is public, or when the user is a member
+of it (any role). Superusers (organisation admins) see every team. Anonymous users see none.
+
+An **incident** is visible to a user when its team is visible to them, and, if the incident
+is flagged ``security=True``, only when the user is also one of:
+
+- a member of the incident's team (any role: viewer, editor, lead);
+- a person named on the incident: its incident commander, one of its responders, the user
+  who created the incident, the user who created its postmortem, the facilitator or an
+  attendee of its postmortem meeting, or the owner of one of its action items (people are
+  matched to users through ``Person.user``);
+- a superuser (organisation admin).
+
+Everything under an incident (its postmortem, whys, timeline, contributing factors,
+meeting, action items, tracker links, similarity suggestions, copied-passage hits,
+history rows) is visible exactly when the incident is. A row the user may not see is
+answered exactly like a row that does not exist: 404 on pages and in the API, absent from
+lists, search results, suggestions, drill-downs, exports and calendar downloads, and not
+counted in the counts shown beside lists.
+
+The one exception is the aggregate figures on the insights dashboard (medians, rates,
+counts per team or per month): they may include security incidents, because a number
+reveals no title, text or person. Every drill-down behind those figures lists only rows
+that pass :func:`incident_q`.
+
+How to use it
+-------------
+- ``visible_incidents(user)``: the incidents a user may read.
+- ``incident_q(user, "postmortem__incident")``: the same condition as a ``Q`` for any model
+  that reaches an incident through ``path``; filter any queryset with one line.
+- ``may_see_incident(user, incident)``: the same decision for one incident already loaded.
+- ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
+
+Everything is expressed as ``IN (subquery)`` conditions, so a filter costs no extra query,
+needs no ``.distinct()`` and does not multiply rows on joins.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.db.models import Q, QuerySet
+
+from followthrough.web.accounts.models import Membership, Person, Team
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from followthrough.web.incidents.models import Incident
+
+    User: TypeAlias = AbstractBaseUser | AnonymousUser
+
+
+def _prefix(path: str) -> str:
+    return f"{path}__" if path else ""
+
+
+def member_team_ids(user: User) -> QuerySet[Membership, Any]:
+    """A subquery of the ids of the teams the user is a member of (any role)."""
+    return Membership.objects.filter(person__user_id=user.pk).values("team_id")
+
+
+def _my_person_ids(user: User) -> QuerySet[Person, Any]:
+    """A subquery of the person linked to the user (at most one: ``Person.user`` is 1:1)."""
+    return Person.objects.filter(user_id=user.pk).values("pk")
+
+
+def team_q(user: User, path: str = "") -> Q:
+    """The condition 'the team at ``path`` is visible to ``user``' (``path`` ends at a team)."""
+    p = _prefix(path)
+    if not user.is_authenticated:
+        return Q(**{f"{p}pk__in": []})
+    if user.is_superuser:
+        return Q()
+    return Q(**{f"{p}is_private": False}) | Q(**{f"{p}pk__in": member_team_ids(user)})
+
+
+def visible_teams(user: User) -> QuerySet[Team, Team]:
+    """Public teams, and private teams the user is a member of. Admins see every team."""
+    return Team.objects.filter(team_q(user))
+
+
+def visible_team_ids(user: User) -> QuerySet[Team, Any]:
+    """A subquery of the ids of :func:`visible_teams`."""
+    return visible_teams(user).values("pk")
+
+
+def _named_q(user: User, p: str) -> Q:
+    """The condition 'the incident at prefix ``p`` names the user or the user's person'.
+
+    One condition per way of being named, combined with OR; each is a column comparison or
+    an indexed ``IN (subquery)``, so no join multiplies the filtered rows.
+    """
+    from followthrough.web.actions.models import ActionItem
+    from followthrough.web.incidents.models import Incident
+    from followthrough.web.postmortems.models import Meeting, Postmortem
+
+    me = _my_person_ids(user)
+    responded = Incident.responders.through.objects.filter(person_id__in=me)
+    attended = Meeting.attendees.through.objects.filter(person_id__in=me)
+    return (
+        Q(**{f"{p}commander_id__in": me})
+        | Q(**{f"{p}created_by_id": user.pk})
+        | Q(**{f"{p}pk__in": responded.values("incident_id")})
+        | Q(
+            **{f"{p}pk__in": Postmortem.objects.filter(created_by_id=user.pk).values("incident_id")}
+        )
+        | Q(
+            **{
+                f"{p}pk__in": Meeting.objects.filter(facilitator_id__in=me).values(
+                    "postmortem__incident_id"
+                )
+            }
+        )
+        | Q(**{f"{p}pk__in": attended.values("meeting__postmortem__incident_id")})
+        | Q(
+            **{
+                f"{p}pk__in": ActionItem.objects.filter(owner_id__in=me).values(
+                    "postmortem__incident_id"
+                )
+            }
+        )
+    )
+
+
+def incident_q(user: User, path: str = "") -> Q:
+    """The condition 'the incident at ``path`` is visible to ``user``', as a ``Q``.
+
+    ``path`` leads from the filtered model to an incident: ``""`` for incidents themselves,
+    ``"incident"`` for postmortems, ``"postmortem__incident"`` for action items, whys,
+    timeline events, factors and meetings, ``"action_item__postmortem__incident"`` for
+    tracker links. A row whose path is empty (a nullable relation left unset) does not match
+    unless the user is a superuser, so filter such rows with ``Q(path=None) | incident_q(...)``
+    when they should be kept.
+    """
+    p = _prefix(path)
+    if not user.is_authenticated:
+        return Q(**{f"{p}pk__in": []})
+    if user.is_superuser:
+        return Q()
+    members_of = member_team_ids(user)
+    team_visible = Q(**{f"{p}team__is_private": False}) | Q(**{f"{p}team_id__in": members_of})
+    cleared = (
+        Q(**{f"{p}security": False}) | Q(**{f"{p}team_id__in": members_of}) | _named_q(user, p)
+    )
+    return team_visible & cleared
+
+
+def visible_incidents(user: User) -> QuerySet[Incident, Incident]:
+    """The incidents ``user`` may read (see the module docstring for the rule)."""
+    from followthrough.web.incidents.models import Incident
+
+    return Incident.objects.filter(incident_q(user))
+
+
+def visible_incident_ids(user: User) -> QuerySet[Incident, Any]:
+    """A subquery of the ids of :func:`visible_incidents`."""
+    return visible_incidents(user).values("pk")
+
+
+def may_see_incident(user: User, incident: Incident) -> bool:
+    """Whether ``user`` may read ``incident`` (and everything under it)."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    from followthrough.web.incidents.models import Incident
+
+    return bool(Incident.objects.filter(incident_q(user), pk=incident.pk).exists())
