@@ -34,6 +34,11 @@ How to use it
   that reaches an incident through ``path``; filter any queryset with one line.
 - ``may_see_incident(user, incident)``: the same decision for one incident already loaded.
 - ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
+- ``person_incident_q(person)`` / ``readable_incident_ids(person, ids)``: the same rule for
+  the recipient of a message (a ``Person``, who may have no login). Messages name a
+  security incident only to recipients who may read it; others get the line
+  "a security incident (details restricted)". Slack messages about a security incident are
+  always redacted: a message may land in a channel whose members nobody here knows.
 
 Everything is expressed as ``IN (subquery)`` conditions, so a filter costs no extra query,
 needs no ``.distinct()`` and does not multiply rows on joins.
@@ -41,6 +46,7 @@ needs no ``.distinct()`` and does not multiply rows on joins.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import Q, QuerySet
@@ -89,42 +95,45 @@ def visible_team_ids(user: User) -> QuerySet[Team, Any]:
     return visible_teams(user).values("pk")
 
 
-def _named_q(user: User, p: str) -> Q:
-    """The condition 'the incident at prefix ``p`` names the user or the user's person'.
+def _named_q(p: str, user_id: int | None, me: Any) -> Q:
+    """The condition 'the incident at prefix ``p`` names the reader'.
 
-    One condition per way of being named, combined with OR; each is a column comparison or
-    an indexed ``IN (subquery)``, so no join multiplies the filtered rows.
+    ``me`` is the reader's person id(s) (a subquery or a list); ``user_id`` their login, if
+    any. One condition per way of being named, combined with OR; each is a column comparison
+    or an indexed ``IN (subquery)``, so no join multiplies the filtered rows.
     """
     from followthrough.web.actions.models import ActionItem
     from followthrough.web.incidents.models import Incident
     from followthrough.web.postmortems.models import Meeting, Postmortem
 
-    me = _my_person_ids(user)
     responded = Incident.responders.through.objects.filter(person_id__in=me)
+    facilitated = Meeting.objects.filter(facilitator_id__in=me)
     attended = Meeting.attendees.through.objects.filter(person_id__in=me)
-    return (
+    owned = ActionItem.objects.filter(owner_id__in=me)
+    named = (
         Q(**{f"{p}commander_id__in": me})
-        | Q(**{f"{p}created_by_id": user.pk})
         | Q(**{f"{p}pk__in": responded.values("incident_id")})
-        | Q(
-            **{f"{p}pk__in": Postmortem.objects.filter(created_by_id=user.pk).values("incident_id")}
-        )
-        | Q(
-            **{
-                f"{p}pk__in": Meeting.objects.filter(facilitator_id__in=me).values(
-                    "postmortem__incident_id"
-                )
-            }
-        )
+        | Q(**{f"{p}pk__in": facilitated.values("postmortem__incident_id")})
         | Q(**{f"{p}pk__in": attended.values("meeting__postmortem__incident_id")})
-        | Q(
-            **{
-                f"{p}pk__in": ActionItem.objects.filter(owner_id__in=me).values(
-                    "postmortem__incident_id"
-                )
-            }
-        )
+        | Q(**{f"{p}pk__in": owned.values("postmortem__incident_id")})
     )
+    if user_id is not None:
+        wrote = Postmortem.objects.filter(created_by_id=user_id)
+        named |= Q(**{f"{p}created_by_id": user_id}) | Q(
+            **{f"{p}pk__in": wrote.values("incident_id")}
+        )
+    return named
+
+
+def _rule(p: str, user_id: int | None, me: Any, members_of: Any) -> Q:
+    """The rule of the module docstring, for a reader who is not an admin."""
+    team_visible = Q(**{f"{p}team__is_private": False}) | Q(**{f"{p}team_id__in": members_of})
+    cleared = (
+        Q(**{f"{p}security": False})
+        | Q(**{f"{p}team_id__in": members_of})
+        | _named_q(p, user_id, me)
+    )
+    return team_visible & cleared
 
 
 def incident_q(user: User, path: str = "") -> Q:
@@ -142,12 +151,21 @@ def incident_q(user: User, path: str = "") -> Q:
         return Q(**{f"{p}pk__in": []})
     if user.is_superuser:
         return Q()
-    members_of = member_team_ids(user)
-    team_visible = Q(**{f"{p}team__is_private": False}) | Q(**{f"{p}team_id__in": members_of})
-    cleared = (
-        Q(**{f"{p}security": False}) | Q(**{f"{p}team_id__in": members_of}) | _named_q(user, p)
-    )
-    return team_visible & cleared
+    return _rule(p, user.pk, _my_person_ids(user), member_team_ids(user))
+
+
+def person_incident_q(person: Person, path: str = "") -> Q:
+    """:func:`incident_q` for a person who is sent a message rather than signed in.
+
+    A person with a login reads what their login reads. A person without one (an incident
+    commander who never signed in) reads what the same rule gives their memberships and the
+    places they are named.
+    """
+    user = person.user if person.user_id is not None else None
+    if user is not None:
+        return incident_q(user, path)
+    members_of = Membership.objects.filter(person_id=person.pk).values("team_id")
+    return _rule(_prefix(path), None, [person.pk], members_of)
 
 
 def visible_incidents(user: User) -> QuerySet[Incident, Incident]:
@@ -171,3 +189,14 @@ def may_see_incident(user: User, incident: Incident) -> bool:
     from followthrough.web.incidents.models import Incident
 
     return bool(Incident.objects.filter(incident_q(user), pk=incident.pk).exists())
+
+
+def readable_incident_ids(person: Person, incident_ids: Iterable[int]) -> set[int]:
+    """Which of ``incident_ids`` ``person`` may read: one query, for a message's many lines."""
+    from followthrough.web.incidents.models import Incident
+
+    wanted = set(incident_ids)
+    if not wanted:
+        return set()
+    found = Incident.objects.filter(person_incident_q(person), pk__in=wanted)
+    return set(found.values_list("pk", flat=True))

@@ -1,9 +1,11 @@
 """Who may read and who may change what, for the API.
 
-Reading needs the row's team to be visible to the user; a row of a team the user cannot see
-is answered with 404, exactly like a row that does not exist, so existence never leaks.
-Writing needs the team to be editable by the user; a visible team the user may not edit is
-answered with 403 and a sentence saying why.
+Reading follows :mod:`followthrough.web.accounts.visibility` (the one place the rule is
+decided): the row's incident (or team) must be visible to the user, and a security incident
+only to its team, the people named on it and admins. A row the user cannot see is answered
+with 404, exactly like a row that does not exist, so existence never leaks. Writing needs
+the row to be visible first (else 404), then its team to be editable by the user; a visible
+team the user may not edit is answered with 403 and a sentence saying why.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from ninja.errors import HttpError
 
+from followthrough.web.accounts import visibility
 from followthrough.web.accounts.models import Organisation, Person, Role, Team
 from followthrough.web.api.errors import FieldError
 from followthrough.web.incidents.models import Incident
@@ -40,35 +43,48 @@ def user_of(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
 
 def visible_team_ids(request: HttpRequest) -> QuerySet[Team, Any]:
     """A subquery of the ids of the teams the user may read."""
-    return Team.objects.visible_to(user_of(request)).values("pk")
+    return visibility.visible_team_ids(user_of(request))
 
 
 def can_see(request: HttpRequest, team_id: int) -> bool:
-    return Team.objects.visible_to(user_of(request)).filter(pk=team_id).exists()
+    return visibility.visible_teams(user_of(request)).filter(pk=team_id).exists()
+
+
+def incident_q(request: HttpRequest, path: str = "") -> Q:
+    """Rows whose incident (reached through ``path``) the user may read."""
+    return visibility.incident_q(user_of(request), path)
+
+
+def visible_incidents(request: HttpRequest) -> QuerySet[Incident, Incident]:
+    return visibility.visible_incidents(user_of(request))
 
 
 def get_visible(request: HttpRequest, queryset: QuerySet[M, M], pk: int, what: str) -> M:
-    """The row ``pk`` of ``queryset`` if its team is visible to the user, else 404.
+    """The row ``pk`` of ``queryset`` if the user may read it, else 404.
 
-    ``queryset`` must be of a model with a ``team`` (incidents), or reach one through
-    ``incident`` (postmortems) or ``postmortem`` (everything under a postmortem).
+    ``queryset`` must be of teams, incidents, or a model that reaches an incident through
+    ``incident`` (postmortems), ``postmortem`` (everything under a postmortem) or
+    ``action_item`` (tracker links).
     """
-    model = queryset.model
-    team_path = _team_path(model)
-    obj = queryset.filter(pk=pk, **{f"{team_path}__in": visible_team_ids(request)}).first()
+    obj = queryset.filter(_visible_q(request, queryset.model), pk=pk).first()
     if obj is None:
         raise NotFound(what, pk)
     return obj
 
 
-def _team_path(model: type[Model]) -> str:
+def _visible_q(request: HttpRequest, model: type[Model]) -> Q:
+    user = user_of(request)
     if model is Team:
-        return "pk"
+        return visibility.team_q(user)
     if model is Incident:
-        return "team"
+        return visibility.incident_q(user)
     if model is Postmortem:
-        return "incident__team"
-    return "postmortem__incident__team"
+        return visibility.incident_q(user, "incident")
+    if any(f.name == "postmortem" for f in model._meta.get_fields()):
+        return visibility.incident_q(user, "postmortem__incident")
+    if any(f.name == "action_item" for f in model._meta.get_fields()):
+        return visibility.incident_q(user, "action_item__postmortem__incident")
+    raise TypeError(f"{model.__name__} does not reach an incident or a team.")
 
 
 def require_editable(request: HttpRequest, team: Team) -> None:
@@ -86,7 +102,7 @@ def require_editable(request: HttpRequest, team: Team) -> None:
 
 def team_for_write(request: HttpRequest, team_id: int, field: str = "team_id") -> Team:
     """The team a new or moved row goes to: unknown or invisible is a field error, else 403."""
-    team = Team.objects.visible_to(user_of(request)).filter(pk=team_id).first()
+    team = visibility.visible_teams(user_of(request)).filter(pk=team_id).first()
     if team is None:
         raise FieldError(field, f"There is no team with id {team_id}.")
     require_editable(request, team)

@@ -14,10 +14,10 @@ from followthrough.web.actions.models import ActionStatus as Choice
 from followthrough.web.actions.operations import create_action_item, update_action_item
 from followthrough.web.api.access import (
     get_visible,
+    incident_q,
     person,
     require_editable,
     user_of,
-    visible_team_ids,
 )
 from followthrough.web.api.errors import Conflict, FieldError
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
@@ -60,7 +60,7 @@ def list_action_items(
     ] = "due_date",
 ) -> Any:
     """Action items of the teams you can see."""
-    items = ActionItem.objects.filter(postmortem__incident__team__in=visible_team_ids(request))
+    items = ActionItem.objects.filter(incident_q(request, "postmortem__incident"))
     if team is not None:
         items = items.filter(postmortem__incident__team_id=team)
     if status is not None:

@@ -11,12 +11,12 @@ from ninja.pagination import paginate
 
 from followthrough.web.api.access import (
     get_visible,
+    incident_q,
     people,
     person,
     require_editable,
     team_for_write,
     user_of,
-    visible_team_ids,
 )
 from followthrough.web.api.errors import Conflict, FieldError
 from followthrough.web.api.schemas import (
@@ -68,7 +68,7 @@ def list_incidents(
     q: IncidentSearch = None,
 ) -> Any:
     """Incidents of the teams you can see, newest first."""
-    incidents = Incident.objects.filter(team__in=visible_team_ids(request))
+    incidents = Incident.objects.filter(incident_q(request))
     if team is not None:
         incidents = incidents.filter(team_id=team)
     if severity is not None:
@@ -177,7 +177,7 @@ def update_incident(request: HttpRequest, incident_id: PathId, payload: Incident
 def _repeat_of(request: HttpRequest, pk: int | None) -> Incident | None:
     if pk is None:
         return None
-    found = Incident.objects.filter(pk=pk, team__in=visible_team_ids(request)).first()
+    found = Incident.objects.filter(incident_q(request), pk=pk).first()
     if found is None:
         raise FieldError("repeat_of_id", f"There is no incident with id {pk}.")
     return found

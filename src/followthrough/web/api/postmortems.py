@@ -14,9 +14,9 @@ from ninja.pagination import paginate
 
 from followthrough.web.api.access import (
     get_visible,
+    incident_q,
     require_editable,
     user_of,
-    visible_team_ids,
 )
 from followthrough.web.api.errors import Conflict, ProcessRefusal
 from followthrough.web.api.schemas import (
@@ -114,7 +114,7 @@ def list_postmortems(
     status: Annotated[PostmortemStatus | None, Query()] = None,
 ) -> Any:
     """Postmortems of the teams you can see, newest first."""
-    postmortems = Postmortem.objects.filter(incident__team__in=visible_team_ids(request))
+    postmortems = Postmortem.objects.filter(incident_q(request, "incident"))
     if team is not None:
         postmortems = postmortems.filter(incident__team_id=team)
     if status is not None:

@@ -250,7 +250,7 @@ def get_review(
     """The weekly review: overdue, due within 7 days, stalled, the rest open; deprioritised
     this week (with reasons), postmortems waiting to close, forgotten postmortems."""
     team = get_visible(request, Team.objects.all(), team_id, "team")
-    review = team_review(team, sort=sort)
+    review = team_review(team, sort=sort, viewer=user_of(request))
     return {
         "team_id": team.pk,
         "today": review.today,

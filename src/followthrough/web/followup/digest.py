@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
@@ -19,11 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.followup.models import TeamSettings
 from followthrough.web.followup.notifications import Message, Section, notify, queued_before
+from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Postmortem, Status
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 DUE_SOON = timedelta(days=7)
 # A worker that was down at the review hour still sends the digest this long after it;
@@ -76,14 +82,23 @@ class Review:
         return sum(len(items) for _, _, items in self.groups)
 
 
-def team_review(team: Team, now: datetime | None = None, sort: str = "priority") -> Review:
+def team_review(
+    team: Team,
+    now: datetime | None = None,
+    sort: str = "priority",
+    viewer: AbstractBaseUser | AnonymousUser | None = None,
+) -> Review:
+    """The team's review. With a ``viewer`` (a page), only what they may see; without (the
+    digest), everything, and ``digest_message`` marks what a recipient may not see."""
     now = now or timezone.now()
     conf = TeamSettings.of(team)
     today = now.astimezone(zone_of(team)).date()
     review = Review(team, conf, now, today)
-    items = ActionItem.objects.filter(postmortem__incident__team=team).select_related(
-        "owner", "postmortem__incident"
-    )
+    seen = Q() if viewer is None else incident_q(viewer, "incident")
+    items = ActionItem.objects.filter(
+        Q() if viewer is None else incident_q(viewer, "postmortem__incident"),
+        postmortem__incident__team=team,
+    ).select_related("owner", "postmortem__incident")
     open_items = list(items.filter(status__in=OPEN))
     if sort == "due_date":
         open_items.sort(key=lambda i: (i.due_date or date.max, i.pk))
@@ -104,13 +119,13 @@ def team_review(team: Team, now: datetime | None = None, sort: str = "priority")
         ).order_by("-deprioritised_at")
     )
     review.waiting_to_close = list(
-        Postmortem.objects.filter(incident__team=team, status=Status.FINAL)
+        Postmortem.objects.filter(seen, incident__team=team, status=Status.FINAL)
         .annotate(open_items=Count("action_items", filter=Q(action_items__status__in=OPEN)))
         .select_related("incident")
         .order_by("finalized_at", "pk")
     )
     review.forgotten = list(
-        forgotten_postmortems(now).filter(incident__team=team).select_related("incident")
+        forgotten_postmortems(now).filter(seen, incident__team=team).select_related("incident")
     )
     return review
 
@@ -151,65 +166,69 @@ def send_due_digests(now: datetime | None = None) -> str:
     return f"queued {queued}"
 
 
-def _item_line(item: ActionItem, today: date, extra: str = "") -> tuple[str, str]:
+Line = tuple[str, str, int | None]
+
+
+def _secret(incident: Incident) -> int | None:
+    """The incident's id when it is a security incident (its lines may be redacted)."""
+    return incident.pk if incident.security else None
+
+
+def _item_line(item: ActionItem, today: date, extra: str = "") -> Line:
     owner = item.owner.name if item.owner else "no owner"
     due = f"due {item.due_date:%a %d %b}" if item.due_date else "no due date"
-    text = (
-        f"[{item.priority().bucket}] {item.title} ({item.postmortem.incident.key}; {owner}; {due})"
-    )
-    return (text + (f": {extra}" if extra else ""), item.get_absolute_url())
+    incident = item.postmortem.incident
+    text = f"[{item.priority().bucket}] {item.title} ({incident.key}; {owner}; {due})"
+    return (text + (f": {extra}" if extra else ""), item.get_absolute_url(), _secret(incident))
 
 
-def _lines(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    if len(pairs) <= DIGEST_LINES:
-        return pairs
-    return [
-        *pairs[:DIGEST_LINES],
-        (f"… and {len(pairs) - DIGEST_LINES} more on the review page", ""),
-    ]
+def _section(title: str, lines: list[Line]) -> Section:
+    """A digest section of at most ``DIGEST_LINES`` lines, security incidents marked secret."""
+    shown = lines[:DIGEST_LINES]
+    pairs = [(text, link) for text, link, _ in shown]
+    if len(lines) > DIGEST_LINES:
+        pairs.append((f"… and {len(lines) - DIGEST_LINES} more on the review page", ""))
+    secret = {i: pk for i, (_, _, pk) in enumerate(shown) if pk is not None}
+    return Section(title, pairs, "none", secret)
 
 
 def digest_message(review: Review, moment: datetime) -> Message:
+    """The review as a message. Lines about a security incident are marked, so ``notify``
+    redacts them for a recipient who may not see that incident."""
     team, today = review.team, review.today
     sections = [
-        Section(title, _lines([_item_line(i, today) for i in items]), "none")
-        for _, title, items in review.groups
+        _section(title, [_item_line(i, today) for i in items]) for _, title, items in review.groups
     ]
     sections.append(
-        Section(
+        _section(
             "Deprioritised this week",
-            _lines([_item_line(i, today, i.deprioritised_reason) for i in review.deprioritised]),
-            "none",
+            [_item_line(i, today, i.deprioritised_reason) for i in review.deprioritised],
         )
     )
     sections.append(
-        Section(
+        _section(
             "Postmortems waiting to close",
-            _lines(
-                [
-                    (
-                        f"{p.incident.key} {p.incident.title}: {getattr(p, 'open_items', '?')} open item(s)",
-                        reverse("postmortem", args=[p.incident_id]),
-                    )
-                    for p in review.waiting_to_close
-                ]
-            ),
-            "none",
+            [
+                (
+                    f"{p.incident.key} {p.incident.title}: {getattr(p, 'open_items', '?')} open item(s)",
+                    reverse("postmortem", args=[p.incident_id]),
+                    _secret(p.incident),
+                )
+                for p in review.waiting_to_close
+            ],
         )
     )
     sections.append(
-        Section(
+        _section(
             "Forgotten postmortems (final, open items, no activity for 30 days)",
-            _lines(
-                [
-                    (
-                        f"{p.incident.key} {p.incident.title}",
-                        reverse("postmortem", args=[p.incident_id]),
-                    )
-                    for p in review.forgotten
-                ]
-            ),
-            "none",
+            [
+                (
+                    f"{p.incident.key} {p.incident.title}",
+                    reverse("postmortem", args=[p.incident_id]),
+                    _secret(p.incident),
+                )
+                for p in review.forgotten
+            ],
         )
     )
     subject = (

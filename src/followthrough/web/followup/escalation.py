@@ -20,7 +20,7 @@ from followthrough.web.accounts.models import Person
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.models import Escalation, TeamSettings
-from followthrough.web.followup.notifications import Message, notify
+from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import record
 
@@ -144,4 +144,13 @@ def _message(item: ActionItem, level: int, target: Person, reason: str) -> Messa
         f"postmortem of {incident.key} ({incident.title}). Please help it move: unblock it, "
         "give it a realistic date, or deprioritise it with a written reason."
     )
-    return Message(subject, intro, item.get_absolute_url())
+    message = Message(subject, intro, item.get_absolute_url())
+    if incident.security:
+        # Read by a manager who may not see the incident (notify decides): no title, no key.
+        message.secret_incident = incident.pk
+        message.restricted_subject = f"Escalated: an action item of {RESTRICTED} is stuck"
+        message.restricted_intro = (
+            f"An action item owned by {owner}, {whose}, is {reason}. It came out of the "
+            f"postmortem of {RESTRICTED}; ask {owner} or the team's lead for what it needs."
+        )
+    return message

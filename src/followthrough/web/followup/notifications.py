@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from followthrough.web import transport
 from followthrough.web.accounts.models import Person, Team
+from followthrough.web.accounts.visibility import readable_incident_ids
 from followthrough.web.followup.models import (
     Channel,
     Delivery,
@@ -60,23 +61,72 @@ SLACK_TRANSIENT_ERRORS = frozenset(
 )
 
 
+# What a reader who may not see a security incident reads in its place.
+RESTRICTED = "a security incident (details restricted)"
+
+
 @dataclass
 class Section:
-    """A heading and its lines; a line may link to a page (path or absolute URL)."""
+    """A heading and its lines; a line may link to a page (path or absolute URL).
+
+    ``secret`` maps the index of each line that names a security incident to that
+    incident's id, so the line can be redacted for a reader who may not see it.
+    """
 
     title: str
     lines: list[tuple[str, str]] = field(default_factory=list)
     empty: str = ""
+    secret: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
 class Message:
-    """What to say, channel-free: rendered to plain text, HTML e-mail and Slack blocks."""
+    """What to say, channel-free: rendered to plain text, HTML e-mail and Slack blocks.
+
+    A message whose subject and intro name a security incident sets ``secret_incident`` and
+    says in ``restricted_subject``/``restricted_intro`` what a reader who may not see it
+    reads instead (``restricted_path`` then replaces the link). ``notify`` decides, per
+    recipient, through ``followthrough.web.accounts.visibility``.
+    """
 
     subject: str
     intro: str
     path: str
     sections: list[Section] = field(default_factory=list)
+    secret_incident: int | None = None
+    restricted_subject: str = ""
+    restricted_intro: str = ""
+    restricted_path: str = "/"
+
+    def secret_ids(self) -> set[int]:
+        """The security incidents this message names."""
+        ids = {pk for section in self.sections for pk in section.secret.values()}
+        if self.secret_incident is not None:
+            ids.add(self.secret_incident)
+        return ids
+
+    def readable_by(self, allowed: set[int]) -> Message:
+        """This message for a reader who may see only the security incidents in ``allowed``."""
+        if not self.secret_ids() - allowed:
+            return self
+        hidden = self.secret_incident is not None and self.secret_incident not in allowed
+        sections = [
+            Section(
+                s.title,
+                [
+                    (RESTRICTED, "") if i in s.secret and s.secret[i] not in allowed else line
+                    for i, line in enumerate(s.lines)
+                ],
+                s.empty,
+            )
+            for s in self.sections
+        ]
+        return Message(
+            self.restricted_subject if hidden else self.subject,
+            self.restricted_intro if hidden else self.intro,
+            self.restricted_path if hidden else self.path,
+            sections,
+        )
 
     @property
     def url(self) -> str:
@@ -150,6 +200,16 @@ def notify(
         conf = team_settings if team_settings is not None else TeamSettings.of(team)
         if conf.has_slack():
             channels.append(Channel.SLACK)
+    if not channels:
+        return 0
+    secret = message.secret_ids()
+    versions = {
+        # E-mail goes to the person alone: it names what they may see.
+        Channel.EMAIL: message.readable_by(readable_incident_ids(person, secret)),
+        # Slack may post to a channel (the member id and bot token are read when sending),
+        # whose members nobody here knows: security incidents are always redacted there.
+        Channel.SLACK: message.readable_by(set()),
+    }
     rows = [
         Notification(
             dedupe_key=f"{prefix}{channel}"[:255],
@@ -159,10 +219,10 @@ def notify(
             team=team,
             action_item=action_item,
             postmortem=postmortem,
-            subject=message.subject[:300],
-            text=message.text(),
-            html=message.html() if channel == Channel.EMAIL else "",
-            url=message.url[:500],
+            subject=versions[channel].subject[:300],
+            text=versions[channel].text(),
+            html=versions[channel].html() if channel == Channel.EMAIL else "",
+            url=versions[channel].url[:500],
         )
         for channel in channels
     ]
@@ -180,6 +240,7 @@ def notify_team_channel(team: Team, kind: str, key: str, message: Message) -> in
     """Queue ``message`` to the team's Slack channel itself (e.g. a test message)."""
     if not TeamSettings.of(team).has_slack():
         return 0
+    message = message.readable_by(set())  # a channel: security incidents always redacted
     row = Notification(
         dedupe_key=f"{kind}:{key}:team{team.pk}|slack"[:255],
         kind=kind,

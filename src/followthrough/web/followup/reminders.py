@@ -16,7 +16,7 @@ from django.utils import timezone
 from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState
 from followthrough.web.accounts.models import Person
 from followthrough.web.followup.models import TeamSettings
-from followthrough.web.followup.notifications import Message, notify
+from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.postmortems.models import Postmortem, Status
 
 # A missed deadline older than this gets no reminder: a first run over an old database
@@ -99,4 +99,14 @@ def _message(postmortem: Postmortem, milestone: Milestone, occasion: str) -> Mes
             f"{milestone.name} for {incident.key} ({incident.title}) was due {deadline} and "
             f"is not done yet. You are its owner ({milestone.owner_role})."
         )
-    return Message(subject, intro, reverse("postmortem", args=[incident.pk]))
+    message = Message(subject, intro, reverse("postmortem", args=[incident.pk]))
+    if incident.security:
+        # The team lead may be outside the team; notify names the incident only to readers.
+        message.secret_incident = incident.pk
+        message.restricted_subject = f"“{milestone.name}” of {RESTRICTED}: {occasion}"
+        message.restricted_intro = (
+            f"{milestone.name} of the postmortem of {RESTRICTED} "
+            + ("is due " if occasion == "due" else "was due ")
+            + f"{deadline}. You are its owner ({milestone.owner_role})."
+        )
+    return message

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from followthrough.web.accounts import visibility
 from followthrough.web.accounts.models import Role, Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
@@ -43,14 +44,15 @@ SORTS = {"priority": "priority", "due_date": "due date"}
 
 
 def visible_teams(request: HttpRequest) -> QuerySet[Team]:
-    return Team.objects.visible_to(request.user)
+    return visibility.visible_teams(request.user)
 
 
 def visible_item(request: HttpRequest, pk: int) -> ActionItem:
+    """The item if the user may see its incident, else 404 (a change needs this first)."""
     return get_object_or_404(
         ActionItem.objects.select_related(
             "owner", "done_by", "deprioritised_by", "postmortem__incident__team"
-        ).filter(postmortem__incident__team__in=visible_teams(request)),
+        ).filter(visibility.incident_q(request.user, "postmortem__incident")),
         pk=pk,
     )
 
@@ -108,7 +110,7 @@ def weekly_review(request: HttpRequest, slug: str) -> HttpResponse:
     sort = request.GET.get("sort", "priority")
     if sort not in SORTS:
         sort = "priority"
-    review = team_review(team, sort=sort)
+    review = team_review(team, sort=sort, viewer=request.user)
     editable = can_edit(request.user, team)
     with in_team_time(team):
         return render(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from followthrough.core.policy import Decision
 from followthrough.web.accounts.models import Person, Team
+from followthrough.web.accounts.visibility import visible_incidents
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
 from followthrough.web.postmortems.models import (
@@ -127,9 +128,7 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         fields["team"].empty_label = None
         fields["commander"].queryset = _people()
         fields["responders"].queryset = _people()
-        fields["repeat_of"].queryset = Incident.objects.filter(
-            team__in=Team.objects.visible_to(user)
-        ).order_by("-id")
+        fields["repeat_of"].queryset = visible_incidents(user).order_by("-id")
         fields["repeat_of"].label_from_instance = lambda i: f"{i.key} {i.title}"
         for name in TIME_FIELDS:
             fields[name].help_text = "In the team's timezone."

@@ -13,8 +13,7 @@ from ninja.errors import HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from followthrough.core.repeats import DEFAULT_THRESHOLD
-from followthrough.web.accounts.models import Team
-from followthrough.web.api.access import get_visible, require_editable, user_of
+from followthrough.web.api.access import get_visible, incident_q, require_editable, user_of
 from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, In, PathId, TeamFilter, Text
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import copies, queries, repeats
@@ -125,9 +124,7 @@ def decide(
     incident = _incident(request, incident_id)
     require_editable(request, incident.team)
     candidate = (
-        Incident.objects.filter(pk=candidate_id, team__in=Team.objects.visible_to(user_of(request)))
-        .select_related("team")
-        .first()
+        Incident.objects.filter(incident_q(request), pk=candidate_id).select_related("team").first()
     )
     if candidate is None:
         raise HttpError(404, f"There is no incident with id {candidate_id}.")

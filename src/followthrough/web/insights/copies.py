@@ -5,7 +5,7 @@ PM601) does the comparing, over the postmortem as Markdown
 (:func:`followthrough.web.postmortems.linting.postmortem_markdown`) and a handful of
 earlier postmortems, never all of them: those of the incidents the similarity index finds
 alike, and the team's most recent ones (where last quarter's "improve monitoring" comes
-from). Only postmortems of teams the reader may see are compared.
+from). Only postmortems the reader may see are compared (accounts.visibility).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.db.models import Prefetch
 from followthrough.core.config import LintConfig
 from followthrough.core.markdown import parse
 from followthrough.core.rules.corpus import CopyPaste
-from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.insights.repeats import similar_incidents
 from followthrough.web.postmortems.linting import (
@@ -66,9 +66,9 @@ def candidates(postmortem: Postmortem, user: AbstractBaseUser | AnonymousUser) -
     ]
     recent = (
         Postmortem.objects.filter(
+            incident_q(user, "incident"),
             incident__team_id=incident.team_id,
             created_at__lte=postmortem.created_at,
-            incident__team__in=Team.objects.visible_to(user),
         )
         .exclude(pk=postmortem.pk)
         .order_by("-created_at", "-pk")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from followthrough.core import effectiveness as eff
 from followthrough.core.effectiveness import Counts, MilestoneCounts, Period
 from followthrough.web.accounts.models import Organisation, Team
+from followthrough.web.accounts.visibility import incident_q, visible_teams
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
@@ -63,6 +64,13 @@ class Scope:
     first: date  # first day of the first period
     end: date  # first day after the last period
     starts: list[date]
+    # Who asks: the counts include security incidents (numbers reveal no content), the
+    # drill-down rows only those the viewer may see (followthrough.web.accounts.visibility).
+    viewer: AbstractBaseUser | AnonymousUser | None = None
+
+    def readable(self, path: str = "") -> Q:
+        """Rows whose incident (at ``path``) the viewer may see; none without a viewer."""
+        return incident_q(self.viewer or AnonymousUser(), path)
 
     @property
     def team_ids(self) -> list[int]:
@@ -101,7 +109,7 @@ def scope(
         kind = Period(period or Period.MONTH)
     except ValueError as e:
         raise BadRequest(f"period must be week, month or quarter; got {period!r}.", "period") from e
-    visible = list(Team.objects.visible_to(user).order_by("name"))
+    visible = list(visible_teams(user).order_by("name"))
     chosen: Team | None = None
     if team not in (None, ""):
         try:
@@ -132,6 +140,7 @@ def scope(
         first=starts[0],
         end=eff.next_period(starts[-1], kind),
         starts=starts,
+        viewer=user,
     )
 
 
@@ -355,7 +364,9 @@ def _narrow(s: Scope, start: date | None) -> Scope:
         raise BadRequest(
             f"{start} is not in the range {s.first} to {s.end - timedelta(days=1)}.", "start"
         )
-    return Scope(s.teams, s.team, s.period, first, eff.next_period(first, s.period), [first])
+    return Scope(
+        s.teams, s.team, s.period, first, eff.next_period(first, s.period), [first], s.viewer
+    )
 
 
 DRILL_LIMIT = 500
@@ -377,6 +388,7 @@ def drill(
     if kind == "incidents":
         rows: list[Any] = list(
             _cohort(Incident.objects.select_related("team", "repeat_of", "postmortem"), narrow)
+            .filter(s.readable())
             .annotate(marked_repeat=_bool(Q(repeat_of__isnull=False)))
             .order_by("-marked_repeat", "-occurred", "-pk")[:DRILL_LIMIT]
         )
@@ -384,6 +396,7 @@ def drill(
     if kind == "postmortems":
         rows = list(
             _cohort(Incident.objects.select_related("team", "postmortem"), narrow)
+            .filter(s.readable())
             .filter(required_q() | Q(postmortem__isnull=False))
             .annotate(
                 is_required=_bool(required_q()),
@@ -400,6 +413,7 @@ def drill(
                 narrow,
                 "postmortem__incident__",
             )
+            .filter(s.readable("postmortem__incident"))
             .annotate(
                 is_open=_bool(Q(status__in=sorted(eff.OPEN_STATUSES))),
                 done_day=TruncDate("done_at", tzinfo=UTC),
@@ -413,11 +427,15 @@ def drill(
         key = spec.drill.split(":")[1]
         deadlines.catch_up(every=catch_up_every())
         completed = deadlines.COMPLETED_AT[key]
-        qs = _cohort(
-            MilestoneDeadlines.objects.select_related("postmortem__incident__team"),
-            narrow,
-            "postmortem__incident__",
-        ).annotate(due=F(key), completed=F(completed))
+        qs = (
+            _cohort(
+                MilestoneDeadlines.objects.select_related("postmortem__incident__team"),
+                narrow,
+                "postmortem__incident__",
+            )
+            .filter(s.readable("postmortem__incident"))
+            .annotate(due=F(key), completed=F(completed))
+        )
         rows = []
         for row in qs.order_by(F("completed").desc(nulls_first=True), "due")[:DRILL_LIMIT]:
             rows.append(
@@ -432,6 +450,7 @@ def drill(
         return Drill(spec, "milestones", rows, day, milestone=key)
     rows = list(
         Escalation.objects.filter(
+            s.readable("item__postmortem__incident"),
             **{f"{ESCALATION_TEAM}__in": narrow.team_ids},
             at__gte=narrow.begin_at(),
             at__lt=narrow.end_at(),

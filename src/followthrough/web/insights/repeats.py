@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followthrough.core import repeats as core
-from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.history.recording import record, snapshot
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights.models import (
@@ -361,10 +361,9 @@ def similar_incidents(
     if not wanted:
         return []
     when = incident.started_at or incident.created_at or timezone.now()
-    visible = Team.objects.visible_to(user).values("pk")
-    rows = IncidentSignature.objects.filter(pk__in=wanted, team__in=visible).values_list(
-        "incident_id", "occurred_at", "terms", "mode_terms"
-    )
+    rows = IncidentSignature.objects.filter(
+        incident_q(user, "incident"), pk__in=wanted
+    ).values_list("incident_id", "occurred_at", "terms", "mode_terms")
     scored: list[core.Match] = []
     for pk, occurred, terms, mode_terms in rows:
         if pk not in decisions and not _earlier(when, incident.pk or 0, occurred, pk):
@@ -386,7 +385,7 @@ def failed_to_prevent(incident: Incident, user: AbstractBaseUser | AnonymousUser
     """The later incidents confirmed (or marked) as repeats of ``incident``: its postmortem
     failed to prevent them. Only those ``user`` may see."""
     return list(
-        Incident.objects.filter(repeat_of=incident, team__in=Team.objects.visible_to(user))
+        Incident.objects.filter(incident_q(user), repeat_of=incident)
         .select_related("team")
         .order_by(Coalesce("started_at", "created_at"), "pk")
     )

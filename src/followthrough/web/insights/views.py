@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from followthrough.core.effectiveness import METRICS
-from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import incident_q, visible_teams
 from followthrough.web.front.views.common import (
     can_edit,
     login_required,
@@ -137,6 +137,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ]
     recent_repeats = list(
         Incident.objects.filter(
+            incident_q(request.user),
+            incident_q(request.user, "repeat_of"),
             team_id__in=scope.team_ids,
             repeat_of__isnull=False,
         )
@@ -163,7 +165,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "metrics": METRICS,
         "recent_repeats": recent_repeats,
         "filters": base,
-        "teams": Team.objects.visible_to(request.user).order_by("name"),
+        "teams": visible_teams(request.user).order_by("name"),
         "query": query,
         "periods": ("week", "month", "quarter"),
     }

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from followthrough.web.accounts.models import Role, Team
+from followthrough.web.accounts.visibility import incident_q, visible_teams
 from followthrough.web.front.views.common import login_required, postmortem_of, visible_incident
 from followthrough.web.integrations.calendar import CONTENT_TYPE, current_ics
 from followthrough.web.integrations.common import Rejected, StatusEvent, parse_json
@@ -114,7 +115,7 @@ def is_team_lead(user: object, team: Team) -> bool:
 @require_http_methods(["GET", "POST"])
 def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
     """The team's tracker: where items go, how statuses map back. Secrets are never shown."""
-    team = get_object_or_404(Team.objects.visible_to(request.user), slug=team_slug)
+    team = get_object_or_404(visible_teams(request.user), slug=team_slug)
     if not is_team_lead(request.user, team):
         raise PermissionDenied("Only the team's leads and admins change its tracker settings.")
     config = TrackerConfig.objects.filter(team=team).first()
@@ -130,7 +131,10 @@ def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
         status = 422
     else:
         status = 200
-    links = TrackerLink.objects.filter(action_item__postmortem__incident__team=team)
+    links = TrackerLink.objects.filter(
+        incident_q(request.user, "action_item__postmortem__incident"),
+        action_item__postmortem__incident__team=team,
+    )
     problems = links.exclude(sync_state=SyncState.SYNCED).select_related(
         "action_item__postmortem__incident"
     )[:20]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Postmortem
 
@@ -28,10 +29,14 @@ def can_edit(user: AbstractBaseUser | AnonymousUser, team: Team) -> bool:
 
 
 def visible_incident(request: HttpRequest, pk: int) -> Incident:
-    """The incident if its team is visible to the user; otherwise 404 (its existence stays secret)."""
+    """The incident if the user may see it; otherwise 404 (its existence stays secret).
+
+    The rule (team visibility, and security incidents only for their team, the people named
+    on them and admins) is in :mod:`followthrough.web.accounts.visibility`.
+    """
     return get_object_or_404(
         Incident.objects.select_related("team", "commander", "repeat_of").filter(
-            team__in=Team.objects.visible_to(request.user)
+            incident_q(request.user)
         ),
         pk=pk,
     )

@@ -19,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from followthrough.core.calendar import Milestone, MilestoneState
 from followthrough.core.policy import PolicyResult, decide
 from followthrough.web.accounts.models import Organisation, Team
+from followthrough.web.accounts.visibility import incident_q, may_see_incident
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.incidents.models import Incident
@@ -71,7 +72,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     form = IncidentFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     incidents = (
-        Incident.objects.filter(team__in=Team.objects.visible_to(request.user))
+        Incident.objects.filter(incident_q(request.user))
         .select_related("team", "postmortem", "postmortem__meeting")
         .prefetch_related(
             Prefetch(
@@ -163,6 +164,11 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "front/incident_detail.html",
             {
                 "incident": incident,
+                "repeat_of": (
+                    incident.repeat_of
+                    if incident.repeat_of and may_see_incident(request.user, incident.repeat_of)
+                    else None
+                ),
                 "policy": incident.policy(),
                 "postmortem": postmortem,
                 "responders": list(incident.responders.all()),

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from followthrough.web.accounts.models import Role, Team
+from followthrough.web.accounts.visibility import incident_q
 
 from .common import login_required
 
@@ -19,7 +20,11 @@ def team_list(request: HttpRequest) -> HttpResponse:
         .select_related("lead")
         .annotate(
             members=Count("memberships", distinct=True),
-            open_incidents=Count("incidents", filter=Q(incidents__resolved_at=None), distinct=True),
+            open_incidents=Count(
+                "incidents",
+                filter=Q(incidents__resolved_at=None) & incident_q(user, "incidents"),
+                distinct=True,
+            ),
         )
         .order_by("name")
     )

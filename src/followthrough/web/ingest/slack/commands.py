@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from followthrough.web.accounts.models import Person, Team
+from followthrough.web.accounts.visibility import incident_q, person_incident_q
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.history.models import Change
@@ -99,7 +100,7 @@ def start(person: Person, argument: str) -> dict[str, Any]:
         return say("Starting a postmortem needs a followthrough login; you have none.")
     incident = (
         Incident.objects.select_related("team")
-        .filter(pk=int(match.group(1)), team__in=Team.objects.visible_to(user))
+        .filter(incident_q(user), pk=int(match.group(1)))
         .first()
     )
     if incident is None:
@@ -122,7 +123,7 @@ def start(person: Person, argument: str) -> dict[str, Any]:
 
 def open_items(person: Person) -> QuerySet[ActionItem]:
     return (
-        ActionItem.objects.filter(owner=person)
+        ActionItem.objects.filter(person_incident_q(person, "postmortem__incident"), owner=person)
         .exclude(status__in=[ActionStatus.DONE, ActionStatus.DEPRIORITISED])
         .select_related("postmortem__incident")
         .order_by("due_date", "id")
@@ -155,7 +156,7 @@ def done(person: Person, argument: str) -> dict[str, Any]:
         return say("Which action item? For example: `/postmortem done 34` (ids are in `mine`).")
     item = (
         ActionItem.objects.select_related("postmortem__incident__team")
-        .filter(pk=int(match.group(1)))
+        .filter(person_incident_q(person, "postmortem__incident"), pk=int(match.group(1)))
         .first()
     )
     user = person.user if person.user is not None and person.user.is_active else None
