@@ -180,6 +180,8 @@ _GAP_LABEL = re.compile(
 )
 _WORDS = re.compile(r"[a-z]+")
 _STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
+_STATUS_WORDS: Final = ("DONE", "TODO", "WIP", "OPEN", "CLOSED", "FIXED")
+_GAP_END = re.compile(r"gaps?$", re.IGNORECASE)
 _ZONE_NOTE = re.compile(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
 
 
@@ -996,7 +998,8 @@ class _Parser:
             marked_done = False
             for raw in raw_cells:
                 plain = _strip_emphasis(raw)
-                m = _STATUS_SUFFIX.search(plain)
+                # _STATUS_SUFFIX is tried at every position: first ask the cell's end
+                m = _STATUS_SUFFIX.search(plain) if plain.rstrip().endswith(_STATUS_WORDS) else None
                 if m is not None and m.start() > 0:
                     marked_done = marked_done or m.group(1) in ("DONE", "CLOSED", "FIXED")
                     plain = plain[: m.start()].strip()
@@ -1173,7 +1176,7 @@ def _root_cause(number: int, text: str, default: RootCauseCategory | None) -> Ro
     if gap is not None and gap.group("v").lower() in CATEGORY_WORDS and gap.group("rest"):
         category = CATEGORY_WORDS[gap.group("v").lower()]
         plain = _strip_emphasis(gap.group("rest")).strip()
-    m = _CATEGORY_INLINE.search(plain)
+    m = _CATEGORY_INLINE.search(plain) if _may_state_category(plain) else None
     if m is not None:
         value = m.group("v") or m.group("w") or m.group("x") or m.group("y") or ""
         found = single_category(value)
@@ -1193,6 +1196,20 @@ def _root_cause(number: int, text: str, default: RootCauseCategory | None) -> Ro
     if not plain:
         return None
     return RootCause(number, plain, category or default)
+
+
+def _may_state_category(text: str) -> bool:
+    """False when ``_CATEGORY_INLINE`` cannot match, known without searching the whole text:
+    each of its forms ends with a bracket or "gap(s)" (then an optional "." and blanks),
+    or names "category"."""
+    tail = text.rstrip()
+    if tail.endswith("."):
+        tail = tail[:-1].rstrip()
+    return (
+        tail.endswith((")", "]"))
+        or _GAP_END.search(tail[-4:]) is not None
+        or "category" in text.lower()
+    )
 
 
 def _join(text: str, cont: list[tuple[int, str]]) -> str:

@@ -141,7 +141,9 @@ def _keys(text: str) -> list[_Key]:
 _PAREN = re.compile(r"\(([^()]{1,300})\)")
 _HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*(?<![.-])")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_TRACKER_KEY = re.compile(r"(?<![\w-])[A-Z][A-Z0-9]{1,9}-\d+(?![\w-])")
+# The boundary is checked behind the first letter, so the pattern starts with a character
+# class and the regex engine skips straight to capitals instead of trying every position.
+_TRACKER_KEY = re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z0-9]{1,9}-\d+(?![\w-])")
 _TRACKER_URL = re.compile(
     r"https?://\S*(?:/browse/|/issues/|/pull/|/merge_requests/|linear\.app/|/tickets?/|atlassian\.net/)\S*"
 )
@@ -158,6 +160,9 @@ _BY_DATE = re.compile(
 )
 _SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])|\s+[—–]\s+")
 _TAIL_SEPARATOR = re.compile(r"\s+(?:—|–|-{1,2}>?|=>|→|\|)\s+")
+# A separator character after a blank: every _TAIL_SEPARATOR match holds one. A pattern that
+# starts with a character class is scanned at C speed, stopping only at those characters.
+_SEPARATOR_AFTER_BLANK = re.compile(r"[—–=→|-](?<=\s.)")
 _TRIM = " \t,;:|—–-.·"
 # A trailing "— SRE team", "— Hannah Weiss", "(Mobile Platform)": capitalised words or a team.
 _TEAM_WORDS = r"(?:team|squad|crew|guild|group|on-?call|rotation)"
@@ -226,7 +231,21 @@ class Fields:
 
 
 def clean_value(value: str) -> str:
-    return _EMPHASIS.sub("", value).strip(_TRIM + "`")
+    if "**" in value or "__" in value or "~~" in value:
+        value = _EMPHASIS.sub("", value)
+    return value.strip(_TRIM + "`")
+
+
+def _tail_separators(text: str) -> list[re.Match[str]]:
+    """``_TAIL_SEPARATOR.finditer(text)``, started at the blanks before the first separator
+    character that follows a blank (no match can start earlier)."""
+    first = _SEPARATOR_AFTER_BLANK.search(text)
+    if first is None:
+        return []
+    start = first.start() - 1
+    while start > 0 and text[start - 1].isspace():
+        start -= 1
+    return list(_TAIL_SEPARATOR.finditer(text, start))
 
 
 def owner_value(value: str) -> str | None:
@@ -326,8 +345,9 @@ def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
     if _TRACKER_KEY.fullmatch(p) or _TRACKER_URL.fullmatch(p):
         _set(fields, "tracker", p)
         return True
-    m = DATE_ANYWHERE.search(p)
-    if m is not None and m.start() == 0 and len(p) - m.end() <= 1:
+    # The leftmost match starting at 0 is the match at 0: no need to search further.
+    m = DATE_ANYWHERE.match(p)
+    if m is not None and len(p) - m.end() <= 1:
         _set(fields, "due", p)
         return True
     return False
@@ -394,10 +414,11 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
                 text = text[: m3.start()] + text[m3.end() :]
     # "... Done when the alert fires in staging.": the done-condition, to the next separator.
     if fields.done_when is None and "done when" in text.lower():
-        m4 = _DONE_WHEN.search(text)
+        m4 = _search_at(_DONE_WHEN, text, ("done when",))
         if m4 is not None:
             value = m4.group("v")
-            cut = _TAIL_SEPARATOR.search(value)
+            cuts = _tail_separators(value)
+            cut = cuts[0] if cuts else None
             after = value[cut.start() :] if cut is not None else ""
             value = value[: cut.start()] if cut is not None else value
             if value.strip(_TRIM):
@@ -462,7 +483,7 @@ def _parenthetical(inner: str, default_year: int | None) -> tuple[Fields, bool]:
 
 
 def _tail_segment(text: str, fields: Fields, default_year: int | None) -> str:
-    separators = list(_TAIL_SEPARATOR.finditer(text))
+    separators = _tail_separators(text)
     if not separators:
         return text
     tail = Fields()
@@ -519,7 +540,9 @@ def _handles(stripped: str, fields: Fields) -> str:
 
 
 def tidy(text: str) -> str:
-    t = _SPACES.sub(" ", text.strip().strip(_TRIM.replace(".", "") + ">→").strip())
+    t = text.strip().strip(_TRIM.replace(".", "") + ">→").strip()
+    if "  " in t or "\t" in t:  # _SPACES needs two blanks in a row
+        t = _SPACES.sub(" ", t)
     if t.startswith("**") and t.endswith("**") and t.count("**") == 2:
         t = t[2:-2].strip()
     return t

@@ -10,7 +10,7 @@ the list grows. Teams extend the lists from configuration (``extra_vague_words``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 
 from followthrough.core.similarity import STOPWORDS as SIMILARITY_STOPWORDS
@@ -1378,6 +1378,23 @@ def word_set(low: str) -> frozenset[str]:
     return frozenset(words)
 
 
+def _literal_matches(
+    pattern: re.Pattern[str], first: str, low: str, at: int, stop: int
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(low, at, stop)`` for a pattern whose every match starts with the
+    literal ``first`` (found at ``at``): tried only where ``first`` occurs (``str.find``),
+    instead of the regex engine walking every character of the document."""
+    match = pattern.match
+    find = low.find
+    while at != -1:
+        found = match(low, at, stop)
+        if found is None:
+            at = find(first, at + 1, stop)
+        else:
+            yield found
+            at = find(first, found.end(), stop)
+
+
 class Phrases:
     """A word list compiled for scanning whole documents fast.
 
@@ -1456,7 +1473,11 @@ class Phrases:
             at = find(first, start, stop)
             if at == -1:
                 continue
-            for match in pattern.finditer(low, at, stop):
+            if first == "*":
+                matches: Iterable[re.Match[str]] = pattern.finditer(low, at, stop)
+            else:
+                matches = _literal_matches(pattern, first, low, at, stop)
+            for match in matches:
                 i = match.start()
                 if i and (low[i - 1].isalnum() or low[i - 1] in "_@-"):
                     continue
