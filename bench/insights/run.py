@@ -63,6 +63,25 @@ def _verdict(value: float, target: float) -> str:
     return "meets" if value <= target else "MISSES"
 
 
+def _load() -> str:
+    """The load average now (1 and 5 minutes), printed beside every figure."""
+    one, five, _ = os.getloadavg()
+    return f"[load {one:.1f}/{five:.1f} on {os.cpu_count()} cores]"
+
+
+def _holds(size: int) -> bool:
+    """Does the bench database exist and hold ``size`` incidents (a finished load)?"""
+    from django.db import connection
+    from django.db.utils import DatabaseError
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM incidents_incident")
+            return bool(cursor.fetchone()[0] == size)
+    except DatabaseError:
+        return False
+
+
 def measure(size: int, runs: int, lookups: int, seed: int) -> dict[str, float]:
     from django.contrib.auth.models import User
     from django.db import connection, reset_queries
@@ -82,15 +101,21 @@ def measure(size: int, runs: int, lookups: int, seed: int) -> dict[str, float]:
     print(
         f"   similar-incident index: {indexed:,} incidents in {figures['build']:.1f} s"
         f"   target < {TARGETS['build']:.0f} s: {_verdict(figures['build'], TARGETS['build'])}"
+        f"   {_load()}"
     )
     t = time.perf_counter()
     written = deadlines.rebuild()
     figures["deadlines"] = time.perf_counter() - t
-    print(f"   milestone deadlines: {written:,} postmortems in {figures['deadlines']:.1f} s")
+    print(
+        f"   milestone deadlines: {written:,} postmortems in {figures['deadlines']:.1f} s"
+        f"   {_load()}"
+    )
     t = time.perf_counter()
     counted = rollups.rebuild()
     figures["rollups"] = time.perf_counter() - t
-    print(f"   action-item counts: {counted:,} postmortems in {figures['rollups']:.1f} s")
+    print(
+        f"   action-item counts: {counted:,} postmortems in {figures['rollups']:.1f} s   {_load()}"
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -109,7 +134,7 @@ def measure(size: int, runs: int, lookups: int, seed: int) -> dict[str, float]:
         samples = _timed(fn, runs)
         p95 = _p95(samples)
         worst = max(worst, p95)
-        print(f"   {name:28s} p50 {_ms(statistics.median(samples))}  p95 {_ms(p95)}")
+        print(f"   {name:28s} p50 {_ms(statistics.median(samples))}  p95 {_ms(p95)}   {_load()}")
     figures["dashboard"] = worst
     print(
         f"   worst p95 {_ms(worst).strip()}   target < 300 ms: "
@@ -119,7 +144,10 @@ def measure(size: int, runs: int, lookups: int, seed: int) -> dict[str, float]:
     client.force_login(admin)
     page = _timed(lambda: client.get("/insights/"), max(5, runs // 4), warm=1)
     figures["page"] = _p95(page)
-    print(f"   the whole page (render included, for reference) p95 {_ms(figures['page']).strip()}")
+    print(
+        "   the whole page (render included, for reference) "
+        f"p95 {_ms(figures['page']).strip()}   {_load()}"
+    )
 
     print("3. Similar-incident look-ups")
     rng = random.Random(seed)
@@ -142,7 +170,7 @@ def measure(size: int, runs: int, lookups: int, seed: int) -> dict[str, float]:
     figures["similar"] = _p95(samples)
     print(
         f"   {lookups} look-ups: p50 {_ms(statistics.median(samples))}  p95 {_ms(figures['similar'])}"
-        f"   target < 50 ms: {_verdict(figures['similar'], TARGETS['similar'])}"
+        f"   target < 50 ms: {_verdict(figures['similar'], TARGETS['similar'])}   {_load()}"
     )
     print(
         f"   suggestions per look-up: mean {statistics.mean(found):.1f}, "
@@ -151,7 +179,8 @@ def measure(size: int, runs: int, lookups: int, seed: int) -> dict[str, float]:
     catch = _timed(repeats.catch_up, 10, warm=1)
     figures["catch_up"] = _p95(catch)
     print(
-        f"   catch-up with nothing to do (at most every few seconds) p95 {_ms(figures['catch_up']).strip()}"
+        "   catch-up with nothing to do (at most every few seconds) "
+        f"p95 {_ms(figures['catch_up']).strip()}   {_load()}"
     )
     return figures
 
@@ -165,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=generate.DB)
     parser.add_argument("--url", default=generate.SERVER)
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="use the database as it is if it already holds the size asked for (one size only; "
+        "it is migrated, not reloaded)",
+    )
     args = parser.parse_args(argv)
     try:
         sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
@@ -172,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--sizes takes numbers like 10000,100000; got {args.sizes!r}")
     if not sizes or min(sizes) < 100:
         parser.error("--sizes: each size must be at least 100")
+    if args.reuse and len(sizes) > 1:
+        parser.error("--reuse keeps one database: give one size")
     generate.setup(args.db, args.url)
     from django.core.management import call_command
     from django.db import connections
@@ -182,15 +219,18 @@ def main(argv: list[str] | None = None) -> int:
             f"\n=== {size:,} incidents, {size // 2:,} postmortems, {size * 10:,} action items ==="
         )
         connections.close_all()
-        generate.recreate(args.db, args.url)
-        call_command("migrate", verbosity=0)
-        call_command("createcachetable", verbosity=0)
-        t = time.perf_counter()
-        counts = generate.generate(size, args.seed, log=lambda m: print(m))
-        print(f"   loaded in {time.perf_counter() - t:.1f} s: {counts}")
-        print(
-            f"   load average before measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
-        )
+        if args.reuse and _holds(size):
+            call_command("migrate", verbosity=0)
+            call_command("createcachetable", verbosity=0)
+            print(f"   reusing {args.db} as loaded")
+        else:
+            generate.recreate(args.db, args.url)
+            call_command("migrate", verbosity=0)
+            call_command("createcachetable", verbosity=0)
+            t = time.perf_counter()
+            counts = generate.generate(size, args.seed, log=lambda m: print(m))
+            print(f"   loaded in {time.perf_counter() - t:.1f} s: {counts} {_load()}")
+        print(f"   before measuring: {_load()}")
         results[size] = measure(size, args.runs, args.lookups, args.seed)
     if len(sizes) > 1:
         small, large = min(sizes), max(sizes)

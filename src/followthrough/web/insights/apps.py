@@ -10,24 +10,35 @@ class InsightsConfig(AppConfig):
     label = "insights"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_delete, post_save
 
+        from followthrough.web.actions.models import ActionItem
+        from followthrough.web.followup.models import Escalation
         from followthrough.web.incidents.models import Incident
-        from followthrough.web.postmortems.models import Postmortem
+        from followthrough.web.insights.models import CohortFact
+        from followthrough.web.postmortems.models import Meeting, Postmortem
 
         post_save.connect(_incident_saved, sender=Incident, dispatch_uid="insights-incident")
         post_save.connect(_postmortem_saved, sender=Postmortem, dispatch_uid="insights-postmortem")
+        post_save.connect(_meeting_saved, sender=Meeting, dispatch_uid="insights-meeting")
+        post_save.connect(_item_changed, sender=ActionItem, dispatch_uid="insights-item")
+        post_delete.connect(_item_changed, sender=ActionItem, dispatch_uid="insights-item-gone")
+        post_delete.connect(_fact_deleted, sender=CohortFact, dispatch_uid="insights-fact-gone")
+        post_save.connect(_escalated, sender=Escalation, dispatch_uid="insights-escalation")
+        post_delete.connect(_escalated, sender=Escalation, dispatch_uid="insights-escalation-gone")
 
 
 def _after_commit(incident_id: int, postmortem_id: int | None) -> None:
     from django.db import transaction
 
     def run() -> None:
-        from followthrough.web.insights import deadlines, repeats
+        from followthrough.web.insights import deadlines, facts, repeats
 
         repeats.index_incidents([incident_id])
         if postmortem_id is not None:
-            deadlines.refresh([postmortem_id])
+            deadlines.refresh([postmortem_id])  # the incident's facts too
+        else:
+            facts.refresh([incident_id])
 
     transaction.on_commit(run)
 
@@ -63,5 +74,52 @@ def _item_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) 
         from followthrough.web.insights import rollups
 
         rollups.refresh([postmortem_id])
+
+    transaction.on_commit(run)
+
+
+def _meeting_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """The meeting's milestones count on the dashboard: refresh its incident's facts."""
+    if raw:
+        return
+    from django.db import transaction
+
+    postmortem_id = instance.postmortem_id
+
+    def run() -> None:
+        from followthrough.web.insights import facts
+
+        facts.refresh_postmortems([postmortem_id])
+
+    transaction.on_commit(run)
+
+
+def _fact_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """An incident deleted for good takes its facts with it (cascade): sum its team's day
+    again once committed. (Refreshes delete facts in bulk, which sends no signal.)"""
+    from django.db import transaction
+
+    key = (instance.team_id, instance.day)
+
+    def run() -> None:
+        from followthrough.web.insights import facts
+
+        facts.resum([key])
+
+    transaction.on_commit(run)
+
+
+def _escalated(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+    """Count the escalations of the day again once committed."""
+    if raw:
+        return
+    from django.db import transaction
+
+    moment = instance.at
+
+    def run() -> None:
+        from followthrough.web.insights import facts
+
+        facts.recount_escalations([moment])
 
     transaction.on_commit(run)

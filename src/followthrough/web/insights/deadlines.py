@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from followthrough.core.calendar import MILESTONES, BusinessCalendar, CalendarError, due_at
 from followthrough.web.accounts.models import Team
+from followthrough.web.insights import facts
 from followthrough.web.insights.models import IndexState, MilestoneDeadlines
 from followthrough.web.postmortems.models import Postmortem
 
@@ -113,6 +114,8 @@ def refresh(postmortem_ids: Iterable[int] | None = None) -> int:
             MilestoneDeadlines.objects.filter(postmortem_id__in=chunk).delete()
             MilestoneDeadlines.objects.bulk_create(rows, batch_size=1000)
         written += len(rows)
+    if wanted:
+        facts.refresh_postmortems(wanted)
     return written
 
 
@@ -128,6 +131,12 @@ def catch_up(*, every: float = 0.0) -> int:
         Postmortem.objects.filter(
             deadlines__isnull=True, incident__resolved_at__isnull=False
         ).values_list("pk", flat=True)
+    )
+    # soft-deleted postmortems (and incidents) drop out
+    stale.update(
+        MilestoneDeadlines.objects.filter(postmortem__deleted_at__isnull=False).values_list(
+            "postmortem_id", flat=True
+        )
     )
     stale.update(
         MilestoneDeadlines.objects.exclude(
@@ -156,4 +165,5 @@ def rebuild() -> int:
     MilestoneDeadlines.objects.all().delete()
     count = refresh(None)
     IndexState.objects.update_or_create(name=NAME, defaults={"synced_until": started})
+    facts.invalidate()
     return count

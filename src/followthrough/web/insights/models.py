@@ -53,6 +53,9 @@ class IndexState(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     synced_until = models.DateTimeField(null=True, blank=True)
+    detail = models.CharField(
+        max_length=200, blank=True, help_text="What the stored rows were computed under."
+    )
 
     def __str__(self) -> str:
         return f"{self.name} synced until {self.synced_until}"
@@ -138,3 +141,130 @@ class ActionRollup(models.Model):
 
     def __str__(self) -> str:
         return f"Action items of postmortem {self.postmortem_id}"
+
+
+def _due(label: str) -> models.DateTimeField:
+    return models.DateTimeField(
+        null=True, blank=True, help_text=f"Due moment of {label}, if it is not done yet."
+    )
+
+
+class CohortFact(models.Model):
+    """One incident as the dashboard counts it (:mod:`followthrough.web.insights.facts`):
+    its cohort day and team and, as 0/1 flags and counts, what every number of the page
+    takes from it and its postmortem, meeting, deadlines and action items. A milestone not
+    done yet keeps its due moment, because overdue or pending depends on the time of the
+    view; ``open_due_max`` is the latest of them (the epoch when none), so the few rows
+    with a milestone still pending are one index range away."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="cohort_fact"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(help_text="The UTC day the incident started (else was recorded).")
+    repeat = models.PositiveSmallIntegerField(default=0)
+    required = models.PositiveSmallIntegerField(default=0)
+    postmortem = models.PositiveSmallIntegerField(default=0)
+    closed = models.PositiveSmallIntegerField(default=0)
+    required_closed = models.PositiveSmallIntegerField(default=0)
+    close_timed = models.PositiveSmallIntegerField(default=0)
+    close_time = models.DurationField(null=True, blank=True)
+    actions = models.PositiveIntegerField(default=0)
+    deprioritised = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    done_dated = models.PositiveIntegerField(default=0)
+    done_on_time = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    open_created = models.FloatField(default=0.0)
+    initial_timeline_on_time = models.PositiveSmallIntegerField(default=0)
+    initial_timeline_late = models.PositiveSmallIntegerField(default=0)
+    initial_timeline_due = _due("the initial timeline")
+    meeting_scheduled_on_time = models.PositiveSmallIntegerField(default=0)
+    meeting_scheduled_late = models.PositiveSmallIntegerField(default=0)
+    meeting_scheduled_due = _due("scheduling the meeting")
+    meeting_held_on_time = models.PositiveSmallIntegerField(default=0)
+    meeting_held_late = models.PositiveSmallIntegerField(default=0)
+    meeting_held_due = _due("holding the meeting")
+    document_final_on_time = models.PositiveSmallIntegerField(default=0)
+    document_final_late = models.PositiveSmallIntegerField(default=0)
+    document_final_due = _due("the final document")
+    actions_tracked_on_time = models.PositiveSmallIntegerField(default=0)
+    actions_tracked_late = models.PositiveSmallIntegerField(default=0)
+    actions_tracked_due = _due("tracking the action items")
+    open_due_max = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["team", "day"], name="insights_fact_cohort"),
+            models.Index(fields=["open_due_max"], name="insights_fact_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Facts of INC-{self.incident_id}"
+
+
+class DailyCohort(models.Model):
+    """The :class:`CohortFact` rows of one team and UTC day, summed: a week, month or
+    quarter of the dashboard adds up a few hundred of these. ``<milestone>_open`` counts
+    the milestones not done yet that have a deadline (overdue or pending, decided when
+    the page is shown)."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    incidents = models.PositiveIntegerField(default=0)
+    repeat = models.PositiveIntegerField(default=0)
+    required = models.PositiveIntegerField(default=0)
+    postmortem = models.PositiveIntegerField(default=0)
+    closed = models.PositiveIntegerField(default=0)
+    required_closed = models.PositiveIntegerField(default=0)
+    close_timed = models.PositiveIntegerField(default=0)
+    close_time = models.DurationField(null=True, blank=True)
+    actions = models.PositiveIntegerField(default=0)
+    deprioritised = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    done_dated = models.PositiveIntegerField(default=0)
+    done_on_time = models.PositiveIntegerField(default=0)
+    open = models.PositiveIntegerField(default=0)
+    open_created = models.FloatField(default=0.0)
+    initial_timeline_on_time = models.PositiveIntegerField(default=0)
+    initial_timeline_late = models.PositiveIntegerField(default=0)
+    initial_timeline_open = models.PositiveIntegerField(default=0)
+    meeting_scheduled_on_time = models.PositiveIntegerField(default=0)
+    meeting_scheduled_late = models.PositiveIntegerField(default=0)
+    meeting_scheduled_open = models.PositiveIntegerField(default=0)
+    meeting_held_on_time = models.PositiveIntegerField(default=0)
+    meeting_held_late = models.PositiveIntegerField(default=0)
+    meeting_held_open = models.PositiveIntegerField(default=0)
+    document_final_on_time = models.PositiveIntegerField(default=0)
+    document_final_late = models.PositiveIntegerField(default=0)
+    document_final_open = models.PositiveIntegerField(default=0)
+    actions_tracked_on_time = models.PositiveIntegerField(default=0)
+    actions_tracked_late = models.PositiveIntegerField(default=0)
+    actions_tracked_open = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["team", "day"], name="one_daily_cohort_per_team_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Team {self.team_id} on {self.day}"
+
+
+class DailyEscalations(models.Model):
+    """How many escalations happened on one UTC day for one team's action items (the
+    team of the item's incident): the dashboard sums these instead of joining every
+    escalation to its item, postmortem and incident."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    escalations = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "daily escalations"
+        constraints = [
+            models.UniqueConstraint(fields=["team", "day"], name="one_daily_escalations_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Team {self.team_id} on {self.day}: {self.escalations}"

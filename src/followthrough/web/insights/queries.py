@@ -9,6 +9,7 @@ number with the same filters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -27,7 +28,7 @@ from followthrough.web.accounts.visibility import incident_q, visible_teams
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
-from followthrough.web.insights import deadlines, rollups
+from followthrough.web.insights import deadlines, facts, rollups
 from followthrough.web.insights.models import MilestoneDeadlines
 
 _TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
@@ -228,8 +229,17 @@ def _duration(expression: Any) -> ExpressionWrapper:
     return ExpressionWrapper(expression, output_field=DurationField())
 
 
+def _catch_up() -> None:
+    every = catch_up_every()
+    rollups.catch_up(every=every)
+    deadlines.catch_up(every=every)
+    facts.catch_up(every=every)
+
+
 def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
-    """Counts per (period start, team id) of the scope, from SQL."""
+    """Counts per (period start, team id) of the scope: the stored daily sums of the
+    cohort's facts (:mod:`followthrough.web.insights.facts`), the milestones still due
+    decided at ``now``, and the escalations. The same numbers as :func:`counts_live`."""
     now = now or timezone.now()
     out: dict[eff.Key, Counts] = {}
 
@@ -239,9 +249,55 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
             found = out[key] = Counts()
         return found
 
-    every = catch_up_every()
-    rollups.catch_up(every=every)
-    deadlines.catch_up(every=every)
+    _catch_up()
+    now_ts = (now - rollups.EPOCH).total_seconds()
+    for row in facts.summed(s.team_ids, s.first, s.end, _TRUNC[s.period]("day")):
+        c = at(_key(row["bucket"], row["team_id"]))
+        c.incidents = row["s_incidents"]
+        c.repeats = row["s_repeat"]
+        c.required = row["s_required"]
+        c.postmortems = row["s_postmortem"]
+        c.closed = row["s_closed"]
+        c.required_closed = row["s_required_closed"]
+        c.close_timed = row["s_close_timed"]
+        c.close_hours = _seconds(row["s_close_time"]) / 3600
+        c.actions = row["s_actions"] or 0
+        c.actions_deprioritised = row["s_deprioritised"] or 0
+        c.actions_done = row["s_done"] or 0
+        c.actions_done_dated = row["s_done_dated"] or 0
+        c.actions_done_on_time = row["s_done_on_time"] or 0
+        c.actions_open = row["s_open"] or 0
+        c.open_age_days = (c.actions_open * now_ts - (row["s_open_created"] or 0.0)) / 86400
+        for key in deadlines.COMPLETED_AT:
+            # every milestone not done yet is overdue, but for those still due (below)
+            c.milestones[key] = MilestoneCounts(
+                row[f"s_{key}_on_time"], row[f"s_{key}_late"], row[f"s_{key}_open"], 0
+            )
+    for row in facts.pending(s.team_ids, s.first, s.end, now):
+        c = at(_key(eff.period_start(facts.day_of(row["day"]), s.period), row["team_id"]))
+        for key in deadlines.COMPLETED_AT:
+            due = row[f"{key}_due"]
+            if due is not None and due >= now:
+                c.milestones[key].overdue -= 1
+                c.milestones[key].pending += 1
+    for row in facts.escalations(s.team_ids, s.first, s.end, _TRUNC[s.period]("day")):
+        at(_key(row["bucket"], row["team_id"])).escalations = row["n"]
+    return out
+
+
+def counts_live(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
+    """Counts per (period start, team id) of the scope, straight from the incidents and
+    what hangs off them (one GROUP BY over the cohort): what :func:`counts` must equal."""
+    now = now or timezone.now()
+    out: dict[eff.Key, Counts] = {}
+
+    def at(key: eff.Key) -> Counts:
+        found = out.get(key)
+        if found is None:
+            found = out[key] = Counts()
+        return found
+
+    _catch_up()
     # One pass over the cohort's incidents: postmortem, action counts, deadlines and
     # meeting are one-to-one with it, so nothing is counted twice.
     required = required_q()
@@ -307,7 +363,11 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
                 row[f"{key}__overdue"],
                 row[f"{key}__pending"],
             )
+    _escalations(s, at)
+    return out
 
+
+def _escalations(s: Scope, at: Callable[[eff.Key], Counts]) -> None:
     escalations = (
         Escalation.objects.filter(
             **{f"{ESCALATION_TEAM}__in": s.team_ids}, at__gte=s.begin_at(), at__lt=s.end_at()
@@ -319,7 +379,6 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
     )
     for row in escalations:
         at(_key(row["bucket"], row[ESCALATION_TEAM])).escalations = row["n"]
-    return out
 
 
 # --- the report --------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from followthrough.core.effectiveness import OPEN_STATUSES
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.insights import facts
 from followthrough.web.insights.models import ActionRollup, IndexState
 from followthrough.web.postmortems.models import Postmortem
 
@@ -107,6 +108,8 @@ def refresh(postmortem_ids: Iterable[int]) -> int:
                 batch_size=1000,
             )
         written += len(existing)
+    if wanted:
+        facts.refresh_postmortems(wanted)
     return written
 
 
@@ -121,7 +124,10 @@ def catch_up(*, every: float = 0.0) -> int:
     if state.synced_until is not None:
         since = state.synced_until - CATCH_UP_MARGIN
         stale.update(
-            ActionItem.objects.filter(updated_at__gt=since).values_list("postmortem_id", flat=True)
+            # all_objects: a soft-deleted or restored item changes its postmortem's counts
+            ActionItem.all_objects.filter(updated_at__gt=since).values_list(
+                "postmortem_id", flat=True
+            )
         )
     count = refresh(stale) if stale else 0
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
@@ -142,4 +148,5 @@ def rebuild() -> int:
     ActionRollup.objects.bulk_create(rows, batch_size=2000)
     count = len(rows)
     IndexState.objects.update_or_create(name=NAME, defaults={"synced_until": started})
+    facts.invalidate()
     return count
