@@ -180,6 +180,12 @@ def visible_incident_ids(user: User) -> QuerySet[Incident, Any]:
     return visible_incidents(user).values("pk")
 
 
+def is_restricted(incident: Incident) -> bool:
+    """Whether ``incident`` is seen only by its team, the people named on it and admins
+    (a message naming it must be redacted for anyone else, and always in a Slack channel)."""
+    return bool(incident.security)
+
+
 def may_see_incident(user: User, incident: Incident) -> bool:
     """Whether ``user`` may read ``incident`` (and everything under it)."""
     if not user.is_authenticated:

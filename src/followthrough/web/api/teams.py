@@ -8,6 +8,7 @@ from ninja import Router
 from ninja.pagination import paginate
 
 from followthrough.web.accounts.models import Person, Team
+from followthrough.web.accounts.visibility import visible_teams
 from followthrough.web.api.access import get_visible, user_of, visible_team_ids
 from followthrough.web.api.schemas import (
     ERRORS,
@@ -27,7 +28,7 @@ router = Router(tags=["teams"])
 @paginate(Pages)
 def list_teams(request: HttpRequest) -> Any:
     """Public teams, and the private teams you are a member of."""
-    return Team.objects.visible_to(user_of(request)).order_by("name", "pk")
+    return visible_teams(user_of(request)).order_by("name", "pk")
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS})

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Team
-from followthrough.web.accounts.visibility import incident_q
+from followthrough.web.accounts.visibility import incident_q, is_restricted
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.followup.models import TeamSettings
@@ -171,7 +171,7 @@ Line = tuple[str, str, int | None]
 
 def _secret(incident: Incident) -> int | None:
     """The incident's id when it is a security incident (its lines may be redacted)."""
-    return incident.pk if incident.security else None
+    return incident.pk if is_restricted(incident) else None
 
 
 def _item_line(item: ActionItem, today: date, extra: str = "") -> Line:

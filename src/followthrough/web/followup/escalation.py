@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Person
+from followthrough.web.accounts.visibility import is_restricted
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.models import Escalation, TeamSettings
@@ -145,7 +146,7 @@ def _message(item: ActionItem, level: int, target: Person, reason: str) -> Messa
         "give it a realistic date, or deprioritise it with a written reason."
     )
     message = Message(subject, intro, item.get_absolute_url())
-    if incident.security:
+    if is_restricted(incident):
         # Read by a manager who may not see the incident (notify decides): no title, no key.
         message.secret_incident = incident.pk
         message.restricted_subject = f"Escalated: an action item of {RESTRICTED} is stuck"

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState
 from followthrough.web.accounts.models import Person
+from followthrough.web.accounts.visibility import is_restricted
 from followthrough.web.followup.models import TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.postmortems.models import Postmortem, Status
@@ -100,7 +101,7 @@ def _message(postmortem: Postmortem, milestone: Milestone, occasion: str) -> Mes
             f"is not done yet. You are its owner ({milestone.owner_role})."
         )
     message = Message(subject, intro, reverse("postmortem", args=[incident.pk]))
-    if incident.security:
+    if is_restricted(incident):
         # The team lead may be outside the team; notify names the incident only to readers.
         message.secret_incident = incident.pk
         message.restricted_subject = f"“{milestone.name}” of {RESTRICTED}: {occasion}"

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from followthrough.core.policy import Decision
 from followthrough.web.accounts.models import Person, Team
-from followthrough.web.accounts.visibility import visible_incidents
+from followthrough.web.accounts.visibility import visible_incidents, visible_teams
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
 from followthrough.web.postmortems.models import (
@@ -78,7 +78,7 @@ class IncidentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = Team.objects.visible_to(user)  # type: ignore[attr-defined]
+        self.fields["team"].queryset = visible_teams(user)  # type: ignore[attr-defined]
 
 
 # --- new incident ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from followthrough.web.accounts.models import Role, Team
-from followthrough.web.accounts.visibility import incident_q
+from followthrough.web.accounts.visibility import incident_q, visible_teams
 
 from .common import login_required
 
@@ -16,7 +16,7 @@ from .common import login_required
 def team_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     teams = (
-        Team.objects.visible_to(user)
+        visible_teams(user)
         .select_related("lead")
         .annotate(
             members=Count("memberships", distinct=True),
