@@ -102,7 +102,12 @@ def _term_id(raw: str) -> int:
 
 def terms(text: str) -> frozenset[int]:
     """CRC-32 hashes of the folded content words of ``text``."""
-    found = set(map(_term_id, _TOKEN.findall(text.lower())))
+    tokens = _TOKEN.findall(text.lower())
+    try:
+        # every word seen before (the usual case): dictionary look-ups only
+        found = set(map(_TERM_IDS.__getitem__, tokens))
+    except KeyError:
+        found = set(map(_term_id, tokens))
     found.discard(_SKIP)
     return frozenset(found)
 
@@ -160,21 +165,32 @@ def minhash(features: Iterable[int]) -> tuple[int, ...]:
     """The ``NUM_PERM`` minima of ``(a*x + b) mod p`` (low 32 bits) over ``features``.
 
     An empty set gives an empty sketch (it has no buckets and matches nothing)."""
-    rows = [_hashes(x) for x in features]
+    try:
+        rows = list(map(_HASHES.__getitem__, features))
+    except KeyError:
+        rows = [_hashes(x) for x in features]
     if not rows:
         return ()
     return tuple(map(min, zip(*rows, strict=True)))
 
 
+#: what each band's value is mixed with (its number, spread)
+_MIXES = tuple(((band + 1) * _BAND_MIX) & _MAX63 for band in range(BANDS))
+
+
 def buckets(sketch: Sequence[int]) -> list[int]:
+    """One bucket per band: the band's ``ROWS`` values side by side (32 bits each), mixed
+    with the band's number, as a non-negative 63-bit integer."""
     if len(sketch) < NUM_PERM:
         return []
+    if ROWS == 1:
+        return [(v ^ mix) & _MAX63 for v, mix in zip(sketch, _MIXES, strict=False)]
     out = []
     for band in range(BANDS):
         value = 0
         for v in sketch[band * ROWS : (band + 1) * ROWS]:
             value = (value << 32) | v
-        out.append((value ^ ((band + 1) * _BAND_MIX)) & _MAX63)
+        out.append((value ^ _MIXES[band]) & _MAX63)
     return out
 
 
@@ -203,6 +219,27 @@ def score(a: Signature, b: Signature) -> float:
             MODE_WEIGHT * jaccard(a.mode_terms, b.mode_terms) + (1 - MODE_WEIGHT) * whole, 4
         )
     return round(whole, 4)
+
+
+def score_stored(
+    target: Signature, terms_blob: bytes | memoryview | None, mode_blob: bytes | memoryview | None
+) -> float:
+    """:func:`score` of ``target`` against a signature still in its stored bytes (what a
+    look-up does for each candidate: no sets built for the candidate)."""
+    theirs = unpack(terms_blob)
+    whole = _jaccard_sorted(target.terms, theirs)
+    if target.mode_terms and mode_blob:
+        mode = _jaccard_sorted(target.mode_terms, unpack(mode_blob))
+        return round(MODE_WEIGHT * mode + (1 - MODE_WEIGHT) * whole, 4)
+    return round(whole, 4)
+
+
+def _jaccard_sorted(a: frozenset[int], b: tuple[int, ...]) -> float:
+    """:func:`jaccard` of a set and the distinct values of a packed (sorted) set."""
+    if not a or not b:
+        return 0.0
+    inter = len(a.intersection(b))
+    return inter / (len(a) + len(b) - inter)
 
 
 # --- storage: compact bytes for a database BLOB column ------------------------------------

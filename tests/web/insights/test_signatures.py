@@ -73,3 +73,26 @@ def test_ranking_keeps_the_best_above_the_threshold() -> None:
 
 def test_suffixes_fold_to_one_word() -> None:
     assert {repeats.fold(w) for w in ("exhausted", "exhaustion", "exhausting")} == {"exhaust"}
+
+
+def test_a_score_from_stored_bytes_equals_the_score_of_the_signatures() -> None:
+    texts = [
+        _pool(),
+        IncidentText(title="Checkout failing", failure_mode="orders-db pool ran dry"),
+        IncidentText(title="Orders API slow", summary="connection pool exhaustion again"),
+        IncidentText(title="Disk full on the log host", root_cause="no alert on disk usage"),
+        IncidentText(),
+    ]
+    for a in map(signature, texts):
+        for b in map(signature, texts):
+            stored_b = (repeats.pack(b.terms), repeats.pack(b.mode_terms))
+            assert repeats.score_stored(a, *stored_b) == repeats.score(a, b)
+
+
+def test_buckets_mix_each_band_number_into_its_value() -> None:
+    a = signature(_pool())
+    expected = [
+        (v ^ ((band + 1) * 0x9E3779B97F4A7C15)) & ((1 << 63) - 1)
+        for band, v in enumerate(a.minhash)
+    ]
+    assert repeats.ROWS == 1 and a.buckets() == expected
