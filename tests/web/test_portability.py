@@ -15,7 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
 
 from followthrough.cli import main
-from followthrough.web import portability
+from followthrough.web import portability, recovery
 from followthrough.web.accounts.models import ApiToken, Person, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.demo import load_demo
@@ -100,6 +100,12 @@ def _organisation() -> tuple[str, str]:
     )
     Escalation.objects.create(item=item, episode=AT, level=1, to_person=ben, reason="stalled")
     JobRun.objects.create(job="weekly-review", slot=20260302)
+    # Deleted rows: an incident with everything under it, and one action item alone.
+    gone = Incident.objects.filter(postmortem__action_items__isnull=False).order_by("-pk")[0]
+    recovery.delete(gone, admin)
+    alone = ActionItem.objects.exclude(postmortem__incident=gone).order_by("-pk").first()
+    assert alone is not None
+    recovery.delete(alone, admin)
     return login.password, raw
 
 
@@ -155,6 +161,31 @@ def test_a_round_trip_compares_every_field_and_loses_nothing(tmp_path: Path) -> 
     )
     assert incident.pk > max(row["pk"] for row in first["data"]["incidents.Incident"])
     assert Person.objects.create(name="New Hire", handle="newhire").pk
+
+
+def test_export_and_import_keep_deleted_rows(tmp_path: Path) -> None:
+    _organisation()
+    trash = [(b.batch, len(b.rows), b.deleted_by.username) for b in recovery.trash()]
+    deleted = Incident.all_objects.filter(deleted_at__isnull=False).get()
+    live = Incident.objects.count()
+    assert len(trash) == 2 and ActionItem.all_objects.filter(deleted_at__isnull=False).count() > 1
+    _export(tmp_path, "export.json")
+    _flush()
+
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "export.json")])
+
+    assert result.exit_code == 0, result.output
+    assert [(b.batch, len(b.rows), b.deleted_by.username) for b in recovery.trash()] == trash
+    assert Incident.objects.count() == live
+    assert not Incident.objects.filter(pk=deleted.pk).exists()
+    # Only live incidents are in the similarity index; a restore after import brings the
+    # whole delete back, and the index with it.
+    assert IncidentSignature.objects.count() == live
+    batch = Incident.all_objects.get(pk=deleted.pk).deletion
+    restored = recovery.restore(batch, None)
+    assert len(restored) == dict((t[0], t[1]) for t in trash)[batch] > 2
+    assert Incident.objects.filter(pk=deleted.pk).exists()
+    assert IncidentSignature.objects.filter(incident_id=deleted.pk).exists()
 
 
 def test_markdown_export_writes_a_postmortem_per_file_and_the_json_beside(tmp_path: Path) -> None:

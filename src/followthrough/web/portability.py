@@ -83,7 +83,8 @@ def exported_models() -> list[type[models.Model]]:
 def _rows(model: type[models.Model]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = serializers.serialize(
         "python",
-        model._default_manager.order_by("pk"),
+        # the base manager: soft-deleted rows too (the default manager hides them)
+        model._base_manager.order_by("pk"),
         use_natural_foreign_keys=True,
     )
     m2m = [f.name for f in model._meta.many_to_many]
@@ -111,7 +112,7 @@ def database_is_empty() -> bool:
     from followthrough.web.accounts.models import Team
     from followthrough.web.incidents.models import Incident
 
-    return not (User.objects.exists() or Team.objects.exists() or Incident.objects.exists())
+    return not (User.objects.exists() or Team.objects.exists() or Incident.all_objects.exists())
 
 
 def parse(text: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from followthrough.core.priority import Priority, priority
 from followthrough.web.accounts.models import Person
 from followthrough.web.postmortems.models import ContributingFactor, Postmortem
+from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import Versioned
 
 
@@ -39,7 +40,7 @@ WORKFLOW: dict[str, tuple[str, ...]] = {
 }
 
 
-class ActionItem(Versioned):
+class ActionItem(SoftDeletable, Versioned):
     """One follow-up. One person owns it, never a team; it has a date and a done-condition."""
 
     postmortem = models.ForeignKey(

@@ -9,10 +9,12 @@ from django.utils import timezone
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from followthrough.web import recovery
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.models import ActionStatus as Choice
 from followthrough.web.actions.operations import create_action_item, update_action_item
 from followthrough.web.api.access import (
+    NotFound,
     get_visible,
     incident_q,
     person,
@@ -24,6 +26,7 @@ from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_w
 from followthrough.web.api.schemas import (
     ACTION_RELATED,
     ERRORS,
+    MAX_VERSION,
     WRITE_ERRORS,
     ActionItemIn,
     ActionItemOut,
@@ -33,6 +36,7 @@ from followthrough.web.api.schemas import (
     Pages,
     PathId,
     PostmortemFilter,
+    StaleDelete,
     TeamFilter,
     request_now,
     stale,
@@ -147,6 +151,26 @@ def update_postmortem_action_item(
         )
         raise Conflict({"detail": str(e), "current": current.model_dump(mode="json")}) from e
     return _fetch(request, item_id)
+
+
+@router.delete("/action-items/{item_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
+def delete_action_item(
+    request: HttpRequest,
+    item_id: PathId,
+    version: Annotated[
+        int,
+        Query(..., ge=1, le=MAX_VERSION, description="The version you read; a stale one gets 409."),
+    ],
+) -> Any:
+    """Delete an action item (an admin can restore it from the trash). Send the ``version``
+    you read; a stale one gets 409."""
+    item = _fetch(request, item_id)
+    require_editable(request, item.postmortem.incident.team)
+    try:
+        recovery.delete(item, user_of(request), expected_version=version)
+    except recovery.AlreadyDeleted as e:
+        raise NotFound("action item", item_id) from e
+    return Status(204, None)
 
 
 def _resolve(postmortem: Postmortem, fields: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
 
+from followthrough.web import recovery
 from followthrough.web.api.access import (
+    NotFound,
     get_visible,
     incident_q,
     people,
@@ -21,6 +23,7 @@ from followthrough.web.api.access import (
 from followthrough.web.api.errors import Conflict, FieldError
 from followthrough.web.api.schemas import (
     ERRORS,
+    MAX_VERSION,
     WRITE_ERRORS,
     AlreadyExists,
     Decision,
@@ -32,6 +35,7 @@ from followthrough.web.api.schemas import (
     PathId,
     PostmortemStatus,
     Severity,
+    StaleDelete,
     TeamFilter,
     incident_overdue,
     incident_policy,
@@ -172,6 +176,28 @@ def update_incident(request: HttpRequest, incident_id: PathId, payload: Incident
         if responders is not None:
             incident.responders.set(responders)
     return _fetch(request, incident_id)
+
+
+@router.delete("/incidents/{incident_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
+def delete_incident(
+    request: HttpRequest,
+    incident_id: PathId,
+    version: Annotated[
+        int,
+        Query(..., ge=1, le=MAX_VERSION, description="The version you read; a stale one gets 409."),
+    ],
+) -> Any:
+    """Delete an incident, with its postmortem and action items. An admin can restore them
+    from the trash. Send the ``version`` you read; a stale one gets 409."""
+    incident = get_visible(
+        request, Incident.objects.select_related("team"), incident_id, "incident"
+    )
+    require_editable(request, incident.team)
+    try:
+        recovery.delete(incident, user_of(request), expected_version=version)
+    except recovery.AlreadyDeleted as e:
+        raise NotFound("incident", incident_id) from e
+    return Status(204, None)
 
 
 def _repeat_of(request: HttpRequest, pk: int | None) -> Incident | None:

@@ -12,7 +12,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 
-from followthrough.web.api.access import get_visible, require_editable
+from followthrough.web import recovery
+from followthrough.web.api.access import NotFound, get_visible, require_editable, user_of
 from followthrough.web.api.errors import Conflict
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
@@ -77,10 +78,12 @@ def _update(
 
 
 def _delete(request: HttpRequest, model: type[Versioned], pk: int, version: int, what: str) -> Any:
+    """Soft delete (an admin can restore it from the trash); a stale version gets 409."""
     row = _row_for_write(request, model, pk, what)
-    deleted, _ = model._default_manager.filter(pk=row.pk, version=version).delete()
-    if not deleted:
-        raise StaleVersion(row.version)
+    try:
+        recovery.delete(row, user_of(request), expected_version=version)
+    except recovery.AlreadyDeleted as e:
+        raise NotFound(what, pk) from e
     return Status(204, None)
 
 

@@ -120,7 +120,12 @@ def team_review(
     )
     review.waiting_to_close = list(
         Postmortem.objects.filter(seen, incident__team=team, status=Status.FINAL)
-        .annotate(open_items=Count("action_items", filter=Q(action_items__status__in=OPEN)))
+        .annotate(
+            open_items=Count(
+                "action_items",
+                filter=Q(action_items__status__in=OPEN, action_items__deleted_at__isnull=True),
+            )
+        )
         .select_related("incident")
         .order_by("finalized_at", "pk")
     )

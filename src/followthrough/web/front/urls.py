@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import actions, incidents, lint, meetings, postmortems, teams
+from .views import actions, incidents, lint, meetings, postmortems, teams, trash
 
 pm = "incidents/<int:pk>/postmortem/"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("incidents/new/", incidents.incident_create, name="incident-create"),
     path("teams/", teams.team_list, name="team-list"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/delete/", incidents.incident_delete, name="incident-delete"),
+    path("trash/", trash.trash, name="trash"),
+    path("trash/<uuid:batch>/restore/", trash.trash_restore, name="trash-restore"),
     path(
         "incidents/<int:pk>/start-postmortem/", incidents.postmortem_start, name="postmortem-start"
     ),
@@ -40,5 +43,10 @@ urlpatterns = [
     ),
     path(pm + "actions/", actions.action_add, name="action-add"),
     path(pm + "actions/<int:item_id>/status/", actions.action_status, name="action-status"),
+    path(
+        pm + "actions/<int:item_id>/delete/",
+        postmortems.action_item_delete,
+        name="action-item-delete",
+    ),
     path(pm + "meeting/", meetings.meeting_save, name="meeting-save"),
 ]

@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from followthrough.core.policy import IncidentFacts, PolicyResult, decide
 from followthrough.web.accounts.models import Person, Team
+from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import Versioned
 
 
@@ -38,8 +39,14 @@ FLAGS = (
 )
 
 
-class Incident(Versioned):
-    """An incident, with the facts the postmortem policy decides on."""
+class Incident(SoftDeletable, Versioned):
+    """An incident, with the facts the postmortem policy decides on.
+
+    Deleting is soft (:mod:`followthrough.web.softdelete`). The (source, external id) pair
+    is unique among live incidents only: once an incident is deleted, the same vendor or
+    API id may be recorded again, and restoring the deleted one is then refused (it would
+    be a duplicate). Webhook events about a deleted incident are not applied and do not
+    create a new one (``followthrough.web.ingest.apply``)."""
 
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="incidents")
     title = models.CharField(max_length=200)
@@ -92,7 +99,7 @@ class Incident(Versioned):
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "external_id"],
-                condition=~Q(external_id=""),
+                condition=~Q(external_id="") & Q(deleted_at__isnull=True),
                 name="one_incident_per_source_event",
             )
         ]

@@ -174,7 +174,15 @@ def _not_before(moment: datetime | None, floor: datetime | None) -> datetime | N
 
 
 def _update(source: IngestSource, link: IngestedIncident, event: IncidentEvent) -> Outcome:
-    incident = Incident.objects.select_for_update().get(pk=link.incident_id)
+    incident = Incident.all_objects.select_for_update().get(pk=link.incident_id)
+    if incident.deleted_at is not None:
+        # Deleted on purpose: later events neither bring it back nor record it again.
+        return Outcome(
+            "deleted",
+            incident,
+            f"{incident.key} was deleted, so {event.event_type} was not applied "
+            "(an admin can restore it from the trash).",
+        )
     before = snapshot(incident)
     changes: dict[str, Any] = {}
 

@@ -124,6 +124,14 @@ def push(link_id: int, now: datetime | None = None) -> TrackerLink | None:
         "action_item__owner", "action_item__postmortem__incident"
     ).get(pk=link_id)
     item = link.action_item
+    if item.deleted_at is not None:
+        return _fail(
+            link_id,
+            "The action item was deleted; no issue is created for it.",
+            permanent=True,
+            retry_after=None,
+            now=now,
+        )
     config = config_for(item)
     if config is None:
         return _fail(
@@ -216,7 +224,11 @@ def apply_status(
         return f"tracker status {seen} maps to no action-item status"
     note = f"{link.external_key or 'The issue'} is “{seen}” in the tracker."
     for _ in range(3):
-        item = ActionItem.objects.select_related("postmortem").get(pk=link.action_item_id)
+        item = (
+            ActionItem.objects.select_related("postmortem").filter(pk=link.action_item_id).first()
+        )
+        if item is None:
+            return f"tracker status {seen}; the action item was deleted, so nothing changed"
         steps = _steps(item.status, str(target))
         if not steps:
             return f"tracker status {seen}; item stays {item.status}"
@@ -247,6 +259,7 @@ def poll_trackers(now: datetime | None = None, *, limit: int = POLL_BATCH) -> di
         TrackerLink.objects.filter(
             sync_state=SyncState.SYNCED,
             action_item__postmortem__incident__team__tracker_config__enabled=True,
+            action_item__deleted_at__isnull=True,
         )
         .exclude(action_item__status=ActionStatus.DEPRIORITISED)
         .filter(Q(last_polled_at__isnull=True) | Q(last_polled_at__lt=now - POLL_INTERVAL))

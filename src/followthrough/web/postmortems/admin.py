@@ -7,6 +7,7 @@ from followthrough.web.postmortems.models import (
     TimelineEvent,
     Why,
 )
+from followthrough.web.softdelete_admin import SoftDeleteAdmin
 
 
 class WhyInline(admin.TabularInline):
@@ -25,7 +26,9 @@ class FactorInline(admin.TabularInline):
 
 
 @admin.register(Postmortem)
-class PostmortemAdmin(admin.ModelAdmin):
+class PostmortemAdmin(SoftDeleteAdmin):
+    # A postmortem is deleted with its incident (restoring it restores the incident's batch).
+    trashable = False
     list_display = ["incident", "status", "root_cause_category", "finalized_at", "closed_at"]
     list_filter = ["status", "root_cause_category"]
     readonly_fields = ["version", "created_at", "updated_at"]
@@ -33,6 +36,29 @@ class PostmortemAdmin(admin.ModelAdmin):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(SoftDeleteAdmin):
+    trashable = False
     list_display = ["postmortem", "facilitator", "scheduled_for", "held_at"]
     autocomplete_fields = ["facilitator", "attendees"]
+
+
+@admin.register(Why)
+class WhyAdmin(SoftDeleteAdmin):
+    list_display = ["question", "postmortem", "position"]
+    search_fields = ["question", "answer"]
+    raw_id_fields = ["postmortem"]
+
+
+@admin.register(TimelineEvent)
+class TimelineEventAdmin(SoftDeleteAdmin):
+    list_display = ["occurred_at", "description", "postmortem"]
+    search_fields = ["description"]
+    raw_id_fields = ["postmortem"]
+
+
+@admin.register(ContributingFactor)
+class ContributingFactorAdmin(SoftDeleteAdmin):
+    list_display = ["description", "kind", "postmortem"]
+    list_filter = ["kind"]
+    search_fields = ["description"]
+    raw_id_fields = ["postmortem"]

@@ -12,6 +12,7 @@ from followthrough.core.agenda import AgendaItem, agenda
 from followthrough.core.calendar import Milestone, MilestoneKey, milestones
 from followthrough.web.accounts.models import Person
 from followthrough.web.incidents.models import Incident
+from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import Versioned
 
 
@@ -40,7 +41,7 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Postmortem(Versioned):
+class Postmortem(SoftDeletable, Versioned):
     """The written analysis of one incident. Editing sections bumps ``version``."""
 
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
@@ -106,7 +107,7 @@ class Postmortem(Versioned):
         )
 
 
-class Why(Versioned):
+class Why(SoftDeletable, Versioned):
     """One step of the five-whys chain."""
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="whys")
@@ -122,7 +123,7 @@ class Why(Versioned):
         return self.question
 
 
-class TimelineEvent(Versioned):
+class TimelineEvent(SoftDeletable, Versioned):
     """A fact with a time: "No analysis yet. Just facts." (seed)."""
 
     postmortem = models.ForeignKey(
@@ -148,7 +149,7 @@ class FactorKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class ContributingFactor(Versioned):
+class ContributingFactor(SoftDeletable, Versioned):
     """What else made it worse (seed: detection delay, tooling gaps, communication issues)."""
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="factors")
@@ -163,7 +164,7 @@ class ContributingFactor(Versioned):
         return self.description[:80]
 
 
-class Meeting(Versioned):
+class Meeting(SoftDeletable, Versioned):
     """The blameless postmortem meeting, run by someone not involved in the incident."""
 
     postmortem = models.OneToOneField(Postmortem, on_delete=models.CASCADE, related_name="meeting")

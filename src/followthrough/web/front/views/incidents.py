@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -35,6 +36,7 @@ from .common import (
     visible_incident,
     wants_partial,
 )
+from .trash import confirm_delete
 
 PAGE_SIZE = 25
 
@@ -195,3 +197,25 @@ def postmortem_start(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"Postmortem of {incident.key} started.")
     return redirect("postmortem", pk=incident.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete an incident (after a confirmation), with its postmortem and action items."""
+    incident = editable_incident(request, pk)
+    postmortem = Postmortem.objects.filter(incident=incident).first()
+    consequences: list[str] = []
+    if postmortem is not None:
+        consequences.append(f"its postmortem ({postmortem.get_status_display().lower()})")
+        items = postmortem.action_items.count()
+        if items:
+            consequences.append(f"its {items} action item{'s' if items != 1 else ''}")
+    return confirm_delete(
+        request,
+        incident,
+        what=f"incident {incident.key}",
+        consequences=consequences,
+        cancel_url=reverse("incident-detail", args=[incident.pk]),
+        done_url=reverse("incident-list"),
+    )

@@ -8,6 +8,7 @@ since what you change may complete a milestone), and a change tells the page
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from django.contrib import messages
@@ -16,8 +17,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from followthrough.web import recovery
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.notifications import troubled_for_postmortem
 from followthrough.web.postmortems.linting import review
@@ -57,6 +59,7 @@ from .common import (
     visible_incident,
     wants_partial,
 )
+from .trash import confirm_delete
 
 # The event a change sends the page: the linter's card listens for it (from:body) and
 # fetches the findings afresh, with the sections form's unsaved text applied.
@@ -150,6 +153,12 @@ def done(request: HttpRequest, postmortem: Postmortem, panel: str, notice: str) 
 
 def _editable_postmortem(request: HttpRequest, pk: int) -> Postmortem:
     return postmortem_of(editable_incident(request, pk))
+
+
+def _soft_delete(request: HttpRequest, row: Why | TimelineEvent | ContributingFactor) -> None:
+    """Hide a row of a list section (restorable by an admin); a second click is a no-op."""
+    with contextlib.suppress(recovery.AlreadyDeleted):
+        recovery.delete(row, request.user)
 
 
 def _shown(obj: Model, field: str) -> str:
@@ -246,8 +255,8 @@ def why_edit(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
 @require_POST
 def why_delete(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    get_object_or_404(postmortem.whys, pk=why_id).delete()
-    return done(request, postmortem, "whys", "Why removed.")
+    _soft_delete(request, get_object_or_404(postmortem.whys, pk=why_id))
+    return done(request, postmortem, "whys", "Why removed (an admin can restore it).")
 
 
 def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) -> None:
@@ -292,8 +301,13 @@ def event_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    get_object_or_404(TimelineEvent, postmortem=postmortem, pk=event_id).delete()
-    return done(request, postmortem, "timeline", "Event removed from the timeline.")
+    _soft_delete(request, get_object_or_404(postmortem.timeline_events, pk=event_id))
+    return done(
+        request,
+        postmortem,
+        "timeline",
+        "Event removed from the timeline (an admin can restore it).",
+    )
 
 
 # --- contributing factors --------------------------------------------------------------------
@@ -319,8 +333,10 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    get_object_or_404(postmortem.factors, pk=factor_id).delete()
-    return done(request, postmortem, "factors", "Contributing factor removed.")
+    _soft_delete(request, get_object_or_404(postmortem.factors, pk=factor_id))
+    return done(
+        request, postmortem, "factors", "Contributing factor removed (an admin can restore it)."
+    )
 
 
 @login_required
@@ -363,3 +379,22 @@ def status_change(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"The postmortem is now {label}.")
     return redirect(reverse("postmortem", args=[pk]) + "#status")
+
+
+# --- action items ----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_item_delete(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
+    """Delete an action item, after a confirmation (an admin can restore it)."""
+    incident = editable_incident(request, pk)
+    item = get_object_or_404(ActionItem, postmortem__incident=incident, pk=item_id)
+    return confirm_delete(
+        request,
+        item,
+        what=f"action item “{item.title}”",
+        consequences=[],
+        cancel_url=item.get_absolute_url(),
+        done_url=reverse("postmortem", args=[incident.pk]) + "#actions",
+    )
