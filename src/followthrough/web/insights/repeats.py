@@ -23,6 +23,8 @@ from typing import Any, NamedTuple
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -267,23 +269,30 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
 
 
 def _copy_in(computed: list[_Computed]) -> None:
+    """COPY the signatures and their bands, each table as one block of COPY text (binary
+    values as ``\\x`` hex, times in ISO 8601 with their offset)."""
     sig_table = IncidentSignature._meta.db_table
     band_table = SignatureBand._meta.db_table
+    signatures = io.StringIO()
+    bands = io.StringIO()
+    for c in computed:
+        signatures.write(
+            f"{c.incident_id}\t{c.team_id}\t{c.occurred_at.isoformat()}\t"
+            f"\\\\x{c.terms.hex()}\t\\\\x{c.mode_terms.hex()}\t\\\\x{c.minhash.hex()}\t"
+            f"{c.source_updated_at.isoformat()}\t{c.updated_at.isoformat()}\n"
+        )
+        if c.buckets:
+            tail = f"\t{c.incident_id}\n"
+            bands.write(tail.join(map(str, c.buckets)) + tail)
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.copy(
             f"COPY {sig_table} (incident_id, team_id, occurred_at, terms, mode_terms, minhash, "
             "source_updated_at, updated_at) FROM STDIN"
         ) as copy:
-            for c in computed:
-                copy.write_row(c[:8])
-        buffer = io.StringIO()
-        for c in computed:
-            if c.buckets:
-                tail = f"\t{c.incident_id}\n"
-                buffer.write(tail.join(map(str, c.buckets)) + tail)
+            copy.write(signatures.getvalue())
         with raw.copy(f"COPY {band_table} (bucket, incident_id) FROM STDIN") as copy:
-            copy.write(buffer.getvalue())
+            copy.write(bands.getvalue())
 
 
 # --- suggestions -------------------------------------------------------------------------
@@ -302,15 +311,9 @@ class Suggestion:
         return self.decision is not None and self.decision.decision == Verdict.CONFIRMED
 
 
-def candidate_ids(buckets: list[int], before: int | None = None) -> list[int]:
-    """The incidents sharing the most buckets with ``buckets``, at most ``CANDIDATES``;
-    with ``before``, only incidents recorded before that one (a smaller id).
-
-    Each bucket contributes its ``PER_BUCKET`` most recent incidents (an index range scan
-    each): a bucket that half the organisation shares (boilerplate words) costs the same
-    as a rare one, and says as little."""
-    if not buckets:
-        return []
+def _candidates_sql(buckets: list[int], before: int | None) -> tuple[str, list[int]]:
+    """The query for :func:`candidate_ids` (``incident_id, shared`` rows), and its
+    parameters."""
     table = SignatureBand._meta.db_table
     below = "AND incident_id < %s " if before else ""
     part = (
@@ -326,6 +329,19 @@ def candidate_ids(buckets: list[int], before: int | None = None) -> list[int]:
     params: list[int] = []
     for bucket in buckets:
         params += [bucket, before] if before else [bucket]
+    return sql, params
+
+
+def candidate_ids(buckets: list[int], before: int | None = None) -> list[int]:
+    """The incidents sharing the most buckets with ``buckets``, at most ``CANDIDATES``;
+    with ``before``, only incidents recorded before that one (a smaller id).
+
+    Each bucket contributes its ``PER_BUCKET`` most recent incidents (an index range scan
+    each): a bucket that half the organisation shares (boilerplate words) costs the same
+    as a rare one, and says as little."""
+    if not buckets:
+        return []
+    sql, params = _candidates_sql(buckets, before)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -352,9 +368,6 @@ def similar_incidents(
         signature = signature_of(incident)
     if signature.is_empty:
         return []
-    # candidates were recorded before it; whether they also started before it is checked
-    # below, on the exact rows
-    candidates = candidate_ids(signature.buckets(), before=incident.pk)
     decisions = {
         d.candidate_id: d
         for d in RepeatDecision.objects.filter(incident_id=incident.pk).select_related("decided_by")
@@ -362,22 +375,27 @@ def similar_incidents(
     # a confirmed pair is shown even if the texts have drifted apart since
     confirmed = [c for c, d in decisions.items() if d.decision == Verdict.CONFIRMED]
     rejected = {c for c, d in decisions.items() if d.decision == Verdict.REJECTED}
-    wanted = [c for c in dict.fromkeys([*confirmed, *candidates]) if c not in rejected]
-    if not wanted:
-        return []
+    # candidates were recorded before it (whether they also started before it is checked
+    # below, on the exact rows); found and read in one query
+    wanted = Q(pk__in=confirmed)
+    buckets = signature.buckets()
+    if buckets:
+        sql, params = _candidates_sql(buckets, incident.pk)
+        wanted |= Q(pk__in=RawSQL(f"SELECT incident_id FROM ({sql}) AS chosen", params))
     when = incident.started_at or incident.created_at or timezone.now()
-    rows = IncidentSignature.objects.filter(
-        incident_q(user, "incident"), pk__in=wanted
-    ).values_list("incident_id", "occurred_at", "terms", "mode_terms")
+    rows = (
+        IncidentSignature.objects.filter(incident_q(user, "incident"))
+        .filter(wanted)
+        .exclude(pk__in=rejected)
+        .values_list("incident_id", "occurred_at", "terms", "mode_terms")
+    )
     scored: list[core.Match] = []
     for pk, occurred, terms, mode_terms in rows:
         if pk not in decisions and not _earlier(when, incident.pk or 0, occurred, pk):
             continue
-        match = core.rank(
-            signature, [(pk, core.stored(terms, mode_terms))], threshold=0.0, limit=1
-        )[0]
-        if match.score >= threshold or pk in decisions:
-            scored.append(match)
+        value = core.score_stored(signature, terms, mode_terms)
+        if value >= threshold or pk in decisions:
+            scored.append(core.Match(pk, value))
     scored.sort(key=lambda m: (-(m.key in confirmed), -m.score, -m.key))
     scored = scored[:limit]
     found = Incident.objects.select_related("team", "postmortem").in_bulk([m.key for m in scored])
