@@ -86,8 +86,30 @@ def manage(args: tuple[str, ...]) -> None:
 @click.option("--email", default="", help="E-mail address.")
 @click.option("--admin", is_flag=True, help="Make an organisation admin (Django superuser).")
 @click.option("--token", is_flag=True, help="Print a new API token (stored hashed: shown once).")
+@click.option(
+    "--scope",
+    type=click.Choice(["read", "write"]),
+    default="write",
+    show_default=True,
+    help="What the --token may do: read only, or read and write.",
+)
+@click.option(
+    "--expires-days",
+    type=click.IntRange(1, 365),
+    default=90,
+    show_default=True,
+    help="Days until the --token expires (1-365).",
+)
 @click.option("--no-password", is_flag=True, help="No password login (API token only).")
-def createuser(name: str, email: str, admin: bool, token: bool, no_password: bool) -> None:
+def createuser(
+    name: str,
+    email: str,
+    admin: bool,
+    token: bool,
+    scope: str,
+    expires_days: int,
+    no_password: bool,
+) -> None:
     """Create a login with a generated password, its person record, and optionally an API token."""
     setup_django()
     from django.contrib.auth.models import User
@@ -114,12 +136,19 @@ def createuser(name: str, email: str, admin: bool, token: bool, no_password: boo
         user.full_clean(exclude=["password"])
         user.save()
         Person.objects.create(name=name, email=email, handle=name, user=user)
-        raw = ApiToken.issue(user, name="createuser")[1] if token else None
+        issued = (
+            ApiToken.issue_for_days(user, name="createuser", days=expires_days, scope=scope)
+            if token
+            else None
+        )
     click.echo(f"Created {'admin ' if admin else ''}user {name}.")
     if password:
         click.echo(f"Password: {password}")
-    if raw:
-        click.echo(f"API token (shown once): {raw}")
+    if issued:
+        made, raw = issued
+        click.echo(
+            f"API token ({made.scope}, expires {made.expires_at:%Y-%m-%d}; shown once): {raw}"
+        )
 
 
 COMMANDS: list[click.Command] = [serve, manage, createuser]

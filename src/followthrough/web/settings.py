@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 env = environ.Env()
 
@@ -125,9 +128,82 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Argon2id first; the PBKDF2 hashers stay so a password stored before Argon2 still works and
+# is rehashed with Argon2 at its owner's next sign-in (Django upgrades on a successful check).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "incident-list"
 LOGOUT_REDIRECT_URL = "login"
+
+
+def oidc_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Single sign-on over OpenID Connect, from FOLLOWTHROUGH_OIDC_* (docs/sign-in.md).
+
+    Off unless the issuer, client id and client secret are all set; some but not all of
+    them is a mistake and stops the start. Endpoints not given explicitly are read once,
+    at the first sign-in, from ``<issuer>/.well-known/openid-configuration``
+    (followthrough.web.accounts.oidc), so the service starts even while the provider is down.
+    """
+
+    def get(name: str) -> str:
+        key = f"FOLLOWTHROUGH_OIDC_{name}"
+        if path := environ.get(f"{key}_FILE"):
+            return Path(path).read_text().strip()
+        return environ.get(key, "").strip()
+
+    required = {name: get(name) for name in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")}
+    if not any(required.values()):
+        return {"OIDC_ENABLED": False, "OIDC_PROVIDER_NAME": ""}
+    if missing := [f"FOLLOWTHROUGH_OIDC_{k}" for k, v in required.items() if not v]:
+        raise ImproperlyConfigured(
+            f"Single sign-on is half configured: set {', '.join(missing)} as well, "
+            "or unset the other FOLLOWTHROUGH_OIDC_* variables."
+        )
+    issuer = required["ISSUER"].rstrip("/")
+    if not issuer.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"FOLLOWTHROUGH_OIDC_ISSUER must be a URL, not {issuer!r}.")
+    domains = [d.strip().lower().lstrip("@") for d in get("ALLOWED_DOMAINS").split(",")]
+    assume_verified = get("ASSUME_EMAIL_VERIFIED").lower()
+    if assume_verified not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ImproperlyConfigured(
+            "FOLLOWTHROUGH_OIDC_ASSUME_EMAIL_VERIFIED must be true or false, "
+            f"not {assume_verified!r}."
+        )
+    return {
+        "OIDC_ENABLED": True,
+        "OIDC_PROVIDER_NAME": get("NAME") or "single sign-on",
+        "OIDC_ISSUER": issuer,
+        "OIDC_RP_CLIENT_ID": required["CLIENT_ID"],
+        "OIDC_RP_CLIENT_SECRET": required["CLIENT_SECRET"],
+        # None: discovered (followthrough.web.accounts.oidc.setting).
+        "OIDC_OP_AUTHORIZATION_ENDPOINT": get("AUTHORIZATION_ENDPOINT") or None,
+        "OIDC_OP_TOKEN_ENDPOINT": get("TOKEN_ENDPOINT") or None,
+        "OIDC_OP_USER_ENDPOINT": get("USERINFO_ENDPOINT") or None,
+        "OIDC_OP_JWKS_ENDPOINT": get("JWKS_ENDPOINT") or None,
+        "OIDC_RP_SIGN_ALGO": "RS256",
+        "OIDC_RP_SCOPES": get("SCOPES") or "openid email profile",
+        "OIDC_USE_PKCE": True,
+        "OIDC_TIMEOUT": 10,
+        "OIDC_ALLOWED_DOMAINS": [d for d in domains if d],
+        "OIDC_ASSUME_EMAIL_VERIFIED": assume_verified in ("1", "true", "yes"),
+        "AUTHENTICATION_BACKENDS": [
+            "django.contrib.auth.backends.ModelBackend",
+            "followthrough.web.accounts.oidc.OIDCBackend",
+        ],
+    }
+
+
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+_oidc = oidc_settings(os.environ)
+OIDC_ENABLED: bool = _oidc.pop("OIDC_ENABLED")
+OIDC_PROVIDER_NAME: str = _oidc.pop("OIDC_PROVIDER_NAME")
+globals().update(_oidc)  # the OIDC_* names mozilla-django-oidc reads, when enabled
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -142,6 +142,21 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+class TokenScope(models.TextChoices):
+    """What a token may do. A read token may only use safe methods (GET, HEAD, OPTIONS)."""
+
+    READ = "read", "Read: look, never change"
+    WRITE = "write", "Write: read and change what your teams let you change"
+
+
+TOKEN_DEFAULT_DAYS = 90
+TOKEN_MAX_DAYS = 365
+
+
+class TokenRefused(ValueError):
+    """A token cannot be issued as asked (e.g. an expiry outside 1–365 days)."""
+
+
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def authenticate(self, raw: str) -> ApiToken | None:
         """The live token with this secret, or None. Tokens are looked up by their hash."""
@@ -152,7 +167,11 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
 
 
 class ApiToken(models.Model):
-    """A personal API token. Only its SHA-256 is stored; the secret is shown once."""
+    """A personal API token. Only its SHA-256 is stored; the secret is shown once.
+
+    Every token has a scope (read or write) and an expiry (at most a year after it was
+    issued); revoking it is final.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
@@ -160,30 +179,83 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=100, default="default")
     prefix = models.CharField(max_length=12, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.WRITE)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
 
     @classmethod
     def issue(
-        cls, user: AbstractBaseUser, name: str = "default", expires_at: datetime | None = None
+        cls,
+        user: AbstractBaseUser,
+        name: str = "default",
+        expires_at: datetime | None = None,
+        scope: str = TokenScope.WRITE,
     ) -> tuple[ApiToken, str]:
+        """A new token and its secret (the only time the secret exists outside the caller).
+
+        Without ``expires_at`` the token lives ``TOKEN_DEFAULT_DAYS`` days; no token lives
+        longer than ``TOKEN_MAX_DAYS``.
+        """
+        now = timezone.now()
+        if expires_at is None:
+            expires_at = now + timedelta(days=TOKEN_DEFAULT_DAYS)
+        # A minute of slack: "365 days from now" computed a moment earlier is still allowed.
+        if expires_at > now + timedelta(days=TOKEN_MAX_DAYS, minutes=1):
+            raise TokenRefused(f"A token may live at most {TOKEN_MAX_DAYS} days.")
+        if scope not in TokenScope.values:
+            raise TokenRefused(f"A token's scope is read or write, not {scope!r}.")
         raw = "ft_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, prefix=raw[:10], digest=_digest(raw), expires_at=expires_at
+            user=user,
+            name=name,
+            prefix=raw[:10],
+            digest=_digest(raw),
+            expires_at=expires_at,
+            scope=scope,
         )
         return token, raw
 
+    @classmethod
+    def issue_for_days(
+        cls, user: AbstractBaseUser, name: str, days: int, scope: str
+    ) -> tuple[ApiToken, str]:
+        """``issue`` with an expiry in whole days from now, 1 to ``TOKEN_MAX_DAYS``."""
+        if not 1 <= days <= TOKEN_MAX_DAYS:
+            raise TokenRefused(
+                f"A token expires after 1 to {TOKEN_MAX_DAYS} days; {days} is outside that."
+            )
+        return cls.issue(user, name, timezone.now() + timedelta(days=days), scope)
+
     def is_live(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def status(self) -> str:
+        """``revoked``, ``expired`` or ``live``, for the token list."""
         if self.revoked_at is not None:
-            return False
-        return self.expires_at is None or self.expires_at > timezone.now()
+            return "revoked"
+        return "live" if self.expires_at > timezone.now() else "expired"
+
+    def allows(self, method: str) -> bool:
+        """Whether this token may make a request with this HTTP method."""
+        return self.scope == TokenScope.WRITE or method.upper() in ("GET", "HEAD", "OPTIONS")
+
+    def revoke(self) -> bool:
+        """Revoke the token now; False if it already was (the first revocation time stays)."""
+        count = ApiToken.objects.filter(pk=self.pk, revoked_at=None).update(
+            revoked_at=timezone.now()
+        )
+        self.refresh_from_db(fields=["revoked_at"])
+        return count == 1
 
 
 def visible_teams(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Team]:

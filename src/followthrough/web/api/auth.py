@@ -2,7 +2,8 @@
 
 Tokens are ``Authorization: Bearer ft_…``; only their SHA-256 is stored
 (``ApiToken.objects.authenticate``). A token's ``last_used_at`` is written at most once a
-minute, so a busy script does not turn every read into a write.
+minute, so a busy script does not turn every read into a write. A read-scoped token is
+refused (403) on every unsafe method before any handler runs.
 
 The session is for the same-origin pages (htmx): a signed-in browser may call the API, with
 Django's CSRF check on unsafe methods, exactly as its forms are checked.
@@ -14,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,6 +24,11 @@ from ninja.security import HttpBearer, SessionAuth
 from followthrough.web.accounts.models import ApiToken
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+READ_ONLY_TOKEN = (
+    "This API token is read-only: it may look but not change anything ({method} refused). "
+    "Create a token with the write scope under “API tokens” to make changes."
+)
 
 INVALID_TOKEN = (
     "This API token is not valid: it is unknown, revoked or expired. "
@@ -47,6 +54,9 @@ class BearerToken(HttpBearer):
         if not user.is_active:
             request._followthrough_auth_problem = "The account this token belongs to is disabled."  # type: ignore[attr-defined]
             return None
+        if not found.allows(request.method or "GET"):
+            # Raised, not returned: ninja answers it (403) without trying the other schemes.
+            raise PermissionDenied(READ_ONLY_TOKEN.format(method=request.method))
         request.user = user
         return user
 

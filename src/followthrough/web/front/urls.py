@@ -1,13 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from .views import actions, incidents, lint, meetings, postmortems, teams, trash
+from followthrough.web.accounts import oidc
+
+from .views import actions, incidents, lint, meetings, postmortems, teams, tokens, trash
 
 pm = "incidents/<int:pk>/postmortem/"
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (404 unless FOLLOWTHROUGH_OIDC_* configure it); the names are the library's.
+    path("oidc/authenticate/", oidc.Authenticate.as_view(), name="oidc_authentication_init"),
+    path("oidc/callback/", oidc.Callback.as_view(), name="oidc_authentication_callback"),
+    path("account/tokens/", tokens.token_list, name="token-list"),
+    path("account/tokens/<int:pk>/revoke/", tokens.token_revoke, name="token-revoke"),
     path("", incidents.incident_list, name="incident-list"),
     path("incidents/new/", incidents.incident_create, name="incident-create"),
     path("teams/", teams.team_list, name="team-list"),
