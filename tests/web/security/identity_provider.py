@@ -46,6 +46,7 @@ class Provider:
     )
     claims: dict[str, Any] = field(default_factory=dict)
     forge_with_other_key: bool = False
+    audience: str | None = None  # another client's id, to mint a token meant for it
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: int = 0
@@ -78,7 +79,7 @@ class Provider:
         now = int(time.time())
         payload = {
             "iss": self.issuer,
-            "aud": grant.client_id,
+            "aud": self.audience or grant.client_id,
             "iat": now,
             "exp": now + 300,
             **grant.claims,

@@ -44,12 +44,18 @@ def configure(settings: Any, provider: Provider) -> Iterator[Configure]:
     oidc._discover.cache_clear()
 
 
-def sign_in(client: Client, provider: Provider, *, tamper_state: bool = False) -> Any:
+def sign_in(
+    client: Client,
+    provider: Provider,
+    *,
+    tamper_state: bool = False,
+    start: str = "/oidc/authenticate/",
+) -> Any:
     """Click the button, let the provider sign us in, come back: the callback's answer."""
-    start = client.get("/oidc/authenticate/")
-    assert start.status_code == 302, start
-    assert start["Location"].startswith(provider.issuer + "/authorize?")
-    at_provider = httpx.get(start["Location"], follow_redirects=False)
+    clicked = client.get(start)
+    assert clicked.status_code == 302, clicked
+    assert clicked["Location"].startswith(provider.issuer + "/authorize?")
+    at_provider = httpx.get(clicked["Location"], follow_redirects=False)
     assert at_provider.status_code == 302, at_provider.text
     back = urlsplit(at_provider.headers["location"])
     assert back.path == "/oidc/callback/"
@@ -131,6 +137,32 @@ def test_a_forged_id_token_signed_with_another_key_is_refused(
     assert signed_in_as(client) is None
     assert "could not be verified, so you were not signed in" in page
     assert User.objects.count() == users_before
+
+
+def test_an_id_token_issued_to_another_client_is_refused(
+    cast: Cast, provider: Provider, configure: Configure, client: Client
+) -> None:
+    provider.login_as("alice@example.com")
+    provider.audience = "some-other-application"
+    page = refusal_on_login_page(client, sign_in(client, provider))
+    assert signed_in_as(client) is None
+    assert "could not be verified" in page
+
+
+def test_signing_in_returns_to_the_page_that_asked_and_only_to_this_site(
+    cast: Cast, provider: Provider, configure: Configure, client: Client
+) -> None:
+    provider.login_as("alice@example.com")
+    assert (
+        'href="/oidc/authenticate/?next=/teams/"'
+        in client.get("/login/?next=/teams/").content.decode()
+    )
+    assert (
+        sign_in(client, provider, start="/oidc/authenticate/?next=/teams/")["Location"] == "/teams/"
+    )
+    client.logout()
+    evil = sign_in(client, provider, start="/oidc/authenticate/?next=https://evil.example/")
+    assert evil["Location"] == "/"
 
 
 def test_a_wrong_state_is_refused_before_the_code_is_used(
