@@ -435,3 +435,17 @@ def test_a_webhook_event_about_a_deleted_incident_changes_nothing(cast: Cast) ->
     assert later.status == "deleted" and "restore" in later.detail
     assert Incident.all_objects.count() == 1
     assert Incident.all_objects.get().resolved_at is None
+
+
+def test_a_deleted_incident_is_not_counted_among_its_teams_open_incidents(cast: Cast) -> None:
+    cast.incident(title="Still open", resolved_at=None)
+    gone = cast.incident(title="Open, then deleted", resolved_at=None)
+
+    def open_count() -> int:
+        page = cast.browser(cast.alice).get(reverse("team-list"))
+        [row] = [r for r in page.context["rows"] if r["team"].pk == cast.payments.pk]
+        return int(row["team"].open_incidents)
+
+    assert open_count() == 2
+    recovery.delete(gone, cast.alice)
+    assert open_count() == 1

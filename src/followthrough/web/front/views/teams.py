@@ -22,7 +22,8 @@ def team_list(request: HttpRequest) -> HttpResponse:
             members=Count("memberships", distinct=True),
             open_incidents=Count(
                 "incidents",
-                filter=Q(incidents__resolved_at=None) & incident_q(user, "incidents"),
+                filter=Q(incidents__resolved_at=None, incidents__deleted_at=None)
+                & incident_q(user, "incidents"),
                 distinct=True,
             ),
         )
