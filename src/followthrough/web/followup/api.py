@@ -110,7 +110,7 @@ class ReviewOut(Schema):
     forgotten: list[PostmortemRefOut]
 
 
-class ChangeOut(Schema):
+class ItemChangeOut(Schema):
     at: datetime
     who: str
     action: str
@@ -138,7 +138,7 @@ class DeliveryProblemOut(Schema):
 
 class ItemHistoryOut(Schema):
     item_id: int
-    changes: list[ChangeOut]
+    changes: list[ItemChangeOut]
     escalations: list[EscalationOut]
     delivery_problems: list[DeliveryProblemOut]
 

@@ -75,7 +75,7 @@ class DecisionIn(In):
     note: Annotated[Text, Field(max_length=2000)] = ""
 
 
-class SourceOut(Schema):
+class CopySourceOut(Schema):
     postmortem_id: int
     incident: IncidentBrief
     line: int | None
@@ -88,7 +88,7 @@ class CopiedPassageOut(Schema):
     excerpt: str
     section: str | None
     panel: str = Field(description="The editor panel the passage is in.")
-    sources: list[SourceOut]
+    sources: list[CopySourceOut]
 
 
 def _incident(request: HttpRequest, incident_id: int) -> Incident:
