@@ -86,9 +86,14 @@ class SourceOut(Schema):
 
 
 def _source(request: HttpRequest, pk: int) -> IngestSource:
-    found = manageable_sources(user_of(request)).filter(pk=pk).first()
+    """The source, if its team is visible (else 404) and the user leads it (else 403)."""
+    user = user_of(request)
+    visible = IngestSource.objects.filter(team__in=Team.objects.visible_to(user))
+    found = visible.select_related("team").filter(pk=pk).first()
     if found is None:
         raise HttpError(404, f"There is no incident source with id {pk}.")
+    if not manageable_sources(user).filter(pk=pk).exists():
+        raise HttpError(403, f"Only admins and leads of {found.team.name} configure its sources.")
     return found
 
 
