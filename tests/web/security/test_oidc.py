@@ -263,3 +263,23 @@ def test_half_configured_single_sign_on_stops_the_start_with_the_missing_names()
             }
         )
     assert oidc_settings({})["OIDC_ENABLED"] is False
+
+
+def test_a_newcomer_whose_name_is_taken_gets_the_next_free_username(
+    cast: Cast, provider: Provider, configure: Configure, client: Client
+) -> None:
+    provider.login_as("alice@partner.example.net")
+    sign_in(client, provider)
+    user = signed_in_as(client)
+    assert user is not None and user != cast.alice
+    assert (user.username, user.email) == ("alice-2", "alice@partner.example.net")
+
+
+def test_two_accounts_sharing_the_address_are_refused_rather_than_guessed(
+    cast: Cast, provider: Provider, configure: Configure, client: Client
+) -> None:
+    User.objects.create_user("alice-old", email="Alice@example.com")
+    provider.login_as("alice@example.com")
+    page = refusal_on_login_page(client, sign_in(client, provider))
+    assert signed_in_as(client) is None
+    assert "More than one account has the address alice@example.com" in page
