@@ -10,7 +10,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import F
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
 
@@ -39,14 +39,18 @@ def save_versioned(obj: Versioned, expected_version: int, fields: dict[str, Any]
     A conditional UPDATE, so two concurrent writers cannot both succeed against one version.
     """
     model = type(obj)
+    # As if the row were saved: the history reads the row's before-state on pre_save.
+    pre_save.send(
+        sender=model, instance=obj, raw=False, using=obj._state.db, update_fields=frozenset(fields)
+    )
     changes = {**fields, "version": F("version") + 1, "updated_at": timezone.now()}
     updated = model._default_manager.filter(pk=obj.pk, version=expected_version).update(**changes)
     if updated != 1:
         current = model._default_manager.filter(pk=obj.pk).values_list("version", flat=True).first()
         raise StaleVersion(current or 0)
     obj.refresh_from_db()
-    # A conditional UPDATE sends no signal; listeners (tracker sync, invitations) still
-    # need to hear of the change, as if the row had been saved.
+    # A conditional UPDATE sends no signal; listeners (tracker sync, invitations, history)
+    # still need to hear of the change, as if the row had been saved.
     post_save.send(
         sender=model,
         instance=obj,

@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from followthrough.web.actions.models import WORKFLOW, ActionItem, ActionStatus
 from followthrough.web.followup.loop import close_the_loop
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record, snapshot
+from followthrough.web.history.context import acting_as
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import Refused, refresh_actions_tracked
 from followthrough.web.versioning import save_versioned
@@ -71,8 +70,8 @@ def create_action_item(
 ) -> ActionItem:
     _check(fields)
     fields.update(_status_side_effects(fields.get("status", ActionStatus.OPEN), None, user))
-    item = ActionItem.objects.create(postmortem=postmortem, **fields)
-    record(item, Change.Action.CREATE, user, actor_label=actor_label)
+    with acting_as(actor_label, user=user):
+        item = ActionItem.objects.create(postmortem=postmortem, **fields)
     refresh_actions_tracked(postmortem)
     close_the_loop(postmortem, user, actor_label=actor_label)
     return item
@@ -96,9 +95,8 @@ def update_action_item(
     if "status" in fields:
         fields.update(_status_side_effects(fields["status"], item, user))
     fields["last_activity_at"] = timezone.now()
-    before = snapshot(item)
-    save_versioned(item, expected_version, fields)
-    record(item, Change.Action.UPDATE, user, before=before, actor_label=actor_label, note=note)
+    with acting_as(actor_label, user=user, note=note):
+        save_versioned(item, expected_version, fields)
     refresh_actions_tracked(item.postmortem)
     close_the_loop(item.postmortem, user, actor_label=actor_label)
     return item

@@ -22,6 +22,7 @@ from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.models import Escalation, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
+from followthrough.web.history.context import acting_as
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import record
 
@@ -101,8 +102,9 @@ def _escalate(
     item: ActionItem, level: int, target: Person, reason: str, now: datetime, conf: TeamSettings
 ) -> int:
     try:
-        with transaction.atomic():
-            step = Escalation.objects.create(
+        note = f"Escalated to {target.name} (level {level}): {reason}."
+        with transaction.atomic(), acting_as("worker", note=note):
+            Escalation.objects.create(
                 item=item,
                 episode=item.last_activity_at,
                 level=level,
@@ -110,16 +112,13 @@ def _escalate(
                 reason=reason[:300],
                 at=now,
             )
-            note = f"Escalated to {target.name} (level {level}): {reason}."
-            record(step, Change.Action.CREATE, None, actor_label="worker", note=note)
+            # The step is a row of its own (recorded as created); the item's history says
+            # it climbed a level, which no field of the item holds.
             record(
                 item,
                 Change.Action.UPDATE,
-                None,
                 before={"escalation_level": level - 1},
                 after={"escalation_level": level, "escalated_to": target.name},
-                actor_label="worker",
-                note=note,
             )
             notify(
                 target,

@@ -21,8 +21,8 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record, snapshot
+from followthrough.web.history.context import acting_as
+from followthrough.web.history.recording import recording_update
 from followthrough.web.postmortems.models import Postmortem, Status
 
 FORGOTTEN_AFTER = timedelta(days=30)
@@ -62,16 +62,16 @@ def close_the_loop(
         )
     else:
         return None
-    with transaction.atomic():
-        before = snapshot(postmortem)
-        moved = Postmortem.objects.filter(pk=postmortem.pk, status=postmortem.status).update(
-            status=target, version=F("version") + 1, updated_at=now, **changes
-        )
+    label = actor_label or ("" if actor is not None and actor.is_authenticated else "worker")
+    with transaction.atomic(), acting_as(label, user=actor, note=note):
+        # A conditional UPDATE sends no signal: recorded from the row before and after.
+        with recording_update(postmortem):
+            moved = Postmortem.objects.filter(pk=postmortem.pk, status=postmortem.status).update(
+                status=target, version=F("version") + 1, updated_at=now, **changes
+            )
         if moved != 1:
             return None
         postmortem.refresh_from_db()
-        label = actor_label or ("" if actor is not None and actor.is_authenticated else "worker")
-        record(postmortem, Change.Action.UPDATE, actor, before=before, actor_label=label, note=note)
     return target
 
 

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class HistoryConfig(AppConfig):
     name = "followthrough.web.history"
     label = "history"
+
+    def ready(self) -> None:
+        from followthrough.web.history import signals
+
+        signals.connect()

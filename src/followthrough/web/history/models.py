@@ -31,6 +31,11 @@ class Change(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     note = models.TextField(blank=True)
+    # Where the object belongs, copied at record time so the organisation-wide history
+    # filters by team and by who may see the incident without joining every object type,
+    # and keeps the changes of a deleted timeline event with its incident.
+    team_id = models.IntegerField(null=True, blank=True, db_index=True)
+    incident_id = models.IntegerField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-at", "-id"]

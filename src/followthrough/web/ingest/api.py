@@ -18,8 +18,6 @@ from followthrough.web.accounts.models import Team
 from followthrough.web.api.access import user_of
 from followthrough.web.api.errors import FieldError
 from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, Id, In, PathId, Severity
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record
 from followthrough.web.ingest.access import manageable_sources, manageable_teams, unroutable_teams
 from followthrough.web.ingest.models import IngestSource, routing_problem
 
@@ -139,7 +137,6 @@ def create_source(request: HttpRequest, payload: SourceIn) -> Any:
         enabled=payload.enabled,
         created_by=user_of(request),
     )
-    record(source, Change.Action.CREATE, user_of(request), after=source.for_history())
     return Status(201, source)
 
 
@@ -152,7 +149,6 @@ def get_source(request: HttpRequest, source_id: PathId) -> Any:
 def update_source(request: HttpRequest, source_id: PathId, payload: SourcePatch) -> Any:
     """Change a source. ``secret`` replaces the secret; leave it out to keep the current one."""
     source = _source(request, source_id)
-    before = source.for_history()
     fields = payload.model_dump(exclude_unset=True)
     for key in ("name", "enabled", "routing", "severity_map", "team_id"):
         if fields.get(key) is None and key in fields:
@@ -167,10 +163,6 @@ def update_source(request: HttpRequest, source_id: PathId, payload: SourcePatch)
     if fields.get("secret"):
         source.secret = fields["secret"]
     source.save()
-    after = source.for_history()
-    if fields.get("secret"):
-        after["secret"] = "replaced"
-    record(source, Change.Action.UPDATE, user_of(request), before=before, after=after)
     return source
 
 
@@ -178,6 +170,5 @@ def update_source(request: HttpRequest, source_id: PathId, payload: SourcePatch)
 def delete_source(request: HttpRequest, source_id: PathId) -> Any:
     """Stop receiving from a source. Its incidents stay; its deliveries are forgotten."""
     source = _source(request, source_id)
-    record(source, Change.Action.DELETE, user_of(request), before=source.for_history())
     source.delete()
     return Status(204, None)

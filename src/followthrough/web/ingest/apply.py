@@ -18,8 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from followthrough.web.accounts.models import Person, Team
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record, snapshot
+from followthrough.web.history.context import acting_as
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.events import EventStatus, IncidentEvent, Malformed
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
@@ -144,7 +143,8 @@ def _create(source: IngestSource, event: IncidentEvent) -> Outcome:
         "commander": _commander(event.commander_email),
         **{flag: True for flag in event.flags},
     }
-    incident = Incident.objects.create(**fields)
+    with acting_as(actor_label(source), note=f"{event.event_type} {event.event_id}"):
+        incident = Incident.objects.create(**fields)
     IngestedIncident.objects.create(
         source=source,
         external_id=event.external_id,
@@ -152,12 +152,6 @@ def _create(source: IngestSource, event: IncidentEvent) -> Outcome:
         vendor_status=_vendor_status(event, ""),
         url=event.url[:500],
         last_event_at=event.occurred_at,
-    )
-    record(
-        incident,
-        Change.Action.CREATE,
-        actor_label=actor_label(source),
-        note=f"{event.event_type} {event.event_id}",
     )
     return Outcome("created", incident, f"{incident.key} created from {event.event_type}.")
 
@@ -183,7 +177,6 @@ def _update(source: IngestSource, link: IngestedIncident, event: IncidentEvent) 
             f"{incident.key} was deleted, so {event.event_type} was not applied "
             "(an admin can restore it from the trash).",
         )
-    before = snapshot(incident)
     changes: dict[str, Any] = {}
 
     # Blanks any event may fill, however late it arrives.
@@ -225,14 +218,8 @@ def _update(source: IngestSource, link: IngestedIncident, event: IncidentEvent) 
             else f"{event.event_type} changes nothing on {incident.key}."
         )
         return Outcome(status, incident, why)
-    save_versioned(incident, incident.version, changes)
-    record(
-        incident,
-        Change.Action.UPDATE,
-        actor_label=actor_label(source),
-        before=before,
-        note=f"{event.event_type} {event.event_id}",
-    )
+    with acting_as(actor_label(source), note=f"{event.event_type} {event.event_id}"):
+        save_versioned(incident, incident.version, changes)
     detail = f"{incident.key} updated from {event.event_type}: {', '.join(sorted(changes))}."
     if stale:
         detail += " The event was older than the last one applied, so only blanks were filled."

@@ -13,8 +13,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from followthrough.web.front.views.common import login_required
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record
 from followthrough.web.ingest.access import manageable_sources, manageable_teams
 from followthrough.web.ingest.forms import SETUP_STEPS, SourceForm
 from followthrough.web.ingest.models import DEFAULT_SEVERITY_MAPS
@@ -42,12 +40,6 @@ def source_create(request: HttpRequest) -> HttpResponse:
         source = form.save(commit=False)
         source.created_by = request.user  # type: ignore[assignment]
         source.save()
-        record(
-            source,
-            Change.Action.CREATE,
-            request.user,
-            after=source.for_history(),
-        )
         messages.success(request, f"Created {source.name}. Paste its endpoint into the vendor.")
         return redirect("ingest-source-edit", pk=source.pk)
     return render(request, "ingest/source_form.html", {"form": form, "source": None})
@@ -57,15 +49,9 @@ def source_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
     source = get_object_or_404(manageable_sources(request.user), pk=pk)
-    before = source.for_history()
     form = SourceForm(request.POST or None, instance=source, user=request.user)
     if request.method == "POST" and form.is_valid():
-        secret_changed = bool(form.cleaned_data.get("new_secret"))
         source = form.save()
-        after = source.for_history()
-        if secret_changed:
-            after["secret"] = "replaced"
-        record(source, Change.Action.UPDATE, request.user, before=before, after=after)
         messages.success(request, f"Saved {source.name}.")
         return redirect("ingest-source-edit", pk=source.pk)
     deliveries = source.deliveries.select_related("incident")[:20]

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from followthrough.core import repeats as core
 from followthrough.web.accounts.visibility import incident_q
-from followthrough.web.history.recording import record, snapshot
+from followthrough.web.history.context import acting_as
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights.models import (
     IncidentSignature,
@@ -463,9 +463,8 @@ def decide_repeat(
     elif verdict == Verdict.REJECTED and current.repeat_of_id == candidate.pk:
         new_repeat_of = None
     if new_repeat_of is not False:
-        before = snapshot(current)
-        save_versioned(current, current.version, {"repeat_of": new_repeat_of})
         what = "confirmed a repeat of" if new_repeat_of else "rejected a repeat of"
-        record(current, "update", user, before=before, note=f"{what} {candidate.key}")
+        with acting_as(user=user, note=f"{what} {candidate.key}"):
+            save_versioned(current, current.version, {"repeat_of": new_repeat_of})
         incident.refresh_from_db()
     return decision

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from followthrough.core.agenda import MAX_MINUTES, MIN_MINUTES, facilitator_refusal
 from followthrough.web.accounts.models import Person
+from followthrough.web.history.recording import recording_update
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Meeting, Postmortem, Status, TimelineEvent
 from followthrough.web.versioning import save_versioned
@@ -60,6 +61,7 @@ def add_timeline_event(
         event = TimelineEvent.objects.create(
             postmortem=postmortem, occurred_at=occurred_at, description=description
         )
+        # Unrecorded on purpose: a milestone derived from the event, whose creation is recorded.
         Postmortem.objects.filter(pk=postmortem.pk, timeline_documented_at=None).update(
             timeline_documented_at=timezone.now()
         )
@@ -110,6 +112,7 @@ def refresh_actions_tracked(postmortem: Postmortem) -> None:
     items = list(postmortem.action_items.all())
     tracked = bool(items) and all(item.is_tracked() for item in items)
     if tracked and postmortem.actions_tracked_at is None:
+        # Unrecorded on purpose: a milestone derived from the items, whose changes are recorded.
         Postmortem.objects.filter(pk=postmortem.pk, actions_tracked_at=None).update(
             actions_tracked_at=timezone.now()
         )
@@ -246,4 +249,5 @@ def reorder(postmortem: Postmortem, related_name: str, ids: list[int]) -> None:
             ["The new order must list every item of this postmortem exactly once."], field="order"
         )
     for position, pk in enumerate(ids):
-        rows.filter(pk=pk).update(position=position)
+        with recording_update(rows.model(pk=pk)):  # an UPDATE sends no signal
+            rows.filter(pk=pk).update(position=position)

@@ -19,8 +19,7 @@ from followthrough.web.accounts.models import Person, Team
 from followthrough.web.accounts.visibility import incident_q, person_incident_q
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
-from followthrough.web.history.models import Change
-from followthrough.web.history.recording import record, snapshot
+from followthrough.web.history.context import acting_as
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.operations import PostmortemExists, Refused, start_postmortem
 from followthrough.web.versioning import StaleVersion
@@ -112,10 +111,10 @@ def start(person: Person, argument: str) -> dict[str, Any]:
         )
     url = reverse("postmortem", args=[incident.pk])
     try:
-        postmortem = start_postmortem(incident, user)
+        with acting_as(ACTOR, user=user):
+            start_postmortem(incident, user)
     except PostmortemExists:
         return say(f"{key} already has a postmortem: {link(url, 'open it')}.")
-    record(postmortem, Change.Action.CREATE, user, actor_label=ACTOR)
     return say(
         f"Started the postmortem of {key} “{escape(incident.title)}”: {link(url, 'open it')}."
     )
@@ -172,12 +171,11 @@ def done(person: Person, argument: str) -> dict[str, Any]:
         return say(f"There is no action item #{match.group(1)} that you own or edit.")
     if item.status == ActionStatus.DONE:
         return say(f"#{item.pk} “{escape(item.title)}” is already done.")
-    before = snapshot(item)
     try:
-        update_action_item(item, item.version, user, {"status": ActionStatus.DONE})
+        with acting_as(ACTOR, user=user):
+            update_action_item(item, item.version, user, {"status": ActionStatus.DONE})
     except Refused as e:
         return say(f"#{item.pk} cannot be marked done: {escape(' '.join(e.reasons))}")
     except StaleVersion:
         return say(f"#{item.pk} changed at this very moment; try again.")
-    record(item, Change.Action.UPDATE, user, before=before, actor_label=ACTOR)
     return say(f"Marked #{item.pk} “{escape(item.title)}” done. Thank you!")

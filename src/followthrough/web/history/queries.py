@@ -1,0 +1,278 @@
+"""Reading the history: who may see which changes, the filters, and changes made readable.
+
+A change is visible exactly when its object is: a change under an incident (the incident,
+its postmortem, sections, meeting, action items, escalations) when the incident is
+(``accounts.visibility``, security incidents included); a team's settings when the team
+is; a person's notification preferences to that person; the organisation's policy to
+admins. Admins see every change, those of deleted objects too.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from followthrough.web.accounts import visibility
+from followthrough.web.history.models import Change
+from followthrough.web.history.recording import SECRET_REPLACED, SECRET_SET
+from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    User: TypeAlias = AbstractBaseUser | AnonymousUser
+
+# Text longer than this (or over several lines) is shown as a compact diff, full on expand.
+LONG_TEXT = 120
+PAGE_SIZE = 50
+
+
+def content_types(labels: list[str] | tuple[str, ...]) -> list[ContentType]:
+    models_ = [apps.get_model(label) for label in labels]
+    return list(ContentType.objects.get_for_models(*models_, for_concrete_models=True).values())
+
+
+def kinds() -> dict[str, str]:
+    """Object type filter value -> model label: "action-item" -> "actions.ActionItem"."""
+    return {entry.kind.replace(" ", "-"): label for label, entry in TRACKED.items()}
+
+
+def kind_of(content_type_id: int) -> str:
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    if model is None:
+        return "object"
+    entry = TRACKED.get(f"{model._meta.app_label}.{model.__name__}")
+    return entry.kind if entry else str(model._meta.verbose_name)
+
+
+def visible_changes(user: User) -> QuerySet[Change]:
+    """The changes ``user`` may read."""
+    if not user.is_authenticated:
+        return Change.objects.none()
+    changes = Change.objects.select_related("actor")
+    if user.is_superuser:
+        return changes
+    preferences = apps.get_model("followup", "Preferences")
+    own = [
+        str(pk) for pk in preferences.objects.filter(person__user=user).values_list("pk", flat=True)
+    ]
+    (prefs_type,) = content_types(["followup.Preferences"])
+    return changes.filter(
+        Q(incident_id__in=visibility.visible_incident_ids(user))
+        | Q(incident_id=None, team_id__in=visibility.visible_team_ids(user))
+        | Q(content_type=prefs_type, object_id__in=own)
+    )
+
+
+def incident_changes(incident_id: int) -> QuerySet[Change]:
+    """Everything recorded under one incident: the incident and all that hangs from it."""
+    return Change.objects.filter(incident_id=incident_id).select_related("actor")
+
+
+def postmortem_changes(incident_id: int) -> QuerySet[Change]:
+    """The postmortem's own changes and those of its whys, timeline, factors, meeting, items."""
+    (incident_type,) = content_types(["incidents.Incident"])
+    return incident_changes(incident_id).exclude(content_type=incident_type)
+
+
+def team_settings_changes(team_id: int) -> QuerySet[Change]:
+    return Change.objects.filter(
+        team_id=team_id, incident_id=None, content_type__in=content_types(TEAM_SETTINGS)
+    ).select_related("actor")
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be used; the message says which and why."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+@dataclass
+class Filters:
+    team: str = ""
+    type: str = ""
+    actor: str = ""
+    action: str = ""
+    since: date | None = None
+    until: date | None = None
+    q: str = ""
+    incident: int | None = None
+
+    def apply(self, changes: QuerySet[Change], user: User) -> QuerySet[Change]:
+        if self.team:
+            teams = visibility.visible_teams(user)
+            team = (
+                teams.filter(pk=int(self.team)).first()
+                if self.team.isdigit()
+                else teams.filter(slug=self.team).first()
+            )
+            if team is None:
+                raise FilterError("team", f"There is no team “{self.team}”.")
+            changes = changes.filter(team_id=team.pk)
+        if self.type:
+            label = kinds().get(self.type)
+            if label is None:
+                raise FilterError(
+                    "type", f"Unknown object type “{self.type}”; use one of: {', '.join(kinds())}."
+                )
+            changes = changes.filter(content_type__in=content_types([label]))
+        if self.actor:
+            changes = changes.filter(
+                Q(actor__username__iexact=self.actor) | Q(actor_label__iexact=self.actor)
+            )
+        if self.action:
+            if self.action not in Change.Action.values:
+                raise FilterError(
+                    "action",
+                    f"Unknown action “{self.action}”; use one of: {', '.join(Change.Action.values)}.",
+                )
+            changes = changes.filter(action=self.action)
+        if self.since and self.until and self.until < self.since:
+            raise FilterError("until", "The end of the date range is before its start.")
+        zone = timezone.get_current_timezone()
+        if self.since:
+            changes = changes.filter(at__gte=datetime.combine(self.since, time(), zone))
+        if self.until:
+            end = datetime.combine(self.until + timedelta(days=1), time(), zone)
+            changes = changes.filter(at__lt=end)
+        if self.incident is not None:
+            changes = changes.filter(incident_id=self.incident)
+        if self.q.strip():
+            changes = changes.filter(object_repr__icontains=self.q.strip())
+        return changes
+
+
+# --- making changes readable --------------------------------------------------------------
+
+
+@dataclass
+class FieldChange:
+    name: str
+    before: str
+    after: str
+    diff: list[tuple[str, str]] = field(default_factory=list)  # (kind, text): " ", "-", "+"
+    long: bool = False
+
+
+@dataclass
+class Entry:
+    change: Change
+    kind: str
+    fields: list[FieldChange]
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+    return str(value)
+
+
+def _diff(before: str, after: str) -> list[tuple[str, str]]:
+    """A word diff: what stayed (trimmed to a few words around the edits), what went, what came."""
+    a, b = before.split(), after.split()
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            kept = a[i1:i2]
+            if len(kept) > 8:
+                kept = [*kept[:3], "…", *kept[-3:]] if out else ["…", *kept[-3:]]
+            out.append((" ", " ".join(kept)))
+            continue
+        if i2 > i1:
+            out.append(("-", " ".join(a[i1:i2])))
+        if j2 > j1:
+            out.append(("+", " ".join(b[j1:j2])))
+    if out and out[-1][0] == " " and len(out[-1][1].split()) > 4:
+        out[-1] = (" ", " ".join(out[-1][1].split()[:3]) + " …")
+    return out
+
+
+def _names(
+    changes: list[Change],
+) -> dict[tuple[type[models.Model], Any], str]:
+    """Names of the people, users and teams that changes refer to by id, in one query each."""
+    wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
+    for change in changes:
+        model = ContentType.objects.get_for_id(change.content_type_id).model_class()
+        if model is None:
+            continue
+        for name, (before, after) in change.changed_fields().items():
+            try:
+                f = model._meta.get_field(name)
+            except LookupError:
+                continue
+            target = getattr(f, "related_model", None)
+            if not isinstance(target, type) or not (
+                f.many_to_one or f.many_to_many or f.one_to_one
+            ):
+                continue
+            for value in (before, after):
+                for pk in value if isinstance(value, list) else [value]:
+                    if pk is not None:
+                        wanted[target].add(pk)
+    names: dict[tuple[type[models.Model], Any], str] = {}
+    user_model = get_user_model()
+    for target, pks in wanted.items():
+        for obj in target._base_manager.filter(pk__in=pks):
+            label = obj.get_username() if target is user_model else str(obj)  # type: ignore[attr-defined]
+            names[(target, obj.pk)] = label
+    return names
+
+
+def present(changes: list[Change]) -> list[Entry]:
+    """Each change with its kind and its changed fields as text, long text as a diff."""
+    names = _names(changes)
+    entries = []
+    for change in changes:
+        model = ContentType.objects.get_for_id(change.content_type_id).model_class()
+        rows = []
+        for name, (before, after) in change.changed_fields().items():
+            target = None
+            label = name.replace("_", " ")
+            choices: dict[Any, str] = {}
+            if model is not None:
+                try:
+                    f = model._meta.get_field(name)
+                    target = getattr(f, "related_model", None)
+                    label = str(getattr(f, "verbose_name", label))
+                    choices = {k: str(v) for k, v in (getattr(f, "flatchoices", None) or [])}
+                except LookupError:
+                    pass
+
+            def shown(value: Any, target: Any = target, choices: dict[Any, str] = choices) -> str:
+                if isinstance(target, type) and value is not None:
+                    if isinstance(value, list):
+                        return _text([names.get((target, v), f"#{v}") for v in value])
+                    return names.get((target, value), f"#{value}")
+                if choices and not isinstance(value, list | dict) and value in choices:
+                    return choices[value]
+                return _text(value)
+
+            b, a = shown(before), shown(after)
+            if b == a or name == "id":
+                continue  # "" to None on a create, say: nothing a reader would call a change
+            long = max(len(b), len(a)) > LONG_TEXT or "\n" in b or "\n" in a
+            diff = _diff(b, a) if long and SECRET_SET not in (b, a) and a != SECRET_REPLACED else []
+            rows.append(FieldChange(name=label, before=b, after=a, diff=diff, long=long))
+        entries.append(Entry(change=change, kind=kind_of(change.content_type_id), fields=rows))
+    return entries
