@@ -10,12 +10,11 @@ class InsightsConfig(AppConfig):
     label = "insights"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete, post_save
+        from django.db.models.signals import post_delete, post_save, pre_delete
 
         from followthrough.web.actions.models import ActionItem
         from followthrough.web.followup.models import Escalation
         from followthrough.web.incidents.models import Incident
-        from followthrough.web.insights.models import CohortFact
         from followthrough.web.postmortems.models import Meeting, Postmortem
 
         post_save.connect(_incident_saved, sender=Incident, dispatch_uid="insights-incident")
@@ -23,7 +22,9 @@ class InsightsConfig(AppConfig):
         post_save.connect(_meeting_saved, sender=Meeting, dispatch_uid="insights-meeting")
         post_save.connect(_item_changed, sender=ActionItem, dispatch_uid="insights-item")
         post_delete.connect(_item_changed, sender=ActionItem, dispatch_uid="insights-item-gone")
-        post_delete.connect(_fact_deleted, sender=CohortFact, dispatch_uid="insights-fact-gone")
+        pre_delete.connect(
+            _incident_deleted, sender=Incident, dispatch_uid="insights-incident-gone"
+        )
         post_save.connect(_escalated, sender=Escalation, dispatch_uid="insights-escalation")
         post_delete.connect(_escalated, sender=Escalation, dispatch_uid="insights-escalation-gone")
 
@@ -94,17 +95,21 @@ def _meeting_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any)
     transaction.on_commit(run)
 
 
-def _fact_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+def _incident_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """An incident deleted for good takes its facts with it (cascade): sum its team's day
-    again once committed. (Refreshes delete facts in bulk, which sends no signal.)"""
+    again once committed."""
     from django.db import transaction
 
-    key = (instance.team_id, instance.day)
+    from followthrough.web.insights.models import CohortFact
+
+    keys = list(CohortFact.objects.filter(incident_id=instance.pk).values_list("team_id", "day"))
+    if not keys:
+        return
 
     def run() -> None:
         from followthrough.web.insights import facts
 
-        facts.resum([key])
+        facts.resum(keys)
 
     transaction.on_commit(run)
 

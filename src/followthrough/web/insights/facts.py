@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import connection, models, transaction
-from django.db.models import Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
@@ -385,11 +385,9 @@ def catch_up(*, every: float = 0.0) -> int:
         )
     )
     stale.update(Incident.objects.filter(cohort_fact__isnull=True).values_list("pk", flat=True))
-    stale.update(
-        CohortFact.objects.exclude(incident_id__in=Incident.objects.values("pk")).values_list(
-            "incident_id", flat=True
-        )
-    )
+    # facts of incidents no longer there (deleted): an anti-join, not NOT IN
+    live = Incident.objects.filter(pk=OuterRef("incident_id"))
+    stale.update(CohortFact.objects.filter(~Exists(live)).values_list("incident_id", flat=True))
     count = refresh(stale) if stale else 0
     _catch_up_escalations()
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
