@@ -262,7 +262,11 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         with connection.schema_editor() as editor:
             editor.add_index(SignatureBand, lookup_index)
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {SignatureBand._meta.db_table}")
+            tables = f"{SignatureBand._meta.db_table}, {IncidentSignature._meta.db_table}"
+            # VACUUM marks the freshly loaded pages all-visible, so a look-up's bucket
+            # scans read the index alone (it cannot run inside a transaction)
+            verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+            cursor.execute(f"{verb} {tables}")
     state, _ = IndexState.objects.get_or_create(name=INDEX)
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
     return done
