@@ -6,13 +6,14 @@ detection of the effectiveness reports. The approach, in three steps:
 1. **Shingling.** A text becomes the set of its word n-grams (``k`` words; ``k=1`` is a bag
    of content words). Words are hashed with CRC-32 (memoised per process), which is
    deterministic across processes (Python's ``hash(str)`` is not), and n-grams as tuples of
-   those integers. Identical texts added to one index are shingled once.
+   those integers. A document's passages are shingled together (:func:`shingle_sets`: one
+   split, one hashing pass, one slice per passage), so the per-text cost is a few C calls.
 2. **MinHash sketch + LSH buckets.** Sorting a set's hashes and keeping the smallest ``b``
    is a one-permutation MinHash (bottom-b) sketch: two sets share their minimum with
    probability equal to their Jaccard similarity, so sets that share any sketch value are
    candidate pairs. Each sketch value is an LSH bucket. Values held by a crowd of sets
    (boilerplate shingles) are dropped from the buckets, which keeps the candidate count
-   near-linear; identical texts are grouped separately by an exact hash.
+   near-linear; identical sets are grouped first (counted in C) and sketched once.
 3. **Verification.** Every candidate pair's exact Jaccard similarity is computed from the
    shingle sets, so reported scores are exact and the sketch only decides who is compared.
 
@@ -27,11 +28,11 @@ import re
 import zlib
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import itemgetter, not_, sub
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -156,11 +157,51 @@ def _content_word(token: str) -> str:
     return word
 
 
+#: separators of :data:`_TOKEN` become spaces; letters, digits, ``'`` and ``.`` stay
+_ALNUM = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_NOT_TOKEN = bytes(range(128)).translate(None, _ALNUM + b"'.")
+_TOKEN_SPACE = bytes.maketrans(_NOT_TOKEN, b" " * len(_NOT_TOKEN))
+#: a run of letters, digits, ``'`` and ``.`` -> its content words; memoised per process (a
+#: folder repeats its vocabulary, and most runs are one plain word)
+_RUN_WORDS: dict[bytes, tuple[str, ...]] = {}
+
+
+def _run_words(run: bytes) -> tuple[str, ...]:
+    known = _CONTENT_WORDS
+    words = []
+    for t in _TOKEN.findall(run.decode()):
+        word = known.get(t)
+        if word is None:
+            word = _content_word(t)
+        if word:
+            words.append(word)
+    out = tuple(words)
+    if len(_RUN_WORDS) < _MAX_WORDS:
+        _RUN_WORDS[run] = out
+    return out
+
+
 def content_tokens(text: str) -> list[str]:
     """Tokens without stop words, with a light plural strip ("alerts" ~ "alert")."""
+    low = text.lower()
+    if low.isascii():
+        # no token crosses a separator, so the tokens of the text are those of its runs of
+        # token characters, each looked up once (one C call when every run is known)
+        runs = low.encode().translate(_TOKEN_SPACE).split()
+        known_runs = _RUN_WORDS
+        if len(runs) > 1:
+            try:
+                return list(chain.from_iterable(itemgetter(*runs)(known_runs)))
+            except KeyError:
+                pass
+        out: list[str] = []
+        for run in runs:
+            words = known_runs.get(run)
+            out.extend(_run_words(run) if words is None else words)
+        return out
     known = _CONTENT_WORDS
     out = []
-    for t in _TOKEN.findall(text.lower()):
+    for t in _TOKEN.findall(low):
         word = known.get(t)
         if word is None:
             word = _content_word(t)
@@ -197,9 +238,7 @@ def _word_ids(words: list[str] | list[bytes]) -> list[int]:
     return out
 
 
-_SEPARATOR_BYTES = bytes(range(128)).translate(
-    None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-)
+_SEPARATOR_BYTES = bytes(range(128)).translate(None, _ALNUM)
 #: separators become spaces and every digit a ``0``: a number's hash is ``#`` whatever its
 #: digits, so folding them keeps the word memo small (ticket numbers and amounts would
 #: otherwise each take an entry and miss the memo's one-call fast path)
@@ -225,13 +264,61 @@ def shingles(text: str, k: int = 3) -> frozenset[int]:
     and n-grams are hashed as tuples of those integers: both are deterministic across
     processes, unlike ``hash(str)``."""
     if k == 1:
-        return frozenset(_word_ids(content_tokens(text)))
+        return word_set(content_tokens(text))
     ids = _word_ids(_shingle_words(text))
     if len(ids) < k:
         return frozenset([hash(tuple(ids))]) if ids else frozenset()
     if k == 3:
         return frozenset(map(hash, zip(ids, ids[1:], ids[2:], strict=False)))
     return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
+
+
+#: between two texts shingled together: a word of its own that no text contains
+_MARK = "\x01"
+_TO_SPACE_MARKED = _TO_SPACE[:1] + b"\x01" + _TO_SPACE[2:]
+_NOTHING: frozenset[int] = frozenset()
+
+
+def shingle_sets(texts: Sequence[str], k: int = 3) -> list[frozenset[int]]:
+    """``[shingles(text, k) for text in texts]``, computed in one pass: the texts are joined
+    by a marker word, split and hashed together, and each text's n-grams are the slice
+    between two markers (the few n-grams that straddle a marker are dropped). Many short
+    texts (a document's passages) cost a few C calls each instead of a dozen."""
+    if k < 2 or len(texts) < 2:
+        return [shingles(text, k) for text in texts]
+    joined = f" {_MARK} ".join(texts).lower()
+    if not joined.isascii() or joined.count(_MARK) != len(texts) - 1:
+        return [shingles(text, k) for text in texts]
+    words = joined.encode().translate(_TO_SPACE_MARKED).split()
+    ids = _word_ids(words)
+    if k == 3:
+        hashes = list(map(hash, zip(ids, ids[1:], ids[2:], strict=False)))
+    else:
+        hashes = list(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
+    # where each text's words start and end, found in C: the markers' positions
+    mark = _MARK.encode()
+    marks = list(compress(range(len(words)), map(mark.__eq__, words)))
+    starts = [0, *[at + 1 for at in marks]]
+    ends = [*marks, len(words)]
+    if min(map(sub, ends, starts)) >= k:  # every text has a whole n-gram: all in C
+        stops = [end - k + 1 for end in ends]
+        return list(map(frozenset, map(hashes.__getitem__, map(slice, starts, stops))))
+    out: list[frozenset[int]] = []
+    for start, end in zip(starts, ends, strict=True):
+        size = end - start
+        if size >= k:
+            out.append(frozenset(hashes[start : end - k + 1]))
+        elif size:
+            out.append(frozenset([hash(tuple(ids[start:end]))]))
+        else:
+            out.append(_NOTHING)
+    return out
+
+
+def word_set(words: Iterable[str]) -> frozenset[int]:
+    """The ``k == 1`` shingle set of content words already made by :func:`content_tokens`:
+    ``word_set(content_tokens(text)) == shingles(text, 1)``."""
+    return frozenset(_word_ids(list(words)))
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
@@ -262,16 +349,13 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-_EMPTY: tuple[frozenset[int], tuple[int, ...]] = (frozenset(), ())
-
-
 @dataclass
 class NearDuplicateIndex(Generic[K]):
     """Collects texts, then reports pairs from different groups whose shingle sets have a
     Jaccard similarity of at least ``threshold``.
 
     ``group`` is usually the document: passages of the same document are never paired.
-    A text met before (a stock phrase, a pasted paragraph) reuses its shingles and sketch.
+    A text met before (a stock phrase, a pasted paragraph) reuses its shingles.
     """
 
     k: int = 3
@@ -282,60 +366,88 @@ class NearDuplicateIndex(Generic[K]):
     _keys: list[K] = field(default_factory=list)
     _groups: list[Hashable] = field(default_factory=list)
     _sets: list[frozenset[int]] = field(default_factory=list)
-    _sketches: list[tuple[int, ...]] = field(default_factory=list)
-    _memo: dict[str, tuple[frozenset[int], tuple[int, ...]]] = field(default_factory=dict)
+    _memo: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def add(self, key: K, text: str, group: Hashable) -> bool:
         """Index ``text``; False (and nothing indexed) when it has no words."""
-        known = self._memo.get(text)
-        if known is None:
-            sh = shingles(text, self.k)
-            known = (sh, tuple(sorted(sh)[: self.sketch_size])) if sh else _EMPTY
-            self._memo[text] = known
-        sh, sketch = known
-        if not sh:
+        sh = self._memo.get(text)
+        if sh is None:
+            sh = self._memo[text] = shingles(text, self.k)
+        return self.add_set(key, sh, group)
+
+    def add_set(self, key: K, shingle_set: frozenset[int], group: Hashable) -> bool:
+        """Index a shingle set made beforehand (by :func:`shingles` with this index's ``k``,
+        or :func:`word_set` when ``k == 1``); False when it is empty."""
+        if not shingle_set:
             return False
         self._keys.append(key)
         self._groups.append(group)
-        self._sets.append(sh)
-        self._sketches.append(sketch)
+        self._sets.append(shingle_set)
         return True
+
+    def add_many(self, keys: Sequence[K], texts: Sequence[str], group: Hashable) -> int:
+        """Index several texts of one group (a document's passages) at once, shingled by
+        :func:`shingle_sets`; returns how many had words and were indexed."""
+        sets = shingle_sets(texts, self.k)
+        if len(sets) != len(keys):
+            raise ValueError(f"{len(keys)} keys for {len(sets)} texts")
+        words = list(map(bool, sets))
+        added = sum(words)
+        self._keys.extend(compress(keys, words))
+        self._groups.extend(repeat(group, added))
+        self._sets.extend(compress(sets, words))
+        return added
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def _classes(self) -> tuple[dict[frozenset[int], list[int]], list[tuple[int, int, float]]]:
-        """Exact classes (identical shingle sets, members in insertion order) and the
-        near-duplicate pairs between class representatives, verified by exact Jaccard."""
+        """Classes of identical shingle sets with more than one member (members in insertion
+        order) and the near-duplicate pairs between class representatives (the first member;
+        a set met once is its own representative), verified by exact Jaccard."""
         sets = self._sets
-        sketches = self._sketches
+        n = len(sets)
+        # most sets are met once: count them in C and group only the repeated ones
+        counts = Counter(sets)
         exact: dict[frozenset[int], list[int]] = {}
-        for i, sh in enumerate(sets):
-            members = exact.get(sh)
-            if members is None:
-                exact[sh] = [i]
-            else:
-                members.append(i)
-        reps = [members[0] for members in exact.values()]
-        # most sketch values belong to one set: count them in C, then bucket only the
-        # values two to ``max_bucket`` sets share (the rest can make no pair)
-        counts = Counter(chain.from_iterable([sketches[rep] for rep in reps]))
+        if len(counts) == n:
+            reps: Sequence[int] = range(n)
+        else:
+            repeated = {sh for sh, count in counts.items() if count > 1}
+            is_repeated = list(map(repeated.__contains__, sets))
+            for i in compress(range(n), is_repeated):
+                members = exact.get(sets[i])
+                if members is None:
+                    exact[sets[i]] = [i]
+                else:
+                    members.append(i)
+            reps = sorted(
+                chain(
+                    compress(range(n), map(not_, is_repeated)),
+                    [members[0] for members in exact.values()],
+                )
+            )
+        # bottom-``sketch_size`` sketches of the representatives; most sketch values belong
+        # to one set: count them in C, then bucket only the values two to ``max_bucket``
+        # sets share (the rest can make no pair)
+        size = self.sketch_size
+        sketches = list(map(itemgetter(slice(0, size)), map(sorted, map(sets.__getitem__, reps))))
+        counts_of_values = Counter(chain.from_iterable(sketches))
         max_bucket = self.max_bucket
-        shared = {value for value, n in counts.items() if 1 < n <= max_bucket}
+        shared = {value for value, c in counts_of_values.items() if 1 < c <= max_bucket}
         buckets: dict[int, list[int]] = {}
         if shared:
-            for rep in reps:
-                sketch = sketches[rep]
-                if shared.isdisjoint(sketch):
-                    continue
-                for value in sketch:
-                    if value in shared:
-                        bucket = buckets.get(value)
-                        if bucket is None:
-                            buckets[value] = [rep]
-                        else:
-                            bucket.append(rep)
-        sizes = [len(sh) for sh in sets]
+            # (value, representative) in representative order, only the shared values
+            values = list(chain.from_iterable(sketches))
+            owners = chain.from_iterable(map(repeat, reps, map(len, sketches)))
+            keep = list(map(shared.__contains__, values))
+            for value, rep in zip(compress(values, keep), compress(owners, keep), strict=True):
+                bucket = buckets.get(value)
+                if bucket is None:
+                    buckets[value] = [rep]
+                else:
+                    bucket.append(rep)
+        sizes = list(map(len, sets))
         seen: set[tuple[int, int]] = set()
         near: list[tuple[int, int, float]] = []
         threshold = self.threshold
@@ -364,6 +476,10 @@ class NearDuplicateIndex(Generic[K]):
                     if score >= threshold:
                         near.append((pair[0], pair[1], score))
         return exact, near
+
+    def _members(self, exact: dict[frozenset[int], list[int]], rep: int) -> list[int]:
+        """The class of a representative: its identical sets, or itself alone."""
+        return exact.get(self._sets[rep]) or [rep]
 
     def neighbours(
         self, limit: int = 5, *, earlier_only: bool = False
@@ -405,8 +521,8 @@ class NearDuplicateIndex(Generic[K]):
             if len(members) > 1:
                 link(members, members, 1.0)
         for a, b, score in near:
-            class_a = exact[self._sets[a]]
-            class_b = exact[self._sets[b]]
+            class_a = self._members(exact, a)
+            class_b = self._members(exact, b)
             link(class_a, class_b, score)
             link(class_b, class_a, score)
         for x in sorted(found):
@@ -426,8 +542,8 @@ class NearDuplicateIndex(Generic[K]):
                 for j in members[x + 1 :]:
                     out.append((i, j, 1.0))
         for a, b, score in near:
-            for i in exact[self._sets[a]]:
-                for j in exact[self._sets[b]]:
+            for i in self._members(exact, a):
+                for j in self._members(exact, b):
                     out.append((min(i, j), max(i, j), score))
         out.sort()
         for i, j, score in out:

@@ -1,0 +1,140 @@
+"""The near-duplicate engine behind the folder checks: its fast paths give exactly what the
+plain definitions give, and its index pairs what is similar across documents only."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from followthrough.core.similarity import (
+    STOPWORDS,
+    NearDuplicateIndex,
+    content_tokens,
+    jaccard,
+    shingle_sets,
+    shingles,
+    word_set,
+)
+
+BOUNDED = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+)
+
+# Letters, digits and the punctuation tokenisers care about, plus non-ASCII and the marker
+# byte the batch shingler joins texts with.
+ALPHABET = "abcdefghij XYZ 0123456789 .'-_,:;!?()[]|\t\n\x01éİKΣ漢\u00a0"
+texts = st.text(alphabet=st.sampled_from(ALPHABET), max_size=80)
+prose = st.lists(
+    st.sampled_from(["the", "pool", "was", "exhausted", "Alerts", "3", "v1.2", "don't", "—"]),
+    max_size=25,
+).map(" ".join)
+any_text = st.one_of(texts, prose)
+
+_REFERENCE_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
+
+
+def reference_content_tokens(text: str) -> list[str]:
+    """content_tokens as documented: tokens, no stop words or numbers, plural strip."""
+    out = []
+    for token in _REFERENCE_TOKEN.findall(text.lower()):
+        if token[0].isdigit() or token in STOPWORDS:
+            continue
+        if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
+            token = token[:-1]
+        out.append(token)
+    return out
+
+
+@BOUNDED
+@given(any_text)
+def test_content_tokens_are_the_documented_tokens_whichever_path_reads_them(text: str) -> None:
+    assert content_tokens(text) == reference_content_tokens(text)
+    assert content_tokens(text) == reference_content_tokens(text)  # again, from the memo
+
+
+def test_content_tokens_drop_stop_words_and_numbers_and_strip_plurals() -> None:
+    assert content_tokens("The 3 alerts didn't fire: v1.2 pools!") == [
+        "alert",
+        "didn't",
+        "fire",
+        "v1.2",
+        "pool",
+    ]
+
+
+@BOUNDED
+@given(st.lists(any_text, max_size=8), st.sampled_from([2, 3, 4]))
+def test_shingling_texts_together_gives_each_text_its_own_shingles(
+    batch: list[str], k: int
+) -> None:
+    assert shingle_sets(batch, k) == [shingles(text, k) for text in batch]
+
+
+def test_a_text_shorter_than_an_n_gram_is_one_shingle_and_an_empty_one_none() -> None:
+    batch = ["checkout failed", "", "the pool was exhausted", "!!"]
+    sets = shingle_sets(batch)
+    assert len(sets[0]) == 1 and sets[1] == frozenset() and sets[3] == frozenset()
+    assert len(sets[2]) == 2
+
+
+@BOUNDED
+@given(any_text)
+def test_a_word_set_of_content_tokens_is_the_one_word_shingle_set(text: str) -> None:
+    assert word_set(content_tokens(text)) == shingles(text, 1)
+
+
+def test_numbers_and_case_do_not_tell_passages_apart() -> None:
+    assert shingles("Pool at 95% for 12 minutes") == shingles("pool at 80% for 3 Minutes")
+
+
+PASSAGES = [
+    ("a", "Our monitoring did not detect the issue quickly enough for the team to respond."),
+    ("a", "Our monitoring did not detect the issue quickly enough for the team to respond!"),
+    ("b", "Our monitoring did not detect the issue quickly enough for the team to respond."),
+    ("c", "our monitoring did not detect the issue quickly enough for the team to react."),
+    ("d", "The search index rebalance left one shard without a ready replica for an hour."),
+]
+
+
+def _index(one_by_one: bool) -> NearDuplicateIndex[int]:
+    index: NearDuplicateIndex[int] = NearDuplicateIndex(k=3, threshold=0.8)
+    if one_by_one:
+        for key, (group, text) in enumerate(PASSAGES):
+            index.add(key, text, group)
+    else:
+        for group in "abcd":
+            keys = [key for key, (g, _) in enumerate(PASSAGES) if g == group]
+            index.add_many(keys, [PASSAGES[key][1] for key in keys], group)
+    return index
+
+
+def test_the_index_pairs_near_copies_across_documents_never_within_one() -> None:
+    pairs = list(_index(one_by_one=True).pairs())
+    keys = {(a, b) for a, b, _ in pairs}
+    assert (0, 1) not in keys  # same document
+    assert {(0, 2), (1, 2)} <= keys  # identical once normalised
+    assert all(4 not in pair for pair in keys)  # another text altogether
+    near = {(a, b): score for a, b, score in pairs}
+    assert near[(0, 2)] == 1.0
+    c = shingles(PASSAGES[3][1])
+    assert (0, 3) not in near or near[(0, 3)] == jaccard(shingles(PASSAGES[0][1]), c)
+
+
+def test_adding_a_document_s_passages_at_once_indexes_the_same_as_one_by_one() -> None:
+    assert list(_index(one_by_one=False).pairs()) == list(_index(one_by_one=True).pairs())
+    assert list(_index(one_by_one=False).neighbours()) == list(_index(one_by_one=True).neighbours())
+
+
+def test_neighbours_name_only_earlier_texts_when_asked() -> None:
+    found = {key: similar for key, similar, _ in _index(True).neighbours(earlier_only=True)}
+    assert 0 not in found and 1 not in found
+    assert [key for key, _ in found[2]] == [0, 1]
+
+
+def test_texts_without_words_are_not_indexed() -> None:
+    index: NearDuplicateIndex[int] = NearDuplicateIndex()
+    assert index.add(0, "— · —", "a") is False
+    assert index.add_many([1, 2], ["!!", "the pool was exhausted"], "b") == 1
+    assert len(index) == 1
