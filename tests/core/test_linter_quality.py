@@ -63,7 +63,7 @@ FLOORS: dict[str, tuple[float, float]] = {
     "missing_section": (0.65, 0.80),  # 0.71 0.83
     "template_leftover": (0.95, 0.95),  # 1.00 1.00
     "copy_paste": (0.95, 0.95),  # 1.00 1.00
-    "repeat_incident": (0.95, 0.45),  # 1.00 0.50
+    "repeat_incident": (0.95, 0.95),  # 1.00 1.00 (failure kinds + components)
 }
 
 MIN_LABELS = {cat: (3 if cat in FOLDER_CATEGORIES else 5) for cat in CATEGORIES}

@@ -562,6 +562,18 @@ Checkout failed.
                 "2025-05-20-kafka.md": "# Kafka broker disk full\n**Failure mode:** Kafka broker disk filled by a topic without retention\n## Root cause\nThe clickstream topic was created without a retention setting and the cluster default retention is unlimited.\n",
                 "2025-11-12-lag.md": "# Kafka consumer lag\n## Summary\nKafka consumers of the clickstream topic lagged for an hour after a deploy: the consumer group rebalanced on every restart.\n",
             },
+            "the-same-failure-kind-on-another-service": {
+                "2025-03-02-mail.md": "# Mail relay certificate\n**Failure mode:** TLS certificate expired on the mail relay\n## Summary\nThe mail relay's TLS certificate expired and outbound mail queued for two hours.\n",
+                "2025-10-29-partner.md": "# Partner API outage\n## Summary\nThe partner API gateway served an expired TLS certificate for three hours.\n",
+            },
+            "the-same-service-another-failure-kind": {
+                "2025-03-18-pool.md": "# Checkout errors\n**Failure mode:** database connection pool exhaustion in checkout-api\n## Summary\ncheckout-api returned 500s after its connection pool was exhausted.\n",
+                "2025-09-23-cert.md": "# Checkout errors again\n## Summary\ncheckout-api returned 500s to the mobile app after its TLS certificate expired.\n",
+            },
+            "failure-words-that-do-not-make-one-statement": {
+                "2025-02-01-dns.md": "# ledger-api lookups\n## Summary\nledger-api DNS lookups failed for an hour after a resolver change.\n",
+                "2025-06-01-slow.md": "# ledger-api slow\n## Root cause\nThe escalation policy for ledger-api covers DNS changes but not the case where the service answers slowly rather than failing.\n",
+            },
         },
         failing={
             "the-same-failure-mode-later": (
@@ -577,6 +589,20 @@ Checkout failed.
                     "2025-05-20-kafka.md": "# Kafka broker disk full\n**Failure mode:** Kafka broker disk filled by a topic without retention\n## Root cause\nThe clickstream topic was created without a retention setting and the cluster default retention is unlimited.\n",
                 },
                 {"2025-11-12-events.md": [1], "2025-05-20-kafka.md": []},
+            ),
+            "a-certificate-expired-again-told-another-way": (
+                {
+                    "2025-04-02-cert.md": "# api.partners cert expired\n## What happened\nThe TLS cert on the partner API gateway expired at midnight; partners' calls failed.\n## Root cause\nThe certificate expired.\n",
+                    "2025-10-29-partner.md": "# Partner API outage\n**Failure mode:** TLS certificate expired on the partner API gateway\n## Summary\nThe partner API gateway served an expired certificate for three hours.\n",
+                },
+                {"2025-04-02-cert.md": [], "2025-10-29-partner.md": [2]},
+            ),
+            "a-pool-exhausted-again-without-a-failure-mode-line": (
+                {
+                    "2025-09-23-checkout.md": "# Checkout 500s\n**Failure mode:** database connection pool exhaustion in checkout-api\n## Summary\ncheckout-api returned 500s: the DB connection pool was full.\n",
+                    "2026-01-27-again.md": "# checkout outage 27/01\n**TL;DR** checkout-api connection pool exhausted during the sale: the DB pool fills up and requests time out.\n## Root cause\nconnection pool too small\n",
+                },
+                {"2025-09-23-checkout.md": [], "2026-01-27-again.md": [4]},
             ),
         },
     ),

@@ -6,14 +6,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
-from followthrough.core.similarity import NearDuplicateIndex, content_tokens, paused_gc
+from followthrough.core.similarity import (
+    STOPWORDS,
+    NearDuplicateIndex,
+    content_tokens,
+    paused_gc,
+    word_set,
+)
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -44,6 +50,8 @@ _NEVER_BOILERPLATE = frozenset(
 )
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*|\|)")
+#: the characters a stripped line with markup can start with
+_MARKUP_START = frozenset("-*+>|0123456789")
 _RELATED_SHOWN = 5
 
 
@@ -66,14 +74,16 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
 
     Works on the raw lines (no prepared view): it runs over every document of a folder."""
     lines = doc.text.split("\n")
+    count = len(lines)
     for section in doc.sections:
         if section.kind not in _PROSE:
             continue
         in_comment = in_fence = False
-        last = min(section.end_line, len(lines))
+        last = min(section.end_line, count)
         for number in range(max(section.body_line, 1), last + 1):
-            raw = lines[number - 1]
-            stripped = raw.strip()
+            stripped = lines[number - 1].strip()
+            if not stripped:
+                continue  # a blank line changes no fence or comment state
             if stripped.startswith(("```", "~~~")):
                 in_fence = not in_fence
                 continue
@@ -82,11 +92,12 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             if in_comment or "<!--" in stripped:
                 in_comment = "-->" not in stripped if "<!--" in stripped or in_comment else False
                 continue
-            if not stripped or stripped.startswith("#") or _TABLE_RULE.match(stripped):
+            # the cheap tests first: a table rule has "---", markup starts with its sign
+            if stripped[0] == "#" or ("---" in stripped and _TABLE_RULE.match(stripped)):
                 continue
-            if number < len(lines) and _TABLE_RULE.match(lines[number]):
+            if number < count and "---" in lines[number] and _TABLE_RULE.match(lines[number]):
                 continue  # a table's header row
-            text = _MARKUP.sub("", stripped)
+            text = _MARKUP.sub("", stripped) if stripped[0] in _MARKUP_START else stripped
             if len(text.split()) < min_words:
                 continue
             yield number, section.kind, text
@@ -138,26 +149,45 @@ class CopyPaste(CorpusRule):
         if len(docs) < 2:
             return
         with paused_gc():
-            index: NearDuplicateIndex[Passage] = NearDuplicateIndex(
+            # passages are numbered; their document, line and section sit in flat lists, and
+            # only those with near-copies become Passage objects
+            index: NearDuplicateIndex[int] = NearDuplicateIndex(
                 k=3, threshold=config.copy_paste_threshold
             )
+            at_doc: list[int] = []
+            at_line: list[int] = []
+            at_kind: list[SectionKind] = []
+            min_words = config.copy_paste_min_words
             for d, doc in enumerate(docs):
-                for line, kind, text in passages(doc, config.copy_paste_min_words):
-                    index.add(Passage(d, line, kind), text, group=d)
+                found_here = list(passages(doc, min_words))
+                if not found_here:
+                    continue
+                first = len(at_doc)
+                at_doc.extend([d] * len(found_here))
+                at_line.extend([line for line, _, _ in found_here])
+                at_kind.extend([kind for _, kind, _ in found_here])
+                index.add_many(
+                    range(first, len(at_doc)), [text for _, _, text in found_here], group=d
+                )
+
+            def passage(p: int) -> Passage:
+                return Passage(at_doc[p], at_line[p], at_kind[p])
+
             boilerplate_at = len(docs) / 2 if len(docs) >= 10 else None
             by_doc: dict[int, list[_Found]] = {}
-            for passage, similar, total in index.neighbours(limit=_RELATED_SHOWN):
-                others = frozenset([p.doc for p, _ in similar])
+            for p, similar_at, total in index.neighbours(limit=_RELATED_SHOWN):
+                others = frozenset([at_doc[q] for q, _ in similar_at])
                 if (
                     boilerplate_at is not None
                     and total + 1 > boilerplate_at
-                    and passage.kind not in _NEVER_BOILERPLATE
+                    and at_kind[p] not in _NEVER_BOILERPLATE
                 ):
                     continue
-                found = by_doc.get(passage.doc)
+                similar = [(passage(q), score) for q, score in similar_at]
+                found = by_doc.get(at_doc[p])
                 if found is None:
-                    by_doc[passage.doc] = found = []
-                found.append((passage, similar, max(total, len(others)), others))
+                    by_doc[at_doc[p]] = found = []
+                found.append((passage(p), similar, max(total, len(others)), others))
         for d, found in sorted(by_doc.items()):
             found.sort(key=lambda f: f[0].line)
             yield from self._merged(docs, d, found, config)
@@ -248,30 +278,24 @@ _WORDS_SHARE = 0.4
 _WORDS_SHARED = 6
 
 
-def _words(text: str) -> set[str]:
-    return set(content_tokens(text))
+def _common_cap(docs: int) -> int:
+    """Words in more documents than this (a fifth of the folder, at least 5 and at most
+    100) say nothing about a failure mode."""
+    return max(5, min(docs // 5, 100))
 
 
 def _by_words(
     docs: Sequence[Document],
     ordered: Sequence[tuple[int, Document]],
-    cause: dict[int, str],
+    earlier_words: dict[int, set[str]],
+    later_words: dict[int, set[str]],
+    common: set[str],
     skip: set[int],
 ) -> dict[int, list[tuple[int, float]]]:
     """Repeats found by content words: the earlier document's failure mode and root cause
-    against the later one's title, summary and root cause. Words in many documents (more
-    than a fifth of the folder, and more than 100 in a large one) say nothing and are
-    skipped; documents in ``skip`` are not reported again."""
-    earlier_words: dict[int, set[str]] = {}
-    later_words: dict[int, set[str]] = {}
-    df: Counter[str] = Counter()
-    for d, doc in ordered:
-        earlier_words[d] = _words(f"{doc.failure_mode or ''} {cause[d]}")
-        summary = doc.section(SectionKind.SUMMARY)
-        later_words[d] = _words(f"{doc.title or ''} {summary.body if summary else ''} {cause[d]}")
-        df.update(earlier_words[d] | later_words[d])
-    cap = max(5, min(len(ordered) // 5, 100))
-    common = {w for w, n in df.items() if n > cap}
+    (``earlier_words``) against the later one's title, summary and root cause
+    (``later_words``). ``common`` words are skipped; documents in ``skip`` are not reported
+    again."""
     postings: dict[str, list[int]] = {}
     found: dict[int, list[tuple[int, float]]] = {}
     for d, doc in ordered:
@@ -295,6 +319,270 @@ def _by_words(
     return found
 
 
+@dataclass(frozen=True)
+class FailureKind:
+    """A kind of failure, named by a clause that has one of its ``subjects`` and one of its
+    ``conditions`` ("the TLS *certificate* *expired*"), or one of its ``names`` alone
+    ("*OOMKilled*")."""
+
+    name: str
+    subjects: tuple[str, ...]
+    conditions: tuple[str, ...]
+    names: tuple[str, ...] = ()
+
+
+def _phrases(text: str) -> tuple[str, ...]:
+    """A comma-separated word list as a tuple (tables below stay one line per role)."""
+    return tuple(phrase.strip() for phrase in text.split(",") if phrase.strip())
+
+
+_EXPIRED = "expired, expires, expire, expiry, expiring, expiration, lapsed"
+#: Failure kinds a repeat is recognised by (with the service or component, below): the
+#: mechanism, not the symptom; timeouts, errors and slowness are what many kinds look like.
+FAILURE_KINDS: tuple[FailureKind, ...] = (
+    FailureKind(
+        "certificate expiry",
+        _phrases("certificate, certificates, cert, certs, tls, ssl, https"),
+        _phrases(_EXPIRED),
+    ),
+    FailureKind(
+        "credential expiry",
+        _phrases("token, tokens, password, passwords, secret, secrets, credential, credentials"),
+        _phrases(_EXPIRED),
+    ),
+    FailureKind(
+        "pool exhaustion",
+        _phrases("pool, pools"),
+        _phrases(
+            "exhausted, exhaustion, full, fills, filled, fill up, saturated, saturation, "
+            "maxed out, ran out, too small, starved, starvation"
+        ),
+    ),
+    FailureKind(
+        "disk full",
+        _phrases("disk, disks, volume, volumes, filesystem, partition, inodes"),
+        _phrases("full, fills, filled, ran out, out of, no space, exhausted"),
+        _phrases("no space left on device, enospc"),
+    ),
+    FailureKind(
+        "memory exhaustion",
+        _phrases("memory, heap"),
+        _phrases("exhausted, exhaustion, ran out, out of, leak, leaked, leaking"),
+        _phrases("oom, oomkilled, oom killer, oom-killed, out-of-memory"),
+    ),
+    FailureKind(
+        "replication lag",
+        _phrases("replica, replicas, replication, follower, followers, standby"),
+        _phrases("lag, lagged, lagging, fell behind, out of sync"),
+    ),
+    FailureKind(
+        "lock contention",
+        _phrases("lock, locks, locking, mutex"),
+        _phrases("contention, held, holding, waited, blocked, exclusive"),
+        _phrases("deadlock, deadlocks, deadlocked"),
+    ),
+    FailureKind(
+        "name resolution",
+        _phrases("dns, coredns, resolver, resolvers"),
+        _phrases("failed, failing, failures, timeouts, timed out, nxdomain, servfail"),
+    ),
+    FailureKind(
+        "queue backlog",
+        _phrases("queue, queues, backlog, consumer, consumers"),
+        _phrases("backed up, backlog, saturated, saturation, fell behind, stuck, lag"),
+    ),
+    FailureKind(
+        "rate limiting",
+        _phrases("rate limit, rate limits, rate limiter, quota, quotas"),
+        _phrases("hit, reached, exceeded, exhausted, throttled, throttling"),
+    ),
+)
+
+
+#: phrase -> (kind, role) pairs, role 0 subject, 1 condition, 2 a name of the kind
+def _kind_phrases() -> dict[str, list[tuple[int, int]]]:
+    out: dict[str, list[tuple[int, int]]] = {}
+    for kind, failure in enumerate(FAILURE_KINDS):
+        for role, phrases in enumerate((failure.subjects, failure.conditions, failure.names)):
+            for phrase in phrases:
+                out.setdefault(phrase, []).append((kind, role))
+    return out
+
+
+_KIND_PHRASES = _kind_phrases()
+_KIND_WORDS = re.compile(
+    r"(?<![\w-])(?:"
+    + "|".join(re.escape(p) for p in sorted(_KIND_PHRASES, key=len, reverse=True))
+    + r")(?![\w-])"
+)
+#: where a clause ends: a sentence stop, a dash between words, a line break
+_CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\s[-\u2013\u2014]+\s|\n")
+#: words that tell no service or component apart: the incident itself, its size, people
+_GENERIC = frozenset(
+    (
+        *("outage", "incident", "error", "failure", "failed", "failing", "fail", "issue"),
+        *("problem", "user", "customer", "request", "minute", "hour", "day", "second"),
+        *("time", "utc", "service", "production", "prod", "system", "writeup", "postmortem"),
+        *("post", "mortem", "review", "summary", "again", "started", "start", "returned"),
+        *("returning", "served", "serving", "every", "whole", "new", "old", "still"),
+        *("during", "per", "one", "two", "three", "several", "many", "few"),
+    )
+)
+#: ways of writing the same component, to one spelling
+_COMPONENT_ALIASES = {
+    "db": "database",
+    "dbs": "database",
+    "postgresql": "postgres",
+    "pg": "postgres",
+    "k8s": "kubernetes",
+    "kubernetes": "kubernetes",
+    "cert": "certificate",
+    "certs": "certificate",
+    "conn": "connection",
+    "conns": "connection",
+    "lb": "balancer",
+}
+_KIND_VOCABULARY = frozenset(
+    word for phrase in _KIND_PHRASES for word in re.findall(r"[a-z0-9]+", phrase)
+)
+_COMPONENT_TOKEN = re.compile(r"[a-z][a-z0-9]*")
+_COMPONENT_WORDS: dict[str, str] = {}
+
+
+def _component_word(token: str) -> str:
+    """A token as a component word ("partners" -> "partner", "db" -> "database"), or ""
+    when it tells no component apart."""
+    word = _COMPONENT_WORDS.get(token)
+    if word is None:
+        word = _COMPONENT_ALIASES.get(token, token)
+        if word is token and len(word) > 4 and word[-1] == "s" and word[-2] not in "ius":
+            word = word[:-1]
+        if (
+            len(word) < 2
+            or word in STOPWORDS
+            or word in _GENERIC
+            or token in _KIND_VOCABULARY
+            or word in _KIND_VOCABULARY
+        ):
+            word = ""
+        _COMPONENT_WORDS[token] = word
+    return word
+
+
+def _components(text: str) -> set[str]:
+    return {w for w in map(_component_word, _COMPONENT_TOKEN.findall(text)) if w}
+
+
+@dataclass
+class Signature:
+    """What a postmortem says failed: the failure kinds its headline names and the words
+    that say where (service and component names). ``declared`` are the kinds its failure
+    mode line names, if it has one."""
+
+    kinds: set[int] = field(default_factory=set)
+    components: set[str] = field(default_factory=set)
+    declared: set[int] | None = None
+
+
+#: how far apart (characters between them) a subject and a condition may be and still be
+#: one statement: "the TLS cert on the partner API gateway expired" is; "covers DNS changes
+#: but not the case where the API answers slowly rather than failing" is not
+_KIND_REACH = 40
+
+
+def _kinds_in(text: str) -> Iterator[tuple[set[int], str]]:
+    """(kinds, clause) of each clause of lower-case ``text`` that names a failure kind."""
+    if _KIND_WORDS.search(text) is None:
+        return
+    for clause in _CLAUSE_END.split(text):
+        kinds: set[int] = set()
+        subjects: list[tuple[int, int, int]] = []  # (kind, start, end)
+        conditions: list[tuple[int, int, int]] = []
+        for match in _KIND_WORDS.finditer(clause):
+            for kind, role in _KIND_PHRASES[match[0]]:
+                if role == 2:
+                    kinds.add(kind)
+                else:
+                    (subjects if role == 0 else conditions).append(
+                        (kind, match.start(), match.end())
+                    )
+        for kind, start, end in subjects:
+            for other, c_start, c_end in conditions:
+                if other == kind and max(c_start - end, start - c_end) <= _KIND_REACH:
+                    kinds.add(kind)
+        if kinds:
+            yield kinds, clause
+
+
+def _signature(doc: Document, cause: str) -> Signature:
+    """The failure kinds named in the failure mode line, title, summary and root cause;
+    the component words of the failure mode line and title, and of the clauses that name
+    a kind."""
+    sig = Signature()
+    summary = doc.section(SectionKind.SUMMARY)
+    if doc.failure_mode:
+        sig.declared = set()
+        low = doc.failure_mode.lower()
+        sig.components |= _components(low)
+        for kinds, _ in _kinds_in(low):
+            sig.declared |= kinds
+        sig.kinds |= sig.declared
+    if doc.title:
+        low = doc.title.lower()
+        sig.components |= _components(low)
+        for kinds, _ in _kinds_in(low):
+            sig.kinds |= kinds
+    for text in (summary.body if summary else "", cause):
+        for kinds, clause in _kinds_in(text.lower()):
+            sig.kinds |= kinds
+            sig.components |= _components(clause)
+    return sig
+
+
+#: component words a repeat found by failure kind shares with the earlier postmortem
+_COMPONENTS_SHARED = 2
+
+
+def _by_kind(
+    ordered: Sequence[tuple[int, Document]],
+    signatures: dict[int, Signature],
+    common: set[str],
+    skip: set[int],
+) -> dict[int, list[tuple[int, float]]]:
+    """Repeats found by failure signature: an earlier postmortem names the same failure kind
+    and at least two of the same component words (words in many documents skipped). When
+    both have a failure mode line, the kind must be one both lines name. Documents in
+    ``skip`` are not reported again."""
+    postings: dict[tuple[int, str], list[int]] = {}
+    kept: dict[int, int] = {}  # how many telling component words each document has
+    found: dict[int, list[tuple[int, float]]] = {}
+    for d, _ in ordered:
+        sig = signatures[d]
+        if not sig.kinds:
+            continue
+        words = sig.components - common
+        kept[d] = len(words)
+        if d not in skip and len(words) >= _COMPONENTS_SHARED:
+            best: dict[int, int] = {}
+            for kind in sig.kinds:
+                shared: Counter[int] = Counter()
+                for w in words:
+                    shared.update(postings.get((kind, w), ()))
+                for e, n in shared.items():
+                    if n < _COMPONENTS_SHARED or n <= best.get(e, 0):
+                        continue
+                    declared = signatures[e].declared
+                    if sig.declared is None or declared is None or kind in sig.declared & declared:
+                        best[e] = n
+            if best:
+                hits = sorted((-n / min(len(words), kept[e]), e) for e, n in best.items())
+                found[d] = [(e, round(-score, 3)) for score, e in hits[:3]]
+        for kind in sig.kinds:
+            for w in words:
+                postings.setdefault((kind, w), []).append(d)
+    return found
+
+
 def _cause_text(doc: Document) -> tuple[str, int | None]:
     statements = root_cause_statements(doc)
     parts = [s.text for s in statements]
@@ -314,8 +602,13 @@ def _failure_mode_line(doc: Document) -> int | None:
 class RepeatIncident(CorpusRule):
     """Finds a postmortem whose failure mode was already the subject of an earlier one in
     the folder (earlier by incident date, else by path): similar ``failure mode`` metadata
-    when both have it, else similar root cause text. ``related`` names the earlier
-    postmortem(s). Configuration ``repeat_incident_threshold`` (0-1) tunes it.
+    when both have it, else similar root cause text, else the same failure signature: one
+    of the failure kinds in ``FAILURE_KINDS`` (certificate expiry, pool exhaustion, disk
+    full, ...) named in a clause of the failure mode, title, summary or root cause
+    ("TLS cert on the partner gateway expired"), on the same service or component (two
+    shared words, such as "partner" and "gateway"; abbreviations such as "db" and "cert"
+    count as their long form). ``related`` names the earlier postmortem(s). Configuration
+    ``repeat_incident_threshold`` (0-1) tunes the text similarity.
 
     Why: the seed's "Measuring Effectiveness": "Track repeat incidents. If the same failure
     mode recurs, the postmortem failed." and "When to Run a Postmortem: Always ... Repeat
@@ -352,15 +645,25 @@ class RepeatIncident(CorpusRule):
                 k=1, threshold=max(config.repeat_incident_threshold, 0.5)
             )
             cause_lines: dict[int, int | None] = {}
-            cause_texts: dict[int, str] = {}
+            earlier_words: dict[int, set[str]] = {}
+            later_words: dict[int, set[str]] = {}
+            signatures: dict[int, Signature] = {}
             for d, doc in ordered:
-                if doc.failure_mode:
-                    modes.add(d, doc.failure_mode, group=d)
+                # each text is tokenised once; the three ways of finding a repeat share it
+                mode_words = content_tokens(doc.failure_mode) if doc.failure_mode else []
+                if mode_words:
+                    modes.add_set(d, word_set(mode_words), group=d)
                 text, line = _cause_text(doc)
                 cause_lines[d] = line
-                cause_texts[d] = text
-                if text:
-                    causes.add(d, text, group=d)
+                cause_words = content_tokens(text) if text else []
+                if cause_words:
+                    causes.add_set(d, word_set(cause_words), group=d)
+                summary = doc.section(SectionKind.SUMMARY)
+                head = f"{doc.title or ''} {summary.body if summary else ''}"
+                cause_set = set(cause_words)
+                earlier_words[d] = cause_set.union(mode_words)
+                later_words[d] = cause_set.union(content_tokens(head))
+                signatures[d] = _signature(doc, text)
             reported: dict[int, list[tuple[int, float]]] = {}
             for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
                 reported[d] = earlier
@@ -374,7 +677,16 @@ class RepeatIncident(CorpusRule):
                 ]
                 if kept:
                     reported[d] = kept
-            reported.update(_by_words(docs, ordered, cause_texts, set(reported)))
+            # words in many documents (the folder's own boilerplate) tell no failure apart
+            df: Counter[str] = Counter()
+            for d, _ in ordered:
+                df.update(earlier_words[d] | later_words[d])
+            cap = _common_cap(len(ordered))
+            common = {w for w, n in df.items() if n > cap}
+            reported.update(
+                _by_words(docs, ordered, earlier_words, later_words, common, set(reported))
+            )
+            reported.update(_by_kind(ordered, signatures, common, set(reported)))
         for d in sorted(reported):
             doc = docs[d]
             line = _failure_mode_line(doc) or cause_lines.get(d) or doc.title_line or 1
