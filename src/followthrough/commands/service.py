@@ -78,7 +78,10 @@ def manage(args: tuple[str, ...]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "followthrough.web.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["followthrough manage", *args])
+    from followthrough.web.history.context import acting_as
+
+    with acting_as(f"cli: manage {args[0]}" if args else "cli"):  # changes made by the command
+        execute_from_command_line(["followthrough manage", *args])
 
 
 @click.command()

@@ -29,6 +29,7 @@ def worker(once: bool, interval: float, worker_id: str | None, quiet: bool) -> N
         raise click.UsageError("--worker-id must be 1 to 64 characters")
     setup_django()
     from followthrough.web.followup.worker import Pass, default_worker_id, run
+    from followthrough.web.history.context import acting_as
 
     name = worker_id or default_worker_id()
 
@@ -45,7 +46,8 @@ def worker(once: bool, interval: float, worker_id: str | None, quiet: bool) -> N
 
     if not quiet and not once:
         click.echo(f"Worker {name}: a pass every {interval:g} s (SIGTERM or Ctrl+C to stop)")
-    run(once=once, interval=interval, worker_id=name, report=report)
+    with acting_as("worker"):  # what the worker changes, the history says the worker did
+        run(once=once, interval=interval, worker_id=name, report=report)
 
 
 COMMANDS: list[click.Command] = [worker]

@@ -162,3 +162,26 @@ def test_a_time_given_in_another_timezone_is_not_a_change(cast: Cast) -> None:
     incident.resolved_at = incident.resolved_at.astimezone(ZoneInfo("Europe/Berlin"))
     incident.save()
     assert history_of(incident).count() == count
+
+
+def test_a_change_made_from_the_command_line_is_recorded_as_the_cli(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+    from django.core import management
+
+    from followthrough.cli import main
+
+    def command(argv: list[str]) -> None:
+        # What `manage shell -c ...` would run, without the command closing the test's
+        # database connection (a real command closes them all when it ends).
+        assert argv[1:3] == ["shell", "-c"]
+        cast.payments.timezone = "UTC"
+        cast.payments.save()
+
+    monkeypatch.setattr(management, "execute_from_command_line", command)
+    result = CliRunner().invoke(main, ["manage", "shell", "-c", "..."])
+    assert result.exit_code == 0, result.output
+    change = history_of(cast.payments).first()
+    assert change is not None and change.who == "cli: manage shell"
+    assert change.changed_fields() == {"timezone": ("Europe/Berlin", "UTC")}
