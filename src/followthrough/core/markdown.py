@@ -182,6 +182,7 @@ _WORDS = re.compile(r"[a-z]+")
 _STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
 _STATUS_WORDS: Final = ("DONE", "TODO", "WIP", "OPEN", "CLOSED", "FIXED")
 _GAP_END = re.compile(r"gaps?$", re.IGNORECASE)
+_CATEGORY_CHARS_REVERSED = re.compile(r"(?:[^\W\d_]|[\s()\[\]—–|,;:.-])*")
 _ZONE_NOTE = re.compile(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
 
 
@@ -510,14 +511,17 @@ class _Parser:
             if len(cells) >= 2:
                 pairs.append((cells[0], cells[1]))
         else:
-            m = _META_LINE.match(_EMPHASIS.sub("", line))
+            m = _META_LINE.match(_without_emphasis(line))
             if m is not None:
                 pairs.append((m.group("key"), m.group("value")))
         for key, raw in pairs:
             field_name = METADATA_KEYS.get(normalize_label(key))
             if field_name is None:
                 continue
-            value = _PLACEHOLDER.sub("", _EMPHASIS.sub("", raw)).strip().strip("`")
+            value = _without_emphasis(raw)
+            if "[" in value:
+                value = _PLACEHOLDER.sub("", value)
+            value = value.strip().strip("`")
             if value and value not in ("-", "—"):
                 found.setdefault(field_name, (number, value))
 
@@ -1176,7 +1180,7 @@ def _root_cause(number: int, text: str, default: RootCauseCategory | None) -> Ro
     if gap is not None and gap.group("v").lower() in CATEGORY_WORDS and gap.group("rest"):
         category = CATEGORY_WORDS[gap.group("v").lower()]
         plain = _strip_emphasis(gap.group("rest")).strip()
-    m = _CATEGORY_INLINE.search(plain) if _may_state_category(plain) else None
+    m = _category_inline(plain)
     if m is not None:
         value = m.group("v") or m.group("w") or m.group("x") or m.group("y") or ""
         found = single_category(value)
@@ -1212,10 +1216,28 @@ def _may_state_category(text: str) -> bool:
     )
 
 
+def _category_inline(text: str) -> re.Match[str] | None:
+    """``_CATEGORY_INLINE.search(text)``, searched from where a match can start: every
+    character it consumes is a letter, a blank or one of ``()[]—–|,;:.-``, and it ends
+    the text, so it lies in the longest such run at the end (found on the reversed text)."""
+    if not _may_state_category(text):
+        return None
+    run = _CATEGORY_CHARS_REVERSED.match(text[::-1])
+    start = len(text) - run.end() if run is not None else 0
+    return _CATEGORY_INLINE.search(text, start)
+
+
 def _join(text: str, cont: list[tuple[int, str]]) -> str:
     if not cont:
         return text.strip()
     return " ".join([text.strip(), *(t for _, t in cont)]).strip()
+
+
+def _without_emphasis(text: str) -> str:
+    """``_EMPHASIS.sub("", text)``, without a regex call for text that has no ** or __."""
+    if "**" not in text and "__" not in text:
+        return text
+    return _EMPHASIS.sub("", text)
 
 
 def _strip_emphasis(text: str) -> str:

@@ -181,6 +181,8 @@ _RELATIVE_DUE = re.compile(
     r"(?:sprint|week|month|quarter|release|cycle|iteration)|(?:end\s+of\s+)?q[1-4](?:\s+\d{4})?)",
     re.IGNORECASE,
 )
+# What a _RELATIVE_DUE match can start with, lower-cased ("ſ" is an "s" to the regex engine).
+_RELATIVE_FIRSTS: Final = frozenset("atslewbnfqſ")
 _DONE_WHEN = re.compile(
     r"(?:^|(?<=[\s.;,(]))done when\b[ \t]*(?P<v>.*)$", re.IGNORECASE | re.DOTALL
 )
@@ -336,13 +338,16 @@ def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
             if prefix.startswith("due") or find_date(rest, 2000) is not None:
                 _set(fields, "due", rest)
                 return True
-    if _RELATIVE_DUE.fullmatch(p):
+    if p[:1].lower() in _RELATIVE_FIRSTS and _RELATIVE_DUE.fullmatch(p):
         _set(fields, "due", p)
         return True
-    if _HANDLE.fullmatch(p) or _EMAIL.fullmatch(p):
+    # Each pattern is tried only when the part holds a character it needs.
+    if "@" in p and (_HANDLE.fullmatch(p) or _EMAIL.fullmatch(p)):
         _set(fields, "owner", p)
         return True
-    if _TRACKER_KEY.fullmatch(p) or _TRACKER_URL.fullmatch(p):
+    if ("-" in p and _TRACKER_KEY.fullmatch(p)) or (
+        p.startswith("http") and _TRACKER_URL.fullmatch(p)
+    ):
         _set(fields, "tracker", p)
         return True
     # The leftmost match starting at 0 is the match at 0: no need to search further.
@@ -435,17 +440,28 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
 
 
 def _search_at(pattern: re.Pattern[str], text: str, words: tuple[str, ...]) -> re.Match[str] | None:
-    """``pattern.search(text)`` for a pattern that starts with one of ``words`` (any case):
-    tried only where one of them occurs, instead of at every position."""
+    """``pattern.search(text)`` for a pattern that starts with one of ``words`` (any case)
+    at the start of the text or after a blank or one of ``,;([—–-.`` (every such pattern
+    here says so): tried only where one of them occurs there, instead of at every position."""
     low = text.lower()
     if len(low) != len(text):  # lower() changed the length: positions would not line up
         return pattern.search(text) if any(w in low for w in words) else None
-    starts = sorted({i for w in words for i in _positions(low, w)})
+    starts = sorted(
+        {
+            i
+            for w in words
+            for i in _positions(low, w)
+            if i == 0 or text[i - 1] in _WORD_LEAD or text[i - 1].isspace()
+        }
+    )
     for i in starts:
         m = pattern.match(text, i)
         if m is not None:
             return m
     return None
+
+
+_WORD_LEAD: Final = frozenset(",;([—–-.")
 
 
 def _positions(text: str, word: str) -> list[int]:

@@ -1473,7 +1473,8 @@ class Phrases:
             at = find(first, start, stop)
             if at == -1:
                 continue
-            if first == "*":
+            if len(first) < 3 or first == "*":
+                # "a", "in" occur inside many words: one regex scan beats a call per hit
                 matches: Iterable[re.Match[str]] = pattern.finditer(low, at, stop)
             else:
                 matches = _literal_matches(pattern, first, low, at, stop)
