@@ -4,6 +4,7 @@ copy-paste postmortem" and "Measuring Effectiveness: Track repeat incidents").""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -492,26 +493,32 @@ _KIND_REACH = 40
 
 def _kinds_in(text: str) -> Iterator[tuple[set[int], str]]:
     """(kinds, clause) of each clause of lower-case ``text`` that names a failure kind."""
-    if _KIND_WORDS.search(text) is None:
+    hits = [(m.start(), m.end(), m[0]) for m in _KIND_WORDS.finditer(text)]
+    if not hits:
         return
-    for clause in _CLAUSE_END.split(text):
+    # clause n runs from the end of separator n-1 to the start of separator n
+    seps = [(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
+    starts = [0, *[end for _, end in seps]]
+    stops = [*[start for start, _ in seps], len(text)]
+    by_clause: dict[int, list[tuple[int, int, str]]] = {}
+    for hit in hits:
+        by_clause.setdefault(bisect_right(stops, hit[0]), []).append(hit)
+    for n, found in by_clause.items():
         kinds: set[int] = set()
         subjects: list[tuple[int, int, int]] = []  # (kind, start, end)
         conditions: list[tuple[int, int, int]] = []
-        for match in _KIND_WORDS.finditer(clause):
-            for kind, role in _KIND_PHRASES[match[0]]:
+        for start, end, phrase in found:
+            for kind, role in _KIND_PHRASES[phrase]:
                 if role == 2:
                     kinds.add(kind)
                 else:
-                    (subjects if role == 0 else conditions).append(
-                        (kind, match.start(), match.end())
-                    )
+                    (subjects if role == 0 else conditions).append((kind, start, end))
         for kind, start, end in subjects:
             for other, c_start, c_end in conditions:
                 if other == kind and max(c_start - end, start - c_end) <= _KIND_REACH:
                     kinds.add(kind)
         if kinds:
-            yield kinds, clause
+            yield kinds, text[starts[n] : stops[n]]
 
 
 def _signature(doc: Document, cause: str) -> Signature:
