@@ -353,7 +353,7 @@ FAILURE_KINDS: tuple[FailureKind, ...] = (
     ),
     FailureKind(
         "pool exhaustion",
-        _phrases("pool, pools"),
+        _phrases("pool, pools, connection pool, connections"),
         _phrases(
             "exhausted, exhaustion, full, fills, filled, fill up, saturated, saturation, "
             "maxed out, ran out, too small, starved, starvation"
