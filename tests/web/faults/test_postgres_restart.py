@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.utils import timezone
 
-from followthrough.web.actions import operations as action_operations
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.history import signals as history_signals
 from followthrough.web.history.models import Change
 from followthrough.web.postmortems.models import Why
 from followthrough.web.postmortems.operations import start_postmortem
@@ -59,7 +59,7 @@ def test_a_restart_in_the_middle_of_an_api_write_leaves_nothing_half_written(
         "done_condition": "The alert fires in staging when the pool is 90% used.",
     }
     changes = Change.objects.count()
-    original = action_operations.record
+    original = history_signals.record
     killed: list[int] = []
 
     def record_after_a_restart(*args: Any, **kwargs: Any) -> Any:
@@ -69,7 +69,7 @@ def test_a_restart_in_the_middle_of_an_api_write_leaves_nothing_half_written(
             terminate(killed[0])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(action_operations, "record", record_after_a_restart)
+    monkeypatch.setattr(history_signals, "record", record_after_a_restart)
     response = api.post_json(url, body)
 
     assert killed and response.status_code == 503, response.content
