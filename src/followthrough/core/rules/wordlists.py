@@ -1425,7 +1425,7 @@ class Phrases:
             )
             for first, sources in sorted(groups.items())
         ]
-        # anchor piece (the longest of a phrase) -> (all pieces, group) for the word-set test
+        # anchor piece (the longest of a phrase) -> (its other pieces, group) for the word-set test
         self._anchors: dict[str, list[tuple[tuple[str, ...], int]]] = {}
         for index, (first, _) in enumerate(self._probes):
             for need in needs[first]:
@@ -1433,7 +1433,9 @@ class Phrases:
                     self._anchors.setdefault("", []).append((need, index))
                     continue
                 anchor = max(need, key=len)
-                self._anchors.setdefault(anchor, []).append((need, index))
+                # the anchor is known to be there when its entry is read: keep the others
+                rest = tuple(piece for piece in need if piece != anchor)
+                self._anchors.setdefault(anchor, []).append((rest, index))
         self._anchor_set = frozenset(self._anchors)
         self._always = sorted({index for _, index in self._anchors.get("", [])})
         self._last: tuple[AbstractSet[str], list[int]] | None = None
@@ -1446,8 +1448,8 @@ class Phrases:
             return last[1]
         found = set(self._always)
         for anchor in self._anchor_set.intersection(words):
-            for need, index in self._anchors[anchor]:
-                if index not in found and all(piece in words for piece in need):
+            for rest, index in self._anchors[anchor]:
+                if index not in found and all(map(words.__contains__, rest)):
                     found.add(index)
         result = sorted(found)
         self._last = (words, result)
