@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
@@ -449,3 +450,37 @@ def test_a_deleted_incident_is_not_counted_among_its_teams_open_incidents(cast: 
     assert open_count() == 2
     recovery.delete(gone, cast.alice)
     assert open_count() == 1
+
+
+def test_an_admin_moves_an_incident_to_the_trash_in_the_admin_and_a_staff_member_cannot_restore(
+    cast: Cast,
+) -> None:
+    incident = _full_incident(cast)
+    admin = cast.browser(cast.admin)
+    changelist = reverse("admin:incidents_incident_changelist")
+
+    moved = admin.post(
+        changelist,
+        {"action": "move_to_trash", "_selected_action": [incident.pk], "index": 0},
+        follow=True,
+    )
+
+    assert "Moved 8 rows to the trash" in moved.content.decode()
+    assert not Incident.objects.filter(pk=incident.pk).exists()
+    assert incident.title in admin.get(changelist + "?deleted=yes").content.decode()
+    assert incident.title not in admin.get(changelist + "?deleted=no").content.decode()
+    # A staff member with every permission on incidents but not a superuser: no Restore.
+    cast.vera.is_staff = True
+    cast.vera.save()
+    cast.vera.user_permissions.add(
+        *Permission.objects.filter(content_type=ContentType.objects.get_for_model(Incident))
+    )
+    staff = cast.browser(cast.vera)
+    listed = staff.get(changelist + "?deleted=yes").content.decode()
+    assert "restore_selected" not in listed and incident.title in listed
+    refused = staff.post(
+        changelist, {"action": "restore_selected", "_selected_action": [incident.pk], "index": 0}
+    )
+    assert refused.status_code in (200, 302)
+    assert not Incident.objects.filter(pk=incident.pk).exists()
+    assert not Change.objects.filter(action=Change.Action.RESTORE).exists()
