@@ -37,6 +37,8 @@ from followthrough.web.postmortems.models import Postmortem
 NAME = "actions"
 BATCH = 5000
 CATCH_UP_MARGIN = timedelta(minutes=5)
+#: how long after its ``updated_at`` an item's edit may still commit
+COMMIT_LAG = timedelta(minutes=1)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -123,11 +125,23 @@ def catch_up(*, every: float = 0.0) -> int:
     stale = set(Postmortem.objects.filter(action_rollup__isnull=True).values_list("pk", flat=True))
     if state.synced_until is not None:
         since = state.synced_until - CATCH_UP_MARGIN
-        stale.update(
-            # all_objects: a soft-deleted or restored item changes its postmortem's counts
-            ActionItem.all_objects.filter(updated_at__gt=since).values_list(
-                "postmortem_id", flat=True
+        # all_objects: a soft-deleted or restored item changes its postmortem's counts
+        changed: dict[int, datetime] = {}
+        for pk, updated in ActionItem.all_objects.filter(updated_at__gt=since).values_list(
+            "postmortem_id", "updated_at"
+        ):
+            changed[pk] = max(updated, changed.get(pk, updated))
+        # an item counted since it changed is not counted again (the lag covers an edit
+        # whose transaction committed after a recount of its postmortem had started)
+        counted = dict(
+            ActionRollup.objects.filter(postmortem_id__in=changed).values_list(
+                "postmortem_id", "refreshed_at"
             )
+        )
+        stale.update(
+            pk
+            for pk, updated in changed.items()
+            if pk not in counted or updated > counted[pk] - COMMIT_LAG
         )
     count = refresh(stale) if stale else 0
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
