@@ -35,6 +35,7 @@ from followthrough.web.followup.digest import send_due_digests
 from followthrough.web.followup.escalation import escalate_stuck_items
 from followthrough.web.followup.models import Channel, Notification, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED
+from followthrough.web.followup.reminders import check_milestones
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import IngestSource, Kind
 from followthrough.web.postmortems.models import Meeting, Postmortem
@@ -449,6 +450,22 @@ def test_the_dashboard_lists_no_repeat_of_a_security_incident_to_an_outsider(
     assert [i.repeat_of_id for i in member.context["recent_repeats"]] == [leak.pk]
 
 
+def test_the_drill_down_names_no_key_of_a_security_incident_a_visible_one_repeats(
+    cast: Cast, leak: Incident
+) -> None:
+    again = cast.incident(title="Keys leaked again", repeat_of=leak)
+    window = {"period": "month", "from": "2026-01-01", "to": "2026-06-30"}
+    outsider = cast.browser(cast.charlie).get(
+        "/insights/drill/", {**window, "metric": "repeat_rate"}
+    )
+    page = outsider.content.decode()
+    assert [r.pk for r in outsider.context["drill"].rows] == [again.pk]
+    assert "an incident you may not see" in page
+    assert f"/incidents/{leak.pk}/" not in page and f">{leak.key}<" not in page
+    member = cast.browser(cast.vera).get("/insights/drill/", {**window, "metric": "repeat_rate"})
+    assert f">{leak.key}</a>" in member.content.decode()
+
+
 # --- messages ------------------------------------------------------------------------------
 
 
@@ -526,6 +543,27 @@ def test_an_escalation_to_a_manager_named_on_the_incident_names_it(
         escalate_stuck_items()
     [email] = _rows("escalation", manager).values()
     assert "Rotate every signing key" in email.subject and RESTRICTED not in email.text
+
+
+def test_a_milestone_reminder_to_a_team_lead_outside_the_team_redacts_a_security_incident(
+    cast: Cast, leak: Incident
+) -> None:
+    manager = Person.objects.create(name="Mona Li", email="mona@example.com")
+    cast.payments.lead = manager
+    cast.payments.save()
+    # Nobody facilitates yet, so the team lead owns the meeting and the document milestones.
+    with time_machine.travel(datetime(2026, 3, 3, 9, tzinfo=UTC), tick=False) as traveller:
+        for day in range(3, 17):  # daily checks over the two weeks after resolution
+            traveller.move_to(datetime(2026, 3, day, 9, tzinfo=UTC))
+            check_milestones()
+    rows = list(Notification.objects.filter(recipient=manager, kind__startswith="milestone"))
+    assert rows, "the lead outside the team is still reminded"
+    for row in rows:
+        assert RESTRICTED in row.subject and RESTRICTED in row.text
+        for secret in (LEAK, leak.key):
+            assert secret not in row.subject + row.text + row.html + row.url
+    commander = Notification.objects.filter(recipient=cast.ivan, kind__startswith="milestone")
+    assert any(leak.key in row.subject for row in commander), "ivan is named: he reads it all"
 
 
 # --- Slack -------------------------------------------------------------------------------

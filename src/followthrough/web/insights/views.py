@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from followthrough.core.effectiveness import METRICS
-from followthrough.web.accounts.visibility import incident_q, visible_teams
+from followthrough.web.accounts.visibility import incident_q, visible_incidents, visible_teams
 from followthrough.web.front.views.common import (
     can_edit,
     login_required,
@@ -184,11 +184,18 @@ def drill(request: HttpRequest) -> HttpResponse:
     except queries.BadRequest as e:
         return _bad_request(request, e)
     base = _filters(request)
+    repeated = {r.repeat_of_id for r in found.rows if getattr(r, "repeat_of_id", None)}
     return render(
         request,
         "insights/drill.html",
         {
             "drill": found,
+            # A visible repeat of an incident the reader may not see names no key of it.
+            "readable_repeats": set(
+                visible_incidents(request.user).filter(pk__in=repeated).values_list("pk", flat=True)
+            )
+            if repeated
+            else set(),
             "scope": scope,
             "back": reverse("insights") + "?" + urlencode(base),
             "limit": queries.DRILL_LIMIT,
