@@ -22,10 +22,10 @@ answered exactly like a row that does not exist: 404 on pages and in the API, ab
 lists, search results, suggestions, drill-downs, exports and calendar downloads, and not
 counted in the counts shown beside lists.
 
-The one exception is the aggregate figures on the insights dashboard (medians, rates,
-counts per team or per month): they may include security incidents, because a number
-reveals no title, text or person. Every drill-down behind those figures lists only rows
-that pass :func:`incident_q`.
+The one exception is the aggregate figures on the insights dashboard and its CSV/JSON
+exports (medians, rates, counts per team or per month): they may include security
+incidents, because a number reveals no title, text or person. Every drill-down behind
+those figures lists only rows that pass :func:`incident_q`.
 
 How to use it
 -------------
@@ -34,6 +34,8 @@ How to use it
   that reaches an incident through ``path``; filter any queryset with one line.
 - ``may_see_incident(user, incident)``: the same decision for one incident already loaded.
 - ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
+- ``is_restricted(incident)``: whether the incident is one this rule narrows (a message
+  naming it marks that line or subject so ``notify`` can redact it per recipient).
 - ``person_incident_q(person)`` / ``readable_incident_ids(person, ids)``: the same rule for
   the recipient of a message (a ``Person``, who may have no login). Messages name a
   security incident only to recipients who may read it; others get the line
