@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -153,3 +154,19 @@ def test_an_action_items_history_is_served_per_object(cast: Cast) -> None:
         ("create", "alice", "action-item")
     ]
     assert cast.api("charlie").get(f"/api/v1/history/nonsense/{item.pk}").status_code == 404
+
+
+def test_the_history_page_costs_the_same_queries_for_ten_or_fifty_changes(
+    cast: Cast, django_assert_max_num_queries: Any
+) -> None:
+    browser = cast.browser(cast.vera)
+    postmortem = _postmortem(cast)
+    for n in range(10):
+        add_timeline_event(postmortem, datetime(2026, 3, 2, 13, tzinfo=UTC), f"event {n}")
+    browser.get("/history/")  # warm the content-type cache
+    with django_assert_max_num_queries(30) as few:
+        assert browser.get("/history/").status_code == 200
+    for n in range(40):
+        add_timeline_event(postmortem, datetime(2026, 3, 2, 13, tzinfo=UTC), f"more {n}")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert browser.get("/history/").status_code == 200

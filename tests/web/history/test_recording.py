@@ -185,3 +185,23 @@ def test_a_change_made_from_the_command_line_is_recorded_as_the_cli(
     change = history_of(cast.payments).first()
     assert change is not None and change.who == "cli: manage shell"
     assert change.changed_fields() == {"timezone": ("Europe/Berlin", "UTC")}
+
+
+def test_reordering_whys_through_the_api_records_each_moved_why(cast: Cast) -> None:
+    postmortem = start_postmortem(cast.incident(), cast.alice)
+    api = cast.api("bob")
+    url = f"/api/v1/postmortems/{postmortem.pk}/whys"
+    ids = [
+        api.post_json(url, {"question": f"Why {n}?", "answer": f"Because {n}."}).json()["id"]
+        for n in (1, 2, 3)
+    ]
+    answer = api.post_json(url + "/reorder", {"order": [ids[2], ids[0], ids[1]]})
+    assert answer.status_code == 200, answer.content
+    moves = Change.objects.filter(content_type__model="why", action=Change.Action.UPDATE)
+    assert {(c.object_id, c.changed_fields()["position"]) for c in moves} == {
+        (str(ids[2]), (2, 0)),
+        (str(ids[0]), (0, 1)),
+        (str(ids[1]), (1, 2)),
+    }
+    assert {c.who for c in moves} == {"bob"}
+    assert {c.incident_id for c in moves} == {postmortem.incident_id}
