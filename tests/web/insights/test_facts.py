@@ -228,3 +228,18 @@ def test_a_rebuild_gives_the_same_sums_as_refreshes(cast: Cast) -> None:
     rebuilt = sorted(DailyCohort.objects.values_list("team_id", "day", "incidents", "open"))
     assert rebuilt == refreshed
     assert len(rebuilt) == len({(t, d) for t, d, _, _ in rebuilt})
+
+
+def test_a_deleted_incident_leaves_the_sums_and_a_restored_one_comes_back(cast: Cast) -> None:
+    from followthrough.web import recovery
+
+    incidents = _varied(cast, seed=21)
+    gone = next(i for i in incidents if i.started_at is not None and hasattr(i, "postmortem"))
+    month = (date(gone.started_at.year, gone.started_at.month, 1), gone.team_id)
+    before = _compare(cast.admin, MOMENTS[1], **RANGES[0])
+    deletion = recovery.delete(gone, cast.admin)
+    during = _compare(cast.admin, MOMENTS[1], **RANGES[0])
+    assert during[month].incidents == before[month].incidents - 1
+    recovery.restore(deletion.batch, cast.admin)
+    after = _compare(cast.admin, MOMENTS[1], **RANGES[0])
+    assert after[month] == before[month]

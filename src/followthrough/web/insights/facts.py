@@ -304,11 +304,16 @@ def recount_escalations(moments: Iterable[datetime]) -> None:
 
 
 def _catch_up_escalations() -> None:
-    """Recount the days of escalations recorded since the last catch-up (by id)."""
+    """Recount the days of escalations recorded since the last catch-up: those with a
+    higher id than any counted, and the recent ones among the last ids counted (an
+    escalation whose transaction committed after a higher id had been counted)."""
     state, _ = IndexState.objects.get_or_create(name=ESCALATIONS)
     seen = int(state.detail or 0)
+    since = (state.synced_until or EPOCH) - CATCH_UP_MARGIN
     recent = list(
-        Escalation.objects.filter(pk__gt=seen - ESCALATION_MARGIN).values_list("pk", "at")
+        Escalation.objects.filter(
+            Q(pk__gt=seen) | Q(pk__gt=seen - ESCALATION_MARGIN, at__gt=since)
+        ).values_list("pk", "at")
     )
     if recent:
         recount_escalations(at for _, at in recent)
@@ -364,8 +369,9 @@ def rebuild() -> int:
 def catch_up(*, every: float = 0.0) -> int:
     """Bring the facts up to date: a first build (or a rebuild when the policy's rule for
     a required postmortem changed), then the incidents whose incident, postmortem or
-    meeting row moved since the last catch-up, those without facts and the facts of
-    deleted incidents. With ``every``: not again within ``every`` seconds of the last one.
+    meeting row moved since the last catch-up (deleted or restored ones included), and,
+    when the numbers of facts and incidents differ, those without facts and the facts of
+    incidents no longer there. With ``every``: not again within ``every`` seconds of the last one.
     Returns how many incidents were refreshed."""
     state, _ = IndexState.objects.get_or_create(name=NAME)
     started = timezone.now()
@@ -375,7 +381,8 @@ def catch_up(*, every: float = 0.0) -> int:
     if every and (started - state.synced_until).total_seconds() < every:
         return 0
     since = state.synced_until - CATCH_UP_MARGIN
-    stale = set(Incident.objects.filter(updated_at__gt=since).values_list("pk", flat=True))
+    # every row, deleted or not: a soft delete or a restore moves updated_at too
+    stale = set(Incident._base_manager.filter(updated_at__gt=since).values_list("pk", flat=True))
     stale.update(
         Postmortem._base_manager.filter(updated_at__gt=since).values_list("incident_id", flat=True)
     )
@@ -384,11 +391,19 @@ def catch_up(*, every: float = 0.0) -> int:
             "postmortem__incident_id", flat=True
         )
     )
-    stale.update(Incident.objects.filter(cohort_fact__isnull=True).values_list("pk", flat=True))
-    # facts of incidents no longer there (deleted): an anti-join, not NOT IN
-    live = Incident.objects.filter(pk=OuterRef("incident_id"))
-    stale.update(CohortFact.objects.filter(~Exists(live)).values_list("incident_id", flat=True))
     count = refresh(stale) if stale else 0
+    if CohortFact.objects.count() != Incident.objects.count():
+        # rows that came in or went without moving updated_at (a bulk load, a raw
+        # delete): incidents without facts, and facts of incidents no longer there (an
+        # anti-join each, only then)
+        missing = set(
+            Incident.objects.filter(cohort_fact__isnull=True).values_list("pk", flat=True)
+        )
+        live = Incident.objects.filter(pk=OuterRef("incident_id"))
+        missing.update(
+            CohortFact.objects.filter(~Exists(live)).values_list("incident_id", flat=True)
+        )
+        count += refresh(missing)
     _catch_up_escalations()
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
     return count
