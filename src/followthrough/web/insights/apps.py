@@ -15,18 +15,20 @@ class InsightsConfig(AppConfig):
         from followthrough.web.actions.models import ActionItem
         from followthrough.web.followup.models import Escalation
         from followthrough.web.incidents.models import Incident
-        from followthrough.web.postmortems.models import Meeting, Postmortem
+        from followthrough.web.postmortems.models import Postmortem
 
         post_save.connect(_incident_saved, sender=Incident, dispatch_uid="insights-incident")
         post_save.connect(_postmortem_saved, sender=Postmortem, dispatch_uid="insights-postmortem")
-        post_save.connect(_meeting_saved, sender=Meeting, dispatch_uid="insights-meeting")
-        post_save.connect(_item_changed, sender=ActionItem, dispatch_uid="insights-item")
-        post_delete.connect(_item_changed, sender=ActionItem, dispatch_uid="insights-item-gone")
+        # Saved meetings, action items and escalations are caught up from updated_at (or
+        # the id) within INSIGHTS_CATCH_UP_SECONDS; rows deleted for good leave no trace
+        # to catch up from, so their deletion recounts at once.
+        post_delete.connect(_item_deleted, sender=ActionItem, dispatch_uid="insights-item-gone")
         pre_delete.connect(
             _incident_deleted, sender=Incident, dispatch_uid="insights-incident-gone"
         )
-        post_save.connect(_escalated, sender=Escalation, dispatch_uid="insights-escalation")
-        post_delete.connect(_escalated, sender=Escalation, dispatch_uid="insights-escalation-gone")
+        post_delete.connect(
+            _escalation_deleted, sender=Escalation, dispatch_uid="insights-escalation-gone"
+        )
 
 
 def _after_commit(incident_id: int, postmortem_id: int | None) -> None:
@@ -63,10 +65,8 @@ def _postmortem_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: A
     _after_commit(instance.incident_id, instance.pk)
 
 
-def _item_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+def _item_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Recount the postmortem's action items once the transaction commits."""
-    if raw:
-        return
     from django.db import transaction
 
     postmortem_id = instance.postmortem_id
@@ -75,22 +75,6 @@ def _item_changed(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) 
         from followthrough.web.insights import rollups
 
         rollups.refresh([postmortem_id])
-
-    transaction.on_commit(run)
-
-
-def _meeting_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
-    """The meeting's milestones count on the dashboard: refresh its incident's facts."""
-    if raw:
-        return
-    from django.db import transaction
-
-    postmortem_id = instance.postmortem_id
-
-    def run() -> None:
-        from followthrough.web.insights import facts
-
-        facts.refresh_postmortems([postmortem_id])
 
     transaction.on_commit(run)
 
@@ -114,10 +98,8 @@ def _incident_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     transaction.on_commit(run)
 
 
-def _escalated(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
+def _escalation_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Count the escalations of the day again once committed."""
-    if raw:
-        return
     from django.db import transaction
 
     moment = instance.at
