@@ -10,11 +10,12 @@ the only thing that depends on the moment of the view, whether a milestone not d
 is overdue or still pending, is decided from the few facts that still have a deadline
 ahead (``open_due_max``).
 
-Facts follow the rows they come from: a saved incident, postmortem or meeting, a
-recounted postmortem (:mod:`rollups`) and recomputed deadlines (:mod:`deadlines`)
-refresh them once committed; edits made by conditional UPDATEs, which send no signal,
-are caught up from ``updated_at`` (:func:`catch_up`); a change of the organisation's
-postmortem policy (which incidents require one) rebuilds them.
+Facts follow the rows they come from: a saved incident or postmortem, a recounted
+postmortem (:mod:`rollups`) and recomputed deadlines (:mod:`deadlines`) refresh them once
+committed; meetings, and edits made by conditional UPDATEs (which send no signal), are
+caught up from ``updated_at`` (:func:`catch_up`, at most every
+``INSIGHTS_CATCH_UP_SECONDS``); a change of the organisation's postmortem policy (which
+incidents require one) rebuilds them.
 """
 
 from __future__ import annotations

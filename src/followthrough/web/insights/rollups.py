@@ -1,10 +1,10 @@
 """Action items counted per postmortem (:class:`ActionRollup`), kept fresh.
 
 Counting a million action items on every dashboard view does not fit in a few hundred
-milliseconds; summing one row per postmortem does. A rollup is refreshed when an item is
-saved or deleted (signals, after commit) and, because edits made with conditional UPDATEs
-(``save_versioned``) send no signal, from the items whose ``updated_at`` moved since the
-last catch-up. ``followthrough insights rebuild`` recounts everything.
+milliseconds; summing one row per postmortem does. A rollup is recounted when an item is
+deleted for good (signal, after commit) and otherwise from the items whose ``updated_at``
+moved since the last catch-up (saves and conditional UPDATEs alike, soft deletes and
+restores included). ``followthrough insights rebuild`` recounts everything.
 """
 
 from __future__ import annotations
