@@ -75,19 +75,19 @@ _STEMS: dict[str, str] = {}
 def content_stems(text: str) -> set[str]:
     """The words that say what a sentence is about, lightly stemmed."""
     stems = _STEMS
-    out: set[str] = set()
-    words = set(_WORD.findall(text.lower()))
-    new = words.difference(stems)  # words met before are looked up at C speed below
-    if new:
-        words -= new
-        for word in new:
-            keep = len(word) > 2 and word not in W.STOPWORDS and word not in _GENERIC
-            stem = _stem(word) if keep else ""
-            if len(stems) < 1 << 16:
-                stems[word] = stem
-            if stem:
-                out.add(stem)
-    out.update(map(stems.__getitem__, words))
+    words = _WORD.findall(text.lower())
+    try:  # every word met before: looked up at C speed
+        out = set(map(stems.__getitem__, words))
+    except KeyError:
+        out = set()
+        for word in words:
+            stem = stems.get(word)
+            if stem is None:
+                keep = len(word) > 2 and word not in W.STOPWORDS and word not in _GENERIC
+                stem = _stem(word) if keep else ""
+                if len(stems) < 1 << 16:
+                    stems[word] = stem
+            out.add(stem)
     out.discard("")
     return out
 
