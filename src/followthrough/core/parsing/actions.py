@@ -181,6 +181,8 @@ _RELATIVE_DUE = re.compile(
     r"(?:sprint|week|month|quarter|release|cycle|iteration)|(?:end\s+of\s+)?q[1-4](?:\s+\d{4})?)",
     re.IGNORECASE,
 )
+# What a month name can start with, lower-cased ("ſ" is an "s" to the regex engine).
+_DATE_FIRSTS: Final = frozenset("jfmasondſ")
 # What a _RELATIVE_DUE match can start with, lower-cased ("ſ" is an "s" to the regex engine).
 _RELATIVE_FIRSTS: Final = frozenset("atslewbnfqſ")
 _DONE_WHEN = re.compile(
@@ -350,8 +352,9 @@ def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
     ):
         _set(fields, "tracker", p)
         return True
-    # The leftmost match starting at 0 is the match at 0: no need to search further.
-    m = DATE_ANYWHERE.match(p)
+    # The leftmost match starting at 0 is the match at 0: no need to search further. A date
+    # starts with a digit or a month's first letter.
+    m = DATE_ANYWHERE.match(p) if p[0].isdigit() or p[0].lower() in _DATE_FIRSTS else None
     if m is not None and len(p) - m.end() <= 1:
         _set(fields, "due", p)
         return True

@@ -29,6 +29,7 @@ _BOLD_LABEL = re.compile(
     r"^[ \t]*(\*\*|__)(?P<label>[^*_\n]{1,80}?)(?P<colon>:?)[ \t]*\1[ \t]*(?P<colon2>:?)[ \t]*"
 )
 _BULLETS: Final = frozenset("-*+•")
+_THEMATIC_CHARS: Final = " \t*-_\n"
 _FENCE_CHARS: Final = frozenset("`~")
 _FRONT_KEY = re.compile(r"^[ \t]*([A-Za-z][\w -]{0,40})[ \t]*:[ \t]*(.*)$")
 
@@ -310,7 +311,10 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
                 continue
         first = stripped[0]
         m = _LIST.match(raw) if first in _BULLETS or first.isdigit() else None
-        if m is not None and (m.group(2) not in "*-" or _THEMATIC.match(raw) is None):
+        # a thematic break ("- - -") holds nothing but its marker and blanks
+        if m is not None and (
+            m.group(2) not in "*-" or raw.strip(_THEMATIC_CHARS) or _THEMATIC.match(raw) is None
+        ):
             indent = indent_of(m.group(1))
             text = raw[m.end() :].strip()
             checked: bool | None = None
