@@ -53,6 +53,7 @@ PREFIX = "/api/v1"
 # Examples per operation, valid and invalid requests mixed: the admin passes every access
 # check and so reaches the deepest code; the editor walks the same routes more briefly.
 EXAMPLES = {"admin": 4, "bob": 3}
+HISTORY_TYPES = ("incident", "action-item", "why")
 
 
 def known_rows(cast: Cast) -> dict[str, list[int]]:
@@ -139,6 +140,7 @@ def known_rows(cast: Cast) -> dict[str, list[int]]:
         "factor_id": [factor],
         "item_id": [item],
         "source_id": [source],
+        "object_id": [incident.pk, item, why],
     }
 
 
@@ -171,6 +173,9 @@ def fuzz(operation: Any, token: str, rows: dict[str, list[int]], examples: int) 
             # Three generated ids in four name a row that exists; the fourth stays as generated.
             if name in rows and isinstance(value, int) and value % 4:
                 case.path_parameters[name] = rows[name][value % len(rows[name])]
+            # The history's object types, likewise: three in four name a type it tracks.
+            if name == "type" and isinstance(value, str) and len(value) % 4:
+                case.path_parameters[name] = HISTORY_TYPES[len(value) % len(HISTORY_TYPES)]
         case.call_and_validate(
             headers={"Authorization": f"Bearer {token}"},
             checks=[not_a_server_error, response_schema_conformance],
