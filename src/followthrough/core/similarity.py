@@ -31,8 +31,8 @@ from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import chain, compress, repeat
-from operator import itemgetter, not_, sub
+from itertools import accumulate, chain, compress, repeat
+from operator import itemgetter, methodcaller, not_, sub
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -273,33 +273,28 @@ def shingles(text: str, k: int = 3) -> frozenset[int]:
     return frozenset(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
 
 
-#: between two texts shingled together: a word of its own that no text contains
-_MARK = "\x01"
-_TO_SPACE_MARKED = _TO_SPACE[:1] + b"\x01" + _TO_SPACE[2:]
 _NOTHING: frozenset[int] = frozenset()
+_TRANSLATE = methodcaller("translate", _TO_SPACE)
 
 
 def shingle_sets(texts: Sequence[str], k: int = 3) -> list[frozenset[int]]:
-    """``[shingles(text, k) for text in texts]``, computed in one pass: the texts are joined
-    by a marker word, split and hashed together, and each text's n-grams are the slice
-    between two markers (the few n-grams that straddle a marker are dropped). Many short
-    texts (a document's passages) cost a few C calls each instead of a dozen."""
+    """``[shingles(text, k) for text in texts]``, computed together: every step (lower,
+    split, word ids, n-gram hashes) runs once over all the texts in C, and each text's
+    n-grams are a slice of the whole (the few that straddle two texts are dropped). Many
+    short texts (a document's passages) cost a few C calls each instead of a dozen."""
     if k < 2 or len(texts) < 2:
         return [shingles(text, k) for text in texts]
-    joined = f" {_MARK} ".join(texts).lower()
-    if not joined.isascii() or joined.count(_MARK) != len(texts) - 1:
+    lowered = list(map(str.lower, texts))
+    if not all(map(str.isascii, lowered)):
         return [shingles(text, k) for text in texts]
-    words = joined.encode().translate(_TO_SPACE_MARKED).split()
-    ids = _word_ids(words)
+    split = list(map(bytes.split, map(_TRANSLATE, map(str.encode, lowered))))
+    ids = _word_ids(list(chain.from_iterable(split)))
     if k == 3:
         hashes = list(map(hash, zip(ids, ids[1:], ids[2:], strict=False)))
     else:
         hashes = list(map(hash, zip(*(ids[i:] for i in range(k)), strict=False)))
-    # where each text's words start and end, found in C: the markers' positions
-    mark = _MARK.encode()
-    marks = list(compress(range(len(words)), map(mark.__eq__, words)))
-    starts = [0, *[at + 1 for at in marks]]
-    ends = [*marks, len(words)]
+    ends = list(accumulate(map(len, split)))
+    starts = [0, *ends[:-1]]
     if min(map(sub, ends, starts)) >= k:  # every text has a whole n-gram: all in C
         stops = [end - k + 1 for end in ends]
         return list(map(frozenset, map(hashes.__getitem__, map(slice, starts, stops))))

@@ -93,10 +93,9 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             if in_comment or "<!--" in stripped:
                 in_comment = "-->" not in stripped if "<!--" in stripped or in_comment else False
                 continue
-            # the cheap tests first: a table rule has "---", markup starts with its sign
-            if stripped[0] == "#" or ("---" in stripped and _TABLE_RULE.match(stripped)):
+            if stripped[0] == "#" or _TABLE_RULE.match(stripped):
                 continue
-            if number < count and "---" in lines[number] and _TABLE_RULE.match(lines[number]):
+            if number < count and _TABLE_RULE.match(lines[number]):
                 continue  # a table's header row
             text = _MARKUP.sub("", stripped) if stripped[0] in _MARKUP_START else stripped
             if len(text.split()) < min_words:
@@ -410,12 +409,51 @@ def _kind_phrases() -> dict[str, list[tuple[int, int]]]:
     return out
 
 
+#: phrase -> [(kind, role)], role 0 a subject, 1 a condition, 2 a name of the kind
 _KIND_PHRASES = _kind_phrases()
-_KIND_WORDS = re.compile(
-    r"(?<![\w-])(?:"
-    + "|".join(re.escape(p) for p in sorted(_KIND_PHRASES, key=len, reverse=True))
-    + r")(?![\w-])"
+
+
+def _kind_pattern(failure: FailureKind) -> re.Pattern[str]:
+    phrases = {*failure.subjects, *failure.conditions, *failure.names}
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+
+
+def _kind_keys(failure: FailureKind) -> tuple[frozenset[bytes], ...]:
+    """The longest word of each subject, condition and name: a text without one of them
+    cannot name the kind."""
+
+    def longest(phrases: tuple[str, ...]) -> frozenset[bytes]:
+        return frozenset(max(re.findall(r"[a-z0-9]+", p), key=len).encode() for p in phrases)
+
+    return longest(failure.subjects), longest(failure.conditions), longest(failure.names)
+
+
+#: one pattern per kind, run only on texts that have its key words (a pattern of every
+#: phrase would be tried at every position of every summary)
+_KIND_PATTERNS = [_kind_pattern(failure) for failure in FAILURE_KINDS]
+_KIND_KEYS = [_kind_keys(failure) for failure in FAILURE_KINDS]
+_ALNUM_ONLY = bytes.maketrans(
+    bytes(range(128)).translate(
+        None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    ),
+    b" " * (128 - 62),
 )
+
+
+def _possible_kinds(low: str) -> list[int]:
+    """The kinds whose key words ``low`` has (all of them for non-ASCII text)."""
+    if not low.isascii():
+        return list(range(len(FAILURE_KINDS)))
+    words = set(low.encode().translate(_ALNUM_ONLY).split())
+    return [
+        kind
+        for kind, (subjects, conditions, names) in enumerate(_KIND_KEYS)
+        if not names.isdisjoint(words)
+        or not (subjects.isdisjoint(words) or conditions.isdisjoint(words))
+    ]
+
+
 #: where a clause ends: a sentence stop, a dash between words, a line break
 _CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\s[-\u2013\u2014]+\s|\n")
 #: words that tell no service or component apart: the incident itself, its size, people
@@ -493,26 +531,31 @@ _KIND_REACH = 40
 
 def _kinds_in(text: str) -> Iterator[tuple[set[int], str]]:
     """(kinds, clause) of each clause of lower-case ``text`` that names a failure kind."""
-    hits = [(m.start(), m.end(), m[0]) for m in _KIND_WORDS.finditer(text)]
+    hits = [
+        (m.start(), m.end(), kind, role)
+        for kind in _possible_kinds(text)
+        for m in _KIND_PATTERNS[kind].finditer(text)
+        for other, role in _KIND_PHRASES[m[0]]
+        if other == kind
+    ]
     if not hits:
         return
     # clause n runs from the end of separator n-1 to the start of separator n
     seps = [(m.start(), m.end()) for m in _CLAUSE_END.finditer(text)]
     starts = [0, *[end for _, end in seps]]
     stops = [*[start for start, _ in seps], len(text)]
-    by_clause: dict[int, list[tuple[int, int, str]]] = {}
+    by_clause: dict[int, list[tuple[int, int, int, int]]] = {}
     for hit in hits:
         by_clause.setdefault(bisect_right(stops, hit[0]), []).append(hit)
     for n, found in by_clause.items():
         kinds: set[int] = set()
         subjects: list[tuple[int, int, int]] = []  # (kind, start, end)
         conditions: list[tuple[int, int, int]] = []
-        for start, end, phrase in found:
-            for kind, role in _KIND_PHRASES[phrase]:
-                if role == 2:
-                    kinds.add(kind)
-                else:
-                    (subjects if role == 0 else conditions).append((kind, start, end))
+        for start, end, kind, role in found:
+            if role == 2:
+                kinds.add(kind)
+            else:
+                (subjects if role == 0 else conditions).append((kind, start, end))
         for kind, start, end in subjects:
             for other, c_start, c_end in conditions:
                 if other == kind and max(c_start - end, start - c_end) <= _KIND_REACH:
