@@ -7,6 +7,8 @@
    together: CPU time (``time.process_time``, so time spent waiting for the other core's
    work is not counted), the best of ``--repeat`` passes over the same documents.
                                                              budget: <= 1 ms/doc (1,000 docs/s)
+   Then the single-file rules (``lint_document``) on the same documents, parsed beforehand,
+   so parse + rules = ``bench/lint_speed.py``'s part 1 in CPU time.
 2. One ~10 MB document (generated documents of every layout concatenated): seconds, and
    ms per 1,000 words beside part 1's, to show the cost is linear in size.
                                                   budget: the same ms per 1,000 words as part 1
@@ -60,8 +62,31 @@ def per_layout(docs: int, repeat: int, seed: int) -> float:
         every.extend(texts)
         _report(layout, texts, repeat, parse)
     ms_per_kword = _report("all", every, repeat, parse)
+    _rules(every, repeat)
     print()
     return ms_per_kword
+
+
+def _rules(texts: list[str], repeat: int) -> None:
+    """The single-file rules alone, on documents parsed beforehand (CPU time)."""
+    from followthrough.core.lint import lint_document
+    from followthrough.core.markdown import parse
+
+    docs = [parse(text, f"doc-{i}.md") for i, text in enumerate(texts)]
+    for doc in docs[:10]:
+        lint_document(doc)
+    findings = 0
+
+    def run() -> None:
+        nonlocal findings
+        findings = sum(len(lint_document(doc)) for doc in docs)
+
+    seconds = _best(run, repeat)
+    ms = 1000 * seconds / len(docs)
+    print(
+        f"   {'rules':<10} {len(docs):>5} {'':>6} {ms:>8.2f} {len(docs) / seconds:>8,.0f}"
+        f"          ({findings:,} findings; single-file rules on parsed documents)"
+    )
 
 
 def _report(name: str, texts: list[str], repeat: int, parse: Callable[[str], object]) -> float:
