@@ -56,6 +56,9 @@ SKIPPED: dict[str, str] = {
     "insights.IndexState": "similarity index watermark, rebuilt by insights.repeats.rebuild",
     "insights.MilestoneDeadlines": "derived, rebuilt by insights.deadlines.rebuild",
     "insights.ActionRollup": "derived, rebuilt by insights.deadlines.rebuild",
+    "insights.CohortFact": "dashboard sums, rebuilt by insights.facts (after deadlines.rebuild)",
+    "insights.DailyCohort": "dashboard sums, rebuilt by insights.facts (after deadlines.rebuild)",
+    "insights.DailyEscalations": "dashboard sums, rebuilt by insights.facts",
 }
 
 
