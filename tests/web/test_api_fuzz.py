@@ -4,9 +4,10 @@ Bounded for CI: every operation of the document, as the admin and as an editor (
 a few valid and invalid examples each, derandomized (the same cases every run), no
 deadline. (schemathesis's own pytest plugin does not run under pytest 9 yet, so the cases
 come from its hypothesis strategies, checked with its checks.) Generated ids of an existing kind are
-mostly mapped onto rows the fixture made (an incident with its postmortem, a why, a
-timeline event, a factor, an action item and the meeting), so the fuzzer reaches the
-handlers behind the 404s, not only the lookups.
+mostly mapped onto rows the fixture made (incidents of both teams, a postmortem with a
+why, a timeline event, a factor, an owned action item with its tracker issue, escalation and
+failed message, a tracker, an incident source, a similarity decision; history object types),
+so the fuzzer reaches the handlers behind the 404s, not only the lookups.
 
 Every operation of the document takes part, whichever app defines it (followup, ingest,
 integrations, insights and history included), so a new route is fuzzed the day it lands.
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
 PREFIX = "/api/v1"
 # Examples per operation, valid and invalid requests mixed: the admin passes every access
 # check and so reaches the deepest code; the editor walks the same routes more briefly.
-EXAMPLES = {"admin": 4, "bob": 3}
+EXAMPLES = {"admin": 6, "bob": 4}
 HISTORY_TYPES = ("incident", "action-item", "why")
 
 
