@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from followthrough.core.calendar import BusinessCalendar, CalendarError
@@ -27,12 +27,13 @@ class Role(models.TextChoices):
 
 class TeamQuerySet(models.QuerySet["Team"]):
     def visible_to(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
-        """Public teams, and private teams the user is a member of. Admins see everything."""
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self.all()
-        return self.filter(Q(is_private=False) | Q(memberships__person__user=user)).distinct()
+        """Public teams, and private teams the user is a member of. Admins see everything.
+
+        The rule itself lives in ``accounts.visibility`` (with the incident rule beside it).
+        """
+        from followthrough.web.accounts.visibility import team_q
+
+        return self.filter(team_q(user))
 
     def editable_by(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
         """Teams where the user is an editor or lead. Admins edit everything."""
