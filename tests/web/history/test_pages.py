@@ -37,6 +37,8 @@ def test_the_postmortem_history_page_shows_timeline_event_changes(cast: Cast) ->
     assert "Pager fired for 502s in the EU" in html
     assert "<del>Pager fired for 502s</del>" in html
     assert "bob" in html
+    flat = " ".join(html.split())
+    assert "occurred at: 2026-03-02 13:00 UTC" in flat  # a created event: its values
 
 
 def test_the_incident_page_and_postmortem_editor_link_to_their_history(cast: Cast) -> None:
@@ -57,6 +59,8 @@ def test_long_text_is_a_compact_diff_with_the_full_text_on_expand(cast: Cast) ->
     html = cast.browser(cast.alice).get(f"/history/incidents/{incident.pk}/").content.decode()
     assert "<ins>changed</ins>" in html
     assert "<details><summary>Full text before and after</summary>" in html
+    # The creation shows the long text folded, whole on expand.
+    assert "<details><summary>word word word" in html
 
 
 def test_an_outsider_does_not_see_history_of_a_private_team_on_history(cast: Cast) -> None:

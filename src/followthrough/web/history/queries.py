@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.apps import apps
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 # Text longer than this (or over several lines) is shown as a compact diff, full on expand.
 LONG_TEXT = 120
 PAGE_SIZE = 50
+# Fields every change would list without saying anything: the row's id, its creation time.
+HIDDEN = frozenset({"id", "created_at"})
 
 
 def content_types(labels: list[str] | tuple[str, ...]) -> list[ContentType]:
@@ -184,6 +186,13 @@ def _text(value: Any) -> str:
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v}" for k, v in value.items()) or "—"
+    if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return str(value)
 
 
@@ -269,10 +278,12 @@ def present(changes: list[Change]) -> list[Entry]:
                 return _text(value)
 
             b, a = shown(before), shown(after)
-            if b == a or name == "id":
+            if b == a or name in HIDDEN:
                 continue  # "" to None on a create, say: nothing a reader would call a change
             long = max(len(b), len(a)) > LONG_TEXT or "\n" in b or "\n" in a
-            diff = _diff(b, a) if long and SECRET_SET not in (b, a) and a != SECRET_REPLACED else []
+            secret = SECRET_SET in (b, a) or a == SECRET_REPLACED
+            updated = change.action == Change.Action.UPDATE
+            diff = _diff(b, a) if long and updated and not secret else []
             rows.append(FieldChange(name=label, before=b, after=a, diff=diff, long=long))
         entries.append(Entry(change=change, kind=kind_of(change.content_type_id), fields=rows))
     return entries

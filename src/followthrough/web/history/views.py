@@ -85,7 +85,7 @@ def history(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "errors": errors,
             "teams": visibility.visible_teams(request.user).order_by("name"),
-            "kinds": sorted(kinds()),
+            "kinds": [(slug, slug.replace("-", " ")) for slug in sorted(kinds())],
             "actions": Change.Action.choices,
             "mixed": True,
         },
