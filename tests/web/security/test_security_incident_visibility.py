@@ -282,6 +282,16 @@ def test_a_security_incident_cannot_be_named_as_what_a_new_incident_repeats_by_a
     assert f"There is no incident with id {leak.pk}." in response.content.decode()
 
 
+def test_an_incident_that_repeats_a_security_incident_does_not_name_it_to_an_outsider(
+    cast: Cast, leak: Incident
+) -> None:
+    again = cast.incident(title="Keys in logs again", repeat_of=leak)
+    seen_by_outsider = cast.api("dana").get(f"{API}/incidents/{again.pk}").json()
+    seen_by_member = cast.api("vera").get(f"{API}/incidents/{again.pk}").json()
+    assert seen_by_outsider["repeat_of_id"] is None
+    assert seen_by_member["repeat_of_id"] == leak.pk
+
+
 # --- pages -------------------------------------------------------------------------------
 
 

@@ -23,8 +23,9 @@ from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraint
 
 from followthrough.core.policy import decide
 from followthrough.web.accounts.models import Person
+from followthrough.web.accounts.visibility import is_restricted, may_see_incident
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.api.access import policy_config
+from followthrough.web.api.access import policy_config, user_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Meeting, Postmortem
 
@@ -305,11 +306,24 @@ class IncidentOut(Schema):
         return _postmortem_of(obj)
 
     @staticmethod
+    def resolve_repeat_of_id(obj: Incident, context: Any) -> int | None:
+        """The earlier incident's id, unless the reader may not see it (it stays unnamed)."""
+        earlier = obj.repeat_of
+        if earlier is None or earlier.deleted_at is not None:
+            return None
+        if not is_restricted(earlier) and not earlier.team.is_private:
+            return earlier.pk
+        request = _request(context)
+        if request is None or not may_see_incident(user_of(request), earlier):
+            return None
+        return earlier.pk
+
+    @staticmethod
     def resolve_overdue(obj: Incident, context: Any) -> bool:
         return incident_overdue(obj, _request(context), request_now(_request(context)))
 
 
-INCIDENT_RELATED = ("team", "commander", "postmortem", "postmortem__meeting")
+INCIDENT_RELATED = ("team", "commander", "repeat_of__team", "postmortem", "postmortem__meeting")
 INCIDENT_PREFETCH = ("responders", "postmortem__action_items")
 
 
