@@ -21,7 +21,12 @@ from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import facts, queries
-from followthrough.web.insights.models import CohortFact, DailyCohort, DailyEscalations
+from followthrough.web.insights.models import (
+    CohortFact,
+    DailyCohort,
+    DailyEscalations,
+    IndexState,
+)
 from followthrough.web.postmortems.models import Meeting, Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
 from followthrough.web.versioning import save_versioned
@@ -243,3 +248,35 @@ def test_a_deleted_incident_leaves_the_sums_and_a_restored_one_comes_back(cast: 
     recovery.restore(deletion.batch, cast.admin)
     after = _compare(cast.admin, MOMENTS[1], **RANGES[0])
     assert after[month] == before[month]
+
+
+def test_deadlines_follow_a_team_calendar_change_and_an_incident_moved_between_calendars(
+    cast: Cast,
+) -> None:
+    from followthrough.web.accounts.models import Team
+    from followthrough.web.insights import deadlines
+    from followthrough.web.insights.models import MilestoneDeadlines
+
+    incidents = _varied(cast, seed=17)
+    tokyo = Team.objects.create(name="Tokyo", slug="tokyo", timezone="Asia/Tokyo")
+    _compare(cast.admin, MOMENTS[0], **RANGES[0])  # first catch-up: every postmortem
+    state = IndexState.objects.get(name=deadlines.NAME)
+    assert state.detail  # the calendars' fingerprint: later catch-ups read moved rows only
+    moved = next(
+        i
+        for i in incidents
+        if i.team_id == cast.payments.pk and i.resolved_at and hasattr(i, "postmortem")
+    )
+    save_versioned(moved, moved.version, {"team": tokyo})
+    deadlines.catch_up()
+    assert IndexState.objects.get(name=deadlines.NAME).detail == state.detail
+    row = MilestoneDeadlines.objects.get(postmortem=moved.postmortem)
+    assert row.calendar == deadlines.calendar_key(tokyo)
+
+    Team.objects.filter(pk=cast.security.pk).update(timezone="Pacific/Auckland")
+    security = Team.objects.get(pk=cast.security.pk)
+    deadlines.catch_up()
+    kept = MilestoneDeadlines.objects.filter(postmortem__incident__team=security)
+    assert kept.exists()
+    assert set(kept.values_list("calendar", flat=True)) == {deadlines.calendar_key(security)}
+    _compare(cast.admin, MOMENTS[0], **RANGES[0])

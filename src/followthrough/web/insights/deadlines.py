@@ -9,8 +9,9 @@ makes a row stale, and :func:`catch_up` finds those.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
@@ -18,11 +19,14 @@ from django.utils import timezone
 
 from followthrough.core.calendar import MILESTONES, BusinessCalendar, CalendarError, due_at
 from followthrough.web.accounts.models import Team
+from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import facts
 from followthrough.web.insights.models import IndexState, MilestoneDeadlines
 from followthrough.web.postmortems.models import Postmortem
 
 NAME = "deadlines"
+#: how far back a catch-up looks again, for edits whose transaction committed late
+CATCH_UP_MARGIN = timedelta(minutes=5)
 BATCH = 2000
 
 #: milestone key -> where its completion time is read, relative to a MilestoneDeadlines row
@@ -119,44 +123,76 @@ def refresh(postmortem_ids: Iterable[int] | None = None) -> int:
     return written
 
 
+def _calendars_key(keys: dict[int, str]) -> str:
+    """One short fingerprint of every team's calendar."""
+    return hashlib.sha1(repr(sorted(keys.items())).encode()).hexdigest()
+
+
 def catch_up(*, every: float = 0.0) -> int:
     """Bring stale rows up to date: postmortems without deadlines, incidents resolved at a
-    different time since, teams whose calendar changed. Returns how many were refreshed.
-    With ``every``: not again within ``every`` seconds of the last one."""
+    different time since, deleted postmortems, teams whose calendar changed. Returns how
+    many were refreshed. With ``every``: not again within ``every`` seconds of the last one.
+
+    While no team's calendar changed, only the postmortems whose row or incident row moved
+    since the last catch-up (``updated_at``, deleted rows included) are checked; otherwise,
+    and the first time, every postmortem."""
     state, _ = IndexState.objects.get_or_create(name=NAME)
     started = timezone.now()
     if every and state.synced_until and (started - state.synced_until).total_seconds() < every:
         return 0
-    stale = set(
-        Postmortem.objects.filter(
-            deadlines__isnull=True, incident__resolved_at__isnull=False
-        ).values_list("pk", flat=True)
+    keys = {team.pk: calendar_key(team) for team in Team.objects.all()}
+    fingerprint = _calendars_key(keys)
+    postmortems = Postmortem.objects.all()
+    deadlines = MilestoneDeadlines.objects.all()
+    stale: set[int] = set()
+    if state.synced_until is not None and state.detail == fingerprint:
+        since = state.synced_until - CATCH_UP_MARGIN
+        touched = set(
+            Postmortem._base_manager.filter(updated_at__gt=since).values_list("pk", flat=True)
+        )
+        touched.update(
+            Postmortem._base_manager.filter(
+                incident__in=Incident._base_manager.filter(updated_at__gt=since).values("pk")
+            ).values_list("pk", flat=True)
+        )
+        postmortems = postmortems.filter(pk__in=touched)
+        deadlines = deadlines.filter(postmortem_id__in=touched)
+        # an incident moved to a team with another calendar
+        for pk, team_id, key in deadlines.values_list(
+            "postmortem_id", "postmortem__incident__team_id", "calendar"
+        ):
+            if keys.get(team_id) != key:
+                stale.add(pk)
+    stale.update(
+        postmortems.filter(deadlines__isnull=True, incident__resolved_at__isnull=False).values_list(
+            "pk", flat=True
+        )
     )
     # soft-deleted postmortems (and incidents) drop out
     stale.update(
-        MilestoneDeadlines.objects.filter(postmortem__deleted_at__isnull=False).values_list(
+        deadlines.filter(postmortem__deleted_at__isnull=False).values_list(
             "postmortem_id", flat=True
         )
     )
     stale.update(
-        MilestoneDeadlines.objects.exclude(
-            resolved_at=F("postmortem__incident__resolved_at")
-        ).values_list("postmortem_id", flat=True)
+        deadlines.exclude(resolved_at=F("postmortem__incident__resolved_at")).values_list(
+            "postmortem_id", flat=True
+        )
     )
-    keys = {team.pk: calendar_key(team) for team in Team.objects.all()}
-    for team_id, key in (
-        MilestoneDeadlines.objects.values_list("postmortem__incident__team_id", "calendar")
-        .order_by()
-        .distinct()
-    ):
-        if keys.get(team_id) != key:
-            stale.update(
-                MilestoneDeadlines.objects.filter(postmortem__incident__team_id=team_id)
-                .exclude(calendar=keys.get(team_id, ""))
-                .values_list("postmortem_id", flat=True)
-            )
+    if state.detail != fingerprint:
+        for team_id, key in (
+            MilestoneDeadlines.objects.values_list("postmortem__incident__team_id", "calendar")
+            .order_by()
+            .distinct()
+        ):
+            if keys.get(team_id) != key:
+                stale.update(
+                    MilestoneDeadlines.objects.filter(postmortem__incident__team_id=team_id)
+                    .exclude(calendar=keys.get(team_id, ""))
+                    .values_list("postmortem_id", flat=True)
+                )
     count = refresh(stale) if stale else 0
-    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started, detail=fingerprint)
     return count
 
 
