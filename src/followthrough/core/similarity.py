@@ -457,15 +457,15 @@ class NearDuplicateIndex(Generic[K]):
                 set_a = sets[a]
                 size_a = sizes[a]
                 for b in members[: min(x, peers)]:
-                    pair = (b, a) if b < a else (a, b)
-                    if pair in seen:
-                        continue
-                    seen.add(pair)
                     size_b = sizes[b]
                     if (size_a < size_b and size_a < ratio * size_b) or (
                         size_b < size_a and size_b < ratio * size_a
                     ):
+                        continue  # (the same for this pair in any bucket)
+                    pair = (b, a) if b < a else (a, b)
+                    if pair in seen:
                         continue
+                    seen.add(pair)
                     inter = len(set_a & sets[b])
                     score = inter / (size_a + size_b - inter)
                     if score >= threshold:

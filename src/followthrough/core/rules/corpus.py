@@ -433,6 +433,11 @@ def _kind_keys(failure: FailureKind) -> tuple[frozenset[bytes], ...]:
 #: phrase would be tried at every position of every summary)
 _KIND_PATTERNS = [_kind_pattern(failure) for failure in FAILURE_KINDS]
 _KIND_KEYS = [_kind_keys(failure) for failure in FAILURE_KINDS]
+#: the key words of a kind's subjects and names: a text without one as a substring is not
+#: searched for that kind
+_KIND_SUBJECTS = [
+    tuple(word.decode() for word in subjects | names) for subjects, _, names in _KIND_KEYS
+]
 _ALNUM_ONLY = bytes.maketrans(
     bytes(range(128)).translate(
         None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -529,11 +534,13 @@ class Signature:
 _KIND_REACH = 40
 
 
-def _kinds_in(text: str) -> Iterator[tuple[set[int], str]]:
-    """(kinds, clause) of each clause of lower-case ``text`` that names a failure kind."""
+def _kinds_in(text: str, possible: Sequence[int]) -> Iterator[tuple[set[int], str]]:
+    """(kinds, clause) of each clause of lower-case ``text`` that names one of the
+    ``possible`` failure kinds."""
     hits = [
         (m.start(), m.end(), kind, role)
-        for kind in _possible_kinds(text)
+        for kind in possible
+        if any(map(text.__contains__, _KIND_SUBJECTS[kind]))
         for m in _KIND_PATTERNS[kind].finditer(text)
         for other, role in _KIND_PHRASES[m[0]]
         if other == kind
@@ -567,23 +574,27 @@ def _kinds_in(text: str) -> Iterator[tuple[set[int], str]]:
 def _signature(doc: Document, cause: str) -> Signature:
     """The failure kinds named in the failure mode line, title, summary and root cause;
     the component words of the failure mode line and title, and of the clauses that name
-    a kind."""
+    a kind. Empty when none of those texts has a kind's key words."""
     sig = Signature()
     summary = doc.section(SectionKind.SUMMARY)
-    if doc.failure_mode:
+    mode = doc.failure_mode.lower() if doc.failure_mode else ""
+    title = doc.title.lower() if doc.title else ""
+    texts = ((summary.body if summary else "").lower(), cause.lower())
+    possible = _possible_kinds(" ".join((mode, title, *texts)))
+    if not possible:
+        return sig  # a document that names no failure kind takes no part
+    if mode:
         sig.declared = set()
-        low = doc.failure_mode.lower()
-        sig.components |= _components(low)
-        for kinds, _ in _kinds_in(low):
+        sig.components |= _components(mode)
+        for kinds, _ in _kinds_in(mode, possible):
             sig.declared |= kinds
         sig.kinds |= sig.declared
-    if doc.title:
-        low = doc.title.lower()
-        sig.components |= _components(low)
-        for kinds, _ in _kinds_in(low):
+    if title:
+        sig.components |= _components(title)
+        for kinds, _ in _kinds_in(title, possible):
             sig.kinds |= kinds
-    for text in (summary.body if summary else "", cause):
-        for kinds, clause in _kinds_in(text.lower()):
+    for text in texts:
+        for kinds, clause in _kinds_in(text, possible):
             sig.kinds |= kinds
             sig.components |= _components(clause)
     return sig
