@@ -51,6 +51,17 @@ def test_the_incident_page_and_postmortem_editor_link_to_their_history(cast: Cas
     assert "/history/teams/payments/" in browser.get("/teams/").content.decode()
 
 
+def test_every_page_links_to_the_history_and_an_action_item_to_its_own(cast: Cast) -> None:
+    postmortem = _postmortem(cast)
+    item = create_action_item(
+        postmortem, cast.alice, title="Alert on pool saturation", owner=cast.frank
+    )
+    viewer = cast.browser(cast.vera)
+    assert 'href="/history/"' in viewer.get("/").content.decode()
+    page = viewer.get(f"/action-items/{item.pk}/").content.decode()
+    assert f"/history/action-items/{item.pk}/" in page
+
+
 def test_long_text_is_a_compact_diff_with_the_full_text_on_expand(cast: Cast) -> None:
     incident = cast.incident(summary="word " * 60)
     with acting_as(user=cast.alice):
