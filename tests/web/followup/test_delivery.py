@@ -18,6 +18,7 @@ from followthrough.web.followup.notifications import (
     deliver_due,
     notify,
 )
+from followthrough.web.recovery import delete
 
 from .conftest import BOT_TOKEN, FakeSlack, Inbox, add_item, final_postmortem, free_port, with_slack
 
@@ -73,6 +74,26 @@ def test_notifying_twice_queues_one_message(cast: Cast) -> None:
     assert Notification.objects.count() == 1
 
 
+def test_a_message_about_an_item_deleted_before_it_went_out_is_withdrawn(
+    cast: Cast, smtp: Inbox
+) -> None:
+    item = _item(cast)
+    Preferences.objects.create(person=cast.frank, slack_enabled=False)
+    _notify_frank(cast, item)
+    delete(item, cast.alice)
+    assert deliver_due("w1") == {
+        "sent": 0,
+        "retrying": 0,
+        "failed": 0,
+        "withdrawn": 1,
+        "skipped": 0,
+    }
+    assert smtp.messages == []
+    row = Notification.objects.get()
+    assert row.status == Delivery.FAILED
+    assert "deleted before it went out" in row.last_error
+
+
 def test_smtp_down_is_retried_with_backoff_shown_on_the_item_page_and_then_sent(
     cast: Cast, smtp: Inbox, settings: Any
 ) -> None:
@@ -81,7 +102,13 @@ def test_smtp_down_is_retried_with_backoff_shown_on_the_item_page_and_then_sent(
     settings.EMAIL_PORT = free_port()  # nothing listens there: connection refused
     with time_machine.travel(NOW, tick=False) as traveller:
         _notify_frank(cast, item)
-        assert deliver_due("w1") == {"sent": 0, "retrying": 1, "failed": 0, "skipped": 0}
+        assert deliver_due("w1") == {
+            "sent": 0,
+            "retrying": 1,
+            "failed": 0,
+            "withdrawn": 0,
+            "skipped": 0,
+        }
         row = Notification.objects.get()
         assert row.status == Delivery.PENDING and row.attempts == 1
         assert row.next_attempt_at == NOW + BACKOFF_BASE
@@ -192,7 +219,13 @@ def test_a_worker_killed_mid_send_leaves_a_lease_that_expires_and_another_worker
         from followthrough.web.followup.notifications import LEASE, claim
 
         assert claim(Notification.objects.get().pk, "dead-worker")  # then it "dies"
-        assert deliver_due("w2") == {"sent": 0, "retrying": 0, "failed": 0, "skipped": 0}
+        assert deliver_due("w2") == {
+            "sent": 0,
+            "retrying": 0,
+            "failed": 0,
+            "withdrawn": 0,
+            "skipped": 0,
+        }
         traveller.move_to(NOW + LEASE + timedelta(seconds=1))
         assert deliver_due("w2")["sent"] == 1
     assert len(slack.received) == 1

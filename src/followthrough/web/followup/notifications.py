@@ -302,7 +302,7 @@ def claim(pk: int, worker: str, now: datetime | None = None) -> bool:
 
 def deliver_due(worker: str, *, limit: int = 200, stop: Any = None) -> dict[str, int]:
     """Send up to ``limit`` due notifications. Returns counts of sent/retrying/failed/skipped."""
-    counts = {"sent": 0, "retrying": 0, "failed": 0, "skipped": 0}
+    counts = {"sent": 0, "retrying": 0, "failed": 0, "withdrawn": 0, "skipped": 0}
     ids = list(
         Notification.objects.filter(due())
         .order_by("next_attempt_at", "pk")
@@ -319,8 +319,19 @@ def deliver_due(worker: str, *, limit: int = 200, stop: Any = None) -> dict[str,
 
 
 def deliver(pk: int, worker: str) -> str:
-    """Send one claimed row and record the outcome: "sent", "retrying" or "failed"."""
-    row = Notification.objects.select_related("recipient", "team").get(pk=pk)
+    """Send one claimed row and record the outcome: "sent", "retrying", "failed" or "withdrawn"."""
+    row = Notification.objects.select_related("recipient", "team", "action_item", "postmortem").get(
+        pk=pk
+    )
+    if _about_something_deleted(row):
+        _record_outcome(
+            pk,
+            worker,
+            status=Delivery.FAILED,
+            claimed_until=None,
+            last_error=WITHDRAWN,
+        )
+        return "withdrawn"
     try:
         SENDERS[row.channel](row)
     except SendError as e:
@@ -338,6 +349,15 @@ def deliver(pk: int, worker: str) -> str:
         last_error="",
     )
     return "sent"
+
+
+WITHDRAWN = "Not sent: what it is about was deleted before it went out."
+
+
+def _about_something_deleted(row: Notification) -> bool:
+    """A message queued about an action item or postmortem that has since been deleted."""
+    about = (row.action_item, row.postmortem)
+    return any(obj is not None and obj.is_deleted for obj in about)
 
 
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)

@@ -100,7 +100,7 @@ def one_pass(worker_id: str, stop: threading.Event | None = None) -> Pass:
         done.sent += counts["sent"]
         done.retrying += counts["retrying"]
         done.failed += counts["failed"]
-        if not counts["sent"] and not counts["retrying"] and not counts["failed"]:
+        if not any(counts[outcome] for outcome in ("sent", "retrying", "failed", "withdrawn")):
             break
     _refresh_connections()
     return done
