@@ -585,18 +585,18 @@ def _signature(doc: Document, cause: str) -> Signature:
         return sig  # a document that names no failure kind takes no part
     if mode:
         sig.declared = set()
-        sig.components |= _components(mode)
         for kinds, _ in _kinds_in(mode, possible):
             sig.declared |= kinds
         sig.kinds |= sig.declared
     if title:
-        sig.components |= _components(title)
         for kinds, _ in _kinds_in(title, possible):
             sig.kinds |= kinds
     for text in texts:
         for kinds, clause in _kinds_in(text, possible):
             sig.kinds |= kinds
             sig.components |= _components(clause)
+    if sig.kinds:  # the failure mode line and title say where, whatever their clauses
+        sig.components |= _components(mode) | _components(title)
     return sig
 
 
