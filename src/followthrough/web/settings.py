@@ -305,6 +305,9 @@ EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 # A mail server that hangs must not hold a worker forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# Job runs and webhook deliveries older than this are pruned daily by the worker.
+LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="followthrough@localhost")
 
 LOGGING = {

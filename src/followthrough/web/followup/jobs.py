@@ -26,8 +26,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from followthrough.web.followup import digest, escalation, loop, reminders
@@ -47,6 +50,21 @@ class Job:
 
     def slot(self, now: datetime) -> int:
         return int(now.timestamp() // self.every.total_seconds())
+
+
+def prune(rows: QuerySet[Any], field: str, now: datetime) -> int:
+    """Delete the rows whose ``field`` is older than ``settings.LOG_RETENTION_DAYS``.
+
+    For logs that only serve to spot a redelivery or show recent runs (job runs, webhook
+    deliveries): vendors redeliver within hours, so a quarter's worth is plenty.
+    """
+    cutoff = now - timedelta(days=settings.LOG_RETENTION_DAYS)
+    deleted, _ = rows.filter(**{f"{field}__lt": cutoff}).delete()
+    return deleted
+
+
+def prune_job_runs(now: datetime) -> str:
+    return f"pruned {prune(JobRun.objects.all(), 'started_at', now)}"
 
 
 JOBS: tuple[Job, ...] = (
@@ -73,6 +91,12 @@ JOBS: tuple[Job, ...] = (
         timedelta(minutes=15),
         loop.sweep,
         "Close final postmortems whose items are complete; reopen ones with open items.",
+    ),
+    Job(
+        "prune-job-runs",
+        timedelta(days=1),
+        prune_job_runs,
+        "Forget job runs older than LOG_RETENTION_DAYS.",
     ),
 )
 
