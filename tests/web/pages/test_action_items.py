@@ -74,6 +74,23 @@ def test_a_low_value_high_effort_item_is_labelled_do_not_bother(
     )
 
 
+def test_the_editor_lists_open_items_by_priority_then_closed_ones(
+    cast: Any, postmortem: Postmortem
+) -> None:
+    client = cast.browser(cast.bob)
+    add(client, postmortem, title="Low value tidy-up", likelihood=1, severity=1, effort=5)
+    add(client, postmortem, title="Alert on pool exhaustion", likelihood=5, severity=5, effort=1)
+    add(client, postmortem, title="Already done thing", likelihood=5, severity=5, effort=1)
+    done = ActionItem.objects.get(title="Already done thing")
+    set_status(client, done, ActionStatus.DONE)
+    add(client, postmortem, title="Runbook for failover", likelihood=3, severity=3, effort=3)
+    actions = panel(client.get(reverse("postmortem", args=[postmortem.incident_id])), "actions")
+    actions = actions[actions.index('<ul class="action-items">') :]  # after the lint findings
+    titles = ["Alert on pool exhaustion", "Runbook for failover", "Low value tidy-up"]
+    positions = [actions.index(t) for t in [*titles, "Already done thing"]]
+    assert positions == sorted(positions)
+
+
 def test_an_action_item_without_a_title_or_with_a_bad_rating_is_refused_inline(
     cast: Any, postmortem: Postmortem
 ) -> None:

@@ -96,6 +96,10 @@ class ActionItem(SoftDeletable, Versioned):
     def priority(self) -> Priority:
         return priority(self.likelihood, self.severity, self.effort)
 
+    def priority_order(self) -> tuple[bool, float, date, int]:
+        """Sort key: open items first, the highest priority score first, then soonest due."""
+        return (self.is_closed(), -self.priority().score, self.due_date or date.max, self.pk)
+
     def is_closed(self) -> bool:
         return self.status in (ActionStatus.DONE, ActionStatus.DEPRIORITISED)
 

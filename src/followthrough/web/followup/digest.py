@@ -103,7 +103,7 @@ def team_review(
     if sort == "due_date":
         open_items.sort(key=lambda i: (i.due_date or date.max, i.pk))
     else:
-        open_items.sort(key=lambda i: (-i.priority().score, i.due_date or date.max, i.pk))
+        open_items.sort(key=ActionItem.priority_order)
     for item in open_items:
         if item.is_overdue(today):
             review.overdue.append(item)

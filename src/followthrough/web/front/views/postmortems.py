@@ -86,7 +86,10 @@ def editor_context(
     why_forms: dict[int, WhyEditForm] = overrides.pop("why_forms", {})
     item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
     whys = list(postmortem.whys.all())
-    items = list(postmortem.action_items.select_related("owner", "tracker_link"))
+    items = sorted(
+        postmortem.action_items.select_related("owner", "tracker_link"),
+        key=ActionItem.priority_order,
+    )
     transitions = postmortem.allowed_transitions()
     context: dict[str, Any] = {
         "postmortem": postmortem,
