@@ -56,8 +56,20 @@ def _digest(*parts: str) -> str:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The peer's address. Behind a proxy this is the proxy's: limits are then per username."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The client's address, for rate limits.
+
+    Without ``TRUSTED_PROXY_COUNT`` it is the peer (behind a proxy: the proxy, so limits
+    work per username only). With N trusted proxies in front, each appends the address it
+    received from to ``X-Forwarded-For``: the client is the N-th entry from the right.
+    Entries further left are whatever the client sent and are never trusted.
+    """
+    peer = str(request.META.get("REMOTE_ADDR") or "unknown")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return peer
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [h for h in hops if h]
+    return hops[-proxies] if len(hops) >= proxies else peer
 
 
 def _wait_words(seconds: int) -> str:

@@ -306,6 +306,9 @@ EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
 # A mail server that hangs must not hold a worker forever.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 
+# How many reverse proxies stand in front (each appends to X-Forwarded-For); 0 = none.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
 # Job runs and webhook deliveries older than this are pruned daily by the worker.
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="followthrough@localhost")

@@ -59,6 +59,27 @@ def test_the_sign_in_limit_is_per_username_and_address(cast: Cast) -> None:
     assert sign_in(Client(), "ALICE", PASSWORD).status_code == 429
 
 
+def test_behind_a_trusted_proxy_the_limit_keys_on_the_forwarded_client_address(
+    cast: Cast, settings: Any
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+    # The client forges a left-hand entry; only the proxy's own entry (rightmost) counts.
+    attacker = Client(**proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+    fail_ten_times(attacker)
+    assert sign_in(attacker, "alice", PASSWORD).status_code == 429
+    forged = Client(**proxy, HTTP_X_FORWARDED_FOR="9.9.9.9, 203.0.113.9")
+    assert sign_in(forged, "alice", PASSWORD).status_code == 429
+    colleague = Client(**proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert sign_in(colleague, "alice", PASSWORD).status_code == 302
+
+
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(cast: Cast) -> None:
+    fail_ten_times(Client(HTTP_X_FORWARDED_FOR="203.0.113.9"))
+    other = Client(HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert sign_in(other, "alice", PASSWORD).status_code == 429
+
+
 def test_sign_in_works_again_after_the_fifteen_minute_window(cast: Cast) -> None:
     with time_machine.travel(timezone.now(), tick=False) as clock:
         fail_ten_times(Client())
