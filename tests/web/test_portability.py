@@ -264,3 +264,10 @@ def test_a_file_whose_rows_break_a_reference_is_rolled_back_whole(tmp_path: Path
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert not User.objects.exists() and not Incident.objects.exists()
+
+
+def test_timestamps_keep_every_microsecond_in_the_export() -> None:
+    from datetime import UTC, datetime
+
+    stamp = datetime(2026, 3, 2, 13, 5, 24, 123, tzinfo=UTC)
+    assert json.loads(portability.dumps({"at": stamp}))["at"] == "2026-03-02T13:05:24.000123Z"

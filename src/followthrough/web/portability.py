@@ -107,8 +107,18 @@ def export_document(now: datetime | None = None) -> dict[str, Any]:
     }
 
 
+class _ExactEncoder(DjangoJSONEncoder):
+    """Django's encoder cuts datetimes to milliseconds; an export keeps every microsecond."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime):
+            text = o.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().default(o)
+
+
 def dumps(document: dict[str, Any]) -> str:
-    return json.dumps(document, cls=DjangoJSONEncoder, indent=1, ensure_ascii=False)
+    return json.dumps(document, cls=_ExactEncoder, indent=1, ensure_ascii=False)
 
 
 def database_is_empty() -> bool:
