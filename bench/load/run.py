@@ -109,7 +109,8 @@ def main() -> int:
             str(args.workers),
         ],
         env=env,
-        stdout=subprocess.PIPE,
+        # The access log goes nowhere: a pipe nobody reads fills up and stalls the workers.
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
@@ -123,7 +124,7 @@ def main() -> int:
             check=True,
         ).stdout
         password = re.search(r"Password: (\S+)", made)
-        token = re.search(r"API token \(shown once\): (\S+)", made)
+        token = re.search(r"API token \([^)]*\): (ft_\S+)", made)
         assert password and token, made
         session = sign_in(url, "loadtest", password.group(1))
         targets = postmortems(url, token.group(1))
