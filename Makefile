@@ -14,7 +14,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev,semantic]'
 	touch $@
 
 ## run: set up and serve http://127.0.0.1:8000 with the demo organisation (SQLite unless DATABASE_URL)

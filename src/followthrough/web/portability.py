@@ -53,6 +53,7 @@ SKIPPED: dict[str, str] = {
     # Derived tables: rebuilt on import from incidents, postmortems and items.
     "insights.IncidentSignature": "similarity index, rebuilt by insights.repeats.rebuild",
     "insights.SignatureBand": "similarity index, rebuilt by insights.repeats.rebuild",
+    "insights.IncidentEmbedding": "semantic similarity index, rebuilt by insights.repeats.rebuild",
     "insights.IndexState": "similarity index watermark, rebuilt by insights.repeats.rebuild",
     "insights.MilestoneDeadlines": "derived, rebuilt by insights.deadlines.rebuild",
     "insights.ActionRollup": "derived, rebuilt by insights.deadlines.rebuild",

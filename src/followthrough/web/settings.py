@@ -211,6 +211,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# Repeat suggestions also by meaning (a bundled sentence model; needs the "semantic" extra).
+INSIGHTS_SEMANTIC = env.bool("INSIGHTS_SEMANTIC", default=False)
+
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {

@@ -68,6 +68,9 @@ class SimilarOut(Schema):
     incident: IncidentBrief
     score: float = Field(description="0 to 1: how alike the failure mode and the text are.")
     decision: DecisionOut | None
+    engine: Literal["words", "meaning"] = Field(
+        description="What found it: shared words, or close meaning (INSIGHTS_SEMANTIC on)."
+    )
 
 
 class DecisionIn(In):
@@ -108,7 +111,10 @@ def similar(
     cause), best first, with a score. Pairs someone rejected are not suggested again."""
     incident = _incident(request, incident_id)
     found = repeats.similar_incidents(incident, user_of(request), limit=limit, threshold=min_score)
-    return [{"incident": s.incident, "score": s.score, "decision": s.decision} for s in found]
+    return [
+        {"incident": s.incident, "score": s.score, "decision": s.decision, "engine": s.engine}
+        for s in found
+    ]
 
 
 @router.put(

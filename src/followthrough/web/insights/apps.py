@@ -15,6 +15,7 @@ class InsightsConfig(AppConfig):
         from followthrough.web.actions.models import ActionItem
         from followthrough.web.followup.models import Escalation
         from followthrough.web.incidents.models import Incident
+        from followthrough.web.insights import semantic  # noqa: F401 (registers its check)
         from followthrough.web.postmortems.models import Postmortem
 
         post_save.connect(_incident_saved, sender=Incident, dispatch_uid="insights-incident")

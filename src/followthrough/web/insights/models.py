@@ -33,6 +33,25 @@ class IncidentSignature(models.Model):
         return f"Signature of INC-{self.incident_id}"
 
 
+class IncidentEmbedding(models.Model):
+    """An incident's meaning as a vector (followthrough.core.semantic), kept only when
+    ``INSIGHTS_SEMANTIC`` is on: 384 float32 little-endian values of length 1, from the
+    same text as its signature. ``source_updated_at`` as on :class:`IncidentSignature`."""
+
+    incident = models.OneToOneField(
+        Incident, on_delete=models.CASCADE, primary_key=True, related_name="embedding"
+    )
+    vector = models.BinaryField()
+    text_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the text embedded: a look-up reuses the vector."
+    )
+    source_updated_at = models.DateTimeField()
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Embedding of INC-{self.incident_id}"
+
+
 class SignatureBand(models.Model):
     """One LSH bucket of an incident's signature (the band number is mixed into the
     bucket hash): incidents sharing a bucket are compared exactly.

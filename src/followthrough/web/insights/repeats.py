@@ -18,7 +18,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -32,6 +32,7 @@ from followthrough.core import repeats as core
 from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.history.context import acting_as
 from followthrough.web.incidents.models import Incident
+from followthrough.web.insights import semantic
 from followthrough.web.insights.models import (
     IncidentSignature,
     IndexState,
@@ -88,16 +89,7 @@ def _text(row: dict[str, Any]) -> core.IncidentText:
 
 def signature_of(incident: Incident) -> core.Signature:
     """The signature of an incident as it is now (unsaved edits included)."""
-    postmortem = Postmortem.objects.filter(incident_id=incident.pk).only("root_cause").first()
-    return core.signature(
-        core.IncidentText(
-            title=incident.title,
-            summary=incident.summary,
-            failure_mode=incident.failure_mode,
-            tags=tuple(str(t) for t in incident.failure_tags or ()),
-            root_cause=postmortem.root_cause if postmortem else "",
-        )
-    )
+    return core.signature(_incident_text(incident))
 
 
 def _source_time(row: dict[str, Any]) -> datetime:
@@ -148,6 +140,16 @@ def _compute(rows: Iterable[dict[str, Any]]) -> Iterator[_Computed]:
         )
 
 
+def _embed(rows: list[dict[str, Any]]) -> list[semantic.Embedded]:
+    """With the semantic mode on, the embeddings of these incidents (one batch, computed
+    outside any transaction); none with it off."""
+    if not semantic.enabled():
+        return []
+    return semantic.compute(
+        [(row["pk"], semantic.text_of(_text(row)), _source_time(row)) for row in rows]
+    )
+
+
 def _store(computed: list[_Computed]) -> None:
     IncidentSignature.objects.bulk_create([c.model() for c in computed], batch_size=500)
     SignatureBand.objects.bulk_create(
@@ -162,12 +164,15 @@ def index_incidents(ids: Iterable[int]) -> int:
     done = 0
     for start in range(0, len(wanted), BATCH):
         chunk = wanted[start : start + BATCH]
-        rows = Incident.objects.filter(pk__in=chunk).values(*_FIELDS)
+        rows = list(Incident.objects.filter(pk__in=chunk).values(*_FIELDS))
         computed = list(_compute(rows))
+        embedded = _embed(rows)
         with transaction.atomic():
             SignatureBand.objects.filter(incident_id__in=chunk).delete()
             IncidentSignature.objects.filter(incident_id__in=chunk).delete()
             _store(computed)
+            # soft-deleted incidents in the chunk lose their embedding, as their signature
+            semantic.replace(chunk, embedded)
         done += len(computed)
     return done
 
@@ -210,8 +215,17 @@ def catch_up(*, every: float = 0.0) -> int:
             for pk, updated, pm_updated, indexed in changed
             if indexed is None or max(t for t in (updated, pm_updated) if t) > indexed
         }
+    backfill = semantic.enabled() and not semantic.backfilled()
+    if not semantic.enabled():
+        # edits made while it is off are not embedded: turned on again, it backfills
+        semantic.unsync()
+    if backfill:
+        # the semantic mode was just turned on: every incident without an embedding
+        stale.update(Incident.objects.filter(embedding__isnull=True).values_list("pk", flat=True))
     count = index_incidents(stale) if stale else 0
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    if backfill:
+        semantic.mark_synced(started)
     return count
 
 
@@ -234,6 +248,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         with transaction.atomic():
             SignatureBand.objects.all().delete()
             IncidentSignature.objects.all().delete()
+    # rebuilt with the semantic mode on; dropped with it off (they would go stale)
+    semantic.forget()
     total = Incident.objects.count()
     done = 0
     last = 0
@@ -246,11 +262,13 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
             break
         last = rows[-1]["pk"]
         computed = list(_compute(rows))
+        embedded = _embed(rows)
         with transaction.atomic():
             if copy:
                 _copy_in(computed)
             else:
                 _store(computed)
+            semantic.replace([], embedded)
         done += len(computed)
         if progress is not None:
             progress(done, total)
@@ -269,6 +287,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
             cursor.execute(f"{verb} {tables}")
     state, _ = IndexState.objects.get_or_create(name=INDEX)
     IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    if semantic.enabled():
+        semantic.mark_synced(started)
     return done
 
 
@@ -302,6 +322,20 @@ def _copy_in(computed: list[_Computed]) -> None:
 # --- suggestions -------------------------------------------------------------------------
 
 
+Engine = Literal["words", "meaning"]
+
+
+def _incident_text(incident: Incident) -> core.IncidentText:
+    postmortem = Postmortem.objects.filter(incident_id=incident.pk).only("root_cause").first()
+    return core.IncidentText(
+        title=incident.title,
+        summary=incident.summary,
+        failure_mode=incident.failure_mode,
+        tags=tuple(str(t) for t in incident.failure_tags or ()),
+        root_cause=postmortem.root_cause if postmortem else "",
+    )
+
+
 @dataclass(frozen=True)
 class Suggestion:
     """An earlier incident like this one, the exact score, and any decision on the pair."""
@@ -309,6 +343,8 @@ class Suggestion:
     incident: Incident
     score: float
     decision: RepeatDecision | None
+    #: which comparison gave the score: shared words (MinHash) or meaning (semantic mode)
+    engine: Engine = "words"
 
     @property
     def confirmed(self) -> bool:
@@ -366,11 +402,25 @@ def similar_incidents(
 ) -> list[Suggestion]:
     """The earlier incidents most like ``incident`` that ``user`` may see, best first,
     scoring at least ``threshold``; pairs someone rejected are left out, a confirmed one
-    stays (marked). ``signature`` compares an unsaved version of the incident."""
+    stays (marked). ``signature`` compares an unsaved version of the incident.
+
+    With ``INSIGHTS_SEMANTIC`` on, earlier incidents close in meaning (cosine at least
+    ``semantic.THRESHOLD``, and at least ``threshold``) are candidates too, filtered
+    exactly as the MinHash ones; each scores the higher of its two scores, and says which
+    comparison gave it (``engine``)."""
     catch_up(every=catch_up_every())
+    text = _incident_text(incident)
     if signature is None:
-        signature = signature_of(incident)
-    if signature.is_empty:
+        signature = core.signature(text)
+    meaning: dict[int, float] = {}
+    if semantic.enabled():
+        meaning = semantic.nearest(
+            semantic.text_of(text),
+            incident.pk,
+            max(semantic.THRESHOLD, threshold),
+            every=catch_up_every(),
+        )
+    if signature.is_empty and not meaning:
         return []
     decisions = {
         d.candidate_id: d
@@ -381,7 +431,7 @@ def similar_incidents(
     rejected = {c for c, d in decisions.items() if d.decision == Verdict.REJECTED}
     # candidates were recorded before it (whether they also started before it is checked
     # below, on the exact rows); found and read in one query
-    wanted = Q(pk__in=confirmed)
+    wanted = Q(pk__in=confirmed) | Q(pk__in=list(meaning))
     buckets = signature.buckets()
     if buckets:
         sql, params = _candidates_sql(buckets, incident.pk)
@@ -394,17 +444,24 @@ def similar_incidents(
         .values_list("incident_id", "occurred_at", "terms", "mode_terms")
     )
     scored: list[core.Match] = []
+    engines: dict[int, Engine] = {}
     for pk, occurred, terms, mode_terms in rows:
         if pk not in decisions and not _earlier(when, incident.pk or 0, occurred, pk):
             continue
-        value = core.score_stored(signature, terms, mode_terms)
+        value = core.score_stored(signature, terms, mode_terms) if not signature.is_empty else 0.0
+        engines[pk] = "words"
+        if meaning.get(pk, 0.0) > value:
+            value = meaning[pk]
+            engines[pk] = "meaning"
         if value >= threshold or pk in decisions:
             scored.append(core.Match(pk, value))
     scored.sort(key=lambda m: (-(m.key in confirmed), -m.score, -m.key))
     scored = scored[:limit]
     found = Incident.objects.select_related("team", "postmortem").in_bulk([m.key for m in scored])
     return [
-        Suggestion(found[m.key], m.score, decisions.get(m.key)) for m in scored if m.key in found
+        Suggestion(found[m.key], m.score, decisions.get(m.key), engines[m.key])
+        for m in scored
+        if m.key in found
     ]
 
 
