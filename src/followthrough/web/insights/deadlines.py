@@ -29,14 +29,9 @@ NAME = "deadlines"
 CATCH_UP_MARGIN = timedelta(minutes=5)
 BATCH = 2000
 
-#: milestone key -> where its completion time is read, relative to a MilestoneDeadlines row
-COMPLETED_AT: dict[str, str] = {
-    "initial_timeline": "postmortem__timeline_documented_at",
-    "meeting_scheduled": "postmortem__meeting__scheduled_at",
-    "meeting_held": "postmortem__meeting__held_at",
-    "document_final": "postmortem__finalized_at",
-    "actions_tracked": "postmortem__actions_tracked_at",
-}
+#: milestone key -> where its completion time is read; a MilestoneDeadlines row reaches its
+#: postmortem through ``postmortem`` just as an incident does, so the paths are the facts'
+COMPLETED_AT: dict[str, str] = facts.COMPLETED_AT
 
 
 def calendar_key(team: Team) -> str:
