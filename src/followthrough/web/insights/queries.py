@@ -253,21 +253,7 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
     now_ts = (now - rollups.EPOCH).total_seconds()
     for row in facts.summed(s.team_ids, s.first, s.end, _TRUNC[s.period]("day")):
         c = at(_key(row["bucket"], row["team_id"]))
-        c.incidents = row["s_incidents"]
-        c.repeats = row["s_repeat"]
-        c.required = row["s_required"]
-        c.postmortems = row["s_postmortem"]
-        c.closed = row["s_closed"]
-        c.required_closed = row["s_required_closed"]
-        c.close_timed = row["s_close_timed"]
-        c.close_hours = _seconds(row["s_close_time"]) / 3600
-        c.actions = row["s_actions"] or 0
-        c.actions_deprioritised = row["s_deprioritised"] or 0
-        c.actions_done = row["s_done"] or 0
-        c.actions_done_dated = row["s_done_dated"] or 0
-        c.actions_done_on_time = row["s_done_on_time"] or 0
-        c.actions_open = row["s_open"] or 0
-        c.open_age_days = (c.actions_open * now_ts - (row["s_open_created"] or 0.0)) / 86400
+        _fill(c, row, "s_", now_ts)
         for key in deadlines.COMPLETED_AT:
             # every milestone not done yet is overdue, but for those still due (below)
             c.milestones[key] = MilestoneCounts(
@@ -283,6 +269,30 @@ def counts(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
     for row in facts.escalations(s.team_ids, s.first, s.end, _TRUNC[s.period]("day")):
         at(_key(row["bucket"], row["team_id"])).escalations = row["n"]
     return out
+
+
+def _fill(c: Counts, row: dict[str, Any], prefix: str, now_ts: float) -> None:
+    """One row's cohort sums into ``c`` (milestones aside); the row's columns are named as
+    the stored facts' (``facts.SUMMED``), behind ``prefix``."""
+
+    def v(name: str) -> Any:
+        return row[prefix + name]
+
+    c.incidents = v("incidents")
+    c.repeats = v("repeat")
+    c.required = v("required")
+    c.postmortems = v("postmortem")
+    c.closed = v("closed")
+    c.required_closed = v("required_closed")
+    c.close_timed = v("close_timed")
+    c.close_hours = _seconds(v("close_time")) / 3600
+    c.actions = v("actions") or 0
+    c.actions_deprioritised = v("deprioritised") or 0
+    c.actions_done = v("done") or 0
+    c.actions_done_dated = v("done_dated") or 0
+    c.actions_done_on_time = v("done_on_time") or 0
+    c.actions_open = v("open") or 0
+    c.open_age_days = (c.actions_open * now_ts - (v("open_created") or 0.0)) / 86400
 
 
 def counts_live(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
@@ -304,22 +314,23 @@ def counts_live(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
     closed = Q(postmortem__status="closed")
     timed = closed & Q(resolved_at__isnull=False, postmortem__closed_at__isnull=False)
     rollup = "postmortem__action_rollup__"
+    # named as the stored facts' columns (behind "c_": some names are fields of Incident)
     aggregates: dict[str, Any] = {
-        "n": Count("pk"),
-        "repeats": Count("pk", filter=Q(repeat_of__isnull=False)),
-        "required": Count("pk", filter=required),
-        "postmortems": Count("postmortem"),
-        "closed": Count("pk", filter=closed),
-        "required_closed": Count("pk", filter=required & closed),
-        "close_timed": Count("pk", filter=timed),
-        "close_time": Sum(_duration(F("postmortem__closed_at") - F("resolved_at")), filter=timed),
-        "actions": Sum(f"{rollup}total"),
-        "deprioritised": Sum(f"{rollup}deprioritised"),
-        "done": Sum(f"{rollup}done"),
-        "dated": Sum(f"{rollup}done_dated"),
-        "on_time": Sum(f"{rollup}done_on_time"),
-        "open": Sum(f"{rollup}open"),
-        "open_created": Sum(f"{rollup}open_created"),
+        "c_incidents": Count("pk"),
+        "c_repeat": Count("pk", filter=Q(repeat_of__isnull=False)),
+        "c_required": Count("pk", filter=required),
+        "c_postmortem": Count("postmortem"),
+        "c_closed": Count("pk", filter=closed),
+        "c_required_closed": Count("pk", filter=required & closed),
+        "c_close_timed": Count("pk", filter=timed),
+        "c_close_time": Sum(_duration(F("postmortem__closed_at") - F("resolved_at")), filter=timed),
+        "c_actions": Sum(f"{rollup}total"),
+        "c_deprioritised": Sum(f"{rollup}deprioritised"),
+        "c_done": Sum(f"{rollup}done"),
+        "c_done_dated": Sum(f"{rollup}done_dated"),
+        "c_done_on_time": Sum(f"{rollup}done_on_time"),
+        "c_open": Sum(f"{rollup}open"),
+        "c_open_created": Sum(f"{rollup}open_created"),
     }
     for key, completed in deadlines.COMPLETED_AT.items():
         due = f"postmortem__deadlines__{key}"
@@ -341,21 +352,7 @@ def counts_live(s: Scope, now: datetime | None = None) -> dict[eff.Key, Counts]:
     now_ts = (now - rollups.EPOCH).total_seconds()
     for row in rows:
         c = at(_key(row["bucket"], row["team_id"]))
-        c.incidents = row["n"]
-        c.repeats = row["repeats"]
-        c.required = row["required"]
-        c.postmortems = row["postmortems"]
-        c.closed = row["closed"]
-        c.required_closed = row["required_closed"]
-        c.close_timed = row["close_timed"]
-        c.close_hours = _seconds(row["close_time"]) / 3600
-        c.actions = row["actions"] or 0
-        c.actions_deprioritised = row["deprioritised"] or 0
-        c.actions_done = row["done"] or 0
-        c.actions_done_dated = row["dated"] or 0
-        c.actions_done_on_time = row["on_time"] or 0
-        c.actions_open = row["open"] or 0
-        c.open_age_days = (c.actions_open * now_ts - (row["open_created"] or 0.0)) / 86400
+        _fill(c, row, "c_", now_ts)
         for key in deadlines.COMPLETED_AT:
             c.milestones[key] = MilestoneCounts(
                 row[f"{key}__on_time"],
