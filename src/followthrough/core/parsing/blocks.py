@@ -277,19 +277,14 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
     for pos in range(count):
         number, raw = lines[pos]
         stripped = raw.strip()
+        if stripped and stripped[0] == ">":
+            raw = _QUOTE.sub("", raw, count=1)
+            stripped = raw.strip()
         if not stripped:
             para = None
             table = None
             after_blank = True
             continue
-        if stripped[0] == ">":
-            raw = _QUOTE.sub("", raw, count=1)
-            stripped = raw.strip()
-            if not stripped:
-                para = None
-                table = None
-                after_blank = True
-                continue
         if (
             table is not None
             or stripped[0] == "|"
