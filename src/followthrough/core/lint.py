@@ -12,7 +12,8 @@ import os
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from followthrough import __version__
 from followthrough.core.config import LintConfig, refers_to
@@ -28,6 +29,9 @@ from followthrough.core.rules.base import (
     view_of,
 )
 from followthrough.core.rules.process import UnusedSuppression
+
+if TYPE_CHECKING:
+    from followthrough.core.sources import Source
 
 __all__ = [
     "CATEGORIES",
@@ -47,6 +51,9 @@ __all__ = [
 ]
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+#: Read through a converter (core.sources): Word/Google Docs, Confluence/Notion exports.
+CONVERTED_SUFFIXES = (".docx", ".html", ".htm")
+LINTED_SUFFIXES = MARKDOWN_SUFFIXES + CONVERTED_SUFFIXES
 #: The version of the JSON record's shape; bumped only when a key changes meaning or goes.
 RECORD_VERSION = 1
 _UNUSED = next(rule for rule in REGISTRY if isinstance(rule, UnusedSuppression))
@@ -300,8 +307,9 @@ def summarize(files: Sequence[FileResult], errors: Sequence[tuple[str, str]]) ->
 
 
 def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Files to lint (folders searched recursively for *.md and *.markdown, hidden folders
-    skipped, sorted) and paths that do not exist.
+    """Files to lint (folders searched recursively for Markdown, .docx and HTML exports,
+    hidden folders and a Confluence export's index.html skipped, sorted) and paths that do
+    not exist.
 
     Paths are tidied as typed (``./x.md`` reads ``x.md``) and each file is linted once,
     however many ways it was named (``x.md``, ``./x.md``, its absolute path, a link to it):
@@ -323,7 +331,12 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
             for root, dirs, names in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in names:
-                    if name.lower().endswith(MARKDOWN_SUFFIXES) and not name.startswith("."):
+                    lowered = name.lower()
+                    if (
+                        lowered.endswith(LINTED_SUFFIXES)
+                        and not name.startswith(".")
+                        and lowered not in ("index.html", "index.htm")
+                    ):
                         found.append(os.path.normpath(os.path.join(root, name)))
             for path in sorted(found):
                 add(path)
@@ -343,7 +356,7 @@ def lint_paths(
     ``against`` names more files or folders that the folder-level checks (copy-paste,
     repeat incidents) compare with, without reporting on them: a hook that lints only the
     staged postmortems still sees a near-copy of an old one in the folder."""
-    from followthrough.core.markdown import DocumentReadError, read_file
+    from followthrough.core.markdown import DocumentReadError
 
     config = config or LintConfig()
     files, errors = expand_paths(paths)
@@ -353,15 +366,18 @@ def lint_paths(
     neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
     docs: list[Document] = []
     context: list[Document] = []
+    line_maps: dict[str, Source] = {}
     for path, reported in [(p, True) for p in files] + [(p, False) for p in neighbours]:
         try:
-            doc = read_file(path)
+            doc, source = read_document(path)
         except (DocumentReadError, OSError) as error:
             if reported:
                 reason = error.strerror if isinstance(error, OSError) else None
                 errors.append((path, reason or str(error)))
             continue  # an unreadable neighbour is not this run's business
         doc.path = path
+        if source is not None and source.lines is not None:
+            line_maps[path] = source
         (docs if reported else context).append(doc)
     results: list[FileResult] = []
     crashed: list[str] = []
@@ -376,8 +392,47 @@ def lint_paths(
         by_path = _lint_each(docs, config, errors, crashed)
     for doc in docs:
         if doc.path in by_path:
-            results.append(FileResult(doc.path, by_path[doc.path]))
+            found = by_path[doc.path]
+            if doc.path in line_maps:
+                found = _in_source_lines(found, line_maps[doc.path], line_maps)
+            results.append(FileResult(doc.path, found))
     return LintReport(results, errors, summarize(results, errors), crashed)
+
+
+def read_document(path: str) -> tuple[Document, Source | None]:
+    """A postmortem file as a Document: Markdown as it is, other formats converted (with
+    the conversion, whose line map points findings back into the file)."""
+    from followthrough.core.markdown import parse, read_file
+
+    if not path.lower().endswith(CONVERTED_SUFFIXES):
+        return read_file(path), None
+    from followthrough.core.sources import read_source
+
+    source = read_source(path)
+    return parse(source.markdown, path), source
+
+
+def _in_source_lines(
+    found: list[Finding], source: Source, others: dict[str, Source]
+) -> list[Finding]:
+    """Findings on a converted document, their lines (and their related documents' lines)
+    moved from the converted Markdown to the lines of the file the person wrote."""
+
+    def moved(related: Related) -> Related:
+        other = others.get(related.path)
+        if other is None or related.line is None:
+            return related
+        return replace(related, line=other.source_line(related.line))
+
+    return [
+        replace(
+            f,
+            line=source.source_line(f.line),
+            end_line=max(source.source_line(f.end_line), source.source_line(f.line)),
+            related=tuple(moved(r) for r in f.related),
+        )
+        for f in found
+    ]
 
 
 def _lint_each(
