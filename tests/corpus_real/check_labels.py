@@ -19,6 +19,7 @@ The lead turns ``check()`` into a test.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import tomllib
 from collections import Counter
@@ -83,6 +84,28 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
+def heading_lines(lines: list[str]) -> list[int]:
+    """Lines of ATX headings, outside front matter and fenced code (every one is a section)."""
+    found: list[int] = []
+    fence = ""
+    start = 0
+    if lines and lines[0].strip() in {"---", "+++"}:  # front matter up to its closing marker
+        marker = lines[0].strip()
+        start = next((i + 1 for i in range(1, len(lines)) if lines[i].strip() == marker), 0)
+    for number, line in enumerate(lines[start:], start + 1):
+        stripped = line.lstrip()
+        if fence:
+            if stripped.startswith(fence):
+                fence = ""
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+            continue
+        if len(line) - len(stripped) < 4 and re.match(r"#{1,6}(\s|$)", stripped):
+            found.append(number)
+    return found
+
+
 class Checker:
     def __init__(self, docs: Path, files: dict[str, Any], partial: bool = False) -> None:
         self.docs = docs
@@ -143,6 +166,12 @@ class Checker:
         if not isinstance(sections, list) or not sections:
             self.problem(name, "sections must be a non-empty list")
             return
+        labelled = {s.get("line") for s in sections if isinstance(s, dict)}
+        for line in heading_lines(lines):
+            if line not in labelled:
+                self.problem(
+                    name, f"heading on line {line} is not in sections: {lines[line - 1]!r}"
+                )
         previous = 0
         for i, section in enumerate(sections):
             where = f"{name}: sections[{i}]"
