@@ -120,7 +120,9 @@ def _markdown_it(texts: list[str], repeat: int) -> None:
     start = time.process_time()
     run()
     with_gc = 1000 * (time.process_time() - start) / len(texts)
-    print(f"   {'mdit+gc':<10} {len(texts):>5} {'':>6} {with_gc:>8.2f}          (the same, collector on)")
+    print(
+        f"   {'mdit+gc':<10} {len(texts):>5} {'':>6} {with_gc:>8.2f}          (the same, collector on)"
+    )
 
 
 def _report(name: str, texts: list[str], repeat: int, parse: Callable[[str], object]) -> float:

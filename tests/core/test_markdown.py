@@ -11,14 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from followthrough.core.document import RootCauseCategory, SectionKind
-from followthrough.core.markdown import (
-    DocumentReadError,
-    parse,
-    read_file,
-    template,
-    to_markdown,
-)
+from followthrough.core.markdown import DocumentReadError, parse, read_file
 from followthrough.core.parsing.vocabulary import section_kind
+from followthrough.core.writing import template, to_markdown
 
 LAYOUTS = Path(__file__).resolve().parent.parent / "fixtures" / "layouts"
 K = SectionKind

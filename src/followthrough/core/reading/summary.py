@@ -1,0 +1,40 @@
+"""The summary: a "Summary" heading, or the untitled lead paragraphs before the first
+section (what most blog-style incident reports open with)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from followthrough.core.parsing import blocks as bl
+from followthrough.core.parsing.text import strip_emphasis
+from followthrough.core.parsing.vocabulary import METADATA_KEYS, normalize_label
+from followthrough.core.reading.metadata import META_LINE
+
+#: words a lead paragraph needs to read as a summary rather than a note
+MIN_WORDS: Final = 12
+_NOTE = re.compile(
+    r"^(?:\(.*\)|\*[^*].*\*|_[^_].*_|\[.*\]\(.*\)|!\[.*|<[a-z/].*>|"
+    r"(?:note|disclaimer|template|based on|originally|cross-?posted|this post|tl;?dr)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def prose(para: bl.Para, quoted: frozenset[int]) -> bool:
+    """A paragraph a reader reads as text of the report: not a metadata line ("Date: ..."),
+    a quotation, a bracketed or italic note, a lone link or image."""
+    lines = [(n, t) for n, t in para.lines if n - 1 not in quoted]
+    if not lines:
+        return False
+    text = " ".join(t.strip() for _, t in lines)
+    if len(lines) == len(para.lines) and all(_metadata(t) for _, t in lines):
+        return False
+    plain = strip_emphasis(text)
+    if _NOTE.match(plain) is not None:
+        return False
+    return len(plain.split()) >= MIN_WORDS
+
+
+def _metadata(line: str) -> bool:
+    m = META_LINE.match(strip_emphasis(line))
+    return m is not None and normalize_label(m.group("key")) in METADATA_KEYS
