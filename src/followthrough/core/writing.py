@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from typing import Final
 
-from followthrough.core.document import Document, SectionKind
+from followthrough.core.document import Document, Section, SectionKind
 
 __all__ = ["TEMPLATE_TITLE_PLACEHOLDER", "template", "to_markdown", "to_record"]
 
@@ -92,6 +92,10 @@ def to_markdown(doc: Document) -> str:
     if meta:
         out.append("")
     written: list[tuple[int, int]] = []
+    # untitled runs read by a structured reader inside other sections: written once, rebuilt
+    rebuilt = [
+        (s.line, s.end_line) for s in doc.sections if not s.heading and s.kind in _STRUCTURED
+    ]
     for kind in _TEMPLATE_ORDER:
         if kind in _STRUCTURED:
             block = _structured(doc, kind)
@@ -107,11 +111,25 @@ def to_markdown(doc: Document) -> str:
                 continue
             written.append((section.line, section.end_line))
             heading = _one_line(section.heading) or _CANONICAL_HEADINGS.get(kind, "Notes")
-            body = section.body.strip("\n")
+            body = _own_body(section, rebuilt).strip("\n")
             out.extend([f"## {heading}", ""])
             if body:
                 out.extend([body, ""])
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _own_body(section: Section, rebuilt: list[tuple[int, int]]) -> str:
+    """The section's body without the lines of untitled runs nested in it, which are
+    written (rebuilt) in their own section."""
+    inside = [(a, b) for a, b in rebuilt if section.line < a and b <= section.end_line]
+    if not inside or section.body_line > section.end_line:
+        return section.body
+    kept = [
+        line
+        for number, line in enumerate(section.body.split("\n"), start=section.body_line)
+        if not any(a <= number <= b for a, b in inside)
+    ]
+    return "\n".join(kept)
 
 
 def _structured(doc: Document, kind: SectionKind) -> list[str]:
