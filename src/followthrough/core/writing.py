@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Final
 
 from followthrough.core.document import Document, Section, SectionKind
+from followthrough.core.parsing.blocks import scan
 
 __all__ = ["TEMPLATE_TITLE_PLACEHOLDER", "template", "to_markdown", "to_record"]
 
@@ -120,16 +121,26 @@ def to_markdown(doc: Document) -> str:
 
 def _own_body(section: Section, rebuilt: list[tuple[int, int]]) -> str:
     """The section's body without the lines of untitled runs nested in it, which are
-    written (rebuilt) in their own section."""
+    written (rebuilt) in their own section; sub-headings in it stay below the section's
+    "##" (written as "###")."""
+    body = section.body
     inside = [(a, b) for a, b in rebuilt if section.line < a and b <= section.end_line]
-    if not inside or section.body_line > section.end_line:
-        return section.body
-    kept = [
-        line
-        for number, line in enumerate(section.body.split("\n"), start=section.body_line)
-        if not any(a <= number <= b for a, b in inside)
-    ]
-    return "\n".join(kept)
+    if inside and section.body_line <= section.end_line:
+        body = "\n".join(
+            line
+            for number, line in enumerate(body.split("\n"), start=section.body_line)
+            if not any(a <= number <= b for a, b in inside)
+        )
+    if "#" not in body and "\n-" not in body and "\n=" not in body:
+        return body
+    found = scan(body)
+    lines = list(found.lines)
+    for heading in found.headings:
+        if heading.level <= 2:
+            lines[heading.index] = f"### {heading.text}"
+            if heading.underline:
+                lines[heading.index + 1] = ""
+    return "\n".join(lines)
 
 
 def _structured(doc: Document, kind: SectionKind) -> list[str]:

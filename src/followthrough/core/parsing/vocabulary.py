@@ -64,6 +64,9 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "impact assessment": K.IMPACT,
     "blast radius": K.IMPACT,
     "who was affected": K.IMPACT,
+    "what was impacted": K.IMPACT,
+    "what was affected": K.IMPACT,
+    "who was impacted": K.IMPACT,
     # timeline
     "timeline": K.TIMELINE,
     "incident timeline": K.TIMELINE,
@@ -94,11 +97,19 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "why it happened": K.ROOT_CAUSE,
     "why this happened": K.ROOT_CAUSE,
     "why it broke": K.ROOT_CAUSE,
+    "how did this happen": K.ROOT_CAUSE,
+    "how did it happen": K.ROOT_CAUSE,
+    "how this happened": K.ROOT_CAUSE,
+    "how it happened": K.ROOT_CAUSE,
+    "fault": K.ROOT_CAUSE,
+    "identified cause": K.ROOT_CAUSE,
     # trigger
     "trigger": K.TRIGGER,
     "triggers": K.TRIGGER,
     "triggering event": K.TRIGGER,
     "proximate cause": K.TRIGGER,
+    "leadup": K.TRIGGER,
+    "lead up": K.TRIGGER,
     # whys
     "five whys": K.WHYS,
     "5 whys": K.WHYS,
@@ -168,6 +179,12 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "what we ll do": K.ACTION_ITEMS,
     "what we re doing about it": K.ACTION_ITEMS,
     "what we are doing about it": K.ACTION_ITEMS,
+    "future measures": K.ACTION_ITEMS,
+    "prevention": K.ACTION_ITEMS,
+    "preventive measures": K.ACTION_ITEMS,
+    "preventative measures": K.ACTION_ITEMS,
+    "long term changes": K.ACTION_ITEMS,
+    "improvements": K.ACTION_ITEMS,
     # lessons
     "lessons learned": K.LESSONS,
     "lessons learnt": K.LESSONS,
@@ -212,11 +229,17 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
     for pattern, kind in (
         (r"\b(?:5|five) whys?\b|\bwhys\b", K.WHYS),
         (r"\bcontributing\b|\bprocess breakdowns?\b", K.CONTRIBUTING_FACTORS),
-        (r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy did\b", K.ROOT_CAUSE),
-        (r"\btriggers?\b", K.TRIGGER),
+        (
+            r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy did\b|\bcause[sd]?\b|"
+            r"\bhow (?:did )?(?:this|it) happen|\bfaults?\b",
+            K.ROOT_CAUSE,
+        ),
+        (r"\btriggers?\b|\blead ?up\b", K.TRIGGER),
         (
             r"\baction items?\b|\bfollow ?ups?\b|\bnext steps\b|\bremediations?\b|"
-            r"\bcorrective\b|\bpreventa?tive\b|\brecommendations\b|\bto ?dos?\b|\bactions\b",
+            r"\bcorrective\b|\bpreventa?tive\b|\bprevent(?:ion|ing)?\b|\brecommendations\b|"
+            r"\bto ?dos?\b|\bactions\b|\bmeasures\b|\b(?:long|short|medium|near) term\b|"
+            r"\bimprovements\b|\bdoing about it\b|\bwhat we (?:are|re|will|ll) (?:do|chang)",
             K.ACTION_ITEMS,
         ),
         (
@@ -225,7 +248,7 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
             K.LESSONS,
         ),
         (r"\btimeline\b|\bchronology\b|\b(?:chain|sequence) of events\b", K.TIMELINE),
-        (r"\bimpact\b|\baffected\b", K.IMPACT),
+        (r"\bimpact(?:ed)?\b|\baffected\b", K.IMPACT),
         (r"\bdetect(?:ion|ed)?\b", K.DETECTION),
         (r"\bresolution\b|\brecovery\b|\bmitigation\b", K.RESOLUTION),
         (r"\bsummary\b|\boverview\b|\bbackground\b|\bwhat happened\b|\btl ?dr\b", K.SUMMARY),

@@ -169,7 +169,7 @@ def recognise(blocks: list[bl.Block], default_year: int | None) -> str | None:
             roles = {column_role(c) for c in header}
             if "action" in roles and roles & {"owner", "due", "status", "done", "tracker"}:
                 return "a table of actions with an owner, due or status column"
-        elif isinstance(block, bl.Item):
+        elif isinstance(block, bl.Item) and strip_emphasis(block.text):
             items.append(block)
     if not items:
         return None
@@ -284,7 +284,11 @@ def _list(reading: Reading, region: Region, top: bl.Item, group_heading: str) ->
     return last
 
 
-def _from_item(reading: Reading, region: Region, item: bl.Item, group_heading: str) -> ActionItem:
+def _from_item(
+    reading: Reading, region: Region, item: bl.Item, group_heading: str
+) -> ActionItem | None:
+    if not strip_emphasis(item.text) and not item.cont:
+        return None  # an empty bullet or checkbox: nothing to do
     text, fields = parse_annotations(item.text, reading.default_year)
     action = _new(reading, region, item.line, text, item.text, fields, item.checked, group_heading)
     for _, extra in item.cont:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import ActionItem, Document, SectionKind
+from followthrough.core.parsing.dates import named_period
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 
@@ -17,39 +18,19 @@ if TYPE_CHECKING:
 _PERSONAL = re.compile(r"@[A-Za-z0-9_]|[\w.+-]+@[\w-]+\.[\w.]+")
 _SEVERAL = re.compile(r"\s(?:and|&)\s|[/,;+]")
 _VAGUE_DUE = W.compile_phrases(W.VAGUE_DUES)
-_QUARTER = re.compile(r"^\s*(?:q[1-4]|h[12])\s*(?:fy)?\s*'?\d{2,4}\s*$", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
 _HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
 _PLACEHOLDER_OWNER = re.compile(
     r"^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|_{3,}|\?+|x{2,}|owner|name|someone)$", re.IGNORECASE
 )
-_DONE_WORDS = frozenset(["done", "completed", "complete", "shipped", "merged", "fixed", "closed"])
-_DONE_PROBES = ("done", "complete", "shipped", "merged", "fixed", "closed")
-_DONE_NOTE = re.compile(
-    r"\((?:done|completed?|shipped|merged|fixed|closed)\b(?!\s+when)[^)]*\)"
-    r"|^\W*(?:done|completed?|shipped|merged|fixed|closed)\s*[:\u2013\u2014-]"
-    r"|\b(?:done|completed|shipped|merged|fixed|closed)\s+(?:on|in)\s+\d",
-    re.IGNORECASE,
-)
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 
 
 def _is_done(item: ActionItem) -> bool:
-    """Checked off, a due column that says "done", or a note in the text: "(done on
-    2025-05-20)", "DONE:", "~~struck through~~", "\u2705". "Done when: ..." is a condition,
-    not a status."""
-    if item.done or (item.due_text and _DONE_TEXT.match(item.due_text)):
-        return True
-    text = item.text
-    if "~~" in text or "\u2705" in text:
-        return True
-    low = W.lowered(text)
-    # Cheap substring probes first: a word that is not even a substring is not a word.
-    if not any(probe in low for probe in _DONE_PROBES):
-        return False
-    if _DONE_WORDS.isdisjoint(W.word_set(low)):
-        return False
-    return _DONE_NOTE.search(text) is not None
+    """The reader marks an item done when the document says so (a ticked box, a status, a
+    check mark, struck through, past tense, a heading that says it was done): see
+    :mod:`followthrough.core.reading.actions`."""
+    return item.done
 
 
 def _excerpt(doc: Document, item: ActionItem) -> str:
@@ -127,8 +108,8 @@ def due_problem(item: ActionItem) -> str | None:
     text = (item.due_text or "").strip()
     if not text or text in ("-", "—", "–"):
         return "has no due date"
-    if _QUARTER.match(text):
-        return f"is due {text!r}, a period, not a date"
+    if named_period(text):
+        return None  # "end of Q3", "the 2.4 release": a reader can put it in a calendar
     if _VAGUE_DUE.search(text):
         return f"is due {text!r}, which is not a date"
     return f"has a due date that cannot be read as a date ({text!r})"
@@ -186,10 +167,6 @@ _ANNOTATION = re.compile(r"\s[-\u2013\u2014]\s.*$|\([^)]*\)|\[[^\]]*\]")
 _CONCRETE = re.compile(
     r"\d|`|\b(?:when|if|above|below|over|under|exceeds?|within|per|before|after|every|each|"
     r"fails?|blocks?|rejects?|pages?)\b",
-    re.IGNORECASE,
-)
-_DONE_TEXT = re.compile(
-    r"^\W*(?:done|completed?|closed|fixed|shipped|merged|resolved|yes|x|\u2713|\u2705)\W*$",
     re.IGNORECASE,
 )
 
