@@ -26,3 +26,14 @@ def join(text: str, cont: list[tuple[int, str]]) -> str:
     if not cont:
         return text.strip()
     return " ".join([text.strip(), *(t for _, t in cont)]).strip()
+
+
+_LINK = re.compile(r"!?\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
+
+
+def unlink(text: str) -> str:
+    """Markdown links and images replaced by their text: "[merged a change](https://...)"
+    -> "merged a change"."""
+    if "[" not in text:
+        return text
+    return _LINK.sub(r"\1", text)

@@ -103,6 +103,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "how it happened": K.ROOT_CAUSE,
     "fault": K.ROOT_CAUSE,
     "identified cause": K.ROOT_CAUSE,
+    "investigation": K.ROOT_CAUSE,
     # trigger
     "trigger": K.TRIGGER,
     "triggers": K.TRIGGER,
@@ -127,6 +128,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "process breakdowns": K.CONTRIBUTING_FACTORS,
     "process breakdown": K.CONTRIBUTING_FACTORS,
     "what made it worse": K.CONTRIBUTING_FACTORS,
+    "recurrence": K.CONTRIBUTING_FACTORS,
     # detection
     "detection": K.DETECTION,
     "how was it detected": K.DETECTION,
@@ -148,6 +150,9 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "how it was fixed": K.RESOLUTION,
     "how we fixed it": K.RESOLUTION,
     "fix": K.RESOLUTION,
+    "action taken": K.RESOLUTION,
+    "actions taken": K.RESOLUTION,
+    "immediate actions": K.RESOLUTION,
     # action items
     "action items": K.ACTION_ITEMS,
     "action item": K.ACTION_ITEMS,
@@ -201,6 +206,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "where did we get lucky": K.LESSONS,
     "where we were lucky": K.LESSONS,
     "open questions": K.LESSONS,
+    "thoughts": K.LESSONS,
     # people
     "attendees": K.PEOPLE,
     "postmortem attendees": K.PEOPLE,
@@ -210,6 +216,11 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "people involved": K.PEOPLE,
     "responders": K.PEOPLE,
     "people": K.PEOPLE,
+    "thanks": K.PEOPLE,
+    "thank you": K.PEOPLE,
+    "acknowledgements": K.PEOPLE,
+    "acknowledgments": K.PEOPLE,
+    "credits": K.PEOPLE,
     # appendix
     "appendix": K.APPENDIX,
     "supporting information": K.APPENDIX,
@@ -231,9 +242,10 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
         (r"\bcontributing\b|\bprocess breakdowns?\b", K.CONTRIBUTING_FACTORS),
         (
             r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy did\b|\bcause[sd]?\b|"
-            r"\bhow (?:did )?(?:this|it) happen|\bfaults?\b",
+            r"\bhow (?:did )?(?:this|it) happen|\bfaults?\b|\bunderlying (?:issue|problem)s?\b",
             K.ROOT_CAUSE,
         ),
+        (r"\bactions? taken\b", K.RESOLUTION),
         (r"\btriggers?\b|\blead ?up\b", K.TRIGGER),
         (
             r"\baction items?\b|\bfollow ?ups?\b|\bnext steps\b|\bremediations?\b|"
@@ -244,7 +256,7 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
         ),
         (
             r"\blessons?\b|\bwent (?:well|wrong|badly|right)\b|\b(?:got|get|were) lucky\b|"
-            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b",
+            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b|\bthoughts\b",
             K.LESSONS,
         ),
         (r"\btimeline\b|\bchronology\b|\b(?:chain|sequence) of events\b", K.TIMELINE),
@@ -252,7 +264,11 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
         (r"\bdetect(?:ion|ed)?\b", K.DETECTION),
         (r"\bresolution\b|\brecovery\b|\bmitigation\b", K.RESOLUTION),
         (r"\bsummary\b|\boverview\b|\bbackground\b|\bwhat happened\b|\btl ?dr\b", K.SUMMARY),
-        (r"\battendees\b|\bparticipants\b|\bpeople involved\b", K.PEOPLE),
+        (
+            r"\battendees\b|\bparticipants\b|\bpeople involved\b|\bthanks\b|"
+            r"\backnowledge?ments\b",
+            K.PEOPLE,
+        ),
         (r"\bappendix\b|\bsupporting\b", K.APPENDIX),
     )
 )
@@ -378,6 +394,41 @@ def normalize_label(text: str) -> str:
     return _SPACES.sub(" ", t).strip()
 
 
+_ONE_WORD_HEADINGS: Final = tuple(h for h in SECTION_HEADINGS if " " not in h and len(h) >= 7)
+
+
+def _one_edit_away(label: str) -> str | None:
+    """A one-word heading of seven letters or more misspelt by one letter ("Atendees",
+    "Timline", "Resolutoin"): the heading it means, else None."""
+    if " " in label or not 6 <= len(label) <= 20:
+        return None
+    for known in _ONE_WORD_HEADINGS:
+        if abs(len(known) - len(label)) <= 1 and _edits(label, known) <= 1:
+            return known
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance, where a swap of two neighbouring letters counts as one."""
+    if a == b:
+        return 0
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        ):
+            return 1
+        return len(diff)
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(long)):
+        if long[:i] + long[i + 1 :] == short:
+            return 1
+    return 2
+
+
 @lru_cache(maxsize=8192)
 def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
     """The section a heading names, or OTHER."""
@@ -387,6 +438,9 @@ def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
         return kind
     if label.endswith("s") and label[:-1] in SECTION_HEADINGS:
         return SECTION_HEADINGS[label[:-1]]
+    typo = _one_edit_away(label)
+    if typo is not None:
+        return SECTION_HEADINGS[typo]
     if exact_only:
         return K.OTHER
     for pattern, found in SECTION_KEYWORDS:
@@ -537,8 +591,99 @@ IMPERATIVE_VERBS: Final[frozenset[str]] = frozenset(
         "validate",
         "verify",
         "write",
+        "agree",
+        "analyse",
+        "analyze",
+        "annotate",
+        "approve",
+        "ask",
+        "assess",
+        "backport",
+        "backup",
+        "benchmark",
+        "budget",
+        "buy",
+        "cache",
+        "call",
+        "cap",
+        "clarify",
+        "collect",
+        "confirm",
+        "consider",
+        "contact",
+        "coordinate",
+        "decide",
+        "deprovision",
+        "describe",
+        "determine",
+        "discuss",
+        "downgrade",
+        "draft",
+        "encrypt",
+        "explain",
+        "find",
+        "freeze",
+        "fund",
+        "fuzz",
+        "gather",
+        "get",
+        "give",
+        "hire",
+        "hold",
+        "inform",
+        "label",
+        "learn",
+        "lint",
+        "lock",
+        "offboard",
+        "organise",
+        "organize",
+        "page",
+        "pilot",
+        "practice",
+        "practise",
+        "prepare",
+        "procure",
+        "prototype",
+        "provision",
+        "prune",
+        "purge",
+        "put",
+        "queue",
+        "reach",
+        "reconfigure",
+        "redeploy",
+        "redesign",
+        "reevaluate",
+        "refresh",
+        "renew",
+        "replicate",
+        "reproduce",
+        "rerun",
+        "resize",
+        "restore",
+        "retry",
+        "revert",
+        "rework",
+        "rollback",
+        "route",
+        "scale",
+        "send",
+        "shard",
+        "sign",
+        "simulate",
+        "snapshot",
+        "spike",
+        "staff",
+        "sunset",
+        "tag",
+        "talk",
+        "throttle",
+        "trial",
+        "unpin",
     ]
 )
+
 
 # Past forms that say a piece of work is finished when an item opens with them ("Added a
 # probe", "We removed ...", "... has been disabled"). Adjectives that look like past forms

@@ -25,6 +25,9 @@ from followthrough.core.reading.context import Reading
 from followthrough.core.reading.timeline import TimelineReader
 
 K = SectionKind
+# sections whose prose may hold the commitments of a document without action items (not
+# the resolution: the steps that fixed this incident are its story, not follow-ups)
+_PROSE_KINDS = frozenset({None, K.SUMMARY, K.LESSONS, K.CONTRIBUTING_FACTORS, K.OTHER, K.TITLE})
 
 __all__ = ["read"]
 
@@ -52,5 +55,8 @@ def read(text: str, path: str = "<text>") -> Document:
         elif region.kind is K.ACTION_ITEMS:
             actions.read(reading, region)
     timeline.finish()
+    if not doc.action_items:
+        actions.in_prose(reading, [r for r in reading.regions if r.kind in _PROSE_KINDS])
+    actions.settle(reading)
     suppressions.read(reading)
     return doc

@@ -27,13 +27,14 @@ from followthrough.core.parsing.actions import (
     owner_value,
     parse_annotations,
 )
-from followthrough.core.parsing.text import strip_emphasis
+from followthrough.core.parsing.text import join, strip_emphasis, unlink
 from followthrough.core.parsing.vocabulary import (
     DONE_VERBS,
     IMPERATIVE_VERBS,
     NO_OWNER,
     normalize_label,
 )
+from followthrough.core.reading import commitments
 from followthrough.core.reading.context import Reading, Region
 
 _STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
@@ -187,6 +188,22 @@ def recognise(blocks: list[bl.Block], default_year: int | None) -> str | None:
     return None
 
 
+_LEAD_IN = re.compile(
+    r"\b(?:actions?|measures?|steps|changes|lessons|improvements|follow[- ]?ups?|commitments|"
+    r"next|going forward|to-?dos?|remediations?|we (?:will|are going to|plan to))\b",
+    re.IGNORECASE,
+)
+
+
+def lead_in(para: bl.Para) -> bool:
+    """A sentence that introduces a list of measures: "we have taken these actions today:",
+    "The lessons that we are taking away from this incident are as follows:"."""
+    last = para.lines[-1][1].rstrip(" *_")
+    if not last.endswith(":"):
+        return False
+    return _LEAD_IN.search(" ".join(t for _, t in para.lines[-3:])) is not None
+
+
 # --------------------------------------------------------------------------- done or open
 
 
@@ -219,7 +236,7 @@ def done_reason(text: str, heading: str = "") -> str | None:
 def past_tense(text: str) -> str | None:
     """The words that describe the work as finished ("has been disabled", "We removed",
     "Revoked the token"), or None."""
-    plain = strip_emphasis(text).lstrip("*_`[( ")
+    plain = unlink(strip_emphasis(text)).replace("[", "").replace("]", "").lstrip("*_`( ")
     if _FUTURE.search(plain[:160]) is not None:
         return None
     first = _FIRST_WORD.match(plain)
@@ -229,17 +246,52 @@ def past_tense(text: str) -> str | None:
     if m is None:
         return None
     word = next(w for w in m.group("we", "pp", "was", "now") if w is not None).lower()
-    if word not in DONE_VERBS and not (m.group("we") is None and _participle(word)):
+    if word in _PLANS or (word not in DONE_VERBS and not _participle(word)):
         return None
+    if _TICKET_FILED.search(plain) is not None:
+        return None  # "We have added a backlog task to ...": the work itself is still to do
     return m.group().strip()[-60:]
 
 
 def _participle(word: str) -> bool:
-    """ "disabled", "rotated": a past participle, not an adjective that only looks like one."""
+    """A past form ("disabled", "tweaked"), not a word that only ends like one."""
     return word.endswith("ed") and word not in _NOT_PARTICIPLES
 
 
-_NOT_PARTICIPLES: Final = frozenset({"need", "needed", "red", "bed", "shed", "seed", "feed"})
+_NOT_PARTICIPLES: Final = frozenset({"need", "red", "bed", "shed", "seed", "feed", "speed"})
+# Past forms that report a plan or a wish, not finished work ("has been scheduled", "We
+# wanted to", "We decided to").
+_PLANS: Final = frozenset(
+    [
+        "scheduled",
+        "planned",
+        "proposed",
+        "suggested",
+        "considered",
+        "discussed",
+        "prioritised",
+        "prioritized",
+        "needed",
+        "wanted",
+        "intended",
+        "hoped",
+        "tried",
+        "decided",
+        "agreed",
+        "started",
+        "began",
+        "expected",
+    ]
+)
+# Filing a ticket is not doing the work: "(issue created)", "An issue has been created",
+# "We have added a backlog task to ...", "We've created tracking issues".
+_TICKET_FILED = re.compile(
+    r"\b(?:issues?|tickets?|tasks?|backlog|stor(?:y|ies)|epics?|bugs?|jira)\b[^.;]{0,40}?"
+    r"\b(?:created|added|filed|opened|raised|logged|made)\b"
+    r"|\b(?:created|added|filed|opened|raised|logged)\b[^.;]{0,40}?"
+    r"\b(?:issues?|tickets?|tasks?|backlog|stor(?:y|ies)|epics?|jira)\b",
+    re.IGNORECASE,
+)
 
 
 # --------------------------------------------------------------------------- reading
@@ -251,6 +303,10 @@ def read(reading: Reading, region: Region) -> None:
         if isinstance(block, bl.Item):
             last = _list(reading, region, block, "") or last
         elif isinstance(block, bl.Para):
+            if _prose(block):
+                _sentences(reading, region, block)
+                last = None
+                continue
             for number, line in block.lines:
                 plain = line.strip()
                 _, keyed = keyed_fields(strip_emphasis(plain))
@@ -266,10 +322,106 @@ def read(reading: Reading, region: Region) -> None:
             last = None
 
 
+def _prose(para: bl.Para) -> bool:
+    """A paragraph of sentences rather than item lines ("Alice: add the alert by Friday",
+    "Owner: Bob")."""
+    lines = [strip_emphasis(t) for _, t in para.lines if t.strip()]
+    if len(lines) == 1 and (len(lines[0].split()) <= 25 or imperative(lines[0])):
+        return False
+    return not all(imperative(t) or _starts_with_key(t) for t in lines)
+
+
+def _sentences(reading: Reading, region: Region, para: bl.Para) -> None:
+    """One item per sentence that commits to, or reports, a distinct measure."""
+    for measure in commitments.measures(para.lines, done_too=True):
+        text, fields = parse_annotations(measure.text, reading.default_year)
+        if fields.owner is None and measure.text.lower().startswith(("we ", "i ")):
+            fields.owner = None  # "we" is the writers, not one person
+        item = _new(reading, region, measure.line, text, measure.text, fields, None, "")
+        if measure.done and not item.done:
+            item.done, item.done_reason = True, "written as done"
+        reading.prose_actions.append(item)
+
+
+def in_prose(reading: Reading, regions: list[Region]) -> None:
+    """A document with no action items anywhere: the commitments and lasting measures told
+    in its prose (a summary, a response, lessons) are its action items."""
+    for region in regions:
+        for block in reading.blocks(region):
+            if isinstance(block, bl.Para) and _prose(block):
+                _sentences(reading, region, block)
+
+
+def settle(reading: Reading) -> None:
+    """Drop an item read from prose that repeats another item of the document (the prose
+    "the release process will be updated to include a beta phase" beside the listed
+    "Release process should include explicit beta test period")."""
+    if not reading.prose_actions:
+        return
+    prose = {id(item) for item in reading.prose_actions}
+    items = reading.doc.action_items
+    listed = [_stems(item.text) for item in items if id(item) not in prose]
+    kept: list[ActionItem] = []
+    for item in items:
+        if id(item) in prose:
+            words = _stems(item.text)
+            if any(len(words & other) * 2 >= min(len(words), len(other)) >= 2 for other in listed):
+                continue
+        kept.append(item)
+    items[:] = kept
+
+
+_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
+_COMMON: Final = frozenset(
+    [
+        "will",
+        "would",
+        "should",
+        "shall",
+        "also",
+        "with",
+        "that",
+        "this",
+        "these",
+        "those",
+        "from",
+        "into",
+        "have",
+        "been",
+        "more",
+        "than",
+        "what",
+        "when",
+        "which",
+        "their",
+        "there",
+        "where",
+        "about",
+        "other",
+        "some",
+        "such",
+        "them",
+        "they",
+        "were",
+    ]
+)
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:6] for w in _WORD.findall(text.lower()) if w not in _COMMON}
+
+
 def _list(reading: Reading, region: Region, top: bl.Item, group_heading: str) -> ActionItem | None:
     last: ActionItem | None = None
     label = top.text.rstrip("*_ ")
-    group = label.endswith(":") and bool(top.children) and top.checked is None
+    # "Improve coverage of probes" over "Reach out to teams ...", "Create a dashboard ...":
+    # an entry whose sub-entries are themselves actions heads a group; sub-entries that are
+    # notes or links belong to the item above them
+    group = (
+        bool(top.children)
+        and top.checked is None
+        and (label.endswith(":") or all(imperative(child.text) for child in top.children))
+    )
     if not group:
         last = _from_item(reading, region, top, group_heading)
     for child in top.children:
@@ -290,7 +442,8 @@ def _from_item(
     if not strip_emphasis(item.text) and not item.cont:
         return None  # an empty bullet or checkbox: nothing to do
     text, fields = parse_annotations(item.text, reading.default_year)
-    action = _new(reading, region, item.line, text, item.text, fields, item.checked, group_heading)
+    raw = join(item.text, item.cont)
+    action = _new(reading, region, item.line, text, raw, fields, item.checked, group_heading)
     for _, extra in item.cont:
         _annotate(reading, action, extra)
         if not action.done:

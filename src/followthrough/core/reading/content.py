@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from followthrough.core.document import UNTITLED_LEVEL, SectionKind
 from followthrough.core.parsing import blocks as bl
-from followthrough.core.reading import actions, summary, timeline, whys
+from followthrough.core.reading import actions, factors, summary, timeline, whys
 from followthrough.core.reading.context import Reading, Region
 from followthrough.core.reading.outline import section_over
 
@@ -56,6 +56,14 @@ def recognise(reading: Reading) -> None:
         if not lead and region.kind is K.OTHER and runs and _covers(reading, region, runs):
             _name(region, runs[0].kind, runs[0].reason)
             continue
+        if not lead and region.kind is K.OTHER and region.section is not None:
+            prose = [b for g in groups for b in g if not _inside(b, runs)]
+            why = factors.recognise(prose) if prose else None
+            if why is not None:
+                # the analysis beside a stated root cause contributes; alone, it is the cause
+                kind = K.CONTRIBUTING_FACTORS if K.ROOT_CAUSE in has else K.ROOT_CAUSE
+                _name(region, kind, why)
+                has.add(kind)
         if lead:
             runs = _with_summary(reading, region, groups, runs, has)
         for run in runs:
@@ -78,9 +86,14 @@ def _untitled(reading: Reading, run: _Run) -> Region:
     section = section_over(
         reading, run.kind, "", run.first, run.first, run.last + 1, UNTITLED_LEVEL
     )
-    section.found_by = run.reason if run.kind is K.SUMMARY else f"content: {run.reason}"
+    section.found_by = run.reason if run.kind in (K.SUMMARY, K.OTHER) else f"content: {run.reason}"
     reading.doc.sections.append(section)
     return Region(run.kind, "", run.first, run.last + 1, section=section)
+
+
+def _inside(block: bl.Block, runs: list[_Run]) -> bool:
+    first, last = _block_span(block)
+    return any(run.first <= first and last <= run.last for run in runs)
 
 
 def _groups(blocks: list[bl.Block]) -> list[list[bl.Block]]:
@@ -119,7 +132,24 @@ def _runs(
 ) -> list[_Run]:
     unnamed = region.kind in _UNNAMED
     runs: list[_Run] = []
-    for group in groups:
+    for k, group in enumerate(groups):
+        if (
+            k + 1 < len(groups)
+            and isinstance(group[-1], bl.Para)
+            and isinstance(groups[k + 1][0], bl.Item)
+            and actions.lead_in(group[-1])
+        ):
+            # "The lessons we are taking away are as follows:" over a list of commitments
+            first, _ = _span(group)
+            _, last = _span(groups[k + 1])
+            runs.append(_Run(K.ACTION_ITEMS, first, last, "a list introduced as the measures"))
+            continue
+        if (
+            runs
+            and runs[-1].kind is K.ACTION_ITEMS
+            and runs[-1].first <= _span(group)[0] <= runs[-1].last
+        ):
+            continue
         kind: SectionKind | None = None
         reason = timeline.recognise(group)
         if reason is not None and (unnamed or K.TIMELINE not in has):
@@ -162,13 +192,22 @@ def _with_summary(
     if K.SUMMARY in has and region.kind is not K.TITLE and region.kind is not None:
         return runs
     taken = {i for run in runs for i in range(run.first, run.last + 1)}
+    notes: list[_Run] = []
     for group in groups:
         block = group[0]
-        if not isinstance(block, bl.Para) or not summary.prose(block, reading.scan.quoted):
+        if not isinstance(block, bl.Para):
             continue
         first = block.lines[0][0] - 1
         if first in taken:
             continue
+        if summary.note(block):
+            # "(based on ... templates)": a note before the report, not its summary
+            last = block.lines[-1][0] - 1
+            notes.append(_Run(K.OTHER, first, last, "a note before the report"))
+            continue
+        if not summary.prose(block, reading.scan.quoted):
+            continue
+        runs = [*runs, *notes]
         stop = min((run.first for run in runs if run.first > first), default=region.stop)
         last = stop - 1
         content = reading.scan.content
@@ -176,4 +215,4 @@ def _with_summary(
             last -= 1
         lead = _Run(K.SUMMARY, first, last, "lead paragraph before the first section")
         return sorted([*runs, lead], key=lambda r: r.first)
-    return runs
+    return sorted([*runs, *notes], key=lambda r: r.first)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from followthrough.core.document import Document, Section, SectionKind
+from followthrough.core.document import ActionItem, Document, Section, SectionKind
 from followthrough.core.parsing import blocks as bl
 
 
@@ -28,6 +28,8 @@ class Reading:
     scan: bl.Scan
     regions: list[Region] = field(default_factory=list)
     default_year: int | None = None
+    #: action items read from sentences of prose, not from a list, table or item line
+    prose_actions: list[ActionItem] = field(default_factory=list)
 
     def lines(self, region: Region) -> list[tuple[int, str]]:
         """(1-based line, content) for a region; code and comments read as blank lines."""

@@ -71,6 +71,12 @@ def _heads(reading: Reading) -> list[Head]:
         if label is None:
             continue
         kind = label_kind(label[0])
+        if kind is None and not label[1] and line[:1] == first and _alone(content, i):
+            # "**The underlying issue**:" alone on its line, at the top level, between
+            # paragraphs: a heading whatever it says ("**Traefik versions**: 1.7" is a field)
+            kind = section_kind(label[0])
+            if kind is K.TITLE:
+                kind = K.OTHER
         if kind is not None:
             headings.append(bl.Heading(i, 6, label[0], bold=True, inline=label[1]))
             label_kinds[i] = kind
@@ -84,10 +90,14 @@ def _heads(reading: Reading) -> list[Head]:
         kind = label_kinds[h.index] if h.bold else section_kind(h.text)
         if h.level == 1 and not first_h1_seen and not h.bold:
             first_h1_seen = True
-            if kind in (K.OTHER, K.TITLE):
-                kind = K.TITLE
+            # The first H1 is the title unless it is exactly a section's name ("# Summary"):
+            # "# Traefik rule preventing some inbound traffic" names the incident.
+            exact = section_kind(h.text, exact_only=True)
+            kind = K.TITLE if exact in (K.OTHER, K.TITLE) else exact
         elif kind is K.TITLE:
             kind = K.OTHER
+        if kind is not K.OTHER:
+            stack.clear()  # a recognised heading ends every open section, whatever its level
         while stack and stack[-1][0] >= h.level:
             stack.pop()
         effective = kind
@@ -96,6 +106,15 @@ def _heads(reading: Reading) -> list[Head]:
         stack.append((h.level, effective))
         heads.append(Head(h, kind, effective))
     return heads
+
+
+def _alone(content: list[str], i: int) -> bool:
+    """Is line ``i`` set apart as a heading is: after a blank line (or the start) and not a
+    list item's continuation?"""
+    if i == 0:
+        return True
+    before = content[i - 1]
+    return not before.strip() or before.lstrip()[:1] == "#"
 
 
 def _plain_labels(
@@ -152,8 +171,14 @@ def _sections(reading: Reading, heads: list[Head]) -> None:
         open_ = keep
         open_.append(k)
     first_index = heads[0].heading.index if heads else n
-    if first_index > 0:
-        reading.regions.append(Region(None, "", 0, first_index))
+    front = _front_matter_end(scan)
+    if front:
+        front_section = section_over(reading, K.METADATA, "", 0, 1, front, 0)
+        front_section.line, front_section.found_by = 1, "front matter"
+        front_section.body_line = 2
+        reading.doc.sections.append(front_section)
+    if first_index > front:
+        reading.regions.append(Region(None, "", front, first_index))
     for k, head in enumerate(heads):
         h = head.heading
         body_start = h.index + (2 if h.underline else 1)
@@ -161,7 +186,9 @@ def _sections(reading: Reading, heads: list[Head]) -> None:
         region = Region(head.effective, h.text, body_start, max(body_start, next_index))
         if h.inline:
             region.inline, region.inline_index = h.inline, h.index
-        section = section_over(reading, head.kind, h.text, h.index, body_start, ends[k], h.level)
+        # an unrecognised sub-heading is a part of the section above it, of the same kind
+        kind = head.effective if head.kind is K.OTHER else head.kind
+        section = section_over(reading, kind, h.text, h.index, body_start, ends[k], h.level)
         if h.inline:
             body = section.body
             section.body = h.inline + ("\n" + body if body else "")
@@ -169,6 +196,16 @@ def _sections(reading: Reading, heads: list[Head]) -> None:
         region.section = section
         reading.doc.sections.append(section)
         reading.regions.append(region)
+
+
+def _front_matter_end(scan: bl.Scan) -> int:
+    """0-based index after the front matter, 0 when there is none."""
+    end = 0
+    for flag in scan.flags:
+        if flag != bl.FRONT:
+            break
+        end += 1
+    return end
 
 
 def section_over(

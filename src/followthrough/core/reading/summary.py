@@ -15,9 +15,12 @@ from followthrough.core.reading.metadata import META_LINE
 MIN_WORDS: Final = 12
 _NOTE = re.compile(
     r"^(?:\(.*\)|\*[^*].*\*|_[^_].*_|\[.*\]\(.*\)|!\[.*|<[a-z/].*>|"
-    r"(?:note|disclaimer|template|based on|originally|cross-?posted|this post|tl;?dr)\b.*)$",
+    r"(?:note|disclaimer|template|based on|originally|cross-?posted|this (?:post|article)|"
+    r"this is a (?:cross-?post|copy|repost)|tl;?dr)\b.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+#: a note is short: a longer paragraph is the report itself, whatever it opens with
+_NOTE_WORDS: Final = 40
 
 
 def prose(para: bl.Para, quoted: frozenset[int]) -> bool:
@@ -33,6 +36,13 @@ def prose(para: bl.Para, quoted: frozenset[int]) -> bool:
     if _NOTE.match(plain) is not None:
         return False
     return len(plain.split()) >= MIN_WORDS
+
+
+def note(para: bl.Para) -> bool:
+    """An editorial note before the report ("(based on ... templates)", "This is a
+    cross-post of ...", an italic remark)."""
+    text = strip_emphasis(" ".join(t.strip() for _, t in para.lines))
+    return len(text.split()) <= _NOTE_WORDS and _NOTE.match(text) is not None
 
 
 def _metadata(line: str) -> bool:
