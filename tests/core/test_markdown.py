@@ -124,8 +124,9 @@ def test_the_sre_book_layout_is_understood() -> None:
     doc = layout("sre_book.md")
     assert doc.title == "Shakespeare Sonnet++ Postmortem (incident #465)"
     assert doc.incident_date == date(2015, 10, 21)
-    assert [k for k, _ in kinds(doc)][:7] == [
+    assert [k for k, _ in kinds(doc)][:8] == [
         K.TITLE,
+        K.METADATA,  # "Date:", "Authors:" ... under the title
         K.SUMMARY,
         K.IMPACT,
         K.ROOT_CAUSE,
@@ -231,6 +232,7 @@ def test_a_free_narrative_with_bold_labels_is_understood() -> None:
         "duplicate job execution after failover",
     )
     assert [k for k, _ in kinds(doc)] == [
+        K.METADATA,  # the field lines the document opens with
         K.SUMMARY,
         K.IMPACT,
         K.LESSONS,
@@ -750,6 +752,7 @@ def test_plain_labels_with_a_qualifier_and_follow_ups_are_sections() -> None:
     )
     assert [s.kind for s in doc.sections] == [
         K.TITLE,
+        K.SUMMARY,  # the untitled lead paragraph
         K.TIMELINE,
         K.ROOT_CAUSE,
         K.ACTION_ITEMS,

@@ -231,6 +231,8 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "glossary": K.APPENDIX,
     "provide feedback": K.APPENDIX,
     "feedback": K.APPENDIX,
+    "indicators of compromise": K.APPENDIX,
+    "iocs": K.APPENDIX,
 }
 
 # Fallback when the exact table has no entry: first pattern found in the heading wins.
@@ -241,7 +243,8 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
         (r"\b(?:5|five) whys?\b|\bwhys\b", K.WHYS),
         (r"\bcontributing\b|\bprocess breakdowns?\b", K.CONTRIBUTING_FACTORS),
         (
-            r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy did\b|\bcause[sd]?\b|"
+            r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy (?:did|does|do|is|was|were)\b|"
+            r"\bcause[sd]?\b|"
             r"\bhow (?:did )?(?:this|it) happen|\bfaults?\b|\bunderlying (?:issue|problem)s?\b",
             K.ROOT_CAUSE,
         ),
@@ -251,12 +254,16 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
             r"\baction items?\b|\bfollow ?ups?\b|\bnext steps\b|\bremediations?\b|"
             r"\bcorrective\b|\bpreventa?tive\b|\bprevent(?:ion|ing)?\b|\brecommendations\b|"
             r"\bto ?dos?\b|\bactions\b|\bmeasures\b|\b(?:long|short|medium|near) term\b|"
-            r"\bimprovements\b|\bdoing about it\b|\bwhat we (?:are|re|will|ll) (?:do|chang)",
+            r"\bimprovements\b|\bdoing about it\b|\bwhat we (?:are|re|will|ll) (?:do|chang)|"
+            r"\bhow (?:can|will|should|do) (?:we|\w+) improve\b",
             K.ACTION_ITEMS,
         ),
         (
             r"\blessons?\b|\bwent (?:well|wrong|badly|right)\b|\b(?:got|get|were) lucky\b|"
-            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b|\bthoughts\b",
+            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b|\bthoughts\b|"
+            r"\blearn(?:ed|t)?\b|\bwhat (?:you|users|maintainers) (?:can|should) do\b|"
+            r"\bwhat can you do\b|\bcall to action\b|\bprotecting (?:yourself|your)\b|"
+            r"\bhow to protect\b",
             K.LESSONS,
         ),
         (r"\btimeline\b|\bchronology\b|\b(?:chain|sequence) of events\b", K.TIMELINE),
@@ -269,7 +276,7 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
             r"\backnowledge?ments\b",
             K.PEOPLE,
         ),
-        (r"\bappendix\b|\bsupporting\b", K.APPENDIX),
+        (r"\bappendix\b|\bsupporting\b|\bindicators of compromise\b", K.APPENDIX),
     )
 )
 
@@ -317,9 +324,14 @@ METADATA_KEYS: Final[dict[str, str]] = {
     "failure mode": "failure_mode",
     "failure modes": "failure_mode",
     "status": "status",
-    "report status": "status",
     "authors": "authors",
     "author": "authors",
+    "by": "authors",
+    "written by": "authors",
+    "prepared by": "authors",
+    "name": "authors",
+    "names": "authors",
+    "report status": "status",
     "owner": "authors",
     "incident commander": "people",
     "ic": "people",
@@ -394,6 +406,7 @@ def normalize_label(text: str) -> str:
     return _SPACES.sub(" ", t).strip()
 
 
+_QUALIFIER = re.compile(r"\([^()]*\)")
 _ONE_WORD_HEADINGS: Final = tuple(h for h in SECTION_HEADINGS if " " not in h and len(h) >= 7)
 
 
@@ -441,6 +454,13 @@ def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
     typo = _one_edit_away(label)
     if typo is not None:
         return SECTION_HEADINGS[typo]
+    if "(" in heading and ")" in heading:
+        # "Provide feedback (customer survey)", "Timeline (all times UTC)": the qualifier aside
+        bare = _QUALIFIER.sub(" ", heading)
+        if bare.strip() and bare != heading:
+            kind = section_kind(bare, exact_only=True)
+            if kind is not K.OTHER:
+                return kind
     if exact_only:
         return K.OTHER
     for pattern, found in SECTION_KEYWORDS:

@@ -58,15 +58,21 @@ _DONE_HEADING = re.compile(
 _FUTURE_HEADING = re.compile(r"\b(?:future|next|planned|todo|to do|open|pending|remaining|will)\b")
 # "We have removed", "We've since enabled", "We enabled", "The action has been disabled",
 # "Tokens were rotated", "is now enforced": the work is described as finished.
+_ASIDE = (
+    r"(?:(?:now|since|already|also|recently|previously|long|just|finally)\s+"
+    r"|(?:for|since|over|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:years?|months?|weeks?|days?|time|past|\d{4})\s+)*"
+)
 _PAST = re.compile(
-    r"^\W*(?:we(?:'ve|\u2019ve| have| had)?\s+(?:now\s+|since\s+|already\s+|also\s+)*(?P<we>[a-z]+)\b"
-    r"|.{0,120}?\b(?:has|have|had)\s+(?:now\s+|since\s+|already\s+|also\s+)*been\s+(?P<pp>[a-z]+)\b"
-    r"|.{0,120}?\b(?:was|were)\s+(?:now\s+|since\s+|already\s+|also\s+)*(?P<was>[a-z]+ed)\b"
-    r"|.{0,120}?\bis\s+now\s+(?P<now>[a-z]+))",
-    re.IGNORECASE,
+    rf"^\W*(?:we(?:'ve|\u2019ve| have| had)?\s+{_ASIDE}(?P<we>[a-z]+)\b"
+    rf"|.{{0,300}}?\b(?:has|have|had)\s+{_ASIDE}been\s+(?P<pp>[a-z]+)\b"
+    rf"|.{{0,300}}?\b(?:was|were)\s+{_ASIDE}(?P<was>[a-z]+ed)\b"
+    r"|.{0,300}?\bis\s+now\s+(?P<now>[a-z]+))",
+    re.IGNORECASE | re.DOTALL,
 )
 _FUTURE = re.compile(
-    r"\b(?:will|shall|going to|plan(?:s|ned)? to|intend|need(?:s)? to|should)\b", re.I
+    r"\b(?:will|shall|going to|plan(?:s|ned)? to|intend|need(?:s)? to|should|hop(?:e|es|ing) to|"
+    r"aim(?:s|ing)? to|would like to|working on|looking into)\b",
+    re.I,
 )
 _OWNER_TO = re.compile(r"^(?:@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
 _FIRST_WORD = re.compile(r"[A-Za-z][a-z]*")
@@ -189,19 +195,22 @@ def recognise(blocks: list[bl.Block], default_year: int | None) -> str | None:
 
 
 _LEAD_IN = re.compile(
-    r"\b(?:actions?|measures?|steps|changes|lessons|improvements|follow[- ]?ups?|commitments|"
-    r"next|going forward|to-?dos?|remediations?|we (?:will|are going to|plan to))\b",
+    r"\b(?:actions?|measures?|next steps|changes|lessons|improvements|follow[- ]?ups?|"
+    r"commitments|going forward|to-?dos?|remediations?|we (?:will|are going to|plan to))\b",
     re.IGNORECASE,
 )
+_READER = re.compile(r"\byou(?:r|rs)?\b", re.IGNORECASE)
 
 
-def lead_in(para: bl.Para) -> bool:
-    """A sentence that introduces a list of measures: "we have taken these actions today:",
-    "The lessons that we are taking away from this incident are as follows:"."""
+def lead_in(para: bl.Para, quoted: frozenset[int]) -> bool:
+    """A sentence of ours that introduces a list of measures: "we have taken these actions
+    today:", "The lessons that we are taking away from this incident are as follows:" (not
+    advice to the reader, "the following steps to protect your projects:", nor a quotation)."""
     last = para.lines[-1][1].rstrip(" *_")
-    if not last.endswith(":"):
+    if not last.endswith(":") or para.lines[-1][0] - 1 in quoted:
         return False
-    return _LEAD_IN.search(" ".join(t for _, t in para.lines[-3:])) is not None
+    text = " ".join(t for _, t in para.lines[-3:])
+    return _LEAD_IN.search(text) is not None and _READER.search(text) is None
 
 
 # --------------------------------------------------------------------------- done or open
@@ -340,6 +349,8 @@ def _sentences(reading: Reading, region: Region, para: bl.Para) -> None:
         item = _new(reading, region, measure.line, text, measure.text, fields, None, "")
         if measure.done and not item.done:
             item.done, item.done_reason = True, "written as done"
+        elif not measure.done:
+            item.done, item.done_reason = False, None  # a promise, whatever it says in passing
         reading.prose_actions.append(item)
 
 

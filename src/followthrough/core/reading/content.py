@@ -22,6 +22,8 @@ K = SectionKind
 
 #: regions no heading has named
 _UNNAMED = frozenset({None, K.TITLE, K.OTHER})
+#: untitled parts of the lead, found by their place rather than their content
+_LEAD_KINDS = frozenset({K.SUMMARY, K.OTHER, K.METADATA})
 #: sections whose own reader reads the runs in them
 _STRUCTURED = frozenset({K.TIMELINE, K.WHYS, K.ROOT_CAUSE, K.CONTRIBUTING_FACTORS, K.ACTION_ITEMS})
 
@@ -52,6 +54,7 @@ def recognise(reading: Reading) -> None:
             continue
         groups = _groups(reading.blocks(region))
         runs = _runs(reading, groups, region, has)
+        runs += _notes_after_rules(groups, runs)
         lead = region.kind in (None, K.TITLE)
         if not lead and region.kind is K.OTHER and runs and _covers(reading, region, runs):
             _name(region, runs[0].kind, runs[0].reason)
@@ -75,6 +78,28 @@ def recognise(reading: Reading) -> None:
         doc.sections.sort(key=lambda s: (s.line, s.level))
 
 
+def _notes_after_rules(groups: list[list[bl.Block]], runs: list[_Run]) -> list[_Run]:
+    """An italic paragraph after a horizontal rule (an author's bio, a sign-off) is a note."""
+    out: list[_Run] = []
+    for before, group in zip(groups, groups[1:], strict=False):
+        block = group[0]
+        if not isinstance(block, bl.Para) or not isinstance(before[-1], bl.Para):
+            continue
+        rule = before[-1].lines[-1][1].strip()
+        text = " ".join(t.strip() for _, t in block.lines)
+        if (
+            len(rule) >= 3
+            and set(rule) <= set("-*_ ")
+            and len(text) > 2
+            and text[0] in "*_"
+            and text[-1] == text[0]
+            and not _inside(block, runs)
+        ):
+            first, last = _block_span(block)
+            out.append(_Run(K.OTHER, first, last, "a note after a horizontal rule"))
+    return out
+
+
 def _name(region: Region, kind: SectionKind, reason: str) -> None:
     region.kind = kind
     if region.section is not None:
@@ -86,7 +111,7 @@ def _untitled(reading: Reading, run: _Run) -> Region:
     section = section_over(
         reading, run.kind, "", run.first, run.first, run.last + 1, UNTITLED_LEVEL
     )
-    section.found_by = run.reason if run.kind in (K.SUMMARY, K.OTHER) else f"content: {run.reason}"
+    section.found_by = run.reason if run.kind in _LEAD_KINDS else f"content: {run.reason}"
     reading.doc.sections.append(section)
     return Region(run.kind, "", run.first, run.last + 1, section=section)
 
@@ -137,7 +162,7 @@ def _runs(
             k + 1 < len(groups)
             and isinstance(group[-1], bl.Para)
             and isinstance(groups[k + 1][0], bl.Item)
-            and actions.lead_in(group[-1])
+            and actions.lead_in(group[-1], reading.scan.quoted)
         ):
             # "The lessons we are taking away are as follows:" over a list of commitments
             first, _ = _span(group)
@@ -187,32 +212,37 @@ def _with_summary(
     runs: list[_Run],
     has: set[SectionKind],
 ) -> list[_Run]:
-    """The lead's first prose paragraph opens the summary, which runs to the next run or
-    the end of the lead."""
-    if K.SUMMARY in has and region.kind is not K.TITLE and region.kind is not None:
-        return runs
+    """The lead, read in order: a note or a quotation before the report ("(based on ...
+    templates)", "> Template from ..."), the field lines under the title ("By: (Names)",
+    "Date: ..."), then the first paragraph of prose, which opens the summary; the summary
+    runs to the next run or the end of the lead."""
     taken = {i for run in runs for i in range(run.first, run.last + 1)}
-    notes: list[_Run] = []
+    found: list[_Run] = []
+    fields: _Run | None = None
     for group in groups:
         block = group[0]
         if not isinstance(block, bl.Para):
             continue
-        first = block.lines[0][0] - 1
+        first, last = block.lines[0][0] - 1, block.lines[-1][0] - 1
         if first in taken:
             continue
-        if summary.note(block):
-            # "(based on ... templates)": a note before the report, not its summary
-            last = block.lines[-1][0] - 1
-            notes.append(_Run(K.OTHER, first, last, "a note before the report"))
+        if summary.metadata_lines(block):
+            if fields is None:
+                fields = _Run(K.METADATA, first, last, "field lines under the title")
+                found.append(fields)
+            else:
+                fields.last = last
+            continue
+        if summary.quoted(block, reading.scan.quoted) or summary.note(block):
+            found.append(_Run(K.OTHER, first, last, "a note before the report"))
             continue
         if not summary.prose(block, reading.scan.quoted):
             continue
-        runs = [*runs, *notes]
         stop = min((run.first for run in runs if run.first > first), default=region.stop)
         last = stop - 1
         content = reading.scan.content
         while last > first and not content[last].strip():
             last -= 1
-        lead = _Run(K.SUMMARY, first, last, "lead paragraph before the first section")
-        return sorted([*runs, lead], key=lambda r: r.first)
-    return sorted([*runs, *notes], key=lambda r: r.first)
+        found.append(_Run(K.SUMMARY, first, last, "lead paragraph before the first section"))
+        break
+    return sorted([*runs, *found], key=lambda r: r.first)

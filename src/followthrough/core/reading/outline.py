@@ -88,6 +88,8 @@ def _heads(reading: Reading) -> list[Head]:
     first_h1_seen = False
     for h in headings:
         kind = label_kinds[h.index] if h.bold else section_kind(h.text)
+        if kind is K.OTHER and normalize_label(h.text) in METADATA_KEYS:
+            kind = K.METADATA  # "### Date", "### Report Status", "### Duration": a field
         if h.level == 1 and not first_h1_seen and not h.bold:
             first_h1_seen = True
             # The first H1 is the title unless it is exactly a section's name ("# Summary"):

@@ -11,16 +11,28 @@ from followthrough.core.parsing.text import strip_emphasis
 from followthrough.core.parsing.vocabulary import METADATA_KEYS, normalize_label
 from followthrough.core.reading.metadata import META_LINE
 
-#: words a lead paragraph needs to read as a summary rather than a note
-MIN_WORDS: Final = 12
+#: words a lead paragraph needs to read as a summary ("Brief description" in a template is
+#: where the summary goes)
+MIN_WORDS: Final = 2
 _NOTE = re.compile(
     r"^(?:\(.*\)|\*[^*].*\*|_[^_].*_|\[.*\]\(.*\)|!\[.*|<[a-z/].*>|"
-    r"(?:note|disclaimer|template|based on|originally|cross-?posted|this (?:post|article)|"
-    r"this is a (?:cross-?post|copy|repost)|tl;?dr)\b.*)$",
+    r"(?:note|disclaimer|(?:sample )?template|based on|originally (?:published|posted)|"
+    r"cross-?posted|this is a (?:cross-?post|copy|repost))\b.*)$",
     re.IGNORECASE | re.DOTALL,
 )
+# a word of text, not a tag, a number or a handle ("sev2, ~25 min, @owen.t" has one)
+_WORD = re.compile(r"(?<![\w@~#/.-])[A-Za-z][a-z'’-]{2,}(?![\w@/])")
 #: a note is short: a longer paragraph is the report itself, whatever it opens with
 _NOTE_WORDS: Final = 40
+
+
+def metadata_lines(para: bl.Para) -> bool:
+    """ "By: (Names)", "Date: 2025-03-04", "**Authors:** ...": fields, not prose."""
+    return all(_metadata(t) for _, t in para.lines if t.strip())
+
+
+def quoted(para: bl.Para, quoted_lines: frozenset[int]) -> bool:
+    return all(n - 1 in quoted_lines for n, _ in para.lines)
 
 
 def prose(para: bl.Para, quoted: frozenset[int]) -> bool:
@@ -35,7 +47,7 @@ def prose(para: bl.Para, quoted: frozenset[int]) -> bool:
     plain = strip_emphasis(text)
     if _NOTE.match(plain) is not None:
         return False
-    return len(plain.split()) >= MIN_WORDS
+    return len(_WORD.findall(plain)) >= MIN_WORDS
 
 
 def note(para: bl.Para) -> bool:

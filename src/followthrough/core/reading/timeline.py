@@ -35,6 +35,9 @@ _EVENING = time(18)
 _EARLY_MORNING = time(6)
 _ZONE_NOTE = re.compile(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
 
+_PLACEHOLDER_TIME = re.compile(
+    r"\b(?:HH|hh)[:.]?(?:MM|mm)\b|\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE
+)
 #: entries that make a run of lines a timeline wherever it stands
 MIN_ENTRIES: Final = 3
 _TIME_WORDS: Final = frozenset(
@@ -216,6 +219,8 @@ class TimelineReader:
             text = " — ".join(words)
             if not stamp_text and not text:
                 continue
+            if _PLACEHOLDER_TIME.search(stamp_text):
+                continue  # the template's example row ("20xx-MM-DD HH:mm"), not an event
             stamp = match_stamp(stamp_text) if stamp_text else None
             if stamp is not None and stamp.clock is None and not text:
                 if stamp.day is not None:
