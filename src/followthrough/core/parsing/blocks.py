@@ -89,6 +89,8 @@ class Scan:
     quoted: frozenset[int] = frozenset()  # 0-based indexes of block-quote lines
     # 0-based index -> (start, end) columns of comments on a line that also holds text
     comment_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: the first visible character of each line's content ("" for blank, code, comments)
+    firsts: list[str] = field(default_factory=list)
     _masked: str | None = None
 
     def masked(self) -> str:
@@ -151,6 +153,7 @@ def scan(text: str) -> Scan:
     inside: list[str] = []  # the pieces of the open comment, joined once it closes
     first_content = n
     quoted: set[int] = set()
+    firsts: list[str] = [""] * n  # the first visible character of each content line
     for i in range(start, n):
         line = lines[i]
         if fence is not None:
@@ -171,6 +174,7 @@ def scan(text: str) -> Scan:
             if line:
                 first = line.lstrip()[:1]
                 if first:
+                    firsts[i] = first
                     if first_content == n:
                         first_content = i
                     if first == ">":
@@ -212,6 +216,7 @@ def scan(text: str) -> Scan:
             c.own_line = not has_content
         if has_content:
             content[i] = rest
+            firsts[i] = rest.lstrip()[:1]
             spans[i] = line_spans
             if first_content == n:
                 first_content = i
@@ -231,6 +236,7 @@ def scan(text: str) -> Scan:
         first_content,
         quoted=frozenset(quoted),
         comment_spans=spans,
+        firsts=firsts,
     )
     result.headings = _headings(result)
     return result
@@ -239,15 +245,18 @@ def scan(text: str) -> Scan:
 def _headings(found: Scan) -> list[Heading]:
     """ATX headings, and setext headings (a paragraph's only line over "===" or "---"), on
     lines that are not code, comments, front matter or quotes."""
-    content, flags, quoted = found.content, found.flags, found.quoted
+    content, flags, quoted, firsts = found.content, found.flags, found.quoted, found.firsts
     n = len(content)
     out: list[Heading] = []
     skip = -1
-    for i in range(n):
+    # only a line starting with "#", or one over a line of "=" or "-", can be a heading
+    candidates = [i for i, f in enumerate(firsts) if f == "#"]
+    candidates += [i - 1 for i in range(1, n) if firsts[i] in ("=", "-")]
+    for i in sorted(set(candidates)):
         if i == skip or flags[i] != NORMAL or i in quoted:
             continue
         line = content[i]
-        first = line.lstrip()[:1]
+        first = firsts[i]
         if not first:
             continue
         if first == "#":

@@ -245,6 +245,16 @@ def done_reason(text: str, heading: str = "") -> str | None:
 def past_tense(text: str) -> str | None:
     """The words that describe the work as finished ("has been disabled", "We removed",
     "Revoked the token"), or None."""
+    low = text.lower()
+    if not (
+        " we" in f" {low[:12]}"
+        or " been " in low
+        or " was " in low
+        or " were " in low
+        or " is now " in low
+        or low.lstrip("*_`[( ").split(" ", 1)[0] in DONE_VERBS
+    ):
+        return None  # none of the shapes below can match
     plain = unlink(strip_emphasis(text)).replace("[", "").replace("]", "").lstrip("*_`( ")
     if _FUTURE.search(plain[:160]) is not None:
         return None

@@ -52,6 +52,8 @@ def recognise(reading: Reading) -> None:
             if reading.blocks(region):
                 _name(region, K.TIMELINE, "a date heading over the day's events")
             continue
+        if region.kind not in _UNNAMED and not _may_hold_runs(reading, region, has):
+            continue
         groups = _groups(reading.blocks(region))
         runs = _runs(reading, groups, region, has)
         runs += _notes_after_rules(groups, runs)
@@ -76,6 +78,20 @@ def recognise(reading: Reading) -> None:
         reading.regions.extend(found)
         reading.regions.sort(key=lambda r: (r.start, r.section is None))
         doc.sections.sort(key=lambda s: (s.line, s.level))
+
+
+def _may_hold_runs(reading: Reading, region: Region, has: set[SectionKind]) -> bool:
+    """Could a named section hold a run of another kind? Asked of the characters each run
+    needs (a "?" for whys, a ":" ending a lead-in, a digit for a timeline, a rule before a
+    note) before its blocks are read."""
+    content, flags = reading.scan.content, reading.scan.flags
+    lines = [content[i] for i in range(region.start, region.stop) if flags[i] == bl.NORMAL]
+    text = "\n".join(lines)
+    if "?" in text or ":\n" in text + "\n":
+        return True
+    if K.TIMELINE not in has and any(ch.isdigit() for ch in text):
+        return True
+    return any(line.strip()[:3] in ("---", "***", "___") for line in lines)
 
 
 def _notes_after_rules(groups: list[list[bl.Block]], runs: list[_Run]) -> list[_Run]:

@@ -30,6 +30,7 @@ class Reading:
     default_year: int | None = None
     #: action items read from sentences of prose, not from a list, table or item line
     prose_actions: list[ActionItem] = field(default_factory=list)
+    _blocks: dict[tuple[int, int, int], list[bl.Block]] = field(default_factory=dict)
 
     def lines(self, region: Region) -> list[tuple[int, str]]:
         """(1-based line, content) for a region; code and comments read as blank lines."""
@@ -42,4 +43,9 @@ class Reading:
         return out
 
     def blocks(self, region: Region) -> list[bl.Block]:
-        return bl.blocks(self.lines(region))
+        """The region's blocks, split once and shared by every reader (none changes them)."""
+        key = (region.start, region.stop, region.inline_index)
+        found = self._blocks.get(key)
+        if found is None:
+            found = self._blocks[key] = bl.blocks(self.lines(region))
+        return found

@@ -61,12 +61,10 @@ def _heads(reading: Reading) -> list[Head]:
     headings = list(scan.headings)
     label_kinds: dict[int, SectionKind] = {}
     taken = {h.index for h in headings} | {h.index + 1 for h in headings if h.underline}
-    for i, line in enumerate(content):
-        if flags[i] != bl.NORMAL or i in taken or i in scan.quoted:
+    for i, first in enumerate(scan.firsts):
+        if first not in ("*", "_") or flags[i] != bl.NORMAL or i in taken or i in scan.quoted:
             continue
-        first = line.lstrip()[:1]
-        if first not in ("*", "_"):
-            continue
+        line = content[i]
         label = bl.bold_label(line)
         if label is None:
             continue
