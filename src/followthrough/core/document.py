@@ -33,6 +33,15 @@ class SectionKind(StrEnum):
     OTHER = "other"
 
 
+class Genre(StrEnum):
+    """What kind of report a document is; it decides which sections a reader expects."""
+
+    INCIDENT_REPORT = "incident_report"  # a failure of the team's own system or operation
+    SECURITY_DISCLOSURE = "security_disclosure"  # a vulnerability in, or compromise of, it
+    ATTACK_ANALYSIS = "attack_analysis"  # an outside attacker or threat, and the response
+    TEMPLATE = "template"  # headings with nothing written under them yet
+
+
 class RootCauseCategory(StrEnum):
     """The seed's common root cause categories."""
 
@@ -128,6 +137,7 @@ class Document:
     incident_date: date | None = None
     severity: str | None = None  # "P0".."P3" / "SEV1" as written in metadata, if any
     failure_mode: str | None = None
+    genre: Genre = Genre.INCIDENT_REPORT
     sections: list[Section] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
     whys: list[Why] = field(default_factory=list)

@@ -15,6 +15,7 @@ from followthrough.core.reading import (
     actions,
     content,
     factors,
+    genre,
     metadata,
     outline,
     root_cause,
@@ -59,4 +60,5 @@ def read(text: str, path: str = "<text>") -> Document:
         actions.in_prose(reading, [r for r in reading.regions if r.kind in _PROSE_KINDS])
     actions.settle(reading)
     suppressions.read(reading)
+    doc.genre = genre.read(doc)
     return doc

@@ -15,6 +15,7 @@ from typing import Final
 
 from followthrough.core.parsing.text import strip_emphasis
 
+_ITEM = re.compile(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
 # a new clause with its own subject: "..., and we intend to ...", "; we will ..."
 _CLAUSE = re.compile(
@@ -71,15 +72,23 @@ def sentences(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     parts: list[str] = []
     starts: list[tuple[int, int]] = []  # (offset in the joined text, line)
     offset = 0
+    breaks: list[int] = []  # a list item or a new paragraph starts a new sentence
+    blank = False
     for number, line in lines:
         text = line.strip()
         if not text:
+            blank = True
             continue
+        item = _ITEM.match(text)
+        if item is not None or blank:
+            breaks.append(offset)
+            text = text[item.end() :] if item is not None else text
+        blank = False
         starts.append((offset, number))
         parts.append(text)
         offset += len(text) + 1
     joined = " ".join(parts)
-    cuts = [0]
+    cuts = [0, *breaks]
     for m in _SENTENCE_END.finditer(joined):
         cuts.append(m.end())
     for m in _CLAUSE.finditer(joined):
