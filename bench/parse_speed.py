@@ -9,6 +9,9 @@
                                                              budget: <= 1 ms/doc (1,000 docs/s)
    Then the single-file rules (``lint_document``) on the same documents, parsed beforehand,
    so parse + rules = ``bench/lint_speed.py``'s part 1 in CPU time.
+   Then, for comparison, markdown-it-py's block-only tokenisation of the same documents (no
+   inline pass), when that package is importable: what a reader built on its tokens would
+   pay before reading a single section (see bench/README.md, "Why our own block scanner").
 2. One ~10 MB document (generated documents of every layout concatenated): seconds, and
    ms per 1,000 words beside part 1's, to show the cost is linear in size.
                                                   budget: the same ms per 1,000 words as part 1
@@ -63,6 +66,7 @@ def per_layout(docs: int, repeat: int, seed: int) -> float:
         _report(layout, texts, repeat, parse)
     ms_per_kword = _report("all", every, repeat, parse)
     _rules(every, repeat)
+    _markdown_it(every, repeat)
     print()
     return ms_per_kword
 
@@ -86,6 +90,38 @@ def _rules(texts: list[str], repeat: int) -> None:
     print(
         f"   {'rules':<10} {len(docs):>5} {'':>6} {ms:>8.2f} {len(docs) / seconds:>8,.0f}"
         f"          ({findings:,} findings; single-file rules on parsed documents)"
+    )
+
+
+def _markdown_it(texts: list[str], repeat: int) -> None:
+    """markdown-it-py's block tokens alone (inline pass off), for comparison."""
+    try:
+        from markdown_it import MarkdownIt
+    except ImportError:
+        print("   markdown-it-py is not installed: no comparison")
+        return
+    md = MarkdownIt("commonmark", {"html": True}).enable("table")
+    md.disable(["inline", "text_join"], ignoreInvalid=True)
+    for text in texts[:10]:
+        md.parse(text)
+
+    def run() -> None:
+        for text in texts:
+            md.parse(text)
+
+    seconds = _best(run, repeat)
+    ms = 1000 * seconds / len(texts)
+    print(
+        f"   {'mdit':<10} {len(texts):>5} {'':>6} {ms:>8.2f} {len(texts) / seconds:>8,.0f}"
+        "          (markdown-it-py block tokens only, for comparison)"
+    )
+    # Its many small Token objects wake the cyclic collector, which a real lint run keeps on.
+    gc.collect()
+    start = time.process_time()
+    run()
+    with_gc = 1000 * (time.process_time() - start) / len(texts)
+    print(
+        f"   {'mdit+gc':<10} {len(texts):>5} {'':>6} {with_gc:>8.2f}          (the same, collector on)"
     )
 
 

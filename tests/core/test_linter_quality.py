@@ -1,10 +1,17 @@
-"""How demanding and how right is the linter? Precision and recall per category.
+"""How demanding and how right is the linter? Precision and recall per category, on two
+corpora, each with its own floors:
 
-The yardstick is ``tests/corpus``: postmortems in many real-world styles, labelled with what
-a demanding facilitator would flag (conventions in ``tests/corpus/README.md``). Every file is
-linted with ``lint_text`` for the single-file categories and the whole folder with
-``lint_corpus`` for the folder-level ones (copy_paste, repeat_incident). Only warning and
-error findings count; info findings are advice, not claims.
+- ``tests/corpus``: postmortems we wrote in many real-world styles, labelled with what a
+  demanding facilitator would flag (conventions in ``tests/corpus/README.md``);
+- the real corpus: 59 public postmortems of four teams and eight public templates in
+  ``../shared/corpus/real/docs`` (never copied into the project), labelled in
+  ``tests/corpus_real/labels.toml`` (conventions in ``tests/corpus_real/README.md``). Its test
+  skips with a reason when the folder is absent, and fails instead when
+  ``FOLLOWTHROUGH_REQUIRE_REAL_CORPUS=1`` (CI).
+
+Every file is linted with ``lint_document`` for the single-file categories and each whole
+folder with ``lint_corpus`` for the folder-level ones (copy_paste, repeat_incident). Only
+warning and error findings count; info findings are advice, not claims.
 
 A finding matches a label when the categories are equal and the finding's range
 ``[line - 1, end_line + 1]`` covers the label's line (or meets a ranged label's lines), or the
@@ -13,8 +20,8 @@ each finding matches at most one label (a maximum matching). A finding left over
 covers a label of its category is a *duplicate* (a second complaint about flagged text) and
 counts neither way; any other left-over finding is a false positive.
 
-``.venv/bin/pytest tests/core/test_linter_quality.py -s`` prints the table, followed by every
-false positive and false negative, so rule authors can see what to fix.
+``.venv/bin/pytest tests/core/test_linter_quality.py -s`` prints each corpus's table,
+followed by every false positive and false negative, so rule authors can see what to fix.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ from pathlib import Path
 from typing import Protocol
 
 import pytest
+
+from . import real_corpus
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 LABELS = CORPUS / "labels.toml"
@@ -47,8 +56,8 @@ FOLDER_CATEGORIES: tuple[str, ...] = ("copy_paste", "repeat_incident")
 CATEGORIES: tuple[str, ...] = SINGLE_FILE_CATEGORIES + FOLDER_CATEGORIES
 COUNTED_SEVERITIES = frozenset({"warning", "error"})
 
-# Floors per category: (precision, recall). Set from a measured run, a little below it,
-# and never below 0.8 precision for blame: a linter that cries "blame" wrongly teaches
+# Floors per category: (precision, recall), per corpus. Set from a measured run, a little below
+# it, and never below 0.8 precision for blame: a linter that cries "blame" wrongly teaches
 # people to ignore it. Raise them as the rules improve; lowering one needs a reason.
 FLOORS: dict[str, tuple[float, float]] = {
     # measured on the 49-file corpus, rules of the lint-speed/recall commits:  precision  recall
@@ -64,6 +73,24 @@ FLOORS: dict[str, tuple[float, float]] = {
     "template_leftover": (0.95, 0.95),  # 1.00 1.00
     "copy_paste": (0.95, 0.95),  # 1.00 1.00
     "repeat_incident": (0.95, 0.95),  # 1.00 1.00 (failure kinds + components)
+}
+# The real corpus: issue 11 asks for 0.90 precision and 0.85 recall in every category with at
+# least five labels. A category with fewer labels is shown, not floored.
+REAL_FLOORS: dict[str, tuple[float, float]] = {
+    "blame": (0.90, 0.85),
+    "shallow_root_cause": (0.0, 0.0),  # 3 labels
+    "vague_action": (0.90, 0.85),
+    "unowned_action": (0.90, 0.85),
+    "undated_action": (0.90, 0.85),
+    "unverifiable_action": (0.90, 0.85),
+    "unquantified_impact": (0.90, 0.85),
+    "timeline_analysis": (0.90, 0.85),
+    "missing_section": (0.90, 0.85),
+    "template_leftover": (0.90, 0.85),
+    # the folder rules (copy_paste, repeat_incident) are issue 11's other half, kept by the
+    # engineer who owns core/rules/corpus.py; their floors stay where that work leaves them
+    "copy_paste": (0.0, 0.0),
+    "repeat_incident": (0.0, 0.0),
 }
 
 MIN_LABELS = {cat: (3 if cat in FOLDER_CATEGORIES else 5) for cat in CATEGORIES}
@@ -136,12 +163,13 @@ class Corpus:
     files: list[str]
     clean: set[str]
     labels: list[Label]
+    root: Path = CORPUS  # where the labelled files are
 
 
 # --- labels ---------------------------------------------------------------------------------
 
 
-def load_corpus(path: Path = LABELS) -> Corpus:
+def load_corpus(path: Path = LABELS, root: Path = CORPUS) -> Corpus:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     files = sorted(data.get("files", {}))
     clean: set[str] = set()
@@ -160,7 +188,7 @@ def load_corpus(path: Path = LABELS) -> Corpus:
                     text=str(item.get("text", "")),
                 )
             )
-    return Corpus(files=files, clean=clean, labels=labels)
+    return Corpus(files=files, clean=clean, labels=labels, root=root)
 
 
 # --- matching -------------------------------------------------------------------------------
@@ -237,20 +265,19 @@ def _claims(path: str, findings: Iterable[FindingLike], categories: Iterable[str
 
 
 def lint_the_corpus(corpus: Corpus) -> list[Claim]:
-    from followthrough.core.lint import lint_corpus, lint_text
+    from followthrough.core.lint import lint_corpus, lint_document
     from followthrough.core.markdown import parse
 
-    texts = {name: (CORPUS / name).read_text(encoding="utf-8") for name in corpus.files}
+    docs = [parse((corpus.root / name).read_text(encoding="utf-8"), name) for name in corpus.files]
     claims: list[Claim] = []
-    for name, text in texts.items():
-        claims += _claims(name, lint_text(text, name), SINGLE_FILE_CATEGORIES)
-    folder = lint_corpus([parse(text, name) for name, text in texts.items()])
-    for name, findings in folder.items():
+    for doc in docs:
+        claims += _claims(doc.path, lint_document(doc), SINGLE_FILE_CATEGORIES)
+    for name, findings in lint_corpus(docs).items():
         claims += _claims(name, findings, FOLDER_CATEGORIES)
     return claims
 
 
-def table(scores: Mapping[str, Score]) -> str:
+def table(scores: Mapping[str, Score], floors: Mapping[str, tuple[float, float]] = FLOORS) -> str:
     head = (
         f"{'category':<20} {'labels':>6} {'TP':>4} {'FP':>4} {'FN':>4} {'dup':>4} "
         f"{'precision':>9} {'recall':>6}   floor P/R"
@@ -259,7 +286,7 @@ def table(scores: Mapping[str, Score]) -> str:
     total = Score()
     for cat in CATEGORIES:
         s = scores[cat]
-        fp, fr = FLOORS[cat]
+        fp, fr = floors[cat]
         mark = "" if s.precision >= fp and s.recall >= fr else "  <-- below floor"
         rows.append(
             f"{cat:<20} {s.labels:>6} {s.tp:>4} {s.fp:>4} {s.fn:>4} {s.duplicates:>4} "
@@ -298,6 +325,17 @@ def corpus() -> Corpus:
 @pytest.fixture(scope="module")
 def measured(corpus: Corpus) -> dict[str, Score]:
     return score(corpus.labels, lint_the_corpus(corpus))
+
+
+@pytest.fixture(scope="module")
+def real() -> Corpus:
+    real_corpus.require()
+    return load_corpus(real_corpus.LABELS, real_corpus.DOCS)
+
+
+@pytest.fixture(scope="module")
+def real_measured(real: Corpus) -> dict[str, Score]:
+    return score(real.labels, lint_the_corpus(real))
 
 
 # --- the corpus itself ----------------------------------------------------------------------
@@ -385,3 +423,49 @@ def test_every_category_meets_its_precision_and_recall_floor(measured: dict[str,
 
 def test_blame_precision_is_never_allowed_below_eighty_percent() -> None:
     assert FLOORS["blame"][0] >= 0.8
+    assert REAL_FLOORS["blame"][0] >= 0.8
+
+
+def test_on_real_postmortems_every_category_meets_its_floor(
+    real: Corpus, real_measured: dict[str, Score]
+) -> None:
+    report = table(real_measured, REAL_FLOORS)
+    print("\nreal corpus (../shared/corpus/real)\n" + report + "\n\n" + details(real_measured))
+    below = [
+        cat
+        for cat in CATEGORIES
+        if real_measured[cat].precision < REAL_FLOORS[cat][0]
+        or real_measured[cat].recall < REAL_FLOORS[cat][1]
+    ]
+    assert not below, f"below floor: {below}\n{report}"
+
+
+def test_on_real_postmortems_the_floors_are_the_issue_targets_where_labels_allow() -> None:
+    # issue 11: at least 0.90 precision and 0.85 recall per category with five labels or more
+    labels = (
+        load_corpus(real_corpus.LABELS, real_corpus.DOCS).labels if real_corpus.available() else []
+    )
+    for cat in SINGLE_FILE_CATEGORIES:
+        if sum(1 for lb in labels if lb.category == cat) >= 5:
+            assert REAL_FLOORS[cat] >= (0.90, 0.85), cat
+
+
+def test_templates_get_only_template_findings(real: Corpus) -> None:
+    from followthrough.core.lint import lint_document
+    from followthrough.core.markdown import parse
+
+    wrong = []
+    for name in real.files:
+        if not name.startswith("templates/"):
+            continue
+        doc = parse((real.root / name).read_text(encoding="utf-8"), name)
+        for f in lint_document(doc):
+            if f.severity.value != "info" and f.rule not in TEMPLATE_RULES:
+                wrong.append(f"{name}:{f.line} {f.rule} {f.message}")
+    assert not wrong, (
+        "findings on an empty template that are not about the template:\n" + "\n".join(wrong)
+    )
+
+
+# an empty template's findings: what is left to fill in (empty sections, placeholders)
+TEMPLATE_RULES = frozenset({"PM502", "PM503"})

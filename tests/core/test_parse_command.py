@@ -61,6 +61,7 @@ def test_parse_json_has_stable_snake_case_keys() -> None:
         "line": 1,
         "end_line": 8,
         "body_line": 3,
+        "found_by": "heading",
     }
 
 

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from followthrough.core.document import Document
 from followthrough.core.lint import lint_corpus, lint_text
-from followthrough.core.markdown import parse, to_markdown, to_record
+from followthrough.core.markdown import parse, to_record
 from followthrough.core.rules.base import CATEGORIES, Finding, Severity
+from followthrough.core.writing import to_markdown
 
 BOUNDED = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from followthrough.core.document import Document
-from followthrough.core.markdown import DocumentReadError, read_file, template, to_record
+from followthrough.core.markdown import DocumentReadError, read_file
+from followthrough.core.writing import template, to_record
 
 
 def _fail(path: str, reason: str) -> click.exceptions.Exit:

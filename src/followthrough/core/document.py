@@ -33,6 +33,15 @@ class SectionKind(StrEnum):
     OTHER = "other"
 
 
+class Genre(StrEnum):
+    """What kind of report a document is; it decides which sections a reader expects."""
+
+    INCIDENT_REPORT = "incident_report"  # a failure of the team's own system or operation
+    SECURITY_DISCLOSURE = "security_disclosure"  # a vulnerability in, or compromise of, it
+    ATTACK_ANALYSIS = "attack_analysis"  # an outside attacker or threat, and the response
+    TEMPLATE = "template"  # headings with nothing written under them yet
+
+
 class RootCauseCategory(StrEnum):
     """The seed's common root cause categories."""
 
@@ -43,15 +52,23 @@ class RootCauseCategory(StrEnum):
     COMMUNICATION = "communication"
 
 
+#: the level of a section without a heading of its own (a lead paragraph read as the summary,
+#: a run of timestamped lines read as the timeline): deeper than any heading
+UNTITLED_LEVEL = 7
+
+
 @dataclass
 class Section:
     kind: SectionKind
-    heading: str  # the heading text as written ("What went wrong?")
-    line: int  # line of the heading (or bold label)
+    heading: str  # the heading text as written ("What went wrong?"); "" when untitled
+    line: int  # line of the heading (or bold label); the first line of an untitled section
     end_line: int  # last line of the section's body
     body: str  # the body text, without the heading
     body_line: int  # line where the body starts
-    level: int = 2  # heading level; a bold label counts as 6
+    level: int = 2  # heading level; a bold label counts as 6, an untitled section as 7
+    #: why the reader gave it its kind, when not from the heading's words alone
+    #: ("content: 12 entries that start with a time or a date", "lead paragraph")
+    found_by: str = ""
 
 
 @dataclass
@@ -101,7 +118,12 @@ class ActionItem:
     done_when: str | None = None  # the verifiable done-condition, when given
     kind: str | None = None  # "prevent", "mitigate", "detect", "process" ... when given
     tracker: str | None = None  # "JIRA-123", a URL ...
-    done: bool = False  # a ticked checkbox or a "done" status
+    done: bool = False  # the document says the work is finished
+    done_reason: str | None = None  # why it reads as done: "ticked box", "status 'Closed'" ...
+
+    @property
+    def state(self) -> str:
+        return "done" if self.done else "open"
 
 
 @dataclass
@@ -115,6 +137,7 @@ class Document:
     incident_date: date | None = None
     severity: str | None = None  # "P0".."P3" / "SEV1" as written in metadata, if any
     failure_mode: str | None = None
+    genre: Genre = Genre.INCIDENT_REPORT
     sections: list[Section] = field(default_factory=list)
     timeline: list[TimelineEvent] = field(default_factory=list)
     whys: list[Why] = field(default_factory=list)
@@ -123,10 +146,17 @@ class Document:
     action_items: list[ActionItem] = field(default_factory=list)
     # line -> rule codes disabled there by <!-- followthrough: disable=CODE -->; line 0 = whole file
     suppressions: dict[int, set[str]] = field(default_factory=dict)
+    #: (text, the text with front matter, code, comments and block quotes blanked) from the
+    #: parse that read ``text``; the rules' view starts from it instead of scanning again
+    masked: tuple[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def lines(self) -> list[str]:
-        return self.text.splitlines()
+        """The lines of ``text``, split at "\\n" as the parser and the rules number them."""
+        lines = self.text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        return [line.removesuffix("\r") for line in lines]
 
     def section(self, kind: SectionKind) -> Section | None:
         """The first section of this kind, if the document has one."""
@@ -136,8 +166,11 @@ class Document:
         return [s for s in self.sections if s.kind == kind]
 
     def section_at(self, line: int) -> Section | None:
-        """The section whose heading or body holds this line."""
+        """The section whose heading or body holds this line: the innermost one that names
+        a part of the postmortem (an unrecognised sub-heading belongs to the section above
+        it; an untitled run inside another section is its own)."""
+        found: Section | None = None
         for s in self.sections:
-            if s.line <= line <= s.end_line:
-                return s
-        return None
+            if s.line <= line <= s.end_line and (found is None or s.kind is not SectionKind.OTHER):
+                found = s
+        return found

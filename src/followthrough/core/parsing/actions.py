@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
-from followthrough.core.parsing.dates import DATE_ANYWHERE, find_date
+from followthrough.core.parsing.dates import (
+    DATE_ANYWHERE,
+    NAMED_PERIOD_AFTER_BY,
+    find_date,
+    named_period,
+)
 from followthrough.core.parsing.vocabulary import DONE_STATUSES, NO_OWNER
 
 # Annotation keys -> field. Matched case-insensitively, followed by ":" or "=".
@@ -149,7 +154,7 @@ _TRACKER_URL = re.compile(
 )
 _LINK = re.compile(r"\[([^\]]{0,200})\]\((\S{1,500}?)\)")
 _DUE_FREE = re.compile(
-    r"(?:^|(?<=[\s,;(\[—–-]))due(?:[ \t]+(?:by|on|before|date))?[ \t]+(?P<v>[^,;()\[\]|—–]{1,60}?)[ \t]*(?=$|[,;()\[\]|—–]|\s-\s|\.\s|\.$)",
+    r"(?:^|(?<=[\s,;(\[—–-]))due(?![ \t]+to\b)(?:[ \t]+(?:by|on|before|date))?[ \t]+(?P<v>[^,;()\[\]|—–]{1,60}?)[ \t]*(?=$|[,;()\[\]|—–]|\s-\s|\.\s|\.$)",
     re.IGNORECASE,
 )
 _BY_DATE = re.compile(
@@ -326,6 +331,11 @@ def keyed_fields(text: str) -> tuple[str, Fields]:
 
 
 _DUE_PREFIXES = ("due by ", "due on ", "due ", "by ", "before ", "until ")
+_BY_WORDS = ("by", "before", "until", "no later")
+# A name right after a separator and right before "by <date>": "— Alice Smith by ...".
+_NAME_BEFORE_BY = re.compile(
+    r"(?:^|[,;:(\[|]|\s[—–-])\s*(?P<name>@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+){0,2})\s*$"
+)
 
 
 def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
@@ -337,10 +347,15 @@ def _loose_fields(part: str, fields: Fields, default_year: int | None) -> bool:
     for prefix in _DUE_PREFIXES if low.startswith(_DUE_PREFIXES) else ():
         if low.startswith(prefix):
             rest = p[len(prefix) :].strip()
-            if prefix.startswith("due") or find_date(rest, 2000) is not None:
+            if low.startswith("due to "):
+                break  # "due to a bug": a cause, not a deadline
+            if prefix.startswith("due") or find_date(rest, 2000) is not None or named_period(rest):
                 _set(fields, "due", rest)
                 return True
     if p[:1].lower() in _RELATIVE_FIRSTS and _RELATIVE_DUE.fullmatch(p):
+        _set(fields, "due", p)
+        return True
+    if len(p) <= 40 and named_period(p) and not p.isdigit():
         _set(fields, "due", p)
         return True
     # Each pattern is tried only when the part holds a character it needs.
@@ -416,10 +431,19 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
             fields.due_text = clean_value(m2.group("v"))
             text = text[: m2.start()] + text[m2.end() :]
         if fields.due_text is None:
-            m3 = _search_at(_BY_DATE, text, ("by", "before", "until", "no later"))
+            m3 = _search_at(_BY_DATE, text, _BY_WORDS) or _search_at(
+                NAMED_PERIOD_AFTER_BY, text, _BY_WORDS
+            )
             if m3 is not None:
                 fields.due_text = clean_value(m3.group("v"))
-                text = text[: m3.start()] + text[m3.end() :]
+                head, tail = text[: m3.start()], text[m3.end() :]
+                if fields.owner is None and not tail.strip(_TRIM):
+                    # "..., Alice Smith by 2026-03-20": the name before the date owns it
+                    name = _NAME_BEFORE_BY.search(head)
+                    if name is not None:
+                        fields.owner = name.group("name")
+                        head = head[: name.start()]
+                text = head + tail
     # "... Done when the alert fires in staging.": the done-condition, to the next separator.
     if fields.done_when is None and "done when" in text.lower():
         m4 = _search_at(_DONE_WHEN, text, ("done when",))

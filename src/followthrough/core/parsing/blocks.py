@@ -1,7 +1,14 @@
-"""Line-level structure of a Markdown document: what each line is, and the blocks of a region.
+"""The one block scan of a Markdown document: what each line is, its headings, and the
+blocks of any range of lines.
 
-One pass over the lines with precompiled, anchored regexes; no regex here can backtrack
-over more than a bounded prefix of a line, so a 10 MB file costs seconds, not minutes.
+One pass over the lines (:func:`scan`) finds front matter (YAML ``---`` or TOML ``+++``),
+fenced code, HTML comments, block quotes and ATX/setext headings, each by line; the rules'
+masked view (:meth:`Scan.masked`) is derived from that same pass, and :func:`blocks` splits
+any range of the scanned lines into paragraphs, (nested) list items and tables with their
+line numbers. Precompiled, anchored regexes only; none can backtrack over more than a
+bounded prefix of a line, so a 10 MB file costs seconds, not minutes.
+
+Lines are split at "\n" (a "\r" before it dropped), as editors and the rules count them.
 """
 
 from __future__ import annotations
@@ -14,9 +21,9 @@ from typing import Final
 NORMAL: Final = 0
 CODE: Final = 1  # inside a ``` / ~~~ fence, or the fence itself
 COMMENT: Final = 2  # only an HTML comment (or part of one) on this line
-FRONT: Final = 3  # YAML-ish front matter between --- lines at the top
+FRONT: Final = 3  # front matter between --- (YAML) or +++ (TOML) lines at the top
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
 _ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _LIST = re.compile(r"^([ \t]*)([-*+•]|\d{1,3}[.)])[ \t]+")
@@ -31,10 +38,22 @@ _BOLD_LABEL = re.compile(
 _BULLETS: Final = frozenset("-*+•")
 _THEMATIC_CHARS: Final = " \t*-_\n"
 _FENCE_CHARS: Final = frozenset("`~")
-_FRONT_KEY = re.compile(r"^[ \t]*([A-Za-z][\w -]{0,40})[ \t]*:[ \t]*(.*)$")
+_FRONT_KEY = re.compile(r"^[ \t]*([A-Za-z][\w -]{0,40})[ \t]*[:=][ \t]*(.*)$")
+_FRONT_FENCES: Final = {"---": ("---", "..."), "+++": ("+++",)}
 
 COMMENT_OPEN: Final = "<!--"
 COMMENT_CLOSE: Final = "-->"
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text``, split at "\n" with a "\r" before it dropped; a final newline
+    ends the last line rather than starting an empty one."""
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    if "\r" in text:
+        lines = [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 @dataclass
@@ -45,41 +64,96 @@ class Comment:
 
 
 @dataclass
-class Scan:
-    """Every line with its flag and its content (comments blanked)."""
+class Heading:
+    index: int  # 0-based line index
+    level: int
+    text: str
+    bold: bool = False
+    inline: str = ""  # text after a bold label on the same line
+    underline: bool = False  # a setext heading (the next line is its underline)
 
+
+@dataclass
+class Scan:
+    """Every line with its flag and its content (comments blanked), and what the one pass
+    found: comments, front matter, block-quote lines and ATX/setext headings."""
+
+    text: str
     lines: list[str]
     content: list[str]
     flags: list[int]
     comments: list[Comment]
     front_matter: dict[str, str]
     first_content: int  # 0-based index of the first line with content, len(lines) if none
+    headings: list[Heading] = field(default_factory=list)
+    quoted: frozenset[int] = frozenset()  # 0-based indexes of block-quote lines
+    # 0-based index -> (start, end) columns of comments on a line that also holds text
+    comment_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
+    #: the first visible character of each line's content ("" for blank, code, comments)
+    firsts: list[str] = field(default_factory=list)
+    _masked: str | None = None
+
+    def masked(self) -> str:
+        """``text`` with front matter, fenced code, comments and block quotes blanked (every
+        character but the line breaks turned into a space, so offsets and lines still match)."""
+        if self._masked is not None:
+            return self._masked
+        flags, quoted, spans = self.flags, self.quoted, self.comment_spans
+        if not quoted and not spans and max(flags, default=NORMAL) == NORMAL:
+            self._masked = self.text
+            return self.text
+        raw = self.text.split("\n")
+        out: list[str] = []
+        count = len(flags)
+        for i, segment in enumerate(raw):
+            if i < count and (flags[i] != NORMAL or i in quoted):
+                out.append(" " * len(segment))
+            elif i in spans:
+                chars = list(segment)
+                for a, b in spans[i]:
+                    chars[a:b] = " " * (min(b, len(segment)) - a)
+                out.append("".join(chars))
+            else:
+                out.append(segment)
+        self._masked = "\n".join(out)
+        return self._masked
 
 
-def scan(lines: list[str]) -> Scan:
+def _front_matter(lines: list[str]) -> tuple[int, dict[str, str]]:
+    """(index after the front matter, its top-level keys) for a document that opens with a
+    YAML (``---``) or TOML (``+++``) block; (0, {}) for one that does not."""
+    closers = _FRONT_FENCES.get(lines[0].strip()) if lines else None
+    if closers is None:
+        return 0, {}
+    for j in range(1, min(len(lines), 200)):
+        if lines[j].strip() in closers:
+            front: dict[str, str] = {}
+            for raw in lines[1:j]:
+                if raw[:1] in (" ", "\t", "-", "["):
+                    continue  # nested values, list entries, TOML tables: not top-level keys
+                m = _FRONT_KEY.match(raw)
+                if m:
+                    front.setdefault(m.group(1).strip().lower(), m.group(2).strip().strip("\"'"))
+            return j + 1, front
+    return 0, {}
+
+
+def scan(text: str) -> Scan:
+    lines = split_lines(text)
     n = len(lines)
     content: list[str] = [""] * n
     flags: list[int] = [NORMAL] * n
     comments: list[Comment] = []
-    front: dict[str, str] = {}
-    start = 0
-    if n and lines[0].strip() == "---":
-        for j in range(1, min(n, 200)):
-            if lines[j].strip() in ("---", "..."):
-                for k in range(0, j + 1):
-                    flags[k] = FRONT
-                for raw in lines[1:j]:
-                    m = _FRONT_KEY.match(raw)
-                    if m:
-                        front.setdefault(
-                            m.group(1).strip().lower(), m.group(2).strip().strip("\"'")
-                        )
-                start = j + 1
-                break
+    spans: dict[int, list[tuple[int, int]]] = {}
+    start, front = _front_matter(lines)
+    for k in range(start):
+        flags[k] = FRONT
     fence: str | None = None
     in_comment = False
     inside: list[str] = []  # the pieces of the open comment, joined once it closes
     first_content = n
+    quoted: set[int] = set()
+    firsts: list[str] = [""] * n  # the first visible character of each content line
     for i in range(start, n):
         line = lines[i]
         if fence is not None:
@@ -89,7 +163,7 @@ def scan(lines: list[str]) -> Scan:
                 fence = None
             continue
         if not in_comment and COMMENT_OPEN not in line:
-            m = _FENCE.match(line) if line[:4].lstrip(" ")[:1] in _FENCE_CHARS else None
+            m = _FENCE.match(line) if line.lstrip(" \t")[:1] in _FENCE_CHARS else None
             if m:
                 fence = m.group(1)
                 flags[i] = CODE
@@ -97,23 +171,33 @@ def scan(lines: list[str]) -> Scan:
                     first_content = i
                 continue
             content[i] = line
-            if first_content == n and line.strip():
-                first_content = i
+            if line:
+                first = line.lstrip()[:1]
+                if first:
+                    firsts[i] = first
+                    if first_content == n:
+                        first_content = i
+                    if first == ">":
+                        quoted.add(i)
             continue
         # The slow path: a line that opens, closes or sits inside an HTML comment.
         kept: list[str] = []
+        line_spans: list[tuple[int, int]] = []  # the comment's columns on this line
         pos = 0
+        opened = 0  # where the comment being read started on this line
         while pos <= len(line):
             if in_comment:
                 end = line.find(COMMENT_CLOSE, pos)
                 if end < 0:
                     inside.append("\n" + line[pos:])
+                    line_spans.append((opened, len(line)))
                     break
                 inside.append(("\n" if pos == 0 else "") + line[pos:end])
                 comments[-1].text = "".join(inside)
                 inside = []
                 in_comment = False
                 pos = end + len(COMMENT_CLOSE)
+                line_spans.append((opened, pos))
             else:
                 begin = line.find(COMMENT_OPEN, pos)
                 if begin < 0:
@@ -122,6 +206,7 @@ def scan(lines: list[str]) -> Scan:
                 kept.append(line[pos:begin])
                 comments.append(Comment(i + 1, "", True))
                 in_comment = True
+                opened = begin
                 pos = begin + len(COMMENT_OPEN)
         rest = "".join(kept)
         has_content = bool(rest.strip())
@@ -131,23 +216,69 @@ def scan(lines: list[str]) -> Scan:
             c.own_line = not has_content
         if has_content:
             content[i] = rest
+            firsts[i] = rest.lstrip()[:1]
+            spans[i] = line_spans
             if first_content == n:
                 first_content = i
+            if rest.lstrip()[:1] == ">":
+                quoted.add(i)
         else:
             flags[i] = COMMENT
     if in_comment:
         comments[-1].text = "".join(inside)
-    return Scan(lines, content, flags, comments, front, first_content)
+    result = Scan(
+        text,
+        lines,
+        content,
+        flags,
+        comments,
+        front,
+        first_content,
+        quoted=frozenset(quoted),
+        comment_spans=spans,
+        firsts=firsts,
+    )
+    result.headings = _headings(result)
+    return result
 
 
-@dataclass
-class Heading:
-    index: int  # 0-based line index
-    level: int
-    text: str
-    bold: bool = False
-    inline: str = ""  # text after a bold label on the same line
-    underline: bool = False  # a setext heading (the next line is its underline)
+def _headings(found: Scan) -> list[Heading]:
+    """ATX headings, and setext headings (a paragraph's only line over "===" or "---"), on
+    lines that are not code, comments, front matter or quotes."""
+    content, flags, quoted, firsts = found.content, found.flags, found.quoted, found.firsts
+    n = len(content)
+    out: list[Heading] = []
+    skip = -1
+    # only a line starting with "#", or one over a line of "=" or "-", can be a heading
+    candidates = [i for i, f in enumerate(firsts) if f == "#"]
+    candidates += [i - 1 for i in range(1, n) if firsts[i] in ("=", "-")]
+    for i in sorted(set(candidates)):
+        if i == skip or flags[i] != NORMAL or i in quoted:
+            continue
+        line = content[i]
+        first = firsts[i]
+        if not first:
+            continue
+        if first == "#":
+            atx = atx_heading(line)
+            if atx is not None and atx[1]:
+                out.append(Heading(i, atx[0], atx[1]))
+                continue
+        if (
+            i + 1 < n
+            and flags[i + 1] == NORMAL
+            and content[i + 1].lstrip()[:1] in ("=", "-")
+            and first not in ("|", ">")
+        ):
+            level = setext_level(content[i + 1])
+            if (
+                level is not None
+                and not is_list_item(line)
+                and (i == 0 or not content[i - 1].strip() or flags[i - 1] != NORMAL)
+            ):
+                out.append(Heading(i, level, line.strip(), underline=True))
+                skip = i + 1
+    return out
 
 
 def atx_heading(line: str) -> tuple[int, str] | None:

@@ -323,3 +323,37 @@ def find_zone(text: str) -> tzinfo | None:
 
 def combine(when: date, clock: time, zone: tzinfo | None) -> datetime:
     return datetime.combine(when, clock, tzinfo=zone)
+
+
+# A named period: a deadline a reader can put in a calendar without a day ("end of Q3",
+# "H2 2026", "March", "end of the year", "the 2.4 release"). Relative wishes ("next sprint",
+# "soon", "later this year") are not: they move with whoever reads them.
+_PERIOD = (
+    r"(?:q[1-4]|h[12])(?:\s*(?:fy\s*)?'?\d{2,4})?|fy\s*'?\d{2,4}(?:\s*(?:q[1-4]|h[12]))?"
+    rf"|{_MONTH}(?:\s+\d{{4}})?|\d{{4}}"
+    r"|(?:the\s+)?(?:end|close)\s+of\s+(?:the\s+|this\s+|next\s+)?(?:year|quarter|month|week)"
+    r"|eo[ymq]|eow"
+)
+_RELEASE = (
+    r"(?:the\s+)?(?:(?:release|version)\s+v?\d+(?:\.\d+)+\w*|v?\d+(?:\.\d+)+\w*\s+(?:release|version))"
+    r"|v\d+(?:\.\d+)+\w*"
+)
+NAMED_PERIOD: Final = re.compile(
+    r"^(?:(?:by|before|until|in|during|for|due|due\s+by)\s+)?(?:(?:the\s+)?(?:end|close|start|middle)\s+of\s+)?"
+    rf"(?:the\s+)?(?:{_PERIOD}|{_RELEASE})\.?$",
+    re.IGNORECASE,
+)
+# Inside running text: "Ship the fix by the 2.4 release", "... before end of Q3".
+NAMED_PERIOD_AFTER_BY: Final = re.compile(
+    r"(?:^|(?<=[\s,;(\[—–-]))(?:by|before|until|no later than)[ \t]+(?P<v>"
+    r"(?:(?:the\s+)?(?:end|close|start|middle)\s+of\s+)?(?:the\s+)?"
+    rf"(?:(?:q[1-4]|h[12])(?:\s*'?\d{{2,4}})?|{_MONTH}(?:\s+\d{{4}})?(?![\w])|{_RELEASE}))"
+    r"(?![\w.])",
+    re.IGNORECASE,
+)
+
+
+def named_period(text: str) -> bool:
+    """ "end of Q3", "Q3 2026", "H2", "March 2026", "by the 2.4 release": a period a reader
+    can put in a calendar. "next sprint", "soon", "later this year" are not."""
+    return NAMED_PERIOD.match(" ".join(text.split())[:80]) is not None

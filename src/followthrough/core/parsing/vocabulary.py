@@ -64,6 +64,9 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "impact assessment": K.IMPACT,
     "blast radius": K.IMPACT,
     "who was affected": K.IMPACT,
+    "what was impacted": K.IMPACT,
+    "what was affected": K.IMPACT,
+    "who was impacted": K.IMPACT,
     # timeline
     "timeline": K.TIMELINE,
     "incident timeline": K.TIMELINE,
@@ -94,11 +97,20 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "why it happened": K.ROOT_CAUSE,
     "why this happened": K.ROOT_CAUSE,
     "why it broke": K.ROOT_CAUSE,
+    "how did this happen": K.ROOT_CAUSE,
+    "how did it happen": K.ROOT_CAUSE,
+    "how this happened": K.ROOT_CAUSE,
+    "how it happened": K.ROOT_CAUSE,
+    "fault": K.ROOT_CAUSE,
+    "identified cause": K.ROOT_CAUSE,
+    "investigation": K.ROOT_CAUSE,
     # trigger
     "trigger": K.TRIGGER,
     "triggers": K.TRIGGER,
     "triggering event": K.TRIGGER,
     "proximate cause": K.TRIGGER,
+    "leadup": K.TRIGGER,
+    "lead up": K.TRIGGER,
     # whys
     "five whys": K.WHYS,
     "5 whys": K.WHYS,
@@ -116,6 +128,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "process breakdowns": K.CONTRIBUTING_FACTORS,
     "process breakdown": K.CONTRIBUTING_FACTORS,
     "what made it worse": K.CONTRIBUTING_FACTORS,
+    "recurrence": K.CONTRIBUTING_FACTORS,
     # detection
     "detection": K.DETECTION,
     "how was it detected": K.DETECTION,
@@ -137,6 +150,9 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "how it was fixed": K.RESOLUTION,
     "how we fixed it": K.RESOLUTION,
     "fix": K.RESOLUTION,
+    "action taken": K.RESOLUTION,
+    "actions taken": K.RESOLUTION,
+    "immediate actions": K.RESOLUTION,
     # action items
     "action items": K.ACTION_ITEMS,
     "action item": K.ACTION_ITEMS,
@@ -168,6 +184,12 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "what we ll do": K.ACTION_ITEMS,
     "what we re doing about it": K.ACTION_ITEMS,
     "what we are doing about it": K.ACTION_ITEMS,
+    "future measures": K.ACTION_ITEMS,
+    "prevention": K.ACTION_ITEMS,
+    "preventive measures": K.ACTION_ITEMS,
+    "preventative measures": K.ACTION_ITEMS,
+    "long term changes": K.ACTION_ITEMS,
+    "improvements": K.ACTION_ITEMS,
     # lessons
     "lessons learned": K.LESSONS,
     "lessons learnt": K.LESSONS,
@@ -184,6 +206,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "where did we get lucky": K.LESSONS,
     "where we were lucky": K.LESSONS,
     "open questions": K.LESSONS,
+    "thoughts": K.LESSONS,
     # people
     "attendees": K.PEOPLE,
     "postmortem attendees": K.PEOPLE,
@@ -193,6 +216,11 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "people involved": K.PEOPLE,
     "responders": K.PEOPLE,
     "people": K.PEOPLE,
+    "thanks": K.PEOPLE,
+    "thank you": K.PEOPLE,
+    "acknowledgements": K.PEOPLE,
+    "acknowledgments": K.PEOPLE,
+    "credits": K.PEOPLE,
     # appendix
     "appendix": K.APPENDIX,
     "supporting information": K.APPENDIX,
@@ -203,6 +231,8 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "glossary": K.APPENDIX,
     "provide feedback": K.APPENDIX,
     "feedback": K.APPENDIX,
+    "indicators of compromise": K.APPENDIX,
+    "iocs": K.APPENDIX,
 }
 
 # Fallback when the exact table has no entry: first pattern found in the heading wins.
@@ -212,25 +242,41 @@ SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple
     for pattern, kind in (
         (r"\b(?:5|five) whys?\b|\bwhys\b", K.WHYS),
         (r"\bcontributing\b|\bprocess breakdowns?\b", K.CONTRIBUTING_FACTORS),
-        (r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy did\b", K.ROOT_CAUSE),
-        (r"\btriggers?\b", K.TRIGGER),
+        (
+            r"\broot ?causes?\b|\brca\b|\bwhat caused\b|\bwhy (?:did|does|do|is|was|were)\b|"
+            r"\bcause[sd]?\b|"
+            r"\bhow (?:did )?(?:this|it) happen|\bfaults?\b|\bunderlying (?:issue|problem)s?\b",
+            K.ROOT_CAUSE,
+        ),
+        (r"\bactions? taken\b", K.RESOLUTION),
+        (r"\btriggers?\b|\blead ?up\b", K.TRIGGER),
         (
             r"\baction items?\b|\bfollow ?ups?\b|\bnext steps\b|\bremediations?\b|"
-            r"\bcorrective\b|\bpreventa?tive\b|\brecommendations\b|\bto ?dos?\b|\bactions\b",
+            r"\bcorrective\b|\bpreventa?tive\b|\bprevent(?:ion|ing)?\b|\brecommendations\b|"
+            r"\bto ?dos?\b|\bactions\b|\bmeasures\b|\b(?:long|short|medium|near) term\b|"
+            r"\bimprovements\b|\bdoing about it\b|\bwhat we (?:are|re|will|ll) (?:do|chang)|"
+            r"\bhow (?:can|will|should|do) (?:we|\w+) improve\b",
             K.ACTION_ITEMS,
         ),
         (
             r"\blessons?\b|\bwent (?:well|wrong|badly|right)\b|\b(?:got|get|were) lucky\b|"
-            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b",
+            r"\bgone better\b|\bopen questions\b|\btakeaways\b|\blearnings\b|\bthoughts\b|"
+            r"\blearn(?:ed|t)?\b|\bwhat (?:you|users|maintainers) (?:can|should) do\b|"
+            r"\bwhat can you do\b|\bcall to action\b|\bprotecting (?:yourself|your)\b|"
+            r"\bhow to protect\b",
             K.LESSONS,
         ),
         (r"\btimeline\b|\bchronology\b|\b(?:chain|sequence) of events\b", K.TIMELINE),
-        (r"\bimpact\b|\baffected\b", K.IMPACT),
+        (r"\bimpact(?:ed)?\b|\baffected\b", K.IMPACT),
         (r"\bdetect(?:ion|ed)?\b", K.DETECTION),
         (r"\bresolution\b|\brecovery\b|\bmitigation\b", K.RESOLUTION),
         (r"\bsummary\b|\boverview\b|\bbackground\b|\bwhat happened\b|\btl ?dr\b", K.SUMMARY),
-        (r"\battendees\b|\bparticipants\b|\bpeople involved\b", K.PEOPLE),
-        (r"\bappendix\b|\bsupporting\b", K.APPENDIX),
+        (
+            r"\battendees\b|\bparticipants\b|\bpeople involved\b|\bthanks\b|"
+            r"\backnowledge?ments\b",
+            K.PEOPLE,
+        ),
+        (r"\bappendix\b|\bsupporting\b|\bindicators of compromise\b", K.APPENDIX),
     )
 )
 
@@ -278,9 +324,14 @@ METADATA_KEYS: Final[dict[str, str]] = {
     "failure mode": "failure_mode",
     "failure modes": "failure_mode",
     "status": "status",
-    "report status": "status",
     "authors": "authors",
     "author": "authors",
+    "by": "authors",
+    "written by": "authors",
+    "prepared by": "authors",
+    "name": "authors",
+    "names": "authors",
+    "report status": "status",
     "owner": "authors",
     "incident commander": "people",
     "ic": "people",
@@ -355,6 +406,42 @@ def normalize_label(text: str) -> str:
     return _SPACES.sub(" ", t).strip()
 
 
+_QUALIFIER = re.compile(r"\([^()]*\)")
+_ONE_WORD_HEADINGS: Final = tuple(h for h in SECTION_HEADINGS if " " not in h and len(h) >= 7)
+
+
+def _one_edit_away(label: str) -> str | None:
+    """A one-word heading of seven letters or more misspelt by one letter ("Atendees",
+    "Timline", "Resolutoin"): the heading it means, else None."""
+    if " " in label or not 6 <= len(label) <= 20:
+        return None
+    for known in _ONE_WORD_HEADINGS:
+        if abs(len(known) - len(label)) <= 1 and _edits(label, known) <= 1:
+            return known
+    return None
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance, where a swap of two neighbouring letters counts as one."""
+    if a == b:
+        return 0
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        ):
+            return 1
+        return len(diff)
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    for i in range(len(long)):
+        if long[:i] + long[i + 1 :] == short:
+            return 1
+    return 2
+
+
 @lru_cache(maxsize=8192)
 def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
     """The section a heading names, or OTHER."""
@@ -364,9 +451,348 @@ def section_kind(heading: str, *, exact_only: bool = False) -> SectionKind:
         return kind
     if label.endswith("s") and label[:-1] in SECTION_HEADINGS:
         return SECTION_HEADINGS[label[:-1]]
+    typo = _one_edit_away(label)
+    if typo is not None:
+        return SECTION_HEADINGS[typo]
+    if "(" in heading and ")" in heading:
+        # "Provide feedback (customer survey)", "Timeline (all times UTC)": the qualifier aside
+        bare = _QUALIFIER.sub(" ", heading)
+        if bare.strip() and bare != heading:
+            kind = section_kind(bare, exact_only=True)
+            if kind is not K.OTHER:
+                return kind
     if exact_only:
         return K.OTHER
     for pattern, found in SECTION_KEYWORDS:
         if pattern.search(label):
             return found
     return K.OTHER
+
+
+# Verbs an action item starts with when it is an instruction ("Add ...", "Alice to migrate
+# ..."): the common verbs of engineering work, in the base form.
+IMPERATIVE_VERBS: Final[frozenset[str]] = frozenset(
+    [
+        "add",
+        "adjust",
+        "adopt",
+        "alert",
+        "align",
+        "allow",
+        "archive",
+        "audit",
+        "automate",
+        "backfill",
+        "block",
+        "build",
+        "bump",
+        "change",
+        "check",
+        "clarify",
+        "clean",
+        "cleanup",
+        "codify",
+        "communicate",
+        "configure",
+        "consolidate",
+        "convert",
+        "create",
+        "decommission",
+        "define",
+        "delete",
+        "deploy",
+        "deprecate",
+        "design",
+        "detect",
+        "disable",
+        "document",
+        "drop",
+        "educate",
+        "enable",
+        "enforce",
+        "ensure",
+        "escalate",
+        "establish",
+        "evaluate",
+        "expand",
+        "explore",
+        "extend",
+        "figure",
+        "fix",
+        "follow",
+        "formalise",
+        "formalize",
+        "gate",
+        "harden",
+        "identify",
+        "implement",
+        "improve",
+        "include",
+        "increase",
+        "install",
+        "instrument",
+        "integrate",
+        "introduce",
+        "investigate",
+        "isolate",
+        "keep",
+        "limit",
+        "look",
+        "lower",
+        "make",
+        "map",
+        "mark",
+        "measure",
+        "merge",
+        "migrate",
+        "monitor",
+        "move",
+        "notify",
+        "onboard",
+        "pin",
+        "plan",
+        "prevent",
+        "prioritise",
+        "prioritize",
+        "promote",
+        "provide",
+        "publish",
+        "raise",
+        "read",
+        "record",
+        "reduce",
+        "refactor",
+        "register",
+        "reject",
+        "release",
+        "remove",
+        "rename",
+        "repair",
+        "replace",
+        "report",
+        "require",
+        "research",
+        "restrict",
+        "restructure",
+        "retire",
+        "review",
+        "revisit",
+        "revoke",
+        "rewrite",
+        "roll",
+        "rotate",
+        "run",
+        "scan",
+        "schedule",
+        "scope",
+        "separate",
+        "set",
+        "setup",
+        "share",
+        "ship",
+        "simplify",
+        "split",
+        "standardise",
+        "standardize",
+        "start",
+        "stop",
+        "streamline",
+        "switch",
+        "teach",
+        "test",
+        "track",
+        "train",
+        "tune",
+        "turn",
+        "unify",
+        "update",
+        "upgrade",
+        "use",
+        "validate",
+        "verify",
+        "write",
+        "agree",
+        "analyse",
+        "analyze",
+        "annotate",
+        "approve",
+        "ask",
+        "assess",
+        "backport",
+        "backup",
+        "benchmark",
+        "budget",
+        "buy",
+        "cache",
+        "call",
+        "cap",
+        "clarify",
+        "collect",
+        "confirm",
+        "consider",
+        "contact",
+        "coordinate",
+        "decide",
+        "deprovision",
+        "describe",
+        "determine",
+        "discuss",
+        "downgrade",
+        "draft",
+        "encrypt",
+        "explain",
+        "find",
+        "freeze",
+        "fund",
+        "fuzz",
+        "gather",
+        "get",
+        "give",
+        "hire",
+        "hold",
+        "inform",
+        "label",
+        "learn",
+        "lint",
+        "lock",
+        "offboard",
+        "organise",
+        "organize",
+        "page",
+        "pilot",
+        "practice",
+        "practise",
+        "prepare",
+        "procure",
+        "prototype",
+        "provision",
+        "prune",
+        "purge",
+        "put",
+        "queue",
+        "reach",
+        "reconfigure",
+        "redeploy",
+        "redesign",
+        "reevaluate",
+        "refresh",
+        "renew",
+        "replicate",
+        "reproduce",
+        "rerun",
+        "resize",
+        "restore",
+        "retry",
+        "revert",
+        "rework",
+        "rollback",
+        "route",
+        "scale",
+        "send",
+        "shard",
+        "sign",
+        "simulate",
+        "snapshot",
+        "spike",
+        "staff",
+        "sunset",
+        "tag",
+        "talk",
+        "throttle",
+        "trial",
+        "unpin",
+    ]
+)
+
+
+# Past forms that say a piece of work is finished when an item opens with them ("Added a
+# probe", "We removed ...", "... has been disabled"). Adjectives that look like past forms
+# ("automated", "improved", "dedicated") are left out: "Automated inventory for AWS" is a
+# noun phrase, still to do.
+DONE_VERBS: Final[frozenset[str]] = frozenset(
+    [
+        "added",
+        "adjusted",
+        "archived",
+        "audited",
+        "backfilled",
+        "blocked",
+        "built",
+        "bumped",
+        "changed",
+        "cleaned",
+        "configured",
+        "consolidated",
+        "converted",
+        "created",
+        "decommissioned",
+        "deleted",
+        "deployed",
+        "deprecated",
+        "disabled",
+        "documented",
+        "dropped",
+        "enabled",
+        "enforced",
+        "established",
+        "expanded",
+        "extended",
+        "fixed",
+        "hardened",
+        "implemented",
+        "increased",
+        "installed",
+        "instrumented",
+        "integrated",
+        "introduced",
+        "isolated",
+        "limited",
+        "lowered",
+        "merged",
+        "migrated",
+        "moved",
+        "notified",
+        "patched",
+        "pinned",
+        "promoted",
+        "published",
+        "raised",
+        "reduced",
+        "refactored",
+        "released",
+        "removed",
+        "renamed",
+        "repaired",
+        "replaced",
+        "restricted",
+        "retired",
+        "reverted",
+        "reviewed",
+        "revoked",
+        "rewrote",
+        "rewritten",
+        "rolled",
+        "rotated",
+        "shipped",
+        "simplified",
+        "split",
+        "switched",
+        "tightened",
+        "turned",
+        "unified",
+        "updated",
+        "upgraded",
+        "validated",
+        "verified",
+        "wrote",
+        "written",
+        "requested",
+        "contacted",
+        "reset",
+        "resolved",
+        "mitigated",
+        "sanitised",
+        "sanitized",
+        "replaced",
+    ]
+)

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import ActionItem, Document, SectionKind
+from followthrough.core.parsing.dates import named_period
+from followthrough.core.parsing.vocabulary import IMPERATIVE_VERBS
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 
@@ -17,39 +19,19 @@ if TYPE_CHECKING:
 _PERSONAL = re.compile(r"@[A-Za-z0-9_]|[\w.+-]+@[\w-]+\.[\w.]+")
 _SEVERAL = re.compile(r"\s(?:and|&)\s|[/,;+]")
 _VAGUE_DUE = W.compile_phrases(W.VAGUE_DUES)
-_QUARTER = re.compile(r"^\s*(?:q[1-4]|h[12])\s*(?:fy)?\s*'?\d{2,4}\s*$", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
 _HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
 _PLACEHOLDER_OWNER = re.compile(
     r"^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|_{3,}|\?+|x{2,}|owner|name|someone)$", re.IGNORECASE
 )
-_DONE_WORDS = frozenset(["done", "completed", "complete", "shipped", "merged", "fixed", "closed"])
-_DONE_PROBES = ("done", "complete", "shipped", "merged", "fixed", "closed")
-_DONE_NOTE = re.compile(
-    r"\((?:done|completed?|shipped|merged|fixed|closed)\b(?!\s+when)[^)]*\)"
-    r"|^\W*(?:done|completed?|shipped|merged|fixed|closed)\s*[:\u2013\u2014-]"
-    r"|\b(?:done|completed|shipped|merged|fixed|closed)\s+(?:on|in)\s+\d",
-    re.IGNORECASE,
-)
 _WORD = re.compile(r"[A-Za-z][\w'-]*")
 
 
 def _is_done(item: ActionItem) -> bool:
-    """Checked off, a due column that says "done", or a note in the text: "(done on
-    2025-05-20)", "DONE:", "~~struck through~~", "\u2705". "Done when: ..." is a condition,
-    not a status."""
-    if item.done or (item.due_text and _DONE_TEXT.match(item.due_text)):
-        return True
-    text = item.text
-    if "~~" in text or "\u2705" in text:
-        return True
-    low = W.lowered(text)
-    # Cheap substring probes first: a word that is not even a substring is not a word.
-    if not any(probe in low for probe in _DONE_PROBES):
-        return False
-    if _DONE_WORDS.isdisjoint(W.word_set(low)):
-        return False
-    return _DONE_NOTE.search(text) is not None
+    """The reader marks an item done when the document says so (a ticked box, a status, a
+    check mark, struck through, past tense, a heading that says it was done): see
+    :mod:`followthrough.core.reading.actions`."""
+    return item.done
 
 
 def _excerpt(doc: Document, item: ActionItem) -> str:
@@ -127,8 +109,8 @@ def due_problem(item: ActionItem) -> str | None:
     text = (item.due_text or "").strip()
     if not text or text in ("-", "—", "–"):
         return "has no due date"
-    if _QUARTER.match(text):
-        return f"is due {text!r}, a period, not a date"
+    if named_period(text):
+        return None  # "end of Q3", "the 2.4 release": a reader can put it in a calendar
     if _VAGUE_DUE.search(text):
         return f"is due {text!r}, which is not a date"
     return f"has a due date that cannot be read as a date ({text!r})"
@@ -188,10 +170,6 @@ _CONCRETE = re.compile(
     r"fails?|blocks?|rejects?|pages?)\b",
     re.IGNORECASE,
 )
-_DONE_TEXT = re.compile(
-    r"^\W*(?:done|completed?|closed|fixed|shipped|merged|resolved|yes|x|\u2713|\u2705)\W*$",
-    re.IGNORECASE,
-)
 
 #: content words beyond a generic phrase that make an item specific (with a concrete detail)
 SPECIFIC_WORDS = 4
@@ -215,32 +193,195 @@ def vagueness(item: ActionItem, config: LintConfig) -> tuple[str | None, str | N
 
 
 def classify(item: ActionItem, config: LintConfig) -> tuple[str | None, str | None]:
-    """(vague phrase, intention phrase) of an action item's text; None where it has none.
+    """(vague phrase, intention phrase) of an action item: at most one of them, since one
+    item has one defect ("Consider improving monitoring" is an intention, once).
 
-    A generic verb+object ("improve monitoring") is forgiven when the rest of the item says
-    exactly what (enough content words and a concrete detail: a number, a condition, code).
-    An intention ("consider", "discuss") or an exhortation ("Dave to double-check", "ensure
-    invoices are correct") is never specific: it asks people to try, not the system to change.
+    An intention asks people to think rather than the system to change: "consider",
+    "discuss", "agree on", "look into <a topic>", "investigate options", "if possible",
+    "continue to", a hope ("we are hoping to"), an obligation with no end ("should always",
+    "ensure that ... gets deployed"), a behaviour ("be more careful", "Dave to double-check").
+    A spike with a factual question ("Investigate if we can set memory limits", "Check why
+    the alert did not fire"), a named thing to find ("Investigate the exact issue with ...")
+    or a hypothesis to test is verifiable: it is done when the question is answered.
+
+    Vague is a change that does not say what will change: a generic verb and object
+    ("improve monitoring", "better governance of X"), monitoring or alerts that name a
+    component but no condition ("Implement monitoring on Kyverno", "Flux metrics and
+    alerts"). An item that goes on to say exactly what (enough content words and a concrete
+    detail: a number, a condition, code) is forgiven.
     """
-    text = item.text
+    core = _core(item.text)
+    wish = _intention(core, config, item.text)
+    if wish is not None:
+        return None, wish
+    return _vague(core, config), None
+
+
+# "Rasmus to ...", "@alice: ...", "We will ...", "we need to ...", "We agree that we should ...":
+# who commits, before what they commit to
+_COMMITTING = re.compile(
+    r"^\W*(?:(?:finally|also|then|and)\s+)*"
+    r"(?:(?:@[\w.-]+|(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?))\s*(?::|to\s+)|"
+    r"(?:we|i|the\s+[\w.-]+\s+team)\s+(?:(?:also|now|then|still|will\s+be|are|am|agree\s+that\s+we)\s+)*"
+    r"(?:will|shall|'ll|should|must|need\s+to|have\s+to|intend\s+to|plan\s+to|want\s+to|"
+    r"are\s+going\s+to|would\s+like\s+to)?\s*)",
+    re.IGNORECASE,
+)
+_HOPE = re.compile(
+    r"^\W*(?:finally\s+)?(?:we|i)\s+(?:are\s+|am\s+)?(?:also\s+)?(?:hoping|hope|may|might)\b",
+    re.IGNORECASE,
+)
+_NO_END = re.compile(
+    r"\b(?:might\s+be\s+an\s+option|if\s+possible|where\s+possible|when\s+possible|"
+    r"as\s+much\s+as\s+possible|should\s+always|continue\s+to|keep\s+(?:an\s+eye|monitoring|"
+    r"in\s+mind|track)|unless\s+absolutely\s+necessary|from\s+now\s+on|"
+    r"(?:ensure|make\s+sure)\s+that\s+(?:they|we|it|these|those|changes?)\s+(?:get|are|is)\b)",
+    re.IGNORECASE,
+)
+_DELIBERATE = re.compile(
+    r"^(?:consider(?:ing)?|discuss(?:ing)?|reflect(?:ing)?|agree(?:ing)?|think(?:ing)?\s+about|"
+    r"schedul(?:e|ing)\s+an?\s+(?:discussion|meeting|talk|session)|"
+    r"ha(?:ve|ving)\s+an?\s+(?:talk|chat|discussion|conversation)|talk(?:ing)?\s+(?:to|with)|"
+    r"align(?:ing)?|entertain(?:ing)?|brainstorm(?:ing)?|sociali[sz]e|raise\s+awareness|"
+    r"remind(?:ing)?|encourag(?:e|ing)|try(?:ing)?\s+to|attempt(?:ing)?\s+to|be\s+(?:more\s+)?"
+    r"(?:careful|mindful|aware|vigilant)|pay\s+(?:more\s+)?attention|double[- ]check|"
+    r"tell\s+(?:people|everyone|engineers|the\s+team)|keep\s+an\s+eye)\b",
+    re.IGNORECASE,
+)
+_SPIKE = re.compile(
+    r"^(?P<verb>look(?:ing)?\s+into|investigat(?:e|ing)|explor(?:e|ing)|research(?:ing)?|"
+    r"assess(?:ing)?|evaluat(?:e|ing)|check(?:ing)?|review(?:ing)?|figur(?:e|ing)\s+out|"
+    r"identify(?:ing)?|find(?:ing)?\s+out|determin(?:e|ing)|analy[sz](?:e|ing)|spike)\b\s*(?P<rest>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+_TOPIC_ONLY_VERBS = ("look", "investigat", "explor", "research")
+_QUESTION = re.compile(r"^(?:on\s+|into\s+)?(?:if|whether|why|how|what|which|where|when)\b", re.I)
+# a question in the item: "Investigate missing node metrics and see if we can ..."
+_ASKS = re.compile(
+    r"\b(?:and\s+)?(?:see|check|find\s+out|determine|confirm|understand)\s+(?:if|whether|why|how|what)\b",
+    re.I,
+)
+_PREFERENCE = re.compile(
+    r"\b(?:we|they|you)\s+(?:want|should|would\s+like|need)\b|\bshould\b|\bbetter\b|"
+    r"\bmore\s+\w+able\b|\bbe\s+given\b|\bcould\s+be\s+made\b",
+    re.IGNORECASE,
+)
+_OPTIONS = re.compile(
+    r"^(?:the\s+)?(?:options?|solutions?|alternatives?|ways|possibilit(?:y|ies)|approaches)\b", re.I
+)
+_NAMED = re.compile(
+    r"^(?:the\s+(?:exact|specific|root|actual|real)\b|(?:the\s+)?(?:root\s+)?cause\b|"
+    r"the\s+reason\b|an?\s+(?:clear\s+)?path\b)|\bas\s+an?\s+(?:potential|possible|likely)\s+cause\b",
+    re.IGNORECASE,
+)
+_MONITORING = re.compile(
+    r"\b(?:monitoring|alerting|alerts?|metrics|dashboards?|observability)\b", re.I
+)
+_CONDITION = re.compile(
+    r"\d|%|`|\b(?:when|if|whenever|above|below|over|under|exceeds?|reach(?:es)?|threshold|"
+    r"rates?|errors?|latency|usage|utili[sz]ation|saturation|capacity|lag|memory|cpu|disk|"
+    r"bandwidth|expir\w*|fail\w*|down|missing|stuck|unhealthy|not\s+ready|notready|"
+    r"elevated|spikes?|drops?|count|size|queue|restarts?|oom\w*|coverage|health\s*checks?)\b",
+    re.IGNORECASE,
+)
+# "Implement monitoring on Kyverno", "Add alerts for Flux", "Flux metrics and alerts": monitoring
+# that names a component, not the condition to catch
+_SIGNAL = r"(?:monitoring|alerting|alerts?|metrics|dashboards?|observability)"
+_BARE_MONITORING = re.compile(
+    r"^(?:(?:implement|add|set\s*up|setup|create|enable|introduce|improve|better|more)\s+"
+    r"(?:some\s+|more\s+|basic\s+)?(?P<what>" + _SIGNAL + r")(?:\s+(?:on|for|of|in|to|around)\s+"
+    r"[\w./'-]+(?:\s+[\w./'-]+){0,2})?"
+    r"|[\w./'-]+(?:\s+[\w./'-]+){0,2}\s+(?P<what2>"
+    + _SIGNAL
+    + r")(?:\s+(?:and|&)\s+"
+    + _SIGNAL
+    + r")?)$",
+    re.IGNORECASE,
+)
+# the means of a change, which makes "Enhance the pipeline run with synthetic monitoring" say what
+_MEANS = re.compile(
+    r"\b(?:with|by|using|via|through|so\s+that|in\s+order\s+to)\b(?!\s+(?:them|it)\b)", re.I
+)
+_GENERIC_CHANGE = re.compile(
+    r"^(?:better|improv(?:e|ed|ing)|streamline|enhanc(?:e|ed)|strengthen|bring\s+down|"
+    r"more\s+\w+|set\s*up\s+more|add\s+more)\b",
+    re.IGNORECASE,
+)
+
+
+_TICKET_FIRST = re.compile(r"^\s*\[?#?[A-Z]*-?\d+\]?\s*[:\-–—]\s*|^\s*\*\*[A-Z]+\*\*\s*")
+
+
+_LEAD = re.compile(r"^((?:\S+\s+){2,}\S+?):\s+(?=[A-Z][a-z]+\s+\S+\s+\S+)")
+
+
+def _core(text: str) -> str:
+    """The action itself, without who commits to it."""
+    plain = _TICKET_FIRST.sub("", text.strip().strip("*_"))
+    m = _COMMITTING.match(plain)
+    first = plain.split(" ", 1)[0].lower()
+    if m is not None and (first in IMPERATIVE_VERBS or first in _NOT_NAMES):
+        m = None  # "Consider to set up ...", "Look into ...": a verb, not a name
+    if m is not None and m.end() < len(plain):
+        rest = plain[m.end() :].lstrip(" :-")
+        if rest:
+            plain = rest
+    # "Make sure all resources have a plan: This is a work in progress and ...": the action
+    # is its lead, the sentences after the colon explain it
+    lead = _LEAD.match(plain)
+    return lead.group(1) if lead is not None else plain
+
+
+_NOT_NAMES = frozenset({"consider", "look", "try", "be", "continue", "keep", "remember"})
+
+
+def _intention(text: str, config: LintConfig, whole: str = "") -> str | None:
+    hope = _HOPE.match(whole or text)
+    if hope is not None:
+        return hope.group().strip()
+    no_end = _NO_END.search(whole or text)
+    if no_end is not None:
+        return no_end.group()
+    deliberate = _DELIBERATE.match(text)
+    if deliberate is not None:
+        return deliberate.group()
+    spike = _SPIKE.match(text)
+    if spike is not None:
+        rest = spike.group("rest")
+        verb = spike.group("verb")
+        if _QUESTION.match(rest) or _ASKS.search(rest):
+            return verb if _PREFERENCE.search(rest) else None  # a question about a fact: a spike
+        if _OPTIONS.match(rest):
+            return f"{verb} {_OPTIONS.match(rest).group()}"  # type: ignore[union-attr]
+        if _NAMED.search(rest):
+            return None
+        return verb if verb.lower().startswith(_TOPIC_ONLY_VERBS) else None
     low = W.lowered(text)
-    words = W.word_set(low)
-    intention = config.unverifiable_phrases().search(low, words=words)
-    exhortation = _EXHORTATION.match(text)
-    wish = (
-        text[intention.start() : intention.end()]
-        if intention
-        else (exhortation.group().strip() if exhortation else None)
-    )
-    generic = config.vague_phrases().search(low, words=words)
-    vague = None
+    extra = config.unverifiable_phrases().search(low, words=W.word_set(low))
+    if extra is not None and not low[extra.start() :].startswith(("investigate", "look")):
+        return text[extra.start() : extra.end()]
+    return None
+
+
+def _vague(text: str, config: LintConfig) -> str | None:
+    if _SPIKE.match(text) is not None:
+        return None  # a spike is judged as one (see _intention)
+    low = W.lowered(text)
+    generic = config.vague_phrases().search(low, words=W.word_set(low))
     if generic is not None:
         rest = _ANNOTATION.sub(" ", text[: generic.start()] + " " + text[generic.end() :])
         content = _content_words(rest)
         specific = len(content) >= SPECIFIC_WORDS and _CONCRETE.search(rest) is not None
         if not specific and len(content) < 2 * SPECIFIC_WORDS:
-            vague = text[generic.start() : generic.end()]
-    return vague or wish, wish
+            return text[generic.start() : generic.end()]
+    change = _GENERIC_CHANGE.match(text)
+    if change is not None and _MEANS.search(text[change.end() :]) is None:
+        return change.group()
+    bare = _BARE_MONITORING.match(text.strip().rstrip("."))
+    if bare is not None and _CONDITION.search(text) is None:
+        # an alert on what? "Implement monitoring on Kyverno", "Flux metrics and alerts"
+        return bare.group("what") or bare.group("what2")
+    return None
 
 
 def is_placeholder(text: str) -> bool:
@@ -325,8 +466,7 @@ class UnverifiableAction(Rule):
         for item in doc.action_items:
             if item.done_when or item.done:
                 continue
-            vague, wish = vagueness(item, config)
-            phrase = wish or vague
+            _, phrase = vagueness(item, config)
             if phrase is None:
                 continue
             yield self.finding(

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
 from followthrough.core.document import Document, SectionKind
+from followthrough.core.parsing.blocks import scan
 from followthrough.core.rules.wordlists import lowered, word_set
 
 if TYPE_CHECKING:
@@ -144,18 +145,15 @@ class CorpusRule(_RuleMeta):
 
 # --- the prepared view --------------------------------------------------------------------
 
-# What is not the author's own prose: code, comments, quotations. One pattern per kind, each
-# starting with a literal where it can, so the regex engine jumps between occurrences, and
-# each run only when its marker occurs at all.
+# What is not the author's own prose, inside a line: code spans and quotations. Fenced code,
+# comments, front matter and block quotes come blanked from the parser's one block scan
+# (``Document.masked``). One pattern per kind, each starting with a literal, so the regex
+# engine jumps between occurrences, and each run only when its marker occurs at all.
 _MASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("```", re.compile(r"^[ \t]{0,3}(`{3,})[^\n]*\n.*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)),
-    ("~~~", re.compile(r"^[ \t]{0,3}(~{3,})[^\n]*\n.*?^[ \t]{0,3}\1[^\n]*$", re.M | re.S)),
-    ("<!--", re.compile(r"<!--.*?-->", re.S)),  # template guidance, suppressions
     ("``", re.compile(r"``[^\n]*?``")),  # code spans with backticks inside
     ("`", re.compile(r"`[^`\n]*`")),  # code spans
     ('"', re.compile(r'"[^"\n]*"')),
     ("\u201c", re.compile(r"\u201c[^\u201d\n]*\u201d")),
-    (">", re.compile(r"^[ \t]{0,3}>[^\n]*$", re.M)),  # block quotes
 )
 _NOT_NEWLINE = re.compile(r"[^\n]")
 _EXCERPT_WIDTH = 160
@@ -196,14 +194,18 @@ class View:
         return any(word in own for word in words)
 
     @classmethod
-    def of(cls, text: str) -> View:
+    def of(cls, text: str, blocked: str | None = None) -> View:
+        """The view of ``text``; ``blocked`` is ``text`` with its code blocks, comments,
+        front matter and block quotes blanked (scanned here when not given)."""
         starts = [0]
         find = text.find
         pos = find("\n")
         while pos != -1:
             starts.append(pos + 1)
             pos = find("\n", pos + 1)
-        masked = text
+        if blocked is None or len(blocked) != len(text):
+            blocked = scan(text).masked()
+        masked = blocked
         for marker, pattern in _MASKS:
             # a one-character probe runs at memchr speed, a longer one walks the text
             if marker[0] in masked and marker in masked:
@@ -264,7 +266,8 @@ def view_of(doc: Document) -> View:
     cached = _cache
     if cached is not None and cached[0] is doc and cached[1] is doc.text:
         return cached[2]
-    view = View.of(doc.text)
+    source = doc.masked
+    view = View.of(doc.text, source[1] if source is not None and source[0] is doc.text else None)
     _cache = (doc, doc.text, view)
     return view
 

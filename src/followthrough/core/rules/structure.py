@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from followthrough.core.document import Document, SectionKind
+from followthrough.core.document import Document, Genre, SectionKind
+from followthrough.core.parsing.dates import find_day
+from followthrough.core.reading import impact
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 from followthrough.core.rules.wordlists import lowered
@@ -62,20 +64,81 @@ _COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
 _WORDS = re.compile(r"[A-Za-z0-9]")
 
 
+#: what a security disclosure owes its reader: what was exposed and how; no action items (it
+#: may promise nothing) and no timeline. An attack analysis also says when things happened
+#: (dates in its prose serve as a timeline).
+_DISCLOSURE_REQUIRED = frozenset({SectionKind.SUMMARY, SectionKind.IMPACT, SectionKind.ROOT_CAUSE})
+_ATTACK_REQUIRED = _DISCLOSURE_REQUIRED | {SectionKind.TIMELINE}
+_CAUSE_STATED = re.compile(
+    r"\b(?:caused|causing|due\s+to|because|as\s+a\s+result\s+of|resulted\s+from|"
+    r"triggered\s+by|root\s+cause|the\s+cause|led\s+to|culprit)\b",
+    re.IGNORECASE,
+)
+_CAUSE_UNKNOWN = re.compile(
+    r"\b(?:root\s+cause|cause|why)\b[^.\n]{0,80}?\b(?:unknown|not\s+(?:yet\s+)?(?:known|"
+    r"identified|found|determined|clear|understood)|remains?\s+(?:unclear|unknown))\b"
+    r"|\b(?:trying|working)\s+to\s+(?:identify|find|understand|determine)\s+(?:the\s+)?(?:root\s+)?cause"
+    r"|\b(?:did|does|could)\s+not\s+(?:reveal|explain|tell|show)\s+(?:us\s+)?(?:why|the\s+(?:root\s+)?cause)"
+    r"|\bone\s+candidate\s+(?:can|could|might|may)\s+be\b",
+    re.IGNORECASE,
+)
+
+
+def _has_section(doc: Document, *kinds: SectionKind) -> bool:
+    """A section of one of these kinds (not a timeline: that one needs its times)."""
+    return any(s.kind in kinds for s in doc.sections)
+
+
 def _present(doc: Document, kind: SectionKind) -> bool:
-    kinds = _SATISFIES.get(kind, (kind,))
-    if any(s.kind in kinds for s in doc.sections):
+    """Does a reader find this part of the postmortem anywhere, under whatever name?"""
+    if kind != SectionKind.TIMELINE and _has_section(doc, *_SATISFIES.get(kind, (kind,))):
         return True
     if kind == SectionKind.ACTION_ITEMS:
         return bool(doc.action_items)
     if kind == SectionKind.TIMELINE:
-        return bool(doc.timeline)
+        if any(event.time_text for event in doc.timeline):
+            return True
+        if doc.genre is Genre.INCIDENT_REPORT:
+            # a timeline section that gives no time ("see the incident channel") is none
+            return any(
+                s.kind is SectionKind.TIMELINE and find_day(s.body) is not None
+                for s in doc.sections
+            )
+        # an analysis of an attack tells its dates in prose
+        return doc.genre is not Genre.INCIDENT_REPORT and _dated(doc)
+    if kind == SectionKind.IMPACT:
+        # the impact needs no heading: a summary that says who was affected states it
+        return bool(impact.statements(doc))
     if kind == SectionKind.ROOT_CAUSE:
-        # a stated root cause, wherever it is ("Root cause: ..." under "## Analysis")
-        return bool(doc.root_causes) or _root_cause_label(doc)
+        return _cause_stated(doc)
     if kind == SectionKind.TITLE:
         return doc.title is not None
     return False
+
+
+def _cause_stated(doc: Document) -> bool:
+    """A root cause, wherever it is: its section, the whys, a "Root cause: ..." line, the
+    contributing factors, or a summary that says what caused the failure; not a cause the
+    document says it has not found yet ("One candidate can be ...")."""
+    view = view_of(doc)
+    if "cause" in view.words or "why" in view.words or "candidate" in view.words:
+        if _CAUSE_UNKNOWN.search(view.masked) is not None:
+            return False
+    # a chain of whys alone asks the questions; the root cause is its stated answer
+    if _has_section(doc, SectionKind.ROOT_CAUSE) or doc.root_causes:
+        return True
+    if doc.factors or _root_cause_label(doc):
+        return True
+    for section in doc.sections:
+        if section.kind is SectionKind.SUMMARY:
+            start, end = view.span(section.body_line, section.end_line)
+            if _CAUSE_STATED.search(view.masked, start, end):
+                return True
+    return False
+
+
+def _dated(doc: Document) -> bool:
+    return find_day(view_of(doc).masked) is not None
 
 
 def _root_cause_label(doc: Document) -> bool:
@@ -126,9 +189,16 @@ class MissingSection(Rule):
     summary = "A required section (summary, impact, timeline, root cause, action items) is missing."
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
+        if doc.genre is Genre.TEMPLATE:
+            return  # a template is still to be filled in: its empty sections say so (PM503)
         line = doc.title_line or 1
         excerpt = view_of(doc).excerpt(line) if doc.text else ""
-        missing = [kind for kind in config.required_sections if not _present(doc, kind)]
+        required = config.required_sections
+        if doc.genre is Genre.SECURITY_DISCLOSURE:
+            required = tuple(kind for kind in required if kind in _DISCLOSURE_REQUIRED)
+        elif doc.genre is Genre.ATTACK_ANALYSIS:
+            required = tuple(kind for kind in required if kind in _ATTACK_REQUIRED)
+        missing = [kind for kind in required if not _present(doc, kind)]
         if len(missing) > 1 and not any(sec.kind not in _NOT_CONTENT for sec in doc.sections):
             labels = ", ".join(kind.value.replace("_", " ") for kind in missing)
             # a narrative without headings: one finding, not one per section

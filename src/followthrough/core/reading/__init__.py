@@ -1,0 +1,64 @@
+"""Read any common postmortem Markdown as a person reads it: -> :class:`Document`.
+
+One block scan (:mod:`followthrough.core.parsing.blocks`), then the outline of headings
+(:mod:`.outline`), metadata and title (:mod:`.metadata`), sections recognised by what they
+hold where no heading names them (:mod:`.content`), and one reader per kind of section:
+:mod:`.timeline`, :mod:`.whys`, :mod:`.root_cause`, :mod:`.factors`, :mod:`.actions`
+(the summary is recognised by :mod:`.summary`). ``read`` never raises on any ``str``.
+"""
+
+from __future__ import annotations
+
+from followthrough.core.document import Document, SectionKind
+from followthrough.core.parsing import blocks as bl
+from followthrough.core.reading import (
+    actions,
+    content,
+    factors,
+    genre,
+    metadata,
+    outline,
+    root_cause,
+    suppressions,
+    whys,
+)
+from followthrough.core.reading.context import Reading
+from followthrough.core.reading.timeline import TimelineReader
+
+K = SectionKind
+# sections whose prose may hold the commitments of a document without action items (not
+# the resolution: the steps that fixed this incident are its story, not follow-ups)
+_PROSE_KINDS = frozenset({None, K.SUMMARY, K.LESSONS, K.CONTRIBUTING_FACTORS, K.OTHER, K.TITLE})
+
+__all__ = ["read"]
+
+
+def read(text: str, path: str = "<text>") -> Document:
+    """Parse postmortem Markdown. Never raises on any ``str``."""
+    doc = Document(path=path, text=text)
+    scan = bl.scan(text)
+    doc.masked = (text, scan.masked())
+    reading = Reading(doc, scan)
+    heads = outline.build(reading)
+    metadata.read(reading, heads)
+    reading.default_year = doc.incident_date.year if doc.incident_date else None
+    content.recognise(reading)
+    timeline = TimelineReader(reading)
+    for region in reading.regions:
+        if region.kind is K.TIMELINE:
+            timeline.read(region)
+        elif region.kind is K.WHYS:
+            whys.read(reading, region, only_questions=False)
+        elif region.kind is K.ROOT_CAUSE:
+            root_cause.read(reading, region)
+        elif region.kind is K.CONTRIBUTING_FACTORS:
+            factors.read(reading, region)
+        elif region.kind is K.ACTION_ITEMS:
+            actions.read(reading, region)
+    timeline.finish()
+    if not doc.action_items:
+        actions.in_prose(reading, [r for r in reading.regions if r.kind in _PROSE_KINDS])
+    actions.settle(reading)
+    suppressions.read(reading)
+    doc.genre = genre.read(doc)
+    return doc

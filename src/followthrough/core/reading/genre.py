@@ -1,0 +1,49 @@
+"""What kind of report a document is, from what it says: an incident report, a security
+disclosure, an analysis of an attack, or a template nobody has filled in yet. The genre
+decides which sections a reader expects (a disclosure owes no action items; a template owes
+nothing but to be filled in)."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from followthrough.core.document import Document, Genre, SectionKind
+
+#: words of prose (outside headings, tables, quotations, comments and code) below which a
+#: document of headings is a template
+TEMPLATE_WORDS: Final = 40
+TEMPLATE_HEADINGS: Final = 4
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_ATTACK = re.compile(
+    r"\b(?:attackers?|attacks?|malware|malicious|phishing|phished|typo-?squat\w*|"
+    r"supply[- ]chain|exfiltrat\w*|CVE-\d{4}-\d+|protestware|backdoor\w*|threat actors?)\b",
+    re.IGNORECASE,
+)
+_SECURITY = re.compile(
+    r"\b(?:vulnerabilit(?:y|ies)|vulnerable|security (?:incident|advisory|issue|researcher|"
+    r"report|disclosure|response)|compromised?|leak(?:ed|s)?|exploit(?:ed|s|able)?|"
+    r"unauthori[sz]ed|impersonat\w*|credentials?|privileges?|disclos\w+)\b",
+    re.IGNORECASE,
+)
+#: distinct security words a report needs (a cert expiry that mentions "credentials" is not one)
+MIN_SECURITY_WORDS: Final = 2
+_STEM: Final = 7
+
+
+def read(doc: Document) -> Genre:
+    masked = doc.masked[1] if doc.masked is not None else doc.text
+    prose = [
+        line for line in masked.split("\n") if line.strip() and line.lstrip()[:1] not in ("#", "|")
+    ]
+    words = sum(len(_WORD.findall(line)) for line in prose)
+    headings = sum(1 for s in doc.sections if s.heading and s.kind is not SectionKind.TITLE)
+    if headings >= TEMPLATE_HEADINGS and words < TEMPLATE_WORDS:
+        return Genre.TEMPLATE
+    text = "\n".join(prose)
+    head = f"{doc.title or ''}\n{text[:3000]}"
+    attack = {m.group().lower()[:_STEM] for m in _ATTACK.finditer(head)}
+    security = {m.group().lower()[:_STEM] for m in _SECURITY.finditer(head)}
+    if len(attack | security) < MIN_SECURITY_WORDS:
+        return Genre.INCIDENT_REPORT
+    return Genre.ATTACK_ANALYSIS if len(attack) >= 2 else Genre.SECURITY_DISCLOSURE

@@ -1,0 +1,71 @@
+"""The impact: an "Impact" section, or, where there is none, the sentences anywhere in the
+report (a summary, a lead paragraph, the contributing factors) that say what the failure did
+to users or services ("all inbound traffic failed to reach the cluster", "access to AWS
+resources from pods failed", "no packages were compromised"). Saying only what broke ("two
+alerts were triggered", "a node entered NotReady state") is not stating the impact.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from followthrough.core.document import Document, SectionKind
+from followthrough.core.reading.commitments import sentences
+
+K = SectionKind
+
+_EFFECT = re.compile(
+    r"\b(?:affect(?:ed|ing|s)?|impact(?:ed|ing)?|unable|not\s+able|could(?:n['’]t|\s+not)|"
+    r"can(?:['’]t|not)|fail(?:ed|ing|s)?\s+to|inaccessible|unavailable|unreachable|downtime|"
+    r"outages?|(?:went|was|were|is|are)\s+down|down\s+for|disrupt\w*|degrad\w*|slow(?:er|ness|down)?|"
+    r"errors?|fail(?:ures?|ed|ing|s)|latenc(?:y|ies)|time(?:d)?\s?outs?|timed\s+out|lost|loss|missing|stuck|broken|"
+    r"interrupt\w*|blocked|bounced|no\s+longer|not\s+(?:shipped|working|launching|reachable|"
+    r"available|delivered|sent|received|processed|served)|returning\s+(?:\d{3}|errors?)|"
+    r"compromised|exposed|exploited|(?:were|was)\s+(?:not\s+|ever\s+|never\s+)?(?:used|accessed|"
+    r"downloaded|installed)|no\s+(?:\w+\s+){0,2}(?:traffic|requests|logs|metrics|data|access)|"
+    r"not\s+(?:be\s+)?(?:received|routed|shipped|exported|scheduled|started)|"
+    r"(?:status\s+)?[45]\d\d(?:s|\s+(?:errors?|responses?|messages?|status(?:es)?))|"
+    r"return(?:ing|ed|s)?\s+(?:status\s+)?[45]\d\d)\b",
+    re.IGNORECASE,
+)
+#: sections whose sentences may state the impact when no impact section does
+_WHERE: Final = frozenset(
+    {
+        K.SUMMARY,
+        K.ROOT_CAUSE,
+        K.TRIGGER,
+        K.WHYS,
+        K.CONTRIBUTING_FACTORS,
+        K.DETECTION,
+        K.RESOLUTION,
+        K.LESSONS,
+        K.OTHER,
+    }
+)
+
+
+def statements(doc: Document) -> list[tuple[int, str]]:
+    """(line, sentence) of the sentences outside an impact section that state an effect of
+    the failure on users or services, in document order."""
+    masked = doc.masked[1] if doc.masked is not None and doc.masked[0] is doc.text else doc.text
+    lines = masked.split("\n")
+    out: list[tuple[int, str]] = []
+    seen: set[int] = set()
+    if doc.title and doc.title_line and _EFFECT.search(doc.title):
+        # "All services returning 503 in Kubernetes": the title says who was hit
+        out.append((doc.title_line, doc.title))
+    for section in doc.sections:
+        if section.kind not in _WHERE:
+            continue
+        first, last = section.body_line, section.end_line
+        body = [
+            (n, lines[n - 1])
+            for n in range(first, min(last, len(lines)) + 1)
+            if n not in seen and lines[n - 1].lstrip()[:1] not in ("#", "|")
+        ]
+        seen.update(n for n, _ in body)
+        for number, sentence in sentences(body):
+            if _EFFECT.search(sentence):
+                out.append((number, sentence))
+    return out
