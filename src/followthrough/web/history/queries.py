@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -189,10 +190,10 @@ def _text(value: Any) -> str:
     if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        except (ValueError, OverflowError):
+            return value  # not a moment after all, or one past the calendar's end in UTC
     return str(value)
 
 
@@ -216,6 +217,32 @@ def _diff(before: str, after: str) -> list[tuple[str, str]]:
     return out
 
 
+def _field(model: type[models.Model] | None, name: str) -> models.Field[Any, Any] | None:
+    """The model's field of that name, or None: a change may name a field removed since, or
+    a fact no field holds (an escalation's ``escalated_to``)."""
+    if model is None:
+        return None
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return found if isinstance(found, models.Field) else None
+
+
+def _relation(f: models.Field[Any, Any] | None) -> type[models.Model] | None:
+    """The model a foreign key, one-to-one or many-to-many field points at."""
+    if f is None or not (f.many_to_one or f.many_to_many or f.one_to_one):
+        return None
+    target = getattr(f, "related_model", None)
+    return target if isinstance(target, type) and issubclass(target, models.Model) else None
+
+
+def _ids(value: Any) -> list[int | str]:
+    """The ids a recorded value of a relation holds: one, a list, or none usable."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int | str) and not isinstance(v, bool)]
+
+
 def _names(
     changes: list[Change],
 ) -> dict[tuple[type[models.Model], Any], str]:
@@ -223,61 +250,65 @@ def _names(
     wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
     for change in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
-        if model is None:
-            continue
         for name, (before, after) in change.changed_fields().items():
-            try:
-                f = model._meta.get_field(name)
-            except LookupError:
-                continue
-            target = getattr(f, "related_model", None)
-            if not isinstance(target, type) or not (
-                f.many_to_one or f.many_to_many or f.one_to_one
-            ):
+            target = _relation(_field(model, name))
+            if target is None:
                 continue
             for value in (before, after):
-                for pk in value if isinstance(value, list) else [value]:
-                    if pk is not None:
-                        wanted[target].add(pk)
+                wanted[target].update(_ids(value))
     names: dict[tuple[type[models.Model], Any], str] = {}
     user_model = get_user_model()
     for target, pks in wanted.items():
-        for obj in target._base_manager.filter(pk__in=pks):
+        try:
+            found = list(target._base_manager.filter(pk__in=pks))
+        except (ValueError, TypeError, ValidationError):
+            continue  # ids of another type than the key's (a field whose type changed)
+        for obj in found:
             label = obj.get_username() if target is user_model else str(obj)  # type: ignore[attr-defined]
             names[(target, obj.pk)] = label
+            names[(target, str(obj.pk))] = label
     return names
 
 
+def _shown(
+    value: Any,
+    target: type[models.Model] | None,
+    choices: dict[Any, str],
+    names: dict[tuple[type[models.Model], Any], str],
+) -> str:
+    """A recorded value as a reader should see it: a name for an id, a label for a choice."""
+    if target is not None and value is not None:
+        ids = _ids(value)
+        if isinstance(value, list):
+            return _text([names.get((target, v), f"#{v}") for v in ids])
+        if ids:
+            return names.get((target, ids[0]), f"#{ids[0]}")
+        return _text(value)
+    if choices and isinstance(value, int | str) and value in choices:
+        return choices[value]
+    return _text(value)
+
+
 def present(changes: list[Change]) -> list[Entry]:
-    """Each change with its kind and its changed fields as text, long text as a diff."""
+    """Each change with its kind and its changed fields as text, long text as a diff.
+
+    Whatever a change recorded is shown: a name that is no field of the model (any more)
+    as it was written, a value of an unexpected shape as text.
+    """
     names = _names(changes)
     entries = []
     for change in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
         rows = []
         for name, (before, after) in change.changed_fields().items():
-            target = None
-            label = name.replace("_", " ")
-            choices: dict[Any, str] = {}
-            if model is not None:
-                try:
-                    f = model._meta.get_field(name)
-                    target = getattr(f, "related_model", None)
-                    label = str(getattr(f, "verbose_name", label))
-                    choices = {k: str(v) for k, v in (getattr(f, "flatchoices", None) or [])}
-                except LookupError:
-                    pass
-
-            def shown(value: Any, target: Any = target, choices: dict[Any, str] = choices) -> str:
-                if isinstance(target, type) and value is not None:
-                    if isinstance(value, list):
-                        return _text([names.get((target, v), f"#{v}") for v in value])
-                    return names.get((target, value), f"#{value}")
-                if choices and not isinstance(value, list | dict) and value in choices:
-                    return choices[value]
-                return _text(value)
-
-            b, a = shown(before), shown(after)
+            f = _field(model, name)
+            target = _relation(f)
+            label = str(getattr(f, "verbose_name", "") or name.replace("_", " "))
+            choices = {}
+            for key, text in getattr(f, "flatchoices", None) or []:
+                if isinstance(key, int | str):
+                    choices[key] = str(text)
+            b, a = _shown(before, target, choices, names), _shown(after, target, choices, names)
             if b == a or name in HIDDEN:
                 continue  # "" to None on a create, say: nothing a reader would call a change
             long = max(len(b), len(a)) > LONG_TEXT or "\n" in b or "\n" in a
