@@ -5,7 +5,7 @@
 change exactly when you may see its object (see ``history.queries``).
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -24,6 +24,7 @@ from followthrough.web.history.queries import (
     kinds,
     visible_changes,
 )
+from followthrough.web.lib.dates import Day
 
 router = Router(tags=["history"])
 
@@ -66,8 +67,8 @@ def list_changes(
     type: Annotated[str | None, Query(max_length=50, description="Object type.")] = None,
     actor: Annotated[str | None, Query(max_length=150, description="Username or label.")] = None,
     action: Annotated[str | None, Query(max_length=10)] = None,
-    since: Annotated[date | None, Query(description="From this day (inclusive).")] = None,
-    until: Annotated[date | None, Query(description="To this day (inclusive).")] = None,
+    since: Annotated[Day | None, Query(description="From this day (inclusive).")] = None,
+    until: Annotated[Day | None, Query(description="To this day (inclusive).")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the name.")] = None,
     incident: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Changes under this incident.")

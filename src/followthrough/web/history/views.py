@@ -32,6 +32,7 @@ from followthrough.web.history.queries import (
 )
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
+from followthrough.web.lib import dates
 
 
 def _date(request: HttpRequest, name: str, errors: dict[str, str]) -> date | None:
@@ -39,9 +40,9 @@ def _date(request: HttpRequest, name: str, errors: dict[str, str]) -> date | Non
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = f"“{raw}” is not a date; write it as YYYY-MM-DD."
+        return dates.parse_day(raw)
+    except ValueError as e:
+        errors[name] = str(e)
         return None
 
 
