@@ -183,7 +183,7 @@ def test_a_meeting_stored_at_the_end_of_time_breaks_no_page_nor_the_invite_job(
 
 
 def _date_format(schema: dict[str, Any], spec: dict[str, Any]) -> str | None:
-    """"date" or "date-time" if the (possibly nullable, possibly referenced) schema is one."""
+    """ "date" or "date-time" if the (possibly nullable, possibly referenced) schema is one."""
     if "$ref" in schema:
         name = schema["$ref"].rsplit("/", 1)[-1]
         return _date_format(spec["components"]["schemas"][name], spec)
@@ -238,9 +238,12 @@ def test_every_date_the_api_takes_is_held_to_the_range(cast: Cast) -> None:
                 )
                 assert answer.status_code == 422, (method, path, name, answer.content)
                 problems = answer.json()["detail"]
-                assert any(
-                    p["loc"][-1] == name and RANGE in p["msg"] for p in problems
-                ), (method, path, name, problems)
+                assert any(p["loc"][-1] == name and RANGE in p["msg"] for p in problems), (
+                    method,
+                    path,
+                    name,
+                    problems,
+                )
                 checked.append(f"{method} {path} {name}")
     # The routes the issue named, at least, were among those checked.
     assert "get /api/v1/history ?since" in checked
