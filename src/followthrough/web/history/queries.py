@@ -1,10 +1,13 @@
 """Reading the history: who may see which changes, the filters, and changes made readable.
 
-A change is visible exactly when its object is: a change under an incident (the incident,
-its postmortem, sections, meeting, action items, escalations) when the incident is
-(``accounts.visibility``, security incidents included); a team's settings when the team
-is; a person's notification preferences to that person; the organisation's policy to
-admins. Admins see every change, those of deleted objects too.
+A change is visible exactly when its object is (``accounts.visibility`` decides): a change
+under an incident (the incident, its postmortem, sections, meeting, action items,
+escalations) when the incident is, security incidents included; a team's settings when
+the team is, except those only its leads manage (tracker settings, incident sources),
+which only its leads see; a person's notification preferences to that person; the
+organisation's policy to admins. Within a visible change, the secrets of a team's
+settings (set or replaced, never their value) are shown to its leads only. Admins see
+every change, those of deleted objects too.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from django.utils import timezone
 from followthrough.web.accounts import visibility
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import SECRET_REPLACED, SECRET_SET
-from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED
+from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED, tracked_by_type
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -70,11 +73,43 @@ def visible_changes(user: User) -> QuerySet[Change]:
         str(pk) for pk in preferences.objects.filter(person__user=user).values_list("pk", flat=True)
     ]
     (prefs_type,) = content_types(["followup.Preferences"])
+    leads_only = content_types([label for label, entry in TRACKED.items() if entry.leads_only])
     return changes.filter(
         Q(incident_id__in=visibility.visible_incident_ids(user))
-        | Q(incident_id=None, team_id__in=visibility.visible_team_ids(user))
+        | (
+            Q(incident_id=None, team_id__in=visibility.visible_team_ids(user))
+            & ~Q(content_type__in=leads_only)
+        )
+        | Q(incident_id=None, team_id__in=visibility.led_team_ids(user))
         | Q(content_type=prefs_type, object_id__in=own)
     )
+
+
+def led_teams(user: User) -> frozenset[int]:
+    """The ids of the teams whose lead-only settings ``user`` reads (for many changes)."""
+    return frozenset(visibility.led_team_ids(user).values_list("pk", flat=True))
+
+
+def readable(change: Change, led: frozenset[int]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The change's before and after as the reader may see them: a team's secrets only
+    for its leads (``led``: the teams the reader leads)."""
+    before, after = dict(change.before or {}), dict(change.after or {})
+    entry = tracked_by_type(change.content_type_id)
+    if entry is not None and entry.secrets and change.team_id not in led:
+        for name in entry.secrets:
+            before.pop(name, None)
+            after.pop(name, None)
+    return before, after
+
+
+def changed_fields(change: Change, led: frozenset[int]) -> dict[str, tuple[Any, Any]]:
+    """Field -> (before, after) for every field whose value differs, as the reader sees it."""
+    before, after = readable(change, led)
+    return {
+        k: (before.get(k), after.get(k))
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    }
 
 
 def incident_changes(incident_id: int) -> QuerySet[Change]:
@@ -88,10 +123,11 @@ def postmortem_changes(incident_id: int) -> QuerySet[Change]:
     return incident_changes(incident_id).exclude(content_type=incident_type)
 
 
-def team_settings_changes(team_id: int) -> QuerySet[Change]:
-    return Change.objects.filter(
+def team_settings_changes(team_id: int, user: User) -> QuerySet[Change]:
+    """The changes of a team's settings that ``user`` may read."""
+    return visible_changes(user).filter(
         team_id=team_id, incident_id=None, content_type__in=content_types(TEAM_SETTINGS)
-    ).select_related("actor")
+    )
 
 
 class FilterError(ValueError):
@@ -243,14 +279,12 @@ def _ids(value: Any) -> list[int | str]:
     return [v for v in values if isinstance(v, int | str) and not isinstance(v, bool)]
 
 
-def _names(
-    changes: list[Change],
-) -> dict[tuple[type[models.Model], Any], str]:
+def _names(changes: list[Change], led: frozenset[int]) -> dict[tuple[type[models.Model], Any], str]:
     """Names of the people, users and teams that changes refer to by id, in one query each."""
     wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
     for change in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
-        for name, (before, after) in change.changed_fields().items():
+        for name, (before, after) in changed_fields(change, led).items():
             target = _relation(_field(model, name))
             if target is None:
                 continue
@@ -289,18 +323,19 @@ def _shown(
     return _text(value)
 
 
-def present(changes: list[Change]) -> list[Entry]:
+def present(changes: list[Change], user: User) -> list[Entry]:
     """Each change with its kind and its changed fields as text, long text as a diff.
 
     Whatever a change recorded is shown: a name that is no field of the model (any more)
     as it was written, a value of an unexpected shape as text.
     """
-    names = _names(changes)
+    led = led_teams(user)
+    names = _names(changes, led)
     entries = []
     for change in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
         rows = []
-        for name, (before, after) in change.changed_fields().items():
+        for name, (before, after) in changed_fields(change, led).items():
             f = _field(model, name)
             target = _relation(f)
             label = str(getattr(f, "verbose_name", "") or name.replace("_", " "))

@@ -51,7 +51,7 @@ def _page(request: HttpRequest, changes: Any, extra: dict[str, Any]) -> dict[str
     kept = {k: v for k, v in request.GET.items() if k != "page" and v}
     return {
         "page": page,
-        "entries": present(list(page.object_list)),
+        "entries": present(list(page.object_list), request.user),
         "query": urlencode(kept),
         **extra,
     }
@@ -158,7 +158,7 @@ def team_history(request: HttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(visibility.visible_teams(request.user), slug=slug)
     context = _page(
         request,
-        team_settings_changes(team.pk),
+        team_settings_changes(team.pk, request.user),
         {
             "title": f"History of {team.name}'s settings",
             "back": (reverse("team-list"), "Teams"),

@@ -107,11 +107,14 @@ def editor_context(
         "items": [
             (item, item_forms.get(item.pk) or status_form(item), item.priority()) for item in items
         ],
-        "action_form": ActionItemForm(prefix="new-action"),
+        "action_form": ActionItemForm(prefix="new-action", user=request.user),
         "milestones": postmortem.milestones(),
         "meeting": meeting,
         "meeting_form": MeetingForm(
-            instance=meeting, prefix="meeting", initial={"version": meeting.version}
+            instance=meeting,
+            prefix="meeting",
+            initial={"version": meeting.version},
+            user=request.user,
         ),
         "meeting_conflict": None,
         "attendees": list(meeting.attendees.all()),
