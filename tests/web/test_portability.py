@@ -73,7 +73,12 @@ def _organisation() -> tuple[str, str]:
     )
     Delivery.objects.create(source=source, event_id="evt-1", incident=incidents[0])
     config = TrackerConfig.objects.create(
-        team=payments, kind="jira", base_url="https://acme.atlassian.net", api_token="tok"
+        team=payments,
+        kind="jira",
+        base_url="https://acme.atlassian.net",
+        project_key="PAY",
+        user_email="jira-bot@acme.example",
+        api_token="tok",
     )
     TrackerAccount.objects.create(config=config, person=ben, account_id="5b10a2844c20165700ede21g")
     TrackerLink.objects.create(
@@ -223,13 +228,13 @@ def test_import_into_a_database_that_is_not_empty_is_refused_and_changes_nothing
         (lambda text: '{"format": "something-else"}', "not a followthrough export"),
         (
             lambda text: text.replace('"model": "incidents.incident"', '"model": "nope.nope"', 1),
-            "could not be loaded",
+            "“nope.nope” is not one of the organisation's own models",
         ),
         (
             lambda text: text.replace('"started_at": "', '"started_at": "yesterday', 1),
-            "could not be loaded",
+            "value has an invalid format",
         ),
-        (lambda text: text.replace('"pk": 1,', '"pk": "one",', 1), "could not be loaded"),
+        (lambda text: text.replace('"pk": 1,', '"pk": "one",', 1), "value must be an integer"),
     ],
 )
 def test_a_damaged_file_is_refused_with_exit_2_and_changes_nothing(
@@ -246,7 +251,7 @@ def test_a_damaged_file_is_refused_with_exit_2_and_changes_nothing(
 
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("Error: nothing imported: ")
     assert not User.objects.exists() and not Incident.objects.exists()
     assert not Team.objects.exists()
 
@@ -271,3 +276,150 @@ def test_timestamps_keep_every_microsecond_in_the_export() -> None:
 
     stamp = datetime(2026, 3, 2, 13, 5, 24, 123, tzinfo=UTC)
     assert json.loads(portability.dumps({"at": stamp}))["at"] == "2026-03-02T13:05:24.000123Z"
+
+
+# --- the import validates every row as the API would, and only the organisation's models ---
+
+
+def _first(document: dict[str, Any], model: str) -> dict[str, Any]:
+    row: dict[str, Any] = document["data"][model][0]
+    return row
+
+
+def _import(tmp_path: Path, document: dict[str, Any] | str) -> Any:
+    path = tmp_path / "crafted.json"
+    text = document if isinstance(document, str) else portability.dumps(document)
+    path.write_text(text, "utf-8")
+    return CliRunner().invoke(main, ["import", str(path)])
+
+
+def _nothing_written() -> bool:
+    from django.contrib.sessions.models import Session
+
+    return not (
+        User.objects.exists()
+        or Team.objects.exists()
+        or Incident.all_objects.exists()
+        or Session.objects.exists()
+    )
+
+
+def _crafted(document: dict[str, Any], edit: Any) -> dict[str, Any]:
+    copy = json.loads(portability.dumps(document))
+    edit(copy)
+    return copy
+
+
+def _set(model: str, field: str, value: Any, row: int = 0) -> Any:
+    def edit(document: dict[str, Any]) -> None:
+        document["data"][model][row]["fields"][field] = value
+
+    return edit
+
+
+REFUSED_ROWS = [
+    (_set("incidents.Incident", "severity", "P9"), "'P9' is not a valid choice"),
+    (_set("incidents.Incident", "title", "x" * 100_000), "at most 200 characters"),
+    (_set("incidents.Incident", "summary", "before\x00after"), "NUL"),
+    (_set("accounts.Team", "name", "Pay\x00ments"), "NUL"),
+    (_set("ingest.IngestSource", "routing", [{"value": "a\x00b"}]), "NUL"),
+    (_set("actions.ActionItem", "likelihood", 10**30), "less than or equal to"),
+    (_set("actions.ActionItem", "postmortem", 10**30), "less than or equal to"),
+    (_set("postmortems.Meeting", "scheduled_for", "9999-12-31T23:59:59Z"), "1970-01-01"),
+    (_set("auth.User", "last_login", "0001-01-01T00:00:00Z"), "1970-01-01"),
+    (_set("auth.User", "password", "hunter2"), "password"),
+]
+
+
+def test_rows_the_api_would_refuse_are_refused_with_a_report_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    _organisation()
+    document = _export(tmp_path, "export.json")
+    _flush()
+    for edit, reason in REFUSED_ROWS:
+        result = _import(tmp_path, _crafted(document, edit))
+        assert result.exit_code == 2, (reason, result.output)
+        assert "Traceback" not in result.output, result.output
+        assert "nothing imported" in result.output and reason in result.output, result.output
+        assert _nothing_written(), reason
+    # Every refused row is listed, not only the first.
+    several = _crafted(document, _set("incidents.Incident", "severity", "P9", row=0))
+    _set("incidents.Incident", "severity", "P7", row=1)(several)
+    output = _import(tmp_path, several).output
+    assert "'P9' is not a valid choice" in output and "'P7' is not a valid choice" in output
+    assert "2 rows refused" in output
+    # The untouched export still imports.
+    assert _import(tmp_path, document).exit_code == 0
+
+
+def _smuggle(model: str, row: dict[str, Any], under: str = "accounts.Team") -> Any:
+    def edit(document: dict[str, Any]) -> None:
+        document["data"][under].append({"model": model, **row})
+
+    return edit
+
+
+SMUGGLED = [
+    _smuggle(
+        "sessions.session",
+        {
+            "pk": "x" * 32,
+            "fields": {"session_data": "e30:1", "expire_date": "2030-01-01T00:00:00Z"},
+        },
+    ),
+    _smuggle("contenttypes.contenttype", {"pk": 999, "fields": {"app_label": "x", "model": "y"}}),
+    _smuggle(
+        "auth.permission",
+        {"pk": 999, "fields": {"name": "x", "content_type": 1, "codename": "x"}},
+        under="auth.Group",
+    ),
+    _smuggle("admin.logentry", {"pk": 1, "fields": {"action_flag": 1}}, under="auth.User"),
+    _smuggle("incidents.incident", {"pk": 999_999, "fields": {}}, under="accounts.Person"),
+]
+
+
+def test_rows_of_other_models_cannot_be_smuggled_in_under_a_known_key(tmp_path: Path) -> None:
+    _organisation()
+    document = _export(tmp_path, "export.json")
+    _flush()
+    sessions = "django.contrib.sessions.models"
+    for edit in SMUGGLED:
+        result = _import(tmp_path, _crafted(document, edit))
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert "is not one of the organisation's own" in result.output, result.output
+        assert _nothing_written(), result.output
+    assert sessions  # sessions are never imported: everyone signs in again
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"format": "followthrough-export", "version": 1, "data": {"auth.User": [1]}}',
+        '{"format": "followthrough-export", "version": 1, "data": {"auth.User": [{"pk": 1}]}}',
+        '{"format": "followthrough-export", "version": 1, "data": {"auth.User": '
+        '[{"model": "auth.user", "pk": 100000000000000000000000000000, "fields": {}}]}}',
+    ],
+)
+def test_a_malformed_file_never_ends_in_a_traceback(tmp_path: Path, text: str) -> None:
+    result = _import(tmp_path, text)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "nothing imported" in result.output
+    assert _nothing_written()
+
+
+def test_export_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    load_demo()
+    out = tmp_path / "acme.json"
+    out.write_text("old", "utf-8")
+    out.chmod(0o644)
+    assert CliRunner().invoke(main, ["export", "--output", str(out)]).exit_code == 0
+    assert out.stat().st_mode & 0o777 == 0o600
+    folder = tmp_path / "md"
+    result = CliRunner().invoke(main, ["export", "--format", "markdown", "--dir", str(folder)])
+    assert result.exit_code == 0, result.output
+    files = list(folder.iterdir())
+    assert files and all(f.stat().st_mode & 0o777 == 0o600 for f in files)
+    assert folder.stat().st_mode & 0o777 == 0o700

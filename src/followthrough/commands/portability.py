@@ -34,7 +34,7 @@ from followthrough.commands.service import setup_django
 )
 def export(output: str, fmt: str, directory: Path | None) -> None:
     """Write the whole organisation to one JSON document (it holds password hashes,
-    token digests and integration secrets: keep it safe)."""
+    token digests and integration secrets: the files are written readable by you only)."""
     if fmt == "markdown" and directory is None:
         raise click.UsageError("--format markdown needs --dir DIR")
     setup_django()
@@ -44,14 +44,14 @@ def export(output: str, fmt: str, directory: Path | None) -> None:
     if fmt == "markdown":
         assert directory is not None
         count = portability.write_markdown(directory)
-        (directory / "export.json").write_text(text, "utf-8")
+        portability.write_private(directory / "export.json", text)
         click.echo(f"Wrote {count} postmortems and export.json to {directory}", err=True)
         return
     if output == "-":
         click.echo(text)
     else:
-        Path(output).write_text(text, "utf-8")
-        click.echo(f"Wrote {output}", err=True)
+        portability.write_private(Path(output), text)
+        click.echo(f"Wrote {output} (readable by you only)", err=True)
 
 
 @click.command(name="import")
@@ -70,6 +70,16 @@ def import_(file: Path) -> None:
         counts = portability.import_document(portability.parse(text))
     except portability.ImportRefused as exc:
         click.secho(f"Error: nothing imported: {exc}", fg="red", err=True)
+        for line in exc.report():
+            click.echo(f"  {line}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # whatever else a crafted file provokes: a sentence, not a traceback
+        click.secho(
+            f"Error: nothing imported: the export could not be loaded "
+            f"({type(exc).__name__}: {str(exc)[:200]})",
+            fg="red",
+            err=True,
+        )
         sys.exit(2)
     total = sum(counts.values())
     click.echo(f"Imported {total:,} rows from {file}; similarity index rebuilt.")

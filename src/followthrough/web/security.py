@@ -5,9 +5,15 @@
   ``XFrameOptionsMiddleware`` add nosniff, Referrer-Policy, X-Frame-Options and, behind TLS,
   HSTS).
 - ``RequestLimitsMiddleware`` refuses a body larger than ``DATA_UPLOAD_MAX_MEMORY_SIZE``
-  with 413 before anything reads it, throttles the API per credential (429 with
+  with 413 before anything reads it, throttles the API per account (429 with
   Retry-After and a JSON message) and refuses sign-in after too many failures for one
-  username from one address (429, the login form says how long to wait).
+  identity from one address (429, the login form says how long to wait).
+
+Every limit keys on the identity Django signs in, never on the spelling a client sent:
+a username in Django's normal form (NFKC, ``AbstractBaseUser.normalize_username``, which
+the login form applies too), without case, so ``ａｌｉｃｅ`` and ``ALICE`` are alice; an
+API token as the account it belongs to (every token of one account shares its count); a
+made-up token, or none, as the client's address.
 
 Counters live in Django's cache, which ``settings.CACHES`` points at a database table: every
 gunicorn worker sees the same counts, and they survive a restart. The API counter is kept
@@ -24,11 +30,13 @@ import logging
 import math
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import caches
@@ -98,8 +106,16 @@ class SecurityHeadersMiddleware:
 # --- sign-in -------------------------------------------------------------------------------
 
 
+def identity_of_username(username: str) -> str:
+    """The person a typed username signs in as, for counting: Django's normal form (NFKC,
+    as ``AuthenticationForm`` and ``AbstractBaseUser.normalize_username`` apply it), trimmed
+    as the form trims it, without case (capitals never buy more attempts)."""
+    normal = AbstractBaseUser.normalize_username(username).strip()
+    return unicodedata.normalize("NFKC", normal.casefold())
+
+
 def _sign_in_key(username: str, address: str) -> str:
-    return "signin:" + _digest(username.strip().casefold(), address)
+    return "signin:" + _digest(identity_of_username(username), address)
 
 
 def sign_in_wait(username: str, address: str) -> int:
@@ -201,12 +217,59 @@ def _refuse_sign_in(request: HttpRequest, wait: int, admin_login: bool) -> HttpR
 # --- API -----------------------------------------------------------------------------------
 
 
+class _TokenOwners:
+    """Which account a bearer token belongs to (None: no live token), remembered a minute.
+
+    The limit is checked before the view authenticates; looking the token up once a
+    minute per process keeps an API read from costing a second query. A token revoked
+    meanwhile is refused by the view at once; only its count lags, by at most a minute.
+    """
+
+    TTL = 60.0
+    SIZE = 10_000
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.owners: dict[str, tuple[int | None, float]] = {}
+
+    def owner(self, credential: str) -> int | None:
+        key = _digest(credential)
+        now = time.monotonic()
+        with self.lock:
+            known = self.owners.get(key)
+        if known is not None and known[1] > now:
+            return known[0]
+        from followthrough.web.accounts.models import ApiToken
+
+        with transaction.atomic():
+            token = ApiToken.objects.authenticate(credential)
+        owner = token.user_id if token is not None else None
+        with self.lock:
+            if len(self.owners) >= self.SIZE:
+                self.owners = {k: v for k, v in self.owners.items() if v[1] > now}
+                if len(self.owners) >= self.SIZE:
+                    self.owners.clear()
+            self.owners[key] = (owner, now + self.TTL)
+        return owner
+
+
+TOKEN_OWNERS = _TokenOwners()
+
+
 def _api_identity(request: HttpRequest) -> tuple[str, str]:
-    """(cache key part, words for the message): the token, else the signed-in user, else the address."""
+    """(cache key part, words for the message): the account, else the client's address.
+
+    The account is the one a live bearer token belongs to, else the signed-in user. A
+    token that is not live counts against the address it comes from, so made-up tokens
+    do not each start a count of their own.
+    """
     header = request.headers.get("Authorization", "")
     scheme, _, credential = header.partition(" ")
     if scheme.lower() == "bearer" and credential.strip():
-        return "token:" + _digest(credential.strip()), "this API token"
+        owner = TOKEN_OWNERS.owner(credential.strip())
+        if owner is not None:
+            return f"user:{owner}", "your account"
+        return "addr:" + _digest(client_address(request)), "your address"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}", "your account"
@@ -337,8 +400,8 @@ class RequestLimitsMiddleware:
 
     def _throttle_api(self, request: HttpRequest) -> HttpResponse | None:
         limit, window = settings.API_RATE_LIMIT
-        identity, who = _api_identity(request)
         try:
+            identity, who = _api_identity(request)
             count, wait = API_COUNTS.count(identity)
         except DatabaseError:
             logger.exception(

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "followthrough.web.ingest",
     "followthrough.web.integrations",
     "followthrough.web.insights",
+    "followthrough.web.api",
     "followthrough.web.front",
 ]
 

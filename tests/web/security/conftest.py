@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
-from followthrough.web.security import API_COUNTS
+from followthrough.web.security import API_COUNTS, TOKEN_OWNERS
 
 
 @pytest.fixture(autouse=True)
@@ -16,6 +16,8 @@ def _empty_counters(db: None, settings: Any) -> Iterator[None]:
     settings.API_RATE_LIMIT_BATCH = 1  # every request reaches the shared count: exact limits
     cache.clear()
     API_COUNTS.counts.clear()
+    TOKEN_OWNERS.owners.clear()
     yield
     cache.clear()
     API_COUNTS.counts.clear()
+    TOKEN_OWNERS.owners.clear()

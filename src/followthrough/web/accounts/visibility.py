@@ -22,6 +22,13 @@ answered exactly like a row that does not exist: 404 on pages and in the API, ab
 lists, search results, suggestions, drill-downs, exports and calendar downloads, and not
 counted in the counts shown beside lists.
 
+A team's **settings that only its leads manage** (its tracker settings, its incident
+sources, the secrets of its follow-up settings) are visible to the team's leads (a member
+with the lead role, or the person named as the team's lead) and to superusers; not to
+its other members. A **person** is visible when they are on a team the user may see, on
+no team at all, named on an incident the user may see, or the user themself; nobody
+else's name is offered in a picker or listed by the API.
+
 The one exception is the aggregate figures on the insights dashboard and its CSV/JSON
 exports (medians, rates, counts per team or per month): they may include security
 incidents, because a number reveals no title, text or person. Every drill-down behind
@@ -34,6 +41,9 @@ How to use it
   that reaches an incident through ``path``; filter any queryset with one line.
 - ``may_see_incident(user, incident)``: the same decision for one incident already loaded.
 - ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
+- ``led_team_ids(user)`` / ``leads(user, team)``: the teams whose lead-only settings a
+  user may read.
+- ``visible_people(user)``: the people a user may see (pickers, the people API).
 - ``is_restricted(incident)``: whether the incident is one this rule narrows (a message
   naming it marks that line or subject so ``notify`` can redact it per recipient).
 - ``person_incident_q(person)`` / ``readable_incident_ids(person, ids)``: the same rule for
@@ -53,7 +63,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import Q, QuerySet
 
-from followthrough.web.accounts.models import Membership, Person, Team
+from followthrough.web.accounts.models import Membership, Person, Role, Team
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -211,3 +221,56 @@ def readable_incident_ids(person: Person, incident_ids: Iterable[int]) -> set[in
         return set()
     found = Incident.objects.filter(person_incident_q(person), pk__in=wanted)
     return set(found.values_list("pk", flat=True))
+
+
+def led_team_ids(user: User) -> QuerySet[Team, Any]:
+    """A subquery of the teams whose lead-only settings ``user`` may read: those they lead
+    (a lead membership, or named as the team's lead); every team for a superuser."""
+    if not user.is_authenticated:
+        return Team.objects.none().values("pk")
+    if user.is_superuser:
+        return Team.objects.values("pk")
+    role = Membership.objects.filter(person__user_id=user.pk, role=Role.LEAD).values("team_id")
+    return Team.objects.filter(Q(pk__in=role) | Q(lead__user_id=user.pk)).values("pk")
+
+
+def leads(user: User, team_id: int | None) -> bool:
+    """Whether ``user`` may read the lead-only settings of the team ``team_id``."""
+    if team_id is None or not user.is_authenticated:
+        return bool(user.is_authenticated and user.is_superuser)
+    return user.is_superuser or led_team_ids(user).filter(pk=team_id).exists()
+
+
+def person_q(user: User) -> Q:
+    """The condition 'the person is visible to ``user``' (see the module docstring)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    if user.is_superuser:
+        return Q()
+    from followthrough.web.actions.models import ActionItem
+    from followthrough.web.incidents.models import Incident
+    from followthrough.web.postmortems.models import Meeting
+
+    incidents = visible_incident_ids(user)
+    named = [
+        Incident.objects.filter(pk__in=incidents).values("commander_id"),
+        Incident.responders.through.objects.filter(incident_id__in=incidents).values("person_id"),
+        Meeting.objects.filter(postmortem__incident_id__in=incidents).values("facilitator_id"),
+        Meeting.attendees.through.objects.filter(
+            meeting__postmortem__incident_id__in=incidents
+        ).values("person_id"),
+        ActionItem.objects.filter(postmortem__incident_id__in=incidents).values("owner_id"),
+    ]
+    condition = (
+        Q(pk__in=Membership.objects.filter(team_id__in=visible_team_ids(user)).values("person_id"))
+        | ~Q(pk__in=Membership.objects.values("person_id"))
+        | Q(user_id=user.pk)
+    )
+    for people in named:
+        condition |= Q(pk__in=people)
+    return condition
+
+
+def visible_people(user: User) -> QuerySet[Person, Person]:
+    """The people ``user`` may see: pickers offer only them, the API lists only them."""
+    return Person.objects.filter(person_q(user))

@@ -20,6 +20,7 @@ from ninja.errors import HttpError
 from followthrough.web.accounts import visibility
 from followthrough.web.accounts.models import Organisation, Person, Role, Team
 from followthrough.web.api.errors import FieldError
+from followthrough.web.history.context import current_request
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Postmortem
 
@@ -109,11 +110,19 @@ def team_for_write(request: HttpRequest, team_id: int, field: str = "team_id") -
     return team
 
 
+def _people_seen() -> QuerySet[Person, Person]:
+    """The people the requester may see: an id of anyone else is answered as unknown, so
+    that naming an id (and reading the name back) reveals nobody hidden from them."""
+    request = current_request()
+    user = getattr(request, "user", None) if request is not None else None
+    return visibility.visible_people(user) if user is not None else Person.objects.none()
+
+
 def person(pk: int | None, field: str) -> Person | None:
     """The person with ``pk`` (None stays None), or a 422 on ``field``."""
     if pk is None:
         return None
-    found = Person.objects.filter(pk=pk).first()
+    found = _people_seen().filter(pk=pk).first()
     if found is None:
         raise FieldError(field, f"There is no person with id {pk}.")
     return found
@@ -121,7 +130,7 @@ def person(pk: int | None, field: str) -> Person | None:
 
 def people(pks: list[int], field: str) -> list[Person]:
     """The people with these ids, in the order given, or a 422 on ``field`` naming the unknown ones."""
-    found = {p.pk: p for p in Person.objects.filter(pk__in=pks)}
+    found = {p.pk: p for p in _people_seen().filter(pk__in=pks)}
     missing = [pk for pk in pks if pk not in found]
     if missing:
         raise FieldError(field, f"There is no person with id {', '.join(map(str, missing))}.")

@@ -46,9 +46,15 @@ class BearerToken(HttpBearer):
             return None
         now = timezone.now()
         if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
-            # Conditional, so concurrent requests within the minute write once between them.
-            ApiToken.objects.filter(pk=found.pk).filter(
+            # Conditional, so concurrent requests within the minute write once between them;
+            # SKIP LOCKED, so they never wait on each other: on PostgreSQL an UPDATE that
+            # waits for the row keeps it locked to the end of its request, which made every
+            # request of one token wait for the one before it.
+            stale = ApiToken.objects.filter(pk=found.pk).filter(
                 Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+            )
+            ApiToken.objects.filter(
+                pk__in=stale.select_for_update(skip_locked=True).values("pk")
             ).update(last_used_at=now)
         user: AbstractBaseUser = found.user
         if not user.is_active:

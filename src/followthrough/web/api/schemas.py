@@ -1,7 +1,8 @@
 """Request and response bodies of the REST API.
 
 Input schemas forbid unknown fields (a misspelt field is a 422, not silently ignored) and
-take only timezone-aware datetimes. PATCH schemas declare every field optional without
+take only timezone-aware datetimes, and dates only from 1970-01-01 to 2200-12-31
+(``followthrough.web.lib.dates``: ``Day`` and ``Moment``). PATCH schemas declare every field optional without
 accepting null for fields that cannot be empty: an absent field is left alone, an explicit
 ``null`` on a required field is a 422.
 
@@ -10,7 +11,7 @@ through resolvers, so the API shows what the core computes and never recomputes 
 """
 
 import functools
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,7 +20,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Schema
 from ninja.pagination import LimitOffsetPagination
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints, create_model
+from pydantic import AfterValidator, ConfigDict, StringConstraints, create_model
 
 from followthrough.core.policy import decide
 from followthrough.web.accounts.models import Person
@@ -27,6 +28,7 @@ from followthrough.web.accounts.visibility import is_restricted, may_see_inciden
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.access import policy_config, user_of
 from followthrough.web.incidents.models import Incident
+from followthrough.web.lib.dates import Day, Moment
 from followthrough.web.postmortems.models import Meeting, Postmortem
 
 # --- shared types ---------------------------------------------------------------------------
@@ -54,22 +56,6 @@ def _no_nul(value: str | None) -> str | None:
 
 _NO_NUL = AfterValidator(_no_nul)
 
-
-def _in_utc(value: datetime | None) -> datetime | None:
-    # PostgreSQL stores offsets up to ±15:59 only; Python and ISO 8601 allow ±23:59. Storing
-    # the instant in UTC keeps any valid offset from failing on the INSERT.
-    if value is None:
-        return value
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(
-            "This time falls outside the years 1-9999 once converted to UTC."
-        ) from None
-
-
-# A point in time: timezone-aware in, stored in UTC.
-Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 
 # Free text: NUL-free; the "Required" kinds must hold more than whitespace (which is trimmed).
 Text = Annotated[str, _NO_NUL]
@@ -656,7 +642,7 @@ class ActionItemIn(In):
     title: Title300
     description: Text = ""
     owner_id: Id | None = Field(None, description="One person, never a team.")
-    due_date: date | None = None
+    due_date: Day | None = None
     done_condition: Text = Field("", description="How anyone can tell it is done.")
     addresses_root_cause: bool = False
     addresses_factor_id: Id | None = None
@@ -673,7 +659,7 @@ class ActionItemPatch(Versioned):
     title: Title300 = None  # type: ignore[assignment]
     description: Text = None  # type: ignore[assignment]
     owner_id: Id | None = None
-    due_date: date | None = None
+    due_date: Day | None = None
     done_condition: Text = None  # type: ignore[assignment]
     addresses_root_cause: bool = None  # type: ignore[assignment]
     addresses_factor_id: Id | None = None

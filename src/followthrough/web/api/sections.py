@@ -35,7 +35,7 @@ from followthrough.web.api.schemas import (
     stale,
 )
 from followthrough.web.postmortems.models import ContributingFactor, TimelineEvent, Why
-from followthrough.web.postmortems.operations import add_timeline_event, next_position, reorder
+from followthrough.web.postmortems.operations import add_timeline_event, append, reorder
 from followthrough.web.versioning import StaleVersion, Versioned, save_versioned
 
 router = Router(tags=["postmortem sections"])
@@ -87,12 +87,6 @@ def _delete(request: HttpRequest, model: type[Versioned], pk: int, version: int,
     return Status(204, None)
 
 
-def _create(request: HttpRequest, row: Model) -> None:
-    with transaction.atomic():
-        row.full_clean()
-        row.save()
-
-
 # --- whys ----------------------------------------------------------------------------------
 
 
@@ -106,11 +100,7 @@ def list_whys(request: HttpRequest, postmortem_id: PathId) -> Any:
 def create_why(request: HttpRequest, postmortem_id: PathId, payload: WhyIn) -> Any:
     """Add a why at the end of the chain."""
     postmortem = postmortem_for_write(request, postmortem_id)
-    why = Why(
-        postmortem=postmortem, position=next_position(postmortem, "whys"), **payload.model_dump()
-    )
-    _create(request, why)
-    return Status(201, why)
+    return Status(201, append(postmortem, "whys", **payload.model_dump()))
 
 
 @router.patch("/whys/{why_id}", response={200: WhyOut, 409: stale(WhyOut), **WRITE_ERRORS})
@@ -185,13 +175,7 @@ def list_factors(request: HttpRequest, postmortem_id: PathId) -> Any:
 @router.post("/postmortems/{postmortem_id}/factors", response={201: FactorOut, **WRITE_ERRORS})
 def create_factor(request: HttpRequest, postmortem_id: PathId, payload: FactorIn) -> Any:
     postmortem = postmortem_for_write(request, postmortem_id)
-    factor = ContributingFactor(
-        postmortem=postmortem,
-        position=next_position(postmortem, "factors"),
-        **payload.model_dump(),
-    )
-    _create(request, factor)
-    return Status(201, factor)
+    return Status(201, append(postmortem, "factors", **payload.model_dump()))
 
 
 @router.patch(

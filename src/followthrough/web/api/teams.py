@@ -7,9 +7,9 @@ from django.http import HttpRequest
 from ninja import Router
 from ninja.pagination import paginate
 
-from followthrough.web.accounts.models import Person, Team
-from followthrough.web.accounts.visibility import visible_teams
-from followthrough.web.api.access import get_visible, user_of, visible_team_ids
+from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import visible_people, visible_teams
+from followthrough.web.api.access import get_visible, user_of
 from followthrough.web.api.schemas import (
     ERRORS,
     Pages,
@@ -43,14 +43,12 @@ def list_people(
     team: TeamFilter = None,
     q: PeopleSearch = None,
 ) -> Any:
-    """People on the teams you can see (and yourself)."""
-    user = user_of(request)
-    people = Person.objects.all()
+    """The people you may see: on the teams you can see, on no team, named on an incident
+    you can see, and yourself (``?team=``: that team's members)."""
+    people = visible_people(user_of(request))
     if team is not None:
         get_visible(request, Team.objects.all(), team, "team")
         people = people.filter(memberships__team_id=team)
-    elif not user.is_superuser:
-        people = people.filter(Q(memberships__team__in=visible_team_ids(request)) | Q(user=user))
     if term := search_words(q):
         people = people.filter(
             Q(name__icontains=term) | Q(email__icontains=term) | Q(handle__icontains=term)

@@ -10,8 +10,12 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 
 from followthrough.core.policy import Decision
-from followthrough.web.accounts.models import Person, Team
-from followthrough.web.accounts.visibility import visible_incidents, visible_teams
+from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import (
+    visible_incidents,
+    visible_people,
+    visible_teams,
+)
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
 from followthrough.web.postmortems.models import (
@@ -42,8 +46,9 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def _people() -> Any:
-    return Person.objects.order_by("name")
+def _people(user: AbstractBaseUser | AnonymousUser) -> Any:
+    """Whom a picker offers: the people ``user`` may see (``accounts.visibility``)."""
+    return visible_people(user).order_by("name")
 
 
 # --- incident list ---------------------------------------------------------------------------
@@ -126,8 +131,8 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         fields: dict[str, Any] = self.fields
         fields["team"].queryset = Team.objects.editable_by(user)
         fields["team"].empty_label = None
-        fields["commander"].queryset = _people()
-        fields["responders"].queryset = _people()
+        fields["commander"].queryset = _people(user)
+        fields["responders"].queryset = _people(user)
         fields["repeat_of"].queryset = visible_incidents(user).order_by("-id")
         fields["repeat_of"].label_from_instance = lambda i: f"{i.key} {i.title}"
         for name in TIME_FIELDS:
@@ -298,9 +303,9 @@ class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
         }
         labels = {"owner": "Owner (one person)", "done_condition": "Done when"}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _people()  # type: ignore[attr-defined]
+        self.fields["owner"].queryset = _people(user)  # type: ignore[attr-defined]
 
 
 class ActionStatusForm(VersionedForm):
@@ -343,11 +348,11 @@ class MeetingForm(VersionedForm):
         labels = {"scheduled_for": "Scheduled for (team time)", "held_at": "Held at (team time)"}
         help_texts = {"facilitator": "Someone not directly involved in the incident."}
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["facilitator"].queryset = _people()
-        fields["attendees"].queryset = _people()
+        fields["facilitator"].queryset = _people(user)
+        fields["attendees"].queryset = _people(user)
 
     def changed_values(self) -> dict[str, Any]:
         values = super().changed_values()

@@ -5,7 +5,7 @@
 change exactly when you may see its object (see ``history.queries``).
 """
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -19,11 +19,15 @@ from followthrough.web.history.models import Change
 from followthrough.web.history.queries import (
     FilterError,
     Filters,
+    changed_fields,
     content_types,
     kind_of,
     kinds,
+    led_teams,
+    readable,
     visible_changes,
 )
+from followthrough.web.lib.dates import Day
 
 router = Router(tags=["history"])
 
@@ -54,8 +58,26 @@ class ChangeOut(Schema):
         return obj.actor.get_username() if obj.actor is not None else None
 
     @staticmethod
-    def resolve_changed(obj: Change) -> dict[str, list[Any]]:
-        return {k: [b, a] for k, (b, a) in obj.changed_fields().items()}
+    def resolve_before(obj: Change, context: Any) -> dict[str, Any] | None:
+        return None if obj.before is None else readable(obj, _led(context))[0]
+
+    @staticmethod
+    def resolve_after(obj: Change, context: Any) -> dict[str, Any] | None:
+        return None if obj.after is None else readable(obj, _led(context))[1]
+
+    @staticmethod
+    def resolve_changed(obj: Change, context: Any) -> dict[str, list[Any]]:
+        return {k: [b, a] for k, (b, a) in changed_fields(obj, _led(context)).items()}
+
+
+def _led(context: Any) -> frozenset[int]:
+    """The teams the reader leads, looked up once per request (secrets show to leads only)."""
+    request = context["request"]
+    led = getattr(request, "_history_led_teams", None)
+    if led is None:
+        led = led_teams(user_of(request))
+        request._history_led_teams = led
+    return led
 
 
 @router.get("/history", response={200: list[ChangeOut], **ERRORS})
@@ -66,8 +88,8 @@ def list_changes(
     type: Annotated[str | None, Query(max_length=50, description="Object type.")] = None,
     actor: Annotated[str | None, Query(max_length=150, description="Username or label.")] = None,
     action: Annotated[str | None, Query(max_length=10)] = None,
-    since: Annotated[date | None, Query(description="From this day (inclusive).")] = None,
-    until: Annotated[date | None, Query(description="To this day (inclusive).")] = None,
+    since: Annotated[Day | None, Query(description="From this day (inclusive).")] = None,
+    until: Annotated[Day | None, Query(description="To this day (inclusive).")] = None,
     q: Annotated[str | None, Query(max_length=200, description="Text in the name.")] = None,
     incident: Annotated[
         int | None, Query(ge=1, le=MAX_ID, description="Changes under this incident.")

@@ -1,10 +1,13 @@
 """Reading the history: who may see which changes, the filters, and changes made readable.
 
-A change is visible exactly when its object is: a change under an incident (the incident,
-its postmortem, sections, meeting, action items, escalations) when the incident is
-(``accounts.visibility``, security incidents included); a team's settings when the team
-is; a person's notification preferences to that person; the organisation's policy to
-admins. Admins see every change, those of deleted objects too.
+A change is visible exactly when its object is (``accounts.visibility`` decides): a change
+under an incident (the incident, its postmortem, sections, meeting, action items,
+escalations) when the incident is, security incidents included; a team's settings when
+the team is, except those only its leads manage (tracker settings, incident sources),
+which only its leads see; a person's notification preferences to that person; the
+organisation's policy to admins. Within a visible change, the secrets of a team's
+settings (set or replaced, never their value) are shown to its leads only. Admins see
+every change, those of deleted objects too.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -25,7 +29,7 @@ from django.utils import timezone
 from followthrough.web.accounts import visibility
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import SECRET_REPLACED, SECRET_SET
-from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED
+from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED, tracked_by_type
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -69,11 +73,43 @@ def visible_changes(user: User) -> QuerySet[Change]:
         str(pk) for pk in preferences.objects.filter(person__user=user).values_list("pk", flat=True)
     ]
     (prefs_type,) = content_types(["followup.Preferences"])
+    leads_only = content_types([label for label, entry in TRACKED.items() if entry.leads_only])
     return changes.filter(
         Q(incident_id__in=visibility.visible_incident_ids(user))
-        | Q(incident_id=None, team_id__in=visibility.visible_team_ids(user))
+        | (
+            Q(incident_id=None, team_id__in=visibility.visible_team_ids(user))
+            & ~Q(content_type__in=leads_only)
+        )
+        | Q(incident_id=None, team_id__in=visibility.led_team_ids(user))
         | Q(content_type=prefs_type, object_id__in=own)
     )
+
+
+def led_teams(user: User) -> frozenset[int]:
+    """The ids of the teams whose lead-only settings ``user`` reads (for many changes)."""
+    return frozenset(visibility.led_team_ids(user).values_list("pk", flat=True))
+
+
+def readable(change: Change, led: frozenset[int]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The change's before and after as the reader may see them: a team's secrets only
+    for its leads (``led``: the teams the reader leads)."""
+    before, after = dict(change.before or {}), dict(change.after or {})
+    entry = tracked_by_type(change.content_type_id)
+    if entry is not None and entry.secrets and change.team_id not in led:
+        for name in entry.secrets:
+            before.pop(name, None)
+            after.pop(name, None)
+    return before, after
+
+
+def changed_fields(change: Change, led: frozenset[int]) -> dict[str, tuple[Any, Any]]:
+    """Field -> (before, after) for every field whose value differs, as the reader sees it."""
+    before, after = readable(change, led)
+    return {
+        k: (before.get(k), after.get(k))
+        for k in sorted(set(before) | set(after))
+        if before.get(k) != after.get(k)
+    }
 
 
 def incident_changes(incident_id: int) -> QuerySet[Change]:
@@ -87,10 +123,11 @@ def postmortem_changes(incident_id: int) -> QuerySet[Change]:
     return incident_changes(incident_id).exclude(content_type=incident_type)
 
 
-def team_settings_changes(team_id: int) -> QuerySet[Change]:
-    return Change.objects.filter(
+def team_settings_changes(team_id: int, user: User) -> QuerySet[Change]:
+    """The changes of a team's settings that ``user`` may read."""
+    return visible_changes(user).filter(
         team_id=team_id, incident_id=None, content_type__in=content_types(TEAM_SETTINGS)
-    ).select_related("actor")
+    )
 
 
 class FilterError(ValueError):
@@ -189,10 +226,10 @@ def _text(value: Any) -> str:
     if isinstance(value, str) and len(value) >= 19 and value[10:11] == "T":
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-        if moment.tzinfo is not None:
-            return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+            if moment.tzinfo is not None:
+                return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        except (ValueError, OverflowError):
+            return value  # not a moment after all, or one past the calendar's end in UTC
     return str(value)
 
 
@@ -216,68 +253,97 @@ def _diff(before: str, after: str) -> list[tuple[str, str]]:
     return out
 
 
-def _names(
-    changes: list[Change],
-) -> dict[tuple[type[models.Model], Any], str]:
+def _field(model: type[models.Model] | None, name: str) -> models.Field[Any, Any] | None:
+    """The model's field of that name, or None: a change may name a field removed since, or
+    a fact no field holds (an escalation's ``escalated_to``)."""
+    if model is None:
+        return None
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    return found if isinstance(found, models.Field) else None
+
+
+def _relation(f: models.Field[Any, Any] | None) -> type[models.Model] | None:
+    """The model a foreign key, one-to-one or many-to-many field points at."""
+    if f is None or not (f.many_to_one or f.many_to_many or f.one_to_one):
+        return None
+    target = getattr(f, "related_model", None)
+    return target if isinstance(target, type) and issubclass(target, models.Model) else None
+
+
+def _ids(value: Any) -> list[int | str]:
+    """The ids a recorded value of a relation holds: one, a list, or none usable."""
+    values = value if isinstance(value, list) else [value]
+    return [v for v in values if isinstance(v, int | str) and not isinstance(v, bool)]
+
+
+def _names(changes: list[Change], led: frozenset[int]) -> dict[tuple[type[models.Model], Any], str]:
     """Names of the people, users and teams that changes refer to by id, in one query each."""
     wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
     for change in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
-        if model is None:
-            continue
-        for name, (before, after) in change.changed_fields().items():
-            try:
-                f = model._meta.get_field(name)
-            except LookupError:
-                continue
-            target = getattr(f, "related_model", None)
-            if not isinstance(target, type) or not (
-                f.many_to_one or f.many_to_many or f.one_to_one
-            ):
+        for name, (before, after) in changed_fields(change, led).items():
+            target = _relation(_field(model, name))
+            if target is None:
                 continue
             for value in (before, after):
-                for pk in value if isinstance(value, list) else [value]:
-                    if pk is not None:
-                        wanted[target].add(pk)
+                wanted[target].update(_ids(value))
     names: dict[tuple[type[models.Model], Any], str] = {}
     user_model = get_user_model()
     for target, pks in wanted.items():
-        for obj in target._base_manager.filter(pk__in=pks):
+        try:
+            found = list(target._base_manager.filter(pk__in=pks))
+        except (ValueError, TypeError, ValidationError):
+            continue  # ids of another type than the key's (a field whose type changed)
+        for obj in found:
             label = obj.get_username() if target is user_model else str(obj)  # type: ignore[attr-defined]
             names[(target, obj.pk)] = label
+            names[(target, str(obj.pk))] = label
     return names
 
 
-def present(changes: list[Change]) -> list[Entry]:
-    """Each change with its kind and its changed fields as text, long text as a diff."""
-    names = _names(changes)
+def _shown(
+    value: Any,
+    target: type[models.Model] | None,
+    choices: dict[Any, str],
+    names: dict[tuple[type[models.Model], Any], str],
+) -> str:
+    """A recorded value as a reader should see it: a name for an id, a label for a choice."""
+    if target is not None and value is not None:
+        ids = _ids(value)
+        if isinstance(value, list):
+            return _text([names.get((target, v), f"#{v}") for v in ids])
+        if ids:
+            return names.get((target, ids[0]), f"#{ids[0]}")
+        return _text(value)
+    if choices and isinstance(value, int | str) and value in choices:
+        return choices[value]
+    return _text(value)
+
+
+def present(changes: list[Change], user: User) -> list[Entry]:
+    """Each change with its kind and its changed fields as text, long text as a diff.
+
+    Whatever a change recorded is shown: a name that is no field of the model (any more)
+    as it was written, a value of an unexpected shape as text.
+    """
+    led = led_teams(user)
+    names = _names(changes, led)
     entries = []
     for change in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
         rows = []
-        for name, (before, after) in change.changed_fields().items():
-            target = None
-            label = name.replace("_", " ")
-            choices: dict[Any, str] = {}
-            if model is not None:
-                try:
-                    f = model._meta.get_field(name)
-                    target = getattr(f, "related_model", None)
-                    label = str(getattr(f, "verbose_name", label))
-                    choices = {k: str(v) for k, v in (getattr(f, "flatchoices", None) or [])}
-                except LookupError:
-                    pass
-
-            def shown(value: Any, target: Any = target, choices: dict[Any, str] = choices) -> str:
-                if isinstance(target, type) and value is not None:
-                    if isinstance(value, list):
-                        return _text([names.get((target, v), f"#{v}") for v in value])
-                    return names.get((target, value), f"#{value}")
-                if choices and not isinstance(value, list | dict) and value in choices:
-                    return choices[value]
-                return _text(value)
-
-            b, a = shown(before), shown(after)
+        for name, (before, after) in changed_fields(change, led).items():
+            f = _field(model, name)
+            target = _relation(f)
+            label = str(getattr(f, "verbose_name", "") or name.replace("_", " "))
+            choices = {}
+            for key, text in getattr(f, "flatchoices", None) or []:
+                if isinstance(key, int | str):
+                    choices[key] = str(text)
+            b, a = _shown(before, target, choices, names), _shown(after, target, choices, names)
             if b == a or name in HIDDEN:
                 continue  # "" to None on a create, say: nothing a reader would call a change
             long = max(len(b), len(a)) > LONG_TEXT or "\n" in b or "\n" in a

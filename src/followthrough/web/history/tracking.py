@@ -84,9 +84,13 @@ def _escalation(obj: Any) -> Scope:
 @dataclass(frozen=True)
 class Tracked:
     scope: Callable[[Any], Scope]
+    # Kept as "set"/"replaced"/"", never the value; shown only to the team's leads.
     secrets: tuple[str, ...] = ()
     # Shown in the per-object and organisation-wide history: what kind of thing this is.
     kind: str = ""
+    # Settings only the team's leads manage: their changes are shown to leads and admins
+    # only (``accounts.visibility.led_team_ids``), never to the team's other readers.
+    leads_only: bool = False
 
 
 TRACKED: dict[str, Tracked] = {
@@ -106,9 +110,9 @@ TRACKED: dict[str, Tracked] = {
     ),
     "followup.Preferences": Tracked(_none, kind="notification preferences"),
     "integrations.TrackerConfig": Tracked(
-        _own_team, ("api_token", "webhook_secret"), "tracker settings"
+        _own_team, ("api_token", "webhook_secret"), "tracker settings", leads_only=True
     ),
-    "ingest.IngestSource": Tracked(_own_team, ("secret",), "incident source"),
+    "ingest.IngestSource": Tracked(_own_team, ("secret",), "incident source", leads_only=True),
 }
 
 # The settings of a team: what its "settings history" shows.
@@ -128,6 +132,14 @@ def label_of(model: type[models.Model]) -> str:
 
 def tracked(model: type[models.Model]) -> Tracked | None:
     return TRACKED.get(label_of(model))
+
+
+def tracked_by_type(content_type_id: int) -> Tracked | None:
+    """The registry's entry of the model a change's content type names, if it is tracked."""
+    from django.contrib.contenttypes.models import ContentType
+
+    model = ContentType.objects.get_for_id(content_type_id).model_class()
+    return tracked(model) if model is not None else None
 
 
 def tracked_models() -> list[type[models.Model]]:

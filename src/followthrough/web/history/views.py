@@ -32,6 +32,7 @@ from followthrough.web.history.queries import (
 )
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
+from followthrough.web.lib import dates
 
 
 def _date(request: HttpRequest, name: str, errors: dict[str, str]) -> date | None:
@@ -39,9 +40,9 @@ def _date(request: HttpRequest, name: str, errors: dict[str, str]) -> date | Non
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = f"“{raw}” is not a date; write it as YYYY-MM-DD."
+        return dates.parse_day(raw)
+    except ValueError as e:
+        errors[name] = str(e)
         return None
 
 
@@ -50,7 +51,7 @@ def _page(request: HttpRequest, changes: Any, extra: dict[str, Any]) -> dict[str
     kept = {k: v for k, v in request.GET.items() if k != "page" and v}
     return {
         "page": page,
-        "entries": present(list(page.object_list)),
+        "entries": present(list(page.object_list), request.user),
         "query": urlencode(kept),
         **extra,
     }
@@ -157,7 +158,7 @@ def team_history(request: HttpRequest, slug: str) -> HttpResponse:
     team = get_object_or_404(visibility.visible_teams(request.user), slug=slug)
     context = _page(
         request,
-        team_settings_changes(team.pk),
+        team_settings_changes(team.pk, request.user),
         {
             "title": f"History of {team.name}'s settings",
             "back": (reverse("team-list"), "Teams"),

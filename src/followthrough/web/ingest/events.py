@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from followthrough.web.lib import dates
+
 
 class EventStatus(StrEnum):
     """What an event says happened to the incident. UPDATED changes fields, not the status."""
@@ -105,7 +107,14 @@ def iso_time(value: Any, where: str) -> datetime:
         raise Malformed(f"{where} is not an ISO 8601 time: {value!r}.") from e
     if parsed.tzinfo is None:
         raise Malformed(f"{where} needs a timezone (Z or an offset): {value!r}.")
-    return parsed.astimezone(UTC)
+    return _in_range(parsed, where)
+
+
+def _in_range(moment: datetime, where: str) -> datetime:
+    try:
+        return dates.check_moment(moment)
+    except ValueError as e:
+        raise Malformed(f"{where}: {e}") from e
 
 
 def optional_iso_time(container: dict[str, Any], key: str, where: str) -> datetime | None:
@@ -126,6 +135,7 @@ def epoch_time(value: Any, where: str) -> datetime:
             number /= divisor
             break
     try:
-        return datetime.fromtimestamp(number, tz=UTC)
+        moment = datetime.fromtimestamp(number, tz=UTC)
     except (OverflowError, OSError, ValueError) as e:
         raise Malformed(f"{where} is not a usable Unix time: {value!r}.") from e
+    return _in_range(moment, where)

@@ -19,6 +19,7 @@ from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import copies, queries, repeats
 from followthrough.web.insights.export import report_dict
 from followthrough.web.insights.models import RepeatDecision
+from followthrough.web.lib.dates import Day
 from followthrough.web.postmortems.models import Postmortem
 
 router = Router(tags=["insights"])
@@ -222,8 +223,8 @@ def insights(
     request: HttpRequest,
     team: TeamFilter = None,
     period: Annotated[Literal["week", "month", "quarter"], Query()] = "month",
-    from_: Annotated[date | None, Query(alias="from", description="First day counted.")] = None,
-    to: Annotated[date | None, Query(description="Last day counted (default today).")] = None,
+    from_: Annotated[Day | None, Query(alias="from", description="First day counted.")] = None,
+    to: Annotated[Day | None, Query(description="Last day counted (default today).")] = None,
 ) -> Any:
     """Effectiveness per period for the organisation (the teams you can see) and per team:
     repeat-incident rate, postmortem completion rate, action items completed and on time,

@@ -30,6 +30,7 @@ from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import deadlines, facts, rollups
 from followthrough.web.insights.models import MilestoneDeadlines
+from followthrough.web.lib import dates
 
 _TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
 #: how many periods the dashboard shows when no range is given
@@ -87,12 +88,10 @@ class Scope:
 def _parse_day(value: str | date | None, name: str) -> date | None:
     if value is None or value == "":
         return None
-    if isinstance(value, date):
-        return value
     try:
-        return date.fromisoformat(value.strip())
+        return dates.check_day(value) if isinstance(value, date) else dates.parse_day(value)
     except ValueError as e:
-        raise BadRequest(f"{name} must be a date like 2026-03-01; got {value!r}.", name) from e
+        raise BadRequest(f"{name}: {e}", name) from e
 
 
 def scope(

@@ -23,12 +23,17 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from followthrough.web.accounts.models import Person
+from followthrough.web.lib import dates
 from followthrough.web.postmortems.models import Meeting
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/calendar; method=REQUEST; charset=utf-8"
 PRODID = "-//followthrough//postmortem meeting//EN"
+OUT_OF_RANGE = (
+    "The meeting's time is outside the dates followthrough accepts "
+    f"({dates.EARLIEST} to {dates.LATEST}); give it a new time."
+)
 
 
 def editor_url(meeting: Meeting) -> str:
@@ -67,6 +72,8 @@ def ics(meeting: Meeting, uid: str, sequence: int, now: datetime) -> bytes:
     """The invite as bytes. The meeting must have a time."""
     if meeting.scheduled_for is None:
         raise ValueError("The meeting has no time yet; give it one before sending an invite.")
+    if not dates.in_range(meeting.scheduled_for):
+        raise ValueError(OUT_OF_RANGE)
     start = meeting.scheduled_for.astimezone(UTC)
     cal = Calendar()
     cal.add("prodid", PRODID)
@@ -133,7 +140,7 @@ def current_ics(meeting: Meeting, now: datetime | None = None) -> bytes:
 def invites_due(now: datetime) -> list[int]:
     """Meetings in the future whose time is not the one last announced."""
     return list(
-        Meeting.objects.filter(scheduled_for__gt=now)
+        Meeting.objects.filter(scheduled_for__gt=now, scheduled_for__lte=dates.LATEST_MOMENT)
         .filter(Q(invite__isnull=True) | ~Q(invite__sent_for=F("scheduled_for")))
         .order_by("scheduled_for", "pk")
         .values_list("pk", flat=True)[:50]
@@ -156,6 +163,9 @@ def send_invite(meeting_id: int, now: datetime | None = None) -> bool:
     )
     if meeting is None or meeting.scheduled_for is None:
         return False
+    if not dates.in_range(meeting.scheduled_for):
+        log.warning("Meeting %s: %s", meeting.pk, OUT_OF_RANGE)
+        return False  # stored before the range was enforced: nothing to announce
     invite = MeetingInvite.of(meeting)
     if not invite.needs_sending(meeting.scheduled_for):
         return False

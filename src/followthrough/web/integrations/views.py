@@ -164,7 +164,11 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = getattr(postmortem, "meeting", None)
     if meeting is None or meeting.scheduled_for is None:
         raise Http404("The meeting has no time yet; schedule it first.")
-    response = HttpResponse(current_ics(meeting), content_type=CONTENT_TYPE)
+    try:
+        invite = current_ics(meeting)
+    except ValueError as e:  # a time stored outside the accepted range
+        raise Http404(str(e)) from e
+    response = HttpResponse(invite, content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{incident.key}-postmortem.ics"'
     return response
 

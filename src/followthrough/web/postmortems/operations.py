@@ -18,7 +18,14 @@ from followthrough.core.agenda import MAX_MINUTES, MIN_MINUTES, facilitator_refu
 from followthrough.web.accounts.models import Person
 from followthrough.web.history.recording import recording_update
 from followthrough.web.incidents.models import Incident
-from followthrough.web.postmortems.models import Meeting, Postmortem, Status, TimelineEvent
+from followthrough.web.postmortems.models import (
+    ContributingFactor,
+    Meeting,
+    Postmortem,
+    Status,
+    TimelineEvent,
+    Why,
+)
 from followthrough.web.versioning import save_versioned
 
 
@@ -228,8 +235,32 @@ def transition(
     return postmortem
 
 
+# Lists whose rows keep a position the client orders: related name -> model. Every change
+# of one goes through ``append``, ``reorder`` or ``move``, which take the postmortem's lock
+# first (tests/web/faults/test_parallel_positions.py checks that no other model has one).
+POSITIONED: dict[str, type[Why] | type[ContributingFactor]] = {
+    "whys": Why,
+    "factors": ContributingFactor,
+}
+
+
+def lock_for_positions(postmortem: Postmortem) -> None:
+    """Take the postmortem's row lock (``SELECT ... FOR NO KEY UPDATE``) until the end of
+    the transaction: the first step of every change of one of its positioned lists.
+
+    Two adds then never read the same last position, and two reorders take turns instead
+    of each locking the rows in its own order (a deadlock on PostgreSQL). ``NO KEY``: rows
+    inserted under the postmortem meanwhile (timeline events, items) do not wait for it.
+    On SQLite every write transaction already has the database to itself.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("Lock a postmortem inside a transaction.")
+    rows = Postmortem._base_manager.select_for_update(no_key=True).filter(pk=postmortem.pk)
+    list(rows.values_list("pk", flat=True))
+
+
 def next_position(postmortem: Postmortem, related_name: str) -> int:
-    """One past the last position of the whys or factors of this postmortem."""
+    """One past the last position of the list (read under ``lock_for_positions``)."""
     last = (
         getattr(postmortem, related_name)
         .order_by("-position")
@@ -240,8 +271,21 @@ def next_position(postmortem: Postmortem, related_name: str) -> int:
 
 
 @transaction.atomic
+def append(postmortem: Postmortem, related_name: str, **fields: Any) -> Why | ContributingFactor:
+    """Add a why or a factor at the end of its list: validated, saved, with the next position."""
+    lock_for_positions(postmortem)
+    row = POSITIONED[related_name](
+        postmortem=postmortem, position=next_position(postmortem, related_name), **fields
+    )
+    row.full_clean()
+    row.save()
+    return row
+
+
+@transaction.atomic
 def reorder(postmortem: Postmortem, related_name: str, ids: list[int]) -> None:
     """Put the whys or factors of a postmortem in the order of ``ids`` (all of them, once each)."""
+    lock_for_positions(postmortem)
     rows = getattr(postmortem, related_name)
     current = set(rows.values_list("id", flat=True))
     if sorted(ids) != sorted(current) or len(set(ids)) != len(ids):
@@ -251,3 +295,15 @@ def reorder(postmortem: Postmortem, related_name: str, ids: list[int]) -> None:
     for position, pk in enumerate(ids):
         with recording_update(rows.model(pk=pk)):  # an UPDATE sends no signal
             rows.filter(pk=pk).update(position=position)
+
+
+@transaction.atomic
+def move(postmortem: Postmortem, related_name: str, pk: int, direction: str) -> None:
+    """Swap a why or factor with its neighbour above ("up") or below ("down"), if any."""
+    lock_for_positions(postmortem)
+    ids: list[int] = list(getattr(postmortem, related_name).values_list("pk", flat=True))
+    i = ids.index(pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+        reorder(postmortem, related_name, ids)

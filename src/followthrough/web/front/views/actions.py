@@ -26,7 +26,7 @@ def _refusal_to_form(form: ActionItemForm | object, refused: Refused) -> None:
 @require_POST
 def action_add(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    form = ActionItemForm(request.POST, prefix="new-action")
+    form = ActionItemForm(request.POST, prefix="new-action", user=request.user)
     if form.is_valid():
         try:
             create_action_item(postmortem, request.user, **form.cleaned_data)  # type: ignore[arg-type]

@@ -21,7 +21,10 @@ def meeting_save(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = postmortem.meeting
     with in_team_time(postmortem.incident.team):
         form = MeetingForm(
-            request.POST, instance=Meeting.objects.get(pk=meeting.pk), prefix="meeting"
+            request.POST,
+            instance=Meeting.objects.get(pk=meeting.pk),
+            prefix="meeting",
+            user=request.user,
         )
         valid = form.is_valid()
     status = 422

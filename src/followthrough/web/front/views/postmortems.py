@@ -33,8 +33,8 @@ from followthrough.web.postmortems.models import (
 from followthrough.web.postmortems.operations import (
     Refused,
     add_timeline_event,
-    next_position,
-    reorder,
+    append,
+    move,
     transition,
 )
 from followthrough.web.versioning import StaleVersion, save_versioned
@@ -107,11 +107,14 @@ def editor_context(
         "items": [
             (item, item_forms.get(item.pk) or status_form(item), item.priority()) for item in items
         ],
-        "action_form": ActionItemForm(prefix="new-action"),
+        "action_form": ActionItemForm(prefix="new-action", user=request.user),
         "milestones": postmortem.milestones(),
         "meeting": meeting,
         "meeting_form": MeetingForm(
-            instance=meeting, prefix="meeting", initial={"version": meeting.version}
+            instance=meeting,
+            prefix="meeting",
+            initial={"version": meeting.version},
+            user=request.user,
         ),
         "meeting_conflict": None,
         "attendees": list(meeting.attendees.all()),
@@ -223,9 +226,9 @@ def why_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = WhyForm(request.POST, prefix="new-why")
     if not form.is_valid():
         return panel_response(request, postmortem, "whys", 422, why_form=form)
-    Why.objects.create(
-        postmortem=postmortem,
-        position=next_position(postmortem, "whys"),
+    append(
+        postmortem,
+        "whys",
         question=form.cleaned_data["question"],
         answer=form.cleaned_data["answer"],
     )
@@ -265,12 +268,7 @@ def why_delete(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
 def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) -> None:
     if direction not in ("up", "down"):
         raise Http404("Move up or down.")
-    ids: list[int] = list(getattr(postmortem, related_name).values_list("pk", flat=True))
-    i = ids.index(pk)
-    j = i - 1 if direction == "up" else i + 1
-    if 0 <= j < len(ids):
-        ids[i], ids[j] = ids[j], ids[i]
-        reorder(postmortem, related_name, ids)
+    move(postmortem, related_name, pk, direction)
 
 
 @login_required
@@ -323,9 +321,9 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FactorForm(request.POST, prefix="new-factor")
     if not form.is_valid():
         return panel_response(request, postmortem, "factors", 422, factor_form=form)
-    ContributingFactor.objects.create(
-        postmortem=postmortem,
-        position=next_position(postmortem, "factors"),
+    append(
+        postmortem,
+        "factors",
         kind=form.cleaned_data["kind"],
         description=form.cleaned_data["description"],
     )
