@@ -41,6 +41,9 @@ Hour = Annotated[int, Field(ge=0, le=23)]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")]
 Days = Annotated[int, Field(ge=1, le=365)]
 Hours = Annotated[int, Field(ge=1, le=168)]
+OwnerDays = Annotated[
+    int, Field(ge=0, le=20, description="Business days before the due date; 0: on the day.")
+]
 Secret = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Channel = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
 SlackUser = Annotated[
@@ -55,6 +58,7 @@ class TeamSettingsOut(Schema):
     stalled_after_days: int
     escalate_after_days: int
     remind_before_hours: int
+    remind_owner_business_days: int
     slack_channel: str
     has_slack_webhook: bool
     has_slack_bot_token: bool
@@ -66,6 +70,7 @@ class TeamSettingsPatch(In):
     stalled_after_days: Days = None  # type: ignore[assignment]
     escalate_after_days: Days = None  # type: ignore[assignment]
     remind_before_hours: Hours = None  # type: ignore[assignment]
+    remind_owner_business_days: OwnerDays = None  # type: ignore[assignment]
     slack_channel: Channel = None  # type: ignore[assignment]
     slack_webhook_url: Secret = Field(
         None, description='Write-only. "" removes it; absent leaves it.'
@@ -81,6 +86,7 @@ class PreferencesOut(Schema):
     slack_enabled: bool
     slack_user: str
     digest_enabled: bool
+    reminders_enabled: bool
 
 
 class PreferencesPatch(In):
@@ -88,6 +94,7 @@ class PreferencesPatch(In):
     slack_enabled: bool = None  # type: ignore[assignment]
     slack_user: SlackUser = None  # type: ignore[assignment]
     digest_enabled: bool = None  # type: ignore[assignment]
+    reminders_enabled: bool = None  # type: ignore[assignment]
 
 
 class PostmortemRefOut(Schema):
@@ -151,6 +158,7 @@ def _settings_out(conf: TeamSettings) -> dict[str, Any]:
         "stalled_after_days": conf.stalled_after_days,
         "escalate_after_days": conf.escalate_after_days,
         "remind_before_hours": conf.remind_before_hours,
+        "remind_owner_business_days": conf.remind_owner_business_days,
         "slack_channel": conf.slack_channel,
         "has_slack_webhook": bool(conf.slack_webhook_url),
         "has_slack_bot_token": bool(conf.slack_bot_token),
@@ -207,6 +215,7 @@ def _prefs_out(prefs: Preferences) -> dict[str, Any]:
         "slack_enabled": prefs.slack_enabled,
         "slack_user": prefs.slack_user,
         "digest_enabled": prefs.digest_enabled,
+        "reminders_enabled": prefs.reminders_enabled,
     }
 
 
@@ -217,7 +226,8 @@ def get_preferences(request: HttpRequest) -> Any:
 
 @router.patch("/me/notification-preferences", response={200: PreferencesOut, **WRITE_ERRORS})
 def update_preferences(request: HttpRequest, payload: PreferencesPatch) -> Any:
-    """E-mail on or off, Slack on or off (and who you are there), the weekly digest."""
+    """E-mail on or off, Slack on or off (and who you are there), the weekly digest,
+    reminders about the action items you own."""
     prefs = _my_preferences(request)
     for name, value in payload.model_dump(exclude_unset=True).items():
         if value is None:
