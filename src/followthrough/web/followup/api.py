@@ -4,6 +4,8 @@
   webhook URL and bot token are write-only: responses say only whether one is set.
 - ``GET/PATCH /me/notification-preferences``: how follow-through reaches you.
 - ``GET /teams/{id}/review``: the weekly review, grouped, sorted by priority or due date.
+- ``GET /me/work``: my open action items, the milestones I own and the meetings I
+  facilitate, across teams, overdue first, then by priority (or due date).
 - ``GET /action-items/{id}/history``: who changed what and when, escalation steps, and
   messages about the item that failed or wait for a retry.
 """
@@ -30,6 +32,7 @@ from followthrough.web.api.schemas import (
     In,
     PathId,
 )
+from followthrough.web.followup import mywork
 from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
@@ -314,5 +317,72 @@ def get_item_history(request: HttpRequest, item_id: PathId) -> Any:
                 "message": n.problem(),
             }
             for n in troubled(action_item=item)[:50]
+        ],
+    }
+
+
+class WorkEntryOut(Schema):
+    kind: Literal["action_item", "milestone", "meeting"]
+    id: int = Field(description="The action item's, postmortem's or meeting's id.")
+    title: str
+    role: str = Field(description="Why it is yours: owner, incident commander, facilitator…")
+    milestone: str = Field(description="The milestone's key (milestones only), else empty.")
+    incident_id: int
+    incident_key: str
+    incident_title: str
+    team_id: int
+    team_timezone: str
+    due_at: datetime | None = Field(description="When it is due (an item: end of its due date).")
+    due_date: date | None = Field(description="The due date in the team's timezone.")
+    overdue: bool
+    priority: str = Field(description='The item\'s bucket, or "deadline" (milestones, meetings).')
+    status: str
+    url: str
+
+
+class MyWorkOut(Schema):
+    person_id: int
+    count: int
+    items: list[WorkEntryOut]
+
+
+@router.get("/me/work", response={200: MyWorkOut, **ERRORS})
+def get_my_work(
+    request: HttpRequest,
+    sort: Annotated[
+        Literal["priority", "due_date"],
+        Query(description="Overdue first, then `priority` or `due_date`."),
+    ] = "priority",
+) -> Any:
+    """What I have to do, across every team I may see: my open action items, the milestones
+    I own and the meetings I facilitate that have not been held."""
+    user = user_of(request)
+    person = getattr(user, "person", None)
+    if person is None:
+        raise HttpError(404, "Your login has no person record; an admin can add one.")
+    entries = mywork.my_work(user, person, sort=sort)
+    return {
+        "person_id": person.pk,
+        "count": len(entries),
+        "items": [
+            {
+                "kind": e.kind,
+                "id": e.id,
+                "title": e.title,
+                "role": e.role,
+                "milestone": e.milestone,
+                "incident_id": e.incident.pk,
+                "incident_key": e.incident.key,
+                "incident_title": e.incident.title,
+                "team_id": e.team.pk,
+                "team_timezone": e.team.timezone,
+                "due_at": e.due_at,
+                "due_date": e.due_date,
+                "overdue": e.overdue,
+                "priority": e.priority,
+                "status": e.status,
+                "url": request.build_absolute_uri(e.path),
+            }
+            for e in entries
         ],
     }

@@ -19,7 +19,7 @@ from followthrough.web.accounts import visibility
 from followthrough.web.accounts.models import Role, Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
-from followthrough.web.followup import tasks
+from followthrough.web.followup import mywork, tasks
 from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.forms import (
     DeprioritiseForm,
@@ -294,4 +294,26 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "followup/preferences.html",
         {"form": form, "person": person, "problems": recent},
         status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def my_work_page(request: HttpRequest) -> HttpResponse:
+    """My open action items, the milestones I own and the meetings I facilitate, across teams."""
+    person = getattr(request.user, "person", None)
+    if person is None:
+        raise Http404("Your login has no person record; an admin can add one.")
+    sort = request.GET.get("sort", "priority")
+    if sort not in mywork.SORTS:
+        sort = "priority"
+    now = timezone.now()
+    return render(
+        request,
+        "followup/my_work.html",
+        {
+            "person": person,
+            "entries": mywork.my_work(request.user, person, now, sort),
+            "sort": sort,
+            "sorts": mywork.SORTS,
+        },
     )
