@@ -187,6 +187,28 @@ class BusinessCalendar:
                 remaining -= 1
         return current
 
+    def on_or_after(self, day: date) -> date:
+        """``day`` if it is a business day, else the next business day after it."""
+        current = _as_date(day)
+        while not self.is_business_day(current):
+            current += timedelta(days=1)
+        return current
+
+    def subtract_business_days(self, day: date, n: int) -> date:
+        """The n-th business day before ``day``; ``day`` itself never counts.
+
+        ``n == 0`` gives ``day`` back unchanged; a negative ``n`` raises ValueError.
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"Business days to subtract must be a whole number >= 0; got {n!r}.")
+        current = _as_date(day)
+        remaining = n
+        while remaining:
+            current -= timedelta(days=1)
+            if self.is_business_day(current):
+                remaining -= 1
+        return current
+
     def start_of_day(self, day: date) -> datetime:
         """The first instant of the local day, in the team's timezone.
 

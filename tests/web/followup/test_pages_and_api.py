@@ -162,6 +162,7 @@ def test_the_team_lead_sets_the_review_time_and_slack_secrets_are_never_shown_ba
         "stalled_after_days": 10,
         "escalate_after_days": 5,
         "remind_before_hours": 12,
+        "remind_owner_business_days": 3,
         "slack_channel": "#payments-ops",
         "slack_bot_token": BOT_TOKEN,
         "action": "save",

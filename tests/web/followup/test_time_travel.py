@@ -125,17 +125,20 @@ def test_the_digest_lists_overdue_due_soon_stalled_deprioritised_and_waiting_pos
     start = datetime(2026, 3, 8, 9, tzinfo=UTC)
     with time_machine.travel(start, tick=False) as traveller:
         postmortem = final_postmortem(cast)
-        add_item(postmortem, cast.frank, "Alert on pool exhaustion", date(2026, 3, 20))
-        add_item(postmortem, cast.rita, "Add the schema checklist", date(2026, 3, 26))
+        late = add_item(postmortem, cast.frank, "Alert on pool exhaustion", date(2026, 3, 20))
         add_item(postmortem, cast.frank, "Load-test the pooler", date(2026, 5, 1))
         dropped = add_item(postmortem, cast.rita, "Rewrite the pool", date(2026, 5, 1))
         traveller.move_to(datetime(2026, 3, 20, 9, tzinfo=UTC))
+        add_item(postmortem, cast.rita, "Add the schema checklist", date(2026, 3, 26))
         update_action_item(
             dropped,
             dropped.version,
             cast.bob,
             {"status": "deprioritised", "deprioritised_reason": "The pooler replaces it."},
         )
+        # Overdue, but someone works on it: overdue, not stalled.
+        traveller.move_to(datetime(2026, 3, 21, 10, tzinfo=UTC))
+        update_action_item(late, late.version, cast.bob, {"status": "in_progress"})
         traveller.move_to(datetime(2026, 3, 23, 8, 5, tzinfo=UTC))
         one_pass("w1")
     digest = next(m for m in mail.outbox if "weekly review" in m.subject)
@@ -147,7 +150,7 @@ def test_the_digest_lists_overdue_due_soon_stalled_deprioritised_and_waiting_pos
     for heading in (
         "Overdue:",
         "Due within 7 days:",
-        "Stalled (no activity for 14 days):",
+        "Stalled (overdue and untouched since, or no activity for 14 days):",
         "Deprioritised this week:",
         "Postmortems waiting to close:",
         "Forgotten postmortems",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -111,11 +112,33 @@ class ActionItem(SoftDeletable, Versioned):
     def allowed_statuses(self) -> tuple[str, ...]:
         return WORKFLOW[self.status]
 
-    def is_stalled(self, now: datetime, stalled_after_days: int) -> bool:
-        """Open or in progress with no activity for ``stalled_after_days`` (seed: stalled items)."""
+    def stalled_reason(self, now: datetime, stalled_after_days: int) -> str:
+        """Why the item is stalled now, in words; "" when it is not (seed: "Escalate stalled
+        items"). The one definition: the weekly review, the digest and escalation use it.
+
+        An open item is stalled when it is overdue and nobody touched it since it became
+        overdue (in the team's timezone), or when nobody touched it for
+        ``stalled_after_days``.
+        """
         if self.is_closed():
-            return False
-        return self.last_activity_at <= now - timedelta(days=stalled_after_days)
+            return ""
+        team = self.postmortem.incident.team
+        try:
+            zone = ZoneInfo(team.timezone)
+        except (ValueError, KeyError):
+            zone = ZoneInfo("UTC")
+        if self.due_date is not None and self.due_date < now.astimezone(zone).date():
+            overdue_since = datetime.combine(
+                self.due_date + timedelta(days=1), datetime.min.time(), tzinfo=zone
+            )
+            if self.last_activity_at < overdue_since:
+                return f"overdue since {self.due_date:%a %d %b %Y} and not updated since"
+        if self.last_activity_at <= now - timedelta(days=stalled_after_days):
+            return f"no activity for {(now - self.last_activity_at).days} days"
+        return ""
+
+    def is_stalled(self, now: datetime, stalled_after_days: int) -> bool:
+        return bool(self.stalled_reason(now, stalled_after_days))
 
     def get_absolute_url(self) -> str:
         return reverse("action-item", args=[self.pk])

@@ -4,6 +4,8 @@
   webhook URL and bot token are write-only: responses say only whether one is set.
 - ``GET/PATCH /me/notification-preferences``: how follow-through reaches you.
 - ``GET /teams/{id}/review``: the weekly review, grouped, sorted by priority or due date.
+- ``GET /me/work``: my open action items, the milestones I own and the meetings I
+  facilitate, across teams, overdue first, then by priority (or due date).
 - ``GET /action-items/{id}/history``: who changed what and when, escalation steps, and
   messages about the item that failed or wait for a retry.
 """
@@ -30,6 +32,7 @@ from followthrough.web.api.schemas import (
     In,
     PathId,
 )
+from followthrough.web.followup import mywork
 from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
@@ -41,6 +44,9 @@ Hour = Annotated[int, Field(ge=0, le=23)]
 Weekday = Annotated[int, Field(ge=0, le=6, description="0 = Monday … 6 = Sunday.")]
 Days = Annotated[int, Field(ge=1, le=365)]
 Hours = Annotated[int, Field(ge=1, le=168)]
+OwnerDays = Annotated[
+    int, Field(ge=0, le=20, description="Business days before the due date; 0: on the day.")
+]
 Secret = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Channel = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
 SlackUser = Annotated[
@@ -55,6 +61,7 @@ class TeamSettingsOut(Schema):
     stalled_after_days: int
     escalate_after_days: int
     remind_before_hours: int
+    remind_owner_business_days: int
     slack_channel: str
     has_slack_webhook: bool
     has_slack_bot_token: bool
@@ -66,6 +73,7 @@ class TeamSettingsPatch(In):
     stalled_after_days: Days = None  # type: ignore[assignment]
     escalate_after_days: Days = None  # type: ignore[assignment]
     remind_before_hours: Hours = None  # type: ignore[assignment]
+    remind_owner_business_days: OwnerDays = None  # type: ignore[assignment]
     slack_channel: Channel = None  # type: ignore[assignment]
     slack_webhook_url: Secret = Field(
         None, description='Write-only. "" removes it; absent leaves it.'
@@ -81,6 +89,7 @@ class PreferencesOut(Schema):
     slack_enabled: bool
     slack_user: str
     digest_enabled: bool
+    reminders_enabled: bool
 
 
 class PreferencesPatch(In):
@@ -88,6 +97,7 @@ class PreferencesPatch(In):
     slack_enabled: bool = None  # type: ignore[assignment]
     slack_user: SlackUser = None  # type: ignore[assignment]
     digest_enabled: bool = None  # type: ignore[assignment]
+    reminders_enabled: bool = None  # type: ignore[assignment]
 
 
 class PostmortemRefOut(Schema):
@@ -151,6 +161,7 @@ def _settings_out(conf: TeamSettings) -> dict[str, Any]:
         "stalled_after_days": conf.stalled_after_days,
         "escalate_after_days": conf.escalate_after_days,
         "remind_before_hours": conf.remind_before_hours,
+        "remind_owner_business_days": conf.remind_owner_business_days,
         "slack_channel": conf.slack_channel,
         "has_slack_webhook": bool(conf.slack_webhook_url),
         "has_slack_bot_token": bool(conf.slack_bot_token),
@@ -207,6 +218,7 @@ def _prefs_out(prefs: Preferences) -> dict[str, Any]:
         "slack_enabled": prefs.slack_enabled,
         "slack_user": prefs.slack_user,
         "digest_enabled": prefs.digest_enabled,
+        "reminders_enabled": prefs.reminders_enabled,
     }
 
 
@@ -217,7 +229,8 @@ def get_preferences(request: HttpRequest) -> Any:
 
 @router.patch("/me/notification-preferences", response={200: PreferencesOut, **WRITE_ERRORS})
 def update_preferences(request: HttpRequest, payload: PreferencesPatch) -> Any:
-    """E-mail on or off, Slack on or off (and who you are there), the weekly digest."""
+    """E-mail on or off, Slack on or off (and who you are there), the weekly digest,
+    reminders about the action items you own."""
     prefs = _my_preferences(request)
     for name, value in payload.model_dump(exclude_unset=True).items():
         if value is None:
@@ -304,5 +317,72 @@ def get_item_history(request: HttpRequest, item_id: PathId) -> Any:
                 "message": n.problem(),
             }
             for n in troubled(action_item=item)[:50]
+        ],
+    }
+
+
+class WorkEntryOut(Schema):
+    kind: Literal["action_item", "milestone", "meeting"]
+    id: int = Field(description="The action item's, postmortem's or meeting's id.")
+    title: str
+    role: str = Field(description="Why it is yours: owner, incident commander, facilitator…")
+    milestone: str = Field(description="The milestone's key (milestones only), else empty.")
+    incident_id: int
+    incident_key: str
+    incident_title: str
+    team_id: int
+    team_timezone: str
+    due_at: datetime | None = Field(description="When it is due (an item: end of its due date).")
+    due_date: date | None = Field(description="The due date in the team's timezone.")
+    overdue: bool
+    priority: str = Field(description='The item\'s bucket, or "deadline" (milestones, meetings).')
+    status: str
+    url: str
+
+
+class MyWorkOut(Schema):
+    person_id: int
+    count: int
+    items: list[WorkEntryOut]
+
+
+@router.get("/me/work", response={200: MyWorkOut, **ERRORS})
+def get_my_work(
+    request: HttpRequest,
+    sort: Annotated[
+        Literal["priority", "due_date"],
+        Query(description="Overdue first, then `priority` or `due_date`."),
+    ] = "priority",
+) -> Any:
+    """What I have to do, across every team I may see: my open action items, the milestones
+    I own and the meetings I facilitate that have not been held."""
+    user = user_of(request)
+    person = getattr(user, "person", None)
+    if person is None:
+        raise HttpError(404, "Your login has no person record; an admin can add one.")
+    entries = mywork.my_work(user, person, sort=sort)
+    return {
+        "person_id": person.pk,
+        "count": len(entries),
+        "items": [
+            {
+                "kind": e.kind,
+                "id": e.id,
+                "title": e.title,
+                "role": e.role,
+                "milestone": e.milestone,
+                "incident_id": e.incident.pk,
+                "incident_key": e.incident.key,
+                "incident_title": e.incident.title,
+                "team_id": e.team.pk,
+                "team_timezone": e.team.timezone,
+                "due_at": e.due_at,
+                "due_date": e.due_date,
+                "overdue": e.overdue,
+                "priority": e.priority,
+                "status": e.status,
+                "url": request.build_absolute_uri(e.path),
+            }
+            for e in entries
         ],
     }

@@ -1,7 +1,8 @@
 """The weekly review (seed: "Review open postmortem actions weekly in team lead sync").
 
 ``team_review`` groups a team's open action items the way the meeting walks through them:
-overdue, due within a week, stalled, the rest; plus what was deprioritised this week (with
+overdue, due within a week, stalled (``ActionItem.stalled_reason``, the items escalation
+takes up, whether overdue or not), the rest; plus what was deprioritised this week (with
 the reasons), postmortems waiting to close and forgotten postmortems. The review page shows
 it; ``send_due_digests`` mails it to the team lead on the team's weekday and hour, in the
 team's timezone (a wall-clock time, so it stays put across daylight-saving changes), once
@@ -62,6 +63,8 @@ class Review:
     deprioritised: list[ActionItem] = field(default_factory=list)
     waiting_to_close: list[Postmortem] = field(default_factory=list)
     forgotten: list[Postmortem] = field(default_factory=list)
+    # Why each stalled item is stalled, by item id.
+    stalled_reasons: dict[int, str] = field(default_factory=dict)
 
     @property
     def groups(self) -> list[tuple[str, str, list[ActionItem]]]:
@@ -71,7 +74,8 @@ class Review:
             ("due-soon", "Due within 7 days", self.due_soon),
             (
                 "stalled",
-                f"Stalled (no activity for {self.settings.stalled_after_days} days)",
+                "Stalled (overdue and untouched since, or no activity for "
+                f"{self.settings.stalled_after_days} days)",
                 self.stalled,
             ),
             ("open", "Open", self.open),
@@ -105,12 +109,16 @@ def team_review(
     else:
         open_items.sort(key=ActionItem.priority_order)
     for item in open_items:
-        if item.is_overdue(today):
+        # Stalled first: exactly the items escalation takes up (one definition, on the
+        # model), whether or not they are also overdue; the row says why.
+        reason = item.stalled_reason(now, conf.stalled_after_days)
+        if reason:
+            review.stalled.append(item)
+            review.stalled_reasons[item.pk] = reason
+        elif item.is_overdue(today):
             review.overdue.append(item)
         elif item.due_date is not None and item.due_date <= today + DUE_SOON:
             review.due_soon.append(item)
-        elif item.is_stalled(now, conf.stalled_after_days):
-            review.stalled.append(item)
         else:
             review.open.append(item)
     review.deprioritised = list(
@@ -202,7 +210,8 @@ def digest_message(review: Review, moment: datetime) -> Message:
     redacts them for a recipient who may not see that incident."""
     team, today = review.team, review.today
     sections = [
-        _section(title, [_item_line(i, today) for i in items]) for _, title, items in review.groups
+        _section(title, [_item_line(i, today, review.stalled_reasons.get(i.pk, "")) for i in items])
+        for _, title, items in review.groups
     ]
     sections.append(
         _section(

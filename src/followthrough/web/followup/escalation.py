@@ -1,9 +1,10 @@
-"""Escalating stalled or overdue items (seed: "Escalate stalled items").
+"""Escalating stalled items (seed: "Escalate stalled items").
 
-An open item is stuck when it is overdue and has not moved since it became overdue, or when
-it has not moved for the team's ``stalled_after_days``. A stuck item goes to its owner's
-manager (the team lead when the owner has no manager), then, ``escalate_after_days`` later
-and still unmoved, one level up: the manager's manager. Each step is an ``Escalation`` row
+What counts as stalled is ``ActionItem.stalled_reason`` (overdue and untouched since, or
+untouched for the team's ``stalled_after_days``): the weekly review lists the same items.
+A stalled item goes to its owner's manager (the team lead when the owner has no manager,
+or the item no owner), then, ``escalate_after_days`` later and still unmoved, one level
+up: the manager's manager. Each step is an ``Escalation`` row
 plus a history entry and a message. Any change to the item (its last activity moves) stops
 the chain; a later standstill starts a new one.
 """
@@ -19,7 +20,6 @@ from django.utils import timezone
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.visibility import is_restricted
 from followthrough.web.actions.models import ActionItem, ActionStatus
-from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.models import Escalation, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.history.context import acting_as
@@ -29,28 +29,10 @@ from followthrough.web.history.recording import record
 MAX_LEVEL = 2
 
 
-def stuck_reason(item: ActionItem, conf: TeamSettings, now: datetime) -> str:
-    """Why the item counts as stuck now, in words; "" when it does not."""
-    if item.status not in (ActionStatus.OPEN, ActionStatus.IN_PROGRESS):
-        return ""
-    zone = zone_of(item.postmortem.incident.team)
-    today = now.astimezone(zone).date()
-    if item.due_date is not None and item.due_date < today:
-        overdue_since = datetime.combine(
-            item.due_date + timedelta(days=1), datetime.min.time(), tzinfo=zone
-        )
-        if item.last_activity_at < overdue_since:
-            return f"overdue since {item.due_date:%a %d %b %Y} and not updated since"
-    if item.is_stalled(now, conf.stalled_after_days):
-        days = (now - item.last_activity_at).days
-        return f"no activity for {days} days"
-    return ""
-
-
 def _target(item: ActionItem, level: int, previous: Escalation | None) -> Person | None:
     if level == 1:
-        assert item.owner is not None
-        target = item.owner.manager or item.postmortem.incident.team.lead
+        manager = item.owner.manager if item.owner is not None else None
+        target = manager or item.postmortem.incident.team.lead
     else:
         target = previous.to_person.manager if previous is not None else None
     if target is None or target.pk == item.owner_id:
@@ -59,11 +41,12 @@ def _target(item: ActionItem, level: int, previous: Escalation | None) -> Person
 
 
 def escalate_stuck_items(now: datetime | None = None) -> str:
-    """Take every stuck item one step up its chain when the step is due. Idempotent."""
+    """Take every stalled item one step up its chain when the step is due. Idempotent."""
     now = now or timezone.now()
+    # A cheap superset of the stalled items (due by tomorrow anywhere on earth, or untouched
+    # for a day); ``stalled_reason`` decides.
     candidates = (
         ActionItem.objects.filter(status__in=(ActionStatus.OPEN, ActionStatus.IN_PROGRESS))
-        .exclude(owner=None)
         .filter(
             Q(due_date__lt=now.date() + timedelta(days=1))
             | Q(last_activity_at__lte=now - timedelta(days=1))
@@ -78,7 +61,7 @@ def escalate_stuck_items(now: datetime | None = None) -> str:
         if team.pk not in settings_of:
             settings_of[team.pk] = TeamSettings.of(team)
         conf = settings_of[team.pk]
-        reason = stuck_reason(item, conf, now)
+        reason = item.stalled_reason(now, conf.stalled_after_days)
         if not reason:
             continue
         chain = sorted(
@@ -138,9 +121,10 @@ def _message(item: ActionItem, level: int, target: Person, reason: str) -> Messa
     incident = item.postmortem.incident
     owner = item.owner.name if item.owner else "nobody"
     whose = "one of your reports" if level == 1 else "someone two levels below you"
+    owned = f"owned by {owner}, {whose}," if item.owner else "with no owner"
     subject = f"Escalated: “{item.title}” ({incident.key}) is stuck"
     intro = (
-        f"An action item owned by {owner}, {whose}, is {reason}. It came out of the "
+        f"An action item {owned} is {reason}. It came out of the "
         f"postmortem of {incident.key} ({incident.title}). Please help it move: unblock it, "
         "give it a realistic date, or deprioritise it with a written reason."
     )
@@ -150,7 +134,8 @@ def _message(item: ActionItem, level: int, target: Person, reason: str) -> Messa
         message.secret_incident = incident.pk
         message.restricted_subject = f"Escalated: an action item of {RESTRICTED} is stuck"
         message.restricted_intro = (
-            f"An action item owned by {owner}, {whose}, is {reason}. It came out of the "
-            f"postmortem of {RESTRICTED}; ask {owner} or the team's lead for what it needs."
+            f"An action item {owned} is {reason}. It came out of the postmortem of "
+            f"{RESTRICTED}; ask {owner if item.owner else 'the team'} or the team's lead for "
+            "what it needs."
         )
     return message

@@ -39,6 +39,7 @@ class TeamSettingsForm(forms.ModelForm):
             "stalled_after_days",
             "escalate_after_days",
             "remind_before_hours",
+            "remind_owner_business_days",
             "slack_channel",
         ]
 
@@ -69,7 +70,13 @@ class TeamSettingsForm(forms.ModelForm):
 class PreferencesForm(forms.ModelForm):
     class Meta:
         model = Preferences
-        fields = ["email_enabled", "slack_enabled", "slack_user", "digest_enabled"]
+        fields = [
+            "email_enabled",
+            "slack_enabled",
+            "slack_user",
+            "digest_enabled",
+            "reminders_enabled",
+        ]
 
     def clean_slack_user(self) -> str:
         value: str = self.cleaned_data.get("slack_user", "").strip()

@@ -75,6 +75,12 @@ JOBS: tuple[Job, ...] = (
         "Remind milestone owners before a deadline and when it is missed.",
     ),
     Job(
+        "owner-reminders",
+        timedelta(minutes=15),
+        reminders.remind_owners,
+        "Remind action-item owners before the due date, and weekly once it is overdue.",
+    ),
+    Job(
         "weekly-review",
         timedelta(minutes=5),
         digest.send_due_digests,

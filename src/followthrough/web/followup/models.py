@@ -61,6 +61,14 @@ class TeamSettings(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(168)],
         help_text="How long before a milestone deadline its owner is reminded.",
     )
+    remind_owner_business_days = models.PositiveSmallIntegerField(
+        "Remind owners (business days before the due date)",
+        default=2,
+        validators=[MaxValueValidator(20)],
+        help_text="An action item's owner is reminded this many business days (of the team's "
+        "calendar) before its due date; 0 reminds on the due date itself. Overdue items "
+        "remind their owner once, then weekly.",
+    )
     slack_webhook_url = models.CharField(
         max_length=500, blank=True, help_text="Incoming webhook URL (secret)."
     )
@@ -105,6 +113,11 @@ class Preferences(models.Model):
     )
     digest_enabled = models.BooleanField(
         "Weekly review digest", default=True, help_text="As a team lead, receive the digest."
+    )
+    reminders_enabled = models.BooleanField(
+        "Remind me about my action items",
+        default=True,
+        help_text="Before an item you own is due, and weekly while it is overdue.",
     )
 
     class Meta:

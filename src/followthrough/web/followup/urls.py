@@ -10,4 +10,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("review/<slug:slug>/", views.weekly_review, name="weekly-review"),
     path("teams/<slug:slug>/follow-up/", views.team_settings, name="team-followup-settings"),
     path("me/notifications/", views.preferences, name="followup-preferences"),
+    path("me/work/", views.my_work_page, name="my-work"),
 ]

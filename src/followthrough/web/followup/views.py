@@ -3,7 +3,7 @@ a team's follow-up settings and a person's notification preferences."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +19,7 @@ from followthrough.web.accounts import visibility
 from followthrough.web.accounts.models import Role, Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
-from followthrough.web.followup import tasks
+from followthrough.web.followup import mywork, tasks
 from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.forms import (
     DeprioritiseForm,
@@ -124,7 +124,14 @@ def weekly_review(request: HttpRequest, slug: str) -> HttpResponse:
                 "can_edit": editable,
                 "is_lead": is_lead(request, team),
                 "groups": [
-                    (slug, title, [(item, _forms(item)) for item in items])
+                    (
+                        slug,
+                        title,
+                        [
+                            (item, _forms(item), review.stalled_reasons.get(item.pk, ""))
+                            for item in items
+                        ],
+                    )
                     for slug, title, items in review.groups
                 ],
                 "problems": troubled(team=team)[:20],
@@ -168,9 +175,7 @@ def item_update(request: HttpRequest, pk: int, op: str) -> HttpResponse:
                 "status": ActionStatus.DEPRIORITISED,
                 "deprioritised_reason": form.cleaned_data["reason"],
             },
-            "push": lambda: {
-                "due_date": (item.due_date or timezone.localdate()) + timedelta(days=7)
-            },
+            "push": lambda: {"due_date": pushed_a_week(item)},
             "reopen": lambda: {"status": ActionStatus.OPEN},
         }[op]()
         try:
@@ -213,6 +218,14 @@ def item_update(request: HttpRequest, pk: int, op: str) -> HttpResponse:
             },
             status=status,
         )
+
+
+def pushed_a_week(item: ActionItem) -> date:
+    """A week after the item's due date (today in the team's timezone when it has none),
+    moved forward to a business day of the team's calendar."""
+    calendar = item.postmortem.incident.team.calendar()
+    start = item.due_date or calendar.local_date(timezone.now())
+    return calendar.on_or_after(start + timedelta(days=7))
 
 
 def _form_key(op: str) -> str:
@@ -281,4 +294,26 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "followup/preferences.html",
         {"form": form, "person": person, "problems": recent},
         status=422 if form.errors else 200,
+    )
+
+
+@login_required
+def my_work_page(request: HttpRequest) -> HttpResponse:
+    """My open action items, the milestones I own and the meetings I facilitate, across teams."""
+    person = getattr(request.user, "person", None)
+    if person is None:
+        raise Http404("Your login has no person record; an admin can add one.")
+    sort = request.GET.get("sort", "priority")
+    if sort not in mywork.SORTS:
+        sort = "priority"
+    now = timezone.now()
+    return render(
+        request,
+        "followup/my_work.html",
+        {
+            "person": person,
+            "entries": mywork.my_work(request.user, person, now, sort),
+            "sort": sort,
+            "sorts": mywork.SORTS,
+        },
     )
