@@ -19,12 +19,18 @@ detection of the effectiveness reports. The approach, in three steps:
 
 Cost is linear in the total text plus the number of candidate pairs; there is no all-pairs
 step.
+
+Comparing for meaning rather than for copying (repeat incidents in the linter and the
+service's similar-incident suggestions) goes through one normalisation,
+:func:`normal_words`: abbreviations written out, irregular forms, the English Snowball
+stemmer and a small synonym table, all from ``word_forms.toml`` beside this module.
 """
 
 from __future__ import annotations
 
 import gc
 import re
+import tomllib
 import zlib
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -33,7 +39,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, repeat
 from operator import itemgetter, methodcaller, not_, sub
+from pathlib import Path
 from typing import Generic, TypeVar
+
+import snowballstemmer  # type: ignore[import-untyped]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -155,6 +164,68 @@ def _content_word(token: str) -> str:
     if len(_CONTENT_WORDS) < _MAX_WORDS:
         _CONTENT_WORDS[token] = word
     return word
+
+
+# --- words compared for meaning ----------------------------------------------------------
+
+#: the word table (abbreviations, irregular forms, synonyms): data a reviewer reads
+WORD_FORMS = Path(__file__).with_name("word_forms.toml")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def _stem(word: str) -> str:
+    stem: str = _STEMMER.stemWord(word)
+    return stem
+
+
+def _word_forms() -> tuple[dict[str, tuple[str, ...]], dict[str, str], dict[str, tuple[str, ...]]]:
+    """The tables of ``word_forms.toml``: abbreviations (word -> words), irregular forms
+    (word -> word), and synonyms keyed by the stem of the word (stem -> stems)."""
+    data = tomllib.loads(WORD_FORMS.read_text(encoding="utf-8"))
+    abbreviations = {k: tuple(str(v).lower().split()) for k, v in data["abbreviations"].items()}
+    irregular = {k: str(v).lower() for k, v in data["irregular"].items()}
+    synonyms = {
+        _stem(k): tuple(_stem(w) for w in str(v).lower().split() if w not in STOPWORDS)
+        for k, v in data["synonyms"].items()
+    }
+    return abbreviations, irregular, synonyms
+
+
+_ABBREVIATIONS, _IRREGULAR, _SYNONYMS = _word_forms()
+#: raw token -> its normal words; memoised per process
+_NORMAL: dict[str, tuple[str, ...]] = {}
+
+
+def normal_word(token: str) -> tuple[str, ...]:
+    """The normal words a lower-case token stands for: none for a stop word or a number;
+    otherwise the abbreviation written out, each word's irregular form undone, stemmed, and
+    mapped through the synonyms ("cert" -> ("certif",), "lapsed" -> ("expir",))."""
+    found = _NORMAL.get(token)
+    if found is not None:
+        return found
+    out: list[str] = []
+    if token and not token[0].isdigit() and token not in STOPWORDS:
+        for word in _ABBREVIATIONS.get(token, (token,)):
+            if word in STOPWORDS:
+                continue
+            stem = _stem(_IRREGULAR.get(word, word))
+            out.extend(_SYNONYMS.get(stem, (stem,)))
+    found = tuple(out)
+    if len(_NORMAL) < _MAX_WORDS:
+        _NORMAL[token] = found
+    return found
+
+
+def normal_words(text: str) -> list[str]:
+    """The words of ``text`` as compared for meaning, in order: stop words and numbers out,
+    every other word through :func:`normal_word`. Two wordings of one failure ("the TLS
+    cert lapsed", "TLS certificate expiry") give the same words."""
+    known = _NORMAL
+    tokens = _TOKEN.findall(text.lower())
+    try:
+        return list(chain.from_iterable(map(known.__getitem__, tokens)))
+    except KeyError:
+        return list(chain.from_iterable(map(normal_word, tokens)))
 
 
 #: separators of :data:`_TOKEN` become spaces; letters, digits, ``'`` and ``.`` stay
