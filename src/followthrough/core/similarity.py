@@ -556,11 +556,25 @@ class NearDuplicateIndex(Generic[K]):
 
         Identical texts are handled as one class, so a passage repeated in thousands of
         documents costs ``limit`` per copy, not a pair per two copies."""
+        for key, similar, total, _ in self._neighbours(limit, earlier_only):
+            yield key, similar, total
+
+    def earlier_neighbours(
+        self, limit: int = 5
+    ) -> Iterator[tuple[K, list[tuple[K, float]], int, int]]:
+        """:meth:`neighbours` with ``earlier_only``, and with each text also how many similar
+        texts there are in other groups, before it or after it (how widely it is shared)."""
+        return self._neighbours(limit, True)
+
+    def _neighbours(
+        self, limit: int, earlier_only: bool
+    ) -> Iterator[tuple[K, list[tuple[K, float]], int, int]]:
         keys = self._keys
         groups = self._groups
         exact, near = self._classes()
         found: dict[int, list[tuple[float, int]]] = defaultdict(list)
         totals: dict[int, int] = defaultdict(int)
+        everywhere: dict[int, int] = defaultdict(int)
 
         def link(members: list[int], others: list[int], score: float) -> None:
             positions: dict[Hashable, list[int]] = defaultdict(list)
@@ -569,6 +583,7 @@ class NearDuplicateIndex(Generic[K]):
             negative = -score
             for x in members:
                 group = groups[x]
+                everywhere[x] += len(others) - len(positions[group])
                 hi = bisect_left(others, x) if earlier_only else len(others)
                 total = hi - bisect_left(positions[group], hi)
                 if not total:
@@ -593,7 +608,12 @@ class NearDuplicateIndex(Generic[K]):
             link(class_b, class_a, score)
         for x in sorted(found):
             best = sorted(found[x])[:limit]
-            yield keys[x], [(keys[y], -negative) for negative, y in best], totals[x]
+            yield (
+                keys[x],
+                [(keys[y], -negative) for negative, y in best],
+                totals[x],
+                everywhere[x],
+            )
 
     def pairs(self) -> Iterator[tuple[K, K, float]]:
         """Each similar pair across groups once, ``(earlier key, later key, score)``, in

@@ -541,14 +541,64 @@ Checkout failed.
                 "a.md": "# A\n## Summary\nDatabase was slow.\n",
                 "b.md": "# B\n## Summary\nDatabase was slow.\n",
             },
+            "a-one-sentence-disclaimer-is-not-copying": {
+                "2025-01-10-a.md": "# A\n## Summary\nThis review is blameless and describes systems, not people.\nThe orders database ran out of connections during the sale.\n",
+                "2025-03-10-b.md": "# B\n## Summary\nThis review is blameless and describes systems, not people.\nSearch results were empty after the index rebalance finished.\n",
+            },
+            "a-team-template-sentence-in-many-postmortems-is-boilerplate": {
+                f"2025-0{n}-01-{name}.md": (
+                    f"# {name}\n## Detection\nAll times are UTC and come from the incident channel, the pager and the status page history, merged by the incident commander after the call.\n## Summary\n{what}\n"
+                )
+                for n, (name, what) in enumerate(
+                    [
+                        ("orders", "The orders database ran out of connections."),
+                        ("search", "Search results were empty after a rebalance."),
+                        ("mail", "Outbound mail queued for two hours."),
+                        ("login", "Logins failed for mobile clients."),
+                    ],
+                    start=1,
+                )
+            },
+            "thanks-and-an-author-sign-off-are-not-about-the-incident": {
+                "2025-01-10-a.md": "# A\n## Summary\nThe orders database ran out of connections.\n## Thanks\nWe are grateful to the researchers who reported this to us and to everyone who helped.\n\n---\n\n_Sam Doe leads the infrastructure team and has kept the service running since 2013._\n",
+                "2025-03-10-b.md": "# B\n## Summary\nSearch results were empty after a rebalance.\n## Thanks\nWe are grateful to the researchers who reported this to us and to everyone who helped.\n\n---\n\n_Sam Doe leads the infrastructure team and has kept the service running since 2013._\n",
+            },
         },
         failing={
-            "the-same-paragraph": (
+            "the-same-paragraph-reported-on-the-later-document-only": (
                 {
                     "a.md": "# A\n## Contributing factors\n- Our monitoring did not detect the issue quickly enough for the team to respond.\n",
                     "b.md": "# B\n## Summary\nSearch broke.\n## Contributing factors\n- Our monitoring did not detect the issue quickly enough for the team to respond!\n",
                 },
-                {"a.md": [3], "b.md": [5]},
+                {"a.md": [], "b.md": [5]},
+            ),
+            "later-by-the-date-it-gives-not-by-its-name": (
+                {
+                    "a.md": "# A\n**Date:** 2025-09-23\n## Action items\n- Flux metrics and alerts\n",
+                    "b.md": "# B\n**Date:** 2025-02-15\n## Action items\n- Flux metrics and alerts\n",
+                },
+                {"a.md": [4], "b.md": []},
+            ),
+            "without-dates-by-name-numbers-by-value": (
+                {
+                    "INC-12.md": "# B\n## Root cause\nNo version lock on the Flux component of the cluster.\n",
+                    "INC-9.md": "# A\n## Root cause\nNo version lock on the Flux component of the cluster.\n",
+                },
+                {"INC-12.md": [3], "INC-9.md": []},
+            ),
+            "a-copied-summary-in-a-third-postmortem-names-both-earlier-ones": (
+                {
+                    f"2025-0{n}-01-copy.md": "# Copy\n## Summary\nA scheduled pipeline applied an unintended version update to the GitOps component, which tore it down and deleted the log shipper from the cluster. Nobody was in the office that early to see it.\n"
+                    for n in (1, 2, 3)
+                },
+                {"2025-01-01-copy.md": [], "2025-02-01-copy.md": [3], "2025-03-01-copy.md": [3]},
+            ),
+            "an-action-item-carried-over-counts-however-many-carry-it": (
+                {
+                    f"2025-0{n}-01-x.md": "# X\n## Action items\n- Add more dashboards and review alert thresholds for the API\n"
+                    for n in (1, 2, 3, 4, 5)
+                },
+                {f"2025-0{n}-01-x.md": ([] if n == 1 else [3]) for n in (1, 2, 3, 4, 5)},
             ),
         },
     ),

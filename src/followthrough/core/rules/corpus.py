@@ -40,15 +40,33 @@ _PROSE = frozenset(
         SectionKind.OTHER,
     }
 )
-#: where a passage shared by most postmortems is still copy-paste, not template boilerplate
-_NEVER_BOILERPLATE = frozenset(
+#: the analysis and the commitments: a passage here is copy-paste however short (a cause or
+#: an action item carried over says the earlier postmortem did not work) and however many
+#: postmortems carry it ("'Improve monitoring' appears in every postmortem", seed)
+_ANALYSIS = frozenset(
     {
         SectionKind.ACTION_ITEMS,
         SectionKind.ROOT_CAUSE,
+        SectionKind.TRIGGER,
         SectionKind.WHYS,
         SectionKind.CONTRIBUTING_FACTORS,
+        SectionKind.LESSONS,
     }
 )
+#: elsewhere (summary, impact, detection, ...) a passage in this many postmortems is the
+#: team's template or boilerplate, not copying
+BOILERPLATE_DOCS = 4
+#: and a passage there matters from this many words, or from two sentences on: a copied
+#: one-sentence disclaimer does not
+NARRATIVE_WORDS = 25
+#: sections that are not about the incident: thanks, credits, about the author, references
+_ASIDE_HEADING = re.compile(
+    r"\b(?:thanks?|thank you|acknowledge?ments?|credits?|about the authors?|authors?|"
+    r"references?|further reading|footnotes?|glossary|see also|links)\b",
+    re.IGNORECASE,
+)
+_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*|\|)")
 #: the characters a stripped line with markup can start with
@@ -73,11 +91,17 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
     items and table rows of the analysis sections, and action items; not headings, table
     rules, comments, fenced code or lines shorter than ``min_words`` words.
 
+    Not compared either: sections that are not about the incident (thanks, credits, about
+    the author, references), footnote definitions, and a sign-off after a document's last
+    thematic break (``---``) with no heading after it.
+
     Works on the raw lines (no prepared view): it runs over every document of a folder."""
     lines = doc.text.split("\n")
-    count = len(lines)
+    count = _before_footer(lines)
     for section in doc.sections:
-        if section.kind not in _PROSE:
+        if section.kind not in _PROSE or section.body_line > count:
+            continue
+        if section.kind is SectionKind.OTHER and _ASIDE_HEADING.search(section.heading):
             continue
         in_comment = in_fence = False
         last = min(section.end_line, count)
@@ -93,7 +117,7 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             if in_comment or "<!--" in stripped:
                 in_comment = "-->" not in stripped if "<!--" in stripped or in_comment else False
                 continue
-            if stripped[0] == "#" or _TABLE_RULE.match(stripped):
+            if stripped[0] == "#" or _TABLE_RULE.match(stripped) or stripped.startswith("[^"):
                 continue
             if number < count and _TABLE_RULE.match(lines[number]):
                 continue  # a table's header row
@@ -107,6 +131,26 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             yield item.line, SectionKind.ACTION_ITEMS, item.text
 
 
+def _copy_reason(score: float) -> str:
+    return "the same text" if score >= 1.0 else f"nearly the same text ({score:.0%} alike)"
+
+
+def _before_footer(lines: Sequence[str]) -> int:
+    """How many lines come before the footer: the lines after the last thematic break in
+    the second half of the document, when no heading follows it (a sign-off, an author's
+    note); all of them when there is none."""
+    count = len(lines)
+    for number in range(count, count // 2, -1):
+        stripped = lines[number - 1].strip()
+        if stripped.startswith("#"):
+            return count
+        if _THEMATIC_BREAK.match(stripped):
+            if number > 1 and lines[number - 2].strip():
+                return count  # "Heading\n---" underlines a heading
+            return number - 1
+    return count
+
+
 def _excerpt(doc: Document, line: int) -> str:
     return _line_excerpt(doc.text.split("\n", line), line)
 
@@ -117,12 +161,16 @@ def _line_excerpt(lines: Sequence[str], line: int) -> str:
 
 
 class CopyPaste(CorpusRule):
-    """Finds passages (a paragraph, a list item, an action item) that are the same or nearly
-    the same in two or more postmortems, and names the other documents with a similarity
-    score. Headings, table headers and very short lines are ignored; a passage shared by
-    more than half of a folder of ten or more postmortems outside the analysis and action
-    items is taken for template boilerplate. Configuration ``copy_paste_threshold`` (0-1)
-    and ``copy_paste_min_words`` tune it.
+    """Finds passages (a paragraph, a list item, an action item) of a postmortem that are the
+    same or nearly the same as in an earlier postmortem of the folder, and names the earlier
+    ones with a similarity score. Only the later document is reported (earlier by the
+    incident date it gives, else by its file name in natural order); the earliest is the
+    original. A cause, a lesson or an action item counts however short; elsewhere a passage
+    must be long enough to matter (two sentences or 25 words: not a one-sentence
+    disclaimer) and is taken for the team's template or boilerplate when four or more
+    postmortems carry it. Headings, table headers, very short lines, footnotes, thanks and
+    credits and a sign-off after the last ``---`` are not compared. Configuration
+    ``copy_paste_threshold`` (0-1) and ``copy_paste_min_words`` tune it.
 
     Why: the seed's "The copy-paste postmortem" anti-pattern: "Using the same template
     language without thinking. 'Improve monitoring' appears in every postmortem, but
@@ -149,8 +197,9 @@ class CopyPaste(CorpusRule):
         if len(docs) < 2:
             return
         with paused_gc():
-            # passages are numbered; their document, line and section sit in flat lists, and
-            # only those with near-copies become Passage objects
+            # passages are numbered in document order (earliest postmortem first); their
+            # document, line and section sit in flat lists, and only those with near-copies
+            # become Passage objects
             index: NearDuplicateIndex[int] = NearDuplicateIndex(
                 k=3, threshold=config.copy_paste_threshold
             )
@@ -158,7 +207,7 @@ class CopyPaste(CorpusRule):
             at_line: list[int] = []
             at_kind: list[SectionKind] = []
             min_words = config.copy_paste_min_words
-            for d, doc in enumerate(docs):
+            for d, doc in sorted(enumerate(docs), key=_order_key):
                 found_here = list(passages(doc, min_words))
                 if not found_here:
                     continue
@@ -173,16 +222,12 @@ class CopyPaste(CorpusRule):
             def passage(p: int) -> Passage:
                 return Passage(at_doc[p], at_line[p], at_kind[p])
 
-            boilerplate_at = len(docs) / 2 if len(docs) >= 10 else None
             by_doc: dict[int, list[_Found]] = {}
-            for p, similar_at, total in index.neighbours(limit=_RELATED_SHOWN):
-                others = frozenset([at_doc[q] for q, _ in similar_at])
-                if (
-                    boilerplate_at is not None
-                    and total + 1 > boilerplate_at
-                    and at_kind[p] not in _NEVER_BOILERPLATE
-                ):
+            # only a copy in a later postmortem is reported, naming the earlier ones
+            for p, similar_at, total, everywhere in index.earlier_neighbours(limit=_RELATED_SHOWN):
+                if everywhere + 1 >= BOILERPLATE_DOCS and at_kind[p] not in _ANALYSIS:
                     continue
+                others = frozenset([at_doc[q] for q, _ in similar_at])
                 similar = [(passage(q), score) for q, score in similar_at]
                 found = by_doc.get(at_doc[p])
                 if found is None:
@@ -199,13 +244,18 @@ class CopyPaste(CorpusRule):
         found: list[_Found],
         config: LintConfig,
     ) -> Iterator[tuple[str, Finding]]:
-        """Consecutive copied lines from the same documents become one finding."""
+        """Consecutive copied lines from the same documents become one finding; outside the
+        analysis and the action items, only a passage long enough to matter is reported."""
         doc = docs[d]
         lines = doc.text.split("\n", found[-1][0].line)
         run: list[_Found] = []
 
-        def flush() -> tuple[str, Finding]:
+        def flush() -> Iterator[tuple[str, Finding]]:
             first, last = run[0][0], run[-1][0]
+            if first.kind not in _ANALYSIS:
+                text = " ".join(lines[first.line - 1 : last.line])
+                if len(text.split()) < NARRATIVE_WORDS and len(_SENTENCE_END.findall(text)) < 2:
+                    return
             best: dict[int, tuple[float, int]] = {}
             total = 0
             for _, similar, count, _others in run:
@@ -217,22 +267,26 @@ class CopyPaste(CorpusRule):
             ranked = sorted([(-score, o, line) for o, (score, line) in best.items()])
             related = tuple(
                 [
-                    Related(docs[o].path, line, -negative)
+                    Related(docs[o].path, line, -negative, _copy_reason(-negative))
                     for negative, o, line in ranked[:_RELATED_SHOWN]
                 ]
             )
             names = ", ".join(f"{r.path}:{r.line}" for r in related)
             more = f" and {total - len(related)} more" if total > len(related) else ""
             what = "Passage" if first.line == last.line else f"{last.line - first.line + 1} lines"
-            return doc.path, self.finding(
-                config,
-                first.line,
-                f"{what} copied from or into other postmortems: {names}{more}",
-                _line_excerpt(lines, first.line),
-                end_line=last.line,
-                fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
-                section=first.kind,
-                related=related,
+            plural = "s" if len(related) > 1 or more else ""
+            yield (
+                doc.path,
+                self.finding(
+                    config,
+                    first.line,
+                    f"{what} copied from an earlier postmortem{plural}: {names}{more}",
+                    _line_excerpt(lines, first.line),
+                    end_line=last.line,
+                    fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
+                    section=first.kind,
+                    related=related,
+                ),
             )
 
         for entry in found:
@@ -243,11 +297,11 @@ class CopyPaste(CorpusRule):
                     and entry[0].line <= prev[0].line + 2
                     and entry[0].kind == prev[0].kind
                 ):
-                    yield flush()
+                    yield from flush()
                     run = []
             run.append(entry)
         if run:
-            yield flush()
+            yield from flush()
 
 
 _PATH_DATE = re.compile(r"(?:^|[/\\])(\d{4})-(\d{2})-(\d{2})[^/\\]*$")
@@ -266,10 +320,27 @@ def _incident_date(doc: Document) -> date | None:
         return None
 
 
-def _order_key(pair: tuple[int, Document]) -> tuple[bool, date, str]:
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(path: str) -> tuple[tuple[int, int | str], ...]:
+    """A path as people order names: numbers by value ("INC-9" before "INC-12")."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in _DIGITS.split(path)
+        if part
+    )
+
+
+def _order_key(
+    pair: tuple[int, Document],
+) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
+    """Which postmortem is the earlier: the incident date it gives (its date line, else a
+    date its file name starts with); without one, after every dated one; then its path in
+    natural order."""
     doc = pair[1]
     when = _incident_date(doc)
-    return (when is None, when or date.min, doc.path)
+    return (when is None, when or date.min, _natural(doc.path), doc.path)
 
 
 #: content-word overlap for a repeat found without two failure modes to compare: share of
