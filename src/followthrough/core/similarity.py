@@ -220,12 +220,31 @@ def normal_words(text: str) -> list[str]:
     """The words of ``text`` as compared for meaning, in order: stop words and numbers out,
     every other word through :func:`normal_word`. Two wordings of one failure ("the TLS
     cert lapsed", "TLS certificate expiry") give the same words."""
-    known = _NORMAL
-    tokens = _TOKEN.findall(text.lower())
-    try:
-        return list(chain.from_iterable(map(known.__getitem__, tokens)))
-    except KeyError:
-        return list(chain.from_iterable(map(normal_word, tokens)))
+    low = text.lower()
+    if not low.isascii():
+        return list(chain.from_iterable(map(normal_word, _TOKEN.findall(low))))
+    # as content_tokens: the runs of token characters, each looked up once (one C call
+    # when every run is known)
+    runs = low.encode().translate(_TOKEN_SPACE).split()
+    known = _NORMAL_RUNS
+    if len(runs) > 1:
+        try:
+            return list(chain.from_iterable(itemgetter(*runs)(known)))
+        except KeyError:
+            pass
+    out: list[str] = []
+    for run in runs:
+        words = known.get(run)
+        if words is None:
+            words = tuple(chain.from_iterable(map(normal_word, _TOKEN.findall(run.decode()))))
+            if len(known) < _MAX_WORDS:
+                known[run] = words
+        out.extend(words)
+    return out
+
+
+#: a run of token characters -> its normal words; memoised per process
+_NORMAL_RUNS: dict[bytes, tuple[str, ...]] = {}
 
 
 #: separators of :data:`_TOKEN` become spaces; letters, digits, ``'`` and ``.`` stay

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
+from followthrough.core.rules.recurrence import Names, recurrence_words, said_text
 from followthrough.core.similarity import (
-    STOPWORDS,
     NearDuplicateIndex,
-    content_tokens,
+    normal_word,
+    normal_words,
     paused_gc,
     word_set,
 )
@@ -355,6 +356,10 @@ def _common_cap(docs: int) -> int:
     return max(5, min(docs // 5, 100))
 
 
+#: an earlier postmortem a repeat points at: its number, a score in [0, 1], and the reason
+_Hit = tuple[int, float, str]
+
+
 def _by_words(
     docs: Sequence[Document],
     ordered: Sequence[tuple[int, Document]],
@@ -362,13 +367,13 @@ def _by_words(
     later_words: dict[int, set[str]],
     common: set[str],
     skip: set[int],
-) -> dict[int, list[tuple[int, float]]]:
+) -> dict[int, list[_Hit]]:
     """Repeats found by content words: the earlier document's failure mode and root cause
     (``earlier_words``) against the later one's title, summary and root cause
     (``later_words``). ``common`` words are skipped; documents in ``skip`` are not reported
     again."""
     postings: dict[str, list[int]] = {}
-    found: dict[int, list[tuple[int, float]]] = {}
+    found: dict[int, list[_Hit]] = {}
     for d, doc in ordered:
         later = later_words[d] - common
         if d not in skip and len(later) >= _WORDS_SHARED:
@@ -384,7 +389,9 @@ def _by_words(
                     hits.append((round(n / smaller, 3), e))
             if hits:
                 hits.sort(key=lambda h: (-h[0], h[1]))
-                found[d] = [(e, score) for score, e in hits[:3]]
+                found[d] = [
+                    (e, score, "the earlier root cause told again") for score, e in hits[:3]
+                ]
         for w in earlier_words[d] - common:
             postings.setdefault(w, []).append(d)
     return found
@@ -543,49 +550,40 @@ _GENERIC = frozenset(
         *("during", "per", "one", "two", "three", "several", "many", "few"),
     )
 )
-#: ways of writing the same component, to one spelling
-_COMPONENT_ALIASES = {
-    "db": "database",
-    "dbs": "database",
-    "postgresql": "postgres",
-    "pg": "postgres",
-    "k8s": "kubernetes",
-    "kubernetes": "kubernetes",
-    "cert": "certificate",
-    "certs": "certificate",
-    "conn": "connection",
-    "conns": "connection",
-    "lb": "balancer",
-}
 _KIND_VOCABULARY = frozenset(
     word for phrase in _KIND_PHRASES for word in re.findall(r"[a-z0-9]+", phrase)
 )
+#: normal words (core.similarity.normal_word) that tell no service or component apart
+_NOT_COMPONENTS = frozenset(
+    word for token in _GENERIC | _KIND_VOCABULARY for word in normal_word(token)
+)
 _COMPONENT_TOKEN = re.compile(r"[a-z][a-z0-9]*")
-_COMPONENT_WORDS: dict[str, str] = {}
+_COMPONENT_WORDS: dict[str, tuple[str, ...]] = {}
 
 
-def _component_word(token: str) -> str:
-    """A token as a component word ("partners" -> "partner", "db" -> "database"), or ""
-    when it tells no component apart."""
-    word = _COMPONENT_WORDS.get(token)
-    if word is None:
-        word = _COMPONENT_ALIASES.get(token, token)
-        if word is token and len(word) > 4 and word[-1] == "s" and word[-2] not in "ius":
-            word = word[:-1]
-        if (
-            len(word) < 2
-            or word in STOPWORDS
-            or word in _GENERIC
-            or token in _KIND_VOCABULARY
-            or word in _KIND_VOCABULARY
-        ):
-            word = ""
-        _COMPONENT_WORDS[token] = word
-    return word
+def _component_words(token: str) -> tuple[str, ...]:
+    """A token as component words, through the one normalisation of
+    :func:`followthrough.core.similarity.normal_word` ("partners" -> "partner", "db" ->
+    "databas"); none when it tells no component apart (a failure kind's own words, words
+    about the incident itself)."""
+    words = _COMPONENT_WORDS.get(token)
+    if words is None:
+        if token in _KIND_VOCABULARY:
+            words = ()
+        else:
+            words = tuple(w for w in normal_word(token) if len(w) >= 2 and w not in _NOT_COMPONENTS)
+        _COMPONENT_WORDS[token] = words
+    return words
 
 
-def _components(text: str) -> set[str]:
-    return {w for w in map(_component_word, _COMPONENT_TOKEN.findall(text)) if w}
+def _components(text: str, written: dict[str, str]) -> set[str]:
+    """The component words of lower-case ``text``; ``written`` learns how each is written."""
+    found = set()
+    for token in _COMPONENT_TOKEN.findall(text):
+        for word in _component_words(token):
+            found.add(word)
+            written.setdefault(word, token)
+    return found
 
 
 @dataclass
@@ -597,6 +595,8 @@ class Signature:
     kinds: set[int] = field(default_factory=set)
     components: set[str] = field(default_factory=set)
     declared: set[int] | None = None
+    #: each component word as the document writes it (for the reason a finding gives)
+    written: dict[str, str] = field(default_factory=dict)
 
 
 #: how far apart (characters between them) a subject and a condition may be and still be
@@ -665,9 +665,9 @@ def _signature(doc: Document, cause: str) -> Signature:
     for text in texts:
         for kinds, clause in _kinds_in(text, possible):
             sig.kinds |= kinds
-            sig.components |= _components(clause)
+            sig.components |= _components(clause, sig.written)
     if sig.kinds:  # the failure mode line and title say where, whatever their clauses
-        sig.components |= _components(mode) | _components(title)
+        sig.components |= _components(mode, sig.written) | _components(title, sig.written)
     return sig
 
 
@@ -680,14 +680,14 @@ def _by_kind(
     signatures: dict[int, Signature],
     common: set[str],
     skip: set[int],
-) -> dict[int, list[tuple[int, float]]]:
+) -> dict[int, list[_Hit]]:
     """Repeats found by failure signature: an earlier postmortem names the same failure kind
     and at least two of the same component words (words in many documents skipped). When
     both have a failure mode line, the kind must be one both lines name. Documents in
     ``skip`` are not reported again."""
     postings: dict[tuple[int, str], list[int]] = {}
     kept: dict[int, int] = {}  # how many telling component words each document has
-    found: dict[int, list[tuple[int, float]]] = {}
+    found: dict[int, list[_Hit]] = {}
     for d, _ in ordered:
         sig = signatures[d]
         if not sig.kinds:
@@ -695,23 +695,203 @@ def _by_kind(
         words = sig.components - common
         kept[d] = len(words)
         if d not in skip and len(words) >= _COMPONENTS_SHARED:
-            best: dict[int, int] = {}
+            best: dict[int, tuple[int, int]] = {}  # earlier -> (shared words, kind)
             for kind in sig.kinds:
                 shared: Counter[int] = Counter()
                 for w in words:
                     shared.update(postings.get((kind, w), ()))
                 for e, n in shared.items():
-                    if n < _COMPONENTS_SHARED or n <= best.get(e, 0):
+                    if n < _COMPONENTS_SHARED or n <= best.get(e, (0, 0))[0]:
                         continue
                     declared = signatures[e].declared
                     if sig.declared is None or declared is None or kind in sig.declared & declared:
-                        best[e] = n
+                        best[e] = (n, kind)
             if best:
-                hits = sorted((-n / min(len(words), kept[e]), e) for e, n in best.items())
-                found[d] = [(e, round(-score, 3)) for score, e in hits[:3]]
+                hits = sorted((-n / min(len(words), kept[e]), e) for e, (n, _) in best.items())
+                found[d] = [
+                    (e, round(-score, 3), _kind_reason(best[e][1], sig, signatures[e], common))
+                    for score, e in hits[:3]
+                ]
         for kind in sig.kinds:
             for w in words:
                 postings.setdefault((kind, w), []).append(d)
+    return found
+
+
+def _kind_reason(kind: int, sig: Signature, earlier: Signature, common: set[str]) -> str:
+    """ "same failure: certificate expiry on partner api": the kind and the component words
+    both postmortems name, as the later one writes them."""
+    where = [sig.written[w] for w in sorted(sig.components & earlier.components - common)]
+    return f"same failure: {FAILURE_KINDS[kind].name} on {' '.join(where)}"
+
+
+#: words of a title that say what the document is, not what failed
+_TITLE_GENERIC = frozenset(
+    word
+    for token in (
+        *("incident", "incidents", "outage", "outages", "down", "downtime", "issue", "issues"),
+        *("problem", "problems", "postmortem", "post", "mortem", "report", "review"),
+        *("analysis", "disclosure", "summary", "retrospective", "rca", "investigation"),
+        *("investigations", "update", "title", "template", "security", "major", "minor"),
+        *("again", "once", "more", "repeat", "recurring"),
+        # a date says when, not what failed
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december", "jan", "feb", "mar", "apr"),
+        *("jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday"),
+        *("wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"),
+    )
+    for word in normal_word(token)
+)
+#: a number of three digits in a title is a status code or the like ("503"), not a year
+_TITLE_NUMBER = re.compile(r"(?<![\w.:/-])\d{3}(?![\w.:/-])")
+#: a title that repeats an earlier one names at least this many telling words
+_TITLE_WORDS = 3
+#: how many earlier postmortems holding a title word are checked, most recent first
+_TITLE_LOOK_BACK = 200
+
+
+def _title_words(doc: Document) -> frozenset[str]:
+    """What a title says failed: its normal words without the words about the document
+    ("incident", "postmortem", "outage") and its dates, and its numbers of three digits
+    (status codes: "503" is not "404")."""
+    if not doc.title:
+        return frozenset()
+    words = set(normal_words(doc.title)) - _TITLE_GENERIC
+    words.update(_TITLE_NUMBER.findall(doc.title))
+    return frozenset(words)
+
+
+def _conflicting(a: Signature, b: Signature) -> bool:
+    """Do two postmortems name failure kinds, and none of the same? (A different mechanism
+    behind the same headline.)"""
+    return bool(a.kinds) and bool(b.kinds) and a.kinds.isdisjoint(b.kinds)
+
+
+def _by_title(
+    docs: Sequence[Document],
+    ordered: Sequence[tuple[int, Document]],
+    titles: dict[int, frozenset[str]],
+    signatures: dict[int, Signature],
+    skip: set[int],
+) -> dict[int, list[_Hit]]:
+    """Repeats found by headline: a later title that says nothing the earlier title did not
+    (the same words, or a part of them, at least three telling ones), unless the two name
+    different failure kinds."""
+    postings: dict[str, list[int]] = {}
+    found: dict[int, list[_Hit]] = {}
+    for d, _ in ordered:
+        title = titles[d]
+        if len(title) < _TITLE_WORDS:
+            continue
+        if d not in skip:
+            lists = [postings.get(w) for w in title]
+            if all(lists):
+                rarest = min((p for p in lists if p), key=len)
+                hits: list[_Hit] = []
+                for e in reversed(rarest[-_TITLE_LOOK_BACK:]):
+                    if title <= titles[e] and not _conflicting(signatures[d], signatures[e]):
+                        same = title == titles[e]
+                        reason = "same title" if same else "its title repeats the earlier one's"
+                        earlier = docs[e].title or ""
+                        hits.append(
+                            (e, round(len(title) / len(titles[e]), 3), f"{reason}: {earlier!r}")
+                        )
+                        if len(hits) == 3:
+                            break
+                if hits:
+                    found[d] = hits
+        for w in title:
+            postings.setdefault(w, []).append(d)
+    return found
+
+
+#: how alike the later postmortem's headline and summary must be to the earlier one's for
+#: its back-reference to point there: shared telling words, and their share of the smaller
+_ALIKE_SHARED = 3
+_ALIKE_SHARE = 0.3
+
+
+def _by_back_reference(
+    docs: Sequence[Document],
+    ordered: Sequence[tuple[int, Document]],
+    heads: dict[int, set[str]],
+    titles: dict[int, frozenset[str]],
+    signatures: dict[int, Signature],
+    common: set[str],
+) -> dict[int, list[_Hit]]:
+    """Repeats the later postmortem says it is: recurrence words ("second occurrence", "seen
+    this issue before") pointing at the earlier postmortem most alike in headline and
+    summary, or a name of an earlier postmortem (a link, its identifier, its title) with
+    recurrence words or a similar title (named without either, it is a cause or a
+    reference, not a repeat)."""
+    rank = {d: n for n, (d, _) in enumerate(ordered)}
+    names = Names(docs)
+    said: dict[int, tuple[str, dict[int, str]]] = {}
+    for d, doc in ordered:
+        text = said_text(doc)
+        words = recurrence_words(doc, text)
+        named = {e: name for e, name in names.named_by(doc, d, text).items() if rank[e] < rank[d]}
+        if words or named:
+            said[d] = (words, named)
+    if not said:
+        return {}
+    postings: dict[str, list[int]] = {}
+    for d, _ in ordered:
+        for w in heads[d] - common:
+            postings.setdefault(w, []).append(d)
+    found: dict[int, list[_Hit]] = {}
+    for d, (words, named) in said.items():
+        alike = _most_alike(d, heads, titles, common, postings, rank)
+        hits: list[_Hit] = []
+        for e, name in named.items():
+            # a postmortem named as a cause of this one ("see PM-12") is not a repeat of
+            # it: only one named with recurrence words, or under a similar title
+            score, why = alike.get(e, (0.0, ""))
+            if words or why.endswith("title"):
+                said_how = f"names {name!r}" + (f" and says {words!r}" if words else "")
+                hits.append((e, max(score, 0.5), f"{said_how}{'; ' + why if why else ''}"))
+        alike = {e: a for e, a in alike.items() if not _conflicting(signatures[d], signatures[e])}
+        if not hits and words and alike:
+            best = max(alike.values())[0]
+            for e, (score, why) in sorted(alike.items(), key=lambda a: (-a[1][0], -rank[a[0]])):
+                if score >= best:
+                    hits.append((e, score, f"says {words!r}; {why}"))
+        if hits:
+            hits.sort(key=lambda h: (-h[1], -rank[h[0]]))
+            found[d] = hits[:3]
+    return found
+
+
+def _most_alike(
+    d: int,
+    heads: dict[int, set[str]],
+    titles: dict[int, frozenset[str]],
+    common: set[str],
+    postings: dict[str, list[int]],
+    rank: dict[int, int],
+) -> dict[int, tuple[float, str]]:
+    """The earlier postmortems whose headline and summary are alike ``d``'s: a similar
+    title (half its telling words shared, two at least), or three or more shared words of
+    headline and summary making 30% of the smaller; each with a score and the reason."""
+    head = heads[d] - common
+    shared: Counter[int] = Counter()
+    for w in head:
+        shared.update(e for e in postings.get(w, ()) if rank[e] < rank[d])
+    found: dict[int, tuple[float, str]] = {}
+    title = titles[d]
+    for e, n in shared.items():
+        other = titles[e]
+        both = len(title & other)
+        if both >= 2 and both / len(title | other) >= 0.5:
+            same = title == other
+            found[e] = (
+                round(both / len(title | other), 3),
+                "same title" if same else "similar title",
+            )
+            continue
+        smaller = min(len(head), len(heads[e] - common))
+        if n >= _ALIKE_SHARED and n >= _ALIKE_SHARE * smaller:
+            found[e] = (round(n / smaller, 3), "similar headline and summary")
     return found
 
 
@@ -779,31 +959,37 @@ class RepeatIncident(CorpusRule):
             cause_lines: dict[int, int | None] = {}
             earlier_words: dict[int, set[str]] = {}
             later_words: dict[int, set[str]] = {}
+            heads: dict[int, set[str]] = {}
+            titles: dict[int, frozenset[str]] = {}
             signatures: dict[int, Signature] = {}
             for d, doc in ordered:
-                # each text is tokenised once; the three ways of finding a repeat share it
-                mode_words = content_tokens(doc.failure_mode) if doc.failure_mode else []
+                # each text is tokenised once; the ways of finding a repeat share it
+                mode_words = normal_words(doc.failure_mode) if doc.failure_mode else []
                 if mode_words:
                     modes.add_set(d, word_set(mode_words), group=d)
                 text, line = _cause_text(doc)
                 cause_lines[d] = line
-                cause_words = content_tokens(text) if text else []
+                cause_words = normal_words(text) if text else []
                 if cause_words:
                     causes.add_set(d, word_set(cause_words), group=d)
                 summary = doc.section(SectionKind.SUMMARY)
-                head = f"{doc.title or ''} {summary.body if summary else ''}"
+                head = set(normal_words(f"{doc.title or ''} {summary.body if summary else ''}"))
+                head.update(mode_words)
+                head -= _TITLE_GENERIC
+                heads[d] = head
+                titles[d] = _title_words(doc)
                 cause_set = set(cause_words)
                 earlier_words[d] = cause_set.union(mode_words)
-                later_words[d] = cause_set.union(content_tokens(head))
+                later_words[d] = cause_set | head
                 signatures[d] = _signature(doc, text)
-            reported: dict[int, list[tuple[int, float]]] = {}
+            reported: dict[int, list[_Hit]] = {}
             for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
-                reported[d] = earlier
+                reported[d] = [(e, s, "similar failure mode line") for e, s in earlier]
             for d, earlier, _ in causes.neighbours(limit=3, earlier_only=True):
                 if d in reported:
                     continue
                 kept = [
-                    (e, s)
+                    (e, s, "similar root cause")
                     for e, s in earlier
                     if not (docs[d].failure_mode and docs[e].failure_mode)
                 ]
@@ -815,16 +1001,31 @@ class RepeatIncident(CorpusRule):
                 df.update(earlier_words[d] | later_words[d])
             cap = _common_cap(len(ordered))
             common = {w for w, n in df.items() if n > cap}
-            reported.update(
-                _by_words(docs, ordered, earlier_words, later_words, common, set(reported))
-            )
-            reported.update(_by_kind(ordered, signatures, common, set(reported)))
+            for found in (
+                _by_back_reference(docs, ordered, heads, titles, signatures, common),
+                _by_title(docs, ordered, titles, signatures, set(reported)),
+                _by_words(docs, ordered, earlier_words, later_words, common, set(reported)),
+                _by_kind(ordered, signatures, common, set(reported)),
+            ):
+                for d, hits in found.items():
+                    held = reported.setdefault(d, [])
+                    seen = {e for e, _, _ in held}
+                    held.extend(h for h in hits if h[0] not in seen)
+        mode_lines: dict[int, int | None] = {}
+
+        def where(e: int) -> int | None:
+            """The line a postmortem states its failure: its failure mode line, else its
+            root cause (found once per postmortem)."""
+            if e not in mode_lines:
+                mode_lines[e] = _failure_mode_line(docs[e]) or cause_lines.get(e)
+            return mode_lines[e]
+
         for d in sorted(reported):
             doc = docs[d]
-            line = _failure_mode_line(doc) or cause_lines.get(d) or doc.title_line or 1
+            line = where(d) or doc.title_line or 1
+            hits = reported[d][:3]
             related = tuple(
-                Related(docs[e].path, _failure_mode_line(docs[e]) or cause_lines.get(e), score)
-                for e, score in reported[d]
+                Related(docs[e].path, where(e), score, reason) for e, score, reason in hits
             )
             names = ", ".join(r.path for r in related)
             yield (
@@ -832,7 +1033,7 @@ class RepeatIncident(CorpusRule):
                 self.finding(
                     config,
                     line,
-                    f"Same failure mode as an earlier postmortem ({names}): its action items did not prevent this one",
+                    f"Same failure as an earlier postmortem ({names}: {related[0].reason}): its action items did not prevent this one",
                     _excerpt(doc, line),
                     fix="Say why the earlier postmortem's action items did not hold, and make this one's address that.",
                     section=SectionKind.ROOT_CAUSE,
