@@ -23,6 +23,7 @@ identifier prefix ("pm", "inc") starts a word.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 from followthrough.core.document import Document, SectionKind
