@@ -41,9 +41,9 @@ _PROSE = frozenset(
         SectionKind.OTHER,
     }
 )
-#: the analysis and the commitments: a passage here is copy-paste however short (a cause or
-#: an action item carried over says the earlier postmortem did not work) and however many
-#: postmortems carry it ("'Improve monitoring' appears in every postmortem", seed)
+#: the analysis and the commitments: a passage here is copy-paste however many postmortems
+#: carry it (a cause or an action item carried over says the earlier postmortem did not
+#: work: "'Improve monitoring' appears in every postmortem", seed)
 _ANALYSIS = frozenset(
     {
         SectionKind.ACTION_ITEMS,
@@ -57,9 +57,23 @@ _ANALYSIS = frozenset(
 #: elsewhere (summary, impact, detection, ...) a passage in this many postmortems is the
 #: team's template or boilerplate, not copying
 BOILERPLATE_DOCS = 4
-#: and a passage there matters from this many words, or from two sentences on: a copied
-#: one-sentence disclaimer does not
+#: a copied passage matters from this many words ("Flux metrics and alerts" re-listed does
+#: not; "No version lock on Flux component" with the two factors under it does)
+PASSAGE_WORDS = 12
+#: and outside the analysis and the action items, from two sentences or this many words on:
+#: a copied one-sentence disclaimer does not
 NARRATIVE_WORDS = 25
+
+
+def _long_enough(text: str, kind: SectionKind) -> bool:
+    """Does a copied passage of ``kind`` matter? (The seed's copy-paste postmortem is
+    template language used without thinking, not a shared short phrase.)"""
+    words = len(text.split())
+    if words < PASSAGE_WORDS:
+        return False
+    return kind in _ANALYSIS or words >= NARRATIVE_WORDS or len(_SENTENCE_END.findall(text)) >= 2
+
+
 #: sections that are not about the incident: thanks, credits, about the author, references
 _ASIDE_HEADING = re.compile(
     r"\b(?:thanks?|thank you|acknowledge?ments?|credits?|about the authors?|authors?|"
@@ -166,10 +180,10 @@ class CopyPaste(CorpusRule):
     same or nearly the same as in an earlier postmortem of the folder, and names the earlier
     ones with a similarity score. Only the later document is reported (earlier by the
     incident date it gives, else by its file name in natural order); the earliest is the
-    original. A cause, a lesson or an action item counts however short; elsewhere a passage
-    must be long enough to matter (two sentences or 25 words: not a one-sentence
-    disclaimer) and is taken for the team's template or boilerplate when four or more
-    postmortems carry it. Headings, table headers, very short lines, footnotes, thanks and
+    original. A copied passage must be long enough to matter: twelve words at least (a
+    re-listed "Flux metrics and alerts" is not copying), and outside the causes, lessons
+    and action items two sentences or 25 words (not a one-sentence disclaimer); there it is
+    taken for the team's template or boilerplate when four or more postmortems carry it. Headings, table headers, very short lines, footnotes, thanks and
     credits and a sign-off after the last ``---`` are not compared. Configuration
     ``copy_paste_threshold`` (0-1) and ``copy_paste_min_words`` tune it.
 
@@ -253,10 +267,8 @@ class CopyPaste(CorpusRule):
 
         def flush() -> Iterator[tuple[str, Finding]]:
             first, last = run[0][0], run[-1][0]
-            if first.kind not in _ANALYSIS:
-                text = " ".join(lines[first.line - 1 : last.line])
-                if len(text.split()) < NARRATIVE_WORDS and len(_SENTENCE_END.findall(text)) < 2:
-                    return
+            if not _long_enough(" ".join(lines[first.line - 1 : last.line]), first.kind):
+                return
             best: dict[int, tuple[float, int]] = {}
             total = 0
             for _, similar, count, _others in run:
@@ -470,6 +482,18 @@ FAILURE_KINDS: tuple[FailureKind, ...] = (
         _phrases("backed up, backlog, saturated, saturation, fell behind, stuck, lag"),
     ),
     FailureKind(
+        # a load balancer that loses its targets: every service behind it unreachable
+        "load balancer targets lost",
+        _phrases(
+            "target, targets, target group, target groups, backend, backends, "
+            "instance, instances, attachment, attachments, upstream, upstreams"
+        ),
+        _phrases(
+            "detached, detaching, detach, deregistered, de-registered, unregistered, "
+            "removed, remove, removing, dropped, lost"
+        ),
+    ),
+    FailureKind(
         "rate limiting",
         _phrases("rate limit, rate limits, rate limiter, quota, quotas"),
         _phrases("hit, reached, exceeded, exhausted, throttled, throttling"),
@@ -540,8 +564,17 @@ def _possible_kinds(low: str) -> list[int]:
 #: where a clause ends: a sentence stop, a dash between words, a line break
 _CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\s[-\u2013\u2014]+\s|\n")
 #: words that tell no service or component apart: the incident itself, its size, people
+#: words of a date: they say when, not what failed
+_DATE_WORDS = (
+    *("january", "february", "march", "april", "may", "june", "july", "august"),
+    *("september", "october", "november", "december", "jan", "feb", "mar", "apr"),
+    *("jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday"),
+    *("wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"),
+    *("morning", "afternoon", "evening", "night", "week", "month", "year"),
+)
 _GENERIC = frozenset(
     (
+        *_DATE_WORDS,
         *("outage", "incident", "error", "failure", "failed", "failing", "fail", "issue"),
         *("problem", "user", "customer", "request", "minute", "hour", "day", "second"),
         *("time", "utc", "service", "production", "prod", "system", "writeup", "postmortem"),
@@ -721,7 +754,8 @@ def _by_kind(
 def _kind_reason(kind: int, sig: Signature, earlier: Signature, common: set[str]) -> str:
     """ "same failure: certificate expiry on partner api": the kind and the component words
     both postmortems name, as the later one writes them."""
-    where = [sig.written[w] for w in sorted(sig.components & earlier.components - common)]
+    shared = sig.components & earlier.components - common
+    where = dict.fromkeys(token for word, token in sig.written.items() if word in shared)
     return f"same failure: {FAILURE_KINDS[kind].name} on {' '.join(where)}"
 
 
@@ -734,11 +768,7 @@ _TITLE_GENERIC = frozenset(
         *("analysis", "disclosure", "summary", "retrospective", "rca", "investigation"),
         *("investigations", "update", "title", "template", "security", "major", "minor"),
         *("again", "once", "more", "repeat", "recurring"),
-        # a date says when, not what failed
-        *("january", "february", "march", "april", "may", "june", "july", "august"),
-        *("september", "october", "november", "december", "jan", "feb", "mar", "apr"),
-        *("jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday"),
-        *("wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"),
+        *_DATE_WORDS,
     )
     for word in normal_word(token)
 )
