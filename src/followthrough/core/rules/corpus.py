@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
@@ -609,14 +610,19 @@ def _component_words(token: str) -> tuple[str, ...]:
     return words
 
 
-def _components(text: str, written: dict[str, str]) -> set[str]:
-    """The component words of lower-case ``text``; ``written`` learns how each is written."""
-    found = set()
-    for token in _COMPONENT_TOKEN.findall(text):
-        for word in _component_words(token):
-            found.add(word)
-            written.setdefault(word, token)
-    return found
+def _components(text: str) -> set[str]:
+    """The component words of lower-case ``text``."""
+    return set(chain.from_iterable(map(_component_words, _COMPONENT_TOKEN.findall(text))))
+
+
+def _written(words: set[str], texts: Sequence[str]) -> list[str]:
+    """``words`` (component words) as ``texts`` write them, in the order they come."""
+    out: dict[str, None] = {}
+    for text in texts:
+        for token in _COMPONENT_TOKEN.findall(text):
+            if not words.isdisjoint(_component_words(token)):
+                out.setdefault(token)
+    return list(out)
 
 
 @dataclass
@@ -628,8 +634,8 @@ class Signature:
     kinds: set[int] = field(default_factory=set)
     components: set[str] = field(default_factory=set)
     declared: set[int] | None = None
-    #: each component word as the document writes it (for the reason a finding gives)
-    written: dict[str, str] = field(default_factory=dict)
+    #: the texts the component words come from (to quote them in a finding's reason)
+    texts: list[str] = field(default_factory=list)
 
 
 #: how far apart (characters between them) a subject and a condition may be and still be
@@ -698,9 +704,11 @@ def _signature(doc: Document, cause: str) -> Signature:
     for text in texts:
         for kinds, clause in _kinds_in(text, possible):
             sig.kinds |= kinds
-            sig.components |= _components(clause, sig.written)
+            sig.components |= _components(clause)
+            sig.texts.append(clause)
     if sig.kinds:  # the failure mode line and title say where, whatever their clauses
-        sig.components |= _components(mode, sig.written) | _components(title, sig.written)
+        sig.components |= _components(mode) | _components(title)
+        sig.texts += [mode, title]
     return sig
 
 
@@ -755,7 +763,7 @@ def _kind_reason(kind: int, sig: Signature, earlier: Signature, common: set[str]
     """ "same failure: certificate expiry on partner api": the kind and the component words
     both postmortems name, as the later one writes them."""
     shared = sig.components & earlier.components - common
-    where = dict.fromkeys(token for word, token in sig.written.items() if word in shared)
+    where = _written(shared, sig.texts)
     return f"same failure: {FAILURE_KINDS[kind].name} on {' '.join(where)}"
 
 
@@ -848,16 +856,19 @@ def _by_back_reference(
     titles: dict[int, frozenset[str]],
     signatures: dict[int, Signature],
     common: set[str],
+    skip: set[int],
 ) -> dict[int, list[_Hit]]:
     """Repeats the later postmortem says it is: recurrence words ("second occurrence", "seen
     this issue before") pointing at the earlier postmortem most alike in headline and
     summary, or a name of an earlier postmortem (a link, its identifier, its title) with
     recurrence words or a similar title (named without either, it is a cause or a
-    reference, not a repeat)."""
+    reference, not a repeat). Documents in ``skip`` are not read."""
     rank = {d: n for n, (d, _) in enumerate(ordered)}
     names = Names(docs)
     said: dict[int, tuple[str, dict[int, str]]] = {}
     for d, doc in ordered:
+        if d in skip:
+            continue
         text = said_text(doc)
         words = recurrence_words(doc, text)
         named = {e: name for e, name in names.named_by(doc, d, text).items() if rank[e] < rank[d]}
@@ -1031,16 +1042,16 @@ class RepeatIncident(CorpusRule):
                 df.update(earlier_words[d] | later_words[d])
             cap = _common_cap(len(ordered))
             common = {w for w, n in df.items() if n > cap}
-            for found in (
-                _by_back_reference(docs, ordered, heads, titles, signatures, common),
-                _by_title(docs, ordered, titles, signatures, set(reported)),
-                _by_words(docs, ordered, earlier_words, later_words, common, set(reported)),
-                _by_kind(ordered, signatures, common, set(reported)),
-            ):
-                for d, hits in found.items():
-                    held = reported.setdefault(d, [])
-                    seen = {e for e, _, _ in held}
-                    held.extend(h for h in hits if h[0] not in seen)
+            reported.update(_by_title(docs, ordered, titles, signatures, set(reported)))
+            reported.update(
+                _by_words(docs, ordered, earlier_words, later_words, common, set(reported))
+            )
+            reported.update(_by_kind(ordered, signatures, common, set(reported)))
+            # what a postmortem says of itself is read last, and only where the other
+            # evidence found nothing (reading it costs a search of the prose)
+            reported.update(
+                _by_back_reference(docs, ordered, heads, titles, signatures, common, set(reported))
+            )
         mode_lines: dict[int, int | None] = {}
 
         def where(e: int) -> int | None:

@@ -44,8 +44,6 @@ RECURRENCE: dict[str, re.Pattern[str]] = {
         ("repe", rf"(?:repeated\s+{_EVENT}|(?:repeat|repetition)\s+of)\b"),
         ("happened", r"happened\s+(?:again|before)\b"),
         ("occur", r"occurr?ed\s+(?:again|before)\b"),
-        ("reoccur", r"reoccurr?ed\b"),
-        ("re-occur", r"re-occurr?ed\b"),
         ("recurr", r"recurr(?:ed\b|ence\s+of\b)"),
         ("seen", rf"seen\s+(?:this|it|that|the\s+same|a\s+similar)(?:\s+{_TROUBLE})?\s+before\b"),
         ("experienced", rf"experienced\s+(?:this|the\s+same|a\s+similar)\s+{_TROUBLE}\s+before\b"),
@@ -62,21 +60,22 @@ RECURRENCE: dict[str, re.Pattern[str]] = {
         ),
     )
 }
+_REOCCURRED = re.compile(r"occurr?ed\b")
 #: key words that say it only after one of these ("almost identical incident")
 _QUALIFIED = {"identical": ("almost ", "nearly ")}
 #: in a title, "again" and "once more" say it too ("Checkout pool exhausted again")
 TITLE_RECURRENCE = re.compile(r"\b(?:again|once\s+more|recurr\w*|repeat\w*)\b", re.IGNORECASE)
-#: sections where the authors say what this incident was and why: not the timeline (which
-#: counts events of this incident), not the impact, detection or action items
+#: sections where the authors say what this incident was, why, and what they learnt: not
+#: the timeline (which counts events of this incident), the impact, the detection, the
+#: action items, the five whys (each answers about this incident), nor a section a reader
+#: cannot place
 _SAID_IN = frozenset(
     {
         SectionKind.SUMMARY,
         SectionKind.ROOT_CAUSE,
         SectionKind.TRIGGER,
-        SectionKind.WHYS,
         SectionKind.CONTRIBUTING_FACTORS,
         SectionKind.LESSONS,
-        SectionKind.OTHER,
     }
 )
 #: an identifier at the start of a file name: letters, then digits ("PM2021-005", "INC-2291")
@@ -146,8 +145,13 @@ def recurrence_words(doc: Document, text: str | None = None) -> str:
             qualifiers = _QUALIFIED.get(key, ("",))
             at = text.find(key)
             while at >= 0:
+                if key == "occur" and text.endswith(("re", "re-"), max(0, at - 3), at):
+                    # "reoccurred", "re-occurred"
+                    match = _REOCCURRED.match(text, at)
+                    if match:
+                        return text[at - (3 if text[at - 1] == "-" else 2) : match.end()]
                 # a phrase starts at its key word, where the key word starts a word
-                if at == 0 or text[at - 1] not in _WORD_CHARS:
+                elif at == 0 or text[at - 1] not in _WORD_CHARS:
                     match = pattern.match(text, at)
                     if match:
                         for word in qualifiers:
