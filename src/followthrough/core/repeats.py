@@ -35,7 +35,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from followthrough.core.similarity import normal_words
+from followthrough.core.similarity import WORD_FORMS_DIGEST, normal_words
 
 NUM_PERM = 16
 ROWS = 1
@@ -71,9 +71,11 @@ def _permutations(n: int) -> tuple[tuple[int, int], ...]:
 
 _PERMS = _permutations(NUM_PERM)
 
-#: what :func:`terms` gives: a stored signature made by another version is compared
-#: against nothing, so the service re-indexes every incident when this changes
+#: how :func:`terms` makes its terms: a stored signature made by another version (or
+#: under another word table) compares with nothing made now, so the service re-indexes
+#: every incident when :data:`TERMS` changes
 TERMS_VERSION = 2
+TERMS = f"terms v{TERMS_VERSION}, words {WORD_FORMS_DIGEST}"
 _MAX_CACHED_TERMS = 1 << 20
 _TERM_IDS: dict[str, int] = {}
 

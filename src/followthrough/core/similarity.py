@@ -29,6 +29,7 @@ stemmer and a small synonym table, all from ``word_forms.toml`` beside this modu
 from __future__ import annotations
 
 import gc
+import hashlib
 import re
 import tomllib
 import zlib
@@ -192,6 +193,8 @@ def _word_forms() -> tuple[dict[str, tuple[str, ...]], dict[str, str], dict[str,
 
 
 _ABBREVIATIONS, _IRREGULAR, _SYNONYMS = _word_forms()
+#: what the word table holds, in short: words normalised under another table are other words
+WORD_FORMS_DIGEST = hashlib.sha256(WORD_FORMS.read_bytes()).hexdigest()[:16]
 #: raw token -> its normal words; memoised per process
 _NORMAL: dict[str, tuple[str, ...]] = {}
 

@@ -46,9 +46,9 @@ from followthrough.web.versioning import save_versioned
 
 INDEX = "similarity"
 #: what the stored signatures were computed under (``IndexState.detail``): when the terms
-#: change (``core.TERMS_VERSION``: words normalised differently), the next catch-up
+#: change (``core.TERMS``: another version, or another word table), the next catch-up
 #: re-indexes every incident (``followthrough insights rebuild`` does it ahead of time)
-TERMS = f"terms v{core.TERMS_VERSION}"
+TERMS = core.TERMS
 
 
 def catch_up_every() -> float:
