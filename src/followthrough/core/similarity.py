@@ -35,7 +35,7 @@ import tomllib
 import zlib
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, repeat
@@ -226,10 +226,27 @@ def normal_words(text: str) -> list[str]:
     low = text.lower()
     if not low.isascii():
         return list(chain.from_iterable(map(normal_word, _TOKEN.findall(low))))
-    # as content_tokens: the runs of token characters, each looked up once (one C call
-    # when every run is known)
+    return _words_by_run(low, _NORMAL_RUNS, _normal_run)
+
+
+#: a run of token characters -> its normal words; memoised per process
+_NORMAL_RUNS: dict[bytes, tuple[str, ...]] = {}
+
+
+def _normal_run(run: bytes) -> tuple[str, ...]:
+    words = tuple(chain.from_iterable(map(normal_word, _TOKEN.findall(run.decode()))))
+    if len(_NORMAL_RUNS) < _MAX_WORDS:
+        _NORMAL_RUNS[run] = words
+    return words
+
+
+def _words_by_run(
+    low: str, known: dict[bytes, tuple[str, ...]], words_of: Callable[[bytes], tuple[str, ...]]
+) -> list[str]:
+    """The words of lower-case ASCII ``low``, run by run: no token crosses a separator, so
+    the tokens of the text are those of its runs of token characters, each looked up once
+    in ``known`` (one C call when every run is known), else made by ``words_of``."""
     runs = low.encode().translate(_TOKEN_SPACE).split()
-    known = _NORMAL_RUNS
     if len(runs) > 1:
         try:
             return list(chain.from_iterable(itemgetter(*runs)(known)))
@@ -238,16 +255,8 @@ def normal_words(text: str) -> list[str]:
     out: list[str] = []
     for run in runs:
         words = known.get(run)
-        if words is None:
-            words = tuple(chain.from_iterable(map(normal_word, _TOKEN.findall(run.decode()))))
-            if len(known) < _MAX_WORDS:
-                known[run] = words
-        out.extend(words)
+        out.extend(words_of(run) if words is None else words)
     return out
-
-
-#: a run of token characters -> its normal words; memoised per process
-_NORMAL_RUNS: dict[bytes, tuple[str, ...]] = {}
 
 
 #: separators of :data:`_TOKEN` become spaces; letters, digits, ``'`` and ``.`` stay
@@ -278,20 +287,7 @@ def content_tokens(text: str) -> list[str]:
     """Tokens without stop words, with a light plural strip ("alerts" ~ "alert")."""
     low = text.lower()
     if low.isascii():
-        # no token crosses a separator, so the tokens of the text are those of its runs of
-        # token characters, each looked up once (one C call when every run is known)
-        runs = low.encode().translate(_TOKEN_SPACE).split()
-        known_runs = _RUN_WORDS
-        if len(runs) > 1:
-            try:
-                return list(chain.from_iterable(itemgetter(*runs)(known_runs)))
-            except KeyError:
-                pass
-        out: list[str] = []
-        for run in runs:
-            words = known_runs.get(run)
-            out.extend(_run_words(run) if words is None else words)
-        return out
+        return _words_by_run(low, _RUN_WORDS, _run_words)
     known = _CONTENT_WORDS
     out = []
     for t in _TOKEN.findall(low):
