@@ -15,6 +15,7 @@ from followthrough.core.similarity import (
     NearDuplicateIndex,
     content_tokens,
     jaccard,
+    normal_word,
     normal_words,
     shingle_sets,
     shingles,
@@ -178,3 +179,15 @@ def test_the_word_table_is_readable_data_with_every_part_a_reviewer_expects() ->
     assert set(table) == {"abbreviations", "irregular", "synonyms"}
     assert table["abbreviations"]["cert"] == "certificate"
     assert table["synonyms"]["lapse"] == "expire"
+
+
+def reference_normal_words(text: str) -> list[str]:
+    """normal_words as documented: each token of the text through normal_word."""
+    return [w for token in _REFERENCE_TOKEN.findall(text.lower()) for w in normal_word(token)]
+
+
+@BOUNDED
+@given(any_text)
+def test_normal_words_are_the_documented_words_whichever_path_reads_them(text: str) -> None:
+    assert normal_words(text) == reference_normal_words(text)
+    assert normal_words(text) == reference_normal_words(text)  # again, from the memo

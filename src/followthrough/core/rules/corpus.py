@@ -954,14 +954,25 @@ def _failure_mode_line(doc: Document) -> int | None:
 
 class RepeatIncident(CorpusRule):
     """Finds a postmortem whose failure mode was already the subject of an earlier one in
-    the folder (earlier by incident date, else by path): similar ``failure mode`` metadata
-    when both have it, else similar root cause text, else the same failure signature: one
-    of the failure kinds in ``FAILURE_KINDS`` (certificate expiry, pool exhaustion, disk
-    full, ...) named in a clause of the failure mode, title, summary or root cause
-    ("TLS cert on the partner gateway expired"), on the same service or component (two
-    shared words, such as "partner" and "gateway"; abbreviations such as "db" and "cert"
-    count as their long form). ``related`` names the earlier postmortem(s). Configuration
-    ``repeat_incident_threshold`` (0-1) tunes the text similarity.
+    the folder (earlier by incident date, else by file name in natural order), by the
+    evidence a reader uses: similar ``failure mode`` lines when both have one, else similar
+    root cause text; a later title that says nothing the earlier title did not ("Logs not
+    being shipped to CloudWatch" after "Logs not shipped to CloudWatch": three telling words
+    at least, dates and words such as "incident" aside, status codes kept); the same failure
+    signature, one of the failure kinds in ``FAILURE_KINDS`` (certificate expiry, pool
+    exhaustion, disk full, a load balancer losing its targets, ...) named in a clause of the
+    failure mode, title, summary or root cause, on the same service or component (two shared
+    words); and the document's own back-references: recurrence words in its title or prose
+    ("second occurrence", "seen this issue before", "same problem as", "previous postmortem";
+    never the timeline, which counts this incident's events) pointing at the earlier
+    postmortem most alike in headline and summary, or a link, identifier ("PM2021-005") or
+    title naming an earlier postmortem, with recurrence words or a similar title. A
+    different mechanism behind the same symptom is not a repeat: two postmortems that name
+    different failure kinds are never linked by their headline. Words are compared after one
+    normalisation (``core/word_forms.toml``: "cert lapsed" is "certificate expiry"). Each
+    ``related`` postmortem carries the reason ("same title", "says 'second occurrence';
+    similar headline and summary"). Configuration ``repeat_incident_threshold`` (0-1) tunes
+    the text similarity.
 
     Why: the seed's "Measuring Effectiveness": "Track repeat incidents. If the same failure
     mode recurs, the postmortem failed." and "When to Run a Postmortem: Always ... Repeat
