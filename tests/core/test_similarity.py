@@ -4,15 +4,19 @@ plain definitions give, and its index pairs what is similar across documents onl
 from __future__ import annotations
 
 import re
+import tomllib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from followthrough.core.similarity import (
     STOPWORDS,
+    WORD_FORMS,
     NearDuplicateIndex,
     content_tokens,
     jaccard,
+    normal_word,
+    normal_words,
     shingle_sets,
     shingles,
     word_set,
@@ -138,3 +142,52 @@ def test_texts_without_words_are_not_indexed() -> None:
     assert index.add(0, "— · —", "a") is False
     assert index.add_many([1, 2], ["!!", "the pool was exhausted"], "b") == 1
     assert len(index) == 1
+
+
+# --- words compared for meaning (repeat incidents, similar-incident suggestions) ----------
+
+
+def test_one_failure_worded_in_different_tenses_and_abbreviations_gives_the_same_words() -> None:
+    wordings = (
+        "TLS cert lapsed",
+        "the TLS certificate expired",
+        "TLS certificates expire",
+        "expiry of the SSL certificate",
+        "TLS certificate expiration",
+    )
+    assert len({frozenset(normal_words(text)) for text in wordings}) == 1
+
+
+def test_irregular_verbs_and_written_out_abbreviations_meet_their_plain_forms() -> None:
+    assert normal_words("the orders db ran out") == normal_words("orders database runs out")
+    assert normal_words("k8s node broke") == normal_words("kubernetes nodes break")
+    assert normal_words("ALB targets detached") == normal_words("load balancer target detaches")
+
+
+def test_different_failures_keep_different_words() -> None:
+    assert set(normal_words("certificate expired")).isdisjoint(
+        normal_words("connection pool exhausted")
+    )
+
+
+def test_stop_words_and_numbers_are_not_words_of_meaning() -> None:
+    assert normal_words("It was 503 for 12 minutes") == ["minut"]
+
+
+def test_the_word_table_is_readable_data_with_every_part_a_reviewer_expects() -> None:
+    table = tomllib.loads(WORD_FORMS.read_text(encoding="utf-8"))
+    assert set(table) == {"abbreviations", "irregular", "synonyms"}
+    assert table["abbreviations"]["cert"] == "certificate"
+    assert table["synonyms"]["lapse"] == "expire"
+
+
+def reference_normal_words(text: str) -> list[str]:
+    """normal_words as documented: each token of the text through normal_word."""
+    return [w for token in _REFERENCE_TOKEN.findall(text.lower()) for w in normal_word(token)]
+
+
+@BOUNDED
+@given(any_text)
+def test_normal_words_are_the_documented_words_whichever_path_reads_them(text: str) -> None:
+    assert normal_words(text) == reference_normal_words(text)
+    assert normal_words(text) == reference_normal_words(text)  # again, from the memo

@@ -7,9 +7,10 @@ it are suggested, each with a score, and a person confirms or rejects each sugge
 How an incident is compared (standard library only, no network):
 
 1. **Terms.** The failure mode, its tags, the title, the summary and the postmortem's root
-   cause become content words (:func:`followthrough.core.similarity.content_tokens`: stop
-   words out, numbers out, plurals folded) with a light suffix fold ("exhausted",
-   "exhaustion" -> "exhaust"), each CRC-32 hashed. The failure mode and tags also form a
+   cause become their normal words (:func:`followthrough.core.similarity.normal_words`, the
+   one normalisation the linter's repeat-incident rule uses too: stop words and numbers
+   out, abbreviations written out, stems, synonyms: "TLS cert lapsed" and "certificate
+   expiry" share "certif" and "expir"), each CRC-32 hashed. The failure mode and tags also form a
    set of their own, because they are what "the same failure mode" means.
 2. **MinHash.** ``NUM_PERM`` hash functions ``(a*x + b) mod p`` over the terms (the failure
    mode's terms are added once more, salted, so they weigh double); keeping the minimum of
@@ -28,14 +29,13 @@ How an incident is compared (standard library only, no network):
 
 from __future__ import annotations
 
-import re
 import struct
 import zlib
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from followthrough.core.similarity import content_tokens
+from followthrough.core.similarity import WORD_FORMS_DIGEST, normal_words
 
 NUM_PERM = 16
 ROWS = 1
@@ -71,45 +71,34 @@ def _permutations(n: int) -> tuple[tuple[int, int], ...]:
 
 _PERMS = _permutations(NUM_PERM)
 
-_SUFFIXES = ("ations", "ation", "ions", "ion", "ing", "ed", "es")
-
-
-def fold(word: str) -> str:
-    """A light suffix fold: "exhausted", "exhaustion", "exhausting" -> "exhaust"."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-# the tokenizer of followthrough.core.similarity; each raw token is then mapped once
-# (through content_tokens, so stop words, numbers and plurals are treated the same) and
-# the answer memoised: a vocabulary is small and a corpus repeats it
-_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
-_SKIP = -1
+#: how :func:`terms` makes its terms: a stored signature made by another version (or
+#: under another word table) compares with nothing made now, so the service re-indexes
+#: every incident when :data:`TERMS` changes
+TERMS_VERSION = 2
+TERMS = f"terms v{TERMS_VERSION}, words {WORD_FORMS_DIGEST}"
+_MAX_CACHED_TERMS = 1 << 20
 _TERM_IDS: dict[str, int] = {}
 
 
-def _term_id(raw: str) -> int:
-    value = _TERM_IDS.get(raw)
+def _term_id(word: str) -> int:
+    value = _TERM_IDS.get(word)
     if value is None:
-        words = content_tokens(raw)
-        value = zlib.crc32(fold(words[0]).encode()) if len(words) == 1 else _SKIP
-        if len(_TERM_IDS) < _MAX_CACHED:
-            _TERM_IDS[raw] = value
+        value = zlib.crc32(word.encode())
+        if len(_TERM_IDS) < _MAX_CACHED_TERMS:
+            _TERM_IDS[word] = value
     return value
 
 
 def terms(text: str) -> frozenset[int]:
-    """CRC-32 hashes of the folded content words of ``text``."""
-    tokens = _TOKEN.findall(text.lower())
+    """CRC-32 hashes of the normal words of ``text``
+    (:func:`followthrough.core.similarity.normal_words`: the linter's repeat-incident rule
+    compares the same words)."""
+    words = normal_words(text)
     try:
         # every word seen before (the usual case): dictionary look-ups only
-        found = set(map(_TERM_IDS.__getitem__, tokens))
+        return frozenset(map(_TERM_IDS.__getitem__, words))
     except KeyError:
-        found = set(map(_term_id, tokens))
-    found.discard(_SKIP)
-    return frozenset(found)
+        return frozenset(map(_term_id, words))
 
 
 @dataclass(frozen=True)

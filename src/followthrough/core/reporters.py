@@ -62,8 +62,9 @@ def report_text(record: Record) -> str:
                 out.append(f"           | {f['excerpt']}")
             for related in f["related"][:3]:
                 at = f":{related['line']}" if related["line"] else ""
+                why = f": {related['reason']}" if related.get("reason") else ""
                 out.append(
-                    f"           ~ {related['path']}{at} (similarity {related['score']:.2f})"
+                    f"           ~ {related['path']}{at} (similarity {related['score']:.2f}){why}"
                 )
             if f["fix"]:
                 out.append(f"           fix: {f['fix']}")

@@ -19,21 +19,31 @@ detection of the effectiveness reports. The approach, in three steps:
 
 Cost is linear in the total text plus the number of candidate pairs; there is no all-pairs
 step.
+
+Comparing for meaning rather than for copying (repeat incidents in the linter and the
+service's similar-incident suggestions) goes through one normalisation,
+:func:`normal_words`: abbreviations written out, irregular forms, the English Snowball
+stemmer and a small synonym table, all from ``word_forms.toml`` beside this module.
 """
 
 from __future__ import annotations
 
 import gc
+import hashlib
 import re
+import tomllib
 import zlib
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate, chain, compress, repeat
 from operator import itemgetter, methodcaller, not_, sub
+from pathlib import Path
 from typing import Generic, TypeVar
+
+import snowballstemmer  # type: ignore[import-untyped]
 
 K = TypeVar("K", bound=Hashable)
 
@@ -157,6 +167,98 @@ def _content_word(token: str) -> str:
     return word
 
 
+# --- words compared for meaning ----------------------------------------------------------
+
+#: the word table (abbreviations, irregular forms, synonyms): data a reviewer reads
+WORD_FORMS = Path(__file__).with_name("word_forms.toml")
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def _stem(word: str) -> str:
+    stem: str = _STEMMER.stemWord(word)
+    return stem
+
+
+def _word_forms() -> tuple[dict[str, tuple[str, ...]], dict[str, str], dict[str, tuple[str, ...]]]:
+    """The tables of ``word_forms.toml``: abbreviations (word -> words), irregular forms
+    (word -> word), and synonyms keyed by the stem of the word (stem -> stems)."""
+    data = tomllib.loads(WORD_FORMS.read_text(encoding="utf-8"))
+    abbreviations = {k: tuple(str(v).lower().split()) for k, v in data["abbreviations"].items()}
+    irregular = {k: str(v).lower() for k, v in data["irregular"].items()}
+    synonyms = {
+        _stem(k): tuple(_stem(w) for w in str(v).lower().split() if w not in STOPWORDS)
+        for k, v in data["synonyms"].items()
+    }
+    return abbreviations, irregular, synonyms
+
+
+_ABBREVIATIONS, _IRREGULAR, _SYNONYMS = _word_forms()
+#: what the word table holds, in short: words normalised under another table are other words
+WORD_FORMS_DIGEST = hashlib.sha256(WORD_FORMS.read_bytes()).hexdigest()[:16]
+#: raw token -> its normal words; memoised per process
+_NORMAL: dict[str, tuple[str, ...]] = {}
+
+
+def normal_word(token: str) -> tuple[str, ...]:
+    """The normal words a lower-case token stands for: none for a stop word or a number;
+    otherwise the abbreviation written out, each word's irregular form undone, stemmed, and
+    mapped through the synonyms ("cert" -> ("certif",), "lapsed" -> ("expir",))."""
+    found = _NORMAL.get(token)
+    if found is not None:
+        return found
+    out: list[str] = []
+    if token and not token[0].isdigit() and token not in STOPWORDS:
+        for word in _ABBREVIATIONS.get(token, (token,)):
+            if word in STOPWORDS:
+                continue
+            stem = _stem(_IRREGULAR.get(word, word))
+            out.extend(_SYNONYMS.get(stem, (stem,)))
+    found = tuple(out)
+    if len(_NORMAL) < _MAX_WORDS:
+        _NORMAL[token] = found
+    return found
+
+
+def normal_words(text: str) -> list[str]:
+    """The words of ``text`` as compared for meaning, in order: stop words and numbers out,
+    every other word through :func:`normal_word`. Two wordings of one failure ("the TLS
+    cert lapsed", "TLS certificate expiry") give the same words."""
+    low = text.lower()
+    if not low.isascii():
+        return list(chain.from_iterable(map(normal_word, _TOKEN.findall(low))))
+    return _words_by_run(low, _NORMAL_RUNS, _normal_run)
+
+
+#: a run of token characters -> its normal words; memoised per process
+_NORMAL_RUNS: dict[bytes, tuple[str, ...]] = {}
+
+
+def _normal_run(run: bytes) -> tuple[str, ...]:
+    words = tuple(chain.from_iterable(map(normal_word, _TOKEN.findall(run.decode()))))
+    if len(_NORMAL_RUNS) < _MAX_WORDS:
+        _NORMAL_RUNS[run] = words
+    return words
+
+
+def _words_by_run(
+    low: str, known: dict[bytes, tuple[str, ...]], words_of: Callable[[bytes], tuple[str, ...]]
+) -> list[str]:
+    """The words of lower-case ASCII ``low``, run by run: no token crosses a separator, so
+    the tokens of the text are those of its runs of token characters, each looked up once
+    in ``known`` (one C call when every run is known), else made by ``words_of``."""
+    runs = low.encode().translate(_TOKEN_SPACE).split()
+    if len(runs) > 1:
+        try:
+            return list(chain.from_iterable(itemgetter(*runs)(known)))
+        except KeyError:
+            pass
+    out: list[str] = []
+    for run in runs:
+        words = known.get(run)
+        out.extend(words_of(run) if words is None else words)
+    return out
+
+
 #: separators of :data:`_TOKEN` become spaces; letters, digits, ``'`` and ``.`` stay
 _ALNUM = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 _NOT_TOKEN = bytes(range(128)).translate(None, _ALNUM + b"'.")
@@ -185,20 +287,7 @@ def content_tokens(text: str) -> list[str]:
     """Tokens without stop words, with a light plural strip ("alerts" ~ "alert")."""
     low = text.lower()
     if low.isascii():
-        # no token crosses a separator, so the tokens of the text are those of its runs of
-        # token characters, each looked up once (one C call when every run is known)
-        runs = low.encode().translate(_TOKEN_SPACE).split()
-        known_runs = _RUN_WORDS
-        if len(runs) > 1:
-            try:
-                return list(chain.from_iterable(itemgetter(*runs)(known_runs)))
-            except KeyError:
-                pass
-        out: list[str] = []
-        for run in runs:
-            words = known_runs.get(run)
-            out.extend(_run_words(run) if words is None else words)
-        return out
+        return _words_by_run(low, _RUN_WORDS, _run_words)
     known = _CONTENT_WORDS
     out = []
     for t in _TOKEN.findall(low):
@@ -485,11 +574,25 @@ class NearDuplicateIndex(Generic[K]):
 
         Identical texts are handled as one class, so a passage repeated in thousands of
         documents costs ``limit`` per copy, not a pair per two copies."""
+        for key, similar, total, _ in self._neighbours(limit, earlier_only):
+            yield key, similar, total
+
+    def earlier_neighbours(
+        self, limit: int = 5
+    ) -> Iterator[tuple[K, list[tuple[K, float]], int, int]]:
+        """:meth:`neighbours` with ``earlier_only``, and with each text also how many similar
+        texts there are in other groups, before it or after it (how widely it is shared)."""
+        return self._neighbours(limit, True)
+
+    def _neighbours(
+        self, limit: int, earlier_only: bool
+    ) -> Iterator[tuple[K, list[tuple[K, float]], int, int]]:
         keys = self._keys
         groups = self._groups
         exact, near = self._classes()
         found: dict[int, list[tuple[float, int]]] = defaultdict(list)
         totals: dict[int, int] = defaultdict(int)
+        everywhere: dict[int, int] = defaultdict(int)
 
         def link(members: list[int], others: list[int], score: float) -> None:
             positions: dict[Hashable, list[int]] = defaultdict(list)
@@ -498,6 +601,7 @@ class NearDuplicateIndex(Generic[K]):
             negative = -score
             for x in members:
                 group = groups[x]
+                everywhere[x] += len(others) - len(positions[group])
                 hi = bisect_left(others, x) if earlier_only else len(others)
                 total = hi - bisect_left(positions[group], hi)
                 if not total:
@@ -522,7 +626,12 @@ class NearDuplicateIndex(Generic[K]):
             link(class_b, class_a, score)
         for x in sorted(found):
             best = sorted(found[x])[:limit]
-            yield keys[x], [(keys[y], -negative) for negative, y in best], totals[x]
+            yield (
+                keys[x],
+                [(keys[y], -negative) for negative, y in best],
+                totals[x],
+                everywhere[x],
+            )
 
     def pairs(self) -> Iterator[tuple[K, K, float]]:
         """Each similar pair across groups once, ``(earlier key, later key, score)``, in

@@ -541,14 +541,68 @@ Checkout failed.
                 "a.md": "# A\n## Summary\nDatabase was slow.\n",
                 "b.md": "# B\n## Summary\nDatabase was slow.\n",
             },
+            "a-one-sentence-disclaimer-is-not-copying": {
+                "2025-01-10-a.md": "# A\n## Summary\nThis review is blameless and describes systems, not people.\nThe orders database ran out of connections during the sale.\n",
+                "2025-03-10-b.md": "# B\n## Summary\nThis review is blameless and describes systems, not people.\nSearch results were empty after the index rebalance finished.\n",
+            },
+            "a-team-template-sentence-in-many-postmortems-is-boilerplate": {
+                f"2025-0{n}-01-{name}.md": (
+                    f"# {name}\n## Detection\nAll times are UTC and come from the incident channel, the pager and the status page history, merged by the incident commander after the call.\n## Summary\n{what}\n"
+                )
+                for n, (name, what) in enumerate(
+                    [
+                        ("orders", "The orders database ran out of connections."),
+                        ("search", "Search results were empty after a rebalance."),
+                        ("mail", "Outbound mail queued for two hours."),
+                        ("login", "Logins failed for mobile clients."),
+                    ],
+                    start=1,
+                )
+            },
+            "a-short-item-listed-again-is-not-copying": {
+                "2021-02-15-flux.md": "# Flux\n## Action items\n- Flux metrics and alerts\n- Version lock Flux\n",
+                "2021-02-19-flux.md": "# Flux again\n## Action items\n- Flux metrics and alerts\n- Version lock Flux\n",
+            },
+            "thanks-and-an-author-sign-off-are-not-about-the-incident": {
+                "2025-01-10-a.md": "# A\n## Summary\nThe orders database ran out of connections.\n## Thanks\nWe are grateful to the researchers who reported this to us and to everyone who helped.\n\n---\n\n_Sam Doe leads the infrastructure team and has kept the service running since 2013._\n",
+                "2025-03-10-b.md": "# B\n## Summary\nSearch results were empty after a rebalance.\n## Thanks\nWe are grateful to the researchers who reported this to us and to everyone who helped.\n\n---\n\n_Sam Doe leads the infrastructure team and has kept the service running since 2013._\n",
+            },
         },
         failing={
-            "the-same-paragraph": (
+            "the-same-paragraph-reported-on-the-later-document-only": (
                 {
                     "a.md": "# A\n## Contributing factors\n- Our monitoring did not detect the issue quickly enough for the team to respond.\n",
                     "b.md": "# B\n## Summary\nSearch broke.\n## Contributing factors\n- Our monitoring did not detect the issue quickly enough for the team to respond!\n",
                 },
-                {"a.md": [3], "b.md": [5]},
+                {"a.md": [], "b.md": [5]},
+            ),
+            "later-by-the-date-it-gives-not-by-its-name": (
+                {
+                    "a.md": "# A\n**Date:** 2025-09-23\n## Action items\n- Add Flux metrics and alerts so that a failed reconciliation pages the on-call engineer\n",
+                    "b.md": "# B\n**Date:** 2025-02-15\n## Action items\n- Add Flux metrics and alerts so that a failed reconciliation pages the on-call engineer\n",
+                },
+                {"a.md": [4], "b.md": []},
+            ),
+            "without-dates-by-name-numbers-by-value": (
+                {
+                    "INC-12.md": "# B\n## Root cause\nNo version lock on the Flux component of the cluster, so a scheduled run upgraded it.\n",
+                    "INC-9.md": "# A\n## Root cause\nNo version lock on the Flux component of the cluster, so a scheduled run upgraded it.\n",
+                },
+                {"INC-12.md": [3], "INC-9.md": []},
+            ),
+            "a-copied-summary-in-a-third-postmortem-names-both-earlier-ones": (
+                {
+                    f"2025-0{n}-01-copy.md": "# Copy\n## Summary\nA scheduled pipeline applied an unintended version update to the GitOps component, which tore it down and deleted the log shipper from the cluster. Nobody was in the office that early to see it.\n"
+                    for n in (1, 2, 3)
+                },
+                {"2025-01-01-copy.md": [], "2025-02-01-copy.md": [3], "2025-03-01-copy.md": [3]},
+            ),
+            "an-action-item-carried-over-counts-however-many-carry-it": (
+                {
+                    f"2025-0{n}-01-x.md": "# X\n## Action items\n- Add more dashboards and review the alert thresholds of every API we run\n"
+                    for n in (1, 2, 3, 4, 5)
+                },
+                {f"2025-0{n}-01-x.md": ([] if n == 1 else [3]) for n in (1, 2, 3, 4, 5)},
             ),
         },
     ),
@@ -573,6 +627,30 @@ Checkout failed.
             "failure-words-that-do-not-make-one-statement": {
                 "2025-02-01-dns.md": "# ledger-api lookups\n## Summary\nledger-api DNS lookups failed for an hour after a resolver change.\n",
                 "2025-06-01-slow.md": "# ledger-api slow\n## Root cause\nThe escalation policy for ledger-api covers DNS changes but not the case where the service answers slowly rather than failing.\n",
+            },
+            "the-same-symptom-another-mechanism": {
+                "PM-101.md": "# Billing metrics missing from Grafana\n## Summary\nBilling metrics were missing from Grafana for a day: the exporter's endpoint took longer than the scrape timeout.\n## Contributing factors\n- One tenant created thousands of consumer groups.\n",
+                "PM-102.md": "# Billing metrics stopped being exported to Grafana\n## Summary\nThe billing exporter lost access when the personal API key it used was revoked.\n## Contributing factors\n- The exporter's API key belonged to a personal account.\n",
+            },
+            "the-same-headline-behind-two-failure-kinds": {
+                "2025-03-18-pool.md": "# Checkout API errors for EU customers\n## Summary\ncheckout-api returned 500s after its database connection pool was exhausted.\n",
+                "2025-09-23-cert.md": "# Checkout API errors for EU customers\n## Summary\ncheckout-api returned 500s after its TLS certificate expired.\n",
+            },
+            "an-earlier-postmortem-named-as-a-cause": {
+                "PM2019-009.md": "# Cluster network IP starvation\n## Summary\nThe cluster subnets ran out of free IP addresses and new pods could not start.\n",
+                "PM2019-010.md": "# Cluster node deletion\n## Summary\nA command run against the wrong context deleted every worker node from the cluster.\n## Contributing factors\n- IP address starvation in the cluster network (see post-mortem [PM2019-009](PM2019-009.md)) slowed the recovery.\n",
+            },
+            "occurrences-counted-in-the-timeline-are-this-incident": {
+                "2025-02-27-nodes.md": "# Kubernetes nodes NotReady\n## Summary\nThree Kubernetes nodes went NotReady and evicted their pods.\n",
+                "2025-03-03-capacity.md": "# Scheduling capacity on the cluster\n## Summary\nKubernetes nodes went NotReady and evicted pods until we reserved system resources on each node.\n## Timeline\n- 09:52 Second occurrence of a node in NotReady state\n- 11:04 Third occurrence of a node in NotReady state\n",
+            },
+            "dated-titles-name-no-failure": {
+                "2025-06-01-a.md": "# The identity-api incident of 1 June 2025\n## Summary\nLogins failed for mobile clients after a token signing key rotated.\n",
+                "2025-06-05-b.md": "# The identity-api incident of 5 June 2025\n## Summary\nProfile pages were slow while a reindex ran during the day.\n",
+            },
+            "available-again-and-prevented-from-recurring-say-nothing-of-the-past": {
+                "2025-01-10-a.md": "# Search index rebuild stalled\n## Summary\nThe search index rebuild stalled and results went stale.\n",
+                "2025-04-10-b.md": "# Search results stale after a deploy\n## Summary\nSearch results went stale after the indexer deploy; they were fresh again at 11:00. We added a check to keep it from recurring.\n",
             },
         },
         failing={
@@ -603,6 +681,62 @@ Checkout failed.
                     "2026-01-27-again.md": "# checkout outage 27/01\n**TL;DR** checkout-api connection pool exhausted during the sale: the DB pool fills up and requests time out.\n## Root cause\nconnection pool too small\n",
                 },
                 {"2025-09-23-checkout.md": [], "2026-01-27-again.md": [4]},
+            ),
+            "a-load-balancer-lost-its-targets-again-behind-another-headline": (
+                {
+                    "2020-06-09-alb.md": "# ALB instance attachments removed\n## Summary\nA maintenance change made the ALB remove every attached instance, and all services became unreachable from outside the cluster.\n",
+                    "2021-06-22-cni.md": "# All services returning 503\n## Summary\nA network plugin change caused the target groups to become detached from the load balancer.\n",
+                },
+                {"2020-06-09-alb.md": [], "2021-06-22-cni.md": [1]},
+            ),
+            "the-same-title-in-another-tense": (
+                {
+                    "2022-01-31-logs.md": "# Logs not shipped to CloudWatch\n## Summary\nA log shipper misconfiguration lost ninety minutes of logs.\n",
+                    "2023-04-11-logs.md": "# Logs not being shipped to CloudWatch\n## Summary\nAfter a log shipper upgrade some nodes stopped sending logs.\n",
+                },
+                {"2022-01-31-logs.md": [], "2023-04-11-logs.md": [1]},
+            ),
+            "a-shorter-title-that-says-nothing-new": (
+                {
+                    "2021-01-05-logs.md": "# Logs from Kubernetes workloads not shipped to CloudWatch Logs\n## Summary\nOverwritten annotations stopped the log shipper.\n",
+                    "2022-01-31-logs.md": "# Logs not shipped to CloudWatch\n## Summary\nThe log shipper used the wrong role.\n",
+                },
+                {"2021-01-05-logs.md": [], "2022-01-31-logs.md": [1]},
+            ),
+            "second-occurrence-said-in-the-summary": (
+                {
+                    "2021-06-22-lb.md": "# Every service answered 503\n## Summary\nA pipeline change detached the target groups from the load balancer and every service answered 503.\n",
+                    "2021-06-30-upgrade.md": "# Cluster upgrade outage\n## Summary\nThe fix from June was not yet released, so this was a second occurrence of the load balancer target groups being detached: every service answered 503.\n",
+                },
+                {"2021-06-22-lb.md": [], "2021-06-30-upgrade.md": [1]},
+            ),
+            "seen-this-issue-before-in-the-contributing-factors": (
+                {
+                    "2024-02-01-queue.md": "# Invoice emails delayed\n## Summary\nInvoice emails queued for six hours behind a stuck mail worker.\n",
+                    "2024-05-01-mail.md": "# Customers got invoices late\n## Summary\nInvoice emails queued for hours behind a stuck mail worker.\n## Contributing factors\n- We had seen this issue before and knew the fix, but it was never deployed.\n",
+                },
+                {"2024-02-01-queue.md": [], "2024-05-01-mail.md": [1]},
+            ),
+            "the-same-as-an-earlier-identifier": (
+                {
+                    "INC-2291.md": "# Feature store p99 latency\n## Summary\nFeature store reads took seconds while compaction ran.\n",
+                    "INC-2310.md": "# Slow model serving\n## Summary\nModel serving timed out. Same problem as INC-2291: compaction starved the feature store of IO.\n",
+                },
+                {"INC-2291.md": [], "INC-2310.md": [1]},
+            ),
+            "a-link-to-the-previous-postmortem-by-file-name": (
+                {
+                    "2025-01-10-checkout.md": "# Checkout slow during the sale\n## Summary\nCheckout slowed down during the sale.\n",
+                    "2025-11-28-black-friday.md": "# Black Friday checkout\n## Summary\nSee [the previous postmortem](./2025-01-10-checkout.md): it happened again under the sale's load.\n",
+                },
+                {"2025-01-10-checkout.md": [], "2025-11-28-black-friday.md": [1]},
+            ),
+            "a-link-to-the-earlier-postmortem-by-its-title": (
+                {
+                    "a.md": "# Payment webhooks delivered twice\n## Summary\nPartners received each payment webhook twice.\n",
+                    "b.md": "# Duplicate partner callbacks\n## Summary\nThis is a recurrence of [Payment webhooks delivered twice](https://wiki.example.com/pm/42).\n",
+                },
+                {"a.md": [], "b.md": [1]},
             ),
         },
     ),

@@ -11,7 +11,12 @@ from followthrough.core import repeats as core_repeats
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import repeats
-from followthrough.web.insights.models import IncidentSignature, RepeatDecision, SignatureBand
+from followthrough.web.insights.models import (
+    IncidentSignature,
+    IndexState,
+    RepeatDecision,
+    SignatureBand,
+)
 
 from .conftest import API, ok
 
@@ -249,3 +254,47 @@ def test_the_incident_page_and_the_editor_load_the_insights_panels(cast: Cast) -
     editor = browser.get(f"/incidents/{incident.pk}/postmortem/").content.decode()
     assert f'hx-get="/incidents/{incident.pk}/postmortem/copied/"' in editor
     assert "postmortem-changed from:body" in editor
+
+
+def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is_not(
+    cast: Cast,
+) -> None:
+    # "cert lapsed" after "certificate expiry": other words, other tenses, an abbreviation
+    expired = cast.incident(
+        title="Partner API certificate expired",
+        failure_mode="certificate expiry on partner-api",
+        failure_tags=["tls"],
+        summary="Partner calls were refused for three hours after the certificate expired.",
+    )
+    pool = cast.incident(
+        title="Partner API returned 500s",
+        failure_mode="connection pool exhaustion on partner-api",
+        failure_tags=["database"],
+        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
+    )
+    lapsed = cast.incident(
+        title="partner-api cert lapsed",
+        failure_mode="TLS cert lapsed",
+        failure_tags=["tls"],
+        summary="Partners saw handshake errors for 40 minutes until a new one was installed.",
+    )
+    found = ok(cast.api("bob").get(f"{API}/incidents/{lapsed.pk}/similar"))
+    ids = [s["incident"]["id"] for s in found]
+    assert ids[:1] == [expired.pk]
+    assert found[0]["score"] >= core_repeats.DEFAULT_THRESHOLD
+    assert pool.pk not in ids
+
+
+def test_signatures_made_under_other_terms_are_made_again_at_the_next_look_up(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    repeats.catch_up()
+    stale = IncidentSignature.objects.get(incident=earlier["pool"])
+    # as an older version of the terms would have left it: words that match nothing now
+    IncidentSignature.objects.filter(pk=stale.pk).update(
+        terms=core_repeats.pack([1, 2, 3]), mode_terms=core_repeats.pack([1, 2])
+    )
+    IndexState.objects.filter(name=repeats.INDEX).update(detail="terms v1")
+    new = _new(cast)
+    found = repeats.similar_incidents(new, cast.bob)
+    assert found and found[0].incident == earlier["pool"]
+    assert IndexState.objects.get(name=repeats.INDEX).detail == repeats.TERMS

@@ -71,8 +71,35 @@ def test_ranking_keeps_the_best_above_the_threshold() -> None:
     assert [m.key for m in ranked] == [3]
 
 
-def test_suffixes_fold_to_one_word() -> None:
-    assert {repeats.fold(w) for w in ("exhausted", "exhaustion", "exhausting")} == {"exhaust"}
+def test_tenses_and_derived_forms_are_one_term() -> None:
+    forms = ("exhausted", "exhaustion", "exhausting", "exhausts")
+    assert len({repeats.terms(w) for w in forms}) == 1
+
+
+def test_the_same_failure_worded_differently_passes_the_default_threshold() -> None:
+    # "cert lapsed" / "certificate expiry": before the words were normalised this pair
+    # scored 0.15 and the same service's pool exhaustion 0.19
+    expired = IncidentText(
+        title="Partner API certificate expired",
+        failure_mode="certificate expiry on partner-api",
+        tags=("tls",),
+        summary="Partner calls were refused for three hours after the certificate expired.",
+    )
+    lapsed = IncidentText(
+        title="partner-api cert lapsed",
+        failure_mode="TLS cert lapsed",
+        tags=("tls",),
+        summary="Partners saw handshake errors for 40 minutes until a new one was installed.",
+    )
+    pool = IncidentText(
+        title="Partner API returned 500s",
+        failure_mode="connection pool exhaustion on partner-api",
+        tags=("database",),
+        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
+    )
+    assert repeats.score(signature(expired), signature(lapsed)) >= repeats.DEFAULT_THRESHOLD
+    assert repeats.score(signature(expired), signature(pool)) < repeats.DEFAULT_THRESHOLD
+    assert repeats.score(signature(lapsed), signature(pool)) < repeats.DEFAULT_THRESHOLD
 
 
 def test_a_score_from_stored_bytes_equals_the_score_of_the_signatures() -> None:

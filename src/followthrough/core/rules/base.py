@@ -49,14 +49,24 @@ CATEGORIES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Related:
-    """Another document (or place) a finding points at, with a similarity score in [0, 1]."""
+    """Another document (or place) a finding points at, with a similarity score in [0, 1]
+    and the reason, in words, when the rule gives one ("same title", "says 'second
+    occurrence'")."""
 
     path: str
     line: int | None
     score: float
+    reason: str = ""
 
     def to_record(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "score": round(self.score, 3)}
+        record: dict[str, object] = {
+            "path": self.path,
+            "line": self.line,
+            "score": round(self.score, 3),
+        }
+        if self.reason:
+            record["reason"] = self.reason
+        return record
 
 
 @dataclass(frozen=True)

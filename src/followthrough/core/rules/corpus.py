@@ -9,15 +9,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
+from followthrough.core.rules.recurrence import Names, recurrence_words, said_text
 from followthrough.core.similarity import (
-    STOPWORDS,
     NearDuplicateIndex,
-    content_tokens,
+    normal_word,
+    normal_words,
     paused_gc,
     word_set,
 )
@@ -40,15 +42,47 @@ _PROSE = frozenset(
         SectionKind.OTHER,
     }
 )
-#: where a passage shared by most postmortems is still copy-paste, not template boilerplate
-_NEVER_BOILERPLATE = frozenset(
+#: the analysis and the commitments: a passage here is copy-paste however many postmortems
+#: carry it (a cause or an action item carried over says the earlier postmortem did not
+#: work: "'Improve monitoring' appears in every postmortem", seed)
+_ANALYSIS = frozenset(
     {
         SectionKind.ACTION_ITEMS,
         SectionKind.ROOT_CAUSE,
+        SectionKind.TRIGGER,
         SectionKind.WHYS,
         SectionKind.CONTRIBUTING_FACTORS,
+        SectionKind.LESSONS,
     }
 )
+#: elsewhere (summary, impact, detection, ...) a passage in this many postmortems is the
+#: team's template or boilerplate, not copying
+BOILERPLATE_DOCS = 4
+#: a copied passage matters from this many words ("Flux metrics and alerts" re-listed does
+#: not; "No version lock on Flux component" with the two factors under it does)
+PASSAGE_WORDS = 12
+#: and outside the analysis and the action items, from two sentences or this many words on:
+#: a copied one-sentence disclaimer does not
+NARRATIVE_WORDS = 25
+
+
+def _long_enough(text: str, kind: SectionKind) -> bool:
+    """Does a copied passage of ``kind`` matter? (The seed's copy-paste postmortem is
+    template language used without thinking, not a shared short phrase.)"""
+    words = len(text.split())
+    if words < PASSAGE_WORDS:
+        return False
+    return kind in _ANALYSIS or words >= NARRATIVE_WORDS or len(_SENTENCE_END.findall(text)) >= 2
+
+
+#: sections that are not about the incident: thanks, credits, about the author, references
+_ASIDE_HEADING = re.compile(
+    r"\b(?:thanks?|thank you|acknowledge?ments?|credits?|about the authors?|authors?|"
+    r"references?|further reading|footnotes?|glossary|see also|links)\b",
+    re.IGNORECASE,
+)
+_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*|\|)")
 #: the characters a stripped line with markup can start with
@@ -73,11 +107,17 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
     items and table rows of the analysis sections, and action items; not headings, table
     rules, comments, fenced code or lines shorter than ``min_words`` words.
 
+    Not compared either: sections that are not about the incident (thanks, credits, about
+    the author, references), footnote definitions, and a sign-off after a document's last
+    thematic break (``---``) with no heading after it.
+
     Works on the raw lines (no prepared view): it runs over every document of a folder."""
     lines = doc.text.split("\n")
-    count = len(lines)
+    count = _before_footer(lines)
     for section in doc.sections:
-        if section.kind not in _PROSE:
+        if section.kind not in _PROSE or section.body_line > count:
+            continue
+        if section.kind is SectionKind.OTHER and _ASIDE_HEADING.search(section.heading):
             continue
         in_comment = in_fence = False
         last = min(section.end_line, count)
@@ -93,7 +133,7 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             if in_comment or "<!--" in stripped:
                 in_comment = "-->" not in stripped if "<!--" in stripped or in_comment else False
                 continue
-            if stripped[0] == "#" or _TABLE_RULE.match(stripped):
+            if stripped[0] == "#" or _TABLE_RULE.match(stripped) or stripped.startswith("[^"):
                 continue
             if number < count and _TABLE_RULE.match(lines[number]):
                 continue  # a table's header row
@@ -107,6 +147,26 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             yield item.line, SectionKind.ACTION_ITEMS, item.text
 
 
+def _copy_reason(score: float) -> str:
+    return "the same text" if score >= 1.0 else f"nearly the same text ({score:.0%} alike)"
+
+
+def _before_footer(lines: Sequence[str]) -> int:
+    """How many lines come before the footer: the lines after the last thematic break in
+    the second half of the document, when no heading follows it (a sign-off, an author's
+    note); all of them when there is none."""
+    count = len(lines)
+    for number in range(count, count // 2, -1):
+        stripped = lines[number - 1].strip()
+        if stripped.startswith("#"):
+            return count
+        if _THEMATIC_BREAK.match(stripped):
+            if number > 1 and lines[number - 2].strip():
+                return count  # "Heading\n---" underlines a heading
+            return number - 1
+    return count
+
+
 def _excerpt(doc: Document, line: int) -> str:
     return _line_excerpt(doc.text.split("\n", line), line)
 
@@ -117,12 +177,16 @@ def _line_excerpt(lines: Sequence[str], line: int) -> str:
 
 
 class CopyPaste(CorpusRule):
-    """Finds passages (a paragraph, a list item, an action item) that are the same or nearly
-    the same in two or more postmortems, and names the other documents with a similarity
-    score. Headings, table headers and very short lines are ignored; a passage shared by
-    more than half of a folder of ten or more postmortems outside the analysis and action
-    items is taken for template boilerplate. Configuration ``copy_paste_threshold`` (0-1)
-    and ``copy_paste_min_words`` tune it.
+    """Finds passages (a paragraph, a list item, an action item) of a postmortem that are the
+    same or nearly the same as in an earlier postmortem of the folder, and names the earlier
+    ones with a similarity score. Only the later document is reported (earlier by the
+    incident date it gives, else by its file name in natural order); the earliest is the
+    original. A copied passage must be long enough to matter: twelve words at least (a
+    re-listed "Flux metrics and alerts" is not copying), and outside the causes, lessons
+    and action items two sentences or 25 words (not a one-sentence disclaimer); there it is
+    taken for the team's template or boilerplate when four or more postmortems carry it. Headings, table headers, very short lines, footnotes, thanks and
+    credits and a sign-off after the last ``---`` are not compared. Configuration
+    ``copy_paste_threshold`` (0-1) and ``copy_paste_min_words`` tune it.
 
     Why: the seed's "The copy-paste postmortem" anti-pattern: "Using the same template
     language without thinking. 'Improve monitoring' appears in every postmortem, but
@@ -149,8 +213,9 @@ class CopyPaste(CorpusRule):
         if len(docs) < 2:
             return
         with paused_gc():
-            # passages are numbered; their document, line and section sit in flat lists, and
-            # only those with near-copies become Passage objects
+            # passages are numbered in document order (earliest postmortem first); their
+            # document, line and section sit in flat lists, and only those with near-copies
+            # become Passage objects
             index: NearDuplicateIndex[int] = NearDuplicateIndex(
                 k=3, threshold=config.copy_paste_threshold
             )
@@ -158,7 +223,7 @@ class CopyPaste(CorpusRule):
             at_line: list[int] = []
             at_kind: list[SectionKind] = []
             min_words = config.copy_paste_min_words
-            for d, doc in enumerate(docs):
+            for d, doc in sorted(enumerate(docs), key=_order_key):
                 found_here = list(passages(doc, min_words))
                 if not found_here:
                     continue
@@ -173,16 +238,12 @@ class CopyPaste(CorpusRule):
             def passage(p: int) -> Passage:
                 return Passage(at_doc[p], at_line[p], at_kind[p])
 
-            boilerplate_at = len(docs) / 2 if len(docs) >= 10 else None
             by_doc: dict[int, list[_Found]] = {}
-            for p, similar_at, total in index.neighbours(limit=_RELATED_SHOWN):
-                others = frozenset([at_doc[q] for q, _ in similar_at])
-                if (
-                    boilerplate_at is not None
-                    and total + 1 > boilerplate_at
-                    and at_kind[p] not in _NEVER_BOILERPLATE
-                ):
+            # only a copy in a later postmortem is reported, naming the earlier ones
+            for p, similar_at, total, everywhere in index.earlier_neighbours(limit=_RELATED_SHOWN):
+                if everywhere + 1 >= BOILERPLATE_DOCS and at_kind[p] not in _ANALYSIS:
                     continue
+                others = frozenset([at_doc[q] for q, _ in similar_at])
                 similar = [(passage(q), score) for q, score in similar_at]
                 found = by_doc.get(at_doc[p])
                 if found is None:
@@ -199,13 +260,16 @@ class CopyPaste(CorpusRule):
         found: list[_Found],
         config: LintConfig,
     ) -> Iterator[tuple[str, Finding]]:
-        """Consecutive copied lines from the same documents become one finding."""
+        """Consecutive copied lines from the same documents become one finding; outside the
+        analysis and the action items, only a passage long enough to matter is reported."""
         doc = docs[d]
         lines = doc.text.split("\n", found[-1][0].line)
         run: list[_Found] = []
 
-        def flush() -> tuple[str, Finding]:
+        def flush() -> Iterator[tuple[str, Finding]]:
             first, last = run[0][0], run[-1][0]
+            if not _long_enough(" ".join(lines[first.line - 1 : last.line]), first.kind):
+                return
             best: dict[int, tuple[float, int]] = {}
             total = 0
             for _, similar, count, _others in run:
@@ -217,22 +281,26 @@ class CopyPaste(CorpusRule):
             ranked = sorted([(-score, o, line) for o, (score, line) in best.items()])
             related = tuple(
                 [
-                    Related(docs[o].path, line, -negative)
+                    Related(docs[o].path, line, -negative, _copy_reason(-negative))
                     for negative, o, line in ranked[:_RELATED_SHOWN]
                 ]
             )
             names = ", ".join(f"{r.path}:{r.line}" for r in related)
             more = f" and {total - len(related)} more" if total > len(related) else ""
             what = "Passage" if first.line == last.line else f"{last.line - first.line + 1} lines"
-            return doc.path, self.finding(
-                config,
-                first.line,
-                f"{what} copied from or into other postmortems: {names}{more}",
-                _line_excerpt(lines, first.line),
-                end_line=last.line,
-                fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
-                section=first.kind,
-                related=related,
+            plural = "s" if len(related) > 1 or more else ""
+            yield (
+                doc.path,
+                self.finding(
+                    config,
+                    first.line,
+                    f"{what} copied from an earlier postmortem{plural}: {names}{more}",
+                    _line_excerpt(lines, first.line),
+                    end_line=last.line,
+                    fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
+                    section=first.kind,
+                    related=related,
+                ),
             )
 
         for entry in found:
@@ -243,11 +311,11 @@ class CopyPaste(CorpusRule):
                     and entry[0].line <= prev[0].line + 2
                     and entry[0].kind == prev[0].kind
                 ):
-                    yield flush()
+                    yield from flush()
                     run = []
             run.append(entry)
         if run:
-            yield flush()
+            yield from flush()
 
 
 _PATH_DATE = re.compile(r"(?:^|[/\\])(\d{4})-(\d{2})-(\d{2})[^/\\]*$")
@@ -266,10 +334,27 @@ def _incident_date(doc: Document) -> date | None:
         return None
 
 
-def _order_key(pair: tuple[int, Document]) -> tuple[bool, date, str]:
+_DIGITS = re.compile(r"(\d+)")
+
+
+def _natural(path: str) -> tuple[tuple[int, int | str], ...]:
+    """A path as people order names: numbers by value ("INC-9" before "INC-12")."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part.lower())
+        for part in _DIGITS.split(path)
+        if part
+    )
+
+
+def _order_key(
+    pair: tuple[int, Document],
+) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
+    """Which postmortem is the earlier: the incident date it gives (its date line, else a
+    date its file name starts with); without one, after every dated one; then its path in
+    natural order."""
     doc = pair[1]
     when = _incident_date(doc)
-    return (when is None, when or date.min, doc.path)
+    return (when is None, when or date.min, _natural(doc.path), doc.path)
 
 
 #: content-word overlap for a repeat found without two failure modes to compare: share of
@@ -284,6 +369,10 @@ def _common_cap(docs: int) -> int:
     return max(5, min(docs // 5, 100))
 
 
+#: an earlier postmortem a repeat points at: its number, a score in [0, 1], and the reason
+_Hit = tuple[int, float, str]
+
+
 def _by_words(
     docs: Sequence[Document],
     ordered: Sequence[tuple[int, Document]],
@@ -291,13 +380,13 @@ def _by_words(
     later_words: dict[int, set[str]],
     common: set[str],
     skip: set[int],
-) -> dict[int, list[tuple[int, float]]]:
+) -> dict[int, list[_Hit]]:
     """Repeats found by content words: the earlier document's failure mode and root cause
     (``earlier_words``) against the later one's title, summary and root cause
     (``later_words``). ``common`` words are skipped; documents in ``skip`` are not reported
     again."""
     postings: dict[str, list[int]] = {}
-    found: dict[int, list[tuple[int, float]]] = {}
+    found: dict[int, list[_Hit]] = {}
     for d, doc in ordered:
         later = later_words[d] - common
         if d not in skip and len(later) >= _WORDS_SHARED:
@@ -313,7 +402,9 @@ def _by_words(
                     hits.append((round(n / smaller, 3), e))
             if hits:
                 hits.sort(key=lambda h: (-h[0], h[1]))
-                found[d] = [(e, score) for score, e in hits[:3]]
+                found[d] = [
+                    (e, score, "the earlier root cause told again") for score, e in hits[:3]
+                ]
         for w in earlier_words[d] - common:
             postings.setdefault(w, []).append(d)
     return found
@@ -392,6 +483,18 @@ FAILURE_KINDS: tuple[FailureKind, ...] = (
         _phrases("backed up, backlog, saturated, saturation, fell behind, stuck, lag"),
     ),
     FailureKind(
+        # a load balancer that loses its targets: every service behind it unreachable
+        "load balancer targets lost",
+        _phrases(
+            "target, targets, target group, target groups, backend, backends, "
+            "instance, instances, attachment, attachments, upstream, upstreams"
+        ),
+        _phrases(
+            "detached, detaching, detach, deregistered, de-registered, unregistered, "
+            "removed, remove, removing, dropped, lost"
+        ),
+    ),
+    FailureKind(
         "rate limiting",
         _phrases("rate limit, rate limits, rate limiter, quota, quotas"),
         _phrases("hit, reached, exceeded, exhausted, throttled, throttling"),
@@ -462,8 +565,17 @@ def _possible_kinds(low: str) -> list[int]:
 #: where a clause ends: a sentence stop, a dash between words, a line break
 _CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\s[-\u2013\u2014]+\s|\n")
 #: words that tell no service or component apart: the incident itself, its size, people
+#: words of a date: they say when, not what failed
+_DATE_WORDS = (
+    *("january", "february", "march", "april", "may", "june", "july", "august"),
+    *("september", "october", "november", "december", "jan", "feb", "mar", "apr"),
+    *("jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "monday", "tuesday"),
+    *("wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"),
+    *("morning", "afternoon", "evening", "night", "week", "month", "year"),
+)
 _GENERIC = frozenset(
     (
+        *_DATE_WORDS,
         *("outage", "incident", "error", "failure", "failed", "failing", "fail", "issue"),
         *("problem", "user", "customer", "request", "minute", "hour", "day", "second"),
         *("time", "utc", "service", "production", "prod", "system", "writeup", "postmortem"),
@@ -472,49 +584,45 @@ _GENERIC = frozenset(
         *("during", "per", "one", "two", "three", "several", "many", "few"),
     )
 )
-#: ways of writing the same component, to one spelling
-_COMPONENT_ALIASES = {
-    "db": "database",
-    "dbs": "database",
-    "postgresql": "postgres",
-    "pg": "postgres",
-    "k8s": "kubernetes",
-    "kubernetes": "kubernetes",
-    "cert": "certificate",
-    "certs": "certificate",
-    "conn": "connection",
-    "conns": "connection",
-    "lb": "balancer",
-}
 _KIND_VOCABULARY = frozenset(
     word for phrase in _KIND_PHRASES for word in re.findall(r"[a-z0-9]+", phrase)
 )
+#: normal words (core.similarity.normal_word) that tell no service or component apart
+_NOT_COMPONENTS = frozenset(
+    word for token in _GENERIC | _KIND_VOCABULARY for word in normal_word(token)
+)
 _COMPONENT_TOKEN = re.compile(r"[a-z][a-z0-9]*")
-_COMPONENT_WORDS: dict[str, str] = {}
+_COMPONENT_WORDS: dict[str, tuple[str, ...]] = {}
 
 
-def _component_word(token: str) -> str:
-    """A token as a component word ("partners" -> "partner", "db" -> "database"), or ""
-    when it tells no component apart."""
-    word = _COMPONENT_WORDS.get(token)
-    if word is None:
-        word = _COMPONENT_ALIASES.get(token, token)
-        if word is token and len(word) > 4 and word[-1] == "s" and word[-2] not in "ius":
-            word = word[:-1]
-        if (
-            len(word) < 2
-            or word in STOPWORDS
-            or word in _GENERIC
-            or token in _KIND_VOCABULARY
-            or word in _KIND_VOCABULARY
-        ):
-            word = ""
-        _COMPONENT_WORDS[token] = word
-    return word
+def _component_words(token: str) -> tuple[str, ...]:
+    """A token as component words, through the one normalisation of
+    :func:`followthrough.core.similarity.normal_word` ("partners" -> "partner", "db" ->
+    "databas"); none when it tells no component apart (a failure kind's own words, words
+    about the incident itself)."""
+    words = _COMPONENT_WORDS.get(token)
+    if words is None:
+        if token in _KIND_VOCABULARY:
+            words = ()
+        else:
+            words = tuple(w for w in normal_word(token) if len(w) >= 2 and w not in _NOT_COMPONENTS)
+        _COMPONENT_WORDS[token] = words
+    return words
 
 
 def _components(text: str) -> set[str]:
-    return {w for w in map(_component_word, _COMPONENT_TOKEN.findall(text)) if w}
+    """The component words of lower-case ``text``."""
+    return set(chain.from_iterable(map(_component_words, _COMPONENT_TOKEN.findall(text))))
+
+
+def _written(words: set[str], texts: Sequence[str]) -> list[str]:
+    """``words`` (component words) as ``texts`` write them, in the order they come."""
+    out: dict[str, None] = {}
+    for text in texts:
+        for token in _COMPONENT_TOKEN.findall(text):
+            if not words.isdisjoint(_component_words(token)):
+                out.setdefault(token)
+    return list(out)
 
 
 @dataclass
@@ -526,6 +634,8 @@ class Signature:
     kinds: set[int] = field(default_factory=set)
     components: set[str] = field(default_factory=set)
     declared: set[int] | None = None
+    #: the texts the component words come from (to quote them in a finding's reason)
+    texts: list[str] = field(default_factory=list)
 
 
 #: how far apart (characters between them) a subject and a condition may be and still be
@@ -595,8 +705,10 @@ def _signature(doc: Document, cause: str) -> Signature:
         for kinds, clause in _kinds_in(text, possible):
             sig.kinds |= kinds
             sig.components |= _components(clause)
+            sig.texts.append(clause)
     if sig.kinds:  # the failure mode line and title say where, whatever their clauses
         sig.components |= _components(mode) | _components(title)
+        sig.texts += [mode, title]
     return sig
 
 
@@ -609,14 +721,14 @@ def _by_kind(
     signatures: dict[int, Signature],
     common: set[str],
     skip: set[int],
-) -> dict[int, list[tuple[int, float]]]:
+) -> dict[int, list[_Hit]]:
     """Repeats found by failure signature: an earlier postmortem names the same failure kind
     and at least two of the same component words (words in many documents skipped). When
     both have a failure mode line, the kind must be one both lines name. Documents in
     ``skip`` are not reported again."""
     postings: dict[tuple[int, str], list[int]] = {}
     kept: dict[int, int] = {}  # how many telling component words each document has
-    found: dict[int, list[tuple[int, float]]] = {}
+    found: dict[int, list[_Hit]] = {}
     for d, _ in ordered:
         sig = signatures[d]
         if not sig.kinds:
@@ -624,23 +736,203 @@ def _by_kind(
         words = sig.components - common
         kept[d] = len(words)
         if d not in skip and len(words) >= _COMPONENTS_SHARED:
-            best: dict[int, int] = {}
+            best: dict[int, tuple[int, int]] = {}  # earlier -> (shared words, kind)
             for kind in sig.kinds:
                 shared: Counter[int] = Counter()
                 for w in words:
                     shared.update(postings.get((kind, w), ()))
                 for e, n in shared.items():
-                    if n < _COMPONENTS_SHARED or n <= best.get(e, 0):
+                    if n < _COMPONENTS_SHARED or n <= best.get(e, (0, 0))[0]:
                         continue
                     declared = signatures[e].declared
                     if sig.declared is None or declared is None or kind in sig.declared & declared:
-                        best[e] = n
+                        best[e] = (n, kind)
             if best:
-                hits = sorted((-n / min(len(words), kept[e]), e) for e, n in best.items())
-                found[d] = [(e, round(-score, 3)) for score, e in hits[:3]]
+                hits = sorted((-n / min(len(words), kept[e]), e) for e, (n, _) in best.items())
+                found[d] = [
+                    (e, round(-score, 3), _kind_reason(best[e][1], sig, signatures[e], common))
+                    for score, e in hits[:3]
+                ]
         for kind in sig.kinds:
             for w in words:
                 postings.setdefault((kind, w), []).append(d)
+    return found
+
+
+def _kind_reason(kind: int, sig: Signature, earlier: Signature, common: set[str]) -> str:
+    """ "same failure: certificate expiry on partner api": the kind and the component words
+    both postmortems name, as the later one writes them."""
+    shared = sig.components & earlier.components - common
+    where = _written(shared, sig.texts)
+    return f"same failure: {FAILURE_KINDS[kind].name} on {' '.join(where)}"
+
+
+#: words of a title that say what the document is, not what failed
+_TITLE_GENERIC = frozenset(
+    word
+    for token in (
+        *("incident", "incidents", "outage", "outages", "down", "downtime", "issue", "issues"),
+        *("problem", "problems", "postmortem", "post", "mortem", "report", "review"),
+        *("analysis", "disclosure", "summary", "retrospective", "rca", "investigation"),
+        *("investigations", "update", "title", "template", "security", "major", "minor"),
+        *("again", "once", "more", "repeat", "recurring"),
+        *_DATE_WORDS,
+    )
+    for word in normal_word(token)
+)
+#: a number of three digits in a title is a status code or the like ("503"), not a year
+_TITLE_NUMBER = re.compile(r"(?<![\w.:/-])\d{3}(?![\w.:/-])")
+#: a title that repeats an earlier one names at least this many telling words
+_TITLE_WORDS = 3
+#: how many earlier postmortems holding a title word are checked, most recent first
+_TITLE_LOOK_BACK = 200
+
+
+def _title_words(doc: Document) -> frozenset[str]:
+    """What a title says failed: its normal words without the words about the document
+    ("incident", "postmortem", "outage") and its dates, and its numbers of three digits
+    (status codes: "503" is not "404")."""
+    if not doc.title:
+        return frozenset()
+    words = set(normal_words(doc.title)) - _TITLE_GENERIC
+    words.update(_TITLE_NUMBER.findall(doc.title))
+    return frozenset(words)
+
+
+def _conflicting(a: Signature, b: Signature) -> bool:
+    """Do two postmortems name failure kinds, and none of the same? (A different mechanism
+    behind the same headline.)"""
+    return bool(a.kinds) and bool(b.kinds) and a.kinds.isdisjoint(b.kinds)
+
+
+def _by_title(
+    docs: Sequence[Document],
+    ordered: Sequence[tuple[int, Document]],
+    titles: dict[int, frozenset[str]],
+    signatures: dict[int, Signature],
+    skip: set[int],
+) -> dict[int, list[_Hit]]:
+    """Repeats found by headline: a later title that says nothing the earlier title did not
+    (the same words, or a part of them, at least three telling ones), unless the two name
+    different failure kinds."""
+    postings: dict[str, list[int]] = {}
+    found: dict[int, list[_Hit]] = {}
+    for d, _ in ordered:
+        title = titles[d]
+        if len(title) < _TITLE_WORDS:
+            continue
+        if d not in skip:
+            lists = [postings.get(w) for w in title]
+            if all(lists):
+                rarest = min((p for p in lists if p), key=len)
+                hits: list[_Hit] = []
+                for e in reversed(rarest[-_TITLE_LOOK_BACK:]):
+                    if title <= titles[e] and not _conflicting(signatures[d], signatures[e]):
+                        same = title == titles[e]
+                        reason = "same title" if same else "its title repeats the earlier one's"
+                        earlier = docs[e].title or ""
+                        hits.append(
+                            (e, round(len(title) / len(titles[e]), 3), f"{reason}: {earlier!r}")
+                        )
+                        if len(hits) == 3:
+                            break
+                if hits:
+                    found[d] = hits
+        for w in title:
+            postings.setdefault(w, []).append(d)
+    return found
+
+
+#: how alike the later postmortem's headline and summary must be to the earlier one's for
+#: its back-reference to point there: shared telling words, and their share of the smaller
+_ALIKE_SHARED = 3
+_ALIKE_SHARE = 0.3
+
+
+def _by_back_reference(
+    docs: Sequence[Document],
+    ordered: Sequence[tuple[int, Document]],
+    heads: dict[int, set[str]],
+    titles: dict[int, frozenset[str]],
+    signatures: dict[int, Signature],
+    common: set[str],
+    skip: set[int],
+) -> dict[int, list[_Hit]]:
+    """Repeats the later postmortem says it is: recurrence words ("second occurrence", "seen
+    this issue before") pointing at the earlier postmortem most alike in headline and
+    summary, or a name of an earlier postmortem (a link, its identifier, its title) with
+    recurrence words or a similar title (named without either, it is a cause or a
+    reference, not a repeat). Documents in ``skip`` are not read."""
+    rank = {d: n for n, (d, _) in enumerate(ordered)}
+    names = Names(docs)
+    said: dict[int, tuple[str, dict[int, str]]] = {}
+    for d, doc in ordered:
+        if d in skip:
+            continue
+        text = said_text(doc)
+        words = recurrence_words(doc, text)
+        named = {e: name for e, name in names.named_by(doc, d, text).items() if rank[e] < rank[d]}
+        if words or named:
+            said[d] = (words, named)
+    if not said:
+        return {}
+    postings: dict[str, list[int]] = {}
+    for d, _ in ordered:
+        for w in heads[d] - common:
+            postings.setdefault(w, []).append(d)
+    found: dict[int, list[_Hit]] = {}
+    for d, (words, named) in said.items():
+        alike = _most_alike(d, heads, titles, common, postings, rank)
+        hits: list[_Hit] = []
+        for e, name in named.items():
+            # a postmortem named as a cause of this one ("see PM-12") is not a repeat of
+            # it: only one named with recurrence words, or under a similar title
+            score, why = alike.get(e, (0.0, ""))
+            if words or why.endswith("title"):
+                said_how = f"names {name!r}" + (f" and says {words!r}" if words else "")
+                hits.append((e, max(score, 0.5), f"{said_how}{'; ' + why if why else ''}"))
+        alike = {e: a for e, a in alike.items() if not _conflicting(signatures[d], signatures[e])}
+        if not hits and words and alike:
+            best = max(alike.values())[0]
+            for e, (score, why) in sorted(alike.items(), key=lambda a: (-a[1][0], -rank[a[0]])):
+                if score >= best:
+                    hits.append((e, score, f"says {words!r}; {why}"))
+        if hits:
+            hits.sort(key=lambda h: (-h[1], -rank[h[0]]))
+            found[d] = hits[:3]
+    return found
+
+
+def _most_alike(
+    d: int,
+    heads: dict[int, set[str]],
+    titles: dict[int, frozenset[str]],
+    common: set[str],
+    postings: dict[str, list[int]],
+    rank: dict[int, int],
+) -> dict[int, tuple[float, str]]:
+    """The earlier postmortems whose headline and summary are alike ``d``'s: a similar
+    title (half its telling words shared, two at least), or three or more shared words of
+    headline and summary making 30% of the smaller; each with a score and the reason."""
+    head = heads[d] - common
+    shared: Counter[int] = Counter()
+    for w in head:
+        shared.update(e for e in postings.get(w, ()) if rank[e] < rank[d])
+    found: dict[int, tuple[float, str]] = {}
+    title = titles[d]
+    for e, n in shared.items():
+        other = titles[e]
+        both = len(title & other)
+        if both >= 2 and both / len(title | other) >= 0.5:
+            same = title == other
+            found[e] = (
+                round(both / len(title | other), 3),
+                "same title" if same else "similar title",
+            )
+            continue
+        smaller = min(len(head), len(heads[e] - common))
+        if n >= _ALIKE_SHARED and n >= _ALIKE_SHARE * smaller:
+            found[e] = (round(n / smaller, 3), "similar headline and summary")
     return found
 
 
@@ -662,14 +954,25 @@ def _failure_mode_line(doc: Document) -> int | None:
 
 class RepeatIncident(CorpusRule):
     """Finds a postmortem whose failure mode was already the subject of an earlier one in
-    the folder (earlier by incident date, else by path): similar ``failure mode`` metadata
-    when both have it, else similar root cause text, else the same failure signature: one
-    of the failure kinds in ``FAILURE_KINDS`` (certificate expiry, pool exhaustion, disk
-    full, ...) named in a clause of the failure mode, title, summary or root cause
-    ("TLS cert on the partner gateway expired"), on the same service or component (two
-    shared words, such as "partner" and "gateway"; abbreviations such as "db" and "cert"
-    count as their long form). ``related`` names the earlier postmortem(s). Configuration
-    ``repeat_incident_threshold`` (0-1) tunes the text similarity.
+    the folder (earlier by incident date, else by file name in natural order), by the
+    evidence a reader uses: similar ``failure mode`` lines when both have one, else similar
+    root cause text; a later title that says nothing the earlier title did not ("Logs not
+    being shipped to CloudWatch" after "Logs not shipped to CloudWatch": three telling words
+    at least, dates and words such as "incident" aside, status codes kept); the same failure
+    signature, one of the failure kinds in ``FAILURE_KINDS`` (certificate expiry, pool
+    exhaustion, disk full, a load balancer losing its targets, ...) named in a clause of the
+    failure mode, title, summary or root cause, on the same service or component (two shared
+    words); and the document's own back-references: recurrence words in its title or prose
+    ("second occurrence", "seen this issue before", "same problem as", "previous postmortem";
+    never the timeline, which counts this incident's events) pointing at the earlier
+    postmortem most alike in headline and summary, or a link, identifier ("PM2021-005") or
+    title naming an earlier postmortem, with recurrence words or a similar title. A
+    different mechanism behind the same symptom is not a repeat: two postmortems that name
+    different failure kinds are never linked by their headline. Words are compared after one
+    normalisation (``core/word_forms.toml``: "cert lapsed" is "certificate expiry"). Each
+    ``related`` postmortem carries the reason ("same title", "says 'second occurrence';
+    similar headline and summary"). Configuration ``repeat_incident_threshold`` (0-1) tunes
+    the text similarity.
 
     Why: the seed's "Measuring Effectiveness": "Track repeat incidents. If the same failure
     mode recurs, the postmortem failed." and "When to Run a Postmortem: Always ... Repeat
@@ -708,31 +1011,37 @@ class RepeatIncident(CorpusRule):
             cause_lines: dict[int, int | None] = {}
             earlier_words: dict[int, set[str]] = {}
             later_words: dict[int, set[str]] = {}
+            heads: dict[int, set[str]] = {}
+            titles: dict[int, frozenset[str]] = {}
             signatures: dict[int, Signature] = {}
             for d, doc in ordered:
-                # each text is tokenised once; the three ways of finding a repeat share it
-                mode_words = content_tokens(doc.failure_mode) if doc.failure_mode else []
+                # each text is tokenised once; the ways of finding a repeat share it
+                mode_words = normal_words(doc.failure_mode) if doc.failure_mode else []
                 if mode_words:
                     modes.add_set(d, word_set(mode_words), group=d)
                 text, line = _cause_text(doc)
                 cause_lines[d] = line
-                cause_words = content_tokens(text) if text else []
+                cause_words = normal_words(text) if text else []
                 if cause_words:
                     causes.add_set(d, word_set(cause_words), group=d)
                 summary = doc.section(SectionKind.SUMMARY)
-                head = f"{doc.title or ''} {summary.body if summary else ''}"
+                head = set(normal_words(f"{doc.title or ''} {summary.body if summary else ''}"))
+                head.update(mode_words)
+                head -= _TITLE_GENERIC
+                heads[d] = head
+                titles[d] = _title_words(doc)
                 cause_set = set(cause_words)
                 earlier_words[d] = cause_set.union(mode_words)
-                later_words[d] = cause_set.union(content_tokens(head))
+                later_words[d] = cause_set | head
                 signatures[d] = _signature(doc, text)
-            reported: dict[int, list[tuple[int, float]]] = {}
+            reported: dict[int, list[_Hit]] = {}
             for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
-                reported[d] = earlier
+                reported[d] = [(e, s, "similar failure mode line") for e, s in earlier]
             for d, earlier, _ in causes.neighbours(limit=3, earlier_only=True):
                 if d in reported:
                     continue
                 kept = [
-                    (e, s)
+                    (e, s, "similar root cause")
                     for e, s in earlier
                     if not (docs[d].failure_mode and docs[e].failure_mode)
                 ]
@@ -744,16 +1053,31 @@ class RepeatIncident(CorpusRule):
                 df.update(earlier_words[d] | later_words[d])
             cap = _common_cap(len(ordered))
             common = {w for w, n in df.items() if n > cap}
+            reported.update(_by_title(docs, ordered, titles, signatures, set(reported)))
             reported.update(
                 _by_words(docs, ordered, earlier_words, later_words, common, set(reported))
             )
             reported.update(_by_kind(ordered, signatures, common, set(reported)))
+            # what a postmortem says of itself is read last, and only where the other
+            # evidence found nothing (reading it costs a search of the prose)
+            reported.update(
+                _by_back_reference(docs, ordered, heads, titles, signatures, common, set(reported))
+            )
+        mode_lines: dict[int, int | None] = {}
+
+        def where(e: int) -> int | None:
+            """The line a postmortem states its failure: its failure mode line, else its
+            root cause (found once per postmortem)."""
+            if e not in mode_lines:
+                mode_lines[e] = _failure_mode_line(docs[e]) or cause_lines.get(e)
+            return mode_lines[e]
+
         for d in sorted(reported):
             doc = docs[d]
-            line = _failure_mode_line(doc) or cause_lines.get(d) or doc.title_line or 1
+            line = where(d) or doc.title_line or 1
+            hits = reported[d][:3]
             related = tuple(
-                Related(docs[e].path, _failure_mode_line(docs[e]) or cause_lines.get(e), score)
-                for e, score in reported[d]
+                Related(docs[e].path, where(e), score, reason) for e, score, reason in hits
             )
             names = ", ".join(r.path for r in related)
             yield (
@@ -761,7 +1085,7 @@ class RepeatIncident(CorpusRule):
                 self.finding(
                     config,
                     line,
-                    f"Same failure mode as an earlier postmortem ({names}): its action items did not prevent this one",
+                    f"Same failure as an earlier postmortem ({names}: {related[0].reason}): its action items did not prevent this one",
                     _excerpt(doc, line),
                     fix="Say why the earlier postmortem's action items did not hold, and make this one's address that.",
                     section=SectionKind.ROOT_CAUSE,

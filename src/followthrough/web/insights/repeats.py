@@ -45,6 +45,10 @@ from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import save_versioned
 
 INDEX = "similarity"
+#: what the stored signatures were computed under (``IndexState.detail``): when the terms
+#: change (``core.TERMS``: another version, or another word table), the next catch-up
+#: re-indexes every incident (``followthrough insights rebuild`` does it ahead of time)
+TERMS = core.TERMS
 
 
 def catch_up_every() -> float:
@@ -179,7 +183,8 @@ def index_incidents(ids: Iterable[int]) -> int:
 
 def catch_up(*, every: float = 0.0) -> int:
     """Re-index incidents whose incident or postmortem row changed since the last catch-up
-    (and any without a signature the first time). Returns how many were re-indexed.
+    (every incident the first time, and after the terms changed: ``TERMS``). Returns how
+    many were re-indexed.
 
     With ``every``, does nothing if this process caught up less than ``every`` seconds ago
     (look-ups pass :func:`catch_up_every`: the incident looked up is always compared as it
@@ -192,8 +197,10 @@ def catch_up(*, every: float = 0.0) -> int:
     ):
         return 0
     started = timezone.now()
-    if state.synced_until is None:
-        stale = set(Incident.objects.filter(signature__isnull=True).values_list("pk", flat=True))
+    if state.synced_until is None or state.detail != TERMS:
+        # the first catch-up, or signatures made under other terms (they compare with
+        # nothing made now): every incident (soft-deleted ones lose their signature)
+        stale = set(Incident.all_objects.values_list("pk", flat=True))
     else:
         since = state.synced_until - CATCH_UP_MARGIN
         # two plain range queries (an index on each updated_at makes them cheap), not an
@@ -223,7 +230,7 @@ def catch_up(*, every: float = 0.0) -> int:
         # the semantic mode was just turned on: every incident without an embedding
         stale.update(Incident.objects.filter(embedding__isnull=True).values_list("pk", flat=True))
     count = index_incidents(stale) if stale else 0
-    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started, detail=TERMS)
     if backfill:
         semantic.mark_synced(started)
     return count
@@ -286,7 +293,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
             verb = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
             cursor.execute(f"{verb} {tables}")
     state, _ = IndexState.objects.get_or_create(name=INDEX)
-    IndexState.objects.filter(pk=state.pk).update(synced_until=started)
+    IndexState.objects.filter(pk=state.pk).update(synced_until=started, detail=TERMS)
     if semantic.enabled():
         semantic.mark_synced(started)
     return done
