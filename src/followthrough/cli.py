@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from followthrough import __version__
-from followthrough.commands import docs, insights, lint, portability, service, worker
+from followthrough.commands import accounts, docs, insights, lint, portability, service, worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -17,6 +17,6 @@ def main() -> None:
     """Postmortems that change outcomes."""
 
 
-for group in (service, docs, lint, worker, insights, portability):
+for group in (service, accounts, docs, lint, worker, insights, portability):
     for command in group.COMMANDS:
         main.add_command(command)
