@@ -109,3 +109,23 @@ def test_the_upgrade_invites_the_accounts_single_sign_on_made_before(
         "",
         "sso@example.com",
     )
+
+
+def test_an_invitation_claimed_meanwhile_by_another_sign_in_is_not_claimed_twice(
+    cast: Cast, provider: Provider, configure: Configure
+) -> None:
+    from django.db import IntegrityError
+
+    from followthrough.web.accounts.identities import Claims, SignInRefused, _claim, admit
+
+    invitation = SsoIdentity.objects.create(
+        user=cast.bob, issuer=provider.issuer, email="bob@example.com"
+    )
+    seen_before = SsoIdentity.objects.get(pk=invitation.pk)
+    SsoIdentity.objects.filter(pk=invitation.pk).update(subject="00u-first")  # the other tab
+    second = {"sub": "00u-second", "email": "bob@example.com", "email_verified": True}
+    with pytest.raises(IntegrityError):
+        _claim(seen_before, Claims.of(second))
+    with pytest.raises(SignInRefused):
+        admit(second)
+    assert SsoIdentity.objects.get(pk=invitation.pk).subject == "00u-first"

@@ -50,6 +50,7 @@ from django.utils import timezone
 from followthrough.web.accounts import groups
 from followthrough.web.accounts.models import Person, SsoIdentity, SsoRefusal
 from followthrough.web.history.context import acting_as
+from followthrough.web.history.recording import recording_update
 
 logger = logging.getLogger(__name__)
 
@@ -242,17 +243,15 @@ def _claim(invitation: SsoIdentity, claims: Claims) -> AbstractBaseUser:
         groups.SSO_ACTOR,
         note=f"invitation claimed {how} by {claims.email} (subject {claims.subject})",
     ):
-        invitation.subject = claims.subject
-        invitation.email = claims.email
-        invitation.save(update_fields=["subject", "email", "updated_at"])
+        # Conditional, so two sign-ins racing for one invitation cannot both claim it.
+        with recording_update(invitation):
+            claimed = SsoIdentity.objects.filter(pk=invitation.pk, subject="").update(
+                subject=claims.subject, email=claims.email, updated_at=timezone.now()
+            )
+        if claimed != 1:
+            raise IntegrityError("the invitation was claimed by another sign-in meanwhile")
         _ensure_person(user, claims, trusted_address=True)
-    logger.warning(
-        "Single sign-on: %s claimed the invitation of %s (subject %s at %s)",
-        claims.email,
-        user.get_username(),
-        claims.subject,
-        claims.issuer,
-    )
+    _announce("claimed the invitation of", user, claims)
     return user
 
 
@@ -282,13 +281,7 @@ def _link(existing: list[AbstractBaseUser], claims: Claims) -> AbstractBaseUser:
             user=user, issuer=claims.issuer, subject=claims.subject, email=claims.email
         )
         _ensure_person(user, claims, trusted_address=True)
-    logger.warning(
-        "Single sign-on linked the existing account %s to %s (subject %s at %s)",
-        user.get_username(),
-        claims.email,
-        claims.subject,
-        claims.issuer,
-    )
+    _announce("linked the existing account", user, claims)
     return user
 
 
@@ -332,14 +325,19 @@ def _create(claims: Claims) -> AbstractBaseUser:
         )
         trusted = bool(getattr(settings, "OIDC_LINK_EXISTING_ACCOUNTS", False))
         _ensure_person(user, claims, trusted_address=trusted)
+    _announce("created the account", user, claims)
+    return user
+
+
+def _announce(what: str, user: AbstractBaseUser, claims: Claims) -> None:
     logger.warning(
-        "Single sign-on created the account %s for %s (subject %s at %s)",
+        "Single sign-on %s %s for %s (subject %s at %s)",
+        what,
         user.get_username(),
         claims.email,
         claims.subject,
         claims.issuer,
     )
-    return user
 
 
 def username_for(email: str) -> str:
