@@ -186,3 +186,32 @@ def test_a_group_mapping_that_is_not_json_stops_the_start() -> None:
         oidc_settings({**env, "FOLLOWTHROUGH_OIDC_TEAM_GROUPS": "sre=payments:lead"})
     with pytest.raises(ImproperlyConfigured, match="must be true or false"):
         oidc_settings({**env, "FOLLOWTHROUGH_OIDC_INVITE_ONLY": "sometimes"})
+
+
+def test_hostile_claims_are_cut_or_refused_never_an_error(
+    cast: Cast, provider: Provider, configure: Configure
+) -> None:
+    configure(**DOMAIN)
+    provider.login_as(
+        "nul@example.com",
+        sub="00u-nul",
+        name="Nia\x00 " + "N" * 300,
+        given_name="Nia\x00",
+        family_name="F" * 400,
+        groups=["a\x00b"],
+    )
+    client = Client()
+    sign_in(client, provider)
+    nia = signed_in_as(client)
+    assert nia is not None and nia.first_name == "Nia" and len(nia.last_name) == 150
+    assert "\x00" not in nia.person.name and len(nia.person.name) == 150  # type: ignore[attr-defined]
+
+    provider.login_as("x" * 250 + "@example.com", sub="00u-long")
+    long_address = Client()
+    page = refusal_on_login_page(long_address, sign_in(long_address, provider))
+    assert "did not share a usable e-mail address" in page
+
+    provider.login_as("nia2@example.com", sub="00u-\x00")
+    nul_subject = Client()
+    page = refusal_on_login_page(nul_subject, sign_in(nul_subject, provider))
+    assert "subject id followthrough cannot use" in page

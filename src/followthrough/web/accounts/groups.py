@@ -56,7 +56,7 @@ def groups_in(claims: dict[str, Any]) -> list[str]:
     if not isinstance(value, list):
         logger.warning("Single sign-on: the %r claim is not a list; treated as no groups", claim)
         return []
-    return [str(g) for g in value if isinstance(g, str | int)]
+    return [str(g).replace("\x00", "") for g in value if isinstance(g, str | int)]
 
 
 def wanted_roles(groups: list[str]) -> dict[str, str]:

@@ -43,6 +43,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -80,16 +82,15 @@ class Claims:
 
     @classmethod
     def of(cls, raw: dict[str, Any]) -> Claims:
-        email = str(raw.get("email") or "").strip()
         verified = raw.get("email_verified") in (True, "true") or bool(
             getattr(settings, "OIDC_ASSUME_EMAIL_VERIFIED", False)
         )
         return cls(
             issuer=str(settings.OIDC_ISSUER),
             subject=str(raw["sub"]),
-            email=email if "@" in email else "",
+            email=_address(raw.get("email")),
             verified=verified,
-            hosted_domain=str(raw.get("hd") or "").strip().lower(),
+            hosted_domain=text(raw, "hd", 253).lower(),
             raw=raw,
         )
 
@@ -102,6 +103,24 @@ class Claims:
         return self.issuer == GOOGLE_ISSUER
 
 
+def text(raw: dict[str, Any], claim: str, limit: int) -> str:
+    """A claim as text that fits its column: no NUL (PostgreSQL refuses it), cut at ``limit``."""
+    value = raw.get(claim)
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\x00", "").strip()[:limit]
+
+
+def _address(value: Any) -> str:
+    """The claimed address if it is one (and fits the column), else ""."""
+    address = value.strip() if isinstance(value, str) else ""
+    try:
+        validate_email(address)
+    except ValidationError:
+        return ""
+    return address if len(address) <= 254 else ""
+
+
 def _name() -> str:
     return str(getattr(settings, "OIDC_PROVIDER_NAME", "")) or "single sign-on"
 
@@ -110,7 +129,8 @@ def admit(raw_claims: dict[str, Any]) -> AbstractBaseUser:
     """The account these verified claims sign in to; ``SignInRefused`` says why not."""
     claims = Claims.of(raw_claims)
     try:
-        if not 0 < len(claims.subject) <= 255:  # OpenID Connect Core 1.0, 2: at most 255
+        # OpenID Connect Core 1.0, 2: at most 255 ASCII characters (and never a NUL).
+        if not 0 < len(claims.subject) <= 255 or "\x00" in claims.subject:
             raise SignInRefused(
                 f"{_name()} sent a subject id followthrough cannot use; ask an admin.",
                 "bad_subject",
@@ -171,7 +191,7 @@ def _first_sign_in(claims: Claims) -> AbstractBaseUser:
     name = _name()
     if not claims.email:
         raise SignInRefused(
-            f"{name} did not share your e-mail address, which followthrough needs the first "
+            f"{name} did not share a usable e-mail address, which followthrough needs the first "
             "time you sign in. Allow the e-mail scope and try again.",
             "no_email",
         )
@@ -315,8 +335,8 @@ def _create(claims: Claims) -> AbstractBaseUser:
         user = User(
             username=username_for(claims.email),
             email=claims.email,
-            first_name=str(claims.raw.get("given_name") or "")[:150],
-            last_name=str(claims.raw.get("family_name") or "")[:150],
+            first_name=text(claims.raw, "given_name", 150),
+            last_name=text(claims.raw, "family_name", 150),
         )
         user.set_unusable_password()  # signs in through the provider only
         user.save()
@@ -358,11 +378,10 @@ def _person_of(user: AbstractBaseUser) -> Person:
 
 
 def _ensure_person(user: AbstractBaseUser, claims: Claims, *, trusted_address: bool) -> None:
-    full_name = str(claims.raw.get("name") or "").strip()
-    if not full_name:
-        full_name = " ".join(
-            str(claims.raw.get(c) or "").strip() for c in ("given_name", "family_name")
-        ).strip()
+    full_name = (
+        text(claims.raw, "name", 150)
+        or " ".join(text(claims.raw, c, 150) for c in ("given_name", "family_name")).strip()
+    )
     ensure_person(user, claims.email, full_name, trusted_address=trusted_address)
 
 
@@ -413,7 +432,7 @@ def keep_refusal(claims: Claims, refused: SignInRefused) -> None:
     with acting_as(groups.SSO_ACTOR, note=str(refused)):
         SsoRefusal.objects.create(
             issuer=claims.issuer[:255],
-            subject=claims.subject[:255],
+            subject=claims.subject.replace("\x00", "")[:255],
             email=claims.email[:254],
             reason=refused.reason,
             message=str(refused),

@@ -91,6 +91,8 @@ def parse_filter(text: str) -> Filter:
         value = str(json.loads(f'"{match.group(2)}"'))
     except ValueError as e:
         raise ScimError(400, "The filter's value is not a valid string.", "invalidFilter") from e
+    if "\x00" in value:
+        raise ScimError(400, "The filter's value contains a NUL character.", "invalidFilter")
     if _WORK_EMAIL.match(attribute):
         attribute = "emails.value"
     known = {"username": "userName", "externalid": "externalId", "id": "id"}
