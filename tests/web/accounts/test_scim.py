@@ -262,3 +262,50 @@ def test_the_discovery_documents_say_what_is_supported(cast: Cast, scim: ScimCli
     types = scim.get(f"{SCIM}/ResourceTypes").json()
     assert [t["id"] for t in types["Resources"]] == ["User"]
     _error(scim.get(f"{SCIM}/Groups"), 404)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"userName": 42},
+        {"userName": "x" * 151},
+        {"userName": "nul\x00name"},
+        {"userName": "ok1", "name": ["not", "an", "object"]},
+        {"userName": "ok2", "emails": "someone@example.com"},
+        {"userName": "ok3", "emails": [{"value": "not an address"}]},
+        {"userName": "ok4", "active": "perhaps"},
+        {"userName": "ok5", "externalId": {"nested": True}},
+        {"userName": "ok6", "schemas": ["urn:example:not-a-user"]},
+    ],
+)
+def test_a_malformed_user_is_a_400_and_creates_nothing(
+    cast: Cast, scim: ScimClient, body: Any
+) -> None:
+    users = User.objects.count()
+    _error(scim.send("POST", f"{SCIM}/Users", body), 400)
+    assert User.objects.count() == users
+
+
+@pytest.mark.parametrize(
+    "operations",
+    [
+        None,
+        [],
+        ["replace"],
+        [{"op": "move", "path": "active", "value": False}],
+        [{"op": "remove"}],
+        [{"op": "replace", "value": "not an object"}],
+        [{"op": "remove", "path": "userName"}],
+        [{"op": "replace", "path": "userName", "value": ""}],
+        [{"op": "replace", "path": "emails", "value": [{"value": "nope"}]}],
+    ],
+)
+def test_a_malformed_patch_is_a_400_and_changes_nothing(
+    cast: Cast, scim: ScimClient, operations: Any
+) -> None:
+    user_id = scim.send("POST", f"{SCIM}/Users", payload("okta/create_user.json")).json()["id"]
+    before = scim.get(f"{SCIM}/Users/{user_id}").json()
+    body = {"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations}
+    _error(scim.send("PATCH", f"{SCIM}/Users/{user_id}", body), 400)
+    assert scim.get(f"{SCIM}/Users/{user_id}").json() == before

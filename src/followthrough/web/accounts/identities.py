@@ -421,9 +421,10 @@ def keep_refusal(claims: Claims, refused: SignInRefused) -> None:
         claims.issuer,
         refused.reason,
     )
+    subject = claims.subject.replace("\x00", "")[:255]  # a bad_subject may hold anything
     recent = SsoRefusal.objects.filter(
         issuer=claims.issuer,
-        subject=claims.subject,
+        subject=subject,
         reason=refused.reason,
         at__gte=timezone.now() - REFUSAL_KEPT_ONCE_PER,
     )
@@ -432,7 +433,7 @@ def keep_refusal(claims: Claims, refused: SignInRefused) -> None:
     with acting_as(groups.SSO_ACTOR, note=str(refused)):
         SsoRefusal.objects.create(
             issuer=claims.issuer[:255],
-            subject=claims.subject.replace("\x00", "")[:255],
+            subject=subject,
             email=claims.email[:254],
             reason=refused.reason,
             message=str(refused),
