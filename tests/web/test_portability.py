@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from followthrough.cli import main
 from followthrough.web import portability, recovery
-from followthrough.web.accounts.models import ApiToken, Person, Team
+from followthrough.web.accounts.models import ApiToken, Person, SsoIdentity, SsoRefusal, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.demo import load_demo
 from followthrough.web.followup.models import (
@@ -105,6 +105,12 @@ def _organisation() -> tuple[str, str]:
     )
     Escalation.objects.create(item=item, episode=AT, level=1, to_person=ben, reason="stalled")
     JobRun.objects.create(job="weekly-review", slot=20260302)
+    SsoIdentity.objects.create(
+        user=admin, issuer="https://login.example.com", subject="00u-admin", email=admin.email
+    )
+    SsoRefusal.objects.create(
+        issuer="https://login.example.com", subject="00u-x", reason="not_invited", message="No."
+    )
     # Deleted rows: an incident with everything under it, and one action item alone.
     gone = Incident.objects.filter(postmortem__action_items__isnull=False).order_by("-pk")[0]
     recovery.delete(gone, admin)

@@ -31,10 +31,16 @@ def _call(*args: str) -> None:
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, demo: bool, workers: int) -> None:
-    """Apply migrations, create the cache table and serve pages, API and static files."""
+    """Check the settings, apply migrations, create the cache table and serve pages, API and
+    static files. A system check error (an http:// identity provider, say) stops the start."""
     setup_django()
     from django.conf import settings
+    from django.core.management.base import SystemCheckError
 
+    try:
+        _call("check")
+    except SystemCheckError as e:
+        raise click.ClickException(f"not starting: {e}") from e
     _call("migrate", "--noinput")
     _call("createcachetable")  # the rate limits' counters (settings.CACHES)
     _call("collectstatic", "--noinput")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,37 @@ LOGIN_REDIRECT_URL = "incident-list"
 LOGOUT_REDIRECT_URL = "login"
 
 
+def _team_groups(raw: str) -> dict[str, list[tuple[str, str]]]:
+    """FOLLOWTHROUGH_OIDC_TEAM_GROUPS: a JSON object, group -> "team-slug:role" or a list of them.
+
+    Only the shape is checked here (apps are not loaded yet); the system check in
+    ``accounts.checks`` checks the roles.
+    """
+    if not raw:
+        return {}
+    problem = (
+        "FOLLOWTHROUGH_OIDC_TEAM_GROUPS must be a JSON object mapping each group to "
+        '"team-slug:role" or a list of them, e.g. {"sre": "payments:lead"}'
+    )
+    try:
+        mapping = json.loads(raw)
+    except ValueError as e:
+        raise ImproperlyConfigured(f"{problem}; it is not JSON ({e}).") from e
+    if not isinstance(mapping, dict):
+        raise ImproperlyConfigured(f"{problem}.")
+    parsed: dict[str, list[tuple[str, str]]] = {}
+    for group, targets in mapping.items():
+        targets = [targets] if isinstance(targets, str) else targets
+        if not isinstance(targets, list) or not group.strip():
+            raise ImproperlyConfigured(f"{problem}; the group {group!r} is not.")
+        for target in targets:
+            slug, _, role = str(target).partition(":")
+            if not re.fullmatch(r"[-a-zA-Z0-9_]+", slug) or not role:
+                raise ImproperlyConfigured(f"{problem}; {target!r} (group {group!r}) is not.")
+            parsed.setdefault(group, []).append((slug, role))
+    return parsed
+
+
 def oidc_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     """Single sign-on over OpenID Connect, from FOLLOWTHROUGH_OIDC_* (docs/sign-in.md).
 
@@ -151,6 +184,8 @@ def oidc_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     them is a mistake and stops the start. Endpoints not given explicitly are read once,
     at the first sign-in, from ``<issuer>/.well-known/openid-configuration``
     (followthrough.web.accounts.oidc), so the service starts even while the provider is down.
+    An issuer or endpoint that is not https (loopback aside) is a system check error
+    (``accounts.checks``), as is a role the group mapping does not know.
     """
 
     def get(name: str) -> str:
@@ -158,6 +193,14 @@ def oidc_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         if path := environ.get(f"{key}_FILE"):
             return Path(path).read_text().strip()
         return environ.get(key, "").strip()
+
+    def flag(name: str) -> bool:
+        value = get(name).lower()
+        if value not in ("", "0", "1", "false", "true", "no", "yes", "off", "on"):
+            raise ImproperlyConfigured(
+                f"FOLLOWTHROUGH_OIDC_{name} must be true or false, not {value!r}."
+            )
+        return value in ("1", "true", "yes", "on")
 
     required = {name: get(name) for name in ("ISSUER", "CLIENT_ID", "CLIENT_SECRET")}
     if not any(required.values()):
@@ -171,12 +214,13 @@ def oidc_settings(environ: Mapping[str, str]) -> dict[str, Any]:
     if not issuer.startswith(("https://", "http://")):
         raise ImproperlyConfigured(f"FOLLOWTHROUGH_OIDC_ISSUER must be a URL, not {issuer!r}.")
     domains = [d.strip().lower().lstrip("@") for d in get("ALLOWED_DOMAINS").split(",")]
-    assume_verified = get("ASSUME_EMAIL_VERIFIED").lower()
-    if assume_verified not in ("", "0", "1", "false", "true", "no", "yes"):
-        raise ImproperlyConfigured(
-            "FOLLOWTHROUGH_OIDC_ASSUME_EMAIL_VERIFIED must be true or false, "
-            f"not {assume_verified!r}."
-        )
+    logout_at_provider = flag("LOGOUT_AT_PROVIDER")
+    sso_only = flag("SSO_ONLY")
+    password_backend = (
+        "followthrough.web.accounts.oidc.AdminPasswordBackend"
+        if sso_only
+        else "django.contrib.auth.backends.ModelBackend"
+    )
     return {
         "OIDC_ENABLED": True,
         "OIDC_PROVIDER_NAME": get("NAME") or "single sign-on",
@@ -188,14 +232,26 @@ def oidc_settings(environ: Mapping[str, str]) -> dict[str, Any]:
         "OIDC_OP_TOKEN_ENDPOINT": get("TOKEN_ENDPOINT") or None,
         "OIDC_OP_USER_ENDPOINT": get("USERINFO_ENDPOINT") or None,
         "OIDC_OP_JWKS_ENDPOINT": get("JWKS_ENDPOINT") or None,
+        "OIDC_OP_END_SESSION_ENDPOINT": get("END_SESSION_ENDPOINT") or None,
         "OIDC_RP_SIGN_ALGO": "RS256",
         "OIDC_RP_SCOPES": get("SCOPES") or "openid email profile",
         "OIDC_USE_PKCE": True,
         "OIDC_TIMEOUT": 10,
+        # Who may come in (docs/sign-in.md, "Who gets in").
         "OIDC_ALLOWED_DOMAINS": [d for d in domains if d],
-        "OIDC_ASSUME_EMAIL_VERIFIED": assume_verified in ("1", "true", "yes"),
+        "OIDC_INVITE_ONLY": flag("INVITE_ONLY"),
+        "OIDC_LINK_EXISTING_ACCOUNTS": flag("LINK_EXISTING_ACCOUNTS"),
+        "OIDC_ASSUME_EMAIL_VERIFIED": flag("ASSUME_EMAIL_VERIFIED"),
+        "OIDC_SSO_ONLY": sso_only,
+        # Roles from the provider's groups, applied at every sign-in.
+        "OIDC_GROUPS_CLAIM": get("GROUPS_CLAIM") or "groups",
+        "OIDC_TEAM_GROUPS": _team_groups(get("TEAM_GROUPS")),
+        "OIDC_ADMIN_GROUP": get("ADMIN_GROUP"),
+        # Logout at the provider needs the ID token as id_token_hint: kept only then.
+        "OIDC_LOGOUT_AT_PROVIDER": logout_at_provider,
+        "OIDC_STORE_ID_TOKEN": logout_at_provider,
         "AUTHENTICATION_BACKENDS": [
-            "django.contrib.auth.backends.ModelBackend",
+            password_backend,
             "followthrough.web.accounts.oidc.OIDCBackend",
         ],
     }

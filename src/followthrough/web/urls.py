@@ -6,6 +6,7 @@ from followthrough.web.api.urls import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("scim/v2/", include("followthrough.web.accounts.scim.urls")),  # docs/sign-in.md
     path("", include("followthrough.web.followup.urls")),
     path("", include("followthrough.web.ingest.urls")),
     path("", include("followthrough.web.integrations.urls")),

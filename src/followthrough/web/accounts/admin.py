@@ -1,9 +1,18 @@
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from followthrough.web.accounts.models import ApiToken, Membership, Organisation, Person, Team
+from followthrough.web.accounts.models import (
+    ApiToken,
+    Membership,
+    Organisation,
+    Person,
+    SsoIdentity,
+    SsoRefusal,
+    Team,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -70,6 +79,35 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at=None).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token{'s' if count != 1 else ''}.")
+
+
+@admin.register(SsoIdentity)
+class SsoIdentityAdmin(admin.ModelAdmin):
+    """Who each account is at the identity provider. Adding one with an empty subject
+    invites that (non-admin) account: the next sign-in with its address claims it."""
+
+    list_display = ["user", "issuer", "subject", "email", "scim_external_id", "updated_at"]
+    search_fields = ["user__username", "email", "subject", "scim_external_id"]
+    autocomplete_fields = ["user"]
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, str]:
+        return {"issuer": str(getattr(settings, "OIDC_ISSUER", "") or "")}
+
+
+@admin.register(SsoRefusal)
+class SsoRefusalAdmin(admin.ModelAdmin):
+    """Sign-ins the provider vouched for and followthrough refused (read-only)."""
+
+    list_display = ["at", "email", "reason", "subject", "issuer", "user"]
+    list_filter = ["reason"]
+    search_fields = ["email", "subject"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 admin.site.register(Organisation)

@@ -1,4 +1,4 @@
-"""Teams, the people on them, and API tokens."""
+"""Teams, the people on them, API tokens, and who people are at the identity provider."""
 
 from __future__ import annotations
 
@@ -144,14 +144,25 @@ def _digest(raw: str) -> str:
 
 
 class TokenScope(models.TextChoices):
-    """What a token may do. A read token may only use safe methods (GET, HEAD, OPTIONS)."""
+    """What a token may do. A read token may only use safe methods (GET, HEAD, OPTIONS).
+
+    A SCIM token works on the SCIM endpoint (/scim/v2/, provisioning by the identity
+    provider) and nowhere else; an API token never works there.
+    """
 
     READ = "read", "Read: look, never change"
     WRITE = "write", "Write: read and change what your teams let you change"
+    SCIM = "scim", "SCIM: provision and deprovision accounts from the identity provider"
+
+
+# The scopes of personal API tokens (the REST API, the token page).
+API_SCOPES = (TokenScope.READ, TokenScope.WRITE)
 
 
 TOKEN_DEFAULT_DAYS = 90
 TOKEN_MAX_DAYS = 365
+# A token's last use is written at most this often: a busy script's reads stay reads.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class TokenRefused(ValueError):
@@ -159,10 +170,14 @@ class TokenRefused(ValueError):
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
-    def authenticate(self, raw: str) -> ApiToken | None:
-        """The live token with this secret, or None. Tokens are looked up by their hash."""
+    def authenticate(self, raw: str, scopes: tuple[str, ...] = API_SCOPES) -> ApiToken | None:
+        """The live token with this secret and one of ``scopes``, or None.
+
+        Tokens are looked up by their hash. Whether the token's account is still active is
+        the caller's to check (and to say).
+        """
         token = self.select_related("user").filter(digest=_digest(raw)).first()
-        if token is None or not token.is_live():
+        if token is None or not token.is_live() or token.scope not in scopes:
             return None
         return token
 
@@ -240,6 +255,23 @@ class ApiToken(models.Model):
     def is_live(self) -> bool:
         return self.revoked_at is None and self.expires_at > timezone.now()
 
+    def mark_used(self) -> None:
+        """Note that the token was used now, at most once a ``LAST_USED_RESOLUTION``."""
+        now = timezone.now()
+        if self.last_used_at is not None and now - self.last_used_at < LAST_USED_RESOLUTION:
+            return
+        # Conditional, so concurrent requests within the minute write once between them;
+        # SKIP LOCKED, so they never wait on each other: on PostgreSQL an UPDATE that waits
+        # for the row keeps it locked to the end of its request, which made every request of
+        # one token wait for the one before it.
+        stale = ApiToken.objects.filter(pk=self.pk).filter(
+            models.Q(last_used_at__isnull=True)
+            | models.Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
+        )
+        ApiToken.objects.filter(
+            pk__in=stale.select_for_update(skip_locked=True).values("pk")
+        ).update(last_used_at=now)
+
     def status(self) -> str:
         """``revoked``, ``expired`` or ``live``, for the token list."""
         if self.revoked_at is not None:
@@ -296,3 +328,90 @@ class Organisation(models.Model):
         from followthrough.core.policy import PolicyConfig
 
         return PolicyConfig.from_mapping(self.policy or {})
+
+
+class SsoIdentity(models.Model):
+    """Who an account is at the identity provider: the (issuer, subject) pair, one per account.
+
+    The provider's subject id (``sub``) never changes and is never given to anyone else, so
+    an account follows it: a changed e-mail address at the provider updates ``email`` (and
+    the account's), and someone else handed a recycled address never gets this account.
+
+    A row with an empty ``subject`` is an invitation: an admin (``followthrough invite``,
+    the admin site) or the provider's SCIM provisioning made the account, and the first
+    sign-in from the configured issuer with this verified address (or, from SCIM, with
+    ``scim_external_id`` as its subject) claims it and fills in the subject.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sso_identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(
+        max_length=255, blank=True, help_text="The provider's `sub`; empty until first sign-in."
+    )
+    email = models.EmailField(blank=True, help_text="The address the provider last gave.")
+    scim_external_id = models.CharField(
+        max_length=255, blank=True, help_text="The provider's id for this account in SCIM."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "single sign-on identity"
+        verbose_name_plural = "single sign-on identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "subject"],
+                condition=~models.Q(subject=""),
+                name="one_account_per_sso_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        who = self.subject or f"invited as {self.email}"
+        return f"{self.user} at {self.issuer} ({who})"
+
+    @property
+    def is_invitation(self) -> bool:
+        return not self.subject
+
+    def clean(self) -> None:
+        # The rule of accounts.identities: an identity never attaches to an admin account by
+        # an admin's hand either (admin rights come to such accounts from the admin group).
+        admin = self.user_id is not None and (self.user.is_superuser or self.user.is_staff)
+        if self._state.adding and admin:
+            raise ValidationError(
+                {"user": "Single sign-on never takes over an admin (superuser or staff) account."}
+            )
+
+
+class SsoRefusal(models.Model):
+    """A sign-in the identity provider vouched for and followthrough refused, and why.
+
+    Only sign-ins with a verified ID token are kept (a forged or replayed callback is only
+    logged: anyone can send those). The same refusal of the same subject is kept once an
+    hour, so a retrying browser does not fill the table.
+    """
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    email = models.CharField(max_length=254, blank=True)
+    reason = models.CharField(max_length=40)
+    message = models.TextField(help_text="The sentence the person was shown.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The account the sign-in would have used, if there was one.",
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "refused single sign-on"
+
+    def __str__(self) -> str:
+        return f"refused {self.email or self.subject}: {self.reason}"

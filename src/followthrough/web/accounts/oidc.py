@@ -6,32 +6,41 @@ What this module adds to the library:
 - Endpoints not configured explicitly are discovered from
   ``<issuer>/.well-known/openid-configuration`` at the first sign-in that needs them (not at
   start-up: the service starts while the provider is down), then kept for the process.
+  The issuer and every endpoint must be https, except on loopback (tests, a local
+  provider); ``accounts.checks`` refuses anything else at start.
 - The ID token is checked fully: RS256 signature against the provider's JWKS, issuer,
   audience (our client id), expiry, nonce; the userinfo answer must be about the same
   subject. The library leaves the audience and the issuer unchecked.
-- People are matched by their *verified* e-mail address, case-insensitively, to an existing
-  login, or get a new one and a Person (an existing Person with that address and no login is
-  linked), so they can be put on teams. ``FOLLOWTHROUGH_OIDC_ALLOWED_DOMAINS`` restricts
-  the addresses.
-- Every refusal ends on the login page with a sentence saying why, never in a 400 or 500.
+- Which account the verified claims open is ``accounts.identities`` (keyed by issuer and
+  subject id, never by address), and the provider's groups set team roles
+  (``accounts.groups``).
+- Every refusal ends on the login page with a sentence saying why, never in a 400 or 500,
+  and is logged at WARNING.
+- A session is re-checked on every request: a disabled account's session ends at once.
+- Optionally, passwords are for admins only (``AdminPasswordBackend``), and logging out
+  also ends the session at the provider (``Logout``, RP-initiated logout).
 - With single sign-on off, /oidc/… answers 404.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from functools import cache
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import requests
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.db import transaction
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import resolve_url
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
@@ -42,7 +51,7 @@ from mozilla_django_oidc.views import (
 )
 
 from followthrough.web import transport
-from followthrough.web.accounts.models import Person
+from followthrough.web.accounts.identities import SignInRefused, admit
 
 logger = logging.getLogger(__name__)
 
@@ -53,12 +62,9 @@ DISCOVERED = {
     "OIDC_OP_USER_ENDPOINT": "userinfo_endpoint",
     "OIDC_OP_JWKS_ENDPOINT": "jwks_uri",
 }
+END_SESSION = "end_session_endpoint"  # optional: RP-initiated logout
 REFUSAL = "_followthrough_sign_in_refused"
 ALLOWED_CLOCK_SKEW = 60  # seconds, for exp/iat between us and the provider
-
-
-class SignInRefused(Exception):
-    """The provider vouched for someone we will not sign in; the message says why."""
 
 
 class ProviderUnavailable(Exception):
@@ -73,10 +79,32 @@ def provider_name() -> str:
     return str(getattr(settings, "OIDC_PROVIDER_NAME", "")) or "single sign-on"
 
 
+def sso_only() -> bool:
+    """Whether passwords are for admins only (everyone else signs in with the provider)."""
+    return enabled() and bool(getattr(settings, "OIDC_SSO_ONLY", False))
+
+
+def is_secure_url(url: str) -> bool:
+    """https, or http to a loopback address (tests, a provider on this machine)."""
+    parts = urlsplit(url)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
 @cache
 def _discover(issuer: str) -> dict[str, Any]:
     """The provider's discovery document, fetched once per process (failures are not kept)."""
     url = f"{issuer}/.well-known/openid-configuration"
+    if not is_secure_url(url):
+        raise ProviderUnavailable(f"{issuer} is not an https issuer")
     try:
         document = transport.request("GET", url).json()
     except (transport.TransportError, ValueError) as e:
@@ -91,6 +119,13 @@ def _discover(issuer: str) -> dict[str, Any]:
     missing = [key for key in DISCOVERED.values() if not document.get(key)]
     if missing:
         raise ProviderUnavailable(f"{url} lacks {', '.join(missing)}")
+    insecure = [
+        key
+        for key in (*DISCOVERED.values(), END_SESSION)
+        if document.get(key) and not is_secure_url(str(document[key]))
+    ]
+    if insecure:
+        raise ProviderUnavailable(f"{url} names endpoints that are not https: {insecure}")
     return document
 
 
@@ -103,19 +138,40 @@ def setting(attr: str, *default: Any) -> Any:
     return import_from_settings(attr, *default)
 
 
+# The environment variable behind each URL setting, for messages.
+URL_SETTINGS = {
+    "OIDC_ISSUER": "FOLLOWTHROUGH_OIDC_ISSUER",
+    "OIDC_OP_AUTHORIZATION_ENDPOINT": "FOLLOWTHROUGH_OIDC_AUTHORIZATION_ENDPOINT",
+    "OIDC_OP_TOKEN_ENDPOINT": "FOLLOWTHROUGH_OIDC_TOKEN_ENDPOINT",
+    "OIDC_OP_USER_ENDPOINT": "FOLLOWTHROUGH_OIDC_USERINFO_ENDPOINT",
+    "OIDC_OP_JWKS_ENDPOINT": "FOLLOWTHROUGH_OIDC_JWKS_ENDPOINT",
+    "OIDC_OP_END_SESSION_ENDPOINT": "FOLLOWTHROUGH_OIDC_END_SESSION_ENDPOINT",
+}
+
+
+def insecure_urls() -> dict[str, str]:
+    """Environment variable -> configured URL, for each one that is neither https nor loopback."""
+    if not enabled():
+        return {}
+    found = {}
+    for name, variable in URL_SETTINGS.items():
+        url = getattr(settings, name, None)
+        if url and not is_secure_url(str(url)):
+            found[variable] = str(url)
+    return found
+
+
+def end_session_endpoint() -> str | None:
+    """The provider's end_session_endpoint (configured, else discovered), if it has one."""
+    configured = getattr(settings, "OIDC_OP_END_SESSION_ENDPOINT", None)
+    if configured:
+        return str(configured)
+    found = _discover(settings.OIDC_ISSUER).get(END_SESSION)
+    return str(found) if found else None
+
+
 def _refuse(request: HttpRequest, reason: str) -> None:
     setattr(request, REFUSAL, reason)
-
-
-def _username_for(email: str) -> str:
-    """A free username from the address's local part: ``alice``, else ``alice-2``, …"""
-    User = get_user_model()
-    base = re.sub(r"[^\w.+-]", "", email.split("@", 1)[0])[:140] or "user"
-    candidate, n = base, 1
-    while User.objects.filter(username__iexact=candidate).exists():
-        n += 1
-        candidate = f"{base}-{n}"
-    return candidate
 
 
 class OIDCBackend(OIDCAuthenticationBackend):
@@ -216,90 +272,36 @@ class OIDCBackend(OIDCAuthenticationBackend):
             raise SuspiciousOperation("userinfo is about another subject than the ID token")
         return {**payload, **info}
 
-    def verify_claims(self, claims: dict[str, Any]) -> bool:
-        name = provider_name()
-        email = str(claims.get("email") or "").strip()
-        if "@" not in email:
-            raise SignInRefused(
-                f"{name} did not share your e-mail address, which followthrough needs to "
-                "know who you are. Allow the e-mail scope and try again."
-            )
-        verified = claims.get("email_verified")
-        if verified not in (True, "true") and not settings.OIDC_ASSUME_EMAIL_VERIFIED:
-            raise SignInRefused(
-                f"{name} has not verified the address {email}, so it cannot sign you in "
-                "here. Verify it with them first."
-            )
-        domain = email.rsplit("@", 1)[1].lower()
-        allowed = settings.OIDC_ALLOWED_DOMAINS
-        if allowed and domain not in allowed:
-            raise SignInRefused(
-                f"Addresses at {domain} may not sign in here (only {', '.join(allowed)}). "
-                "Ask an admin for an account."
-            )
-        return True
-
     def get_or_create_user(
         self, access_token: str, id_token: str, payload: dict[str, Any]
     ) -> AbstractBaseUser:
-        claims = self.get_userinfo(access_token, id_token, payload)
-        self.verify_claims(claims)
-        email = str(claims["email"]).strip()
-        with transaction.atomic():
-            users = list(self.UserModel.objects.filter(email__iexact=email)[:2])
-            if len(users) > 1:
-                raise SignInRefused(
-                    f"More than one account has the address {email}, so followthrough cannot "
-                    "tell which is yours. Ask an admin to give each account its own address."
-                )
-            user = self.update_user(users[0], claims) if users else self.create_user(claims)
-            self._ensure_person(user, claims)
-        return user
+        return admit(self.get_userinfo(access_token, id_token, payload))
 
-    def create_user(self, claims: dict[str, Any]) -> AbstractBaseUser:
-        email = str(claims["email"]).strip()
-        user = self.UserModel(
-            username=_username_for(email),
-            email=email,
-            first_name=str(claims.get("given_name") or "")[:150],
-            last_name=str(claims.get("family_name") or "")[:150],
-        )
-        user.set_unusable_password()  # signs in through the provider only, until given one
-        user.save()
-        logger.info("Single sign-on created the account %s for %s", user.get_username(), email)
-        return user
+    def get_user(self, user_id: Any) -> AbstractBaseUser | None:
+        """The session's account on every request, while it may sign in (the library's
+        version would keep a disabled account's session going)."""
+        user = self.UserModel._default_manager.filter(pk=user_id).first()
+        return user if user is not None and user.is_active else None
 
-    def update_user(self, user: AbstractBaseUser, claims: dict[str, Any]) -> AbstractBaseUser:
-        """Fill in a name the account lacks; never overwrite what someone set by hand."""
-        changed = []
-        for field, claim in (("first_name", "given_name"), ("last_name", "family_name")):
-            if not getattr(user, field, "") and claims.get(claim):
-                setattr(user, field, str(claims[claim])[:150])
-                changed.append(field)
-        if changed:
-            user.save(update_fields=changed)
-        return user
 
-    def _ensure_person(self, user: AbstractBaseUser, claims: dict[str, Any]) -> None:
-        """Someone who signs in can be put on teams: link or create their Person."""
-        if Person.objects.filter(user=user).exists():
-            return
-        email = str(claims["email"]).strip()
-        unlinked = Person.objects.filter(user=None, email__iexact=email).order_by("pk").first()
-        if unlinked is not None:
-            unlinked.user = user
-            unlinked.save(update_fields=["user"])
-            return
-        full_name = str(claims.get("name") or "").strip()
-        if not full_name:
-            full_name = " ".join(
-                str(claims.get(c) or "").strip() for c in ("given_name", "family_name")
-            ).strip()
-        Person.objects.create(
-            name=(full_name or user.get_username())[:150],
-            email=email,
-            handle=user.get_username()[:64],
-            user=user,
+class AdminPasswordBackend(ModelBackend):
+    """Passwords for admins only (``FOLLOWTHROUGH_OIDC_SSO_ONLY``): everyone else uses the
+    provider. A non-admin's password session, even one from before the switch, ends too."""
+
+    def user_can_authenticate(self, user: Any) -> bool:
+        return bool(super().user_can_authenticate(user) and getattr(user, "is_superuser", False))
+
+
+class SignInForm(AuthenticationForm):
+    """The password form of the login page: with passwords for admins only, says so."""
+
+    def get_invalid_login_error(self) -> ValidationError:
+        if not sso_only():
+            return super().get_invalid_login_error()
+        return ValidationError(
+            f"Only admins sign in with a password here; everyone else signs in with "
+            f"{provider_name()} above. Admins: check your username and password.",
+            code="invalid_login",
         )
 
 
@@ -323,6 +325,14 @@ class Authenticate(OIDCAuthenticationRequestView):
     def get(self, request: HttpRequest) -> HttpResponse:
         if not enabled():
             raise Http404("Single sign-on is not configured.")
+        if insecure := insecure_urls():  # refused at start too (accounts.checks)
+            logger.error("Single sign-on refused: not https: %s", ", ".join(insecure))
+            messages.error(
+                request,
+                f"{provider_name()} is not set up with an https address, so single sign-on "
+                "is not available. Ask an admin.",
+            )
+            return HttpResponseRedirect(resolve_url("login"))
         try:
             response: HttpResponse = super().get(request)
         except ProviderUnavailable as e:
@@ -348,12 +358,14 @@ class Callback(OIDCAuthenticationCallbackView):
         if error := request.GET.get("error"):
             # The provider's own words are not shown: a link could put anything in them.
             code = error if re.fullmatch(r"[a-z_]{1,40}", error) else "error"
+            logger.warning("Single sign-on: the provider answered the callback with %s", code)
             _refuse(request, f"{name} did not sign you in ({code}).")
         try:
             response: HttpResponse = super().get(request)
-        except SuspiciousOperation:
+        except SuspiciousOperation as e:
             # The state is not one this browser was sent off with: a stale tab, a replay,
             # or a link someone else started.
+            logger.warning("Single sign-on refused a callback: %s", e)
             _refuse(request, self._stale(name))
             return self.login_failure()
         return response
@@ -378,3 +390,40 @@ class Callback(OIDCAuthenticationCallbackView):
                 reason = f"{provider_name()} did not sign you in. Try again."
         messages.error(request, reason)
         return HttpResponseRedirect(resolve_url("login"))
+
+
+class Logout(auth_views.LogoutView):
+    """/logout/: ends the followthrough session, and with ``LOGOUT_AT_PROVIDER`` the one at
+    the provider too (OpenID Connect RP-Initiated Logout 1.0).
+
+    The browser is sent to the provider's ``end_session_endpoint`` with the ID token of the
+    sign-in as ``id_token_hint``, our client id, and the login page as
+    ``post_logout_redirect_uri`` (register it at the provider). A session that did not come
+    from the provider, or a provider without the endpoint, ends here only.
+    """
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        signed_in = request.user.is_authenticated
+        id_token = request.session.get("oidc_id_token") if enabled() and signed_in else None
+        response: HttpResponse = super().post(request, *args, **kwargs)
+        if not id_token or not getattr(settings, "OIDC_LOGOUT_AT_PROVIDER", False):
+            return response
+        try:
+            endpoint = end_session_endpoint()
+        except ProviderUnavailable as e:
+            logger.warning("Logout at the provider skipped: %s", e)
+            return response
+        if not endpoint or not is_secure_url(endpoint):
+            logger.warning("Logout at the provider skipped: it has no usable end_session_endpoint")
+            return response
+        query = urlencode(
+            {
+                "id_token_hint": id_token,
+                "client_id": settings.OIDC_RP_CLIENT_ID,
+                "post_logout_redirect_uri": request.build_absolute_uri(
+                    resolve_url(settings.LOGOUT_REDIRECT_URL)
+                ),
+            }
+        )
+        separator = "&" if urlsplit(endpoint).query else "?"
+        return HttpResponseRedirect(f"{endpoint}{separator}{query}")

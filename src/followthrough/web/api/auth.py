@@ -11,19 +11,14 @@ Django's CSRF check on unsafe methods, exactly as its forms are checked.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer, SessionAuth
 
 from followthrough.web.accounts.models import ApiToken
-
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 READ_ONLY_TOKEN = (
     "This API token is read-only: it may look but not change anything ({method} refused). "
@@ -44,18 +39,7 @@ class BearerToken(HttpBearer):
         if found is None:
             request._followthrough_auth_problem = INVALID_TOKEN  # type: ignore[attr-defined]
             return None
-        now = timezone.now()
-        if found.last_used_at is None or now - found.last_used_at >= LAST_USED_RESOLUTION:
-            # Conditional, so concurrent requests within the minute write once between them;
-            # SKIP LOCKED, so they never wait on each other: on PostgreSQL an UPDATE that
-            # waits for the row keeps it locked to the end of its request, which made every
-            # request of one token wait for the one before it.
-            stale = ApiToken.objects.filter(pk=found.pk).filter(
-                Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
-            )
-            ApiToken.objects.filter(
-                pk__in=stale.select_for_update(skip_locked=True).values("pk")
-            ).update(last_used_at=now)
+        found.mark_used()
         user: AbstractBaseUser = found.user
         if not user.is_active:
             request._followthrough_auth_problem = "The account this token belongs to is disabled."  # type: ignore[attr-defined]

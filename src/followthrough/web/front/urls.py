@@ -8,8 +8,14 @@ from .views import actions, incidents, lint, meetings, postmortems, teams, token
 pm = "incidents/<int:pk>/postmortem/"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=oidc.SignInForm
+        ),
+        name="login",
+    ),
+    path("logout/", oidc.Logout.as_view(), name="logout"),
     # Single sign-on (404 unless FOLLOWTHROUGH_OIDC_* configure it); the names are the library's.
     path("oidc/authenticate/", oidc.Authenticate.as_view(), name="oidc_authentication_init"),
     path("oidc/callback/", oidc.Callback.as_view(), name="oidc_authentication_callback"),

@@ -28,7 +28,15 @@ from followthrough.web.history.tracking import Scope, scope_of, tracked
 # Bookkeeping that changes on every write and says nothing about what changed. Soft delete
 # (deleted_at/deleted_by) is recorded as a DELETE or RESTORE of its own, not as an update.
 IGNORED = frozenset(
-    {"version", "updated_at", "last_activity_at", "deleted_at", "deleted_by", "deletion"}
+    {
+        "version",
+        "updated_at",
+        "last_activity_at",
+        "deleted_at",
+        "deleted_by",
+        "deletion",
+        "last_login",  # every sign-in writes it
+    }
 )
 
 # How a secret field is kept in the history: whether one is set, never what it is.

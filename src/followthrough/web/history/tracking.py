@@ -113,6 +113,11 @@ TRACKED: dict[str, Tracked] = {
         _own_team, ("api_token", "webhook_secret"), "tracker settings", leads_only=True
     ),
     "ingest.IngestSource": Tracked(_own_team, ("secret",), "incident source", leads_only=True),
+    # Accounts (admins only): enabled, admin rights, address, whatever changed them (the
+    # admin site, single sign-on, SCIM, `followthrough deprovision`).
+    "auth.User": Tracked(_none, ("password",), "account"),
+    "accounts.SsoIdentity": Tracked(_none, kind="sso identity"),
+    "accounts.SsoRefusal": Tracked(_none, kind="sso refusal"),
 }
 
 # The settings of a team: what its "settings history" shows.

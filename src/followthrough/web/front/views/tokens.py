@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from followthrough.web.accounts.models import (
+    API_SCOPES,
     TOKEN_DEFAULT_DAYS,
     TOKEN_MAX_DAYS,
     ApiToken,
@@ -30,7 +31,7 @@ class TokenForm(forms.Form):
         help_text="What uses it, e.g. “CI lint job” or “laptop script”.",
     )
     scope = forms.ChoiceField(
-        choices=TokenScope.choices,
+        choices=[(s.value, s.label) for s in API_SCOPES],  # SCIM tokens: `followthrough scim-token`
         initial=TokenScope.READ,
         widget=forms.RadioSelect,
         help_text="A read token is refused (403) on anything that changes data.",

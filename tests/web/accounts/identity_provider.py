@@ -2,7 +2,10 @@
 
 It serves discovery, an authorization endpoint (signs in whoever ``login_as`` named and
 redirects back with a one-time code), a token endpoint that checks the client secret, the
-code, the redirect URI and the PKCE verifier, a JWKS with its own RSA key, and userinfo.
+code, the redirect URI and the PKCE verifier, a JWKS with its own RSA key, userinfo, and
+an end_session_endpoint (OpenID Connect RP-Initiated Logout 1.0) that checks the
+id_token_hint is one it issued to this client and sends the browser to the
+post_logout_redirect_uri.
 ``forge_with_other_key`` makes it sign ID tokens with a key its JWKS does not publish, as an
 attacker who copied its key id would.
 """
@@ -50,11 +53,17 @@ class Provider:
     codes: dict[str, Grant] = field(default_factory=dict)
     access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_requests: int = 0
+    issued_id_tokens: list[str] = field(default_factory=list)
+    logouts: list[dict[str, str]] = field(default_factory=list)  # end_session requests
+    with_end_session: bool = True
 
-    def login_as(self, email: str, *, verified: bool = True, **extra: Any) -> None:
-        """Whoever signs in at the provider next."""
+    def login_as(
+        self, email: str, *, sub: str | None = None, verified: bool = True, **extra: Any
+    ) -> None:
+        """Whoever signs in at the provider next (their ``sub`` follows from the address
+        unless given: give it to model a recycled address or an address change)."""
         self.claims = {
-            "sub": "sub-" + hashlib.sha256(email.lower().encode()).hexdigest()[:16],
+            "sub": sub or "sub-" + hashlib.sha256(email.lower().encode()).hexdigest()[:16],
             "email": email,
             "email_verified": verified,
             **extra,
@@ -91,7 +100,9 @@ class Provider:
             if self.forge_with_other_key
             else self.key
         )
-        return jwt.encode(payload, key, algorithm="RS256", headers={"kid": KEY_ID})
+        token = jwt.encode(payload, key, algorithm="RS256", headers={"kid": KEY_ID})
+        self.issued_id_tokens.append(token)
+        return token
 
 
 def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
@@ -111,17 +122,19 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             if url.path == "/.well-known/openid-configuration":
-                self._json(
-                    200,
-                    {
-                        "issuer": provider.issuer,
-                        "authorization_endpoint": provider.issuer + "/authorize",
-                        "token_endpoint": provider.issuer + "/token",
-                        "userinfo_endpoint": provider.issuer + "/userinfo",
-                        "jwks_uri": provider.issuer + "/jwks",
-                        "id_token_signing_alg_values_supported": ["RS256"],
-                    },
-                )
+                document = {
+                    "issuer": provider.issuer,
+                    "authorization_endpoint": provider.issuer + "/authorize",
+                    "token_endpoint": provider.issuer + "/token",
+                    "userinfo_endpoint": provider.issuer + "/userinfo",
+                    "jwks_uri": provider.issuer + "/jwks",
+                    "id_token_signing_alg_values_supported": ["RS256"],
+                }
+                if provider.with_end_session:
+                    document["end_session_endpoint"] = provider.issuer + "/logout"
+                self._json(200, document)
+            elif url.path == "/logout":
+                self._end_session(query)
             elif url.path == "/jwks":
                 self._json(200, provider.jwks())
             elif url.path == "/authorize":
@@ -135,6 +148,18 @@ def _handler(provider: Provider) -> type[BaseHTTPRequestHandler]:
                     self._json(200, claims)
             else:
                 self._json(404, {"error": "not_found"})
+
+        def _end_session(self, query: dict[str, str]) -> None:
+            provider.logouts.append(query)
+            if query.get("id_token_hint") not in provider.issued_id_tokens:
+                self._json(400, {"error": "invalid_request"})
+                return
+            if query.get("client_id") not in (None, CLIENT_ID):
+                self._json(400, {"error": "invalid_client"})
+                return
+            self.send_response(302)
+            self.send_header("Location", query.get("post_logout_redirect_uri", "/"))
+            self.end_headers()
 
         def _authorize(self, query: dict[str, str]) -> None:
             if query.get("client_id") != CLIENT_ID or query.get("response_type") != "code":
