@@ -10,7 +10,7 @@ import pytest
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
-from followthrough.web.ingest.pagerduty.parse import SUPPORTED_EVENTS
+from followthrough.web.integrations.pagerduty.parse import SUPPORTED_EVENTS
 from followthrough.web.postmortems.operations import start_postmortem
 
 from .conftest import FIXTURES, Sender, fixture, pd_signature
