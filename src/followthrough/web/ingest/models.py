@@ -30,13 +30,14 @@ if TYPE_CHECKING:
 
 
 class Kind(models.TextChoices):
-    """The kinds of source the vendor registry knows today (``integrations.vendors.VENDORS``
-    decides: the column has no choices, so a new vendor needs no migration)."""
+    """Names for the kinds code refers to. Which kinds exist, and their labels, is the vendor
+    registry's (``integrations.vendors.VENDORS``): the column has no choices, so a new vendor
+    needs no migration and no line here."""
 
-    PAGERDUTY = "pagerduty", "PagerDuty (Webhooks v3)"
-    OPSGENIE = "opsgenie", "Opsgenie (outgoing webhook)"
-    WEBHOOK = "webhook", "Generic JSON webhook"
-    SLACK = "slack", "Slack (/postmortem command)"
+    PAGERDUTY = "pagerduty"
+    OPSGENIE = "opsgenie"
+    WEBHOOK = "webhook"
+    SLACK = "slack"
 
 
 def _vendors() -> dict[str, Vendor]:
