@@ -110,7 +110,9 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             with slack.lock:
                 scripted = slack.script.pop(0) if slack.script else None
                 if scripted is None:
-                    slack.received.append({"path": self.path, "body": body})
+                    slack.received.append(
+                        {"path": self.path, "body": body, "headers": dict(self.headers)}
+                    )
             if scripted is not None:
                 return self._answer(*scripted)
             if is_api:
@@ -125,7 +127,7 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
+def slack(allow_loopback: None) -> Iterator[FakeSlack]:
     fake = FakeSlack()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from followthrough.web.integrations.models import MAPPABLE, TrackerConfig
+from followthrough.web.transport import URL_RULE
 
 SECRETS = ("api_token", "webhook_secret")
 
@@ -35,7 +36,7 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         assume_scheme="https",
         label="Base URL",
-        help_text=TrackerConfig._meta.get_field("base_url").help_text,
+        help_text=f"{TrackerConfig._meta.get_field('base_url').help_text} {URL_RULE}",
     )
     api_token = forms.CharField(
         required=False,

@@ -23,6 +23,7 @@ from django.utils import timezone
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.postmortems.models import Meeting
+from followthrough.web.transport import url_problem
 
 
 class TrackerKind(models.TextChoices):
@@ -132,6 +133,8 @@ class TrackerConfig(models.Model):
             )
         if problem := status_map_problem(self.status_map):
             errors["status_map"] = problem
+        if self.base_url and (problem := url_problem(self.base_url)):
+            errors["base_url"] = problem  # the worker calls it: no internal addresses
         if errors:
             raise ValidationError(errors)
 

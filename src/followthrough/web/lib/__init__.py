@@ -1,1 +1,2 @@
-"""Helpers shared by the web apps (healthchecks ``hc/lib``): no models, no views."""
+"""Shared web helpers that belong to no app (healthchecks' ``hc/lib``): imported by the apps'
+models, views and workers, importing no app themselves."""
