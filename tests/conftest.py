@@ -89,6 +89,13 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture
+def allow_loopback(settings: Any) -> None:
+    """Fake vendors listen on 127.0.0.1, which outbound requests refuse unless the operator
+    allows it: allow it, as an operator would for an on-premises host."""
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
 def _user(username: str, *, superuser: bool = False) -> User:
     maker = User.objects.create_superuser if superuser else User.objects.create_user
     user = maker(username=username, email=f"{username}@example.com", password=PASSWORD)

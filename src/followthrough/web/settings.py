@@ -312,6 +312,10 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # How many reverse proxies stand in front (each appends to X-Forwarded-For); 0 = none.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
+# Outbound requests (trackers, Slack, webhooks) go only to public addresses over https, except
+# to the hosts, addresses or networks listed here (an on-premises Jira: "jira.corp,10.2.0.0/16").
+OUTBOUND_ALLOWED_HOSTS = env.list("OUTBOUND_ALLOWED_HOSTS", default=[])
+
 # Job runs and webhook deliveries older than this are pruned daily by the worker.
 LOG_RETENTION_DAYS = env.int("LOG_RETENTION_DAYS", default=90)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="followthrough@localhost")

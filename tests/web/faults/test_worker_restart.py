@@ -39,6 +39,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
         FOLLOWTHROUGH_DATA_DIR=str(tmp_path),
         EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend",
         LOG_LEVEL="WARNING",
+        OUTBOUND_ALLOWED_HOSTS="127.0.0.1",  # the fake Slack
     )
     return env
 

@@ -125,7 +125,7 @@ _JSON = {"Content-Type": "application/json; charset=utf-8"}
 
 
 @pytest.fixture
-def slack() -> Iterator[FakeSlack]:
+def slack(allow_loopback: None) -> Iterator[FakeSlack]:
     fake = FakeSlack()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True

@@ -34,21 +34,21 @@ def _tasks_run_at_once(settings: Any) -> None:
 
 
 @pytest.fixture
-def jira() -> Iterator[FakeJira]:
+def jira(allow_loopback: None) -> Iterator[FakeJira]:
     fake = FakeJira().start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def linear() -> Iterator[FakeLinear]:
+def linear(allow_loopback: None) -> Iterator[FakeLinear]:
     fake = FakeLinear().start()
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def github() -> Iterator[FakeGitHub]:
+def github(allow_loopback: None) -> Iterator[FakeGitHub]:
     fake = FakeGitHub().start()
     yield fake
     fake.stop()

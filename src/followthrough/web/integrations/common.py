@@ -1,15 +1,17 @@
 """What every tracker folder shares: the issue it reports, the status event a webhook carries,
-signature checks, and the words an issue is written in."""
+signature checks (re-exported from ``followthrough.web.lib.signatures``), and the words an
+issue is written in."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+
+from followthrough.web.lib import signatures
+from followthrough.web.lib.signatures import hmac_hex as hmac_hex  # re-exported
 
 if TYPE_CHECKING:
     from followthrough.web.actions.models import ActionItem
@@ -51,19 +53,19 @@ class Rejected(Exception):
         self.reason = reason
 
 
-def hmac_hex(secret: str, body: bytes) -> str:
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 def check_hex_signature(secret: str, body: bytes, given: str, prefix: str = "") -> None:
-    """Raise ``Rejected(401)`` unless ``given`` is ``prefix`` + the hex HMAC-SHA256 of ``body``."""
+    """Raise ``Rejected(401)`` unless ``given`` is ``prefix`` + the hex HMAC-SHA256 of ``body``.
+
+    Kept for the tracker webhooks; the check itself is ``followthrough.web.lib.signatures``.
+    """
     if not secret:
         raise Rejected(401, "No webhook secret is set for this team's tracker; set one first.")
     if not given:
         raise Rejected(401, "The delivery is not signed.")
-    expected = prefix + hmac_hex(secret, body)
-    if not hmac.compare_digest(expected.encode(), given.strip().lower().encode()):
-        raise Rejected(401, "The signature does not match this team's webhook secret.")
+    try:
+        signatures.verify(secret, body, given.strip(), scheme=prefix.rstrip("="))
+    except signatures.SignatureError as e:
+        raise Rejected(401, "The signature does not match this team's webhook secret.") from e
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
