@@ -25,9 +25,11 @@ def github_settings(fake: FakeGitHub, **extra: Any) -> dict[str, Any]:
     return {
         "kind": "github",
         "base_url": fake.url,
-        "repository": fake.repo,
-        "labels": ["postmortem", "reliability"],
-        "milestone": 3,
+        "settings": {
+            "repository": fake.repo,
+            "labels": ["postmortem", "reliability"],
+            "milestone": 3,
+        },
         "api_token": TOKEN,
         "webhook_secret": WEBHOOK_SECRET,
         "status_map": {"closed:not_planned": "open"},
@@ -44,7 +46,11 @@ def test_a_team_lead_sets_up_the_tracker_and_the_secrets_never_come_back(
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["token_set"] is True and body["webhook_secret_set"] is True
-    assert body["labels"] == ["postmortem", "reliability"]
+    assert body["settings"] == {
+        "repository": "acme/payments",
+        "labels": ["postmortem", "reliability"],
+        "milestone": 3,
+    }
     assert body["effective_status_map"]["closed"] == "done"
     assert body["effective_status_map"]["closed:not_planned"] == "open"
     assert body["webhook_path"] == "/integrations/github/webhook/payments/"
@@ -75,12 +81,18 @@ def test_only_leads_and_admins_manage_tracker_settings(cast: Cast, github: FakeG
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"repository": "not a repository"}, "repository"),
-        ({"repository": ""}, "repository"),
-        ({"repository": "acme/pay\x00ments"}, "repository"),
-        ({"labels": ["postmortem,reliability"]}, "labels.0"),
-        ({"kind": "jira"}, "project_key"),
+        ({"settings": {"repository": "not a repository"}}, "settings.repository"),
+        ({"settings": {"repository": ""}}, "settings.repository"),
+        ({"settings": {"repository": "acme/pay\x00ments"}}, "settings"),
+        ({"settings": {"repository": "a/b", "labels": ["a,b"]}}, "settings.labels.0"),
+        ({"settings": {"repository": "a/b", "milestone": 0}}, "settings.milestone"),
+        ({"settings": {"repository": "a/b", "repo": "typo"}}, "settings.repo"),
+        ({"kind": "jira"}, "settings.project_key"),
+        ({"kind": "gitlab", "settings": {"project": "no spaces allowed"}}, "settings.project"),
+        ({"kind": "bitbucket"}, "kind"),
         ({"status_map": {"Closed": "finished"}}, "status_map.Closed"),
+        ({"base_url": "http://169.254.169.254/latest/"}, "base_url"),
+        ({"base_url": "https://localhost/api/v3"}, "base_url"),
         ({"accounts": [{"person_id": 999999, "account_id": "x"}]}, "accounts.0.person_id"),
     ],
 )
@@ -104,9 +116,9 @@ def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: 
         "kind": "github",
         "enabled": "on",
         "base_url": github.url,
-        "repository": github.repo,
-        "labels": "postmortem",
-        "issue_type": "Task",
+        "github__repository": github.repo,
+        "github__labels": "postmortem, reliability",
+        "jira__issue_type": "Task",
         "api_token": TOKEN,
         "webhook_secret": WEBHOOK_SECRET,
         "status_map_text": "closed:not_planned = open",
@@ -115,6 +127,11 @@ def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: 
     assert saved.status_code == 302, saved.content.decode()[:3000]
     config = TrackerConfig.objects.get(team=cast.payments)
     assert config.api_token == TOKEN and config.status_map == {"closed:not_planned": "open"}
+    assert config.settings == {
+        "repository": github.repo,
+        "labels": ["postmortem", "reliability"],
+        "milestone": None,
+    }
     page = browser.get(url).content.decode()
     assert TOKEN not in page and WEBHOOK_SECRET not in page
     assert "A value is set." in page
@@ -123,7 +140,7 @@ def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: 
     refused = browser.post(url, {**form, "status_map_text": "closed = finished"})
     assert refused.status_code == 422
     html = refused.content.decode()
-    assert "not open, in_progress or done" in html
+    assert "is not one of open, in_progress, done, deprioritised" in html
     assert TOKEN not in html and WEBHOOK_SECRET not in html
     # Saving without retyping the token keeps it.
     browser.post(url, {**form, "api_token": "", "webhook_secret": ""})
@@ -171,7 +188,10 @@ def test_an_editor_retries_a_failed_item_and_an_untracked_item_says_so(
         "key": "",
         "url": "",
         "tracker_status": "",
+        "notice": "",
         "last_error": "",
+        "last_error_kind": "",
+        "last_error_status": None,
         "attempts": 0,
         "next_attempt_at": None,
         "synced_at": None,
