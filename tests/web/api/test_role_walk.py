@@ -98,7 +98,11 @@ class World:
         for team in (cast.payments, cast.security):
             self.made(
                 f"/teams/{team.pk}/tracker",
-                {"kind": "github", "repository": "shop/checkout", "api_token": "ghp_walk-token"},
+                {
+                    "kind": "github",
+                    "settings": {"repository": "shop/checkout"},
+                    "api_token": "ghp_walk-token",
+                },
                 put=True,
             )
         bob, dana = cast.person(cast.bob), cast.person(cast.dana)
@@ -201,7 +205,7 @@ def fresh_source(w: World, r: Rows) -> int:
     return int(w.made("/ingest/sources", body)["id"])
 
 
-TRACKER = {"kind": "github", "repository": "shop/checkout", "labels": ["postmortem"]}
+TRACKER = {"kind": "github", "settings": {"repository": "shop/checkout", "labels": ["postmortem"]}}
 
 
 def transition(w: World, r: Rows) -> Call:

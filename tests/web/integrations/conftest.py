@@ -64,21 +64,19 @@ def gitlab(allow_loopback: None) -> Iterator[FakeGitLab]:
 
 
 Fake = FakeJira | FakeLinear | FakeGitHub | FakeGitLab
+# Each registry entry's fake vendor (test_registry checks there is one per tracker).
+FAKES: dict[str, type[Fake]] = {
+    "jira": FakeJira,
+    "linear": FakeLinear,
+    "github": FakeGitHub,
+    "gitlab": FakeGitLab,
+}
 
 
 def settings_for(fake: Fake) -> tuple[str, dict[str, Any], str]:
     """The kind, vendor settings and API token the fake accepts."""
-    if isinstance(fake, FakeJira):
-        return (
-            "jira",
-            {"project_key": "PAY", "issue_type": "Task", "user_email": "bot@example.com"},
-            "jira-token",
-        )
-    if isinstance(fake, FakeLinear):
-        return "linear", {"team_id": next(iter(fake.teams))}, fake.api_key
-    if isinstance(fake, FakeGitHub):
-        return "github", {"repository": fake.repo, "labels": ["postmortem"]}, fake.token
-    return "gitlab", {"project": fake.path, "labels": ["postmortem"]}, fake.token
+    kind = next(kind for kind, cls in FAKES.items() if isinstance(fake, cls))
+    return kind, fake.settings(), fake.api_token
 
 
 def wire(

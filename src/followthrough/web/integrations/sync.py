@@ -336,16 +336,15 @@ def _succeed(link: TrackerLink, worker: str, now: datetime) -> TrackerLink:
 
 def _detach(link: TrackerLink, worker: str, config: TrackerConfig) -> TrackerLink:
     """The team moved to another tracker: the issue stays where it is, and is left alone."""
-    TrackerLink.record(
-        link.pk,
-        worker,
+    fields = {
         **TrackerLink.success_fields(),
-        sync_state=SyncState.DETACHED,
-        last_error=(
+        "sync_state": SyncState.DETACHED,
+        "last_error": (
             f"The team now uses {config.label}; {link.external_key} stays in "
             f"{label_of(link.kind)} and is no longer kept in step."
         ),
-    )
+    }
+    TrackerLink.record(link.pk, worker, **fields)
     link.refresh_from_db()
     return link
 

@@ -78,6 +78,14 @@ class FakeGitHub(FakeServer):
         self.issues: list[GitHubIssue] = []
         self.created = 0
 
+    @property
+    def api_token(self) -> str:
+        return self.token
+
+    def settings(self) -> dict[str, Any]:
+        """The team settings that point at this fake."""
+        return {"repository": self.repo, "labels": ["postmortem"]}
+
     def tick(self) -> datetime:
         # GitHub writes whole seconds.
         return super().tick().replace(microsecond=0)

@@ -82,6 +82,14 @@ class FakeGitLab(FakeServer):
         self.issues: list[GitLabIssue] = []
         self.created = 0
 
+    @property
+    def api_token(self) -> str:
+        return self.token
+
+    def settings(self) -> dict[str, Any]:
+        """The team settings that point at this fake."""
+        return {"project": self.path, "labels": ["postmortem"]}
+
     def issue(self, iid: int) -> GitLabIssue:
         return next(i for i in self.issues if i.iid == iid)
 

@@ -153,6 +153,7 @@ def not_found() -> Answer:
 class FakeJira(FakeServer):
     def __init__(self, email: str = "bot@example.com", token: str = "jira-token") -> None:
         super().__init__()
+        self.email, self.api_token = email, token
         self.auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
         self.projects = {"PAY"}
         self.users = {"alice@example.com": "5b10ac8d82e05b22cc7d4ef5"}
@@ -162,6 +163,10 @@ class FakeJira(FakeServer):
         self.required: set[str] = {"project", "issuetype", "summary"}
         self.workflow = SIMPLIFIED
         self.initial_status = "To Do"
+
+    def settings(self) -> dict[str, Any]:
+        """The team settings that point at this fake."""
+        return {"project_key": "PAY", "issue_type": "Task", "user_email": self.email}
 
     def use_classic_workflow(self) -> None:
         self.workflow = CLASSIC

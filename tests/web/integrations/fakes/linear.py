@@ -82,6 +82,14 @@ class FakeLinear(FakeServer):
         self.created = 0
         self.create_attempts = 0
 
+    @property
+    def api_token(self) -> str:
+        return self.api_key
+
+    def settings(self) -> dict[str, Any]:
+        """The team settings that point at this fake."""
+        return {"team_id": next(iter(self.teams))}
+
     def handle(self, req: Request) -> Answer:
         if req.method != "POST" or req.path != "/graphql":
             return super().handle(req)
