@@ -1,8 +1,19 @@
 """Status back: "Closing the issue in the tracker marks the item done here; reopening reopens."
 
-Deliveries are built from each vendor's own published sample payload (``fixtures/``, sources
-in ``fixtures/SOURCES.md``) with our issue's id, status and time put in, and signed (or
-tokened) the way the vendor does. A bad signature gets 401 and stores nothing, a malformed
+Deliveries are built from each vendor's own published sample payload (trimmed, in
+``fixtures/``) with our issue's id, status and time put in, and signed (or tokened) the way
+the vendor does. The samples are:
+
+- Jira: Atlassian's "Example callback for an issue-related event",
+  https://developer.atlassian.com/cloud/jira/platform/webhooks/ (the status only in the
+  changelog);
+- GitHub: the ``issues`` payload of https://docs.github.com/en/webhooks/webhook-events-and-payloads#issues
+  as published in octokit/webhooks ``payload-examples/api.github.com/issues/reopened.payload.json``;
+- Linear: "The webhook payload" of https://linear.app/developers/webhooks (a comment), and
+  an ``Issue`` update with the ``IssueWebhookPayload`` fields of Linear's schema explorer;
+- GitLab: "Work item events" (``X-Gitlab-Event: Issue Hook``) of
+  https://docs.gitlab.com/user/project/integrations/webhook_events/#work-item-events.
+ A bad signature gets 401 and stores nothing, a malformed
 body 400 with the reason, and the same body again changes nothing. Polling is the fallback
 when webhooks do not come.
 """

@@ -10,12 +10,15 @@ is not sent out.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from pydantic import BaseModel, ConfigDict, model_validator
+
+from followthrough.web.lib.signatures import SignatureError, check_time, verify
 
 if TYPE_CHECKING:
     from followthrough.web.accounts.models import Person
@@ -208,6 +211,69 @@ def deprioritised_comment(item: ActionItem) -> str:
         f"Deprioritised in followthrough on {at:%Y-%m-%d %H:%M:%S} UTC.\n\n"
         f"Reason: {reason}\n\n{item_url(item)}"
     )
+
+
+def markdown_description(item: ActionItem, *tail: str) -> str:
+    """The issue's body in Markdown (GitHub, GitLab, Linear): the paragraphs, the link back
+    and whatever ``tail`` adds (a hidden marker)."""
+    return "\n\n".join(
+        [*item_paragraphs(item), f"[Follow it in followthrough]({item_url(item)})", *tail]
+    )
+
+
+# How many pages of 100 a retry reads looking for its marker (issues, comments).
+MARKER_PAGES = 3
+PAGE_SIZE = 100
+
+
+def first_marked(
+    page: Callable[[int], Any], field: str, marker: str, *, skip: str = ""
+) -> dict[str, Any] | None:
+    """The first entry, on up to ``MARKER_PAGES`` pages of ``PAGE_SIZE`` (``page(n)`` reads
+    page n), whose ``field`` holds ``marker``; entries that have ``skip`` are passed over."""
+    for number in range(1, MARKER_PAGES + 1):
+        entries = page(number)
+        if not isinstance(entries, list):
+            return None
+        for entry in entries:
+            if isinstance(entry, dict) and skip not in entry and marker in text(entry.get(field)):
+                return entry
+        if len(entries) < PAGE_SIZE:
+            return None
+    return None
+
+
+def check_signed(
+    secret: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    header: str,
+    now: datetime,
+    *,
+    scheme: str = "",
+    time_field: str = "",
+    max_age: float = 0,
+    ahead: float | None = None,
+) -> None:
+    """Raise ``Rejected(401)`` unless ``header`` holds the HMAC-SHA256 of the raw body with
+    ``secret`` (``scheme=<hex>``), and, when the vendor signs a time in the body
+    (``time_field``, Unix milliseconds), unless that time is at most ``max_age`` seconds old
+    (and at most ``ahead`` seconds in the future)."""
+    try:
+        verify(secret, body, headers.get(header), scheme=scheme, header=header)
+        if time_field:
+            stamp = parse_json(body).get(time_field)
+            if isinstance(stamp, bool) or not isinstance(stamp, int | float):
+                raise SignatureError(f"The delivery carries no {time_field} (milliseconds).")
+            check_time(
+                stamp / 1000,
+                now.timestamp(),
+                max_age,
+                what=f"The delivery's {time_field}",
+                future=ahead,
+            )
+    except SignatureError as e:
+        raise Rejected(401, str(e)) from e
 
 
 def hidden_marker(kind: str, key: object) -> str:

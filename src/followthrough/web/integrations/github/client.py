@@ -16,13 +16,14 @@ from uuid import UUID
 from followthrough.web.integrations.common import (
     DEPRIORITISED,
     DONE,
+    PAGE_SIZE,
     Issue,
     dig,
+    first_marked,
     hidden_marker,
-    item_paragraphs,
     item_summary,
-    item_url,
     known_account,
+    markdown_description,
     moment,
     standing,
     text,
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 
 # The issues list reads the database: an issue is listed as soon as it is created.
 FIND_SETTLES_AFTER = timedelta(0)
-# How many pages of 100 recent issues (or comments) a retry reads looking for its marker.
-FIND_PAGES = 3
 
 # What a standing becomes in GitHub: the state, and the reason it is closed.
 STATES = {
@@ -92,20 +91,16 @@ def _issue(data: Any) -> Issue:
 def find(config: TrackerConfig, link: TrackerLink) -> Issue | None:
     """The issue whose body carries this item's marker, among those changed since the link."""
     since = (link.created_at - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    params = {"state": "all", "since": since, "per_page": "100", "sort": "created"}
+    params = {"state": "all", "since": since, "per_page": str(PAGE_SIZE), "sort": "created"}
     if labels := _settings(config).labels:
         params["labels"] = ",".join(labels)
-    wanted = marker(link)
-    for page in range(1, FIND_PAGES + 1):
-        issues = _call(config, "GET", "/issues", params={**params, "page": str(page)}).json()
-        if not isinstance(issues, list):
-            return None
-        for issue in issues:
-            if "pull_request" not in issue and wanted in text(dig(issue, "body")):
-                return _issue(issue)
-        if len(issues) < 100:
-            return None
-    return None
+    found = first_marked(
+        lambda page: _call(config, "GET", "/issues", params={**params, "page": str(page)}).json(),
+        "body",
+        marker(link),
+        skip="pull_request",
+    )
+    return _issue(found) if found is not None else None
 
 
 def create(
@@ -115,9 +110,7 @@ def create(
     about_to_create: Callable[[], None],
 ) -> Issue:
     settings = _settings(config)
-    body = "\n\n".join(
-        [*item_paragraphs(item), f"[Follow it in followthrough]({item_url(item)})", marker(link)]
-    )
+    body = markdown_description(item, marker(link))
     if item.due_date is not None:
         body = f"Due {item.due_date.isoformat()}.\n\n{body}"
     payload: dict[str, Any] = {"title": item_summary(item), "body": body}
@@ -156,17 +149,15 @@ def comment(config: TrackerConfig, link: TrackerLink, key: UUID, body: str) -> N
     """Add ``body`` as a comment once (its hidden marker finds it on a retry)."""
     number = _number(link)
     wanted = hidden_marker("comment", key)
-    for page in range(1, FIND_PAGES + 1):
-        comments = _call(
+    already = first_marked(
+        lambda page: _call(
             config,
             "GET",
             f"/issues/{number}/comments",
-            params={"per_page": "100", "page": str(page)},
-        ).json()
-        if not isinstance(comments, list):
-            break
-        if any(wanted in text(dig(c, "body")) for c in comments):
-            return
-        if len(comments) < 100:
-            break
-    _call(config, "POST", f"/issues/{number}/comments", json={"body": f"{body}\n\n{wanted}"})
+            params={"per_page": str(PAGE_SIZE), "page": str(page)},
+        ).json(),
+        "body",
+        wanted,
+    )
+    if already is None:
+        _call(config, "POST", f"/issues/{number}/comments", json={"body": f"{body}\n\n{wanted}"})

@@ -12,10 +12,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from followthrough.web.integrations.common import Rejected, StatusEvent, dig, moment, text
+from followthrough.web.integrations.common import (
+    Rejected,
+    StatusEvent,
+    check_signed,
+    dig,
+    moment,
+    text,
+)
 from followthrough.web.integrations.github.client import status_of
-from followthrough.web.lib.signatures import SignatureError
-from followthrough.web.lib.signatures import verify as verify_hmac
 
 if TYPE_CHECKING:
     from followthrough.web.integrations.models import TrackerConfig
@@ -26,16 +31,7 @@ EVENT_HEADER = "X-GitHub-Event"
 
 
 def verify(config: TrackerConfig, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
-    try:
-        verify_hmac(
-            config.webhook_secret,
-            body,
-            headers.get(SIGNATURE_HEADER),
-            scheme="sha256",
-            header=SIGNATURE_HEADER,
-        )
-    except SignatureError as e:
-        raise Rejected(401, str(e)) from e
+    check_signed(config.webhook_secret, body, headers, SIGNATURE_HEADER, now, scheme="sha256")
 
 
 def delivery_id(headers: Mapping[str, str], payload: dict[str, Any]) -> str:

@@ -16,13 +16,14 @@ from uuid import UUID
 
 from followthrough.web.integrations.common import (
     OPEN,
+    PAGE_SIZE,
     Issue,
     dig,
+    first_marked,
     hidden_marker,
-    item_paragraphs,
     item_summary,
-    item_url,
     known_account,
+    markdown_description,
     moment,
     remember_account,
     text,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
 
 # The issues list reads the database: an issue is listed as soon as it is created.
 FIND_SETTLES_AFTER = timedelta(0)
-FIND_PAGES = 3
 
 
 def _settings(config: TrackerConfig) -> Settings:
@@ -77,9 +77,8 @@ def _issue(data: Any) -> Issue:
 def find(config: TrackerConfig, link: TrackerLink) -> Issue | None:
     """The issue whose description carries this item's marker, among those created since."""
     since = (link.created_at - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    wanted = marker(link)
-    for page in range(1, FIND_PAGES + 1):
-        issues = _call(
+    found = first_marked(
+        lambda page: _call(
             config,
             "GET",
             "/issues",
@@ -87,18 +86,14 @@ def find(config: TrackerConfig, link: TrackerLink) -> Issue | None:
                 "created_after": since,
                 "order_by": "created_at",
                 "sort": "desc",
-                "per_page": "100",
+                "per_page": str(PAGE_SIZE),
                 "page": str(page),
             },
-        ).json()
-        if not isinstance(issues, list):
-            return None
-        for issue in issues:
-            if wanted in text(dig(issue, "description")):
-                return _issue(issue)
-        if len(issues) < 100:
-            return None
-    return None
+        ).json(),
+        "description",
+        marker(link),
+    )
+    return _issue(found) if found is not None else None
 
 
 def user_id(config: TrackerConfig, item: ActionItem) -> int | None:
@@ -147,9 +142,7 @@ def create(
     about_to_create: Callable[[], None],
 ) -> Issue:
     settings = _settings(config)
-    description = "\n\n".join(
-        [*item_paragraphs(item), f"[Follow it in followthrough]({item_url(item)})", marker(link)]
-    )
+    description = markdown_description(item, marker(link))
     payload: dict[str, Any] = {"title": item_summary(item), "description": description}
     if settings.labels:
         payload["labels"] = ",".join(settings.labels)
@@ -184,17 +177,20 @@ def comment(config: TrackerConfig, link: TrackerLink, key: UUID, body: str) -> N
     """Add ``body`` as a note once (its hidden marker finds it on a retry)."""
     iid = _iid(link)
     wanted = hidden_marker("comment", key)
-    for page in range(1, FIND_PAGES + 1):
-        notes = _call(
+    already = first_marked(
+        lambda page: _call(
             config,
             "GET",
             f"/issues/{iid}/notes",
-            params={"sort": "desc", "order_by": "created_at", "per_page": "100", "page": str(page)},
-        ).json()
-        if not isinstance(notes, list):
-            break
-        if any(wanted in text(dig(n, "body")) for n in notes):
-            return
-        if len(notes) < 100:
-            break
-    _call(config, "POST", f"/issues/{iid}/notes", json={"body": f"{body}\n\n{wanted}"})
+            params={
+                "sort": "desc",
+                "order_by": "created_at",
+                "per_page": str(PAGE_SIZE),
+                "page": str(page),
+            },
+        ).json(),
+        "body",
+        wanted,
+    )
+    if already is None:
+        _call(config, "POST", f"/issues/{iid}/notes", json={"body": f"{body}\n\n{wanted}"})

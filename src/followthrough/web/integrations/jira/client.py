@@ -205,7 +205,6 @@ def create_screen(config: TrackerConfig) -> tuple[str, dict[str, dict[str, Any]]
 
 # What we fill in ourselves; every other field the screen requires must have a default.
 FILLED = {"project", "issuetype", "summary", "description", "labels", "duedate", "assignee"}
-OPTIONAL_WORDS = {"duedate": "Due date", "assignee": "Assignee", "description": "Description"}
 
 
 def create(
@@ -284,8 +283,13 @@ def status(config: TrackerConfig, link: TrackerLink) -> Issue:
     return _issue(config, _fetch(config, link.external_key or link.external_id))
 
 
+def _target_status(config: TrackerConfig, to: Any) -> str | None:
+    """The action-item status a Jira status maps to (team's mapping, then defaults)."""
+    return config.map_status(text(dig(to, "name")), text(dig(to, "statusCategory", "key")))
+
+
 def _target_standing(config: TrackerConfig, to: Any) -> str | None:
-    mapped = config.map_status(text(dig(to, "name")), text(dig(to, "statusCategory", "key")))
+    mapped = _target_status(config, to)
     return standing(mapped) if mapped else None
 
 
@@ -307,12 +311,14 @@ def move(config: TrackerConfig, link: TrackerLink, wanted: str) -> Issue:
     answer = _call(config, "GET", f"/rest/api/3/issue/{key}/transitions").json()
     transitions = [t for t in dig(answer, "transitions") or [] if isinstance(t, dict)]
     usable = [t for t in transitions if t.get("isAvailable", True) is not False]
-    preferences = {DONE: [DONE], DEPRIORITISED: [DEPRIORITISED, DONE], OPEN: [OPEN]}[wanted]
+    preferences = {
+        DONE: [DONE],
+        DEPRIORITISED: [DEPRIORITISED, DONE],
+        OPEN: [OPEN, "in_progress"],
+    }[wanted]
     chosen = None
     for preferred in preferences:
-        chosen = next(
-            (t for t in usable if _target_standing(config, t.get("to")) == preferred), None
-        )
+        chosen = next((t for t in usable if _target_status(config, t.get("to")) == preferred), None)
         if chosen is not None:
             break
     if chosen is None:
@@ -326,6 +332,8 @@ def move(config: TrackerConfig, link: TrackerLink, wanted: str) -> Issue:
             "tracker settings' status mapping.",
             permanent=True,
         )
+    if text(dig(chosen, "to", "name")) == current.status_name:
+        return current  # deprioritised where the workflow has only done: it is there already
     _call(
         config,
         "POST",

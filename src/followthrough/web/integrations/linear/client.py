@@ -19,10 +19,9 @@ from followthrough.web.integrations.common import (
     OPEN,
     Issue,
     dig,
-    item_paragraphs,
     item_summary,
-    item_url,
     known_account,
+    markdown_description,
     moment,
     remember_account,
     standing,
@@ -150,9 +149,7 @@ def create(
 ) -> Issue:
     """Create the issue with the idempotency key as its id; a refused repeat is looked up."""
     key = str(link.delivery_key)
-    description = "\n\n".join(
-        [*item_paragraphs(item), f"[Follow it in followthrough]({item_url(item)})"]
-    )
+    description = markdown_description(item)
     issue_input: dict[str, Any] = {
         "id": key,
         "teamId": _settings(config).team_id,
@@ -222,6 +219,8 @@ def move(config: TrackerConfig, link: TrackerLink, wanted: str) -> Issue:
     if mapped and standing(mapped) == wanted:
         return current
     state = _state_for(config, wanted)
+    if text(state.get("name")) == current.status_name:
+        return current  # deprioritised in a team with no canceled state: done already
     try:
         data = _query(
             config, UPDATE, {"id": link.external_id, "input": {"stateId": text(state.get("id"))}}

@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING, Any
 from followthrough.web.integrations.common import (
     Rejected,
     StatusEvent,
+    check_signed,
     dig,
     moment,
-    parse_json,
     text,
 )
-from followthrough.web.lib.signatures import SignatureError, check_time
-from followthrough.web.lib.signatures import verify as verify_hmac
 
 if TYPE_CHECKING:
     from followthrough.web.integrations.models import TrackerConfig
@@ -33,24 +31,15 @@ MAX_AGE_SECONDS = 60
 
 
 def verify(config: TrackerConfig, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
-    try:
-        verify_hmac(
-            config.webhook_secret,
-            body,
-            headers.get(SIGNATURE_HEADER),
-            header=SIGNATURE_HEADER,
-        )
-        stamp = parse_json(body).get("webhookTimestamp")
-        if isinstance(stamp, bool) or not isinstance(stamp, int | float):
-            raise SignatureError("A Linear delivery carries its webhookTimestamp (milliseconds).")
-        check_time(
-            stamp / 1000,
-            now.timestamp(),
-            MAX_AGE_SECONDS,
-            what="The delivery's webhookTimestamp",
-        )
-    except SignatureError as e:
-        raise Rejected(401, str(e)) from e
+    check_signed(
+        config.webhook_secret,
+        body,
+        headers,
+        SIGNATURE_HEADER,
+        now,
+        time_field="webhookTimestamp",
+        max_age=MAX_AGE_SECONDS,
+    )
 
 
 def delivery_id(headers: Mapping[str, str], payload: dict[str, Any]) -> str:
