@@ -4,6 +4,7 @@ accounts by vendor and workspace, and keep every link's idempotency key, on real
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -95,12 +96,14 @@ def test_every_link_keeps_its_idempotency_key_and_is_taken_to_be_in_step() -> No
     postmortem = Postmortem.objects.create(incident=incident)
     done = Item.objects.create(postmortem=postmortem, title="Alert on the pool", status="done")
     key = uuid.uuid4()
+    seen = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
     Link.objects.create(
         action_item=done,
         kind="jira",
         idempotency_key=key,
         external_key="PAY-1",
         last_error="x" * 900,
+        status_changed_at=seen,
     )
     try:
         new = migrate(latest())
@@ -108,5 +111,6 @@ def test_every_link_keeps_its_idempotency_key_and_is_taken_to_be_in_step() -> No
         assert link.delivery_key == key
         assert link.synced_standing == "done"  # nothing is sent out for it until it changes
         assert len(link.last_error) == 500
+        assert link.tracker_updated_at == seen  # older deliveries change nothing
     finally:
         migrate(latest())

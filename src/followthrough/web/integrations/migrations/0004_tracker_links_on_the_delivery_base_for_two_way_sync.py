@@ -5,7 +5,9 @@ create marker written before a create call, and what the tracker left out of the
 
 The idempotency key keeps its values (it is in every issue already created) under the
 delivery base's name. Existing links are taken to be in step with their items: nothing is
-sent out for them until their item changes.
+sent out for them until their item changes. Their status is taken to be as recent as when
+it was last seen, so that a delivery captured before (received when deliveries were keyed
+by their unsigned id) cannot be replayed after.
 """
 
 import uuid
@@ -21,7 +23,10 @@ def in_step(apps, schema_editor):
     for link in TrackerLink.objects.select_related("action_item"):
         link.synced_standing = STANDING.get(link.action_item.status, "open")
         link.last_error = link.last_error[:500]
-        link.save(update_fields=["synced_standing", "last_error"])
+        # When the status was last seen stands for the vendor's time of it: a delivery
+        # captured before this migration (not keyed by its content) is older than that.
+        link.tracker_updated_at = link.status_changed_at or link.synced_at
+        link.save(update_fields=["synced_standing", "last_error", "tracker_updated_at"])
 
 
 class Migration(migrations.Migration):
