@@ -87,7 +87,11 @@ def known_rows(cast: Cast) -> dict[str, list[int]]:
 
     made(
         f"{team}/tracker",
-        {"kind": "github", "repository": "shop/checkout", "api_token": "ghp_fuzz-token"},
+        {
+            "kind": "github",
+            "settings": {"repository": "shop/checkout"},
+            "api_token": "ghp_fuzz-token",
+        },
         key="team_id",
     )
     why = made(f"{base}/whys", {"question": "Why did checkout fail?", "answer": "Pool exhausted"})

@@ -99,7 +99,11 @@ class World:
         for team in (cast.payments, cast.security):
             self.made(
                 f"/teams/{team.pk}/tracker",
-                {"kind": "github", "repository": "shop/checkout", "api_token": "ghp_walk-token"},
+                {
+                    "kind": "github",
+                    "settings": {"repository": "shop/checkout"},
+                    "api_token": "ghp_walk-token",
+                },
                 put=True,
             )
         bob, dana = cast.person(cast.bob), cast.person(cast.dana)
@@ -215,7 +219,7 @@ def slack_binding(w: World, r: Rows) -> Call:
     )
 
 
-TRACKER = {"kind": "github", "repository": "shop/checkout", "labels": ["postmortem"]}
+TRACKER = {"kind": "github", "settings": {"repository": "shop/checkout", "labels": ["postmortem"]}}
 
 
 def transition(w: World, r: Rows) -> Call:

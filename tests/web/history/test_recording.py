@@ -144,7 +144,10 @@ def test_responders_changed_through_the_api_are_recorded(cast: Cast) -> None:
 
 def test_a_tracker_token_is_recorded_as_set_or_replaced_never_its_value(cast: Cast) -> None:
     config = TrackerConfig.objects.create(
-        team=cast.payments, kind="github", repository="acme/pay", api_token="ghp_first"
+        team=cast.payments,
+        kind="github",
+        settings={"repository": "acme/pay"},
+        api_token="ghp_first",
     )
     config.api_token = "ghp_second"
     config.save()

@@ -8,15 +8,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.test import Client
 
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.operations import create_action_item
-from followthrough.web.integrations.models import TrackerConfig, TrackerKind
+from followthrough.web.integrations.models import TrackerConfig
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
 
 from .fakes.github import FakeGitHub
+from .fakes.gitlab import FakeGitLab
 from .fakes.jira import FakeJira
 from .fakes.linear import FakeLinear
 
@@ -54,31 +56,55 @@ def github(allow_loopback: None) -> Iterator[FakeGitHub]:
     fake.stop()
 
 
-def wire(team: Team, fake: FakeJira | FakeLinear | FakeGitHub, **fields: Any) -> TrackerConfig:
-    """Point ``team`` at ``fake`` with the credentials the fake accepts."""
-    if isinstance(fake, FakeJira):
-        settings: dict[str, Any] = {
-            "kind": TrackerKind.JIRA,
-            "project_key": "PAY",
-            "issue_type": "Task",
-            "user_email": "bot@example.com",
-            "api_token": "jira-token",
-        }
-    elif isinstance(fake, FakeLinear):
-        settings = {
-            "kind": TrackerKind.LINEAR,
-            "linear_team_id": next(iter(fake.teams)),
-            "api_token": fake.api_key,
-        }
-    else:
-        settings = {
-            "kind": TrackerKind.GITHUB,
-            "repository": fake.repo,
-            "labels": "postmortem",
-            "api_token": fake.token,
-        }
-    settings.update({"base_url": fake.url, "webhook_secret": WEBHOOK_SECRET, **fields})
-    return TrackerConfig.objects.create(team=team, **settings)
+@pytest.fixture
+def gitlab(allow_loopback: None) -> Iterator[FakeGitLab]:
+    fake = FakeGitLab().start()
+    yield fake
+    fake.stop()
+
+
+Fake = FakeJira | FakeLinear | FakeGitHub | FakeGitLab
+# Each registry entry's fake vendor (test_registry checks there is one per tracker).
+FAKES: dict[str, type[Fake]] = {
+    "jira": FakeJira,
+    "linear": FakeLinear,
+    "github": FakeGitHub,
+    "gitlab": FakeGitLab,
+}
+
+
+def settings_for(fake: Fake) -> tuple[str, dict[str, Any], str]:
+    """The kind, vendor settings and API token the fake accepts."""
+    kind = next(kind for kind, cls in FAKES.items() if isinstance(fake, cls))
+    return kind, fake.settings(), fake.api_token
+
+
+def wire(
+    team: Team, fake: Fake, settings: dict[str, Any] | None = None, **fields: Any
+) -> TrackerConfig:
+    """Point ``team`` at ``fake`` with the credentials the fake accepts; ``settings``
+    changes some of the vendor's settings, ``fields`` the config's own fields."""
+    kind, vendor, token = settings_for(fake)
+    values: dict[str, Any] = {
+        "kind": kind,
+        "settings": {**vendor, **(settings or {})},
+        "api_token": token,
+        "base_url": fake.url,
+        "webhook_secret": WEBHOOK_SECRET,
+        **fields,
+    }
+    return TrackerConfig.objects.create(team=team, **values)
+
+
+def deliver(kind: str, body: bytes, headers: dict[str, str], team: str = "payments") -> Any:
+    """POST a webhook delivery to the team's address, as the vendor does."""
+    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    return Client().post(
+        f"/integrations/{kind}/webhook/{team}/",
+        data=body,
+        content_type="application/json",
+        headers=headers,
+    )
 
 
 @pytest.fixture

@@ -8,11 +8,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from followthrough.web.integrations.models import SyncState, TrackerConfig, TrackerLink
+from followthrough.web.integrations.models import (
+    SyncState,
+    TrackerAccount,
+    TrackerConfig,
+    TrackerLink,
+)
 
 from .conftest import WEBHOOK_SECRET, wire
 from .fakes.github import FakeGitHub
+from .fakes.gitlab import FakeGitLab
 from .fakes.jira import FakeJira
+from .fakes.linear import FakeLinear
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -25,9 +32,11 @@ def github_settings(fake: FakeGitHub, **extra: Any) -> dict[str, Any]:
     return {
         "kind": "github",
         "base_url": fake.url,
-        "repository": fake.repo,
-        "labels": ["postmortem", "reliability"],
-        "milestone": 3,
+        "settings": {
+            "repository": fake.repo,
+            "labels": ["postmortem", "reliability"],
+            "milestone": 3,
+        },
         "api_token": TOKEN,
         "webhook_secret": WEBHOOK_SECRET,
         "status_map": {"closed:not_planned": "open"},
@@ -44,7 +53,11 @@ def test_a_team_lead_sets_up_the_tracker_and_the_secrets_never_come_back(
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["token_set"] is True and body["webhook_secret_set"] is True
-    assert body["labels"] == ["postmortem", "reliability"]
+    assert body["settings"] == {
+        "repository": "acme/payments",
+        "labels": ["postmortem", "reliability"],
+        "milestone": 3,
+    }
     assert body["effective_status_map"]["closed"] == "done"
     assert body["effective_status_map"]["closed:not_planned"] == "open"
     assert body["webhook_path"] == "/integrations/github/webhook/payments/"
@@ -75,12 +88,18 @@ def test_only_leads_and_admins_manage_tracker_settings(cast: Cast, github: FakeG
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"repository": "not a repository"}, "repository"),
-        ({"repository": ""}, "repository"),
-        ({"repository": "acme/pay\x00ments"}, "repository"),
-        ({"labels": ["postmortem,reliability"]}, "labels.0"),
-        ({"kind": "jira"}, "project_key"),
+        ({"settings": {"repository": "not a repository"}}, "settings.repository"),
+        ({"settings": {"repository": ""}}, "settings.repository"),
+        ({"settings": {"repository": "acme/pay\x00ments"}}, "settings"),
+        ({"settings": {"repository": "a/b", "labels": ["a,b"]}}, "settings.labels.0"),
+        ({"settings": {"repository": "a/b", "milestone": 0}}, "settings.milestone"),
+        ({"settings": {"repository": "a/b", "repo": "typo"}}, "settings.repo"),
+        ({"kind": "jira"}, "settings.project_key"),
+        ({"kind": "gitlab", "settings": {"project": "no spaces allowed"}}, "settings.project"),
+        ({"kind": "bitbucket"}, "kind"),
         ({"status_map": {"Closed": "finished"}}, "status_map.Closed"),
+        ({"base_url": "http://169.254.169.254/latest/"}, "base_url"),
+        ({"base_url": "https://localhost/api/v3"}, "base_url"),
         ({"accounts": [{"person_id": 999999, "account_id": "x"}]}, "accounts.0.person_id"),
     ],
 )
@@ -104,9 +123,9 @@ def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: 
         "kind": "github",
         "enabled": "on",
         "base_url": github.url,
-        "repository": github.repo,
-        "labels": "postmortem",
-        "issue_type": "Task",
+        "github__repository": github.repo,
+        "github__labels": "postmortem, reliability",
+        "jira__issue_type": "Task",
         "api_token": TOKEN,
         "webhook_secret": WEBHOOK_SECRET,
         "status_map_text": "closed:not_planned = open",
@@ -115,6 +134,11 @@ def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: 
     assert saved.status_code == 302, saved.content.decode()[:3000]
     config = TrackerConfig.objects.get(team=cast.payments)
     assert config.api_token == TOKEN and config.status_map == {"closed:not_planned": "open"}
+    assert config.settings == {
+        "repository": github.repo,
+        "labels": ["postmortem", "reliability"],
+        "milestone": None,
+    }
     page = browser.get(url).content.decode()
     assert TOKEN not in page and WEBHOOK_SECRET not in page
     assert "A value is set." in page
@@ -123,7 +147,7 @@ def test_the_settings_page_saves_and_never_renders_a_secret(cast: Cast, github: 
     refused = browser.post(url, {**form, "status_map_text": "closed = finished"})
     assert refused.status_code == 422
     html = refused.content.decode()
-    assert "not open, in_progress or done" in html
+    assert "is not one of open, in_progress, done, deprioritised" in html
     assert TOKEN not in html and WEBHOOK_SECRET not in html
     # Saving without retyping the token keeps it.
     browser.post(url, {**form, "api_token": "", "webhook_secret": ""})
@@ -171,7 +195,10 @@ def test_an_editor_retries_a_failed_item_and_an_untracked_item_says_so(
         "key": "",
         "url": "",
         "tracker_status": "",
+        "notice": "",
         "last_error": "",
+        "last_error_kind": "",
+        "last_error_status": None,
         "attempts": 0,
         "next_attempt_at": None,
         "synced_at": None,
@@ -185,3 +212,106 @@ def test_an_editor_retries_a_failed_item_and_an_untracked_item_says_so(
     shown = cast.api("bob").get(f"{API}/action-items/{item.pk}/tracker").json()
     assert (shown["sync_state"], shown["key"]) == ("synced", "#1")
     assert github.created == 1
+
+
+def test_moving_a_team_from_jira_to_linear_never_sends_a_jira_account_id_to_linear(
+    cast: Cast, jira: FakeJira, linear: FakeLinear, assign: Any
+) -> None:
+    """Issue 14: "issueCreate sent the owner's Jira accountId as assigneeId"."""
+    wire(cast.payments, jira)
+    assign()
+    jira_id = jira.users["alice@example.com"]
+    assert TrackerAccount.objects.get().account_id == jira_id
+    api = cast.api("alice")
+    url = f"{API}/teams/{cast.payments.pk}/tracker"
+    moved = api.put_json(
+        url,
+        {
+            "kind": "linear",
+            "base_url": linear.url,
+            "settings": {"team_id": next(iter(linear.teams))},
+            "api_token": linear.api_key,
+        },
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["accounts"] == []  # Jira's accounts are not Linear's
+    assign(title="Page the on-call when the pool is saturated")
+    [sent] = [i.input for i in linear.issues.values()]
+    assert sent["assigneeId"] == linear.users["alice@example.com"] != jira_id
+    # Someone Linear does not know gets no assignee at all, never a Jira id.
+    del linear.users["alice@example.com"]
+    TrackerAccount.objects.filter(kind="linear").delete()
+    assign(title="Load-test the pool at twice the peak")
+    assert "assigneeId" not in list(linear.issues.values())[-1].input
+    # Back to Jira: its accounts are found again, without asking Jira.
+    searches = len(jira.calls("GET", "/rest/api/3/user/search"))
+    config = TrackerConfig.objects.get(team=cast.payments)
+    config.kind, config.base_url, config.api_token = "jira", jira.url, "jira-token"
+    config.settings = {"project_key": "PAY", "user_email": "bot@example.com"}
+    config.save()
+    assign(title="Add a dashboard panel for pool saturation")
+    assert jira.issues[-1].fields["assignee"] == {"accountId": jira_id}
+    assert len(jira.calls("GET", "/rest/api/3/user/search")) == searches
+
+
+def test_accounts_given_through_the_api_belong_to_the_trackers_workspace(
+    cast: Cast, github: FakeGitHub
+) -> None:
+    api = cast.api("alice")
+    url = f"{API}/teams/{cast.payments.pk}/tracker"
+    alice = cast.person(cast.alice).pk
+    body = {**github_settings(github), "accounts": [{"person_id": alice, "account_id": "alice-gh"}]}
+    answer = api.put_json(url, body)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["workspace"] == "127.0.0.1"
+    assert answer.json()["accounts"] == [{"person_id": alice, "account_id": "alice-gh"}]
+    account = TrackerAccount.objects.get()
+    assert (account.kind, account.workspace) == ("github", "127.0.0.1")
+
+
+def test_the_settings_page_sets_up_gitlab_and_shows_a_vendor_fields_error_beside_it(
+    cast: Cast, gitlab: FakeGitLab
+) -> None:
+    browser = cast.browser(cast.alice)
+    url = "/teams/payments/tracker/"
+    page = browser.get(url).content.decode()
+    for label in ("Jira Cloud", "Linear", "GitHub Issues", "GitLab Issues"):
+        assert f"<legend>{label}</legend>" in page
+    form = {
+        "kind": "gitlab",
+        "enabled": "on",
+        "base_url": gitlab.url,
+        "gitlab__project": "acme/pay ments",
+        "gitlab__labels": "postmortem",
+        "api_token": gitlab.token,
+        "webhook_secret": WEBHOOK_SECRET,
+        "status_map_text": "",
+    }
+    refused = browser.post(url, form)
+    assert refused.status_code == 422
+    assert "String should match pattern" in refused.content.decode()
+    assert not TrackerConfig.objects.exists()
+    saved = browser.post(url, {**form, "gitlab__project": "acme/payments"})
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    config = TrackerConfig.objects.get(team=cast.payments)
+    assert (config.kind, config.settings) == (
+        "gitlab",
+        {"project": "acme/payments", "labels": ["postmortem"]},
+    )
+    page = browser.get(url).content.decode()
+    assert "/integrations/gitlab/webhook/payments/" in page
+    assert "Secret token" in page  # GitLab's own words for where the secret goes
+    assert 'value="acme/payments"' in page
+
+
+def test_a_tracker_address_inside_the_network_is_refused_when_saved(
+    cast: Cast, github: FakeGitHub, settings: Any
+) -> None:
+    settings.OUTBOUND_ALLOWED_HOSTS = []
+    answer = cast.api("alice").put_json(
+        f"{API}/teams/{cast.payments.pk}/tracker",
+        {**github_settings(github), "base_url": "https://10.0.0.8/api/v3"},
+    )
+    assert answer.status_code == 422
+    [error] = answer.json()["detail"]
+    assert error["loc"] == ["body", "base_url"] and "OUTBOUND_ALLOWED_HOSTS" in error["msg"]

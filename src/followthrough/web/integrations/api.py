@@ -1,7 +1,9 @@
 """The integrations part of the REST API, mounted under /api/v1/ by followthrough.web.api.urls.
 
 - ``GET|PUT|DELETE /teams/{team_id}/tracker``: the team's tracker settings (leads and
-  admins). Secrets are write-only: answers say ``token_set`` / ``webhook_secret_set``.
+  admins): the vendor (``kind``), its own ``settings`` (validated by the vendor's model),
+  the status mapping and who people are there. Secrets are write-only: answers say
+  ``token_set`` / ``webhook_secret_set``.
 - ``GET /action-items/{item_id}/tracker``: the item's tracker issue and sync state.
 - ``POST /action-items/{item_id}/tracker/retry``: try a waiting or failed item again now.
 """
@@ -15,7 +17,9 @@ from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import AfterValidator, StringConstraints
+from pydantic import ValidationError as SettingsError
 
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.actions.models import ActionItem
@@ -23,11 +27,13 @@ from followthrough.web.api.access import get_visible, require_editable, user_of
 from followthrough.web.api.errors import FieldError
 from followthrough.web.api.schemas import ERRORS, MAX_ID, WRITE_ERRORS, PathId, _no_nul
 from followthrough.web.integrations.models import (
+    MAPPABLE,
     SyncState,
     TrackerAccount,
     TrackerConfig,
     TrackerLink,
 )
+from followthrough.web.integrations.trackers import TRACKERS
 from followthrough.web.integrations.views import is_team_lead
 
 router = Router(tags=["integrations"])
@@ -35,7 +41,6 @@ router = Router(tags=["integrations"])
 NoNul = AfterValidator(_no_nul)
 Short = Annotated[str, StringConstraints(max_length=200, strip_whitespace=True), NoNul]
 Secret = Annotated[str, StringConstraints(max_length=500, strip_whitespace=True), NoNul]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=r"^[^,]+$"), NoNul]
 StatusName = Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
 
 
@@ -49,52 +54,66 @@ class AccountOut(Schema):
     account_id: str
 
 
+KINDS = tuple(TRACKERS)
+Kind = Literal[KINDS]  # type: ignore[valid-type]
+Target = Literal[tuple(MAPPABLE)]  # type: ignore[valid-type]
+SETTINGS_DOC = (
+    "The chosen tracker's own settings: "
+    + "; ".join(
+        f"{kind}: "
+        + ", ".join(
+            f"{name}{'' if info.is_required() else ' (optional)'}"
+            for name, info in tracker.model.model_fields.items()
+        )
+        for kind, tracker in TRACKERS.items()
+    )
+    + "."
+)
+
+
 class TrackerConfigIn(Schema):
-    kind: Literal["jira", "linear", "github"]
+    kind: Kind
     enabled: bool = True
-    base_url: Short = ""
-    project_key: Short = ""
-    issue_type: Short = "Task"
-    user_email: Short = ""
-    linear_team_id: Short = ""
-    repository: Short = ""
-    labels: list[Label] = []
-    milestone: int | None = Field(None, ge=1, le=2**31 - 1)
+    base_url: Short = Field(
+        "", description="The tracker's address; empty for the public service (not for Jira)."
+    )
+    settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description=SETTINGS_DOC,
+        json_schema_extra={"oneOf": [t.model.model_json_schema() for t in TRACKERS.values()]},
+    )
     api_token: Secret | None = Field(
         None, description="Write-only. Omitted or null keeps the stored one; empty forgets it."
     )
     webhook_secret: Secret | None = Field(
         None, description="Write-only. Omitted or null keeps the stored one; empty forgets it."
     )
-    status_map: dict[StatusName, Literal["open", "in_progress", "done"]] = Field(
+    status_map: dict[StatusName, Target] = Field(
         default_factory=dict,
         description="Tracker status (name or category) -> action-item status; the vendor's "
         "defaults apply to statuses not listed.",
     )
     accounts: list[AccountIn] | None = Field(
         None,
-        description="Who people are in the tracker (Jira accountId, Linear user id, GitHub "
-        "login). Omitted keeps the recorded ones.",
+        description="Who people are in this tracker's workspace (Jira accountId, Linear user "
+        "id, GitHub login, GitLab user id or username). Omitted keeps the recorded ones; "
+        "accounts of another tracker or workspace are never used here.",
     )
 
 
 class TrackerConfigOut(Schema):
     team_id: int
     kind: str
+    label: str
     enabled: bool
     base_url: str
-    project_key: str
-    issue_type: str
-    user_email: str
-    linear_team_id: str
-    repository: str
-    labels: list[str]
-    milestone: int | None
+    settings: dict[str, Any]
     token_set: bool
     webhook_secret_set: bool
     status_map: dict[str, str]
     effective_status_map: dict[str, str]
     webhook_path: str
+    workspace: str
     accounts: list[AccountOut]
     pending: int
     failed: int
@@ -102,12 +121,17 @@ class TrackerConfigOut(Schema):
 
 class TrackerLinkOut(Schema):
     action_item_id: int
-    sync_state: Literal["not_tracked", "pending", "synced", "error"]
+    sync_state: Literal["not_tracked", "pending", "synced", "error", "detached"]
     kind: str | None = None
     key: str = ""
     url: str = ""
     tracker_status: str = ""
+    notice: str = Field("", description="What the tracker left out of the issue, in words.")
     last_error: str = ""
+    last_error_kind: str = Field(
+        "", description="timeout, connection, auth, rate_limited, server, settings, ..."
+    )
+    last_error_status: int | None = None
     attempts: int = 0
     next_attempt_at: datetime | None = None
     synced_at: datetime | None = None
@@ -122,30 +146,47 @@ def _lead_team(request: HttpRequest, team_id: int) -> Team:
 
 def _out(config: TrackerConfig) -> dict[str, Any]:
     links = TrackerLink.objects.filter(action_item__postmortem__incident__team=config.team_id)
+    workspace = config.workspace()
     return {
         "team_id": config.team_id,
         "kind": config.kind,
+        "label": config.label,
         "enabled": config.enabled,
         "base_url": config.base_url,
-        "project_key": config.project_key,
-        "issue_type": config.issue_type,
-        "user_email": config.user_email,
-        "linear_team_id": config.linear_team_id,
-        "repository": config.repository,
-        "labels": config.label_list(),
-        "milestone": config.milestone,
+        "settings": config.settings or {},
         "token_set": bool(config.api_token),
         "webhook_secret_set": bool(config.webhook_secret),
         "status_map": config.status_map or {},
         "effective_status_map": config.effective_status_map(),
         "webhook_path": f"/integrations/{config.kind}/webhook/{config.team.slug}/",
+        "workspace": workspace,
         "accounts": [
             {"person_id": a.person_id, "account_id": a.account_id}
-            for a in config.accounts.order_by("person_id")
+            for a in config.accounts.filter(kind=config.kind, workspace=workspace).order_by(
+                "person_id"
+            )
         ],
         "pending": links.filter(sync_state=SyncState.PENDING).count(),
         "failed": links.filter(sync_state=SyncState.ERROR).count(),
     }
+
+
+def _settings_of(payload: TrackerConfigIn) -> dict[str, Any]:
+    """The vendor's settings, validated by its own model: 422 with each field's place."""
+    try:
+        model = TRACKERS[payload.kind].model.model_validate(payload.settings)
+    except SettingsError as e:
+        raise NinjaValidationError(
+            [
+                {
+                    "loc": ["body", "payload", "settings", *error["loc"]],
+                    "msg": error["msg"],
+                    "type": error["type"],
+                }
+                for error in e.errors()
+            ]
+        ) from e
+    return model.model_dump()
 
 
 @router.get("/teams/{team_id}/tracker", response={200: TrackerConfigOut, **ERRORS})
@@ -171,15 +212,16 @@ def put_tracker(request: HttpRequest, team_id: PathId, payload: TrackerConfigIn)
     config = TrackerConfig.objects.filter(team=team).first()
     created = config is None
     config = config or TrackerConfig(team=team)
-    data = payload.model_dump()
+    vendor_settings = _settings_of(payload)
+    data = payload.model_dump(exclude={"settings"})
     accounts = data.pop("accounts")
     for name in ("api_token", "webhook_secret"):
         value = data.pop(name)
         if value is not None:
             setattr(config, name, value)
-    data["labels"] = ", ".join(data["labels"])
     for name, value in data.items():
         setattr(config, name, value)
+    config.settings = vendor_settings
     config.full_clean(exclude=["team"])
     config.save()
     if accounts is not None:
@@ -189,9 +231,16 @@ def put_tracker(request: HttpRequest, team_id: PathId, payload: TrackerConfigIn)
                 raise FieldError(
                     f"accounts.{n}.person_id", f"There is no person with id {account['person_id']}."
                 )
-        config.accounts.all().delete()
+        workspace = config.workspace()
+        config.accounts.filter(kind=config.kind, workspace=workspace).delete()
         TrackerAccount.objects.bulk_create(
-            TrackerAccount(config=config, person_id=a["person_id"], account_id=a["account_id"])
+            TrackerAccount(
+                config=config,
+                kind=config.kind,
+                workspace=workspace,
+                person_id=a["person_id"],
+                account_id=a["account_id"],
+            )
             for a in accounts
         )
     requeue_team(config)
@@ -221,7 +270,10 @@ def _link_out(item: ActionItem) -> dict[str, Any]:
         "key": link.external_key,
         "url": link.url,
         "tracker_status": link.tracker_status,
+        "notice": link.notice,
         "last_error": link.last_error,
+        "last_error_kind": link.last_error_kind,
+        "last_error_status": link.last_error_status,
         "attempts": link.attempts,
         "next_attempt_at": link.next_attempt_at,
         "synced_at": link.synced_at,

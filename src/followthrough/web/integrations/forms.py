@@ -1,15 +1,26 @@
-"""The tracker settings form. Secrets are write-only: blank keeps the stored one."""
+"""The tracker settings form. Secrets are write-only: blank keeps the stored one.
+
+Each vendor's own settings become form fields named ``<kind>__<setting>``, built from its
+``Settings`` model (a new vendor needs no form code); only the chosen vendor's are checked,
+by that model, and stored as ``TrackerConfig.settings``.
+"""
 
 from __future__ import annotations
 
+import types
+import typing
 from typing import Any
 
 from django import forms
+from pydantic import ValidationError as SettingsError
+from pydantic.fields import FieldInfo
 
 from followthrough.web.integrations.models import MAPPABLE, TrackerConfig
+from followthrough.web.integrations.trackers import KIND_CHOICES, TRACKERS
 from followthrough.web.transport import URL_RULE
 
 SECRETS = ("api_token", "webhook_secret")
+TARGETS = "|".join(MAPPABLE)
 
 
 def parse_status_map(value: str) -> dict[str, str]:
@@ -21,17 +32,52 @@ def parse_status_map(value: str) -> dict[str, str]:
         name, sep, target = line.rpartition("=")
         if not sep or not name.strip():
             raise forms.ValidationError(
-                f"Line {n}: write “tracker status = open|in_progress|done”, got “{line.strip()}”."
+                f"Line {n}: write “tracker status = {TARGETS}”, got “{line.strip()}”."
             )
         if target.strip() not in MAPPABLE:
             raise forms.ValidationError(
-                f"Line {n}: “{target.strip()}” is not open, in_progress or done."
+                f"Line {n}: “{target.strip()}” is not one of {', '.join(MAPPABLE)}."
             )
         mapping[name.strip()] = target.strip()
     return mapping
 
 
+def _is_list(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _is_int(annotation: Any) -> bool:
+    if annotation is int:
+        return True
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        return int in typing.get_args(annotation)
+    return False
+
+
+def vendor_field(info: FieldInfo) -> forms.Field:
+    """The form field of one vendor setting (text, a comma-separated list, a number)."""
+    common: dict[str, Any] = {
+        "required": False,
+        "label": info.title,
+        "help_text": info.description or "",
+    }
+    if _is_int(info.annotation):
+        return forms.IntegerField(min_value=1, **common)
+    if _is_list(info.annotation):
+        common["help_text"] = f"{common['help_text']} Comma-separated.".strip()
+    return forms.CharField(max_length=300, strip=True, **common)
+
+
+def field_name(kind: str, name: str) -> str:
+    return f"{kind}__{name}"
+
+
+def _shown(value: Any) -> Any:
+    return ", ".join(value) if isinstance(value, list) else value
+
+
 class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
+    kind = forms.ChoiceField(choices=KIND_CHOICES, label="Tracker")
     base_url = forms.URLField(
         required=False,
         assume_scheme="https",
@@ -42,14 +88,15 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Jira: an API token of the account below. Linear: a personal API key. "
-        "GitHub: a token allowed to write issues. Leave empty to keep the stored one.",
+        help_text=" ".join(f"{t.label}: {t.settings.TOKEN_HELP}" for t in TRACKERS.values())
+        + " Leave empty to keep the stored one.",
     )
     webhook_secret = forms.CharField(
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="The secret the tracker signs webhooks with. Leave empty to keep the stored one.",
+        help_text="The secret the tracker signs webhooks with (GitLab: the secret token). "
+        "Leave empty to keep the stored one.",
     )
     clear_api_token = forms.BooleanField(required=False, label="Forget the stored API token")
     clear_webhook_secret = forms.BooleanField(
@@ -59,28 +106,26 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         label="Status mapping",
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line, e.g. “In Review = in_progress”. Unlisted statuses use the "
-        "tracker's defaults (shown below).",
+        help_text=f"One per line, e.g. “In Review = in_progress” or “Won't Do = deprioritised” "
+        f"({', '.join(MAPPABLE)}). Unlisted statuses use the tracker's defaults (shown below).",
     )
 
     class Meta:
         model = TrackerConfig
-        fields = [
-            "kind",
-            "enabled",
-            "base_url",
-            "project_key",
-            "issue_type",
-            "user_email",
-            "linear_team_id",
-            "repository",
-            "labels",
-            "milestone",
-        ]
+        fields = ["kind", "enabled", "base_url"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stored = {name: getattr(self.instance, name) for name in SECRETS}
+        stored_settings = self.instance.settings or {}
+        for kind, tracker in TRACKERS.items():
+            for name, info in tracker.model.model_fields.items():
+                key = field_name(kind, name)
+                self.fields[key] = vendor_field(info)
+                if kind == self.instance.kind and name in stored_settings:
+                    self.initial[key] = _shown(stored_settings[name])
+                elif info.default is not None and not info.is_required():
+                    self.initial[key] = _shown(info.default)
         if not self.is_bound:
             self.initial["status_map_text"] = "\n".join(
                 f"{k} = {v}" for k, v in (self.instance.status_map or {}).items()
@@ -89,11 +134,30 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
             if self.stored[name]:
                 self.fields[name].help_text = "A value is set. " + self.fields[name].help_text
 
+    def vendor_fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
+        """(kind, label, the vendor's fields) for the page: one fieldset per tracker."""
+        return [
+            (kind, tracker.label, [self[field_name(kind, n)] for n in tracker.model.model_fields])
+            for kind, tracker in TRACKERS.items()
+        ]
+
     def clean_status_map_text(self) -> dict[str, str]:
         return parse_status_map(self.cleaned_data.get("status_map_text") or "")
 
+    def _vendor_settings(self, kind: str) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, info in TRACKERS[kind].model.model_fields.items():
+            value = self.cleaned_data.get(field_name(kind, name))
+            if _is_list(info.annotation):
+                value = [part.strip() for part in (value or "").split(",") if part.strip()]
+            if value in (None, "") and not info.is_required():
+                continue
+            values[name] = value
+        return values
+
     def _post_clean(self) -> None:
-        # Secrets and the mapping go onto the instance before the model's clean() checks it.
+        # Secrets, the mapping and the vendor's settings go onto the instance before the
+        # model's clean() checks it.
         for name in SECRETS:
             new = self.cleaned_data.get(name) or ""
             if self.cleaned_data.get(f"clear_{name}"):
@@ -102,11 +166,28 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
                 setattr(self.instance, name, new or self.stored[name])
         if "status_map_text" in self.cleaned_data:
             self.instance.status_map = self.cleaned_data["status_map_text"]
+        kind = self.cleaned_data.get("kind")
+        if kind in TRACKERS:
+            values = self._vendor_settings(kind)
+            try:
+                self.instance.settings = TRACKERS[kind].model.model_validate(values).model_dump()
+            except SettingsError:
+                self.instance.settings = values  # the model's clean() names what is wrong
         super()._post_clean()
 
     def _update_errors(self, errors: forms.ValidationError) -> None:
-        if hasattr(errors, "error_dict") and "status_map" in errors.error_dict:
-            by_field = dict(errors.error_dict)
-            by_field["status_map_text"] = by_field.pop("status_map")
+        if hasattr(errors, "error_dict"):
+            kind = self.cleaned_data.get("kind", "")
+            by_field = {}
+            for name, field_errors in errors.error_dict.items():
+                if name == "status_map":
+                    name = "status_map_text"
+                elif name.startswith("settings."):
+                    setting = name.removeprefix("settings.").split(".")[0]
+                    candidate = field_name(kind, setting)
+                    name = candidate if candidate in self.fields else "__all__"
+                elif name not in self.fields and name != "__all__":
+                    name = "__all__"
+                by_field.setdefault(name, []).extend(field_errors)
             errors = forms.ValidationError(by_field)
         super()._update_errors(errors)

@@ -15,11 +15,17 @@ from followthrough.web.integrations import calendar, sync
 
 @task()
 def push_action_item(link_id: int) -> str:
-    """Create (or find again) the tracker issue of one action item."""
+    """Create (or find again) the tracker issue of one action item, and keep it in step."""
     link = sync.push(link_id)
     if link is None:
         return "skipped: not pending, or another worker has it"
     return f"{link.sync_state}: {link.external_key or link.last_error}"
+
+
+@task()
+def read_tracker_status(link_id: int) -> str:
+    """A webhook said an issue changed without its new status: read it from the tracker."""
+    return sync.read_status_now(link_id)
 
 
 @task()

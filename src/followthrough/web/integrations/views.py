@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from pydantic import ValidationError as SettingsError
 
 from followthrough.web.accounts.models import Role, Team
 from followthrough.web.accounts.visibility import incident_q, visible_teams
@@ -22,13 +23,13 @@ from followthrough.web.integrations.forms import TrackerConfigForm
 from followthrough.web.integrations.models import (
     SyncState,
     TrackerConfig,
-    TrackerKind,
     TrackerLink,
     WebhookDelivery,
 )
 from followthrough.web.integrations.sync import apply_status, requeue_team
-from followthrough.web.integrations.tasks import catch_up_trackers
+from followthrough.web.integrations.tasks import catch_up_trackers, read_tracker_status
 from followthrough.web.integrations.trackers import TRACKERS
+from followthrough.web.lib.signatures import content_key
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,11 @@ def _answer(status: int, detail: str) -> JsonResponse:
 
 
 def _link_for(config: TrackerConfig, event: StatusEvent) -> TrackerLink | None:
-    if config.kind == TrackerKind.GITHUB and event.scope.lower() != config.repository.lower():
+    try:
+        scope = config.vendor().scope()
+    except SettingsError:
+        return None
+    if scope and scope not in event.scopes:
         return None
     links = TrackerLink.objects.filter(
         kind=config.kind, action_item__postmortem__incident__team=config.team_id
@@ -52,10 +57,32 @@ def _link_for(config: TrackerConfig, event: StatusEvent) -> TrackerLink | None:
     return links.filter(external_key=event.key).first() if event.key else None
 
 
+def _apply(config: TrackerConfig, event: StatusEvent | None) -> str:
+    if event is None:
+        return "Not a status change; nothing to do."
+    link = _link_for(config, event)
+    if link is None:
+        return f"No action item is tracked as {event.key or event.external_id}."
+    if not (event.status_name or event.status_category):
+        link_id = link.pk
+        transaction.on_commit(lambda: read_tracker_status.enqueue(link_id))
+        return f"{link.external_key} changed; its status will be read from the tracker."
+    return apply_status(
+        link,
+        event.status_name,
+        event.status_category,
+        f"{config.label} webhook",
+        changed_at=event.changed_at,
+        config=config,
+    )
+
+
 @csrf_exempt
 @require_POST
 def tracker_webhook(request: HttpRequest, kind: str, team_slug: str) -> JsonResponse:
-    """A tracker says an issue changed. Signed or refused (401); a redelivery changes nothing."""
+    """A tracker says an issue changed. Authentic or refused (401); the same signed body
+    again (whatever its delivery id) changes nothing, nor does one older than the status
+    already known."""
     tracker = TRACKERS.get(kind)
     config = (
         TrackerConfig.objects.select_related("team").filter(kind=kind, team__slug=team_slug).first()
@@ -73,30 +100,18 @@ def tracker_webhook(request: HttpRequest, kind: str, team_slug: str) -> JsonResp
     except Rejected as e:
         log.info("%s webhook for %s refused: %s", kind, team_slug, e.reason)
         return _answer(e.status, e.reason)
-    delivery = tracker.webhook.delivery_id(headers, payload)[:128]
-    if delivery and WebhookDelivery.objects.filter(kind=kind, delivery_id=delivery).exists():
-        return _answer(200, "Already received; nothing changed.")
-    if event is None:
-        outcome = "Not a status change; nothing to do."
-    else:
-        link = _link_for(config, event)
-        if link is None:
-            outcome = f"No action item is tracked as {event.key or event.external_id}."
-        else:
-            outcome = apply_status(
-                link,
-                event.status_name,
-                event.status_category,
-                f"{TrackerKind(kind).label} webhook",
+    try:
+        with transaction.atomic():
+            delivery = WebhookDelivery.objects.create(
+                kind=kind,
+                team=config.team,
+                content_key=content_key(kind, body),
+                delivery_id=tracker.webhook.delivery_id(headers, payload)[:128],
             )
-    if delivery:
-        try:
-            with transaction.atomic():
-                WebhookDelivery.objects.create(
-                    kind=kind, delivery_id=delivery, team=config.team, outcome=outcome[:200]
-                )
-        except IntegrityError:
-            return _answer(200, "Already received; nothing changed.")
+    except IntegrityError:
+        return _answer(200, "Already received; nothing changed.")
+    outcome = _apply(config, event)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(outcome=outcome[:200])
     return _answer(200, outcome)
 
 

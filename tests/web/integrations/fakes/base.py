@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,10 +37,27 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def fixture(name: str) -> dict[str, Any]:
+    """A vendor's published sample payload (``fixtures/SOURCES.md`` says whose)."""
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
 class FakeServer:
-    """Subclasses implement ``handle(request) -> Answer``."""
+    """Subclasses implement ``handle(request) -> Answer``.
+
+    ``tick()`` is the vendor's clock: every change gets a time strictly after the last one
+    (``STEP`` apart at least: GitHub writes whole seconds), so that "older than what we
+    know" is decided the way it would be against the real service.
+    """
+
+    STEP = timedelta(milliseconds=1)
 
     def __init__(self) -> None:
+        self.clock = datetime.now(UTC) - timedelta(minutes=1)
         self.requests: list[Request] = []
         self.fail_next = 0
         self.lose_next_answer = 0
@@ -111,6 +130,13 @@ class FakeServer:
             return answer
 
         setattr(self, operation, done_then_lost)
+
+    def tick(self) -> datetime:
+        self.clock = max(datetime.now(UTC), self.clock + self.STEP)
+        return self.clock
+
+    def calls(self, method: str, path_part: str) -> list[Request]:
+        return [r for r in self.requests if r.method == method and path_part in r.path]
 
     def handle(self, req: Request) -> Answer:
         return Answer(404, {"message": f"No route for {req.method} {req.path}"})

@@ -1,8 +1,6 @@
 """GitHub Issues: REST out (``Authorization: Bearer``, API version 2022-11-28), webhooks
 back (``X-Hub-Signature-256: sha256=<hex>``).
 
-Create: ``POST /repos/{owner}/{repo}/issues`` with a hidden marker
-``<!-- followthrough:<key> -->`` in the body, found again by listing the repository's
-issues (by the team's labels, since the link was made). Status: ``state`` and
-``state_reason``.
+Create: ``POST /repos/{owner}/{repo}/issues`` with a hidden marker in the body. Status:
+``state`` and ``state_reason``; ``PATCH`` closes as completed or not_planned, and reopens.
 """

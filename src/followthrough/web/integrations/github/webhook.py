@@ -1,7 +1,9 @@
 """GitHub webhooks: the ``issues`` event (closed, reopened, ...) of the team's repository.
 
-``X-Hub-Signature-256: sha256=<hex>`` is the HMAC-SHA256 of the raw body with the
-webhook's secret; ``X-GitHub-Delivery`` identifies the delivery (kept on redelivery).
+``X-Hub-Signature-256: sha256=<hex>`` is the HMAC-SHA256 of the raw body with the webhook's
+secret. ``X-GitHub-Delivery`` identifies the delivery but is not signed: a replay is
+recognised by the signed content, and a body whose ``issue.updated_at`` is older than the
+status already known changes nothing.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import TYPE_CHECKING, Any
 from followthrough.web.integrations.common import (
     Rejected,
     StatusEvent,
-    check_hex_signature,
+    check_signed,
     dig,
+    moment,
     text,
 )
-from followthrough.web.integrations.github.client import _status
+from followthrough.web.integrations.github.client import status_of
 
 if TYPE_CHECKING:
     from followthrough.web.integrations.models import TrackerConfig
@@ -28,9 +31,7 @@ EVENT_HEADER = "X-GitHub-Event"
 
 
 def verify(config: TrackerConfig, body: bytes, headers: Mapping[str, str], now: datetime) -> None:
-    check_hex_signature(
-        config.webhook_secret, body, headers.get(SIGNATURE_HEADER, ""), prefix="sha256="
-    )
+    check_signed(config.webhook_secret, body, headers, SIGNATURE_HEADER, now, scheme="sha256")
 
 
 def delivery_id(headers: Mapping[str, str], payload: dict[str, Any]) -> str:
@@ -43,13 +44,17 @@ def parse(payload: dict[str, Any], headers: Mapping[str, str]) -> StatusEvent | 
     issue = payload.get("issue")
     if not isinstance(payload.get("action"), str) or not isinstance(issue, dict):
         raise Rejected(400, "An issues event body has an action and an issue.")
-    if not isinstance(issue.get("number"), int) or not isinstance(issue.get("state"), str):
+    number = issue.get("number")
+    if not isinstance(number, int) or isinstance(number, bool):
         raise Rejected(400, "The issue in an issues event has a number and a state.")
-    name, category = _status(issue)
+    if not isinstance(issue.get("state"), str):
+        raise Rejected(400, "The issue in an issues event has a number and a state.")
+    name, category = status_of(issue)
     return StatusEvent(
-        external_id=str(issue["number"]),
-        key=f"#{issue['number']}",
+        external_id=str(number),
+        key=f"#{number}",
         status_name=name,
         status_category=category,
-        scope=text(dig(payload, "repository", "full_name")),
+        scopes=(text(dig(payload, "repository", "full_name")).lower(),),
+        changed_at=moment(issue.get("updated_at")),
     )
