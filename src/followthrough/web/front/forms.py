@@ -151,6 +151,32 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
+class IncidentEditForm(IncidentForm):
+    """An incident's facts, changed in place: the same fields and checks as a new one, and
+    the version read, so a stale save is refused instead of overwriting someone's change."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["failure_tags"] = ", ".join(self.instance.failure_tags or [])
+            self.fields["title"].widget.attrs["autofocus"] = True
+
+    def changed_values(self) -> dict[str, Any]:
+        """The row's own fields (responders are a list of their own: ``responders``)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields or ()
+            if name != "responders"
+        }
+
+    def with_version(self, version: int) -> None:
+        data = self.data.copy()
+        data["version"] = str(version)
+        self.data = data
+
+
 # --- postmortem sections ---------------------------------------------------------------------
 
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -258,6 +284,13 @@ class TimelineEventForm(forms.ModelForm):  # type: ignore[type-arg]
         labels = {"occurred_at": "When (team time)", "description": "What happened"}
 
 
+class TimelineEventEditForm(VersionedForm):
+    """One event, changed in place (times in the team's timezone, like a new one)."""
+
+    class Meta(TimelineEventForm.Meta):
+        pass
+
+
 class FactorForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ContributingFactor
@@ -265,12 +298,19 @@ class FactorForm(forms.ModelForm):  # type: ignore[type-arg]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
+class FactorEditForm(VersionedForm):
+    class Meta(FactorForm.Meta):
+        pass
+
+
 # --- action items ----------------------------------------------------------------------------
 
 RATING = [(n, str(n)) for n in range(1, 6)]
 
 
-class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
+class Ratings(forms.Form):
+    """Likelihood, severity and effort, 1 to 5: the item's priority comes from them."""
+
     likelihood = forms.TypedChoiceField(
         choices=RATING, coerce=int, initial=3, label="Likelihood of recurrence (1–5)"
     )
@@ -281,6 +321,8 @@ class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
         choices=RATING, coerce=int, initial=3, label="Effort to implement (1–5)"
     )
 
+
+class ActionItemForm(Ratings, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ActionItem
         fields = [
@@ -297,6 +339,17 @@ class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
             "done_condition": forms.Textarea(attrs={"rows": 2}),
         }
         labels = {"owner": "Owner (one person)", "done_condition": "Done when"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people()  # type: ignore[attr-defined]
+
+
+class ActionItemEditForm(Ratings, VersionedForm):
+    """What an action item says and who does it by when, changed in place."""
+
+    class Meta(ActionItemForm.Meta):
+        pass
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

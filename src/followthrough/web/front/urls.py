@@ -19,6 +19,7 @@ urlpatterns = [
     path("incidents/new/", incidents.incident_create, name="incident-create"),
     path("teams/", teams.team_list, name="team-list"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident-detail"),
+    path("incidents/<int:pk>/edit/", incidents.incident_edit, name="incident-edit"),
     path("incidents/<int:pk>/delete/", incidents.incident_delete, name="incident-delete"),
     path("trash/", trash.trash, name="trash"),
     path("trash/<uuid:batch>/restore/", trash.trash_restore, name="trash-restore"),
@@ -40,8 +41,10 @@ urlpatterns = [
         name="why-move",
     ),
     path(pm + "timeline/", postmortems.event_add, name="event-add"),
+    path(pm + "timeline/<int:event_id>/edit/", postmortems.event_edit, name="event-edit"),
     path(pm + "timeline/<int:event_id>/delete/", postmortems.event_delete, name="event-delete"),
     path(pm + "factors/", postmortems.factor_add, name="factor-add"),
+    path(pm + "factors/<int:factor_id>/edit/", postmortems.factor_edit, name="factor-edit"),
     path(pm + "factors/<int:factor_id>/delete/", postmortems.factor_delete, name="factor-delete"),
     path(
         pm + "factors/<int:factor_id>/move/<str:direction>/",
@@ -50,6 +53,7 @@ urlpatterns = [
     ),
     path(pm + "actions/", actions.action_add, name="action-add"),
     path(pm + "actions/<int:item_id>/status/", actions.action_status, name="action-status"),
+    path(pm + "actions/<int:item_id>/edit/", actions.action_edit, name="action-edit"),
     path(
         pm + "actions/<int:item_id>/delete/",
         postmortems.action_item_delete,
