@@ -205,12 +205,12 @@ def describe_policy_change(before: PolicyResult, after: PolicyResult) -> str:
     nothing changed."""
     reasons = " ".join(after.reasons)
     if after.decision != before.decision:
-        now, was = decision_words(after.decision.value), decision_words(before.decision.value)
+        now = decision_words(after.decision.value).lower()
+        was = decision_words(before.decision.value).lower()
         return f"Postmortem now {now} (was {was}): {reasons}"
     if after.reasons != before.reasons:
-        return (
-            f"Postmortem still {decision_words(after.decision.value)}; the reasons now: {reasons}"
-        )
+        still = decision_words(after.decision.value).lower()
+        return f"Postmortem still {still}; the reasons now: {reasons}"
     return ""
 
 
