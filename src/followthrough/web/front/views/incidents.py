@@ -26,7 +26,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from followthrough.core.calendar import Milestone, MilestoneState
 from followthrough.core.policy import PolicyResult, decide
-from followthrough.web.accounts.models import Organisation, Team
+from followthrough.web.accounts.models import Organisation, Person, Role, Team
+from followthrough.web.accounts.operations import admins, first_run
 from followthrough.web.accounts.visibility import incident_q, may_see_incident
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
@@ -79,7 +80,9 @@ def _row(incident: Incident, config: Any, now: datetime) -> IncidentRow:
 @login_required
 @vary_on_headers("HX-Request")
 def incident_list(request: HttpRequest) -> HttpResponse:
-    """Every incident the user may see, filtered; the table alone for an htmx filter change."""
+    """Every incident the user may see, filtered; the table alone for an htmx filter change.
+
+    Before the organisation has a team, the first-run page is where everyone starts."""
     form = IncidentFilterForm(request.GET or None, user=request.user)
     filters: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
     incidents = (
@@ -119,6 +122,8 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
         page.object_list = [_row(incident, config, now) for incident in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    if not page.object_list and not query and first_run():  # asked only of an empty list
+        return redirect("welcome")
     shown = [row.postmortem.pk for row in page.object_list if row.postmortem is not None]
     context = {
         "form": form,
@@ -141,14 +146,33 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+def not_an_editor(request: HttpRequest) -> str:
+    """Why someone cannot record incidents, and whom to ask: never a dead end."""
+    leads = Person.objects.filter(
+        memberships__role=Role.LEAD,
+        memberships__team__in=Team.objects.filter(memberships__person__user=request.user),
+    ).distinct()
+    names = ", ".join(sorted({p.name for p in leads}))
+    if names:
+        who = f"Ask a lead of your team ({names}) to make you an editor."
+    else:
+        admin_names = ", ".join(a.get_username() for a in admins())
+        who = (
+            f"Ask an organisation admin ({admin_names}) to put you on a team as an editor."
+            if admin_names
+            else "Ask whoever runs followthrough to put you on a team as an editor."
+        )
+    return f"You are not an editor on any team, so you cannot record incidents. {who}"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def incident_create(request: HttpRequest) -> HttpResponse:
+    if first_run():
+        return redirect("welcome")
     if not Team.objects.editable_by(request.user).exists():
-        messages.error(
-            request, "You are not an editor on any team, so you cannot record incidents."
-        )
-        return redirect("incident-list")
+        messages.error(request, not_an_editor(request))
+        return redirect("team-list")
     if request.method == "POST":
         form = IncidentForm(request.POST, user=request.user)
         if form.is_valid():
