@@ -16,7 +16,7 @@ from django.core.management import call_command
 
 from followthrough.cli import main
 from followthrough.web import portability, recovery
-from followthrough.web.accounts.models import ApiToken, Person, Team
+from followthrough.web.accounts.models import ApiToken, Invitation, Person, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.demo import load_demo
 from followthrough.web.followup.models import (
@@ -100,6 +100,7 @@ def _organisation() -> tuple[str, str]:
     )
     Escalation.objects.create(item=item, episode=AT, level=1, to_person=ben, reason="stalled")
     JobRun.objects.create(job="weekly-review", slot=20260302)
+    Invitation.issue(ben, payments, "editor", admin)
     # Deleted rows: an incident with everything under it, and one action item alone.
     gone = Incident.objects.filter(postmortem__action_items__isnull=False).order_by("-pk")[0]
     recovery.delete(gone, admin)
