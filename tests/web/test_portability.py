@@ -16,7 +16,14 @@ from django.core.management import call_command
 
 from followthrough.cli import main
 from followthrough.web import portability, recovery
-from followthrough.web.accounts.models import ApiToken, Person, SsoIdentity, SsoRefusal, Team
+from followthrough.web.accounts.models import (
+    ApiToken,
+    Invitation,
+    Person,
+    SsoIdentity,
+    SsoRefusal,
+    Team,
+)
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.demo import load_demo
 from followthrough.web.followup.models import (
@@ -120,6 +127,7 @@ def _organisation() -> tuple[str, str]:
     SsoRefusal.objects.create(
         issuer="https://login.example.com", subject="00u-x", reason="not_invited", message="No."
     )
+    Invitation.issue(ben, payments, "editor", admin)
     # Deleted rows: an incident with everything under it, and one action item alone.
     gone = Incident.objects.filter(postmortem__action_items__isnull=False).order_by("-pk")[0]
     recovery.delete(gone, admin)

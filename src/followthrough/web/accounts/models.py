@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from followthrough.core.calendar import BusinessCalendar, CalendarError
+from followthrough.web.versioning import Versioned
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -45,8 +46,20 @@ class TeamQuerySet(models.QuerySet["Team"]):
             memberships__person__user=user, memberships__role__in=[Role.EDITOR, Role.LEAD]
         ).distinct()
 
+    def led_by(self, user: AbstractBaseUser | AnonymousUser) -> TeamQuerySet:
+        """Teams the user leads: a lead member, or the person named the team's lead. Admins
+        lead every team (they manage every team's members and settings)."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self.all()
+        return self.filter(
+            models.Q(memberships__person__user=user, memberships__role=Role.LEAD)
+            | models.Q(lead__user=user)
+        ).distinct()
 
-class Team(models.Model):
+
+class Team(Versioned):
     """A team owns incidents. Its calendar (timezone + public holidays) sets the deadlines."""
 
     name = models.CharField(max_length=100, unique=True)
@@ -93,9 +106,16 @@ class Team(models.Model):
         m = self.memberships.filter(person__user=user).first()
         return m.role if m else None
 
+    def is_led_by(self, user: AbstractBaseUser | AnonymousUser) -> bool:
+        """Whether the user manages this team's members and settings (see ``led_by``)."""
+        return Team.objects.led_by(user).filter(pk=self.pk).exists()
 
-class Person(models.Model):
-    """Someone who takes part in incidents: may or may not have a login."""
+
+class Person(Versioned):
+    """Someone who takes part in incidents: may or may not have a login.
+
+    ``manager`` is who stalled action items escalate to; a chain of managers never loops
+    (``accounts.operations`` refuses a change that would make one)."""
 
     name = models.CharField(max_length=150)
     email = models.EmailField(blank=True)
@@ -125,7 +145,10 @@ class Person(models.Model):
         return self.name
 
 
-class Membership(models.Model):
+class Membership(Versioned):
+    """A person on a team, with a role: viewers read, editors change the team's records,
+    leads also manage its members and settings."""
+
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
@@ -289,6 +312,106 @@ class ApiToken(models.Model):
         )
         self.refresh_from_db(fields=["revoked_at"])
         return count == 1
+
+
+INVITATION_DAYS = 7
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def usable(self, raw: str) -> Invitation | None:
+        """The pending, unexpired invitation whose link carries ``raw``, or None."""
+        found = (
+            self.select_related("person__user", "team", "invited_by")
+            .filter(digest=_digest(raw))
+            .first()
+        )
+        return found if found is not None and found.status() == "pending" else None
+
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at=None, revoked_at=None, expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A link that lets someone set their password and sign in for the first time.
+
+    Sent by e-mail (and shown once to whoever invited). Only the SHA-256 of its secret is
+    stored; it works once, for ``INVITATION_DAYS`` days, and a newer invitation of the same
+    person revokes it.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="invitations")
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, blank=True)
+    email = models.EmailField()
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email}"
+
+    @classmethod
+    def issue(
+        cls,
+        person: Person,
+        team: Team | None,
+        role: str,
+        invited_by: AbstractBaseUser | None,
+    ) -> tuple[Invitation, str]:
+        """A new invitation and the secret of its link (revoking the person's earlier ones)."""
+        now = timezone.now()
+        for earlier in cls.objects.filter(person=person).pending():
+            earlier.revoke()
+        raw = "ft_inv_" + secrets.token_urlsafe(32)
+        invitation = cls.objects.create(
+            person=person,
+            team=team,
+            role=role,
+            email=person.email,
+            invited_by=invited_by,
+            digest=_digest(raw),
+            expires_at=now + timedelta(days=INVITATION_DAYS),
+        )
+        return invitation, raw
+
+    def status(self) -> str:
+        """``accepted``, ``revoked``, ``expired`` or ``pending``."""
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        return "pending" if self.expires_at > timezone.now() else "expired"
+
+    def revoke(self) -> bool:
+        """Revoke it now; False if it was not pending any more."""
+        return self._spend("revoked_at")
+
+    def accept(self) -> bool:
+        """Mark it used now; False if it was not pending any more (used, revoked, expired)."""
+        return self._spend("accepted_at")
+
+    def _spend(self, field: str) -> bool:
+        # A saved row (not an UPDATE), so the history records it; under a row lock, so a
+        # link used twice at once is spent once.
+        with transaction.atomic():
+            row = Invitation.objects.select_for_update().filter(pk=self.pk).pending().first()
+            if row is not None:
+                setattr(row, field, timezone.now())
+                row.save(update_fields=[field])
+        self.refresh_from_db(fields=["accepted_at", "revoked_at"])
+        return row is not None
 
 
 def visible_teams(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Team]:

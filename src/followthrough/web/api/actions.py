@@ -3,6 +3,7 @@
 import copy
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,12 +23,12 @@ from followthrough.web.api.access import (
     user_of,
 )
 from followthrough.web.api.errors import Conflict, FieldError
+from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_items
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
     ACTION_RELATED,
     ERRORS,
     MAX_VERSION,
-    WRITE_ERRORS,
     ActionItemIn,
     ActionItemOut,
     ActionItemPatch,
@@ -107,16 +108,24 @@ def list_postmortem_action_items(request: HttpRequest, postmortem_id: PathId) ->
 
 @router.post(
     "/postmortems/{postmortem_id}/action-items",
-    response={201: ActionItemOut, **WRITE_ERRORS},
+    response={201: ActionItemOut, **LOCKABLE_ERRORS},
 )
 def create_postmortem_action_item(
-    request: HttpRequest, postmortem_id: PathId, payload: ActionItemIn
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: ActionItemIn,
+    send_back_to_review: SendBack = False,
 ) -> Any:
-    """Add an action item: one owner, a due date, and how to tell it is done."""
+    """Add an action item: one owner, a due date, and how to tell it is done.
+
+    Adding one to a final postmortem changes the reviewed document: refused (422) unless
+    ``?send_back_to_review=true``."""
     postmortem = postmortem_for_write(request, postmortem_id)
     fields = _resolve(postmortem, payload.model_dump())
     ActionItem(postmortem=postmortem, **fields).full_clean()
-    item = create_action_item(postmortem, user_of(request), **fields)
+    with transaction.atomic():
+        open_items(request, postmortem, send_back_to_review)
+        item = create_action_item(postmortem, user_of(request), **fields)
     return Status(201, _fetch(request, item.pk))
 
 
@@ -127,12 +136,20 @@ def get_action_item(request: HttpRequest, item_id: PathId) -> Any:
 
 @router.patch(
     "/action-items/{item_id}",
-    response={200: ActionItemOut, 409: stale(ActionItemOut), **WRITE_ERRORS},
+    response={200: ActionItemOut, 409: stale(ActionItemOut), **LOCKABLE_ERRORS},
 )
 def update_postmortem_action_item(
-    request: HttpRequest, item_id: PathId, payload: ActionItemPatch
+    request: HttpRequest,
+    item_id: PathId,
+    payload: ActionItemPatch,
+    send_back_to_review: SendBack = False,
 ) -> Any:
-    """Change an action item. Deprioritising needs a written reason."""
+    """Change an action item. Deprioritising needs a written reason.
+
+    Once the postmortem is final, its follow-through (status, owner, due date, ratings,
+    evidence, tracker) still changes; its wording (title, description, done-condition,
+    what it addresses) is the reviewed document: refused (422) unless
+    ``?send_back_to_review=true``. A closed postmortem's items only reopen."""
     item = _fetch(request, item_id)
     require_editable(request, item.postmortem.incident.team)
     fields = payload.model_dump(exclude_unset=True)
@@ -144,7 +161,9 @@ def update_postmortem_action_item(
         setattr(candidate, name, value)
     candidate.full_clean()
     try:
-        update_action_item(item, version, user_of(request), fields)
+        with transaction.atomic():
+            open_items(request, item.postmortem, send_back_to_review, item, fields)
+            update_action_item(item, version, user_of(request), fields)
     except StaleVersion as e:
         current = ActionItemOut.model_validate(
             _fetch(request, item_id), context={"request": request}
@@ -153,7 +172,7 @@ def update_postmortem_action_item(
     return _fetch(request, item_id)
 
 
-@router.delete("/action-items/{item_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
+@router.delete("/action-items/{item_id}", response={204: None, 409: StaleDelete, **LOCKABLE_ERRORS})
 def delete_action_item(
     request: HttpRequest,
     item_id: PathId,
@@ -161,15 +180,19 @@ def delete_action_item(
         int,
         Query(..., ge=1, le=MAX_VERSION, description="The version you read; a stale one gets 409."),
     ],
+    send_back_to_review: SendBack = False,
 ) -> Any:
     """Delete an action item (an admin can restore it from the trash). Send the ``version``
-    you read; a stale one gets 409."""
+    you read; a stale one gets 409. Removing one from a final postmortem changes the
+    reviewed document: refused (422) unless ``?send_back_to_review=true``."""
     item = _fetch(request, item_id)
     require_editable(request, item.postmortem.incident.team)
-    try:
-        recovery.delete(item, user_of(request), expected_version=version)
-    except recovery.AlreadyDeleted as e:
-        raise NotFound("action item", item_id) from e
+    with transaction.atomic():
+        open_items(request, item.postmortem, send_back_to_review)
+        try:
+            recovery.delete(item, user_of(request), expected_version=version)
+        except recovery.AlreadyDeleted as e:
+            raise NotFound("action item", item_id) from e
     return Status(204, None)
 
 

@@ -3,15 +3,16 @@
 import copy
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Router
 
 from followthrough.web.api.access import NotFound, people, person
 from followthrough.web.api.errors import Conflict
+from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_document
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
     ERRORS,
-    WRITE_ERRORS,
     MeetingOut,
     MeetingPatch,
     PathId,
@@ -39,15 +40,21 @@ def get_meeting(request: HttpRequest, postmortem_id: PathId) -> Any:
 
 @router.patch(
     "/postmortems/{postmortem_id}/meeting",
-    response={200: MeetingOut, 409: stale(MeetingOut), **WRITE_ERRORS},
+    response={200: MeetingOut, 409: stale(MeetingOut), **LOCKABLE_ERRORS},
 )
-def patch_meeting(request: HttpRequest, postmortem_id: PathId, payload: MeetingPatch) -> Any:
+def patch_meeting(
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: MeetingPatch,
+    send_back_to_review: SendBack = False,
+) -> Any:
     """Change the meeting. Someone involved in the incident cannot facilitate it.
 
     Giving the meeting a time completes "meeting scheduled"; setting ``held_at`` completes
-    "meeting held".
+    "meeting held". The meeting is part of the document: locked once the postmortem is final.
     """
-    meeting = _meeting_of(postmortem_for_write(request, postmortem_id))
+    postmortem = postmortem_for_write(request, postmortem_id)
+    meeting = _meeting_of(postmortem)
     data = payload.model_dump(exclude_unset=True)
     version = data.pop("version")
     attendees = people(data.pop("attendee_ids"), "attendee_ids") if "attendee_ids" in data else None
@@ -59,7 +66,9 @@ def patch_meeting(request: HttpRequest, postmortem_id: PathId, payload: MeetingP
     # The operation checks the length (60 to 90 minutes) and says so in the seed's words.
     candidate.full_clean(exclude=["duration_minutes"])
     try:
-        update_meeting(meeting, version, data, attendees)
+        with transaction.atomic():
+            open_document(request, postmortem, send_back_to_review, "the meeting")
+            update_meeting(meeting, version, data, attendees)
     except StaleVersion as e:
         current = MeetingOut.model_validate(
             _meeting_of(fetch_postmortem(request, postmortem_id)), context={"request": request}

@@ -19,6 +19,7 @@ from followthrough.web.api.access import (
     user_of,
 )
 from followthrough.web.api.errors import Conflict, ProcessRefusal
+from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_document
 from followthrough.web.api.schemas import (
     ERRORS,
     POSTMORTEM_DETAIL_PREFETCH,
@@ -133,18 +134,30 @@ def get_postmortem(request: HttpRequest, postmortem_id: PathId) -> Any:
 
 @router.patch(
     "/postmortems/{postmortem_id}",
-    response={200: PostmortemOut, 409: stale(PostmortemOut), **WRITE_ERRORS},
+    response={200: PostmortemOut, 409: stale(PostmortemOut), **LOCKABLE_ERRORS},
 )
-def update_postmortem(request: HttpRequest, postmortem_id: PathId, payload: PostmortemPatch) -> Any:
-    """Edit sections. Send the ``version`` you read: a stale one gets 409 and the newer text stays."""
+def update_postmortem(
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: PostmortemPatch,
+    send_back_to_review: SendBack = False,
+) -> Any:
+    """Edit sections. Send the ``version`` you read: a stale one gets 409 and the newer text stays.
+
+    A final postmortem's document is locked (422 with the reason) unless you send it back
+    to review with ``?send_back_to_review=true``; a closed one is read-only."""
     postmortem = postmortem_for_write(request, postmortem_id)
     fields = payload.model_dump(exclude_unset=True)
     version = fields.pop("version")
     with transaction.atomic():
-        for name, value in fields.items():
-            setattr(postmortem, name, value)
-        postmortem.full_clean()
         try:
+            if open_document(
+                request, postmortem, send_back_to_review, "its sections", expected_version=version
+            ):
+                version = postmortem.version
+            for name, value in fields.items():
+                setattr(postmortem, name, value)
+            postmortem.full_clean()
             save_versioned(postmortem, version, fields)
         except StaleVersion as e:
             raise Conflict(

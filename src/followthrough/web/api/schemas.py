@@ -175,6 +175,7 @@ class TeamOut(Schema):
     holiday_subdivision: str
     is_private: bool
     lead_id: int | None
+    version: int
 
 
 class PersonOut(Schema):
@@ -184,6 +185,7 @@ class PersonOut(Schema):
     handle: str
     manager_id: int | None
     has_login: bool
+    version: int
 
     @staticmethod
     def resolve_has_login(obj: Person) -> bool:

@@ -15,11 +15,11 @@ from ninja import Query, Router, Schema, Status
 from followthrough.web import recovery
 from followthrough.web.api.access import NotFound, get_visible, require_editable, user_of
 from followthrough.web.api.errors import Conflict
+from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_document
 from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
     ERRORS,
     MAX_VERSION,
-    WRITE_ERRORS,
     FactorIn,
     FactorOut,
     FactorPatch,
@@ -61,11 +61,17 @@ def _current(
 
 
 def _update(
-    request: HttpRequest, row: Versioned, payload: Schema, out: type[Schema], what: str
+    request: HttpRequest,
+    row: Any,
+    payload: Schema,
+    out: type[Schema],
+    what: str,
+    send_back: bool,
 ) -> Any:
     fields = payload.model_dump(exclude_unset=True)
     version = fields.pop("version")
     with transaction.atomic():
+        open_document(request, row.postmortem, send_back, f"a {what}")
         for name, value in fields.items():
             setattr(row, name, value)
         row.full_clean()
@@ -77,14 +83,38 @@ def _update(
     return row
 
 
-def _delete(request: HttpRequest, model: type[Versioned], pk: int, version: int, what: str) -> Any:
+def _delete(
+    request: HttpRequest,
+    model: type[Versioned],
+    pk: int,
+    version: int,
+    what: str,
+    send_back: bool,
+) -> Any:
     """Soft delete (an admin can restore it from the trash); a stale version gets 409."""
     row = _row_for_write(request, model, pk, what)
-    try:
-        recovery.delete(row, user_of(request), expected_version=version)
-    except recovery.AlreadyDeleted as e:
-        raise NotFound(what, pk) from e
+    with transaction.atomic():
+        open_document(request, row.postmortem, send_back, f"a {what}")
+        try:
+            recovery.delete(row, user_of(request), expected_version=version)
+        except recovery.AlreadyDeleted as e:
+            raise NotFound(what, pk) from e
     return Status(204, None)
+
+
+def _create(
+    request: HttpRequest,
+    postmortem: Any,
+    related_name: str,
+    fields: dict[str, Any],
+    what: str,
+    send_back: bool,
+) -> Any:
+    """Append a why or a factor: refused on a locked document (or sent back to review when
+    asked), placed at the end of its list under the postmortem's position lock."""
+    with transaction.atomic():
+        open_document(request, postmortem, send_back, f"the {what}")
+        return append(postmortem, related_name, **fields)
 
 
 # --- whys ----------------------------------------------------------------------------------
@@ -96,30 +126,50 @@ def list_whys(request: HttpRequest, postmortem_id: PathId) -> Any:
     return list(fetch_postmortem(request, postmortem_id).whys.all())
 
 
-@router.post("/postmortems/{postmortem_id}/whys", response={201: WhyOut, **WRITE_ERRORS})
-def create_why(request: HttpRequest, postmortem_id: PathId, payload: WhyIn) -> Any:
+@router.post("/postmortems/{postmortem_id}/whys", response={201: WhyOut, **LOCKABLE_ERRORS})
+def create_why(
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: WhyIn,
+    send_back_to_review: SendBack = False,
+) -> Any:
     """Add a why at the end of the chain."""
     postmortem = postmortem_for_write(request, postmortem_id)
-    return Status(201, append(postmortem, "whys", **payload.model_dump()))
+    why = _create(
+        request, postmortem, "whys", payload.model_dump(), "five whys", send_back_to_review
+    )
+    return Status(201, why)
 
 
-@router.patch("/whys/{why_id}", response={200: WhyOut, 409: stale(WhyOut), **WRITE_ERRORS})
-def update_why(request: HttpRequest, why_id: PathId, payload: WhyPatch) -> Any:
-    return _update(request, _row_for_write(request, Why, why_id, "why"), payload, WhyOut, "why")
+@router.patch("/whys/{why_id}", response={200: WhyOut, 409: stale(WhyOut), **LOCKABLE_ERRORS})
+def update_why(
+    request: HttpRequest, why_id: PathId, payload: WhyPatch, send_back_to_review: SendBack = False
+) -> Any:
+    row = _row_for_write(request, Why, why_id, "why")
+    return _update(request, row, payload, WhyOut, "why", send_back_to_review)
 
 
-@router.delete("/whys/{why_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
-def delete_why(request: HttpRequest, why_id: PathId, version: Version) -> Any:
-    return _delete(request, Why, why_id, version, "why")
+@router.delete("/whys/{why_id}", response={204: None, 409: StaleDelete, **LOCKABLE_ERRORS})
+def delete_why(
+    request: HttpRequest, why_id: PathId, version: Version, send_back_to_review: SendBack = False
+) -> Any:
+    return _delete(request, Why, why_id, version, "why", send_back_to_review)
 
 
 @router.post(
-    "/postmortems/{postmortem_id}/whys/reorder", response={200: list[WhyOut], **WRITE_ERRORS}
+    "/postmortems/{postmortem_id}/whys/reorder", response={200: list[WhyOut], **LOCKABLE_ERRORS}
 )
-def reorder_whys(request: HttpRequest, postmortem_id: PathId, payload: OrderIn) -> Any:
+def reorder_whys(
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: OrderIn,
+    send_back_to_review: SendBack = False,
+) -> Any:
     """Put the whys in a new order: list every id once."""
     postmortem = postmortem_for_write(request, postmortem_id)
-    reorder(postmortem, "whys", payload.order)
+    with transaction.atomic():
+        open_document(request, postmortem, send_back_to_review, "the order of the whys")
+        reorder(postmortem, "whys", payload.order)
     return list(postmortem.whys.all())
 
 
@@ -135,32 +185,42 @@ def list_timeline(request: HttpRequest, postmortem_id: PathId) -> Any:
 
 
 @router.post(
-    "/postmortems/{postmortem_id}/timeline", response={201: TimelineEventOut, **WRITE_ERRORS}
+    "/postmortems/{postmortem_id}/timeline", response={201: TimelineEventOut, **LOCKABLE_ERRORS}
 )
 def create_timeline_event(
-    request: HttpRequest, postmortem_id: PathId, payload: TimelineEventIn
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: TimelineEventIn,
+    send_back_to_review: SendBack = False,
 ) -> Any:
     """Add an event. The first one documents the initial timeline (a milestone)."""
     postmortem = postmortem_for_write(request, postmortem_id)
     TimelineEvent(postmortem=postmortem, **payload.model_dump()).full_clean()
-    event = add_timeline_event(postmortem, payload.occurred_at, payload.description)
+    with transaction.atomic():
+        open_document(request, postmortem, send_back_to_review, "the timeline")
+        event = add_timeline_event(postmortem, payload.occurred_at, payload.description)
     return Status(201, event)
 
 
 @router.patch(
     "/timeline/{event_id}",
-    response={200: TimelineEventOut, 409: stale(TimelineEventOut), **WRITE_ERRORS},
+    response={200: TimelineEventOut, 409: stale(TimelineEventOut), **LOCKABLE_ERRORS},
 )
 def update_timeline_event(
-    request: HttpRequest, event_id: PathId, payload: TimelineEventPatch
+    request: HttpRequest,
+    event_id: PathId,
+    payload: TimelineEventPatch,
+    send_back_to_review: SendBack = False,
 ) -> Any:
     row = _row_for_write(request, TimelineEvent, event_id, "timeline event")
-    return _update(request, row, payload, TimelineEventOut, "timeline event")
+    return _update(request, row, payload, TimelineEventOut, "timeline event", send_back_to_review)
 
 
-@router.delete("/timeline/{event_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
-def delete_timeline_event(request: HttpRequest, event_id: PathId, version: Version) -> Any:
-    return _delete(request, TimelineEvent, event_id, version, "timeline event")
+@router.delete("/timeline/{event_id}", response={204: None, 409: StaleDelete, **LOCKABLE_ERRORS})
+def delete_timeline_event(
+    request: HttpRequest, event_id: PathId, version: Version, send_back_to_review: SendBack = False
+) -> Any:
+    return _delete(request, TimelineEvent, event_id, version, "timeline event", send_back_to_review)
 
 
 # --- contributing factors ------------------------------------------------------------------
@@ -172,32 +232,61 @@ def list_factors(request: HttpRequest, postmortem_id: PathId) -> Any:
     return list(fetch_postmortem(request, postmortem_id).factors.all())
 
 
-@router.post("/postmortems/{postmortem_id}/factors", response={201: FactorOut, **WRITE_ERRORS})
-def create_factor(request: HttpRequest, postmortem_id: PathId, payload: FactorIn) -> Any:
+@router.post("/postmortems/{postmortem_id}/factors", response={201: FactorOut, **LOCKABLE_ERRORS})
+def create_factor(
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: FactorIn,
+    send_back_to_review: SendBack = False,
+) -> Any:
     postmortem = postmortem_for_write(request, postmortem_id)
-    return Status(201, append(postmortem, "factors", **payload.model_dump()))
+    factor = _create(
+        request,
+        postmortem,
+        "factors",
+        payload.model_dump(),
+        "contributing factors",
+        send_back_to_review,
+    )
+    return Status(201, factor)
 
 
 @router.patch(
     "/factors/{factor_id}",
-    response={200: FactorOut, 409: stale(FactorOut), **WRITE_ERRORS},
+    response={200: FactorOut, 409: stale(FactorOut), **LOCKABLE_ERRORS},
 )
-def update_factor(request: HttpRequest, factor_id: PathId, payload: FactorPatch) -> Any:
+def update_factor(
+    request: HttpRequest,
+    factor_id: PathId,
+    payload: FactorPatch,
+    send_back_to_review: SendBack = False,
+) -> Any:
     row = _row_for_write(request, ContributingFactor, factor_id, "contributing factor")
-    return _update(request, row, payload, FactorOut, "contributing factor")
+    return _update(request, row, payload, FactorOut, "contributing factor", send_back_to_review)
 
 
-@router.delete("/factors/{factor_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
-def delete_factor(request: HttpRequest, factor_id: PathId, version: Version) -> Any:
-    return _delete(request, ContributingFactor, factor_id, version, "contributing factor")
+@router.delete("/factors/{factor_id}", response={204: None, 409: StaleDelete, **LOCKABLE_ERRORS})
+def delete_factor(
+    request: HttpRequest, factor_id: PathId, version: Version, send_back_to_review: SendBack = False
+) -> Any:
+    return _delete(
+        request, ContributingFactor, factor_id, version, "contributing factor", send_back_to_review
+    )
 
 
 @router.post(
     "/postmortems/{postmortem_id}/factors/reorder",
-    response={200: list[FactorOut], **WRITE_ERRORS},
+    response={200: list[FactorOut], **LOCKABLE_ERRORS},
 )
-def reorder_factors(request: HttpRequest, postmortem_id: PathId, payload: OrderIn) -> Any:
+def reorder_factors(
+    request: HttpRequest,
+    postmortem_id: PathId,
+    payload: OrderIn,
+    send_back_to_review: SendBack = False,
+) -> Any:
     """Put the contributing factors in a new order: list every id once."""
     postmortem = postmortem_for_write(request, postmortem_id)
-    reorder(postmortem, "factors", payload.order)
+    with transaction.atomic():
+        open_document(request, postmortem, send_back_to_review, "the order of the factors")
+        reorder(postmortem, "factors", payload.order)
     return list(postmortem.factors.all())

@@ -7,7 +7,15 @@ from importlib import import_module
 from ninja import NinjaAPI
 
 from followthrough.web import followup, history, ingest, insights, integrations
-from followthrough.web.api import actions, incidents, meetings, postmortems, sections, teams
+from followthrough.web.api import (
+    actions,
+    incidents,
+    meetings,
+    people,
+    postmortems,
+    sections,
+    teams,
+)
 from followthrough.web.api.auth import AUTH
 from followthrough.web.api.errors import install
 
@@ -25,6 +33,16 @@ otherwise).
 **Writes** carry the `version` you read. A stale version gets 409 with the row as it is now
 (`current`), and nothing changes. A refused request changes nothing.
 
+**Final means final**: once a postmortem is final, its document (sections, timeline, whys,
+contributing factors, meeting, and what its action items say) is locked: a change gets 422
+with the reason. Repeat it with `?send_back_to_review=true` to send the postmortem back to
+review with the change (the linter's gate applies again before it can be final again). The
+action items' follow-through (status, owner, due date, ratings, tracker) stays open. A
+closed postmortem is read-only: reopen it (transition to `in_review`) first.
+
+**Setting up**: organisation admins create teams and people and set managers; a team's
+leads change its settings and members and invite people onto it (`POST /invitations`).
+
 **Errors**: 422 field errors are `{"detail": [{"loc": ["body", "field"], "msg": "...",
 "type": "..."}]}`; a refused status change is `{"detail": "...", "reasons": ["..."]}`.
 """
@@ -39,6 +57,7 @@ api = NinjaAPI(
 install(api)
 
 api.add_router("", teams.router)
+api.add_router("", people.router)
 api.add_router("", incidents.router)
 api.add_router("", postmortems.router)
 api.add_router("", sections.router)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import zoneinfo
 from datetime import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
 from followthrough.core.policy import Decision
-from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.accounts.visibility import (
     visible_incidents,
     visible_people,
@@ -156,6 +161,32 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         return data
 
 
+class IncidentEditForm(IncidentForm):
+    """An incident's facts, changed in place: the same fields and checks as a new one, and
+    the version read, so a stale save is refused instead of overwriting someone's change."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["failure_tags"] = ", ".join(self.instance.failure_tags or [])
+            self.fields["title"].widget.attrs["autofocus"] = True
+
+    def changed_values(self) -> dict[str, Any]:
+        """The row's own fields (responders are a list of their own: ``responders``)."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields or ()
+            if name != "responders"
+        }
+
+    def with_version(self, version: int) -> None:
+        data = self.data.copy()
+        data["version"] = str(version)
+        self.data = data
+
+
 # --- postmortem sections ---------------------------------------------------------------------
 
 SECTIONS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -263,6 +294,13 @@ class TimelineEventForm(forms.ModelForm):  # type: ignore[type-arg]
         labels = {"occurred_at": "When (team time)", "description": "What happened"}
 
 
+class TimelineEventEditForm(VersionedForm):
+    """One event, changed in place (times in the team's timezone, like a new one)."""
+
+    class Meta(TimelineEventForm.Meta):
+        pass
+
+
 class FactorForm(forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ContributingFactor
@@ -270,12 +308,19 @@ class FactorForm(forms.ModelForm):  # type: ignore[type-arg]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
+class FactorEditForm(VersionedForm):
+    class Meta(FactorForm.Meta):
+        pass
+
+
 # --- action items ----------------------------------------------------------------------------
 
 RATING = [(n, str(n)) for n in range(1, 6)]
 
 
-class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
+class Ratings(forms.Form):
+    """Likelihood, severity and effort, 1 to 5: the item's priority comes from them."""
+
     likelihood = forms.TypedChoiceField(
         choices=RATING, coerce=int, initial=3, label="Likelihood of recurrence (1–5)"
     )
@@ -286,6 +331,8 @@ class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
         choices=RATING, coerce=int, initial=3, label="Effort to implement (1–5)"
     )
 
+
+class ActionItemForm(Ratings, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = ActionItem
         fields = [
@@ -302,6 +349,17 @@ class ActionItemForm(forms.ModelForm):  # type: ignore[type-arg]
             "done_condition": forms.Textarea(attrs={"rows": 2}),
         }
         labels = {"owner": "Owner (one person)", "done_condition": "Done when"}
+
+    def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _people(user)  # type: ignore[attr-defined]
+
+
+class ActionItemEditForm(Ratings, VersionedForm):
+    """What an action item says and who does it by when, changed in place."""
+
+    class Meta(ActionItemForm.Meta):
+        pass
 
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -358,3 +416,150 @@ class MeetingForm(VersionedForm):
         values = super().changed_values()
         values.pop("attendees")
         return values
+
+
+# --- teams, people, invitations --------------------------------------------------------------
+
+
+def _words(camel: str) -> str:
+    """ "UnitedKingdom" -> "United Kingdom"."""
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", camel)
+
+
+@functools.cache
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+@functools.cache
+def country_choices() -> list[tuple[str, str]]:
+    from holidays.registry import COUNTRIES
+
+    named = sorted((entry[1], _words(entry[0])) for entry in COUNTRIES.values())
+    return [("", "None (only weekends are days off)")] + [
+        (code, f"{name} ({code})") for code, name in named
+    ]
+
+
+class TeamForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A team's name and calendar. The calendar is checked by the business-day engine."""
+
+    timezone = forms.ChoiceField(
+        choices=timezone_choices, initial="UTC", help_text="Deadlines count in this timezone."
+    )
+    holiday_country = forms.ChoiceField(
+        choices=country_choices,
+        required=False,
+        label="Public holidays of",
+        help_text="Its public holidays are not business days.",
+    )
+
+    class Meta:
+        model = Team
+        fields = ["name", "timezone", "holiday_country", "holiday_subdivision", "is_private"]
+        labels = {"holiday_subdivision": "State or region", "is_private": "Private team"}
+        help_texts = {
+            "holiday_subdivision": "Optional, e.g. BY (Bavaria), CA (California), ENG (England).",
+        }
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+
+class FirstTeamForm(TeamForm):
+    """The organisation's first team, made on the first-run page."""
+
+    organisation = forms.CharField(
+        max_length=100, label="Your organisation's name", initial="Our organisation"
+    )
+    i_lead = forms.BooleanField(
+        required=False, initial=True, label="I lead this team (I manage its members)"
+    )
+
+    field_order = ["organisation", "name", "timezone", "holiday_country", "holiday_subdivision"]
+
+
+class TeamSettingsForm(TeamForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    lead = forms.ModelChoiceField(
+        queryset=Person.objects.none(),
+        required=False,
+        label="Team lead",
+        help_text="Invited to the team's postmortem meetings; gets its weekly review digest.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        team: Team = self.instance
+        self.fields["lead"].queryset = Person.objects.filter(  # type: ignore[attr-defined]
+            memberships__team=team
+        ).order_by("name")
+        self.initial.setdefault("lead", team.lead_id)
+
+
+ROLES = [(value, label) for value, label in Role.choices]
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    name = forms.CharField(max_length=150, required=False, label="Name (optional)")
+    role = forms.ChoiceField(
+        choices=ROLES,
+        initial=Role.EDITOR,
+        help_text="Viewers read; editors record incidents and write postmortems; leads also "
+        "manage the team's members.",
+    )
+
+
+class MemberForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=Person.objects.none(), label="Person")
+    role = forms.ChoiceField(choices=ROLES, initial=Role.EDITOR)
+
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = Person.objects.exclude(  # type: ignore[attr-defined]
+            memberships__team=team
+        ).order_by("name")
+
+
+class RoleForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    role = forms.ChoiceField(choices=ROLES)
+
+
+class PersonForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = Person
+        fields = ["name", "email", "handle", "manager"]
+        help_texts = {"manager": "Stalled action items they own escalate to this person."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        managers = Person.objects.order_by("name")
+        if self.instance.pk is not None:
+            managers = managers.exclude(pk=self.instance.pk)
+        self.fields["manager"].queryset = managers  # type: ignore[attr-defined]
+        self.fields["email"].required = False
+
+    def values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
+
+    def validate_unique(self) -> None:
+        """Uniqueness is the operation's to say (one address, one person)."""
+
+
+class PersonEditForm(PersonForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class AcceptInvitationForm(SetPasswordForm):  # type: ignore[type-arg]
+    """The invited person's login name and password (Django's password checks)."""
+
+    username = forms.CharField(
+        max_length=150,
+        label="Login name",
+        validators=[UnicodeUsernameValidator()],
+        help_text="Letters, digits and @ . + - _ only.",
+    )
+
+    field_order = ["username", "new_password1", "new_password2"]

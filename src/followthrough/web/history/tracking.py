@@ -104,6 +104,9 @@ TRACKED: dict[str, Tracked] = {
     "followup.Escalation": Tracked(_escalation, kind="escalation"),
     "accounts.Team": Tracked(_team, kind="team"),
     "accounts.Membership": Tracked(_own_team, kind="membership"),
+    # A person's name, e-mail, handle and manager: organisation-wide, so admins read them.
+    "accounts.Person": Tracked(_none, kind="person"),
+    "accounts.Invitation": Tracked(_own_team, ("digest",), "invitation"),
     "accounts.Organisation": Tracked(_none, kind="organisation"),
     "followup.TeamSettings": Tracked(
         _own_team, ("slack_webhook_url", "slack_bot_token"), "team settings"
@@ -124,6 +127,7 @@ TRACKED: dict[str, Tracked] = {
 TEAM_SETTINGS = (
     "accounts.Team",
     "accounts.Membership",
+    "accounts.Invitation",
     "followup.TeamSettings",
     "integrations.TrackerConfig",
     "ingest.IngestSource",

@@ -32,13 +32,20 @@ class RootCauseCategory(models.TextChoices):
 
 
 # Which status may follow which. Closing is normally automatic once every action item is
-# done or deprioritised; reopening a closed postmortem takes it back to final.
+# done or deprioritised. Reopening a closed postmortem to change it takes it back to review
+# (to final it would close itself again at once, its items being complete); going final
+# again passes the linter's gate. An item reopening reopens a closed postmortem to final
+# (``followup.loop``).
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     Status.DRAFT: (Status.IN_REVIEW,),
     Status.IN_REVIEW: (Status.DRAFT, Status.FINAL),
     Status.FINAL: (Status.IN_REVIEW, Status.CLOSED),
-    Status.CLOSED: (Status.FINAL,),
+    Status.CLOSED: (Status.IN_REVIEW,),
 }
+
+# Statuses in which the document is locked: final (back to review to change it) and closed
+# (read-only until reopened). ``followthrough.web.postmortems.locking`` enforces it.
+LOCKED: tuple[str, ...] = (Status.FINAL, Status.CLOSED)
 
 
 class Postmortem(SoftDeletable, Versioned):
@@ -82,6 +89,26 @@ class Postmortem(SoftDeletable, Versioned):
 
     def allowed_transitions(self) -> tuple[str, ...]:
         return TRANSITIONS[self.status]
+
+    def is_locked(self) -> bool:
+        """Final or closed: the document no longer changes by a plain edit (see ``locking``)."""
+        return self.status in LOCKED
+
+    def lock_reason(self) -> str:
+        """Why the document cannot be edited as it is, in words; empty when it can."""
+        if self.status == Status.FINAL:
+            return (
+                "This postmortem is final: its document is locked, so what was reviewed stays "
+                "what was reviewed. To change it, send it back to review; the linter's gate "
+                "applies again before it can be final again."
+            )
+        if self.status == Status.CLOSED:
+            return (
+                "This postmortem is closed: every action item is done or deprioritised, and it "
+                "is read-only. To change it, reopen it (back to review), or reopen one of its "
+                "action items."
+            )
+        return ""
 
     def milestone_completions(self) -> dict[MilestoneKey, datetime | None]:
         meeting = getattr(self, "meeting", None)

@@ -212,6 +212,9 @@ def transition(
         raise Refused(
             [f"Unknown status “{to}”; use one of: {', '.join(Status.values)}."], field="status"
         )
+    # A row lock before the lint gate reads the document: a change being saved at the same
+    # moment (which takes the same lock, ``locking.open_for_edit``) lands before or after.
+    Postmortem.objects.select_for_update().filter(pk=postmortem.pk).values_list("pk").first()
     problems = transition_problems(postmortem, to, override_reason)
     if problems:
         raise Refused(problems, field="status")
@@ -225,6 +228,10 @@ def transition(
         fields["closed_at"] = now
     if postmortem.status == Status.CLOSED:
         fields["closed_at"] = None
+    if to == Status.IN_REVIEW and postmortem.status in (Status.FINAL, Status.CLOSED):
+        # The gate applies again: a reason to go final despite lint errors was about the
+        # document as it was then.
+        fields["final_override_reason"] = ""
     save_versioned(postmortem, expected_version, fields)
     if to == Status.FINAL:
         # Every item may already be done: then the postmortem is done too (seed: Closing the Loop).

@@ -1,17 +1,22 @@
-"""The meeting panel: facilitator (never someone involved), attendees, time, notes, agenda."""
+"""The meeting panel: facilitator (never someone involved), attendees, time, notes, agenda.
+
+The meeting is part of the document: once the postmortem is final, a change is refused
+unless the editor sends it back to review with it."""
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
+from followthrough.web.postmortems.locking import DocumentLocked
 from followthrough.web.postmortems.models import Meeting
 from followthrough.web.postmortems.operations import Refused, update_meeting
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import MeetingForm
 from .common import in_team_time, login_required
-from .postmortems import _editable_postmortem, done, panel_response
+from .postmortems import _editable_postmortem, done, form_response, locked_response, open_document
 
 
 @login_required
@@ -30,12 +35,16 @@ def meeting_save(request: HttpRequest, pk: int) -> HttpResponse:
     status = 422
     if valid:
         try:
-            update_meeting(
-                meeting,
-                form.cleaned_data["version"],
-                form.changed_values(),
-                attendees=list(form.cleaned_data["attendees"]),
-            )
+            with transaction.atomic():
+                sent_back = open_document(request, postmortem, "the meeting")
+                update_meeting(
+                    meeting,
+                    form.cleaned_data["version"],
+                    form.changed_values(),
+                    attendees=list(form.cleaned_data["attendees"]),
+                )
+        except DocumentLocked as refused:
+            return locked_response(request, postmortem, "meeting", refused, meeting_form=form)
         except Refused as refused:
             field = refused.field if refused.field in form.fields else None
             for reason in refused.reasons:
@@ -48,5 +57,5 @@ def meeting_save(request: HttpRequest, pk: int) -> HttpResponse:
             )
             status = 409
         else:
-            return done(request, postmortem, "meeting", "Meeting saved.")
-    return panel_response(request, postmortem, "meeting", status, meeting_form=form)
+            return done(request, postmortem, "meeting", "Meeting saved.", sent_back)
+    return form_response(request, postmortem, "meeting", status, meeting_form=form)

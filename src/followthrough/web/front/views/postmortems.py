@@ -12,17 +12,23 @@ import contextlib
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from followthrough.web import recovery
+from followthrough.web.actions.locking import open_item_for_edit
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.notifications import troubled_for_postmortem
 from followthrough.web.postmortems.linting import review
+from followthrough.web.postmortems.locking import DocumentLocked, open_for_edit
 from followthrough.web.postmortems.models import (
     ContributingFactor,
     Postmortem,
@@ -41,11 +47,14 @@ from followthrough.web.versioning import StaleVersion, save_versioned
 
 from ..forms import (
     SECTION_FIELDS,
+    ActionItemEditForm,
     ActionItemForm,
     ActionStatusForm,
+    FactorEditForm,
     FactorForm,
     MeetingForm,
     SectionsForm,
+    TimelineEventEditForm,
     TimelineEventForm,
     WhyEditForm,
     WhyForm,
@@ -66,6 +75,12 @@ from .trash import confirm_delete
 CHANGED = "postmortem-changed"
 
 
+SENT_BACK = (
+    "The postmortem went back to review with your change: the linter's gate applies again "
+    "before it can be final."
+)
+
+
 def why_form(why: Why, data: Any = None) -> WhyEditForm:
     return WhyEditForm(data, instance=why, prefix=f"why-{why.pk}", initial={"version": why.version})
 
@@ -76,15 +91,65 @@ def status_form(item: ActionItem, data: Any = None) -> ActionStatusForm:
     )
 
 
+def _focused(form: Any, field: str) -> Any:
+    """A form opened in place: its first field takes the focus when htmx swaps it in."""
+    form.fields[field].widget.attrs["autofocus"] = True
+    return form
+
+
+def event_form(event: TimelineEvent, data: Any = None) -> TimelineEventEditForm:
+    form = TimelineEventEditForm(
+        data, instance=event, prefix=f"event-{event.pk}", initial={"version": event.version}
+    )
+    return _focused(form, "occurred_at")  # type: ignore[no-any-return]
+
+
+def factor_form(factor: ContributingFactor, data: Any = None) -> FactorEditForm:
+    form = FactorEditForm(
+        data, instance=factor, prefix=f"factor-{factor.pk}", initial={"version": factor.version}
+    )
+    return _focused(form, "kind")  # type: ignore[no-any-return]
+
+
+def item_edit_form(item: ActionItem, user: Any, data: Any = None) -> ActionItemEditForm:
+    form = ActionItemEditForm(
+        data,
+        instance=item,
+        prefix=f"edit-action-{item.pk}",
+        initial={"version": item.version},
+        user=user,
+    )
+    return _focused(form, "title")  # type: ignore[no-any-return]
+
+
+def lock_context(request: HttpRequest, postmortem: Postmortem) -> dict[str, Any]:
+    """Who may change what now: the team's editors, within what the status allows."""
+    editable = can_edit(request.user, postmortem.incident.team)
+    return {
+        "can_edit": editable,
+        "locked": postmortem.lock_reason(),
+        # The document's forms: sections, timeline, whys, factors, meeting, new items.
+        "edit_doc": editable and not postmortem.is_locked(),
+        # The items' follow-through (status, owner, date): open until the postmortem closes.
+        "edit_items": editable and postmortem.status != Status.CLOSED,
+        "lock_refusal": None,
+        # A panel whose forms stay shown on a locked postmortem: the input of a refused save.
+        "show_forms": None,
+    }
+
+
 def editor_context(
     request: HttpRequest, postmortem: Postmortem, **overrides: Any
 ) -> dict[str, Any]:
-    """Everything the editor shows. ``overrides`` carry bound forms with errors or conflicts."""
+    """Everything the editor shows. ``overrides`` carry bound forms with errors or conflicts;
+    a row with a form in ``event_forms``/``factor_forms``/``edit_forms`` is shown as a form."""
     incident = postmortem.incident
     meeting = postmortem.meeting
-    editable = can_edit(request.user, incident.team)
     why_forms: dict[int, WhyEditForm] = overrides.pop("why_forms", {})
     item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
+    event_forms: dict[int, TimelineEventEditForm] = overrides.pop("event_forms", {})
+    factor_forms: dict[int, FactorEditForm] = overrides.pop("factor_forms", {})
+    edit_forms: dict[int, ActionItemEditForm] = overrides.pop("edit_forms", {})
     whys = list(postmortem.whys.all())
     items = sorted(
         postmortem.action_items.select_related("owner", "tracker_link"),
@@ -95,17 +160,25 @@ def editor_context(
         "postmortem": postmortem,
         "incident": incident,
         "team": incident.team,
-        "can_edit": editable,
+        **lock_context(request, postmortem),
         "sections_form": SectionsForm(instance=postmortem, initial={"version": postmortem.version}),
         "conflict": None,
         "whys": [(why, why_forms.get(why.pk) or why_form(why)) for why in whys],
         "why_form": WhyForm(prefix="new-why"),
-        "events": list(postmortem.timeline_events.all()),
+        "events": [
+            (event, event_forms.get(event.pk)) for event in postmortem.timeline_events.all()
+        ],
         "event_form": TimelineEventForm(prefix="new-event"),
-        "factors": list(postmortem.factors.all()),
+        "factors": [(factor, factor_forms.get(factor.pk)) for factor in postmortem.factors.all()],
         "factor_form": FactorForm(prefix="new-factor"),
         "items": [
-            (item, item_forms.get(item.pk) or status_form(item), item.priority()) for item in items
+            (
+                item,
+                item_forms.get(item.pk) or status_form(item),
+                item.priority(),
+                edit_forms.get(item.pk),
+            )
+            for item in items
         ],
         "action_form": ActionItemForm(prefix="new-action", user=request.user),
         "milestones": postmortem.milestones(),
@@ -146,19 +219,118 @@ def panel_response(
     return HttpResponse(html, status=status)
 
 
-def done(request: HttpRequest, postmortem: Postmortem, panel: str, notice: str) -> HttpResponse:
-    """A change went through: the fresh panel for htmx, else back to the editor at that panel."""
+def locked_response(
+    request: HttpRequest,
+    postmortem: Postmortem,
+    panel: str,
+    refused: DocumentLocked,
+    **overrides: Any,
+) -> HttpResponse:
+    """Not saved: the panel again with the editor's input kept, the reason, and (when the
+    postmortem is final) the choice to send it back to review with the change."""
     postmortem.refresh_from_db()
+    refusal = {"panel": panel, "reasons": refused.reasons, "can_send_back": refused.can_send_back}
+    return panel_response(
+        request, postmortem, panel, 422, lock_refusal=refusal, show_forms=panel, **overrides
+    )
+
+
+def sends_back(request: HttpRequest) -> bool:
+    """The editor ticked "send it back to review with my change"."""
+    return request.POST.get("send_back_to_review") == "1"
+
+
+def done(
+    request: HttpRequest,
+    postmortem: Postmortem,
+    panel: str,
+    notice: str,
+    sent_back: bool = False,
+) -> HttpResponse:
+    """A change went through: the fresh panel for htmx, else back to the editor at that panel.
+
+    A change that sent the postmortem back to review reloads the whole editor: every panel
+    becomes editable again, not only the one saved.
+    """
+    postmortem.refresh_from_db()
+    target = reverse("postmortem", args=[postmortem.incident_id]) + f"#{panel}"
+    if sent_back:
+        messages.success(request, f"{notice} {SENT_BACK}")
+        if wants_partial(request):
+            return HttpResponseClientRedirect(target)
+        return redirect(target)
     if wants_partial(request):
         response = panel_response(request, postmortem, panel, notice=notice)
         response["HX-Trigger"] = CHANGED
         return response
     messages.success(request, notice)
-    return redirect(reverse("postmortem", args=[postmortem.incident_id]) + f"#{panel}")
+    return redirect(target)
 
 
 def _editable_postmortem(request: HttpRequest, pk: int) -> Postmortem:
     return postmortem_of(editable_incident(request, pk))
+
+
+def open_document(request: HttpRequest, postmortem: Postmortem, what: str) -> bool:
+    """``open_for_edit`` with the editor's choice: True when it went back to review."""
+    return open_for_edit(postmortem, request.user, send_back=sends_back(request), what=what)
+
+
+def form_response(
+    request: HttpRequest, postmortem: Postmortem, panel: str, status: int, **overrides: Any
+) -> HttpResponse:
+    """Not saved (invalid or stale input): the panel with the editor's input kept. On a
+    final or closed postmortem the forms stay shown, with the lock's reason."""
+    postmortem.refresh_from_db()
+    if postmortem.is_locked():
+        overrides.setdefault("show_forms", panel)
+        overrides.setdefault(
+            "lock_refusal",
+            {
+                "panel": panel,
+                "reasons": [postmortem.lock_reason()],
+                "can_send_back": postmortem.status == Status.FINAL,
+            },
+        )
+    return panel_response(request, postmortem, panel, status, **overrides)
+
+
+def row_response(
+    request: HttpRequest,
+    postmortem: Postmortem,
+    panel: str,
+    template: str,
+    row: Model,
+    form: Any,
+) -> HttpResponse:
+    """One row of a list panel, as a form (``form``) or as text: in place for htmx, else the
+    editor with that row open."""
+    key = {"event_row": "event_forms", "factor_row": "factor_forms", "action_row": "edit_forms"}
+    overrides: dict[str, Any] = {key[template]: {row.pk: form}} if form is not None else {}
+    if form is not None and postmortem.is_locked():
+        overrides["show_forms"] = panel
+        overrides["lock_refusal"] = {
+            "panel": panel,
+            "reasons": [postmortem.lock_reason()],
+            "can_send_back": postmortem.status == Status.FINAL,
+        }
+    if not wants_partial(request):
+        with in_team_time(postmortem.incident.team):
+            context = editor_context(request, postmortem, **overrides)
+            return render(request, "front/postmortem.html", context)
+    with in_team_time(postmortem.incident.team):
+        context = editor_context(request, postmortem, **overrides)
+        rows = {"event_row": "events", "factor_row": "factors", "action_row": "items"}[template]
+        for position, entry in enumerate(context[rows]):
+            if entry[0].pk == row.pk:
+                context.update(
+                    entry=entry,
+                    first=position == 0,
+                    last=position == len(context[rows]) - 1,
+                    counter=position + 1,
+                )
+        html = render_to_string(f"front/partials/{template}.html", context, request=request)
+    return HttpResponse(html)
 
 
 def _soft_delete(request: HttpRequest, row: Why | TimelineEvent | ContributingFactor) -> None:
@@ -194,11 +366,24 @@ def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
     form = SectionsForm(request.POST, instance=Postmortem.objects.get(pk=postmortem.pk))
     if not form.is_valid():
         # The form keeps the typed text; have the findings describe it again.
-        response = panel_response(request, postmortem, "sections", 422, sections_form=form)
+        response = form_response(request, postmortem, "sections", 422, sections_form=form)
         response["HX-Trigger"] = CHANGED
         return response
+    version = form.cleaned_data["version"]
     try:
-        save_versioned(postmortem, form.cleaned_data["version"], form.changed_values())
+        with transaction.atomic():
+            sent_back = open_for_edit(
+                postmortem,
+                request.user,
+                send_back=sends_back(request),
+                what="its sections",
+                expected_version=version,
+            )
+            save_versioned(
+                postmortem, postmortem.version if sent_back else version, form.changed_values()
+            )
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "sections", refused, sections_form=form)
     except StaleVersion as stale:
         postmortem.refresh_from_db()
         theirs = [
@@ -208,12 +393,14 @@ def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         form.with_version(postmortem.version)
         conflict = {"version": stale.current_version, "theirs": theirs}
-        response = panel_response(
+        response = form_response(
             request, postmortem, "sections", 409, sections_form=form, conflict=conflict
         )
         response["HX-Trigger"] = CHANGED  # someone else's save changed what is checked
         return response
-    return done(request, postmortem, "sections", f"Saved (version {postmortem.version}).")
+    return done(
+        request, postmortem, "sections", f"Saved (version {postmortem.version}).", sent_back
+    )
 
 
 # --- five whys -------------------------------------------------------------------------------
@@ -225,14 +412,19 @@ def why_add(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     form = WhyForm(request.POST, prefix="new-why")
     if not form.is_valid():
-        return panel_response(request, postmortem, "whys", 422, why_form=form)
-    append(
-        postmortem,
-        "whys",
-        question=form.cleaned_data["question"],
-        answer=form.cleaned_data["answer"],
-    )
-    return done(request, postmortem, "whys", "Why added to the chain.")
+        return form_response(request, postmortem, "whys", 422, why_form=form)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the five whys")
+            append(
+                postmortem,
+                "whys",
+                question=form.cleaned_data["question"],
+                answer=form.cleaned_data["answer"],
+            )
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "whys", refused, why_form=form)
+    return done(request, postmortem, "whys", "Why added to the chain.", sent_back)
 
 
 @login_required
@@ -242,9 +434,13 @@ def why_edit(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
     why = get_object_or_404(postmortem.whys, pk=why_id)
     form = why_form(Why.objects.get(pk=why.pk), request.POST)
     if not form.is_valid():
-        return panel_response(request, postmortem, "whys", 422, why_forms={why.pk: form})
+        return form_response(request, postmortem, "whys", 422, why_forms={why.pk: form})
     try:
-        save_versioned(why, form.cleaned_data["version"], form.changed_values())
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, f"why {why.position + 1}")
+            save_versioned(why, form.cleaned_data["version"], form.changed_values())
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "whys", refused, why_forms={why.pk: form})
     except StaleVersion:
         why.refresh_from_db()
         form.with_version(why.version)
@@ -253,16 +449,22 @@ def why_edit(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
             f"Someone else changed this why meanwhile. Theirs: “{why.question}” — “{why.answer}”. "
             "Your text is still in the form; save again to replace theirs.",
         )
-        return panel_response(request, postmortem, "whys", 409, why_forms={why.pk: form})
-    return done(request, postmortem, "whys", "Why saved.")
+        return form_response(request, postmortem, "whys", 409, why_forms={why.pk: form})
+    return done(request, postmortem, "whys", "Why saved.", sent_back)
 
 
 @login_required
 @require_POST
 def why_delete(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    _soft_delete(request, get_object_or_404(postmortem.whys, pk=why_id))
-    return done(request, postmortem, "whys", "Why removed (an admin can restore it).")
+    why = get_object_or_404(postmortem.whys, pk=why_id)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the five whys")
+            _soft_delete(request, why)
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "whys", refused)
+    return done(request, postmortem, "whys", "Why removed (an admin can restore it).", sent_back)
 
 
 def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) -> None:
@@ -276,8 +478,13 @@ def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) ->
 def why_move(request: HttpRequest, pk: int, why_id: int, direction: str) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     why = get_object_or_404(postmortem.whys, pk=why_id)
-    _move(postmortem, "whys", why.pk, direction)
-    return done(request, postmortem, "whys", f"Moved “{why.question}” {direction}.")
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the order of the whys")
+            _move(postmortem, "whys", why.pk, direction)
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "whys", refused)
+    return done(request, postmortem, "whys", f"Moved “{why.question}” {direction}.", sent_back)
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -291,23 +498,72 @@ def event_add(request: HttpRequest, pk: int) -> HttpResponse:
         form = TimelineEventForm(request.POST, prefix="new-event")
         valid = form.is_valid()
     if not valid:
-        return panel_response(request, postmortem, "timeline", 422, event_form=form)
-    add_timeline_event(
-        postmortem, form.cleaned_data["occurred_at"], form.cleaned_data["description"]
-    )
-    return done(request, postmortem, "timeline", "Event added to the timeline.")
+        return form_response(request, postmortem, "timeline", 422, event_form=form)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the timeline")
+            add_timeline_event(
+                postmortem, form.cleaned_data["occurred_at"], form.cleaned_data["description"]
+            )
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "timeline", refused, event_form=form)
+    return done(request, postmortem, "timeline", "Event added to the timeline.", sent_back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """GET: the event as a form in its place (``?cancel=1``: as it was); POST: save it."""
+    if request.method == "GET":
+        postmortem = postmortem_of(visible_incident(request, pk))
+        event = get_object_or_404(postmortem.timeline_events, pk=event_id)
+        editing = None if request.GET.get("cancel") else event_form(event)
+        return row_response(request, postmortem, "timeline", "event_row", event, editing)
+    postmortem = _editable_postmortem(request, pk)
+    event = get_object_or_404(postmortem.timeline_events, pk=event_id)
+    with in_team_time(postmortem.incident.team):
+        form = event_form(TimelineEvent.objects.get(pk=event.pk), request.POST)
+        valid = form.is_valid()
+    forms = {"event_forms": {event.pk: form}}
+    if not valid:
+        return form_response(request, postmortem, "timeline", 422, **forms)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the timeline")
+            save_versioned(event, form.cleaned_data["version"], form.changed_values())
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "timeline", refused, **forms)
+    except StaleVersion:
+        event.refresh_from_db()
+        form.with_version(event.version)
+        with in_team_time(postmortem.incident.team):
+            when = date_format(localtime(event.occurred_at), "D j M, H:i T")
+        form.add_error(
+            None,
+            f"Someone else changed this event meanwhile. Theirs: {when}, “{event.description}”. "
+            "Your entry is still in the form; save again to replace theirs.",
+        )
+        return form_response(request, postmortem, "timeline", 409, **forms)
+    return done(request, postmortem, "timeline", "Event saved.", sent_back)
 
 
 @login_required
 @require_POST
 def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    _soft_delete(request, get_object_or_404(postmortem.timeline_events, pk=event_id))
+    event = get_object_or_404(postmortem.timeline_events, pk=event_id)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the timeline")
+            _soft_delete(request, event)
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "timeline", refused)
     return done(
         request,
         postmortem,
         "timeline",
         "Event removed from the timeline (an admin can restore it).",
+        sent_back,
     )
 
 
@@ -320,23 +576,71 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     form = FactorForm(request.POST, prefix="new-factor")
     if not form.is_valid():
-        return panel_response(request, postmortem, "factors", 422, factor_form=form)
-    append(
-        postmortem,
-        "factors",
-        kind=form.cleaned_data["kind"],
-        description=form.cleaned_data["description"],
-    )
-    return done(request, postmortem, "factors", "Contributing factor added.")
+        return form_response(request, postmortem, "factors", 422, factor_form=form)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the contributing factors")
+            append(
+                postmortem,
+                "factors",
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+            )
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "factors", refused, factor_form=form)
+    return done(request, postmortem, "factors", "Contributing factor added.", sent_back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
+    """GET: the factor as a form in its place (``?cancel=1``: as it was); POST: save it."""
+    if request.method == "GET":
+        postmortem = postmortem_of(visible_incident(request, pk))
+        factor = get_object_or_404(postmortem.factors, pk=factor_id)
+        editing = None if request.GET.get("cancel") else factor_form(factor)
+        return row_response(request, postmortem, "factors", "factor_row", factor, editing)
+    postmortem = _editable_postmortem(request, pk)
+    factor = get_object_or_404(postmortem.factors, pk=factor_id)
+    form = factor_form(ContributingFactor.objects.get(pk=factor.pk), request.POST)
+    forms = {"factor_forms": {factor.pk: form}}
+    if not form.is_valid():
+        return form_response(request, postmortem, "factors", 422, **forms)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the contributing factors")
+            save_versioned(factor, form.cleaned_data["version"], form.changed_values())
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "factors", refused, **forms)
+    except StaleVersion:
+        factor.refresh_from_db()
+        form.with_version(factor.version)
+        form.add_error(
+            None,
+            f"Someone else changed this factor meanwhile. Theirs: {factor.get_kind_display()}, "
+            f"“{factor.description}”. Your entry is still in the form; save again to replace theirs.",
+        )
+        return form_response(request, postmortem, "factors", 409, **forms)
+    return done(request, postmortem, "factors", "Contributing factor saved.", sent_back)
 
 
 @login_required
 @require_POST
 def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    _soft_delete(request, get_object_or_404(postmortem.factors, pk=factor_id))
+    factor = get_object_or_404(postmortem.factors, pk=factor_id)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the contributing factors")
+            _soft_delete(request, factor)
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "factors", refused)
     return done(
-        request, postmortem, "factors", "Contributing factor removed (an admin can restore it)."
+        request,
+        postmortem,
+        "factors",
+        "Contributing factor removed (an admin can restore it).",
+        sent_back,
     )
 
 
@@ -345,8 +649,15 @@ def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse
 def factor_move(request: HttpRequest, pk: int, factor_id: int, direction: str) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    _move(postmortem, "factors", factor.pk, direction)
-    return done(request, postmortem, "factors", f"Moved a contributing factor {direction}.")
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, "the order of the factors")
+            _move(postmortem, "factors", factor.pk, direction)
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, "factors", refused)
+    return done(
+        request, postmortem, "factors", f"Moved a contributing factor {direction}.", sent_back
+    )
 
 
 # --- status ----------------------------------------------------------------------------------
@@ -391,6 +702,11 @@ def action_item_delete(request: HttpRequest, pk: int, item_id: int) -> HttpRespo
     """Delete an action item, after a confirmation (an admin can restore it)."""
     incident = editable_incident(request, pk)
     item = get_object_or_404(ActionItem, postmortem__incident=incident, pk=item_id)
+    postmortem = item.postmortem
+
+    def lock(send_back: bool) -> None:
+        open_item_for_edit(postmortem, request.user, send_back=send_back)
+
     return confirm_delete(
         request,
         item,
@@ -398,4 +714,7 @@ def action_item_delete(request: HttpRequest, pk: int, item_id: int) -> HttpRespo
         consequences=[],
         cancel_url=item.get_absolute_url(),
         done_url=reverse("postmortem", args=[incident.pk]) + "#actions",
+        lock=lock,
+        lock_reason=postmortem.lock_reason(),
+        can_send_back=postmortem.status == Status.FINAL,
     )

@@ -9,14 +9,16 @@ gets 404, as for a page that does not exist.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from followthrough.web import recovery
+from followthrough.web.postmortems.locking import DocumentLocked
 from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import StaleVersion
 
@@ -31,13 +33,23 @@ def confirm_delete(
     consequences: list[str],
     cancel_url: str,
     done_url: str,
+    lock: Callable[[bool], None] | None = None,
+    lock_reason: str = "",
+    can_send_back: bool = False,
 ) -> HttpResponse:
-    """GET: the confirmation page. POST: delete at the version shown, then go to ``done_url``."""
+    """GET: the confirmation page. POST: delete at the version shown, then go to ``done_url``.
+
+    ``lock``: called (in the delete's transaction) with the editor's choice to send a final
+    postmortem back to review; it raises ``DocumentLocked`` to refuse. ``lock_reason`` and
+    ``can_send_back`` say so on the page before anyone confirms.
+    """
     context = {
         "what": what,
         "consequences": consequences,
         "cancel_url": cancel_url,
         "version": getattr(row, "version", 1),
+        "lock_reason": lock_reason,
+        "can_send_back": can_send_back,
     }
     if request.method != "POST":
         return render(request, "front/confirm_delete.html", context)
@@ -47,7 +59,13 @@ def confirm_delete(
         context["error"] = "The form lost the version you saw; confirm again."
         return render(request, "front/confirm_delete.html", context, status=400)
     try:
-        deletion = recovery.delete(row, request.user, expected_version=version)
+        with transaction.atomic():
+            if lock is not None:
+                lock(request.POST.get("send_back_to_review") == "1")
+            deletion = recovery.delete(row, request.user, expected_version=version)
+    except DocumentLocked as refused:
+        context["error"] = " ".join(refused.reasons)
+        return render(request, "front/confirm_delete.html", context, status=422)
     except StaleVersion:
         context["error"] = (
             f"The {what} was changed by someone else since you opened this page; "
