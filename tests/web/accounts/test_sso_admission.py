@@ -24,6 +24,7 @@ from django.test import Client
 from conftest import Cast
 from followthrough.cli import main
 from followthrough.web.accounts import oidc
+from followthrough.web.history.models import Change
 from followthrough.web.settings import oidc_settings
 
 from .conftest import Configure
@@ -46,10 +47,14 @@ def test_only_addresses_of_an_allowed_domain_get_a_new_account(
     cast: Cast, provider: Provider, configure: Configure
 ) -> None:
     configure(**DOMAIN)
-    provider.login_as("nia@example.com")
+    provider.login_as("nia@example.com", sub="00u-nia")
     nia = Client()
     sign_in(nia, provider)
-    assert signed_in_as(nia) is not None
+    account = signed_in_as(nia)
+    assert account is not None
+    made = Change.objects.get(content_type__model="user", object_id=str(account.pk))
+    assert (made.action, made.actor_label) == ("create", "single sign-on")
+    assert "new account for nia@example.com (subject 00u-nia" in made.note
     provider.login_as("nia@example.com.evil.example")
     other = Client()
     page = refusal_on_login_page(other, sign_in(other, provider))
