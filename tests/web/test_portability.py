@@ -92,8 +92,7 @@ def _organisation() -> tuple[str, str]:
         team=payments,
         kind="jira",
         base_url="https://acme.atlassian.net",
-        project_key="PAY",
-        user_email="jira-bot@acme.example",
+        settings={"project_key": "PAY", "user_email": "jira-bot@acme.example"},
         api_token="tok",
     )
     TrackerAccount.objects.create(config=config, person=ben, account_id="5b10a2844c20165700ede21g")

@@ -15,7 +15,14 @@ import pytest
 from django.db import models
 
 from conftest import Cast
-from followthrough.web.accounts.models import Membership, Organisation, Role
+from followthrough.web.accounts.models import (
+    Invitation,
+    Membership,
+    Organisation,
+    Role,
+    SsoIdentity,
+    SsoRefusal,
+)
 from followthrough.web.actions.operations import create_action_item
 from followthrough.web.followup.escalation import escalate_stuck_items
 from followthrough.web.followup.models import Escalation, Preferences, TeamSettings
@@ -81,12 +88,20 @@ def _one_of_each(cast: Cast) -> dict[str, models.Model]:
             team=cast.payments,
             kind="jira",
             base_url="https://acme.atlassian.net",
-            project_key="PAY",
-            user_email="bot@example.com",
+            settings={"project_key": "PAY", "user_email": "bot@example.com"},
             api_token="secret-token",
         ),
         "ingest.IngestSource": IngestSource.objects.create(
             name="PagerDuty", kind="pagerduty", team=cast.payments, secret="whsec"
+        ),
+        "accounts.Person": cast.frank,
+        "accounts.Invitation": Invitation.issue(cast.frank, cast.payments, "editor", cast.admin)[0],
+        "auth.User": cast.vera,
+        "accounts.SsoIdentity": SsoIdentity.objects.create(
+            user=cast.bob, issuer="https://login.example.com", subject="00u-bob"
+        ),
+        "accounts.SsoRefusal": SsoRefusal.objects.create(
+            issuer="https://login.example.com", subject="00u-x", reason="not_invited", message="No."
         ),
     }
     assert set(rows) == set(TRACKED), "add a row of the new tracked model here"

@@ -32,16 +32,16 @@ def _lead_only_changes(cast: Cast) -> tuple[TrackerConfig, IngestSource]:
             team=cast.payments,
             kind="jira",
             base_url=BASE_URL,
-            project_key="PAY",
-            user_email=BOT_EMAIL,
+            settings={"project_key": "PAY", "user_email": BOT_EMAIL},
             api_token="secret-token",
         )
         source = IngestSource.objects.create(
             name="Pager", kind="pagerduty", team=cast.payments, secret="whsec"
         )
-        source.routing = [
-            {"field": "service", "value": ROUTED_SERVICE, "team_id": cast.payments.pk}
-        ]
+        source.settings = {
+            **(source.settings or {}),
+            "routing": [{"field": "service", "value": ROUTED_SERVICE, "team_id": cast.payments.pk}],
+        }
         source.save()
         settings = TeamSettings.objects.create(team=cast.payments)
         settings.review_weekday = 3
