@@ -120,8 +120,10 @@ def _organisation() -> tuple[str, str]:
     )
     Escalation.objects.create(item=item, episode=AT, level=1, to_person=ben, reason="stalled")
     JobRun.objects.create(job="weekly-review", slot=20260302)
+    # Single sign-on never takes over an admin's account: the identity is a member's.
+    member = User.objects.create_user("pat", email="pat@acme.example")
     SsoIdentity.objects.create(
-        user=admin, issuer="https://login.example.com", subject="00u-admin", email=admin.email
+        user=member, issuer="https://login.example.com", subject="00u-pat", email=member.email
     )
     SsoRefusal.objects.create(
         issuer="https://login.example.com", subject="00u-x", reason="not_invited", message="No."
