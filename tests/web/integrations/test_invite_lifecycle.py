@@ -22,6 +22,7 @@ from aiosmtpd.controller import Controller
 from django.utils import timezone
 from icalendar import Calendar
 
+from followthrough.web.followup.models import InviteCopy
 from followthrough.web.followup.worker import one_pass
 from followthrough.web.integrations.calendar import send_invite
 from followthrough.web.integrations.models import MeetingInvite
@@ -139,6 +140,24 @@ def test_the_invitation_arrives_as_an_inline_request_alternative_with_the_ics_at
     assert invited["mailto:rita@example.com"]["RSVP"] == "TRUE"
     assert invited["mailto:rita@example.com"]["PARTSTAT"] == "NEEDS-ACTION"
     assert not send_invite(meeting.pk) and smtp.take() == []  # nothing twice
+
+
+def test_a_mail_server_that_is_down_loses_nothing_the_next_try_sends_the_same_invitation(
+    meeting: Meeting, smtp: Inbox, settings: Any
+) -> None:
+    port = settings.EMAIL_PORT
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        settings.EMAIL_PORT = s.getsockname()[1]  # nobody listens there
+    assert not send_invite(meeting.pk)
+    invite = MeetingInvite.objects.get(meeting=meeting)
+    assert invite.sent_at is None and "Sending failed" in invite.last_error
+    assert not InviteCopy.objects.filter(meeting=meeting).exists()
+    settings.EMAIL_PORT = port
+    assert send_invite(meeting.pk)
+    [(rcpt, message)] = smtp.take()
+    assert len(rcpt) == 3
+    assert event(calendars(message)[0])[1].decoded("SEQUENCE") == 0
 
 
 def test_an_attendee_added_later_gets_the_same_invitation_and_nobody_else_is_mailed(

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -233,9 +234,11 @@ def invites_due(now: datetime) -> list[int]:
 def send_invite(meeting_id: int, now: datetime | None = None) -> bool:
     """Send what the meeting's attendees are owed (``plan``). True when something went out.
 
-    The meeting's ``MeetingInvite`` row is claimed by a conditional update before sending,
-    so two workers never send the same thing twice; a failed send puts it back for the
-    next try (the copies record only what went out).
+    The meeting's ``MeetingInvite`` row is claimed by a conditional update, in the same
+    transaction that records the copies about to be sent; a worker reads the invite row
+    before the copies, so it either fails the same claim or finds nothing left to send. A
+    failed send puts back the copies it did not deliver (and the invite row, when nothing
+    went out) for the next try.
     """
     from followthrough.web.integrations.models import MeetingInvite
 
@@ -243,54 +246,68 @@ def send_invite(meeting_id: int, now: datetime | None = None) -> bool:
     meeting = _meeting(meeting_id)
     if meeting is None:
         return False
+    invite = MeetingInvite.of(meeting)  # before the copies (see above)
     todo = plan(meeting, now)
     if not todo:
         return False
-    invite = MeetingInvite.of(meeting)
-    sequence = _sequence(invite, todo.time) + (
-        1 if todo.cancel and _sequence(invite, todo.time) == invite.sequence else 0
-    )
-    claimed = MeetingInvite.objects.filter(
-        pk=invite.pk, sequence=invite.sequence, sent_for=invite.sent_for, sent_at=invite.sent_at
-    ).update(
-        sequence=sequence,
-        sent_for=todo.time,
-        sent_at=now,
-        last_error="",
-    )
-    if claimed != 1:
-        return False
-    try:
-        if todo.invite:
-            assert todo.time is not None
-            # Everyone is listed (RFC 5546 3.2.2); only those who lack it are mailed.
-            body = ics(meeting, invite.uid, sequence, now)
-            _mail(meeting, todo.invite, body, InviteMethod.REQUEST, todo.time, sequence > 0)
-            _record(meeting, todo.invite, InviteMethod.REQUEST, sequence, todo.time, now)
-        for time, copies in _by_time(todo.cancel).items():
-            people = [c.person for c in copies]
-            body = ics(
-                meeting,
-                invite.uid,
-                sequence,
-                now,
-                method=InviteMethod.CANCEL,
-                start=time,
-                people=people,
-            )
-            _mail(meeting, people, body, InviteMethod.CANCEL, time, todo.time is not None)
-            _record(meeting, people, InviteMethod.CANCEL, sequence, time, now)
-    except Exception as e:
-        log.exception("Sending the invite of meeting %s failed", meeting.pk)
-        MeetingInvite.objects.filter(pk=invite.pk).update(
+    moved = _sequence(invite, todo.time)
+    sequence = moved + 1 if todo.cancel and moved == invite.sequence else moved
+    parts: list[tuple[str, datetime, list[Person]]] = []
+    if todo.invite and todo.time is not None:
+        parts.append((InviteMethod.REQUEST, todo.time, todo.invite))
+    for time, copies in _by_time(todo.cancel).items():
+        parts.append((InviteMethod.CANCEL, time, [c.person for c in copies]))
+    previous = {c.person_id: c for c in InviteCopy.objects.filter(meeting=meeting)}
+    with transaction.atomic():
+        claimed = MeetingInvite.objects.filter(
+            pk=invite.pk,
             sequence=invite.sequence,
             sent_for=invite.sent_for,
             sent_at=invite.sent_at,
-            last_error=f"Sending failed ({type(e).__name__}); it will be tried again.",
-        )
-        return False
+        ).update(sequence=sequence, sent_for=todo.time, sent_at=now, last_error="")
+        if claimed != 1:
+            return False
+        for method, time, people in parts:
+            _record(meeting, people, method, sequence, time, now)
+    for n, (method, time, people) in enumerate(parts):
+        try:
+            if method == InviteMethod.REQUEST:
+                # Everyone is listed (RFC 5546 3.2.2); only those who lack it are mailed.
+                body = ics(meeting, invite.uid, sequence, now)
+            else:
+                body = ics(
+                    meeting, invite.uid, sequence, now, method=method, start=time, people=people
+                )
+            # An update when it re-announces; a cancellation of one person when the meeting
+            # keeps a time.
+            update = sequence > 0 if method == InviteMethod.REQUEST else todo.time is not None
+            _mail(meeting, people, body, method, time, update=update)
+        except Exception as e:
+            log.exception("Sending the invite of meeting %s failed", meeting.pk)
+            with transaction.atomic():
+                for _, _, unsent in parts[n:]:
+                    _undo(meeting, unsent, previous)
+                fields: dict[str, Any] = {
+                    "last_error": f"Sending failed ({type(e).__name__}); it will be tried again."
+                }
+                if n == 0:
+                    fields.update(
+                        sequence=invite.sequence, sent_for=invite.sent_for, sent_at=invite.sent_at
+                    )
+                MeetingInvite.objects.filter(pk=invite.pk).update(**fields)
+            return n > 0
     MeetingInvite.objects.filter(pk=invite.pk).update(recipients=len(todo.invite))
     return True
+
+
+def _undo(meeting: Meeting, people: list[Person], previous: dict[int, InviteCopy]) -> None:
+    """Put these people's copies back as they were before an unsent message."""
+    for person in people:
+        before = previous.get(person.pk)
+        if before is None:
+            InviteCopy.objects.filter(meeting=meeting, person=person).delete()
+        else:
+            before.save()
 
 
 def _by_time(copies: list[InviteCopy]) -> dict[datetime, list[InviteCopy]]:
