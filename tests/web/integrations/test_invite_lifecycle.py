@@ -203,6 +203,19 @@ def test_an_attendee_removed_gets_a_cancel_with_the_same_uid_and_the_next_sequen
     assert event(calendars(again)[0])[1].decoded("SEQUENCE") >= ev.decoded("SEQUENCE")
 
 
+def test_an_attendee_who_becomes_the_facilitator_gets_no_cancellation(
+    cast: Cast, meeting: Meeting, smtp: Inbox
+) -> None:
+    send_invite(meeting.pk)
+    smtp.take()
+    meeting.refresh_from_db()
+    update_meeting(meeting, meeting.version, {"facilitator": cast.alice.person})  # type: ignore[attr-defined]
+    # Frank, no longer organising, is an attendee now and gets the invitation; Alice, who
+    # organises it now, is not told it is cancelled.
+    assert send_invite(meeting.pk)
+    assert [rcpt for rcpt, _ in smtp.take()] == [["frank@example.com"]]
+
+
 def test_removing_the_time_cancels_it_for_everyone_and_a_new_time_invites_them_again(
     meeting: Meeting, smtp: Inbox
 ) -> None:

@@ -197,8 +197,10 @@ def plan(meeting: Meeting, now: datetime) -> Plan:
             out.invite.append(person)
     for person_id, copy in copies.items():
         # An attendee still wanted at a new time gets the new invitation, which replaces
-        # the old one (same UID, higher SEQUENCE); anyone else holding one is cancelled.
-        if copy.is_live(now) and person_id not in wanted:
+        # the old one (same UID, higher SEQUENCE); anyone else holding one is cancelled,
+        # except an attendee who became the facilitator: they organise it now.
+        organiser = time is not None and person_id == meeting.facilitator_id
+        if copy.is_live(now) and person_id not in wanted and not organiser:
             out.cancel.append(copy)
     return out
 
