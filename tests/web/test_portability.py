@@ -28,6 +28,7 @@ from followthrough.web.actions.models import ActionItem
 from followthrough.web.demo import load_demo
 from followthrough.web.followup.models import (
     Escalation,
+    InviteCopy,
     JobRun,
     Notification,
     Preferences,
@@ -107,6 +108,9 @@ def _organisation() -> tuple[str, str]:
     meeting.attendees.add(ben)
     MeetingInvite.objects.create(
         meeting=meeting, uid="uid-1@followthrough", recipients=3, sequence=1
+    )
+    InviteCopy.objects.create(
+        meeting=meeting, person=ben, email=ben.email, method="REQUEST", sequence=1, sent_for=AT
     )
     RepeatDecision.objects.create(
         incident=incidents[1], candidate=incidents[0], decision="confirmed", decided_by=admin

@@ -76,7 +76,13 @@ def test_an_uninvolved_facilitator_schedules_a_ninety_minute_meeting(
         )
     )
     assert body["facilitator"] == {"id": cast.frank.pk, "name": "Frank Osei"}
-    assert {a["name"] for a in body["attendees"]} == {"Ivan Petrov", "Rita Gomez", "Alice"}
+    # Everyone involved, the team lead, and the facilitator (always an attendee).
+    assert {a["name"] for a in body["attendees"]} == {
+        "Ivan Petrov",
+        "Rita Gomez",
+        "Alice",
+        "Frank Osei",
+    }
     assert sum(part["minutes"] for part in body["agenda"]) == 90
     assert body["scheduled_at"] is not None and body["version"] == 2
     detail = ok(cast.api("bob").get(f"{API}/postmortems/{postmortem.pk}"))

@@ -520,6 +520,7 @@ ROUTES: dict[str, Route] = {
         LEAD, lambda w, r: (f"/teams/{r.team.pk}/follow-up", {"review_hour": 10})
     ),
     "GET /me/notification-preferences": Route(SELF, get("/me/notification-preferences")),
+    "GET /me/work": Route(SELF, get("/me/work")),
     "PATCH /me/notification-preferences": Route(
         SELF, lambda w, r: ("/me/notification-preferences", {"digest_enabled": False})
     ),

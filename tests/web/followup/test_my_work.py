@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.postmortems.operations import start_postmortem, update_meeting
@@ -155,3 +157,17 @@ def test_someone_with_nothing_to_do_is_told_so_and_a_visitor_must_sign_in(cast: 
 
     assert Client().get("/api/v1/me/work").status_code == 401
     assert Client().get("/me/work/").status_code == 302
+
+
+def test_the_page_costs_the_same_queries_for_two_items_or_twelve(
+    cast: Cast, work: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    client = cast.browser(cast.bob)
+    with time_machine.travel(NOW, tick=False):
+        client.get("/me/work/")  # warm the session and the holiday tables
+        with CaptureQueriesContext(connection) as few:
+            client.get("/me/work/")
+        for n in range(10):
+            add_item(work["facilitated"], cast.bob.person, f"Item {n}", date(2026, 3, 20))  # type: ignore[attr-defined]
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert "17 open things to do" in client.get("/me/work/").content.decode()

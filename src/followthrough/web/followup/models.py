@@ -290,3 +290,41 @@ class Escalation(models.Model):
 
     def next_step_at(self, settings: TeamSettings) -> datetime:
         return self.at + timedelta(days=settings.escalate_after_days)
+
+
+class InviteMethod(models.TextChoices):
+    REQUEST = "REQUEST", "Invitation"
+    CANCEL = "CANCEL", "Cancellation"
+
+
+class InviteCopy(models.Model):
+    """What one attendee was last sent about a meeting's calendar event (RFC 5546): an
+    invitation for a time, or a cancellation.
+
+    The calendar code compares these with the meeting as it is now: an attendee without a
+    live invitation for the current time gets one (a late attendee, or everyone when the
+    meeting moves); a live invitation whose person left the attendees, or whose time is
+    gone, gets a cancellation.
+    """
+
+    meeting = models.ForeignKey(
+        "postmortems.Meeting", on_delete=models.CASCADE, related_name="invite_copies"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    email = models.CharField(max_length=254, help_text="The address it went to.")
+    method = models.CharField(max_length=8, choices=InviteMethod.choices)
+    sequence = models.PositiveIntegerField()
+    sent_for = models.DateTimeField(help_text="The meeting time it announced or cancelled.")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["meeting", "person"], name="one_invite_copy_each")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} of {self.meeting_id} to {self.email}"
+
+    def is_live(self, now: datetime) -> bool:
+        """An invitation to a time still to come (what a cancellation would withdraw)."""
+        return self.method == InviteMethod.REQUEST and self.sent_for > now

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
+from django.db.models.signals import m2m_changed, post_save
 
 
 class IntegrationsConfig(AppConfig):
@@ -16,4 +16,9 @@ class IntegrationsConfig(AppConfig):
         )
         post_save.connect(
             signals.meeting_saved, sender=Meeting, dispatch_uid="integrations.meeting"
+        )
+        m2m_changed.connect(
+            signals.attendees_changed,
+            sender=Meeting.attendees.through,
+            dispatch_uid="integrations.meeting-attendees",
         )

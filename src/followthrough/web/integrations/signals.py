@@ -3,8 +3,8 @@
 An action item that gets an owner gets a pending tracker link in the same transaction, and
 its push is enqueued once that transaction commits (never from the request itself). An item
 whose standing changes (done, reopened, deprioritised) has its link marked pending the same
-way, so the issue follows. A meeting whose time is new or changed gets its invitation
-enqueued.
+way, so the issue follows. A meeting whose time or attendees change gets its invitations
+(and cancellations) enqueued the same way.
 
 Versioned writes (``save_versioned``) send ``post_save`` too, so a change made through the
 API or the pages is seen here at once; the ``tracker-catch-up`` job is the safety net for
@@ -36,13 +36,31 @@ def action_item_saved(sender: type[ActionItem], instance: ActionItem, **kwargs: 
 
 
 def meeting_saved(sender: type[Meeting], instance: Meeting, **kwargs: Any) -> None:
-    if kwargs.get("raw") or instance.scheduled_for is None:
+    """A meeting with a time, or one whose invitations may need cancelling, is announced."""
+    if kwargs.get("raw"):
         return
-    from followthrough.web.integrations.models import MeetingInvite
+    if instance.scheduled_for is None:
+        from followthrough.web.followup.models import InviteCopy, InviteMethod
+
+        if not InviteCopy.objects.filter(meeting=instance, method=InviteMethod.REQUEST).exists():
+            return
+    _announce(instance.pk)
+
+
+def attendees_changed(sender: Any, instance: Any, action: str, **kwargs: Any) -> None:
+    """A late attendee gets the invitation, a removed one its cancellation."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if isinstance(instance, Meeting):
+        if instance.scheduled_for is not None or action != "post_add":
+            _announce(instance.pk)
+        return
+    for meeting_id in kwargs.get("pk_set") or ():  # from the person's side
+        _announce(meeting_id)
+
+
+def _announce(meeting_id: int) -> None:
     from followthrough.web.integrations.tasks import send_meeting_invite
 
-    invite = MeetingInvite.objects.filter(meeting=instance).first()
-    if invite is not None and not invite.needs_sending(instance.scheduled_for):
-        return
-    meeting_id = instance.pk
+    # The task finds what each attendee is owed; a second one for the same change sends nothing.
     transaction.on_commit(lambda: send_meeting_invite.enqueue(meeting_id))

@@ -7,7 +7,7 @@ document, and owned + dated action items make them tracked.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -27,6 +27,9 @@ from followthrough.web.postmortems.models import (
     Why,
 )
 from followthrough.web.versioning import save_versioned
+
+# Clocks differ a little between a browser and the server: "held at" may be this far ahead.
+HELD_AT_LEEWAY = timedelta(minutes=5)
 
 
 class Refused(Exception):
@@ -97,7 +100,10 @@ def update_meeting(
     fields: dict[str, Any],
     attendees: list[Person] | None = None,
 ) -> Meeting:
-    """Change the meeting. Giving it a time for the first time completes "meeting scheduled"."""
+    """Change the meeting. Giving it a time for the first time completes "meeting scheduled".
+
+    "Held at" in the future is refused; the facilitator is always an attendee.
+    """
     if "facilitator" in fields:
         check_facilitator(meeting, fields["facilitator"])
     minutes = fields.get("duration_minutes", meeting.duration_minutes)
@@ -106,11 +112,22 @@ def update_meeting(
             [f"A postmortem meeting runs {MIN_MINUTES} to {MAX_MINUTES} minutes; got {minutes}."],
             field="duration_minutes",
         )
+    held_at = fields.get("held_at")
+    if held_at is not None and held_at > timezone.now() + HELD_AT_LEEWAY:
+        local = timezone.localtime(held_at).strftime("%a %d %b %Y %H:%M %Z")
+        raise Refused(
+            [f"“Held at” is {local}, in the future: record the meeting once it has happened."],
+            field="held_at",
+        )
     if fields.get("scheduled_for") and meeting.scheduled_at is None:
         fields = {**fields, "scheduled_at": timezone.now()}
     save_versioned(meeting, expected_version, fields)
     if attendees is not None:
         meeting.attendees.set(attendees)
+    if meeting.facilitator is not None:
+        # The facilitator runs the meeting: always among its attendees (add is a no-op
+        # when they are there already).
+        meeting.attendees.add(meeting.facilitator)
     return meeting
 
 
