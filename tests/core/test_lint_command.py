@@ -1,11 +1,13 @@
 """`followthrough lint` and `followthrough rules` through click's CliRunner: formats, exit
-codes 0/1/2, bad input that never produces a traceback."""
+codes 0/1/2/3, bad input that never produces a traceback."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from followthrough.cli import main
@@ -229,3 +231,77 @@ def test_docs_rules_md_is_generated_from_the_registry_and_not_stale() -> None:
     assert committed.read_text(encoding="utf-8") == rules_markdown(), (
         "docs/rules.md is stale: run `followthrough rules --format markdown > docs/rules.md`"
     )
+
+
+def test_a_file_named_two_ways_is_linted_once_and_never_a_copy_of_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path, "x.md", DIRTY)
+    code, out, _ = run("lint", "x.md", "./x.md", str(tmp_path / "x.md"), "--format", "json")
+    data = json.loads(out)
+    assert [f["path"] for f in data["files"]] == ["x.md"]
+    assert not any(f["category"] == "copy_paste" for f in data["files"][0]["findings"])
+
+
+SHARED = (
+    "Our monitoring did not detect the issue quickly enough for the on-call team to act, "
+    "because the alert on queue depth fired only after the backlog had been growing for "
+    "forty minutes and nobody was watching the dashboard at that time of night.\n"
+)
+
+
+def test_against_compares_with_the_folder_but_reports_only_the_files_given(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "postmortems"
+    write(folder, "2025-01-10-old.md", CLEAN + "\n## Contributing factors\n" + SHARED)
+    new = write(folder, "2026-02-01-new.md", DIRTY + "\n## Contributing factors\n" + SHARED)
+    _, alone, _ = run("lint", str(new), "--format", "json", "--select", "copy_paste")
+    assert json.loads(alone)["summary"]["findings"] == 0
+    for how in (("--against", str(folder)), ("--against-parent-folders",)):
+        _, out, _ = run("lint", str(new), *how, "--format", "json", "--select", "copy_paste")
+        data = json.loads(out)
+        assert [f["path"] for f in data["files"]] == [str(new)], how
+        related = data["files"][0]["findings"][0]["related"][0]["path"]
+        assert related.endswith("2025-01-10-old.md"), how
+
+
+def test_sarif_output_writes_sarif_beside_the_chosen_format(tmp_path: Path) -> None:
+    sarif = tmp_path / "out.sarif"
+    code, out, _ = run(
+        "lint",
+        str(write(tmp_path, "bad.md", DIRTY)),
+        "--format",
+        "github",
+        "--sarif-output",
+        str(sarif),
+    )
+    assert code == 1 and out.startswith("::")
+    assert json.loads(sarif.read_text())["runs"][0]["results"]
+
+
+def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path)
+    name = os.path.join(folder, b"caf\xe9.md")
+    with open(name, "wb") as handle:
+        handle.write(DIRTY.encode())
+    for fmt in ("text", "json", "sarif", "github", "codeclimate"):
+        code, out, err = run("lint", os.fsdecode(name), "--format", fmt)
+        assert code == 1, (fmt, err)
+        assert "caf" in out, fmt
+
+
+def test_a_crash_inside_followthrough_exits_3_not_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from followthrough.core.rules import REGISTRY
+
+    rule = next(r for r in REGISTRY if r.code == "PM201")
+
+    def explode(*args: object, **kwargs: object) -> object:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(type(rule), "check", explode)
+    code, _, err = run("lint", str(write(tmp_path, "bad.md", DIRTY)))
+    assert code == 3 and "internal error in rule PM201" in err

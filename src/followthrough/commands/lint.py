@@ -2,11 +2,13 @@
 
 Exit status: 0 when no finding is at or above the fail threshold, 1 when some are, 2 on a
 usage, configuration or input error (each unreadable file gets one ``path: reason`` line
-on stderr; the other files are still linted).
+on stderr; the other files are still linted), 3 when followthrough itself failed (a bug:
+CI can tell it from "the postmortem has findings").
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 import click
 
 from followthrough.core.config import ConfigError, load_config, unknown_rule_refs, with_overrides
-from followthrough.core.lint import lint_paths
+from followthrough.core.lint import lint_paths, path_text
 from followthrough.core.reporters import REPORTERS, RULE_FORMATS
 from followthrough.core.rules.base import Severity
 
@@ -57,6 +59,24 @@ def _codes(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--no-corpus", is_flag=True, help="Skip folder-level checks (copy-paste, repeat incidents)."
 )
+@click.option(
+    "--against",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Also compare with the postmortems in this file or folder (copy-paste, repeat "
+    "incidents) without reporting on them. Repeatable.",
+)
+@click.option(
+    "--against-parent-folders",
+    is_flag=True,
+    help="Compare each file with every postmortem in its folder (what a pre-commit hook "
+    "needs: it is given only the staged files).",
+)
+@click.option(
+    "--sarif-output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report as SARIF to this file (for code scanning uploads).",
+)
 def lint_command(
     paths: tuple[str, ...],
     fmt: str,
@@ -65,11 +85,50 @@ def lint_command(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     no_corpus: bool,
+    against: tuple[str, ...],
+    against_parent_folders: bool,
+    sarif_output: Path | None,
 ) -> None:
     """Lint postmortems: blame, shallow analysis, dead-end action items.
 
     PATHS are Markdown files or folders (searched for *.md and *.markdown).
     """
+    try:
+        _lint(
+            paths,
+            fmt,
+            config_file,
+            fail_on,
+            select,
+            ignore,
+            no_corpus,
+            against,
+            against_parent_folders,
+            sarif_output,
+        )
+    except (click.ClickException, click.exceptions.Exit, click.Abort):
+        raise
+    except Exception as error:  # a bug in followthrough: say so, and exit apart from findings
+        click.echo(
+            f"followthrough: internal error: {type(error).__name__}: {error} "
+            "(a bug in followthrough, not in your postmortem; please report it)",
+            err=True,
+        )
+        sys.exit(3)
+
+
+def _lint(
+    paths: tuple[str, ...],
+    fmt: str,
+    config_file: Path | None,
+    fail_on: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    no_corpus: bool,
+    against: tuple[str, ...],
+    against_parent_folders: bool,
+    sarif_output: Path | None,
+) -> None:
     selected, ignored = _codes(select), _codes(ignore)
     unknown = unknown_rule_refs([*selected, *ignored])
     if unknown:
@@ -91,10 +150,18 @@ def lint_command(
     )
     for warning in warnings + more:
         click.echo(f"warning: {warning}", err=True)
-    report = lint_paths(list(paths), config)
+    neighbours = list(against)
+    if against_parent_folders:
+        neighbours += sorted({os.path.dirname(p) or "." for p in paths if not os.path.isdir(p)})
+    report = lint_paths(list(paths), config, against=neighbours)
     for path, reason in report.errors:
-        click.echo(f"{path}: {reason}", err=True)
-    click.echo(REPORTERS[fmt](report.to_record()), nl=False)
+        click.echo(f"{path_text(path)}: {reason}", err=True)
+    record = report.to_record()
+    if sarif_output is not None:
+        sarif_output.write_text(REPORTERS["sarif"](record), encoding="utf-8")
+    click.echo(REPORTERS[fmt](record), nl=False)
+    if report.crashed:
+        sys.exit(3)
     if report.errors:
         sys.exit(2)
     sys.exit(1 if report.failed(config.fail_on) else 0)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
+from followthrough import __version__
 from followthrough.core.config import LintConfig, refers_to
 from followthrough.core.document import Document
 from followthrough.core.rules import BY_CODE, REGISTRY
@@ -27,6 +29,9 @@ from followthrough.core.rules.base import (
     view_of,
 )
 from followthrough.core.rules.process import UnusedSuppression
+
+if TYPE_CHECKING:
+    from followthrough.core.sources import Source
 
 __all__ = [
     "CATEGORIES",
@@ -46,6 +51,11 @@ __all__ = [
 ]
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
+#: Read through a converter (core.sources): Word/Google Docs, Confluence/Notion exports.
+CONVERTED_SUFFIXES = (".docx", ".html", ".htm")
+LINTED_SUFFIXES = MARKDOWN_SUFFIXES + CONVERTED_SUFFIXES
+#: The version of the JSON record's shape; bumped only when a key changes meaning or goes.
+RECORD_VERSION = 1
 _UNUSED = next(rule for rule in REGISTRY if isinstance(rule, UnusedSuppression))
 
 
@@ -201,23 +211,42 @@ def _collector_paused() -> Iterator[None]:
 
 
 def lint_corpus(
-    docs: Sequence[Document], config: LintConfig | None = None
+    docs: Sequence[Document],
+    config: LintConfig | None = None,
+    *,
+    report: Collection[str] | None = None,
 ) -> dict[str, list[Finding]]:
-    """Single-file and folder-level findings for every document, by path."""
+    """Single-file and folder-level findings for every document, by path.
+
+    With ``report``, the folder-level rules still compare every document, but findings are
+    computed and returned only for the documents whose path is in ``report`` (a pre-commit
+    hook reports the staged files, checked against the whole folder)."""
     config = config or LintConfig()
     rules = _single_rules(config)
-    raw: dict[str, list[Finding]] = {doc.path: _raw_findings(doc, config, rules) for doc in docs}
+    shown = [doc for doc in docs if report is None or doc.path in report]
+    raw: dict[str, list[Finding]] = {doc.path: _raw_findings(doc, config, rules) for doc in shown}
     for rule in _corpus_rules(config):
         try:
             with _collector_paused():
                 for path, finding in rule.check_corpus(docs, config):
-                    raw.setdefault(path, []).append(finding)
+                    if path in raw:
+                        raw[path].append(finding)
         except Exception as error:
             raise RuleError("<corpus>", rule.code, error) from error
-    return {doc.path: _finish(doc, raw[doc.path], config, ran_corpus=True) for doc in docs}
+    return {doc.path: _finish(doc, raw[doc.path], config, ran_corpus=True) for doc in shown}
 
 
 # --- paths on disk ------------------------------------------------------------------------
+
+
+def path_text(path: str) -> str:
+    """A path fit to print: a file name that is not UTF-8 shows its odd bytes as ``\\xNN``
+    instead of breaking the output."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
 
 
 @dataclass
@@ -226,7 +255,7 @@ class FileResult:
     findings: list[Finding]
 
     def to_record(self) -> dict[str, object]:
-        return {"path": self.path, "findings": [f.to_record() for f in self.findings]}
+        return {"path": path_text(self.path), "findings": [f.to_record() for f in self.findings]}
 
 
 @dataclass
@@ -234,6 +263,8 @@ class LintReport:
     files: list[FileResult] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (path, one-line reason)
     summary: dict[str, object] = field(default_factory=dict)
+    #: paths where followthrough itself failed (a rule crashed): a bug, not bad input
+    crashed: list[str] = field(default_factory=list)
 
     def findings(self) -> Iterator[tuple[str, Finding]]:
         for result in self.files:
@@ -245,8 +276,15 @@ class LintReport:
         return any(f.severity.rank >= threshold.rank for _, f in self.findings())
 
     def to_record(self) -> dict[str, object]:
-        """DESIGN.md's JSON document: {"files": [...], "summary": {...}}."""
-        return {"files": [r.to_record() for r in self.files], "summary": dict(self.summary)}
+        """DESIGN.md's JSON document: {"files": [...], "summary": {...}}, with the tool and
+        record version, and the files that could not be read (``errors``)."""
+        return {
+            "tool": {"name": "followthrough", "version": __version__},
+            "record_version": RECORD_VERSION,
+            "files": [r.to_record() for r in self.files],
+            "errors": [{"path": path_text(p), "reason": reason} for p, reason in self.errors],
+            "summary": dict(self.summary),
+        }
 
 
 def summarize(files: Sequence[FileResult], errors: Sequence[tuple[str, str]]) -> dict[str, object]:
@@ -269,68 +307,139 @@ def summarize(files: Sequence[FileResult], errors: Sequence[tuple[str, str]]) ->
 
 
 def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Files to lint (folders searched recursively for *.md and *.markdown, hidden folders
-    skipped, sorted) and paths that do not exist."""
+    """Files to lint (folders searched recursively for Markdown, .docx and HTML exports,
+    hidden folders and a Confluence export's index.html skipped, sorted) and paths that do
+    not exist.
+
+    Paths are tidied as typed (``./x.md`` reads ``x.md``) and each file is linted once,
+    however many ways it was named (``x.md``, ``./x.md``, its absolute path, a link to it):
+    otherwise one file would be reported twice and flagged as a copy of itself."""
     files: list[str] = []
     missing: list[tuple[str, str]] = []
     seen: set[str] = set()
+
+    def add(path: str) -> None:
+        identity = os.path.realpath(path)
+        if identity not in seen:
+            seen.add(identity)
+            files.append(path)
+
     for given in paths:
+        given = os.path.normpath(given) if given else given
         if os.path.isdir(given):
             found: list[str] = []
             for root, dirs, names in os.walk(given):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in names:
-                    if name.lower().endswith(MARKDOWN_SUFFIXES) and not name.startswith("."):
-                        found.append(os.path.join(root, name))
+                    lowered = name.lower()
+                    if (
+                        lowered.endswith(LINTED_SUFFIXES)
+                        and not name.startswith(".")
+                        and lowered not in ("index.html", "index.htm")
+                    ):
+                        found.append(os.path.normpath(os.path.join(root, name)))
             for path in sorted(found):
-                if path not in seen:
-                    seen.add(path)
-                    files.append(path)
+                add(path)
         elif os.path.exists(given) or os.path.islink(given):
-            if given not in seen:
-                seen.add(given)
-                files.append(given)
+            add(given)
         else:
             missing.append((given, "no such file or directory"))
     return files, missing
 
 
-def lint_paths(paths: Sequence[str], config: LintConfig | None = None) -> LintReport:
+def lint_paths(
+    paths: Sequence[str], config: LintConfig | None = None, *, against: Sequence[str] = ()
+) -> LintReport:
     """Lint files and folders. Unreadable files are listed in ``errors``; the rest are
-    linted, and checked against each other unless ``config.corpus`` is off."""
-    from followthrough.core.markdown import DocumentReadError, read_file
+    linted, and checked against each other unless ``config.corpus`` is off.
+
+    ``against`` names more files or folders that the folder-level checks (copy-paste,
+    repeat incidents) compare with, without reporting on them: a hook that lints only the
+    staged postmortems still sees a near-copy of an old one in the folder."""
+    from followthrough.core.markdown import DocumentReadError
 
     config = config or LintConfig()
     files, errors = expand_paths(paths)
+    context_files, missing_context = expand_paths(against)
+    errors.extend(missing_context)
+    shown = {os.path.realpath(path) for path in files}
+    neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
     docs: list[Document] = []
-    for path in files:
+    context: list[Document] = []
+    line_maps: dict[str, Source] = {}
+    for path, reported in [(p, True) for p in files] + [(p, False) for p in neighbours]:
         try:
-            doc = read_file(path)
-        except DocumentReadError as error:
-            errors.append((path, str(error)))
-            continue
-        except OSError as error:
-            errors.append((path, error.strerror or str(error)))
-            continue
+            doc, source = read_document(path)
+        except (DocumentReadError, OSError) as error:
+            if reported:
+                reason = error.strerror if isinstance(error, OSError) else None
+                errors.append((path, reason or str(error)))
+            continue  # an unreadable neighbour is not this run's business
         doc.path = path
-        docs.append(doc)
+        if source is not None and source.lines is not None:
+            line_maps[path] = source
+        (docs if reported else context).append(doc)
     results: list[FileResult] = []
-    if config.corpus and len(docs) > 1:
+    crashed: list[str] = []
+    if config.corpus and len(docs) + len(context) > 1:
         try:
-            by_path = lint_corpus(docs, config)
+            by_path = lint_corpus(docs + context, config, report={d.path for d in docs})
         except RuleError as error:
             errors.append((error.path, str(error)))
-            by_path = _lint_each(docs, config, errors)
+            crashed.append(error.path)
+            by_path = _lint_each(docs, config, errors, crashed)
     else:
-        by_path = _lint_each(docs, config, errors)
+        by_path = _lint_each(docs, config, errors, crashed)
     for doc in docs:
         if doc.path in by_path:
-            results.append(FileResult(doc.path, by_path[doc.path]))
-    return LintReport(results, errors, summarize(results, errors))
+            found = by_path[doc.path]
+            if doc.path in line_maps:
+                found = _in_source_lines(found, line_maps[doc.path], line_maps)
+            results.append(FileResult(doc.path, found))
+    return LintReport(results, errors, summarize(results, errors), crashed)
+
+
+def read_document(path: str) -> tuple[Document, Source | None]:
+    """A postmortem file as a Document: Markdown as it is, other formats converted (with
+    the conversion, whose line map points findings back into the file)."""
+    from followthrough.core.markdown import parse, read_file
+
+    if not path.lower().endswith(CONVERTED_SUFFIXES):
+        return read_file(path), None
+    from followthrough.core.sources import read_source
+
+    source = read_source(path)
+    return parse(source.markdown, path), source
+
+
+def _in_source_lines(
+    found: list[Finding], source: Source, others: dict[str, Source]
+) -> list[Finding]:
+    """Findings on a converted document, their lines (and their related documents' lines)
+    moved from the converted Markdown to the lines of the file the person wrote."""
+
+    def moved(related: Related) -> Related:
+        other = others.get(related.path)
+        if other is None or related.line is None:
+            return related
+        return replace(related, line=other.source_line(related.line))
+
+    return [
+        replace(
+            f,
+            line=source.source_line(f.line),
+            end_line=max(source.source_line(f.end_line), source.source_line(f.line)),
+            related=tuple(moved(r) for r in f.related),
+        )
+        for f in found
+    ]
 
 
 def _lint_each(
-    docs: Sequence[Document], config: LintConfig, errors: list[tuple[str, str]]
+    docs: Sequence[Document],
+    config: LintConfig,
+    errors: list[tuple[str, str]],
+    crashed: list[str],
 ) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
     for doc in docs:
@@ -338,4 +447,5 @@ def _lint_each(
             out[doc.path] = lint_document(doc, config)
         except RuleError as error:
             errors.append((doc.path, str(error)))
+            crashed.append(doc.path)
     return out

@@ -6,9 +6,12 @@ Adding a format is adding a function to :data:`REPORTERS`; nothing else changes.
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
+import os
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -80,73 +83,209 @@ def _rule_description(rule: Rule | CorpusRule) -> str:
     return " ".join(doc.split("\n\n", 1)[0].split())
 
 
-def report_sarif(record: Record) -> str:
-    """SARIF 2.1.0, as GitHub code scanning and most CI dashboards read it."""
-    rules = list(REGISTRY)
-    index = {rule.code: i for i, rule in enumerate(rules)}
-    driver = {
-        "name": "followthrough",
-        "version": __version__,
-        "informationUri": "https://github.com/followthrough/followthrough",
-        "rules": [
+# --- SARIF ----------------------------------------------------------------------------------
+
+INFORMATION_URI = "https://github.com/followthrough/followthrough"
+RULES_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+#: GitHub code scanning ignores a run's results beyond this many.
+SARIF_MAX_RESULTS = 25_000
+_SRCROOT = "%SRCROOT%"
+#: Files that could not be read are results too: an upload without them would close their
+#: alerts as fixed.
+UNREADABLE = {
+    "id": "PM000",
+    "name": "input.unreadable",
+    "shortDescription": {"text": "The file could not be read as a postmortem."},
+    "fullDescription": {
+        "text": "The file is not UTF-8 text, is empty, too large, or could not be opened; "
+        "nothing in it was checked."
+    },
+    "help": {"text": "Fix or remove the file; the message says why it could not be read."},
+    "helpUri": f"{RULES_URI}#unreadable-files",
+    "defaultConfiguration": {"level": "error"},
+    "properties": {"category": "input", "tags": ["input"]},
+}
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def _rule_help(rule: Rule | CorpusRule) -> dict[str, str]:
+    parts = docstring_parts(rule)
+    why = " ".join(parts.get("why", "").split())
+    text = f"{_rule_description(rule)}\n\nWhy: {why}" if why else _rule_description(rule)
+    markdown = [f"**{rule.code} `{rule.name}`**: {_rule_description(rule)}"]
+    if why:
+        markdown.append(f"**Why.** {why}")
+    for label in ("bad", "good"):
+        if parts.get(label):
+            markdown.append(f"{label.capitalize()}:\n\n```markdown\n{parts[label]}\n```")
+    return {"text": text, "markdown": "\n\n".join(markdown)}
+
+
+def repository_root(start: str | None = None) -> str | None:
+    """The nearest folder at or above ``start`` (the working directory) holding ``.git``."""
+    here = os.path.abspath(start or os.getcwd())
+    while True:
+        if os.path.exists(os.path.join(here, ".git")):
+            return here
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference for a path: every segment percent-encoded, so a colon is
+    never read as a scheme and odd bytes survive."""
+    return quote(os.fsencode(path.replace("\\", "/")), safe="/._-~")
+
+
+def artifact_location(path: str, root: str | None) -> Record:
+    """Relative to the repository root (``%SRCROOT%``), as GitHub code scanning needs;
+    an absolute file URI for a file outside it."""
+    absolute = os.path.abspath(path)
+    if root is not None:
+        relative = os.path.relpath(absolute, root)
+        if relative != ".." and not relative.startswith(".." + os.sep):
+            return {"uri": _uri(relative), "uriBaseId": _SRCROOT}
+    return {"uri": "file://" + _uri(absolute)}
+
+
+def _sarif_escape(text: str) -> str:
+    """SARIF message text: brackets are escaped so that only our links are links."""
+    return text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+
+
+def _fingerprint(rule: str, excerpt: str, occurrence: int) -> str:
+    """Stable across commits while the flagged text stays: the rule and the text (whitespace
+    folded), numbered when the same text is flagged twice in a file. Uploads through the
+    REST API then update alerts instead of duplicating them."""
+    digest = hashlib.sha256(f"{rule}\0{' '.join(excerpt.split())}".encode()).hexdigest()
+    return f"{digest[:32]}:{occurrence}"
+
+
+def _sarif_result(f: Record, location: Record, root: str | None, occurrence: int) -> Record:
+    text = f["message"] + (f" Fix: {f['fix']}" if f["fix"] else "")
+    result: Record = {
+        "ruleId": f["rule"],
+        "level": _SARIF_LEVEL[f["severity"]],
+        "message": {"text": text},
+        "locations": [
             {
-                "id": rule.code,
-                "name": rule.name,
-                "shortDescription": {"text": rule.summary},
-                "fullDescription": {"text": _rule_description(rule)},
-                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity.value]},
-                "properties": {"category": rule.category, "tags": [rule.category]},
+                "physicalLocation": {
+                    "artifactLocation": location,
+                    "region": {
+                        "startLine": max(1, f["line"]),
+                        "endLine": max(1, f["end_line"], f["line"]),
+                        **({"snippet": {"text": f["excerpt"]}} if f["excerpt"] else {}),
+                    },
+                }
             }
-            for rule in rules
         ],
+        "partialFingerprints": {
+            "primaryLocationLineHash": _fingerprint(f["rule"], f["excerpt"], occurrence)
+        },
+        "properties": {"category": f["category"], "name": f["name"]},
     }
-    results = []
-    for file in record["files"]:
-        uri = quote(file["path"].replace("\\", "/"), safe="/:._-~")
-        for f in file["findings"]:
-            result: Record = {
-                "ruleId": f["rule"],
-                "level": _SARIF_LEVEL[f["severity"]],
-                "message": {"text": f["message"] + (f" Fix: {f['fix']}" if f["fix"] else "")},
-                "locations": [
-                    {
-                        "physicalLocation": {
-                            "artifactLocation": {"uri": uri},
-                            "region": {
-                                "startLine": max(1, f["line"]),
-                                "endLine": max(1, f["end_line"], f["line"]),
-                                "snippet": {"text": f["excerpt"]},
-                            },
-                        }
-                    }
-                ],
-                "properties": {"category": f["category"], "name": f["name"]},
+    if f["related"]:
+        links = ", ".join(
+            f"[{_sarif_escape(r['path'])}]({n}) ({r['score']:.2f})"
+            for n, r in enumerate(f["related"], start=1)
+        )
+        result["message"]["text"] = _sarif_escape(text) + f" Related: {links}."
+        result["relatedLocations"] = [
+            {
+                "id": n,
+                "message": {"text": f"similarity {r['score']:.2f}"},
+                "physicalLocation": {
+                    "artifactLocation": artifact_location(r["path"], root),
+                    **({"region": {"startLine": r["line"]}} if r["line"] else {}),
+                },
             }
+            for n, r in enumerate(f["related"], start=1)
+        ]
+    return result
+
+
+def report_sarif(record: Record) -> str:
+    """SARIF 2.1.0, as GitHub code scanning and most CI dashboards read it: rules with help
+    and a help URI, paths relative to the repository root, fingerprints, related documents
+    as links, unreadable files as results, the most severe first within GitHub's limit."""
+    rules = list(REGISTRY)
+    index = {rule.code: i for i, rule in enumerate(rules, start=1)}
+    descriptors: list[Record] = [UNREADABLE] + [
+        {
+            "id": rule.code,
+            "name": rule.name,
+            "shortDescription": {"text": rule.summary},
+            "fullDescription": {"text": _rule_description(rule)},
+            "help": _rule_help(rule),
+            "helpUri": f"{RULES_URI}#{rule.code.lower()}",
+            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity.value]},
+            "properties": {"category": rule.category, "tags": [rule.category]},
+        }
+        for rule in rules
+    ]
+    root = repository_root()
+    ranked: list[tuple[int, int, Record]] = []
+    for file in record["files"]:
+        location = artifact_location(file["path"], root)
+        seen: Counter[tuple[str, str]] = Counter()
+        for f in file["findings"]:
+            key = (f["rule"], " ".join(f["excerpt"].split()))
+            seen[key] += 1
+            result = _sarif_result(f, location, root, seen[key])
             if f["rule"] in index:
                 result["ruleIndex"] = index[f["rule"]]
-            if f["related"]:
-                result["relatedLocations"] = [
-                    {
-                        "id": n,
-                        "message": {"text": f"similarity {r['score']:.2f}"},
-                        "physicalLocation": {
-                            "artifactLocation": {
-                                "uri": quote(r["path"].replace("\\", "/"), safe="/:._-~")
-                            },
-                            **({"region": {"startLine": r["line"]}} if r["line"] else {}),
-                        },
-                    }
-                    for n, r in enumerate(f["related"])
-                ]
-            results.append(result)
-    sarif = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {"tool": {"driver": driver}, "results": results, "columnKind": "unicodeCodePoints"}
-        ],
+            ranked.append((_SEVERITY_ORDER[f["severity"]], len(ranked), result))
+    for error in record.get("errors", []):
+        result = {
+            "ruleId": UNREADABLE["id"],
+            "ruleIndex": 0,
+            "level": "error",
+            "message": {"text": f"Could not be read: {error['reason']}"},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": artifact_location(error["path"], root)}}
+            ],
+            "partialFingerprints": {"primaryLocationLineHash": _fingerprint("PM000", "", 1)},
+        }
+        ranked.append((0, len(ranked), result))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    results = [result for _, _, result in ranked[:SARIF_MAX_RESULTS]]
+    notifications: list[Record] = []
+    if len(ranked) > SARIF_MAX_RESULTS:
+        notifications.append(
+            {
+                "level": "warning",
+                "message": {
+                    "text": f"{len(ranked) - SARIF_MAX_RESULTS} less severe results left out: "
+                    f"code scanning reads at most {SARIF_MAX_RESULTS} per run."
+                },
+            }
+        )
+    run: Record = {
+        "tool": {
+            "driver": {
+                "name": "followthrough",
+                "version": record.get("tool", {}).get("version", __version__),
+                "semanticVersion": __version__,
+                "informationUri": INFORMATION_URI,
+                "rules": descriptors,
+            }
+        },
+        "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+        "results": results,
+        "columnKind": "unicodeCodePoints",
     }
+    if root is not None:
+        run["originalUriBaseIds"] = {_SRCROOT: {"uri": "file://" + _uri(root.rstrip("/") + "/")}}
+    sarif = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- GitHub Actions -------------------------------------------------------------------------
+
+#: GitHub shows at most this many annotations of each type (error, warning, notice) per step.
+GITHUB_ANNOTATIONS_PER_TYPE = 10
 
 
 def escape_github_data(text: str) -> str:
@@ -158,19 +297,77 @@ def escape_github_property(text: str) -> str:
 
 
 def report_github(record: Record) -> str:
-    """GitHub Actions workflow commands: one annotation per finding."""
+    """GitHub Actions workflow commands, the most severe first: one annotation per finding
+    up to GitHub's ten of each type, the rest as plain log lines (GitHub would drop them)."""
+    findings = sorted(
+        ((file["path"], f) for file in record["files"] for f in file["findings"]),
+        key=lambda pair: _SEVERITY_ORDER[pair[1]["severity"]],
+    )
     out: list[str] = []
-    for file in record["files"]:
-        path = escape_github_property(file["path"])
-        for f in file["findings"]:
+    shown: Counter[str] = Counter()
+    left: Counter[str] = Counter()
+    for path, f in findings:
+        level = _GITHUB_LEVEL[f["severity"]]
+        message = f["message"] + (f" Fix: {f['fix']}" if f["fix"] else "")
+        if shown[level] < GITHUB_ANNOTATIONS_PER_TYPE:
+            shown[level] += 1
             title = escape_github_property(f"{f['rule']} {f['name']}")
-            message = f["message"] + (f" Fix: {f['fix']}" if f["fix"] else "")
             out.append(
-                f"::{_GITHUB_LEVEL[f['severity']]} file={path},line={f['line']},"
-                f"endLine={max(f['end_line'], f['line'])},title={title}::{escape_github_data(message)}"
+                f"::{level} file={escape_github_property(path)},line={f['line']},"
+                f"endLine={max(f['end_line'], f['line'])},title={title}::"
+                f"{escape_github_data(message)}"
             )
-    out.append(escape_github_data(summary_line(record["summary"])))
+        else:
+            left[level] += 1
+            out.append(escape_github_data(f"{path}:{f['line']}: {f['rule']} {level}: {message}"))
+    for error in record.get("errors", []):
+        out.append(
+            f"::error file={escape_github_property(error['path'])},title=PM000 unreadable::"
+            f"{escape_github_data('Could not be read: ' + error['reason'])}"
+        )
+    summary = summary_line(record["summary"])
+    if left:
+        more = ", ".join(f"{n} {level}" for level, n in sorted(left.items()))
+        summary += f" ({more} beyond GitHub's {GITHUB_ANNOTATIONS_PER_TYPE} annotations per type: listed above)"
+    out.append(escape_github_data(summary))
     return "\n".join(out) + "\n"
+
+
+# --- GitLab code quality --------------------------------------------------------------------
+
+_CODE_QUALITY_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def report_codeclimate(record: Record) -> str:
+    """GitLab's code quality report (a subset of the Code Climate format): what a merge
+    request widget shows. Paths are relative to the repository root."""
+    root = repository_root()
+    issues: list[Record] = []
+    for file in record["files"]:
+        absolute = os.path.abspath(file["path"])
+        path = os.path.relpath(absolute, root) if root else file["path"]
+        seen: Counter[tuple[str, str]] = Counter()
+        for f in file["findings"]:
+            key = (f["rule"], " ".join(f["excerpt"].split()))
+            seen[key] += 1
+            issues.append(
+                {
+                    "type": "issue",
+                    "check_name": f"{f['rule']} {f['name']}",
+                    "description": f["message"] + (f" Fix: {f['fix']}" if f["fix"] else ""),
+                    "categories": ["Duplication" if f["category"] == "copy_paste" else "Clarity"],
+                    "severity": _CODE_QUALITY_SEVERITY[f["severity"]],
+                    "fingerprint": hashlib.md5(
+                        f"{path}\0{_fingerprint(f['rule'], f['excerpt'], seen[key])}".encode(),
+                        usedforsecurity=False,
+                    ).hexdigest(),
+                    "location": {
+                        "path": path,
+                        "lines": {"begin": max(1, f["line"]), "end": max(1, f["end_line"])},
+                    },
+                }
+            )
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
 
 
 REPORTERS: dict[str, Reporter] = {
@@ -178,6 +375,7 @@ REPORTERS: dict[str, Reporter] = {
     "json": report_json,
     "sarif": report_sarif,
     "github": report_github,
+    "codeclimate": report_codeclimate,
 }
 
 
@@ -273,6 +471,14 @@ def rules_markdown(rules: Sequence[Rule | CorpusRule] = REGISTRY) -> str:
             parts.get("good", ""),
             "```",
         ]
+    out += [
+        "",
+        "## Unreadable files",
+        "",
+        "A file that is not UTF-8 text, is empty, too large or cannot be opened is reported as",
+        "`PM000 input.unreadable` in SARIF and under `errors` in JSON (one line on stderr in the",
+        "other formats), and the exit status is 2. Nothing in it was checked.",
+    ]
     return "\n".join(out) + "\n"
 
 
