@@ -50,7 +50,9 @@ def test_a_paraphrase_that_shares_no_words_is_close_and_an_unrelated_failure_is_
         tags=(),
         root_cause="",
     )
-    assert repeats.score(repeats.signature(dns), repeats.signature(paraphrase)) == 0.0
+    # words alone (even normalised: "down" and "unreachable" are one word) do not find it
+    words = repeats.score(repeats.signature(dns), repeats.signature(paraphrase))
+    assert words < repeats.DEFAULT_THRESHOLD
     a, b, cert = embedder.embed(
         [
             dns.all_text(),
