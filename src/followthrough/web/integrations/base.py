@@ -34,6 +34,9 @@ Severity = Literal["P0", "P1", "P2", "P3"]
 SEVERITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 VendorValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
+# Paging vendors number priorities P1 (highest) to P5; ours run P0 (critical) to P3.
+P1_TO_P5: dict[str, str] = {"P1": "P0", "P2": "P1", "P3": "P2", "P4": "P3", "P5": "P3"}
+
 # verify(secret, headers, raw body, now) raises ingest.events.BadSignature.
 Verifier = Callable[[str, Mapping[str, str], bytes, float], None]
 # parse(raw body, headers, received at) -> IncidentEvent; raises Malformed or Unsupported.
