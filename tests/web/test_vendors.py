@@ -113,7 +113,10 @@ def test_the_check_catches_an_entry_that_lacks_a_place() -> None:
     assert {p.split(":")[0] for p in problems(unnamed)} >= {"no actor_label", "no setup_steps"}
     half = dataclasses.replace(pagerduty, parse=None)
     assert "verify and parse come together (the shared endpoint needs both)" in problems(half)
-    elsewhere = dataclasses.replace(VENDORS["email"], team_settings=VendorSettings)
+    class Elsewhere(VendorSettings):
+        webhook_url: str = ""
+
+    elsewhere = dataclasses.replace(VENDORS["email"], team_settings=Elsewhere)
     assert "its team_settings model is not defined in its settings.py" in problems(elsewhere)
 
 
