@@ -12,6 +12,7 @@ from followthrough.web.integrations.common import (
     item_url,
     text,
 )
+from followthrough.web.lib.delivery import vendor_code
 from followthrough.web.transport import TransportError, request
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ def _query(config: TrackerConfig, query: str, variables: dict[str, Any]) -> Any:
     errors = dig(answer, "errors")
     if errors:
         first = errors[0] if isinstance(errors, list) and errors else {}
-        raise GraphQLError(text(dig(first, "message")) or "Linear refused the request.")
+        # Only the error's code is kept: its message is the server's words, and whatever is
+        # raised here can end up in last_error, which readers of the team see.
+        code = vendor_code(dig(first, "extensions", "code"))
+        raise GraphQLError(f"Linear refused the request ({code})")
     return dig(answer, "data")
 
 
