@@ -330,3 +330,24 @@ def test_an_oversized_command_is_413_even_for_an_unbound_workspace(db: None) -> 
         headers=slack_headers(body, secret=SLACK_SECRET),
     )
     assert answer.status_code == 413
+
+
+def test_a_lead_creates_a_slack_source_on_the_page_without_a_secret_and_it_waits_for_an_admin(
+    cast: Cast,
+) -> None:
+    page = cast.browser(cast.alice)
+    answer = page.post(
+        "/sources/new/",
+        {
+            "name": "Our Slack",
+            "kind": "slack",
+            "team": cast.payments.pk,
+            "enabled": "on",
+            "new_secret": "a-secret-she-chose-123",
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    source = IngestSource.objects.get(name="Our Slack")
+    assert source.secret == ""  # the field is not hers to fill
+    edit = page.get(f"/sources/{source.pk}/").content.decode()
+    assert "Not bound to a Slack workspace yet" in edit
