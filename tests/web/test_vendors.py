@@ -113,6 +113,7 @@ def test_the_check_catches_an_entry_that_lacks_a_place() -> None:
     assert {p.split(":")[0] for p in problems(unnamed)} >= {"no actor_label", "no setup_steps"}
     half = dataclasses.replace(pagerduty, parse=None)
     assert "verify and parse come together (the shared endpoint needs both)" in problems(half)
+
     class Elsewhere(VendorSettings):
         webhook_url: str = ""
 
