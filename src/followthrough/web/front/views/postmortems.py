@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRefresh
 
 from followthrough.web import recovery
 from followthrough.web.actions.locking import open_item_for_edit
@@ -250,7 +250,9 @@ def done(
     if sent_back:
         messages.success(request, f"{notice} {SENT_BACK}")
         if wants_partial(request):
-            return HttpResponseClientRedirect(target)
+            # A reload, not a redirect: to the same address with a #fragment, the browser
+            # would only scroll.
+            return HttpResponseClientRefresh()
         return redirect(target)
     if wants_partial(request):
         response = panel_response(request, postmortem, panel, notice=notice)
