@@ -34,6 +34,7 @@ How to use it
   that reaches an incident through ``path``; filter any queryset with one line.
 - ``may_see_incident(user, incident)``: the same decision for one incident already loaded.
 - ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
+- ``visible_people(user)``: the people a user may see (pickers, the people page and API).
 - ``is_restricted(incident)``: whether the incident is one this rule narrows (a message
   naming it marks that line or subject so ``notify`` can redact it per recipient).
 - ``person_incident_q(person)`` / ``readable_incident_ids(person, ids)``: the same rule for
@@ -95,6 +96,19 @@ def visible_teams(user: User) -> QuerySet[Team, Team]:
 def visible_team_ids(user: User) -> QuerySet[Team, Any]:
     """A subquery of the ids of :func:`visible_teams`."""
     return visible_teams(user).values("pk")
+
+
+def visible_people(user: User) -> QuerySet[Person, Person]:
+    """The people a user may see: those on the teams they can see, those on no team (named
+    on incidents before anyone put them on one), and themselves. Admins see everyone. A
+    person on private teams only stays unseen by outsiders, as the teams do."""
+    if not user.is_authenticated:
+        return Person.objects.none()
+    if user.is_superuser:
+        return Person.objects.all()
+    on_visible = Membership.objects.filter(team_id__in=visible_team_ids(user)).values("person_id")
+    on_any = Membership.objects.values("person_id")
+    return Person.objects.filter(Q(pk__in=on_visible) | ~Q(pk__in=on_any) | Q(user_id=user.pk))
 
 
 def _named_q(p: str, user_id: int | None, me: Any) -> Q:

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Membership, Person
-from followthrough.web.accounts.visibility import visible_team_ids
-from followthrough.web.followup.invitations import invitation_url, invite_and_send
+from followthrough.web.accounts.visibility import visible_people, visible_team_ids
+from followthrough.web.followup.invitations import invite_and_send, shown_link
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import InviteForm, PersonEditForm, PersonForm
@@ -27,15 +27,14 @@ from .common import login_required, wants_partial
 
 def _visible_people(request: HttpRequest) -> Any:
     user = request.user
-    people = Person.objects.select_related("manager", "user")
-    if not permissions.is_admin(user):
-        on_teams = Membership.objects.filter(team_id__in=visible_team_ids(user))
-        people = people.filter(Q(pk__in=on_teams.values("person_id")) | Q(user_id=user.pk))
     memberships = Membership.objects.filter(team_id__in=visible_team_ids(user)).select_related(
         "team"
     )
-    return people.prefetch_related(Prefetch("memberships", queryset=memberships)).order_by(
-        "name", "pk"
+    return (
+        visible_people(user)
+        .select_related("manager", "user")
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+        .order_by("name", "pk")
     )
 
 
@@ -182,7 +181,8 @@ def person_invite(request: HttpRequest) -> HttpResponse:
         return _list(request, 422, invite_form=form)
     result = {
         "person": invited.person,
-        "link": invitation_url(invited.secret) if invited.secret else None,
+        "link": shown_link(request.user, invited.secret),
         "queued": queued,
+        "has_link": invited.secret is not None,
     }
     return _list(request, invited=result)

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Invitation, Membership, Role, Team
 from followthrough.web.accounts.visibility import incident_q, visible_teams
-from followthrough.web.followup.invitations import invitation_url, invite_and_send
+from followthrough.web.followup.invitations import invite_and_send, shown_link
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import InviteForm, MemberForm, RoleForm, TeamForm, TeamSettingsForm
@@ -109,7 +109,7 @@ def team_context(request: HttpRequest, team: Team, **overrides: Any) -> dict[str
             for m in memberships
         ],
         "settings_form": TeamSettingsForm(instance=team, initial={"version": team.version}),
-        "member_form": MemberForm(team=team),
+        "member_form": MemberForm(team=team, user=request.user),
         "invite_form": InviteForm(),
         "invitations": (
             list(Invitation.objects.filter(team=team).pending().select_related("person"))
@@ -176,7 +176,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def member_add(request: HttpRequest, slug: str) -> HttpResponse:
     team = _managed_team(request, slug)
-    form = MemberForm(request.POST, team=team)
+    form = MemberForm(request.POST, team=team, user=request.user)
     if not form.is_valid():
         return _page(request, team, 422, member_form=form)
     try:
@@ -258,8 +258,9 @@ def team_invite(request: HttpRequest, slug: str) -> HttpResponse:
         return _page(request, team, 422, invite_form=form)
     result = {
         "person": invited.person,
-        "link": invitation_url(invited.secret) if invited.secret else None,
+        "link": shown_link(request.user, invited.secret),
         "queued": queued,
+        "has_link": invited.secret is not None,
     }
     return _page(request, team, invited=result)
 
