@@ -36,6 +36,19 @@ def shown_link(user: AbstractBaseUser | AnonymousUser | None, secret: str | None
     return invitation_url(secret)
 
 
+def shown_result(
+    user: AbstractBaseUser | AnonymousUser | None, invited: Invited, queued: bool
+) -> dict[str, object]:
+    """What the inviter's page says of an invitation: who, whether a link went out, whether
+    the e-mail was queued, and the link itself for admins only (``shown_link``)."""
+    return {
+        "person": invited.person,
+        "has_link": invited.secret is not None,
+        "link": shown_link(user, invited.secret),
+        "queued": queued,
+    }
+
+
 def _inviter(user: AbstractBaseUser | AnonymousUser | None) -> str:
     if user is None or not user.is_authenticated:
         return "An admin"

@@ -9,6 +9,8 @@ since what you change may complete a milestone), and a change tells the page
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -293,39 +295,39 @@ def form_response(
 def row_response(
     request: HttpRequest,
     postmortem: Postmortem,
-    panel: str,
-    template: str,
+    rows: Any,
     row: Model,
     form: Any,
 ) -> HttpResponse:
     """One row of a list panel, as a form (``form``) or as text: in place for htmx, else the
-    editor with that row open."""
-    key = {"event_row": "event_forms", "factor_row": "factor_forms", "action_row": "edit_forms"}
-    overrides: dict[str, Any] = {key[template]: {row.pk: form}} if form is not None else {}
+    editor with that row open. ``rows`` says which panel (``Rows``, or the action items')."""
+    overrides: dict[str, Any] = {rows.forms_key: {row.pk: form}} if form is not None else {}
     if form is not None and postmortem.is_locked():
-        overrides["show_forms"] = panel
+        overrides["show_forms"] = rows.panel
         overrides["lock_refusal"] = {
-            "panel": panel,
+            "panel": rows.panel,
             "reasons": [postmortem.lock_reason()],
             "can_send_back": postmortem.status == Status.FINAL,
         }
-    if not wants_partial(request):
-        with in_team_time(postmortem.incident.team):
-            context = editor_context(request, postmortem, **overrides)
-            return render(request, "front/postmortem.html", context)
     with in_team_time(postmortem.incident.team):
         context = editor_context(request, postmortem, **overrides)
-        rows = {"event_row": "events", "factor_row": "factors", "action_row": "items"}[template]
-        for position, entry in enumerate(context[rows]):
+        if not wants_partial(request):
+            return render(request, "front/postmortem.html", context)
+        entries = context[ROW_LISTS[rows.forms_key]]
+        for position, entry in enumerate(entries):
             if entry[0].pk == row.pk:
                 context.update(
                     entry=entry,
                     first=position == 0,
-                    last=position == len(context[rows]) - 1,
+                    last=position == len(entries) - 1,
                     counter=position + 1,
                 )
-        html = render_to_string(f"front/partials/{template}.html", context, request=request)
+        html = render_to_string(f"front/partials/{rows.template}.html", context, request=request)
     return HttpResponse(html)
+
+
+# Which list of the editor's context holds the rows a forms override opens.
+ROW_LISTS = {"event_forms": "events", "factor_forms": "factors", "edit_forms": "items"}
 
 
 def _soft_delete(request: HttpRequest, row: Why | TimelineEvent | ContributingFactor) -> None:
@@ -338,6 +340,86 @@ def _shown(obj: Model, field: str) -> str:
     display = getattr(obj, f"get_{field}_display", None)
     value = display() if display else getattr(obj, field)
     return "" if value is None else str(value)
+
+
+# --- a row of a list panel, edited in place ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A list panel whose rows are edited in place: where they hang, how they are shown."""
+
+    related_name: str  # on the postmortem
+    panel: str
+    template: str  # the row's partial
+    forms_key: str  # the editor_context override that opens a row as a form
+    make_form: Callable[..., Any]
+    what: str  # "the timeline", for the history's note when it is sent back to review
+    saved: str
+    theirs: Callable[[Any], str]  # the stored row in words, for a stale save
+
+
+def _when(event: TimelineEvent) -> str:
+    return date_format(localtime(event.occurred_at), "D j M, H:i T")
+
+
+EVENT_ROWS = Rows(
+    "timeline_events",
+    "timeline",
+    "event_row",
+    "event_forms",
+    lambda row, data=None: event_form(row, data),
+    "the timeline",
+    "Event saved.",
+    lambda event: f"{_when(event)}, “{event.description}”",
+)
+FACTOR_ROWS = Rows(
+    "factors",
+    "factors",
+    "factor_row",
+    "factor_forms",
+    lambda row, data=None: factor_form(row, data),
+    "the contributing factors",
+    "Contributing factor saved.",
+    lambda factor: f"{factor.get_kind_display()}, “{factor.description}”",
+)
+
+
+def edit_in_place(request: HttpRequest, pk: int, row_id: int, rows: Rows) -> HttpResponse:
+    """GET: the row as a form (``?cancel=1``: as text); POST: save it at the version read,
+    under the final lock; a stale save keeps the entry and says what is stored."""
+    if request.method == "GET":
+        postmortem = postmortem_of(visible_incident(request, pk))
+        row = get_object_or_404(getattr(postmortem, rows.related_name), pk=row_id)
+        with in_team_time(postmortem.incident.team):
+            editing = None if request.GET.get("cancel") else rows.make_form(row)
+        return row_response(request, postmortem, rows, row, editing)
+    postmortem = _editable_postmortem(request, pk)
+    row = get_object_or_404(getattr(postmortem, rows.related_name), pk=row_id)
+    with in_team_time(postmortem.incident.team):
+        form = rows.make_form(type(row).objects.get(pk=row.pk), request.POST)
+        valid = form.is_valid()
+    forms = {rows.forms_key: {row.pk: form}}
+    if not valid:
+        return form_response(request, postmortem, rows.panel, 422, **forms)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, rows.what)
+            save_versioned(row, form.cleaned_data["version"], form.changed_values())
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, rows.panel, refused, **forms)
+    except StaleVersion:
+        row.refresh_from_db()
+        form.with_version(row.version)
+        with in_team_time(postmortem.incident.team):
+            theirs = rows.theirs(row)
+        form.add_error(
+            None,
+            f"Someone else changed this meanwhile. Theirs: {theirs}. Your entry is still in "
+            "the form; save again to replace theirs.",
+        )
+        return form_response(request, postmortem, rows.panel, 409, **forms)
+    return done(request, postmortem, rows.panel, rows.saved, sent_back)
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -514,37 +596,7 @@ def event_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     """GET: the event as a form in its place (``?cancel=1``: as it was); POST: save it."""
-    if request.method == "GET":
-        postmortem = postmortem_of(visible_incident(request, pk))
-        event = get_object_or_404(postmortem.timeline_events, pk=event_id)
-        editing = None if request.GET.get("cancel") else event_form(event)
-        return row_response(request, postmortem, "timeline", "event_row", event, editing)
-    postmortem = _editable_postmortem(request, pk)
-    event = get_object_or_404(postmortem.timeline_events, pk=event_id)
-    with in_team_time(postmortem.incident.team):
-        form = event_form(TimelineEvent.objects.get(pk=event.pk), request.POST)
-        valid = form.is_valid()
-    forms = {"event_forms": {event.pk: form}}
-    if not valid:
-        return form_response(request, postmortem, "timeline", 422, **forms)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the timeline")
-            save_versioned(event, form.cleaned_data["version"], form.changed_values())
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "timeline", refused, **forms)
-    except StaleVersion:
-        event.refresh_from_db()
-        form.with_version(event.version)
-        with in_team_time(postmortem.incident.team):
-            when = date_format(localtime(event.occurred_at), "D j M, H:i T")
-        form.add_error(
-            None,
-            f"Someone else changed this event meanwhile. Theirs: {when}, “{event.description}”. "
-            "Your entry is still in the form; save again to replace theirs.",
-        )
-        return form_response(request, postmortem, "timeline", 409, **forms)
-    return done(request, postmortem, "timeline", "Event saved.", sent_back)
+    return edit_in_place(request, pk, event_id, EVENT_ROWS)
 
 
 @login_required
@@ -595,33 +647,7 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     """GET: the factor as a form in its place (``?cancel=1``: as it was); POST: save it."""
-    if request.method == "GET":
-        postmortem = postmortem_of(visible_incident(request, pk))
-        factor = get_object_or_404(postmortem.factors, pk=factor_id)
-        editing = None if request.GET.get("cancel") else factor_form(factor)
-        return row_response(request, postmortem, "factors", "factor_row", factor, editing)
-    postmortem = _editable_postmortem(request, pk)
-    factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    form = factor_form(ContributingFactor.objects.get(pk=factor.pk), request.POST)
-    forms = {"factor_forms": {factor.pk: form}}
-    if not form.is_valid():
-        return form_response(request, postmortem, "factors", 422, **forms)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the contributing factors")
-            save_versioned(factor, form.cleaned_data["version"], form.changed_values())
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused, **forms)
-    except StaleVersion:
-        factor.refresh_from_db()
-        form.with_version(factor.version)
-        form.add_error(
-            None,
-            f"Someone else changed this factor meanwhile. Theirs: {factor.get_kind_display()}, "
-            f"“{factor.description}”. Your entry is still in the form; save again to replace theirs.",
-        )
-        return form_response(request, postmortem, "factors", 409, **forms)
-    return done(request, postmortem, "factors", "Contributing factor saved.", sent_back)
+    return edit_in_place(request, pk, factor_id, FACTOR_ROWS)
 
 
 @login_required
