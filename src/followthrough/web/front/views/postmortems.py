@@ -273,6 +273,26 @@ def open_document(request: HttpRequest, postmortem: Postmortem, what: str) -> bo
     return open_for_edit(postmortem, request.user, send_back=sends_back(request), what=what)
 
 
+def change_document(
+    request: HttpRequest,
+    postmortem: Postmortem,
+    panel: str,
+    what: str,
+    write: Callable[[], object],
+    notice: str,
+    **overrides: Any,
+) -> HttpResponse:
+    """Make a change of the document under the final lock: the panel with ``notice``, or the
+    lock's refusal with the editor's input (``overrides``) kept."""
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, what)
+            write()
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, panel, refused, **overrides)
+    return done(request, postmortem, panel, notice, sent_back)
+
+
 def form_response(
     request: HttpRequest, postmortem: Postmortem, panel: str, status: int, **overrides: Any
 ) -> HttpResponse:
@@ -490,18 +510,24 @@ def why_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = WhyForm(request.POST, prefix="new-why")
     if not form.is_valid():
         return form_response(request, postmortem, "whys", 422, why_form=form)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the five whys")
-            Why.objects.create(
-                postmortem=postmortem,
-                position=next_position(postmortem, "whys"),
-                question=form.cleaned_data["question"],
-                answer=form.cleaned_data["answer"],
-            )
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "whys", refused, why_form=form)
-    return done(request, postmortem, "whys", "Why added to the chain.", sent_back)
+
+    def write() -> Why:
+        return Why.objects.create(
+            postmortem=postmortem,
+            position=next_position(postmortem, "whys"),
+            question=form.cleaned_data["question"],
+            answer=form.cleaned_data["answer"],
+        )
+
+    return change_document(
+        request,
+        postmortem,
+        "whys",
+        "the five whys",
+        write,
+        "Why added to the chain.",
+        why_form=form,
+    )
 
 
 @login_required
@@ -535,13 +561,14 @@ def why_edit(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
 def why_delete(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     why = get_object_or_404(postmortem.whys, pk=why_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the five whys")
-            _soft_delete(request, why)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "whys", refused)
-    return done(request, postmortem, "whys", "Why removed (an admin can restore it).", sent_back)
+    return change_document(
+        request,
+        postmortem,
+        "whys",
+        "the five whys",
+        lambda: _soft_delete(request, why),
+        "Why removed (an admin can restore it).",
+    )
 
 
 def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) -> None:
@@ -560,13 +587,14 @@ def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) ->
 def why_move(request: HttpRequest, pk: int, why_id: int, direction: str) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     why = get_object_or_404(postmortem.whys, pk=why_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the order of the whys")
-            _move(postmortem, "whys", why.pk, direction)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "whys", refused)
-    return done(request, postmortem, "whys", f"Moved “{why.question}” {direction}.", sent_back)
+    return change_document(
+        request,
+        postmortem,
+        "whys",
+        "the order of the whys",
+        lambda: _move(postmortem, "whys", why.pk, direction),
+        f"Moved “{why.question}” {direction}.",
+    )
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -581,15 +609,17 @@ def event_add(request: HttpRequest, pk: int) -> HttpResponse:
         valid = form.is_valid()
     if not valid:
         return form_response(request, postmortem, "timeline", 422, event_form=form)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the timeline")
-            add_timeline_event(
-                postmortem, form.cleaned_data["occurred_at"], form.cleaned_data["description"]
-            )
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "timeline", refused, event_form=form)
-    return done(request, postmortem, "timeline", "Event added to the timeline.", sent_back)
+    return change_document(
+        request,
+        postmortem,
+        "timeline",
+        "the timeline",
+        lambda: add_timeline_event(
+            postmortem, form.cleaned_data["occurred_at"], form.cleaned_data["description"]
+        ),
+        "Event added to the timeline.",
+        event_form=form,
+    )
 
 
 @login_required
@@ -604,18 +634,13 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
 def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     event = get_object_or_404(postmortem.timeline_events, pk=event_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the timeline")
-            _soft_delete(request, event)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "timeline", refused)
-    return done(
+    return change_document(
         request,
         postmortem,
         "timeline",
+        "the timeline",
+        lambda: _soft_delete(request, event),
         "Event removed from the timeline (an admin can restore it).",
-        sent_back,
     )
 
 
@@ -629,18 +654,24 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FactorForm(request.POST, prefix="new-factor")
     if not form.is_valid():
         return form_response(request, postmortem, "factors", 422, factor_form=form)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the contributing factors")
-            ContributingFactor.objects.create(
-                postmortem=postmortem,
-                position=next_position(postmortem, "factors"),
-                kind=form.cleaned_data["kind"],
-                description=form.cleaned_data["description"],
-            )
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused, factor_form=form)
-    return done(request, postmortem, "factors", "Contributing factor added.", sent_back)
+
+    def write() -> ContributingFactor:
+        return ContributingFactor.objects.create(
+            postmortem=postmortem,
+            position=next_position(postmortem, "factors"),
+            kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+        )
+
+    return change_document(
+        request,
+        postmortem,
+        "factors",
+        "the contributing factors",
+        write,
+        "Contributing factor added.",
+        factor_form=form,
+    )
 
 
 @login_required
@@ -655,18 +686,13 @@ def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
 def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the contributing factors")
-            _soft_delete(request, factor)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused)
-    return done(
+    return change_document(
         request,
         postmortem,
         "factors",
+        "the contributing factors",
+        lambda: _soft_delete(request, factor),
         "Contributing factor removed (an admin can restore it).",
-        sent_back,
     )
 
 
@@ -675,14 +701,13 @@ def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse
 def factor_move(request: HttpRequest, pk: int, factor_id: int, direction: str) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the order of the factors")
-            _move(postmortem, "factors", factor.pk, direction)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused)
-    return done(
-        request, postmortem, "factors", f"Moved a contributing factor {direction}.", sent_back
+    return change_document(
+        request,
+        postmortem,
+        "factors",
+        "the order of the factors",
+        lambda: _move(postmortem, "factors", factor.pk, direction),
+        f"Moved a contributing factor {direction}.",
     )
 
 
