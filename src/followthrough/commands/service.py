@@ -83,6 +83,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     setup_django()
     from django.conf import settings
 
+    _call("createcachetable")  # the rate limits' counters, also on a database migrated by hand
     _call("collectstatic", "--noinput")
     if demo:
         from followthrough.web.demo import database_is_empty, load_demo
