@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connection
 from django.test.testcases import LiveServerThread
 
 # Playwright's sync API runs an event loop in this thread; Django must still allow the ORM.
@@ -35,6 +38,7 @@ class _OneRequestAtATime(ThreadedWSGIServer):
 LiveServerThread.server_class = _OneRequestAtATime
 
 CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
@@ -72,3 +76,54 @@ def page() -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+
+
+@dataclass
+class Console:
+    """Every console error and uncaught exception of the page. A refusal the test provokes
+    on purpose (a 409 or 422 answer, which Chromium logs as a failed load) is allowed only
+    while ``expecting`` says so."""
+
+    errors: list[str] = field(default_factory=list)
+    allowed: set[int] = field(default_factory=set)
+
+    @contextmanager
+    def expecting(self, *statuses: int) -> Iterator[None]:
+        self.allowed.update(statuses)
+        try:
+            yield
+        finally:
+            self.allowed.difference_update(statuses)
+
+    def on_message(self, message: Any) -> None:
+        if message.type != "error":
+            return
+        if any(f"status of {status}" in message.text for status in self.allowed):
+            return
+        self.errors.append(message.text)
+
+
+@pytest.fixture
+def console(page: Any) -> Iterator[Console]:
+    """Fails the test on any console error (checked again when the test ends)."""
+    found = Console()
+    page.on("console", found.on_message)
+    page.on("pageerror", lambda error: found.errors.append(f"uncaught: {error}"))
+    yield found
+    assert found.errors == [], found.errors
+
+
+def stored(model: Any, **lookup: Any) -> Any:
+    """A row as the database has it now. Playwright's sync API runs the test in a greenlet
+    with its own connection: close it, or PostgreSQL cannot drop the test database."""
+    try:
+        return model._default_manager.get(**lookup)
+    finally:
+        connection.close()
+
+
+def log_in(page: Any, url: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(url + "/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()

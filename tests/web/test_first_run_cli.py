@@ -195,3 +195,51 @@ def test_serve_stops_on_sigterm_or_sigint_and_frees_its_port(
     while not port_is_free(port) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert port_is_free(port), f"port {port} still held after {stop.name}"
+
+
+def _postgres_url() -> str | None:
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith(("postgres://", "postgresql://")) else None
+
+
+@pytest.fixture
+def fresh_postgres() -> Iterator[str]:
+    """An empty PostgreSQL database of its own (when the suite runs on PostgreSQL)."""
+    url = _postgres_url()
+    if url is None:
+        pytest.skip("runs on PostgreSQL only (DATABASE_URL=postgres://...)")
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"ft_fresh_{os.getpid()}_{int(time.time())}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_two_commands_on_a_fresh_postgresql_database_migrate_once_under_the_lock(
+    fresh_postgres: str, data_dir: Path
+) -> None:
+    env = env_for(data_dir) | {"DATABASE_URL": fresh_postgres}
+    env.pop("TEST_DATABASE_NAME", None)
+    procs = [
+        subprocess.Popen(
+            [FOLLOWTHROUGH, "createuser", name],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in ("first", "second")
+    ]
+    preparing = 0
+    for proc in procs:
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        preparing += "Preparing the database" in err
+    assert preparing == 1  # the one that waited found the work done

@@ -91,6 +91,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         raise click.ClickException(f"not starting: {e}") from e
     setup_django()
 
+    _call("createcachetable")  # the rate limits' counters, also on a database migrated by hand
     _call("collectstatic", "--noinput")
     if demo:
         from followthrough.web.demo import database_is_empty, load_demo

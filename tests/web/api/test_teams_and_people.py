@@ -269,24 +269,46 @@ def invite(cast: Cast, who: str = "alice", **body: Any) -> Any:
     return cast.api(who).post_json(f"{API}/invitations", {**defaults, **body})
 
 
+def mailed_link() -> str:
+    """The invitation link of the last e-mail the outbox sent."""
+    deliver_due("test")
+    body = mail.outbox[-1].body
+    start = body.index("http")
+    return body[start : body.index("/", body.index("/invite/") + 8) + 1]
+
+
 def test_a_lead_invites_a_newcomer_who_gets_a_link_by_e_mail(cast: Cast, settings: Any) -> None:
     settings.BASE_URL = "https://ft.example.com"
     body = ok(invite(cast, role="viewer"), 201)
     assert body["created"] and body["email_queued"]
     assert body["membership"]["role"] == "viewer"
-    link = body["link"]
-    assert link.startswith("https://ft.example.com/invite/ft_inv_")
+    assert body["link"] is None  # a lead never sees someone else's password link
     person = Person.objects.get(email="nia@example.com")
     assert person.user is not None and not person.user.has_usable_password()
+    link = mailed_link()
+    assert link.startswith("https://ft.example.com/invite/ft_inv_")
+    assert mail.outbox[-1].to == ["nia@example.com"]
+    assert "Alice invited you to Payments as viewer" in mail.outbox[-1].body
     # Only the link's hash is stored.
     secret = link.rsplit("/", 2)[1]
     assert not Invitation.objects.filter(digest=secret).exists()
     assert Invitation.objects.usable(secret) is not None
-    # The e-mail goes out through the outbox, like every message.
-    deliver_due("test")
-    (sent,) = mail.outbox
-    assert sent.to == ["nia@example.com"] and link in sent.body
-    assert "Alice invited you to Payments as viewer" in sent.body
+
+
+def test_an_admin_sees_the_link_once_to_pass_it_on(cast: Cast) -> None:
+    body = ok(invite(cast, "admin"), 201)
+    assert body["link"] == mailed_link()
+
+
+def test_a_lead_cannot_take_over_someone_on_another_team(cast: Cast) -> None:
+    """Dana's colleague on Security has no login yet: a Payments lead who invites their
+    address gets no link, so cannot choose their password and sign in as them."""
+    colleague = Person.objects.create(name="Sec Colleague", email="sec@example.com")
+    cast.security.memberships.create(person=colleague, role="lead")
+    body = ok(invite(cast, email="sec@example.com"), 201)
+    assert body["link"] is None and not body["created"]
+    mailed_link()
+    assert [m.to for m in mail.outbox] == [["sec@example.com"]]  # the link is theirs alone
 
 
 def test_the_link_never_goes_to_a_teams_slack_channel(cast: Cast) -> None:
@@ -319,8 +341,8 @@ def test_a_person_who_signed_in_by_single_sign_on_gets_no_password_link(cast: Ca
 
 
 def test_inviting_again_replaces_the_earlier_link(cast: Cast) -> None:
-    first = ok(invite(cast), 201)["link"].rsplit("/", 2)[1]
-    second = ok(invite(cast), 201)["link"].rsplit("/", 2)[1]
+    first = ok(invite(cast, "admin"), 201)["link"].rsplit("/", 2)[1]
+    second = ok(invite(cast, "admin"), 201)["link"].rsplit("/", 2)[1]
     assert Invitation.objects.usable(first) is None
     assert Invitation.objects.usable(second) is not None
 
@@ -339,7 +361,7 @@ def test_a_bad_address_is_a_field_error(cast: Cast) -> None:
 
 def test_a_revoked_invitation_stops_working(cast: Cast) -> None:
     body = ok(invite(cast), 201)
-    secret = body["link"].rsplit("/", 2)[1]
+    secret = mailed_link().rsplit("/", 2)[1]
     listed = ok(cast.api("alice").get(f"{API}/invitations"))["items"]
     assert [i["email"] for i in listed] == ["nia@example.com"]
     assert ok(cast.api("charlie").get(f"{API}/invitations"))["items"] == []

@@ -144,6 +144,20 @@ class Person(Versioned):
     def __str__(self) -> str:
         return self.name
 
+    def has_working_login(self) -> bool:
+        """A login someone already uses: a password set, or signed in once (single sign-on).
+        An invitation never sets the password of such a login."""
+        user = self.user
+        if user is None:
+            return False
+        return user.has_usable_password() or user.last_login is not None
+
+    def login_state(self) -> str:
+        """``yes`` (a working login), ``invited`` (a login waiting for its password) or ``no``."""
+        if self.has_working_login():
+            return "yes"
+        return "invited" if self.user_id is not None else "no"
+
 
 class Membership(Versioned):
     """A person on a team, with a role: viewers read, editors change the team's records,

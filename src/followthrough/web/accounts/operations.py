@@ -334,14 +334,6 @@ def free_username(email: str) -> str:
     return name
 
 
-def has_working_login(person: Person) -> bool:
-    """A login someone already uses: a password set, or signed in once (single sign-on)."""
-    user = person.user
-    if user is None:
-        return False
-    return user.has_usable_password() or user.last_login is not None
-
-
 @dataclass
 class Invited:
     """What an invitation did: the person, whether they were new, their membership, and the
@@ -380,7 +372,7 @@ def invite(
         membership = Membership.objects.filter(team=team, person=person).first()
         if membership is None:
             membership = add_member(team, person, role or Role.EDITOR)
-    if has_working_login(person):
+    if person.has_working_login():
         return Invited(person, created, membership, None, None)
     if person.user is None:
         user = get_user_model()(username=free_username(email), email=email)
@@ -398,7 +390,7 @@ def accept(invitation: Invitation, username: str, password: str) -> AbstractBase
     """Set the invited person's login name and password; the link is spent."""
     person = invitation.person
     user = person.user
-    if user is None or has_working_login(person):
+    if user is None or person.has_working_login():
         raise AccountRefused("This invitation cannot be used any more.")
     taken = get_user_model().objects.exclude(pk=user.pk).filter(username__iexact=username)
     if taken.exists():

@@ -43,7 +43,7 @@ How to use it
 - ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
 - ``led_team_ids(user)`` / ``leads(user, team)``: the teams whose lead-only settings a
   user may read.
-- ``visible_people(user)``: the people a user may see (pickers, the people API).
+- ``visible_people(user)``: the people a user may see (pickers, the people page and API).
 - ``is_restricted(incident)``: whether the incident is one this rule narrows (a message
   naming it marks that line or subject so ``notify`` can redact it per recipient).
 - ``person_incident_q(person)`` / ``readable_incident_ids(person, ids)``: the same rule for

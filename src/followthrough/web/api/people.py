@@ -7,9 +7,10 @@
 - Memberships: listed with the team; a team's leads (and admins) add people, change their
   role (viewer, editor, lead) and take them off.
 - Invitations: a team's leads (and admins; without a team, admins only) invite someone by
-  e-mail address. The answer carries the invitation link once (``link``), and the link is
-  e-mailed; it lets the person choose a password, once, within 7 days. Someone with a
-  working login is just added to the team.
+  e-mail address. The link is e-mailed to the person; it lets them choose a password,
+  once, within 7 days. An admin's answer also carries the link, once (``link``), to pass on
+  another way; a lead's does not: otherwise a lead could take over the login of someone on
+  other teams. Someone with a working login is just added to the team.
 
 Every change is in the history. Who may do what: ``accounts.permissions``.
 """
@@ -46,7 +47,7 @@ from followthrough.web.api.schemas import (
 )
 from followthrough.web.api.schemas import Id as IdType
 from followthrough.web.api.teams import ACCOUNT_ERRORS, forbid, refusing
-from followthrough.web.followup.invitations import invitation_url, invite_and_send
+from followthrough.web.followup.invitations import invite_and_send, shown_link
 from followthrough.web.versioning import StaleVersion
 
 router = Router(tags=["people"])
@@ -286,7 +287,12 @@ class InvitedOut(Schema):
     invitation: InvitationOut | None = Field(
         description="None: they have a working login already, and were added to the team."
     )
-    link: str | None = Field(description="The invitation link, shown this once (also e-mailed).")
+    link: str | None = Field(
+        description=(
+            "The invitation link, to organisation admins only, this once (it is e-mailed to "
+            "the person in any case): a link that sets someone's password is theirs alone."
+        )
+    )
     email_queued: bool
 
 
@@ -331,7 +337,7 @@ def create_invitation(request: HttpRequest, payload: InvitationIn) -> Any:
             "created": invited.created,
             "membership": membership,
             "invitation": invited.invitation,
-            "link": invitation_url(invited.secret) if invited.secret else None,
+            "link": shown_link(user, invited.secret),
             "email_queued": queued,
         },
     )

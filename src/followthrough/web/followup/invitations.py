@@ -3,8 +3,8 @@
 ``invite_and_send`` is what pages and the API call: the invitation itself is made by
 ``accounts.operations.invite``; this queues the e-mail with the link. The link names
 ``BASE_URL`` (never the Host header of the request that made it). The worker sends it on
-its next pass; the page and the API also hand the link to whoever invited, once, so it can
-be passed on another way. The link goes by e-mail only: never to Slack, where a channel's
+its next pass. An organisation admin who invites also sees the link, once (``shown_link``),
+to pass on another way; a lead does not. The link goes by e-mail only: never to Slack, where a channel's
 members could use it.
 """
 
@@ -25,6 +25,28 @@ def invitation_path(secret: str) -> str:
 
 def invitation_url(secret: str) -> str:
     return absolute(invitation_path(secret))
+
+
+def shown_link(user: AbstractBaseUser | AnonymousUser | None, secret: str | None) -> str | None:
+    """The link as the inviter may see it: organisation admins only (who could make the
+    login themselves anyway). Shown to a lead, it would let them set the password of a
+    person who is on other teams, and sign in as them."""
+    if secret is None or user is None or not (user.is_authenticated and user.is_superuser):
+        return None
+    return invitation_url(secret)
+
+
+def shown_result(
+    user: AbstractBaseUser | AnonymousUser | None, invited: Invited, queued: bool
+) -> dict[str, object]:
+    """What the inviter's page says of an invitation: who, whether a link went out, whether
+    the e-mail was queued, and the link itself for admins only (``shown_link``)."""
+    return {
+        "person": invited.person,
+        "has_link": invited.secret is not None,
+        "link": shown_link(user, invited.secret),
+        "queued": queued,
+    }
 
 
 def _inviter(user: AbstractBaseUser | AnonymousUser | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from followthrough.web.accounts.models import Role
+from followthrough.web.accounts.models import Team
 
 
 def navigation(request: HttpRequest) -> dict[str, bool]:
@@ -14,8 +14,4 @@ def navigation(request: HttpRequest) -> dict[str, bool]:
         return {"nav_leads_a_team": False}
     if user.is_superuser:
         return {"nav_leads_a_team": True}
-    return {
-        "nav_leads_a_team": user.person.memberships.filter(role=Role.LEAD).exists()
-        if hasattr(user, "person")
-        else False
-    }
+    return {"nav_leads_a_team": Team.objects.led_by(user).exists()}

@@ -16,11 +16,7 @@ from django.utils import timezone
 
 from followthrough.core.policy import Decision
 from followthrough.web.accounts.models import Person, Role, Team
-from followthrough.web.accounts.visibility import (
-    visible_incidents,
-    visible_people,
-    visible_teams,
-)
+from followthrough.web.accounts.visibility import visible_incidents, visible_people, visible_teams
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
 from followthrough.web.postmortems.models import (
@@ -515,11 +511,14 @@ class MemberForm(forms.Form):
     person = forms.ModelChoiceField(queryset=Person.objects.none(), label="Person")
     role = forms.ChoiceField(choices=ROLES, initial=Role.EDITOR)
 
-    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, team: Team, user: AbstractBaseUser | AnonymousUser, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = Person.objects.exclude(  # type: ignore[attr-defined]
-            memberships__team=team
-        ).order_by("name")
+        # Only people the user may see: someone on private teams only stays unnamed.
+        self.fields["person"].queryset = (  # type: ignore[attr-defined]
+            visible_people(user).exclude(memberships__team=team).order_by("name")
+        )
 
 
 class RoleForm(forms.Form):

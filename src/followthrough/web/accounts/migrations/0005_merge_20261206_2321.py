@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_sso_identity_refusal_and_scim_tokens'),
-        ('accounts', '0004_versions_and_invitations'),
+        ("accounts", "0004_sso_identity_refusal_and_scim_tokens"),
+        ("accounts", "0004_versions_and_invitations"),
     ]
 
-    operations = [
-    ]
+    operations = []

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('followup', '0002_outbox_on_the_retryable_delivery_base'),
-        ('followup', '0003_invite_copies'),
+        ("followup", "0002_outbox_on_the_retryable_delivery_base"),
+        ("followup", "0003_invite_copies"),
     ]
 
-    operations = [
-    ]
+    operations = []

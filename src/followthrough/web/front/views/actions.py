@@ -4,7 +4,7 @@ needs a reason). What a final or closed postmortem still lets change is decided 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +19,7 @@ from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import ActionItemForm
-from .common import login_required, postmortem_of, visible_incident
+from .common import login_required, postmortem_of, refusal_to_form, visible_incident
 from .postmortems import (
     _editable_postmortem,
     done,
@@ -32,10 +32,16 @@ from .postmortems import (
 )
 
 
-def _refusal_to_form(form: Any, refused: Refused) -> None:
-    field = refused.field if refused.field in getattr(form, "fields", {}) else None
-    for reason in refused.reasons:
-        form.add_error(field, reason)
+@dataclass(frozen=True)
+class ItemRows:
+    """The action items panel, for ``row_response``."""
+
+    panel: str = "actions"
+    template: str = "action_row"
+    forms_key: str = "edit_forms"
+
+
+ITEM_ROWS = ItemRows()
 
 
 @login_required
@@ -53,7 +59,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
         except DocumentLocked as refused:
             return locked_response(request, postmortem, "actions", refused, action_form=form)
         except Refused as refused:
-            _refusal_to_form(form, refused)
+            refusal_to_form(form, refused)
         else:
             return done(request, postmortem, "actions", "Action item added.", sent_back)
     return form_response(request, postmortem, "actions", 422, action_form=form)
@@ -69,7 +75,7 @@ def action_edit(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         postmortem = postmortem_of(visible_incident(request, pk))
         item = get_object_or_404(ActionItem, postmortem=postmortem, pk=item_id)
         editing = None if request.GET.get("cancel") else item_edit_form(item, request.user)
-        return row_response(request, postmortem, "actions", "action_row", item, editing)
+        return row_response(request, postmortem, ITEM_ROWS, item, editing)
     postmortem = _editable_postmortem(request, pk)
     item = get_object_or_404(ActionItem, postmortem=postmortem, pk=item_id)
     form = item_edit_form(ActionItem.objects.get(pk=item.pk), request.user, request.POST)
@@ -90,7 +96,7 @@ def action_edit(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         except DocumentLocked as refused:
             return locked_response(request, postmortem, "actions", refused, **forms)
         except Refused as refused:
-            _refusal_to_form(form, refused)
+            refusal_to_form(form, refused)
         except StaleVersion as stale:
             item.refresh_from_db()
             form.with_version(item.version)
@@ -130,7 +136,7 @@ def action_status(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         except DocumentLocked as refused:
             return locked_response(request, postmortem, "actions", refused, **forms)
         except Refused as refused:
-            _refusal_to_form(form, refused)
+            refusal_to_form(form, refused)
         except StaleVersion as stale:
             item.refresh_from_db()
             form.with_version(item.version)

@@ -81,6 +81,14 @@ def wants_partial(request: HttpRequest) -> bool:
     return bool(htmx) and not htmx.history_restore_request
 
 
+def refusal_to_form(form: Any, refused: Any) -> None:
+    """A refusal of the rules (its ``reasons``, on its ``field`` when the form has it) shown
+    on the form, as its own validation errors would be."""
+    field = refused.field if refused.field in form.fields else None
+    for reason in refused.reasons:
+        form.add_error(field, reason)
+
+
 View = Callable[..., HttpResponse]
 
 

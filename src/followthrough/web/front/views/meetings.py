@@ -15,7 +15,7 @@ from followthrough.web.postmortems.operations import Refused, update_meeting
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import MeetingForm
-from .common import in_team_time, login_required
+from .common import in_team_time, login_required, refusal_to_form
 from .postmortems import _editable_postmortem, done, form_response, locked_response, open_document
 
 
@@ -46,9 +46,7 @@ def meeting_save(request: HttpRequest, pk: int) -> HttpResponse:
         except DocumentLocked as refused:
             return locked_response(request, postmortem, "meeting", refused, meeting_form=form)
         except Refused as refused:
-            field = refused.field if refused.field in form.fields else None
-            for reason in refused.reasons:
-                form.add_error(field, reason)
+            refusal_to_form(form, refused)
         except StaleVersion as stale:
             meeting.refresh_from_db()
             form.with_version(meeting.version)

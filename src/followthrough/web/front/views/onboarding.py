@@ -19,7 +19,7 @@ from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Invitation, Person
 
 from ..forms import AcceptInvitationForm, FirstTeamForm
-from .common import login_required
+from .common import login_required, refusal_to_form
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -54,9 +54,7 @@ def welcome(request: HttpRequest) -> HttpResponse:
                 lead = _own_person(request.user) if form.cleaned_data["i_lead"] else None
                 team = operations.create_team(form.values(), lead=lead)
         except operations.AccountRefused as refused:
-            field = refused.field if refused.field in form.fields else None
-            for reason in refused.reasons:
-                form.add_error(field, reason)
+            refusal_to_form(form, refused)
         else:
             messages.success(
                 request,
@@ -76,7 +74,7 @@ def accept_invitation(request: HttpRequest, secret: str) -> HttpResponse:
     if invitation is None or invitation.person.user is None:
         return render(request, "front/invitation_invalid.html", status=404)
     user = invitation.person.user
-    if operations.has_working_login(invitation.person):
+    if invitation.person.has_working_login():
         return render(request, "front/invitation_invalid.html", status=404)
     initial = {"username": user.get_username()}
     form = AcceptInvitationForm(user, request.POST or None, initial=initial)
@@ -86,9 +84,7 @@ def accept_invitation(request: HttpRequest, secret: str) -> HttpResponse:
                 invitation, form.cleaned_data["username"], form.cleaned_data["new_password1"]
             )
         except operations.AccountRefused as refused:
-            field = refused.field if refused.field in form.fields else None
-            for reason in refused.reasons:
-                form.add_error(field, reason)
+            refusal_to_form(form, refused)
         else:
             login(request, user, backend=BACKEND)
             messages.success(request, f"Welcome, {invitation.person.name}. You are signed in.")

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,25 +17,24 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Membership, Person
-from followthrough.web.accounts.visibility import visible_team_ids
-from followthrough.web.followup.invitations import invitation_url, invite_and_send
+from followthrough.web.accounts.visibility import visible_people, visible_team_ids
+from followthrough.web.followup.invitations import invite_and_send, shown_result
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import InviteForm, PersonEditForm, PersonForm
-from .common import login_required, wants_partial
+from .common import login_required, refusal_to_form, wants_partial
 
 
 def _visible_people(request: HttpRequest) -> Any:
     user = request.user
-    people = Person.objects.select_related("manager", "user")
-    if not permissions.is_admin(user):
-        on_teams = Membership.objects.filter(team_id__in=visible_team_ids(user))
-        people = people.filter(Q(pk__in=on_teams.values("person_id")) | Q(user_id=user.pk))
     memberships = Membership.objects.filter(team_id__in=visible_team_ids(user)).select_related(
         "team"
     )
-    return people.prefetch_related(Prefetch("memberships", queryset=memberships)).order_by(
-        "name", "pk"
+    return (
+        visible_people(user)
+        .select_related("manager", "user")
+        .prefetch_related(Prefetch("memberships", queryset=memberships))
+        .order_by("name", "pk")
     )
 
 
@@ -71,12 +70,6 @@ def people_list(request: HttpRequest) -> HttpResponse:
     return _list(request)
 
 
-def _to_form(form: Any, refused: operations.AccountRefused) -> None:
-    field = refused.field if refused.field in form.fields else None
-    for reason in refused.reasons:
-        form.add_error(field, reason)
-
-
 @login_required
 @require_POST
 def person_add(request: HttpRequest) -> HttpResponse:
@@ -86,7 +79,7 @@ def person_add(request: HttpRequest) -> HttpResponse:
         try:
             person = operations.create_person(form.values())
         except operations.AccountRefused as refused:
-            _to_form(form, refused)
+            refusal_to_form(form, refused)
         else:
             messages.success(request, f"{person.name} added. Put them on a team from its page.")
             return redirect("people")
@@ -119,7 +112,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             operations.update_person(person, form.cleaned_data["version"], form.values())
         except operations.AccountRefused as refused:
-            _to_form(form, refused)
+            refusal_to_form(form, refused)
         except StaleVersion as stale:
             person.refresh_from_db()
             data = form.data.copy()
@@ -178,11 +171,7 @@ def person_invite(request: HttpRequest) -> HttpResponse:
             form.cleaned_data["email"], form.cleaned_data["name"], None, "", request.user
         )
     except operations.AccountRefused as refused:
-        _to_form(form, refused)
+        refusal_to_form(form, refused)
         return _list(request, 422, invite_form=form)
-    result = {
-        "person": invited.person,
-        "link": invitation_url(invited.secret) if invited.secret else None,
-        "queued": queued,
-    }
+    result = shown_result(request.user, invited, queued)
     return _list(request, invited=result)

@@ -9,6 +9,8 @@ since what you change may complete a milestone), and a change tells the page
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +23,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRefresh
 
 from followthrough.web import recovery
 from followthrough.web.actions.locking import open_item_for_edit
@@ -257,7 +259,9 @@ def done(
     if sent_back:
         messages.success(request, f"{notice} {SENT_BACK}")
         if wants_partial(request):
-            return HttpResponseClientRedirect(target)
+            # A reload, not a redirect: to the same address with a #fragment, the browser
+            # would only scroll.
+            return HttpResponseClientRefresh()
         return redirect(target)
     if wants_partial(request):
         response = panel_response(request, postmortem, panel, notice=notice)
@@ -274,6 +278,26 @@ def _editable_postmortem(request: HttpRequest, pk: int) -> Postmortem:
 def open_document(request: HttpRequest, postmortem: Postmortem, what: str) -> bool:
     """``open_for_edit`` with the editor's choice: True when it went back to review."""
     return open_for_edit(postmortem, request.user, send_back=sends_back(request), what=what)
+
+
+def change_document(
+    request: HttpRequest,
+    postmortem: Postmortem,
+    panel: str,
+    what: str,
+    write: Callable[[], object],
+    notice: str,
+    **overrides: Any,
+) -> HttpResponse:
+    """Make a change of the document under the final lock: the panel with ``notice``, or the
+    lock's refusal with the editor's input (``overrides``) kept."""
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, what)
+            write()
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, panel, refused, **overrides)
+    return done(request, postmortem, panel, notice, sent_back)
 
 
 def form_response(
@@ -298,39 +322,39 @@ def form_response(
 def row_response(
     request: HttpRequest,
     postmortem: Postmortem,
-    panel: str,
-    template: str,
+    rows: Any,
     row: Model,
     form: Any,
 ) -> HttpResponse:
     """One row of a list panel, as a form (``form``) or as text: in place for htmx, else the
-    editor with that row open."""
-    key = {"event_row": "event_forms", "factor_row": "factor_forms", "action_row": "edit_forms"}
-    overrides: dict[str, Any] = {key[template]: {row.pk: form}} if form is not None else {}
+    editor with that row open. ``rows`` says which panel (``Rows``, or the action items')."""
+    overrides: dict[str, Any] = {rows.forms_key: {row.pk: form}} if form is not None else {}
     if form is not None and postmortem.is_locked():
-        overrides["show_forms"] = panel
+        overrides["show_forms"] = rows.panel
         overrides["lock_refusal"] = {
-            "panel": panel,
+            "panel": rows.panel,
             "reasons": [postmortem.lock_reason()],
             "can_send_back": postmortem.status == Status.FINAL,
         }
-    if not wants_partial(request):
-        with in_team_time(postmortem.incident.team):
-            context = editor_context(request, postmortem, **overrides)
-            return render(request, "front/postmortem.html", context)
     with in_team_time(postmortem.incident.team):
         context = editor_context(request, postmortem, **overrides)
-        rows = {"event_row": "events", "factor_row": "factors", "action_row": "items"}[template]
-        for position, entry in enumerate(context[rows]):
+        if not wants_partial(request):
+            return render(request, "front/postmortem.html", context)
+        entries = context[ROW_LISTS[rows.forms_key]]
+        for position, entry in enumerate(entries):
             if entry[0].pk == row.pk:
                 context.update(
                     entry=entry,
                     first=position == 0,
-                    last=position == len(context[rows]) - 1,
+                    last=position == len(entries) - 1,
                     counter=position + 1,
                 )
-        html = render_to_string(f"front/partials/{template}.html", context, request=request)
+        html = render_to_string(f"front/partials/{rows.template}.html", context, request=request)
     return HttpResponse(html)
+
+
+# Which list of the editor's context holds the rows a forms override opens.
+ROW_LISTS = {"event_forms": "events", "factor_forms": "factors", "edit_forms": "items"}
 
 
 def _soft_delete(request: HttpRequest, row: Why | TimelineEvent | ContributingFactor) -> None:
@@ -343,6 +367,86 @@ def _shown(obj: Model, field: str) -> str:
     display = getattr(obj, f"get_{field}_display", None)
     value = display() if display else getattr(obj, field)
     return "" if value is None else str(value)
+
+
+# --- a row of a list panel, edited in place ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A list panel whose rows are edited in place: where they hang, how they are shown."""
+
+    related_name: str  # on the postmortem
+    panel: str
+    template: str  # the row's partial
+    forms_key: str  # the editor_context override that opens a row as a form
+    make_form: Callable[..., Any]
+    what: str  # "the timeline", for the history's note when it is sent back to review
+    saved: str
+    theirs: Callable[[Any], str]  # the stored row in words, for a stale save
+
+
+def _when(event: TimelineEvent) -> str:
+    return date_format(localtime(event.occurred_at), "D j M, H:i T")
+
+
+EVENT_ROWS = Rows(
+    "timeline_events",
+    "timeline",
+    "event_row",
+    "event_forms",
+    lambda row, data=None: event_form(row, data),
+    "the timeline",
+    "Event saved.",
+    lambda event: f"{_when(event)}, “{event.description}”",
+)
+FACTOR_ROWS = Rows(
+    "factors",
+    "factors",
+    "factor_row",
+    "factor_forms",
+    lambda row, data=None: factor_form(row, data),
+    "the contributing factors",
+    "Contributing factor saved.",
+    lambda factor: f"{factor.get_kind_display()}, “{factor.description}”",
+)
+
+
+def edit_in_place(request: HttpRequest, pk: int, row_id: int, rows: Rows) -> HttpResponse:
+    """GET: the row as a form (``?cancel=1``: as text); POST: save it at the version read,
+    under the final lock; a stale save keeps the entry and says what is stored."""
+    if request.method == "GET":
+        postmortem = postmortem_of(visible_incident(request, pk))
+        row = get_object_or_404(getattr(postmortem, rows.related_name), pk=row_id)
+        with in_team_time(postmortem.incident.team):
+            editing = None if request.GET.get("cancel") else rows.make_form(row)
+        return row_response(request, postmortem, rows, row, editing)
+    postmortem = _editable_postmortem(request, pk)
+    row = get_object_or_404(getattr(postmortem, rows.related_name), pk=row_id)
+    with in_team_time(postmortem.incident.team):
+        form = rows.make_form(type(row).objects.get(pk=row.pk), request.POST)
+        valid = form.is_valid()
+    forms = {rows.forms_key: {row.pk: form}}
+    if not valid:
+        return form_response(request, postmortem, rows.panel, 422, **forms)
+    try:
+        with transaction.atomic():
+            sent_back = open_document(request, postmortem, rows.what)
+            save_versioned(row, form.cleaned_data["version"], form.changed_values())
+    except DocumentLocked as refused:
+        return locked_response(request, postmortem, rows.panel, refused, **forms)
+    except StaleVersion:
+        row.refresh_from_db()
+        form.with_version(row.version)
+        with in_team_time(postmortem.incident.team):
+            theirs = rows.theirs(row)
+        form.add_error(
+            None,
+            f"Someone else changed this meanwhile. Theirs: {theirs}. Your entry is still in "
+            "the form; save again to replace theirs.",
+        )
+        return form_response(request, postmortem, rows.panel, 409, **forms)
+    return done(request, postmortem, rows.panel, rows.saved, sent_back)
 
 
 # --- the page --------------------------------------------------------------------------------
@@ -413,18 +517,24 @@ def why_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = WhyForm(request.POST, prefix="new-why")
     if not form.is_valid():
         return form_response(request, postmortem, "whys", 422, why_form=form)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the five whys")
-            append(
-                postmortem,
-                "whys",
-                question=form.cleaned_data["question"],
-                answer=form.cleaned_data["answer"],
-            )
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "whys", refused, why_form=form)
-    return done(request, postmortem, "whys", "Why added to the chain.", sent_back)
+
+    def write() -> Why:
+        return append(  # type: ignore[return-value]
+            postmortem,
+            "whys",
+            question=form.cleaned_data["question"],
+            answer=form.cleaned_data["answer"],
+        )
+
+    return change_document(
+        request,
+        postmortem,
+        "whys",
+        "the five whys",
+        write,
+        "Why added to the chain.",
+        why_form=form,
+    )
 
 
 @login_required
@@ -458,13 +568,14 @@ def why_edit(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
 def why_delete(request: HttpRequest, pk: int, why_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     why = get_object_or_404(postmortem.whys, pk=why_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the five whys")
-            _soft_delete(request, why)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "whys", refused)
-    return done(request, postmortem, "whys", "Why removed (an admin can restore it).", sent_back)
+    return change_document(
+        request,
+        postmortem,
+        "whys",
+        "the five whys",
+        lambda: _soft_delete(request, why),
+        "Why removed (an admin can restore it).",
+    )
 
 
 def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) -> None:
@@ -478,13 +589,14 @@ def _move(postmortem: Postmortem, related_name: str, pk: int, direction: str) ->
 def why_move(request: HttpRequest, pk: int, why_id: int, direction: str) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     why = get_object_or_404(postmortem.whys, pk=why_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the order of the whys")
-            _move(postmortem, "whys", why.pk, direction)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "whys", refused)
-    return done(request, postmortem, "whys", f"Moved “{why.question}” {direction}.", sent_back)
+    return change_document(
+        request,
+        postmortem,
+        "whys",
+        "the order of the whys",
+        lambda: _move(postmortem, "whys", why.pk, direction),
+        f"Moved “{why.question}” {direction}.",
+    )
 
 
 # --- timeline --------------------------------------------------------------------------------
@@ -499,52 +611,24 @@ def event_add(request: HttpRequest, pk: int) -> HttpResponse:
         valid = form.is_valid()
     if not valid:
         return form_response(request, postmortem, "timeline", 422, event_form=form)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the timeline")
-            add_timeline_event(
-                postmortem, form.cleaned_data["occurred_at"], form.cleaned_data["description"]
-            )
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "timeline", refused, event_form=form)
-    return done(request, postmortem, "timeline", "Event added to the timeline.", sent_back)
+    return change_document(
+        request,
+        postmortem,
+        "timeline",
+        "the timeline",
+        lambda: add_timeline_event(
+            postmortem, form.cleaned_data["occurred_at"], form.cleaned_data["description"]
+        ),
+        "Event added to the timeline.",
+        event_form=form,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     """GET: the event as a form in its place (``?cancel=1``: as it was); POST: save it."""
-    if request.method == "GET":
-        postmortem = postmortem_of(visible_incident(request, pk))
-        event = get_object_or_404(postmortem.timeline_events, pk=event_id)
-        editing = None if request.GET.get("cancel") else event_form(event)
-        return row_response(request, postmortem, "timeline", "event_row", event, editing)
-    postmortem = _editable_postmortem(request, pk)
-    event = get_object_or_404(postmortem.timeline_events, pk=event_id)
-    with in_team_time(postmortem.incident.team):
-        form = event_form(TimelineEvent.objects.get(pk=event.pk), request.POST)
-        valid = form.is_valid()
-    forms = {"event_forms": {event.pk: form}}
-    if not valid:
-        return form_response(request, postmortem, "timeline", 422, **forms)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the timeline")
-            save_versioned(event, form.cleaned_data["version"], form.changed_values())
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "timeline", refused, **forms)
-    except StaleVersion:
-        event.refresh_from_db()
-        form.with_version(event.version)
-        with in_team_time(postmortem.incident.team):
-            when = date_format(localtime(event.occurred_at), "D j M, H:i T")
-        form.add_error(
-            None,
-            f"Someone else changed this event meanwhile. Theirs: {when}, “{event.description}”. "
-            "Your entry is still in the form; save again to replace theirs.",
-        )
-        return form_response(request, postmortem, "timeline", 409, **forms)
-    return done(request, postmortem, "timeline", "Event saved.", sent_back)
+    return edit_in_place(request, pk, event_id, EVENT_ROWS)
 
 
 @login_required
@@ -552,18 +636,13 @@ def event_edit(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
 def event_delete(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     event = get_object_or_404(postmortem.timeline_events, pk=event_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the timeline")
-            _soft_delete(request, event)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "timeline", refused)
-    return done(
+    return change_document(
         request,
         postmortem,
         "timeline",
+        "the timeline",
+        lambda: _soft_delete(request, event),
         "Event removed from the timeline (an admin can restore it).",
-        sent_back,
     )
 
 
@@ -577,51 +656,31 @@ def factor_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = FactorForm(request.POST, prefix="new-factor")
     if not form.is_valid():
         return form_response(request, postmortem, "factors", 422, factor_form=form)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the contributing factors")
-            append(
-                postmortem,
-                "factors",
-                kind=form.cleaned_data["kind"],
-                description=form.cleaned_data["description"],
-            )
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused, factor_form=form)
-    return done(request, postmortem, "factors", "Contributing factor added.", sent_back)
+
+    def write() -> ContributingFactor:
+        return append(  # type: ignore[return-value]
+            postmortem,
+            "factors",
+            kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+        )
+
+    return change_document(
+        request,
+        postmortem,
+        "factors",
+        "the contributing factors",
+        write,
+        "Contributing factor added.",
+        factor_form=form,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     """GET: the factor as a form in its place (``?cancel=1``: as it was); POST: save it."""
-    if request.method == "GET":
-        postmortem = postmortem_of(visible_incident(request, pk))
-        factor = get_object_or_404(postmortem.factors, pk=factor_id)
-        editing = None if request.GET.get("cancel") else factor_form(factor)
-        return row_response(request, postmortem, "factors", "factor_row", factor, editing)
-    postmortem = _editable_postmortem(request, pk)
-    factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    form = factor_form(ContributingFactor.objects.get(pk=factor.pk), request.POST)
-    forms = {"factor_forms": {factor.pk: form}}
-    if not form.is_valid():
-        return form_response(request, postmortem, "factors", 422, **forms)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the contributing factors")
-            save_versioned(factor, form.cleaned_data["version"], form.changed_values())
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused, **forms)
-    except StaleVersion:
-        factor.refresh_from_db()
-        form.with_version(factor.version)
-        form.add_error(
-            None,
-            f"Someone else changed this factor meanwhile. Theirs: {factor.get_kind_display()}, "
-            f"“{factor.description}”. Your entry is still in the form; save again to replace theirs.",
-        )
-        return form_response(request, postmortem, "factors", 409, **forms)
-    return done(request, postmortem, "factors", "Contributing factor saved.", sent_back)
+    return edit_in_place(request, pk, factor_id, FACTOR_ROWS)
 
 
 @login_required
@@ -629,18 +688,13 @@ def factor_edit(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
 def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the contributing factors")
-            _soft_delete(request, factor)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused)
-    return done(
+    return change_document(
         request,
         postmortem,
         "factors",
+        "the contributing factors",
+        lambda: _soft_delete(request, factor),
         "Contributing factor removed (an admin can restore it).",
-        sent_back,
     )
 
 
@@ -649,14 +703,13 @@ def factor_delete(request: HttpRequest, pk: int, factor_id: int) -> HttpResponse
 def factor_move(request: HttpRequest, pk: int, factor_id: int, direction: str) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
     factor = get_object_or_404(postmortem.factors, pk=factor_id)
-    try:
-        with transaction.atomic():
-            sent_back = open_document(request, postmortem, "the order of the factors")
-            _move(postmortem, "factors", factor.pk, direction)
-    except DocumentLocked as refused:
-        return locked_response(request, postmortem, "factors", refused)
-    return done(
-        request, postmortem, "factors", f"Moved a contributing factor {direction}.", sent_back
+    return change_document(
+        request,
+        postmortem,
+        "factors",
+        "the order of the factors",
+        lambda: _move(postmortem, "factors", factor.pk, direction),
+        f"Moved a contributing factor {direction}.",
     )
 
 

@@ -22,11 +22,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Invitation, Membership, Role, Team
 from followthrough.web.accounts.visibility import incident_q, visible_teams
-from followthrough.web.followup.invitations import invitation_url, invite_and_send
+from followthrough.web.followup.invitations import invite_and_send, shown_result
 from followthrough.web.versioning import StaleVersion
 
 from ..forms import InviteForm, MemberForm, RoleForm, TeamForm, TeamSettingsForm
-from .common import login_required
+from .common import login_required, refusal_to_form
 
 
 @login_required
@@ -69,18 +69,12 @@ def team_create(request: HttpRequest) -> HttpResponse:
         try:
             team = operations.create_team(form.values())
         except operations.AccountRefused as refused:
-            _to_form(form, refused)
+            refusal_to_form(form, refused)
         else:
             messages.success(request, f"{team.name} created. Next: put people on it.")
             return redirect("team-detail", slug=team.slug)
     status = 422 if request.method == "POST" else 200
     return render(request, "front/team_create.html", {"form": form}, status=status)
-
-
-def _to_form(form: Any, refused: operations.AccountRefused) -> None:
-    field = refused.field if refused.field in form.fields else None
-    for reason in refused.reasons:
-        form.add_error(field, reason)
 
 
 def _team(request: HttpRequest, slug: str) -> Team:
@@ -109,7 +103,7 @@ def team_context(request: HttpRequest, team: Team, **overrides: Any) -> dict[str
             for m in memberships
         ],
         "settings_form": TeamSettingsForm(instance=team, initial={"version": team.version}),
-        "member_form": MemberForm(team=team),
+        "member_form": MemberForm(team=team, user=request.user),
         "invite_form": InviteForm(),
         "invitations": (
             list(Invitation.objects.filter(team=team).pending().select_related("person"))
@@ -153,7 +147,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
             values = {**form.values(), "lead": form.cleaned_data["lead"]}
             operations.update_team(team, form.cleaned_data["version"], values)
     except operations.AccountRefused as refused:
-        _to_form(form, refused)
+        refusal_to_form(form, refused)
         return _page(request, team, 422, settings_form=form)
     except StaleVersion as stale:
         team.refresh_from_db()
@@ -176,7 +170,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def member_add(request: HttpRequest, slug: str) -> HttpResponse:
     team = _managed_team(request, slug)
-    form = MemberForm(request.POST, team=team)
+    form = MemberForm(request.POST, team=team, user=request.user)
     if not form.is_valid():
         return _page(request, team, 422, member_form=form)
     try:
@@ -184,7 +178,7 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
             team, form.cleaned_data["person"], form.cleaned_data["role"]
         )
     except operations.AccountRefused as refused:
-        _to_form(form, refused)
+        refusal_to_form(form, refused)
         return _page(request, team, 422, member_form=form)
     role = membership.get_role_display().lower()
     return _done(request, team, f"{membership.person.name} is on {team.name} as {role}.", "members")
@@ -254,13 +248,9 @@ def team_invite(request: HttpRequest, slug: str) -> HttpResponse:
             request.user,
         )
     except operations.AccountRefused as refused:
-        _to_form(form, refused)
+        refusal_to_form(form, refused)
         return _page(request, team, 422, invite_form=form)
-    result = {
-        "person": invited.person,
-        "link": invitation_url(invited.secret) if invited.secret else None,
-        "queued": queued,
-    }
+    result = shown_result(request.user, invited, queued)
     return _page(request, team, invited=result)
 
 
