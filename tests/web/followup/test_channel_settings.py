@@ -100,6 +100,7 @@ def test_the_page_shows_the_new_channels_settings_and_never_its_secret(
         "stalled_after_days": 14,
         "escalate_after_days": 7,
         "remind_before_hours": 24,
+        "remind_owner_business_days": 2,
     }
     saved = page.post(
         "/teams/payments/follow-up/", {**base, "walkie__webhook_url": room, "walkie__room": "ops"}

@@ -112,7 +112,9 @@ def test_pushing_the_due_date_a_week_and_a_stale_click_is_refused_with_409(
     url = reverse("action-item-update", args=[item.pk, "push"])
     client = cast.browser(cast.alice)
     assert client.post(url, {f"v-{item.pk}-version": item.version}, **HTMX).status_code == 200
-    assert ActionItem.objects.get(pk=item.pk).due_date == item.due_date + timedelta(days=7)
+    # A week later, on a business day of the team's calendar (a Saturday moves to Monday).
+    expected = cast.payments.calendar().on_or_after(item.due_date + timedelta(days=7))
+    assert ActionItem.objects.get(pk=item.pk).due_date == expected
     stale = client.post(url, {f"v-{item.pk}-version": item.version}, **HTMX)
     assert stale.status_code == 409 and "changed by someone else" in stale.content.decode()
 
