@@ -1,8 +1,9 @@
 """Signal handlers, connected in ``IntegrationsConfig.ready``: work is enqueued on commit.
 
 An action item that gets an owner gets a pending tracker link in the same transaction, and
-its push is enqueued once that transaction commits (never from the request itself). A
-meeting whose time is new or changed gets its invitation enqueued the same way.
+its push is queued in that transaction too (``lib.deferred.defer``: it runs in the worker
+once the transaction commits, never from the request itself). A meeting whose time is new
+or changed gets its invitation queued the same way.
 
 Versioned writes (``save_versioned``) send ``post_save`` too, so an owner or a meeting time
 given through the API or the pages is seen here at once; the ``tracker-catch-up`` job is
@@ -13,9 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.lib.deferred import defer
 from followthrough.web.postmortems.models import Meeting
 
 
@@ -28,7 +28,7 @@ def action_item_saved(sender: type[ActionItem], instance: ActionItem, **kwargs: 
     link = link_item(instance)
     if link is not None:
         link_id = link.pk
-        transaction.on_commit(lambda: push_action_item.enqueue(link_id))
+        defer(push_action_item, link_id)
 
 
 def meeting_saved(sender: type[Meeting], instance: Meeting, **kwargs: Any) -> None:
@@ -41,4 +41,4 @@ def meeting_saved(sender: type[Meeting], instance: Meeting, **kwargs: Any) -> No
     if invite is not None and not invite.needs_sending(instance.scheduled_for):
         return
     meeting_id = instance.pk
-    transaction.on_commit(lambda: send_meeting_invite.enqueue(meeting_id))
+    defer(send_meeting_invite, meeting_id)

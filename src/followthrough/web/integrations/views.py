@@ -29,6 +29,7 @@ from followthrough.web.integrations.models import (
 from followthrough.web.integrations.sync import apply_status, requeue_team
 from followthrough.web.integrations.tasks import catch_up_trackers
 from followthrough.web.integrations.trackers import TRACKERS
+from followthrough.web.lib.deferred import defer
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
         if form.is_valid():
             saved = form.save()
             requeued = requeue_team(saved)
-            transaction.on_commit(lambda: catch_up_trackers.enqueue())
+            defer(catch_up_trackers)
             note = f" {requeued} failed item(s) will be tried again." if requeued else ""
             messages.success(request, f"Tracker settings saved.{note}")
             return redirect("tracker-settings", team_slug=team.slug)
@@ -186,6 +187,6 @@ def retry_item(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         TrackerLink, action_item_id=item_id, action_item__postmortem__incident=incident
     )
     if retry_now(link):
-        transaction.on_commit(lambda: push_action_item.enqueue(link.pk))
+        defer(push_action_item, link.pk)
         messages.info(request, "The tracker issue will be tried again in a moment.")
     return redirect("postmortem", incident.pk)
