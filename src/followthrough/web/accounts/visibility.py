@@ -41,8 +41,7 @@ How to use it
   that reaches an incident through ``path``; filter any queryset with one line.
 - ``may_see_incident(user, incident)``: the same decision for one incident already loaded.
 - ``visible_teams(user)`` / ``visible_team_ids(user)``: the teams a user may read.
-- ``led_team_ids(user)`` / ``leads(user, team)``: the teams whose lead-only settings a
-  user may read.
+- ``led_team_ids(user)``: the teams whose lead-only settings a user may read.
 - ``visible_people(user)``: the people a user may see (pickers, the people API).
 - ``is_restricted(incident)``: whether the incident is one this rule narrows (a message
   naming it marks that line or subject so ``notify`` can redact it per recipient).
@@ -232,13 +231,6 @@ def led_team_ids(user: User) -> QuerySet[Team, Any]:
         return Team.objects.values("pk")
     role = Membership.objects.filter(person__user_id=user.pk, role=Role.LEAD).values("team_id")
     return Team.objects.filter(Q(pk__in=role) | Q(lead__user_id=user.pk)).values("pk")
-
-
-def leads(user: User, team_id: int | None) -> bool:
-    """Whether ``user`` may read the lead-only settings of the team ``team_id``."""
-    if team_id is None or not user.is_authenticated:
-        return bool(user.is_authenticated and user.is_superuser)
-    return user.is_superuser or led_team_ids(user).filter(pk=team_id).exists()
 
 
 def person_q(user: User) -> Q:
