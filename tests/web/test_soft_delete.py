@@ -13,6 +13,7 @@ from django.urls import reverse
 from followthrough.web import recovery
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.operations import create_action_item
+from followthrough.web.followup.worker import run_tasks
 from followthrough.web.history.models import Change
 from followthrough.web.incidents.models import Incident, Source
 from followthrough.web.insights import repeats
@@ -94,7 +95,7 @@ def _similar_ids(cast: Cast, incident: Incident) -> set[int]:
 
 
 def test_an_editor_deletes_an_incident_and_it_disappears_from_lists_api_and_dashboard(
-    cast: Cast, django_capture_on_commit_callbacks: Any
+    cast: Cast,
 ) -> None:
     incident = _full_incident(
         cast,
@@ -113,9 +114,9 @@ def test_an_editor_deletes_an_incident_and_it_disappears_from_lists_api_and_dash
     items = list(postmortem.action_items.all())
     bob = cast.api("bob")
 
-    # The insights are refreshed once the delete is committed.
-    with django_capture_on_commit_callbacks(execute=True):
-        answer = bob.delete(f"/api/v1/incidents/{incident.pk}?version={incident.version}")
+    # The insights are refreshed by the worker once the delete is committed.
+    answer = bob.delete(f"/api/v1/incidents/{incident.pk}?version={incident.version}")
+    run_tasks("test-worker")
 
     assert answer.status_code == 204, answer.content
     listed = bob.get("/api/v1/incidents").json()["items"]
@@ -219,7 +220,7 @@ def test_a_viewer_cannot_delete(cast: Cast) -> None:
 
 
 def test_an_admin_restores_a_deleted_incident_with_its_postmortem_and_action_items(
-    cast: Cast, django_capture_on_commit_callbacks: Any
+    cast: Cast,
 ) -> None:
     incident = _full_incident(cast)
     repeats.rebuild()
@@ -234,15 +235,15 @@ def test_an_admin_restores_a_deleted_incident_with_its_postmortem_and_action_ite
         ContributingFactor.objects.get(postmortem=postmortem),
         *ActionItem.objects.filter(postmortem=postmortem),
     ]
-    with django_capture_on_commit_callbacks(execute=True):
-        deletion = recovery.delete(incident, cast.bob, expected_version=incident.version)
+    deletion = recovery.delete(incident, cast.bob, expected_version=incident.version)
+    run_tasks("test-worker")
     assert _report(cast) != with_it
     admin = cast.browser(cast.admin)
     trash = admin.get(reverse("trash")).content.decode()
     assert f"Incident {incident.key}" in trash and "bob" in trash
 
-    with django_capture_on_commit_callbacks(execute=True):
-        done = admin.post(reverse("trash-restore", args=[deletion.batch]), follow=True)
+    done = admin.post(reverse("trash-restore", args=[deletion.batch]), follow=True)
+    run_tasks("test-worker")
 
     assert "Restored incident" in done.content.decode()
     for row in rows:

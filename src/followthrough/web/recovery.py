@@ -271,18 +271,11 @@ def _refresh_after_commit(rows: Sequence[models.Model]) -> None:
         elif isinstance(row, ActionItem):
             postmortem_ids.add(row.postmortem_id)
 
-    def refresh() -> None:
-        from followthrough.web.insights import deadlines, facts, repeats, rollups
-
-        if postmortem_ids:
-            rollups.refresh(postmortem_ids)
-            deadlines.refresh(postmortem_ids)
-        if incident_ids:
-            repeats.index_incidents(incident_ids)
-            facts.refresh(incident_ids)
-
     if incident_ids or postmortem_ids:
-        transaction.on_commit(refresh)
+        from followthrough.web.insights import tasks
+        from followthrough.web.lib.deferred import defer
+
+        defer(tasks.refresh_rows, sorted(incident_ids), sorted(postmortem_ids))
 
 
 @dataclass

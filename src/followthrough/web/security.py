@@ -25,6 +25,7 @@ database write most of the time; sign-in failures are written one by one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -41,7 +42,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError, connections, transaction
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    connections,
+    transaction,
+)
+from django.db.transaction import TransactionManagementError
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
@@ -256,6 +264,19 @@ class _TokenOwners:
 TOKEN_OWNERS = _TokenOwners()
 
 
+def account_of(request: HttpRequest) -> int | None:
+    """The id of the account an API request acts for, before the view authenticates it: the
+    owner of a live bearer token, else the signed-in user; None for neither."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if scheme.lower() == "bearer" and credential.strip():
+        return TOKEN_OWNERS.owner(credential.strip())
+    if header:
+        return None  # another scheme: the API refuses it
+    user = getattr(request, "user", None)
+    return int(user.pk) if user is not None and user.is_authenticated else None
+
+
 def _api_identity(request: HttpRequest) -> tuple[str, str]:
     """(cache key part, words for the message): the account, else the client's address.
 
@@ -263,16 +284,9 @@ def _api_identity(request: HttpRequest) -> tuple[str, str]:
     token that is not live counts against the address it comes from, so made-up tokens
     do not each start a count of their own.
     """
-    header = request.headers.get("Authorization", "")
-    scheme, _, credential = header.partition(" ")
-    if scheme.lower() == "bearer" and credential.strip():
-        owner = TOKEN_OWNERS.owner(credential.strip())
-        if owner is not None:
-            return f"user:{owner}", "your account"
-        return "addr:" + _digest(client_address(request)), "your address"
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return f"user:{user.pk}", "your account"
+    owner = account_of(request)
+    if owner is not None:
+        return f"user:{owner}", "your account"
     return "addr:" + _digest(client_address(request)), "your address"
 
 
@@ -436,8 +450,48 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class _Watch:
+    """Every query of one request, as seen from below the ORM (``execute_wrapper``): whether
+    one failed because the database connection did, and whether inside a transaction.
+
+    Code that swallows a database error (Django's constraint check in ``full_clean``
+    answers "constraint violated" when its query fails; a handler may catch and go on)
+    cannot hide it from here.
+    """
+
+    def __init__(self) -> None:
+        self.failure: Exception | None = None
+        # alias -> the driver's connection on which a query inside a transaction failed
+        self.failed_inside: dict[str, Any] = {}
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        try:
+            return execute(sql, params, many, context)
+        except (OperationalError, InterfaceError) as e:
+            self.failure = e
+            conn = context["connection"]
+            if conn.in_atomic_block:
+                self.failed_inside.setdefault(conn.alias, conn.connection)
+            raise
+
+    def lost(self) -> bool:
+        """Whether a transaction of this request lost its connection: the connection on
+        which a query failed is closed, replaced (Django reconnects when it leaves the
+        failed transaction) or no longer answers."""
+        for alias, failed in self.failed_inside.items():
+            conn = connections[alias]
+            if conn.connection is None or conn.connection is not failed:
+                return True
+            try:
+                if not conn.is_usable():
+                    return True
+            except DatabaseError:
+                return True
+        return False
+
+
 class DatabaseOutageMiddleware:
-    """A lost or full database becomes a clean 503, and the next request reconnects.
+    """A lost or full database becomes a clean 503 that is true: nothing was saved.
 
     A PostgreSQL restart kills every open connection: the next query on it raises
     ``OperationalError`` or ``InterfaceError``. SQLite with a full disk raises
@@ -445,23 +499,54 @@ class DatabaseOutageMiddleware:
     after the view's ``ATOMIC_REQUESTS`` transaction has rolled back (or, if the rollback
     failed on a dead connection, after it closed the connection), so nothing is
     half-written; this answers 503 with Retry-After instead of a 500 page and closes a
-    connection that is no longer usable so the next request opens a fresh one. It covers
-    the view and its template rendering, where every query of a request happens (the
-    session and the user load lazily, on first use in the view).
+    connection that is no longer usable so the next request opens a fresh one.
+
+    The answer is 503 too when the view answered anything else after a query inside its
+    transaction failed with the connection, and the connection is gone: that transaction
+    cannot have committed, so a 422 "constraint violated" (the check's query failed), a
+    409 or a 500 of an error that followed would be untrue. Nothing can make a committed
+    request answer 503 in turn: no work runs after the commit inside the request (derived
+    work is queued in the transaction, ``followthrough.web.lib.deferred``), and a
+    connection that failed only outside the transaction changes no answer.
     """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        watch = _Watch()
+        request._followthrough_db_watch = watch  # type: ignore[attr-defined]
+        with contextlib.ExitStack() as stack:
+            for alias in settings.DATABASES:
+                stack.enter_context(connections[alias].execute_wrapper(watch))
+            response = self.get_response(request)
+        if response.status_code != 503 and watch.lost():
+            logger.warning(
+                "Database lost during %s %s (answered %s, now 503): %s",
+                request.method,
+                request.path,
+                response.status_code,
+                watch.failure,
+            )
+            self._close_broken()
+            return database_unavailable(request)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        watch = getattr(request, "_followthrough_db_watch", None)
+        lost_midway = watch is not None and bool(watch.failed_inside)
+        if not isinstance(exception, (OperationalError, InterfaceError)) and not (
+            lost_midway and isinstance(exception, (DatabaseError, TransactionManagementError))
+        ):
             return None
         logger.warning(
             "Database unavailable for %s %s: %s", request.method, request.path, exception
         )
+        self._close_broken()
+        return database_unavailable(request)
+
+    @staticmethod
+    def _close_broken() -> None:
         for conn in connections.all(initialized_only=True):
             if conn.in_atomic_block:
                 continue  # an enclosing atomic block (a test's) owns this connection
@@ -469,4 +554,3 @@ class DatabaseOutageMiddleware:
                 conn.close_if_unusable_or_obsolete()
             except DatabaseError:
                 logger.debug("Closing a broken connection failed", exc_info=True)
-        return database_unavailable(request)

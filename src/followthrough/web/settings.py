@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followthrough.web.security.DatabaseOutageMiddleware",
+    "followthrough.web.lib.idempotency.IdempotencyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -322,6 +323,9 @@ API_RATE_LIMIT = (
     env.int("API_REQUESTS_PER_MINUTE", default=600),
     60,
 )
+# How long the answer of a POST sent with an Idempotency-Key is kept for its retries (hours,
+# at least 24; followthrough.web.lib.idempotency).
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
 # Each process adds its API requests to the shared count this many at a time (so an API
 # read rarely writes); a token may overshoot by under this many per gunicorn worker.
 API_RATE_LIMIT_BATCH = env.int("API_RATE_LIMIT_BATCH", default=20)

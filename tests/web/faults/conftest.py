@@ -55,9 +55,10 @@ def terminate(*pids: int) -> None:
     raise AssertionError(f"backends {pids} survived pg_terminate_backend")
 
 
-def other_backends() -> list[int]:
-    """Backends on the test database other than this process's and the admin's own."""
-    mine = backend_pid()
+def other_backends(mine: int | None = None) -> list[int]:
+    """Backends on the test database other than this thread's (or ``mine``) and the admin's
+    own."""
+    mine = backend_pid() if mine is None else mine
     with _admin() as admin:
         rows = admin.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "

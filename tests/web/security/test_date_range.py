@@ -83,6 +83,16 @@ def test_an_incident_outside_the_range_is_refused(cast: Cast, field: str, value:
     assert answer.json()["detail"][0]["loc"] == ["body", field]
 
 
+def _add_item(cast: Cast, postmortem: Postmortem, due_date: str) -> Any:
+    item = {
+        "title": "Alert on pool saturation",
+        "owner_id": cast.frank.pk,
+        "due_date": due_date,
+        "done_condition": "The alert fires in staging.",
+    }
+    return cast.api("alice").post_json(f"/api/v1/postmortems/{postmortem.pk}/action-items", item)
+
+
 def test_the_range_ends_are_accepted(cast: Cast, postmortem: Postmortem) -> None:
     body = {
         "team_id": cast.payments.pk,
@@ -92,25 +102,11 @@ def test_the_range_ends_are_accepted(cast: Cast, postmortem: Postmortem) -> None
         "resolved_at": "2200-12-31T23:59:59Z",
     }
     assert cast.api("alice").post_json("/api/v1/incidents", body).status_code == 201
-    item = {
-        "title": "Alert on pool saturation",
-        "owner_id": cast.frank.pk,
-        "due_date": "2200-12-31",
-        "done_condition": "The alert fires in staging.",
-    }
-    url = f"/api/v1/postmortems/{postmortem.pk}/action-items"
-    assert cast.api("alice").post_json(url, item).status_code == 201
+    assert _add_item(cast, postmortem, "2200-12-31").status_code == 201
 
 
 def test_an_action_item_due_after_the_range_is_refused(cast: Cast, postmortem: Postmortem) -> None:
-    item = {
-        "title": "Alert on pool saturation",
-        "owner_id": cast.frank.pk,
-        "due_date": "2201-01-01",
-        "done_condition": "The alert fires in staging.",
-    }
-    url = f"/api/v1/postmortems/{postmortem.pk}/action-items"
-    answer = cast.api("alice").post_json(url, item)
+    answer = _add_item(cast, postmortem, "2201-01-01")
     assert answer.status_code == 422
     assert RANGE in _messages(answer)
 

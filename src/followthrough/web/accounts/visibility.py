@@ -234,13 +234,6 @@ def led_team_ids(user: User) -> QuerySet[Team, Any]:
     return Team.objects.filter(Q(pk__in=role) | Q(lead__user_id=user.pk)).values("pk")
 
 
-def leads(user: User, team_id: int | None) -> bool:
-    """Whether ``user`` may read the lead-only settings of the team ``team_id``."""
-    if team_id is None or not user.is_authenticated:
-        return bool(user.is_authenticated and user.is_superuser)
-    return user.is_superuser or led_team_ids(user).filter(pk=team_id).exists()
-
-
 def person_q(user: User) -> Q:
     """The condition 'the person is visible to ``user``' (see the module docstring)."""
     if not user.is_authenticated:

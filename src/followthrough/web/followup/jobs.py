@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from followthrough.web.followup import digest, escalation, loop, reminders
 from followthrough.web.followup.models import JobRun
+from followthrough.web.lib import deferred
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,12 @@ JOBS: tuple[Job, ...] = (
         "Close final postmortems whose items are complete; reopen ones with open items.",
     ),
     Job(
+        "tasks-stuck",
+        timedelta(minutes=5),
+        deferred.requeue_stuck,
+        "Queue again derived work whose worker died while running it.",
+    ),
+    Job(
         "prune-job-runs",
         timedelta(days=1),
         prune_job_runs,
@@ -108,6 +115,7 @@ JOBS: tuple[Job, ...] = (
 
 # Apps whose ``jobs`` module (if any) contributes a ``JOBS`` tuple.
 JOB_APPS: tuple[str, ...] = (
+    "followthrough.web.api",
     "followthrough.web.integrations",
     "followthrough.web.ingest",
     "followthrough.web.insights",

@@ -37,6 +37,7 @@ from followthrough.web.front.views.common import (
     wants_partial,
 )
 from followthrough.web.history.recording import history_of
+from followthrough.web.lib.deferred import defer
 from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import StaleVersion
 
@@ -252,7 +253,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
             if not conf.has_slack():
                 messages.error(request, "Set a Slack webhook, or a bot token and channel, first.")
             else:
-                transaction.on_commit(lambda: tasks.send_test_message.enqueue(team.pk))
+                defer(tasks.send_test_message, team.pk)
                 messages.success(request, "A test message is queued; the worker sends it.")
             return redirect("team-followup-settings", slug=team.slug)
         if action == "digest-now":
@@ -260,7 +261,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
             if person is None:
                 messages.error(request, "Your login has no person record to send the digest to.")
             else:
-                transaction.on_commit(lambda: tasks.send_digest_now.enqueue(team.pk, person.pk))
+                defer(tasks.send_digest_now, team.pk, person.pk)
                 messages.success(request, "The digest is queued; the worker sends it to you.")
             return redirect("team-followup-settings", slug=team.slug)
         if form.is_valid():

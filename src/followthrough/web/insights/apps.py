@@ -33,18 +33,10 @@ class InsightsConfig(AppConfig):
 
 
 def _after_commit(incident_id: int, postmortem_id: int | None) -> None:
-    from django.db import transaction
+    from followthrough.web.insights import tasks
+    from followthrough.web.lib.deferred import defer
 
-    def run() -> None:
-        from followthrough.web.insights import deadlines, facts, repeats
-
-        repeats.index_incidents([incident_id])
-        if postmortem_id is not None:
-            deadlines.refresh([postmortem_id])  # the incident's facts too
-        else:
-            facts.refresh([incident_id])
-
-    transaction.on_commit(run)
+    defer(tasks.refresh_incident, incident_id, postmortem_id)
 
 
 def _incident_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) -> None:
@@ -68,46 +60,27 @@ def _postmortem_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: A
 
 def _item_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Recount the postmortem's action items once the transaction commits."""
-    from django.db import transaction
+    from followthrough.web.insights import tasks
+    from followthrough.web.lib.deferred import defer
 
-    postmortem_id = instance.postmortem_id
-
-    def run() -> None:
-        from followthrough.web.insights import rollups
-
-        rollups.refresh([postmortem_id])
-
-    transaction.on_commit(run)
+    defer(tasks.recount_items, [instance.postmortem_id])
 
 
 def _incident_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """An incident deleted for good takes its facts with it (cascade): sum its team's day
     again once committed."""
-    from django.db import transaction
-
+    from followthrough.web.insights import tasks
     from followthrough.web.insights.models import CohortFact
+    from followthrough.web.lib.deferred import defer
 
     keys = list(CohortFact.objects.filter(incident_id=instance.pk).values_list("team_id", "day"))
-    if not keys:
-        return
-
-    def run() -> None:
-        from followthrough.web.insights import facts
-
-        facts.resum(keys)
-
-    transaction.on_commit(run)
+    if keys:
+        defer(tasks.resum_days, [[team_id, day.isoformat()] for team_id, day in keys])
 
 
 def _escalation_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Count the escalations of the day again once committed."""
-    from django.db import transaction
+    from followthrough.web.insights import tasks
+    from followthrough.web.lib.deferred import defer
 
-    moment = instance.at
-
-    def run() -> None:
-        from followthrough.web.insights import facts
-
-        facts.recount_escalations([moment])
-
-    transaction.on_commit(run)
+    defer(tasks.recount_escalations, [instance.at.isoformat()])

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
@@ -35,6 +34,7 @@ from followthrough.web.integrations.models import (
 )
 from followthrough.web.integrations.trackers import TRACKERS
 from followthrough.web.integrations.views import is_team_lead
+from followthrough.web.lib.deferred import defer
 
 router = Router(tags=["integrations"])
 
@@ -244,7 +244,7 @@ def put_tracker(request: HttpRequest, team_id: PathId, payload: TrackerConfigIn)
             for a in accounts
         )
     requeue_team(config)
-    transaction.on_commit(lambda: catch_up_trackers.enqueue())
+    defer(catch_up_trackers)
     config = TrackerConfig.objects.select_related("team").get(pk=config.pk)
     return Status(201 if created else 200, _out(config))
 
@@ -307,5 +307,5 @@ def retry_item_tracker(request: HttpRequest, item_id: PathId) -> Any:
         raise HttpError(404, "This action item has no tracker issue to retry.")
     if retry_now(link):
         link_id = link.pk
-        transaction.on_commit(lambda: push_action_item.enqueue(link_id))
+        defer(push_action_item, link_id)
     return Status(202, _link_out(item))

@@ -1,10 +1,11 @@
 """Signal handlers, connected in ``IntegrationsConfig.ready``: work is enqueued on commit.
 
 An action item that gets an owner gets a pending tracker link in the same transaction, and
-its push is enqueued once that transaction commits (never from the request itself). An item
-whose standing changes (done, reopened, deprioritised) has its link marked pending the same
-way, so the issue follows. A meeting whose time or attendees change gets its invitations
-(and cancellations) enqueued the same way.
+its push is queued in that transaction too (``lib.deferred.defer``: it runs in the worker
+once the transaction commits, never from the request itself). An item whose standing
+changes (done, reopened, deprioritised) has its link marked pending the same way, so the
+issue follows. A meeting whose time or attendees change gets its invitations (and
+cancellations) queued the same way.
 
 Versioned writes (``save_versioned``) send ``post_save`` too, so a change made through the
 API or the pages is seen here at once; the ``tracker-catch-up`` job is the safety net for
@@ -15,9 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
-
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.lib.deferred import defer
 from followthrough.web.postmortems.models import Meeting
 
 
@@ -30,7 +30,7 @@ def action_item_saved(sender: type[ActionItem], instance: ActionItem, **kwargs: 
     link = link_item(instance) if instance.owner_id is not None else None
     if link is not None:
         link_id = link.pk
-        transaction.on_commit(lambda: push_action_item.enqueue(link_id))
+        defer(push_action_item, link_id)
     else:
         queue_push(instance)
 
@@ -63,4 +63,4 @@ def _announce(meeting_id: int) -> None:
     from followthrough.web.integrations.tasks import send_meeting_invite
 
     # The task finds what each attendee is owed; a second one for the same change sends nothing.
-    transaction.on_commit(lambda: send_meeting_invite.enqueue(meeting_id))
+    defer(send_meeting_invite, meeting_id)

@@ -123,8 +123,9 @@ def queue_push(item: ActionItem) -> None:
     link_id = mark_for_push(item)
     if link_id is not None:
         from followthrough.web.integrations.tasks import push_action_item
+        from followthrough.web.lib.deferred import defer
 
-        transaction.on_commit(lambda: push_action_item.enqueue(link_id))
+        defer(push_action_item, link_id)
 
 
 def _fail(

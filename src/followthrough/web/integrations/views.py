@@ -29,6 +29,7 @@ from followthrough.web.integrations.models import (
 from followthrough.web.integrations.sync import apply_status, requeue_team
 from followthrough.web.integrations.tasks import catch_up_trackers, read_tracker_status
 from followthrough.web.integrations.trackers import TRACKERS
+from followthrough.web.lib.deferred import defer
 from followthrough.web.lib.signatures import content_key
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,7 @@ def _apply(config: TrackerConfig, event: StatusEvent | None) -> str:
     if link is None:
         return f"No action item is tracked as {event.key or event.external_id}."
     if not (event.status_name or event.status_category):
-        link_id = link.pk
-        transaction.on_commit(lambda: read_tracker_status.enqueue(link_id))
+        defer(read_tracker_status, link.pk)
         return f"{link.external_key} changed; its status will be read from the tracker."
     return apply_status(
         link,
@@ -139,7 +139,7 @@ def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
         if form.is_valid():
             saved = form.save()
             requeued = requeue_team(saved)
-            transaction.on_commit(lambda: catch_up_trackers.enqueue())
+            defer(catch_up_trackers)
             note = f" {requeued} failed item(s) will be tried again." if requeued else ""
             messages.success(request, f"Tracker settings saved.{note}")
             return redirect("tracker-settings", team_slug=team.slug)
@@ -201,6 +201,6 @@ def retry_item(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
         TrackerLink, action_item_id=item_id, action_item__postmortem__incident=incident
     )
     if retry_now(link):
-        transaction.on_commit(lambda: push_action_item.enqueue(link.pk))
+        defer(push_action_item, link.pk)
         messages.info(request, "The tracker issue will be tried again in a moment.")
     return redirect("postmortem", incident.pk)
