@@ -104,8 +104,7 @@ def _present(doc: Document, kind: SectionKind) -> bool:
                 s.kind is SectionKind.TIMELINE and find_day(s.body) is not None
                 for s in doc.sections
             )
-        # an analysis of an attack tells its dates in prose
-        return doc.genre is not Genre.INCIDENT_REPORT and _dated(doc)
+        return _dated(doc)  # an analysis of an attack tells its dates in prose
     if kind == SectionKind.IMPACT:
         # the impact needs no heading: a summary that says who was affected states it
         return bool(impact.statements(doc))
