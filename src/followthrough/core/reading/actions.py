@@ -23,6 +23,7 @@ from followthrough.core.parsing.actions import (
     Fields,
     due_date,
     is_done_status,
+    is_ticket_url,
     keyed_fields,
     owner_value,
     parse_annotations,
@@ -37,6 +38,8 @@ from followthrough.core.parsing.vocabulary import (
 from followthrough.core.reading import commitments
 from followthrough.core.reading.context import Reading, Region
 
+_REFERENCE = re.compile(r"\[([^\]]{1,100})\](?!\()")
+_REFERENCE_LEAD = re.compile(r"^\s*\[[^\]]{1,100}\]\s*[:\-–—]?\s*")
 _STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
 _STATUS_WORDS: Final = ("DONE", "TODO", "WIP", "OPEN", "CLOSED", "FIXED")
 _CHECK_MARKS: Final = ("✅", "✔", "✓", "☑")
@@ -351,11 +354,23 @@ def _prose(para: bl.Para) -> bool:
 
 
 def _sentences(reading: Reading, region: Region, para: bl.Para) -> None:
-    """One item per sentence that commits to, or reports, a distinct measure."""
-    for measure in commitments.measures(para.lines, done_too=True):
+    """One item per sentence that commits to, or reports, a distinct measure; a ticket linked
+    in the sentence after it ("This issue tracks that effort") is its ticket."""
+    measures = commitments.measures(para.lines, done_too=True)
+    if measures and "http" in " ".join(t for _, t in para.lines):
+        for line, sentence in commitments.sentences(para.lines):
+            _, fields = parse_annotations(sentence, reading.default_year)
+            if fields.tracker is None:
+                continue
+            before = [m for m in measures if m.line <= line]
+            if before and not before[-1].tracker:
+                before[-1].tracker = fields.tracker
+    for measure in measures:
         text, fields = parse_annotations(measure.text, reading.default_year)
         if fields.owner is None and measure.text.lower().startswith(("we ", "i ")):
             fields.owner = None  # "we" is the writers, not one person
+        if fields.tracker is None and measure.tracker:
+            fields.tracker = measure.tracker
         item = _new(reading, region, measure.line, text, measure.text, fields, None, "")
         if measure.done and not item.done:
             item.done, item.done_reason = True, "written as done"
@@ -515,6 +530,14 @@ def _new(
     checked: bool | None,
     group_heading: str,
 ) -> ActionItem:
+    if fields.tracker is None and "[" in raw and reading.definitions():
+        # "[#2226]: Add logging" with "[#2226]: https://github.com/.../issues/2226" below
+        for label in _REFERENCE.findall(raw):
+            url = reading.definitions().get(label.strip().lower())
+            if url is not None and is_ticket_url(url):
+                fields.tracker = url
+                text = _REFERENCE_LEAD.sub("", text, count=1)
+                break
     action = ActionItem(line=number, text=strip_emphasis(text))
     _apply(action, fields, reading.default_year)
     if checked:

@@ -20,7 +20,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-
 # a new clause with its own subject: "..., and we intend to ...", "; we will ..."
 _CLAUSE = re.compile(
     r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
-    r"|;\s+(?=we\b)",
+    r"|;\s+(?=we\b)"
+    # "Even if we continue to delete them, we should entertain ...": the main clause commits
+    r"|,\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)",
     re.IGNORECASE,
 )
 # Who commits: the writers ("we", "I", "our team", "the crates.io team"), not a third party.
@@ -65,6 +67,7 @@ class Measure:
     line: int  # where the sentence or clause starts
     text: str
     done: bool  # reported as done rather than promised
+    tracker: str | None = None  # a ticket linked beside it
 
 
 def sentences(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -34,6 +34,13 @@ def _is_done(item: ActionItem) -> bool:
     return item.done
 
 
+def ticket(item: ActionItem) -> str | None:
+    """The linked ticket a reader can follow (a URL), which keeps the owner and the due date
+    where this document cannot show them; a bare key ("OPS-12") or "(issue created)" is not."""
+    tracker = item.tracker
+    return tracker if tracker is not None and tracker.startswith(("http://", "https://")) else None
+
+
 def _excerpt(doc: Document, item: ActionItem) -> str:
     return view_of(doc).excerpt(item.line)
 
@@ -93,6 +100,17 @@ class UnownedAction(Rule):
             problem = owner_problem(item.owner, config)
             if problem is None:
                 continue
+            if ticket(item) is not None:
+                yield self.finding(
+                    config,
+                    item.line,
+                    f"Action item names no owner here; its ticket may ({ticket(item)}): not checked",
+                    _excerpt(doc, item),
+                    fix="Copy the owner from the ticket into the postmortem, so the owner is visible where the action is read.",
+                    section=SectionKind.ACTION_ITEMS,
+                    advice=True,
+                )
+                continue
             yield self.finding(
                 config,
                 item.line,
@@ -144,6 +162,17 @@ class UndatedAction(Rule):
                 continue
             problem = due_problem(item)
             if problem is None:
+                continue
+            if ticket(item) is not None:
+                yield self.finding(
+                    config,
+                    item.line,
+                    f"Action item gives no due date here; its ticket may ({ticket(item)}): not checked",
+                    _excerpt(doc, item),
+                    fix="Copy the due date from the ticket into the postmortem.",
+                    section=SectionKind.ACTION_ITEMS,
+                    advice=True,
+                )
                 continue
             yield self.finding(
                 config,

@@ -221,6 +221,11 @@ class MissingSection(Rule):
             )
 
 
+def _placeholder_title(title: str) -> bool:
+    words = re.findall(r"[a-z]+", title.lower())
+    return bool(words) and set(words) <= W.TEMPLATE_TITLE_WORDS
+
+
 class TemplateLeftover(Rule):
     """Finds template text left in the document: `[fill in: ...]`, "[Insert ... here]",
     "<describe ...>", "Lorem ipsum", TODO/TBD in prose, "XX:XX", "YYYY-MM-DD", "$X".
@@ -259,7 +264,12 @@ class TemplateLeftover(Rule):
                 i = match.start()
                 if word_initial and i and (low[i - 1].isalnum() or low[i - 1] == "_"):
                     continue
+                if probe == "[" and low[match.end() : match.end() + 1] in ("(", "["):
+                    continue  # "[Add 2FA now](https://...)": a link's text, not a placeholder
                 hits.append((i, match.end()))
+        if doc.title is not None and doc.title_line and _placeholder_title(doc.title):
+            at = view.offset_of(doc.title_line)
+            hits.append((at, at + len(view.line_text(doc.title_line))))
         markers = _MARKER.finditer(masked) if not words.isdisjoint(_MARKER_WORDS) else ()
         item_lines = {item.line for item in doc.action_items} if markers else set()
         for match in markers:

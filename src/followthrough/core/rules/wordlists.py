@@ -1194,6 +1194,29 @@ TEMPLATE_PLACEHOLDERS: tuple[tuple[str, str], ...] = (
     ("xx", r"\bXX (?:users|customers|requests|minutes|hours|orders|errors)\b"),
     ("xxx", r"\bXXX+ (?:users|customers|requests|minutes|hours|orders|errors)\b"),
     ("n", r"\bN (?:users|customers|requests|minutes|hours|orders|errors)\b"),
+    # a template's stand-in for a value: "XXX", "YYY", "ZZZ"
+    ("xxx", r"\bXXX+\b"),
+    ("yyy", r"\bYYY+\b"),
+    ("zzz", r"\bZZZ+\b"),
+    # a template's instruction in brackets: "By: (Names)", "Q (who): A (who):", "(use initials)"
+    (
+        "(",
+        r"\((?:names?|name\(s\)|who|whom|when|date|time|initials|use initials|owner|team|link|url|"
+        r"number|incident\s*#?|#|your name|author|authors)\)",
+    ),
+    # a template's guidance standing where the text goes: "Brief description", "Short event description"
+    # (alone on its line or in its cell: "a brief description denoting ..." is prose)
+    (
+        "description",
+        r"(?<![^\n|])[ \t]*(?:brief|short)[ \t]+(?:\w+[ \t]+)?description\.?[ \t]*(?![^\n|])",
+    ),
+)
+
+#: A title that is nothing but a template's words ("# Title (incident #)", "# Incident Title",
+#: "# Postmortem Template", "# Title of the incident: Date").
+TEMPLATE_TITLE_WORDS: frozenset[str] = frozenset(
+    ["title", "incident", "postmortem", "post", "mortem", "template", "report", "name", "date",
+     "of", "the", "sample", "example", "your", "here"]
 )
 
 # --- shared -------------------------------------------------------------------------------
