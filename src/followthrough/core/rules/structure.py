@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, Genre, SectionKind
-from followthrough.core.parsing.dates import find_day
+from followthrough.core.parsing.dates import DATE_ANYWHERE, find_day
 from followthrough.core.reading import impact
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
@@ -115,6 +115,15 @@ def _present(doc: Document, kind: SectionKind) -> bool:
     return False
 
 
+_MECHANISM = re.compile(
+    r"\b(?:vulnerabilit(?:y|ies)|flaws?|weakness\w*|exploit\w*|misconfigur\w*|"
+    r"allow(?:ed|ing|s)?|could\s+(?:be\s+used|allow)|was\s+possible|by\s+(?:\w+ing)\b|"
+    r"via|through\s+(?:a|an|the)\b|because|due\s+to|caused|led\s+to|root\s+cause|"
+    r"(?:were|was)\s+being\s+\w+ed)\b",
+    re.IGNORECASE,
+)
+
+
 def _cause_stated(doc: Document) -> bool:
     """A root cause, wherever it is: its section, the whys, a "Root cause: ..." line, the
     contributing factors, or a summary that says what caused the failure; not a cause the
@@ -128,16 +137,22 @@ def _cause_stated(doc: Document) -> bool:
         return True
     if doc.factors or _root_cause_label(doc):
         return True
+    # a disclosure or an attack analysis owes the mechanism: how the flaw or the attack worked
+    told = _CAUSE_STATED if doc.genre is Genre.INCIDENT_REPORT else _MECHANISM
     for section in doc.sections:
-        if section.kind is SectionKind.SUMMARY:
+        if section.kind is SectionKind.SUMMARY or (
+            doc.genre is not Genre.INCIDENT_REPORT and section.kind not in _NOT_CONTENT
+        ):
             start, end = view.span(section.body_line, section.end_line)
-            if _CAUSE_STATED.search(view.masked, start, end):
+            if told.search(view.masked, start, end):
                 return True
     return False
 
 
 def _dated(doc: Document) -> bool:
-    return find_day(view_of(doc).masked) is not None
+    """Does the prose tell when things happened (a day and a month, anywhere)?"""
+    masked = view_of(doc).masked
+    return any(find_day(m.group()) is not None for m in DATE_ANYWHERE.finditer(masked))
 
 
 def _root_cause_label(doc: Document) -> bool:
@@ -297,6 +312,27 @@ class TemplateLeftover(Rule):
             )
 
 
+_FILLER = re.compile(r"^[\s|:*+\-_>#.]*$")
+
+
+def _written(body: str) -> bool:
+    """Text under a heading beyond comments, quotations, a bare "-", a table with empty rows
+    under its header, and a note on time zones ("All times in UTC.")."""
+    lines = body.split("\n")
+    for k, line in enumerate(lines):
+        if _FILLER.match(line) or _ZONE_NOTE.match(line):
+            continue
+        following = lines[k + 1] if k + 1 < len(lines) else ""
+        if line.lstrip()[:1] == "|" and "-" in following and _FILLER.match(following):
+            continue  # a table's header: the rows under it say whether it was filled in
+        if _WORDS.search(line):
+            return True
+    return False
+
+
+_ZONE_NOTE = re.compile(r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I)
+
+
 class EmptySection(Rule):
     """Finds a section heading with nothing under it (no prose, list or table outside
     comments), for the sections the meeting fills: summary, impact, timeline, root cause,
@@ -326,6 +362,7 @@ class EmptySection(Rule):
     KINDS = frozenset(
         {
             SectionKind.SUMMARY,
+            SectionKind.TRIGGER,
             SectionKind.IMPACT,
             SectionKind.TIMELINE,
             SectionKind.ROOT_CAUSE,
@@ -340,16 +377,25 @@ class EmptySection(Rule):
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
-        sections = doc.sections
+        sections = [s for s in doc.sections if s.heading]
         for index, section in enumerate(sections):
             if section.kind not in self.KINDS:
                 continue
-            following = sections[index + 1] if index + 1 < len(sections) else None
-            if following is not None and following.level > section.level:
+            # its content may be in its subsections ("What happened" over "Chain of events"),
+            # when they are parts of the report ("Recommendations" over "Names of people
+            # involved" is still empty)
+            subsections = []
+            for following in sections[index + 1 :]:
+                if following.level <= section.level:
+                    break
+                subsections.append(following)
+            if any(sub.kind not in _NOT_CONTENT for sub in subsections):
                 continue
-            if section.body.strip() and section.body_line <= section.end_line:
+            if section.body_line <= section.end_line:
                 start, end = view.span(section.body_line, section.end_line)
-                if _WORDS.search(_COMMENTS.sub(" ", view.text[start:end])):
+                if subsections:
+                    end = min(end, view.offset_of(subsections[0].line))
+                if _written(view.masked[start:end]):
                     continue
             if section.kind == SectionKind.ACTION_ITEMS and any(
                 section.line <= item.line <= section.end_line for item in doc.action_items
