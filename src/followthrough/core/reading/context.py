@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from followthrough.core.document import ActionItem, Document, Section, SectionKind
 from followthrough.core.parsing import blocks as bl
 
-
 _DEFINITION = re.compile(r"^ {0,3}\[([^\]]{1,100})\]:\s*<?(https?://[^\s>]+)>?\s*$")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from followthrough.core.document import Document, SectionKind
+from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.reading.commitments import sentences
 
 K = SectionKind
@@ -45,16 +45,34 @@ _WHERE: Final = frozenset(
 )
 
 
+# what an attack did: "the malicious versions were installed", "tokens were exfiltrated"
+_ATTACK_EFFECT = re.compile(
+    r"\b(?:malicious\s+(?:versions?|releases?|packages?|code|crates?|files?)|exfiltrat\w+|"
+    r"stolen|stole|harvest\w*|install(?:ed|s)\b|downloaded)\b",
+    re.IGNORECASE,
+)
+_EITHER = re.compile(f"{_EFFECT.pattern}|{_ATTACK_EFFECT.pattern}", re.IGNORECASE)
+
+
 def statements(doc: Document) -> list[tuple[int, str]]:
     """(line, sentence) of the sentences outside an impact section that state an effect of
-    the failure on users or services, in document order."""
+    the failure on users or services (or, in a security report, of the attack), in document
+    order."""
+    effect = _EFFECT if doc.genre is Genre.INCIDENT_REPORT else _EITHER
+    out: list[tuple[int, str]] = []
+    if doc.title and doc.title_line and effect.search(doc.title):
+        # "All services returning 503 in Kubernetes": the title says who was hit
+        out.append((doc.title_line, doc.title))
+    out.extend((n, t) for n, t in sentences_told(doc) if effect.search(t))
+    return out
+
+
+def sentences_told(doc: Document) -> list[tuple[int, str]]:
+    """(line, sentence) of every sentence of the sections that may tell the impact."""
     masked = doc.masked[1] if doc.masked is not None and doc.masked[0] is doc.text else doc.text
     lines = masked.split("\n")
     out: list[tuple[int, str]] = []
     seen: set[int] = set()
-    if doc.title and doc.title_line and _EFFECT.search(doc.title):
-        # "All services returning 503 in Kubernetes": the title says who was hit
-        out.append((doc.title_line, doc.title))
     for section in doc.sections:
         if section.kind not in _WHERE:
             continue
@@ -65,7 +83,5 @@ def statements(doc: Document) -> list[tuple[int, str]]:
             if n not in seen and lines[n - 1].lstrip()[:1] not in ("#", "|")
         ]
         seen.update(n for n, _ in body)
-        for number, sentence in sentences(body):
-            if _EFFECT.search(sentence):
-                out.append((number, sentence))
+        out.extend(sentences(body))
     return out

@@ -240,7 +240,6 @@ class ProximateRootCause(Rule):
             yield self._shallow(doc, config, line, match.group(), [])
             return
 
-
     def _shallow(
         self,
         doc: Document,

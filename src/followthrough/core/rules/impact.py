@@ -101,8 +101,10 @@ class UnquantifiedImpact(Rule):
             return
         # an empty impact section is reported as empty (PM503), once
         filled = [s for s in sections if _WORDS.search(_body(view, s))]
-        if not filled or any(quantified(_body(view, s)) for s in filled):
-            return
+        if not filled or any(
+            quantified(_body(view, s)) or _LISTED.search(_body(view, s)) for s in filled
+        ):
+            return  # a list of what was hit ("Affected crates: - a - b - c") counts it
         first = filled[0]
         line = first.body_line
         for section in filled:
@@ -127,7 +129,7 @@ class UnquantifiedImpact(Rule):
         stated = impact.statements(doc)
         if not stated or any(effect_counted(text) for _, text in stated):
             return
-        if _ZERO.search(view_of(doc).masked) is not None:
+        if any(_ZERO.search(text) for _, text in impact.sentences_told(doc)):
             return  # "No indicators of malicious activity were found": none is a number
         view = view_of(doc)
         line = next(
@@ -144,6 +146,7 @@ class UnquantifiedImpact(Rule):
 
 
 _WORDS = re.compile(r"[A-Za-z0-9]")
+_LISTED = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 # "no packages were compromised", "we were not affected", "no evidence that ... were
 # downloaded": zero is a number
 _ZERO = re.compile(
@@ -162,11 +165,13 @@ _ZERO = re.compile(
 # requests", "18% of checkouts", "ninety minutes"; not a measure of the cause ("reaching
 # 100%", "12 GB of memory").
 _COUNTED = re.compile(
-    r"(?<![\w./:#@-])(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
+    # not a hypothesis ("if a single zone becomes unoperational")
+    r"(?<![\w./:#@-])(?<!\bif\s)(?<!\bif\sa\s)(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
     + _NUMBER_WORD
     + r")(?:\s*(?:-|–|to)\s*\d[\d,.]*)?\s*"
     r"(?:%\s+of\b|(?:\w+\s+){0,2}?(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|days?|weeks?)\b|"
-    r"(?:[\w-]+\s+){0,2}?(?:(?!(?:this|was|has|is|as|its|does|gets)\b)[a-z]{3,}s)\b)",
+    r"(?:[\w-]+\s+){0,2}?(?:(?!(?:this|was|has|is|as|its|does|gets|reasons|ways|things|steps|"
+    r"options|aspects|factors|parts|questions|problems|issues)\b)[a-z]{3,}s)\b)",
     re.IGNORECASE,
 )
 

@@ -330,7 +330,9 @@ def _written(body: str) -> bool:
     return False
 
 
-_ZONE_NOTE = re.compile(r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I)
+_ZONE_NOTE = re.compile(
+    r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I
+)
 
 
 class EmptySection(Rule):

@@ -1215,8 +1215,23 @@ TEMPLATE_PLACEHOLDERS: tuple[tuple[str, str], ...] = (
 #: A title that is nothing but a template's words ("# Title (incident #)", "# Incident Title",
 #: "# Postmortem Template", "# Title of the incident: Date").
 TEMPLATE_TITLE_WORDS: frozenset[str] = frozenset(
-    ["title", "incident", "postmortem", "post", "mortem", "template", "report", "name", "date",
-     "of", "the", "sample", "example", "your", "here"]
+    [
+        "title",
+        "incident",
+        "postmortem",
+        "post",
+        "mortem",
+        "template",
+        "report",
+        "name",
+        "date",
+        "of",
+        "the",
+        "sample",
+        "example",
+        "your",
+        "here",
+    ]
 )
 
 # --- shared -------------------------------------------------------------------------------
