@@ -22,8 +22,8 @@ _EFFECT = re.compile(
     r"errors?|fail(?:ures?|ed|ing|s)|latenc(?:y|ies)|time(?:d)?\s?outs?|timed\s+out|lost|loss|missing|stuck|broken|"
     r"interrupt\w*|blocked|bounced|no\s+longer|not\s+(?:shipped|working|launching|reachable|"
     r"available|delivered|sent|received|processed|served)|returning\s+(?:\d{3}|errors?)|"
-    r"compromised|exposed|exploited|(?:were|was)\s+(?:not\s+|ever\s+|never\s+)?(?:used|accessed|"
-    r"downloaded|installed)|no\s+(?:\w+\s+){0,2}(?:traffic|requests|logs|metrics|data|access)|"
+    r"exposed|exploited|(?:were|was)\s+(?:not\s+|ever\s+|never\s+)?(?:used|accessed|downloaded|"
+    r"installed)|no\s+(?:\w+\s+){0,2}(?:traffic|requests|logs|metrics|data|access)|"
     r"not\s+(?:be\s+)?(?:received|routed|shipped|exported|scheduled|started)|"
     r"(?:status\s+)?[45]\d\d(?:s|\s+(?:errors?|responses?|messages?|status(?:es)?))|"
     r"return(?:ing|ed|s)?\s+(?:status\s+)?[45]\d\d)\b",
@@ -47,7 +47,8 @@ _WHERE: Final = frozenset(
 
 # what an attack did: "the malicious versions were installed", "tokens were exfiltrated"
 _ATTACK_EFFECT = re.compile(
-    r"\b(?:malicious\s+(?:versions?|releases?|packages?|code|crates?|files?)|exfiltrat\w+|"
+    r"\b(?:compromised|malicious\s+(?:versions?|releases?|packages?|code|"
+    r"crates?|files?)|exfiltrat\w+|"
     r"stolen|stole|harvest\w*|install(?:ed|s)\b|downloaded)\b",
     re.IGNORECASE,
 )

@@ -274,7 +274,14 @@ _DELIBERATE = re.compile(
     r"align(?:ing)?|entertain(?:ing)?|brainstorm(?:ing)?|sociali[sz]e|raise\s+awareness|"
     r"remind(?:ing)?|encourag(?:e|ing)|try(?:ing)?\s+to|attempt(?:ing)?\s+to|be\s+(?:more\s+)?"
     r"(?:careful|mindful|aware|vigilant)|pay\s+(?:more\s+)?attention|double[- ]check|"
-    r"tell\s+(?:people|everyone|engineers|the\s+team)|keep\s+an\s+eye)\b",
+    r"tell\s+(?:people|everyone|engineers|the\s+team)|keep\s+an\s+eye|"
+    # a behaviour asked of people: "make sure on-call reads the runbook"
+    r"(?:make\s+sure|ensure)\s+(?:that\s+)?(?:the\s+)?(?:on-?call|engineers?|people|everyone|"
+    r"developers?|teams?|staff|we|you|they)|"
+    # a property to keep, with no change that keeps it: "Ensure invoices are correct"
+    r"(?:make\s+sure|ensure)\s+(?:that\s+)?(?:\w+\s+){1,3}(?:is|are)\s+(?:always\s+)?(?:correct|"
+    r"accurate|right|ok|okay|fine|working|safe|secure|up\s+to\s+date|consistent|reliable|"
+    r"valid|good))\b",
     re.IGNORECASE,
 )
 _SPIKE = re.compile(
@@ -283,7 +290,7 @@ _SPIKE = re.compile(
     r"identify(?:ing)?|find(?:ing)?\s+out|determin(?:e|ing)|analy[sz](?:e|ing)|spike)\b\s*(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
 )
-_TOPIC_ONLY_VERBS = ("look", "investigat", "explor", "research")
+_TOPIC_ONLY_VERBS = ("look", "investigat", "explor", "research", "review", "assess", "evaluat")
 _QUESTION = re.compile(r"^(?:on\s+|into\s+)?(?:if|whether|why|how|what|which|where|when)\b", re.I)
 # a question in the item: "Investigate missing node metrics and see if we can ..."
 _ASKS = re.compile(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, view_of
+from followthrough.core.rules.base import Finding, Rule, Severity, View, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -108,6 +108,38 @@ _GAP = re.compile(
     r"(?:did|does|do)n['’]t|missing|"
     r"not\s+(?:set|configured|enabled|implemented|in\s+place))\b",
     re.IGNORECASE,
+)
+
+
+_CAUSE_UNKNOWN = re.compile(
+    r"\b(?:root\s+cause|cause|why)\b[^.\n]{0,80}?\b(?:unknown|not\s+(?:yet\s+)?(?:known|"
+    r"identified|found|determined|clear|understood)|remains?\s+(?:unclear|unknown))\b"
+    r"|\b(?:have|has|had)\s+not\s+(?:yet\s+)?(?:identified|found|determined|understood)\s+"
+    r"(?:the\s+|a\s+)?(?:root\s+)?(?:cause|reason)"
+    r"|\b(?:trying|working)\s+to\s+(?:identify|find|understand|determine)\s+(?:the\s+)?(?:root\s+)?cause"
+    r"|\b(?:did|does|could)\s+not\s+(?:reveal|explain|tell|show)\s+(?:us\s+)?(?:why|the\s+(?:root\s+)?cause)"
+    r"|\bone\s+candidate\s+(?:can|could|might|may)\s+be\b",
+    re.IGNORECASE,
+)
+
+
+def cause_unknown(view: View) -> bool:
+    """Does the document say it has not found its cause yet ("We have not yet identified the
+    cause", "One candidate can be ...")? Then the root cause is missing, not shallow."""
+    if not ({"cause", "why", "candidate"} & view.words):
+        return False
+    for match in _CAUSE_UNKNOWN.finditer(view.masked):
+        start = max(
+            view.masked.rfind(".", 0, match.start()), view.masked.rfind("\n\n", 0, match.start())
+        )
+        if _THEN.search(view.masked, start + 1, match.end()) is None:
+            return True
+    return False
+
+
+# "At this point the root cause was not clear yet": the story of the response, not the analysis
+_THEN = re.compile(
+    r"\b(?:at\s+(?:this|that)\s+(?:point|time|stage)|at\s+the\s+time|at\s+first|initially)\b", re.I
 )
 
 
@@ -216,6 +248,8 @@ class ProximateRootCause(Rule):
             return  # a vulnerability's mechanism, or the attack, is the cause a reader asks for
         if _gap_in_analysis(doc):
             return  # a systemic gap anywhere in the analysis: it went past the proximate cause
+        if cause_unknown(view_of(doc)):
+            return  # a cause not found yet is missing (PM501), not shallow
         statements = root_cause_statements(doc)
         flagged: set[int] = set()
         if statements:

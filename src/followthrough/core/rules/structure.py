@@ -10,6 +10,7 @@ from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.parsing.dates import DATE_ANYWHERE, find_day
 from followthrough.core.reading import impact
 from followthrough.core.rules import wordlists as W
+from followthrough.core.rules.analysis import cause_unknown
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 from followthrough.core.rules.wordlists import lowered
 
@@ -74,14 +75,6 @@ _CAUSE_STATED = re.compile(
     r"triggered\s+by|root\s+cause|the\s+cause|led\s+to|culprit)\b",
     re.IGNORECASE,
 )
-_CAUSE_UNKNOWN = re.compile(
-    r"\b(?:root\s+cause|cause|why)\b[^.\n]{0,80}?\b(?:unknown|not\s+(?:yet\s+)?(?:known|"
-    r"identified|found|determined|clear|understood)|remains?\s+(?:unclear|unknown))\b"
-    r"|\b(?:trying|working)\s+to\s+(?:identify|find|understand|determine)\s+(?:the\s+)?(?:root\s+)?cause"
-    r"|\b(?:did|does|could)\s+not\s+(?:reveal|explain|tell|show)\s+(?:us\s+)?(?:why|the\s+(?:root\s+)?cause)"
-    r"|\bone\s+candidate\s+(?:can|could|might|may)\s+be\b",
-    re.IGNORECASE,
-)
 
 
 def _has_section(doc: Document, *kinds: SectionKind) -> bool:
@@ -91,6 +84,8 @@ def _has_section(doc: Document, *kinds: SectionKind) -> bool:
 
 def _present(doc: Document, kind: SectionKind) -> bool:
     """Does a reader find this part of the postmortem anywhere, under whatever name?"""
+    if kind == SectionKind.ROOT_CAUSE and cause_unknown(view_of(doc)):
+        return False  # "We have not yet identified the cause": a heading over no cause
     if kind != SectionKind.TIMELINE and _has_section(doc, *_SATISFIES.get(kind, (kind,))):
         return True
     if kind == SectionKind.ACTION_ITEMS:
@@ -129,9 +124,6 @@ def _cause_stated(doc: Document) -> bool:
     contributing factors, or a summary that says what caused the failure; not a cause the
     document says it has not found yet ("One candidate can be ...")."""
     view = view_of(doc)
-    if "cause" in view.words or "why" in view.words or "candidate" in view.words:
-        if _CAUSE_UNKNOWN.search(view.masked) is not None:
-            return False
     # a chain of whys alone asks the questions; the root cause is its stated answer
     if _has_section(doc, SectionKind.ROOT_CAUSE) or doc.root_causes:
         return True
