@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from followthrough.core.document import ActionItem
+from followthrough.core.document import ActionItem, SectionKind
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.actions import (
     Fields,
@@ -353,10 +353,10 @@ def _prose(para: bl.Para) -> bool:
     return not all(imperative(t) or _starts_with_key(t) for t in lines)
 
 
-def _sentences(reading: Reading, region: Region, para: bl.Para) -> None:
+def _sentences(reading: Reading, region: Region, para: bl.Para, *, done_too: bool = True) -> None:
     """One item per sentence that commits to, or reports, a distinct measure; a ticket linked
     in the sentence after it ("This issue tracks that effort") is its ticket."""
-    measures = commitments.measures(para.lines, done_too=True)
+    measures = commitments.measures(para.lines, done_too=done_too)
     if measures and "http" in " ".join(t for _, t in para.lines):
         for line, sentence in commitments.sentences(para.lines):
             _, fields = parse_annotations(sentence, reading.default_year)
@@ -367,8 +367,8 @@ def _sentences(reading: Reading, region: Region, para: bl.Para) -> None:
                 before[-1].tracker = fields.tracker
     for measure in measures:
         text, fields = parse_annotations(measure.text, reading.default_year)
-        if fields.owner is None and measure.text.lower().startswith(("we ", "i ")):
-            fields.owner = None  # "we" is the writers, not one person
+        if fields.owner is None and measure.text.startswith("I "):
+            fields.owner = "I (the author)"  # a signed post's "I" is one person; "we" is not
         if fields.tracker is None and measure.tracker:
             fields.tracker = measure.tracker
         item = _new(reading, region, measure.line, text, measure.text, fields, None, "")
@@ -383,9 +383,11 @@ def in_prose(reading: Reading, regions: list[Region]) -> None:
     """A document with no action items anywhere: the commitments and lasting measures told
     in its prose (a summary, a response, lessons) are its action items."""
     for region in regions:
+        # a timeline told in prose holds the response's story: only promises are items there
+        promises_only = region.kind is SectionKind.TIMELINE
         for block in reading.blocks(region):
             if isinstance(block, bl.Para) and _prose(block):
-                _sentences(reading, region, block)
+                _sentences(reading, region, block, done_too=not promises_only)
 
 
 def settle(reading: Reading) -> None:

@@ -35,7 +35,8 @@ _NOT_A_MEASURE = (
 )
 _COMMITMENT = re.compile(
     rf"\b{_SUBJECT}\s+{_ADVERBS}(?:"
-    r"(?:will|'ll)(?!\s+(?:likely|probably|possibly|perhaps|maybe|continue)\b)|shall|intends?\s+to|plans?\s+to|(?:is|are)\s+planning\s+to|aims?\s+to|"
+    r"(?:will|'ll)(?!\s+(?:likely|probably|possibly|perhaps|maybe|continue)\b)|shall|"
+    r"may\s+(?=follow\s+up|look\s+into|revisit|review|reach\s+out)|intends?\s+to|plans?\s+to|(?:is|are)\s+planning\s+to|aims?\s+to|"
     r"(?:is|are|'re)\s+(?:also\s+)?(?:looking\s+into|going\s+to|hoping\s+to|working\s+(?:on|to)|"
     r"committed\s+to)|hopes?\s+to|would\s+like\s+to|need\s+to|must|should|"
     r"agree\s+that\s+we\s+should)\b" + _NOT_A_MEASURE +

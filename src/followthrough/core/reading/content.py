@@ -52,6 +52,15 @@ def recognise(reading: Reading) -> None:
             if reading.blocks(region):
                 _name(region, K.TIMELINE, "a date heading over the day's events")
             continue
+        if (
+            region.heading
+            and region.kind in (K.SUMMARY, K.OTHER)
+            and region.section is not None
+            and _fields_table(_groups(reading.blocks(region)))
+        ):
+            # "### Summary" over a table of incident fields (Number, Severity, Lead ...)
+            _name(region, K.METADATA, "a table of incident fields")
+            continue
         if region.kind not in _UNNAMED and not _may_hold_runs(reading, region, has):
             continue
         groups = _groups(reading.blocks(region))
@@ -130,6 +139,20 @@ def _untitled(reading: Reading, run: _Run) -> Region:
     section.found_by = run.reason if run.kind in _LEAD_KINDS else f"content: {run.reason}"
     reading.doc.sections.append(section)
     return Region(run.kind, "", run.first, run.last + 1, section=section)
+
+
+def _fields_table(groups: list[list[bl.Block]]) -> bool:
+    """Is the whole body one table of field names with their values (often still empty)?"""
+    blocks = [b for g in groups for b in g]
+    if len(blocks) != 1 or not isinstance(blocks[0], bl.Table):
+        return False
+    cells = [c for _, row in blocks[0].rows for c in row]
+    cells += list(blocks[0].header or [])
+    if not cells:
+        return False
+    filled = [c for c in cells if c.strip()]
+    short = all(len(c.split()) <= 5 for c in filled)
+    return short and len(filled) * 2 <= len(cells) + len(blocks[0].header or [])
 
 
 def _inside(block: bl.Block, runs: list[_Run]) -> bool:
