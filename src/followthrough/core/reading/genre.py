@@ -14,6 +14,10 @@ from followthrough.core.document import Document, Genre, SectionKind
 #: document of headings is a template
 TEMPLATE_WORDS: Final = 40
 TEMPLATE_HEADINGS: Final = 4
+_BARE_WORDS: Final = 4
+_NOT_CONTENT: Final = frozenset(
+    {SectionKind.TITLE, SectionKind.METADATA, SectionKind.PEOPLE, SectionKind.APPENDIX}
+)  # a section with fewer words under it than this is not filled in
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _ATTACK = re.compile(
     r"\b(?:attackers?|attacks?|malware|malicious|phishing|phished|typo-?squat\w*|"
@@ -37,8 +41,14 @@ def read(doc: Document) -> Genre:
         line for line in masked.split("\n") if line.strip() and line.lstrip()[:1] not in ("#", "|")
     ]
     words = sum(len(_WORD.findall(line)) for line in prose)
-    headings = sum(1 for s in doc.sections if s.heading and s.kind is not SectionKind.TITLE)
-    if headings >= TEMPLATE_HEADINGS and words < TEMPLATE_WORDS:
+    titled = [s for s in doc.sections if s.heading and s.kind not in _NOT_CONTENT]
+    bare = sum(1 for s in titled if len(_WORD.findall(s.body)) < _BARE_WORDS)
+    if (
+        len(titled) >= TEMPLATE_HEADINGS
+        and words < TEMPLATE_WORDS
+        and bare * 5 >= len(titled) * 3
+        and not doc.action_items
+    ):
         return Genre.TEMPLATE
     text = "\n".join(prose)
     head = f"{doc.title or ''}\n{text[:3000]}"

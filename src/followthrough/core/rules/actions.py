@@ -317,7 +317,8 @@ _CONDITION = re.compile(
     r"\d|%|`|\b(?:when|if|whenever|above|below|over|under|exceeds?|reach(?:es)?|threshold|"
     r"rates?|errors?|latency|usage|utili[sz]ation|saturation|capacity|lag|memory|cpu|disk|"
     r"bandwidth|expir\w*|fail\w*|down|missing|stuck|unhealthy|not\s+ready|notready|"
-    r"elevated|spikes?|drops?|count|size|queue|restarts?|oom\w*|coverage|health\s*checks?)\b",
+    r"elevated|spikes?|drops?|count|size|queue|restarts?|oom\w*|coverage|health\s*checks?|"
+    r"exhaust\w*|full|saturat\w*|expir\w*|leak\w*)\b",
     re.IGNORECASE,
 )
 # "Implement monitoring on Kyverno", "Add alerts for Flux", "Flux metrics and alerts": monitoring
@@ -327,12 +328,13 @@ _BARE_MONITORING = re.compile(
     r"^(?:(?:implement|add|set\s*up|setup|create|enable|introduce|improve|better|more)\s+"
     r"(?:some\s+|more\s+|basic\s+)?(?P<what>" + _SIGNAL + r")(?:\s+(?:on|for|of|in|to|around)\s+"
     r"[\w./'-]+(?:\s+[\w./'-]+){0,2})?"
-    r"|[\w./'-]+(?:\s+[\w./'-]+){0,2}\s+(?P<what2>"
-    + _SIGNAL
-    + r")(?:\s+(?:and|&)\s+"
-    + _SIGNAL
-    + r")?)$",
+    # a noun phrase: "Flux metrics and alerts" (not "Tidy up the dashboards", a change)
+    r"|[\w./'-]+(?:\s+[\w./'-]+)?\s+(?P<what2>monitoring|alerting|alerts|metrics)"
+    r"(?:\s+(?:and|&)\s+(?:monitoring|alerting|alerts|metrics))?)$",
     re.IGNORECASE,
+)
+_MEASURABLE = re.compile(
+    r"\d|%|\b(?:when|if|whenever|above|below|exceeds?|threshold|under|over|within)\b", re.I
 )
 # the means of a change, which makes "Enhance the pipeline run with synthetic monitoring" say what
 _MEANS = re.compile(
@@ -411,7 +413,11 @@ def _vague(text: str, config: LintConfig) -> str | None:
         if not specific and len(content) < 2 * SPECIFIC_WORDS:
             return text[generic.start() : generic.end()]
     change = _GENERIC_CHANGE.match(text)
-    if change is not None and _MEANS.search(text[change.end() :]) is None:
+    rest = text[change.end() :] if change is not None else ""
+    # forgiven when it goes on to name its means early ("Enhance the daily pipeline run with
+    # synthetic monitoring") or a measurable target ("... when pool usage is over 80%")
+    means = _MEANS.search(" ".join(rest.split()[:6]))
+    if change is not None and not means and not _MEASURABLE.search(rest):
         return change.group()
     bare = _BARE_MONITORING.match(text.strip().rstrip("."))
     if bare is not None and _CONDITION.search(text) is None:
