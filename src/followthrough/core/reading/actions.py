@@ -77,7 +77,7 @@ _FUTURE = re.compile(
     r"aim(?:s|ing)? to|would like to|working on|looking into)\b",
     re.I,
 )
-_OWNER_TO = re.compile(r"^(?:@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
+_OWNER_TO = re.compile(r"^(?P<who>@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
 _FIRST_WORD = re.compile(r"[A-Za-z][a-z]*")
 
 # Column names of an action-item table -> the field they hold.
@@ -344,11 +344,15 @@ def read(reading: Reading, region: Region) -> None:
             last = None
 
 
+_NEXT_SENTENCE = re.compile(r"[.!?]\s+[A-Z]")
+
+
 def _prose(para: bl.Para) -> bool:
     """A paragraph of sentences rather than item lines ("Alice: add the alert by Friday",
     "Owner: Bob")."""
     lines = [strip_emphasis(t) for _, t in para.lines if t.strip()]
-    if len(lines) == 1 and (len(lines[0].split()) <= 25 or imperative(lines[0])):
+    one_sentence = len(lines) == 1 and _NEXT_SENTENCE.search(lines[0]) is None
+    if one_sentence and (len(lines[0].split()) <= 25 or imperative(lines[0])):
         return False
     return not all(imperative(t) or _starts_with_key(t) for t in lines)
 
@@ -540,6 +544,11 @@ def _new(
                 fields.tracker = url
                 text = _REFERENCE_LEAD.sub("", text, count=1)
                 break
+    if fields.owner is None:
+        # "Alice to rotate the partner keys": the person named before "to" owns it
+        named = _OWNER_TO.match(strip_emphasis(text))
+        if named is not None and named.group("who").split()[0].lower() not in IMPERATIVE_VERBS:
+            fields.owner = named.group("who")
     action = ActionItem(line=number, text=strip_emphasis(text))
     _apply(action, fields, reading.default_year)
     if checked:
