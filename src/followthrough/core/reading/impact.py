@@ -55,7 +55,22 @@ _ATTACK_EFFECT = re.compile(
 _EITHER = re.compile(f"{_EFFECT.pattern}|{_ATTACK_EFFECT.pattern}", re.IGNORECASE)
 
 
+_MEMO: dict[int, tuple[Document, str, list[tuple[int, str]]]] = {}
+
+
 def statements(doc: Document) -> list[tuple[int, str]]:
+    """:func:`_statements`, once per document (two rules ask)."""
+    hit = _MEMO.get(id(doc))
+    if hit is not None and hit[0] is doc and hit[1] is doc.text:
+        return hit[2]
+    if len(_MEMO) > 64:
+        _MEMO.clear()
+    found = _statements(doc)
+    _MEMO[id(doc)] = (doc, doc.text, found)
+    return found
+
+
+def _statements(doc: Document) -> list[tuple[int, str]]:
     """(line, sentence) of the sentences outside an impact section that state an effect of
     the failure on users or services (or, in a security report, of the attack), in document
     order."""

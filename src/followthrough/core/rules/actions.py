@@ -240,10 +240,12 @@ def classify(item: ActionItem, config: LintConfig) -> tuple[str | None, str | No
     detail: a number, a condition, code) is forgiven.
     """
     core = _core(item.text)
-    wish = _intention(core, config, item.text)
+    low = W.lowered(core)
+    words = W.word_set(low)
+    wish = _intention(core, config, item.text, low, words)
     if wish is not None:
         return None, wish
-    return _vague(core, config), None
+    return _vague(core, config, low, words), None
 
 
 # "Rasmus to ...", "@alice: ...", "We will ...", "we need to ...", "We agree that we should ...":
@@ -373,7 +375,9 @@ def _core(text: str) -> str:
 _NOT_NAMES = frozenset({"consider", "look", "try", "be", "continue", "keep", "remember"})
 
 
-def _intention(text: str, config: LintConfig, whole: str = "") -> str | None:
+def _intention(
+    text: str, config: LintConfig, whole: str, low: str, words: frozenset[str]
+) -> str | None:
     hope = _HOPE.match(whole or text)
     if hope is not None:
         return hope.group().strip()
@@ -394,18 +398,16 @@ def _intention(text: str, config: LintConfig, whole: str = "") -> str | None:
         if _NAMED.search(rest):
             return None
         return verb if verb.lower().startswith(_TOPIC_ONLY_VERBS) else None
-    low = W.lowered(text)
-    extra = config.unverifiable_phrases().search(low, words=W.word_set(low))
+    extra = config.unverifiable_phrases().search(low, words=words)
     if extra is not None and not low[extra.start() :].startswith(("investigate", "look")):
         return text[extra.start() : extra.end()]
     return None
 
 
-def _vague(text: str, config: LintConfig) -> str | None:
+def _vague(text: str, config: LintConfig, low: str, words: frozenset[str]) -> str | None:
     if _SPIKE.match(text) is not None:
         return None  # a spike is judged as one (see _intention)
-    low = W.lowered(text)
-    generic = config.vague_phrases().search(low, words=W.word_set(low))
+    generic = config.vague_phrases().search(low, words=words)
     if generic is not None:
         rest = _ANNOTATION.sub(" ", text[: generic.start()] + " " + text[generic.end() :])
         content = _content_words(rest)

@@ -100,15 +100,43 @@ _SAFEGUARDS = (
     r"staging|canar(?:y|ies)|rollback|isolation|segmentation|resource\s+(?:requests|limits)|"
     r"logging|logs|paging|on-?call)"
 )
-_GAP = re.compile(
-    r"\b(?:no|not|without|lack(?:ing|ed)?(?:\s+of)?|missing|absence\s+of|never|nothing|"
-    r"insufficient|inadequate|poor)\b[^.;\n]{0,50}?\b" + _SAFEGUARDS + r"\b"
-    r"|\b" + _SAFEGUARDS + r"\b[^.;\n]{0,50}?\b(?:too\s+(?:high|low|late|slow)|"
+# "no alert on ...", "lack of monitoring": tried where a word of lack starts
+_LACK_FIRST = re.compile(
+    r"(?:no|not|without|lack(?:ing|ed)?(?:\s+of)?|missing|absence\s+of|never|nothing|"
+    r"insufficient|inadequate|poor)\b[^.;\n]{0,50}?\b" + _SAFEGUARDS + r"\b",
+    re.IGNORECASE,
+)
+_LACK_WORDS = (
+    "no ", "not", "without", "lack", "missing", "absence", "never", "nothing", "insufficient",
+    "inadequate", "poor",
+)
+# "the alerting threshold was set too high", "our monitoring did not detect it": tried in the
+# few words before where the lack is said
+_LACK_AFTER = re.compile(
+    r"\b" + _SAFEGUARDS + r"\b[^.;\n]{0,50}?\b(?:too\s+(?:high|low|late|slow)|"
     r"(?:was|were|is|are)\s+(?:not|never)|(?:was|were|is|are)n['’]t|(?:did|does|do)\s+not|"
     r"(?:did|does|do)n['’]t|missing|"
     r"not\s+(?:set|configured|enabled|implemented|in\s+place))\b",
     re.IGNORECASE,
 )
+_LACK_ENDS = ("too ", "not", "n't", "n’t", "missing")
+
+
+def _names_a_gap(text: str) -> bool:
+    low = text.lower()
+    for word in _LACK_WORDS:
+        at = low.find(word)
+        while at != -1:
+            if (at == 0 or not low[at - 1].isalnum()) and _LACK_FIRST.match(text, at):
+                return True
+            at = low.find(word, at + 1)
+    for word in _LACK_ENDS:
+        at = low.find(word)
+        while at != -1:
+            if _LACK_AFTER.search(text, max(0, at - 90), at + 40):
+                return True
+            at = low.find(word, at + 1)
+    return False
 
 
 _CAUSE_UNKNOWN = re.compile(
@@ -123,12 +151,58 @@ _CAUSE_UNKNOWN = re.compile(
 )
 
 
+_UNKNOWN_MEMO: dict[int, tuple[View, bool]] = {}
+
+
 def cause_unknown(view: View) -> bool:
     """Does the document say it has not found its cause yet ("We have not yet identified the
     cause", "One candidate can be ...")? Then the root cause is missing, not shallow."""
+    memo = _UNKNOWN_MEMO.get(id(view))
+    if memo is not None and memo[0] is view:
+        return memo[1]
+    if len(_UNKNOWN_MEMO) > 64:
+        _UNKNOWN_MEMO.clear()
+    found = _cause_unknown(view)
+    _UNKNOWN_MEMO[id(view)] = (view, found)
+    return found
+
+
+def _cause_unknown(view: View) -> bool:
     if not ({"cause", "why", "candidate"} & view.words):
         return False
-    for match in _CAUSE_UNKNOWN.finditer(view.masked):
+    low = view.low
+    # the pattern is tried only around the words every form of it holds, not at every position
+    starts = sorted(
+        {max(0, i - 140) for word in ("cause", "why", "candidate") for i in _positions(low, word)}
+    )
+    windows: list[tuple[int, int]] = []
+    for start in starts:
+        end = min(len(low), start + 300)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    for a, b in windows:
+        window = low[a:b]
+        if any(key in window for key in _UNKNOWN_KEYS) and _unknown_in(view, a, b):
+            return True
+    return False
+
+
+# every way of saying the cause is not known holds one of these
+_UNKNOWN_KEYS = ("not", "unknown", "unclear", "candidate", "trying", "working to")
+
+
+def _positions(text: str, word: str) -> list[int]:
+    out, i = [], text.find(word)
+    while i != -1:
+        out.append(i)
+        i = text.find(word, i + 1)
+    return out
+
+
+def _unknown_in(view: View, a: int, b: int) -> bool:
+    for match in _CAUSE_UNKNOWN.finditer(view.masked, a, b):
         start = max(
             view.masked.rfind(".", 0, match.start()), view.masked.rfind("\n\n", 0, match.start())
         )
@@ -143,16 +217,24 @@ _THEN = re.compile(
 )
 
 
+_NEGATIVE: frozenset[str] = frozenset(
+    "no not without lack lacking lacked missing absence never nothing insufficient inadequate "
+    "poor wasn weren isn aren didn doesn don high low late slow".split()
+)
+
+
 def _gap_in_analysis(doc: Document) -> bool:
     """Does the analysis (root cause, whys, contributing factors, lessons) name a gap in the
     system, in the seed's categories: a missing check, alert, process, knowledge, capacity?"""
+    if _NEGATIVE.isdisjoint(view_of(doc).words):
+        return False  # every form of a gap says something is missing, not, or too low
     texts = [w.answer for w in doc.whys] + [f.text for f in doc.factors]
     view = view_of(doc)
     for section in doc.sections:
         if section.kind in _ANALYSIS_KINDS and section.body_line <= section.end_line:
             start, end = view.span(section.body_line, section.end_line)
             texts.append(" ".join(view.masked[start:end].split()))
-    return any(_GAP.search(t) for t in texts)
+    return any(_names_a_gap(t) for t in texts)
 
 
 def _opening(text: str) -> str:

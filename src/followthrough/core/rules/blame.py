@@ -229,14 +229,40 @@ _HUMAN_VERBS = frozenset(v.lower() for v in W.HUMAN_FAILURE_VERBS)
 # "Infrastructure are not prioritising their ADFS implementation". Not the writers' own
 # miss ("we failed to verify", "we wrongly assumed"): that is a gap in the analysis.
 _GROUP_CONDUCT = re.compile(
-    r"(?:^|(?<=[.;:!?]\s)|(?<=^[-*]\s))(?P<who>[A-Z][\w&/-]*(?:\s+[A-Z][\w&/-]*)?|teams|developers|engineers)"
+    r"\s*(?:[-*+]\s+)?(?P<who>[A-Z][\w&/-]*(?:\s+[A-Z][\w&/-]*)?|teams|developers|engineers)"
     r"\s+(?:still\s+|yet\s+)?(?P<did>(?:haven't|have\s+not|hasn't|has\s+not|are\s+not|aren't|is\s+not|"
     r"isn't|didn't|did\s+not|don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|"
     r"monitor\w*|maintain\w*|updated|upgraded|patched|responded|reviewed|implemented|applied|"
     r"acted))\b",
     re.MULTILINE,
 )
-_NEGATIONS = frozenset({"haven", "hasn", "aren", "isn", "didn", "don", "not"})
+# the conduct itself, found first (it starts with a literal word the engine can skip to)
+_CONDUCT = re.compile(
+    r"(?:haven't|have\s+not|hasn't|has\s+not|are\s+not|aren't|is\s+not|isn't|didn't|did\s+not|"
+    r"don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|monitor\w*|maintain\w*|"
+    r"updated|upgraded|patched|responded|reviewed|implemented|applied|acted)\b"
+)
+def _conducts(low: str) -> list[re.Match[str]]:
+    """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't")."""
+    found: list[re.Match[str]] = []
+    for key in (" not ", "n't "):
+        at = low.find(key)
+        while at != -1:
+            start = low.rfind(" ", 0, at) + 1 if key == "n't " else low.rfind(" ", 0, at) + 1
+            if key == " not ":
+                start = low.rfind(" ", 0, at) + 1
+            match = _CONDUCT.match(low, start)
+            if match is not None:
+                found.append(match)
+            at = low.find(key, at + 1)
+    return found
+
+
+_CONDUCT_WORDS = frozenset(
+    "adopted followed prioritising prioritizing prioritised prioritized monitoring monitored "
+    "maintaining maintained updated upgraded patched responded reviewed implemented applied "
+    "acted".split()
+)
 _NOT_GROUPS = frozenset(
     {
         "we",
@@ -324,12 +350,17 @@ class PersonAsAgent(Rule):
                 agent = opening.group() if opening is not None else None
             if agent is not None:
                 yield report(line, agent, verb, match.start())
-        for match in _GROUP_CONDUCT.finditer(masked) if words & _NEGATIONS else ():
-            line = view.line_of(match.start())
+        for conduct in _conducts(low) if words & _CONDUCT_WORDS else ():
+            # the subject: the words that open the sentence or item, just before it
+            start = max(masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start()))
+            match = _GROUP_CONDUCT.match(masked, start + 1, conduct.end())
+            if match is None:
+                continue
+            line = view.line_of(match.start("did"))
             group = match.group("who")
             if line in seen or group.lower() in _NOT_GROUPS:
                 continue
-            yield report(line, group, match.group("did").strip(), match.start())
+            yield report(line, group, match.group("did").strip(), match.start("did"))
         for match in _WITHOUT.finditer(low, words=words):
             line = view.line_of(match.start())
             if line in seen:
