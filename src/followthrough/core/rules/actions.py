@@ -376,7 +376,7 @@ _NOT_NAMES = frozenset({"consider", "look", "try", "be", "continue", "keep", "re
 
 
 def _intention(
-    text: str, config: LintConfig, whole: str, low: str, words: frozenset[str]
+    text: str, config: LintConfig, whole: str, low: str, words: frozenset[str] | None
 ) -> str | None:
     hope = _HOPE.match(whole or text)
     if hope is not None:
@@ -404,7 +404,7 @@ def _intention(
     return None
 
 
-def _vague(text: str, config: LintConfig, low: str, words: frozenset[str]) -> str | None:
+def _vague(text: str, config: LintConfig, low: str, words: frozenset[str] | None) -> str | None:
     if _SPIKE.match(text) is not None:
         return None  # a spike is judged as one (see _intention)
     generic = config.vague_phrases().search(low, words=words)

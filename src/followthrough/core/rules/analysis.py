@@ -107,8 +107,17 @@ _LACK_FIRST = re.compile(
     re.IGNORECASE,
 )
 _LACK_WORDS = (
-    "no ", "not", "without", "lack", "missing", "absence", "never", "nothing", "insufficient",
-    "inadequate", "poor",
+    "no ",
+    "not",
+    "without",
+    "lack",
+    "missing",
+    "absence",
+    "never",
+    "nothing",
+    "insufficient",
+    "inadequate",
+    "poor",
 )
 # "the alerting threshold was set too high", "our monitoring did not detect it": tried in the
 # few words before where the lack is said
@@ -190,7 +199,26 @@ def _cause_unknown(view: View) -> bool:
 
 
 # every way of saying the cause is not known holds one of these
-_UNKNOWN_KEYS = ("not", "unknown", "unclear", "candidate", "trying", "working to")
+_UNKNOWN_KEYS = (
+    "unknown",
+    "unclear",
+    "candidate",
+    "trying to",
+    "working to",
+    "not yet",
+    "not known",
+    "not identified",
+    "not found",
+    "not determined",
+    "not clear",
+    "not understood",
+    "not reveal",
+    "not explain",
+    "not tell",
+    "not show",
+    "n't reveal",
+    "n't explain",
+)
 
 
 def _positions(text: str, word: str) -> list[int]:
@@ -218,8 +246,32 @@ _THEN = re.compile(
 
 
 _NEGATIVE: frozenset[str] = frozenset(
-    "no not without lack lacking lacked missing absence never nothing insufficient inadequate "
-    "poor wasn weren isn aren didn doesn don high low late slow".split()
+    [
+        "no",
+        "not",
+        "without",
+        "lack",
+        "lacking",
+        "lacked",
+        "missing",
+        "absence",
+        "never",
+        "nothing",
+        "insufficient",
+        "inadequate",
+        "poor",
+        "wasn",
+        "weren",
+        "isn",
+        "aren",
+        "didn",
+        "doesn",
+        "don",
+        "high",
+        "low",
+        "late",
+        "slow",
+    ]
 )
 
 
@@ -328,16 +380,21 @@ class ProximateRootCause(Rule):
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         if doc.genre is not Genre.INCIDENT_REPORT:
             return  # a vulnerability's mechanism, or the attack, is the cause a reader asks for
+        statements = root_cause_statements(doc)
+        elsewhere = stated_elsewhere(doc)
+        texts = [s.text for s in statements]
+        if doc.whys:
+            texts.append(doc.whys[-1].answer)
+        if (statements and any(_SYSTEMIC.search(t) for t in texts)) and not elsewhere:
+            return  # the stated cause is systemic
+        if not statements and not elsewhere:
+            return
         if _gap_in_analysis(doc):
             return  # a systemic gap anywhere in the analysis: it went past the proximate cause
         if cause_unknown(view_of(doc)):
             return  # a cause not found yet is missing (PM501), not shallow
-        statements = root_cause_statements(doc)
         flagged: set[int] = set()
         if statements:
-            texts = [s.text for s in statements]
-            if doc.whys:
-                texts.append(doc.whys[-1].answer)
             if not any(_SYSTEMIC.search(t) for t in texts):
                 # one finding per analysis, on its first statement: what broke, and no gap
                 first = statements[0]
@@ -349,7 +406,7 @@ class ProximateRootCause(Rule):
                 yield self._shallow(doc, config, first.line, phrase, statements)
                 return
         # "The root cause was human error ..." in a summary: judged on its own words
-        for line, text in stated_elsewhere(doc):
+        for line, text in elsewhere:
             match = _PROXIMATE.search(text)
             if line in flagged or match is None or _SYSTEMIC.search(text):
                 continue

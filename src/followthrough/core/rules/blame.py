@@ -242,6 +242,8 @@ _CONDUCT = re.compile(
     r"don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|monitor\w*|maintain\w*|"
     r"updated|upgraded|patched|responded|reviewed|implemented|applied|acted)\b"
 )
+
+
 def _conducts(low: str) -> list[re.Match[str]]:
     """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't")."""
     found: list[re.Match[str]] = []
@@ -259,9 +261,26 @@ def _conducts(low: str) -> list[re.Match[str]]:
 
 
 _CONDUCT_WORDS = frozenset(
-    "adopted followed prioritising prioritizing prioritised prioritized monitoring monitored "
-    "maintaining maintained updated upgraded patched responded reviewed implemented applied "
-    "acted".split()
+    [
+        "adopted",
+        "followed",
+        "prioritising",
+        "prioritizing",
+        "prioritised",
+        "prioritized",
+        "monitoring",
+        "monitored",
+        "maintaining",
+        "maintained",
+        "updated",
+        "upgraded",
+        "patched",
+        "responded",
+        "reviewed",
+        "implemented",
+        "applied",
+        "acted",
+    ]
 )
 _NOT_GROUPS = frozenset(
     {
@@ -352,7 +371,9 @@ class PersonAsAgent(Rule):
                 yield report(line, agent, verb, match.start())
         for conduct in _conducts(low) if words & _CONDUCT_WORDS else ():
             # the subject: the words that open the sentence or item, just before it
-            start = max(masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start()))
+            start = max(
+                masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start())
+            )
             match = _GROUP_CONDUCT.match(masked, start + 1, conduct.end())
             if match is None:
                 continue

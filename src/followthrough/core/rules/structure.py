@@ -228,6 +228,23 @@ class MissingSection(Rule):
             )
 
 
+# a template's guidance standing alone where the text goes: "Brief description", a table cell
+# "Short event description" ("a brief description denoting ..." is prose)
+_GUIDANCE = re.compile(r"[ \t]*(?:brief|short)[ \t]+(?:\w+[ \t]+)?description\.?[ \t]*(?=\n|\||$)")
+
+
+def _guidance(low: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    at = low.find("description")
+    while at != -1:
+        start = max(low.rfind("\n", 0, at), low.rfind("|", 0, at)) + 1
+        match = _GUIDANCE.match(low, start)
+        if match is not None and match.end() >= at:
+            out.append((match.start(), match.end()))
+        at = low.find("description", at + 1)
+    return out
+
+
 def _placeholder_title(title: str) -> bool:
     words = re.findall(r"[a-z]+", title.lower())
     return bool(words) and set(words) <= W.TEMPLATE_TITLE_WORDS
@@ -274,6 +291,8 @@ class TemplateLeftover(Rule):
                 if probe == "[" and low[match.end() : match.end() + 1] in ("(", "["):
                     continue  # "[Add 2FA now](https://...)": a link's text, not a placeholder
                 hits.append((i, match.end()))
+        if "description" in words:
+            hits.extend(_guidance(low))
         if doc.title is not None and doc.title_line and _placeholder_title(doc.title):
             at = view.offset_of(doc.title_line)
             hits.append((at, at + len(view.line_text(doc.title_line))))

@@ -1204,12 +1204,6 @@ TEMPLATE_PLACEHOLDERS: tuple[tuple[str, str], ...] = (
         r"\((?:names?|name\(s\)|who|whom|when|date|time|initials|use initials|owner|team|link|url|"
         r"number|incident\s*#?|#|your name|author|authors)\)",
     ),
-    # a template's guidance standing where the text goes: "Brief description", "Short event description"
-    # (alone on its line or in its cell: "a brief description denoting ..." is prose)
-    (
-        "description",
-        r"(?<![^\n|])[ \t]*(?:brief|short)[ \t]+(?:\w+[ \t]+)?description\.?[ \t]*(?![^\n|])",
-    ),
 )
 
 #: A title that is nothing but a template's words ("# Title (incident #)", "# Incident Title",
