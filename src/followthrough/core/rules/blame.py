@@ -245,15 +245,13 @@ _CONDUCT = re.compile(
 
 
 def _conducts(low: str) -> list[re.Match[str]]:
-    """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't")."""
+    """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't"):
+    from the start of the word before it ("have not", "haven't")."""
     found: list[re.Match[str]] = []
     for key in (" not ", "n't "):
         at = low.find(key)
         while at != -1:
-            start = low.rfind(" ", 0, at) + 1 if key == "n't " else low.rfind(" ", 0, at) + 1
-            if key == " not ":
-                start = low.rfind(" ", 0, at) + 1
-            match = _CONDUCT.match(low, start)
+            match = _CONDUCT.match(low, low.rfind(" ", 0, at) + 1)
             if match is not None:
                 found.append(match)
             at = low.find(key, at + 1)
@@ -374,14 +372,14 @@ class PersonAsAgent(Rule):
             start = max(
                 masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start())
             )
-            match = _GROUP_CONDUCT.match(masked, start + 1, conduct.end())
-            if match is None:
+            subject = _GROUP_CONDUCT.match(masked, start + 1, conduct.end())
+            if subject is None:
                 continue
-            line = view.line_of(match.start("did"))
-            group = match.group("who")
+            line = view.line_of(subject.start("did"))
+            group = subject.group("who")
             if line in seen or group.lower() in _NOT_GROUPS:
                 continue
-            yield report(line, group, match.group("did").strip(), match.start("did"))
+            yield report(line, group, subject.group("did").strip(), subject.start("did"))
         for match in _WITHOUT.finditer(low, words=words):
             line = view.line_of(match.start())
             if line in seen:
