@@ -71,10 +71,13 @@ def owner_problem(owner: str | None, config: LintConfig) -> str | None:
 
 
 class UnownedAction(Rule):
-    """Finds action items with no owner, several owners, or a group as owner: a team
-    ("SRE", "backend", "Payments team"), a committee, "everyone", "all", "TBD". Items
-    already marked done are skipped. Configuration ``team_names`` adds the organisation's
-    own team names.
+    """Finds open action items with no owner, several owners, or a group as owner: a team
+    ("SRE", "backend", "Payments team"), a committee, "everyone", "all", "TBD". A person in
+    any common form owns it: an @handle, a name ("Owner: Alice Smith", "Alice to ...",
+    "(Rasmus, end of Q3)"), an e-mail, a table's Owner/Assignee/DRI column. Items the
+    document marks done are skipped, and an item whose linked ticket a reader can follow
+    (an issue link) is said to keep its owner there, as advice. Configuration
+    ``team_names`` adds the organisation's own team names.
 
     Why: the seed's "Action Items That Work" asks for "Owned: One person, not a
     committee." An item owned by a team is owned by nobody, and becomes part of "the action
@@ -135,9 +138,11 @@ def due_problem(item: ActionItem) -> str | None:
 
 
 class UndatedAction(Rule):
-    """Finds action items with no due date, or a due that is not a date: "ASAP", "soon",
-    "next sprint", "TBD", "when we have time", "Q3" without a day. Items already marked
-    done are skipped.
+    """Finds open action items with no due date, or a due that is not a date: "ASAP",
+    "soon", "next sprint", "TBD", "when we have time", "later this year". A named period is
+    a date ("end of Q3", "H2 2026", "March", "by the 2.4 release"), and "due to ..." is a
+    cause, never a due date. Items the document marks done are skipped, and an item whose
+    linked ticket a reader can follow is said to keep its due date there, as advice.
 
     Why: the seed's "Action Items That Work" asks for "Time-bound: Due date, not 'when we
     have time.'" Without a date nothing is ever late, so nothing is ever escalated
@@ -436,13 +441,13 @@ _FILL_IN = re.compile(r"\[\s*fill[ -]?in\b|^\s*<[^>]*>\s*$|^\s*\[[^\]]*\]\s*$", 
 
 
 class VagueAction(Rule):
-    """Finds open action items too generic to tell what will change: a generic verb and
-    object ("improve monitoring", "be more careful", "fix the issue", "look into", "better
-    testing") with little else said, an intention ("consider", "discuss") or an
-    exhortation to people ("Lukas to pay more attention", "ensure invoices are correct").
-    The lists are data (``wordlists.VAGUE_ACTIONS``, ``EXHORTATIONS``) and grow with
-    configuration ``extra_vague_words``. An item that goes on to say exactly what ("Improve
-    monitoring: alert when the connection pool is 80% used for 5 minutes") passes.
+    """Finds open action items that commit to a change but do not say what will change: a
+    generic verb and object ("improve monitoring", "better governance of X", "communicate
+    better", "add more tests"), monitoring that names a component but no condition
+    ("Implement monitoring on Kyverno", "Flux metrics and alerts"). An item that goes on to
+    say exactly what ("Improve monitoring: page when pool usage is over 80% for 5 minutes")
+    passes. An intention is PM204's, never both. The lists are data
+    (``wordlists.VAGUE_ACTIONS``) and grow with configuration ``extra_vague_words``.
 
     Why: the seed's "Action Items That Work": "Specific: 'Add alerting for connection pool
     exhaustion' not 'improve monitoring.'", and the copy-paste anti-pattern: "'Improve
@@ -479,12 +484,15 @@ class VagueAction(Rule):
 
 
 class UnverifiableAction(Rule):
-    """Finds open action items nobody could check off: intentions ("consider", "think
-    about", "discuss", "raise awareness", "explore", "investigate whether", "try to",
-    "remind", "be mindful"), exhortations ("Dave to double-check configs", "ensure invoices
-    are correct") and generic items ("improve monitoring") with no done-condition. An
-    explicit done-condition ("done when: ...") makes any item verifiable. Configuration
-    ``extra_unverifiable_phrases`` extends the list.
+    """Finds open action items nobody could check off: an intention ("consider", "discuss",
+    "agree on", "look into <a topic>", "investigate options", "if possible", "continue to"),
+    a hope ("we are hoping to"), a behaviour asked of people ("be more careful", "Dave to
+    double-check", "make sure on-call reads the runbook") or an obligation with no end
+    ("ensure invoices are correct", "should always"). A spike with a factual question
+    ("Investigate if we can set memory limits", "Check why the alert did not fire") is done
+    when the question is answered and passes, and so does any item with an explicit
+    done-condition ("done when: ..."). Configuration ``extra_unverifiable_phrases`` extends
+    the list.
 
     Why: the seed's "Action Items That Work": "Verifiable: You can tell when it is done."
     A discussion always happened and never finishes; the item stays open forever, which is

@@ -296,8 +296,9 @@ def _opening(text: str) -> str:
 
 class TooFewWhys(Rule):
     """Finds a "5 whys" chain that stops after fewer than three whys (configuration
-    ``min_whys``), and a root cause section with no chain of whys that does not reach a
-    systemic cause either.
+    ``min_whys``). A document without a chain is not asked for one (whether its analysis
+    reaches a systemic cause is PM302's question), and the short chain is the one finding
+    about that analysis.
 
     Why: the seed's "Root Cause Analysis": "Keep asking 'why' until you reach systemic
     causes." Its own example needs six whys to get from "the database ran out of
@@ -348,12 +349,14 @@ class TooFewWhys(Rule):
 
 
 class ProximateRootCause(Rule):
-    """Finds a root cause that is only the proximate cause: a deploy, a bug, a config
-    change, a slow query, a typo, "human error", a limit that was too small, a change
-    someone made ("the identity team removed an endpoint"), with nothing systemic behind it
-    (no process, tooling, knowledge, capacity or communication gap). The deepest why of a
-    five-whys chain counts as part of the root cause. A root cause stated elsewhere ("The
-    root cause was human error ..." in a summary) is judged on its own words.
+    """Finds an analysis that stops at the proximate cause: the root cause names only what
+    broke (a deploy, a bug, a config change, "human error", a limit that was too small, a
+    change someone made) and nothing in the analysis (the root cause, the whys, the
+    contributing factors, the lessons) names a gap in the system: a missing check, alert,
+    process, runbook, capacity. One finding per analysis, on its first statement; a root
+    cause stated elsewhere ("The root cause was human error ..." in a summary) is judged on
+    its own words. A cause the document says it has not found yet is a missing section
+    (PM501), and a security report's cause is the mechanism of the flaw or the attack.
 
     Why: the seed's "The shallow analysis" anti-pattern: "Stopping at the proximate cause.
     'The deploy broke prod' is not a root cause." and "The root cause is not 'the query was
@@ -470,8 +473,9 @@ class UncategorisedRootCause(Rule):
 
 
 class EmptyRootCause(Rule):
-    """Finds a root cause (or five whys) section that says nothing: no prose, only template
-    placeholders or guidance comments, and no parsed root cause or whys.
+    """Finds a root cause (or five whys) section that says nothing but a template's
+    placeholder ("[fill in: ...]"). A heading with nothing at all under it is an empty
+    section (PM503), reported once.
 
     Why: the seed's "Root Cause Analysis" is the heart of the meeting (30 of its 60-90
     minutes). A postmortem without a root cause cannot produce action items that prevent

@@ -310,8 +310,11 @@ _NOT_GROUPS = frozenset(
 
 class PersonAsAgent(Rule):
     """Finds a person made the agent of the failure: a name, an @handle or a role
-    ("the on-call engineer", "the intern", "ops guy") as the subject of "broke", "forgot to",
-    "failed to", "missed", or "Bob's mistake", "caused by @alice".
+    ("the on-call engineer", "the developer creating the pull request") as the subject of
+    "broke", "forgot to", "failed to", "misjudged", "missed", "Bob's mistake", "caused by
+    @alice", and a named group's conduct made the cause ("Teams still haven't adopted our
+    recommendations"). Not blame: a victim of the failure, the writers' own "we failed to
+    verify", an attacker, a system as subject ("the deploy failed to roll back").
 
     Why: the seed's first rule of the meeting is a blameless environment: "We do not ask
     'who screwed up?' We ask 'what in our system allowed this to happen?'". Naming the
@@ -443,9 +446,12 @@ def _sentence(masked: str, at: int) -> str:
 
 
 class HindsightLanguage(Rule):
-    """Finds blame and hindsight phrasing anywhere in the document: "human error",
-    "careless", "negligent", "should have known", "should have caught", "obviously",
-    "failed to notice", "didn't bother", "lack of attention", "incompetent", "sloppy".
+    """Finds blame and hindsight phrasing: "human error", "careless", "negligent", "should
+    have known", "should have been obvious", "in an act of laziness", "failed to notice",
+    "didn't bother", "incompetent", "sloppy", and "obviously"/"clearly" beside a
+    counterfactual ("Obviously a reminder would have caught it"). Not: an assessment of a
+    fact ("obviously a breaking change"), a belief at the time ("Assumed user error"), a
+    technical word ("lazy loading"), quoted text or code.
 
     Why: the seed asks us to "assume good intent: everyone involved was trying to do the
     right thing. If someone made a mistake, the question is: why was that mistake easy to

@@ -67,9 +67,12 @@ def has_quantity(text: str) -> bool:
 
 
 class UnquantifiedImpact(Rule):
-    """Finds an impact section that states no number at all (no users, requests, orders,
-    percentages, minutes or money; dates and clock times do not count), and a postmortem
-    with no impact section.
+    """Finds an impact that states no number: an impact section without a count of users,
+    requests, orders or versions, a share, a duration of the effect or money (dates, clock
+    times, HTTP statuses and versions do not count; zero does: "no packages were
+    compromised"); or, with no impact section, a summary (or any part of the report) that
+    tells who or what was affected without a number. A report that never says what the
+    failure did to anyone is a missing section (PM501), not this. One finding per document.
 
     Why: the seed's agenda gives impact its own ten minutes: "What was the customer and
     business impact? Quantify if possible." Without numbers nobody can weigh the action
@@ -196,9 +199,9 @@ def _body(view: View, section: Section) -> str:
 
 
 class VagueQuantifier(Rule):
-    """Finds quantities that sound like numbers and are not, in the summary and impact:
-    "some users", "a few customers", "minimal impact", "a small number of", "briefly".
-    A line that also gives a number passes ("some users (about 2%)").
+    """Finds a vague quantity ("some users", "a few customers", "minimal impact",
+    "briefly") in an impact section that otherwise gives numbers: the line where a number
+    is missing. An impact with no number at all is one finding, PM401's.
 
     Why: the seed asks to "Quantify if possible". "Minimal impact" is a judgement, not a
     measurement, and it is the phrase that lets a repeat incident look harmless.

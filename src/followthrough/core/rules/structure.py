@@ -161,11 +161,15 @@ def _root_cause_label(doc: Document) -> bool:
 
 
 class MissingSection(Rule):
-    """Finds a postmortem without one of the required sections: by default summary,
-    impact, timeline, root cause (a section or a "Root cause:" statement; a chain of whys
-    alone does not state it) and action items. Configuration
-    ``required_sections`` changes the list; any heading wording the parser recognises
-    counts ("What happened", "Customer impact", "Corrective actions" ...).
+    """Finds a postmortem without a part its kind of report owes. An incident report owes a
+    summary, the impact, a timeline, the root cause and action items (configuration
+    ``required_sections``); a security disclosure the summary, what was exposed and how; an
+    analysis of an attack also when things happened (dates in its prose serve); a template
+    owes nothing but to be filled in (PM503 says where). A part counts wherever a reader
+    finds it: the impact told in the summary, the cause in the contributing factors, any
+    heading the reader recognises ("What happened", "Customer impact", "Corrective
+    actions"). A timeline that gives no time ("see the incident channel") and a root cause
+    the document says it has not found yet ("One candidate can be ...") are missing.
 
     Why: the seed's meeting agenda has a part for each: timeline review, impact review,
     root cause analysis, contributing factors, action items. A postmortem that skips one
@@ -252,9 +256,11 @@ def _placeholder_title(title: str) -> bool:
 
 class TemplateLeftover(Rule):
     """Finds template text left in the document: `[fill in: ...]`, "[Insert ... here]",
-    "<describe ...>", "Lorem ipsum", TODO/TBD in prose, "XX:XX", "YYYY-MM-DD", "$X".
-    Guidance in HTML comments is fine; TBD as an action item's owner or due date is
-    reported by the owner and due-date rules instead.
+    "<describe ...>", "Lorem ipsum", TODO/TBD in prose, "XX:XX", "YYYY-MM-DD", "$X", "XXX",
+    a bracketed instruction ("By: (Names)", "Q (who): A (who):"), a lone "Brief description",
+    and a title made only of template words ("# Incident Title", "# Title (incident #)").
+    Guidance in HTML comments is fine, and so is a link's text; TBD as an action item's owner
+    or due date is reported by the owner and due-date rules instead.
 
     Why: the seed's "The copy-paste postmortem" anti-pattern: "Using the same template
     language without thinking." A placeholder that survives review means nobody read that
@@ -347,10 +353,12 @@ _ZONE_NOTE = re.compile(
 
 
 class EmptySection(Rule):
-    """Finds a section heading with nothing under it (no prose, list or table outside
-    comments), for the sections the meeting fills: summary, impact, timeline, root cause,
-    five whys, contributing factors, detection, resolution, action items, lessons. A
-    heading whose content is in its subsections is not empty.
+    """Finds a section heading with nothing under it (beyond comments, quotations, a bare
+    "-", a note on time zones or a table with only its header), for the sections the
+    meeting fills: summary, impact, timeline, root cause, trigger, five whys, contributing
+    factors, detection, resolution, action items, lessons. A heading whose content is in
+    subsections that are parts of the report is not empty ("What happened" over "Chain of
+    events"); one whose only subsection is about something else is.
 
     Why: the seed's "The copy-paste postmortem": a heading kept from the template but never
     written is the template talking, not the team. An empty section also hides from the
