@@ -396,22 +396,17 @@ class ProximateRootCause(Rule):
             return  # a systemic gap anywhere in the analysis: it went past the proximate cause
         if cause_unknown(view_of(doc)):
             return  # a cause not found yet is missing (PM501), not shallow
-        flagged: set[int] = set()
-        if statements:
-            if not any(_SYSTEMIC.search(t) for t in texts):
-                # one finding per analysis, on its first statement: what broke, and no gap
-                first = statements[0]
-                match = next(
-                    (m for m in (_PROXIMATE.search(st.text) for st in statements) if m), None
-                )
-                phrase = match.group() if match is not None else _opening(first.text)
-                flagged.add(first.line)
-                yield self._shallow(doc, config, first.line, phrase, statements)
-                return
+        if statements and not any(_SYSTEMIC.search(t) for t in texts):
+            # one finding per analysis, on its first statement: what broke, and no gap
+            first = statements[0]
+            match = next((m for m in (_PROXIMATE.search(st.text) for st in statements) if m), None)
+            phrase = match.group() if match is not None else _opening(first.text)
+            yield self._shallow(doc, config, first.line, phrase, statements)
+            return
         # "The root cause was human error ..." in a summary: judged on its own words
         for line, text in elsewhere:
             match = _PROXIMATE.search(text)
-            if line in flagged or match is None or _SYSTEMIC.search(text):
+            if match is None or _SYSTEMIC.search(text):
                 continue
             yield self._shallow(doc, config, line, match.group(), [])
             return

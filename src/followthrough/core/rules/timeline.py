@@ -93,7 +93,6 @@ class TimelineAnalysis(Rule):
         flagged: set[int] = set()
         for match in _ANALYSIS.finditer(view.low, start, end, words=view.words):
             line = view.line_of(match.start())
-            at = match.start()
             if line not in wanted or line in flagged:
                 continue
             flagged.add(line)
