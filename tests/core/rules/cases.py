@@ -535,6 +535,75 @@ Some users also saw slow pages.
     ),
     "PM501": Cases(
         passing={
+            # held-out layouts nobody tuned the reader on: each is complete and owes nothing
+            "a-google-docs-export-with-bold-labels": """\
+**Incident:** Card payments declined
+**Date:** 12 May 2026
+
+**Summary:** Card payments were declined for 31 minutes after a processor certificate expired; 4,120 checkouts failed.
+
+**Timeline:**
+
+- 09:02 UTC decline rate alert fires
+- 09:33 UTC new certificate installed, declines stop
+
+**Root cause:** Certificate renewal is manual and nothing alerts before expiry. Category: process gap.
+
+**Action items:**
+
+- Alert 21 days before any processor certificate expires (@mira, 2026-05-26)
+""",
+            "a-blog-style-report-with-plain-dated-lines": """\
+# Package index outage
+
+On 2026-05-12 between 09:02 and 09:33 UTC the package index returned errors for all
+downloads, about 1.2M failed requests, after a deploy removed a path separator.
+
+## What happened
+
+09:02 UTC deploy promoted to production
+09:20 UTC community member reports failing downloads
+09:33 UTC deploy rolled back, downloads recover
+
+## Root cause
+
+The download URL builder had no test with production values, and the staging test plan
+does not include a download.
+
+## Corrective actions
+
+- Add a staging smoke test that downloads a crate before promotion (@tb, 2026-05-20)
+""",
+            "an-sre-book-layout-with-an-action-table": """\
+# Shakespeare search down (incident #465)
+
+## Summary
+
+Shakespeare Search was down for 66 minutes; about 1.21B queries were lost.
+
+## Impact
+
+1.21B queries lost, no revenue impact.
+
+## Root Causes
+
+Cascading failure from a file descriptor leak when no result was found, under load
+ten times the capacity we planned for (capacity gap).
+
+## Action Items
+
+| Action Item | Type | Owner | Bug |
+| --- | --- | --- | --- |
+| Update the playbook with cascading failure steps | mitigate | jennifer | n/a **DONE** |
+| Plug the file descriptor leak | prevent | agoogler | Bug 5554825 **DONE** |
+
+## Timeline
+
+2015-10-21 (all times UTC)
+
+- 14:51 News reports a new sonnet
+- 15:40 OUTAGE ENDS
+""",
             "impact-and-cause-told-without-their-own-headings": """\
 # All services returning 503
 ## Summary
