@@ -245,21 +245,11 @@ _THEN = re.compile(
 )
 
 
-_NEGATIVE: frozenset[str] = frozenset(
+# the words every form of a gap holds (``_LACK_WORDS``, and those the lack is said after)
+_NEGATIVE: frozenset[str] = frozenset(w.strip() for w in _LACK_WORDS) | frozenset(
     [
-        "no",
-        "not",
-        "without",
-        "lack",
         "lacking",
         "lacked",
-        "missing",
-        "absence",
-        "never",
-        "nothing",
-        "insufficient",
-        "inadequate",
-        "poor",
         "wasn",
         "weren",
         "isn",
