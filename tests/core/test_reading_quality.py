@@ -26,12 +26,12 @@ from .real_corpus import Reading
 
 #: issue 11's target: 95% of documents read as a person reads them
 TARGET = 0.95
-#: the floor kept today, a little below the measured 56 of 67 (0.84): the target is not met
+#: the floor kept today, a little below the measured 57 of 67 (0.85): the target is not met
 #: yet, and this keeps what was reached from slipping back
 FLOOR = 0.83
 #: timelines read with the labelled entries, first and last line (measured 66 of 67)
 TIMELINE_FLOOR = 0.95
-#: labelled action items found at their line, in their state (measured 170 of 177)
+#: labelled action items found at their line, in their state (measured 169 of 177)
 ACTION_FLOOR = 0.93
 
 
