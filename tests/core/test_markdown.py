@@ -471,8 +471,16 @@ def test_root_cause_categories_are_read_where_they_are_stated(
 
 
 def test_an_unfilled_category_list_is_no_category() -> None:
-    doc = parse(template("X"))
+    filled = template("X").replace(
+        "[fill in: the systemic root cause, in one or two sentences]",
+        "There is no review checklist for schema changes.",
+    )
+    doc = parse(filled)
     assert doc.root_causes[0].category is None
+
+
+def test_a_template_placeholder_is_no_root_cause() -> None:
+    assert parse(template("X")).root_causes == []
 
 
 # --------------------------------------------------------------------------- action items

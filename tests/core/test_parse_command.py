@@ -36,6 +36,7 @@ def test_parse_json_has_stable_snake_case_keys() -> None:
         "incident_date",
         "severity",
         "failure_mode",
+        "genre",
         "sections",
         "timeline",
         "whys",
@@ -63,6 +64,35 @@ def test_parse_json_has_stable_snake_case_keys() -> None:
         "body_line": 3,
         "found_by": "heading",
     }
+
+
+def test_parse_shows_each_action_items_state_and_why(tmp_path: Path) -> None:
+    pm = tmp_path / "pm.md"
+    pm.write_text(
+        "# Checkout errors\n\n"
+        "Checkout failed for 40 minutes for 1,200 customers after a config deploy.\n\n"
+        "## Action items\n\n"
+        "- [x] Roll back the config (@ana, 2026-03-01)\n"
+        "- ~~Pin the client version~~\n"
+        "- We have added a config gate to the deploy pipeline\n"
+        "- Add a canary stage for config changes (@ben, due end of Q3)\n"
+        "- Fix the flaky check due to a bug in the runner\n",
+        encoding="utf-8",
+    )
+    text = CliRunner().invoke(main, ["parse", str(pm)]).output
+    assert (
+        "3-3  summary               (untitled)  [lead paragraph before the first section]" in text
+    )
+    assert "state: done (ticked box)" in text
+    assert "state: done (struck through)" in text
+    assert "state: done (written as done ('We have added'))" in text
+    assert "state: open (nothing in the document marks it done)" in text
+    data = json.loads(CliRunner().invoke(main, ["parse", "--format", "json", str(pm)]).output)
+    items = {a["line"]: a for a in data["action_items"]}
+    assert items[10]["state"] == "open" and items[10]["due_text"] == "end of Q3"
+    assert items[11]["due_text"] is None  # "due to a bug" is a cause, not a due date
+    assert items[7]["state_reason"] == "ticked box"
+    assert data["genre"] == "incident_report"
 
 
 def test_parse_refuses_unreadable_input_with_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -51,11 +51,12 @@ def _as_text(doc: Document) -> str:
     )
     out.append(f"  severity: {doc.severity or '(none)'}")
     out.append(f"  failure mode: {doc.failure_mode or '(none)'}")
+    out.append(f"  genre: {doc.genre.value}")
     out.append(f"sections ({len(doc.sections)}):")
     for s in doc.sections:
-        out.append(
-            f"  {s.line}-{s.end_line}  {s.kind.value:<20}  {'#' * min(s.level, 6)} {s.heading}"
-        )
+        heading = f"{'#' * min(s.level, 6)} {s.heading}" if s.heading else "(untitled)"
+        why = f"  [{s.found_by}]" if s.found_by else ""
+        out.append(f"  {s.line}-{s.end_line}  {s.kind.value:<20}  {heading}{why}")
     out.append(f"timeline ({len(doc.timeline)}):")
     for e in doc.timeline:
         at = e.at.isoformat() if e.at is not None else "?"
@@ -74,6 +75,9 @@ def _as_text(doc: Document) -> str:
     for a in doc.action_items:
         due = a.due.isoformat() if a.due else "-"
         out.append(f"  line {a.line}: [{'x' if a.done else ' '}] {a.text}")
+        out.append(
+            f"      state: {a.state} ({a.done_reason or 'nothing in the document marks it done'})"
+        )
         out.append(
             f"      owner: {a.owner or '-'}  due: {due} (written: {a.due_text or '-'})"
             f"  done when: {a.done_when or '-'}"

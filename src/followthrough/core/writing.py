@@ -214,6 +214,7 @@ def to_record(doc: Document) -> dict[str, object]:
         "incident_date": doc.incident_date.isoformat() if doc.incident_date else None,
         "severity": doc.severity,
         "failure_mode": doc.failure_mode,
+        "genre": doc.genre.value,
         "sections": [
             {
                 "kind": s.kind.value,

@@ -257,6 +257,11 @@ def _tail_separators(text: str) -> list[re.Match[str]]:
     return list(_TAIL_SEPARATOR.finditer(text, start))
 
 
+def is_ticket_url(url: str) -> bool:
+    """A link to an issue, a pull request or a ticket in a tracker."""
+    return _TRACKER_URL.fullmatch(url) is not None
+
+
 def owner_value(value: str) -> str | None:
     v = clean_value(value)
     if v.lower() in NO_OWNER or _PLACEHOLDER.match(v) or _PLACEHOLDER_OWNER.fullmatch(v):

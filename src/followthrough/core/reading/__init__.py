@@ -28,7 +28,9 @@ from followthrough.core.reading.timeline import TimelineReader
 K = SectionKind
 # sections whose prose may hold the commitments of a document without action items (not
 # the resolution: the steps that fixed this incident are its story, not follow-ups)
-_PROSE_KINDS = frozenset({None, K.SUMMARY, K.LESSONS, K.CONTRIBUTING_FACTORS, K.OTHER, K.TITLE})
+_PROSE_KINDS = frozenset(
+    {None, K.SUMMARY, K.LESSONS, K.CONTRIBUTING_FACTORS, K.OTHER, K.TITLE, K.TIMELINE}
+)
 
 __all__ = ["read"]
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from followthrough.core.document import ActionItem
+from followthrough.core.document import ActionItem, SectionKind
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.actions import (
     Fields,
     due_date,
     is_done_status,
+    is_ticket_url,
     keyed_fields,
     owner_value,
     parse_annotations,
@@ -37,6 +38,8 @@ from followthrough.core.parsing.vocabulary import (
 from followthrough.core.reading import commitments
 from followthrough.core.reading.context import Reading, Region
 
+_REFERENCE = re.compile(r"\[([^\]]{1,100})\](?!\()")
+_REFERENCE_LEAD = re.compile(r"^\s*\[[^\]]{1,100}\]\s*[:\-–—]?\s*")
 _STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
 _STATUS_WORDS: Final = ("DONE", "TODO", "WIP", "OPEN", "CLOSED", "FIXED")
 _CHECK_MARKS: Final = ("✅", "✔", "✓", "☑")
@@ -74,7 +77,7 @@ _FUTURE = re.compile(
     r"aim(?:s|ing)? to|would like to|working on|looking into)\b",
     re.I,
 )
-_OWNER_TO = re.compile(r"^(?:@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
+_OWNER_TO = re.compile(r"^(?P<who>@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
 _FIRST_WORD = re.compile(r"[A-Za-z][a-z]*")
 
 # Column names of an action-item table -> the field they hold.
@@ -341,21 +344,37 @@ def read(reading: Reading, region: Region) -> None:
             last = None
 
 
+_NEXT_SENTENCE = re.compile(r"[.!?]\s+[A-Z]")
+
+
 def _prose(para: bl.Para) -> bool:
     """A paragraph of sentences rather than item lines ("Alice: add the alert by Friday",
     "Owner: Bob")."""
     lines = [strip_emphasis(t) for _, t in para.lines if t.strip()]
-    if len(lines) == 1 and (len(lines[0].split()) <= 25 or imperative(lines[0])):
+    one_sentence = len(lines) == 1 and _NEXT_SENTENCE.search(lines[0]) is None
+    if one_sentence and (len(lines[0].split()) <= 25 or imperative(lines[0])):
         return False
     return not all(imperative(t) or _starts_with_key(t) for t in lines)
 
 
-def _sentences(reading: Reading, region: Region, para: bl.Para) -> None:
-    """One item per sentence that commits to, or reports, a distinct measure."""
-    for measure in commitments.measures(para.lines, done_too=True):
+def _sentences(reading: Reading, region: Region, para: bl.Para, *, done_too: bool = True) -> None:
+    """One item per sentence that commits to, or reports, a distinct measure; a ticket linked
+    in the sentence after it ("This issue tracks that effort") is its ticket."""
+    measures = commitments.measures(para.lines, done_too=done_too)
+    if measures and "http" in " ".join(t for _, t in para.lines):
+        for line, sentence in commitments.sentences(para.lines):
+            _, fields = parse_annotations(sentence, reading.default_year)
+            if fields.tracker is None:
+                continue
+            before = [m for m in measures if m.line <= line]
+            if before and not before[-1].tracker:
+                before[-1].tracker = fields.tracker
+    for measure in measures:
         text, fields = parse_annotations(measure.text, reading.default_year)
-        if fields.owner is None and measure.text.lower().startswith(("we ", "i ")):
-            fields.owner = None  # "we" is the writers, not one person
+        if fields.owner is None and measure.text.startswith("I "):
+            fields.owner = "I (the author)"  # a signed post's "I" is one person; "we" is not
+        if fields.tracker is None and measure.tracker:
+            fields.tracker = measure.tracker
         item = _new(reading, region, measure.line, text, measure.text, fields, None, "")
         if measure.done and not item.done:
             item.done, item.done_reason = True, "written as done"
@@ -368,9 +387,11 @@ def in_prose(reading: Reading, regions: list[Region]) -> None:
     """A document with no action items anywhere: the commitments and lasting measures told
     in its prose (a summary, a response, lessons) are its action items."""
     for region in regions:
+        # a timeline told in prose holds the response's story: only promises are items there
+        promises_only = region.kind is SectionKind.TIMELINE
         for block in reading.blocks(region):
             if isinstance(block, bl.Para) and _prose(block):
-                _sentences(reading, region, block)
+                _sentences(reading, region, block, done_too=not promises_only)
 
 
 def settle(reading: Reading) -> None:
@@ -515,6 +536,19 @@ def _new(
     checked: bool | None,
     group_heading: str,
 ) -> ActionItem:
+    if fields.tracker is None and "[" in raw and reading.definitions():
+        # "[#2226]: Add logging" with "[#2226]: https://github.com/.../issues/2226" below
+        for label in _REFERENCE.findall(raw):
+            url = reading.definitions().get(label.strip().lower())
+            if url is not None and is_ticket_url(url):
+                fields.tracker = url
+                text = _REFERENCE_LEAD.sub("", text, count=1)
+                break
+    if fields.owner is None:
+        # "Alice to rotate the partner keys": the person named before "to" owns it
+        named = _OWNER_TO.match(strip_emphasis(text))
+        if named is not None and named.group("who").split()[0].lower() not in IMPERATIVE_VERBS:
+            fields.owner = named.group("who")
     action = ActionItem(line=number, text=strip_emphasis(text))
     _apply(action, fields, reading.default_year)
     if checked:

@@ -20,7 +20,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-
 # a new clause with its own subject: "..., and we intend to ...", "; we will ..."
 _CLAUSE = re.compile(
     r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
-    r"|;\s+(?=we\b)",
+    r"|;\s+(?=we\b)"
+    # "Even if we continue to delete them, we should entertain ...": the main clause commits
+    r"|,\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)",
     re.IGNORECASE,
 )
 # Who commits: the writers ("we", "I", "our team", "the crates.io team"), not a third party.
@@ -33,7 +35,8 @@ _NOT_A_MEASURE = (
 )
 _COMMITMENT = re.compile(
     rf"\b{_SUBJECT}\s+{_ADVERBS}(?:"
-    r"(?:will|'ll)(?!\s+(?:likely|probably|possibly|perhaps|maybe|continue)\b)|shall|intends?\s+to|plans?\s+to|(?:is|are)\s+planning\s+to|aims?\s+to|"
+    r"(?:will|'ll)(?!\s+(?:likely|probably|possibly|perhaps|maybe|continue)\b)|shall|"
+    r"may\s+(?=follow\s+up|look\s+into|revisit|review|reach\s+out)|intends?\s+to|plans?\s+to|(?:is|are)\s+planning\s+to|aims?\s+to|"
     r"(?:is|are|'re)\s+(?:also\s+)?(?:looking\s+into|going\s+to|hoping\s+to|working\s+(?:on|to)|"
     r"committed\s+to)|hopes?\s+to|would\s+like\s+to|need\s+to|must|should|"
     r"agree\s+that\s+we\s+should)\b" + _NOT_A_MEASURE +
@@ -65,6 +68,7 @@ class Measure:
     line: int  # where the sentence or clause starts
     text: str
     done: bool  # reported as done rather than promised
+    tracker: str | None = None  # a ticket linked beside it
 
 
 def sentences(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:

@@ -10,6 +10,7 @@ date, over events, is a day of the timeline.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from followthrough.core.document import UNTITLED_LEVEL, SectionKind
@@ -47,10 +48,21 @@ def recognise(reading: Reading) -> None:
         if (
             region.heading
             and region.section is not None
+            and region.heading[:1].isalnum()
             and timeline.is_date_heading(region.heading)
         ):
             if reading.blocks(region):
                 _name(region, K.TIMELINE, "a date heading over the day's events")
+            continue
+        if (
+            region.heading
+            and region.kind in (K.SUMMARY, K.OTHER)
+            and region.section is not None
+            and _opens_with(reading, region) == "|"
+            and _fields_table(_groups(reading.blocks(region)))
+        ):
+            # "### Summary" over a table of incident fields (Number, Severity, Lead ...)
+            _name(region, K.METADATA, "a table of incident fields")
             continue
         if region.kind not in _UNNAMED and not _may_hold_runs(reading, region, has):
             continue
@@ -81,17 +93,23 @@ def recognise(reading: Reading) -> None:
 
 
 def _may_hold_runs(reading: Reading, region: Region, has: set[SectionKind]) -> bool:
-    """Could a named section hold a run of another kind? Asked of the characters each run
-    needs (a "?" for whys, a ":" ending a lead-in, a digit for a timeline, a rule before a
-    note) before its blocks are read."""
+    """Could a named section hold a run of another kind? Asked of what each run needs (a
+    "why" with a "?" for whys, a lead-in ending with ":" over a list, three lines opening
+    with a digit for a timeline, a rule before a note) before its blocks are read."""
     content, flags = reading.scan.content, reading.scan.flags
     lines = [content[i] for i in range(region.start, region.stop) if flags[i] == bl.NORMAL]
     text = "\n".join(lines)
-    if "?" in text or ":\n" in text + "\n":
+    low = text.lower()
+    if "?" in text and "why" in low:
         return True
-    if K.TIMELINE not in has and any(ch.isdigit() for ch in text):
+    if ":\n" in text and _LEAD_IN_LIST.search(text) is not None:
         return True
-    return any(line.strip()[:3] in ("---", "***", "___") for line in lines)
+    if K.TIMELINE not in has and sum(1 for line in lines if line.lstrip()[:1].isdigit()) >= 3:
+        return True
+    return "---" in text or "***" in text or "___" in text
+
+
+_LEAD_IN_LIST = re.compile(r":[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]")
 
 
 def _notes_after_rules(groups: list[list[bl.Block]], runs: list[_Run]) -> list[_Run]:
@@ -130,6 +148,26 @@ def _untitled(reading: Reading, run: _Run) -> Region:
     section.found_by = run.reason if run.kind in _LEAD_KINDS else f"content: {run.reason}"
     reading.doc.sections.append(section)
     return Region(run.kind, "", run.first, run.last + 1, section=section)
+
+
+def _opens_with(reading: Reading, region: Region) -> str:
+    """The first visible character of the region's body."""
+    firsts = reading.scan.firsts
+    return next((firsts[i] for i in range(region.start, region.stop) if firsts[i]), "")
+
+
+def _fields_table(groups: list[list[bl.Block]]) -> bool:
+    """Is the whole body one table of field names with their values (often still empty)?"""
+    blocks = [b for g in groups for b in g]
+    if len(blocks) != 1 or not isinstance(blocks[0], bl.Table):
+        return False
+    cells = [c for _, row in blocks[0].rows for c in row]
+    cells += list(blocks[0].header or [])
+    if not cells:
+        return False
+    filled = [c for c in cells if c.strip()]
+    short = all(len(c.split()) <= 5 for c in filled)
+    return short and len(filled) * 2 <= len(cells) + len(blocks[0].header or [])
 
 
 def _inside(block: bl.Block, runs: list[_Run]) -> bool:

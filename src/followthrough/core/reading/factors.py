@@ -8,7 +8,6 @@ configured so nobody noticed").
 
 from __future__ import annotations
 
-import re
 from typing import Final
 
 from followthrough.core.document import ContributingFactor
@@ -16,12 +15,39 @@ from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.text import join, strip_emphasis
 from followthrough.core.reading.context import Reading, Region
 
-_ANALYSIS = re.compile(
-    r"\b(?:because|due\s+to|caused|causes?|led\s+to|as\s+a\s+result|resulted\s+in|reasons?|"
-    r"could\s+have\s+been|would\s+have|did\s+not|didn['’]t|was\s+not|wasn['’]t|were\s+not|"
-    r"weren['’]t|no\s+(?:alert|alerts|alerting|monitoring|check|checks|test|tests|one)\b|nobody|"
-    r"lack\s+of|longer\s+than|slower|contribut\w*|avoided|prevented)\b",
-    re.IGNORECASE,
+# the causal language of an analysis, counted by plain substring (C speed; a few more hits
+# inside other words do not change a density)
+_ANALYSIS: Final = (
+    "because",
+    "due to",
+    "caused",
+    "cause",
+    "led to",
+    "as a result",
+    "resulted in",
+    "reason",
+    "could have been",
+    "would have",
+    "did not",
+    "didn't",
+    "didn’t",
+    "was not",
+    "wasn't",
+    "wasn’t",
+    "were not",
+    "weren't",
+    "no alert",
+    "no monitoring",
+    "no check",
+    "no test",
+    "no one",
+    "nobody",
+    "lack of",
+    "longer than",
+    "slower",
+    "contribut",
+    "avoided",
+    "prevented",
 )
 #: analytical phrases a prose section needs, and at most this many words per phrase
 MIN_PHRASES: Final = 3
@@ -36,8 +62,9 @@ def recognise(blocks: list[bl.Block]) -> str | None:
         if not isinstance(block, bl.Para):
             return None
         text = " ".join(t for _, t in block.lines)
-        words += len(text.split())
-        phrases += len(_ANALYSIS.findall(text))
+        low = text.lower()
+        words += text.count(" ") + 1
+        phrases += sum(low.count(key) for key in _ANALYSIS)
     if phrases >= MIN_PHRASES and phrases * WORDS_PER_PHRASE >= words:
         return f"prose that analyses why ({phrases} causal phrases)"
     return None

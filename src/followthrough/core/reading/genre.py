@@ -14,6 +14,10 @@ from followthrough.core.document import Document, Genre, SectionKind
 #: document of headings is a template
 TEMPLATE_WORDS: Final = 40
 TEMPLATE_HEADINGS: Final = 4
+_BARE_WORDS: Final = 4
+_NOT_CONTENT: Final = frozenset(
+    {SectionKind.TITLE, SectionKind.METADATA, SectionKind.PEOPLE, SectionKind.APPENDIX}
+)  # a section with fewer words under it than this is not filled in
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _ATTACK = re.compile(
     r"\b(?:attackers?|attacks?|malware|malicious|phishing|phished|typo-?squat\w*|"
@@ -33,17 +37,58 @@ _STEM: Final = 7
 
 def read(doc: Document) -> Genre:
     masked = doc.masked[1] if doc.masked is not None else doc.text
-    prose = [
-        line for line in masked.split("\n") if line.strip() and line.lstrip()[:1] not in ("#", "|")
-    ]
-    words = sum(len(_WORD.findall(line)) for line in prose)
-    headings = sum(1 for s in doc.sections if s.heading and s.kind is not SectionKind.TITLE)
-    if headings >= TEMPLATE_HEADINGS and words < TEMPLATE_WORDS:
+    titled = [s for s in doc.sections if s.heading and s.kind not in _NOT_CONTENT]
+    # bare sections first: a document whose sections are written is no template, and its
+    # words need not be counted
+    bare = sum(1 for s in titled if len(s.body) < 80 and len(_WORD.findall(s.body)) < _BARE_WORDS)
+    if (
+        len(titled) >= TEMPLATE_HEADINGS
+        and bare * 5 >= len(titled) * 3
+        and not doc.action_items
+        and _prose_words(masked) < TEMPLATE_WORDS
+    ):
         return Genre.TEMPLATE
-    text = "\n".join(prose)
-    head = f"{doc.title or ''}\n{text[:3000]}"
+    head = f"{doc.title or ''}\n{masked[:3000]}"
+    low = head.lower()
+    if not any(key in low for key in _KEYS):
+        return Genre.INCIDENT_REPORT  # no word of security at all: the regexes need not run
     attack = {m.group().lower()[:_STEM] for m in _ATTACK.finditer(head)}
     security = {m.group().lower()[:_STEM] for m in _SECURITY.finditer(head)}
     if len(attack | security) < MIN_SECURITY_WORDS:
         return Genre.INCIDENT_REPORT
     return Genre.ATTACK_ANALYSIS if len(attack) >= 2 else Genre.SECURITY_DISCLOSURE
+
+
+# every security word holds one of these
+_KEYS: Final = (
+    "attack",
+    "malware",
+    "malicious",
+    "phish",
+    "typo",
+    "supply",
+    "exfiltrat",
+    "cve-",
+    "protestware",
+    "backdoor",
+    "threat",
+    "vulnerab",
+    "secur",
+    "compromis",
+    "leak",
+    "exploit",
+    "unauthori",
+    "impersonat",
+    "credential",
+    "privilege",
+    "disclos",
+)
+
+
+def _prose_words(masked: str) -> int:
+    """Words of prose: outside headings, tables, quotations, comments and code."""
+    return sum(
+        len(_WORD.findall(line))
+        for line in masked.split("\n")
+        if line.strip() and line.lstrip()[:1] not in ("#", "|")
+    )

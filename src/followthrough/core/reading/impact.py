@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from followthrough.core.document import Document, SectionKind
+from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.reading.commitments import sentences
 
 K = SectionKind
@@ -22,8 +22,8 @@ _EFFECT = re.compile(
     r"errors?|fail(?:ures?|ed|ing|s)|latenc(?:y|ies)|time(?:d)?\s?outs?|timed\s+out|lost|loss|missing|stuck|broken|"
     r"interrupt\w*|blocked|bounced|no\s+longer|not\s+(?:shipped|working|launching|reachable|"
     r"available|delivered|sent|received|processed|served)|returning\s+(?:\d{3}|errors?)|"
-    r"compromised|exposed|exploited|(?:were|was)\s+(?:not\s+|ever\s+|never\s+)?(?:used|accessed|"
-    r"downloaded|installed)|no\s+(?:\w+\s+){0,2}(?:traffic|requests|logs|metrics|data|access)|"
+    r"exposed|exploited|(?:were|was)\s+(?:not\s+|ever\s+|never\s+)?(?:used|accessed|downloaded|"
+    r"installed)|no\s+(?:\w+\s+){0,2}(?:traffic|requests|logs|metrics|data|access)|"
     r"not\s+(?:be\s+)?(?:received|routed|shipped|exported|scheduled|started)|"
     r"(?:status\s+)?[45]\d\d(?:s|\s+(?:errors?|responses?|messages?|status(?:es)?))|"
     r"return(?:ing|ed|s)?\s+(?:status\s+)?[45]\d\d)\b",
@@ -45,16 +45,50 @@ _WHERE: Final = frozenset(
 )
 
 
+# what an attack did: "the malicious versions were installed", "tokens were exfiltrated"
+_ATTACK_EFFECT = re.compile(
+    r"\b(?:compromised|malicious\s+(?:versions?|releases?|packages?|code|"
+    r"crates?|files?)|exfiltrat\w+|"
+    r"stolen|stole|harvest\w*|install(?:ed|s)\b|downloaded)\b",
+    re.IGNORECASE,
+)
+_EITHER = re.compile(f"{_EFFECT.pattern}|{_ATTACK_EFFECT.pattern}", re.IGNORECASE)
+
+
+_MEMO: dict[int, tuple[Document, str, list[tuple[int, str]]]] = {}
+
+
 def statements(doc: Document) -> list[tuple[int, str]]:
+    """:func:`_statements`, once per document (two rules ask)."""
+    hit = _MEMO.get(id(doc))
+    if hit is not None and hit[0] is doc and hit[1] is doc.text:
+        return hit[2]
+    if len(_MEMO) > 64:
+        _MEMO.clear()
+    found = _statements(doc)
+    _MEMO[id(doc)] = (doc, doc.text, found)
+    return found
+
+
+def _statements(doc: Document) -> list[tuple[int, str]]:
     """(line, sentence) of the sentences outside an impact section that state an effect of
-    the failure on users or services, in document order."""
+    the failure on users or services (or, in a security report, of the attack), in document
+    order."""
+    effect = _EFFECT if doc.genre is Genre.INCIDENT_REPORT else _EITHER
+    out: list[tuple[int, str]] = []
+    if doc.title and doc.title_line and effect.search(doc.title):
+        # "All services returning 503 in Kubernetes": the title says who was hit
+        out.append((doc.title_line, doc.title))
+    out.extend((n, t) for n, t in sentences_told(doc) if effect.search(t))
+    return out
+
+
+def sentences_told(doc: Document) -> list[tuple[int, str]]:
+    """(line, sentence) of every sentence of the sections that may tell the impact."""
     masked = doc.masked[1] if doc.masked is not None and doc.masked[0] is doc.text else doc.text
     lines = masked.split("\n")
     out: list[tuple[int, str]] = []
     seen: set[int] = set()
-    if doc.title and doc.title_line and _EFFECT.search(doc.title):
-        # "All services returning 503 in Kubernetes": the title says who was hit
-        out.append((doc.title_line, doc.title))
     for section in doc.sections:
         if section.kind not in _WHERE:
             continue
@@ -65,7 +99,5 @@ def statements(doc: Document) -> list[tuple[int, str]]:
             if n not in seen and lines[n - 1].lstrip()[:1] not in ("#", "|")
         ]
         seen.update(n for n, _ in body)
-        for number, sentence in sentences(body):
-            if _EFFECT.search(sentence):
-                out.append((number, sentence))
+        out.extend(sentences(body))
     return out

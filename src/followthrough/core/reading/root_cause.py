@@ -135,6 +135,8 @@ def _root_cause(number: int, text: str, default: RootCauseCategory | None) -> Ro
     plain = strip_emphasis(text).strip()
     if not plain or (plain.endswith(":") and len(plain) < 80):
         return None
+    if plain.startswith("[") and plain.endswith("]") and "](" not in plain:
+        return None  # "[fill in: what allowed this]": a template's place for one
     category: RootCauseCategory | None = None
     gap = _GAP_LABEL.match(text.strip())
     if gap is not None and gap.group("v").lower() in CATEGORY_WORDS and gap.group("rest"):

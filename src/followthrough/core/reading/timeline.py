@@ -38,6 +38,8 @@ _ZONE_NOTE = re.compile(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
 _PLACEHOLDER_TIME = re.compile(
     r"\b(?:HH|hh)[:.]?(?:MM|mm)\b|\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE
 )
+_PLACEHOLDER_EVENT = re.compile(r"^\W*(?:short\s+)?(?:event\s+)?description\W*$", re.IGNORECASE)
+_PLACEHOLDER_DAY = re.compile(r"\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE)
 #: entries that make a run of lines a timeline wherever it stands
 MIN_ENTRIES: Final = 3
 _TIME_WORDS: Final = frozenset(
@@ -219,8 +221,10 @@ class TimelineReader:
             text = " — ".join(words)
             if not stamp_text and not text:
                 continue
-            if _PLACEHOLDER_TIME.search(stamp_text):
-                continue  # the template's example row ("20xx-MM-DD HH:mm"), not an event
+            if _PLACEHOLDER_TIME.search(stamp_text) and (
+                not words or _PLACEHOLDER_EVENT.search(text) or _PLACEHOLDER_DAY.search(stamp_text)
+            ):
+                continue  # the template's example row ("20xx-MM-DD HH:mm | Short event description")
             stamp = match_stamp(stamp_text) if stamp_text else None
             if stamp is not None and stamp.clock is None and not text:
                 if stamp.day is not None:

@@ -121,12 +121,16 @@ class _RuleMeta:
         fix: str | None = None,
         section: SectionKind | None = None,
         related: tuple[Related, ...] = (),
+        advice: bool = False,
     ) -> Finding:
+        """``advice``: reported at info severity whatever the rule's, for what the rule cannot
+        check and says so (an owner kept in a linked ticket)."""
+        severity = Severity.INFO if advice else config.severity_for(self)  # type: ignore[arg-type]
         return Finding(
             rule=self.code,
             name=self.name,
             category=self.category,
-            severity=config.severity_for(self),  # type: ignore[arg-type]
+            severity=severity,
             line=line,
             end_line=end_line if end_line is not None else line,
             message=message,

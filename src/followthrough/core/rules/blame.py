@@ -224,10 +224,97 @@ def agent_before(prefix: str, names: Container[str]) -> str | None:
     return None
 
 
+_HUMAN_VERBS = frozenset(v.lower() for v in W.HUMAN_FAILURE_VERBS)
+# A named group's conduct made the cause: "Teams still haven't adopted our recommendations",
+# "Infrastructure are not prioritising their ADFS implementation". Not the writers' own
+# miss ("we failed to verify", "we wrongly assumed"): that is a gap in the analysis.
+_GROUP_CONDUCT = re.compile(
+    r"\s*(?:[-*+]\s+)?(?P<who>[A-Z][\w&/-]*(?:\s+[A-Z][\w&/-]*)?|teams|developers|engineers)"
+    r"\s+(?:still\s+|yet\s+)?(?P<did>(?:haven't|have\s+not|hasn't|has\s+not|are\s+not|aren't|is\s+not|"
+    r"isn't|didn't|did\s+not|don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|"
+    r"monitor\w*|maintain\w*|updated|upgraded|patched|responded|reviewed|implemented|applied|"
+    r"acted))\b",
+    re.MULTILINE,
+)
+# the conduct itself, found first (it starts with a literal word the engine can skip to)
+_CONDUCT = re.compile(
+    r"(?:haven't|have\s+not|hasn't|has\s+not|are\s+not|aren't|is\s+not|isn't|didn't|did\s+not|"
+    r"don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|monitor\w*|maintain\w*|"
+    r"updated|upgraded|patched|responded|reviewed|implemented|applied|acted)\b"
+)
+
+
+def _conducts(low: str) -> list[re.Match[str]]:
+    """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't"):
+    from the start of the word before it ("have not", "haven't")."""
+    found: list[re.Match[str]] = []
+    for key in (" not ", "n't "):
+        at = low.find(key)
+        while at != -1:
+            match = _CONDUCT.match(low, low.rfind(" ", 0, at) + 1)
+            if match is not None:
+                found.append(match)
+            at = low.find(key, at + 1)
+    return found
+
+
+_CONDUCT_WORDS = frozenset(
+    [
+        "adopted",
+        "followed",
+        "prioritising",
+        "prioritizing",
+        "prioritised",
+        "prioritized",
+        "monitoring",
+        "monitored",
+        "maintaining",
+        "maintained",
+        "updated",
+        "upgraded",
+        "patched",
+        "responded",
+        "reviewed",
+        "implemented",
+        "applied",
+        "acted",
+    ]
+)
+_NOT_GROUPS = frozenset(
+    {
+        "we",
+        "it",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "the",
+        "a",
+        "an",
+        "our",
+        "they",
+        "he",
+        "she",
+        "i",
+        "you",
+        "alerts",
+        "alerting",
+        "monitoring",
+        "nodes",
+        "pods",
+        "tests",
+    }
+)
+
+
 class PersonAsAgent(Rule):
     """Finds a person made the agent of the failure: a name, an @handle or a role
-    ("the on-call engineer", "the intern", "ops guy") as the subject of "broke", "forgot to",
-    "failed to", "missed", or "Bob's mistake", "caused by @alice".
+    ("the on-call engineer", "the developer creating the pull request") as the subject of
+    "broke", "forgot to", "failed to", "misjudged", "missed", "Bob's mistake", "caused by
+    @alice", and a named group's conduct made the cause ("Teams still haven't adopted our
+    recommendations"). Not blame: a victim of the failure, the writers' own "we failed to
+    verify", an attacker, a system as subject ("the deploy failed to roll back").
 
     Why: the seed's first rule of the meeting is a blameless environment: "We do not ask
     'who screwed up?' We ask 'what in our system allowed this to happen?'". Naming the
@@ -276,8 +363,26 @@ class PersonAsAgent(Rule):
             prefix = _clause_prefix(masked, match.start())
             verb = masked[match.start() : match.end()]
             agent = agent_before(prefix, names)
+            if agent is None and verb.lower() in _HUMAN_VERBS:
+                # "The developer creating the pull request misjudged ...": the subject opens
+                # the clause, a few words before a verb only people do
+                opening = _PERSON_ANYWHERE.match(prefix.lstrip())
+                agent = opening.group() if opening is not None else None
             if agent is not None:
                 yield report(line, agent, verb, match.start())
+        for conduct in _conducts(low) if words & _CONDUCT_WORDS else ():
+            # the subject: the words that open the sentence or item, just before it
+            start = max(
+                masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start())
+            )
+            subject = _GROUP_CONDUCT.match(masked, start + 1, conduct.end())
+            if subject is None:
+                continue
+            line = view.line_of(subject.start("did"))
+            group = subject.group("who")
+            if line in seen or group.lower() in _NOT_GROUPS:
+                continue
+            yield report(line, group, subject.group("did").strip(), subject.start("did"))
         for match in _WITHOUT.finditer(low, words=words):
             line = view.line_of(match.start())
             if line in seen:
@@ -316,10 +421,37 @@ class PersonAsAgent(Rule):
                 yield report(line, agent, match.group().strip(), i)
 
 
+# "obviously", "clearly": hindsight only beside a counterfactual ("Obviously a reminder would
+# have caught it"); alone they assess a fact ("obviously a breaking change")
+_ASSESSMENTS = frozenset({"obviously", "clearly"})
+_COUNTERFACTUAL = re.compile(
+    r"\b(?:would|should|could)(?:\s+not|n't)?\s+have\b|\bshould've\b|"
+    r"\b(?:was|were)\s+never\s+going\s+to\b|\bwould\s+never\b",
+    re.I,
+)
+_BELIEF = re.compile(
+    r"\b(?:assum\w*|suspect\w*|thought|believ\w*|initially|suspicion\s+of)\s+$", re.I
+)
+_SENTENCE_BREAK = re.compile(r"[.!?\n]")
+
+
+def _sentence(masked: str, at: int) -> str:
+    """The sentence around offset ``at``."""
+    start = max(
+        (m.end() for m in _SENTENCE_BREAK.finditer(masked, max(0, at - 300), at)),
+        default=max(0, at - 300),
+    )
+    end = _SENTENCE_BREAK.search(masked, at)
+    return masked[start : end.start() if end is not None else len(masked)]
+
+
 class HindsightLanguage(Rule):
-    """Finds blame and hindsight phrasing anywhere in the document: "human error",
-    "careless", "negligent", "should have known", "should have caught", "obviously",
-    "failed to notice", "didn't bother", "lack of attention", "incompetent", "sloppy".
+    """Finds blame and hindsight phrasing: "human error", "careless", "negligent", "should
+    have known", "should have been obvious", "in an act of laziness", "failed to notice",
+    "didn't bother", "incompetent", "sloppy", and "obviously"/"clearly" beside a
+    counterfactual ("Obviously a reminder would have caught it"). Not: an assessment of a
+    fact ("obviously a breaking change"), a belief at the time ("Assumed user error"), a
+    technical word ("lazy loading"), quoted text or code.
 
     Why: the seed asks us to "assume good intent: everyone involved was trying to do the
     right thing. If someone made a mistake, the question is: why was that mistake easy to
@@ -347,10 +479,14 @@ class HindsightLanguage(Rule):
         last = 0
         for match in config.blame_phrases().finditer(view.low, words=view.words):
             phrase = masked[match.start() : match.end()]
-            if phrase.lower().startswith(_SYSTEM_EXEMPT) and _SYSTEM_TAIL.search(
-                _clause_prefix(masked, match.start())
-            ):
+            low = phrase.lower()
+            prefix = _clause_prefix(masked, match.start())
+            if low.startswith(_SYSTEM_EXEMPT) and _SYSTEM_TAIL.search(prefix):
                 continue
+            if low in _ASSESSMENTS and not _COUNTERFACTUAL.search(_sentence(masked, match.start())):
+                continue  # "obviously a breaking change": an assessment, not hindsight
+            if low.endswith("error") and _BELIEF.search(prefix):
+                continue  # "Assumed user error at the time": what was believed then
             line = view.line_of(match.start())
             if line == last:
                 continue  # one finding per line is enough

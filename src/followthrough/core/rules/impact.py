@@ -67,9 +67,12 @@ def has_quantity(text: str) -> bool:
 
 
 class UnquantifiedImpact(Rule):
-    """Finds an impact section that states no number at all (no users, requests, orders,
-    percentages, minutes or money; dates and clock times do not count), and a postmortem
-    with no impact section.
+    """Finds an impact that states no number: an impact section without a count of users,
+    requests, orders or versions, a share, a duration of the effect or money (dates, clock
+    times, HTTP statuses and versions do not count; zero does: "no packages were
+    compromised"); or, with no impact section, a summary (or any part of the report) that
+    tells who or what was affected without a number. A report that never says what the
+    failure did to anyone is a missing section (PM501), not this. One finding per document.
 
     Why: the seed's agenda gives impact its own ten minutes: "What was the customer and
     business impact? Quantify if possible." Without numbers nobody can weigh the action
@@ -101,8 +104,10 @@ class UnquantifiedImpact(Rule):
             return
         # an empty impact section is reported as empty (PM503), once
         filled = [s for s in sections if _WORDS.search(_body(view, s))]
-        if not filled or any(quantified(_body(view, s)) for s in filled):
-            return
+        if not filled or any(
+            quantified(_body(view, s)) or _LISTED.search(_body(view, s)) for s in filled
+        ):
+            return  # a list of what was hit ("Affected crates: - a - b - c") counts it
         first = filled[0]
         line = first.body_line
         for section in filled:
@@ -127,7 +132,7 @@ class UnquantifiedImpact(Rule):
         stated = impact.statements(doc)
         if not stated or any(effect_counted(text) for _, text in stated):
             return
-        if _ZERO.search(view_of(doc).masked) is not None:
+        if any(_ZERO.search(text) for _, text in impact.sentences_told(doc)):
             return  # "No indicators of malicious activity were found": none is a number
         view = view_of(doc)
         line = next(
@@ -144,6 +149,7 @@ class UnquantifiedImpact(Rule):
 
 
 _WORDS = re.compile(r"[A-Za-z0-9]")
+_LISTED = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 # "no packages were compromised", "we were not affected", "no evidence that ... were
 # downloaded": zero is a number
 _ZERO = re.compile(
@@ -162,11 +168,13 @@ _ZERO = re.compile(
 # requests", "18% of checkouts", "ninety minutes"; not a measure of the cause ("reaching
 # 100%", "12 GB of memory").
 _COUNTED = re.compile(
-    r"(?<![\w./:#@-])(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
+    # not a hypothesis ("if a single zone becomes unoperational")
+    r"(?<![\w./:#@-])(?<!\bif\s)(?<!\bif\sa\s)(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
     + _NUMBER_WORD
     + r")(?:\s*(?:-|–|to)\s*\d[\d,.]*)?\s*"
     r"(?:%\s+of\b|(?:\w+\s+){0,2}?(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|days?|weeks?)\b|"
-    r"(?:[\w-]+\s+){0,2}?(?:(?!(?:this|was|has|is|as|its|does|gets)\b)[a-z]{3,}s)\b)",
+    r"(?:[\w-]+\s+){0,2}?(?:(?!(?:this|was|has|is|as|its|does|gets|reasons|ways|things|steps|"
+    r"options|aspects|factors|parts|questions|problems|issues)\b)[a-z]{3,}s)\b)",
     re.IGNORECASE,
 )
 
@@ -191,9 +199,9 @@ def _body(view: View, section: Section) -> str:
 
 
 class VagueQuantifier(Rule):
-    """Finds quantities that sound like numbers and are not, in the summary and impact:
-    "some users", "a few customers", "minimal impact", "a small number of", "briefly".
-    A line that also gives a number passes ("some users (about 2%)").
+    """Finds a vague quantity ("some users", "a few customers", "minimal impact",
+    "briefly") in an impact section that otherwise gives numbers: the line where a number
+    is missing. An impact with no number at all is one finding, PM401's.
 
     Why: the seed asks to "Quantify if possible". "Minimal impact" is a judgement, not a
     measurement, and it is the phrase that lets a repeat incident look harmless.

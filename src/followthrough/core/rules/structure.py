@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, Genre, SectionKind
-from followthrough.core.parsing.dates import find_day
+from followthrough.core.parsing.dates import DATE_ANYWHERE, find_day
 from followthrough.core.reading import impact
 from followthrough.core.rules import wordlists as W
+from followthrough.core.rules.analysis import cause_unknown
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 from followthrough.core.rules.wordlists import lowered
 
@@ -74,14 +75,6 @@ _CAUSE_STATED = re.compile(
     r"triggered\s+by|root\s+cause|the\s+cause|led\s+to|culprit)\b",
     re.IGNORECASE,
 )
-_CAUSE_UNKNOWN = re.compile(
-    r"\b(?:root\s+cause|cause|why)\b[^.\n]{0,80}?\b(?:unknown|not\s+(?:yet\s+)?(?:known|"
-    r"identified|found|determined|clear|understood)|remains?\s+(?:unclear|unknown))\b"
-    r"|\b(?:trying|working)\s+to\s+(?:identify|find|understand|determine)\s+(?:the\s+)?(?:root\s+)?cause"
-    r"|\b(?:did|does|could)\s+not\s+(?:reveal|explain|tell|show)\s+(?:us\s+)?(?:why|the\s+(?:root\s+)?cause)"
-    r"|\bone\s+candidate\s+(?:can|could|might|may)\s+be\b",
-    re.IGNORECASE,
-)
 
 
 def _has_section(doc: Document, *kinds: SectionKind) -> bool:
@@ -91,6 +84,8 @@ def _has_section(doc: Document, *kinds: SectionKind) -> bool:
 
 def _present(doc: Document, kind: SectionKind) -> bool:
     """Does a reader find this part of the postmortem anywhere, under whatever name?"""
+    if kind == SectionKind.ROOT_CAUSE and cause_unknown(view_of(doc)):
+        return False  # "We have not yet identified the cause": a heading over no cause
     if kind != SectionKind.TIMELINE and _has_section(doc, *_SATISFIES.get(kind, (kind,))):
         return True
     if kind == SectionKind.ACTION_ITEMS:
@@ -104,8 +99,7 @@ def _present(doc: Document, kind: SectionKind) -> bool:
                 s.kind is SectionKind.TIMELINE and find_day(s.body) is not None
                 for s in doc.sections
             )
-        # an analysis of an attack tells its dates in prose
-        return doc.genre is not Genre.INCIDENT_REPORT and _dated(doc)
+        return _dated(doc)  # an analysis of an attack tells its dates in prose
     if kind == SectionKind.IMPACT:
         # the impact needs no heading: a summary that says who was affected states it
         return bool(impact.statements(doc))
@@ -116,29 +110,41 @@ def _present(doc: Document, kind: SectionKind) -> bool:
     return False
 
 
+_MECHANISM = re.compile(
+    r"\b(?:vulnerabilit(?:y|ies)|flaws?|weakness\w*|exploit\w*|misconfigur\w*|"
+    r"allow(?:ed|ing|s)?|could\s+(?:be\s+used|allow)|was\s+possible|by\s+(?:\w+ing)\b|"
+    r"via|through\s+(?:a|an|the)\b|because|due\s+to|caused|led\s+to|root\s+cause|"
+    r"(?:were|was)\s+being\s+\w+ed)\b",
+    re.IGNORECASE,
+)
+
+
 def _cause_stated(doc: Document) -> bool:
     """A root cause, wherever it is: its section, the whys, a "Root cause: ..." line, the
     contributing factors, or a summary that says what caused the failure; not a cause the
     document says it has not found yet ("One candidate can be ...")."""
     view = view_of(doc)
-    if "cause" in view.words or "why" in view.words or "candidate" in view.words:
-        if _CAUSE_UNKNOWN.search(view.masked) is not None:
-            return False
     # a chain of whys alone asks the questions; the root cause is its stated answer
     if _has_section(doc, SectionKind.ROOT_CAUSE) or doc.root_causes:
         return True
     if doc.factors or _root_cause_label(doc):
         return True
+    # a disclosure or an attack analysis owes the mechanism: how the flaw or the attack worked
+    told = _CAUSE_STATED if doc.genre is Genre.INCIDENT_REPORT else _MECHANISM
     for section in doc.sections:
-        if section.kind is SectionKind.SUMMARY:
+        if section.kind is SectionKind.SUMMARY or (
+            doc.genre is not Genre.INCIDENT_REPORT and section.kind not in _NOT_CONTENT
+        ):
             start, end = view.span(section.body_line, section.end_line)
-            if _CAUSE_STATED.search(view.masked, start, end):
+            if told.search(view.masked, start, end):
                 return True
     return False
 
 
 def _dated(doc: Document) -> bool:
-    return find_day(view_of(doc).masked) is not None
+    """Does the prose tell when things happened (a day and a month, anywhere)?"""
+    masked = view_of(doc).masked
+    return any(find_day(m.group()) is not None for m in DATE_ANYWHERE.finditer(masked))
 
 
 def _root_cause_label(doc: Document) -> bool:
@@ -155,11 +161,15 @@ def _root_cause_label(doc: Document) -> bool:
 
 
 class MissingSection(Rule):
-    """Finds a postmortem without one of the required sections: by default summary,
-    impact, timeline, root cause (a section or a "Root cause:" statement; a chain of whys
-    alone does not state it) and action items. Configuration
-    ``required_sections`` changes the list; any heading wording the parser recognises
-    counts ("What happened", "Customer impact", "Corrective actions" ...).
+    """Finds a postmortem without a part its kind of report owes. An incident report owes a
+    summary, the impact, a timeline, the root cause and action items (configuration
+    ``required_sections``); a security disclosure the summary, what was exposed and how; an
+    analysis of an attack also when things happened (dates in its prose serve); a template
+    owes nothing but to be filled in (PM503 says where). A part counts wherever a reader
+    finds it: the impact told in the summary, the cause in the contributing factors, any
+    heading the reader recognises ("What happened", "Customer impact", "Corrective
+    actions"). A timeline that gives no time ("see the incident channel") and a root cause
+    the document says it has not found yet ("One candidate can be ...") are missing.
 
     Why: the seed's meeting agenda has a part for each: timeline review, impact review,
     root cause analysis, contributing factors, action items. A postmortem that skips one
@@ -222,11 +232,35 @@ class MissingSection(Rule):
             )
 
 
+# a template's guidance standing alone where the text goes: "Brief description", a table cell
+# "Short event description" ("a brief description denoting ..." is prose)
+_GUIDANCE = re.compile(r"[ \t]*(?:brief|short)[ \t]+(?:\w+[ \t]+)?description\.?[ \t]*(?=\n|\||$)")
+
+
+def _guidance(low: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    at = low.find("description")
+    while at != -1:
+        start = max(low.rfind("\n", 0, at), low.rfind("|", 0, at)) + 1
+        match = _GUIDANCE.match(low, start)
+        if match is not None and match.end() >= at:
+            out.append((match.start(), match.end()))
+        at = low.find("description", at + 1)
+    return out
+
+
+def _placeholder_title(title: str) -> bool:
+    words = re.findall(r"[a-z]+", title.lower())
+    return bool(words) and set(words) <= W.TEMPLATE_TITLE_WORDS
+
+
 class TemplateLeftover(Rule):
     """Finds template text left in the document: `[fill in: ...]`, "[Insert ... here]",
-    "<describe ...>", "Lorem ipsum", TODO/TBD in prose, "XX:XX", "YYYY-MM-DD", "$X".
-    Guidance in HTML comments is fine; TBD as an action item's owner or due date is
-    reported by the owner and due-date rules instead.
+    "<describe ...>", "Lorem ipsum", TODO/TBD in prose, "XX:XX", "YYYY-MM-DD", "$X", "XXX",
+    a bracketed instruction ("By: (Names)", "Q (who): A (who):"), a lone "Brief description",
+    and a title made only of template words ("# Incident Title", "# Title (incident #)").
+    Guidance in HTML comments is fine, and so is a link's text; TBD as an action item's owner
+    or due date is reported by the owner and due-date rules instead.
 
     Why: the seed's "The copy-paste postmortem" anti-pattern: "Using the same template
     language without thinking." A placeholder that survives review means nobody read that
@@ -260,7 +294,14 @@ class TemplateLeftover(Rule):
                 i = match.start()
                 if word_initial and i and (low[i - 1].isalnum() or low[i - 1] == "_"):
                     continue
+                if probe == "[" and low[match.end() : match.end() + 1] in ("(", "["):
+                    continue  # "[Add 2FA now](https://...)": a link's text, not a placeholder
                 hits.append((i, match.end()))
+        if "description" in words:
+            hits.extend(_guidance(low))
+        if doc.title is not None and doc.title_line and _placeholder_title(doc.title):
+            at = view.offset_of(doc.title_line)
+            hits.append((at, at + len(view.line_text(doc.title_line))))
         markers = _MARKER.finditer(masked) if not words.isdisjoint(_MARKER_WORDS) else ()
         item_lines = {item.line for item in doc.action_items} if markers else set()
         for match in markers:
@@ -288,11 +329,36 @@ class TemplateLeftover(Rule):
             )
 
 
+_FILLER = re.compile(r"^[\s|:*+\-_>#.]*$")
+
+
+def _written(body: str) -> bool:
+    """Text under a heading beyond comments, quotations, a bare "-", a table with empty rows
+    under its header, and a note on time zones ("All times in UTC.")."""
+    lines = body.split("\n")
+    for k, line in enumerate(lines):
+        if _FILLER.match(line) or _ZONE_NOTE.match(line):
+            continue
+        following = lines[k + 1] if k + 1 < len(lines) else ""
+        if line.lstrip()[:1] == "|" and "-" in following and _FILLER.match(following):
+            continue  # a table's header: the rows under it say whether it was filled in
+        if _WORDS.search(line):
+            return True
+    return False
+
+
+_ZONE_NOTE = re.compile(
+    r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I
+)
+
+
 class EmptySection(Rule):
-    """Finds a section heading with nothing under it (no prose, list or table outside
-    comments), for the sections the meeting fills: summary, impact, timeline, root cause,
-    five whys, contributing factors, detection, resolution, action items, lessons. A
-    heading whose content is in its subsections is not empty.
+    """Finds a section heading with nothing under it (beyond comments, quotations, a bare
+    "-", a note on time zones or a table with only its header), for the sections the
+    meeting fills: summary, impact, timeline, root cause, trigger, five whys, contributing
+    factors, detection, resolution, action items, lessons. A heading whose content is in
+    subsections that are parts of the report is not empty ("What happened" over "Chain of
+    events"); one whose only subsection is about something else is.
 
     Why: the seed's "The copy-paste postmortem": a heading kept from the template but never
     written is the template talking, not the team. An empty section also hides from the
@@ -317,6 +383,7 @@ class EmptySection(Rule):
     KINDS = frozenset(
         {
             SectionKind.SUMMARY,
+            SectionKind.TRIGGER,
             SectionKind.IMPACT,
             SectionKind.TIMELINE,
             SectionKind.ROOT_CAUSE,
@@ -331,16 +398,25 @@ class EmptySection(Rule):
 
     def check(self, doc: Document, config: LintConfig) -> Iterator[Finding]:
         view = view_of(doc)
-        sections = doc.sections
+        sections = [s for s in doc.sections if s.heading]
         for index, section in enumerate(sections):
             if section.kind not in self.KINDS:
                 continue
-            following = sections[index + 1] if index + 1 < len(sections) else None
-            if following is not None and following.level > section.level:
+            # its content may be in its subsections ("What happened" over "Chain of events"),
+            # when they are parts of the report ("Recommendations" over "Names of people
+            # involved" is still empty)
+            subsections = []
+            for following in sections[index + 1 :]:
+                if following.level <= section.level:
+                    break
+                subsections.append(following)
+            if any(sub.kind not in _NOT_CONTENT for sub in subsections):
                 continue
-            if section.body.strip() and section.body_line <= section.end_line:
+            if section.body_line <= section.end_line:
                 start, end = view.span(section.body_line, section.end_line)
-                if _WORDS.search(_COMMENTS.sub(" ", view.text[start:end])):
+                if subsections:
+                    end = min(end, view.offset_of(subsections[0].line))
+                if _written(view.masked[start:end]):
                     continue
             if section.kind == SectionKind.ACTION_ITEMS and any(
                 section.line <= item.line <= section.end_line for item in doc.action_items

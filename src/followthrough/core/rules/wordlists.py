@@ -55,7 +55,6 @@ BLAME_PHRASES: tuple[str, ...] = (
     "incompetence",
     "sloppy",
     "sloppiness",
-    "lazy",
     "laziness",
     "reckless",
     "recklessly",
@@ -83,7 +82,6 @@ BLAME_PHRASES: tuple[str, ...] = (
     "could have seen this coming",
     "anyone could have seen",
     "should have happened",
-    "should have been",
     "where it went wrong",
     "far too late",
     "pay more attention",
@@ -184,6 +182,9 @@ HUMAN_FAILURE_VERBS: tuple[str, ...] = (
     "finally",
     "had muted",
     "muted the alert",
+    "forget to",
+    "misjudged",
+    "misread",
 )
 
 #: Verbs that assign fault when a named person, a handle or a role is their subject
@@ -1103,19 +1104,19 @@ VAGUE_QUANTIFIERS: tuple[str, ...] = (
 
 #: Judgement and analysis that belong in the root cause section, not the timeline.
 TIMELINE_ANALYSIS: tuple[str, ...] = (
-    "because",
+    # judgement
     "should have",
     "should've",
+    "shouldn't have",
+    "shouldn't had",
+    "should not have",
     "could have",
     "could've",
     "would have",
     "unfortunately",
-    "fortunately",
     "luckily",
     "unluckily",
     "sadly",
-    "root cause",
-    "root-cause",
     "mistake",
     "mistakenly",
     "obviously",
@@ -1123,24 +1124,45 @@ TIMELINE_ANALYSIS: tuple[str, ...] = (
     "in hindsight",
     "with hindsight",
     "in retrospect",
-    "turned out",
-    "turns out",
-    "we now know",
-    "we later learned",
     "wrongly",
     "incorrectly assumed",
-    "the real problem",
-    "the real issue",
-    "the reason",
     "finally",
     "far too late",
     "too late",
     "where it went wrong",
-    "even though",
     "wasted",
-    "nobody",
-    "no one",
     "ignored",
+    "turned out",
+    "turns out",
+    "nobody thought",
+    "nobody noticed",
+    "nobody checked",
+    "nobody looked",
+    "nobody reacted",
+    "nobody responded",
+    "nobody pages",
+    "nobody paged",
+    "nobody escalated",
+    "no one thought",
+    "no one noticed",
+    "no one checked",
+    "no one paged",
+    # explanation, with what the analysis found out later
+    "we now know",
+    "we later learned",
+    "the real problem",
+    "the real issue",
+    "even though",
+    "meaning",
+    "meant that",
+    "meant the",
+    "this is due to",
+    "this was due to",
+    "which might indicate",
+    "which may indicate",
+    "which could indicate",
+    "which would indicate",
+    "since the previous",
 )
 
 # --- template leftovers -------------------------------------------------------------------
@@ -1172,6 +1194,38 @@ TEMPLATE_PLACEHOLDERS: tuple[tuple[str, str], ...] = (
     ("xx", r"\bXX (?:users|customers|requests|minutes|hours|orders|errors)\b"),
     ("xxx", r"\bXXX+ (?:users|customers|requests|minutes|hours|orders|errors)\b"),
     ("n", r"\bN (?:users|customers|requests|minutes|hours|orders|errors)\b"),
+    # a template's stand-in for a value: "XXX", "YYY", "ZZZ"
+    ("xxx", r"\bXXX+\b"),
+    ("yyy", r"\bYYY+\b"),
+    ("zzz", r"\bZZZ+\b"),
+    # a template's instruction in brackets: "By: (Names)", "Q (who): A (who):", "(use initials)"
+    (
+        "(",
+        r"\((?:names?|name\(s\)|who|whom|when|date|time|initials|use initials|owner|team|link|url|"
+        r"number|incident\s*#?|#|your name|author|authors)\)",
+    ),
+)
+
+#: A title that is nothing but a template's words ("# Title (incident #)", "# Incident Title",
+#: "# Postmortem Template", "# Title of the incident: Date").
+TEMPLATE_TITLE_WORDS: frozenset[str] = frozenset(
+    [
+        "title",
+        "incident",
+        "postmortem",
+        "post",
+        "mortem",
+        "template",
+        "report",
+        "name",
+        "date",
+        "of",
+        "the",
+        "sample",
+        "example",
+        "your",
+        "here",
+    ]
 )
 
 # --- shared -------------------------------------------------------------------------------

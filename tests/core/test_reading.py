@@ -1,0 +1,204 @@
+"""A postmortem is read as a person reads it: sections by heading and by what they hold,
+action items wherever they are written, done or open as the document says, owners and dates
+as people write them. Each layout here is one nobody on this project wrote the parser for."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from followthrough.core.document import Genre, SectionKind
+from followthrough.core.markdown import parse
+
+K = SectionKind
+
+
+def kinds(text: str) -> list[tuple[SectionKind, int]]:
+    return [(s.kind, s.line) for s in parse(text).sections]
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def test_an_untitled_lead_paragraph_is_the_summary_and_a_note_before_it_is_a_note() -> None:
+    text = (
+        '+++\ntitle = "Registry outage"\n+++\n\n'
+        "(based on the Atlassian postmortem template)\n\n"
+        "On 2026-03-04 the package registry returned errors for 40 minutes after a deploy.\n\n"
+        "## Timeline\n\n- 10:00 UTC deploy\n- 10:40 UTC rollback\n"
+    )
+    doc = parse(text)
+    assert doc.title == "Registry outage"
+    assert kinds(text)[:3] == [(K.METADATA, 1), (K.OTHER, 5), (K.SUMMARY, 7)]
+
+
+def test_a_chain_of_why_questions_is_five_whys_wherever_it_stands() -> None:
+    doc = parse(
+        "# Invoices sent twice\n\n## What went wrong\n\n"
+        "1. Why were invoices sent twice? The batch ran on both nodes.\n"
+        "2. Why on both nodes? The leader lock lapsed during failover.\n"
+        "3. Why did it lapse? Its TTL was shorter than the failover.\n"
+    )
+    assert len(doc.whys) == 3
+    assert doc.whys[2].answer == "Its TTL was shorter than the failover."
+
+
+def test_a_run_of_timestamped_lines_is_a_timeline_under_any_heading_or_none() -> None:
+    doc = parse(
+        "# DNS outage\n\n## Log\n\n"
+        "09:14 UTC latency alert fires\n09:26 UTC latency back to normal\n"
+        "13:40 UTC second spike\n"
+    )
+    assert doc.section(K.TIMELINE) is not None
+    assert [e.time_text for e in doc.timeline] == ["09:14 UTC", "09:26 UTC", "13:40 UTC"]
+
+
+def test_date_headings_in_a_timeline_are_its_days() -> None:
+    doc = parse(
+        "# Broken downloads\n\n## Timeline\n\n### 2023-07-19\n\n- 17:41 UTC – PR merged\n\n"
+        "### 2023-07-20\n\n- 12:17 UTC – deployment promoted\n"
+    )
+    assert kinds("# T\n\n## Timeline\n\n### 2023-07-19\n\n- 17:41 UTC x\n")[-1] == (K.TIMELINE, 5)
+    assert [e.at.date() for e in doc.timeline if e.at] == [date(2023, 7, 19), date(2023, 7, 20)]
+
+
+def test_a_list_of_instructions_with_owners_and_dates_is_action_items_under_any_heading() -> None:
+    doc = parse(
+        "# Checkout errors\n\n## Follow through\n\n"
+        "- Add a canary stage to the payments deploy (@ana, 2026-04-01)\n"
+        "- Alice to rotate the partner keys by 2026-03-20\n"
+    )
+    assert [(a.owner, a.due) for a in doc.action_items] == [
+        ("@ana", date(2026, 4, 1)),
+        ("Alice", date(2026, 3, 20)),
+    ]
+
+
+def test_a_bold_line_alone_is_a_heading_but_a_bold_list_lead_is_not() -> None:
+    doc = parse(
+        "# IP starvation\n\n## Summary\n\nWe scaled the cluster.\n\n**The underlying issue**:  \n"
+        "Each pod takes an IP address from the subnet.\n\n## Action Items\n\n"
+        "- **Implement priority-classes**: critical workloads get scheduled first.\n"
+    )
+    assert (K.ROOT_CAUSE, 7) in [(s.kind, s.line) for s in doc.sections]
+    assert doc.action_items[0].text.startswith("Implement priority-classes")
+
+
+def test_headings_real_teams_write_are_understood() -> None:
+    text = (
+        "# Crate downloads broken\n\n## Leadup\n\nA refactor was merged.\n\n## Fault\n\n"
+        "The URL lacked a slash.\n\n## What was impacted\n\nAll downloads for 13 minutes.\n\n"
+        "## Future measures\n\nWe will add a staging smoke test for downloads.\n\n"
+        "## Atendees\n\n- TB, JT\n"
+    )
+    assert [k for k, _ in kinds(text)] == [
+        K.TITLE,
+        K.TRIGGER,
+        K.ROOT_CAUSE,
+        K.IMPACT,
+        K.ACTION_ITEMS,
+        K.PEOPLE,
+    ]
+
+
+def test_a_template_is_read_as_one() -> None:
+    doc = parse("# Incident Title\n\n## Summary\n\n## Impact\n\n## Timeline\n\n## Root cause\n")
+    assert doc.genre is Genre.TEMPLATE
+
+
+def test_a_security_disclosure_is_read_as_one() -> None:
+    doc = parse(
+        "# Security incident disclosure\n\nA security researcher reported that a leaked token"
+        " gave push access; the vulnerability is fixed and no packages were compromised.\n"
+    )
+    assert doc.genre is Genre.SECURITY_DISCLOSURE
+
+
+# --------------------------------------------------------------------------- done or open
+
+
+@pytest.mark.parametrize(
+    ("item", "reason"),
+    [
+        ("- [x] Rotate the keys", "ticked box"),
+        ("- Rotate the keys ✅", "check mark ✅"),
+        ("- ~~Rotate the keys~~", "struck through"),
+        ("- Rotate the keys (done)", "marked done ('(done)')"),
+        ("- The vulnerable action has been disabled and removed", "written as done"),
+        ("- We tweaked the registry pull limit", "written as done"),
+    ],
+)
+def test_work_the_document_says_is_done_is_done_and_why(item: str, reason: str) -> None:
+    doc = parse(f"# T\n\n## Action items\n\n{item}\n")
+    assert doc.action_items[0].done
+    assert (doc.action_items[0].done_reason or "").startswith(reason)
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "- Implement priority-classes: has been scheduled for next quarter",
+        "- We have added a backlog task to curate the alerts",
+        "- Check why the alert did not fire (issue created)",
+        "- We are working on moving the cluster",
+        "- Finally we are hoping to unify the release processes, which have been released apart",
+    ],
+)
+def test_planned_work_and_a_filed_ticket_are_still_open(item: str) -> None:
+    assert not parse(f"# T\n\n## Action items\n\n{item}\n").action_items[0].done
+
+
+def test_a_heading_that_says_the_work_was_done_makes_its_items_done() -> None:
+    doc = parse("# T\n\n## Action items\n\n### Completed\n\n- Rotate the keys\n")
+    assert doc.action_items[0].done_reason == "under the heading 'Completed'"
+
+
+# --------------------------------------------------------------------------- owners and dates
+
+
+@pytest.mark.parametrize(
+    ("item", "owner", "due_text"),
+    [
+        ("- Add the alert. Owner: Alice Smith", "Alice Smith", None),
+        ("- Add the alert (alice@example.com, 2026-03-04)", "alice@example.com", "2026-03-04"),
+        ("- Add the alert, Alice Smith by 2026-03-20", "Alice Smith", "2026-03-20"),
+        ("- Add the alert (Rasmus, end of Q3)", "Rasmus", "end of Q3"),
+        ("- Ship the fix by the 2.4 release", None, "the 2.4 release"),
+        ("- Fix the flaky check due to a bug in the runner", None, None),
+    ],
+)
+def test_owners_and_dates_as_people_write_them(
+    item: str, owner: str | None, due_text: str | None
+) -> None:
+    action = parse(f"# T\n\n## Action items\n\n{item}\n").action_items[0]
+    assert (action.owner, action.due_text) == (owner, due_text)
+
+
+def test_a_tables_dri_column_is_the_owner() -> None:
+    doc = parse(
+        "# T\n\n## Action items\n\n| Action | DRI | Due |\n| --- | --- | --- |\n"
+        "| Add the alert | Priya | 2026-03-04 |\n"
+    )
+    assert doc.action_items[0].owner == "Priya"
+
+
+def test_a_linked_ticket_by_reference_is_the_items_tracker() -> None:
+    doc = parse(
+        "# T\n\n## Action items\n\n- [#2226]: Add logging when publishing starts.\n\n"
+        "[#2226]: https://github.com/rust-lang/crates.io/issues/2226\n"
+    )
+    item = doc.action_items[0]
+    assert item.tracker == "https://github.com/rust-lang/crates.io/issues/2226"
+    assert item.text == "Add logging when publishing starts."
+
+
+def test_commitments_told_in_prose_are_one_item_per_measure() -> None:
+    doc = parse(
+        "# T\n\n## Future measures\n\n"
+        "It should not have been possible to upload that many packages. We will be introducing"
+        " rate limiting on this endpoint.\n\nWe will be updating our policies to forbid"
+        " impersonation. We will be deciding the exact wording of this policy in the coming weeks.\n"
+    )
+    assert [a.line for a in doc.action_items] == [5, 7]
+    assert doc.action_items[0].text.startswith("We will be introducing rate limiting")
