@@ -41,10 +41,12 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from followthrough.web.api.urls import api
 from followthrough.web.followup.models import Escalation, Notification
 from followthrough.web.ingest.models import IngestSource
-from followthrough.web.ingest.pagerduty.verify import expected_signature as pagerduty_signature
-from followthrough.web.ingest.slack.verify import expected_signature as slack_signature
-from followthrough.web.ingest.webhook.verify import expected_signature as webhook_signature
 from followthrough.web.integrations.models import TrackerLink
+from followthrough.web.integrations.pagerduty.verify import (
+    expected_signature as pagerduty_signature,
+)
+from followthrough.web.integrations.slack.verify import expected_signature as slack_signature
+from followthrough.web.integrations.webhook.verify import expected_signature as webhook_signature
 from followthrough.web.postmortems.operations import start_postmortem
 
 if TYPE_CHECKING:

@@ -28,7 +28,13 @@ from followthrough.web.followup.models import (
 )
 from followthrough.web.history.models import Change
 from followthrough.web.incidents.models import Incident
-from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
+from followthrough.web.ingest.models import (
+    Delivery,
+    IngestedIncident,
+    IngestSource,
+    SlackIdentity,
+    SlackWorkspace,
+)
 from followthrough.web.insights.models import IncidentSignature, RepeatDecision
 from followthrough.web.integrations.models import (
     MeetingInvite,
@@ -72,6 +78,9 @@ def _organisation() -> tuple[str, str]:
         source=source, external_id="PD123", incident=incidents[0], last_event_at=AT
     )
     Delivery.objects.create(source=source, event_id="evt-1", incident=incidents[0])
+    slack = IngestSource.objects.create(name="Slack", kind="slack", team=payments, secret="sl4ck")
+    workspace = SlackWorkspace.objects.create(team_id="T0001", source=slack, bound_by=admin)
+    SlackIdentity.objects.create(workspace=workspace, slack_user_id="U0BEN0001", person=ben)
     config = TrackerConfig.objects.create(
         team=payments, kind="jira", base_url="https://acme.atlassian.net", api_token="tok"
     )

@@ -50,6 +50,8 @@ CONTRIB = ("auth.Group", "auth.User")
 # new installation neither re-sends a message nor re-runs a weekly review); a test fails
 # when a model is in neither.
 SKIPPED: dict[str, str] = {
+    # Transient: a one-time Slack link lives 15 minutes; a new one is a /postmortem link away.
+    "ingest.SlackLinkRequest": "one-time link tokens that expire after 15 minutes",
     # Derived tables: rebuilt on import from incidents, postmortems and items.
     "insights.IncidentSignature": "similarity index, rebuilt by insights.repeats.rebuild",
     "insights.SignatureBand": "similarity index, rebuilt by insights.repeats.rebuild",

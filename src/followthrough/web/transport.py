@@ -246,6 +246,12 @@ def host_allowed(host: str, addresses: Iterable[IPAddress] = ()) -> bool:
     return bool(candidates) and all(any(ip in net for net in networks) for ip in candidates)
 
 
+URL_RULE = (
+    "https:// only; addresses inside the network (loopback, private, link-local, cloud "
+    "metadata) are refused unless the operator lists the host in OUTBOUND_ALLOWED_HOSTS."
+)
+
+
 def url_problem(url: str) -> str:
     """What is wrong with ``url`` as a place to send requests to, in a sentence; "" if nothing.
 

@@ -60,6 +60,7 @@ FLAGGED_TITLE = "Card skimmer found on the checkout page"  # Payments, flagged s
 READ = "read"  # anyone who can see the row's team
 WRITE = "write"  # editors and leads of the row's team, and admins
 LEAD = "lead"  # leads of the team, and admins (settings, trackers, incident sources)
+ADMIN = "admin"  # admins only (binding a Slack workspace: its secret speaks for everyone)
 LIST = "list"  # anyone signed in; the answer holds only what they may see
 SELF = "self"  # anyone signed in, about themselves
 
@@ -203,6 +204,19 @@ def fresh_source(w: World, r: Rows) -> int:
         "secret": "spare-secret",
     }
     return int(w.made("/ingest/sources", body)["id"])
+
+
+def fresh_slack_source(w: World, r: Rows) -> int:
+    body = {"name": "Spare Slack", "kind": "slack", "team_id": r.team.pk}
+    return int(w.made("/ingest/sources", body)["id"])
+
+
+def slack_binding(w: World, r: Rows) -> Call:
+    source = fresh_slack_source(w, r)
+    return (
+        f"/ingest/sources/{source}/slack-workspace",
+        {"team_id": f"T0WALK{source}", "signing_secret": "walk-slack-signing-secret"},
+    )
 
 
 TRACKER = {"kind": "github", "settings": {"repository": "shop/checkout", "labels": ["postmortem"]}}
@@ -442,6 +456,12 @@ ROUTES: dict[str, Route] = {
     "PATCH /ingest/sources/{source_id}": Route(
         LEAD, lambda w, r: (f"/ingest/sources/{r.source}", {"enabled": False})
     ),
+    "PUT /ingest/sources/{source_id}/slack-workspace": Route(ADMIN, slack_binding),
+    "DELETE /ingest/sources/{source_id}/slack-workspace": Route(
+        ADMIN,
+        lambda w, r: (f"/ingest/sources/{fresh_slack_source(w, r)}/slack-workspace", None),
+        204,
+    ),
     "DELETE /ingest/sources/{source_id}": Route(
         LEAD, lambda w, r: (f"/ingest/sources/{fresh_source(w, r)}", None), 204
     ),
@@ -493,7 +513,7 @@ def expected(route: Route, role: str, rows: str) -> int:
         return 404
     if route.access in (READ, LIST, SELF):
         return route.success
-    allowed = EDITORS if route.access == WRITE else LEADS
+    allowed = {WRITE: EDITORS, LEAD: LEADS, ADMIN: {"admin"}}[route.access]
     return route.success if role in allowed else 403
 
 

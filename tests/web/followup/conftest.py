@@ -110,7 +110,9 @@ def _handler(slack: FakeSlack) -> type[BaseHTTPRequestHandler]:
             with slack.lock:
                 scripted = slack.script.pop(0) if slack.script else None
                 if scripted is None:
-                    slack.received.append({"path": self.path, "body": body})
+                    slack.received.append(
+                        {"path": self.path, "body": body, "headers": dict(self.headers)}
+                    )
             if scripted is not None:
                 return self._answer(*scripted)
             if is_api:

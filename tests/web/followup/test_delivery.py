@@ -1,19 +1,24 @@
 """Sending: real SMTP on loopback, a fake Slack that checks requests like Slack, retries with
-backoff, failures visible on the pages and never raised into them."""
+backoff, failures visible on the pages and never raised into them, each message marked
+sending with its delivery key before it goes, and the same key on every attempt."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
 from django.urls import reverse
 
+from followthrough.web import transport
+from followthrough.web.followup import notifications
 from followthrough.web.followup.models import Delivery, Notification, Preferences
 from followthrough.web.followup.notifications import (
     BACKOFF_BASE,
+    LEASE,
     Message,
     deliver_due,
     notify,
@@ -216,9 +221,11 @@ def test_a_worker_killed_mid_send_leaves_a_lease_that_expires_and_another_worker
     Preferences.objects.create(person=cast.frank, email_enabled=False)
     with time_machine.travel(NOW, tick=False) as traveller:
         _notify_frank(cast, item)
-        from followthrough.web.followup.notifications import LEASE, claim
+        from followthrough.web.followup.notifications import claim
 
         assert claim(Notification.objects.get().pk, "dead-worker")  # then it "dies"
+        row = Notification.objects.get()
+        assert (row.status, row.claimed_by, row.attempts) == (Delivery.SENDING, "dead-worker", 1)
         assert deliver_due("w2") == {
             "sent": 0,
             "retrying": 0,
@@ -245,3 +252,175 @@ def test_a_failed_message_about_an_item_shows_on_its_postmortem_page(
     assert "Slack to Frank Osei failed: POST http://127.0.0.1:" in page.content.decode()
     assert "answered 500" in page.content.decode()
     assert "/services/" not in page.content.decode()  # the webhook's secret path never shows
+
+
+# --- marked sending, with one key on every attempt (issue 12, item 8) -----------------------
+
+
+class WorkerDied(BaseException):
+    """What a killed worker looks like from inside: nothing after this line runs."""
+
+
+def _dies_after_sending(monkeypatch: pytest.MonkeyPatch, target: Any, name: str) -> None:
+    """The first call goes through (the vendor has the message), then the worker dies."""
+    real = getattr(target, name)
+    calls = {"n": 0}
+
+    def send_then_die(*args: Any, **kwargs: Any) -> Any:
+        result = real(*args, **kwargs)
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise WorkerDied
+        return result
+
+    monkeypatch.setattr(target, name, send_then_die)
+
+
+def test_a_message_is_marked_sending_with_its_key_before_the_transport_is_called(
+    cast: Cast, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = _item(cast)
+    with_slack(cast, slack)
+    Preferences.objects.create(person=cast.frank, email_enabled=False)
+    _notify_frank(cast, item)
+    seen: list[tuple[str, str, int]] = []
+    real = transport.request
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        row = Notification.objects.get()
+        seen.append((row.status, row.claimed_by, row.attempts))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(transport, "request", spy)
+    assert deliver_due("w1")["sent"] == 1
+    assert seen == [(Delivery.SENDING, "w1", 1)]
+    key = str(Notification.objects.get().delivery_key)
+    [request] = slack.received
+    assert request["headers"]["Idempotency-Key"] == key
+    assert f"ref {key[:8]}" in json.dumps(request["body"]["blocks"][-1])
+
+
+def test_a_slack_message_resent_after_the_worker_died_mid_send_is_recognisably_the_same(
+    cast: Cast, slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item = _item(cast)
+    with_slack(cast, slack)
+    Preferences.objects.create(person=cast.frank, email_enabled=False)
+    _dies_after_sending(monkeypatch, transport, "request")
+    with time_machine.travel(NOW, tick=False) as traveller:
+        _notify_frank(cast, item)
+        with pytest.raises(WorkerDied):
+            deliver_due("w1")
+        row = Notification.objects.get()
+        assert row.status == Delivery.SENDING  # Slack has it; we could not record that
+        assert deliver_due("w2")["sent"] == 0  # the lease still holds
+        traveller.move_to(NOW + LEASE + timedelta(seconds=1))
+        assert deliver_due("w2")["sent"] == 1
+    first, second = slack.received
+    assert first["headers"]["Idempotency-Key"] == second["headers"]["Idempotency-Key"]
+    assert first["body"] == second["body"]  # the same ref, the same words
+    row = Notification.objects.get()
+    assert (row.status, row.attempts) == (Delivery.SENT, 2)
+    assert first["headers"]["Idempotency-Key"] == str(row.delivery_key)
+
+
+def test_a_bot_message_carries_the_key_in_slack_message_metadata(
+    cast: Cast, slack: FakeSlack, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.SLACK_API_URL = slack.api_url
+    item = _item(cast)
+    with_slack(cast, slack, bot=True)
+    Preferences.objects.create(person=cast.frank, email_enabled=False, slack_user="U0FRANK01")
+    _dies_after_sending(monkeypatch, transport, "request")
+    with time_machine.travel(NOW, tick=False) as traveller:
+        _notify_frank(cast, item)
+        with pytest.raises(WorkerDied):
+            deliver_due("w1")
+        traveller.move_to(NOW + LEASE + timedelta(seconds=1))
+        deliver_due("w2")
+    key = str(Notification.objects.get().delivery_key)
+    assert [r["body"]["metadata"] for r in slack.received] == [
+        {"event_type": "followthrough_notification", "event_payload": {"delivery_key": key}}
+    ] * 2
+
+
+def test_an_email_resent_after_the_worker_died_mid_send_has_the_same_message_id(
+    cast: Cast, smtp: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.mail import EmailMultiAlternatives
+
+    item = _item(cast)
+    Preferences.objects.create(person=cast.frank, slack_enabled=False)
+    _dies_after_sending(monkeypatch, EmailMultiAlternatives, "send")
+    with time_machine.travel(NOW, tick=False) as traveller:
+        _notify_frank(cast, item)
+        with pytest.raises(WorkerDied):
+            deliver_due("w1")
+        traveller.move_to(NOW + LEASE + timedelta(seconds=1))
+        assert deliver_due("w2")["sent"] == 1
+    key = Notification.objects.get().delivery_key
+    assert [m["Message-ID"] for m in smtp.messages] == [f"<{key}@127.0.0.1>"] * 2
+
+
+def test_two_messages_have_two_keys(cast: Cast) -> None:
+    item = _item(cast)
+    _notify_frank(cast, item, key="1")
+    _notify_frank(cast, item, key="2")
+    assert len(set(Notification.objects.values_list("delivery_key", flat=True))) == 2
+
+
+# --- what a server answered is never stored (issue 12, item 2) -------------------------------
+
+
+def test_what_slack_answered_is_never_stored_only_the_status_and_its_class(
+    cast: Cast, slack: FakeSlack
+) -> None:
+    item = _item(cast)
+    with_slack(cast, slack)
+    Preferences.objects.create(person=cast.frank, email_enabled=False)
+    slack.script = [(500, "INTERNAL-ONLY db_password=hunter2", {})]
+    _notify_frank(cast, item)
+    deliver_due("w1")
+    row = Notification.objects.get()
+    assert "hunter2" not in row.last_error and "answered 500 (server error)" in row.last_error
+    assert (row.last_error_kind, row.last_error_status) == ("server", 500)
+    page = cast.browser(cast.alice).get(reverse("action-item", args=[item.pk]))
+    assert b"hunter2" not in page.content
+
+
+def test_a_slack_error_that_is_not_a_code_is_kept_as_unknown_error(
+    cast: Cast, slack: FakeSlack, settings: Any
+) -> None:
+    settings.SLACK_API_URL = slack.api_url
+    item = _item(cast)
+    with_slack(cast, slack, bot=True)
+    Preferences.objects.create(person=cast.frank, email_enabled=False)
+    answer = json.dumps({"ok": False, "error": "<b>db_password=hunter2</b>"})
+    slack.script = [(200, answer, {"Content-Type": "application/json"})]
+    _notify_frank(cast, item)
+    deliver_due("w1")
+    row = Notification.objects.get()
+    assert row.last_error == "Slack refused the message: unknown_error"
+    assert row.status == Delivery.FAILED
+
+
+def test_a_webhook_on_loopback_is_refused_without_the_allow_list_and_fails_for_good(
+    cast: Cast, slack: FakeSlack, settings: Any
+) -> None:
+    item = _item(cast)
+    with_slack(cast, slack)  # stored before webhook URLs were checked on save
+    settings.OUTBOUND_ALLOWED_HOSTS = []
+    Preferences.objects.create(person=cast.frank, email_enabled=False)
+    _notify_frank(cast, item)
+    assert deliver_due("w1")["failed"] == 1
+    row = Notification.objects.get()
+    assert row.last_error.startswith("refused: 127.0.0.1 resolves to a loopback address")
+    assert row.last_error_kind == "blocked"
+    assert slack.received == []
+
+
+def test_the_outbox_promise_is_written_down() -> None:
+    docs = Path(__file__).parents[3] / "docs" / "notifications.md"
+    text = docs.read_text()
+    assert "**at least once**" in text and "Message-ID" in text and "metadata" in text
+    assert "at least once" in (notifications.__doc__ or "")

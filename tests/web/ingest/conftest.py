@@ -11,14 +11,17 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from django.test import Client
 
-from followthrough.web.ingest.models import IngestSource, Kind
+from followthrough.web.ingest.models import IngestSource, Kind, SlackWorkspace
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -28,6 +31,18 @@ PD_SECRET = "pd-signing-secret-0123456789"
 OPSGENIE_SECRET = "opsgenie-shared-token-abcdef"
 WEBHOOK_SECRET = "whsec-generic-0123456789abcdef"
 SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+SLACK_WORKSPACE = "T0001"  # the team_id of Slack's documented slash-command example
+
+
+# The fixtures' events happened on 2026-03-02 between 12:00 and 15:30 UTC; the tests run that
+# evening, inside PagerDuty's replay window (a day), with the clock ticking.
+FIXTURE_EVENING = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _on_the_evening_of_the_fixtures() -> Iterator[None]:
+    with time_machine.travel(FIXTURE_EVENING, tick=True):
+        yield
 
 
 def fixture(kind: str, name: str) -> dict[str, Any]:
@@ -62,6 +77,7 @@ class Sender:
 
     def __init__(self) -> None:
         self.client = Client(enforce_csrf_checks=True)
+        self.invocations = 0
 
     def pagerduty(
         self, source: IngestSource, payload: dict[str, Any] | bytes, signature: str | None = None
@@ -107,9 +123,19 @@ class Sender:
         )
 
     def slack(
-        self, fields: dict[str, str], *, t: int | None = None, secret: str = SLACK_SECRET
+        self,
+        fields: dict[str, str],
+        *,
+        t: int | None = None,
+        secret: str = SLACK_SECRET,
+        raw: bytes | None = None,
     ) -> Any:
-        body = urlencode(fields).encode()
+        """A slash command as Slack sends it: each invocation with its own trigger_id (unless
+        ``raw`` replays exact bytes)."""
+        if raw is None and "trigger_id" in fields:
+            self.invocations += 1
+            fields = {**fields, "trigger_id": f"{self.invocations}.47445629121.803a0bc887a1"}
+        body = raw if raw is not None else urlencode(fields).encode()
         return self.client.post(
             "/ingest/slack/commands/",
             body,
@@ -123,14 +149,14 @@ def send() -> Sender:
     return Sender()
 
 
-def make_source(cast: Cast, kind: str, secret: str, **fields: Any) -> IngestSource:
+def make_source(cast: Cast, kind: str, secret: str, **settings: Any) -> IngestSource:
     return IngestSource.objects.create(
         name=f"{kind} for Payments",
         kind=kind,
         team=cast.payments,
         secret=secret,
         created_by=cast.alice,
-        **fields,
+        settings=settings,
     )
 
 
@@ -162,4 +188,9 @@ def webhook(cast: Cast) -> IngestSource:
 
 @pytest.fixture
 def slack(cast: Cast) -> IngestSource:
-    return make_source(cast, Kind.SLACK, SLACK_SECRET)
+    """Payments' Slack source, bound by the admin to workspace T0001 with the app's secret."""
+    source = make_source(cast, Kind.SLACK, SLACK_SECRET)
+    SlackWorkspace.objects.create(
+        team_id=SLACK_WORKSPACE, name="Example", source=source, bound_by=cast.admin
+    )
+    return source

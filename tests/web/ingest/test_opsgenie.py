@@ -1,4 +1,11 @@
-"""Opsgenie alert webhooks in: fixture payloads shaped like Opsgenie's alert action data."""
+"""Opsgenie alert webhooks in: fixture payloads from Opsgenie's own documentation.
+
+- ``fixtures/opsgenie/<action>.json``: shaped like the samples of Opsgenie's "Alert action
+  data" page (docs.opsgenie.com/docs/marid-alert-action-data), times moved to 2026.
+- ``fixtures/opsgenie/callback_create.json``: Atlassian's "Use alert callbacks" Create
+  example verbatim (support.atlassian.com/opsgenie/docs/use-alert-callbacks/): no
+  createdAt, no updatedAt, no priority.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,7 @@ import pytest
 
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
-from followthrough.web.ingest.opsgenie.parse import SUPPORTED_ACTIONS
+from followthrough.web.integrations.opsgenie.parse import SUPPORTED_ACTIONS
 
 from .conftest import FIXTURES, OPSGENIE_SECRET, Sender, fixture
 
@@ -130,15 +137,74 @@ def test_actions_we_do_not_act_on_are_ignored(opsgenie: IngestSource, send: Send
         ({"alert": "nope"}, "alert must be a JSON object"),
         ({"alert": {"message": "no id", "createdAt": 1}}, "alert.alertId is required"),
         ({"alert": {"alertId": "a", "updatedAt": "soon"}}, "Unix time"),
-        ({"alert": {"alertId": "a"}}, "updatedAt"),
         ({"action": ""}, "action is required"),
     ],
 )
-def test_a_malformed_alert_gets_400_with_the_reason(
+def test_an_authentic_alert_that_cannot_be_read_is_answered_200_ignored_and_recorded_with_why(
     opsgenie: IngestSource, send: Sender, change: dict[str, Any], reason: str
 ) -> None:
+    """Opsgenie drops a delivery answered 4xx: the reason would be lost with it."""
     payload = {**fixture("opsgenie", "create"), **change}
     response = send.opsgenie(opsgenie, payload)
-    assert response.status_code == 400
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
     assert reason in response.json()["detail"]
     assert Incident.objects.count() == 0
+    [recorded] = Delivery.objects.all()
+    assert recorded.outcome == "ignored" and reason in recorded.detail
+    send.opsgenie(opsgenie, payload)
+    assert Delivery.objects.count() == 1  # the same body again: recorded once
+    page = cast_page(opsgenie)
+    assert reason in page
+
+
+def cast_page(source: IngestSource) -> str:
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client()
+    client.force_login(User.objects.get(username="alice"))
+    return client.get(f"/sources/{source.pk}/").content.decode()
+
+
+def test_atlassians_alert_callback_example_without_times_happens_when_it_is_received(
+    opsgenie: IngestSource, send: Sender
+) -> None:
+    received = datetime.now(UTC)
+    response = send.opsgenie(opsgenie, fixture("opsgenie", "callback_create"))
+    assert response.status_code == 201, response.content
+    incident = IngestedIncident.objects.get(
+        external_id="44f717bf-44bd-11c9-44c7-2d0cf1d07b23"
+    ).incident
+    assert incident.title == "testing webhooks"
+    assert abs((incident.started_at - received).total_seconds()) < 5
+    assert incident.severity == "P2"  # no priority: the source's "*"
+    again = send.opsgenie(opsgenie, fixture("opsgenie", "callback_create"))
+    assert again.json()["status"] == "duplicate"
+
+
+def test_an_alert_without_priority_takes_the_sources_own_default(
+    opsgenie: IngestSource, send: Sender
+) -> None:
+    opsgenie.settings = {**opsgenie.settings, "severity_map": {"*": "P1", "P5": "P2"}}
+    opsgenie.save()
+    send.opsgenie(opsgenie, fixture("opsgenie", "callback_create"))
+    unprioritised = IngestedIncident.objects.get(external_id="44f717bf-44bd-11c9-44c7-2d0cf1d07b23")
+    assert unprioritised.incident.severity == "P1"
+    payload: dict[str, Any] = fixture("opsgenie", "create")
+    payload["alert"]["priority"] = "P5"
+    send.opsgenie(opsgenie, payload)
+    assert the_incident().severity == "P2"  # P5 mapped by the source, over the default P3
+
+
+def test_the_default_priority_mapping_is_opsgenies_p1_to_p5_onto_our_p0_to_p3(
+    opsgenie: IngestSource,
+) -> None:
+    assert [opsgenie.severity_for([p]) for p in ("P1", "P2", "P3", "P4", "P5")] == [
+        "P0",
+        "P1",
+        "P2",
+        "P3",
+        "P3",
+    ]
+    assert opsgenie.severity_for([]) == "P2"

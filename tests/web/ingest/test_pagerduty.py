@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import time_machine
 
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
-from followthrough.web.ingest.pagerduty.parse import SUPPORTED_EVENTS
+from followthrough.web.integrations.pagerduty.parse import SUPPORTED_EVENTS
 from followthrough.web.postmortems.operations import start_postmortem
 
 from .conftest import FIXTURES, Sender, fixture, pd_signature
@@ -26,6 +27,9 @@ SUPPORTED = [
     "incident.priority_updated",
     "incident.reopened",
 ]
+
+
+LATER = "2026-03-02T17:00:00.000Z"
 
 
 def event(name: str, **changes: Any) -> dict[str, Any]:
@@ -211,4 +215,39 @@ def test_events_we_do_not_act_on_are_acknowledged_and_ignored(
     assert response.status_code == 200
     assert response.json()["status"] == "ignored"
     assert "incident.triggered" in response.json()["detail"]
+    assert Incident.objects.count() == 0
+
+
+# --- the replay window on the signed occurred_at (PagerDuty signs no timestamp header) ---------
+
+
+def test_a_captured_resolution_replayed_more_than_a_day_later_is_refused_as_a_replay(
+    pagerduty: IngestSource, send: Sender
+) -> None:
+    send.pagerduty(pagerduty, event("incident.triggered"))
+    send.pagerduty(pagerduty, event("incident.resolved"))
+    send.pagerduty(pagerduty, event("incident.reopened", id="01REOPEN", occurred_at=LATER))
+    with time_machine.travel(datetime(2026, 3, 4, 9, 0, tzinfo=UTC)):
+        replayed = send.pagerduty(pagerduty, event("incident.resolved", id="01REPLAYED"))
+    assert replayed.status_code == 401
+    assert "more than 24 hours is refused" in replayed.json()["detail"]
+    assert the_incident().resolved_at is None
+    assert not Delivery.objects.filter(event_id="01REPLAYED").exists()
+
+
+def test_within_the_day_a_replay_under_the_same_signed_event_id_is_a_duplicate(
+    pagerduty: IngestSource, send: Sender
+) -> None:
+    send.pagerduty(pagerduty, event("incident.triggered"))
+    assert send.pagerduty(pagerduty, event("incident.triggered")).json()["status"] == "duplicate"
+
+
+def test_an_event_dated_more_than_five_minutes_ahead_is_refused(
+    pagerduty: IngestSource, send: Sender
+) -> None:
+    ahead = send.pagerduty(
+        pagerduty, event("incident.triggered", occurred_at="2026-03-02T18:30:00Z")
+    )
+    assert ahead.status_code == 401
+    assert "in the future" in ahead.json()["detail"]
     assert Incident.objects.count() == 0

@@ -8,10 +8,10 @@ import base64
 import pytest
 
 from followthrough.web.ingest.events import BadSignature
-from followthrough.web.ingest.opsgenie import verify as opsgenie
-from followthrough.web.ingest.pagerduty import verify as pagerduty
-from followthrough.web.ingest.slack import verify as slack
-from followthrough.web.ingest.webhook import verify as webhook
+from followthrough.web.integrations.opsgenie import verify as opsgenie
+from followthrough.web.integrations.pagerduty import verify as pagerduty
+from followthrough.web.integrations.slack import verify as slack
+from followthrough.web.integrations.webhook import verify as webhook
 
 BODY = b'{"event":{"id":"01EVT"}}'
 PD_DIGEST = "94a7cfa80d48e970f19fe491e25c246be50a0953b93d85288b9eba1df252be58"

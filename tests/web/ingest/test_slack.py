@@ -1,4 +1,7 @@
-"""The /postmortem slash command: start a postmortem, list my open action items, mark one done."""
+"""The /postmortem slash command: start a postmortem, list my open action items, mark one done.
+
+Commands come from a workspace an admin bound to a source, signed with that source's secret,
+and act only as the person linked to the signed user_id in that workspace."""
 
 from __future__ import annotations
 
@@ -13,11 +16,11 @@ from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import create_action_item
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
-from followthrough.web.ingest.models import IngestSource
+from followthrough.web.ingest.models import IngestSource, SlackIdentity, SlackWorkspace
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
 
-from .conftest import Sender, fixture
+from .conftest import SLACK_WORKSPACE, Sender, fixture
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -32,7 +35,17 @@ def command(
     fields["text"] = fields["text"].format(**fmt)
     fields["user_id"] = user_id
     fields["user_name"] = user_name
+    fields["team_id"] = SLACK_WORKSPACE
     return fields
+
+
+def linked(person: Person, slack_user_id: str, workspace: str = SLACK_WORKSPACE) -> Person:
+    SlackIdentity.objects.create(
+        workspace=SlackWorkspace.objects.get(team_id=workspace),
+        slack_user_id=slack_user_id,
+        person=person,
+    )
+    return person
 
 
 def text_of(response: Any) -> str:
@@ -43,12 +56,9 @@ def text_of(response: Any) -> str:
 
 
 @pytest.fixture
-def bob(cast: Cast) -> Person:
-    """bob edits on Payments; Slack knows him as U0BOB00001."""
-    person = cast.person(cast.bob)
-    person.slack_user_id = BOB_SLACK
-    person.save()
-    return person
+def bob(cast: Cast, slack: IngestSource) -> Person:
+    """bob edits on Payments; he linked his Slack member U0BOB00001 in the workspace."""
+    return linked(cast.person(cast.bob), BOB_SLACK)
 
 
 @pytest.fixture
@@ -100,9 +110,7 @@ def test_start_of_a_started_postmortem_links_to_it(
 def test_start_is_refused_to_a_viewer_and_hides_invisible_incidents(
     cast: Cast, slack: IngestSource, send: Sender
 ) -> None:
-    vera = cast.person(cast.vera)
-    vera.slack_user_id = "U0VERA0001"
-    vera.save()
+    linked(cast.person(cast.vera), "U0VERA0001")
     payments = cast.incident()
     secret = cast.incident(team=cast.security)
     assert "not change them" in text_of(
@@ -146,9 +154,7 @@ def test_done_by_someone_who_neither_owns_nor_edits_is_refused(
     cast: Cast, items: dict[str, ActionItem], slack: IngestSource, send: Sender
 ) -> None:
     for name in ("vera", "charlie"):
-        person = cast.person(getattr(cast, name))
-        person.slack_user_id = f"U0{name.upper()}"
-        person.save()
+        linked(cast.person(getattr(cast, name)), f"U0{name.upper()}")
         reply = text_of(
             send.slack(command("done", user_id=f"U0{name.upper()}", item=items["alert"].pk))
         )
@@ -156,25 +162,40 @@ def test_done_by_someone_who_neither_owns_nor_edits_is_refused(
     assert ActionItem.objects.get(pk=items["alert"].pk).status == ActionStatus.OPEN
 
 
-def test_an_owner_without_a_login_found_by_handle_can_mark_their_item_done(
+def test_an_owner_without_a_login_linked_by_an_admin_can_mark_their_item_done(
     cast: Cast, items: dict[str, ActionItem], slack: IngestSource, send: Sender
 ) -> None:
-    reply = text_of(
-        send.slack(command("done", user_id="U0IVAN0001", user_name="ivan", item=items["ivans"].pk))
-    )
+    linked(cast.ivan, "U0IVAN0001")
+    reply = text_of(send.slack(command("done", user_id="U0IVAN0001", item=items["ivans"].pk)))
     assert "Marked" in reply
     assert ActionItem.objects.get(pk=items["ivans"].pk).status == ActionStatus.DONE
 
 
-def test_an_unknown_slack_user_is_told_how_to_be_known(slack: IngestSource, send: Sender) -> None:
-    reply = text_of(send.slack(command("mine", user_id="U0NOBODY", user_name="nobody")))
-    assert "U0NOBODY" in reply
-    assert "Slack member id" in reply
+def test_a_slack_user_name_names_nobody(
+    cast: Cast, items: dict[str, ActionItem], slack: IngestSource, send: Sender
+) -> None:
+    """Slack deprecated user_name in 2017 and anyone can put anything in it."""
+    reply = text_of(
+        send.slack(command("done", user_id="U0IVAN0001", user_name="ivan", item=items["ivans"].pk))
+    )
+    assert "I don't know who you are" in reply
+    assert ActionItem.objects.get(pk=items["ivans"].pk).status == ActionStatus.OPEN
+
+
+def test_an_unknown_slack_user_is_told_how_to_link_and_acts_as_nobody(
+    cast: Cast, items: dict[str, ActionItem], slack: IngestSource, send: Sender
+) -> None:
+    reply = text_of(send.slack(command("mine", user_id="U0NOBODY", user_name="bob")))
+    assert "/postmortem link" in reply
+    assert "Alert on checkout" not in reply
+    reply = text_of(send.slack(command("done", user_id="U0NOBODY", item=items["alert"].pk)))
+    assert "/postmortem link" in reply
+    assert ActionItem.objects.get(pk=items["alert"].pk).status == ActionStatus.OPEN
 
 
 def test_help_lists_the_subcommands(slack: IngestSource, send: Sender) -> None:
     reply = text_of(send.slack(command("help")))
-    for sub in ("start INC-12", "mine", "done 34", "help"):
+    for sub in ("start INC-12", "mine", "done 34", "link", "help"):
         assert f"/postmortem {sub}" in reply
     assert "I don't know `frobnicate`" in text_of(
         send.slack({**command("help"), "text": "frobnicate"})
@@ -201,7 +222,7 @@ def test_a_request_older_than_five_minutes_is_refused(
     assert Incident.objects.count() == 1
 
 
-def test_without_a_slack_source_the_command_url_is_404(send: Sender, db: None) -> None:
+def test_without_a_bound_workspace_the_command_url_is_404(send: Sender, db: None) -> None:
     assert send.slack(command("help")).status_code == 404
 
 

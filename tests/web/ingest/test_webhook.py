@@ -12,7 +12,7 @@ import pytest
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
-from followthrough.web.ingest.webhook.parse import FIELDS
+from followthrough.web.integrations.webhook.parse import FIELDS
 
 from .conftest import Sender, fixture, webhook_signature
 

@@ -37,7 +37,7 @@ from followthrough.web.followup.models import Channel, Notification, TeamSetting
 from followthrough.web.followup.notifications import RESTRICTED
 from followthrough.web.followup.reminders import check_milestones
 from followthrough.web.incidents.models import Incident
-from followthrough.web.ingest.models import IngestSource, Kind
+from followthrough.web.ingest.models import IngestSource, Kind, SlackIdentity, SlackWorkspace
 from followthrough.web.postmortems.models import Meeting, Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
 
@@ -581,20 +581,23 @@ def test_a_milestone_reminder_to_a_team_lead_outside_the_team_redacts_a_security
 
 @pytest.fixture
 def slack_source(cast: Cast) -> IngestSource:
-    return IngestSource.objects.create(
+    source = IngestSource.objects.create(
         name="Slack", kind=Kind.SLACK, team=cast.payments, secret=SLACK_SECRET
     )
+    SlackWorkspace.objects.create(team_id="T0001", source=source, bound_by=cast.admin)
+    return source
 
 
 def _slash(person: Person, text: str) -> str:
-    person.slack_user_id = f"U0{person.pk:08d}"
-    person.save()
+    member = f"U0{person.pk:08d}"
+    SlackIdentity.objects.get_or_create(
+        workspace=SlackWorkspace.objects.get(team_id="T0001"), slack_user_id=member, person=person
+    )
     body = urlencode(
         {
             "command": "/postmortem",
             "text": text,
-            "user_id": person.slack_user_id,
-            "user_name": person.handle,
+            "user_id": member,
             "team_id": "T0001",
         }
     ).encode()

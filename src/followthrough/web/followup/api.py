@@ -34,6 +34,7 @@ from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
 from followthrough.web.history.recording import history_of
+from followthrough.web.transport import URL_RULE
 
 router = Router(tags=["follow-up"])
 
@@ -68,7 +69,7 @@ class TeamSettingsPatch(In):
     remind_before_hours: Hours = None  # type: ignore[assignment]
     slack_channel: Channel = None  # type: ignore[assignment]
     slack_webhook_url: Secret = Field(
-        None, description='Write-only. "" removes it; absent leaves it.'
+        None, description=f'Write-only. "" removes it; absent leaves it. {URL_RULE}'
     )  # type: ignore[assignment]
     slack_bot_token: Secret = Field(
         None, description='Write-only, xoxb-…. "" removes it; absent leaves it.'

@@ -8,6 +8,7 @@ from django import forms
 from django.core.validators import URLValidator
 
 from followthrough.web.followup.models import Preferences, TeamSettings
+from followthrough.web.transport import URL_RULE, url_problem
 
 
 class TeamSettingsForm(forms.ModelForm):
@@ -18,7 +19,7 @@ class TeamSettingsForm(forms.ModelForm):
         required=False,
         max_length=500,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Stored, never shown again. Leave blank to keep the current one.",
+        help_text=f"Stored, never shown again. Leave blank to keep the current one. {URL_RULE}",
     )
     slack_bot_token = forms.CharField(
         label="Slack bot token",
@@ -46,6 +47,8 @@ class TeamSettingsForm(forms.ModelForm):
         url: str = self.cleaned_data.get("slack_webhook_url", "").strip()
         if url:
             URLValidator(schemes=["https", "http"])(url)
+            if problem := url_problem(url):
+                raise forms.ValidationError(problem)
         return url
 
     def clean_slack_bot_token(self) -> str:

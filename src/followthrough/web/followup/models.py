@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Person, Team
+from followthrough.web.lib.delivery import RetryableDelivery
+from followthrough.web.transport import url_problem
 
 
 class Weekday(models.IntegerChoices):
@@ -87,6 +90,12 @@ class TeamSettings(models.Model):
     def has_slack(self) -> bool:
         return bool(self.slack_webhook_url or (self.slack_bot_token and self.slack_channel))
 
+    def clean(self) -> None:
+        # The webhook URL is typed by a lead and called by the worker: it must be a place
+        # outbound requests may go (followthrough.web.transport).
+        if self.slack_webhook_url and (problem := url_problem(self.slack_webhook_url)):
+            raise ValidationError({"slack_webhook_url": problem})
+
 
 class Preferences(models.Model):
     """One person's say in how follow-through reaches them."""
@@ -133,31 +142,36 @@ class Preferences(models.Model):
 
 
 class Channel(models.TextChoices):
+    """The channels of today's registry (``integrations.vendors.channels()`` decides: the
+    column has no choices, so a new channel needs no migration)."""
+
     EMAIL = "email", "E-mail"
     SLACK = "slack", "Slack"
 
 
 class Delivery(models.TextChoices):
     PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
 
 
-class Notification(models.Model):
+class Notification(RetryableDelivery):
     """One message to one person on one channel: the outbox.
 
     ``dedupe_key`` is unique, so creating the same message twice (two workers running the
-    same check) creates one row. Sending claims the row with a conditional UPDATE that
-    sets a lease (``claimed_by``/``claimed_until``); a worker killed mid-send leaves the
-    lease to expire and another worker sends it again. Delivery is therefore exactly once,
-    except in the window between the mail server or Slack accepting the message and the row
-    being marked sent: a worker dying exactly there means the message goes out twice
-    (at-least-once), never zero times.
+    same check) creates one row. Sending claims the row with a conditional UPDATE that sets
+    a lease (``claimed_by``/``claimed_until``) and marks it ``sending``; the message carries
+    ``delivery_key`` (``RetryableDelivery``). A worker killed mid-send leaves the row
+    ``sending``; when the lease expires another worker sends it again with the same key.
+    Delivery is therefore at least once: exactly once, except when a worker dies between the
+    vendor accepting the message and the row being marked sent, where the second copy is
+    recognisably the same message (docs/notifications.md).
     """
 
     dedupe_key = models.CharField(max_length=255, unique=True)
     kind = models.CharField(max_length=40)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
+    channel = models.CharField(max_length=16)
     recipient = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
@@ -183,11 +197,6 @@ class Notification(models.Model):
     html = models.TextField(blank=True)
     url = models.CharField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-    claimed_by = models.CharField(max_length=64, blank=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -198,6 +207,12 @@ class Notification(models.Model):
     def __str__(self) -> str:
         return f"{self.get_channel_display()} to {self.recipient or self.team}: {self.subject}"
 
+    def get_channel_display(self) -> str:
+        from followthrough.web.integrations.vendors import VENDORS
+
+        vendor = VENDORS.get(self.channel)
+        return vendor.channel_label if vendor is not None else self.channel
+
     def problem(self) -> str:
         """A sentence for pages when delivery is in trouble, else ""."""
         who = self.recipient.name if self.recipient else (str(self.team) if self.team else "?")
@@ -205,6 +220,8 @@ class Notification(models.Model):
         if self.status == Delivery.FAILED:
             return f"{channel} to {who} failed for good: {self.last_error}"
         if self.status == Delivery.PENDING and self.attempts and self.last_error:
+            if self.next_attempt_at is None:
+                return f"{channel} to {who} failed: {self.last_error}."
             at = timezone.localtime(self.next_attempt_at).strftime("%Y-%m-%d %H:%M %Z")
             return f"{channel} to {who} failed: {self.last_error}; retrying at {at}."
         return ""

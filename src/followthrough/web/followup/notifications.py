@@ -1,39 +1,39 @@
-"""Messages through an outbox: queue once, claim with a lease, send, retry with backoff.
+"""Messages through an outbox: queue once, claim with a lease, mark sending, send, retry.
 
 ``notify`` turns one message for one person into one ``Notification`` row per channel the
-person wants (e-mail, Slack). Rows are inserted with ON CONFLICT DO NOTHING on their unique
-``dedupe_key``, so running the same check twice (or in two workers) queues nothing new.
+person wants (every vendor of the registry with ``send``: e-mail, Slack, ...). Rows are
+inserted with ON CONFLICT DO NOTHING on their unique ``dedupe_key``, so running the same
+check twice (or in two workers) queues nothing new.
 
-``deliver_due`` sends what is due. Each row is claimed with a conditional UPDATE
-(``status=pending`` and no live lease); only the worker whose UPDATE counted 1 sends it.
-A worker killed mid-send leaves its lease (``LEASE``) to expire; another worker then sends
-the row again. So delivery is exactly once, except in the window between the mail server or
-Slack accepting the message and the row being marked sent, where it is at least once.
+``deliver_due`` sends what is due. Each row is claimed with one conditional UPDATE that
+sets the worker's lease and marks it ``sending`` before anything is sent; only the worker
+whose UPDATE counted 1 sends it. Every attempt carries the row's ``delivery_key`` the way the
+vendor allows (e-mail ``Message-ID``, Slack message metadata and a ``ref`` in the message,
+an ``Idempotency-Key`` header on HTTP).
 
-A failure (SMTP down, Slack 5xx or 429) is recorded on the row (``last_error``) and retried
-with exponential backoff (``backoff``), honouring Slack's ``Retry-After``; a permanent one
-(a refused token, an unknown channel) or ``MAX_ATTEMPTS`` failures mark it failed. Pages
-show both. Nothing here raises into a page or the worker loop.
+The promise (docs/notifications.md): every message is delivered at least once. A worker
+killed mid-send leaves the row ``sending`` under a lease; when the lease (``LEASE``) runs out
+another worker sends it again, with the same key, so the rare second copy (the vendor took
+the message, the worker died before recording it) is recognisably the same message. A
+failure (SMTP down, Slack 5xx or 429) is recorded as data (classification, status, our
+words; never the remote answer) and retried with backoff honouring ``Retry-After``; a
+permanent one (a refused token, an unknown channel) or ``MAX_ATTEMPTS`` failures mark it
+failed. Pages show both. Nothing here raises into a page or the worker loop.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import InterfaceError, OperationalError, connections
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from followthrough.web import transport
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.accounts.visibility import readable_incident_ids
 from followthrough.web.followup.models import (
@@ -43,22 +43,16 @@ from followthrough.web.followup.models import (
     Preferences,
     TeamSettings,
 )
+from followthrough.web.integrations.vendors import channels
+from followthrough.web.lib.delivery import ErrorKind, Failure
+from followthrough.web.transport import TransportError
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
-BACKOFF_BASE = timedelta(minutes=1)
-BACKOFF_MAX = timedelta(hours=6)
-MAX_ATTEMPTS = 10
-EMAIL_TIMEOUT = 20.0
-SLACK_API_URL = "https://slack.com/api"
-# Slack's limits: 3000 characters in a section block's text, 50 blocks per message.
-SLACK_SECTION_LIMIT = 3000
-SLACK_MAX_BLOCKS = 50
-# chat.postMessage answers HTTP 200 {"ok": false, "error": ...}; these errors are worth a retry.
-SLACK_TRANSIENT_ERRORS = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
-)
+LEASE = Notification.LEASE
+BACKOFF_BASE = Notification.BACKOFF_BASE
+BACKOFF_MAX = Notification.BACKOFF_MAX
+MAX_ATTEMPTS = Notification.MAX_ATTEMPTS
 
 
 # What a reader who may not see a security incident reads in its place.
@@ -193,46 +187,47 @@ def notify(
     prefs = Preferences.of(person)
     if digest and not prefs.digest_enabled:
         return 0
-    channels = []
-    if prefs.email_enabled and person.email:
-        channels.append(Channel.EMAIL)
-    if prefs.slack_enabled and team is not None:
+    conf = None
+    if team is not None:
         conf = team_settings if team_settings is not None else TeamSettings.of(team)
-        if conf.has_slack():
-            channels.append(Channel.SLACK)
-    if not channels:
+    wanted = [
+        vendor
+        for vendor in channels().values()
+        if vendor.wants is not None and vendor.wants(person, prefs, team, conf)
+    ]
+    if not wanted:
         return 0
     secret = message.secret_ids()
-    versions = {
-        # E-mail goes to the person alone: it names what they may see.
-        Channel.EMAIL: message.readable_by(readable_incident_ids(person, secret)),
-        # Slack may post to a channel (the member id and bot token are read when sending),
-        # whose members nobody here knows: security incidents are always redacted there.
-        Channel.SLACK: message.readable_by(set()),
-    }
-    rows = [
-        Notification(
-            dedupe_key=f"{prefix}{channel}"[:255],
-            kind=kind,
-            channel=channel,
-            recipient=person,
-            team=team,
-            action_item=action_item,
-            postmortem=postmortem,
-            subject=versions[channel].subject[:300],
-            text=versions[channel].text(),
-            html=versions[channel].html() if channel == Channel.EMAIL else "",
-            url=versions[channel].url[:500],
+    # A private channel (e-mail) goes to the person alone: it names what they may see. Chat
+    # may post to a channel whose members nobody here knows: security incidents are always
+    # redacted there.
+    personal = message.readable_by(readable_incident_ids(person, secret))
+    shared = message.readable_by(set())
+    rows = []
+    for vendor in wanted:
+        version = personal if vendor.private_channel else shared
+        rows.append(
+            Notification(
+                dedupe_key=f"{prefix}{vendor.kind}"[:255],
+                kind=kind,
+                channel=vendor.kind,
+                recipient=person,
+                team=team,
+                action_item=action_item,
+                postmortem=postmortem,
+                subject=version.subject[:300],
+                text=version.text(),
+                html=version.html() if vendor.private_channel else "",
+                url=version.url[:500],
+            )
         )
-        for channel in channels
-    ]
     return _insert(rows)
 
 
 def queued_before(prefix: str) -> bool:
     """Whether a notification with this ``kind:key:person|`` prefix exists on any channel
     (exact keys, so the unique index answers on SQLite and PostgreSQL alike)."""
-    keys = [f"{prefix}{channel}"[:255] for channel in Channel.values]
+    keys = [f"{prefix}{channel}"[:255] for channel in channels()]
     return Notification.objects.filter(dedupe_key__in=keys).exists()
 
 
@@ -264,56 +259,42 @@ def _insert(rows: list[Notification]) -> int:
     return len(set(keys) - before)
 
 
-def backoff(attempts: int, retry_after: float | None = None) -> timedelta:
-    """How long to wait after the ``attempts``-th failure: 1, 2, 4 … minutes, at most 6 hours;
-    Slack's ``Retry-After`` when it is longer."""
-    delay = min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
-    if retry_after is not None:
-        delay = max(delay, timedelta(seconds=retry_after))
-    return delay
-
-
-class SendError(Exception):
-    def __init__(
-        self, message: str, *, permanent: bool = False, retry_after: float | None = None
-    ) -> None:
-        super().__init__(message)
-        self.permanent = permanent
-        self.retry_after = retry_after
-
-
 def due(now: datetime | None = None) -> Q:
+    """Rows to send now: pending ones whose time has come and nobody holds, and ones left
+    ``sending`` by a worker whose lease ran out (it died mid-send)."""
     now = now or timezone.now()
-    return Q(status=Delivery.PENDING, next_attempt_at__lte=now) & (
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    )
+    waiting = Q(status=Delivery.PENDING, next_attempt_at__lte=now) & Notification.lease_free(now)
+    abandoned = Q(status=Delivery.SENDING, claimed_until__lt=now)
+    return waiting | abandoned
 
 
 def claim(pk: int, worker: str, now: datetime | None = None) -> bool:
-    """Take row ``pk`` for ``LEASE``; True only for the one worker whose UPDATE counted it."""
+    """Take row ``pk`` for ``LEASE`` and mark it sending; True only for the one worker whose
+    UPDATE counted it."""
     now = now or timezone.now()
-    return (
-        Notification.objects.filter(due(now), pk=pk).update(
-            claimed_by=worker[:64], claimed_until=now + LEASE
-        )
-        == 1
-    )
+    return Notification.claim(pk, worker, due(now), now=now, status=Delivery.SENDING)
 
 
 def deliver_due(worker: str, *, limit: int = 200, stop: Any = None) -> dict[str, int]:
     """Send up to ``limit`` due notifications. Returns counts of sent/retrying/failed/skipped."""
     counts = {"sent": 0, "retrying": 0, "failed": 0, "withdrawn": 0, "skipped": 0}
-    ids = list(
+    rows = list(
         Notification.objects.filter(due())
         .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "status")[:limit]
     )
-    for pk in ids:
+    for pk, status in rows:
         if stop is not None and stop.is_set():
             break
         if not claim(pk, worker):
             counts["skipped"] += 1
             continue
+        if status == Delivery.SENDING:
+            log.warning(
+                "Notification %s was being sent by a worker that stopped; sending it again "
+                "with the same delivery key.",
+                pk,
+            )
         counts[deliver(pk, worker)] += 1
     return counts
 
@@ -324,29 +305,29 @@ def deliver(pk: int, worker: str) -> str:
         pk=pk
     )
     if _about_something_deleted(row):
-        _record_outcome(
-            pk,
-            worker,
-            status=Delivery.FAILED,
-            claimed_until=None,
-            last_error=WITHDRAWN,
-        )
+        withdrawn = Failure(ErrorKind.WITHDRAWN, permanent=True, note=WITHDRAWN)
+        _record_failure(row, worker, withdrawn)
         return "withdrawn"
+    vendor = channels().get(row.channel)
     try:
-        SENDERS[row.channel](row)
-    except SendError as e:
-        return _failed(row, worker, str(e), permanent=e.permanent, retry_after=e.retry_after)
-    except Exception as e:  # a bug in one message must not stop the others
-        log.exception("Sending notification %s failed unexpectedly", pk)
-        return _failed(row, worker, f"unexpected error: {type(e).__name__}", permanent=False)
-    _record_outcome(
+        if vendor is None or vendor.send is None:
+            raise TransportError(
+                f"no channel {row.channel!r} is registered any more",
+                permanent=True,
+                kind=ErrorKind.SETTINGS,
+            )
+        vendor.send(row)
+    except Exception as e:
+        failure = Failure.of(e)
+        if failure.kind is ErrorKind.UNEXPECTED:  # a bug in one message must not stop the others
+            log.exception("Sending notification %s failed unexpectedly", pk)
+        return _record_failure(row, worker, failure)
+    Notification.record(
         pk,
         worker,
         status=Delivery.SENT,
         sent_at=timezone.now(),
-        attempts=row.attempts + 1,
-        claimed_until=None,
-        last_error="",
+        **Notification.success_fields(),
     )
     return "sent"
 
@@ -360,128 +341,18 @@ def _about_something_deleted(row: Notification) -> bool:
     return any(obj is not None and obj.is_deleted for obj in about)
 
 
-RECONNECT_DELAYS = (0.5, 1.0, 2.0, 4.0)
-
-
-def _record_outcome(pk: int, worker: str, **fields: Any) -> None:
-    """Write a send's outcome; if the database restarted meanwhile, retry on a fresh connection.
-
-    The message has left already: losing this write would leave the row under its lease and
-    send it a second time when the lease ends. A restart takes seconds, so the write is tried
-    again after each of ``RECONNECT_DELAYS`` before the error is let through.
-    """
-    rows = Notification.objects.filter(pk=pk, claimed_by=worker[:64])
-    conn = connections[rows.db]
-    for delay in (*RECONNECT_DELAYS, None):
-        try:
-            rows.update(**fields)
-            return
-        except (OperationalError, InterfaceError) as e:
-            if delay is None or conn.in_atomic_block:
-                raise
-            log.warning("Recording notification %s failed (%s); reconnecting.", pk, e)
-            conn.close()
-            time.sleep(delay)
-
-
-def _failed(
-    row: Notification, worker: str, error: str, *, permanent: bool, retry_after: float | None = None
-) -> str:
-    attempts = row.attempts + 1
-    final = permanent or attempts >= MAX_ATTEMPTS
-    log.warning("Notification %s (%s) failed: %s", row.pk, row.channel, error)
-    _record_outcome(
+def _record_failure(row: Notification, worker: str, failure: Failure) -> str:
+    final = Notification.gives_up(row.attempts, failure)
+    log.warning("Notification %s (%s) failed: %s", row.pk, row.channel, failure.sentence())
+    Notification.record(
         row.pk,
         worker,
         status=Delivery.FAILED if final else Delivery.PENDING,
-        attempts=attempts,
-        last_error=error[:1000],
-        next_attempt_at=timezone.now() + backoff(attempts, retry_after),
-        claimed_until=None,
+        **Notification.failure_fields(row.attempts, failure),
     )
+    if failure.kind is ErrorKind.WITHDRAWN:
+        return "withdrawn"
     return "failed" if final else "retrying"
-
-
-def send_email(row: Notification) -> None:
-    if row.recipient is None or not row.recipient.email:
-        raise SendError("no e-mail address", permanent=True)
-    email = EmailMultiAlternatives(
-        subject=row.subject,
-        body=row.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.recipient.email],
-        connection=get_connection(
-            timeout=getattr(settings, "EMAIL_TIMEOUT", None) or EMAIL_TIMEOUT
-        ),
-    )
-    if row.html:
-        email.attach_alternative(row.html, "text/html")
-    try:
-        email.send()
-    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as e:
-        raise SendError(f"the mail server refused the message: {e}", permanent=True) from e
-    except (smtplib.SMTPException, OSError) as e:
-        raise SendError(f"mail server unavailable: {type(e).__name__}: {e}") from e
-
-
-def slack_escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_payload(row: Notification, mention: str = "") -> dict[str, Any]:
-    """``{"text", "blocks"}``: the text is the notification fallback, the blocks the message."""
-    head = f"{mention} " if mention else ""
-    title = f"{head}*{slack_escape(row.subject)}*"
-    body = slack_escape(row.text)
-    chunks = [body[i : i + SLACK_SECTION_LIMIT] for i in range(0, len(body), SLACK_SECTION_LIMIT)]
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": title}}]
-    blocks += [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-        for chunk in chunks[: SLACK_MAX_BLOCKS - 2]
-    ]
-    if row.url:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{row.url}|Open>"}]}
-        )
-    return {"text": f"{head}{row.subject}"[:3000], "blocks": blocks}
-
-
-def send_slack(row: Notification) -> None:
-    if row.team is None:
-        raise SendError("no team to take the Slack settings from", permanent=True)
-    conf = TeamSettings.of(row.team)
-    prefs = Preferences.of(row.recipient) if row.recipient is not None else None
-    mention = prefs.slack_mention() if prefs is not None else ""
-    try:
-        if conf.slack_bot_token and conf.slack_channel:
-            # A direct message when the member id is known, else the team channel.
-            member = prefs.slack_member() if prefs is not None else ""
-            payload = slack_payload(row, "" if member else mention)
-            payload["channel"] = member or conf.slack_channel
-            base = getattr(settings, "SLACK_API_URL", SLACK_API_URL).rstrip("/")
-            response = transport.request(
-                "POST",
-                f"{base}/chat.postMessage",
-                json=payload,
-                headers={"Authorization": f"Bearer {conf.slack_bot_token}"},
-            )
-            answer = response.json() or {}
-            if not answer.get("ok"):
-                error = str(answer.get("error", "unknown_error"))
-                raise SendError(
-                    f"Slack refused the message: {error}",
-                    permanent=error not in SLACK_TRANSIENT_ERRORS,
-                )
-        elif conf.slack_webhook_url:
-            transport.request("POST", conf.slack_webhook_url, json=slack_payload(row, mention))
-        else:
-            raise SendError("the team has no Slack webhook or bot token any more", permanent=True)
-    except transport.TransportError as e:
-        raise SendError(str(e), permanent=e.permanent, retry_after=e.retry_after) from e
-
-
-SENDERS = {Channel.EMAIL: send_email, Channel.SLACK: send_slack}
 
 
 def problems(rows: Iterable[Notification]) -> list[str]:

@@ -24,13 +24,6 @@ from followthrough.web.ingest.events import EventStatus, IncidentEvent, Malforme
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
 from followthrough.web.versioning import save_versioned
 
-ACTOR_LABELS = {
-    "pagerduty": "pagerduty webhook",
-    "opsgenie": "opsgenie webhook",
-    "webhook": "generic webhook",
-    "slack": "slack /postmortem",
-}
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -50,7 +43,8 @@ class Outcome:
 
 
 def actor_label(source: IngestSource) -> str:
-    return ACTOR_LABELS.get(source.kind, f"{source.kind} webhook")
+    """Who the history names for what a source's deliveries change (the vendor's label)."""
+    return source.vendor.actor_label or f"{source.kind} webhook"
 
 
 def apply_event(source: IngestSource, event: IncidentEvent) -> Outcome:

@@ -2,8 +2,10 @@
 
 Routing, one rule per line, first match wins: ``service:PF9KMXH = payments`` (field, value,
 team slug). Severity, one per line: ``P1 = P0`` (vendor value, our severity; ``*`` is the
-fallback). The secret is write-only: the field is always rendered empty, and left empty on
-an edit it keeps the secret that is set.
+fallback, and the severity of an event without any). Both are stored in the source's vendor
+settings and validated by the vendor's model. The secret is write-only: the field is always
+rendered empty, and left empty on an edit it keeps the secret that is set. A Slack source's
+secret is set by an admin when binding its workspace, never here by a lead.
 """
 
 from __future__ import annotations
@@ -16,12 +18,44 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from followthrough.web.accounts.models import Team
 from followthrough.web.ingest.access import manageable_teams, unroutable_teams
 from followthrough.web.ingest.models import (
-    ROUTING_FIELDS,
     IngestSource,
     Kind,
     routing_problem,
     severity_map_problem,
+    source_kinds,
 )
+from followthrough.web.integrations.base import PagingSettings
+from followthrough.web.integrations.vendors import sources
+
+
+def routing_fields(kind: str) -> dict[str, str]:
+    vendor = sources().get(kind)
+    model = vendor.settings if vendor is not None else None
+    if model is None or not issubclass(model, PagingSettings):
+        return {}
+    return dict(model.ROUTING_FIELDS)
+
+
+def is_paging(kind: str) -> bool:
+    vendor = sources().get(kind)
+    return vendor is not None and issubclass(vendor.settings, PagingSettings)
+
+
+def default_severity_map(kind: str) -> dict[str, str]:
+    vendor = sources().get(kind)
+    model = vendor.settings if vendor is not None else None
+    if model is None or not issubclass(model, PagingSettings):
+        return {}
+    return dict(model.DEFAULT_SEVERITY_MAP)
+
+
+def _routing_help() -> str:
+    parts = [
+        f"{vendor.label} by {' or '.join(routing_fields(kind))}"
+        for kind, vendor in sources().items()
+        if routing_fields(kind)
+    ]
+    return "One per line, first match wins: field:value = team-slug. " + "; ".join(parts) + "."
 
 
 def routing_text(rules: list[dict[str, Any]]) -> str:
@@ -38,7 +72,7 @@ def severity_text(mapping: dict[str, str]) -> str:
 def parse_routing(text: str, kind: str) -> list[dict[str, Any]]:
     teams = dict(Team.objects.values_list("slug", "pk"))
     rules: list[dict[str, Any]] = []
-    fields = ROUTING_FIELDS.get(kind, {})
+    fields = routing_fields(kind)
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
@@ -83,17 +117,15 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
         label="Routing rules",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=(
-            "One per line, first match wins: field:value = team-slug. PagerDuty routes by "
-            "service or team (ids), Opsgenie by team or tag, the generic webhook by team."
-        ),
+        help_text=_routing_help,
     )
     severity_mapping = forms.CharField(
         label="Severity mapping",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
         help_text=(
-            "One per line: vendor-value = P0..P3, over the documented defaults; * is the fallback."
+            "One per line: vendor-value = P0..P3, over the documented defaults; * is the "
+            "severity of an event with no priority (or one not listed)."
         ),
     )
     new_secret = forms.CharField(
@@ -111,6 +143,7 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.fields["kind"] = forms.ChoiceField(label="Kind", choices=list(source_kinds().items()))
         self.fields["team"].queryset = manageable_teams(user)  # type: ignore[attr-defined]
         self.fields["team"].label = "Default team"
         if self.instance.pk:
@@ -120,18 +153,25 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
                 if self.instance.secret
                 else "No secret is set yet: events are refused until one is."
             )
-            self.initial["routing_rules"] = routing_text(self.instance.routing or [])
-            self.initial["severity_mapping"] = severity_text(self.instance.severity_map or {})
+            self.initial["routing_rules"] = routing_text(self.instance.routing)
+            self.initial["severity_mapping"] = severity_text(self.instance.severity_map)
         else:
             self.fields["new_secret"].help_text = (
                 "PagerDuty: the subscription's signing secret. Opsgenie and the generic "
-                "webhook: a long random string you also give the sender. Slack: the app's "
-                "signing secret."
+                "webhook: a long random string you also give the sender. Slack: set by an "
+                "admin when binding the workspace."
             )
+        if self._kind() == Kind.SLACK and not user.is_superuser:
+            # Whoever sets a Slack source's secret can speak as anyone in its workspace.
+            del self.fields["new_secret"]
+
+    def _kind(self) -> str:
+        if self.instance.pk:
+            return str(self.instance.kind)
+        return str(self.data.get(self.add_prefix("kind")) or self.initial.get("kind") or "")
 
     def clean_routing_rules(self) -> list[dict[str, Any]]:
-        kind = self.instance.kind if self.instance.pk else self.data.get(self.add_prefix("kind"))
-        return parse_routing(self.cleaned_data.get("routing_rules") or "", kind or "")
+        return parse_routing(self.cleaned_data.get("routing_rules") or "", self._kind())
 
     def clean_severity_mapping(self) -> dict[str, str]:
         return parse_severity(self.cleaned_data.get("severity_mapping") or "")
@@ -149,49 +189,36 @@ class SourceForm(forms.ModelForm):  # type: ignore[type-arg]
                     "there.",
                 )
         kind = cleaned.get("kind") or self.instance.kind
+        if kind and not is_paging(kind) and cleaned.get("severity_mapping"):
+            self.add_error("severity_mapping", "This kind of source has no severity mapping.")
         if kind and rules:
             problem = routing_problem(kind, rules)
             if problem:
                 self.add_error("routing_rules", problem)
-        if not self.instance.secret and not cleaned.get("new_secret"):
+        if (
+            "new_secret" in self.fields
+            and kind != Kind.SLACK
+            and not self.instance.secret
+            and not cleaned.get("new_secret")
+        ):
             self.add_error("new_secret", "Set a secret: without one every event is refused.")
         return cleaned
 
     def save(self, commit: bool = True) -> IngestSource:
         source: IngestSource = super().save(commit=False)
-        source.routing = self.cleaned_data.get("routing_rules") or []
-        source.severity_map = self.cleaned_data.get("severity_mapping") or {}
-        if self.cleaned_data.get("new_secret"):
+        if is_paging(source.kind):
+            source.settings = {
+                **(source.settings or {}),
+                "routing": self.cleaned_data.get("routing_rules") or [],
+                "severity_map": self.cleaned_data.get("severity_mapping") or {},
+            }
+        if "new_secret" in self.fields and self.cleaned_data.get("new_secret"):
             source.secret = self.cleaned_data["new_secret"]
         if commit:
             source.save()
         return source
 
 
-SETUP_STEPS: dict[str, list[str]] = {
-    Kind.PAGERDUTY: [
-        "In PagerDuty: Integrations → Generic Webhooks (v3) → New Webhook.",
-        "Webhook URL: the endpoint below. Scope: the service or team whose incidents belong here.",
-        "Events: incident.triggered, incident.acknowledged, incident.resolved, "
-        "incident.priority_updated, incident.reopened.",
-        "Copy the signing secret PagerDuty shows once, and paste it here as the secret.",
-    ],
-    Kind.OPSGENIE: [
-        "In Opsgenie: Settings → Integrations → Add integration → Webhook.",
-        "Webhook URL: the endpoint below. Tick “Add Alert Description to Payload”.",
-        "Custom headers: X-Followthrough-Token = the secret you set here.",
-        "Alert actions: Create, Acknowledge, UnAcknowledge, Close, EscalateNext, "
-        "UpdatePriority, UpdateMessage, UpdateDescription.",
-    ],
-    Kind.WEBHOOK: [
-        "POST the JSON payload of docs/webhook.md to the endpoint below.",
-        "Sign each request: X-Followthrough-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "
-        "“t.body” with the secret>. Requests more than 5 minutes old are refused.",
-    ],
-    Kind.SLACK: [
-        "In your Slack app (api.slack.com/apps): Slash Commands → Create New Command /postmortem.",
-        "Request URL: the endpoint below (one URL for every Slack source).",
-        "Basic Information → Signing Secret: paste it here as the secret.",
-        "People: put each person's Slack member id on their person so /postmortem knows them.",
-    ],
-}
+def setup_steps(kind: str) -> tuple[str, ...]:
+    vendor = sources().get(kind)
+    return vendor.setup_steps if vendor is not None else ()

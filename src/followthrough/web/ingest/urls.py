@@ -1,21 +1,22 @@
-"""Pages and endpoints of the ingest app, included at the site root."""
+"""Pages and endpoints of the ingest app, included at the site root.
 
-from django.urls import URLPattern, URLResolver, path
+Vendors with endpoints of their own (Slack) include their URL module from the registry.
+"""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+from followthrough.web.integrations.vendors import sources
 
 from . import views
-from .opsgenie.views import receive_opsgenie
-from .pagerduty.views import receive_pagerduty
-from .slack.views import slash_command
-from .webhook.views import receive_webhook
+from .receiving import receive_view
 
 urlpatterns: list[URLPattern | URLResolver] = [
-    # Signed endpoints the vendors post to (CSRF-exempt, no session).
-    path("ingest/pagerduty/<int:source_id>/", receive_pagerduty, name="ingest-pagerduty"),
-    path("ingest/opsgenie/<int:source_id>/", receive_opsgenie, name="ingest-opsgenie"),
-    path("ingest/webhook/<int:source_id>/", receive_webhook, name="ingest-webhook"),
-    path("ingest/slack/commands/", slash_command, name="ingest-slack-commands"),
+    # The signed endpoint every registry vendor with verify/parse posts to (CSRF-exempt).
+    path("ingest/<str:kind>/<int:source_id>/", receive_view, name="ingest-receive"),
     # Pages to configure sources.
     path("sources/", views.source_list, name="ingest-source-list"),
     path("sources/new/", views.source_create, name="ingest-source-create"),
     path("sources/<int:pk>/", views.source_edit, name="ingest-source-edit"),
+    # Vendors' own endpoints and pages.
+    *(path("", include(vendor.urls)) for vendor in sources().values() if vendor.urls),
 ]

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from followthrough.web.front.views.common import login_required
 from followthrough.web.ingest.access import manageable_sources, manageable_teams
-from followthrough.web.ingest.forms import SETUP_STEPS, SourceForm
-from followthrough.web.ingest.models import DEFAULT_SEVERITY_MAPS
+from followthrough.web.ingest.forms import SourceForm, default_severity_map, setup_steps
+from followthrough.web.ingest.models import Kind, SlackWorkspace
 
 
 @login_required
@@ -23,11 +23,7 @@ def source_list(request: HttpRequest) -> HttpResponse:
     if not manageable_teams(request.user).exists():
         raise PermissionDenied("Only admins and team leads configure incident sources.")
     sources = manageable_sources(request.user).order_by("team__name", "kind", "name")
-    return render(
-        request,
-        "ingest/source_list.html",
-        {"sources": sources, "steps": SETUP_STEPS},
-    )
+    return render(request, "ingest/source_list.html", {"sources": sources})
 
 
 @login_required
@@ -61,8 +57,13 @@ def source_edit(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "form": form,
             "source": source,
-            "steps": SETUP_STEPS.get(source.kind, []),
-            "defaults": DEFAULT_SEVERITY_MAPS.get(source.kind, {}),
+            "steps": setup_steps(source.kind),
+            "defaults": default_severity_map(source.kind),
             "deliveries": deliveries,
+            "slack_workspace": (
+                SlackWorkspace.objects.filter(source=source).select_related("bound_by").first()
+                if source.kind == Kind.SLACK
+                else None
+            ),
         },
     )

@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 
 from followthrough.web.integrations.models import MAPPABLE, TrackerConfig
 from followthrough.web.integrations.trackers import KIND_CHOICES, TRACKERS
+from followthrough.web.transport import URL_RULE
 
 SECRETS = ("api_token", "webhook_secret")
 TARGETS = "|".join(MAPPABLE)
@@ -81,7 +82,7 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         assume_scheme="https",
         label="Base URL",
-        help_text=TrackerConfig._meta.get_field("base_url").help_text,
+        help_text=f"{TrackerConfig._meta.get_field('base_url').help_text} {URL_RULE}",
     )
     api_token = forms.CharField(
         required=False,

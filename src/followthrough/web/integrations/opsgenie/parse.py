@@ -5,13 +5,19 @@ Body (Opsgenie "alert action data"): ``{"action": "Create|Acknowledge|Close|..."
 "updatedAt" (ns in Opsgenie's samples, ms elsewhere: both are read), "source", "description"},
 "source": {"name", "type"}, "integrationId", "integrationName"}``.
 
-Opsgenie sends no delivery id, so a delivery is identified by alert id + action + updatedAt:
-the same action on the same alert at the same moment is the same delivery.
+Atlassian's "alert callbacks" example of a Create carries neither ``createdAt`` nor
+``updatedAt`` nor ``priority``: such an alert happened when it was received, and takes the
+source's severity for alerts without a priority (``*``).
+
+Opsgenie sends no delivery id, so a delivery is identified by alert id + action + updatedAt
+(the same action on the same alert at the same moment is the same delivery) or, without a
+time, by the body itself: the same body again is the same delivery.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from followthrough.web.ingest.events import (
     EventStatus,
@@ -23,6 +29,7 @@ from followthrough.web.ingest.events import (
     obj,
     text,
 )
+from followthrough.web.lib.signatures import content_key
 
 # The actions we act on, and what each means for the incident.
 SUPPORTED_ACTIONS: dict[str, EventStatus] = {
@@ -50,7 +57,7 @@ def _strings(value: object, where: str) -> list[str]:
     return [v.strip() for v in value if v.strip()]
 
 
-def parse(body: bytes, headers: Mapping[str, str]) -> IncidentEvent:
+def parse(body: bytes, headers: Mapping[str, str], received_at: float) -> IncidentEvent:
     payload = load_json(body)
     payload = obj(payload, "The body")
     action = text(payload, "action", "body", required=True)
@@ -62,15 +69,18 @@ def parse(body: bytes, headers: Mapping[str, str]) -> IncidentEvent:
     created_raw = alert.get("createdAt")
     updated_raw = alert.get("updatedAt", created_raw)
     if updated_raw is None:
-        raise Malformed("alert.updatedAt (or alert.createdAt) is required.")
-    occurred_at = epoch_time(updated_raw, "alert.updatedAt")
+        occurred_at = datetime.fromtimestamp(received_at, tz=UTC)
+        event_id = content_key(body)
+    else:
+        occurred_at = epoch_time(updated_raw, "alert.updatedAt")
+        event_id = f"{alert_id}:{action}:{updated_raw}"
     started_at = epoch_time(created_raw, "alert.createdAt") if created_raw is not None else None
     priority = text(alert, "priority", "alert")
     tags = _strings(alert.get("tags"), "alert.tags")
     teams = _strings(alert.get("teams"), "alert.teams")
     tiny = text(alert, "tinyId", "alert")
     return IncidentEvent(
-        event_id=f"{alert_id}:{action}:{updated_raw}",
+        event_id=event_id,
         event_type=action,
         external_id=alert_id,
         status=SUPPORTED_ACTIONS[action],

@@ -34,7 +34,7 @@ SUPPORTED_EVENTS: dict[str, EventStatus] = {
 OVERWRITES: dict[str, frozenset[str]] = {"incident.priority_updated": frozenset({"severity"})}
 
 
-def parse(body: bytes, headers: Mapping[str, str]) -> IncidentEvent:
+def parse(body: bytes, headers: Mapping[str, str], received_at: float) -> IncidentEvent:
     payload = load_json(body)
     event = obj(obj(payload, "The body").get("event"), "event")
     event_type = text(event, "event_type", "event", required=True)

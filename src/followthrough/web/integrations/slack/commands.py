@@ -1,9 +1,13 @@
-"""What ``/postmortem`` does: start a postmortem, list my open action items, mark one done.
+"""What ``/postmortem`` does: start a postmortem, list my open action items, mark one done, link
+my Slack account.
 
-Who is asking: the Person whose ``slack_user_id`` is the command's ``user_id``; failing that,
-the one person whose handle is the Slack ``user_name``. Rights are that person's: starting a
-postmortem needs an editor of the incident's team; marking an item done needs its owner or an
-editor of its team. Every reply is ephemeral (only the asker sees it).
+Who is asking: only the person linked to the signed ``user_id`` in the workspace the request
+was signed for (``SlackIdentity``: linked by the person with ``/postmortem link``, or by an
+admin). Nothing else names a person: not ``user_name``, not a handle, not an e-mail. Someone
+not linked acts as nobody: they get ``help`` and how to link, nothing else. Rights are the
+linked person's: starting a postmortem needs an editor of the incident's team; marking an
+item done needs its owner or an editor of its team. Every reply is ephemeral (only the asker
+sees it).
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.history.context import acting_as
 from followthrough.web.incidents.models import Incident
+from followthrough.web.ingest.models import SlackWorkspace
 from followthrough.web.postmortems.operations import PostmortemExists, Refused, start_postmortem
 from followthrough.web.versioning import StaleVersion
 
+from .linking import link_url, person_for
 from .parse import SlashCommand
+from .vendor import VENDOR
 
-ACTOR = "slack /postmortem"
+ACTOR = VENDOR.actor_label
 MAX_LISTED = 20
 _INCIDENT_KEY = re.compile(r"^(?:INC-)?(\d{1,18})$", re.IGNORECASE)
 _ITEM_ID = re.compile(r"^#?(\d{1,18})$")
@@ -36,6 +43,7 @@ HELP = (
     "• `/postmortem start INC-12`: start the postmortem of incident INC-12\n"
     "• `/postmortem mine`: list your open action items\n"
     "• `/postmortem done 34`: mark action item 34 done\n"
+    "• `/postmortem link`: link your Slack account to your followthrough account\n"
     "• `/postmortem help`: this help"
 )
 
@@ -58,35 +66,38 @@ def link(path: str, label: str) -> str:
     return f"<{settings.BASE_URL.rstrip('/')}{path}|{escape(label)}>"
 
 
-def person_for(command: SlashCommand) -> Person | None:
-    found = Person.objects.select_related("user").filter(slack_user_id=command.user_id).first()
-    if found is not None or not command.user_name:
-        return found
-    by_handle = list(
-        Person.objects.select_related("user").filter(handle__iexact=command.user_name)[:2]
-    )
-    return by_handle[0] if len(by_handle) == 1 else None
-
-
 UNKNOWN_PERSON = (
-    "I don't know who you are in followthrough yet: ask an admin to put your Slack member id "
-    "({user_id}) on your person, or to set your handle to your Slack name."
+    "I don't know who you are in followthrough yet, so I can only show `/postmortem help`. "
+    "Type `/postmortem link` and open the link I answer with, signed in to followthrough: "
+    "from then on your commands act as you."
 )
 
 
-def handle(command: SlashCommand) -> dict[str, Any]:
+def handle(command: SlashCommand, workspace: SlackWorkspace) -> dict[str, Any]:
     if command.subcommand == "help":
         return say(HELP)
-    if command.subcommand not in ("start", "mine", "done"):
+    if command.subcommand not in ("start", "mine", "done", "link"):
         return say(f"I don't know `{escape(command.subcommand)}`.\n{HELP}")
-    person = person_for(command)
+    if command.subcommand == "link":
+        return link_account(workspace, command.user_id)
+    person = person_for(workspace, command.user_id)
     if person is None:
-        return say(UNKNOWN_PERSON.format(user_id=escape(command.user_id)))
+        return say(UNKNOWN_PERSON)
     if command.subcommand == "start":
         return start(person, command.argument)
     if command.subcommand == "mine":
         return mine(person)
     return done(person, command.argument)
+
+
+def link_account(workspace: SlackWorkspace, user_id: str) -> dict[str, Any]:
+    url = link_url(workspace, user_id)
+    known = person_for(workspace, user_id)
+    now = f" You are linked to {escape(known.name)} now; the link replaces that." if known else ""
+    return say(
+        f"Open <{url}|this link> within 15 minutes, signed in to followthrough, and confirm: "
+        f"your Slack account is then yours there.{now} The link works once; do not share it."
+    )
 
 
 def start(person: Person, argument: str) -> dict[str, Any]:

@@ -1,1 +1,0 @@
-"""Opsgenie alert webhooks: alerts in, authenticated by a shared-secret header."""

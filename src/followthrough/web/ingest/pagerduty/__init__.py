@@ -1,1 +1,0 @@
-"""PagerDuty Webhooks v3: incidents in, signed with X-PagerDuty-Signature."""

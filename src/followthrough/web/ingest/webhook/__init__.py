@@ -1,1 +1,0 @@
-"""The generic JSON webhook: any script or tool can send incidents (docs/webhook.md)."""
