@@ -127,6 +127,22 @@ def test_jiras_documented_example_carries_the_status_only_in_the_changelog_and_c
     assert item.status == ActionStatus.OPEN
 
 
+def test_a_custom_jira_status_named_only_in_the_changelog_is_read_for_its_category(
+    cast: Cast, jira: FakeJira, assign: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    wire(cast.payments, jira)
+    item = assign()
+    body, headers = issue_updated(
+        jira, "PAY-1", "Shipped", secret=WEBHOOK_SECRET, shape="documented"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = deliver("jira", body, headers)
+    assert "will be read from the tracker" in answer.json()["detail"]
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE  # "Shipped" is in Jira's done category
+    assert TrackerLink.objects.get(action_item=item).tracker_status == "Shipped"
+
+
 def test_a_jira_status_the_team_maps_by_name_wins_over_its_category(
     cast: Cast, jira: FakeJira, assign: Any
 ) -> None:

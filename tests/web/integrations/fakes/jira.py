@@ -37,6 +37,8 @@ STATUSES = {
     "Resolved": "done",
     "Closed": "done",
     "Won't Do": "done",
+    # A team's own status, in the done category.
+    "Shipped": "done",
 }
 STATUS_IDS = {name: str(10000 + n) for n, name in enumerate(STATUSES)}
 
