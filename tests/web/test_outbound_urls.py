@@ -73,7 +73,12 @@ def test_a_tracker_base_url_inside_the_network_is_refused_by_the_api_with_422(
 ) -> None:
     response = cast.api("alice").put_json(
         f"/api/v1/teams/{cast.payments.pk}/tracker",
-        {"kind": "github", "repository": "shop/checkout", "api_token": "t", "base_url": url},
+        {
+            "kind": "github",
+            "settings": {"repository": "shop/checkout"},
+            "api_token": "t",
+            "base_url": url,
+        },
     )
     assert response.status_code == 422, response.content
     [error] = response.json()["detail"]
@@ -90,7 +95,7 @@ def test_the_tracker_page_refuses_an_inside_base_url_and_says_the_rule(cast: Cas
         {
             "kind": "github",
             "enabled": "on",
-            "repository": "shop/checkout",
+            "github__repository": "shop/checkout",
             "api_token": "ghp_x",
             "base_url": "https://169.254.169.254/",
         },
@@ -127,7 +132,7 @@ def test_the_operator_may_allow_an_on_premises_host(cast: Cast, settings: Any) -
         f"/api/v1/teams/{cast.payments.pk}/tracker",
         {
             "kind": "github",
-            "repository": "shop/checkout",
+            "settings": {"repository": "shop/checkout"},
             "api_token": "t",
             "base_url": "http://jira.corp:8080",
         },
@@ -142,7 +147,7 @@ def _tracked_item(cast: Cast, base_url: str) -> TrackerLink:
     TrackerConfig.objects.create(
         team=cast.payments,
         kind="github",
-        repository="shop/checkout",
+        settings={"repository": "shop/checkout"},
         api_token="ghp_token",
         base_url=base_url,
     )
