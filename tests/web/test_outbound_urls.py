@@ -3,6 +3,7 @@ DNS) when called, and what a server answers there never comes back in a stored e
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -30,10 +31,11 @@ class _Inside(BaseHTTPRequestHandler):
 
     hits: list[str] = []
     status = 500
+    body = INSIDE
 
     def _answer(self) -> None:
         self.hits.append(self.path)
-        body = INSIDE.encode()
+        body = self.body.encode()
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -48,7 +50,7 @@ class _Inside(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def inside() -> Iterator[str]:
-    _Inside.hits = []
+    _Inside.hits, _Inside.status, _Inside.body = [], 500, INSIDE
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Inside)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -143,11 +145,15 @@ def test_the_operator_may_allow_an_on_premises_host(cast: Cast, settings: Any) -
 # --- checked again when called, and nothing of the answer kept ---------------------------------
 
 
-def _tracked_item(cast: Cast, base_url: str) -> TrackerLink:
+def _tracked_item(cast: Cast, base_url: str, kind: str = "github") -> TrackerLink:
     TrackerConfig.objects.create(
         team=cast.payments,
-        kind="github",
-        settings={"repository": "shop/checkout"},
+        kind=kind,
+        settings=(
+            {"repository": "shop/checkout"}
+            if kind == "github"
+            else {"team_id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d"}
+        ),
         api_token="ghp_token",
         base_url=base_url,
     )
@@ -196,4 +202,18 @@ def test_what_a_tracker_answered_never_reaches_last_error_the_api_or_the_review_
         assert b"hunter2" not in answer.content and b"INTERNAL-ONLY" not in answer.content
     for answer in showing:
         assert f"answered {status}".encode() in answer.content
+    assert "hunter2" not in link.last_error
+
+
+def test_a_graphql_error_message_from_linear_is_never_kept_only_its_code(
+    cast: Cast, inside: str, allow_loopback: None
+) -> None:
+    _Inside.status = 200
+    _Inside.body = json.dumps(
+        {"errors": [{"message": INSIDE, "extensions": {"code": "INVALID_INPUT"}}]}
+    )
+    link = _tracked_item(cast, inside, kind="linear")
+    push(link.pk)
+    link.refresh_from_db()
+    assert "INVALID_INPUT" in link.last_error
     assert "hunter2" not in link.last_error

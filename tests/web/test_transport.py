@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -250,3 +253,81 @@ def test_an_allowed_host_may_be_saved_with_plain_http(settings: Any) -> None:
     settings.OUTBOUND_ALLOWED_HOSTS = ["jira.corp", "127.0.0.1"]
     assert url_problem("http://jira.corp:8080/") == ""
     assert url_problem("http://127.0.0.1:9000/") == ""
+
+
+# --- TLS to a pinned address: the certificate is still checked against the name ---------------
+
+
+def _certificate(tmp: Path, name: str) -> tuple[Path, Path, Path]:
+    """A CA and a server certificate for ``name`` signed by it (files: ca, cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test CA")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(2)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (tmp / "ca.pem", tmp / "cert.pem", tmp / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """An https server on 127.0.0.1 whose certificate names jira.example.com only."""
+    ca, cert, key = _certificate(tmp_path, "jira.example.com")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield httpd.server_address[1], ca
+    httpd.shutdown()
+
+
+def test_tls_to_the_pinned_address_checks_the_certificate_against_the_name(
+    tls_server: tuple[int, Path], monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    port, ca = tls_server
+    monkeypatch.setattr(transport, "_SSL", ssl.create_default_context(cafile=str(ca)))
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.0/8"]
+    _resolving_to(monkeypatch, ["127.0.0.1"])
+    _Handler.seen_hosts.clear()
+    assert request("POST", f"https://jira.example.com:{port}/200").json() == {"ok": True}
+    assert _Handler.seen_hosts == [f"jira.example.com:{port}"]
+    # The same address under another name: its certificate does not name it.
+    with pytest.raises(TransportError) as e:
+        request("POST", f"https://evil.example.com:{port}/200")
+    assert e.value.kind is ErrorKind.TLS and e.value.permanent

@@ -50,6 +50,9 @@ def problems(vendor: Vendor) -> list[str]:
             found.append("a channel sends from outbound.py, which is missing")
         if vendor.wants is None or not vendor.channel_label:
             found.append("a channel needs wants() and a channel_label")
+        model = vendor.team_settings
+        if model is not None and getattr(settings, model.__name__, None) is not model:
+            found.append("its team_settings model is not defined in its settings.py")
     if not vendor.is_source and not vendor.is_channel:
         found.append("it is neither a source (source_label) nor a channel (send)")
     return found
@@ -110,6 +113,12 @@ def test_the_check_catches_an_entry_that_lacks_a_place() -> None:
     assert {p.split(":")[0] for p in problems(unnamed)} >= {"no actor_label", "no setup_steps"}
     half = dataclasses.replace(pagerduty, parse=None)
     assert "verify and parse come together (the shared endpoint needs both)" in problems(half)
+
+    class Elsewhere(VendorSettings):
+        webhook_url: str = ""
+
+    elsewhere = dataclasses.replace(VENDORS["email"], team_settings=Elsewhere)
+    assert "its team_settings model is not defined in its settings.py" in problems(elsewhere)
 
 
 def test_the_checklist_names_every_place_the_check_looks_at() -> None:

@@ -183,7 +183,7 @@ def test_a_worker_killed_mid_send_loses_nothing_the_next_one_sends_after_the_lea
     doomed.send_signal(signal.SIGKILL)
     doomed.wait(30)
     row = Notification.objects.get(channel="slack")
-    assert row.status == Delivery.PENDING and row.claimed_by == "doomed"
+    assert row.status == Delivery.SENDING and row.claimed_by == "doomed"
     # Five minutes later (the lease, moved instead of waited for), the next worker sends it.
     # (That a live lease is respected is tested in-process in test_delivery.py.)
     Notification.objects.filter(pk=row.pk).update(claimed_until=row.created_at)
@@ -196,6 +196,9 @@ def test_a_worker_killed_mid_send_loses_nothing_the_next_one_sends_after_the_lea
     # Slack saw the killed worker's request too, and accepted it after the worker died: the
     # documented at-least-once window (the row could not be marked sent by a dead worker).
     assert slack.texts() == ["@frank Reminder number 1"] * 2
+    # ... and recognisably the same message: one delivery key on both.
+    keys = {r["headers"]["Idempotency-Key"] for r in slack.received}
+    assert keys == {str(row.delivery_key)}
 
 
 @postgres_only

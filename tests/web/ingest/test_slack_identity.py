@@ -307,21 +307,9 @@ def test_a_replayed_signed_command_is_answered_but_not_carried_out_twice(
     incident = cast.incident()
     body = urlencode(form(f"start {incident.key}", "U0BOB00001")).encode()
     t = int(time.time())
-    first = Client().post(
-        "/ingest/slack/commands/",
-        body,
-        content_type="application/x-www-form-urlencoded",
-        headers=slack_headers(body, t=t),
-    )
-    assert "Started the postmortem" in reply_of(first)
+    assert "Started the postmortem" in reply_of(send.slack({}, t=t, raw=body))
     Postmortem.objects.filter(incident=incident).delete()
-    again = Client().post(
-        "/ingest/slack/commands/",
-        body,
-        content_type="application/x-www-form-urlencoded",
-        headers=slack_headers(body, t=t),
-    )
-    assert "received before" in reply_of(again)
+    assert "received before" in reply_of(send.slack({}, t=t, raw=body))
     assert not Postmortem.objects.filter(incident=incident).exists()
 
 
@@ -342,3 +330,24 @@ def test_an_oversized_command_is_413_even_for_an_unbound_workspace(db: None) -> 
         headers=slack_headers(body, secret=SLACK_SECRET),
     )
     assert answer.status_code == 413
+
+
+def test_a_lead_creates_a_slack_source_on_the_page_without_a_secret_and_it_waits_for_an_admin(
+    cast: Cast,
+) -> None:
+    page = cast.browser(cast.alice)
+    answer = page.post(
+        "/sources/new/",
+        {
+            "name": "Our Slack",
+            "kind": "slack",
+            "team": cast.payments.pk,
+            "enabled": "on",
+            "new_secret": "a-secret-she-chose-123",
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    source = IngestSource.objects.get(name="Our Slack")
+    assert source.secret == ""  # the field is not hers to fill
+    edit = page.get(f"/sources/{source.pk}/").content.decode()
+    assert "Not bound to a Slack workspace yet" in edit

@@ -34,6 +34,7 @@ from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
 from followthrough.web.history.recording import history_of
+from followthrough.web.integrations.vendors import channels
 from followthrough.web.transport import URL_RULE
 
 router = Router(tags=["follow-up"])
@@ -44,6 +45,9 @@ Days = Annotated[int, Field(ge=1, le=365)]
 Hours = Annotated[int, Field(ge=1, le=168)]
 Secret = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 Channel = Annotated[str, StringConstraints(strip_whitespace=True, max_length=80)]
+ChannelKind = Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)]
+ChannelField = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
+ChannelValue = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 SlackUser = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=64, pattern=r"^@?[\w.\-]*$")
 ]
@@ -59,6 +63,10 @@ class TeamSettingsOut(Schema):
     slack_channel: str
     has_slack_webhook: bool
     has_slack_bot_token: bool
+    channels: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Settings of other channels by kind; a secret shows as <field>_set: true.",
+    )
 
 
 class TeamSettingsPatch(In):
@@ -73,6 +81,11 @@ class TeamSettingsPatch(In):
     )  # type: ignore[assignment]
     slack_bot_token: Secret = Field(
         None, description='Write-only, xoxb-…. "" removes it; absent leaves it.'
+    )  # type: ignore[assignment]
+    channels: dict[ChannelKind, dict[ChannelField, ChannelValue]] = Field(
+        None,
+        description='Settings of other channels by kind, merged over the stored ones: "" '
+        "removes a field; {} removes the channel's settings.",
     )  # type: ignore[assignment]
 
 
@@ -155,7 +168,33 @@ def _settings_out(conf: TeamSettings) -> dict[str, Any]:
         "slack_channel": conf.slack_channel,
         "has_slack_webhook": bool(conf.slack_webhook_url),
         "has_slack_bot_token": bool(conf.slack_bot_token),
+        "channels": {kind: _shown(kind, data) for kind, data in (conf.channels or {}).items()},
     }
+
+
+def _shown(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A channel's settings as the API answers them: secrets as ``<field>_set`` only."""
+    vendor = channels().get(kind)
+    secrets = vendor.team_settings.secret_fields() if vendor and vendor.team_settings else set()
+    shown = {k: v for k, v in data.items() if k not in secrets}
+    shown.update({f"{name}_set": bool(data.get(name)) for name in secrets})
+    return shown
+
+
+def _merged_channels(conf: TeamSettings, changes: dict[str, dict[str, str]]) -> dict[str, Any]:
+    merged = {kind: dict(values) for kind, values in (conf.channels or {}).items()}
+    for kind, values in changes.items():
+        vendor = channels().get(kind)
+        if vendor is None or vendor.team_settings is None:
+            raise FieldError(f"channels.{kind}", f"There is no channel {kind!r} with settings.")
+        current = merged.get(kind, {}) if values else {}
+        current.update(values)
+        current = {k: v for k, v in current.items() if v != ""}
+        if current:
+            merged[kind] = current
+        else:
+            merged.pop(kind, None)
+    return merged
 
 
 def _require_lead(request: HttpRequest, team: Team) -> None:
@@ -188,6 +227,8 @@ def update_team_settings(request: HttpRequest, team_id: PathId, payload: TeamSet
     for name, value in fields.items():
         if value is None:
             raise FieldError(name, "Cannot be null; leave the field out to keep it.")
+        if name == "channels":
+            value = _merged_channels(conf, value)
         setattr(conf, name, value)
     conf.full_clean()
     conf.save()

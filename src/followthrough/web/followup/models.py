@@ -9,6 +9,7 @@ row, every escalation step is a row.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -73,6 +74,12 @@ class TeamSettings(models.Model):
     slack_channel = models.CharField(
         max_length=80, blank=True, help_text="Channel for the bot token, e.g. #payments-ops."
     )
+    channels = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Settings of notification channels by vendor kind, each validated by the "
+        "vendor's own model (secrets in it are write-only).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -90,11 +97,44 @@ class TeamSettings(models.Model):
     def has_slack(self) -> bool:
         return bool(self.slack_webhook_url or (self.slack_bot_token and self.slack_channel))
 
+    def channel_settings(self, kind: str) -> Any:
+        """The team's settings of channel ``kind`` as its vendor's model, or None if unset."""
+        from followthrough.web.integrations.vendors import VENDORS
+
+        vendor = VENDORS.get(kind)
+        data = (self.channels or {}).get(kind)
+        if vendor is None or vendor.team_settings is None or not data:
+            return None
+        return vendor.team_settings.model_validate(data)
+
     def clean(self) -> None:
         # The webhook URL is typed by a lead and called by the worker: it must be a place
         # outbound requests may go (followthrough.web.transport).
         if self.slack_webhook_url and (problem := url_problem(self.slack_webhook_url)):
             raise ValidationError({"slack_webhook_url": problem})
+        if problem := channels_problem(self.channels):
+            raise ValidationError({"channels": problem})
+
+
+def channels_problem(channels: Any) -> str:
+    """What is wrong with ``TeamSettings.channels``, in words; "" when nothing is."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    from followthrough.web.integrations.vendors import VENDORS
+
+    if not isinstance(channels, dict):
+        return "Channel settings are an object of channel -> its settings."
+    for kind, data in channels.items():
+        vendor = VENDORS.get(kind)
+        if vendor is None or vendor.team_settings is None:
+            return f"There is no channel {kind!r} with team settings."
+        try:
+            vendor.team_settings.model_validate(data)
+        except PydanticValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(p) for p in first.get("loc", ()))
+            return f"{kind}.{where}: {str(first.get('msg', '')).removeprefix('Value error, ')}"
+    return ""
 
 
 class Preferences(models.Model):

@@ -28,25 +28,25 @@ from followthrough.web.integrations.base import PagingSettings
 from followthrough.web.integrations.vendors import sources
 
 
-def routing_fields(kind: str) -> dict[str, str]:
+def paging_settings_model(kind: str) -> type[PagingSettings] | None:
+    """The vendor's settings model when it is a paging one (routing and a severity map)."""
     vendor = sources().get(kind)
     model = vendor.settings if vendor is not None else None
-    if model is None or not issubclass(model, PagingSettings):
-        return {}
-    return dict(model.ROUTING_FIELDS)
+    return model if model is not None and issubclass(model, PagingSettings) else None
+
+
+def routing_fields(kind: str) -> dict[str, str]:
+    model = paging_settings_model(kind)
+    return dict(model.ROUTING_FIELDS) if model is not None else {}
 
 
 def is_paging(kind: str) -> bool:
-    vendor = sources().get(kind)
-    return vendor is not None and issubclass(vendor.settings, PagingSettings)
+    return paging_settings_model(kind) is not None
 
 
 def default_severity_map(kind: str) -> dict[str, str]:
-    vendor = sources().get(kind)
-    model = vendor.settings if vendor is not None else None
-    if model is None or not issubclass(model, PagingSettings):
-        return {}
-    return dict(model.DEFAULT_SEVERITY_MAP)
+    model = paging_settings_model(kind)
+    return dict(model.DEFAULT_SEVERITY_MAP) if model is not None else {}
 
 
 def _routing_help() -> str:

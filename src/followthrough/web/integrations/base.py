@@ -22,7 +22,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 if TYPE_CHECKING:
     from followthrough.web.accounts.models import Person, Team
@@ -33,6 +40,9 @@ if TYPE_CHECKING:
 Severity = Literal["P0", "P1", "P2", "P3"]
 SEVERITIES: tuple[str, ...] = ("P0", "P1", "P2", "P3")
 VendorValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+# Paging vendors number priorities P1 (highest) to P5; ours run P0 (critical) to P3.
+P1_TO_P5: dict[str, str] = {"P1": "P0", "P2": "P1", "P3": "P2", "P4": "P3", "P5": "P3"}
 
 # verify(secret, headers, raw body, now) raises ingest.events.BadSignature.
 Verifier = Callable[[str, Mapping[str, str], bytes, float], None]
@@ -47,9 +57,42 @@ Wants = Callable[["Person", "Preferences", "Team | None", "TeamSettings | None"]
 
 
 class VendorSettings(BaseModel):
-    """A source's vendor settings: validated on every save, unknown keys refused."""
+    """A vendor's settings (a source's, or a team's for a channel): validated on every save,
+    unknown keys refused. A field made with ``secret(...)`` is write-only: pages and the API
+    say whether it is set, never what it is."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def secret_fields(cls) -> set[str]:
+        return {
+            name
+            for name, info in cls.model_fields.items()
+            if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+        }
+
+
+def _outbound_url(value: str) -> str:
+    from followthrough.web.transport import url_problem
+
+    value = value.strip()
+    if value and (problem := url_problem(value)):
+        raise ValueError(problem)
+    return value
+
+
+# A URL the worker will call: checked like every URL a person types (transport.url_problem).
+OutboundURL = Annotated[str, StringConstraints(max_length=500), AfterValidator(_outbound_url)]
+
+
+def secret(description: str, max_length: int = 500) -> Any:
+    """A write-only settings field (a webhook URL with its token in the path, an API key)."""
+    return Field(
+        default="",
+        description=description,
+        max_length=max_length,
+        json_schema_extra={"secret": True},
+    )
 
 
 class RoutingRule(BaseModel):
@@ -132,6 +175,10 @@ class Vendor:
     channel_label: str = ""
     send: Sender | None = None
     wants: Wants | None = None
+    # A channel's settings per team (a Teams webhook URL), stored in the one JSON column
+    # ``TeamSettings.channels`` under the kind; shown on the team's follow-up page and in the
+    # API without a migration. Slack's predate it and are columns of TeamSettings.
+    team_settings: type[VendorSettings] | None = None
     # Whether a message on this channel reaches the person alone (e-mail) rather than a
     # channel others read (chat): decides how security incidents are redacted in it. A
     # private channel also gets the HTML rendering of the message.

@@ -2,7 +2,8 @@
 key per message (carried as Message-ID, Slack metadata, Idempotency-Key), a "sending" state
 set before the transport call, the last error as a classification and a status, and the
 channel without choices (the vendor registry decides). Stored errors lose whatever a remote
-server answered: only our sentence, the status and the classification stay."""
+server answered: only our sentence, the status and the classification stay. Teams get one
+JSON column for the settings of channels the registry adds (no migration per channel)."""
 
 import re
 import uuid
@@ -70,6 +71,16 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name="teamsettings",
+            name="channels",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Settings of notification channels by vendor kind, each validated by "
+                "the vendor's own model (secrets in it are write-only).",
+            ),
+        ),
         migrations.AddField(
             model_name="notification",
             name="delivery_key",

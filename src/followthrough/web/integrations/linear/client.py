@@ -27,6 +27,7 @@ from followthrough.web.integrations.common import (
     standing,
     text,
 )
+from followthrough.web.lib.delivery import vendor_code
 from followthrough.web.transport import TransportError, request
 
 if TYPE_CHECKING:
@@ -92,8 +93,10 @@ def _query(config: TrackerConfig, query: str, variables: dict[str, Any]) -> Any:
     errors = dig(answer, "errors")
     if errors:
         first = errors[0] if isinstance(errors, list) and errors else {}
-        kind = text(dig(first, "extensions", "type"))[:40] or "an error"
-        raise GraphQLError(f"Linear answered with {kind}")
+        # Only the error's code is kept: its message is the server's words, and whatever is
+        # raised here can end up in last_error, which readers of the team see.
+        code = vendor_code(dig(first, "extensions", "code"))
+        raise GraphQLError(f"Linear refused the request ({code})")
     return dig(answer, "data")
 
 

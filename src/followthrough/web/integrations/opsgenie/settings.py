@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from followthrough.web.integrations.base import PagingSettings
+from followthrough.web.integrations.base import P1_TO_P5, PagingSettings
 
 SETUP_STEPS = (
     "In Opsgenie: Settings → Integrations → Add integration → Webhook.",
@@ -26,10 +26,6 @@ class Settings(PagingSettings):
         "tag": "alert tag",
     }
     DEFAULT_SEVERITY_MAP: ClassVar[dict[str, str]] = {
-        "P1": "P0",
-        "P2": "P1",
-        "P3": "P2",
-        "P4": "P3",
-        "P5": "P3",
+        **P1_TO_P5,
         "*": "P2",
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from followthrough.web.integrations.base import PagingSettings
+from followthrough.web.integrations.base import P1_TO_P5, PagingSettings
 
 SETUP_STEPS = (
     "In PagerDuty: Integrations → Generic Webhooks (v3) → New Webhook.",
@@ -24,11 +24,7 @@ class Settings(PagingSettings):
         "team": "PagerDuty team id",
     }
     DEFAULT_SEVERITY_MAP: ClassVar[dict[str, str]] = {
-        "P1": "P0",
-        "P2": "P1",
-        "P3": "P2",
-        "P4": "P3",
-        "P5": "P3",
+        **P1_TO_P5,
         "high": "P1",
         "low": "P3",
         "*": "P2",
