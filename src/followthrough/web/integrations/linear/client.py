@@ -74,9 +74,14 @@ STATE_TYPES = {
 class GraphQLError(Exception):
     """Linear answered with ``errors``: the request was understood and refused.
 
-    Only Linear's error type is kept (``extensions.type``, e.g. "invalid input"), never its
-    message text: what a remote server says is not ours to store or show.
+    Only the error's code is kept (``extensions.code``, e.g. INPUT_ERROR), never its
+    message: what a remote server says is not ours to store or show (it ends up in
+    ``last_error``, which readers of the team see).
     """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _settings(config: TrackerConfig) -> Settings:
@@ -93,10 +98,8 @@ def _query(config: TrackerConfig, query: str, variables: dict[str, Any]) -> Any:
     errors = dig(answer, "errors")
     if errors:
         first = errors[0] if isinstance(errors, list) and errors else {}
-        # Only the error's code is kept: its message is the server's words, and whatever is
-        # raised here can end up in last_error, which readers of the team see.
         code = vendor_code(dig(first, "extensions", "code"))
-        raise GraphQLError(f"Linear refused the request ({code})")
+        raise GraphQLError(code)
     return dig(answer, "data")
 
 
