@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from followthrough.web.actions.models import ActionStatus
-from followthrough.web.integrations.common import VendorSettings
+from followthrough.web.integrations.common import TrackerSettings
 from followthrough.web.integrations.models import TrackerAccount, TrackerConfig, TrackerLink
 from followthrough.web.integrations.trackers import TRACKERS, Tracker
 
@@ -50,7 +50,7 @@ def test_each_registry_entry_has_its_settings_model_and_texts(kind: str, tracker
     for name in SETTINGS_TEXT:
         assert isinstance(getattr(module, name, None), str) and getattr(module, name), name
     assert isinstance(module.DEFAULT_BASE_URL, str)
-    assert issubclass(tracker.model, VendorSettings) and issubclass(tracker.model, BaseModel)
+    assert issubclass(tracker.model, TrackerSettings) and issubclass(tracker.model, BaseModel)
     for name, info in tracker.model.model_fields.items():
         assert info.title and info.description, f"{kind}.{name} has a title and a description"
     targets = set(module.DEFAULT_STATUS_MAP.values())

@@ -33,6 +33,7 @@ from followthrough.web.actions.operations import update_action_item
 from followthrough.web.history.recording import history_of
 from followthrough.web.integrations.common import Rejected
 from followthrough.web.integrations.github import webhook as github_webhook
+from followthrough.web.integrations.jira import webhook as jira_webhook
 from followthrough.web.integrations.models import TrackerConfig, TrackerLink, WebhookDelivery
 from followthrough.web.integrations.sync import poll_trackers
 from followthrough.web.lib.signatures import hmac_hex
@@ -125,6 +126,37 @@ def test_jiras_documented_example_carries_the_status_only_in_the_changelog_and_c
     assert deliver("jira", *reopened).status_code == 200
     item.refresh_from_db()
     assert item.status == ActionStatus.OPEN
+
+
+def test_a_custom_jira_status_named_only_in_the_changelog_is_read_for_its_category(
+    cast: Cast, jira: FakeJira, assign: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    wire(cast.payments, jira)
+    item = assign()
+    body, headers = issue_updated(
+        jira, "PAY-1", "Shipped", secret=WEBHOOK_SECRET, shape="documented"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = deliver("jira", body, headers)
+    assert "will be read from the tracker" in answer.json()["detail"]
+    item.refresh_from_db()
+    assert item.status == ActionStatus.DONE  # "Shipped" is in Jira's done category
+    assert TrackerLink.objects.get(action_item=item).tracker_status == "Shipped"
+
+
+def test_the_jira_changelog_status_is_found_by_its_field_id_not_a_custom_fields_name() -> None:
+    payload = fixture("jira/issue_updated.json")
+    payload["changelog"]["items"] = [
+        # A custom field that a team named "Status": not the issue's status.
+        {"field": "Status", "fieldId": "customfield_10042", "toString": "Closed"},
+    ]
+    assert jira_webhook.parse(payload, {}) is None
+    payload["changelog"]["items"].append(
+        {"field": "Status", "fieldtype": "jira", "fieldId": "status", "toString": "Closed"}
+    )
+    event = jira_webhook.parse(payload, {})
+    assert event is not None and (event.key, event.status_name) == ("JRA-20002", "Closed")
+    assert event.changed_at is not None and event.changed_at.year == 2018  # the body's timestamp
 
 
 def test_a_jira_status_the_team_maps_by_name_wins_over_its_category(

@@ -219,6 +219,24 @@ def test_a_jira_create_that_was_refused_outright_is_tried_again_without_waiting(
     assert (link.sync_state, jira.created) == (SyncState.SYNCED, 1)
 
 
+def test_a_create_jira_refused_leaves_no_marker_so_the_retry_does_not_wait_for_search(
+    cast: Cast, jira: FakeJira, assign: Any
+) -> None:
+    config = wire(cast.payments, jira)
+    TrackerAccount.objects.create(
+        config=config, person=cast.person(cast.alice), account_id="no-such-account"
+    )
+    link = TrackerLink.objects.get(action_item=assign())
+    assert link.sync_state == SyncState.ERROR and "answered 400" in link.last_error
+    assert link.create_attempted_at is None  # a 400 created nothing
+    TrackerAccount.objects.update(account_id=jira.users["alice@example.com"])
+    requeue_team(config)
+    catch_up(timezone.now())
+    link.refresh_from_db()
+    assert (link.sync_state, jira.created) == (SyncState.SYNCED, 1)
+    assert jira.calls("GET", "/search/jql") == []  # no marker: nothing to look for
+
+
 def test_a_lost_answer_from_linear_is_a_conflict_on_the_same_id_treated_as_found(
     cast: Cast, linear: FakeLinear, assign: Any
 ) -> None:

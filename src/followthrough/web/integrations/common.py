@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
+from followthrough.web.integrations.base import VendorSettings
 from followthrough.web.lib.signatures import SignatureError, check_time, verify
 
 if TYPE_CHECKING:
@@ -86,14 +87,14 @@ class Rejected(Exception):
         self.reason = reason
 
 
-class VendorSettings(BaseModel):
-    """The base of every vendor's settings model (``<vendor>/settings.py: Settings``).
+class TrackerSettings(VendorSettings):
+    """The base of every tracker's settings model (``<vendor>/settings.py: Settings``).
 
-    Stored as JSON in ``TrackerConfig.settings``; unknown keys are refused so that a typo
-    is an error, not a silently ignored setting.
+    Stored as JSON in ``TrackerConfig.settings``; unknown keys are refused (the vendors'
+    ``VendorSettings``) so that a typo is an error, not a silently ignored setting.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+    model_config = ConfigDict(str_strip_whitespace=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -32,7 +32,7 @@ from followthrough.web.postmortems.models import Meeting
 from followthrough.web.transport import url_problem
 
 if TYPE_CHECKING:
-    from followthrough.web.integrations.common import VendorSettings
+    from followthrough.web.integrations.common import TrackerSettings
 
 # What a tracker status may map to: every action-item status.
 MAPPABLE = tuple(ActionStatus.values)
@@ -98,7 +98,7 @@ class TrackerConfig(models.Model):
     def label(self) -> str:
         return label_of(self.kind)
 
-    def vendor(self) -> VendorSettings:
+    def vendor(self) -> TrackerSettings:
         """The vendor's settings, validated; raises pydantic's ValidationError when invalid."""
         return self.tracker.model.model_validate(self.settings or {})
 

@@ -51,7 +51,7 @@ from followthrough.web.integrations.models import (
 )
 from followthrough.web.integrations.trackers import TRACKERS, label_of
 from followthrough.web.lib.delivery import DeliveryError, Failure
-from followthrough.web.transport import TransportError
+from followthrough.web.transport import ErrorKind, TransportError
 from followthrough.web.versioning import StaleVersion
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,15 @@ def _fail(
     return link
 
 
+def _nothing_made(error: TransportError) -> bool:
+    """Whether a failed call certainly created nothing: refused before it was sent (an
+    address refused, TLS), or answered with a redirect or a refusal (3xx, 4xx). A timeout
+    or a 5xx may hide a create that happened."""
+    if error.kind in (ErrorKind.BLOCKED, ErrorKind.TLS):
+        return True
+    return error.permanent and error.status is not None and error.status < 500
+
+
 def _refuse(link_id: int, worker: str, note: str, now: datetime) -> TrackerLink | None:
     """A failure that is not the vendor's: settings, a deleted item, no tracker."""
     return _fail(link_id, worker, DeliveryError.settings(note), now)
@@ -219,8 +228,9 @@ def push(link_id: int, now: datetime | None = None) -> TrackerLink | None:
                 client.comment(config, link, key, deprioritised_comment(item))
             _record_moved(link, client.move(config, link, wanted), wanted)
     except TransportError as e:
-        refused = not link.external_id and e.permanent and e.status is not None
-        return _fail(link_id, worker, e, now, forget_create=refused)
+        return _fail(
+            link_id, worker, e, now, forget_create=not link.external_id and _nothing_made(e)
+        )
     except Exception as e:
         log.exception("Syncing the tracker issue of action item %s failed", item.pk)
         return _fail(link_id, worker, e, now)

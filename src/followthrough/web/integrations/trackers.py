@@ -9,7 +9,7 @@ Every folder has the same modules with the same names:
 
 - ``settings``: ``KIND``, ``LABEL``, ``DEFAULT_BASE_URL``, ``BASE_URL_HELP``, ``TOKEN_HELP``,
   ``DEFAULT_STATUS_MAP`` (vendor status -> action-item status) and ``Settings``
-  (a ``common.VendorSettings``).
+  (a ``common.TrackerSettings``).
 - ``client`` (every call through ``followthrough.web.transport``; raises ``TransportError``):
   ``create(config, item, link, about_to_create) -> Issue`` (calling ``about_to_create()``
   right before the call that creates, once it has read all it needs); ``find(config, link) -> Issue | None`` (the issue
@@ -42,7 +42,7 @@ from followthrough.web.integrations.linear import settings as linear_settings
 from followthrough.web.integrations.linear import webhook as linear_webhook
 
 if TYPE_CHECKING:
-    from followthrough.web.integrations.common import VendorSettings
+    from followthrough.web.integrations.common import TrackerSettings
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ class Tracker:
         return str(self.settings.LABEL)
 
     @property
-    def model(self) -> type[VendorSettings]:
-        model: type[VendorSettings] = self.settings.Settings
+    def model(self) -> type[TrackerSettings]:
+        model: type[TrackerSettings] = self.settings.Settings
         return model
 
     @property

@@ -64,7 +64,10 @@ def _apply(config: TrackerConfig, event: StatusEvent | None) -> str:
     link = _link_for(config, event)
     if link is None:
         return f"No action item is tracked as {event.key or event.external_id}."
-    if not (event.status_name or event.status_category):
+    unknown = not event.status_category and config.map_status(event.status_name, "") is None
+    if unknown:
+        # No status, or a name nobody mapped and no category with it (a changelog-only
+        # Jira body): the tracker knows the status's category.
         defer(read_tracker_status, link.pk)
         return f"{link.external_key} changed; its status will be read from the tracker."
     return apply_status(

@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +36,8 @@ STATUSES = {
     "Resolved": "done",
     "Closed": "done",
     "Won't Do": "done",
+    # A team's own status, in the done category.
+    "Shipped": "done",
 }
 STATUS_IDS = {name: str(10000 + n) for n, name in enumerate(STATUSES)}
 
@@ -481,7 +482,3 @@ def sign(payload: dict[str, Any], secret: str, delivery: str) -> tuple[bytes, di
         "X-Atlassian-Webhook-Identifier": delivery,
         "X-Hub-Signature": f"sha256={signature}",
     }
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)

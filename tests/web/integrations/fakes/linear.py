@@ -67,8 +67,17 @@ class LinearIssue:
         }
 
 
+# Linear's error types and the codes it sends with them.
+CODES = {
+    "invalid input": "INPUT_ERROR",
+    "authentication error": "AUTHENTICATION_ERROR",
+    "Entity not found": "ENTITY_NOT_FOUND",
+}
+
+
 def _error(message: str, kind: str = "invalid input") -> dict[str, Any]:
-    return {"data": None, "errors": [{"message": message, "extensions": {"type": kind}}]}
+    extensions = {"type": kind, "code": CODES.get(kind, "INTERNAL_ERROR"), "userError": True}
+    return {"data": None, "errors": [{"message": message, "extensions": extensions}]}
 
 
 class FakeLinear(FakeServer):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from followthrough.web.integrations.common import DEPRIORITISED, DONE, OPEN, VendorSettings
+from followthrough.web.integrations.common import DEPRIORITISED, DONE, OPEN, TrackerSettings
 
 KIND = "github"
 LABEL = "GitHub Issues"
@@ -28,7 +28,7 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
 Label = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^,]+$")]
 
 
-class Settings(VendorSettings):
+class Settings(TrackerSettings):
     repository: Annotated[
         str,
         Field(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from followthrough.web.integrations.common import DONE, OPEN, VendorSettings
+from followthrough.web.integrations.common import DONE, OPEN, TrackerSettings
 
 KIND = "gitlab"
 LABEL = "GitLab Issues"
@@ -25,7 +25,7 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
 Label = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[^,]+$")]
 
 
-class Settings(VendorSettings):
+class Settings(TrackerSettings):
     project: Annotated[
         str,
         Field(

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from followthrough.web.integrations.common import DEPRIORITISED, DONE, OPEN, VendorSettings
+from followthrough.web.integrations.common import DEPRIORITISED, DONE, OPEN, TrackerSettings
 
 KIND = "jira"
 LABEL = "Jira Cloud"
@@ -42,7 +42,7 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class Settings(VendorSettings):
+class Settings(TrackerSettings):
     project_key: Annotated[
         str,
         Field(

@@ -74,9 +74,14 @@ STATE_TYPES = {
 class GraphQLError(Exception):
     """Linear answered with ``errors``: the request was understood and refused.
 
-    Only Linear's error type is kept (``extensions.type``, e.g. "invalid input"), never its
-    message text: what a remote server says is not ours to store or show.
+    Only the error's code is kept (``extensions.code``, e.g. INPUT_ERROR), never its
+    message: what a remote server says is not ours to store or show (it ends up in
+    ``last_error``, which readers of the team see).
     """
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _settings(config: TrackerConfig) -> Settings:

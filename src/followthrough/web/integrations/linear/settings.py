@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from followthrough.web.integrations.common import DEPRIORITISED, DONE, OPEN, VendorSettings
+from followthrough.web.integrations.common import DEPRIORITISED, DONE, OPEN, TrackerSettings
 
 KIND = "linear"
 LABEL = "Linear"
@@ -27,7 +27,7 @@ DEFAULT_STATUS_MAP: dict[str, str] = {
 }
 
 
-class Settings(VendorSettings):
+class Settings(TrackerSettings):
     team_id: Annotated[
         str,
         Field(
