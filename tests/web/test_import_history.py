@@ -392,3 +392,18 @@ def test_a_symbolic_link_in_the_markdown_folder_is_not_followed(cast: Cast, tmp_
     assert result.exit_code == 0, result.output
     assert "1 created" in result.output
     assert not Incident.objects.filter(title="Secret plans").exists()
+
+
+def test_values_of_the_wrong_kind_are_refused_with_a_line(cast: Cast, tmp_path: Path) -> None:
+    folder = copy(tmp_path, "incident_io")
+
+    def misshape(document: dict[str, Any]) -> None:
+        document["incidents"][0]["incident_role_assignments"] = ["lisa"]
+        document["incidents"][1]["severity"] = 5
+
+    edit(folder / "incidents.json", misshape)
+
+    result = run("--from", "incident-io", str(folder), "--team", "payments")
+
+    refused(result, "incidents[0]: a field holds the wrong kind of value")
+    assert "incidents[1] (INC-124).severity is not text." in result.output

@@ -61,15 +61,15 @@ def import_history(
             source, module.SEVERITIES, rows, team_slug=team, severity_map=mapping, notes=notes
         )
     except SourceRefused as exc:
-        for line in exc.lines:
-            click.secho(f"Error: {line}", fg="red", err=True)
+        for problem in exc.lines:
+            click.secho(f"Error: {problem}", fg="red", err=True)
         click.secho("Nothing imported.", fg="red", err=True)
         sys.exit(2)
     for line in report.lines:
         colour = {"created": "green", "skipped": "yellow", "refused": "red", "ready": "cyan"}[
             line.outcome
         ]
-        click.echo(f"{click.style(line.outcome, fg=colour):>8}  {line.row}: {line.detail}")
+        click.echo(f"{click.style(f'{line.outcome:>8}', fg=colour)}  {line.row}: {line.detail}")
     for note in report.notes:
         click.echo(f"    note  {note}")
     for person in report.people_created:

@@ -13,6 +13,7 @@ from typing import Any
 from followthrough.web.history_import.reading import (
     check_fields,
     day,
+    misshapen,
     moment,
     per_incident,
     read_json,
@@ -77,6 +78,8 @@ def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
             rows.append(_incident(incident, where, folder, strict, notes))
         except RowRefused as exc:
             rows.append(Refusal(where, str(exc)))
+        except (AttributeError, TypeError) as exc:
+            rows.append(Refusal(where, misshapen(WHAT, exc)))
     return rows
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from followthrough.web.history_import.reading import (
     check_fields,
     day,
+    misshapen,
     moment,
     read_json,
     rows_of,
@@ -89,6 +90,8 @@ def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
             action = _follow_up(item, where)
         except RowRefused as exc:
             rows.append(Refusal(where, str(exc)))
+        except (AttributeError, TypeError) as exc:
+            rows.append(Refusal(where, misshapen(WHAT, exc)))
             continue
         if action is not None:
             by_incident.setdefault(text(item.get("incident_id"), where), []).append(action)
@@ -99,6 +102,8 @@ def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
             rows.append(_incident(incident, where, by_incident))
         except RowRefused as exc:
             rows.append(Refusal(where, str(exc)))
+        except (AttributeError, TypeError) as exc:
+            rows.append(Refusal(where, misshapen(WHAT, exc)))
     return rows
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from pydantic import BaseModel
 from pydantic import ValidationError as SchemaError
@@ -160,13 +160,25 @@ def import_rows(
     if report.refused:
         for plan in plans:
             report.lines.append(Line(plan.record.row, "ready", "would be created; nothing written"))
-        return report
-    with transaction.atomic(), acting_as(ACTOR):
-        people = _People(report)
-        for plan in plans:
-            incident = _write(plan, people, report)
-            report.lines.append(Line(plan.record.row, "created", _created(incident)))
+        return _in_order(report, rows)
+    try:
+        with transaction.atomic(), acting_as(ACTOR):
+            people = _People(report)
+            for plan in plans:
+                incident = _write(plan, people, report)
+                report.lines.append(Line(plan.record.row, "created", _created(incident)))
+    except (IntegrityError, ValidationError) as exc:
+        # Another run writing the same incidents at the same moment: the unique key held.
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise SourceRefused([f"nothing written: {first}; run the import again."]) from None
     report.written = True
+    return _in_order(report, rows)
+
+
+def _in_order(report: Report, rows: list[Row]) -> Report:
+    """The report's lines in the order of the rows of the export."""
+    order = {row.row: n for n, row in enumerate(rows)}
+    report.lines.sort(key=lambda line: order.get(line.row, len(order)))
     return report
 
 

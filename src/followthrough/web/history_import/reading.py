@@ -102,7 +102,8 @@ def rows_of(document: Any, key: str, what: str, path: Path, envelope: frozenset[
                 f"{', '.join(unknown)}; it is not {what}."
             ]
         )
-    return document[key]
+    rows: list[Any] = document[key]
+    return rows
 
 
 def per_incident(
@@ -125,3 +126,8 @@ def data_attributes(value: Any) -> dict[str, Any]:
         if isinstance(data, dict) and isinstance(data.get("attributes"), dict):
             return data["attributes"]  # type: ignore[no-any-return]
     return {}
+
+
+def misshapen(what: str, error: Exception) -> str:
+    """A row where an object was expected and something else came (a string, a number)."""
+    return f"a field holds the wrong kind of value for {what} ({type(error).__name__}: {error})."

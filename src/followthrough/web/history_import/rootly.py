@@ -14,6 +14,7 @@ from followthrough.web.history_import.reading import (
     check_fields,
     data_attributes,
     day,
+    misshapen,
     moment,
     per_incident,
     read_json,
@@ -87,6 +88,8 @@ def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
             rows.append(_incident(row, where, folder, strict, notes))
         except RowRefused as exc:
             rows.append(Refusal(where, str(exc)))
+        except (AttributeError, TypeError) as exc:
+            rows.append(Refusal(where, misshapen(WHAT, exc)))
     return rows
 
 
