@@ -407,3 +407,13 @@ def test_values_of_the_wrong_kind_are_refused_with_a_line(cast: Cast, tmp_path: 
 
     refused(result, "incidents[0]: a field holds the wrong kind of value")
     assert "incidents[1] (INC-124).severity is not text." in result.output
+
+
+def test_a_follow_up_with_an_unknown_status_refuses_the_run(cast: Cast, tmp_path: Path) -> None:
+    folder = copy(tmp_path, "incident_io")
+    edit(folder / "follow_ups.json", lambda d: d["follow_ups"][1].update(status="someday"))
+
+    refused(
+        run("--from", "incident-io", str(folder), "--team", "payments"),
+        "refused  follow_ups[1]: unknown follow-up status “someday”.",
+    )

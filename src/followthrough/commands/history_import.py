@@ -69,7 +69,7 @@ def import_history(
         colour = {"created": "green", "skipped": "yellow", "refused": "red", "ready": "cyan"}[
             line.outcome
         ]
-        click.echo(f"{click.style(f'{line.outcome:>8}', fg=colour)}  {line.row}: {line.detail}")
+        click.echo(f"{click.style(f'{line.outcome:>8}', fg=colour)}  {line.text()}")
     for note in report.notes:
         click.echo(f"    note  {note}")
     for person in report.people_created:

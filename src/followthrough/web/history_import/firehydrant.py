@@ -13,11 +13,10 @@ from typing import Any
 from followthrough.web.history_import.reading import (
     check_fields,
     day,
-    misshapen,
+    each_row,
     moment,
     per_incident,
-    read_json,
-    rows_of,
+    read_list,
     text,
 )
 from followthrough.web.history_import.records import (
@@ -25,7 +24,6 @@ from followthrough.web.history_import.records import (
     IncidentRecord,
     PersonRef,
     PostmortemRecord,
-    Refusal,
     Row,
     RowRefused,
 )
@@ -67,20 +65,13 @@ TASK_STATES = ("open", "in_progress", "done", "cancelled")
 
 
 def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
-    folder = path if path.is_dir() else None
-    incidents_file = folder / "incidents.json" if folder else path
-    document = read_json(incidents_file, WHAT)
-    rows: list[Row] = []
-    for n, raw in enumerate(rows_of(document, "data", WHAT, incidents_file, ENVELOPE)):
-        where = f"data[{n}]"
-        try:
-            incident = check_fields(raw, INCIDENT_FIELDS, where, strict=strict, notes=notes)
-            rows.append(_incident(incident, where, folder, strict, notes))
-        except RowRefused as exc:
-            rows.append(Refusal(where, str(exc)))
-        except (AttributeError, TypeError) as exc:
-            rows.append(Refusal(where, misshapen(WHAT, exc)))
-    return rows
+    folder, _, incidents = read_list(path, "incidents.json", "data", WHAT, ENVELOPE)
+
+    def incident(raw: Any, where: str) -> Row:
+        fields = check_fields(raw, INCIDENT_FIELDS, where, strict=strict, notes=notes)
+        return _incident(fields, where, folder, strict, notes)
+
+    return each_row(incidents, "data", WHAT, incident)
 
 
 def _person(value: Any) -> PersonRef | None:

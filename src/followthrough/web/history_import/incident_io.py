@@ -13,10 +13,9 @@ from typing import Any
 from followthrough.web.history_import.reading import (
     check_fields,
     day,
-    misshapen,
+    each_row,
     moment,
-    read_json,
-    rows_of,
+    read_list,
     text,
 )
 from followthrough.web.history_import.records import (
@@ -68,43 +67,31 @@ TIMESTAMPS = (
 
 
 def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
-    folder = path if path.is_dir() else None
-    document = read_json(folder / "incidents.json" if folder else path, WHAT)
-    incidents = rows_of(document, "incidents", WHAT, path, ENVELOPE)
+    folder, document, incidents = read_list(path, "incidents.json", "incidents", WHAT, ENVELOPE)
     follow_ups: list[Any] = list(document.get("follow_ups") or [])
     if folder is not None and (folder / "follow_ups.json").exists():
-        more = read_json(folder / "follow_ups.json", "an incident.io follow-ups list")
-        follow_ups += rows_of(
-            more,
-            "follow_ups",
-            "an incident.io follow-ups list",
-            folder / "follow_ups.json",
+        follow_ups += read_list(
+            folder / "follow_ups.json", "", "follow_ups", "an incident.io follow-ups list",
             frozenset({"follow_ups", "pagination_meta"}),
-        )
+        )[2]  # fmt: skip
+
+    def follow_up(raw: Any, where: str) -> tuple[str, ActionRecord | None]:
+        item = check_fields(raw, FOLLOW_UP_FIELDS, where, strict=strict, notes=notes)
+        return text(item.get("incident_id"), f"{where}.incident_id"), _follow_up(item, where)
+
     by_incident: dict[str, list[ActionRecord]] = {}
     rows: list[Row] = []
-    for n, raw in enumerate(follow_ups):
-        where = f"follow_ups[{n}]"
-        try:
-            item = check_fields(raw, FOLLOW_UP_FIELDS, where, strict=strict, notes=notes)
-            action = _follow_up(item, where)
-        except RowRefused as exc:
-            rows.append(Refusal(where, str(exc)))
-        except (AttributeError, TypeError) as exc:
-            rows.append(Refusal(where, misshapen(WHAT, exc)))
-            continue
-        if action is not None:
-            by_incident.setdefault(text(item.get("incident_id"), where), []).append(action)
-    for n, raw in enumerate(incidents):
-        where = f"incidents[{n}]"
-        try:
-            incident = check_fields(raw, INCIDENT_FIELDS, where, strict=strict, notes=notes)
-            rows.append(_incident(incident, where, by_incident))
-        except RowRefused as exc:
-            rows.append(Refusal(where, str(exc)))
-        except (AttributeError, TypeError) as exc:
-            rows.append(Refusal(where, misshapen(WHAT, exc)))
-    return rows
+    for read_item in each_row(follow_ups, "follow_ups", WHAT, follow_up):
+        if isinstance(read_item, Refusal):
+            rows.append(read_item)
+        elif read_item[1] is not None:
+            by_incident.setdefault(read_item[0], []).append(read_item[1])
+
+    def incident(raw: Any, where: str) -> Row:
+        fields = check_fields(raw, INCIDENT_FIELDS, where, strict=strict, notes=notes)
+        return _incident(fields, where, by_incident)
+
+    return rows + each_row(incidents, "incidents", WHAT, incident)
 
 
 def _person(value: Any) -> PersonRef | None:

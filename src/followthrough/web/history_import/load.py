@@ -55,6 +55,15 @@ ACTOR = "history import"
 FIRST_YEAR, LAST_YEAR = 1970, 2199
 # An owner written as a group ("SRE team", "the platform squad") is not one person.
 GROUP_OWNER = re.compile(r"\b(team|squad|group|crew|guild|everyone|all)\b", re.IGNORECASE)
+POSTMORTEM_TEXT = (
+    "summary",
+    "impact",
+    "root_cause",
+    "trigger",
+    "detection",
+    "resolution",
+    "lessons",
+)
 MAP_ENTRY = re.compile(r"^\s*(?P<vendor>[^=]+?)\s*=\s*(?P<ours>[Pp][0-3])\s*$")
 
 
@@ -63,6 +72,12 @@ class Line:
     row: str
     outcome: str  # "created", "skipped", "refused" or "ready" (fine, but the run was refused)
     detail: str
+
+    def text(self) -> str:
+        """ "row: detail", unless the detail already starts by naming the row."""
+        if self.detail.startswith(self.row.split(" (")[0]):
+            return self.detail
+        return f"{self.row}: {self.detail}"
 
 
 @dataclass
@@ -289,15 +304,7 @@ def _problems(row: IncidentRecord, team: Team, severity: str, key: str) -> list[
         problems += _person_problems(responder, f"responders[{n}]")
     pm = row.postmortem
     if pm is not None:
-        for name in (
-            "summary",
-            "impact",
-            "root_cause",
-            "trigger",
-            "detection",
-            "resolution",
-            "lessons",
-        ):
+        for name in POSTMORTEM_TEXT:
             if "\x00" in getattr(pm, name):
                 problems.append(f"postmortem {name}: Text cannot contain NUL (\\x00) characters.")
         for n, (at, text) in enumerate(pm.timeline):
@@ -406,15 +413,7 @@ def _write(
     postmortem = start_postmortem(incident, None)
     pm = row.postmortem
     if pm is not None:
-        for name in (
-            "summary",
-            "impact",
-            "root_cause",
-            "trigger",
-            "detection",
-            "resolution",
-            "lessons",
-        ):
+        for name in POSTMORTEM_TEXT:
             setattr(postmortem, name, getattr(pm, name))
         for n, (question, answer) in enumerate(pm.whys):
             Why.objects.create(

@@ -4,11 +4,14 @@ vendor's documented ones."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from followthrough.web.history_import.records import RowRefused, SourceRefused
+from followthrough.web.history_import.records import Refusal, RowRefused, SourceRefused
+
+T = TypeVar("T")
 
 # An export of a few thousand incidents is a few megabytes; anything far bigger is not one.
 MAX_BYTES = 64 * 1024 * 1024
@@ -131,3 +134,30 @@ def data_attributes(value: Any) -> dict[str, Any]:
 def misshapen(what: str, error: Exception) -> str:
     """A row where an object was expected and something else came (a string, a number)."""
     return f"a field holds the wrong kind of value for {what} ({type(error).__name__}: {error})."
+
+
+def read_list(
+    path: Path, file_name: str, key: str, what: str, envelope: frozenset[str]
+) -> tuple[Path | None, dict[str, Any], list[Any]]:
+    """A vendor's saved list answer: PATH itself, or ``file_name`` in the folder PATH.
+    Returns the folder (None for a file), the whole answer and its list under ``key``."""
+    folder = path if path.is_dir() else None
+    file = folder / file_name if folder is not None else path
+    document = read_json(file, what)
+    return folder, document, rows_of(document, key, what, file, envelope)
+
+
+def each_row(
+    items: list[Any], prefix: str, what: str, build: Callable[[Any, str], T]
+) -> list[T | Refusal]:
+    """``build(item, "prefix[n]")`` for every item; a row that cannot be read is a Refusal."""
+    rows: list[T | Refusal] = []
+    for n, raw in enumerate(items):
+        where = f"{prefix}[{n}]"
+        try:
+            rows.append(build(raw, where))
+        except RowRefused as exc:
+            rows.append(Refusal(where, str(exc)))
+        except (AttributeError, TypeError) as exc:
+            rows.append(Refusal(where, misshapen(what, exc)))
+    return rows

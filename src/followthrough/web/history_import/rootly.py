@@ -14,11 +14,10 @@ from followthrough.web.history_import.reading import (
     check_fields,
     data_attributes,
     day,
-    misshapen,
+    each_row,
     moment,
     per_incident,
-    read_json,
-    rows_of,
+    read_list,
     text,
 )
 from followthrough.web.history_import.records import (
@@ -26,7 +25,6 @@ from followthrough.web.history_import.records import (
     IncidentRecord,
     PersonRef,
     PostmortemRecord,
-    Refusal,
     Row,
     RowRefused,
     Skipped,
@@ -75,22 +73,15 @@ ACTION_STATUSES = ("open", "in_progress", "done", "cancelled")
 
 
 def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
-    folder = path if path.is_dir() else None
-    incidents_file = folder / "incidents.json" if folder else path
-    document = read_json(incidents_file, WHAT)
-    rows: list[Row] = []
-    for n, raw in enumerate(rows_of(document, "data", WHAT, incidents_file, ENVELOPE)):
-        where = f"data[{n}]"
-        try:
-            row = check_fields(raw, ROW_FIELDS, where, strict=strict, notes=notes)
-            if row.get("type") != "incidents":
-                raise RowRefused(f"{where} is a “{str(row.get('type'))[:40]}”, not an incident.")
-            rows.append(_incident(row, where, folder, strict, notes))
-        except RowRefused as exc:
-            rows.append(Refusal(where, str(exc)))
-        except (AttributeError, TypeError) as exc:
-            rows.append(Refusal(where, misshapen(WHAT, exc)))
-    return rows
+    folder, _, incidents = read_list(path, "incidents.json", "data", WHAT, ENVELOPE)
+
+    def incident(raw: Any, where: str) -> Row:
+        row = check_fields(raw, ROW_FIELDS, where, strict=strict, notes=notes)
+        if row.get("type") != "incidents":
+            raise RowRefused(f"{where} is a “{str(row.get('type'))[:40]}”, not an incident.")
+        return _incident(row, where, folder, strict, notes)
+
+    return each_row(incidents, "data", WHAT, incident)
 
 
 def _user(value: Any) -> PersonRef | None:
