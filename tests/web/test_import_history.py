@@ -66,6 +66,7 @@ def test_an_incident_io_export_becomes_incidents_postmortems_and_action_items(ca
     assert sad.mitigated_at == datetime(2021, 8, 17, 14, 10, tzinfo=UTC)
     assert sad.resolved_at == datetime(2021, 8, 17, 14, 40, tzinfo=UTC)
     assert sad.commander is not None and sad.commander.email == "lisa@incident.io"
+    assert list(sad.responders.all()) == [cast.rita], "the other roles are responders"
     assert "created Lisa Karlin Curtis <lisa@incident.io>" in result.output
     postmortem = sad.postmortem
     assert postmortem.status == Status.FINAL
@@ -174,6 +175,7 @@ def test_a_firehydrant_export_with_a_severity_map_imports_milestones_roles_and_t
     latency = imported("firehydrant:9a3e2c1b-0000-4000-8000-000000000001")
     assert latency.severity == "P1"
     assert latency.commander == cast.ivan
+    assert list(latency.responders.all()) == [cast.rita]
     assert latency.detected_at == datetime(2025, 5, 6, 7, 4, tzinfo=UTC)
     assert latency.resolved_at == datetime(2025, 5, 6, 8, tzinfo=UTC)
     assert latency.postmortem.impact == "EU shoppers could not pay."
@@ -194,6 +196,7 @@ def test_a_folder_of_markdown_postmortems_becomes_final_postmortems(cast: Cast) 
     checkout = imported("markdown:2025-03-18-checkout-db-connection-pool.md")
     assert checkout.title == "Checkout errors from database connection pool exhaustion"
     assert checkout.severity == "P1"
+    assert checkout.failure_mode == "database connection pool exhaustion in checkout-api"
     assert checkout.started_at is not None and checkout.started_at.date() == date(2025, 3, 18)
     pm = checkout.postmortem
     assert pm.status == Status.FINAL

@@ -98,11 +98,14 @@ def _incident(
             if at is not None and kind in kinds and field not in times:
                 times[field] = at
     started = moment(raw.get("started_at"), f"{where}.started_at") or times.get("started_at")
-    commander = None
+    commander, responders = None, []
     for assignment in raw.get("role_assignments") or []:
         role = (assignment or {}).get("incident_role") or {}
-        if "commander" in str(role.get("name", "")).lower():
-            commander = _person(assignment.get("user"))
+        person = _person(assignment.get("user"))
+        if "commander" in str(role.get("name", "")).lower() and commander is None:
+            commander = person
+        elif person is not None and person not in responders:
+            responders.append(person)
     actions = []
     for n, task in enumerate(
         per_incident(folder, "tasks", external_id, "FireHydrant tasks", ENVELOPE)
@@ -131,6 +134,7 @@ def _incident(
         mitigated_at=times.get("mitigated_at"),
         resolved_at=times.get("resolved_at"),
         commander=commander,
+        responders=[p for p in responders if p != commander],
         postmortem=postmortem,
         actions=actions,
     )

@@ -118,6 +118,7 @@ def _record(name: str, doc: Document) -> Row:
         title=doc.title or "",
         severity=doc.severity or "",
         summary=summary,
+        failure_mode=doc.failure_mode or "",
         started_at=started,
         mitigated_at=mitigated,
         resolved_at=resolved,

@@ -72,6 +72,7 @@ class IncidentRecord:
     severity: str  # as the source writes it; mapped to P0-P3 by the loader
     team: str = ""  # a team slug or name, when the source names one
     summary: str = ""
+    failure_mode: str = ""
     started_at: datetime | None = None
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None
