@@ -17,6 +17,7 @@ from followthrough.web.history_import.reading import (
     moment,
     per_incident,
     read_list,
+    roles,
     text,
 )
 from followthrough.web.history_import.records import (
@@ -98,14 +99,13 @@ def _incident(
             if at is not None and kind in kinds and field not in times:
                 times[field] = at
     started = moment(raw.get("started_at"), f"{where}.started_at") or times.get("started_at")
-    commander, responders = None, []
-    for assignment in raw.get("role_assignments") or []:
-        role = (assignment or {}).get("incident_role") or {}
-        person = _person(assignment.get("user"))
-        if "commander" in str(role.get("name", "")).lower() and commander is None:
-            commander = person
-        elif person is not None and person not in responders:
-            responders.append(person)
+    commander, responders = roles(
+        (
+            "commander" in str(((a or {}).get("incident_role") or {}).get("name", "")).lower(),
+            _person(a.get("user")),
+        )
+        for a in raw.get("role_assignments") or []
+    )
     actions = []
     for n, task in enumerate(
         per_incident(folder, "tasks", external_id, "FireHydrant tasks", ENVELOPE)
@@ -134,7 +134,7 @@ def _incident(
         mitigated_at=times.get("mitigated_at"),
         resolved_at=times.get("resolved_at"),
         commander=commander,
-        responders=[p for p in responders if p != commander],
+        responders=responders,
         postmortem=postmortem,
         actions=actions,
     )

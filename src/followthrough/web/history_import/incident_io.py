@@ -16,6 +16,7 @@ from followthrough.web.history_import.reading import (
     each_row,
     moment,
     read_list,
+    roles,
     text,
 )
 from followthrough.web.history_import.records import (
@@ -122,14 +123,10 @@ def _incident(raw: dict[str, Any], where: str, by_incident: dict[str, list[Actio
             if value is not None and field not in times and any(w in name for w in words):
                 times[field] = value
     started = times.get("started_at") or moment(raw.get("created_at"), f"{where}.created_at")
-    commander, responders = None, []
-    for assignment in raw.get("incident_role_assignments") or []:
-        role = (assignment or {}).get("role") or {}
-        person = _person(assignment.get("assignee"))
-        if role.get("role_type") == "lead" and commander is None:
-            commander = person
-        elif person is not None and person not in responders:
-            responders.append(person)
+    commander, responders = roles(
+        (((a or {}).get("role") or {}).get("role_type") == "lead", _person(a.get("assignee")))
+        for a in raw.get("incident_role_assignments") or []
+    )
     actions = by_incident.get(external_id, [])
     summary = text(raw.get("summary"), f"{where}.summary")
     document_url = text(raw.get("postmortem_document_url"), f"{where}.postmortem_document_url")
@@ -150,7 +147,7 @@ def _incident(raw: dict[str, Any], where: str, by_incident: dict[str, list[Actio
         mitigated_at=times.get("mitigated_at"),
         resolved_at=times.get("resolved_at"),
         commander=commander,
-        responders=[p for p in responders if p != commander],
+        responders=responders,
         postmortem=postmortem,
         actions=actions,
     )

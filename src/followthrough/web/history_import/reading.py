@@ -4,12 +4,12 @@ vendor's documented ones."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from followthrough.web.history_import.records import Refusal, RowRefused, SourceRefused
+from followthrough.web.history_import.records import PersonRef, Refusal, RowRefused, SourceRefused
 
 T = TypeVar("T")
 
@@ -161,3 +161,18 @@ def each_row(
         except (AttributeError, TypeError) as exc:
             rows.append(Refusal(where, misshapen(what, exc)))
     return rows
+
+
+def roles(
+    assignments: Iterable[tuple[bool, PersonRef | None]],
+) -> tuple[PersonRef | None, list[PersonRef]]:
+    """The commander (the first person in the lead role) and everyone else as responders,
+    from (is the lead role, person) pairs."""
+    commander: PersonRef | None = None
+    responders: list[PersonRef] = []
+    for lead, person in assignments:
+        if lead and commander is None:
+            commander = person
+        elif person is not None and person not in responders:
+            responders.append(person)
+    return commander, [p for p in responders if p != commander]
