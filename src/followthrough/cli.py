@@ -32,6 +32,7 @@ COMMAND_MODULES: dict[str, str] = {
     "insights": "insights",
     "export": "portability",
     "import": "portability",
+    "import-history": "history_import",
 }
 
 
