@@ -5,7 +5,10 @@ A reader sees a repeat incident first where the authors say so: "the second occu
 postmortem", a link to an earlier postmortem. Two kinds are read here:
 
 - **recurrence words**: the document says this incident happened before, without saying
-  which one ("second occurrence", "happened again", "same issue as last month"). Read in
+  which one ("second occurrence", "happened again", "same issue as last month"). Naming an
+  earlier incident is not saying this one repeats it ("a previous incident broke
+  publishing"): "previous incident" counts only with a word of sameness ("similar to the
+  previous incident"). Read in
   the title and the prose, never in the timeline (where "second occurrence" counts events
   of this incident) nor in footnotes, code or quotes. "Again" alone means "working again"
   as often as "failed again", so it counts only in a title.
@@ -48,9 +51,6 @@ RECURRENCE: dict[str, re.Pattern[str]] = {
         ("seen", rf"seen\s+(?:this|it|that|the\s+same|a\s+similar)(?:\s+{_TROUBLE})?\s+before\b"),
         ("experienced", rf"experienced\s+(?:this|the\s+same|a\s+similar)\s+{_TROUBLE}\s+before\b"),
         ("same", rf"same\s+(?:{_TROUBLE}|root\s+cause|failure\s+mode)\s+(?:as|that|which)\b"),
-        ("previous", rf"previous\s+(?:{_WRITE_UP}|{_EVENT})\b"),
-        ("earlier", rf"earlier\s+(?:{_WRITE_UP}|{_EVENT})\b"),
-        ("last", rf"last\s+{_WRITE_UP}\b"),
         ("once again", r"once\s+again\b"),
         ("identical", rf"identical\s+(?:[\w-]+\s+){{0,2}}?{_EVENT}\b"),
         (
