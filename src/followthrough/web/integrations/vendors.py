@@ -13,6 +13,7 @@ from followthrough.web.integrations.email.vendor import VENDOR as EMAIL
 from followthrough.web.integrations.opsgenie.vendor import VENDOR as OPSGENIE
 from followthrough.web.integrations.pagerduty.vendor import VENDOR as PAGERDUTY
 from followthrough.web.integrations.slack.vendor import VENDOR as SLACK
+from followthrough.web.integrations.teams.vendor import VENDOR as TEAMS
 from followthrough.web.integrations.webhook.vendor import VENDOR as WEBHOOK
 
 VENDORS: dict[str, Vendor] = {
@@ -20,6 +21,7 @@ VENDORS: dict[str, Vendor] = {
     "opsgenie": OPSGENIE,
     "webhook": WEBHOOK,
     "slack": SLACK,
+    "teams": TEAMS,
     "email": EMAIL,
 }
 
