@@ -24,9 +24,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import time_machine
 
+from followthrough.web import transport
 from followthrough.web.followup.digest import send_due_digests
 from followthrough.web.followup.models import Delivery, Notification, Preferences, TeamSettings
 from followthrough.web.followup.notifications import (
+    BACKOFF_BASE,
+    LEASE,
     RESTRICTED,
     Message,
     Section,
@@ -34,6 +37,8 @@ from followthrough.web.followup.notifications import (
     notify,
 )
 from followthrough.web.integrations.teams.outbound import escape
+
+from .test_delivery import WorkerDied, _dies_after_sending
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -313,3 +318,35 @@ def test_the_webhook_url_is_set_on_the_page_and_in_the_api_checked_and_never_sho
     assert TeamSettings.of(cast.payments).channels == {"teams": {"webhook_url": teams.url}}
     page = cast.browser(cast.alice).get("/teams/payments/follow-up/").content.decode()
     assert 'name="teams__webhook_url"' in page and "SECRETSIG" not in page
+
+
+def test_a_500_backs_off_and_the_next_attempt_sends(cast: Cast, teams: FakeTeams) -> None:
+    with_teams(cast.payments, teams)
+    _only_teams(cast.frank)
+    teams.script = [(502, "Bad Gateway", {})]
+    with time_machine.travel(NOW, tick=False) as traveller:
+        _reminder(cast)
+        assert deliver_due("w1")["retrying"] == 1
+        row = Notification.objects.get()
+        assert row.next_attempt_at == NOW + BACKOFF_BASE and "502" in row.last_error
+        traveller.move_to(row.next_attempt_at)
+        assert deliver_due("w1")["sent"] == 1
+
+
+def test_a_card_resent_after_the_worker_died_mid_send_is_recognisably_the_same(
+    cast: Cast, teams: FakeTeams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with_teams(cast.payments, teams)
+    _only_teams(cast.frank)
+    _dies_after_sending(monkeypatch, transport, "request")
+    with time_machine.travel(NOW, tick=False) as traveller:
+        _reminder(cast)
+        with pytest.raises(WorkerDied):
+            deliver_due("w1")
+        assert Notification.objects.get().status == Delivery.SENDING
+        traveller.move_to(NOW + LEASE + timedelta(seconds=1))
+        assert deliver_due("w2")["sent"] == 1
+    first, second = teams.cards
+    row = Notification.objects.get()
+    assert first == second and teams.keys == [str(row.delivery_key)] * 2
+    assert first["body"][-1]["id"] == f"followthrough-{row.delivery_key}"

@@ -175,3 +175,34 @@ def test_an_event_that_cannot_be_read_is_400_with_why(
     response = post(client, oncall, {**fixture("grafana_oncall", "firing"), **change})
     assert response.status_code == 400 and reason in response.content.decode()
     assert Incident.objects.count() == 0
+
+
+def test_a_lead_creates_a_grafana_oncall_source_through_the_api_and_its_page_says_what_to_do(
+    cast: Cast, client: Client
+) -> None:
+    answer = cast.api("alice").post_json(
+        "/api/v1/ingest/sources",
+        {
+            "name": "OnCall",
+            "kind": "grafana_oncall",
+            "team_id": cast.payments.pk,
+            "secret": SECRET,
+            "routing": [{"field": "integration", "value": "Checkout", "team_id": cast.payments.pk}],
+        },
+    )
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["endpoint_url"].endswith(f"/ingest/grafana_oncall/{answer.json()['id']}/")
+    client.force_login(cast.alice)
+    page = client.get(f"/sources/{answer.json()['id']}/").content.decode()
+    assert "Forward whole payload" in page and SECRET not in page
+    wrong = cast.api("alice").post_json(
+        "/api/v1/ingest/sources",
+        {
+            "name": "OnCall",
+            "kind": "grafana_oncall",
+            "team_id": cast.payments.pk,
+            "secret": SECRET,
+            "routing": [{"field": "service", "value": "x", "team_id": cast.payments.pk}],
+        },
+    )
+    assert wrong.status_code == 422 and "alertname" in wrong.content.decode()
