@@ -21,7 +21,7 @@ from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
 from followthrough.web.integrations.grafana_oncall.parse import SUPPORTED_EVENTS
 
-from .conftest import FIXTURES, body_of, fixture, make_source
+from .conftest import FIXTURES, fixture, make_source, post_with_token
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -53,14 +53,7 @@ def oncall(cast: Cast) -> IngestSource:
 def post(
     client: Client, source: IngestSource, payload: dict[str, Any] | bytes, **headers: str
 ) -> Any:
-    if not headers:
-        headers = {"X-Followthrough-Token": SECRET}
-    return client.post(
-        f"/ingest/grafana_oncall/{source.pk}/",
-        body_of(payload),
-        content_type="application/json",
-        headers=headers,
-    )
+    return post_with_token(client, source, payload, SECRET, headers or None)
 
 
 def the_incident() -> Incident:
@@ -113,12 +106,7 @@ def test_a_redelivery_is_a_duplicate_and_an_older_event_arriving_late_is_stale(
 def test_a_missing_or_wrong_secret_gets_401_and_stores_nothing(
     oncall: IngestSource, client: Client, headers: dict[str, str]
 ) -> None:
-    response = client.post(
-        f"/ingest/grafana_oncall/{oncall.pk}/",
-        body_of(fixture("grafana_oncall", "firing")),
-        content_type="application/json",
-        headers=headers,
-    )
+    response = post_with_token(client, oncall, fixture("grafana_oncall", "firing"), SECRET, headers)
     assert response.status_code == 401
     assert (Incident.objects.count(), Delivery.objects.count()) == (0, 0)
 

@@ -20,7 +20,7 @@ from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
 from followthrough.web.integrations.jsm.parse import SUPPORTED_ACTIONS
 
-from .conftest import FIXTURES, body_of, fixture, make_source
+from .conftest import FIXTURES, fixture, make_source, post_with_token
 
 if TYPE_CHECKING:
     from django.test import Client
@@ -51,14 +51,7 @@ def jsm(cast: Cast) -> IngestSource:
 def post(
     client: Client, source: IngestSource, payload: dict[str, Any] | bytes, **headers: str
 ) -> Any:
-    if not headers:
-        headers = {"X-Followthrough-Token": SECRET}
-    return client.post(
-        f"/ingest/jsm/{source.pk}/",
-        body_of(payload),
-        content_type="application/json",
-        headers=headers,
-    )
+    return post_with_token(client, source, payload, SECRET, headers or None)
 
 
 def the_incident() -> Incident:
@@ -106,12 +99,7 @@ def test_a_redelivery_is_a_duplicate_and_an_older_action_arriving_late_is_stale(
 def test_a_missing_or_wrong_token_gets_401_and_stores_nothing(
     jsm: IngestSource, client: Client, headers: dict[str, str]
 ) -> None:
-    response = client.post(
-        f"/ingest/jsm/{jsm.pk}/",
-        body_of(fixture("jsm", "create")),
-        content_type="application/json",
-        headers=headers,
-    )
+    response = post_with_token(client, jsm, fixture("jsm", "create"), SECRET, headers)
     assert response.status_code == 401
     assert (Incident.objects.count(), Delivery.objects.count()) == (0, 0)
 
