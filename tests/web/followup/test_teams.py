@@ -25,6 +25,7 @@ import pytest
 import time_machine
 
 from followthrough.web import transport
+from followthrough.web.followup import tasks
 from followthrough.web.followup.digest import send_due_digests
 from followthrough.web.followup.models import Delivery, Notification, Preferences, TeamSettings
 from followthrough.web.followup.notifications import (
@@ -350,3 +351,19 @@ def test_a_card_resent_after_the_worker_died_mid_send_is_recognisably_the_same(
     row = Notification.objects.get()
     assert first == second and teams.keys == [str(row.delivery_key)] * 2
     assert first["body"][-1]["id"] == f"followthrough-{row.delivery_key}"
+
+
+def test_a_lead_sends_a_test_message_to_the_teams_channel_from_the_settings_page(
+    cast: Cast, teams: FakeTeams, django_capture_on_commit_callbacks: Any
+) -> None:
+    page = cast.browser(cast.alice)
+    refused = page.post("/teams/payments/follow-up/", {"action": "test-teams"}, follow=True)
+    assert "Set the Microsoft Teams webhook URL first." in refused.content.decode()
+    with_teams(cast.payments, teams)
+    with django_capture_on_commit_callbacks(execute=True):
+        page.post("/teams/payments/follow-up/", {"action": "test-teams"})
+    assert tasks.send_test_message.call(cast.payments.pk, "teams") == "queued 1"
+    assert deliver_due("w1")["sent"] >= 1
+    card = teams.cards[-1]
+    assert texts(card)[0] == "followthrough can post to Payments's Microsoft Teams"
+    assert "For " not in json.dumps(card)  # the team's channel itself, nobody in particular
