@@ -105,10 +105,10 @@ def test_every_registry_entry_is_in_every_place_of_the_checklist(kind: str) -> N
 
 def test_the_check_catches_an_entry_that_lacks_a_place() -> None:
     pagerduty = VENDORS["pagerduty"]
-    teams = dataclasses.replace(
-        pagerduty, kind="teams", folder="followthrough.web.integrations.teams"
+    pager = dataclasses.replace(
+        pagerduty, kind="walkie", folder="followthrough.web.integrations.walkie"
     )
-    assert "integrations/teams/__init__.py is missing" in problems(teams)
+    assert "integrations/walkie/__init__.py is missing" in problems(pager)
     unnamed = dataclasses.replace(pagerduty, actor_label="", setup_steps=())
     assert {p.split(":")[0] for p in problems(unnamed)} >= {"no actor_label", "no setup_steps"}
     half = dataclasses.replace(pagerduty, parse=None)

@@ -144,6 +144,23 @@ class Sender:
         )
 
 
+def post_with_token(
+    client: Client,
+    source: IngestSource,
+    payload: dict[str, Any] | bytes,
+    secret: str,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """A delivery from a vendor that cannot sign (JSM, Grafana OnCall): the source's secret in
+    ``X-Followthrough-Token``, unless ``headers`` are given."""
+    return client.post(
+        f"/ingest/{source.kind}/{source.pk}/",
+        body_of(payload),
+        content_type="application/json",
+        headers=headers if headers is not None else {"X-Followthrough-Token": secret},
+    )
+
+
 @pytest.fixture
 def send() -> Sender:
     return Sender()

@@ -231,15 +231,20 @@ def queued_before(prefix: str) -> bool:
     return Notification.objects.filter(dedupe_key__in=keys).exists()
 
 
-def notify_team_channel(team: Team, kind: str, key: str, message: Message) -> int:
-    """Queue ``message`` to the team's Slack channel itself (e.g. a test message)."""
-    if not TeamSettings.of(team).has_slack():
+def notify_team_channel(
+    team: Team, kind: str, key: str, message: Message, channel: str = Channel.SLACK
+) -> int:
+    """Queue ``message`` to the team's own channel on ``channel`` (Slack, or a channel with
+    team settings such as Teams), e.g. a test message; 0 when the team has none set."""
+    conf = TeamSettings.of(team)
+    has = conf.has_slack() if channel == Channel.SLACK else conf.channel_settings(channel)
+    if not has or channel not in channels():
         return 0
     message = message.readable_by(set())  # a channel: security incidents always redacted
     row = Notification(
-        dedupe_key=f"{kind}:{key}:team{team.pk}|slack"[:255],
+        dedupe_key=f"{kind}:{key}:team{team.pk}|{channel}"[:255],
         kind=kind,
-        channel=Channel.SLACK,
+        channel=channel,
         team=team,
         subject=message.subject[:300],
         text=message.text(),

@@ -13,6 +13,7 @@ from django_tasks import task
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.followup.digest import digest_message, team_review
 from followthrough.web.followup.notifications import Message, notify, notify_team_channel
+from followthrough.web.integrations.vendors import VENDORS
 
 
 @task()
@@ -30,17 +31,17 @@ def send_digest_now(team_id: int, person_id: int) -> str:
 
 
 @task()
-def send_test_message(team_id: int) -> str:
-    """A message to the team's Slack channel, to check the webhook or bot token works."""
+def send_test_message(team_id: int, channel: str = "slack") -> str:
+    """A message to the team's own channel (Slack, Teams), to check its webhook works."""
     team = Team.objects.filter(pk=team_id).first()
-    if team is None:
-        return "team gone"
+    vendor = VENDORS.get(channel)
+    if team is None or vendor is None:
+        return "team or channel gone"
     now = timezone.now()
     message = Message(
-        f"followthrough can post to {team.name}'s Slack",
+        f"followthrough can post to {team.name}'s {vendor.channel_label}",
         "This is a test message from the team's follow-up settings.",
         reverse("team-followup-settings", args=[team.slug]),
     )
-    return (
-        f"queued {notify_team_channel(team, 'slack-test', f'{team.pk}:{now.isoformat()}', message)}"
-    )
+    key = f"{team.pk}:{now.isoformat()}"
+    return f"queued {notify_team_channel(team, f'{channel}-test', key, message, channel)}"

@@ -27,6 +27,8 @@ class Source(models.TextChoices):
     OPSGENIE = "opsgenie", "Opsgenie"
     WEBHOOK = "webhook", "Generic webhook"
     SLACK = "slack", "Slack"
+    JSM = "jsm", "Jira Service Management"
+    GRAFANA_ONCALL = "grafana_oncall", "Grafana OnCall"
 
 
 FLAGS = (

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from followthrough.web.integrations.base import Vendor
 from followthrough.web.integrations.email.vendor import VENDOR as EMAIL
+from followthrough.web.integrations.grafana_oncall.vendor import VENDOR as GRAFANA_ONCALL
+from followthrough.web.integrations.jsm.vendor import VENDOR as JSM
 from followthrough.web.integrations.opsgenie.vendor import VENDOR as OPSGENIE
 from followthrough.web.integrations.pagerduty.vendor import VENDOR as PAGERDUTY
 from followthrough.web.integrations.slack.vendor import VENDOR as SLACK
+from followthrough.web.integrations.teams.vendor import VENDOR as TEAMS
 from followthrough.web.integrations.webhook.vendor import VENDOR as WEBHOOK
 
 VENDORS: dict[str, Vendor] = {
     "pagerduty": PAGERDUTY,
     "opsgenie": OPSGENIE,
+    "jsm": JSM,
+    "grafana_oncall": GRAFANA_ONCALL,
     "webhook": WEBHOOK,
     "slack": SLACK,
+    "teams": TEAMS,
     "email": EMAIL,
 }
 
