@@ -260,7 +260,7 @@ def team_settings(request: HttpRequest, slug: str) -> HttpResponse:
             if conf.channel_settings("teams") is None:
                 messages.error(request, "Set the Microsoft Teams webhook URL first.")
             else:
-                transaction.on_commit(lambda: tasks.send_test_message.enqueue(team.pk, "teams"))
+                defer(tasks.send_test_message, team.pk, "teams")
                 messages.success(request, "A test message is queued; the worker sends it.")
             return redirect("team-followup-settings", slug=team.slug)
         if action == "digest-now":
