@@ -317,15 +317,12 @@ _NAMED = re.compile(
     r"the\s+reason\b|an?\s+(?:clear\s+)?path\b)|\bas\s+an?\s+(?:potential|possible|likely)\s+cause\b",
     re.IGNORECASE,
 )
-_MONITORING = re.compile(
-    r"\b(?:monitoring|alerting|alerts?|metrics|dashboards?|observability)\b", re.I
-)
 _CONDITION = re.compile(
     r"\d|%|`|\b(?:when|if|whenever|above|below|over|under|exceeds?|reach(?:es)?|threshold|"
     r"rates?|errors?|latency|usage|utili[sz]ation|saturation|capacity|lag|memory|cpu|disk|"
     r"bandwidth|expir\w*|fail\w*|down|missing|stuck|unhealthy|not\s+ready|notready|"
     r"elevated|spikes?|drops?|count|size|queue|restarts?|oom\w*|coverage|health\s*checks?|"
-    r"exhaust\w*|full|saturat\w*|expir\w*|leak\w*)\b",
+    r"exhaust\w*|full|saturat\w*|leak\w*)\b",
     re.IGNORECASE,
 )
 # "Implement monitoring on Kyverno", "Add alerts for Flux", "Flux metrics and alerts": monitoring
