@@ -1,12 +1,22 @@
 """Importing history: a team starts with its past, from incident.io, Rootly, FireHydrant or a
 folder of Markdown postmortems; all or nothing, and never twice.
 
-The vendor samples under fixtures/import_history/ are trimmed from each vendor's documented
-answers: incident.io's API v2 reference examples for ``GET /v2/incidents`` (ListIncidentsV2)
-and ``GET /v2/follow-ups``; Rootly's API reference for ``GET /v1/incidents`` and
-``GET /v1/incidents/{id}/action_items`` (JSON:API); FireHydrant's API reference for
-``GET /v1/incidents`` (with milestones and role assignments) and
-``GET /v1/incidents/{id}/tasks``. The Markdown folder holds two postmortems of our corpus.
+Where each sample under fixtures/import_history/ comes from:
+
+- incident_io/: incident.io's own published examples, trimmed: the incident object of
+  https://docs.incident.io/api-reference/incidents-v2 (ListIncidentsV2, "Our database is
+  sad", Lisa Karlin Curtis, ``01FDAG4SAP5TYPT98WGR2N7W91``, ``docs.google.com/my_doc_id``)
+  and the follow-up object of https://docs.incident.io/api-reference/follow-ups-v2; the
+  second and third incidents and the follow-ups' titles and statuses are varied from them.
+- rootly/ and firehydrant/: shaped after the fields of Rootly's API reference
+  (https://docs.rootly.com/api-reference/incidents/list-incidents, JSON:API) and
+  FireHydrant's (https://docs.firehydrant.io/reference/list_incidents); not the vendors'
+  published example answers, which we could not retrieve.
+- firehydrant_csv/incidents.csv: the columns FireHydrant's own exporter writes,
+  https://github.com/firehydrant/csv-incident-parser/blob/main/index.js (json-2-csv of
+  ``GET /v1/incidents``: arrays as JSON, nothing as ``null``).
+
+The Markdown folder holds two postmortems of our corpus.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from conftest import Cast
 from followthrough.cli import main
 from followthrough.web.accounts.models import Person
 from followthrough.web.actions.models import ActionItem, ActionStatus
-from followthrough.web.incidents.models import Incident
+from followthrough.web.incidents.models import Incident, Source
 from followthrough.web.postmortems.models import Postmortem, Status
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import_history"
@@ -419,4 +429,169 @@ def test_a_follow_up_with_an_unknown_status_refuses_the_run(cast: Cast, tmp_path
     refused(
         run("--from", "incident-io", str(folder), "--team", "payments"),
         "refused  follow_ups[1]: unknown follow-up status “someday”.",
+    )
+
+
+# --- where an imported incident came from ----------------------------------------------------
+
+
+def test_an_imported_incident_says_where_it_came_from_on_its_page_and_in_the_api(
+    cast: Cast,
+) -> None:
+    result = run("--from", "incident-io", str(FIXTURES / "incident_io"), "--team", "payments")
+    assert result.exit_code == 0, result.output
+    sad = imported("incident-io:01FDAG4SAP5TYPT98WGR2N7W91")
+    assert sad.source == Source.IMPORT, "not “entered by hand”"
+    assert sad.source_url == "https://app.incident.io/incidents/123"
+
+    page = cast.browser(cast.alice).get(f"/incidents/{sad.pk}/").content.decode()
+    assert "Imported from incident.io" in page
+    assert "<code>01FDAG4SAP5TYPT98WGR2N7W91</code>" in page
+    assert 'href="https://app.incident.io/incidents/123"' in page
+
+    body = cast.api("alice").get(f"/api/v1/incidents/{sad.pk}").json()
+    assert body["source"] == "import"
+    assert body["source_label"] == "Imported from incident.io"
+    assert body["source_url"] == "https://app.incident.io/incidents/123"
+    assert body["external_id"] == "incident-io:01FDAG4SAP5TYPT98WGR2N7W91"
+
+
+def test_every_import_source_has_words_for_where_its_incidents_came_from() -> None:
+    from followthrough.web.history_import.sources import SOURCES
+    from followthrough.web.incidents.models import IMPORTED_FROM
+
+    assert set(IMPORTED_FROM) == set(SOURCES)
+    assert Incident(source=Source.IMPORT, external_id="markdown:2025/a.md").origin == (
+        "Imported from a Markdown postmortem"
+    )
+    assert Incident(source=Source.PAGERDUTY).origin == "PagerDuty"
+
+
+def test_an_incident_page_address_that_is_not_a_web_address_refuses_the_row(
+    cast: Cast, tmp_path: Path
+) -> None:
+    folder = copy(tmp_path, "incident_io")
+    edit(
+        folder / "incidents.json",
+        lambda d: d["incidents"][0].update(permalink="javascript:alert(document.cookie)"),
+    )
+
+    refused(
+        run("--from", "incident-io", str(folder), "--team", "payments"),
+        "url: “javascript:alert(document.cookie)” is not a web address.",
+    )
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+CSV = FIXTURES / "firehydrant_csv" / "incidents.csv"
+
+
+def test_a_firehydrant_csv_export_becomes_incidents(cast: Cast) -> None:
+    result = run(
+        "--from", "firehydrant", str(CSV), "--team", "payments", "--severity-map", "SEV4=P3"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "Imported from FireHydrant: 2 created, 0 skipped, 0 people created." in result.output
+    latency = imported("firehydrant:#42")
+    assert (latency.title, latency.severity, latency.source) == (
+        "Payments API latency",
+        "P1",
+        Source.IMPORT,
+    )
+    assert latency.started_at == datetime(2025, 5, 6, 7, tzinfo=UTC)
+    assert latency.detected_at == datetime(2025, 5, 6, 7, 4, tzinfo=UTC)
+    assert latency.mitigated_at == datetime(2025, 5, 6, 7, 30, tzinfo=UTC)
+    assert latency.resolved_at == datetime(2025, 5, 6, 8, tzinfo=UTC)
+    assert latency.commander == cast.ivan, "matched by name"
+    safari = imported("firehydrant:#43")
+    assert safari.title == "Checkout button hidden on Safari, iOS 17", "a quoted comma"
+    assert safari.started_at == datetime(2025, 5, 9, 15, 20, tzinfo=UTC), "null: opened_at"
+    assert safari.commander is None and safari.severity == "P3"
+
+    again = run(
+        "--from", "firehydrant", str(CSV), "--team", "payments", "--severity-map", "SEV4=P3"
+    )
+    assert "0 created, 2 skipped" in again.output
+
+
+def test_a_csv_is_recognised_by_its_content_too(cast: Cast, tmp_path: Path) -> None:
+    export = tmp_path / "export.txt"
+    export.write_bytes(b"\xef\xbb\xbf" + CSV.read_bytes())  # a spreadsheet's BOM
+
+    result = run(
+        "--from", "firehydrant", str(export), "--team", "payments", "--severity-map", "SEV4=P3"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert Incident.objects.count() == 2
+
+
+def test_bad_csv_rows_are_refused_line_by_line_and_nothing_is_written(
+    cast: Cast, tmp_path: Path
+) -> None:
+    lines = CSV.read_text("utf-8").splitlines()
+    broken = tmp_path / "incidents.csv"
+    broken.write_text(
+        "\n".join(
+            [
+                *lines,
+                lines[1].replace("42,", "44,", 1).replace("2025-05-06T07:30:00.000Z", "soon"),
+                lines[1].replace("42,", "forty-five,", 1),
+                lines[1].replace("42,", "46,", 1) + ",one cell too many",
+            ]
+        ),
+        "utf-8",
+    )
+
+    result = run(
+        "--from", "firehydrant", str(broken), "--team", "payments", "--severity-map", "SEV4=P3"
+    )
+
+    refused(result, "line 4 (#44) mitigated “soon” is not an ISO 8601 time.")
+    assert "line 5: number “forty-five” is not an incident number." in result.output
+    assert "line 6: more cells than the header has columns." in result.output
+    assert "line 2 (#42): would be created; nothing written" in result.output
+
+
+def test_a_csv_with_other_columns_is_refused_unless_they_are_left_out(
+    cast: Cast, tmp_path: Path
+) -> None:
+    export = tmp_path / "incidents.csv"
+    lines = CSV.read_text("utf-8").splitlines()
+    export.write_text(
+        "\n".join([lines[0] + ",blast_radius", *(line + ",huge" for line in lines[1:])]), "utf-8"
+    )
+
+    refused(
+        run(
+            "--from", "firehydrant", str(export), "--team", "payments", "--severity-map", "SEV4=P3"
+        ),
+        "line 2: unknown column blast_radius (pass --ignore-unknown-fields to leave them out).",
+    )
+    allowed = run(
+        "--from", "firehydrant", str(export), "--team", "payments",
+        "--severity-map", "SEV4=P3", "--ignore-unknown-fields",
+    )  # fmt: skip
+    assert allowed.exit_code == 0, allowed.output
+    assert "incidents.csv: unknown column blast_radius, left out." in allowed.output
+
+    export.write_text("title,severity\nPool exhausted,SEV1\n", "utf-8")
+    headless = run("--from", "firehydrant", str(export), "--team", "payments")
+    assert headless.exit_code == 2
+    assert "the header line has no number, name columns; it is not a FireHydrant" in (
+        headless.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "label"), [("incident-io", "incident.io"), ("rootly", "Rootly")]
+)
+def test_a_csv_from_a_vendor_without_documented_columns_is_refused_not_guessed(
+    cast: Cast, source: str, label: str
+) -> None:
+    refused(
+        run("--from", source, str(CSV), "--team", "payments"),
+        f"is CSV; {label} publishes no description of its CSV export's columns",
     )

@@ -277,6 +277,10 @@ class IncidentOut(Schema):
     failure_mode: str
     failure_tags: list[str]
     source: str
+    source_label: str = Field(
+        description="Where the incident came from, in words (“Imported from incident.io”)."
+    )
+    source_url: str = Field(description="The incident at the tool it was imported from.")
     external_id: str
     created_at: datetime
     updated_at: datetime
@@ -284,6 +288,10 @@ class IncidentOut(Schema):
     policy: PolicyOut
     postmortem: PostmortemRef | None
     overdue: bool = Field(description="A milestone or action item of its postmortem is overdue.")
+
+    @staticmethod
+    def resolve_source_label(obj: Incident) -> str:
+        return obj.origin
 
     @staticmethod
     def resolve_policy(obj: Incident, context: Any) -> PolicyOut:

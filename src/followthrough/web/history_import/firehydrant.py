@@ -1,8 +1,14 @@
 """FireHydrant: the incidents list of its API (``GET /v1/incidents``) and, per incident, its
-tasks (``GET /v1/incidents/{id}/tasks``).
+tasks (``GET /v1/incidents/{id}/tasks``), or the CSV of FireHydrant's own incident exporter.
 
 PATH is the saved incidents answer, or a folder holding ``incidents.json`` and
-``tasks/<incident id>.json``. Times come from the incident's fields and its milestones.
+``tasks/<incident id>.json``, or a ``.csv`` file. Times come from the incident's fields and
+its milestones.
+
+The CSV's columns are those FireHydrant's exporter writes (github.com/firehydrant/
+csv-incident-parser, ``index.js``: one row per incident of ``GET /v1/incidents``, the
+milestones' times as columns, the commander's name). It carries no incident id, so a CSV
+row is keyed on the incident's number (``firehydrant:#42``), and it has no tasks.
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from followthrough.web.history_import.reading import (
     check_fields,
     day,
     each_row,
+    looks_like_csv,
     moment,
     per_incident,
+    read_csv,
     read_list,
     roles,
     text,
@@ -25,6 +33,7 @@ from followthrough.web.history_import.records import (
     IncidentRecord,
     PersonRef,
     PostmortemRecord,
+    Refusal,
     Row,
     RowRefused,
 )
@@ -64,8 +73,21 @@ MILESTONES = {
 }
 TASK_STATES = ("open", "in_progress", "done", "cancelled")
 
+CSV_WHAT = "a FireHydrant incidents CSV (the columns of FireHydrant's exporter)"
+CSV_COLUMNS = frozenset(
+    {
+        "number", "name", "severity", "environment", "functionality", "service", "started",
+        "detected", "acknowledged", "first_action", "mitigated", "resolved", "opened_at",
+        "started_by", "elapsed_time", "customers_impacted", "incident_commander", "tickets",
+        "slack",
+    }
+)  # fmt: skip
+CSV_REQUIRED = ("number", "name")
+
 
 def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
+    if looks_like_csv(path):
+        return read_csv_export(path, strict=strict, notes=notes)
     folder, _, incidents = read_list(path, "incidents.json", "data", WHAT, ENVELOPE)
 
     def incident(raw: Any, where: str) -> Row:
@@ -124,6 +146,7 @@ def _incident(
     return IncidentRecord(
         row=where,
         external_id=external_id,
+        url=text(raw.get("incident_url"), f"{where}.incident_url"),
         title=text(raw.get("name"), f"{where}.name"),
         severity=text(
             severity.get("slug") if isinstance(severity, dict) else severity, f"{where}.severity"
@@ -151,4 +174,54 @@ def _task(raw: dict[str, Any], where: str) -> ActionRecord:
         due_date=day(raw.get("due_at"), f"{where}.due_at"),
         done=state == "done",
         deprioritised_reason="Cancelled in FireHydrant." if state == "cancelled" else "",
+    )
+
+
+def read_csv_export(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
+    """The rows of FireHydrant's incidents CSV; a row that cannot be read is refused with
+    its line number, and unknown columns refuse every row unless left out on purpose."""
+    lines, unknown = read_csv(path, CSV_WHAT, CSV_COLUMNS, CSV_REQUIRED)
+    if unknown:
+        message = f"unknown column{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
+        if strict:
+            return [
+                Refusal(where, f"{message} (pass --ignore-unknown-fields to leave them out).")
+                for where, _ in lines
+            ]
+        notes.append(f"{path.name}: {message}, left out.")
+    rows: list[Row] = []
+    for where, cells in lines:
+        try:
+            rows.append(_csv_incident(cells, where))
+        except RowRefused as exc:
+            rows.append(Refusal(where, str(exc)))
+    return rows
+
+
+def _cell(cells: dict[str, str], name: str) -> str:
+    """A cell, with the exporter's spelling of nothing ("null", as json-2-csv writes it)."""
+    value = cells.get(name, "")
+    return "" if value == "null" else value
+
+
+def _csv_incident(cells: dict[str, str], where: str) -> IncidentRecord:
+    if "" in cells:
+        raise RowRefused(f"{where}: {cells['']}.")
+    number = _cell(cells, "number")
+    if not number.isdigit():
+        raise RowRefused(f"{where}: number “{number[:40]}” is not an incident number.")
+    where = f"{where} (#{number})"
+    commander = _cell(cells, "incident_commander")
+    return IncidentRecord(
+        row=where,
+        external_id=f"#{int(number)}",
+        title=_cell(cells, "name"),
+        severity=_cell(cells, "severity"),
+        started_at=moment(_cell(cells, "started"), f"{where} started")
+        or moment(_cell(cells, "opened_at"), f"{where} opened_at"),
+        detected_at=moment(_cell(cells, "detected"), f"{where} detected")
+        or moment(_cell(cells, "acknowledged"), f"{where} acknowledged"),
+        mitigated_at=moment(_cell(cells, "mitigated"), f"{where} mitigated"),
+        resolved_at=moment(_cell(cells, "resolved"), f"{where} resolved"),
+        commander=PersonRef(name=commander) if commander else None,
     )

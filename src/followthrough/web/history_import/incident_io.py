@@ -12,8 +12,10 @@ from typing import Any
 
 from followthrough.web.history_import.reading import (
     check_fields,
+    csv_not_documented,
     day,
     each_row,
+    looks_like_csv,
     moment,
     read_list,
     roles,
@@ -68,6 +70,8 @@ TIMESTAMPS = (
 
 
 def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
+    if looks_like_csv(path):
+        raise csv_not_documented(path, LABEL)
     folder, document, incidents = read_list(path, "incidents.json", "incidents", WHAT, ENVELOPE)
     follow_ups: list[Any] = list(document.get("follow_ups") or [])
     if folder is not None and (folder / "follow_ups.json").exists():
@@ -137,6 +141,7 @@ def _incident(raw: dict[str, Any], where: str, by_incident: dict[str, list[Actio
     return IncidentRecord(
         row=where,
         external_id=external_id,
+        url=text(raw.get("permalink"), f"{where}.permalink"),
         title=text(raw.get("name"), f"{where}.name"),
         severity=text(severity.get("name"), f"{where}.severity.name")
         if isinstance(severity, dict)

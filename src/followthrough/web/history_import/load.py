@@ -154,7 +154,7 @@ def import_rows(
             report.lines.append(Line(row.row, "skipped", row.reason))
             continue
         key = f"{source}:{row.external_id}"
-        existing = Incident.objects.filter(source=Source.MANUAL, external_id=key).first()
+        existing = Incident.objects.filter(source=Source.IMPORT, external_id=key).first()
         if existing is not None:
             report.lines.append(Line(row.row, "skipped", f"already imported as {existing.key}"))
             continue
@@ -300,6 +300,7 @@ def _problems(row: IncidentRecord, team: Team, severity: str, key: str) -> list[
             Incident(title=row.title, severity=severity, **times).clean()
         except ValidationError as exc:
             problems += [m for messages in exc.message_dict.values() for m in messages]
+    problems += _url_problems(row.url, "url")
     problems += _person_problems(row.commander, "commander")
     for n, responder in enumerate(row.responders):
         problems += _person_problems(responder, f"responders[{n}]")
@@ -337,14 +338,21 @@ def _problems(row: IncidentRecord, team: Team, severity: str, key: str) -> list[
         problems += _year_problem(action.due_date, f"{where}due_date")
         problems += _year_problem(action.done_at, f"{where}done_at")
         problems += _person_problems(action.owner, f"{where}owner")
-        if action.tracker_url:
-            try:
-                URLValidator(schemes=["http", "https"])(action.tracker_url)
-            except ValidationError:
-                problems.append(
-                    f"{where}tracker_url: “{action.tracker_url[:60]}” is not a web address."
-                )
+        problems += _url_problems(action.tracker_url, f"{where}tracker_url")
     return problems
+
+
+def _url_problems(url: str, where: str) -> list[str]:
+    """An address kept from the export is a web address (no javascript:, no file:)."""
+    if not url:
+        return []
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        return [f"{where}: “{url[:60]}” is not a web address."]
+    if len(url) > 500:
+        return [f"{where}: a web address of {len(url):,} characters is too long (500 at most)."]
+    return []
 
 
 class _People:
@@ -402,8 +410,9 @@ def _write(
         summary=row.summary,
         failure_mode=row.failure_mode.strip(),
         commander=people(row.commander, f"{row.row} commander"),
-        source=Source.MANUAL,
+        source=Source.IMPORT,
         external_id=plan.key,
+        source_url=row.url,
         **times,
     )
     incident.full_clean()

@@ -1,8 +1,11 @@
-"""Reading a vendor's export file: JSON only, text only, fields checked against the
-vendor's documented ones."""
+"""Reading a vendor's export file: JSON (the vendor's API answers) or CSV (where the vendor
+documents its CSV export's columns), text only, fields checked against the vendor's
+documented ones."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
@@ -17,21 +20,104 @@ T = TypeVar("T")
 MAX_BYTES = 64 * 1024 * 1024
 
 
-def read_json(path: Path, what: str) -> Any:
-    """The parsed JSON of ``path``, or SourceRefused saying why it is not ``what``."""
+def _read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of ``path`` (a BOM, as spreadsheets write it, left out), or
+    SourceRefused saying why it is not ``what``."""
+    data = _read_bytes(path, what)
+    if b"\x00" in data:
+        raise SourceRefused([f"{path}: holds NUL bytes; it is not {what} (a text file)."])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SourceRefused([f"{path}: is not UTF-8 text; it is not {what}."]) from None
+
+
+def looks_like_csv(path: Path) -> bool:
+    """A ``.csv`` file, or one (not ``.json``) whose first line does not start like JSON
+    (``{`` or ``[``) and holds a comma, as a CSV header line does."""
+    if path.suffix.lower() == ".csv":
+        return True
+    if path.suffix.lower() == ".json" or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as file:
+            head = file.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    except OSError:
+        return False
+    first = head.split(b"\n", 1)[0]
+    return bool(first) and first[:1] not in (b"{", b"[") and b"," in first
+
+
+def read_csv(
+    path: Path, what: str, columns: frozenset[str], required: tuple[str, ...]
+) -> tuple[list[tuple[str, dict[str, str]]], list[str]]:
+    """The rows of a CSV export with a header line, each named by its line in the file
+    ("line 3"), and the columns that are not among ``columns`` (the vendor's documented
+    ones). A header without the ``required`` columns refuses the whole file."""
+    text = _read_text(path, what)
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [name.strip() for name in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise SourceRefused([f"{path}: line 1 is not CSV ({exc}); it is not {what}."]) from None
+    missing = [name for name in required if name not in header]
+    if not header or missing:
+        raise SourceRefused(
+            [
+                f"{path}: the header line has no {', '.join(missing or required)} "
+                f"column{'s' if len(missing or required) > 1 else ''}; it is not {what}."
+            ]
+        )
+    if len(set(header)) != len(header):
+        raise SourceRefused([f"{path}: the header line names a column twice; it is not {what}."])
+    reader.fieldnames = header
+    rows: list[tuple[str, dict[str, str]]] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise SourceRefused([f"{path}: line {start} is not CSV ({exc})."]) from None
+        if None in row:
+            rows.append((f"line {start}", {"": "more cells than the header has columns"}))
+            continue
+        rows.append((f"line {start}", {k: (v or "").strip() for k, v in row.items()}))
+    return rows, sorted(set(header) - columns)
+
+
+def csv_not_documented(path: Path, label: str) -> SourceRefused:
+    """What a CSV file gets from a source whose CSV export's columns we could not check
+    against a documentation of the vendor's: refused, rather than guessed."""
+    return SourceRefused(
+        [
+            f"{path}: is CSV; {label} publishes no description of its CSV export's columns, "
+            f"so it is not read (a guess could put a time in the wrong field). Save the API's "
+            f"JSON answers instead (docs/import-history.md)."
+        ]
+    )
+
+
+def _read_bytes(path: Path, what: str) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise SourceRefused(
                 [f"{path}: {size:,} bytes is too big for {what} (the limit is {MAX_BYTES:,})."]
             )
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise SourceRefused([f"{path}: no such file."]) from None
     except IsADirectoryError:
-        raise SourceRefused([f"{path}: is a folder; {what} is one JSON file."]) from None
+        raise SourceRefused([f"{path}: is a folder; {what} is one file."]) from None
     except OSError as exc:
         raise SourceRefused([f"{path}: cannot be read ({exc.strerror or exc})."]) from None
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The parsed JSON of ``path``, or SourceRefused saying why it is not ``what``."""
+    data = _read_bytes(path, what)
     if b"\x00" in data:
         raise SourceRefused([f"{path}: holds NUL bytes; it is not {what} (a JSON text file)."])
     try:

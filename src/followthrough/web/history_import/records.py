@@ -70,6 +70,7 @@ class IncidentRecord:
     external_id: str
     title: str
     severity: str  # as the source writes it; mapped to P0-P3 by the loader
+    url: str = ""  # the incident's page at the source, kept as Incident.source_url
     team: str = ""  # a team slug or name, when the source names one
     summary: str = ""
     failure_mode: str = ""

@@ -12,9 +12,11 @@ from typing import Any
 
 from followthrough.web.history_import.reading import (
     check_fields,
+    csv_not_documented,
     data_attributes,
     day,
     each_row,
+    looks_like_csv,
     moment,
     per_incident,
     read_list,
@@ -73,6 +75,8 @@ ACTION_STATUSES = ("open", "in_progress", "done", "cancelled")
 
 
 def read(path: Path, *, strict: bool, notes: list[str]) -> list[Row]:
+    if looks_like_csv(path):
+        raise csv_not_documented(path, LABEL)
     folder, _, incidents = read_list(path, "incidents.json", "data", WHAT, ENVELOPE)
 
     def incident(raw: Any, where: str) -> Row:
@@ -126,6 +130,7 @@ def _incident(
     return IncidentRecord(
         row=where,
         external_id=external_id,
+        url=text(attributes.get("url"), f"{where}.url"),
         title=text(attributes.get("title"), f"{where}.title"),
         severity=_severity(attributes.get("severity"), f"{where}.severity"),
         summary=summary,

@@ -29,6 +29,18 @@ class Source(models.TextChoices):
     SLACK = "slack", "Slack"
     JSM = "jsm", "Jira Service Management"
     GRAFANA_ONCALL = "grafana_oncall", "Grafana OnCall"
+    IMPORT = "import", "Imported"
+
+
+# ``followthrough import-history --from NAME``: an imported incident's external id is
+# "NAME:<the tool's own id>"; this says which tool that is, in words. Every source of
+# ``history_import.sources.SOURCES`` has its line (tests/web/test_import_history.py checks).
+IMPORTED_FROM = {
+    "incident-io": "incident.io",
+    "rootly": "Rootly",
+    "firehydrant": "FireHydrant",
+    "markdown": "a Markdown postmortem",
+}
 
 
 FLAGS = (
@@ -91,6 +103,9 @@ class Incident(SoftDeletable, Versioned):
     failure_tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     external_id = models.CharField(max_length=200, blank=True)
+    source_url = models.URLField(
+        max_length=500, blank=True, help_text="The incident at the tool it came from."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -119,6 +134,21 @@ class Incident(SoftDeletable, Versioned):
     @property
     def key(self) -> str:
         return f"INC-{self.pk}" if self.pk else "INC-new"
+
+    @property
+    def origin(self) -> str:
+        """Where the incident came from, in words: "Imported from Rootly", "PagerDuty"."""
+        if self.source == Source.IMPORT:
+            tool = self.external_id.partition(":")[0]
+            return f"Imported from {IMPORTED_FROM.get(tool, tool or 'another tool')}"
+        return str(self.get_source_display())
+
+    @property
+    def origin_id(self) -> str:
+        """The id the incident has at the tool it was imported from (or the source's own)."""
+        if self.source == Source.IMPORT:
+            return self.external_id.partition(":")[2]
+        return self.external_id
 
     @property
     def is_repeat(self) -> bool:
