@@ -274,9 +274,8 @@ def test_the_settings_page_sets_up_gitlab_and_shows_a_vendor_fields_error_beside
 ) -> None:
     browser = cast.browser(cast.alice)
     url = "/teams/payments/tracker/"
-    page = browser.get(url).content.decode()
-    for label in ("Jira Cloud", "Linear", "GitHub Issues", "GitLab Issues"):
-        assert f"<legend>{label}</legend>" in page
+    page = browser.get(f"{url}?kind=gitlab").content.decode()
+    assert "<legend>GitLab Issues</legend>" in page and 'name="gitlab__project"' in page
     form = {
         "kind": "gitlab",
         "enabled": "on",
@@ -315,3 +314,84 @@ def test_a_tracker_address_inside_the_network_is_refused_when_saved(
     assert answer.status_code == 422
     [error] = answer.json()["detail"]
     assert error["loc"] == ["body", "base_url"] and "OUTBOUND_ALLOWED_HOSTS" in error["msg"]
+
+
+def test_the_settings_page_shows_only_the_chosen_trackers_fields(cast: Cast) -> None:
+    browser = cast.browser(cast.alice)
+    url = "/teams/payments/tracker/"
+    first = browser.get(url).content.decode()
+    assert first.count('class="grid-3 vendor-settings"') == 1
+    assert "<legend>Jira Cloud</legend>" in first, "nothing saved yet: the first tracker"
+    assert "linear__" not in first and "github__" not in first
+    for label in ("Jira Cloud", "Linear", "GitHub Issues", "GitLab Issues"):
+        assert f">{label}</option>" in first, "every tracker can be chosen"
+
+    # Without JavaScript: the choice is a plain GET form; with htmx, the same address.
+    plain = browser.get(url, {"kind": "linear"}).content.decode()
+    swapped = browser.get(url, {"kind": "linear"}, HTTP_HX_REQUEST="true").content.decode()
+    for page in (plain, swapped):
+        assert "<legend>Linear</legend>" in page and 'name="linear__team_id"' in page
+        assert "jira__" not in page and "<legend>Jira Cloud</legend>" not in page
+        assert '<option value="linear" selected>' in page
+        assert '<input type="hidden" name="kind" value="linear"' in page
+    unknown = browser.get(url, {"kind": "<script>"}).content.decode()
+    assert (
+        "<legend>Jira Cloud</legend>" in unknown and "<script>" not in unknown.split("<main", 1)[1]
+    )
+
+
+def test_saving_another_tracker_on_the_page_never_keeps_the_first_ones_secrets(
+    cast: Cast, jira: FakeJira, linear: FakeLinear
+) -> None:
+    wire(cast.payments, jira)
+    config = TrackerConfig.objects.get(team=cast.payments)
+    jira_token, jira_secret = config.api_token, config.webhook_secret
+    assert jira_token and jira_secret
+    browser = cast.browser(cast.alice)
+    url = "/teams/payments/tracker/"
+    page = browser.get(url, {"kind": "linear"}).content.decode()
+    assert "Jira Cloud's token and webhook secret are not kept" in page
+    assert "A value is set." not in page
+    assert jira_token not in page and jira_secret not in page
+    form = {
+        "kind": "linear",
+        "enabled": "on",
+        "base_url": linear.url,
+        "linear__team_id": next(iter(linear.teams)),
+        "api_token": "",
+        "webhook_secret": "",
+        "status_map_text": "",
+    }
+
+    refused = browser.post(url, form)
+
+    assert refused.status_code == 422
+    assert "Linear needs an API token." in refused.content.decode()
+    config.refresh_from_db()
+    assert (config.kind, config.api_token) == ("jira", jira_token), "nothing saved"
+
+    saved = browser.post(url, {**form, "api_token": linear.api_key})
+
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    config.refresh_from_db()
+    assert config.kind == "linear" and config.api_token == linear.api_key
+    assert config.webhook_secret == "", "Jira's webhook secret is not Linear's"
+    assert "A value is set." in browser.get(url).content.decode()
+
+
+def test_the_api_never_keeps_another_trackers_secrets_either(
+    cast: Cast, jira: FakeJira, github: FakeGitHub
+) -> None:
+    wire(cast.payments, jira)
+    api = cast.api("alice")
+    url = f"{API}/teams/{cast.payments.pk}/tracker"
+    body = {**github_settings(github)}
+    del body["api_token"], body["webhook_secret"]
+
+    refused = api.put_json(url, body)
+
+    assert refused.status_code == 422, refused.content
+    assert TrackerConfig.objects.get(team=cast.payments).kind == "jira"
+    moved = api.put_json(url, {**body, "api_token": TOKEN})
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["token_set"] is True and moved.json()["webhook_secret_set"] is False

@@ -83,10 +83,14 @@ class TrackerConfigIn(Schema):
         json_schema_extra={"oneOf": [t.model.model_json_schema() for t in TRACKERS.values()]},
     )
     api_token: Secret | None = Field(
-        None, description="Write-only. Omitted or null keeps the stored one; empty forgets it."
+        None,
+        description="Write-only. Omitted or null keeps the stored one, unless `kind` changes "
+        "(another tracker's secret is never kept); empty forgets it.",
     )
     webhook_secret: Secret | None = Field(
-        None, description="Write-only. Omitted or null keeps the stored one; empty forgets it."
+        None,
+        description="Write-only. Omitted or null keeps the stored one, unless `kind` changes "
+        "(another tracker's secret is never kept); empty forgets it.",
     )
     status_map: dict[StatusName, Target] = Field(
         default_factory=dict,
@@ -215,10 +219,9 @@ def put_tracker(request: HttpRequest, team_id: PathId, payload: TrackerConfigIn)
     vendor_settings = _settings_of(payload)
     data = payload.model_dump(exclude={"settings"})
     accounts = data.pop("accounts")
-    for name in ("api_token", "webhook_secret"):
-        value = data.pop(name)
-        if value is not None:
-            setattr(config, name, value)
+    config.replace_secrets(
+        payload.kind, api_token=data.pop("api_token"), webhook_secret=data.pop("webhook_secret")
+    )
     for name, value in data.items():
         setattr(config, name, value)
     config.settings = vendor_settings

@@ -1,8 +1,10 @@
-"""The tracker settings form. Secrets are write-only: blank keeps the stored one.
+"""The tracker settings form. Secrets are write-only: blank keeps the stored one, while the
+tracker stays the same (``TrackerConfig.replace_secrets``).
 
 Each vendor's own settings become form fields named ``<kind>__<setting>``, built from its
-``Settings`` model (a new vendor needs no form code); only the chosen vendor's are checked,
-by that model, and stored as ``TrackerConfig.settings``.
+``Settings`` model (a new vendor needs no form code). The form holds the chosen vendor's
+fields only (the posted ``kind``, else the one asked for, else the saved one): they are
+checked by that model and stored as ``TrackerConfig.settings``.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from django import forms
 from pydantic import ValidationError as SettingsError
 from pydantic.fields import FieldInfo
 
-from followthrough.web.integrations.models import MAPPABLE, TrackerConfig
-from followthrough.web.integrations.trackers import KIND_CHOICES, TRACKERS
+from followthrough.web.integrations.models import MAPPABLE, SECRET_FIELDS, TrackerConfig
+from followthrough.web.integrations.trackers import KIND_CHOICES, TRACKERS, label_of
 from followthrough.web.transport import URL_RULE
 
-SECRETS = ("api_token", "webhook_secret")
+SECRETS = SECRET_FIELDS
 TARGETS = "|".join(MAPPABLE)
 
 
@@ -77,7 +79,7 @@ def _shown(value: Any) -> Any:
 
 
 class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
-    kind = forms.ChoiceField(choices=KIND_CHOICES, label="Tracker")
+    kind = forms.ChoiceField(choices=KIND_CHOICES, label="Tracker", widget=forms.HiddenInput)
     base_url = forms.URLField(
         required=False,
         assume_scheme="https",
@@ -88,8 +90,7 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         required=False,
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=" ".join(f"{t.label}: {t.settings.TOKEN_HELP}" for t in TRACKERS.values())
-        + " Leave empty to keep the stored one.",
+        help_text="Leave empty to keep the stored one.",
     )
     webhook_secret = forms.CharField(
         required=False,
@@ -114,31 +115,51 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
         model = TrackerConfig
         fields = ["kind", "enabled", "base_url"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stored = {name: getattr(self.instance, name) for name in SECRETS}
+        self.stored_kind = self.instance.kind if self.instance.pk else ""
+        posted = self.data.get("kind") if self.is_bound else None
+        self.chosen = next(
+            (k for k in (posted, kind, self.stored_kind) if k in TRACKERS), next(iter(TRACKERS))
+        )
+        self.initial["kind"] = self.chosen
+        tracker = TRACKERS[self.chosen]
         stored_settings = self.instance.settings or {}
-        for kind, tracker in TRACKERS.items():
-            for name, info in tracker.model.model_fields.items():
-                key = field_name(kind, name)
-                self.fields[key] = vendor_field(info)
-                if kind == self.instance.kind and name in stored_settings:
-                    self.initial[key] = _shown(stored_settings[name])
-                elif info.default is not None and not info.is_required():
-                    self.initial[key] = _shown(info.default)
+        for name, info in tracker.model.model_fields.items():
+            key = field_name(self.chosen, name)
+            self.fields[key] = vendor_field(info)
+            if self.chosen == self.stored_kind and name in stored_settings:
+                self.initial[key] = _shown(stored_settings[name])
+            elif info.default is not None and not info.is_required():
+                self.initial[key] = _shown(info.default)
         if not self.is_bound:
             self.initial["status_map_text"] = "\n".join(
                 f"{k} = {v}" for k, v in (self.instance.status_map or {}).items()
             )
+        self.fields[
+            "api_token"
+        ].help_text = (
+            f"{tracker.label}: {tracker.settings.TOKEN_HELP} {self.fields['api_token'].help_text}"
+        )
         for name in SECRETS:
-            if self.stored[name]:
+            if self.stored[name] and self.chosen == self.stored_kind:
                 self.fields[name].help_text = "A value is set. " + self.fields[name].help_text
+            elif self.stored[name]:
+                self.fields[name].help_text = (
+                    f"The {label_of(self.stored_kind)} one is not kept for {tracker.label}: "
+                    "type it anew."
+                )
 
     def vendor_fieldsets(self) -> list[tuple[str, str, list[forms.BoundField]]]:
-        """(kind, label, the vendor's fields) for the page: one fieldset per tracker."""
+        """(kind, label, the vendor's fields) of the chosen tracker, the only one shown."""
+        tracker = TRACKERS[self.chosen]
         return [
-            (kind, tracker.label, [self[field_name(kind, n)] for n in tracker.model.model_fields])
-            for kind, tracker in TRACKERS.items()
+            (
+                self.chosen,
+                tracker.label,
+                [self[field_name(self.chosen, n)] for n in tracker.model.model_fields],
+            )
         ]
 
     def clean_status_map_text(self) -> dict[str, str]:
@@ -158,15 +179,16 @@ class TrackerConfigForm(forms.ModelForm):  # type: ignore[type-arg]
     def _post_clean(self) -> None:
         # Secrets, the mapping and the vendor's settings go onto the instance before the
         # model's clean() checks it.
-        for name in SECRETS:
-            new = self.cleaned_data.get(name) or ""
-            if self.cleaned_data.get(f"clear_{name}"):
-                setattr(self.instance, name, "")
-            else:
-                setattr(self.instance, name, new or self.stored[name])
+        kind = self.cleaned_data.get("kind")
+        given = {
+            name: ""
+            if self.cleaned_data.get(f"clear_{name}")
+            else (self.cleaned_data.get(name) or None)
+            for name in SECRETS
+        }
+        self.instance.replace_secrets(kind if kind in TRACKERS else self.chosen, **given)
         if "status_map_text" in self.cleaned_data:
             self.instance.status_map = self.cleaned_data["status_map_text"]
-        kind = self.cleaned_data.get("kind")
         if kind in TRACKERS:
             values = self._vendor_settings(kind)
             try:

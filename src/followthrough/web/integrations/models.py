@@ -54,6 +54,9 @@ def settings_problems(kind: str, values: Any) -> dict[str, str]:
     return {}
 
 
+SECRET_FIELDS = ("api_token", "webhook_secret")
+
+
 class TrackerConfig(models.Model):
     """Where a team's action items go: one tracker per team, its settings and credentials.
 
@@ -97,6 +100,21 @@ class TrackerConfig(models.Model):
     @property
     def label(self) -> str:
         return label_of(self.kind)
+
+    def replace_secrets(self, kind: str, **given: str | None) -> None:
+        """Set the secrets (``api_token``, ``webhook_secret``) for the tracker ``kind``: a
+        value replaces the stored one, ``""`` forgets it, None keeps it, but only while the
+        tracker stays the same. A secret belongs to the vendor it was given for: moving the
+        team to another tracker (Jira to Linear) drops every secret not given anew, so a
+        Jira token is never sent to Linear nor a GitHub webhook secret accepted for GitLab.
+        Call it before ``kind`` is changed."""
+        moving = self.pk is not None and bool(self.kind) and kind != self.kind
+        for name in SECRET_FIELDS:
+            value = given.get(name)
+            if value is not None:
+                setattr(self, name, value)
+            elif moving:
+                setattr(self, name, "")
 
     def vendor(self) -> TrackerSettings:
         """The vendor's settings, validated; raises pydantic's ValidationError when invalid."""

@@ -28,7 +28,7 @@ from followthrough.web.integrations.models import (
 )
 from followthrough.web.integrations.sync import apply_status, requeue_team
 from followthrough.web.integrations.tasks import catch_up_trackers, read_tracker_status
-from followthrough.web.integrations.trackers import TRACKERS
+from followthrough.web.integrations.trackers import KIND_CHOICES, TRACKERS
 from followthrough.web.lib.deferred import defer
 from followthrough.web.lib.signatures import content_key
 
@@ -137,7 +137,13 @@ def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
     if not is_team_lead(request.user, team):
         raise PermissionDenied("Only the team's leads and admins change its tracker settings.")
     config = TrackerConfig.objects.filter(team=team).first()
-    form = TrackerConfigForm(request.POST or None, instance=config or TrackerConfig(team=team))
+    # The page shows one tracker's fields: the one asked for (?kind=, the choice above the
+    # form, by htmx or a plain reload), else the saved one.
+    form = TrackerConfigForm(
+        request.POST or None,
+        instance=config or TrackerConfig(team=team),
+        kind=request.GET.get("kind"),
+    )
     if request.method == "POST":
         if form.is_valid():
             saved = form.save()
@@ -162,6 +168,7 @@ def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
         {
             "team": team,
             "form": form,
+            "kinds": KIND_CHOICES,
             "config": config,
             "webhook_path": (
                 f"/integrations/{config.kind}/webhook/{team.slug}/" if config else None
