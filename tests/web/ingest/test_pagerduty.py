@@ -1,4 +1,13 @@
-"""PagerDuty Webhooks v3 in: fixture payloads shaped like PagerDuty's documentation."""
+"""PagerDuty Webhooks v3 in: fixture payloads from PagerDuty's documentation.
+
+``fixtures/pagerduty/*.json`` are PagerDuty's published webhook payload example (the
+``incident.priority_updated`` event of "Webhooks Overview", developer.pagerduty.com/docs/
+webhooks-overview; PagerDuty/developer-docs ``docs/webhooks/01-Overview.md``), trimmed:
+its envelope and reference ids are kept (service ``PF9KMXH``, assignee ``PTUXL6G``,
+escalation policy ``PUS0KTE``, team ``PFCVPS0``); the event type, incident id, title,
+names and times are varied for each event we act on, and ``pagey_ping`` is the ping event
+of the same page.
+"""
 
 from __future__ import annotations
 

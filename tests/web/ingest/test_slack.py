@@ -1,7 +1,14 @@
 """The /postmortem slash command: start a postmortem, list my open action items, mark one done.
 
 Commands come from a workspace an admin bound to a source, signed with that source's secret,
-and act only as the person linked to the signed user_id in that workspace."""
+and act only as the person linked to the signed user_id in that workspace.
+
+``fixtures/slack/*.json`` are the fields of Slack's published slash-command request
+("Implementing slash commands", api.slack.com/interactivity/slash-commands: token
+``gIkuvaNzQIHg97ATvDxqgjtO``, team ``T0001``, "Globular Construct Inc", user
+``U2147483697``), with our command and text; the signature check reproduces Slack's own
+worked example in test_signatures.py.
+"""
 
 from __future__ import annotations
 
