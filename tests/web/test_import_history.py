@@ -8,10 +8,18 @@ Where each sample under fixtures/import_history/ comes from:
   sad", Lisa Karlin Curtis, ``01FDAG4SAP5TYPT98WGR2N7W91``, ``docs.google.com/my_doc_id``)
   and the follow-up object of https://docs.incident.io/api-reference/follow-ups-v2; the
   second and third incidents and the follow-ups' titles and statuses are varied from them.
+- rootly_published/: Rootly's published example answer of "Retrieves an incident",
+  https://docs.rootly.com/api-reference/incidents/retrieves-an-incident (incident
+  ``d8555a06-…``, "Occaecati alias repellat ut.", user Gary Prosacco), trimmed (the user's
+  role and permissions cut, the e-mail the page hides left out) and put in a list answer.
+- firehydrant_lifecycle/: an incident with every field of ``IncidentEntity`` in
+  FireHydrant's own SDK (firehydrant/firehydrant-typescript-sdk,
+  ``src/models/components/incidententity.ts``, generated from FireHydrant's API
+  reference), its times only in ``lifecycle_phases`` (``milestones`` is deprecated there).
 - rootly/ and firehydrant/: shaped after the fields of Rootly's API reference
   (https://docs.rootly.com/api-reference/incidents/list-incidents, JSON:API) and
-  FireHydrant's (https://docs.firehydrant.io/reference/list_incidents); not the vendors'
-  published example answers, which we could not retrieve.
+  FireHydrant's (https://docs.firehydrant.com/reference/list_incidents), with action items
+  and tasks; not the vendors' own example answers.
 - firehydrant_csv/incidents.csv: the columns FireHydrant's own exporter writes,
   https://github.com/firehydrant/csv-incident-parser/blob/main/index.js (json-2-csv of
   ``GET /v1/incidents``: arrays as JSON, nothing as ``null``).
@@ -595,3 +603,45 @@ def test_a_csv_from_a_vendor_without_documented_columns_is_refused_not_guessed(
         run("--from", source, str(CSV), "--team", "payments"),
         f"is CSV; {label} publishes no description of its CSV export's columns",
     )
+
+
+# --- the vendors' own samples --------------------------------------------------------------
+
+
+def test_rootlys_published_incident_example_is_imported(cast: Cast, tmp_path: Path) -> None:
+    folder = copy(tmp_path, "rootly_published")
+    # The list reference (docs.rootly.com/api-reference/incidents/list-incidents) repeats
+    # the id among the attributes; a real list answer carries it.
+    edit(
+        folder / "incidents.json",
+        lambda d: d["data"][0]["attributes"].update(id=d["data"][0]["id"]),
+    )
+
+    result = run(
+        "--from", "rootly", str(folder), "--team", "payments", "--severity-map", "none=P2"
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    example = imported("rootly:d8555a06-d5fc-4b78-b810-5c39bad9f1ec")
+    assert (example.title, example.severity) == ("Occaecati alias repellat ut.", "P2")
+    assert example.summary.startswith("Libero perspiciatis corporis.")
+    assert example.source_url == (
+        "http://localhost:3001/account/incidents/1-occaecati-alias-repellat-ut"
+    )
+    assert example.origin == "Imported from Rootly"
+
+
+def test_a_firehydrant_incident_with_only_lifecycle_phases_keeps_its_times(cast: Cast) -> None:
+    result = run(
+        "--from", "firehydrant", str(FIXTURES / "firehydrant_lifecycle"), "--team", "payments"
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "unknown field" not in result.output, "every field of FireHydrant's IncidentEntity"
+    cards = imported("firehydrant:5d2f0a1e-7b3c-4c1d-9e8f-0a1b2c3d4e5f")
+    assert cards.severity == "P0"
+    assert cards.started_at == datetime(2026, 2, 3, 10, tzinfo=UTC)
+    assert cards.detected_at == datetime(2026, 2, 3, 10, 3, tzinfo=UTC)
+    assert cards.mitigated_at == datetime(2026, 2, 3, 10, 18, tzinfo=UTC)
+    assert cards.resolved_at == datetime(2026, 2, 3, 10, 40, tzinfo=UTC)
+    assert cards.source_url.startswith("https://app.firehydrant.io/incidents/5d2f0a1e")

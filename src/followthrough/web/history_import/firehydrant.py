@@ -57,6 +57,12 @@ INCIDENT_FIELDS = frozenset(
         "context_object", "customer_impact", "last_note", "organization", "organization_id",
         "restricted", "incident_type", "incident_channels", "field_values", "followups",
         "active_runbooks", "lessons_learned", "retro_exports", "status_pages", "events",
+        # The rest of IncidentEntity in FireHydrant's own SDK (firehydrant/firehydrant-
+        # typescript-sdk, src/models/components/incidententity.ts): a current answer has them.
+        "severity_impact_object", "severity_condition_object", "private_id",
+        "lifecycle_phases", "lifecycle_measurements", "private_status_page_url",
+        "customers_impacted", "monetary_impact", "monetary_impact_cents", "last_update",
+        "ai_incident_summary", "conversations", "custom_fields", "field_requirements",
     }
 )  # fmt: skip
 TASK_FIELDS = frozenset(
@@ -112,10 +118,8 @@ def _incident(
         raise RowRefused(f"{where} has no id.")
     where = f"{where} (#{raw.get('number') or external_id})"
     times: dict[str, Any] = {}
-    for milestone in raw.get("milestones") or []:
-        if not isinstance(milestone, dict):
-            raise RowRefused(f"{where}: milestones holds something not an object.")
-        kind = str(milestone.get("type", ""))
+    for milestone in _milestones(raw, where):
+        kind = str(milestone.get("type") or milestone.get("slug") or "")
         at = moment(milestone.get("occurred_at"), f"{where} milestone “{kind[:40]}”")
         for field, kinds in MILESTONES.items():
             if at is not None and kind in kinds and field not in times:
@@ -161,6 +165,21 @@ def _incident(
         postmortem=postmortem,
         actions=actions,
     )
+
+
+def _milestones(raw: dict[str, Any], where: str) -> list[dict[str, Any]]:
+    """The incident's milestones: ``milestones`` (``type``, ``occurred_at``), or, where
+    FireHydrant no longer sends that deprecated list, those of its ``lifecycle_phases``
+    (``slug``, ``occurred_at``)."""
+    found: list[Any] = list(raw.get("milestones") or [])
+    if not found:
+        for phase in raw.get("lifecycle_phases") or []:
+            if not isinstance(phase, dict):
+                raise RowRefused(f"{where}: lifecycle_phases holds something not an object.")
+            found += phase.get("milestones") or []
+    if not all(isinstance(m, dict) for m in found):
+        raise RowRefused(f"{where}: milestones holds something not an object.")
+    return found
 
 
 def _task(raw: dict[str, Any], where: str) -> ActionRecord:

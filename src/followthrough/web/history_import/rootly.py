@@ -47,7 +47,7 @@ ENVELOPE = frozenset({"data", "links", "meta", "included", "jsonapi"})
 ROW_FIELDS = frozenset({"id", "type", "attributes", "relationships", "links"})
 INCIDENT_FIELDS = frozenset(
     {
-        "title", "slug", "summary", "kind", "private", "severity", "status", "url",
+        "id", "title", "slug", "summary", "kind", "private", "severity", "status", "url",
         "short_url", "sequential_id", "source", "public_title", "parent_incident_id",
         "duplicate_incident_id", "started_at", "detected_at", "acknowledged_at",
         "mitigated_at", "resolved_at", "closed_at", "cancelled_at", "in_triage_at",
