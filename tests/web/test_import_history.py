@@ -645,3 +645,49 @@ def test_a_firehydrant_incident_with_only_lifecycle_phases_keeps_its_times(cast:
     assert cards.mitigated_at == datetime(2026, 2, 3, 10, 18, tzinfo=UTC)
     assert cards.resolved_at == datetime(2026, 2, 3, 10, 40, tzinfo=UTC)
     assert cards.source_url.startswith("https://app.firehydrant.io/incidents/5d2f0a1e")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_incidents_imported_before_the_import_source_existed_become_imported() -> None:
+    """Migration incidents 0005: an earlier import was recorded as entered by hand."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    def migrate(target: tuple[str, str]) -> Any:
+        executor = MigrationExecutor(connection)
+        executor.migrate([target])
+        executor.loader.build_graph()
+        # Only incidents went back: the other apps' models are read at their latest state.
+        others = [key for key in executor.loader.graph.leaf_nodes() if key[0] != "incidents"]
+        return executor.loader.project_state([target, *others]).apps
+
+    latest = ("incidents", "0005_source_import_and_source_url")
+    old = migrate(("incidents", "0004_source_jsm_and_grafana_oncall"))
+    try:
+        Team = old.get_model("accounts", "Team")
+        Incident_ = old.get_model("incidents", "Incident")
+        team = Team.objects.create(name="Payments", slug="payments")
+        for source, external_id in [
+            ("manual", "rootly:c6f8e8b6"),
+            ("manual", "markdown:2025/a.md"),
+            ("manual", ""),
+            ("api", "rootly:from-our-own-api"),
+            ("manual", "jira:PAY-1"),
+        ]:
+            Incident_.objects.create(
+                team=team, title="x", severity="P2", source=source, external_id=external_id
+            )
+        new = migrate(latest)
+        sources = dict(
+            new.get_model("incidents", "Incident").objects.values_list("external_id", "source")
+        )
+        assert sources == {
+            "rootly:c6f8e8b6": "import",
+            "markdown:2025/a.md": "import",
+            "": "manual",
+            "rootly:from-our-own-api": "api",
+            "jira:PAY-1": "manual",
+        }
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())

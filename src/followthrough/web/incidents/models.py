@@ -103,8 +103,14 @@ class Incident(SoftDeletable, Versioned):
     failure_tags = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
     external_id = models.CharField(max_length=200, blank=True)
+    # db_default: rows written by code that does not know the column yet (an older
+    # process during a deploy, a historical model in a migration) get "" too.
     source_url = models.URLField(
-        max_length=500, blank=True, help_text="The incident at the tool it came from."
+        max_length=500,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The incident at the tool it came from.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

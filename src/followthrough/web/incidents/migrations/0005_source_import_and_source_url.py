@@ -31,7 +31,11 @@ class Migration(migrations.Migration):
             model_name="incident",
             name="source_url",
             field=models.URLField(
-                blank=True, help_text="The incident at the tool it came from.", max_length=500
+                blank=True,
+                db_default="",
+                default="",
+                help_text="The incident at the tool it came from.",
+                max_length=500,
             ),
         ),
         migrations.AlterField(
