@@ -188,7 +188,8 @@ class Walk:
             status = response.status if response else "no response"
             self.problems.append(f"{path}: answered {status}")
             return
-        page.wait_for_load_state("networkidle")
+        if page.locator("[hx-trigger*=load]").count():
+            page.wait_for_load_state("networkidle")  # panels that fill themselves in on load
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}}
@@ -289,7 +290,9 @@ def _demo() -> tuple[Demo, str]:
                 ).pk,
                 "slack_source": slack.pk,
                 "slack_token": SlackLinkRequest.issue(workspace, "U0GRACE"),
-                "invitation": invite("nia@acme.example", "Nia Okoye", payments, "editor", admin).secret,
+                "invitation": invite(
+                    "nia@acme.example", "Nia Okoye", payments, "editor", admin
+                ).secret,
             }
         )
         return demo, login.password
@@ -327,3 +330,185 @@ def test_every_page_has_no_axe_violation_no_sideways_scroll_and_no_console_error
             walk.check(page, path)
     page.context.close()
     assert not walk.problems, "\n".join(["", *walk.problems])
+
+
+def test_the_navigation_fits_one_row_at_1024_px_and_chart_legends_are_small_swatches(
+    browser: Any, live_server: Any
+) -> None:
+    demo, password = _demo()
+    walk = Walk()
+    page = _open(browser, live_server, walk)
+    _sign_in(page, "admin", password)
+    page.set_viewport_size({"width": 1024, "height": 800})
+    page.goto("/insights/")
+    # One row: the brand, the main navigation and the account menu share a horizontal line.
+    spans = page.locator(".site-header > *").evaluate_all(
+        "els => els.map(e => [e.getBoundingClientRect().top, e.getBoundingClientRect().bottom])"
+    )
+    links = (
+        page.get_by_role("navigation", name="Main")
+        .get_by_role("link")
+        .evaluate_all("els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    )
+    one_row = max(top for top, _ in spans) < min(bottom for _, bottom in spans)
+    assert one_row and len(set(links)) == 1, (
+        f"the header wraps at 1024 px: its parts span {spans}, the links start at {links}"
+    )
+    swatches = page.locator(".legend .swatch").evaluate_all(
+        "els => els.map(e => [e.getBoundingClientRect().width, e.getBoundingClientRect().height])"
+    )
+    assert swatches, "the insights charts show no legend"
+    too_big = [size for size in swatches if size[0] > 32 or size[1] > 16]
+    assert not too_big, f"legend swatches drawn as blocks (width, height in px): {too_big}"
+    # Each legend entry sits beside its swatch, on one line.
+    heights = page.locator(".legend li").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert max(heights) < 40, f"legend entries {heights} px high"
+    page.context.close()
+    assert not walk.console, walk.console
+
+
+# --- focus and announcements after each htmx action ------------------------------------------
+
+
+def _focused(page: Any) -> str:
+    return page.evaluate(
+        "() => { const a = document.activeElement;"
+        " return !a || a === document.body ? 'body' : a.tagName.toLowerCase() + '#' + a.id; }"
+    )
+
+
+def _act(page: Any, click: Any, url_part: str) -> None:
+    """Click, wait for the htmx answer and for the swap to settle."""
+    with page.expect_response(lambda r: url_part in r.url and r.request.method in ("GET", "POST")):
+        click()
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+    )
+    page.wait_for_timeout(60)  # the live region is refilled 50 ms after the swap
+
+
+def _expect_focus(page: Any, expected: str, action: str, problems: list[str]) -> None:
+    try:
+        page.wait_for_function(
+            "e => { const a = document.activeElement; return a && a.matches(e); }",
+            arg=expected,
+            timeout=3_000,
+        )
+    except Exception:
+        problems.append(f"after {action}: focus on {_focused(page)}, expected {expected}")
+
+
+def _expect_announced(page: Any, words: str, action: str, problems: list[str]) -> None:
+    said = page.locator("#announce").text_content() or ""
+    if words not in said:
+        problems.append(f"after {action}: the live region says {said!r}, expected {words!r}")
+
+
+def test_after_each_htmx_action_of_the_editor_focus_lands_on_the_change_and_it_is_announced(
+    browser: Any, live_server: Any
+) -> None:
+    demo, password = _demo()
+    walk = Walk()
+    page = _open(browser, live_server, walk)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Remove this why?"
+    _sign_in(page, "admin", password)
+    page.goto(f"/incidents/{demo.draft}/postmortem/")
+    page.wait_for_load_state("networkidle")
+    problems: list[str] = []
+    pm = f"/incidents/{demo.draft}/postmortem/"
+
+    # Whys: add, save, move, delete.
+    whys = page.locator("#whys")
+    before = set(whys.locator("li[id]").evaluate_all("els => els.map(e => e.id)"))
+    whys.get_by_label("Question", exact=True).fill("Why was nobody paged?")
+    whys.get_by_label("Answer", exact=True).fill("The alert went to a muted channel.")
+    _act(page, whys.get_by_role("button", name="Add why").click, pm + "whys/")
+    added = set(whys.locator("li[id]").evaluate_all("els => els.map(e => e.id)")) - before
+    if len(added) != 1:
+        problems.append(f"adding a why added rows {added}")
+    else:
+        _expect_focus(page, f"#{next(iter(added))}", "adding a why", problems)
+    _expect_announced(page, "added", "adding a why", problems)
+    first = whys.locator("li[id]").first.get_attribute("id")
+    _act(page, whys.get_by_role("button", name="Save why 1").click, pm + "whys/")
+    _expect_focus(page, f"#{first}", "saving why 1", problems)
+    _act(page, whys.get_by_role("button", name="Move down why 1").click, pm + "whys/")
+    _expect_focus(page, f"#{first}", "moving why 1 down", problems)
+    if whys.locator("li[id]").nth(1).get_attribute("id") != first:
+        problems.append("moving why 1 down did not move it")
+    _act(page, whys.get_by_role("button", name="Delete why 2").click, pm + "whys/")
+    _expect_focus(page, "#whys-h", "deleting why 2", problems)
+    # An invalid add keeps the input and puts focus on the field to mend.
+    _act(page, whys.get_by_role("button", name="Add why").click, pm + "whys/")
+    _expect_focus(page, "#whys form.add [aria-invalid=true]", "adding an empty why", problems)
+    _expect_announced(page, "required", "adding an empty why", problems)
+    # Chromium logs the refusal (422) it was asked for; nothing else may be logged.
+    walk.console[:] = [line for line in walk.console if "status of 422" not in line]
+
+    # Timeline: edit in place (focus in the form), save (the row), delete (the heading).
+    timeline = page.locator("#timeline")
+    event = timeline.locator("li[id]").first.get_attribute("id")
+    _act(page, timeline.locator(f"#{event}").get_by_role("link", name="Edit").click, "/edit/")
+    _expect_focus(page, f"#{event} input, #{event} textarea", "opening an event to edit", problems)
+    _act(page, timeline.get_by_role("button", name="Save event").click, "/edit/")
+    _expect_focus(page, f"#{event}", "saving an event", problems)
+    _expect_announced(page, "saved", "saving an event", problems)
+    _act(page, timeline.locator(f"#{event}").get_by_role("button", name="Delete").click, "/delete/")
+    _expect_focus(page, "#timeline-h, #timeline h2", "deleting an event", problems)
+
+    # Contributing factors: add, then move the new one up.
+    factors = page.locator("#factors")
+    before = set(factors.locator("li[id]").evaluate_all("els => els.map(e => e.id)"))
+    factors.locator("form.add").get_by_label("Description").fill("No alert on the pool")
+    _act(page, factors.locator("form.add").get_by_role("button").last.click, pm + "factors/")
+    added = set(factors.locator("li[id]").evaluate_all("els => els.map(e => e.id)")) - before
+    if len(added) != 1:
+        problems.append(f"adding a factor added rows {added}")
+    else:
+        new = next(iter(added))
+        _expect_focus(page, f"#{new}", "adding a factor", problems)
+        _act(page, factors.locator(f"#{new}").get_by_role("button", name="Move up").click, "/move/")
+        _expect_focus(page, f"#{new}", "moving a factor up", problems)
+
+    # Action items: change the status of one.
+    actions = page.locator("#actions")
+    item = actions.locator("li[id^=action-item]").first.get_attribute("id")
+    _act(page, actions.get_by_role("button", name="Change status").first.click, "/status/")
+    _expect_focus(page, f"#{item}", "changing an item's status", problems)
+
+    page.context.close()
+    assert not problems and not walk.console, "\n".join(["", *problems, *walk.console])
+
+
+def test_the_weekly_review_and_the_incident_list_keep_focus_and_announce_their_changes(
+    browser: Any, live_server: Any
+) -> None:
+    demo, password = _demo()
+    walk = Walk()
+    page = _open(browser, live_server, walk)
+    _sign_in(page, "admin", password)
+    problems: list[str] = []
+
+    page.goto("/review/payments/")
+    row = page.locator("li.action-item").filter(
+        has=page.get_by_role("button", name="Mark in progress")
+    )
+    item = row.first.get_attribute("id")
+    _act(page, row.first.get_by_role("button", name="Mark in progress").click, "/progress/")
+    _expect_focus(page, f"#{item}", "marking an item in progress", problems)
+    _expect_announced(page, "", "marking an item in progress", problems)
+    if not (page.locator("#announce").text_content() or "").strip():
+        problems.append("marking an item in progress announced nothing")
+
+    # The list's count changes inside the page's live region, and focus stays on the filter.
+    page.goto("/")
+    severity = page.get_by_label("Severity")
+    severity.focus()
+    _act(page, lambda: severity.select_option("P0"), "/?")
+    _expect_focus(page, "select", "filtering the incident list", problems)
+    _expect_announced(page, "incident", "filtering the incident list", problems)
+
+    page.context.close()
+    assert not problems and not walk.console, "\n".join(["", *problems, *walk.console])
