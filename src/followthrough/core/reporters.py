@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 from followthrough import __version__
+from followthrough.core.regex import lazy
 from followthrough.core.rules import REGISTRY
 from followthrough.core.rules.base import CorpusRule, Rule
 
@@ -381,7 +382,7 @@ REPORTERS: dict[str, Reporter] = {
 
 # --- the rule catalogue -------------------------------------------------------------------
 
-_PART = re.compile(r"^(Why|Bad|Good):", re.MULTILINE)
+_PART = lazy(r"^(Why|Bad|Good):", re.MULTILINE)
 
 
 def docstring_parts(rule: Rule | CorpusRule) -> dict[str, str]:
