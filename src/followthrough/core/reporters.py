@@ -6,7 +6,6 @@ Adding a format is adding a function to :data:`REPORTERS`; nothing else changes.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import os
@@ -160,6 +159,8 @@ def _fingerprint(rule: str, excerpt: str, occurrence: int) -> str:
     """Stable across commits while the flagged text stays: the rule and the text (whitespace
     folded), numbered when the same text is flagged twice in a file. Uploads through the
     REST API then update alerts instead of duplicating them."""
+    import hashlib  # only for SARIF and Code Quality: loading OpenSSL costs a one-file run
+
     digest = hashlib.sha256(f"{rule}\0{' '.join(excerpt.split())}".encode()).hexdigest()
     return f"{digest[:32]}:{occurrence}"
 
@@ -342,6 +343,8 @@ _CODE_QUALITY_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 def report_codeclimate(record: Record) -> str:
     """GitLab's code quality report (a subset of the Code Climate format): what a merge
     request widget shows. Paths are relative to the repository root."""
+    import hashlib
+
     root = repository_root()
     issues: list[Record] = []
     for file in record["files"]:
