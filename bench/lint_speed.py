@@ -5,6 +5,8 @@
 
 1. Postmortems per second on one core: parse + single-file rules (``lint_text``) over ~1,000
    generated ~1,500-word documents.                                   target: >= 500 docs/s
+1b. The same documents as files, read, parsed and linted by ``lint_paths(jobs=N)`` (what
+   ``followthrough lint --jobs N --no-corpus`` does), beside ``jobs=1``. target: >= 1,000 docs/s
 2. Cost against document size: one base document at 1x, 2x, 4x and 8x its length, in ms per
    document and ms per 1,000 words.                        target: linear (flat ms/1,000 words)
 3. Folder-level checks: ``lint_corpus`` with only the corpus rules (copy_paste,
@@ -30,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import generate_postmortems as gen  # noqa: E402
 
 TARGET_DOCS_PER_SECOND = 500.0
+TARGET_PARALLEL_DOCS_PER_SECOND = 1000.0
 TARGET_CORPUS_SECONDS = 10.0
 LINEAR_TOLERANCE = 1.5  # ms per 1,000 words at 8x may be at most 1.5x that at 1x
 SIZES = (1, 2, 4, 8)
@@ -89,6 +92,38 @@ def throughput(docs: int, seed: int) -> None:
         f"{cpu_verdict} (CPU time)"
     )
     print()
+
+
+def parallel(docs: int, seed: int, jobs: int) -> None:
+    """Part 1 again as ``followthrough lint --jobs N --no-corpus`` does it: the files read,
+    parsed and linted by ``jobs`` worker processes (wall time is what counts here)."""
+    import tempfile
+
+    from followthrough.core.config import LintConfig
+    from followthrough.core.lint import lint_paths
+
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in gen.folder(docs, seed=seed):
+            Path(folder, name).write_text(text, encoding="utf-8")
+        config = LintConfig(corpus=False)
+        rates = {}
+        for n in sorted({1, jobs}):
+            load_before = _load()
+            start = time.perf_counter()
+            report = lint_paths([folder], config, jobs=n)
+            seconds = time.perf_counter() - start
+            rates[n] = docs / seconds
+            print(
+                f"1b. {docs:,} files read + parsed + single-file rules, --jobs {n}: wall "
+                f"{seconds:.2f} s -> {rates[n]:,.0f} docs/s ({len(list(report.findings())):,} "
+                f"findings); load average {load_before} before, {_load()} after"
+            )
+        verdict = "meets" if rates[jobs] >= TARGET_PARALLEL_DOCS_PER_SECOND else "MISSES"
+        print(
+            f"   --jobs {jobs} / --jobs 1 = {rates[jobs] / rates[1]:.2f}x; target >= "
+            f"{TARGET_PARALLEL_DOCS_PER_SECOND:.0f} docs/s on two cores: {verdict} (wall)"
+        )
+        print()
 
 
 def scaling(seed: int) -> None:
@@ -185,8 +220,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", type=int, default=10000, help="documents for folder checks")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, help="processes for part 1b"
+    )
+    parser.add_argument(
         "--skip",
-        choices=("throughput", "scaling", "corpus"),
+        choices=("throughput", "parallel", "scaling", "corpus"),
         action="append",
         default=[],
         help="skip a part (repeatable)",
@@ -202,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"followthrough lint speed (Python {sys.version.split()[0]}, seed {args.seed})\n")
     if "throughput" not in args.skip:
         throughput(args.docs, args.seed)
+    if "parallel" not in args.skip:
+        parallel(args.docs, args.seed, max(args.jobs, 1))
     if "scaling" not in args.skip:
         scaling(args.seed)
     if "corpus" not in args.skip:

@@ -66,6 +66,18 @@ def install() -> None:
         )
 
 
+def compile_bytecode() -> None:
+    """followthrough's modules compiled to bytecode once, as ``pip install`` does: in an
+    editable install run with PYTHONDONTWRITEBYTECODE (this machine's setting) every run
+    would otherwise compile the sources again, which no installed copy does (the peers'
+    own install compiled theirs)."""
+    import compileall
+
+    import followthrough
+
+    compileall.compile_dir(str(Path(followthrough.__file__).parent), quiet=1)
+
+
 def corpus(docs: int) -> list[Path]:
     folder = OUT / f"docs-{docs}"
     if folder.exists():
@@ -143,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--single", type=int, default=10, help="runs on one file, per tool")
     args = parser.parse_args(argv)
     install()
+    compile_bytecode()
     files = corpus(args.docs)
     words = sum(len(p.read_text().split()) for p in files)
     print(f"{len(files)} postmortems, {words / len(files):.0f} words each; load {load()}")

@@ -7,11 +7,14 @@ import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
 import followthrough.commands
 from followthrough.cli import COMMAND_MODULES, main
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 
 def test_every_command_of_every_module_is_named_in_the_table() -> None:
@@ -45,3 +48,80 @@ def test_linting_imports_neither_django_nor_the_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert result.stdout.strip().splitlines()[-1] == "heavy:"
+
+
+def _run_in_fresh_python(code: str) -> str:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_linting_one_file_compiles_only_the_patterns_it_uses(tmp_path: Path) -> None:
+    """Compiling every pattern of the core up front was most of a pre-commit hook's wait:
+    importing the linter compiles next to none of them, and linting one postmortem a fraction."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import gc, sys\n"
+        "from followthrough.core.regex import LazyPattern\n"
+        "import followthrough.commands.lint\n"
+        "patterns = [o for o in gc.get_objects() if isinstance(o, LazyPattern)]\n"
+        "before = sum('search' in vars(p) for p in patterns)\n"
+        "from followthrough.cli import main\n"
+        "try:\n"
+        f"    main(['lint', {str(doc)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "after = sum('search' in vars(p) for p in patterns)\n"
+        "print(f'{len(patterns)} {before} {after}')\n"
+    )
+    total, at_import, after_lint = map(int, _run_in_fresh_python(code).split())
+    assert total > 300  # the core's patterns are all lazy
+    assert at_import <= 2  # the word lists' piece splitter builds the lists' indexes
+    assert 0 < after_lint < total / 2
+
+
+def test_linting_one_file_loads_neither_the_stemmer_nor_the_word_table(tmp_path: Path) -> None:
+    """The word normalisation (Snowball stemmer, word_forms.toml) serves the folder checks;
+    one file without neighbours has none to run."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import sys\n"
+        "from followthrough.cli import main\n"
+        "try:\n"
+        f"    main(['lint', {str(doc)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "from followthrough.core import similarity\n"
+        "loaded = similarity._forms.cache_info().currsize\n"
+        "print(f\"{'snowballstemmer' in sys.modules} {loaded}\")\n"
+    )
+    assert _run_in_fresh_python(code) == "False 0"
+
+
+def test_a_lazy_pattern_behaves_as_the_compiled_one() -> None:
+    import pickle
+    import re
+
+    from followthrough.core.regex import LazyPattern, lazy
+
+    source = r"(?P<word>pool)\s+(exhaust\w*)"
+    pattern = lazy(source, re.IGNORECASE)
+    assert pattern.pattern == source  # known without compiling
+    assert "search" not in vars(pattern)
+    compiled = re.compile(source, re.IGNORECASE)
+    text = "The POOL exhausted; the pool exhaustion again"
+    assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in compiled.finditer(text)]
+    assert pattern.sub("x", text) == compiled.sub("x", text)
+    assert pattern.flags == compiled.flags and pattern.groupindex == compiled.groupindex
+    again = pickle.loads(pickle.dumps(pattern))
+    assert isinstance(again, LazyPattern) and again.findall(text) == compiled.findall(text)
+    try:
+        pattern.no_such_method  # noqa: B018
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError("an unknown attribute must raise AttributeError")

@@ -21,6 +21,14 @@ from followthrough.core.reporters import REPORTERS, RULE_FORMATS
 from followthrough.core.rules.base import Severity
 
 
+def _cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _codes(values: tuple[str, ...]) -> list[str]:
     return [code for value in values for code in re.split(r"[,\s]+", value) if code]
 
@@ -73,6 +81,13 @@ def _codes(values: tuple[str, ...]) -> list[str]:
     "needs: it is given only the staged files).",
 )
 @click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    help="Processes that read and lint the files (default: one per core; 1 lints in this "
+    "process alone). The report is the same whatever the number.",
+)
+@click.option(
     "--sarif-output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report as SARIF to this file (for code scanning uploads).",
@@ -88,6 +103,7 @@ def lint_command(
     against: tuple[str, ...],
     against_parent_folders: bool,
     sarif_output: Path | None,
+    jobs: int | None,
 ) -> None:
     """Lint postmortems: blame, shallow analysis, dead-end action items.
 
@@ -105,6 +121,7 @@ def lint_command(
             against,
             against_parent_folders,
             sarif_output,
+            jobs or _cores(),
         )
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
@@ -128,6 +145,7 @@ def _lint(
     against: tuple[str, ...],
     against_parent_folders: bool,
     sarif_output: Path | None,
+    jobs: int,
 ) -> None:
     selected, ignored = _codes(select), _codes(ignore)
     unknown = unknown_rule_refs([*selected, *ignored])
@@ -153,7 +171,7 @@ def _lint(
     neighbours = list(against)
     if against_parent_folders:
         neighbours += sorted({os.path.dirname(p) or "." for p in paths if not os.path.isdir(p)})
-    report = lint_paths(list(paths), config, against=neighbours)
+    report = lint_paths(list(paths), config, against=neighbours, jobs=jobs)
     for path, reason in report.errors:
         click.echo(f"{path_text(path)}: {reason}", err=True)
     record = report.to_record()

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from followthrough import __version__
@@ -62,10 +63,16 @@ _UNUSED = next(rule for rule in REGISTRY if isinstance(rule, UnusedSuppression))
 class RuleError(Exception):
     """A rule crashed on a document: a bug in the rule, reported as one line per file."""
 
-    def __init__(self, path: str, code: str, error: Exception) -> None:
-        super().__init__(f"internal error in rule {code}: {type(error).__name__}: {error}")
+    def __init__(self, path: str, code: str, error: Exception | str) -> None:
+        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        super().__init__(f"internal error in rule {code}: {message}")
         self.path = path
         self.code = code
+        self._message = message
+
+    def __reduce__(self) -> tuple[type[RuleError], tuple[str, str, str]]:
+        # sent back from a worker process as the same error
+        return (RuleError, (self.path, self.code, self._message))
 
 
 def _single_rules(config: LintConfig) -> list[Rule]:
@@ -225,6 +232,17 @@ def lint_corpus(
     rules = _single_rules(config)
     shown = [doc for doc in docs if report is None or doc.path in report]
     raw: dict[str, list[Finding]] = {doc.path: _raw_findings(doc, config, rules) for doc in shown}
+    return _with_corpus(docs, shown, raw, config)
+
+
+def _with_corpus(
+    docs: Sequence[Document],
+    shown: Sequence[Document],
+    raw: dict[str, list[Finding]],
+    config: LintConfig,
+) -> dict[str, list[Finding]]:
+    """The folder-level findings added to the single-file ones (``raw``, by path, for the
+    ``shown`` documents), then suppressions applied."""
     for rule in _corpus_rules(config):
         try:
             with _collector_paused():
@@ -348,48 +366,69 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
 
 
 def lint_paths(
-    paths: Sequence[str], config: LintConfig | None = None, *, against: Sequence[str] = ()
+    paths: Sequence[str],
+    config: LintConfig | None = None,
+    *,
+    against: Sequence[str] = (),
+    jobs: int = 1,
 ) -> LintReport:
     """Lint files and folders. Unreadable files are listed in ``errors``; the rest are
     linted, and checked against each other unless ``config.corpus`` is off.
 
     ``against`` names more files or folders that the folder-level checks (copy-paste,
     repeat incidents) compare with, without reporting on them: a hook that lints only the
-    staged postmortems still sees a near-copy of an old one in the folder."""
-    from followthrough.core.markdown import DocumentReadError
+    staged postmortems still sees a near-copy of an old one in the folder.
 
+    ``jobs`` above 1 reads, parses and lints the files in that many processes (the
+    folder-level checks then run here, over every document); the report is the one a
+    single process gives."""
     config = config or LintConfig()
     files, errors = expand_paths(paths)
     context_files, missing_context = expand_paths(against)
     errors.extend(missing_context)
     shown = {os.path.realpath(path) for path in files}
     neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
+    entries = [(p, True) for p in files] + [(p, False) for p in neighbours]
+    if jobs > 1 and len(entries) >= PARALLEL_FROM:
+        read = _read_in_parallel(entries, config, jobs)
+    else:
+        read = map(_read_one, entries, repeat(None))
     docs: list[Document] = []
     context: list[Document] = []
     line_maps: dict[str, Source] = {}
-    for path, reported in [(p, True) for p in files] + [(p, False) for p in neighbours]:
-        try:
-            doc, source = read_document(path)
-        except (DocumentReadError, OSError) as error:
+    #: single-file findings already found by a worker process (or the RuleError it raised)
+    early: dict[str, list[Finding] | RuleError] = {}
+    for path, reported, outcome in read:
+        if isinstance(outcome, str):
             if reported:
-                reason = error.strerror if isinstance(error, OSError) else None
-                errors.append((path, reason or str(error)))
+                errors.append((path, outcome))
             continue  # an unreadable neighbour is not this run's business
-        doc.path = path
+        doc, source, found = outcome
         if source is not None and source.lines is not None:
             line_maps[path] = source
         (docs if reported else context).append(doc)
+        if found is not None:
+            early[doc.path] = found
     results: list[FileResult] = []
     crashed: list[str] = []
     if config.corpus and len(docs) + len(context) > 1:
         try:
-            by_path = lint_corpus(docs + context, config, report={d.path for d in docs})
+            if early:
+                raw: dict[str, list[Finding]] = {}
+                for doc in docs:
+                    found = early[doc.path]
+                    if isinstance(found, RuleError):
+                        raise found
+                    raw[doc.path] = list(found)  # kept as it is for a fallback below
+                by_path = _with_corpus(docs + context, docs, raw, config)
+            else:
+                by_path = lint_corpus(docs + context, config, report={d.path for d in docs})
         except RuleError as error:
             errors.append((error.path, str(error)))
             crashed.append(error.path)
-            by_path = _lint_each(docs, config, errors, crashed)
+            by_path = _lint_each(docs, config, errors, crashed, early)
     else:
-        by_path = _lint_each(docs, config, errors, crashed)
+        by_path = _lint_each(docs, config, errors, crashed, early)
     for doc in docs:
         if doc.path in by_path:
             found = by_path[doc.path]
@@ -397,6 +436,66 @@ def lint_paths(
                 found = _in_source_lines(found, line_maps[doc.path], line_maps)
             results.append(FileResult(doc.path, found))
     return LintReport(results, errors, summarize(results, errors), crashed)
+
+
+#: a folder this small is linted in one process: starting the others would cost more
+PARALLEL_FROM = 16
+
+#: what reading one path gives: a one-line reason it could not be read, or the document,
+#: its conversion (a .docx or HTML export) and, from a worker process, its single-file
+#: findings or the RuleError a rule raised on it
+_Outcome = str | tuple[Document, "Source | None", "list[Finding] | RuleError | None"]
+
+
+def _read_one(entry: tuple[str, bool], config: LintConfig | None) -> tuple[str, bool, _Outcome]:
+    """Read (and, given a config, lint with the single-file rules) one path of a run."""
+    from followthrough.core.markdown import DocumentReadError
+
+    path, reported = entry
+    try:
+        doc, source = read_document(path)
+    except (DocumentReadError, OSError) as error:
+        reason = error.strerror if isinstance(error, OSError) else None
+        return path, reported, reason or str(error)
+    doc.path = path
+    found: list[Finding] | RuleError | None = None
+    if config is not None and reported:
+        try:
+            found = _raw_findings(doc, config)
+        except RuleError as error:
+            found = error
+    if config is not None:
+        # sent back is what the folder checks and the suppressions read: not what the parse
+        # kept to speed the single-file rules up, nor the timeline and contributing
+        # factors, which only those rules read
+        doc.masked = None
+        doc.timeline = []
+        doc.factors = []
+    return path, reported, (doc, source, found)
+
+
+def _read_chunk(
+    entries: list[tuple[str, bool]], config: LintConfig
+) -> list[tuple[str, bool, _Outcome]]:
+    return [_read_one(entry, config) for entry in entries]
+
+
+def _read_in_parallel(
+    entries: list[tuple[str, bool]], config: LintConfig, jobs: int
+) -> Iterator[tuple[str, bool, _Outcome]]:
+    """Every entry read, parsed and linted by ``jobs`` worker processes, in order."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    # fork shares the imported modules with the workers; elsewhere they import them again
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    # a few chunks per worker: an even share each, and a slow file holds up little
+    size = max(1, -(-len(entries) // (jobs * 4)))
+    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        for chunk in pool.map(_read_chunk, chunks, repeat(config)):
+            yield from chunk
 
 
 def read_document(path: str) -> tuple[Document, Source | None]:
@@ -440,11 +539,18 @@ def _lint_each(
     config: LintConfig,
     errors: list[tuple[str, str]],
     crashed: list[str],
+    early: dict[str, list[Finding] | RuleError] | None = None,
 ) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
     for doc in docs:
         try:
-            out[doc.path] = lint_document(doc, config)
+            found = (early or {}).get(doc.path)
+            if isinstance(found, RuleError):
+                raise found
+            if found is None:
+                out[doc.path] = lint_document(doc, config)
+            else:
+                out[doc.path] = _finish(doc, list(found), config, ran_corpus=False)
         except RuleError as error:
             errors.append((doc.path, str(error)))
             crashed.append(doc.path)

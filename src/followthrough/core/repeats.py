@@ -35,7 +35,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from followthrough.core.similarity import WORD_FORMS_DIGEST, normal_words
+from followthrough.core.similarity import normal_words, word_forms_digest
 
 NUM_PERM = 16
 ROWS = 1
@@ -75,7 +75,7 @@ _PERMS = _permutations(NUM_PERM)
 #: under another word table) compares with nothing made now, so the service re-indexes
 #: every incident when :data:`TERMS` changes
 TERMS_VERSION = 2
-TERMS = f"terms v{TERMS_VERSION}, words {WORD_FORMS_DIGEST}"
+TERMS = f"terms v{TERMS_VERSION}, words {word_forms_digest()}"
 _MAX_CACHED_TERMS = 1 << 20
 _TERM_IDS: dict[str, int] = {}
 

@@ -6,7 +6,6 @@ Adding a format is adding a function to :data:`REPORTERS`; nothing else changes.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
 import os
@@ -17,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from followthrough import __version__
+from followthrough.core.regex import lazy
 from followthrough.core.rules import REGISTRY
 from followthrough.core.rules.base import CorpusRule, Rule
 
@@ -159,6 +159,8 @@ def _fingerprint(rule: str, excerpt: str, occurrence: int) -> str:
     """Stable across commits while the flagged text stays: the rule and the text (whitespace
     folded), numbered when the same text is flagged twice in a file. Uploads through the
     REST API then update alerts instead of duplicating them."""
+    import hashlib  # only for SARIF and Code Quality: loading OpenSSL costs a one-file run
+
     digest = hashlib.sha256(f"{rule}\0{' '.join(excerpt.split())}".encode()).hexdigest()
     return f"{digest[:32]}:{occurrence}"
 
@@ -341,6 +343,8 @@ _CODE_QUALITY_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
 def report_codeclimate(record: Record) -> str:
     """GitLab's code quality report (a subset of the Code Climate format): what a merge
     request widget shows. Paths are relative to the repository root."""
+    import hashlib
+
     root = repository_root()
     issues: list[Record] = []
     for file in record["files"]:
@@ -381,7 +385,7 @@ REPORTERS: dict[str, Reporter] = {
 
 # --- the rule catalogue -------------------------------------------------------------------
 
-_PART = re.compile(r"^(Why|Bad|Good):", re.MULTILINE)
+_PART = lazy(r"^(Why|Bad|Good):", re.MULTILINE)
 
 
 def docstring_parts(rule: Rule | CorpusRule) -> dict[str, str]:

@@ -29,25 +29,23 @@ stemmer and a small synonym table, all from ``word_forms.toml`` beside this modu
 from __future__ import annotations
 
 import gc
-import hashlib
-import re
-import tomllib
 import zlib
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import accumulate, chain, compress, repeat
 from operator import itemgetter, methodcaller, not_, sub
 from pathlib import Path
 from typing import Generic, TypeVar
 
-import snowballstemmer  # type: ignore[import-untyped]
+from followthrough.core.regex import lazy
 
 K = TypeVar("K", bound=Hashable)
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
+_TOKEN = lazy(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 
 #: Words ignored when comparing content (a bag of words with k=1).
 STOPWORDS: frozenset[str] = frozenset(
@@ -171,30 +169,47 @@ def _content_word(token: str) -> str:
 
 #: the word table (abbreviations, irregular forms, synonyms): data a reviewer reads
 WORD_FORMS = Path(__file__).with_name("word_forms.toml")
-_STEMMER = snowballstemmer.stemmer("english")
 
 
-def _stem(word: str) -> str:
-    stem: str = _STEMMER.stemWord(word)
-    return stem
+@dataclass(frozen=True)
+class _Forms:
+    """The word table and the stemmer, loaded at the first word compared for meaning (a
+    one-file lint never needs them)."""
+
+    abbreviations: dict[str, tuple[str, ...]]
+    irregular: dict[str, str]
+    synonyms: dict[str, tuple[str, ...]]
+    stem: Callable[[str], str]
 
 
-def _word_forms() -> tuple[dict[str, tuple[str, ...]], dict[str, str], dict[str, tuple[str, ...]]]:
+@cache
+def _forms() -> _Forms:
     """The tables of ``word_forms.toml``: abbreviations (word -> words), irregular forms
     (word -> word), and synonyms keyed by the stem of the word (stem -> stems)."""
+    import tomllib
+
+    import snowballstemmer  # type: ignore[import-untyped]
+
+    stem: Callable[[str], str] = snowballstemmer.stemmer("english").stemWord
     data = tomllib.loads(WORD_FORMS.read_text(encoding="utf-8"))
     abbreviations = {k: tuple(str(v).lower().split()) for k, v in data["abbreviations"].items()}
     irregular = {k: str(v).lower() for k, v in data["irregular"].items()}
     synonyms = {
-        _stem(k): tuple(_stem(w) for w in str(v).lower().split() if w not in STOPWORDS)
+        stem(k): tuple(stem(w) for w in str(v).lower().split() if w not in STOPWORDS)
         for k, v in data["synonyms"].items()
     }
-    return abbreviations, irregular, synonyms
+    return _Forms(abbreviations, irregular, synonyms, stem)
 
 
-_ABBREVIATIONS, _IRREGULAR, _SYNONYMS = _word_forms()
-#: what the word table holds, in short: words normalised under another table are other words
-WORD_FORMS_DIGEST = hashlib.sha256(WORD_FORMS.read_bytes()).hexdigest()[:16]
+@cache
+def word_forms_digest() -> str:
+    """What the word table holds, in short: words normalised under another table are other
+    words."""
+    import hashlib
+
+    return hashlib.sha256(WORD_FORMS.read_bytes()).hexdigest()[:16]
+
+
 #: raw token -> its normal words; memoised per process
 _NORMAL: dict[str, tuple[str, ...]] = {}
 
@@ -208,11 +223,12 @@ def normal_word(token: str) -> tuple[str, ...]:
         return found
     out: list[str] = []
     if token and not token[0].isdigit() and token not in STOPWORDS:
-        for word in _ABBREVIATIONS.get(token, (token,)):
+        forms = _forms()
+        for word in forms.abbreviations.get(token, (token,)):
             if word in STOPWORDS:
                 continue
-            stem = _stem(_IRREGULAR.get(word, word))
-            out.extend(_SYNONYMS.get(stem, (stem,)))
+            stem = forms.stem(forms.irregular.get(word, word))
+            out.extend(forms.synonyms.get(stem, (stem,)))
     found = tuple(out)
     if len(_NORMAL) < _MAX_WORDS:
         _NORMAL[token] = found
@@ -334,7 +350,7 @@ _SEPARATOR_BYTES = bytes(range(128)).translate(None, _ALNUM)
 _TO_SPACE = bytes.maketrans(
     _SEPARATOR_BYTES + b"123456789", b" " * len(_SEPARATOR_BYTES) + b"000000000"
 )
-_UNICODE_SEPARATORS = re.compile(r"[\W_]+")
+_UNICODE_SEPARATORS = lazy(r"[\W_]+")
 
 
 def _shingle_words(text: str) -> list[str] | list[bytes]:

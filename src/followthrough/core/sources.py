@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup, Tag
 from markdownify import MarkdownConverter
 
 from followthrough.core.markdown import MAX_BYTES, DocumentReadError
+from followthrough.core.regex import lazy
 
 __all__ = ["CONVERTED_SUFFIXES", "Source", "html_to_markdown", "read_source"]
 
@@ -34,8 +35,8 @@ CONVERTED_SUFFIXES: Final = HTML_SUFFIXES + DOCX_SUFFIXES
 # Private-use characters around a source line number, put before each block by the converter
 # and taken out again once the Markdown is written.
 _OPEN, _CLOSE = "\ue000", "\ue001"
-_MARK = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
-_BOX = re.compile(r"^\s*([☐☑☒✅✔✓□■])\s*")
+_MARK = lazy(f"{_OPEN}(\\d+){_CLOSE}")
+_BOX = lazy(r"^\s*([☐☑☒✅✔✓□■])\s*")
 _CHECKED_BOXES = frozenset("☑☒✅✔✓■")
 # markdownify's stubs name only its public surface; the per-tag converters are called here.
 _BASE: Any = MarkdownConverter

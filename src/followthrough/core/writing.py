@@ -5,7 +5,6 @@ json`` prints)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from importlib import resources
 from typing import Final
 
 from followthrough.core.document import Document, Section, SectionKind
@@ -197,6 +196,8 @@ def _structured(doc: Document, kind: SectionKind) -> list[str]:
 
 def template(title: str = TEMPLATE_TITLE_PLACEHOLDER) -> str:
     """Our postmortem template, with ``title`` on its first line."""
+    from importlib import resources  # only here: it imports tempfile, shutil, zip support
+
     text = (
         resources.files("followthrough.core")
         .joinpath("templates/postmortem.md")

@@ -26,6 +26,7 @@ from followthrough.core.parsing.dates import (
     named_period,
 )
 from followthrough.core.parsing.vocabulary import DONE_STATUSES, NO_OWNER
+from followthrough.core.regex import lazy
 
 # Annotation keys -> field. Matched case-insensitively, followed by ":" or "=".
 FIELD_KEYS: Final[dict[str, str]] = {
@@ -97,7 +98,7 @@ WEAK_KEYS: Final[frozenset[str]] = frozenset(
 # Keys are found from their ":" or "=" backwards: the text before a colon, reversed, must
 # start with a key (longest first), with a boundary (or the start) in front of the key. One
 # short anchored match per colon instead of a search at every position of every line.
-_KEY_BEFORE_COLON = re.compile(
+_KEY_BEFORE_COLON = lazy(
     r"[ \t]*(?P<stars>[*_]{0,2})(?P<key>"
     + "|".join(
         re.escape(k[::-1]).replace(r"\ ", r"[ \t]+")
@@ -106,10 +107,10 @@ _KEY_BEFORE_COLON = re.compile(
     + r")(?P<lead>[*_]{0,2})(?=[\s,;(\[|—–.-]|\Z)",
     re.IGNORECASE,
 )
-_AFTER_COLON = re.compile(r"[*_]{0,2}[ \t]*")
+_AFTER_COLON = lazy(r"[*_]{0,2}[ \t]*")
 _KEY_WINDOW: Final = 200  # how far back from a colon a key (with its blanks) may start
-_SPLIT_PARTS = re.compile(r"[,;]")
-_DASH_DIGIT = re.compile(r"-\d")  # every tracker key ("OPS-123") has one
+_SPLIT_PARTS = lazy(r"[,;]")
+_DASH_DIGIT = lazy(r"-\d")  # every tracker key ("OPS-123") has one
 
 
 @dataclass(frozen=True)
@@ -143,44 +144,44 @@ def _keys(text: str) -> list[_Key]:
     return kept
 
 
-_PAREN = re.compile(r"\(([^()]{1,300})\)")
-_HANDLE = re.compile(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*(?<![.-])")
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PAREN = lazy(r"\(([^()]{1,300})\)")
+_HANDLE = lazy(r"(?<![\w.@/])@[A-Za-z0-9][\w.-]*(?<![.-])")
+_EMAIL = lazy(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # The boundary is checked behind the first letter, so the pattern starts with a character
 # class and the regex engine skips straight to capitals instead of trying every position.
-_TRACKER_KEY = re.compile(r"[A-Z](?<![\w-][A-Z])[A-Z0-9]{1,9}-\d+(?![\w-])")
-_TRACKER_URL = re.compile(
+_TRACKER_KEY = lazy(r"[A-Z](?<![\w-][A-Z])[A-Z0-9]{1,9}-\d+(?![\w-])")
+_TRACKER_URL = lazy(
     r"https?://\S*(?:/browse/|/issues/|/pull/|/merge_requests/|linear\.app/|/tickets?/|atlassian\.net/)\S*"
 )
-_LINK = re.compile(r"\[([^\]]{0,200})\]\((\S{1,500}?)\)")
-_DUE_FREE = re.compile(
+_LINK = lazy(r"\[([^\]]{0,200})\]\((\S{1,500}?)\)")
+_DUE_FREE = lazy(
     r"(?:^|(?<=[\s,;(\[—–-]))due(?![ \t]+to\b)(?:[ \t]+(?:by|on|before|date))?[ \t]+(?P<v>[^,;()\[\]|—–]{1,60}?)[ \t]*(?=$|[,;()\[\]|—–]|\s-\s|\.\s|\.$)",
     re.IGNORECASE,
 )
-_BY_DATE = re.compile(
+_BY_DATE = lazy(
     r"(?:^|(?<=[\s,;(\[—–-]))(?:by|before|until|no later than)[ \t]+(?P<v>"
     + DATE_ANYWHERE.pattern[len(r"(?<![\w/-])") :]
     + r")",
     re.IGNORECASE,
 )
-_SENTENCE_END = re.compile(r"\.\s+(?=[A-Z])|\s+[—–]\s+")
-_TAIL_SEPARATOR = re.compile(r"\s+(?:—|–|-{1,2}>?|=>|→|\|)\s+")
+_SENTENCE_END = lazy(r"\.\s+(?=[A-Z])|\s+[—–]\s+")
+_TAIL_SEPARATOR = lazy(r"\s+(?:—|–|-{1,2}>?|=>|→|\|)\s+")
 # A separator character after a blank: every _TAIL_SEPARATOR match holds one. A pattern that
 # starts with a character class is scanned at C speed, stopping only at those characters.
-_SEPARATOR_AFTER_BLANK = re.compile(r"[—–=→|-](?<=\s.)")
+_SEPARATOR_AFTER_BLANK = lazy(r"[—–=→|-](?<=\s.)")
 _TRIM = " \t,;:|—–-.·"
 # A trailing "— SRE team", "— Hannah Weiss", "(Mobile Platform)": capitalised words or a team.
 _TEAM_WORDS = r"(?:team|squad|crew|guild|group|on-?call|rotation)"
-_OWNERISH = re.compile(
+_OWNERISH = lazy(
     r"(?:the\s+)?(?:[A-Z][\w'’.&-]*|"
     + _TEAM_WORDS
     + r")(?:\s+(?:[A-Z][\w'’.&-]*|and|&|"
     + _TEAM_WORDS
     + r")){0,3}"
 )
-_TEAMISH = re.compile(r"\b" + _TEAM_WORDS + r"\b", re.IGNORECASE)
+_TEAMISH = lazy(r"\b" + _TEAM_WORDS + r"\b", re.IGNORECASE)
 # Due dates as people write them when they are not dates.
-_RELATIVE_DUE = re.compile(
+_RELATIVE_DUE = lazy(
     r"(?:asap|tbd|tba|soon|later|eventually|someday|when we have time|"
     r"(?:by\s+)?(?:the\s+)?(?:end\s+of\s+)?(?:the\s+)?(?:this|next|following)\s+"
     r"(?:sprint|week|month|quarter|release|cycle|iteration)|(?:end\s+of\s+)?q[1-4](?:\s+\d{4})?)",
@@ -190,13 +191,11 @@ _RELATIVE_DUE = re.compile(
 _DATE_FIRSTS: Final = frozenset("jfmasondſ")
 # What a _RELATIVE_DUE match can start with, lower-cased ("ſ" is an "s" to the regex engine).
 _RELATIVE_FIRSTS: Final = frozenset("atslewbnfqſ")
-_DONE_WHEN = re.compile(
-    r"(?:^|(?<=[\s.;,(]))done when\b[ \t]*(?P<v>.*)$", re.IGNORECASE | re.DOTALL
-)
-_PLACEHOLDER_OWNER = re.compile(r"<[^<>@]{1,40}>|\[[^\[\]@]{1,40}\]|\{[^{}@]{1,40}\}")
-_EMPHASIS = re.compile(r"(\*\*|__|~~)")
-_SPACES = re.compile(r"[ \t]{2,}")
-_PLACEHOLDER = re.compile(r"^\[fill in:[^\]]*\]$", re.IGNORECASE)
+_DONE_WHEN = lazy(r"(?:^|(?<=[\s.;,(]))done when\b[ \t]*(?P<v>.*)$", re.IGNORECASE | re.DOTALL)
+_PLACEHOLDER_OWNER = lazy(r"<[^<>@]{1,40}>|\[[^\[\]@]{1,40}\]|\{[^{}@]{1,40}\}")
+_EMPHASIS = lazy(r"(\*\*|__|~~)")
+_SPACES = lazy(r"[ \t]{2,}")
+_PLACEHOLDER = lazy(r"^\[fill in:[^\]]*\]$", re.IGNORECASE)
 
 
 @dataclass
@@ -338,7 +337,7 @@ def keyed_fields(text: str) -> tuple[str, Fields]:
 _DUE_PREFIXES = ("due by ", "due on ", "due ", "by ", "before ", "until ")
 _BY_WORDS = ("by", "before", "until", "no later")
 # A name right after a separator and right before "by <date>": "— Alice Smith by ...".
-_NAME_BEFORE_BY = re.compile(
+_NAME_BEFORE_BY = lazy(
     r"(?:^|[,;:(\[|]|\s[—–-])\s*(?P<name>@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z'’-]+){0,2})\s*$"
 )
 

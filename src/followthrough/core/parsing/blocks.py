@@ -13,9 +13,10 @@ Lines are split at "\n" (a "\r" before it dropped), as editors and the rules cou
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Final
+
+from followthrough.core.regex import lazy
 
 # Line flags.
 NORMAL: Final = 0
@@ -23,22 +24,22 @@ CODE: Final = 1  # inside a ``` / ~~~ fence, or the fence itself
 COMMENT: Final = 2  # only an HTML comment (or part of one) on this line
 FRONT: Final = 3  # front matter between --- (YAML) or +++ (TOML) lines at the top
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})")
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
-_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
-_LIST = re.compile(r"^([ \t]*)([-*+•]|\d{1,3}[.)])[ \t]+")
-_CHECKBOX = re.compile(r"^\[([ xX✓✔])\][ \t]*")
-_THEMATIC = re.compile(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
-_TABLE_SEPARATOR = re.compile(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
-_CELL_SPLIT = re.compile(r"(?<!\\)\|")
-_QUOTE = re.compile(r"^[ \t]*(?:>[ \t]?)+")
-_BOLD_LABEL = re.compile(
+_FENCE = lazy(r"^[ \t]*(`{3,}|~{3,})")
+_ATX = lazy(r"^ {0,3}(#{1,6})(?:[ \t]+|$)")
+_SETEXT = lazy(r"^ {0,3}(=+|-+)[ \t]*$")
+_LIST = lazy(r"^([ \t]*)([-*+•]|\d{1,3}[.)])[ \t]+")
+_CHECKBOX = lazy(r"^\[([ xX✓✔])\][ \t]*")
+_THEMATIC = lazy(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_TABLE_SEPARATOR = lazy(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+_CELL_SPLIT = lazy(r"(?<!\\)\|")
+_QUOTE = lazy(r"^[ \t]*(?:>[ \t]?)+")
+_BOLD_LABEL = lazy(
     r"^[ \t]*(\*\*|__)(?P<label>[^*_\n]{1,80}?)(?P<colon>:?)[ \t]*\1[ \t]*(?P<colon2>:?)[ \t]*"
 )
 _BULLETS: Final = frozenset("-*+•")
 _THEMATIC_CHARS: Final = " \t*-_\n"
 _FENCE_CHARS: Final = frozenset("`~")
-_FRONT_KEY = re.compile(r"^[ \t]*([A-Za-z][\w -]{0,40})[ \t]*[:=][ \t]*(.*)$")
+_FRONT_KEY = lazy(r"^[ \t]*([A-Za-z][\w -]{0,40})[ \t]*[:=][ \t]*(.*)$")
 _FRONT_FENCES: Final = {"---": ("---", "..."), "+++": ("+++",)}
 
 COMMENT_OPEN: Final = "<!--"
@@ -315,7 +316,7 @@ def bold_label(line: str) -> tuple[str, str] | None:
     return (label[:-1].rstrip() if stop else label), rest
 
 
-_PLAIN_LABEL = re.compile(
+_PLAIN_LABEL = lazy(
     r"^ {0,3}(?P<label>[A-Za-z][A-Za-z0-9 ,;/&'’()-]{0,60}?)[ \t]*:(?:[ \t]+(?P<rest>.*?)|[ \t]*)$"
 )
 

@@ -17,6 +17,8 @@ import re
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Final, NamedTuple
 
+from followthrough.core.regex import lazy
+
 ZONES: Final[dict[str, int]] = {  # minutes east of UTC
     "UTC": 0,
     "GMT": 0,
@@ -98,16 +100,16 @@ _TIME = (
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 
 # A time stamp at the start of a timeline entry: date, time, zone, in any useful mix.
-STAMP: Final = re.compile(
+STAMP: Final = lazy(
     r"^[\s*_`\[(]*"
     + _WEEKDAY
     + rf"(?P<stamp>(?:{_DATE})?(?:(?:\s*,?\s*(?:T|at|@|-)?\s*)?{_TIME}(?:\s*\(?{_ZONE}\)?)?)?)"
     + r"[*_`\])]*",
     re.IGNORECASE,
 )
-_SEPARATOR = re.compile(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
-DATE_ANYWHERE: Final = re.compile(r"(?<![\w/-])" + _DATE, re.IGNORECASE)
-ZONE_ANYWHERE: Final = re.compile(r"(?<![\w])" + _ZONE, re.IGNORECASE)
+_SEPARATOR = lazy(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
+DATE_ANYWHERE: Final = lazy(r"(?<![\w/-])" + _DATE, re.IGNORECASE)
+ZONE_ANYWHERE: Final = lazy(r"(?<![\w])" + _ZONE, re.IGNORECASE)
 
 
 class Stamp(NamedTuple):
@@ -216,11 +218,11 @@ def to_date(day: tuple[int | None, int, int] | None, default_year: int | None) -
 
 # The common case, "14:02 Deploy starts", read without the full STAMP pattern: a bare
 # 24-hour clock at the very start, followed by something that cannot continue a stamp.
-_BARE_CLOCK = re.compile(
+_BARE_CLOCK = lazy(
     r"(?:(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})[ ]|(?P<dd>\d{1,2})[ ](?P<dm>[A-Za-z]{3,9})[ ])?"
     r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?![\d:])[ \t]*"
 )
-_ASCII_WORD = re.compile(r"[A-Za-z]+")
+_ASCII_WORD = lazy(r"[A-Za-z]+")
 _AMPM_WORDS: Final = frozenset({"a", "p", "am", "pm"})
 
 
@@ -338,13 +340,13 @@ _RELEASE = (
     r"(?:the\s+)?(?:(?:release|version)\s+v?\d+(?:\.\d+)+\w*|v?\d+(?:\.\d+)+\w*\s+(?:release|version))"
     r"|v\d+(?:\.\d+)+\w*"
 )
-NAMED_PERIOD: Final = re.compile(
+NAMED_PERIOD: Final = lazy(
     r"^(?:(?:by|before|until|in|during|for|due|due\s+by)\s+)?(?:(?:the\s+)?(?:end|close|start|middle)\s+of\s+)?"
     rf"(?:the\s+)?(?:{_PERIOD}|{_RELEASE})\.?$",
     re.IGNORECASE,
 )
 # Inside running text: "Ship the fix by the 2.4 release", "... before end of Q3".
-NAMED_PERIOD_AFTER_BY: Final = re.compile(
+NAMED_PERIOD_AFTER_BY: Final = lazy(
     r"(?:^|(?<=[\s,;(\[—–-]))(?:by|before|until|no later than)[ \t]+(?P<v>"
     r"(?:(?:the\s+)?(?:end|close|start|middle)\s+of\s+)?(?:the\s+)?"
     rf"(?:(?:q[1-4]|h[12])(?:\s*'?\d{{2,4}})?|{_MONTH}(?:\s+\d{{4}})?(?![\w])|{_RELEASE}))"

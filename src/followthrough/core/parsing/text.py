@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from followthrough.core.regex import lazy
 
-_EMPHASIS = re.compile(r"\*\*|__")
+_EMPHASIS = lazy(r"\*\*|__")
 
 
 def without_emphasis(text: str) -> str:
@@ -28,7 +28,7 @@ def join(text: str, cont: list[tuple[int, str]]) -> str:
     return " ".join([text.strip(), *(t for _, t in cont)]).strip()
 
 
-_LINK = re.compile(r"!?\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
+_LINK = lazy(r"!?\[([^\]\n]*)\](?:\([^)\n]*\)|\[[^\]\n]*\])?")
 
 
 def unlink(text: str) -> str:

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Final
 
 from followthrough.core.document import RootCauseCategory, SectionKind
+from followthrough.core.regex import lazy
 
 K = SectionKind
 
@@ -238,7 +239,7 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
 # Fallback when the exact table has no entry: first pattern found in the heading wins.
 # Order matters: "Root cause and mitigation" is a root cause, not a resolution.
 SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple(
-    (re.compile(pattern), kind)
+    (lazy(pattern), kind)
     for pattern, kind in (
         (r"\b(?:5|five) whys?\b|\bwhys\b", K.WHYS),
         (r"\bcontributing\b|\bprocess breakdowns?\b", K.CONTRIBUTING_FACTORS),
@@ -387,13 +388,13 @@ DONE_STATUSES: Final[frozenset[str]] = frozenset(
     }
 )
 
-_NUMBERING = re.compile(
+_NUMBERING = lazy(
     r"^\s*(?:(?:step|section|part|phase)\s+\d+\s*[.:)-]?|(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.):]|\d+\b)\s*",
     re.IGNORECASE,
 )
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_NON_WORD = re.compile(r"[^\w\s]+")
-_SPACES = re.compile(r"\s+")
+_LINK = lazy(r"\[([^\]]*)\]\([^)]*\)")
+_NON_WORD = lazy(r"[^\w\s]+")
+_SPACES = lazy(r"\s+")
 
 
 @lru_cache(maxsize=8192)
@@ -406,7 +407,7 @@ def normalize_label(text: str) -> str:
     return _SPACES.sub(" ", t).strip()
 
 
-_QUALIFIER = re.compile(r"\([^()]*\)")
+_QUALIFIER = lazy(r"\([^()]*\)")
 _ONE_WORD_HEADINGS: Final = tuple(h for h in SECTION_HEADINGS if " " not in h and len(h) >= 7)
 
 

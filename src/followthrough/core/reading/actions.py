@@ -37,13 +37,14 @@ from followthrough.core.parsing.vocabulary import (
 )
 from followthrough.core.reading import commitments
 from followthrough.core.reading.context import Reading, Region
+from followthrough.core.regex import lazy
 
-_REFERENCE = re.compile(r"\[([^\]]{1,100})\](?!\()")
-_REFERENCE_LEAD = re.compile(r"^\s*\[[^\]]{1,100}\]\s*[:\-–—]?\s*")
-_STATUS_SUFFIX = re.compile(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
+_REFERENCE = lazy(r"\[([^\]]{1,100})\](?!\()")
+_REFERENCE_LEAD = lazy(r"^\s*\[[^\]]{1,100}\]\s*[:\-–—]?\s*")
+_STATUS_SUFFIX = lazy(r"\s*\b(DONE|TODO|WIP|OPEN|CLOSED|FIXED)\s*$")
 _STATUS_WORDS: Final = ("DONE", "TODO", "WIP", "OPEN", "CLOSED", "FIXED")
 _CHECK_MARKS: Final = ("✅", "✔", "✓", "☑")
-_DONE_NOTE = re.compile(
+_DONE_NOTE = lazy(
     r"\((?:done|completed?|shipped|merged|fixed|closed|resolved|implemented|finished)\b(?!\s+when)[^)]*\)"
     r"|\[(?:done|completed?|fixed|closed)\]"
     r"|^\W*(?:done|completed?|shipped|merged|fixed|closed|resolved|finished)\s*[:\u2013\u2014-]"
@@ -54,31 +55,31 @@ _DONE_NOTE = re.compile(
 )
 _DONE_PROBES: Final = ("done", "complete", "shipped", "merged", "fixed", "closed", "resolved")
 _DONE_PROBES_MORE: Final = (*_DONE_PROBES, "finished", "implemented", "already")
-_DONE_HEADING = re.compile(
+_DONE_HEADING = lazy(
     r"\b(?:completed?|done|finished|taken|already|resolved|closed|implemented|mitigations?)\b"
     r"|\bwhat we (?:have |ve )?(?:did|done|changed|fixed)\b|\bimmediate (?:actions|response)\b",
 )
-_FUTURE_HEADING = re.compile(r"\b(?:future|next|planned|todo|to do|open|pending|remaining|will)\b")
+_FUTURE_HEADING = lazy(r"\b(?:future|next|planned|todo|to do|open|pending|remaining|will)\b")
 # "We have removed", "We've since enabled", "We enabled", "The action has been disabled",
 # "Tokens were rotated", "is now enforced": the work is described as finished.
 _ASIDE = (
     r"(?:(?:now|since|already|also|recently|previously|long|just|finally)\s+"
     r"|(?:for|since|over|in)\s+(?:the\s+)?(?:[\w-]+\s+){0,2}?(?:years?|months?|weeks?|days?|time|past|\d{4})\s+)*"
 )
-_PAST = re.compile(
+_PAST = lazy(
     rf"^\W*(?:we(?:'ve|\u2019ve| have| had)?\s+{_ASIDE}(?P<we>[a-z]+)\b"
     rf"|.{{0,300}}?\b(?:has|have|had)\s+{_ASIDE}been\s+(?P<pp>[a-z]+)\b"
     rf"|.{{0,300}}?\b(?:was|were)\s+{_ASIDE}(?P<was>[a-z]+ed)\b"
     r"|.{0,300}?\bis\s+now\s+(?P<now>[a-z]+))",
     re.IGNORECASE | re.DOTALL,
 )
-_FUTURE = re.compile(
+_FUTURE = lazy(
     r"\b(?:will|shall|going to|plan(?:s|ned)? to|intend|need(?:s)? to|should|hop(?:e|es|ing) to|"
     r"aim(?:s|ing)? to|would like to|working on|looking into)\b",
     re.I,
 )
-_OWNER_TO = re.compile(r"^(?P<who>@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
-_FIRST_WORD = re.compile(r"[A-Za-z][a-z]*")
+_OWNER_TO = lazy(r"^(?P<who>@[\w.-]+|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+to\s+(?P<verb>[a-z]+)")
+_FIRST_WORD = lazy(r"[A-Za-z][a-z]*")
 
 # Column names of an action-item table -> the field they hold.
 ACTION_COLUMNS: Final[dict[str, str]] = {
@@ -197,12 +198,12 @@ def recognise(blocks: list[bl.Block], default_year: int | None) -> str | None:
     return None
 
 
-_LEAD_IN = re.compile(
+_LEAD_IN = lazy(
     r"\b(?:actions?|measures?|next steps|changes|lessons|improvements|follow[- ]?ups?|"
     r"commitments|going forward|to-?dos?|remediations?|we (?:will|are going to|plan to))\b",
     re.IGNORECASE,
 )
-_READER = re.compile(r"\byou(?:r|rs)?\b", re.IGNORECASE)
+_READER = lazy(r"\byou(?:r|rs)?\b", re.IGNORECASE)
 
 
 def lead_in(para: bl.Para, quoted: frozenset[int]) -> bool:
@@ -307,7 +308,7 @@ _PLANS: Final = frozenset(
 )
 # Filing a ticket is not doing the work: "(issue created)", "An issue has been created",
 # "We have added a backlog task to ...", "We've created tracking issues".
-_TICKET_FILED = re.compile(
+_TICKET_FILED = lazy(
     r"\b(?:issues?|tickets?|tasks?|backlog|stor(?:y|ies)|epics?|bugs?|jira)\b[^.;]{0,40}?"
     r"\b(?:created|added|filed|opened|raised|logged|made)\b"
     r"|\b(?:created|added|filed|opened|raised|logged)\b[^.;]{0,40}?"
@@ -344,7 +345,7 @@ def read(reading: Reading, region: Region) -> None:
             last = None
 
 
-_NEXT_SENTENCE = re.compile(r"[.!?]\s+[A-Z]")
+_NEXT_SENTENCE = lazy(r"[.!?]\s+[A-Z]")
 
 
 def _prose(para: bl.Para) -> bool:
@@ -413,7 +414,7 @@ def settle(reading: Reading) -> None:
     items[:] = kept
 
 
-_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
+_WORD = lazy(r"[a-z][a-z0-9-]{3,}")
 _COMMON: Final = frozenset(
     [
         "will",

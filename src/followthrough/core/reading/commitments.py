@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from followthrough.core.parsing.text import strip_emphasis
+from followthrough.core.regex import lazy
 
-_ITEM = re.compile(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
+_ITEM = lazy(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
+_SENTENCE_END = lazy(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
 # a new clause with its own subject: "..., and we intend to ...", "; we will ..."
-_CLAUSE = re.compile(
+_CLAUSE = lazy(
     r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
     r"|;\s+(?=we\b)"
     # "Even if we continue to delete them, we should entertain ...": the main clause commits
@@ -33,7 +34,7 @@ _NOT_A_MEASURE = (
     r"(?!\s+(?:reiterate|remind|thank|apologi[sz]e|emphasi[sz]e|stress|note|point\s+out|"
     r"acknowledge|say|mention|share|highlight|recogni[sz]e|encourage|ask\s+(?:everyone|you))\b)"
 )
-_COMMITMENT = re.compile(
+_COMMITMENT = lazy(
     rf"\b{_SUBJECT}\s+{_ADVERBS}(?:"
     r"(?:will|'ll)(?!\s+(?:likely|probably|possibly|perhaps|maybe|continue)\b)|shall|"
     r"may\s+(?=follow\s+up|look\s+into|revisit|review|reach\s+out)|intends?\s+to|plans?\s+to|(?:is|are)\s+planning\s+to|aims?\s+to|"
@@ -47,7 +48,7 @@ _COMMITMENT = re.compile(
 )
 # A lasting measure reported as done: "we deployed a change limiting ...", "the team has
 # introduced a new check".
-_MEASURE_DONE = re.compile(
+_MEASURE_DONE = lazy(
     rf"\b{_SUBJECT}\s+(?:have\s+|has\s+|'ve\s+)?{_ADVERBS}"
     r"(?:deployed|introduced|added|enabled|enforced|implemented|shipped|rolled\s+out|"
     r"put\s+in\s+place|merged\s+and\s+deployed)\s+(?:a|an|new|the\s+new)\s+"
@@ -56,10 +57,8 @@ _MEASURE_DONE = re.compile(
     re.IGNORECASE,
 )
 # "as mentioned above": a commitment said again, already counted where it was first made
-_REPEATED = re.compile(
-    r"\bas\s+(?:mentioned|noted|said|described)\s+(?:above|earlier|before)\b", re.I
-)
-_DEMONSTRATIVE = re.compile(r"\b(?:this|that|these|those)\s+([a-z][a-z-]{3,})", re.IGNORECASE)
+_REPEATED = lazy(r"\bas\s+(?:mentioned|noted|said|described)\s+(?:above|earlier|before)\b", re.I)
+_DEMONSTRATIVE = lazy(r"\b(?:this|that|these|those)\s+([a-z][a-z-]{3,})", re.IGNORECASE)
 _STEM: Final = 5
 
 

@@ -10,7 +10,6 @@ date, over events, is a day of the timeline.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from followthrough.core.document import UNTITLED_LEVEL, SectionKind
@@ -18,6 +17,7 @@ from followthrough.core.parsing import blocks as bl
 from followthrough.core.reading import actions, factors, summary, timeline, whys
 from followthrough.core.reading.context import Reading, Region
 from followthrough.core.reading.outline import section_over
+from followthrough.core.regex import lazy
 
 K = SectionKind
 
@@ -109,7 +109,7 @@ def _may_hold_runs(reading: Reading, region: Region, has: set[SectionKind]) -> b
     return "---" in text or "***" in text or "___" in text
 
 
-_LEAD_IN_LIST = re.compile(r":[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]")
+_LEAD_IN_LIST = lazy(r":[ \t]*\n(?:[ \t]*\n)*[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]")
 
 
 def _notes_after_rules(groups: list[list[bl.Block]], runs: list[_Run]) -> list[_Run]:

@@ -3,13 +3,13 @@ the regions (the lines from one heading to the next, with the meaning they carry
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from followthrough.core.document import ActionItem, Document, Section, SectionKind
 from followthrough.core.parsing import blocks as bl
+from followthrough.core.regex import lazy
 
-_DEFINITION = re.compile(r"^ {0,3}\[([^\]]{1,100})\]:\s*<?(https?://[^\s>]+)>?\s*$")
+_DEFINITION = lazy(r"^ {0,3}\[([^\]]{1,100})\]:\s*<?(https?://[^\s>]+)>?\s*$")
 
 
 @dataclass

@@ -9,6 +9,7 @@ import re
 from typing import Final
 
 from followthrough.core.document import Document, Genre, SectionKind
+from followthrough.core.regex import lazy
 
 #: words of prose (outside headings, tables, quotations, comments and code) below which a
 #: document of headings is a template
@@ -18,13 +19,13 @@ _BARE_WORDS: Final = 4
 _NOT_CONTENT: Final = frozenset(
     {SectionKind.TITLE, SectionKind.METADATA, SectionKind.PEOPLE, SectionKind.APPENDIX}
 )  # a section with fewer words under it than this is not filled in
-_WORD = re.compile(r"[A-Za-z]{3,}")
-_ATTACK = re.compile(
+_WORD = lazy(r"[A-Za-z]{3,}")
+_ATTACK = lazy(
     r"\b(?:attackers?|attacks?|malware|malicious|phishing|phished|typo-?squat\w*|"
     r"supply[- ]chain|exfiltrat\w*|CVE-\d{4}-\d+|protestware|backdoor\w*|threat actors?)\b",
     re.IGNORECASE,
 )
-_SECURITY = re.compile(
+_SECURITY = lazy(
     r"\b(?:vulnerabilit(?:y|ies)|vulnerable|security (?:incident|advisory|issue|researcher|"
     r"report|disclosure|response)|compromised?|leak(?:ed|s)?|exploit(?:ed|s|able)?|"
     r"unauthori[sz]ed|impersonat\w*|credentials?|privileges?|disclos\w+)\b",

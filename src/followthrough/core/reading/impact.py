@@ -12,10 +12,11 @@ from typing import Final
 
 from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.reading.commitments import sentences
+from followthrough.core.regex import lazy
 
 K = SectionKind
 
-_EFFECT = re.compile(
+_EFFECT = lazy(
     r"\b(?:affect(?:ed|ing|s)?|impact(?:ed|ing)?|unable|not\s+able|could(?:n['’]t|\s+not)|"
     r"can(?:['’]t|not)|fail(?:ed|ing|s)?\s+to|inaccessible|unavailable|unreachable|downtime|"
     r"outages?|(?:went|was|were|is|are)\s+down|down\s+for|disrupt\w*|degrad\w*|slow(?:er|ness|down)?|"
@@ -46,13 +47,13 @@ _WHERE: Final = frozenset(
 
 
 # what an attack did: "the malicious versions were installed", "tokens were exfiltrated"
-_ATTACK_EFFECT = re.compile(
+_ATTACK_EFFECT = lazy(
     r"\b(?:compromised|malicious\s+(?:versions?|releases?|packages?|code|"
     r"crates?|files?)|exfiltrat\w+|"
     r"stolen|stole|harvest\w*|install(?:ed|s)\b|downloaded)\b",
     re.IGNORECASE,
 )
-_EITHER = re.compile(f"{_EFFECT.pattern}|{_ATTACK_EFFECT.pattern}", re.IGNORECASE)
+_EITHER = lazy(f"{_EFFECT.pattern}|{_ATTACK_EFFECT.pattern}", re.IGNORECASE)
 
 
 _MEMO: dict[int, tuple[Document, str, list[tuple[int, str]]]] = {}

@@ -19,17 +19,18 @@ from followthrough.core.parsing.text import strip_emphasis, without_emphasis
 from followthrough.core.parsing.vocabulary import METADATA_KEYS, normalize_label
 from followthrough.core.reading.context import Reading
 from followthrough.core.reading.outline import Head
+from followthrough.core.regex import lazy
 
 K = SectionKind
 
-_TITLE_PREFIX = re.compile(
+_TITLE_PREFIX = lazy(
     r"^(?:post[- ]?mortem|incident (?:report|review|postmortem)|pir|retrospective|rca)\s*[:\-–—]\s*",
     re.IGNORECASE,
 )
-META_LINE = re.compile(
+META_LINE = lazy(
     r"^[ \t]*(?:[-*+][ \t]+)?(?P<key>[A-Za-z][A-Za-z0-9 /()#&_.-]{0,40}?)[ \t]*:[ \t]*(?P<value>.*)$"
 )
-_PLACEHOLDER = re.compile(r"\[fill in:[^\]]*\]", re.IGNORECASE)
+_PLACEHOLDER = lazy(r"\[fill in:[^\]]*\]", re.IGNORECASE)
 _OPEN_KINDS: Final = (None, K.TITLE, K.OTHER)
 
 

@@ -12,18 +12,18 @@ recognised heading of any level.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from followthrough.core.document import Section, SectionKind
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.vocabulary import METADATA_KEYS, normalize_label, section_kind
 from followthrough.core.reading.context import Reading, Region
+from followthrough.core.regex import lazy
 
 K = SectionKind
 
-_QUESTION_LABEL = re.compile(r"^ {0,3}(?P<label>[A-Za-z][^?:\n]{0,60}\?)[ \t]+\S")
-_QUALIFIER = re.compile(r"\s*\([^()]*\)|,.*$")
+_QUESTION_LABEL = lazy(r"^ {0,3}(?P<label>[A-Za-z][^?:\n]{0,60}\?)[ \t]+\S")
+_QUALIFIER = lazy(r"\s*\([^()]*\)|,.*$")
 
 
 def label_kind(label: str) -> SectionKind | None:

@@ -13,12 +13,13 @@ from followthrough.core.parsing.text import join, strip_emphasis
 from followthrough.core.parsing.vocabulary import CATEGORY_WORDS, normalize_label
 from followthrough.core.reading import whys
 from followthrough.core.reading.context import Reading, Region
+from followthrough.core.regex import lazy
 
-_CATEGORY_LINE = re.compile(
+_CATEGORY_LINE = lazy(
     r"^[*_]{0,2}(?:root[ \t]+cause[ \t]+)?(?:category|categories|type|classification|gap)[*_]{0,2}[ \t]*:[*_]{0,2}[ \t]*(?P<v>.*)$",
     re.IGNORECASE,
 )
-_CATEGORY_INLINE = re.compile(
+_CATEGORY_INLINE = lazy(
     r"\s*[(\[]\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<v>[a-z]+)(?:\s+gaps?)?\s*[)\]]\.?\s*$|"
     r"\s*[—–|-]+\s*(?:(?:root\s+cause\s+)?category\s*:\s*)?(?P<w>[a-z]+)\s+gaps?\.?\s*$|"
     r"\s*[(\[—–|,;-]*\s*(?:root\s+cause\s+)?category\s*:\s*(?P<x>[a-z ]+?)(?:\s+gaps?)?\s*[)\]]?\.?\s*$|"
@@ -26,12 +27,12 @@ _CATEGORY_INLINE = re.compile(
     r"(?<=[.!?])\s+(?P<y>[a-z]+)\s+gaps?\s*\.?\s*$",
     re.IGNORECASE,
 )
-_GAP_LABEL = re.compile(
+_GAP_LABEL = lazy(
     r"^(?:\*\*|__)(?P<v>[A-Za-z]+)(?:[ \t]+gaps?)?:?(?:\*\*|__):?[ \t]*(?P<rest>.*)$", re.IGNORECASE
 )
-_WORDS = re.compile(r"[a-z]+")
-_GAP_END = re.compile(r"gaps?$", re.IGNORECASE)
-_CATEGORY_CHARS_REVERSED = re.compile(r"(?:[^\W\d_]|[\s()\[\]—–|,;:.-])*")
+_WORDS = lazy(r"[a-z]+")
+_GAP_END = lazy(r"gaps?$", re.IGNORECASE)
+_CATEGORY_CHARS_REVERSED = lazy(r"(?:[^\W\d_]|[\s()\[\]—–|,;:.-])*")
 
 
 def categories_in(text: str) -> set[RootCauseCategory]:

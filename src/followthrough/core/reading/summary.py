@@ -10,18 +10,19 @@ from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.text import strip_emphasis
 from followthrough.core.parsing.vocabulary import METADATA_KEYS, normalize_label
 from followthrough.core.reading.metadata import META_LINE
+from followthrough.core.regex import lazy
 
 #: words a lead paragraph needs to read as a summary ("Brief description" in a template is
 #: where the summary goes)
 MIN_WORDS: Final = 2
-_NOTE = re.compile(
+_NOTE = lazy(
     r"^(?:\(.*\)|\*[^*].*\*|_[^_].*_|\[.*\]\(.*\)|!\[.*|<[a-z/].*>|"
     r"(?:note|disclaimer|(?:sample )?template|based on|originally (?:published|posted)|"
     r"cross-?posted|this is a (?:cross-?post|copy|repost))\b.*)$",
     re.IGNORECASE | re.DOTALL,
 )
 # a word of text, not a tag, a number or a handle ("sev2, ~25 min, @owen.t" has one)
-_WORD = re.compile(r"(?<![\w@~#/.-])[A-Za-z][a-z'’-]{2,}(?![\w@/])")
+_WORD = lazy(r"(?<![\w@~#/.-])[A-Za-z][a-z'’-]{2,}(?![\w@/])")
 #: a note is short: a longer paragraph is the report itself, whatever it opens with
 _NOTE_WORDS: Final = 40
 

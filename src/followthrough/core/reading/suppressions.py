@@ -7,12 +7,13 @@ import re
 
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.reading.context import Reading
+from followthrough.core.regex import lazy
 
-_SUPPRESSION = re.compile(
+_SUPPRESSION = lazy(
     r"^\s*followthrough\s*:\s*(disable(?:-file|-next-line|-line)?)\s*=\s*(.*?)\s*$", re.DOTALL
 )
-_CODE_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
-_RULE_CODE = re.compile(r"^[A-Za-z]{1,6}\d{1,5}$")
+_CODE_TOKEN = lazy(r"[A-Za-z][A-Za-z0-9_.-]*")
+_RULE_CODE = lazy(r"^[A-Za-z]{1,6}\d{1,5}$")
 
 
 def _codes(raw: str) -> set[str]:

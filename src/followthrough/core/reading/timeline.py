@@ -27,19 +27,18 @@ from followthrough.core.parsing.dates import (
 from followthrough.core.parsing.text import join, strip_emphasis
 from followthrough.core.parsing.vocabulary import normalize_label
 from followthrough.core.reading.context import Reading, Region
+from followthrough.core.regex import lazy
 
 # Timeline roll-over: a time before 06:00 after one from 18:00 on is the next day.
 _NO_DAYS = timedelta(0)
 _ONE_DAY = timedelta(days=1)
 _EVENING = time(18)
 _EARLY_MORNING = time(6)
-_ZONE_NOTE = re.compile(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
+_ZONE_NOTE = lazy(r"\b(?:times?|timestamps?)\b", re.IGNORECASE)
 
-_PLACEHOLDER_TIME = re.compile(
-    r"\b(?:HH|hh)[:.]?(?:MM|mm)\b|\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE
-)
-_PLACEHOLDER_EVENT = re.compile(r"^\W*(?:short\s+)?(?:event\s+)?description\W*$", re.IGNORECASE)
-_PLACEHOLDER_DAY = re.compile(r"\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE)
+_PLACEHOLDER_TIME = lazy(r"\b(?:HH|hh)[:.]?(?:MM|mm)\b|\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE)
+_PLACEHOLDER_EVENT = lazy(r"^\W*(?:short\s+)?(?:event\s+)?description\W*$", re.IGNORECASE)
+_PLACEHOLDER_DAY = lazy(r"\bYYYY\b|\b(?:19|20)xx\b", re.IGNORECASE)
 #: entries that make a run of lines a timeline wherever it stands
 MIN_ENTRIES: Final = 3
 _TIME_WORDS: Final = frozenset(

@@ -14,13 +14,14 @@ from followthrough.core.document import Why
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.text import strip_emphasis
 from followthrough.core.reading.context import Reading, Region
+from followthrough.core.regex import lazy
 
-_WHY_QA = re.compile(r"^Q\d*\s*[:.)]\s*(?P<q>.*?)\s+A\d*\s*[:.)]\s*(?P<a>.*)$", re.IGNORECASE)
-_Q_ONLY = re.compile(r"^Q\d*\s*[:.)]\s*", re.IGNORECASE)
-_A_ONLY = re.compile(r"^A\d*\s*[:.)]\s*", re.IGNORECASE)
-WHY_START = re.compile(r"^(?:\d+[.)]\s*)?(?:\*\*|__)?\s*(?:why\b|q\d*\s*[:.)])", re.IGNORECASE)
-_ANSWER_LEAD = re.compile(r"^(?:\s|[-–—:→>=]|->|=>|a\d*\s*[:.)]|because\b,?)+", re.IGNORECASE)
-_WHY_QUESTION = re.compile(r"(?<![\w])(?:why|how come)\b[^?]{0,200}\?", re.IGNORECASE)
+_WHY_QA = lazy(r"^Q\d*\s*[:.)]\s*(?P<q>.*?)\s+A\d*\s*[:.)]\s*(?P<a>.*)$", re.IGNORECASE)
+_Q_ONLY = lazy(r"^Q\d*\s*[:.)]\s*", re.IGNORECASE)
+_A_ONLY = lazy(r"^A\d*\s*[:.)]\s*", re.IGNORECASE)
+WHY_START = lazy(r"^(?:\d+[.)]\s*)?(?:\*\*|__)?\s*(?:why\b|q\d*\s*[:.)])", re.IGNORECASE)
+_ANSWER_LEAD = lazy(r"^(?:\s|[-–—:→>=]|->|=>|a\d*\s*[:.)]|because\b,?)+", re.IGNORECASE)
+_WHY_QUESTION = lazy(r"(?<![\w])(?:why|how come)\b[^?]{0,200}\?", re.IGNORECASE)
 
 #: questions that make a run of entries a chain of whys wherever it stands
 MIN_QUESTIONS: Final = 2

@@ -10,21 +10,22 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import ActionItem, Document, SectionKind
 from followthrough.core.parsing.dates import named_period
 from followthrough.core.parsing.vocabulary import IMPERATIVE_VERBS
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
 
-_PERSONAL = re.compile(r"@[A-Za-z0-9_]|[\w.+-]+@[\w-]+\.[\w.]+")
-_SEVERAL = re.compile(r"\s(?:and|&)\s|[/,;+]")
+_PERSONAL = lazy(r"@[A-Za-z0-9_]|[\w.+-]+@[\w-]+\.[\w.]+")
+_SEVERAL = lazy(r"\s(?:and|&)\s|[/,;+]")
 _VAGUE_DUE = W.compile_phrases(W.VAGUE_DUES)
-_PARENS = re.compile(r"\([^)]*\)")
-_HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
-_PLACEHOLDER_OWNER = re.compile(
+_PARENS = lazy(r"\([^)]*\)")
+_HANDLE = lazy(r"@([A-Za-z0-9_][\w.-]*)")
+_PLACEHOLDER_OWNER = lazy(
     r"^(?:<[^>]*>|\[[^\]]*\]|\{\{[^}]*\}\}|_{3,}|\?+|x{2,}|owner|name|someone)$", re.IGNORECASE
 )
-_WORD = re.compile(r"[A-Za-z][\w'-]*")
+_WORD = lazy(r"[A-Za-z][\w'-]*")
 
 
 def _is_done(item: ActionItem) -> bool:
@@ -193,13 +194,13 @@ def _content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in W.STOPWORDS and len(w) > 2]
 
 
-_EXHORTATION = re.compile(
+_EXHORTATION = lazy(
     r"^\W*(?:[A-Z][\w.-]*(?:\s+[A-Z][\w.-]*)?\s+to\s+|@[\w.-]+\s+to\s+)?"
     r"(?:" + W.compile_phrases(W.EXHORTATIONS, word_bounded=False).pattern + r")(?![\w-])",
     re.IGNORECASE,
 )
-_ANNOTATION = re.compile(r"\s[-\u2013\u2014]\s.*$|\([^)]*\)|\[[^\]]*\]")
-_CONCRETE = re.compile(
+_ANNOTATION = lazy(r"\s[-\u2013\u2014]\s.*$|\([^)]*\)|\[[^\]]*\]")
+_CONCRETE = lazy(
     r"\d|`|\b(?:when|if|above|below|over|under|exceeds?|within|per|before|after|every|each|"
     r"fails?|blocks?|rejects?|pages?)\b",
     re.IGNORECASE,
@@ -255,7 +256,7 @@ def classify(item: ActionItem, config: LintConfig) -> tuple[str | None, str | No
 
 # "Rasmus to ...", "@alice: ...", "We will ...", "we need to ...", "We agree that we should ...":
 # who commits, before what they commit to
-_COMMITTING = re.compile(
+_COMMITTING = lazy(
     r"^\W*(?:(?:finally|also|then|and)\s+)*"
     r"(?:(?:@[\w.-]+|(?-i:[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?))\s*(?::|to\s+)|"
     r"(?:we|i|the\s+[\w.-]+\s+team)\s+(?:(?:also|now|then|still|will\s+be|are|am|agree\s+that\s+we)\s+)*"
@@ -263,18 +264,18 @@ _COMMITTING = re.compile(
     r"are\s+going\s+to|would\s+like\s+to)?\s*)",
     re.IGNORECASE,
 )
-_HOPE = re.compile(
+_HOPE = lazy(
     r"^\W*(?:finally\s+)?(?:we|i)\s+(?:are\s+|am\s+)?(?:also\s+)?(?:hoping|hope|may|might)\b",
     re.IGNORECASE,
 )
-_NO_END = re.compile(
+_NO_END = lazy(
     r"\b(?:might\s+be\s+an\s+option|if\s+possible|where\s+possible|when\s+possible|"
     r"as\s+much\s+as\s+possible|should\s+always|continue\s+to|keep\s+(?:an\s+eye|monitoring|"
     r"in\s+mind|track)|unless\s+absolutely\s+necessary|from\s+now\s+on|"
     r"(?:ensure|make\s+sure)\s+that\s+(?:they|we|it|these|those|changes?)\s+(?:get|are|is)\b)",
     re.IGNORECASE,
 )
-_DELIBERATE = re.compile(
+_DELIBERATE = lazy(
     r"^(?:consider(?:ing)?|discuss(?:ing)?|reflect(?:ing)?|agree(?:ing)?|think(?:ing)?\s+about|"
     r"schedul(?:e|ing)\s+an?\s+(?:discussion|meeting|talk|session)|"
     r"ha(?:ve|ving)\s+an?\s+(?:talk|chat|discussion|conversation)|talk(?:ing)?\s+(?:to|with)|"
@@ -291,33 +292,33 @@ _DELIBERATE = re.compile(
     r"valid|good))\b",
     re.IGNORECASE,
 )
-_SPIKE = re.compile(
+_SPIKE = lazy(
     r"^(?P<verb>look(?:ing)?\s+into|investigat(?:e|ing)|explor(?:e|ing)|research(?:ing)?|"
     r"assess(?:ing)?|evaluat(?:e|ing)|check(?:ing)?|review(?:ing)?|figur(?:e|ing)\s+out|"
     r"identify(?:ing)?|find(?:ing)?\s+out|determin(?:e|ing)|analy[sz](?:e|ing)|spike)\b\s*(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
 )
 _TOPIC_ONLY_VERBS = ("look", "investigat", "explor", "research", "review", "assess", "evaluat")
-_QUESTION = re.compile(r"^(?:on\s+|into\s+)?(?:if|whether|why|how|what|which|where|when)\b", re.I)
+_QUESTION = lazy(r"^(?:on\s+|into\s+)?(?:if|whether|why|how|what|which|where|when)\b", re.I)
 # a question in the item: "Investigate missing node metrics and see if we can ..."
-_ASKS = re.compile(
+_ASKS = lazy(
     r"\b(?:and\s+)?(?:see|check|find\s+out|determine|confirm|understand)\s+(?:if|whether|why|how|what)\b",
     re.I,
 )
-_PREFERENCE = re.compile(
+_PREFERENCE = lazy(
     r"\b(?:we|they|you)\s+(?:want|should|would\s+like|need)\b|\bshould\b|\bbetter\b|"
     r"\bmore\s+\w+able\b|\bbe\s+given\b|\bcould\s+be\s+made\b",
     re.IGNORECASE,
 )
-_OPTIONS = re.compile(
+_OPTIONS = lazy(
     r"^(?:the\s+)?(?:options?|solutions?|alternatives?|ways|possibilit(?:y|ies)|approaches)\b", re.I
 )
-_NAMED = re.compile(
+_NAMED = lazy(
     r"^(?:the\s+(?:exact|specific|root|actual|real)\b|(?:the\s+)?(?:root\s+)?cause\b|"
     r"the\s+reason\b|an?\s+(?:clear\s+)?path\b)|\bas\s+an?\s+(?:potential|possible|likely)\s+cause\b",
     re.IGNORECASE,
 )
-_CONDITION = re.compile(
+_CONDITION = lazy(
     r"\d|%|`|\b(?:when|if|whenever|above|below|over|under|exceeds?|reach(?:es)?|threshold|"
     r"rates?|errors?|latency|usage|utili[sz]ation|saturation|capacity|lag|memory|cpu|disk|"
     r"bandwidth|expir\w*|fail\w*|down|missing|stuck|unhealthy|not\s+ready|notready|"
@@ -328,7 +329,7 @@ _CONDITION = re.compile(
 # "Implement monitoring on Kyverno", "Add alerts for Flux", "Flux metrics and alerts": monitoring
 # that names a component, not the condition to catch
 _SIGNAL = r"(?:monitoring|alerting|alerts?|metrics|dashboards?|observability)"
-_BARE_MONITORING = re.compile(
+_BARE_MONITORING = lazy(
     r"^(?:(?:implement|add|set\s*up|setup|create|enable|introduce|improve|better|more)\s+"
     r"(?:some\s+|more\s+|basic\s+)?(?P<what>" + _SIGNAL + r")(?:\s+(?:on|for|of|in|to|around)\s+"
     r"[\w./'-]+(?:\s+[\w./'-]+){0,2})?"
@@ -337,24 +338,24 @@ _BARE_MONITORING = re.compile(
     r"(?:\s+(?:and|&)\s+(?:monitoring|alerting|alerts|metrics))?)$",
     re.IGNORECASE,
 )
-_MEASURABLE = re.compile(
+_MEASURABLE = lazy(
     r"\d|%|\b(?:when|if|whenever|above|below|exceeds?|threshold|under|over|within)\b", re.I
 )
 # the means of a change, which makes "Enhance the pipeline run with synthetic monitoring" say what
-_MEANS = re.compile(
+_MEANS = lazy(
     r"\b(?:with|by|using|via|through|so\s+that|in\s+order\s+to)\b(?!\s+(?:them|it)\b)", re.I
 )
-_GENERIC_CHANGE = re.compile(
+_GENERIC_CHANGE = lazy(
     r"^(?:better|improv(?:e|ed|ing)|streamline|enhanc(?:e|ed)|strengthen|bring\s+down|"
     r"more\s+\w+|set\s*up\s+more|add\s+more)\b",
     re.IGNORECASE,
 )
 
 
-_TICKET_FIRST = re.compile(r"^\s*\[?#?[A-Z]*-?\d+\]?\s*[:\-–—]\s*|^\s*\*\*[A-Z]+\*\*\s*")
+_TICKET_FIRST = lazy(r"^\s*\[?#?[A-Z]*-?\d+\]?\s*[:\-–—]\s*|^\s*\*\*[A-Z]+\*\*\s*")
 
 
-_LEAD = re.compile(r"^((?:\S+\s+){2,}\S+?):\s+(?=[A-Z][a-z]+\s+\S+\s+\S+)")
+_LEAD = lazy(r"^((?:\S+\s+){2,}\S+?):\s+(?=[A-Z][a-z]+\s+\S+\s+\S+)")
 
 
 def _core(text: str) -> str:
@@ -434,7 +435,7 @@ def is_placeholder(text: str) -> bool:
     return ("[" in text or "<" in text) and _FILL_IN.search(text) is not None
 
 
-_FILL_IN = re.compile(r"\[\s*fill[ -]?in\b|^\s*<[^>]*>\s*$|^\s*\[[^\]]*\]\s*$", re.IGNORECASE)
+_FILL_IN = lazy(r"\[\s*fill[ -]?in\b|^\s*<[^>]*>\s*$|^\s*\[[^\]]*\]\s*$", re.IGNORECASE)
 
 
 class VagueAction(Rule):

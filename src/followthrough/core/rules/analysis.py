@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, Genre, SectionKind
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, View, view_of
 
@@ -17,10 +18,10 @@ if TYPE_CHECKING:
 
 _PROXIMATE = W.compile_phrases(W.PROXIMATE_CAUSES)
 _SYSTEMIC = W.compile_phrases(W.SYSTEMIC_MARKERS)
-_PLACEHOLDER = re.compile("|".join(r for _, r in W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
-_WORDS = re.compile(r"[A-Za-z]{2,}")
+_PLACEHOLDER = lazy("|".join(r for _, r in W.TEMPLATE_PLACEHOLDERS), re.IGNORECASE)
+_WORDS = lazy(r"[A-Za-z]{2,}")
 _ROOT_KINDS = (SectionKind.ROOT_CAUSE, SectionKind.WHYS)
-_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
+_COMMENTS = lazy(r"<!--.*?-->", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def root_cause_statements(doc: Document) -> list[Statement]:
     return _body_lines(doc, (SectionKind.ROOT_CAUSE,))
 
 
-_STATED = re.compile(
+_STATED = lazy(
     r"root[ -]?causes?\s+(?:was|is|were|are|seems to be|appears to be)\s+(?P<cause>[^.;\n]+)"
 )
 
@@ -101,7 +102,7 @@ _SAFEGUARDS = (
     r"logging|logs|paging|on-?call)"
 )
 # "no alert on ...", "lack of monitoring": tried where a word of lack starts
-_LACK_FIRST = re.compile(
+_LACK_FIRST = lazy(
     r"(?:no|not|without|lack(?:ing|ed)?(?:\s+of)?|missing|absence\s+of|never|nothing|"
     r"insufficient|inadequate|poor)\b[^.;\n]{0,50}?\b" + _SAFEGUARDS + r"\b",
     re.IGNORECASE,
@@ -121,7 +122,7 @@ _LACK_WORDS = (
 )
 # "the alerting threshold was set too high", "our monitoring did not detect it": tried in the
 # few words before where the lack is said
-_LACK_AFTER = re.compile(
+_LACK_AFTER = lazy(
     r"\b" + _SAFEGUARDS + r"\b[^.;\n]{0,50}?\b(?:too\s+(?:high|low|late|slow)|"
     r"(?:was|were|is|are)\s+(?:not|never)|(?:was|were|is|are)n['’]t|(?:did|does|do)\s+not|"
     r"(?:did|does|do)n['’]t|missing|"
@@ -148,7 +149,7 @@ def _names_a_gap(text: str) -> bool:
     return False
 
 
-_CAUSE_UNKNOWN = re.compile(
+_CAUSE_UNKNOWN = lazy(
     r"\b(?:root\s+cause|cause|why)\b[^.\n]{0,80}?\b(?:unknown|not\s+(?:yet\s+)?(?:known|"
     r"identified|found|determined|clear|understood)|remains?\s+(?:unclear|unknown))\b"
     r"|\b(?:have|has|had)\s+not\s+(?:yet\s+)?(?:identified|found|determined|understood)\s+"
@@ -240,7 +241,7 @@ def _unknown_in(view: View, a: int, b: int) -> bool:
 
 
 # "At this point the root cause was not clear yet": the story of the response, not the analysis
-_THEN = re.compile(
+_THEN = lazy(
     r"\b(?:at\s+(?:this|that)\s+(?:point|time|stage)|at\s+the\s+time|at\s+first|initially)\b", re.I
 )
 

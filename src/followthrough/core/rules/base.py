@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.parsing.blocks import scan
+from followthrough.core.regex import lazy
 from followthrough.core.rules.wordlists import lowered, word_set
 
 if TYPE_CHECKING:
@@ -164,12 +165,12 @@ class CorpusRule(_RuleMeta):
 # (``Document.masked``). One pattern per kind, each starting with a literal, so the regex
 # engine jumps between occurrences, and each run only when its marker occurs at all.
 _MASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("``", re.compile(r"``[^\n]*?``")),  # code spans with backticks inside
-    ("`", re.compile(r"`[^`\n]*`")),  # code spans
-    ('"', re.compile(r'"[^"\n]*"')),
-    ("\u201c", re.compile(r"\u201c[^\u201d\n]*\u201d")),
+    ("``", lazy(r"``[^\n]*?``")),  # code spans with backticks inside
+    ("`", lazy(r"`[^`\n]*`")),  # code spans
+    ('"', lazy(r'"[^"\n]*"')),
+    ("\u201c", lazy(r"\u201c[^\u201d\n]*\u201d")),
 )
-_NOT_NEWLINE = re.compile(r"[^\n]")
+_NOT_NEWLINE = lazy(r"[^\n]")
 _EXCERPT_WIDTH = 160
 
 

@@ -8,6 +8,7 @@ from collections.abc import Container, Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, section_kind, view_of
 
@@ -16,35 +17,33 @@ if TYPE_CHECKING:
 
 _ANY_VERBS = W.Phrases(W.HUMAN_FAILURE_VERBS + W.FAILURE_VERBS)
 # both start with a literal, so the regex engine jumps between occurrences of it
-_POSSESSIVE = re.compile(
+_POSSESSIVE = lazy(
     r"'s\s+(?:(?:big|simple|honest|careless|own)\s+)?(?:mistake|error|fault|blunder|oversight|"
     r"negligence|carelessness|screw-?up|fat[- ]finger)\b"
 )
-_POSSESSOR = re.compile(r"(?<![\w@-])(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+)$")
-_CAUSED_BY = re.compile(
-    r"by\s+(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)(?![\w-])"
-)
-_CAUSING_VERB = re.compile(r"(?:caused|broken|triggered|introduced|started)\s+$")
+_POSSESSOR = lazy(r"(?<![\w@-])(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+)$")
+_CAUSED_BY = lazy(r"by\s+(?P<agent>@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)(?![\w-])")
+_CAUSING_VERB = lazy(r"(?:caused|broken|triggered|introduced|started)\s+$")
 _CAUSING_VERBS = frozenset(["caused", "broken", "triggered", "introduced", "started"])
 _POSSESSIVE_NOUNS = frozenset(
     ["mistake", "error", "fault", "blunder", "oversight", "negligence", "carelessness"]
     + ["screw", "screwup", "fat"]
 )
-_HANDLE = re.compile(r"@([A-Za-z0-9_][\w.-]*)")
-_CAPWORD = re.compile(r"\b[A-Z][a-z]+\b")
-_SYSTEM_TAIL = re.compile(
+_HANDLE = lazy(r"@([A-Za-z0-9_][\w.-]*)")
+_CAPWORD = lazy(r"\b[A-Z][a-z]+\b")
+_SYSTEM_TAIL = lazy(
     r"(?<![\w-])(?:" + W.compile_phrases(W.SYSTEM_SUBJECTS, word_bounded=False).pattern + r")"
     r"\s+(?:\w+\s+){0,2}$",
     re.IGNORECASE,
 )
 _WITHOUT = W.Phrases(W.WITHOUT_PHRASES)
-_PERSON_ANYWHERE = re.compile(
+_PERSON_ANYWHERE = lazy(
     r"(?<![\w-])(?:"
     + W.compile_phrases(W.PERSON_ROLES, word_bounded=False).pattern
     + r")(?![\w-])",
     re.IGNORECASE,
 )
-_AGENT_ANYWHERE = re.compile(r"(?<![\w@-])(?:@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+)")
+_AGENT_ANYWHERE = lazy(r"(?<![\w@-])(?:@[A-Za-z0-9_][\w.-]*|[A-Z][a-z]+)")
 _FIRST_NAMES = frozenset(W.FIRST_NAMES)
 _WINDOW = 60
 _LONG_WINDOW = 140
@@ -57,15 +56,13 @@ _SYSTEM_EXEMPT = (
 )
 
 
-_PEOPLE_LINE = re.compile(
+_PEOPLE_LINE = lazy(
     r"^[\s*_>|-]*(?:authors?|owners?|incident commanders?|ic|facilitators?|scribes?|on-?call|"
     r"responders?|participants?|attendees|people|reviewers?|written by)\b[*_\s]*[:=|-]",
     re.IGNORECASE,
 )
-_LABEL_BEFORE = re.compile(
-    r"\b(?:IC|on-?call|scribe|author|facilitator|owner|commander)\s*[:=]?\s*$"
-)
-_ITEM_OWNER_PREFIX = re.compile(r"^\W*([A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?\s+to\s")
+_LABEL_BEFORE = lazy(r"\b(?:IC|on-?call|scribe|author|facilitator|owner|commander)\s*[:=]?\s*$")
+_ITEM_OWNER_PREFIX = lazy(r"^\W*([A-Z][a-z]+)(?:\s+[A-Z][a-z]+)?\s+to\s")
 
 
 class KnownNames:
@@ -167,7 +164,7 @@ _NOT_NAMES = frozenset(
 )
 
 
-_LAST_BREAK = re.compile(r".*(?:[.;:!?()\[\]|\n]|\s[-\u2013\u2014]\s)", re.DOTALL)
+_LAST_BREAK = lazy(r".*(?:[.;:!?()\[\]|\n]|\s[-\u2013\u2014]\s)", re.DOTALL)
 _ADVERBS = frozenset(
     [
         "had",
@@ -228,7 +225,7 @@ _HUMAN_VERBS = frozenset(v.lower() for v in W.HUMAN_FAILURE_VERBS)
 # A named group's conduct made the cause: "Teams still haven't adopted our recommendations",
 # "Infrastructure are not prioritising their ADFS implementation". Not the writers' own
 # miss ("we failed to verify", "we wrongly assumed"): that is a gap in the analysis.
-_GROUP_CONDUCT = re.compile(
+_GROUP_CONDUCT = lazy(
     r"\s*(?:[-*+]\s+)?(?P<who>[A-Z][\w&/-]*(?:\s+[A-Z][\w&/-]*)?|teams|developers|engineers)"
     r"\s+(?:still\s+|yet\s+)?(?P<did>(?:haven't|have\s+not|hasn't|has\s+not|are\s+not|aren't|is\s+not|"
     r"isn't|didn't|did\s+not|don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|"
@@ -237,7 +234,7 @@ _GROUP_CONDUCT = re.compile(
     re.MULTILINE,
 )
 # the conduct itself, found first (it starts with a literal word the engine can skip to)
-_CONDUCT = re.compile(
+_CONDUCT = lazy(
     r"(?:haven't|have\s+not|hasn't|has\s+not|are\s+not|aren't|is\s+not|isn't|didn't|did\s+not|"
     r"don't|do\s+not)\s+(?:yet\s+)?(?:adopted|followed|prioriti[sz]\w*|monitor\w*|maintain\w*|"
     r"updated|upgraded|patched|responded|reviewed|implemented|applied|acted)\b"
@@ -424,15 +421,13 @@ class PersonAsAgent(Rule):
 # "obviously", "clearly": hindsight only beside a counterfactual ("Obviously a reminder would
 # have caught it"); alone they assess a fact ("obviously a breaking change")
 _ASSESSMENTS = frozenset({"obviously", "clearly"})
-_COUNTERFACTUAL = re.compile(
+_COUNTERFACTUAL = lazy(
     r"\b(?:would|should|could)(?:\s+not|n't)?\s+have\b|\bshould've\b|"
     r"\b(?:was|were)\s+never\s+going\s+to\b|\bwould\s+never\b",
     re.I,
 )
-_BELIEF = re.compile(
-    r"\b(?:assum\w*|suspect\w*|thought|believ\w*|initially|suspicion\s+of)\s+$", re.I
-)
-_SENTENCE_BREAK = re.compile(r"[.!?\n]")
+_BELIEF = lazy(r"\b(?:assum\w*|suspect\w*|thought|believ\w*|initially|suspicion\s+of)\s+$", re.I)
+_SENTENCE_BREAK = lazy(r"[.!?\n]")
 
 
 def _sentence(masked: str, at: int) -> str:

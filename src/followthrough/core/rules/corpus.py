@@ -9,10 +9,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from itertools import chain
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
+from followthrough.core.regex import lazy
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
 from followthrough.core.rules.recurrence import Names, recurrence_words, said_text
@@ -76,15 +78,15 @@ def _long_enough(text: str, kind: SectionKind) -> bool:
 
 
 #: sections that are not about the incident: thanks, credits, about the author, references
-_ASIDE_HEADING = re.compile(
+_ASIDE_HEADING = lazy(
     r"\b(?:thanks?|thank you|acknowledge?ments?|credits?|about the authors?|authors?|"
     r"references?|further reading|footnotes?|glossary|see also|links)\b",
     re.IGNORECASE,
 )
-_THEMATIC_BREAK = re.compile(r"^(?:-{3,}|\*{3,}|_{3,})$")
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
-_MARKUP = re.compile(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*|\|)")
+_THEMATIC_BREAK = lazy(r"^(?:-{3,}|\*{3,}|_{3,})$")
+_SENTENCE_END = lazy(r"[.!?](?=\s|$)")
+_TABLE_RULE = lazy(r"^\s*\|?\s*:?-{3,}")
+_MARKUP = lazy(r"^\s*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d+[.)]\s+|>\s*|\|)")
 #: the characters a stripped line with markup can start with
 _MARKUP_START = frozenset("-*+>|0123456789")
 _RELATED_SHOWN = 5
@@ -318,7 +320,7 @@ class CopyPaste(CorpusRule):
             yield from flush()
 
 
-_PATH_DATE = re.compile(r"(?:^|[/\\])(\d{4})-(\d{2})-(\d{2})[^/\\]*$")
+_PATH_DATE = lazy(r"(?:^|[/\\])(\d{4})-(\d{2})-(\d{2})[^/\\]*$")
 
 
 def _incident_date(doc: Document) -> date | None:
@@ -334,7 +336,7 @@ def _incident_date(doc: Document) -> date | None:
         return None
 
 
-_DIGITS = re.compile(r"(\d+)")
+_DIGITS = lazy(r"(\d+)")
 
 
 def _natural(path: str) -> tuple[tuple[int, int | str], ...]:
@@ -519,7 +521,7 @@ _KIND_PHRASES = _kind_phrases()
 def _kind_pattern(failure: FailureKind) -> re.Pattern[str]:
     phrases = {*failure.subjects, *failure.conditions, *failure.names}
     alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
+    return lazy(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
 def _kind_keys(failure: FailureKind) -> tuple[frozenset[bytes], ...]:
@@ -563,7 +565,7 @@ def _possible_kinds(low: str) -> list[int]:
 
 
 #: where a clause ends: a sentence stop, a dash between words, a line break
-_CLAUSE_END = re.compile(r"[.;:!?](?=\s|$)|\s[-\u2013\u2014]+\s|\n")
+_CLAUSE_END = lazy(r"[.;:!?](?=\s|$)|\s[-\u2013\u2014]+\s|\n")
 #: words that tell no service or component apart: the incident itself, its size, people
 #: words of a date: they say when, not what failed
 _DATE_WORDS = (
@@ -587,11 +589,16 @@ _GENERIC = frozenset(
 _KIND_VOCABULARY = frozenset(
     word for phrase in _KIND_PHRASES for word in re.findall(r"[a-z0-9]+", phrase)
 )
+
+
 #: normal words (core.similarity.normal_word) that tell no service or component apart
-_NOT_COMPONENTS = frozenset(
-    word for token in _GENERIC | _KIND_VOCABULARY for word in normal_word(token)
-)
-_COMPONENT_TOKEN = re.compile(r"[a-z][a-z0-9]*")
+@cache
+def _not_components() -> frozenset[str]:
+    """Computed at the first folder check (the word table loads then), not at import."""
+    return frozenset(word for token in _GENERIC | _KIND_VOCABULARY for word in normal_word(token))
+
+
+_COMPONENT_TOKEN = lazy(r"[a-z][a-z0-9]*")
 _COMPONENT_WORDS: dict[str, tuple[str, ...]] = {}
 
 
@@ -605,7 +612,8 @@ def _component_words(token: str) -> tuple[str, ...]:
         if token in _KIND_VOCABULARY:
             words = ()
         else:
-            words = tuple(w for w in normal_word(token) if len(w) >= 2 and w not in _NOT_COMPONENTS)
+            not_components = _not_components()
+            words = tuple(w for w in normal_word(token) if len(w) >= 2 and w not in not_components)
         _COMPONENT_WORDS[token] = words
     return words
 
@@ -767,21 +775,25 @@ def _kind_reason(kind: int, sig: Signature, earlier: Signature, common: set[str]
     return f"same failure: {FAILURE_KINDS[kind].name} on {' '.join(where)}"
 
 
-#: words of a title that say what the document is, not what failed
-_TITLE_GENERIC = frozenset(
-    word
-    for token in (
-        *("incident", "incidents", "outage", "outages", "down", "downtime", "issue", "issues"),
-        *("problem", "problems", "postmortem", "post", "mortem", "report", "review"),
-        *("analysis", "disclosure", "summary", "retrospective", "rca", "investigation"),
-        *("investigations", "update", "title", "template", "security", "major", "minor"),
-        *("again", "once", "more", "repeat", "recurring"),
-        *_DATE_WORDS,
+@cache
+def _title_generic() -> frozenset[str]:
+    """Words of a title that say what the document is, not what failed."""
+    return frozenset(
+        word
+        for token in (
+            *("incident", "incidents", "outage", "outages", "down", "downtime", "issue", "issues"),
+            *("problem", "problems", "postmortem", "post", "mortem", "report", "review"),
+            *("analysis", "disclosure", "summary", "retrospective", "rca", "investigation"),
+            *("investigations", "update", "title", "template", "security", "major", "minor"),
+            *("again", "once", "more", "repeat", "recurring"),
+            *_DATE_WORDS,
+        )
+        for word in normal_word(token)
     )
-    for word in normal_word(token)
-)
+
+
 #: a number of three digits in a title is a status code or the like ("503"), not a year
-_TITLE_NUMBER = re.compile(r"(?<![\w.:/-])\d{3}(?![\w.:/-])")
+_TITLE_NUMBER = lazy(r"(?<![\w.:/-])\d{3}(?![\w.:/-])")
 #: a title that repeats an earlier one names at least this many telling words
 _TITLE_WORDS = 3
 #: how many earlier postmortems holding a title word are checked, most recent first
@@ -794,7 +806,7 @@ def _title_words(doc: Document) -> frozenset[str]:
     (status codes: "503" is not "404")."""
     if not doc.title:
         return frozenset()
-    words = set(normal_words(doc.title)) - _TITLE_GENERIC
+    words = set(normal_words(doc.title)) - _title_generic()
     words.update(_TITLE_NUMBER.findall(doc.title))
     return frozenset(words)
 
@@ -1027,7 +1039,7 @@ class RepeatIncident(CorpusRule):
                 summary = doc.section(SectionKind.SUMMARY)
                 head = set(normal_words(f"{doc.title or ''} {summary.body if summary else ''}"))
                 head.update(mode_words)
-                head -= _TITLE_GENERIC
+                head -= _title_generic()
                 heads[d] = head
                 titles[d] = _title_words(doc)
                 cause_set = set(cause_words)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, Genre, Section, SectionKind
 from followthrough.core.reading import impact
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, View, view_of
 from followthrough.core.rules.wordlists import lowered
@@ -20,7 +21,7 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
 )
-_NOT_QUANTITIES = re.compile(
+_NOT_QUANTITIES = lazy(
     r"\b\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"  # clock times
     r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
@@ -42,8 +43,8 @@ _NOT_QUANTITIES = re.compile(
 )
 # a number standing alone ("3.7M", "18%", "47", "1,240"), not one inside a name ("k8s",
 # "ip-10-0-32-54", "/24")
-_NUMBER = re.compile(r"(?<![\w./:#@-])\d[\d,.]*(?:%|[kmb]\b)?(?![\w/@-]|\.\d)", re.IGNORECASE)
-_NUMBER_WORDS = re.compile(
+_NUMBER = lazy(r"(?<![\w./:#@-])\d[\d,.]*(?:%|[kmb]\b)?(?![\w/@-]|\.\d)", re.IGNORECASE)
+_NUMBER_WORDS = lazy(
     r"\b(?:none of the|no|half|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
     r"thousand|dozens|hundreds|thousands|millions)\s+(?:of\s+)?(?:our\s+|the\s+)?(?:\w+\s+)?(?:users|customers|requests|orders|"
@@ -51,7 +52,7 @@ _NUMBER_WORDS = re.compile(
     r"seconds|days|emails|messages|jobs|sessions|pages|errors)\b",
     re.IGNORECASE,
 )
-_DIGIT = re.compile(r"\d")
+_DIGIT = lazy(r"\d")
 _NUMBER_WORD = (
     r"(?:(?:a\s+)?single|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
     r"forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|dozens?)"
@@ -148,11 +149,11 @@ class UnquantifiedImpact(Rule):
         )
 
 
-_WORDS = re.compile(r"[A-Za-z0-9]")
-_LISTED = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
+_WORDS = lazy(r"[A-Za-z0-9]")
+_LISTED = lazy(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 # "no packages were compromised", "we were not affected", "no evidence that ... were
 # downloaded": zero is a number
-_ZERO = re.compile(
+_ZERO = lazy(
     r"\b(?:no|zero|none\s+of\s+the|not\s+(?:a\s+)?single)\s+(?:[\w-]+\s+){0,3}?(?:were|was|had\s+been|"
     r"have\s+been|has\s+been)\s+(?:affected|compromised|impacted|exploited|used|accessed|"
     r"downloaded|lost|exposed|charged|installed)\b"
@@ -167,7 +168,7 @@ _ZERO = re.compile(
 # What the failure did, counted: "for 47 minutes", "5 out of 46 nodes", "3.7M failed
 # requests", "18% of checkouts", "ninety minutes"; not a measure of the cause ("reaching
 # 100%", "12 GB of memory").
-_COUNTED = re.compile(
+_COUNTED = lazy(
     # not a hypothesis ("if a single zone becomes unoperational")
     r"(?<![\w./:#@-])(?<!\bif\s)(?<!\bif\sa\s)(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
     + _NUMBER_WORD

@@ -8,14 +8,15 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
 
-_WORD = re.compile(r"[a-z][a-z0-9'-]*")
-_PLACEHOLDER = re.compile(r"\[\s*fill[ -]?in\b", re.IGNORECASE)
+_WORD = lazy(r"[a-z][a-z0-9'-]*")
+_PLACEHOLDER = lazy(r"\[\s*fill[ -]?in\b", re.IGNORECASE)
 _GENERIC = frozenset(
     [
         "cause",

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from urllib.parse import unquote
 
 from followthrough.core.document import Document, SectionKind
+from followthrough.core.regex import lazy
 
 _EVENT = r"(?:occurr?[ae]n[cs]es?|incidents?|outages?|instances?|episodes?)"
 _TROUBLE = r"(?:issues?|problems?|failures?|incidents?|outages?|errors?|bugs?|faults?)"
@@ -38,7 +39,7 @@ _WRITE_UP = r"(?:postmortems?|post-mortems?|incident\s+reports?)"
 #: with (lower-case): a text is searched with ``str.find`` for the key words, and a phrase
 #: is tried only where its key word starts a word, never at every character.
 RECURRENCE: dict[str, re.Pattern[str]] = {
-    key: re.compile(pattern)
+    key: lazy(pattern)
     for key, pattern in (
         ("second", rf"second\s+(?:[\w-]+\s+){{0,2}}?{_EVENT}\b"),
         ("third", rf"third\s+(?:[\w-]+\s+){{0,2}}?{_EVENT}\b"),
@@ -60,11 +61,11 @@ RECURRENCE: dict[str, re.Pattern[str]] = {
         ),
     )
 }
-_REOCCURRED = re.compile(r"occurr?ed\b")
+_REOCCURRED = lazy(r"occurr?ed\b")
 #: key words that say it only after one of these ("almost identical incident")
 _QUALIFIED = {"identical": ("almost ", "nearly ")}
 #: in a title, "again" and "once more" say it too ("Checkout pool exhausted again")
-TITLE_RECURRENCE = re.compile(r"\b(?:again|once\s+more|recurr\w*|repeat\w*)\b", re.IGNORECASE)
+TITLE_RECURRENCE = lazy(r"\b(?:again|once\s+more|recurr\w*|repeat\w*)\b", re.IGNORECASE)
 #: sections where the authors say what this incident was, why, and what they learnt: not
 #: the timeline (which counts events of this incident), the impact, the detection, the
 #: action items, the five whys (each answers about this incident), nor a section a reader
@@ -79,9 +80,9 @@ _SAID_IN = frozenset(
     }
 )
 #: an identifier at the start of a file name: letters, then digits ("PM2021-005", "INC-2291")
-_IDENTIFIER = re.compile(r"[a-z]{2,}[-_]?\d{2,}(?:[-_]\d+)*")
-_LINK = re.compile(r"\[([^\]\n]{1,200})\]\(\s*<?([^)\s>]{1,500})>?(?:\s+\"[^\"]*\")?\s*\)")
-_FENCE = re.compile(r"^\s*(?:```|~~~)", re.MULTILINE)
+_IDENTIFIER = lazy(r"[a-z]{2,}[-_]?\d{2,}(?:[-_]\d+)*")
+_LINK = lazy(r"\[([^\]\n]{1,200})\]\(\s*<?([^)\s>]{1,500})>?(?:\s+\"[^\"]*\")?\s*\)")
+_FENCE = lazy(r"^\s*(?:```|~~~)", re.MULTILINE)
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.parsing.dates import DATE_ANYWHERE, find_day
 from followthrough.core.reading import impact
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.analysis import cause_unknown
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
@@ -41,13 +42,13 @@ _PLACEHOLDERS: list[tuple[str, bool, bool, re.Pattern[str]]] = [
         probe,
         probe.isalnum(),
         source.startswith(r"\b"),
-        re.compile(source.removeprefix(r"\b").lower()),
+        lazy(source.removeprefix(r"\b").lower()),
     )
     for probe, source in W.TEMPLATE_PLACEHOLDERS
     if source not in _MARKER_SOURCES
 ]
 _MARKER_WORDS = frozenset(["todo", "tbd", "fixme"])
-_MARKER = re.compile(r"(?:TODO|TBD|FIXME)\b")
+_MARKER = lazy(r"(?:TODO|TBD|FIXME)\b")
 _NOT_CONTENT = frozenset(
     {
         SectionKind.TITLE,
@@ -59,10 +60,10 @@ _NOT_CONTENT = frozenset(
 )
 # "Root cause: ..." at the start of a line: the label found from its literal first word, the
 # line start checked behind it
-_ROOT_CAUSE_LABEL = re.compile(r"root[ -]?causes?\b[^:\n]{0,40}:")
-_LINE_LEAD = re.compile(r"[\s>*_#|-]*(?:\d+[.)]\s*)?")
-_COMMENTS = re.compile(r"<!--.*?-->", re.DOTALL)
-_WORDS = re.compile(r"[A-Za-z0-9]")
+_ROOT_CAUSE_LABEL = lazy(r"root[ -]?causes?\b[^:\n]{0,40}:")
+_LINE_LEAD = lazy(r"[\s>*_#|-]*(?:\d+[.)]\s*)?")
+_COMMENTS = lazy(r"<!--.*?-->", re.DOTALL)
+_WORDS = lazy(r"[A-Za-z0-9]")
 
 
 #: what a security disclosure owes its reader: what was exposed and how; no action items (it
@@ -70,7 +71,7 @@ _WORDS = re.compile(r"[A-Za-z0-9]")
 #: (dates in its prose serve as a timeline).
 _DISCLOSURE_REQUIRED = frozenset({SectionKind.SUMMARY, SectionKind.IMPACT, SectionKind.ROOT_CAUSE})
 _ATTACK_REQUIRED = _DISCLOSURE_REQUIRED | {SectionKind.TIMELINE}
-_CAUSE_STATED = re.compile(
+_CAUSE_STATED = lazy(
     r"\b(?:caused|causing|due\s+to|because|as\s+a\s+result\s+of|resulted\s+from|"
     r"triggered\s+by|root\s+cause|the\s+cause|led\s+to|culprit)\b",
     re.IGNORECASE,
@@ -110,7 +111,7 @@ def _present(doc: Document, kind: SectionKind) -> bool:
     return False
 
 
-_MECHANISM = re.compile(
+_MECHANISM = lazy(
     r"\b(?:vulnerabilit(?:y|ies)|flaws?|weakness\w*|exploit\w*|misconfigur\w*|"
     r"allow(?:ed|ing|s)?|could\s+(?:be\s+used|allow)|was\s+possible|by\s+(?:\w+ing)\b|"
     r"via|through\s+(?:a|an|the)\b|because|due\s+to|caused|led\s+to|root\s+cause|"
@@ -234,7 +235,7 @@ class MissingSection(Rule):
 
 # a template's guidance standing alone where the text goes: "Brief description", a table cell
 # "Short event description" ("a brief description denoting ..." is prose)
-_GUIDANCE = re.compile(r"[ \t]*(?:brief|short)[ \t]+(?:\w+[ \t]+)?description\.?[ \t]*(?=\n|\||$)")
+_GUIDANCE = lazy(r"[ \t]*(?:brief|short)[ \t]+(?:\w+[ \t]+)?description\.?[ \t]*(?=\n|\||$)")
 
 
 def _guidance(low: str) -> list[tuple[int, int]]:
@@ -329,7 +330,7 @@ class TemplateLeftover(Rule):
             )
 
 
-_FILLER = re.compile(r"^[\s|:*+\-_>#.]*$")
+_FILLER = lazy(r"^[\s|:*+\-_>#.]*$")
 
 
 def _written(body: str) -> bool:
@@ -347,9 +348,7 @@ def _written(body: str) -> bool:
     return False
 
 
-_ZONE_NOTE = re.compile(
-    r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I
-)
+_ZONE_NOTE = lazy(r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I)
 
 
 class EmptySection(Rule):

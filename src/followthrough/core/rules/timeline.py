@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind, TimelineEvent
+from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 
@@ -16,14 +17,14 @@ if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
 
 _ANALYSIS = W.Phrases(W.TIMELINE_ANALYSIS)
-_HAS_DATE = re.compile(
+_HAS_DATE = lazy(
     r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\bday\s*\d",
     re.IGNORECASE,
 )
 
 
-_CLOCK = re.compile(r"\b(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
+_CLOCK = lazy(r"\b(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
 
 
 def _when(event: TimelineEvent) -> datetime | timedelta | None:

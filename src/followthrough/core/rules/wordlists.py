@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 
+from followthrough.core.regex import lazy
 from followthrough.core.similarity import STOPWORDS as SIMILARITY_STOPWORDS
 
 # --- blame (seed: "We do not ask 'who screwed up?'") -------------------------------------
@@ -1388,10 +1389,10 @@ def compile_phrases(
     body = "|".join(alternatives) if alternatives else r"(?!x)x"
     if word_bounded:
         body = r"(?<![\w@-])(?:" + body + r")(?![\w-])"
-    return re.compile(body, re.IGNORECASE if ignore_case else 0)
+    return lazy(body, re.IGNORECASE if ignore_case else 0)
 
 
-_PIECE = re.compile(r"[^\W_]+")
+_PIECE = lazy(r"[^\W_]+")
 
 
 def pieces(phrase: str) -> tuple[str, ...]:
@@ -1404,7 +1405,7 @@ _BREAKS = bytes(range(128)).translate(
     None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n\r\x0b\x0c"
 )
 _TO_SPACE = bytes.maketrans(_BREAKS, b" " * len(_BREAKS))
-_NON_WORD = re.compile(r"[^\w\s]+|_+")
+_NON_WORD = lazy(r"[^\w\s]+|_+")
 
 
 _ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
@@ -1475,9 +1476,7 @@ class Phrases:
         self._probes: list[tuple[str, re.Pattern[str]]] = [
             (
                 first,
-                re.compile(
-                    "(?:" + "|".join(sorted(set(sources), key=len, reverse=True)) + r")(?![\w-])"
-                ),
+                lazy("(?:" + "|".join(sorted(set(sources), key=len, reverse=True)) + r")(?![\w-])"),
             )
             for first, sources in sorted(groups.items())
         ]
