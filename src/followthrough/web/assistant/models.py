@@ -39,6 +39,7 @@ class AssistantSettings(models.Model):
         help_text="Off: nothing about a security incident is ever sent.",
     )
     timeout_seconds = models.PositiveSmallIntegerField(
+        "wait (seconds)",
         default=20,
         validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT_SECONDS)],
         help_text=f"How long a page waits for proposals (at most {MAX_TIMEOUT_SECONDS} s).",
