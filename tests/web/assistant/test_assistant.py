@@ -144,6 +144,7 @@ def test_a_viewer_or_an_outsider_cannot_ask(
         ("not json", "not with the JSON it was asked for"),
         ("not a completion", "not with a chat completion"),
         ("server error", "The assistant could not be reached"),
+        ("redirect to metadata", "The assistant could not be reached"),
     ],
 )
 def test_a_failing_endpoint_is_one_clear_message_and_the_editor_keeps_working(
@@ -248,7 +249,16 @@ def test_a_proposal_posted_back_is_screened_again_and_the_final_lock_holds(
     pm = draft_postmortem(cast)
     item = pm.action_items.get()
 
+    other = draft_postmortem(cast).action_items.get()
     blamed = accept(cast, pm, kind="summary", text=BLAMING_SUMMARY)
+    elsewhere = accept(
+        cast, pm, kind="action", item=other.pk, text=SOUND_ACTION, owner="Frank Osei",
+        due=due(), version=other.version,
+    )  # fmt: skip
+    outsider = accept(
+        cast, pm, kind="action", item=item.pk, text=SOUND_ACTION, owner="Dana", due=due(),
+        version=item.version,
+    )  # fmt: skip
     strange_owner = accept(
         cast, pm, kind="action", item=item.pk, text=SOUND_ACTION, owner="Mallory", due=due(),
         version=item.version,
@@ -261,12 +271,28 @@ def test_a_proposal_posted_back_is_screened_again_and_the_final_lock_holds(
     assert pm.summary == "" and item.title == VAGUE_ACTION and item.owner is None
     notes = [
         str(m)
-        for response in (blamed, strange_owner, locked)
+        for response in (blamed, strange_owner, locked, elsewhere, outsider)
         for m in response.wsgi_request._messages  # type: ignore[attr-defined]
     ]
     assert "the linter does not pass this proposal (PM101)" in notes[0]
     assert "owner not on the team" in notes[1]
     assert notes[2].startswith("Nothing was changed.") and "is final" in notes[2]
+    assert "no such action item" in notes[3], "an item of another postmortem is not touched"
+    assert "owner not on the team" in notes[4], "a person of another team is not an owner"
+    other.refresh_from_db()
+    assert other.title == VAGUE_ACTION
+
+
+def test_proposed_text_is_shown_as_text_never_as_markup(
+    cast: Cast, chat: FakeChatCompletions, assistant_on: AssistantSettings
+) -> None:
+    pm = draft_postmortem(cast)
+    chat.reply = reply(summary=SOUND_SUMMARY + ' <img src=x onerror="alert(1)">', whys=())
+
+    page = ask(cast, pm).content.decode()
+
+    assert "1 proposal dropped" in page, "the vague impact"
+    assert "<img" not in page and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
 
 
 # --- the settings page ---------------------------------------------------------------------

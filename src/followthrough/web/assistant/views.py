@@ -89,6 +89,7 @@ def panel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "assistant/panel.html", _panel_context(request, pm))
 
 
+@transaction.non_atomic_requests  # no transaction held open while the endpoint thinks
 @login_required
 @require_POST
 def proposals(request: HttpRequest, pk: int) -> HttpResponse:

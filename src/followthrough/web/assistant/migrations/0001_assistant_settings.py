@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,21 +15,64 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='AssistantSettings',
+            name="AssistantSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=False)),
-                ('base_url', models.URLField(blank=True, help_text="The server's base URL; followthrough posts to {endpoint}/v1/chat/completions. A local Ollama: http://localhost:11434 (the operator lists localhost in OUTBOUND_ALLOWED_HOSTS).", max_length=300, verbose_name='endpoint')),
-                ('model', models.CharField(blank=True, help_text='e.g. llama3.1:8b', max_length=200)),
-                ('api_key', models.CharField(blank=True, max_length=500)),
-                ('allow_security', models.BooleanField(default=False, help_text='Off: nothing about a security incident is ever sent.', verbose_name='send security incidents')),
-                ('timeout_seconds', models.PositiveSmallIntegerField(default=20, help_text='How long a page waits for proposals (at most 25 s).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(25)], verbose_name='wait (seconds)')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=False)),
+                (
+                    "base_url",
+                    models.URLField(
+                        blank=True,
+                        help_text="The server's base URL; followthrough posts to {endpoint}/v1/chat/completions. A local Ollama: http://localhost:11434 (the operator lists localhost in OUTBOUND_ALLOWED_HOSTS).",
+                        max_length=300,
+                        verbose_name="endpoint",
+                    ),
+                ),
+                (
+                    "model",
+                    models.CharField(blank=True, help_text="e.g. llama3.1:8b", max_length=200),
+                ),
+                ("api_key", models.CharField(blank=True, max_length=500)),
+                (
+                    "allow_security",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Off: nothing about a security incident is ever sent.",
+                        verbose_name="send security incidents",
+                    ),
+                ),
+                (
+                    "timeout_seconds",
+                    models.PositiveSmallIntegerField(
+                        default=20,
+                        help_text="How long a page waits for proposals (at most 25 s).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(25),
+                        ],
+                        verbose_name="wait (seconds)",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'writing assistant settings',
-                'verbose_name_plural': 'writing assistant settings',
+                "verbose_name": "writing assistant settings",
+                "verbose_name_plural": "writing assistant settings",
             },
         ),
     ]
