@@ -265,13 +265,17 @@ def test_a_proposal_posted_back_is_screened_again_and_the_final_lock_holds(
     )  # fmt: skip
     Postmortem.objects.filter(pk=pm.pk).update(status=Status.FINAL)
     locked = accept(cast, pm, kind="summary", text=SOUND_SUMMARY)
+    locked_item = accept(
+        cast, pm, kind="action", item=item.pk, text=SOUND_ACTION, owner="Frank Osei", due=due(),
+        version=item.version,
+    )  # fmt: skip
 
     pm.refresh_from_db()
     item.refresh_from_db()
     assert pm.summary == "" and item.title == VAGUE_ACTION and item.owner is None
     notes = [
         str(m)
-        for response in (blamed, strange_owner, locked, elsewhere, outsider)
+        for response in (blamed, strange_owner, locked, elsewhere, outsider, locked_item)
         for m in response.wsgi_request._messages  # type: ignore[attr-defined]
     ]
     assert "the linter does not pass this proposal (PM101)" in notes[0]
@@ -279,6 +283,7 @@ def test_a_proposal_posted_back_is_screened_again_and_the_final_lock_holds(
     assert notes[2].startswith("Nothing was changed.") and "is final" in notes[2]
     assert "no such action item" in notes[3], "an item of another postmortem is not touched"
     assert "owner not on the team" in notes[4], "a person of another team is not an owner"
+    assert "is final" in notes[5], "a final postmortem's action items keep their reviewed text"
     other.refresh_from_db()
     assert other.title == VAGUE_ACTION
 

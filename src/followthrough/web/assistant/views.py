@@ -177,6 +177,8 @@ def accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _write(request: HttpRequest, pm: Postmortem, proposal: assist.Proposal, version: int) -> None:
     if proposal.kind == "action":
+        # The item's text is part of the document: a final postmortem's stays as reviewed.
+        open_for_edit(pm, request.user, what="an action item")
         item = ActionItem.objects.select_for_update().get(pk=proposal.item, postmortem=pm)
         update_action_item(
             item,
