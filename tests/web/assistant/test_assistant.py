@@ -340,6 +340,13 @@ def test_only_an_admin_sees_the_settings_and_the_key_is_write_only(
         },
     )
     assert AssistantSettings.current().api_key == "sk-secret-value", "an empty key field keeps it"
+    change = (
+        Change.objects.filter(content_type__model="assistantsettings", object_id=str(config.pk))
+        .order_by("at")
+        .first()
+    )
+    assert change is not None and change.actor == cast.admin
+    assert change.after["api_key"] == "set" and "sk-secret-value" not in json.dumps(change.after)
 
 
 @pytest.mark.parametrize(
