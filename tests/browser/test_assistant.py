@@ -19,6 +19,7 @@ from web.assistant.postmortem import (
     draft_postmortem,
     mixed,
 )
+from web.integrations.fakes.base import Answer
 
 from .conftest import Console, log_in, stored
 
@@ -82,3 +83,12 @@ def test_an_editor_sees_only_linter_clean_proposals_and_accepts_one(
     saved = stored(Postmortem, pk=postmortem.pk)
     assert (saved.summary, saved.version) == (SOUND_SUMMARY, postmortem.version + 1)
     assert len(chat.sent()) == 1
+
+    # An endpoint in trouble is one sentence in the panel; the editor keeps working.
+    chat.answer_override = Answer(503, {"error": {"message": "overloaded", "type": "server_error"}})
+    page.locator("#assistant-panel").get_by_role("button", name="Ask the assistant").click()
+    expect(page.locator("#assistant-proposals")).to_contain_text(
+        "The assistant could not be reached"
+    )
+    expect(page.locator("#assistant-proposals")).not_to_contain_text("overloaded")
+    expect(page.locator("#id_summary")).to_be_editable()

@@ -175,7 +175,7 @@ def test_a_failing_endpoint_is_one_clear_message_and_the_editor_keeps_working(
 
     answer = ask(cast, pm)
 
-    assert answer.status_code == 502
+    assert answer.status_code == 200
     text = answer.content.decode()
     assert message in text and "The editor keeps working; nothing was changed." in text
     assert "model crashed" not in text and "sk-" not in text

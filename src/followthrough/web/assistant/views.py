@@ -93,7 +93,11 @@ def panel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def proposals(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask the endpoint, screen its proposals with the linter, show the clean ones."""
+    """Ask the endpoint, screen its proposals with the linter, show the clean ones.
+
+    An endpoint that fails is an answer of this page like any other (200, the message in the
+    panel, which htmx swaps in): followthrough did what was asked, the assistant did not.
+    """
     pm = postmortem_of(editable_incident(request, pk))
     config = AssistantSettings.current()
     context = _panel_context(request, pm)
@@ -103,13 +107,13 @@ def proposals(request: HttpRequest, pk: int) -> HttpResponse:
         content = complete(config, assist.messages_for(pm))
     except AssistantUnavailable as error:
         context["error"] = str(error)
-        return render(request, "assistant/proposals.html", context, status=502)
+        return render(request, "assistant/proposals.html", context)
     found = assist.read_answer(content, pm)
     if found is None:
         context["error"] = (
             "The assistant answered, but not with the JSON it was asked for; nothing to show."
         )
-        return render(request, "assistant/proposals.html", context, status=502)
+        return render(request, "assistant/proposals.html", context)
     screened = assist.screen(pm, found)
     items = {i.pk: i for i in pm.action_items.all()}
     context["screened"] = screened
