@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 
 from conftest import Cast
+from followthrough.web.actions.models import ActionStatus
 from followthrough.web.assistant.models import AssistantSettings
 from followthrough.web.history.models import Change
 from followthrough.web.postmortems.models import Postmortem, Status
@@ -25,6 +26,7 @@ from .postmortem import (
     SOUND_WHY,
     VAGUE_ACTION,
     VAGUE_IMPACT,
+    action,
     draft_postmortem,
     due,
     mixed,
@@ -298,6 +300,19 @@ def test_proposed_text_is_shown_as_text_never_as_markup(
 
     assert "1 proposal dropped" in page, "the vague impact"
     assert "<img" not in page and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+
+
+def test_a_done_action_item_is_never_rewritten(
+    cast: Cast, chat: FakeChatCompletions, assistant_on: AssistantSettings
+) -> None:
+    pm = draft_postmortem(cast)
+    pm.action_items.update(status=ActionStatus.DONE)
+    chat.reply = reply(whys=(), actions=(action(SOUND_ACTION, done_when="The alert fires."),))
+
+    page = ask(cast, pm).content.decode()
+
+    assert SOUND_ACTION not in page
+    assert "action item already settled" in page
 
 
 # --- the settings page ---------------------------------------------------------------------
