@@ -315,6 +315,22 @@ def test_a_done_action_item_is_never_rewritten(
     assert "action item already settled" in page
 
 
+def test_an_action_item_title_longer_than_an_item_holds_is_dropped(
+    cast: Cast, chat: FakeChatCompletions, assistant_on: AssistantSettings
+) -> None:
+    pm = draft_postmortem(cast)
+    long_title = SOUND_ACTION + " and " + "also page the on-call engineer " * 12
+    chat.reply = reply(whys=(), actions=(action(long_title, done_when="The alert fires."),))
+
+    assert "title too long" in ask(cast, pm).content.decode()
+    answer = accept(
+        cast, pm, kind="action", item=pm.action_items.get().pk, text=long_title,
+        owner="Frank Osei", due=due(), version=1,
+    )  # fmt: skip
+    assert answer.status_code == 302
+    assert pm.action_items.get().title == VAGUE_ACTION
+
+
 # --- the settings page ---------------------------------------------------------------------
 
 

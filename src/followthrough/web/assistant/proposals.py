@@ -51,6 +51,7 @@ NOT_SENT = (
 )
 
 MAX_TEXT = 5000
+TITLE_MAX = ActionItem._meta.get_field("title").max_length or 300
 BLOCKING = (Severity.ERROR, Severity.WARNING)
 KINDS = ("summary", "impact", "why", "action")
 
@@ -330,6 +331,8 @@ def check(pm: Postmortem, proposal: Proposal) -> list[str]:
             return ["no such action item"]
         if items[index].status in (ActionStatus.DONE, ActionStatus.DEPRIORITISED):
             return ["action item already settled"]
+        if len(proposal.text) > TITLE_MAX:
+            return ["title too long"]
         problems = []
         owner = owner_of(pm, proposal.owner)
         if owner is None:

@@ -201,7 +201,8 @@ def _write(request: HttpRequest, pm: Postmortem, proposal: assist.Proposal, vers
     if proposal.kind in ("summary", "impact"):
         save_versioned(pm, version, {proposal.kind: proposal.text})
     else:
-        # A why is added to the chain as it stands: the postmortem's version guards it.
+        # Appended to the chain as it stands (a why someone added meanwhile stays before
+        # it); a page older than the postmortem's last change is refused all the same.
         if Postmortem.objects.filter(pk=pm.pk, version=version).count() != 1:
             raise StaleVersion(Postmortem.objects.get(pk=pm.pk).version)
         append(pm, "whys", question=proposal.question, answer=proposal.text)
