@@ -149,3 +149,52 @@ def test_a_written_template_parses_back_into_every_section(tmp_path: Path) -> No
         "lessons",
         "people",
     } <= kinds
+
+
+def test_the_same_postmortem_as_markdown_docx_and_confluence_html_parses_to_the_same_sections(
+    tmp_path: Path,
+) -> None:
+    from .test_sources import CONFLUENCE, MARKDOWN, word_document
+
+    (tmp_path / "checkout.md").write_text(MARKDOWN, encoding="utf-8")
+    (tmp_path / "checkout.html").write_text(CONFLUENCE, encoding="utf-8")
+    (tmp_path / "checkout.docx").write_bytes(word_document())
+
+    def understood(name: str) -> dict[str, object]:
+        result = CliRunner().invoke(main, ["parse", "--format", "json", str(tmp_path / name)])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        return {
+            "title": data["title"],
+            "sections": [(s["kind"], s["heading"]) for s in data["sections"]],
+            "timeline": [(e["at"], e["text"]) for e in data["timeline"]],
+            "whys": [(w["question"], w["answer"]) for w in data["whys"]],
+            "root_causes": [c["text"] for c in data["root_causes"]],
+            "actions": [(a["text"], a["owner"], a["due"]) for a in data["action_items"]],
+        }
+
+    markdown = understood("checkout.md")
+    assert [kind for kind, _ in markdown["sections"]] == [  # type: ignore[attr-defined]
+        "title", "summary", "impact", "timeline", "whys", "root_cause", "action_items"
+    ]  # fmt: skip
+    assert understood("checkout.html") == markdown
+    assert understood("checkout.docx") == markdown
+
+
+def test_parse_of_an_html_export_gives_the_lines_of_the_html_file(tmp_path: Path) -> None:
+    from .test_sources import CONFLUENCE
+
+    (tmp_path / "checkout.html").write_text(CONFLUENCE, encoding="utf-8")
+    result = CliRunner().invoke(main, ["parse", str(tmp_path / "checkout.html")])
+    assert result.exit_code == 0, result.output
+    html = CONFLUENCE.splitlines()
+    line = 1 + next(n for n, text in enumerate(html) if ">Improve monitoring<" in text)
+    assert f"line {line}: [ ] Improve monitoring" in result.output
+
+
+def test_parse_of_a_broken_docx_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.docx"
+    broken.write_bytes(b"PK\x03\x04 not a word document")
+    result = CliRunner().invoke(main, ["parse", str(broken)])
+    assert result.exit_code == 2
+    assert "not a readable .docx" in result.output and "Traceback" not in result.output

@@ -255,6 +255,38 @@ def test_a_markdown_postmortem_without_a_severity_is_refused_unless_mapped(
     assert imported("markdown:db.md").severity == "P3"
 
 
+def test_word_and_confluence_exports_in_the_folder_import_like_their_markdown(
+    cast: Cast, tmp_path: Path
+) -> None:
+    from core.test_sources import CONFLUENCE, MARKDOWN, word_document
+
+    (tmp_path / "checkout.md").write_text(MARKDOWN, "utf-8")
+    (tmp_path / "checkout.html").write_text(CONFLUENCE, "utf-8")
+    (tmp_path / "checkout.docx").write_bytes(word_document())
+
+    result = run(
+        "--from", "markdown", str(tmp_path), "--team", "payments", "--severity-map", "none=P2"
+    )
+
+    assert result.exit_code == 0, result.output
+
+    def read(name: str) -> tuple[object, ...]:
+        pm = imported(f"markdown:{name}").postmortem
+        return (
+            pm.incident.title,
+            pm.summary,
+            pm.impact,
+            pm.root_cause,
+            [e.description for e in pm.timeline_events.order_by("occurred_at")],
+            [w.answer for w in pm.whys.order_by("position")],
+            sorted((i.title, i.due_date) for i in pm.action_items.all()),
+        )
+
+    assert read("checkout.html") == read("checkout.md")
+    assert read("checkout.docx") == read("checkout.md")
+    assert read("checkout.md")[0] == "Checkout errors for EU customers"
+
+
 # --- teams and people ----------------------------------------------------------------------
 
 

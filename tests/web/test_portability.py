@@ -25,6 +25,7 @@ from followthrough.web.accounts.models import (
     Team,
 )
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.assistant.models import AssistantSettings
 from followthrough.web.demo import load_demo
 from followthrough.web.followup.models import (
     Escalation,
@@ -125,6 +126,13 @@ def _organisation() -> tuple[str, str]:
     )
     Escalation.objects.create(item=item, episode=AT, level=1, to_person=ben, reason="stalled")
     JobRun.objects.create(job="weekly-review", slot=20260302)
+    AssistantSettings.objects.create(
+        enabled=True,
+        base_url="https://llm.acme.example",
+        model="m",
+        api_key="sk-1",
+        updated_by=admin,
+    )
     # Single sign-on never takes over an admin's account: the identity is a member's.
     member = User.objects.create_user("pat", email="pat@acme.example")
     SsoIdentity.objects.create(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from followthrough.core.document import Document
-from followthrough.core.markdown import DocumentReadError, read_file
+from followthrough.core.lint import read_document
+from followthrough.core.markdown import DocumentReadError
+from followthrough.core.sources import Source
 from followthrough.core.writing import template, to_record
 
 
@@ -29,15 +32,42 @@ def _fail(path: str, reason: str) -> click.exceptions.Exit:
     help="text for people, json for scripts (stable snake_case keys).",
 )
 def parse_command(file: str, output_format: str) -> None:
-    """Show what followthrough understood in FILE: sections, timeline, whys, causes, actions."""
+    """Show what followthrough understood in FILE: sections, timeline, whys, causes, actions.
+
+    FILE is Markdown, or a .docx (Word, Google Docs) or HTML (Confluence, Notion) export read
+    the way ``lint`` reads it; an HTML export's lines are the lines of the HTML file.
+    """
     try:
-        doc = read_file(file)
+        doc, source = read_document(file)
     except DocumentReadError as error:
         raise _fail(file, str(error)) from None
+    if source is not None:
+        doc = _in_source_lines(doc, source)
     if output_format == "json":
         click.echo(json.dumps(to_record(doc), indent=2, ensure_ascii=False))
     else:
         click.echo(_as_text(doc))
+
+
+def _in_source_lines(doc: Document, source: Source) -> Document:
+    """What was understood of a converted document, its lines moved into the file the person
+    wrote (an HTML export has lines; a .docx has none, so its lines stay those of the
+    converted Markdown, which ``lint`` reports too)."""
+    at = source.source_line
+    return replace(
+        doc,
+        title_line=at(doc.title_line) if doc.title_line else doc.title_line,
+        sections=[
+            replace(s, line=at(s.line), end_line=at(s.end_line), body_line=at(s.body_line))
+            for s in doc.sections
+        ],
+        timeline=[replace(e, line=at(e.line)) for e in doc.timeline],
+        whys=[replace(w, line=at(w.line)) for w in doc.whys],
+        root_causes=[replace(c, line=at(c.line)) for c in doc.root_causes],
+        factors=[replace(f, line=at(f.line)) for f in doc.factors],
+        action_items=[replace(a, line=at(a.line)) for a in doc.action_items],
+        suppressions={at(line) if line else 0: codes for line, codes in doc.suppressions.items()},
+    )
 
 
 def _as_text(doc: Document) -> str:

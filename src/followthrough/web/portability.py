@@ -54,6 +54,7 @@ PROJECT_APPS = (
     "ingest",
     "integrations",
     "insights",
+    "assistant",
 )
 
 # Django's own models exported first: logins (password hashes included) and their groups.

@@ -24,6 +24,7 @@ from followthrough.web.accounts.models import (
     SsoRefusal,
 )
 from followthrough.web.actions.operations import create_action_item
+from followthrough.web.assistant.models import AssistantSettings
 from followthrough.web.followup.escalation import escalate_stuck_items
 from followthrough.web.followup.models import Escalation, Preferences, TeamSettings
 from followthrough.web.history import views as history_views
@@ -82,6 +83,9 @@ def _one_of_each(cast: Cast) -> dict[str, models.Model]:
         "accounts.Team": cast.payments,
         "accounts.Membership": Membership.objects.get(person=cast.frank),
         "accounts.Organisation": Organisation.current(),
+        "assistant.AssistantSettings": AssistantSettings.objects.create(
+            enabled=True, base_url="https://llm.example.com", model="m", api_key="sk-secret"
+        ),
         "followup.TeamSettings": TeamSettings.objects.get_or_create(team=cast.payments)[0],
         "followup.Preferences": Preferences.objects.get_or_create(person=cast.person(cast.vera))[0],
         "integrations.TrackerConfig": TrackerConfig.objects.create(

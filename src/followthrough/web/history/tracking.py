@@ -108,6 +108,7 @@ TRACKED: dict[str, Tracked] = {
     "accounts.Person": Tracked(_none, kind="person"),
     "accounts.Invitation": Tracked(_own_team, ("digest",), "invitation"),
     "accounts.Organisation": Tracked(_none, kind="organisation"),
+    "assistant.AssistantSettings": Tracked(_none, ("api_key",), "writing assistant settings"),
     "followup.TeamSettings": Tracked(
         _own_team, ("slack_webhook_url", "slack_bot_token"), "team settings"
     ),
