@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "followthrough.web.ingest",
     "followthrough.web.integrations",
     "followthrough.web.insights",
+    "followthrough.web.drafting",
     "followthrough.web.api",
     "followthrough.web.front",
 ]

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("followthrough.web.integrations.urls")),
     path("", include("followthrough.web.insights.urls")),
     path("", include("followthrough.web.history.urls")),
+    path("", include("followthrough.web.drafting.urls")),
     path("", include("followthrough.web.front.urls")),
 ]

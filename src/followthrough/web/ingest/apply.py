@@ -56,7 +56,11 @@ def apply_event(source: IngestSource, event: IncidentEvent) -> Outcome:
         try:
             with transaction.atomic():
                 delivery = Delivery.objects.create(
-                    source=source, event_id=event.event_id[:255], event_type=event.event_type[:64]
+                    source=source,
+                    event_id=event.event_id[:255],
+                    event_type=event.event_type[:64],
+                    occurred_at=event.occurred_at,
+                    payload=event.payload,
                 )
         except IntegrityError:
             previous = Delivery.objects.filter(source=source, event_id=event.event_id[:255]).first()
@@ -72,6 +76,11 @@ def apply_event(source: IngestSource, event: IncidentEvent) -> Outcome:
             .filter(source=source, external_id=event.external_id)
             .first()
         )
+        if link is None and event.needs_existing:
+            delivery.outcome = "ignored"
+            delivery.detail = f"{event.event_type} names an incident not received before."
+            delivery.save(update_fields=["outcome", "detail"])
+            return Outcome("ignored", None, delivery.detail)
         if link is None:
             try:
                 with transaction.atomic():
