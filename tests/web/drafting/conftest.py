@@ -51,3 +51,8 @@ def resolved_postmortem(cast: Cast, pagerduty: IngestSource, send: Sender) -> Po
 
     incident = IngestedIncident.objects.get(external_id="Q2ABC3DEF45GHI").incident
     return start_postmortem(incident, cast.alice)
+
+
+@pytest.fixture
+def allow_loopback(settings: Any) -> None:
+    settings.OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]

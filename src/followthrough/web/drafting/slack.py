@@ -106,7 +106,9 @@ def read_history(
 ) -> list[dict[str, Any]]:
     """Every message of ``channel`` between ``start`` and ``end``, following the cursor."""
     if not token:
-        raise SlackProblem("Set the team's Slack bot token (timeline sources) first.")
+        raise SlackProblem(
+            "Set the team's Slack bot token (team settings) first; it needs channels:history."
+        )
     if not CHANNEL_ID.match(channel):
         raise SlackProblem(f"“{channel}” is not a Slack channel id (C0123ABCD).")
     messages: list[dict[str, Any]] = []
