@@ -192,10 +192,9 @@ def test_an_opsgenie_alert_and_its_note_are_drafted(
     cast: Cast, opsgenie: IngestSource, send: Sender
 ) -> None:
     """Opsgenie alert callbacks (Opsgenie docs, "Webhook integration": Create, AddNote, Close)."""
-    from web.ingest.conftest import fixture
-
     from followthrough.web.ingest.models import IngestedIncident
     from followthrough.web.postmortems.operations import start_postmortem
+    from web.ingest.conftest import fixture
 
     for name in ("create", "add_note", "close"):
         assert send.opsgenie(opsgenie, fixture("opsgenie", name)).status_code in (200, 201)
@@ -206,3 +205,15 @@ def test_an_opsgenie_alert_and_its_note_are_drafted(
     assert "Note on Opsgenie alert #1791: ivan@example.com wrote: Rolled back." in texts
     assert any(t.startswith("Opsgenie alert #1791 closed") for t in texts)
     assert all(e.link.startswith("https://app.opsgenie.com/alert/detail/") for e in events)
+
+
+def test_a_note_with_a_nul_character_is_stored_and_drafted_without_it(
+    resolved_postmortem: Postmortem, pagerduty: IngestSource, send: Sender
+) -> None:
+    """PostgreSQL's jsonb refuses \\u0000; a signed payload may still carry one."""
+    note = pd("incident_annotated", id="01EVT0NUL", occurred_at="2026-03-02T14:10:00.000Z")
+    note["event"]["data"]["content"] = "Cache\x00 flushed."
+    assert send.pagerduty(pagerduty, note).status_code == 200
+    assert any(
+        e.description.endswith("wrote: Cache flushed.") for e in drafted(resolved_postmortem)
+    )
