@@ -81,7 +81,9 @@ def test_an_incident_from_pagerduty_gets_its_timeline_drafted_accepted_and_its_m
     expect(draft).to_contain_text("Ivan Petrov wrote: Rolled back the deploy, which was a mistake.")
     link = draft.get_by_role("link", name="PagerDuty").first
     expect(link).to_have_attribute("href", "https://acme.pagerduty.com/incidents/Q2ABC3DEF45GHI")
-    expect(draft.locator("time").first).to_contain_text("CET" if now.month in (1, 2, 3, 11, 12) else "CEST")
+    expect(draft.locator("time").first).to_contain_text(
+        "CET" if now.month in (1, 2, 3, 11, 12) else "CEST"
+    )
     # The note's judgement is the linter's finding, shown beside it.
     expect(draft).to_contain_text("PM403 Analysis in the timeline")
 

@@ -10,13 +10,14 @@ import pytest
 from followthrough.web.ingest.models import IngestSource
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
-from web.ingest.conftest import (  # noqa: F401  (fixtures used by name)
-    _on_the_evening_of_the_fixtures,
-    fixture,
-    opsgenie,
-    pagerduty,
-    send,
-)
+from web.ingest import conftest as ingest
+
+# The ingest tests' fixtures, used here by name.
+_on_the_evening_of_the_fixtures = ingest._on_the_evening_of_the_fixtures
+opsgenie = ingest.opsgenie
+pagerduty = ingest.pagerduty
+send = ingest.send
+fixture = ingest.fixture
 
 if TYPE_CHECKING:
     from conftest import Cast

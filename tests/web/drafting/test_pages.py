@@ -44,7 +44,12 @@ def test_a_viewer_reads_the_draft_but_cannot_decide_or_accept(
     vera = cast.browser(cast.vera)
     page = vera.get(base(resolved_postmortem)).content.decode()
     assert "acknowledged by Ivan Petrov" in page and "Accept timeline" not in page
-    assert vera.post(base(resolved_postmortem) + f"events/{event.pk}/", {"decision": "drop"}).status_code == 403
+    assert (
+        vera.post(
+            base(resolved_postmortem) + f"events/{event.pk}/", {"decision": "drop"}
+        ).status_code
+        == 403
+    )
     assert vera.post(base(resolved_postmortem) + "accept/").status_code == 403
     assert DraftEvent.objects.get(pk=event.pk).state == DraftEvent.State.PROPOSED
     assert TimelineDraft.objects.get().accepted_at is None
@@ -97,12 +102,21 @@ def test_an_edit_without_a_description_is_refused_and_changes_nothing(
     assert event is not None
     response = bob.post(
         base(resolved_postmortem) + f"events/{event.pk}/",
-        {"decision": "edit", f"d{event.pk}-occurred_at": "2026-03-02T14:00", f"d{event.pk}-description": ""},
+        {
+            "decision": "edit",
+            f"d{event.pk}-occurred_at": "2026-03-02T14:00",
+            f"d{event.pk}-description": "",
+        },
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
     assert DraftEvent.objects.get(pk=event.pk).description == event.description
-    assert bob.post(base(resolved_postmortem) + f"events/{event.pk}/", {"decision": "nope"}).status_code == 422
+    assert (
+        bob.post(
+            base(resolved_postmortem) + f"events/{event.pk}/", {"decision": "nope"}
+        ).status_code
+        == 422
+    )
 
 
 def test_a_lead_sets_the_github_sources_and_the_token_is_never_shown_back(cast: Cast) -> None:

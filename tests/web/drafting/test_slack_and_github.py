@@ -45,8 +45,19 @@ class Slack(FakeServer):
             "": {
                 "ok": True,
                 "messages": [
-                    {"type": "message", "user": "U123ABC456", "text": "Paging in.", "ts": ts(13, 2)},
-                    {"type": "message", "subtype": "channel_join", "user": "U2", "text": "<@U2> has joined", "ts": ts(13, 3)},
+                    {
+                        "type": "message",
+                        "user": "U123ABC456",
+                        "text": "Paging in.",
+                        "ts": ts(13, 2),
+                    },
+                    {
+                        "type": "message",
+                        "subtype": "channel_join",
+                        "user": "U2",
+                        "text": "<@U2> has joined",
+                        "ts": ts(13, 3),
+                    },
                 ],
                 "has_more": True,
                 "response_metadata": {"next_cursor": "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz"},
@@ -54,7 +65,12 @@ class Slack(FakeServer):
             "bmV4dF90czoxNTEyMDg1ODYxMDAwNTQz": {
                 "ok": True,
                 "messages": [
-                    {"type": "message", "user": "U777", "text": "Error rate is back under 1%.", "ts": ts(14, 50)},
+                    {
+                        "type": "message",
+                        "user": "U777",
+                        "text": "Error rate is back under 1%.",
+                        "ts": ts(14, 50),
+                    },
                 ],
                 "has_more": False,
                 "response_metadata": {"next_cursor": ""},
@@ -201,7 +217,9 @@ def test_an_uploaded_export_drafts_the_channel_messages_of_the_incident_window(
             "users.json": USERS,
             "channels.json": [{"id": CHANNEL, "name": "inc-1042"}],
             "inc-1042/2026-03-02.json": DAY,
-            "other/2026-03-02.json": [{"type": "message", "user": "U1", "text": "x", "ts": ts(13, 7)}],
+            "other/2026-03-02.json": [
+                {"type": "message", "user": "U1", "text": "x", "ts": ts(13, 7)}
+            ],
             "inc-1042/notes.txt": b"not json, not read",
         }
     )
@@ -209,7 +227,9 @@ def test_an_uploaded_export_drafts_the_channel_messages_of_the_incident_window(
     assert response.status_code == 200, response.content
     slack = the_draft(resolved_postmortem).events.filter(source="Slack #inc-1042")
     # The message after the incident's window (20:00) is left out.
-    assert [e.description for e in slack] == ["In Slack, Ivan Petrov wrote: Checkout 502s confirmed."]
+    assert [e.description for e in slack] == [
+        "In Slack, Ivan Petrov wrote: Checkout 502s confirmed."
+    ]
 
 
 def _bomb() -> io.BytesIO:
@@ -317,7 +337,12 @@ class GitHub(FakeServer):
             return Answer(
                 200,
                 [
-                    pull(41, "Raise the checkout pool size", "2026-03-02T12:51:00Z", "2026-03-02T12:50:00Z"),
+                    pull(
+                        41,
+                        "Raise the checkout pool size",
+                        "2026-03-02T12:51:00Z",
+                        "2026-03-02T12:50:00Z",
+                    ),
                     pull(40, "Try a new cache", "2026-03-02T12:40:00Z", None),
                     pull(39, "Old change", "2026-02-27T09:00:00Z", "2026-02-27T09:00:00Z"),
                 ],

@@ -248,7 +248,9 @@ def test_every_event_on_an_incident_is_kept_with_its_payload_for_the_drafted_tim
         assert send.pagerduty(pagerduty, fixture("pagerduty", name)).status_code in (200, 201)
     incident = the_incident()
     kept = Delivery.objects.filter(incident=incident).order_by("occurred_at")
-    assert [d.event_type for d in kept] == [fixture("pagerduty", n)["event"]["event_type"] for n in names]
+    assert [d.event_type for d in kept] == [
+        fixture("pagerduty", n)["event"]["event_type"] for n in names
+    ]
     assert all(d.payload["id"] == d.event_id for d in kept)
     # A note changes nothing on the incident but is kept.
     assert kept.get(event_type="incident.annotated").payload["data"]["content"]

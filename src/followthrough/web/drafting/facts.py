@@ -17,13 +17,18 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def lint_descriptions(
-    rows: Sequence[tuple[datetime, str]], zone: tzinfo
-) -> list[list[Finding]]:
+def lint_descriptions(rows: Sequence[tuple[datetime, str]], zone: tzinfo) -> list[list[Finding]]:
     """For each (time, description), the linter's findings on its line of the timeline."""
     if not rows:
         return []
-    head = ["# Postmortem: drafted timeline", "", "## Timeline", "", "| Time | Event |", "| --- | --- |"]
+    head = [
+        "# Postmortem: drafted timeline",
+        "",
+        "## Timeline",
+        "",
+        "| Time | Event |",
+        "| --- | --- |",
+    ]
     first = len(head) + 1
     lines = [f"| {at.astimezone(zone):%Y-%m-%d %H:%M %z} | {_cell(text)} |" for at, text in rows]
     found: list[list[Finding]] = [[] for _ in rows]

@@ -108,11 +108,11 @@ class DraftSources(models.Model):
     def __repr__(self) -> str:
         return f"<DraftSources {self.pk} team={self.team_id}>"  # never the token
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.settings = self.parsed().model_dump(mode="json", exclude_defaults=True)
+        super().save(*args, **kwargs)
+
     def parsed(self) -> Any:
         from followthrough.web.drafting.settings import DraftSettings
 
         return DraftSettings.model_validate(self.settings or {})
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.settings = self.parsed().model_dump(mode="json", exclude_defaults=True)
-        super().save(*args, **kwargs)

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.conf import settings as django_settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,7 +73,9 @@ def add(draft: TimelineDraft, proposals: Iterable[Proposal]) -> int:
                 occurred_at=p.occurred_at,
                 description=p.description,
                 source=p.source[:100],
-                link=p.link[:500] if p.link.startswith(SAFE_LINKS) and not p.link.startswith("//") else "",
+                link=p.link[:500]
+                if p.link.startswith(SAFE_LINKS) and not p.link.startswith("//")
+                else "",
                 origin=origin,
                 kind=p.kind,
             )

@@ -87,7 +87,9 @@ def proposals(
         if not start <= moment <= end:
             continue
         user = str(message.get("user") or "")
-        profile = message.get("user_profile") if isinstance(message.get("user_profile"), dict) else {}
+        profile = (
+            message.get("user_profile") if isinstance(message.get("user_profile"), dict) else {}
+        )
         who = names.get(user) or str(profile.get("real_name") or profile.get("name") or user)
         yield Proposal(
             occurred_at=moment,
@@ -151,7 +153,9 @@ def read_history(
 def _safe(name: str) -> PurePosixPath:
     path = PurePosixPath(name)
     if name.startswith(("/", "\\")) or "\\" in name or ".." in path.parts or ":" in name:
-        raise SlackProblem(f"The export holds an unsafe file name ({name[:80]!r}); nothing was read.")
+        raise SlackProblem(
+            f"The export holds an unsafe file name ({name[:80]!r}); nothing was read."
+        )
     return path
 
 

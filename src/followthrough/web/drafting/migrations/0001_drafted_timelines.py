@@ -6,57 +6,135 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0005_merge_20261206_2321'),
-        ('postmortems', '0003_soft_delete'),
+        ("accounts", "0005_merge_20261206_2321"),
+        ("postmortems", "0003_soft_delete"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DraftSources',
+            name="DraftSources",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('settings', models.JSONField(blank=True, default=dict)),
-                ('github_token', models.CharField(blank=True, max_length=200)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('team', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='draft_sources', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("settings", models.JSONField(blank=True, default=dict)),
+                ("github_token", models.CharField(blank=True, max_length=200)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "team",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="draft_sources",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'draft sources',
+                "verbose_name_plural": "draft sources",
             },
         ),
         migrations.CreateModel(
-            name='TimelineDraft',
+            name="TimelineDraft",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('slack_channel', models.CharField(blank=True, help_text="The incident's Slack channel id (C0123ABCD).", max_length=32)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('postmortem', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='timeline_draft', to='postmortems.postmortem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "slack_channel",
+                    models.CharField(
+                        blank=True,
+                        help_text="The incident's Slack channel id (C0123ABCD).",
+                        max_length=32,
+                    ),
+                ),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "postmortem",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="timeline_draft",
+                        to="postmortems.postmortem",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='DraftEvent',
+            name="DraftEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField()),
-                ('description', models.TextField()),
-                ('source', models.CharField(help_text='PagerDuty, Slack #inc-42, GitHub …', max_length=100)),
-                ('link', models.URLField(blank=True, max_length=500)),
-                ('kind', models.CharField(choices=[('event', 'Event'), ('candidate', 'Candidate trigger')], default='event', max_length=12)),
-                ('state', models.CharField(choices=[('proposed', 'Proposed'), ('accepted', 'Accepted'), ('dropped', 'Dropped')], default='proposed', max_length=12)),
-                ('edited', models.BooleanField(default=False)),
-                ('origin', models.CharField(max_length=300)),
-                ('draft', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='drafting.timelinedraft')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField()),
+                ("description", models.TextField()),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="PagerDuty, Slack #inc-42, GitHub …", max_length=100
+                    ),
+                ),
+                ("link", models.URLField(blank=True, max_length=500)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("event", "Event"), ("candidate", "Candidate trigger")],
+                        default="event",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("accepted", "Accepted"),
+                            ("dropped", "Dropped"),
+                        ],
+                        default="proposed",
+                        max_length=12,
+                    ),
+                ),
+                ("edited", models.BooleanField(default=False)),
+                ("origin", models.CharField(max_length=300)),
+                (
+                    "draft",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="drafting.timelinedraft",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('draft', 'origin'), name='one_draft_event_per_origin')],
+                "ordering": ["occurred_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("draft", "origin"), name="one_draft_event_per_origin"
+                    )
+                ],
             },
         ),
     ]

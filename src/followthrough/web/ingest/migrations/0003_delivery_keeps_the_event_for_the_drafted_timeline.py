@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ingest', '0002_vendor_settings_and_slack_workspaces'),
+        ("ingest", "0002_vendor_settings_and_slack_workspaces"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='delivery',
-            name='occurred_at',
+            model_name="delivery",
+            name="occurred_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='payload',
+            model_name="delivery",
+            name="payload",
             field=models.JSONField(blank=True, null=True),
         ),
     ]
