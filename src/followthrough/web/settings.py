@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "followthrough.web.integrations",
     "followthrough.web.insights",
     "followthrough.web.assistant",
+    "followthrough.web.drafting",
     "followthrough.web.api",
     "followthrough.web.front",
 ]

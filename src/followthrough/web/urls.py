@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("followthrough.web.insights.urls")),
     path("", include("followthrough.web.history.urls")),
     path("", include("followthrough.web.assistant.urls")),
+    path("", include("followthrough.web.drafting.urls")),
     path("", include("followthrough.web.front.urls")),
 ]

@@ -25,6 +25,7 @@ from followthrough.web.accounts.models import (
 )
 from followthrough.web.actions.operations import create_action_item
 from followthrough.web.assistant.models import AssistantSettings
+from followthrough.web.drafting.models import DraftEvent, DraftSources, TimelineDraft
 from followthrough.web.followup.escalation import escalate_stuck_items
 from followthrough.web.followup.models import Escalation, Preferences, TeamSettings
 from followthrough.web.history import views as history_views
@@ -108,6 +109,18 @@ def _one_of_each(cast: Cast) -> dict[str, models.Model]:
             issuer="https://login.example.com", subject="00u-x", reason="not_invited", message="No."
         ),
     }
+    draft = TimelineDraft.objects.create(postmortem=postmortem)
+    rows["drafting.TimelineDraft"] = draft
+    rows["drafting.DraftEvent"] = DraftEvent.objects.create(
+        draft=draft,
+        occurred_at=datetime(2026, 3, 2, 13, tzinfo=UTC),
+        description="PagerDuty incident #1042 acknowledged.",
+        source="PagerDuty",
+        origin="delivery:1",
+    )
+    rows["drafting.DraftSources"] = DraftSources.objects.create(
+        team=cast.payments, settings={"github_repositories": ["acme/checkout"]}, github_token="t"
+    )
     assert set(rows) == set(TRACKED), "add a row of the new tracked model here"
     return rows
 

@@ -36,6 +36,8 @@ SUPPORTED = [
     "incident.priority_updated",
     "incident.reopened",
 ]
+# Kept for the drafted timeline (docs/drafted-timeline.md); a fixture each too.
+FOR_THE_TIMELINE = ["incident.escalated", "incident.responder.added", "incident.annotated"]
 
 
 LATER = "2026-03-02T17:00:00.000Z"
@@ -52,8 +54,8 @@ def the_incident() -> Incident:
 
 
 def test_the_supported_events_are_listed_and_each_has_a_fixture() -> None:
-    assert list(SUPPORTED_EVENTS) == SUPPORTED
-    for name in SUPPORTED:
+    assert list(SUPPORTED_EVENTS) == SUPPORTED + FOR_THE_TIMELINE
+    for name in SUPPORTED + FOR_THE_TIMELINE:
         path = FIXTURES / "pagerduty" / f"{name.replace('.', '_')}.json"
         assert path.exists(), path
 
@@ -216,15 +218,51 @@ def test_a_malformed_payload_gets_400_with_the_reason(
     assert Incident.objects.count() == 0
 
 
-@pytest.mark.parametrize("name", ["pagey_ping", "incident_annotated"])
 def test_events_we_do_not_act_on_are_acknowledged_and_ignored(
+    pagerduty: IngestSource, send: Sender
+) -> None:
+    response = send.pagerduty(pagerduty, fixture("pagerduty", "pagey_ping"))
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+    assert "incident.triggered" in response.json()["detail"]
+    assert Incident.objects.count() == 0
+
+
+@pytest.mark.parametrize("name", ["incident_annotated", "incident_responder_added"])
+def test_a_note_or_responder_about_an_incident_never_received_starts_none(
     pagerduty: IngestSource, send: Sender, name: str
 ) -> None:
     response = send.pagerduty(pagerduty, fixture("pagerduty", name))
     assert response.status_code == 200
     assert response.json()["status"] == "ignored"
-    assert "incident.triggered" in response.json()["detail"]
+    assert "not received before" in response.json()["detail"]
     assert Incident.objects.count() == 0
+
+
+def test_every_event_on_an_incident_is_kept_with_its_payload_for_the_drafted_timeline(
+    pagerduty: IngestSource, send: Sender
+) -> None:
+    """PagerDuty developer docs, Webhooks v3 "Event Types": triggered, acknowledged,
+    escalated, responder.added, annotated, priority_updated, resolved."""
+    names = [
+        "incident_triggered",
+        "incident_acknowledged",
+        "incident_priority_updated",
+        "incident_escalated",
+        "incident_responder_added",
+        "incident_annotated",
+        "incident_resolved",
+    ]
+    for name in names:
+        assert send.pagerduty(pagerduty, fixture("pagerduty", name)).status_code in (200, 201)
+    incident = the_incident()
+    kept = Delivery.objects.filter(incident=incident).order_by("occurred_at")
+    assert [d.event_type for d in kept] == [
+        fixture("pagerduty", n)["event"]["event_type"] for n in names
+    ]
+    assert all(d.payload["id"] == d.event_id for d in kept)
+    # A note changes nothing on the incident but is kept.
+    assert kept.get(event_type="incident.annotated").payload["data"]["content"]
 
 
 # --- the replay window on the signed occurred_at (PagerDuty signs no timestamp header) ---------

@@ -71,6 +71,12 @@ def _in_postmortem(obj: Any) -> Scope:
     return _of_postmortem(obj.postmortem_id)
 
 
+def _in_draft(obj: Any) -> Scope:
+    draft = apps.get_model("drafting", "TimelineDraft")
+    row = draft._base_manager.filter(pk=obj.draft_id).values_list("postmortem_id", flat=True)
+    return _of_postmortem(row.first())
+
+
 def _escalation(obj: Any) -> Scope:
     item = apps.get_model("actions", "ActionItem")
     row = (
@@ -102,6 +108,11 @@ TRACKED: dict[str, Tracked] = {
     "postmortems.Meeting": Tracked(_in_postmortem, kind="meeting"),
     "actions.ActionItem": Tracked(_in_postmortem, kind="action item"),
     "followup.Escalation": Tracked(_escalation, kind="escalation"),
+    "drafting.TimelineDraft": Tracked(_in_postmortem, kind="drafted timeline"),
+    "drafting.DraftEvent": Tracked(_in_draft, kind="drafted timeline event"),
+    "drafting.DraftSources": Tracked(
+        _own_team, ("github_token",), "timeline sources", leads_only=True
+    ),
     "accounts.Team": Tracked(_team, kind="team"),
     "accounts.Membership": Tracked(_own_team, kind="membership"),
     # A person's name, e-mail, handle and manager: organisation-wide, so admins read them.
@@ -132,6 +143,7 @@ TEAM_SETTINGS = (
     "followup.TeamSettings",
     "integrations.TrackerConfig",
     "ingest.IngestSource",
+    "drafting.DraftSources",
 )
 
 

@@ -42,6 +42,17 @@ class Outcome:
         return body
 
 
+def storable(value: Any) -> Any:
+    """JSON without NUL characters (PostgreSQL's jsonb refuses ``\u0000`` in a string)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    return value
+
+
 def actor_label(source: IngestSource) -> str:
     """Who the history names for what a source's deliveries change (the vendor's label)."""
     return source.vendor.actor_label or f"{source.kind} webhook"
@@ -56,7 +67,11 @@ def apply_event(source: IngestSource, event: IncidentEvent) -> Outcome:
         try:
             with transaction.atomic():
                 delivery = Delivery.objects.create(
-                    source=source, event_id=event.event_id[:255], event_type=event.event_type[:64]
+                    source=source,
+                    event_id=event.event_id[:255],
+                    event_type=event.event_type[:64],
+                    occurred_at=event.occurred_at,
+                    payload=storable(event.payload),
                 )
         except IntegrityError:
             previous = Delivery.objects.filter(source=source, event_id=event.event_id[:255]).first()
@@ -72,6 +87,11 @@ def apply_event(source: IngestSource, event: IncidentEvent) -> Outcome:
             .filter(source=source, external_id=event.external_id)
             .first()
         )
+        if link is None and event.needs_existing:
+            delivery.outcome = "ignored"
+            delivery.detail = f"{event.event_type} names an incident not received before."
+            delivery.save(update_fields=["outcome", "detail"])
+            return Outcome("ignored", None, delivery.detail)
         if link is None:
             try:
                 with transaction.atomic():

@@ -29,7 +29,8 @@ class IncidentEvent:
     ``external_id`` the vendor's incident; ``occurred_at`` orders events, so an older one
     arriving late cannot undo a newer one. ``overwrite`` names the fields the event is
     authoritative for on an incident that already exists (a priority change sets the
-    severity; an acknowledgement sets nothing but the vendor status).
+    severity; an acknowledgement sets nothing but the vendor status). ``payload`` is the
+    vendor's event as received, kept with the delivery for the drafted timeline.
     """
 
     event_id: str
@@ -51,6 +52,11 @@ class IncidentEvent:
     failure_tags: tuple[str, ...] = ()
     flags: frozenset[str] = frozenset()
     overwrite: frozenset[str] = field(default_factory=frozenset)
+    # The vendor's event as received (JSON), stored with the delivery so the incident's
+    # timeline can be drafted from it later (``followthrough.web.drafting``).
+    payload: Any = None
+    # An event about an incident (a note, a responder added) that cannot start one.
+    needs_existing: bool = False
 
 
 class BadSignature(Exception):

@@ -271,7 +271,8 @@ class IngestedIncident(models.Model):
 
 
 class Delivery(models.Model):
-    """An event a source delivered. Its id is unique per source, so a redelivery is a no-op."""
+    """An event a source delivered. Its id is unique per source, so a redelivery is a no-op.
+    An authentic event keeps its payload: the incident's timeline is drafted from it."""
 
     source = models.ForeignKey(IngestSource, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.CharField(max_length=255)
@@ -284,6 +285,10 @@ class Delivery(models.Model):
     detail = models.CharField(
         max_length=300, blank=True, help_text="Why it was ignored, in our words (never the body)."
     )
+    # When the event happened (the vendor's time) and the event itself as received, once
+    # authenticated: what the incident's drafted timeline is built from.
+    occurred_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -41,7 +41,11 @@ SUPPORTED_ACTIONS: dict[str, EventStatus] = {
     "UpdatePriority": EventStatus.UPDATED,
     "UpdateMessage": EventStatus.UPDATED,
     "UpdateDescription": EventStatus.UPDATED,
+    # Kept for the drafted timeline: they change nothing on the incident.
+    "AddNote": EventStatus.UPDATED,
 }
+# Actions that say something about an alert but cannot start one.
+ABOUT_AN_ALERT = frozenset({"AddNote"})
 OVERWRITES: dict[str, frozenset[str]] = {
     "UpdatePriority": frozenset({"severity"}),
     "UpdateMessage": frozenset({"title"}),
@@ -91,4 +95,6 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: float) -> Incide
         summary=text(alert, "description", "alert") or (f"Opsgenie alert #{tiny}" if tiny else ""),
         route_keys=tuple([("team", t) for t in teams] + [("tag", t) for t in tags]),
         overwrite=OVERWRITES.get(action, frozenset()),
+        payload=payload,
+        needs_existing=action in ABOUT_AN_ALERT,
     )

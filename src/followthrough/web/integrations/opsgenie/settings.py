@@ -11,7 +11,7 @@ SETUP_STEPS = (
     "Webhook URL: the endpoint below. Tick “Add Alert Description to Payload”.",
     "Custom headers: X-Followthrough-Token = the secret you set here.",
     "Alert actions: Create, Acknowledge, UnAcknowledge, Close, EscalateNext, "
-    "UpdatePriority, UpdateMessage, UpdateDescription.",
+    "UpdatePriority, UpdateMessage, UpdateDescription, and AddNote (for the drafted timeline).",
     "Alerts without a priority (Opsgenie's alert callbacks send none) take the severity of "
     "“*” in the mapping below (P2 unless you change it).",
 )

@@ -29,7 +29,14 @@ SUPPORTED_EVENTS: dict[str, EventStatus] = {
     "incident.resolved": EventStatus.RESOLVED,
     "incident.priority_updated": EventStatus.UPDATED,
     "incident.reopened": EventStatus.REOPENED,
+    # Kept for the drafted timeline; they change nothing on the incident but its history.
+    "incident.escalated": EventStatus.UPDATED,
+    "incident.responder.added": EventStatus.UPDATED,
+    "incident.annotated": EventStatus.UPDATED,
 }
+# Events whose ``data`` is not the incident but a thing about it (a note, a responder
+# request) naming it in ``data.incident``: they cannot start an incident.
+ABOUT_AN_INCIDENT = frozenset({"incident.responder.added", "incident.annotated"})
 # On an incident we already have, these events set these fields (the rest only fill blanks).
 OVERWRITES: dict[str, frozenset[str]] = {"incident.priority_updated": frozenset({"severity"})}
 
@@ -44,6 +51,18 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: float) -> Incide
     event_id = text(event, "id", "event", required=True)
     occurred_at = iso_time(event.get("occurred_at"), "event.occurred_at")
     data = obj(event.get("data"), "event.data")
+    if event_type in ABOUT_AN_INCIDENT:
+        incident = obj(data.get("incident"), "event.data.incident")
+        return IncidentEvent(
+            event_id=event_id,
+            event_type=event_type,
+            external_id=text(incident, "id", "event.data.incident", required=True),
+            status=SUPPORTED_EVENTS[event_type],
+            occurred_at=occurred_at,
+            url=text(incident, "html_url", "event.data.incident"),
+            payload=event,
+            needs_existing=True,
+        )
     incident_id = text(data, "id", "event.data", required=True)
     service = data.get("service") or {}
     service = obj(service, "event.data.service")
@@ -76,4 +95,5 @@ def parse(body: bytes, headers: Mapping[str, str], received_at: float) -> Incide
         url=text(data, "html_url", "event.data"),
         route_keys=tuple((f, v) for f, v in route_keys if v),
         overwrite=OVERWRITES.get(event_type, frozenset()),
+        payload=event,
     )

@@ -10,7 +10,8 @@ SETUP_STEPS = (
     "In PagerDuty: Integrations → Generic Webhooks (v3) → New Webhook.",
     "Webhook URL: the endpoint below. Scope: the service or team whose incidents belong here.",
     "Events: incident.triggered, incident.acknowledged, incident.resolved, "
-    "incident.priority_updated, incident.reopened.",
+    "incident.priority_updated, incident.reopened, incident.escalated, "
+    "incident.responder.added, incident.annotated (the last three draft the timeline).",
     "Copy the signing secret PagerDuty shows once, and paste it here as the secret.",
 )
 
