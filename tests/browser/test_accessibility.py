@@ -94,6 +94,9 @@ PAGES: dict[str, Callable[[Demo], list[str]]] = {
     "slack-workspace": lambda d: [f"/sources/{d.slack_source}/slack/"],
     "slack-link": lambda d: [f"/slack/link/{d.slack_token}/"],
     "invitation-accept": lambda d: [f"/invite/{d.invitation}/"],
+    "timeline-draft": lambda d: [f"/incidents/{d.draft}/postmortem/draft/"],
+    "timeline-sources": lambda d: ["/teams/payments/timeline-sources/"],
+    "assistant-settings": lambda d: ["/settings/assistant/"],
     # The first-run page shows only while no team exists: walked before the demo is loaded.
     "welcome": lambda d: [],
 }
@@ -108,6 +111,7 @@ NOT_PAGES: dict[str, str] = {
     "insights-json": "a JSON download",
     "postmortem-lint": "an htmx fragment of the editor, checked inside the editor page",
     "ingest-slack-commands": "Slack's slash-command endpoint (signed form post)",
+    "assistant-panel": "an htmx fragment of the editor, checked inside the editor page",
 }
 
 
