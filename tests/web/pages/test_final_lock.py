@@ -100,7 +100,9 @@ def test_the_final_editor_shows_the_document_read_only_and_says_how_to_change_it
         assert "Add action item" not in shown, tab
     assert "Send back to review" in body
     # The items' follow-through stays open.
-    assert "Change status" in panel(cast.browser(cast.bob).get(url("postmortem", final) + "?section=actions"), "actions")
+    assert "Change status" in panel(
+        cast.browser(cast.bob).get(url("postmortem", final) + "?section=actions"), "actions"
+    )
 
 
 def _document_posts(final: Postmortem) -> dict[str, dict[str, Any]]:

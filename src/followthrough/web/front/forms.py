@@ -28,7 +28,7 @@ from followthrough.web.postmortems.models import (
     Why,
 )
 
-from .views.common import team_zone
+from .views.common import reading_zone
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -148,7 +148,7 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         team = data.get("team")
         if team is not None:
             # Django read the times in the server's zone; the person typed team-local times.
-            zone = team_zone(team)
+            zone = reading_zone(team)
             for name in TIME_FIELDS:
                 value: datetime | None = data.get(name)
                 if value is not None:

@@ -199,8 +199,7 @@ def editor_context(
         "team": incident.team,
         **lock_context(request, postmortem),
         "tabs": [
-            {"key": key, "title": title, "url": editor_url(incident.pk, key)}
-            for key, title in TABS
+            {"key": key, "title": title, "url": editor_url(incident.pk, key)} for key, title in TABS
         ],
         "tab": tab,
         "panel": panel,
@@ -615,8 +614,7 @@ def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
         theirs = [
             {"label": form[name].label, "text": _shown(postmortem, name)}
             for name in SECTION_FIELDS
-            if name in form.fields
-            and getattr(postmortem, name) != form.cleaned_data.get(name)
+            if name in form.fields and getattr(postmortem, name) != form.cleaned_data.get(name)
         ]
         form.with_version(postmortem.version)
         conflict = {"version": stale.current_version, "theirs": theirs}
