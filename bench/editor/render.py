@@ -93,6 +93,7 @@ def main() -> None:
     base = f"/incidents/{postmortem.incident_id}/postmortem/"
 
     templates: list[str] = []
+
     def rendered(sender: object, template: object, context: object, **kw: object) -> None:
         templates.append(str(getattr(template, "name", "")))
 
