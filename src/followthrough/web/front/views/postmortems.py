@@ -202,6 +202,7 @@ def editor_context(
             {"key": key, "title": title, "url": editor_url(incident.pk, key)} for key, title in TABS
         ],
         "tab": tab,
+        "tab_title": dict(TABS)[tab],
         "panel": panel,
         "lint_panel": LINT_PANEL_OF_TAB.get(tab, ""),
         "milestones": postmortem.milestones(),
