@@ -132,3 +132,14 @@ def log_in(page: Any, url: str, username: str, password: str = PASSWORD) -> None
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
+
+
+def open_tab(page: Any, name: str) -> None:
+    """Open one section of the postmortem editor by its tab (an htmx swap of the section)."""
+    from playwright.sync_api import expect
+
+    tabs = page.get_by_role("navigation", name="Sections of the postmortem")
+    tabs.get_by_role("link", name=name, exact=True).click()
+    expect(tabs.get_by_role("link", name=name, exact=True)).to_have_attribute(
+        "aria-current", "page", timeout=15_000
+    )

@@ -79,6 +79,9 @@ def test_an_action_item_is_edited_where_it_is_listed(
     item = ActionItem.objects.create(postmortem=postmortem, title="Improve monitoring")
     log_in(page, live_server.url, "bob")
     page.goto(f"{live_server.url}/incidents/{postmortem.incident_id}/postmortem/")
+    page.get_by_role("navigation", name="Sections of the postmortem").get_by_role(
+        "link", name="Action items"
+    ).click()
     row = page.locator(f"#action-item-{item.pk}")
     row.get_by_role("link", name="Edit “Improve monitoring”").click()
 

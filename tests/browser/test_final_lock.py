@@ -12,7 +12,7 @@ from followthrough.web.postmortems.models import Postmortem, Status
 from followthrough.web.postmortems.operations import transition
 from web.pages.final import BLAME, SOUND_SUMMARY, final_postmortem
 
-from .conftest import Console, log_in, stored
+from .conftest import Console, log_in, open_tab, stored
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -67,8 +67,10 @@ def test_a_final_postmortem_reads_as_locked_and_is_sent_back_with_one_button(
     page.goto(f"{live_server.url}/incidents/{postmortem.incident_id}/postmortem/")
     expect(page.get_by_text("Final: the document is locked.")).to_be_visible()
     expect(page.locator("#id_summary")).to_have_count(0)
+    open_tab(page, "Five whys")
     expect(page.get_by_role("button", name="Add why")).to_have_count(0)
     # The items' follow-through stays open.
+    open_tab(page, "Action items")
     expect(page.locator("#actions").get_by_role("button", name="Change status")).to_be_visible()
 
     page.get_by_role("button", name="Send back to review").click()
@@ -88,6 +90,7 @@ def test_a_closed_postmortem_is_read_only_until_reopened(
     log_in(page, live_server.url, "alice")
     page.goto(f"{live_server.url}/incidents/{postmortem.incident_id}/postmortem/")
     expect(page.get_by_text("Closed: read-only.")).to_be_visible()
+    open_tab(page, "Action items")
     expect(page.locator("#actions").get_by_role("button", name="Change status")).to_have_count(0)
     page.get_by_role("button", name="Reopen for changes (back to review)").click()
     expect(page.locator("#status .badge")).to_have_text("In review")

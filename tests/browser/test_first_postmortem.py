@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from .conftest import open_tab
+
 SCREENSHOT = Path("/tmp/followthrough-editor.png")
 PASSWORD = "correct horse battery staple"
 
@@ -73,6 +75,7 @@ def test_a_lead_records_an_incident_starts_its_postmortem_and_sees_the_six_miles
     expect(milestones.nth(5)).to_contain_text("Engineering manager")
 
     # Documenting the timeline (an htmx swap) completes its milestone, late.
+    open_tab(page, "Timeline")
     page.get_by_label("When (team time)").fill(
         (resolved - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     )
@@ -82,6 +85,7 @@ def test_a_lead_records_an_incident_starts_its_postmortem_and_sees_the_six_miles
     expect(milestones.nth(1)).to_contain_text("done late")
 
     # An involved facilitator is refused inline.
+    open_tab(page, "Meeting")
     page.get_by_label("Facilitator").select_option(label="Ivan Petrov")
     page.get_by_role("button", name="Save meeting").click()
     expect(page.locator("#meeting")).to_contain_text("Ivan Petrov was the incident commander")

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "followthrough.web.lib.viewer_time.ViewerTimezoneMiddleware",
     "followthrough.web.history.context.HistoryMiddleware",
     "followthrough.web.security.RequestLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -95,7 +96,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "followthrough.web.front.context.navigation",
+                "followthrough.web.front.context.viewer_zone",
             ],
+            "builtins": ["followthrough.web.front.templatetags.moments"],
         },
     },
 ]

@@ -521,6 +521,8 @@ ROUTES: dict[str, Route] = {
     ),
     "GET /me/notification-preferences": Route(SELF, get("/me/notification-preferences")),
     "GET /me/work": Route(SELF, get("/me/work")),
+    "GET /me": Route(SELF, get("/me")),
+    "PATCH /me": Route(SELF, lambda w, r: ("/me", {"timezone": "Asia/Tokyo"})),
     "PATCH /me/notification-preferences": Route(
         SELF, lambda w, r: ("/me/notification-preferences", {"digest_enabled": False})
     ),

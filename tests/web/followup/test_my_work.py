@@ -140,7 +140,10 @@ def test_the_page_is_in_the_navigation_and_links_each_entry(
     assert '<a href="/me/work/"' in home and ">My work</a>" in home
     assert "7 open things to do" in page
     assert f'href="/action-items/{work["late"].pk}/"' in page
-    assert f'href="/incidents/{work["facilitated"].incident_id}/postmortem/#meeting"' in page
+    assert (
+        f'href="/incidents/{work["facilitated"].incident_id}/postmortem/?section=meeting#meeting"'
+        in page
+    )
     assert "Tue 03 Mar 2026 16:00 CET" in page  # the timeline's deadline, in Berlin time
     assert page.count('class="state state-overdue"') == 2
     assert "Rotate the keys" not in page

@@ -38,7 +38,9 @@ def test_the_postmortem_history_page_shows_timeline_event_changes(cast: Cast) ->
     assert "<del>Pager fired for 502s</del>" in html
     assert "bob" in html
     flat = " ".join(html.split())
-    assert "occurred at: 2026-03-02 13:00 UTC" in flat  # a created event: its values
+    assert (
+        "occurred at: 2026-03-02 14:00 CET" in flat
+    )  # in the viewer's zone (Berlin's)  # a created event: its values
 
 
 def test_the_incident_page_and_postmortem_editor_link_to_their_history(cast: Cast) -> None:

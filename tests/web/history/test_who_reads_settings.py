@@ -119,7 +119,7 @@ def test_the_editor_pickers_list_nobody_from_a_private_team_the_viewer_cannot_se
     cast: Cast,
 ) -> None:
     postmortem = start_postmortem(cast.incident(), cast.alice)
-    editor = f"/incidents/{postmortem.incident_id}/postmortem/"
+    editor = f"/incidents/{postmortem.incident_id}/postmortem/?section=meeting"
     html = cast.browser(cast.alice).get(editor).content.decode()
     assert "Dana" not in html  # dana is only on the private Security team
     assert "Frank Osei" in html
@@ -139,7 +139,9 @@ def test_someone_named_on_an_incident_the_viewer_sees_stays_in_the_pickers(cast:
     incident = cast.incident()
     incident.responders.add(cast.person(cast.dana))
     postmortem = start_postmortem(incident, cast.alice)
-    html = cast.browser(cast.alice).get(f"/incidents/{postmortem.incident_id}/postmortem/")
+    html = cast.browser(cast.alice).get(
+        f"/incidents/{postmortem.incident_id}/postmortem/?section=meeting"
+    )
     assert "Dana" in html.content.decode()  # shown as a responder: never dropped on a save
 
 

@@ -133,7 +133,8 @@ def test_a_viewer_cannot_open_the_new_incident_form(cast: Any) -> None:
 
 
 def test_an_editor_sees_the_edit_forms(cast: Any, postmortem: Postmortem) -> None:
-    body = text(cast.browser(cast.bob).get(reverse("postmortem", args=[postmortem.incident_id])))
+    editor = reverse("postmortem", args=[postmortem.incident_id])
+    body = text(cast.browser(cast.bob).get(editor))
     assert 'name="summary"' in body
-    assert "Add why" in body
+    assert "Add why" in text(cast.browser(cast.bob).get(editor + "?section=whys"))
     assert "You can read this postmortem but not change it" not in body

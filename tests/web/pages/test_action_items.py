@@ -70,7 +70,8 @@ def test_a_low_value_high_effort_item_is_labelled_do_not_bother(
     client = cast.browser(cast.bob)
     add(client, postmortem, owner=cast.frank.pk, likelihood=1, severity=1, effort=5)
     assert "do not bother" in panel(
-        client.get(reverse("postmortem", args=[postmortem.incident_id])), "actions"
+        client.get(reverse("postmortem", args=[postmortem.incident_id]) + "?section=actions"),
+        "actions",
     )
 
 
@@ -84,7 +85,10 @@ def test_the_editor_lists_open_items_by_priority_then_closed_ones(
     done = ActionItem.objects.get(title="Already done thing")
     set_status(client, done, ActionStatus.DONE)
     add(client, postmortem, title="Runbook for failover", likelihood=3, severity=3, effort=3)
-    actions = panel(client.get(reverse("postmortem", args=[postmortem.incident_id])), "actions")
+    actions = panel(
+        client.get(reverse("postmortem", args=[postmortem.incident_id]) + "?section=actions"),
+        "actions",
+    )
     actions = actions[actions.index('<ul class="action-items">') :]  # after the lint findings
     titles = ["Alert on pool exhaustion", "Runbook for failover", "Low value tidy-up"]
     positions = [actions.index(t) for t in [*titles, "Already done thing"]]

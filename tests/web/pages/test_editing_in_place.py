@@ -346,7 +346,7 @@ def test_a_viewer_sees_no_edit_buttons_and_cannot_post(
     cast: Any, postmortem: Postmortem, item: ActionItem, event: TimelineEvent
 ) -> None:
     client = cast.browser(cast.vera)
-    body = text(client.get(url("postmortem", postmortem)))
+    body = text(client.get(url("postmortem", postmortem) + "?section=timeline"))
     assert "Edit" not in body.split('id="timeline"')[1].split("</section>")[0]
     assert client.post(url("action-edit", postmortem, item.pk), item_data(item)).status_code == 403
     assert client.post(url("event-edit", postmortem, event.pk), {}).status_code == 403

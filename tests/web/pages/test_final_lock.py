@@ -89,13 +89,20 @@ def test_with_htmx_sending_it_back_reloads_the_editor_so_every_panel_is_editable
 def test_the_final_editor_shows_the_document_read_only_and_says_how_to_change_it(
     cast: Any, final: Postmortem
 ) -> None:
-    body = text(cast.browser(cast.bob).get(url("postmortem", final)))
+    bob = cast.browser(cast.bob)
+    body = text(bob.get(url("postmortem", final)))
     assert "Final: the document is locked" in body
     assert 'name="summary"' not in body
-    assert "Add why" not in body and "Add event" not in body and "Add action item" not in body
+    for tab in ("impact", "whys", "timeline", "actions", "factors"):
+        shown = text(bob.get(url("postmortem", final) + f"?section={tab}"))
+        assert tab == "actions" or "<textarea" not in shown, tab
+        assert "Add why" not in shown and "Add event" not in shown, tab
+        assert "Add action item" not in shown, tab
     assert "Send back to review" in body
     # The items' follow-through stays open.
-    assert "Change status" in panel(cast.browser(cast.bob).get(url("postmortem", final)), "actions")
+    assert "Change status" in panel(
+        cast.browser(cast.bob).get(url("postmortem", final) + "?section=actions"), "actions"
+    )
 
 
 def _document_posts(final: Postmortem) -> dict[str, dict[str, Any]]:

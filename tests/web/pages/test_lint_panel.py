@@ -73,7 +73,7 @@ def test_a_vague_action_item_is_flagged_in_the_action_items_panel(
     cast: Any, postmortem: Postmortem
 ) -> None:
     pm = in_review_with_a_vague_item(cast, postmortem)
-    body = text(cast.browser(cast.bob).get(url("postmortem", pm)))
+    body = text(cast.browser(cast.bob).get(url("postmortem", pm) + "?section=actions"))
     actions = findings_of(panel_html(body, "actions"), "action_items")
     assert "PM203" in actions
     assert "Vague action item: 'Improve monitoring' does not say what will change" in actions
@@ -82,7 +82,10 @@ def test_a_vague_action_item_is_flagged_in_the_action_items_panel(
     assert 'class="lint-badge lint-error">Error</span>' in actions  # a word, not colour alone
     lint = panel_html(body, "lint")
     assert "1 error, " in lint
-    assert '<a href="#findings-action_items">Action items</a>' in lint
+    # The count links to the tab that shows those findings.
+    to_actions = url("postmortem", pm) + "?section=actions#findings-action_items"
+    assert f'<a href="{to_actions}">Action items</a>' in lint
+    body = text(cast.browser(cast.bob).get(url("postmortem", pm) + "?section=summary"))
     assert findings_of(panel_html(body, "sections"), "summary") == (
         '<div id="findings-summary" class="findings"></div>'
     )
@@ -108,20 +111,27 @@ def test_the_summary_at_the_top_counts_errors_and_warnings_and_lists_document_fi
     assert e >= 1 and w >= 2
     assert '<p id="lint-counts" class="lint-counts" aria-live="polite" aria-atomic="true">' in head
     assert f"<strong>{e} error{'s' if e > 1 else ''}, {w} warnings</strong>" in head
-    assert body.index('id="lint"') < body.index('id="sections"')  # at the top
+    # Beside the text: in the editor's side column, after the open section.
+    assert body.index('id="sections"') < body.index('<aside class="editor-side"')
+    assert body.index('<aside class="editor-side"') < body.index('id="lint"')
     assert f'href="{url("postmortem-markdown", postmortem)}"' in head
     document = findings_of(head, "document")
     assert [f.rule for f in lint.panel("document")] == ["PM502"]
     assert "PM502" in document and "in whole document" in document
 
 
-def test_every_panel_has_a_findings_list_for_editors_and_viewers(
+def test_each_tab_shows_its_own_findings_list_and_the_documents_for_editors_and_viewers(
     cast: Any, postmortem: Postmortem
 ) -> None:
+    tab_of = {key: key for key, _ in PANELS} | {"action_items": "actions"}
     for user in (cast.bob, cast.vera):
-        body = text(cast.browser(user).get(url("postmortem", postmortem)))
         for key, _ in PANELS:
-            assert body.count(f'<div id="findings-{key}"') == 1, (user, key)
+            if key == "document":
+                continue
+            page = url("postmortem", postmortem) + f"?section={tab_of[key]}"
+            body = text(cast.browser(user).get(page))
+            shown = re.findall(r'<div id="findings-(\w+)"', body)
+            assert sorted(shown) == sorted([key, "document"]), (user, key, shown)
 
 
 # --- live: after saves and as you type -------------------------------------------------------
@@ -132,7 +142,7 @@ def test_a_blame_phrase_typed_into_the_summary_is_flagged_and_nothing_is_saved(
 ) -> None:
     response = cast.browser(cast.bob).post(
         url("postmortem-lint-draft", postmortem),
-        {"summary": BLAME, "version": 1, "csrfmiddlewaretoken": "ignored"},
+        {"summary": BLAME, "version": 1, "open": "summary", "csrfmiddlewaretoken": "ignored"},
         headers=HTMX,
     )
     body = text(response)
@@ -153,14 +163,21 @@ def postmortem_markdown_of(cast: Any, postmortem: Postmortem) -> str:
     return cast.browser(cast.bob).get(url("postmortem-markdown", postmortem)).content.decode()
 
 
-def test_a_refresh_replaces_every_panel_list_out_of_band_and_no_field(
+def test_a_refresh_replaces_the_open_tabs_list_out_of_band_and_no_field(
     cast: Any, postmortem: Postmortem
 ) -> None:
-    body = text(cast.browser(cast.vera).get(url("postmortem-lint", postmortem), headers=HTMX))
+    vera = cast.browser(cast.vera)
     for key, _ in PANELS:
+        body = text(vera.get(url("postmortem-lint", postmortem), {"open": key}, headers=HTMX))
+        shown = re.findall(r'<div id="findings-(\w+)"[^>]*>', body)
+        assert sorted(set(shown)) == sorted({key, "document"}), key
         tag = re.search(rf'<div id="findings-{key}"[^>]*>', body)
         assert tag, key
         assert ('hx-swap-oob="true"' in tag.group(0)) == (key != "document"), key
+    # No tab named (the meeting's has no findings) or a name that is no tab: the document's.
+    for open_tab in ("", "meeting", "<script>"):
+        body = text(vera.get(url("postmortem-lint", postmortem), {"open": open_tab}, headers=HTMX))
+        assert re.findall(r'<div id="findings-(\w+)"', body) == ["document"], open_tab
     assert '<p id="lint-counts" hx-swap-oob="innerHTML">' in body
     assert "<textarea" not in body and "<input" not in body
     assert "not saved yet" not in body
@@ -201,14 +218,14 @@ def test_after_an_htmx_save_the_page_is_told_to_fetch_the_findings_afresh(
     lint = panel_html(page, "lint")
     assert 'hx-trigger="postmortem-changed from:body"' in lint
     assert f'hx-post="{url("postmortem-lint-draft", postmortem)}"' in lint
-    assert 'hx-include="#sections-form"' in lint
+    assert 'hx-include="#sections-form, #editor-open"' in lint
     assert 'hx-trigger="input changed delay:800ms"' in panel_html(page, "sections")
 
 
 def test_a_viewer_sees_findings_but_may_not_lint_a_draft(cast: Any, postmortem: Postmortem) -> None:
     pm = in_review_with_a_vague_item(cast, postmortem)
     viewer = cast.browser(cast.vera)
-    page = text(viewer.get(url("postmortem", pm)))
+    page = text(viewer.get(url("postmortem", pm) + "?section=actions"))
     assert "PM203" in findings_of(page, "action_items")
     assert f'hx-get="{url("postmortem-lint", pm)}"' in panel_html(page, "lint")
     assert "lint/draft" not in page
@@ -283,7 +300,8 @@ def test_going_final_is_refused_listing_the_lint_errors_until_a_reason_is_record
     client = cast.browser(cast.bob)
     status = panel(client.get(url("postmortem", pm)), "status")
     assert "Going final is refused while the linter finds 1 error" in status
-    assert '<a href="#findings-action_items"><code>PM203</code></a> Vague action item' in status
+    to_actions = url("postmortem", pm) + "?section=actions#findings-action_items"
+    assert f'<a href="{to_actions}"><code>PM203</code></a> Vague action item' in status
     assert '<textarea name="override_reason" id="override-reason" rows="2" hx-preserve="true">' in (
         status
     )

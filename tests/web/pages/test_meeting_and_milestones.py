@@ -64,7 +64,10 @@ def test_the_agenda_is_the_seeds_five_parts_for_a_90_minute_meeting(
     client = cast.browser(cast.bob)
     response = save_meeting(client, postmortem, duration_minutes=90)
     assert response.status_code == 302
-    body = panel(client.get(reverse("postmortem", args=[postmortem.incident_id])), "meeting")
+    body = panel(
+        client.get(reverse("postmortem", args=[postmortem.incident_id]) + "?section=meeting"),
+        "meeting",
+    )
     assert agenda_rows(body) == [
         (0, "Timeline review", 15),
         (15, "Impact review", 10),

@@ -40,24 +40,26 @@ def url(name: str, postmortem: Postmortem, *args: Any) -> str:
 def test_every_section_is_editable_and_carries_the_version(
     cast: Any, postmortem: Postmortem
 ) -> None:
-    body = text(cast.browser(cast.bob).get(url("postmortem", postmortem)))
-    for name in (
-        "summary",
-        "impact",
-        "users_affected",
-        "impact_minutes",
-        "failed_requests",
-        "revenue_impact",
-        "root_cause",
-        "root_cause_category",
-        "trigger",
-        "detection",
-        "resolution",
-        "lessons",
+    client = cast.browser(cast.bob)
+    for tab, names in (
+        ("summary", ("summary",)),
+        ("impact", ("impact", "users_affected", "impact_minutes", "failed_requests")),
+        ("impact", ("revenue_impact",)),
+        ("root_cause", ("root_cause", "root_cause_category")),
+        ("trigger", ("trigger",)),
+        ("detection", ("detection",)),
+        ("resolution", ("resolution",)),
+        ("lessons", ("lessons",)),
     ):
-        assert f'name="{name}"' in body, name
-        assert f'<label for="id_{name}"' in body, name
-    assert '<input type="hidden" name="version" value="1"' in body
+        body = text(client.get(url("postmortem", postmortem) + f"?section={tab}"))
+        for name in names:
+            assert f'name="{name}"' in body, name
+            assert f'<label for="id_{name}"' in body, name
+        # One form, one Save, for the open section only.
+        assert body.count("<textarea") == 1, tab
+        assert body.count('<button type="submit">Save ') == 1, tab
+        assert f'<input type="hidden" name="section" value="{tab}">' in body
+        assert '<input type="hidden" name="version" value="1"' in body
 
 
 def test_saving_a_section_stores_it_and_bumps_the_version(
@@ -198,7 +200,7 @@ def test_whys_are_added_edited_reordered_and_deleted(cast: Any, postmortem: Post
     assert third.answer == "A full table scan." and third.version == 2
     client.post(url("why-delete", postmortem, first.pk))
     assert postmortem.whys.count() == 2
-    page = text(client.get(url("postmortem", postmortem)))
+    page = text(client.get(url("postmortem", postmortem) + "?section=whys"))
     assert page.index("Why did it run out of connections?") < page.index(
         "Why did the index go missing?"
     )
@@ -403,3 +405,89 @@ def test_going_final_with_lint_errors_needs_a_recorded_reason(
     postmortem.refresh_from_db()
     assert postmortem.status == Status.FINAL
     assert postmortem.final_override_reason == "Customer report due today; lint fixes follow."
+
+
+# --- one section at a time -------------------------------------------------------------------
+
+
+def test_each_tab_is_a_link_and_the_open_one_is_marked(cast: Any, postmortem: Postmortem) -> None:
+    body = text(cast.browser(cast.bob).get(url("postmortem", postmortem) + "?section=whys"))
+    for tab in ("summary", "impact", "lessons", "timeline", "whys", "factors", "actions"):
+        assert f'href="{url("postmortem", postmortem)}?section={tab}"' in body, tab
+    assert body.count('aria-current="page">') == 1
+    assert '?section=whys" hx-get=' in body and 'aria-current="page">Five whys</a>' in body
+    # Only the open section is rendered.
+    assert '<section id="whys"' in body
+    for other in ("sections", "timeline", "factors", "actions", "meeting"):
+        assert f'<section id="{other}"' not in body, other
+
+
+def test_an_htmx_tab_switch_answers_with_the_tabs_and_that_section_only(
+    cast: Any, postmortem: Postmortem
+) -> None:
+    response = cast.browser(cast.bob).get(
+        url("postmortem", postmortem) + "?section=timeline",
+        headers={**HTMX, "HX-Target": "editor-pane"},
+    )
+    body = text(response)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="editor-pane"')
+    assert '<section id="timeline"' in body and "<html" not in body
+    assert 'id="lint"' not in body and 'id="status"' not in body
+
+
+def test_a_section_that_does_not_exist_is_not_found(cast: Any, postmortem: Postmortem) -> None:
+    client = cast.browser(cast.bob)
+    for name in ("secrets", "<script>alert(1)</script>", "sections"):
+        response = client.get(url("postmortem", postmortem), {"section": name})
+        assert response.status_code == 404, name
+        assert "<script>alert(1)</script>" not in response.content.decode()
+    refused = client.post(
+        url("postmortem-sections", postmortem),
+        {"version": 1, "section": "secrets", "summary": "x"},
+    )
+    assert refused.status_code == 404
+    postmortem.refresh_from_db()
+    assert postmortem.version == 1 and postmortem.summary == ""
+
+
+def test_saving_one_section_leaves_the_others_as_they_were(
+    cast: Any, postmortem: Postmortem
+) -> None:
+    Postmortem.objects.filter(pk=postmortem.pk).update(lessons="Stored lessons.")
+    client = cast.browser(cast.bob)
+    # A stray field of another section in the post is not the section's to change.
+    response = client.post(
+        url("postmortem-sections", postmortem),
+        {"version": 1, "section": "summary", "summary": "Checkout failed.", "lessons": ""},
+    )
+    assert response.status_code == 302
+    assert response["Location"].endswith("?section=summary#sections")
+    postmortem.refresh_from_db()
+    assert postmortem.summary == "Checkout failed."
+    assert postmortem.lessons == "Stored lessons."
+    assert postmortem.version == 2
+
+
+def test_a_stale_save_of_one_section_names_only_what_differs_in_it(
+    cast: Any, postmortem: Postmortem
+) -> None:
+    cast.browser(cast.alice).post(
+        url("postmortem-sections", postmortem),
+        {"version": 1, "section": "impact", "impact": "Alice: EU checkout down 40 minutes."},
+    )
+    response = cast.browser(cast.bob).post(
+        url("postmortem-sections", postmortem),
+        {"version": 1, "section": "impact", "impact": "Bob: some users.", "users_affected": "9"},
+        headers=HTMX,
+    )
+    assert response.status_code == 409
+    body = text(response)
+    assert "Someone else saved this postmortem while you were editing" in body
+    assert "Impact narrative (theirs)" in body and "Alice: EU checkout down 40 minutes." in body
+    assert "Summary (theirs)" not in body
+    assert '<input type="hidden" name="section" value="impact">' in body
+    assert "Bob: some users.</textarea>" in body
+    postmortem.refresh_from_db()
+    assert postmortem.impact == "Alice: EU checkout down 40 minutes."
+    assert postmortem.users_affected is None

@@ -111,6 +111,16 @@ class Team(Versioned):
         return Team.objects.led_by(user).filter(pk=self.pk).exists()
 
 
+def validate_zone_name(name: str) -> None:
+    """An IANA timezone name this server knows (``Europe/Berlin``), or empty."""
+    from followthrough.web.lib.viewer_time import zone_named
+
+    if name and zone_named(name) is None:
+        raise ValidationError(
+            f"Unknown timezone “{name[:64]}”: give an IANA name such as Europe/Berlin."
+        )
+
+
 class Person(Versioned):
     """Someone who takes part in incidents: may or may not have a login.
 
@@ -135,6 +145,12 @@ class Person(Versioned):
     )
     manager = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reports"
+    )
+    timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_zone_name],
+        help_text="The timezone pages show times in (an IANA name); empty: your first team's.",
     )
 
     class Meta:

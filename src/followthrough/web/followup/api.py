@@ -38,6 +38,7 @@ from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
 from followthrough.web.history.recording import history_of
 from followthrough.web.integrations.vendors import channels
+from followthrough.web.lib.viewer_time import viewer_zone_of, zone_named
 from followthrough.web.transport import URL_RULE
 
 router = Router(tags=["follow-up"])
@@ -112,6 +113,22 @@ class PreferencesPatch(In):
     slack_user: SlackUser = None  # type: ignore[assignment]
     digest_enabled: bool = None  # type: ignore[assignment]
     reminders_enabled: bool = None  # type: ignore[assignment]
+
+
+class MeOut(Schema):
+    person_id: int
+    name: str
+    email: str
+    timezone: str = Field(
+        description="The zone you chose for times on pages (IANA name); empty: your team's."
+    )
+    effective_timezone: str = Field(
+        description="The zone pages show you times in: yours, else your first team's, else UTC."
+    )
+
+
+class MePatch(In):
+    timezone: Annotated[str, StringConstraints(max_length=64)] = None  # type: ignore[assignment]
 
 
 class PostmortemRefOut(Schema):
@@ -281,6 +298,47 @@ def update_preferences(request: HttpRequest, payload: PreferencesPatch) -> Any:
     prefs.full_clean()
     prefs.save()
     return _prefs_out(prefs)
+
+
+def _me(request: HttpRequest) -> Any:
+    person = getattr(user_of(request), "person", None)
+    if person is None:
+        raise HttpError(404, "Your login has no person record; an admin can add one.")
+    return person
+
+
+def _me_out(request: HttpRequest, person: Any) -> dict[str, Any]:
+    zone, _ = viewer_zone_of(user_of(request))
+    return {
+        "person_id": person.pk,
+        "name": person.name,
+        "email": person.email,
+        "timezone": person.timezone,
+        "effective_timezone": str(zone),
+    }
+
+
+@router.get("/me", response={200: MeOut, **ERRORS})
+def get_me(request: HttpRequest) -> Any:
+    """Who you are here, and the timezone the pages show you times in."""
+    return _me_out(request, _me(request))
+
+
+@router.patch("/me", response={200: MeOut, **WRITE_ERRORS})
+def update_me(request: HttpRequest, payload: MePatch) -> Any:
+    """Your timezone for times on pages: an IANA name (``Asia/Tokyo``), or ``""`` for your
+    first team's."""
+    person = _me(request)
+    changes = payload.model_dump(exclude_unset=True)
+    if "timezone" in changes:
+        name = changes["timezone"]
+        if name is None:
+            raise FieldError("timezone", 'Cannot be null; give "" for your team\'s timezone.')
+        if name and zone_named(name) is None:
+            raise FieldError("timezone", "Unknown timezone: give an IANA name such as Asia/Tokyo.")
+        person.timezone = name
+        person.save()
+    return _me_out(request, person)
 
 
 def _pm_ref(pm: Any) -> dict[str, Any]:

@@ -8,8 +8,10 @@ from django import forms
 from django.core.validators import URLValidator
 from pydantic import ValidationError as PydanticValidationError
 
+from followthrough.web.accounts.models import Person
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.integrations.vendors import channels
+from followthrough.web.lib.viewer_time import zone_choices
 from followthrough.web.transport import URL_RULE, url_problem
 
 
@@ -163,6 +165,25 @@ class PreferencesForm(forms.ModelForm):
         if value and not (bare.replace(".", "").replace("-", "").replace("_", "").isalnum()):
             raise forms.ValidationError("A Slack member id (U0123ABCD) or @handle, nothing else.")
         return value
+
+
+class TimezoneForm(forms.ModelForm):  # type: ignore[type-arg]
+    """The zone the pages show times in, for the signed-in person."""
+
+    class Meta:
+        model = Person
+        fields = ["timezone"]
+        labels = {"timezone": "Show times in"}
+
+    def __init__(self, *args: Any, team_zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"] = forms.ChoiceField(
+            label="Show times in",
+            required=False,
+            choices=[("", f"My team's timezone ({team_zone})"), *zone_choices()],
+            help_text="Every page shows times in this zone, with its abbreviation; "
+            "date-and-time fields are read in it.",
+        )
 
 
 class DoneForm(forms.Form):

@@ -239,7 +239,7 @@ def _meetings(viewer: Any, person: Person, now: datetime) -> list[WorkEntry]:
                 priority=DEADLINE,
                 priority_rank=DEADLINE_RANK,
                 status="scheduled" if when is not None else "not scheduled yet",
-                path=reverse("postmortem", args=[incident.pk]) + "#meeting",
+                path=reverse("postmortem", args=[incident.pk]) + "?section=meeting#meeting",
             )
         )
     return out

@@ -26,6 +26,7 @@ from followthrough.web.followup.forms import (
     DoneForm,
     PreferencesForm,
     TeamSettingsForm,
+    TimezoneForm,
     VersionForm,
 )
 from followthrough.web.followup.models import Preferences, TeamSettings
@@ -292,16 +293,21 @@ def preferences(request: HttpRequest) -> HttpResponse:
         raise Http404("Your login has no person record; an admin can add one.")
     prefs = Preferences.of(person)
     form = PreferencesForm(request.POST or None, instance=prefs)
-    if request.method == "POST" and form.is_valid():
+    first_team = person.memberships.order_by("pk").values_list("team__timezone", flat=True).first()
+    zone_form = TimezoneForm(
+        request.POST or None, instance=person, prefix="tz", team_zone=first_team or "UTC"
+    )
+    if request.method == "POST" and form.is_valid() and zone_form.is_valid():
         form.save()
-        messages.success(request, "Saved your notification preferences.")
+        zone_form.save()
+        messages.success(request, "Saved your preferences.")
         return redirect("followup-preferences")
     recent = troubled(recipient=person)[:10]
     return render(
         request,
         "followup/preferences.html",
-        {"form": form, "person": person, "problems": recent},
-        status=422 if form.errors else 200,
+        {"form": form, "zone_form": zone_form, "person": person, "problems": recent},
+        status=422 if form.errors or zone_form.errors else 200,
     )
 
 

@@ -28,7 +28,7 @@ from followthrough.web.postmortems.models import (
     Why,
 )
 
-from .views.common import team_zone
+from .views.common import reading_zone
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -148,7 +148,7 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         team = data.get("team")
         if team is not None:
             # Django read the times in the server's zone; the person typed team-local times.
-            zone = team_zone(team)
+            zone = reading_zone(team)
             for name in TIME_FIELDS:
                 value: datetime | None = data.get(name)
                 if value is not None:
@@ -242,12 +242,28 @@ class SectionsForm(VersionedForm):
             "root_cause_category": "Category",
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, section: str | None = None, **kwargs: Any) -> None:
+        """``section``: only that section's fields (the editor saves one section at a time);
+        an unknown name is the first section. Without it, every section's fields."""
         super().__init__(*args, **kwargs)
-        self.fields["root_cause_category"].choices = [  # type: ignore[attr-defined]
-            ("", "Not yet chosen"),
-            *list(self.fields["root_cause_category"].choices)[1:],  # type: ignore[attr-defined]
-        ]
+        self.section_keys = [key for key, _, _ in SECTIONS]
+        self.section = ""
+        if section is not None:
+            key = section if section in self.section_keys else self.section_keys[0]
+            self.section_keys = [key]
+            self.section = key
+            kept = {name for k, _, names in SECTIONS if k == key for name in names}
+            for name in [n for n in self.fields if n != "version" and n not in kept]:
+                del self.fields[name]
+        if "root_cause_category" in self.fields:
+            self.fields["root_cause_category"].choices = [  # type: ignore[attr-defined]
+                ("", "Not yet chosen"),
+                *list(self.fields["root_cause_category"].choices)[1:],  # type: ignore[attr-defined]
+            ]
+
+    def changed_values(self) -> dict[str, Any]:
+        """The values of the fields this form has (one section's, or all)."""
+        return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
 
     def sections(self) -> list[dict[str, Any]]:
         return [
@@ -259,6 +275,7 @@ class SectionsForm(VersionedForm):
                 "single": len(names) == 1,
             }
             for key, title, names in SECTIONS
+            if key in self.section_keys
         ]
 
 

@@ -30,6 +30,7 @@ from followthrough.web.accounts import visibility
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import SECRET_REPLACED, SECRET_SET
 from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED, tracked_by_type
+from followthrough.web.lib import viewer_time
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -227,7 +228,10 @@ def _text(value: Any) -> str:
         try:
             moment = datetime.fromisoformat(value)
             if moment.tzinfo is not None:
-                return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+                try:  # in the viewer's zone, named, as every page shows a moment
+                    return viewer_time.moment(moment)
+                except (ValueError, OverflowError):  # past the calendar's end in that zone
+                    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
         except (ValueError, OverflowError):
             return value  # not a moment after all, or one past the calendar's end in UTC
     return str(value)

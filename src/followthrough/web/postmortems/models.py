@@ -164,7 +164,9 @@ class TimelineEvent(SoftDeletable, Versioned):
         ordering = ["occurred_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.description[:60]}"
+        from followthrough.web.lib.viewer_time import moment
+
+        return f"{moment(self.occurred_at)} {self.description[:60]}"  # in the viewer's zone
 
 
 class FactorKind(models.TextChoices):

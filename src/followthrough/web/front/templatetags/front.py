@@ -59,6 +59,15 @@ def findings(context: template.Context, key: str, oob: bool = False) -> dict[str
 
 
 @register.filter
+def editor_tab(panel: str) -> str:
+    """The editor's tab that shows a linter panel's findings (``action_items`` -> ``actions``;
+    the whole document's findings sit beside every tab: the first one)."""
+    from ..views.postmortems import FIRST_TAB, TAB_OF_LINT_PANEL
+
+    return TAB_OF_LINT_PANEL.get(str(panel), FIRST_TAB)
+
+
+@register.filter
 def field_label(name: str) -> str:
     """A postmortem field's name as the sections form labels it."""
     labels: dict[str, str] = SectionsForm.Meta.labels

@@ -21,6 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from followthrough.web.accounts.models import Team
 from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.incidents.models import Incident
+from followthrough.web.lib.viewer_time import chosen_zone
 from followthrough.web.postmortems.models import Postmortem
 
 
@@ -68,10 +69,17 @@ def team_zone(team: Team) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
+def reading_zone(team: Team) -> ZoneInfo:
+    """The zone a page about ``team``'s work shows and reads moments in: the viewer's chosen
+    zone, else the team's."""
+    return chosen_zone() or team_zone(team)
+
+
 @contextmanager
 def in_team_time(team: Team) -> Iterator[None]:
-    """Show and read times in the team's timezone, as its deadlines are."""
-    with timezone.override(team_zone(team)):
+    """Show and read times in the viewer's chosen timezone, else in the team's (as its
+    deadlines are)."""
+    with timezone.override(reading_zone(team)):
         yield
 
 

@@ -29,12 +29,18 @@ from .postmortems import _editable_postmortem
 PANEL_KEYS: tuple[str, ...] = tuple(key for key, _ in PANELS if key != "document")
 
 
+def open_panels(request: HttpRequest) -> tuple[str, ...]:
+    """The findings lists on the page besides the document's: the open tab's (``open``)."""
+    posted = request.POST.get("open") or request.GET.get("open") or ""
+    return (posted,) if posted in PANEL_KEYS else ()
+
+
 def findings_fragment(request: HttpRequest, postmortem: Postmortem, lint: Review) -> HttpResponse:
     context = {
         "incident": postmortem.incident,
         "postmortem": postmortem,
         "lint": lint,
-        "panel_keys": PANEL_KEYS,
+        "panel_keys": open_panels(request),
     }
     return HttpResponse(
         render_to_string("front/partials/lint_refresh.html", context, request=request)

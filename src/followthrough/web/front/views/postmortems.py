@@ -1,7 +1,10 @@
 """The postmortem editor: sections, five whys, timeline, contributing factors, status.
 
-Every panel is a form that POSTs and redirects without JavaScript; with htmx the same
-view answers with the panel alone (plus the milestone and status panels out of band,
+The editor shows one section at a time (a tab, addressed by ``?section=<key>``: each of the
+document's seven sections, the timeline, the whys, the factors, the action items, the
+meeting), and renders only that one. Tabs are plain links; with htmx only the open section
+is swapped. Every panel is a form that POSTs and redirects without JavaScript; with htmx the
+same view answers with the panel alone (plus the milestone and status panels out of band,
 since what you change may complete a milestone), and a change tells the page
 (``HX-Trigger: postmortem-changed``) so the linter's findings are fetched afresh.
 """
@@ -49,6 +52,7 @@ from followthrough.web.versioning import StaleVersion, save_versioned
 
 from ..forms import (
     SECTION_FIELDS,
+    SECTIONS,
     ActionItemEditForm,
     ActionItemForm,
     ActionStatusForm,
@@ -81,6 +85,45 @@ SENT_BACK = (
     "The postmortem went back to review with your change: the linter's gate applies again "
     "before it can be final."
 )
+
+
+# The editor's tabs: the document's sections (one form and one Save each), then the lists.
+TABS: tuple[tuple[str, str], ...] = (
+    *((key, title) for key, title, _ in SECTIONS),
+    ("timeline", "Timeline"),
+    ("whys", "Five whys"),
+    ("factors", "Contributing factors"),
+    ("actions", "Action items"),
+    ("meeting", "Meeting"),
+)
+DOCUMENT_TABS: frozenset[str] = frozenset(key for key, _, _ in SECTIONS)
+FIRST_TAB = TABS[0][0]
+# The linter's panel of each tab (the meeting has none).
+LINT_PANEL_OF_TAB: dict[str, str] = {
+    **{key: key for key, _ in TABS if key not in ("actions", "meeting")},
+    "actions": "action_items",
+}
+TAB_OF_LINT_PANEL: dict[str, str] = {panel: tab for tab, panel in LINT_PANEL_OF_TAB.items()}
+
+
+def panel_of_tab(tab: str) -> str:
+    """The partial a tab shows: ``sections`` for the document's sections, else the tab."""
+    return "sections" if tab in DOCUMENT_TABS else tab
+
+
+def tab_of(request: HttpRequest, panel: str) -> str:
+    """The tab a change of ``panel`` answers with: for the sections form, the section it
+    posted (its hidden ``section`` field); otherwise the panel itself."""
+    if panel != "sections":
+        return panel
+    posted = request.POST.get("section", "")
+    return posted if posted in DOCUMENT_TABS else FIRST_TAB
+
+
+def editor_url(incident_id: int, tab: str, anchor: str = "") -> str:
+    """The editor opened at ``tab`` (and scrolled to ``anchor``)."""
+    url = reverse("postmortem", args=[incident_id]) + f"?section={tab}"
+    return url + (f"#{anchor}" if anchor else "")
 
 
 def why_form(why: Why, data: Any = None) -> WhyEditForm:
@@ -141,38 +184,92 @@ def lock_context(request: HttpRequest, postmortem: Postmortem) -> dict[str, Any]
 
 
 def editor_context(
-    request: HttpRequest, postmortem: Postmortem, **overrides: Any
+    request: HttpRequest, postmortem: Postmortem, tab: str = FIRST_TAB, **overrides: Any
 ) -> dict[str, Any]:
-    """Everything the editor shows. ``overrides`` carry bound forms with errors or conflicts;
-    a row with a form in ``event_forms``/``factor_forms``/``edit_forms`` is shown as a form."""
+    """What the editor shows with ``tab`` open: the page's frame (status, milestones, linter)
+    and that one section; the other sections are neither read nor rendered. ``overrides``
+    carry bound forms with errors or conflicts; a row with a form in
+    ``event_forms``/``factor_forms``/``edit_forms`` is shown as a form."""
     incident = postmortem.incident
-    meeting = postmortem.meeting
-    why_forms: dict[int, WhyEditForm] = overrides.pop("why_forms", {})
-    item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
-    event_forms: dict[int, TimelineEventEditForm] = overrides.pop("event_forms", {})
-    factor_forms: dict[int, FactorEditForm] = overrides.pop("factor_forms", {})
-    edit_forms: dict[int, ActionItemEditForm] = overrides.pop("edit_forms", {})
-    whys = list(postmortem.whys.all())
-    items = sorted(
-        postmortem.action_items.select_related("owner", "tracker_link"),
-        key=ActionItem.priority_order,
-    )
+    panel = panel_of_tab(tab)
     transitions = postmortem.allowed_transitions()
     context: dict[str, Any] = {
         "postmortem": postmortem,
         "incident": incident,
         "team": incident.team,
         **lock_context(request, postmortem),
-        "sections_form": SectionsForm(instance=postmortem, initial={"version": postmortem.version}),
+        "tabs": [
+            {"key": key, "title": title, "url": editor_url(incident.pk, key)} for key, title in TABS
+        ],
+        "tab": tab,
+        "tab_title": dict(TABS)[tab],
+        "panel": panel,
+        "lint_panel": LINT_PANEL_OF_TAB.get(tab, ""),
+        "milestones": postmortem.milestones(),
+        "transitions": [(s, Status(s).label) for s in transitions],
+        "can_go_final": Status.FINAL in transitions,
+        "lint": review(postmortem),
+        "delivery_problems": troubled_for_postmortem(postmortem),  # lazy: full page only
+        "notice": None,
         "conflict": None,
-        "whys": [(why, why_forms.get(why.pk) or why_form(why)) for why in whys],
+        "meeting_conflict": None,
+    }
+    context.update(PANEL_CONTEXT[panel](request, postmortem, tab, overrides))
+    context.update(overrides)
+    return context
+
+
+def _sections_context(
+    request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    form = overrides.get("sections_form") or SectionsForm(
+        instance=postmortem, initial={"version": postmortem.version}, section=tab
+    )
+    return {"sections_form": form, "section": form.sections()[0]}
+
+
+def _whys_context(
+    request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    why_forms: dict[int, WhyEditForm] = overrides.pop("why_forms", {})
+    return {
+        "whys": [(why, why_forms.get(why.pk) or why_form(why)) for why in postmortem.whys.all()],
         "why_form": WhyForm(prefix="new-why"),
+    }
+
+
+def _timeline_context(
+    request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    event_forms: dict[int, TimelineEventEditForm] = overrides.pop("event_forms", {})
+    return {
         "events": [
             (event, event_forms.get(event.pk)) for event in postmortem.timeline_events.all()
         ],
         "event_form": TimelineEventForm(prefix="new-event"),
+    }
+
+
+def _factors_context(
+    request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    factor_forms: dict[int, FactorEditForm] = overrides.pop("factor_forms", {})
+    return {
         "factors": [(factor, factor_forms.get(factor.pk)) for factor in postmortem.factors.all()],
         "factor_form": FactorForm(prefix="new-factor"),
+    }
+
+
+def _actions_context(
+    request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
+    edit_forms: dict[int, ActionItemEditForm] = overrides.pop("edit_forms", {})
+    items = sorted(
+        postmortem.action_items.select_related("owner", "tracker_link"),
+        key=ActionItem.priority_order,
+    )
+    return {
         "items": [
             (
                 item,
@@ -183,7 +280,14 @@ def editor_context(
             for item in items
         ],
         "action_form": ActionItemForm(prefix="new-action", user=request.user),
-        "milestones": postmortem.milestones(),
+    }
+
+
+def _meeting_context(
+    request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    meeting = postmortem.meeting
+    return {
         "meeting": meeting,
         "meeting_form": MeetingForm(
             instance=meeting,
@@ -191,17 +295,20 @@ def editor_context(
             initial={"version": meeting.version},
             user=request.user,
         ),
-        "meeting_conflict": None,
         "attendees": list(meeting.attendees.all()),
         "agenda": meeting.agenda(),
-        "transitions": [(s, Status(s).label) for s in transitions],
-        "can_go_final": Status.FINAL in transitions,
-        "lint": review(postmortem),
-        "delivery_problems": troubled_for_postmortem(postmortem),  # lazy: full page only
-        "notice": None,
     }
-    context.update(overrides)
-    return context
+
+
+PanelContext = Callable[[HttpRequest, Postmortem, str, dict[str, Any]], dict[str, Any]]
+PANEL_CONTEXT: dict[str, PanelContext] = {
+    "sections": _sections_context,
+    "whys": _whys_context,
+    "timeline": _timeline_context,
+    "factors": _factors_context,
+    "actions": _actions_context,
+    "meeting": _meeting_context,
+}
 
 
 def panel_response(
@@ -209,7 +316,7 @@ def panel_response(
 ) -> HttpResponse:
     """The panel (htmx) or the whole editor (a form post without JavaScript that failed)."""
     with in_team_time(postmortem.incident.team):
-        context = editor_context(request, postmortem, **overrides)
+        context = editor_context(request, postmortem, tab_of(request, panel), **overrides)
         if not wants_partial(request):
             return render(request, "front/postmortem.html", context, status=status)
         html = render_to_string(f"front/partials/{panel}.html", context, request=request)
@@ -255,7 +362,7 @@ def done(
     becomes editable again, not only the one saved.
     """
     postmortem.refresh_from_db()
-    target = reverse("postmortem", args=[postmortem.incident_id]) + f"#{panel}"
+    target = editor_url(postmortem.incident_id, tab_of(request, panel), panel)
     if sent_back:
         messages.success(request, f"{notice} {SENT_BACK}")
         if wants_partial(request):
@@ -337,7 +444,7 @@ def row_response(
             "can_send_back": postmortem.status == Status.FINAL,
         }
     with in_team_time(postmortem.incident.team):
-        context = editor_context(request, postmortem, **overrides)
+        context = editor_context(request, postmortem, rows.panel, **overrides)
         if not wants_partial(request):
             return render(request, "front/postmortem.html", context)
         entries = context[ROW_LISTS[rows.forms_key]]
@@ -454,10 +561,18 @@ def edit_in_place(request: HttpRequest, pk: int, row_id: int, rows: Rows) -> Htt
 
 @login_required
 def postmortem_editor(request: HttpRequest, pk: int) -> HttpResponse:
+    """The editor with one section open (``?section=``, the summary by default). An htmx
+    request for a tab gets the tabs and that section only (``#editor-pane``)."""
     incident = visible_incident(request, pk)
     postmortem = postmortem_of(incident)
+    tab = request.GET.get("section") or FIRST_TAB
+    if tab not in dict(TABS):
+        raise Http404(f"The editor has no section “{tab[:40]}”.")
     with in_team_time(incident.team):
-        return render(request, "front/postmortem.html", editor_context(request, postmortem))
+        context = editor_context(request, postmortem, tab)
+        if wants_partial(request) and request.headers.get("HX-Target") == "editor-pane":
+            return render(request, "front/partials/editor_pane.html", context)
+        return render(request, "front/postmortem.html", context)
 
 
 # --- sections --------------------------------------------------------------------------------
@@ -467,7 +582,14 @@ def postmortem_editor(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
     postmortem = _editable_postmortem(request, pk)
-    form = SectionsForm(request.POST, instance=Postmortem.objects.get(pk=postmortem.pk))
+    # One section's fields (the editor's tabs post ``section``); a post without it saves
+    # every section, as a form of the whole document would.
+    section = request.POST.get("section")
+    if section is not None and section not in DOCUMENT_TABS:
+        raise Http404(f"The postmortem has no section “{section[:40]}”.")
+    form = SectionsForm(
+        request.POST, instance=Postmortem.objects.get(pk=postmortem.pk), section=section
+    )
     if not form.is_valid():
         # The form keeps the typed text; have the findings describe it again.
         response = form_response(request, postmortem, "sections", 422, sections_form=form)
@@ -493,7 +615,7 @@ def sections_save(request: HttpRequest, pk: int) -> HttpResponse:
         theirs = [
             {"label": form[name].label, "text": _shown(postmortem, name)}
             for name in SECTION_FIELDS
-            if getattr(postmortem, name) != form.cleaned_data.get(name)
+            if name in form.fields and getattr(postmortem, name) != form.cleaned_data.get(name)
         ]
         form.with_version(postmortem.version)
         conflict = {"version": stale.current_version, "theirs": theirs}
@@ -743,7 +865,7 @@ def status_change(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(stale))
     else:
         messages.success(request, f"The postmortem is now {label}.")
-    return redirect(reverse("postmortem", args=[pk]) + "#status")
+    return redirect(reverse("postmortem", args=[pk]) + "#status")  # the first tab
 
 
 # --- action items ----------------------------------------------------------------------------
@@ -766,7 +888,7 @@ def action_item_delete(request: HttpRequest, pk: int, item_id: int) -> HttpRespo
         what=f"action item “{item.title}”",
         consequences=[],
         cancel_url=item.get_absolute_url(),
-        done_url=reverse("postmortem", args=[incident.pk]) + "#actions",
+        done_url=editor_url(incident.pk, "actions", "actions"),
         lock=lock,
         lock_reason=postmortem.lock_reason(),
         can_send_back=postmortem.status == Status.FINAL,
