@@ -54,6 +54,10 @@ PAGES: dict[str, Callable[[Demo], list[str]]] = {
     "incident-similar": lambda d: [f"/incidents/{d.closed}/similar/"],
     "postmortem": lambda d: [
         f"/incidents/{d.draft}/postmortem/",
+        *(
+            f"/incidents/{d.draft}/postmortem/?section={tab}"
+            for tab in ("impact", "timeline", "whys", "factors", "actions", "meeting")
+        ),
         f"/incidents/{d.empty_draft}/postmortem/",
         f"/incidents/{d.closed}/postmortem/",
     ],
@@ -423,7 +427,9 @@ def test_after_each_htmx_action_of_the_editor_focus_lands_on_the_change_and_it_i
     problems: list[str] = []
     pm = f"/incidents/{demo.draft}/postmortem/"
 
-    # Whys: add, save, move, delete.
+    # Whys: add, save, move, delete (each list is a tab of the editor).
+    page.goto(pm + "?section=whys")
+    page.wait_for_load_state("networkidle")
     whys = page.locator("#whys")
     before = set(whys.locator("li[id]").evaluate_all("els => els.map(e => e.id)"))
     whys.get_by_label("Question", exact=True).fill("Why was nobody paged?")
@@ -452,6 +458,8 @@ def test_after_each_htmx_action_of_the_editor_focus_lands_on_the_change_and_it_i
     walk.console[:] = [line for line in walk.console if "status of 422" not in line]
 
     # Timeline: edit in place (focus in the form), save (the row), delete (the heading).
+    page.goto(pm + "?section=timeline")
+    page.wait_for_load_state("networkidle")
     timeline = page.locator("#timeline")
     event = timeline.locator("li[id]").first.get_attribute("id")
     _act(page, timeline.locator(f"#{event}").get_by_role("link", name="Edit").click, "/edit/")
@@ -463,6 +471,8 @@ def test_after_each_htmx_action_of_the_editor_focus_lands_on_the_change_and_it_i
     _expect_focus(page, "#timeline-h, #timeline h2", "deleting an event", problems)
 
     # Contributing factors: add, then move the new one up.
+    page.goto(pm + "?section=factors")
+    page.wait_for_load_state("networkidle")
     factors = page.locator("#factors")
     before = set(factors.locator("li[id]").evaluate_all("els => els.map(e => e.id)"))
     factors.locator("form.add").get_by_label("Description").fill("No alert on the pool")
@@ -477,6 +487,8 @@ def test_after_each_htmx_action_of_the_editor_focus_lands_on_the_change_and_it_i
         _expect_focus(page, f"#{new}", "moving a factor up", problems)
 
     # Action items: change the status of one.
+    page.goto(pm + "?section=actions")
+    page.wait_for_load_state("networkidle")
     actions = page.locator("#actions")
     item = actions.locator("li[id^=action-item]").first.get_attribute("id")
     _act(page, actions.get_by_role("button", name="Change status").first.click, "/status/")

@@ -74,7 +74,9 @@ def test_an_incident_from_pagerduty_gets_its_timeline_drafted_accepted_and_its_m
     page.goto(f"{live_server.url}/incidents/{incident.pk}/")
     page.get_by_role("button", name="Start postmortem").click()
 
-    # The drafted timeline is shown: facts with their source and link, in Berlin time.
+    # The drafted timeline is shown under the Timeline tab: facts with their source and link,
+    # in Berlin time.
+    page.locator("nav.editor-tabs").get_by_role("link", name="Timeline").click()
     draft = page.locator("#timeline-draft")
     expect(draft).to_contain_text("PagerDuty incident #1042 triggered on Checkout API")
     expect(draft).to_contain_text("PagerDuty incident #1042 acknowledged by Ivan Petrov.")
