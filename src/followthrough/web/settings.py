@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followthrough.web.security.DatabaseOutageMiddleware",
+    "followthrough.web.lib.read_transactions.ReadTransactionMiddleware",
     "followthrough.web.lib.idempotency.IdempotencyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -116,6 +117,8 @@ def _database() -> dict[str, object]:
         "OPTIONS": {
             # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock
             # at BEGIN so two writers queue instead of failing with "database is locked".
+            # Safe requests (GET/HEAD/OPTIONS) open theirs with a plain BEGIN instead, so
+            # readers never take that lock (web/lib/read_transactions.py).
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

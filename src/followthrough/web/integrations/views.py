@@ -30,6 +30,7 @@ from followthrough.web.integrations.sync import apply_status, requeue_team
 from followthrough.web.integrations.tasks import catch_up_trackers, read_tracker_status
 from followthrough.web.integrations.trackers import TRACKERS
 from followthrough.web.lib.deferred import defer
+from followthrough.web.lib.read_transactions import writes_on_safe_methods
 from followthrough.web.lib.signatures import content_key
 
 log = logging.getLogger(__name__)
@@ -173,6 +174,9 @@ def tracker_settings(request: HttpRequest, team_slug: str) -> HttpResponse:
     )
 
 
+# The first download stores the invite's UID (and sequence) so that later updates and a
+# cancellation reach the same calendar entry: a GET that writes, so it keeps the lock.
+@writes_on_safe_methods
 @login_required
 @require_GET
 def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
