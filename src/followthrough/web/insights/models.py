@@ -88,15 +88,17 @@ class IndexState(models.Model):
         return f"{self.name} synced until {self.synced_until}"
 
     @classmethod
-    def due(cls, name: str, every: float) -> IndexState | None:
+    def due(cls, name: str, every: float, detail: str | None = None) -> IndexState | None:
         """The state of catch-up ``name``, or None when it ran less than ``every`` seconds
-        ago. A catch-up that is due takes the write lock first: on a page it runs inside a
-        read transaction (web/lib/read_transactions.py)."""
+        ago (and, given ``detail``, under that same detail). A catch-up that is due takes
+        the write lock first: on a page it runs inside a read transaction
+        (web/lib/read_transactions.py)."""
         state = cls.objects.filter(name=name).first()
         if (
             every
             and state is not None
             and state.synced_until is not None
+            and (detail is None or state.detail == detail)
             and (timezone.now() - state.synced_until).total_seconds() < every
         ):
             return None
