@@ -248,8 +248,9 @@ class _TokenOwners:
         if known is not None and known[1] > now:
             return known[0]
         from followthrough.web.accounts.models import ApiToken
+        from followthrough.web.lib.read_transactions import reading
 
-        with transaction.atomic():
+        with reading():  # a look-up: never SQLite's write lock
             token = ApiToken.objects.authenticate(credential)
         owner = token.user_id if token is not None else None
         with self.lock:

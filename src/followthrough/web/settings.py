@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followthrough.web.security.DatabaseOutageMiddleware",
+    "followthrough.web.lib.read_transactions.ReadTransactionMiddleware",
     "followthrough.web.lib.idempotency.IdempotencyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -109,6 +110,21 @@ def _database() -> dict[str, object]:
         db: dict[str, object] = env.db("DATABASE_URL")
         if db["ENGINE"] == "django.db.backends.postgresql":
             db.setdefault("CONN_MAX_AGE", 0)
+            # Each process keeps a pool of open connections (psycopg_pool) instead of
+            # connecting per request. A gunicorn sync worker serves one request at a time,
+            # so it needs one connection; a spare covers a look-up outside the request.
+            # Django has the pool check each connection before handing it out, so one
+            # the server dropped (a restart) is replaced.
+            # Sizing for N processes: docs/deploy.md. DATABASE_POOL_MAX_SIZE=0 turns it off.
+            pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=2)
+            if pool_max > 0:
+                options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
+                options["pool"] = {
+                    "min_size": min(1, pool_max),
+                    "max_size": pool_max,
+                    "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+                }
+                db["OPTIONS"] = options
         if os.environ.get("TEST_DATABASE_NAME"):
             db["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
         db["ATOMIC_REQUESTS"] = True
@@ -121,6 +137,8 @@ def _database() -> dict[str, object]:
         "OPTIONS": {
             # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock
             # at BEGIN so two writers queue instead of failing with "database is locked".
+            # Safe requests (GET/HEAD/OPTIONS) open theirs with a plain BEGIN instead, so
+            # readers never take that lock (web/lib/read_transactions.py).
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from followthrough.core.calendar import BusinessCalendar, CalendarError
+from followthrough.web.lib.read_transactions import write_after_read
 from followthrough.web.versioning import Versioned
 
 if TYPE_CHECKING:
@@ -321,9 +322,15 @@ class ApiToken(models.Model):
             models.Q(last_used_at__isnull=True)
             | models.Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
         )
-        ApiToken.objects.filter(
-            pk__in=stale.select_for_update(skip_locked=True).values("pk")
-        ).update(last_used_at=now)
+
+        def stamp() -> None:
+            ApiToken.objects.filter(
+                pk__in=stale.select_for_update(skip_locked=True).values("pk")
+            ).update(last_used_at=now)
+
+        # On a GET the stamp waits for the end of the read transaction: SQLite's reads never
+        # take the write lock (web/lib/read_transactions.py).
+        write_after_read(stamp)
 
     def status(self) -> str:
         """``revoked``, ``expired`` or ``live``, for the token list."""

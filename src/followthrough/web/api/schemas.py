@@ -221,22 +221,16 @@ def _postmortem_of(incident: Incident) -> Postmortem | None:
 
 
 def postmortem_overdue(postmortem: Postmortem, now: datetime) -> bool:
-    """Any milestone overdue, or any action item overdue."""
-    if any(m.state == "overdue" for m in postmortem.milestones(now)):
-        return True
-    today = timezone.localdate(now)
-    return any(item.is_overdue(today) for item in postmortem.action_items.all())
+    """Any milestone overdue, or any action item overdue (the model's rule)."""
+    return postmortem.is_overdue(now)
 
 
 def incident_overdue(incident: Incident, request: HttpRequest | None, now: datetime) -> bool:
-    """Overdue: its postmortem is, or a required postmortem was never started and its clock ran out."""
-    postmortem = _postmortem_of(incident)
-    if postmortem is not None:
-        return postmortem_overdue(postmortem, now)
-    if incident_policy(incident, request).decision != "required":
-        return False
-    unstarted = Postmortem(incident=incident)
-    return any(m.state == "overdue" for m in unstarted.milestones(now))
+    """The model's rule (:meth:`Incident.is_overdue`), under the request's policy."""
+    policy = None
+    if request is not None and getattr(incident, "postmortem", None) is None:
+        policy = decide(incident.facts(), policy_config(request))  # needed without one only
+    return incident.is_overdue(now, policy)
 
 
 def _request(context: Any) -> HttpRequest | None:

@@ -20,7 +20,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from pydantic import StringConstraints
 
-from followthrough.web.accounts.models import Role, Team
+from followthrough.web.accounts.models import Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.access import get_visible, user_of
 from followthrough.web.api.errors import FieldError
@@ -226,11 +226,7 @@ def _merged_channels(conf: TeamSettings, changes: dict[str, dict[str, str]]) -> 
 
 
 def _require_lead(request: HttpRequest, team: Team) -> None:
-    user = user_of(request)
-    person = getattr(user, "person", None)
-    if user.is_superuser or (person is not None and team.lead_id == person.pk):
-        return
-    if team.role_of(user) == Role.LEAD:
+    if team.is_led_by(user_of(request)):  # the one definition (TeamQuerySet.led_by)
         return
     raise HttpError(403, f"Only a lead of {team.name} or an admin changes its follow-up settings.")
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from followthrough.web.accounts import visibility
-from followthrough.web.accounts.models import Role, Team
+from followthrough.web.accounts.models import Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.followup import mywork, tasks
@@ -60,13 +60,7 @@ def visible_item(request: HttpRequest, pk: int) -> ActionItem:
 
 
 def is_lead(request: HttpRequest, team: Team) -> bool:
-    user = request.user
-    if user.is_superuser:
-        return True
-    person = getattr(user, "person", None)
-    if person is not None and team.lead_id == person.pk:
-        return True
-    return team.role_of(user) == Role.LEAD
+    return team.is_led_by(request.user)  # the one definition (TeamQuerySet.led_by)
 
 
 @login_required

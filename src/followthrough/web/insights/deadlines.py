@@ -131,7 +131,9 @@ def catch_up(*, every: float = 0.0) -> int:
     While no team's calendar changed, only the postmortems whose row or incident row moved
     since the last catch-up (``updated_at``, deleted rows included) are checked; otherwise,
     and the first time, every postmortem."""
-    state, _ = IndexState.objects.get_or_create(name=NAME)
+    state = IndexState.due(NAME, every)
+    if state is None:
+        return 0
     started = timezone.now()
     if every and state.synced_until and (started - state.synced_until).total_seconds() < every:
         return 0

@@ -374,9 +374,11 @@ def catch_up(*, every: float = 0.0) -> int:
     when the numbers of facts and incidents differ, those without facts and the facts of
     incidents no longer there. With ``every``: not again within ``every`` seconds of the last one.
     Returns how many incidents were refreshed."""
-    state, _ = IndexState.objects.get_or_create(name=NAME)
-    started = timezone.now()
     policy = policy_key()
+    state = IndexState.due(NAME, every, detail=policy)  # a changed policy is always due
+    if state is None:
+        return 0
+    started = timezone.now()
     if state.synced_until is None or state.detail != policy:
         return rebuild()
     if every and (started - state.synced_until).total_seconds() < every:

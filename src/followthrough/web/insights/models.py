@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from followthrough.web.accounts.models import Team
 from followthrough.web.incidents.models import Incident
+from followthrough.web.lib.read_transactions import take_write_lock
 from followthrough.web.postmortems.models import Postmortem
 
 
@@ -85,6 +86,24 @@ class IndexState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} synced until {self.synced_until}"
+
+    @classmethod
+    def due(cls, name: str, every: float, detail: str | None = None) -> IndexState | None:
+        """The state of catch-up ``name``, or None when it ran less than ``every`` seconds
+        ago (and, given ``detail``, under that same detail). A catch-up that is due takes
+        the write lock first: on a page it runs inside a read transaction
+        (web/lib/read_transactions.py)."""
+        state = cls.objects.filter(name=name).first()
+        if (
+            every
+            and state is not None
+            and state.synced_until is not None
+            and (detail is None or state.detail == detail)
+            and (timezone.now() - state.synced_until).total_seconds() < every
+        ):
+            return None
+        take_write_lock()
+        return cls.objects.get_or_create(name=name)[0]
 
 
 class Verdict(models.TextChoices):

@@ -189,7 +189,9 @@ def catch_up(*, every: float = 0.0) -> int:
     With ``every``, does nothing if this process caught up less than ``every`` seconds ago
     (look-ups pass :func:`catch_up_every`: the incident looked up is always compared as it
     is now; other incidents' edits are seen within seconds)."""
-    state, _ = IndexState.objects.get_or_create(name=INDEX)
+    state = IndexState.due(INDEX, every)
+    if state is None:
+        return 0
     if (
         every
         and state.synced_until

@@ -118,7 +118,9 @@ def refresh(postmortem_ids: Iterable[int]) -> int:
 def catch_up(*, every: float = 0.0) -> int:
     """Recount postmortems whose items changed since the last catch-up, and those without
     a rollup. With ``every``: not again within ``every`` seconds of the last one."""
-    state, _ = IndexState.objects.get_or_create(name=NAME)
+    state = IndexState.due(NAME, every)
+    if state is None:
+        return 0
     started = timezone.now()
     if every and state.synced_until and (started - state.synced_until).total_seconds() < every:
         return 0

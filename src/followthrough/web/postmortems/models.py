@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from followthrough.core.agenda import AgendaItem, agenda
-from followthrough.core.calendar import Milestone, MilestoneKey, milestones
+from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState, milestones
 from followthrough.web.accounts.models import Person
 from followthrough.web.incidents.models import Incident
 from followthrough.web.softdelete import SoftDeletable
@@ -120,6 +120,22 @@ class Postmortem(SoftDeletable, Versioned):
             MilestoneKey.DOCUMENT_FINAL: self.finalized_at,
             MilestoneKey.ACTIONS_TRACKED: self.actions_tracked_at,
         }
+
+    def is_overdue(
+        self, now: datetime | None = None, stones: list[Milestone] | None = None
+    ) -> bool:
+        """Overdue: a milestone is past its deadline, or an open action item past its due
+        date. The one rule: the incident list, the API and every other reader call it
+        (``stones``: this postmortem's milestones at ``now``, when already computed)."""
+        now = now or timezone.now()
+        if stones is None:
+            stones = self.milestones(now)
+        if any(m.state is MilestoneState.OVERDUE for m in stones):
+            return True
+        if self.pk is None:
+            return False  # not started: no action items yet
+        today = timezone.localdate(now)
+        return any(item.is_overdue(today) for item in self.action_items.all())
 
     def milestones(self, now: datetime | None = None) -> list[Milestone]:
         """The seed's six milestones, due from resolution in the team's business days."""

@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from followthrough.core.calendar import Milestone, MilestoneState
+from followthrough.core.calendar import Milestone
 from followthrough.core.policy import PolicyResult, decide
 from followthrough.web.accounts.models import Organisation, Person, Role, Team
 from followthrough.web.accounts.operations import admins, first_run
@@ -65,15 +65,9 @@ class IncidentRow:
 def _row(incident: Incident, config: Any, now: datetime) -> IncidentRow:
     policy = decide(incident.facts(), config)
     postmortem: Postmortem | None = getattr(incident, "postmortem", None)
-    if postmortem is not None:
-        stones = postmortem.milestones(now)
-        items = postmortem.action_items.all()  # prefetched
-        late_items = any(item.is_overdue() for item in items)
-    else:
-        stones = []
-        late_items = False
+    stones = postmortem.milestones(now) if postmortem is not None else []
     upcoming = [m for m in stones if m.completed_at is None]
-    overdue = late_items or any(m.state is MilestoneState.OVERDUE for m in stones)
+    overdue = incident.is_overdue(now, policy, stones)  # the one rule, as the API's
     return IncidentRow(incident, policy, postmortem, upcoming[0] if upcoming else None, overdue)
 
 

@@ -1,0 +1,167 @@
+"""Every page of the demo organisation for one user: p50/p95 latency and SQL time per page.
+
+    .venv/bin/python bench/web/pages.py                     # SQLite, 10 requests per page
+    .venv/bin/python bench/web/pages.py --repeat 20 --top 15
+    .venv/bin/python bench/web/pages.py --dump /tmp/before  # also write every page's HTML
+    .venv/bin/python bench/web/pages.py --compare /tmp/before   # and compare with a dump
+
+A fresh data folder (SQLite, or PostgreSQL with ``--postgres``: the database
+``followthrough_pagebench`` is dropped and created again), the demo organisation loaded at a
+fixed instant, the admin signed in. Every page reachable from ``/`` by following links
+(tests/web/crawl.py) is requested ``--repeat`` times in-process (Django's test client: the
+whole middleware stack and the view, no network), with the clock frozen at the same
+instant so that pages are comparable between runs. Prints, for the slowest pages, p50 and
+p95 wall time and the SQL time (the sum of the queries' times, as Django measures them)
+and query count, then the worst p95 and SQL time over all pages against the targets
+(p95 under 50 ms, SQL under 5 ms), with the load average. ``--dump``/``--compare`` write
+and compare the pages' HTML (CSRF tokens blanked), to show a change left them identical.
+Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parents[2]
+AT = datetime(2026, 11, 18, 10, 30, tzinfo=UTC)  # a Wednesday morning
+PG_URL = "postgres://postgres@127.0.0.1:5432/followthrough_pagebench"
+CSRF = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")|("csrfToken"?:\s*")[^"]*(")')
+TOKEN_HEADER = re.compile(rb"(X-CSRFToken&quot;: &quot;|X-CSRFToken\": \")[A-Za-z0-9]+")
+
+
+def load() -> str:
+    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _crawl_module() -> Any:
+    spec = importlib.util.spec_from_file_location("crawl", ROOT / "tests" / "web" / "crawl.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _blank_csrf(body: bytes) -> bytes:
+    body = CSRF.sub(lambda m: (m.group(1) or m.group(3)) + b"-" + (m.group(2) or m.group(4)), body)
+    return TOKEN_HEADER.sub(lambda m: m.group(1) + b"-", body)
+
+
+def _timed(spent: list[Any]) -> Any:
+    """An execute wrapper adding each query's wall time (perf_counter: the frozen clock
+    does not stop it) and count to ``spent``."""
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - started
+            spent[1] += 1
+
+    return wrapper
+
+
+def _file_name(url: str) -> str:
+    return quote(url, safe="") + ".html"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--top", type=int, default=12, help="how many of the slowest to list")
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--dump", type=Path)
+    parser.add_argument("--compare", type=Path)
+    args = parser.parse_args(argv)
+
+    os.environ["FOLLOWTHROUGH_DATA_DIR"] = tempfile.mkdtemp(prefix="followthrough-pagebench-")
+    os.environ.pop("DATABASE_URL", None)
+    if args.postgres:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from run import recreate
+
+        recreate(PG_URL)
+        os.environ["DATABASE_URL"] = PG_URL
+    import time_machine
+
+    from followthrough.commands.service import setup_django
+
+    setup_django()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import setup_test_environment
+
+    from followthrough.web.demo import load_demo
+
+    setup_test_environment()
+    crawl = _crawl_module().crawl
+    with time_machine.travel(AT, tick=False):
+        login = load_demo(AT)
+        client = Client()
+        assert client.login(username=login.username, password=login.password)
+        pages = crawl(client)
+        html = {u: r for u, r in pages.items() if r.get("Content-Type", "").startswith("text/")}
+        rows = []
+        for url in html:
+            walls: list[float] = []
+            sqls: list[float] = []
+            for _ in range(args.repeat):
+                spent = [0.0, 0]
+                with connection.execute_wrapper(_timed(spent)):
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    walls.append((time.perf_counter() - started) * 1000)
+                sqls.append(spent[0] * 1000)
+                queries = int(spent[1])
+            walls.sort()
+            p95 = walls[min(len(walls) - 1, round(0.95 * (len(walls) - 1)))]
+            rows.append((url, statistics.median(walls), p95, statistics.median(sqls), queries))
+            html[url] = response
+    database = "PostgreSQL" if args.postgres else "SQLite"
+    print(
+        f"{database}: {len(rows)} pages of the demo organisation, one user (admin), "
+        f"{args.repeat} requests each, in-process"
+    )
+    print(f"  {'page':<52} {'p50 ms':>7} {'p95 ms':>7} {'SQL ms':>7} {'queries':>7}   load avg")
+    for url, p50, p95, sql, n in sorted(rows, key=lambda r: -r[2])[: args.top]:
+        print(f"  {url[:52]:<52} {p50:7.1f} {p95:7.1f} {sql:7.2f} {n:7d}   {load()}")
+    worst = max(rows, key=lambda r: r[2])
+    worst_sql = max(rows, key=lambda r: r[3])
+    print(
+        f"  worst p95 {worst[2]:.1f} ms ({worst[0]}; target < 50), worst SQL time "
+        f"{worst_sql[3]:.2f} ms ({worst_sql[0]}; target < 5); pages over 50 ms p95: "
+        f"{sum(1 for r in rows if r[2] >= 50)} of {len(rows)}   load avg {load()}"
+    )
+    bodies = {url: _blank_csrf(r.content) for url, r in html.items()}
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        for url, body in bodies.items():
+            (args.dump / _file_name(url)).write_bytes(body)
+        print(f"  wrote {len(bodies)} pages to {args.dump}")
+    if args.compare:
+        before = {p.name: p.read_bytes() for p in args.compare.glob("*.html")}
+        now = {_file_name(u): b for u, b in bodies.items()}
+        differ = sorted(n for n in before.keys() & now.keys() if before[n] != now[n])
+        print(
+            f"  compared with {args.compare}: {len(before.keys() & now.keys())} pages in both, "
+            f"{len(differ)} differ, {len(before.keys() - now.keys())} only before, "
+            f"{len(now.keys() - before.keys())} only now"
+        )
+        for name in differ[:20]:
+            print(f"    differs: {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
