@@ -41,6 +41,7 @@ from followthrough.web.front.views.common import (
     wants_partial,
 )
 from followthrough.web.front.views.teams import _team
+from followthrough.web.lib.read_transactions import writes_on_safe_methods
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import Refused
 
@@ -109,6 +110,8 @@ def _editable(request: HttpRequest, pk: int) -> tuple[Postmortem, TimelineDraft]
     return postmortem, draft
 
 
+# The draft is made, or brought up to date, when it is first seen: a GET that writes.
+@writes_on_safe_methods
 @login_required
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the drafted timeline (made on first sight once the incident is resolved)."""
