@@ -93,7 +93,7 @@ def test_private_team_numbers_are_invisible_to_outsiders(cast: Cast, march: Any)
     assert _march(dana)["counts"]["incidents"] == 5
     asked = cast.api("alice").get(f"{API}/insights", {**MARCH, "team": cast.security.pk})
     assert asked.status_code == 422
-    assert "no team" in asked.json()["detail"][0]["msg"]
+    assert "no team" in asked.json()["errors"][0]["msg"]
     page = cast.browser(cast.charlie).get("/insights/", MARCH)
     assert page.status_code == 200
     assert "Secret key leaked" not in page.content.decode()
@@ -108,7 +108,7 @@ def test_bad_filters_get_a_clear_answer(cast: Cast) -> None:
     assert api.get(f"{API}/insights", {"period": "year"}).status_code == 422
     bad = api.get(f"{API}/insights", {"from": "2026-05-01", "to": "2026-04-01"})
     assert bad.status_code == 422
-    assert "before" in bad.json()["detail"][0]["msg"]
+    assert "before" in bad.json()["errors"][0]["msg"]
     page = cast.browser(cast.alice).get("/insights/", {"from": "yesterday"})
     assert page.status_code == 400
     assert "is not a date" in page.content.decode()

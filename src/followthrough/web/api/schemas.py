@@ -526,7 +526,7 @@ class FactorOut(Schema):
 
 
 class FactorIn(In):
-    kind: FactorKind = "other"
+    kind: FactorKind = FactorKind.OTHER
     description: RequiredText
 
 
@@ -711,7 +711,7 @@ class ActionItemIn(In):
     likelihood: Rating = 3
     consequence: Rating = 3
     effort: Rating = 3
-    status: ActionStatus = "open"
+    status: ActionStatus = ActionItemStatus.OPEN
     deprioritised_reason: Text = Field("", description="Required when deprioritised.")
     evidence_url: Text200 = ""
     tracker_url: Text200 = ""
