@@ -43,8 +43,16 @@ closed postmortem is read-only: reopen it (transition to `in_review`) first.
 **Setting up**: organisation admins create teams and people and set managers; a team's
 leads change its settings and members and invite people onto it (`POST /invitations`).
 
-**Errors**: 422 field errors are `{"detail": [{"loc": ["body", "field"], "msg": "...",
-"type": "..."}]}`; a refused status change is `{"detail": "...", "reasons": ["..."]}`.
+**Errors** are RFC 9457 problem details (`application/problem+json`), every one of them:
+`{"type": "urn:followthrough:problem:<kind>", "title": "...", "status": N, "detail": "...",
+"errors": [{"loc": ["body", "field"], "msg": "...", "type": "..."}]}`. Switch on `type`;
+`errors` lists the fields at fault (often empty). A refusal (`refused`) adds `reasons`, a
+stale write (`stale-version`) the row as it is now (`current`), a rate limit `retry_after`.
+
+**Lists** answer one page: `{"items": [...], "count": N, "limit": L, "offset": O, "next":
+URL or null}`, chosen with `?limit=` (at most 200) and `?offset=`.
+
+docs/api.md has the kinds of problem and the changelog.
 """
 
 api = NinjaAPI(

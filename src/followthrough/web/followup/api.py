@@ -10,8 +10,6 @@
   messages about the item that failed or wait for a retry.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 

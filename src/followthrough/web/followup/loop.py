@@ -20,7 +20,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.postmortems.loop import open_items_q, close_the_loop
+from followthrough.web.postmortems.loop import close_the_loop, open_items_q
 from followthrough.web.postmortems.models import Postmortem, Status
 
 FORGOTTEN_AFTER = timedelta(days=30)

@@ -6,8 +6,6 @@ secret is set only by an admin, together with the workspace it answers for
 (``PUT /ingest/sources/{id}/slack-workspace``).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Literal
 

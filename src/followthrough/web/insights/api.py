@@ -2,8 +2,6 @@
 similar earlier incidents and decisions on them, copied passages, and the effectiveness
 numbers the dashboard shows."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
