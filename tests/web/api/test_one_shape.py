@@ -36,8 +36,9 @@ def _resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 
 
 def _json_schema(document: dict[str, Any], response: dict[str, Any]) -> dict[str, Any] | None:
-    content = response.get("content", {}).get("application/json")
-    return _resolve(document, content["schema"]) if content else None
+    content = response.get("content", {})
+    body = content.get("application/json") or content.get("application/problem+json")
+    return _resolve(document, body["schema"]) if body else None
 
 
 def _alternatives(document: dict[str, Any], schema: dict[str, Any]) -> list[dict[str, Any]]:
@@ -63,10 +64,11 @@ def test_every_error_the_openapi_document_declares_is_the_one_problem_shape() ->
         for status, response in operation["responses"].items():
             if not str(status).startswith("4"):
                 continue
-            schema = _json_schema(document, response)
-            if schema is None:
-                wrong.append(f"{method.upper()} {path} {status}: no JSON body declared")
+            body = response.get("content", {}).get("application/problem+json")
+            if body is None:
+                wrong.append(f"{method.upper()} {path} {status}: not application/problem+json")
                 continue
+            schema = _resolve(document, body["schema"])
             for alternative in _alternatives(document, schema):
                 if not set(alternative.get("required", ())) >= PROBLEM_FIELDS:
                     wrong.append(f"{method.upper()} {path} {status}: {alternative.get('title')}")
@@ -173,3 +175,14 @@ def test_a_stale_write_is_a_stale_version_problem_with_the_row_as_it_is_now(cast
     assert body["type"] == "urn:followthrough:problem:stale-version"
     assert body["current"]["id"] == incident.pk
     assert body["current"]["title"] != "Later"
+
+
+def test_a_path_no_route_matches_and_a_method_a_route_lacks_are_problems_too(cast: Cast) -> None:
+    admin = cast.api("admin")
+    missing = _assert_problem(admin.get(f"{API}/no-such-route"), "GET /no-such-route")
+    assert missing["type"] == "urn:followthrough:problem:not-found"
+    answer = admin.put(f"{API}/incidents", "{}", content_type="application/json")
+    assert answer.status_code == 405
+    wrong = _assert_problem(answer, "PUT /incidents")
+    assert wrong["type"] == "urn:followthrough:problem:method-not-allowed"
+    assert "GET" in answer["Allow"] and "POST" in answer["Allow"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from ninja import NinjaAPI
 
@@ -18,6 +19,7 @@ from followthrough.web.api import (
 )
 from followthrough.web.api.auth import AUTH
 from followthrough.web.api.errors import install
+from followthrough.web.lib.problems import MEDIA_TYPE
 
 DESCRIPTION = """\
 Postmortems that change outcomes: incidents, the postmortems they call for, their
@@ -55,7 +57,22 @@ URL or null}`, chosen with `?limit=` (at most 200) and `?offset=`.
 docs/api.md has the kinds of problem and the changelog.
 """
 
-api = NinjaAPI(
+
+class FollowthroughAPI(NinjaAPI):
+    """The API, whose OpenAPI document says that errors are ``application/problem+json``."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status)[0] in "45" and "application/json" in content:
+                        response["content"] = {MEDIA_TYPE: content["application/json"]}
+        return schema
+
+
+api = FollowthroughAPI(
     title="followthrough",
     version="1",
     description=DESCRIPTION,

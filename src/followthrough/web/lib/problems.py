@@ -18,10 +18,10 @@ it as well as the API's exception handlers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_PREFIX = "urn:followthrough:problem:"
@@ -89,3 +89,31 @@ def problem_response(
     """A JSON response carrying one problem, for code that runs outside the API's handlers."""
     body = problem(kind, detail, errors=errors, **extensions)
     return JsonResponse(body, status=body["status"], content_type=MEDIA_TYPE)
+
+
+class ApiProblemMiddleware:
+    """Under ``/api/``, the few answers made before the API's handlers run are problems too:
+    Django's 404 for a path no route matches, and ninja's 405 for a method a route lacks
+    (its ``Allow`` header kept)."""
+
+    PREFIX = "/api/"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path_info.startswith(self.PREFIX) or response.status_code not in (404, 405):
+            return response
+        if response.get("Content-Type", "").startswith((MEDIA_TYPE, "application/json")):
+            return response
+        if response.status_code == 404:
+            return problem_response("not-found", f"There is no API route {request.path_info}.")
+        replaced = problem_response(
+            "method-not-allowed",
+            f"{request.method} is not allowed on {request.path_info}; "
+            f"allowed: {response.get('Allow', 'none')}.",
+        )
+        if response.has_header("Allow"):
+            replaced["Allow"] = response["Allow"]
+        return replaced
