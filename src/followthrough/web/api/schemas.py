@@ -43,7 +43,8 @@ from followthrough.web.postmortems.models import RootCauseCategory as RootCause
 Severity = IncidentSeverity
 Decision = PolicyDecision
 PostmortemStatus = Status
-RootCauseCategory = RootCause | Literal[""]
+# The model's categories, or "" for none yet: one Literal, so a bad value is one error.
+RootCauseCategory = Literal[(*RootCause.values, "")]  # type: ignore[valid-type]
 ActionStatus = ActionItemStatus
 Rating = Annotated[int, Field(ge=1, le=5)]
 # Ids are 64-bit in the database: a bigger number names nothing and must not reach SQL.
