@@ -58,7 +58,8 @@ def test_reordering_the_whys_puts_them_in_the_order_given(
     assert [w["id"] for w in body["items"]] == new_order
     assert (body["count"], body["limit"], body["offset"], body["next"]) == (3, 3, 0, None)
     assert [
-        w["id"] for w in ok(cast.api("alice").get(f"{API}/postmortems/{postmortem.pk}/whys"))
+        w["id"]
+        for w in ok(cast.api("alice").get(f"{API}/postmortems/{postmortem.pk}/whys"))["items"]
     ] == new_order
 
 

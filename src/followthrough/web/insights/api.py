@@ -130,6 +130,28 @@ def similar(
     ]
 
 
+# Before the {candidate_id} routes: Django tries the paths in order.
+@router.get(
+    "/incidents/{incident_id}/similar/decisions",
+    response={200: list[DecisionOut], **ERRORS},
+)
+@paginate(Pages)
+def list_decisions(
+    request: HttpRequest,
+    incident_id: PathId,
+    decision: Annotated[Verdict | None, Query(description="Only this verdict.")] = None,
+) -> Any:
+    """The decisions taken on this incident's suggestions, newest first: a rejected pair is
+    never suggested again, so this is where it can be found (and withdrawn with DELETE)."""
+    incident = _incident(request, incident_id)
+    decisions = RepeatDecision.objects.filter(
+        incident=incident, candidate__in=Incident.objects.filter(incident_q(request))
+    ).select_related("decided_by")
+    if decision is not None:
+        decisions = decisions.filter(decision=decision)
+    return decisions.order_by("-decided_at", "-pk")
+
+
 @router.put(
     "/incidents/{incident_id}/similar/{candidate_id}",
     response={200: DecisionOut, **WRITE_ERRORS},
@@ -155,27 +177,6 @@ def decide(
         user if user.is_authenticated else None,  # type: ignore[arg-type]
         payload.note,
     )
-
-
-@router.get(
-    "/incidents/{incident_id}/similar/decisions",
-    response={200: list[DecisionOut], **ERRORS},
-)
-@paginate(Pages)
-def list_decisions(
-    request: HttpRequest,
-    incident_id: PathId,
-    decision: Annotated[Verdict | None, Query(description="Only this verdict.")] = None,
-) -> Any:
-    """The decisions taken on this incident's suggestions, newest first: a rejected pair is
-    never suggested again, so this is where it can be found (and withdrawn with DELETE)."""
-    incident = _incident(request, incident_id)
-    decisions = RepeatDecision.objects.filter(
-        incident=incident, candidate__in=Incident.objects.filter(incident_q(request))
-    ).select_related("decided_by")
-    if decision is not None:
-        decisions = decisions.filter(decision=decision)
-    return decisions.order_by("-decided_at", "-pk")
 
 
 @router.delete(
