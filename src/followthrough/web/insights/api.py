@@ -26,7 +26,7 @@ from followthrough.web.api.schemas import (
 )
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import copies, queries, repeats
-from followthrough.web.insights.export import report_csv, report_dict
+from followthrough.web.insights.export import csv_download, report_dict
 from followthrough.web.insights.models import RepeatDecision, Verdict
 from followthrough.web.lib.dates import Day
 from followthrough.web.postmortems.models import Postmortem
@@ -326,10 +326,4 @@ def insights_csv(
 ) -> HttpResponse:
     """The numbers of ``GET /insights`` as CSV, the file the dashboard's export downloads,
     for a script holding an API token."""
-    scope = _scope(request, team, period, from_, to)
-    response = HttpResponse(
-        report_csv(queries.report(scope)), content_type="text/csv; charset=utf-8"
-    )
-    name = f"followthrough-insights-{scope.period.value}-{scope.first}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(_scope(request, team, period, from_, to))
