@@ -83,7 +83,7 @@ def test_a_tracker_base_url_inside_the_network_is_refused_by_the_api_with_422(
         },
     )
     assert response.status_code == 422, response.content
-    [error] = response.json()["detail"]
+    [error] = response.json()["errors"]
     assert error["loc"][-1] == "base_url"
     assert not TrackerConfig.objects.exists()
 

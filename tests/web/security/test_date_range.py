@@ -233,7 +233,7 @@ def test_every_date_the_api_takes_is_held_to_the_range(cast: Cast) -> None:
                     method.upper(), url, json.dumps({name: FAR[fmt]}), "application/json"
                 )
                 assert answer.status_code == 422, (method, path, name, answer.content)
-                problems = answer.json()["detail"]
+                problems = answer.json()["errors"]
                 assert any(p["loc"][-1] == name and RANGE in p["msg"] for p in problems), (
                     method,
                     path,
