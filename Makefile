@@ -29,6 +29,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	FOLLOWTHROUGH_DATA_DIR=$$(mktemp -d) $(BIN)/followthrough manage makemigrations --check --dry-run
 	FOLLOWTHROUGH_DATA_DIR=$$(mktemp -d) $(BIN)/followthrough manage check
 

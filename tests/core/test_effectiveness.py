@@ -92,9 +92,9 @@ def test_the_metrics_of_a_month_checked_by_hand() -> None:
     pay = counts[(date(2026, 3, 1), PAY)]
     values = eff.values(pay)
     assert values["repeat_rate"] == 1 / 4
-    assert values["completion_rate"] == 1 / 3  # 1 closed of 3 required
+    assert values["postmortem_completion_rate"] == 1 / 3  # 1 closed of 3 required
     # done 3 of 6 items, the deprioritised one left out: 3 / 5
-    assert values["actions_completed"] == 3 / 5
+    assert values["action_completion_rate"] == 3 / 5
     # on time: done on 10 March (UTC) for a 10 March due date; 11 March is late; the
     # item without a due date is not counted either way
     assert values["actions_on_time"] == 1 / 2
@@ -112,7 +112,7 @@ def test_teams_add_up_to_the_organisation() -> None:
     starts = [date(2026, 3, 1), date(2026, 4, 1)]
     org = eff.series(counts, starts, Period.MONTH, None, "Org", [PAY, SEC])
     assert org.periods[0].counts.incidents == 5
-    assert org.periods[0].values["completion_rate"] == 2 / 4
+    assert org.periods[0].values["postmortem_completion_rate"] == 2 / 4
     assert org.periods[0].values["time_to_close"] == 36.0  # (48 + 24) / 2
     assert org.total.escalations == 1
     pay = eff.series(counts, starts, Period.MONTH, PAY, "Payments", [PAY, SEC])

@@ -83,7 +83,7 @@ def test_a_tracker_base_url_inside_the_network_is_refused_by_the_api_with_422(
         },
     )
     assert response.status_code == 422, response.content
-    [error] = response.json()["detail"]
+    [error] = response.json()["errors"]
     assert error["loc"][-1] == "base_url"
     assert not TrackerConfig.objects.exists()
 
@@ -112,7 +112,7 @@ def test_a_slack_webhook_url_inside_the_network_is_refused_by_page_and_api(cast:
         {"slack_webhook_url": "https://127.0.0.1/services/T/B/x"},
     )
     assert api.status_code == 422, api.content
-    assert api.json()["detail"][0]["loc"][-1] == "slack_webhook_url"
+    assert api.json()["errors"][0]["loc"][-1] == "slack_webhook_url"
     page = cast.browser(cast.alice).post(
         "/teams/payments/follow-up/",
         {

@@ -91,7 +91,7 @@ def _report(cast: Cast) -> dict[str, Any]:
 def _similar_ids(cast: Cast, incident: Incident) -> set[int]:
     answer = cast.api("admin").get(f"/api/v1/incidents/{incident.pk}/similar")
     assert answer.status_code == 200, answer.content
-    return {row["incident"]["id"] for row in answer.json()}
+    return {row["incident"]["id"] for row in answer.json()["items"]}
 
 
 def test_an_editor_deletes_an_incident_and_it_disappears_from_lists_api_and_dashboard(
@@ -400,8 +400,8 @@ def test_deleted_sections_are_soft_in_the_api_and_the_editor(cast: Cast) -> None
         == 302
     )
 
-    assert api.get(f"/api/v1/postmortems/{postmortem.pk}/whys").json() == []
-    assert api.get(f"/api/v1/postmortems/{postmortem.pk}/factors").json() == []
+    assert api.get(f"/api/v1/postmortems/{postmortem.pk}/whys").json()["items"] == []
+    assert api.get(f"/api/v1/postmortems/{postmortem.pk}/factors").json()["items"] == []
     assert api.delete(f"/api/v1/whys/{why.pk}?version={why.version + 1}").status_code == 404
     assert Why.all_objects.get(pk=why.pk).deleted_by == cast.bob
     assert ContributingFactor.all_objects.get(pk=factor.pk).deleted_at is not None

@@ -273,7 +273,7 @@ METRICS: tuple[Metric, ...] = (
         lambda c: (c.repeats, c.incidents),
     ),
     Metric(
-        "completion_rate",
+        "postmortem_completion_rate",
         "Postmortem completion rate",
         "ratio",
         "Closed postmortems of incidents that require one / incidents that require one "
@@ -283,7 +283,7 @@ METRICS: tuple[Metric, ...] = (
         lambda c: (c.required_closed, c.required),
     ),
     Metric(
-        "actions_completed",
+        "action_completion_rate",
         "Action items completed",
         "ratio",
         "Done / action items, deprioritised ones (with their written reason) left out.",
@@ -330,7 +330,14 @@ METRICS: tuple[Metric, ...] = (
     _milestone_metric(MilestoneKey.DOCUMENT_FINAL, "document final (T+7 business days)"),
     _milestone_metric(MilestoneKey.ACTIONS_TRACKED, "actions tracked (T+7 business days)"),
 )
-METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
+# Keys renamed in API 1.1 (docs/api.md), still understood by the drill-down's ?metric=.
+RENAMED: dict[str, str] = {
+    "completion_rate": "postmortem_completion_rate",
+    "actions_completed": "action_completion_rate",
+}
+METRICS_BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS} | {
+    old: m for m in METRICS for old, new in RENAMED.items() if m.key == new
+}
 
 
 def values(counts: Counts) -> dict[str, float | None]:

@@ -56,6 +56,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import escape
 
+from followthrough.web.lib.problems import problem_response
+
 logger = logging.getLogger("followthrough.security")
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -341,13 +343,10 @@ API_COUNTS = _ApiCounts()
 
 def too_many_api_requests(limit: int, window: int, who: str, wait: int) -> JsonResponse:
     per = "a minute" if window == 60 else f"per {window} seconds"
-    response = JsonResponse(
-        {
-            "detail": f"Too many requests: {who} may make {limit} requests {per}. "
-            f"Try again in {wait} seconds.",
-            "retry_after": wait,
-        },
-        status=429,
+    response = problem_response(
+        "rate-limited",
+        f"Too many requests: {who} may make {limit} requests {per}. Try again in {wait} seconds.",
+        retry_after=wait,
     )
     response["Retry-After"] = str(wait)
     return response
@@ -367,7 +366,7 @@ def body_too_large(request: HttpRequest) -> HttpResponse:
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     message = f"The request body is larger than the {_size_words(limit)} this server accepts."
     if request.path_info.startswith(API_PREFIX):
-        return JsonResponse({"detail": message}, status=413)
+        return problem_response("too-large", message)
     page = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Request too large · followthrough</title></head>"
@@ -437,8 +436,8 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After, as JSON for the API and as a short page elsewhere."""
     message = "The database is unavailable or full right now; nothing was saved. Try again shortly."
     if request.path_info.startswith(API_PREFIX):
-        response: HttpResponse = JsonResponse(
-            {"detail": message, "retry_after": DATABASE_RETRY_AFTER}, status=503
+        response: HttpResponse = problem_response(
+            "unavailable", message, retry_after=DATABASE_RETRY_AFTER
         )
     else:
         page = (

@@ -34,8 +34,9 @@ def ok(response: Any, status: int = 200) -> Any:
 
 
 def field_errors(response: Any) -> dict[str, str]:
-    """``{"field": "message"}`` of a 422 field-error body (``loc`` ["body", field])."""
+    """``{"field": "message"}`` of a 422 validation problem (``errors[].loc`` ["body", field])."""
     assert response.status_code == 422, (response.status_code, response.content[:2000])
-    detail = response.json()["detail"]
-    assert isinstance(detail, list), detail
-    return {".".join(str(p) for p in e["loc"][1:]): e["msg"] for e in detail}
+    body = response.json()
+    assert body["type"] == "urn:followthrough:problem:validation", body
+    assert isinstance(body["detail"], str) and body["errors"], body
+    return {".".join(str(p) for p in e["loc"][1:]): e["msg"] for e in body["errors"]}

@@ -37,13 +37,20 @@ def add(cast: Cast, postmortem: Postmortem, **fields: Any) -> dict[str, Any]:
 
 
 def test_an_action_item_says_how_urgent_it_is(cast: Cast, postmortem: Postmortem) -> None:
-    now = add(cast, postmortem, likelihood=5, severity=5, effort=1)
-    never = add(cast, postmortem, title="Rewrite the ledger", likelihood=1, severity=1, effort=5)
+    now = add(cast, postmortem, likelihood=5, consequence=5, effort=1)
+    never = add(cast, postmortem, title="Rewrite the ledger", likelihood=1, consequence=1, effort=5)
     assert now["priority"] == {"bucket": "do it now", "score": 25.0}
     assert never["priority"] == {"bucket": "do not bother", "score": 0.2}
     assert now["owner"] == {"id": cast.frank.pk, "name": "Frank Osei"}
     assert now["incident"]["key"] == f"INC-{postmortem.incident_id}"
     assert now["status"] == "open" and now["overdue"] is False
+    # the 1-5 rating is "consequence": "severity" is an incident's P0-P3 only
+    assert now["consequence"] == 5 and "severity" not in now
+    refused = cast.api("alice").post_json(
+        f"{API}/postmortems/{postmortem.pk}/action-items", item(cast, severity=5)
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "severity"]
 
 
 def test_owned_and_dated_items_complete_the_actions_tracked_milestone(
@@ -197,7 +204,7 @@ def test_action_items_filter_by_team_status_owner_and_overdue(
         for i in ok(cast.api("dana").get(f"{API}/action-items?team={cast.security.pk}"))["items"]
     ] == ["Rotate keys"]
     assert ok(client.get(f"{API}/action-items/{made['secret'].pk}"), 404)
-    listed = ok(client.get(f"{API}/postmortems/{postmortem.pk}/action-items"))
+    listed = ok(client.get(f"{API}/postmortems/{postmortem.pk}/action-items"))["items"]
     assert [i["title"] for i in listed] == ["Done late", "Late", "Urgent", "Undated"]
 
 

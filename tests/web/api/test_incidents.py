@@ -248,7 +248,7 @@ def test_incidents_filter_by_severity_decision_status_and_words(cast: Cast) -> N
 
 def field_errors_of_query(response: Any) -> dict[str, str]:
     assert response.status_code == 422
-    return {e["loc"][-1]: e["msg"] for e in response.json()["detail"]}
+    return {e["loc"][-1]: e["msg"] for e in response.json()["errors"]}
 
 
 def test_incidents_paginate_with_limit_and_offset_also_when_filtered_by_decision(
@@ -283,7 +283,7 @@ def test_a_required_postmortem_never_started_makes_its_incident_overdue(cast: Ca
 
 def test_malformed_ids_and_text_get_json_errors_not_tracebacks(cast: Cast) -> None:
     client = cast.api("alice")
-    assert client.get(f"{API}/incidents/abc").json()["detail"][0]["loc"] == ["path", "incident_id"]
+    assert client.get(f"{API}/incidents/abc").json()["errors"][0]["loc"] == ["path", "incident_id"]
     assert client.get(f"{API}/incidents/{2**64}").status_code == 422
     assert client.get(f"{API}/incidents?team={2**64}").status_code == 422
     assert ok(client.get(f"{API}/incidents?q=a%00b"))["count"] == 0

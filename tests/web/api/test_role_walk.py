@@ -33,6 +33,7 @@ from followthrough.web.accounts.models import ApiToken, Membership, Person, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.urls import api
 from followthrough.web.incidents.models import Incident
+from followthrough.web.insights.models import RepeatDecision
 from followthrough.web.integrations.models import TrackerConfig
 from followthrough.web.postmortems.models import (
     ContributingFactor,
@@ -285,6 +286,14 @@ def order(model: Any, r: Rows) -> list[int]:
     return list(reversed(ids))
 
 
+def decided_pair(w: World, r: Rows) -> Call:
+    """A decision on the incident's earlier look-alike, to withdraw."""
+    RepeatDecision.objects.update_or_create(
+        incident_id=r.incident, candidate_id=r.earlier, defaults={"decision": "rejected"}
+    )
+    return f"/incidents/{r.incident}/similar/{r.earlier}", None
+
+
 @dataclass(frozen=True)
 class Route:
     """Who may call an operation, and how to make one valid request of it."""
@@ -528,6 +537,8 @@ ROUTES: dict[str, Route] = {
     ),
     "GET /teams/{team_id}/review": Route(READ, get("/teams/{t}/review")),
     "GET /action-items/{item_id}/history": Route(READ, get("/action-items/{r.item}/history")),
+    "GET /action-items/{item_id}/messages": Route(READ, get("/action-items/{r.item}/messages")),
+    "GET /teams/{team_id}/messages": Route(READ, get("/teams/{t}/messages")),
     # trackers
     "GET /teams/{team_id}/tracker": Route(LEAD, get("/teams/{t}/tracker")),
     "PUT /teams/{team_id}/tracker": Route(
@@ -571,7 +582,12 @@ ROUTES: dict[str, Route] = {
             {"decision": "rejected", "note": "Different pool"},
         ),
     ),
+    "GET /incidents/{incident_id}/similar/decisions": Route(
+        READ, get("/incidents/{r.incident}/similar/decisions")
+    ),
+    "DELETE /incidents/{incident_id}/similar/{candidate_id}": Route(WRITE, decided_pair, 204),
     "GET /incidents/{incident_id}/repeats": Route(READ, get("/incidents/{r.incident}/repeats")),
+    "GET /insights.csv": Route(LIST, get("/insights.csv")),
     "GET /postmortems/{postmortem_id}/copied-passages": Route(
         READ, get("/postmortems/{r.postmortem}/copied-passages")
     ),
@@ -627,12 +643,13 @@ def problem(response: Any, status: int) -> str | None:
     if response.status_code != status:
         return f"{response.status_code} instead of {status}: {text[:300]}"
     if status in (401, 403, 404, 422):
-        detail = response.json()["detail"]
+        body = response.json()
+        detail = body["detail"]
         if status == 403 and not (
             isinstance(detail, str) and detail.endswith(".") and " " in detail
         ):
             return f"403 without a sentence saying why: {text[:300]}"
-        if status == 422 and [e["loc"] for e in detail] != [["body", "team_id"]]:
+        if status == 422 and [e["loc"] for e in body["errors"]] != [["body", "team_id"]]:
             return f"422 not about team_id: {text[:300]}"
     return None
 

@@ -39,7 +39,7 @@ def add_whys(cast: Cast, postmortem: Postmortem) -> list[dict[str, object]]:
 def test_whys_are_added_at_the_end_of_the_chain(cast: Cast, postmortem: Postmortem) -> None:
     made = add_whys(cast, postmortem)
     assert [w["position"] for w in made] == [0, 1, 2]
-    listed = ok(cast.api("vera").get(f"{API}/postmortems/{postmortem.pk}/whys"))
+    listed = ok(cast.api("vera").get(f"{API}/postmortems/{postmortem.pk}/whys"))["items"]
     assert [w["question"] for w in listed] == [q for q, _ in CHAIN]
     detail = ok(cast.api("vera").get(f"{API}/postmortems/{postmortem.pk}"))
     assert [w["id"] for w in detail["whys"]] == [w["id"] for w in made]
@@ -55,9 +55,11 @@ def test_reordering_the_whys_puts_them_in_the_order_given(
             f"{API}/postmortems/{postmortem.pk}/whys/reorder", {"order": new_order}
         )
     )
-    assert [w["id"] for w in body] == new_order
+    assert [w["id"] for w in body["items"]] == new_order
+    assert (body["count"], body["limit"], body["offset"], body["next"]) == (3, 3, 0, None)
     assert [
-        w["id"] for w in ok(cast.api("alice").get(f"{API}/postmortems/{postmortem.pk}/whys"))
+        w["id"]
+        for w in ok(cast.api("alice").get(f"{API}/postmortems/{postmortem.pk}/whys"))["items"]
     ] == new_order
 
 
@@ -121,7 +123,7 @@ def test_the_first_timeline_event_documents_the_initial_timeline(
         ),
         201,
     )
-    events = ok(client.get(f"{API}/postmortems/{postmortem.pk}/timeline"))
+    events = ok(client.get(f"{API}/postmortems/{postmortem.pk}/timeline"))["items"]
     assert [e["description"] for e in events] == [
         "Error rate alert fired.",
         "Rolled back the deploy.",
@@ -159,7 +161,7 @@ def test_contributing_factors_are_added_edited_reordered_and_deleted(
     assert second["kind"] == "other"
     assert "kind" in field_errors(client.post_json(url, {"kind": "blame", "description": "Bob."}))
     order = ok(client.post_json(f"{url}/reorder", {"order": [second["id"], first["id"]]}))
-    assert [f["id"] for f in order] == [second["id"], first["id"]]
+    assert [f["id"] for f in order["items"]] == [second["id"], first["id"]]
     edited = ok(
         client.patch_json(f"{API}/factors/{second['id']}", {"kind": "process", "version": 1})
     )

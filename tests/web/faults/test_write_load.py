@@ -72,7 +72,11 @@ def _create_with_retries(
                     HTTP_IDEMPOTENCY_KEY=key,
                 )
                 payload = (
-                    answer.json() if answer["Content-Type"].startswith("application/json") else {}
+                    answer.json()
+                    if answer["Content-Type"].startswith(
+                        ("application/json", "application/problem+json")
+                    )
+                    else {}
                 )
                 log.append(
                     Attempt(

@@ -152,9 +152,11 @@ def test_the_page_is_in_the_navigation_and_links_each_entry(
 def test_someone_with_nothing_to_do_is_told_so_and_a_visitor_must_sign_in(cast: Cast) -> None:
     assert "Nothing to do" in cast.browser(cast.vera).get("/me/work/").content.decode()
     assert cast.api("vera").get("/api/v1/me/work").json() == {
-        "person_id": cast.vera.person.pk,  # type: ignore[attr-defined]
-        "count": 0,
         "items": [],
+        "count": 0,
+        "limit": 50,
+        "offset": 0,
+        "next": None,
     }
     from django.test import Client
 

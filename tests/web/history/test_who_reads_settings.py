@@ -153,7 +153,7 @@ def test_an_id_of_a_hidden_person_is_unknown_to_the_api(cast: Cast) -> None:
     url = f"/api/v1/postmortems/{postmortem.pk}/action-items"
     answer = cast.api("alice").post_json(url, item)
     assert answer.status_code == 422
-    assert answer.json()["detail"][0]["msg"] == f"There is no person with id {dana.pk}."
+    assert answer.json()["errors"][0]["msg"] == f"There is no person with id {dana.pk}."
     assert "Dana" not in answer.content.decode()
     meeting = f"/api/v1/postmortems/{postmortem.pk}/meeting"
     refused = cast.api("alice").patch_json(meeting, {"version": 1, "attendee_ids": [dana.pk]})

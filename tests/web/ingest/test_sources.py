@@ -74,12 +74,12 @@ def test_editors_and_outsiders_cannot_configure_sources(cast: Cast) -> None:
     assert cast.api("bob").post_json(API, body(cast)).status_code == 403
     assert cast.api("charlie").post_json(API, body(cast)).status_code == 403
     source = make_source(cast, Kind.PAGERDUTY, PD_SECRET)
-    refusal = {"detail": "Only admins and leads of Payments configure its sources."}
+    refusal = "Only admins and leads of Payments configure its sources."
     for name in ("bob", "vera", "charlie", "dana"):
-        assert ok(cast.api(name).get(f"{API}/{source.pk}"), 403) == refusal
+        assert ok(cast.api(name).get(f"{API}/{source.pk}"), 403)["detail"] == refusal
         assert ok(cast.api(name).patch_json(f"{API}/{source.pk}", {"enabled": False}), 403)
         assert ok(cast.api(name).delete(f"{API}/{source.pk}"), 403)
-        assert ok(cast.api(name).get(API)) == []
+        assert ok(cast.api(name).get(API))["items"] == []
     source.refresh_from_db()
     assert source.enabled is True
 
@@ -87,10 +87,10 @@ def test_editors_and_outsiders_cannot_configure_sources(cast: Cast) -> None:
 def test_a_source_of_a_team_you_cannot_see_is_not_found(cast: Cast) -> None:
     source = make_source(cast, Kind.PAGERDUTY, PD_SECRET)
     IngestSource.objects.filter(pk=source.pk).update(team=cast.security)
-    missing = {"detail": f"There is no incident source with id {source.pk}."}
+    missing = f"There is no incident source with id {source.pk}."
     for name in ("alice", "bob", "charlie"):
-        assert ok(cast.api(name).get(f"{API}/{source.pk}"), 404) == missing
-        assert ok(cast.api(name).delete(f"{API}/{source.pk}"), 404) == missing
+        assert ok(cast.api(name).get(f"{API}/{source.pk}"), 404)["detail"] == missing
+        assert ok(cast.api(name).delete(f"{API}/{source.pk}"), 404)["detail"] == missing
     assert ok(cast.api("dana").get(f"{API}/{source.pk}"))["team_id"] == cast.security.pk
 
 

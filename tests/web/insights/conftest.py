@@ -44,7 +44,8 @@ def _catch_up_every_time(settings: Any) -> None:
 
 def ok(response: Any, status: int = 200) -> Any:
     assert response.status_code == status, (response.status_code, response.content[:2000])
-    return response.json() if response["Content-Type"].startswith("application/json") else None
+    json_types = ("application/json", "application/problem+json")
+    return response.json() if response["Content-Type"].startswith(json_types) else None
 
 
 def _postmortem(cast: Cast, incident: Incident, **fields: Any) -> Postmortem:

@@ -40,7 +40,7 @@ def test_a_passage_copied_from_an_earlier_postmortem_is_pointed_out(cast: Cast) 
         cast, "Search outage", "Index builds belong outside peak hours, with a size check first."
     )
     later = _with_text(cast, "Ledger export late", PASTED, failure_mode="export job stuck")
-    found = ok(cast.api("bob").get(f"{API}/postmortems/{later.pk}/copied-passages"))
+    found = ok(cast.api("bob").get(f"{API}/postmortems/{later.pk}/copied-passages"))["items"]
     assert found, "the pasted lessons should be found"
     passage = found[0]
     assert passage["panel"] == "lessons"
@@ -56,7 +56,7 @@ def test_an_original_postmortem_has_no_copied_passages(cast: Cast) -> None:
     fresh = _with_text(
         cast, "Ledger export late", "The export job waited on a lock held by the nightly vacuum."
     )
-    assert ok(cast.api("bob").get(f"{API}/postmortems/{fresh.pk}/copied-passages")) == []
+    assert ok(cast.api("bob").get(f"{API}/postmortems/{fresh.pk}/copied-passages"))["items"] == []
 
 
 def test_copies_from_a_private_team_are_not_shown_to_outsiders(cast: Cast) -> None:
@@ -69,8 +69,8 @@ def test_copies_from_a_private_team_are_not_shown_to_outsiders(cast: Cast) -> No
         failure_mode="export job stuck on a lock",
     )
     later = _with_text(cast, "Ledger export late again", PASTED, failure_mode="export job stuck")
-    assert ok(cast.api("bob").get(f"{API}/postmortems/{later.pk}/copied-passages")) == []
-    assert ok(cast.api("admin").get(f"{API}/postmortems/{later.pk}/copied-passages"))
+    assert ok(cast.api("bob").get(f"{API}/postmortems/{later.pk}/copied-passages"))["items"] == []
+    assert ok(cast.api("admin").get(f"{API}/postmortems/{later.pk}/copied-passages"))["items"]
 
 
 def test_the_editor_panel_lists_copied_passages(cast: Cast) -> None:

@@ -58,7 +58,7 @@ def _new(cast: Cast, **fields: Any) -> Incident:
 def test_the_same_failure_mode_worded_differently_ranks_first_with_a_score(cast: Cast) -> None:
     earlier = _earlier(cast)
     new = _new(cast)
-    found = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))
+    found = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert found, "the pool exhaustion should be suggested"
     assert found[0]["incident"]["id"] == earlier["pool"].pk
     assert 0.3 <= found[0]["score"] <= 1
@@ -70,7 +70,7 @@ def test_the_same_failure_mode_worded_differently_ranks_first_with_a_score(cast:
 def test_only_earlier_incidents_are_suggested(cast: Cast) -> None:
     earlier = _earlier(cast)
     new = _new(cast)
-    found = ok(cast.api("bob").get(f"{API}/incidents/{earlier['pool'].pk}/similar"))
+    found = ok(cast.api("bob").get(f"{API}/incidents/{earlier['pool'].pk}/similar"))["items"]
     assert new.pk not in {s["incident"]["id"] for s in found}
 
 
@@ -92,14 +92,14 @@ def test_confirming_marks_a_repeat_and_the_policy_then_requires_a_postmortem(cas
     assert after["policy"]["decision"] == "required"
     assert any(r.startswith("Repeat incident") for r in after["policy"]["reasons"])
     # the earlier incident's postmortem failed to prevent this one
-    later = ok(api.get(f"{API}/incidents/{earlier['pool'].pk}/repeats"))
+    later = ok(api.get(f"{API}/incidents/{earlier['pool'].pk}/repeats"))["items"]
     assert [i["id"] for i in later] == [new.pk]
     # the change is in the incident's history, with who made it
     change = history_of(new).first()
     assert change is not None and change.actor == cast.bob
     assert "confirmed a repeat of" in change.note
     # still shown, marked confirmed
-    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))
+    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert found[0]["decision"]["decision"] == "confirmed"
 
 
@@ -115,7 +115,7 @@ def test_a_rejected_suggestion_is_kept_and_not_suggested_again(cast: Cast) -> No
     )
     kept = RepeatDecision.objects.get(incident=new, candidate=earlier["pool"])
     assert (kept.decision, kept.note, kept.decided_by) == ("rejected", "Different pool.", cast.bob)
-    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))
+    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert earlier["pool"].pk not in {s["incident"]["id"] for s in found}
     new.refresh_from_db()
     assert new.repeat_of_id is None
@@ -133,6 +133,73 @@ def test_rejecting_a_confirmed_repeat_unmarks_it(cast: Cast) -> None:
     assert RepeatDecision.objects.filter(incident=new).count() == 1
 
 
+def test_a_rejected_pair_is_found_among_the_decisions_and_withdrawn_is_suggested_again(
+    cast: Cast,
+) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    api = cast.api("bob")
+    pair = f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}"
+    ok(api.put_json(pair, {"decision": "rejected", "note": "Different pool."}))
+    decisions = ok(api.get(f"{API}/incidents/{new.pk}/similar/decisions?decision=rejected"))
+    assert decisions["count"] == 1
+    [found] = decisions["items"]
+    assert (found["candidate_id"], found["decision"], found["note"], found["decided_by"]) == (
+        earlier["pool"].pk,
+        "rejected",
+        "Different pool.",
+        "bob",
+    )
+    assert ok(api.get(f"{API}/incidents/{new.pk}/similar/decisions?decision=confirmed")) == {
+        "items": [],
+        "count": 0,
+        "limit": 50,
+        "offset": 0,
+        "next": None,
+    }
+    withdrawn = api.delete(pair)
+    assert withdrawn.status_code == 204 and withdrawn.content == b""
+    assert not RepeatDecision.objects.filter(incident=new).exists()
+    suggested = ok(api.get(f"{API}/incidents/{new.pk}/similar"))["items"]
+    assert earlier["pool"].pk in {s["incident"]["id"] for s in suggested}
+    again = api.delete(pair)
+    assert again.status_code == 404
+    assert again.json()["type"] == "urn:followthrough:problem:not-found"
+
+
+def test_withdrawing_a_confirmed_repeat_unmarks_it_in_the_history(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    api = cast.api("bob")
+    pair = f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}"
+    ok(api.put_json(pair, {"decision": "confirmed"}))
+    assert ok(api.get(f"{API}/incidents/{new.pk}"))["repeat_of_id"] == earlier["pool"].pk
+    assert api.delete(pair).status_code == 204
+    assert ok(api.get(f"{API}/incidents/{new.pk}"))["repeat_of_id"] is None
+    change = history_of(new).first()
+    assert change is not None and change.actor == cast.bob
+    assert "withdrew the repeat of" in change.note
+
+
+def test_a_viewer_cannot_withdraw_and_an_outsider_sees_no_decisions(cast: Cast) -> None:
+    earlier = _earlier(cast)
+    new = _new(cast)
+    pair = f"{API}/incidents/{new.pk}/similar/{earlier['pool'].pk}"
+    ok(cast.api("bob").put_json(pair, {"decision": "rejected"}))
+    refused = cast.api("vera").delete(pair)
+    assert refused.status_code == 403
+    assert RepeatDecision.objects.filter(incident=new).exists()
+    # a decision naming an incident the reader may not see is not listed
+    secret = cast.incident(cast.security, title="Orders API returned 500s", commander=None)
+    repeats.decide_repeat(new, secret, "rejected", None)
+    listed = ok(cast.api("vera").get(f"{API}/incidents/{new.pk}/similar/decisions"))
+    assert [d["candidate_id"] for d in listed["items"]] == [earlier["pool"].pk]
+    assert cast.api("vera").delete(f"{API}/incidents/{new.pk}/similar/{secret.pk}").status_code in (
+        403,
+        404,
+    )
+
+
 def test_a_viewer_cannot_confirm_and_outsiders_do_not_see_private_incidents(cast: Cast) -> None:
     earlier = _earlier(cast)
     new = _new(cast)
@@ -146,9 +213,9 @@ def test_a_viewer_cannot_confirm_and_outsiders_do_not_see_private_incidents(cast
         commander=None,
     )
     later = _new(cast, title="Orders API 500s once more")
-    seen_by_bob = ok(cast.api("bob").get(f"{API}/incidents/{later.pk}/similar"))
+    seen_by_bob = ok(cast.api("bob").get(f"{API}/incidents/{later.pk}/similar"))["items"]
     assert secret.pk not in {s["incident"]["id"] for s in seen_by_bob}
-    seen_by_dana = ok(cast.api("dana").get(f"{API}/incidents/{later.pk}/similar"))
+    seen_by_dana = ok(cast.api("dana").get(f"{API}/incidents/{later.pk}/similar"))["items"]
     assert secret.pk in {s["incident"]["id"] for s in seen_by_dana}
     assert cast.api("charlie").get(f"{API}/incidents/{secret.pk}/similar").status_code == 404
     bad = cast.api("bob").put_json(
@@ -186,7 +253,7 @@ def test_an_edit_through_the_api_is_indexed_before_the_next_look_up(cast: Cast) 
     earlier = _earlier(cast)
     new = _new(cast, failure_mode="", failure_tags=[], title="Something broke")
     api = cast.api("bob")
-    assert ok(api.get(f"{API}/incidents/{new.pk}/similar")) == []
+    assert ok(api.get(f"{API}/incidents/{new.pk}/similar"))["items"] == []
     current = ok(api.get(f"{API}/incidents/{new.pk}"))
     ok(
         api.patch_json(
@@ -194,7 +261,7 @@ def test_an_edit_through_the_api_is_indexed_before_the_next_look_up(cast: Cast) 
             {"version": current["version"], "failure_mode": "orders-db connection pool exhausted"},
         )
     )
-    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))
+    found = ok(api.get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert found and found[0]["incident"]["id"] == earlier["pool"].pk
 
 
@@ -278,7 +345,7 @@ def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is
         failure_tags=["tls"],
         summary="Partners saw handshake errors for 40 minutes until a new one was installed.",
     )
-    found = ok(cast.api("bob").get(f"{API}/incidents/{lapsed.pk}/similar"))
+    found = ok(cast.api("bob").get(f"{API}/incidents/{lapsed.pk}/similar"))["items"]
     ids = [s["incident"]["id"] for s in found]
     assert ids[:1] == [expired.pk]
     assert found[0]["score"] >= core_repeats.DEFAULT_THRESHOLD

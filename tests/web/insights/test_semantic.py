@@ -79,7 +79,7 @@ def test_with_the_semantic_mode_on_a_paraphrased_failure_mode_is_suggested_that_
 ) -> None:
     earlier = _earlier(cast)
     new = _paraphrase(cast)
-    found = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))
+    found = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert [s["incident"]["id"] for s in found] == [earlier["dns"].pk]
     assert found[0]["engine"] == "meaning"
     assert semantic.THRESHOLD <= found[0]["score"] <= 1
@@ -109,12 +109,12 @@ def test_the_semantic_mode_off_leaves_suggestions_as_they_were(cast: Cast, setti
     settings.INSIGHTS_SEMANTIC = False
     _earlier(cast)
     new = _paraphrase(cast)
-    assert ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar")) == []
+    assert ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))["items"] == []
     later = cast.incident(
         title="Orders API 500s once more",
         failure_mode="orders-db ran out of database connections in the pool",
     )
-    found = ok(cast.api("bob").get(f"{API}/incidents/{later.pk}/similar"))
+    found = ok(cast.api("bob").get(f"{API}/incidents/{later.pk}/similar"))["items"]
     assert found and {s["engine"] for s in found} == {"words"}
     assert not IncidentEmbedding.objects.exists()
 
@@ -124,9 +124,9 @@ def test_a_security_incident_found_by_meaning_is_still_hidden_from_an_outsider(
 ) -> None:
     secret = _earlier(cast, cast.security)["dns"]
     new = _paraphrase(cast)
-    seen_by_bob = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))
+    seen_by_bob = ok(cast.api("bob").get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert secret.pk not in {s["incident"]["id"] for s in seen_by_bob}
-    seen_by_dana = ok(cast.api("dana").get(f"{API}/incidents/{new.pk}/similar"))
+    seen_by_dana = ok(cast.api("dana").get(f"{API}/incidents/{new.pk}/similar"))["items"]
     assert [(s["incident"]["id"], s["engine"]) for s in seen_by_dana] == [(secret.pk, "meaning")]
 
 

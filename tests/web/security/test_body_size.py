@@ -40,7 +40,11 @@ def test_an_api_body_over_the_limit_gets_413_json_and_creates_nothing(
     response = cast.api("alice").post("/api/v1/incidents", body, content_type="application/json")
     assert response.status_code == 413
     assert response.json() == {
-        "detail": "The request body is larger than the 4 KiB this server accepts."
+        "type": "urn:followthrough:problem:too-large",
+        "title": "Request body too large",
+        "status": 413,
+        "detail": "The request body is larger than the 4 KiB this server accepts.",
+        "errors": [],
     }
     assert not Incident.objects.exists()
 

@@ -35,7 +35,7 @@ def postmortem(cast: Cast) -> Postmortem:
 
 
 def _messages(answer: Any) -> str:
-    return " ".join(str(d.get("msg", d)) for d in answer.json()["detail"])
+    return " ".join(str(d["msg"]) for d in answer.json()["errors"])
 
 
 def test_a_meeting_at_the_end_of_time_is_refused_by_the_api(
@@ -45,7 +45,7 @@ def test_a_meeting_at_the_end_of_time_is_refused_by_the_api(
     answer = cast.api("alice").patch_json(url, {"version": 1, "scheduled_for": END_OF_TIME})
     assert answer.status_code == 422, answer.content
     assert RANGE in _messages(answer)
-    assert answer.json()["detail"][0]["loc"] == ["body", "scheduled_for"]
+    assert answer.json()["errors"][0]["loc"] == ["body", "scheduled_for"]
     assert Meeting.objects.get(postmortem=postmortem).scheduled_for is None
 
 
@@ -80,7 +80,7 @@ def test_an_incident_outside_the_range_is_refused(cast: Cast, field: str, value:
     body = {"team_id": cast.payments.pk, "title": "Checkout 502s", "severity": "P2", field: value}
     answer = cast.api("alice").post_json("/api/v1/incidents", body)
     assert answer.status_code == 422, answer.content
-    assert answer.json()["detail"][0]["loc"] == ["body", field]
+    assert answer.json()["errors"][0]["loc"] == ["body", field]
 
 
 def _add_item(cast: Cast, postmortem: Postmortem, due_date: str) -> Any:
@@ -233,7 +233,7 @@ def test_every_date_the_api_takes_is_held_to_the_range(cast: Cast) -> None:
                     method.upper(), url, json.dumps({name: FAR[fmt]}), "application/json"
                 )
                 assert answer.status_code == 422, (method, path, name, answer.content)
-                problems = answer.json()["detail"]
+                problems = answer.json()["errors"]
                 assert any(p["loc"][-1] == name and RANGE in p["msg"] for p in problems), (
                     method,
                     path,

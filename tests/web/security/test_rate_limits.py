@@ -116,9 +116,10 @@ def test_an_api_token_over_its_requests_per_minute_gets_429_with_retry_after(
         refused = alice.get("/api/v1/incidents")
         assert refused.status_code == 429
         assert refused["Retry-After"] == "50"
-        assert refused["Content-Type"] == "application/json"
+        assert refused["Content-Type"] == "application/problem+json"
         body = refused.json()
         assert body["retry_after"] == 50
+        assert body["type"] == "urn:followthrough:problem:rate-limited"
         assert body["detail"] == (
             "Too many requests: your account may make 5 requests a minute. Try again in 50 seconds."
         )

@@ -438,7 +438,7 @@ def test_the_dashboard_drill_down_leaves_a_security_incident_out_but_counts_it(
     assert [r.pk for r in rows] == [plain.pk]
     assert LEAK not in drill.content.decode()
     actions = cast.browser(cast.charlie).get(
-        "/insights/drill/", {**window, "metric": "actions_completed"}
+        "/insights/drill/", {**window, "metric": "action_completion_rate"}
     )
     assert actions.context["drill"].rows == []
     member = cast.browser(cast.vera).get("/insights/drill/", {**window, "metric": "repeat_rate"})

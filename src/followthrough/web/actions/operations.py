@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from followthrough.web.actions.models import WORKFLOW, ActionItem, ActionStatus
-from followthrough.web.followup.loop import close_the_loop
 from followthrough.web.history.context import acting_as
+from followthrough.web.postmortems.loop import close_the_loop
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import Refused, refresh_actions_tracked
 from followthrough.web.versioning import save_versioned

@@ -97,12 +97,11 @@ def list_action_items(
     "/postmortems/{postmortem_id}/action-items",
     response={200: list[ActionItemOut], **ERRORS},
 )
+@paginate(Pages)
 def list_postmortem_action_items(request: HttpRequest, postmortem_id: PathId) -> Any:
     postmortem = fetch_postmortem(request, postmortem_id)
-    return list(
-        postmortem.action_items.select_related(*ACTION_RELATED).order_by(
-            F("due_date").asc(nulls_last=True), "pk"
-        )
+    return postmortem.action_items.select_related(*ACTION_RELATED).order_by(
+        F("due_date").asc(nulls_last=True), "pk"
     )
 
 
@@ -197,7 +196,10 @@ def delete_action_item(
 
 
 def _resolve(postmortem: Postmortem, fields: dict[str, Any]) -> dict[str, Any]:
-    """Body ids -> model objects: the owner is a person; the factor is one of this postmortem's."""
+    """Body ids -> model objects: the owner is a person; the factor is one of this postmortem's.
+    The body's ``consequence`` is the model's ``severity`` (a 1-5 rating, not P0-P3)."""
+    if "consequence" in fields:
+        fields["severity"] = fields.pop("consequence")
     if "owner_id" in fields:
         fields["owner"] = person(fields.pop("owner_id"), "owner_id")
     if "addresses_factor_id" in fields:

@@ -1,14 +1,16 @@
-"""Every error the API returns, in a few consistent JSON shapes.
+"""Every error the API returns, in one shape: RFC 9457 problem details
+(:mod:`followthrough.web.lib.problems`, ``application/problem+json``)::
 
-- 422 field errors: ``{"detail": [{"loc": ["body", "field"], "msg": "...", "type": "..."}]}``,
-  whether the schema, the model's ``full_clean`` or an operation's ``Refused(field=...)``
-  found the problem.
-- 422 process refusals (a transition the rules do not allow yet):
-  ``{"detail": "...", "reasons": ["...", ...]}``.
-- 409 conflicts: ``{"detail": "...", "current": {...}}`` (stale version) or
-  ``{"detail": "...", "id": N}`` (already exists).
-- 400, 401, 403, 404, 413: ``{"detail": "..."}``; 429 (``followthrough.web.security``) adds
-  ``retry_after``.
+    {"type": "urn:followthrough:problem:<kind>", "title": "...", "status": N,
+     "detail": "...", "errors": [{"loc": ["body", "field"], "msg": "...", "type": "..."}]}
+
+- 422 ``validation``: ``errors`` lists the fields, whether the schema, the model's
+  ``full_clean`` or an operation's ``Refused(field=...)`` found the problem.
+- 422 ``refused`` (a transition the rules do not allow yet): ``reasons`` lists why.
+- 409 ``stale-version``: ``current`` (the row as it is now) or ``current_version``;
+  409 ``already-exists``: ``id``; 409 ``conflict``: two writers raced.
+- 400, 401, 403, 404, 413: ``detail`` says what to do; 429 (``followthrough.web.security``)
+  adds ``retry_after``.
 
 A request answered with an error changes nothing: every handler here marks the request's
 transaction for rollback, because ninja turns exceptions into responses inside the view and
@@ -33,6 +35,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from followthrough.web.lib.problems import MEDIA_TYPE, kind_of, problem
 from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import StaleVersion
 
@@ -83,11 +86,33 @@ class ProcessRefusal(Exception):
 
 
 class Conflict(Exception):
-    """A 409 whose JSON body is ``body`` (it always has a ``detail``)."""
+    """A 409 whose body carries ``detail`` and either ``current`` (the row now: a stale
+    version), ``id`` (the row that exists already) or nothing more (a race)."""
 
     def __init__(self, body: dict[str, Any]) -> None:
         super().__init__(body["detail"])
         self.body = body
+
+    @property
+    def kind(self) -> str:
+        if "current" in self.body or "current_version" in self.body:
+            return "stale-version"
+        if "id" in self.body:
+            return "already-exists"
+        return "conflict"
+
+
+def _summary(errors: list[dict[str, Any]]) -> str:
+    """One sentence for ``detail``: the first field problem, and how many more."""
+    if not errors:
+        return "The request is invalid."
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"][1:]) or str(
+        first["loc"][0] if first["loc"] else "body"
+    )
+    more = len(errors) - 1
+    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    return f"{where}: {first['msg']}{tail}"
 
 
 def _rollback() -> None:
@@ -99,9 +124,22 @@ def _rollback() -> None:
 def install(api: NinjaAPI) -> None:
     """Register the handlers on ``api``."""
 
-    def respond(request: HttpRequest, body: dict[str, Any], status: int) -> HttpResponse:
+    def respond(
+        request: HttpRequest,
+        kind: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        status: int | None = None,
+        **extensions: Any,
+    ) -> HttpResponse:
         _rollback()
-        return api.create_response(request, body, status=status)
+        body = problem(kind, detail, errors=errors or (), status=status, **extensions)
+        response = api.create_response(request, body, status=body["status"])
+        response["Content-Type"] = MEDIA_TYPE
+        return response
+
+    def invalid(request: HttpRequest, errors: list[dict[str, Any]]) -> HttpResponse:
+        return respond(request, "validation", _summary(errors), errors)
 
     def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         errors = []
@@ -113,7 +151,7 @@ def install(api: NinjaAPI) -> None:
             errors.append(
                 {"loc": loc, "msg": str(error.get("msg", "")), "type": error.get("type", "")}
             )
-        return respond(request, {"detail": errors}, 422)
+        return invalid(request, errors)
 
     def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         errors = []
@@ -125,51 +163,54 @@ def install(api: NinjaAPI) -> None:
                     )
         else:
             errors = [field_error(None, msg, "invalid") for msg in exc.messages]
-        return respond(request, {"detail": errors}, 422)
+        return invalid(request, errors)
 
     def on_field_error(request: HttpRequest, exc: FieldError) -> HttpResponse:
-        return respond(request, {"detail": [field_error(exc.field, exc.msg, exc.kind)]}, 422)
+        return invalid(request, [field_error(exc.field, exc.msg, exc.kind)])
 
     def on_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
         if exc.field is None:
-            return respond(request, {"detail": str(exc), "reasons": exc.reasons}, 422)
-        errors = [field_error(exc.field, reason, "refused") for reason in exc.reasons]
-        return respond(request, {"detail": errors}, 422)
+            return respond(request, "refused", str(exc), reasons=exc.reasons)
+        return invalid(
+            request, [field_error(exc.field, reason, "refused") for reason in exc.reasons]
+        )
 
     def on_process_refusal(request: HttpRequest, exc: ProcessRefusal) -> HttpResponse:
-        return respond(request, {"detail": exc.detail, "reasons": exc.reasons}, 422)
+        return respond(request, "refused", exc.detail, reasons=exc.reasons)
 
     def on_conflict(request: HttpRequest, exc: Conflict) -> HttpResponse:
-        return respond(request, exc.body, 409)
+        extensions = {k: v for k, v in exc.body.items() if k != "detail"}
+        return respond(request, exc.kind, exc.body["detail"], **extensions)
 
     def on_stale(request: HttpRequest, exc: StaleVersion) -> HttpResponse:
         # Views usually turn StaleVersion into a Conflict carrying the current row; this is
         # the fallback for a write that has no single row to show.
-        return respond(request, {"detail": str(exc), "current_version": exc.current_version}, 409)
+        return respond(request, "stale-version", str(exc), current_version=exc.current_version)
 
     def on_authentication(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        problem = getattr(request, "_followthrough_auth_problem", None) or (
+        detail = getattr(request, "_followthrough_auth_problem", None) or (
             "Authentication required: send an API token as “Authorization: Bearer ft_…”, "
             "or sign in."
         )
-        response = respond(request, {"detail": problem}, 401)
+        response = respond(request, "unauthenticated", detail)
         response["WWW-Authenticate"] = 'Bearer realm="followthrough"'
         return response
 
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return respond(request, {"detail": str(exc)}, exc.status_code)
+        status = exc.status_code
+        return respond(request, kind_of(status), str(exc), status=status)
 
     def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return respond(request, {"detail": str(exc) or "You may not do this."}, 403)
+        return respond(request, "forbidden", str(exc) or "You may not do this.")
 
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return respond(request, {"detail": str(exc) or "Not found."}, 404)
+        return respond(request, "not-found", str(exc) or "Not found.")
 
     def on_integrity(request: HttpRequest, exc: IntegrityError) -> HttpResponse:
         # Two writers raced past the same check (e.g. two starts of one postmortem).
         logger.warning("Integrity error on %s %s: %s", request.method, request.path, exc)
         detail = "This conflicts with a change made at the same moment; reload and try again."
-        return respond(request, {"detail": detail}, 409)
+        return respond(request, "conflict", detail)
 
     def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
         # Usually refused unread by RequestLimitsMiddleware; this catches a body read anyway.
@@ -180,7 +221,7 @@ def install(api: NinjaAPI) -> None:
 
     def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
         logger.warning("Suspicious request %s %s: %s", request.method, request.path, exc)
-        return respond(request, {"detail": "This request was refused as malformed."}, 400)
+        return respond(request, "bad-request", "This request was refused as malformed.")
 
     def on_database_down(request: HttpRequest, exc: Exception) -> HttpResponse:
         # Out of the view, so ATOMIC_REQUESTS rolls back (or drops the dead connection);
@@ -192,7 +233,7 @@ def install(api: NinjaAPI) -> None:
         if settings.DEBUG:
             raise exc
         detail = "Something went wrong on our side; nothing was changed. The error was logged."
-        return respond(request, {"detail": detail}, 500)
+        return respond(request, "server-error", detail)
 
     api.add_exception_handler(NinjaValidationError, on_validation)
     api.add_exception_handler(DjangoValidationError, on_django_validation)

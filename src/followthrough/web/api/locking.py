@@ -19,7 +19,7 @@ from followthrough.web.actions.locking import open_item_for_edit
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.access import user_of
 from followthrough.web.api.errors import ProcessRefusal
-from followthrough.web.api.schemas import WRITE_ERRORS, FieldErrors, Refusal
+from followthrough.web.api.schemas import WRITE_ERRORS, Problem, Refusal
 from followthrough.web.postmortems.locking import DocumentLocked, open_for_edit
 from followthrough.web.postmortems.models import Postmortem
 
@@ -36,7 +36,7 @@ SendBack = Annotated[
 ]
 
 # A write that may meet the lock: a field error, or the lock's refusal with its reasons.
-LOCKABLE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 422: Refusal | FieldErrors}
+LOCKABLE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 422: Refusal | Problem}
 
 SEND_BACK_HINT = (
     " Repeat the request with ?send_back_to_review=true to send it back to review with your change."

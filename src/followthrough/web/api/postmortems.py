@@ -27,13 +27,13 @@ from followthrough.web.api.schemas import (
     POSTMORTEM_RELATED,
     WRITE_ERRORS,
     AlreadyExists,
-    FieldErrors,
     Pages,
     PathId,
     PostmortemOut,
     PostmortemPatch,
     PostmortemStatus,
     PostmortemSummaryOut,
+    Problem,
     Refusal,
     TeamFilter,
     TransitionIn,
@@ -168,7 +168,7 @@ def update_postmortem(
 
 @router.post(
     "/postmortems/{postmortem_id}/transition",
-    response={200: PostmortemOut, 409: stale(PostmortemOut), 422: Refusal | FieldErrors, **ERRORS},
+    response={200: PostmortemOut, 409: stale(PostmortemOut), 422: Refusal | Problem, **ERRORS},
 )
 def transition_postmortem(
     request: HttpRequest, postmortem_id: PathId, payload: TransitionIn

@@ -22,23 +22,30 @@ from ninja import Field, Path, Query, Schema
 from ninja.pagination import LimitOffsetPagination
 from pydantic import AfterValidator, ConfigDict, StringConstraints, create_model
 
+from followthrough.core.calendar import MilestoneState
+from followthrough.core.policy import Decision as PolicyDecision
 from followthrough.core.policy import decide
+from followthrough.core.priority import Bucket
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.visibility import is_restricted, may_see_incident
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.actions.models import ActionStatus as ActionItemStatus
 from followthrough.web.api.access import policy_config, user_of
 from followthrough.web.incidents.models import Incident
+from followthrough.web.incidents.models import Severity as IncidentSeverity
 from followthrough.web.lib.dates import Day, Moment
-from followthrough.web.postmortems.models import Meeting, Postmortem
+from followthrough.web.postmortems.models import FactorKind, Meeting, Postmortem, Status
+from followthrough.web.postmortems.models import RootCauseCategory as RootCause
 
 # --- shared types ---------------------------------------------------------------------------
 
-Severity = Literal["P0", "P1", "P2", "P3"]
-Decision = Literal["required", "recommended", "not_required"]
-PostmortemStatus = Literal["draft", "in_review", "final", "closed"]
-RootCauseCategory = Literal["process", "tooling", "knowledge", "capacity", "communication", ""]
-FactorKind = Literal["detection", "tooling", "communication", "process", "capacity", "other"]
-ActionStatus = Literal["open", "in_progress", "done", "deprioritised"]
+# The models' and the core's own enums, so the API cannot drift from what they accept.
+Severity = IncidentSeverity
+Decision = PolicyDecision
+PostmortemStatus = Status
+# The model's categories, or "" for none yet: one Literal, so a bad value is one error.
+RootCauseCategory = Literal[(*RootCause.values, "")]  # type: ignore[valid-type]
+ActionStatus = ActionItemStatus
 Rating = Annotated[int, Field(ge=1, le=5)]
 # Ids are 64-bit in the database: a bigger number names nothing and must not reach SQL.
 MAX_ID = 2**63 - 1
@@ -109,8 +116,31 @@ class Versioned(In):
 # --- pagination -----------------------------------------------------------------------------
 
 
+class Page(Schema):
+    """Every list the API answers: one page of ``items``, the ``count`` of all of them, the
+    ``limit`` and ``offset`` that chose the page, and ``next``, the URL of the next page
+    (null on the last one)."""
+
+    items: list[Any]
+    count: int
+    limit: int
+    offset: int
+    next: str | None = Field(description="The URL of the next page; null on the last one.")
+
+
+def _next_url(request: HttpRequest, limit: int, offset: int, count: int) -> str | None:
+    if offset + limit >= count:
+        return None
+    query = request.GET.copy()
+    query["limit"] = str(limit)
+    query["offset"] = str(offset + limit)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
 class Pages(LimitOffsetPagination):
-    """``?limit=`` (1..200, default 50) and ``?offset=``; answers ``{"items": [...], "count": N}``."""
+    """``?limit=`` (1..200, default 50) and ``?offset=``; answers a :class:`Page`."""
+
+    Output = Page
 
     class Input(Schema):
         limit: int = Field(50, ge=1, le=200, description="At most 200.")
@@ -119,12 +149,34 @@ class Pages(LimitOffsetPagination):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=200, **kwargs)
 
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        offset = pagination.offset
+        limit = min(pagination.limit, self.max_limit)
+        count = self._items_count(queryset)
+        return {
+            "items": queryset[offset : offset + limit],
+            "count": count,
+            "limit": limit,
+            "offset": offset,
+            "next": _next_url(request, limit, offset, count),
+        }
+
+
+@functools.cache
+def paged(schema: type[Schema]) -> Any:
+    """The page schema of ``schema``, for a route that answers a whole list at once (a
+    reorder): the same shape, named as ``@paginate(Pages)`` names it."""
+    return create_model(f"Paged{schema.__name__}", __base__=Page, items=(list[schema], ...))  # type: ignore[valid-type]
+
+
+def whole_page(items: list[Any]) -> dict[str, Any]:
+    """Every item on one page (see :func:`paged`)."""
+    return {"items": items, "count": len(items), "limit": len(items), "offset": 0, "next": None}
+
 
 # --- errors (documented in OpenAPI) --------------------------------------------------------
-
-
-class Message(Schema):
-    detail: str
 
 
 class FieldProblem(Schema):
@@ -133,34 +185,37 @@ class FieldProblem(Schema):
     type: str
 
 
-class FieldErrors(Schema):
-    detail: list[FieldProblem]
+class Problem(Schema):
+    """Every error (RFC 9457 problem details; ``followthrough.web.lib.problems``)."""
+
+    type: str = Field(description="urn:followthrough:problem:<kind>; switch on this.")
+    title: str
+    status: int
+    detail: str = Field(description="A sentence a person can act on.")
+    errors: list[FieldProblem] = Field(description="The fields at fault; often empty.")
 
 
-class Refusal(Schema):
-    detail: str
+class Refusal(Problem):
     reasons: list[str]
 
 
-class StaleDelete(Schema):
-    detail: str
+class StaleDelete(Problem):
     current_version: int
 
 
-class AlreadyExists(Schema):
-    detail: str
+class AlreadyExists(Problem):
     id: int
 
 
 @functools.cache
 def stale(schema: type[Schema]) -> Any:
-    """The 409 body of a stale write: the message and the row as it is now."""
+    """The 409 body of a stale write: the problem and the row as it is now."""
     name = "Stale" + schema.__name__.removesuffix("Out")
-    return create_model(name, __base__=Schema, detail=(str, ...), current=(schema, ...))
+    return create_model(name, __base__=Problem, current=(schema, ...))
 
 
-ERRORS: dict[int, Any] = {401: Message, 403: Message, 404: Message}
-WRITE_ERRORS: dict[int, Any] = {**ERRORS, 422: FieldErrors}
+ERRORS: dict[int, Any] = {401: Problem, 403: Problem, 404: Problem, 429: Problem}
+WRITE_ERRORS: dict[int, Any] = {**ERRORS, 422: Problem}
 
 
 # --- teams and people ----------------------------------------------------------------------
@@ -381,7 +436,7 @@ class MilestoneOut(Schema):
     owner_role: str
     due_at: datetime
     completed_at: datetime | None
-    state: Literal["pending", "done_on_time", "done_late", "overdue"]
+    state: MilestoneState
 
 
 class AgendaItemOut(Schema):
@@ -474,7 +529,7 @@ class FactorOut(Schema):
 
 
 class FactorIn(In):
-    kind: FactorKind = "other"
+    kind: FactorKind = FactorKind.OTHER
     description: RequiredText
 
 
@@ -594,8 +649,8 @@ class TransitionIn(Versioned):
 
 
 class PriorityOut(Schema):
-    bucket: Literal["do it now", "schedule next", "plan it", "do later", "do not bother"]
-    score: float = Field(description="likelihood × severity / effort; higher is more urgent.")
+    bucket: Bucket
+    score: float = Field(description="likelihood × consequence / effort; higher is more urgent.")
 
 
 class ActionItemOut(Schema):
@@ -609,8 +664,10 @@ class ActionItemOut(Schema):
     done_condition: str
     addresses_root_cause: bool
     addresses_factor_id: int | None
-    likelihood: int
-    severity: int
+    likelihood: int = Field(description="1 to 5: how likely the failure is to recur without it.")
+    consequence: int = Field(
+        description="1 to 5: how bad a recurrence would be (not the incident's P0-P3 severity)."
+    )
     effort: int
     priority: PriorityOut
     status: ActionStatus
@@ -628,6 +685,10 @@ class ActionItemOut(Schema):
     @staticmethod
     def resolve_incident(obj: ActionItem) -> Incident:
         return obj.postmortem.incident
+
+    @staticmethod
+    def resolve_consequence(obj: ActionItem) -> int:
+        return obj.severity
 
     @staticmethod
     def resolve_priority(obj: ActionItem) -> PriorityOut:
@@ -651,9 +712,9 @@ class ActionItemIn(In):
     addresses_root_cause: bool = False
     addresses_factor_id: Id | None = None
     likelihood: Rating = 3
-    severity: Rating = 3
+    consequence: Rating = 3
     effort: Rating = 3
-    status: ActionStatus = "open"
+    status: ActionStatus = ActionItemStatus.OPEN
     deprioritised_reason: Text = Field("", description="Required when deprioritised.")
     evidence_url: Text200 = ""
     tracker_url: Text200 = ""
@@ -668,7 +729,7 @@ class ActionItemPatch(Versioned):
     addresses_root_cause: bool = None  # type: ignore[assignment]
     addresses_factor_id: Id | None = None
     likelihood: Rating = None  # type: ignore[assignment]
-    severity: Rating = None  # type: ignore[assignment]
+    consequence: Rating = None  # type: ignore[assignment]
     effort: Rating = None  # type: ignore[assignment]
     status: ActionStatus = None  # type: ignore[assignment]
     deprioritised_reason: Text = None  # type: ignore[assignment]

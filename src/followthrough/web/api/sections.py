@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Model
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
+from ninja.pagination import paginate
 
 from followthrough.web import recovery
 from followthrough.web.api.access import NotFound, get_visible, require_editable, user_of
@@ -24,6 +25,7 @@ from followthrough.web.api.schemas import (
     FactorOut,
     FactorPatch,
     OrderIn,
+    Pages,
     PathId,
     StaleDelete,
     TimelineEventIn,
@@ -32,7 +34,9 @@ from followthrough.web.api.schemas import (
     WhyIn,
     WhyOut,
     WhyPatch,
+    paged,
     stale,
+    whole_page,
 )
 from followthrough.web.postmortems.models import ContributingFactor, TimelineEvent, Why
 from followthrough.web.postmortems.operations import add_timeline_event, append, reorder
@@ -121,6 +125,7 @@ def _create(
 
 
 @router.get("/postmortems/{postmortem_id}/whys", response={200: list[WhyOut], **ERRORS})
+@paginate(Pages)
 def list_whys(request: HttpRequest, postmortem_id: PathId) -> Any:
     """The five-whys chain, in order."""
     return list(fetch_postmortem(request, postmortem_id).whys.all())
@@ -157,7 +162,7 @@ def delete_why(
 
 
 @router.post(
-    "/postmortems/{postmortem_id}/whys/reorder", response={200: list[WhyOut], **LOCKABLE_ERRORS}
+    "/postmortems/{postmortem_id}/whys/reorder", response={200: paged(WhyOut), **LOCKABLE_ERRORS}
 )
 def reorder_whys(
     request: HttpRequest,
@@ -170,7 +175,7 @@ def reorder_whys(
     with transaction.atomic():
         open_document(request, postmortem, send_back_to_review, "the order of the whys")
         reorder(postmortem, "whys", payload.order)
-    return list(postmortem.whys.all())
+    return whole_page(list(postmortem.whys.all()))
 
 
 # --- timeline ------------------------------------------------------------------------------
@@ -179,6 +184,7 @@ def reorder_whys(
 @router.get(
     "/postmortems/{postmortem_id}/timeline", response={200: list[TimelineEventOut], **ERRORS}
 )
+@paginate(Pages)
 def list_timeline(request: HttpRequest, postmortem_id: PathId) -> Any:
     """What happened, when: facts, no analysis yet."""
     return list(fetch_postmortem(request, postmortem_id).timeline_events.all())
@@ -227,6 +233,7 @@ def delete_timeline_event(
 
 
 @router.get("/postmortems/{postmortem_id}/factors", response={200: list[FactorOut], **ERRORS})
+@paginate(Pages)
 def list_factors(request: HttpRequest, postmortem_id: PathId) -> Any:
     """What else made it worse: detection delay, tooling gaps, communication issues."""
     return list(fetch_postmortem(request, postmortem_id).factors.all())
@@ -276,7 +283,7 @@ def delete_factor(
 
 @router.post(
     "/postmortems/{postmortem_id}/factors/reorder",
-    response={200: list[FactorOut], **LOCKABLE_ERRORS},
+    response={200: paged(FactorOut), **LOCKABLE_ERRORS},
 )
 def reorder_factors(
     request: HttpRequest,
@@ -289,4 +296,4 @@ def reorder_factors(
     with transaction.atomic():
         open_document(request, postmortem, send_back_to_review, "the order of the factors")
         reorder(postmortem, "factors", payload.order)
-    return list(postmortem.factors.all())
+    return whole_page(list(postmortem.factors.all()))

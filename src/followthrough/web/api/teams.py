@@ -24,10 +24,10 @@ from followthrough.web.api.schemas import (
     ERRORS,
     MAX_VERSION,
     WRITE_ERRORS,
-    FieldErrors,
     In,
     Pages,
     PathId,
+    Problem,
     Refusal,
     StaleDelete,
     TeamOut,
@@ -40,7 +40,7 @@ from followthrough.web.versioning import StaleVersion
 router = Router(tags=["teams"])
 
 # A refusal of the rules (e.g. a team with incidents is not deleted): 422 with the reasons.
-ACCOUNT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 422: FieldErrors | Refusal}
+ACCOUNT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 422: Refusal | Problem}
 # Model field -> body field, for the field errors of the operations.
 BODY_NAMES = {"manager": "manager_id", "person": "person_id", "lead": "lead_id", "team": "team_id"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from ninja import NinjaAPI
 
@@ -18,6 +19,7 @@ from followthrough.web.api import (
 )
 from followthrough.web.api.auth import AUTH
 from followthrough.web.api.errors import install
+from followthrough.web.lib.problems import MEDIA_TYPE
 
 DESCRIPTION = """\
 Postmortems that change outcomes: incidents, the postmortems they call for, their
@@ -43,11 +45,34 @@ closed postmortem is read-only: reopen it (transition to `in_review`) first.
 **Setting up**: organisation admins create teams and people and set managers; a team's
 leads change its settings and members and invite people onto it (`POST /invitations`).
 
-**Errors**: 422 field errors are `{"detail": [{"loc": ["body", "field"], "msg": "...",
-"type": "..."}]}`; a refused status change is `{"detail": "...", "reasons": ["..."]}`.
+**Errors** are RFC 9457 problem details (`application/problem+json`), every one of them:
+`{"type": "urn:followthrough:problem:<kind>", "title": "...", "status": N, "detail": "...",
+"errors": [{"loc": ["body", "field"], "msg": "...", "type": "..."}]}`. Switch on `type`;
+`errors` lists the fields at fault (often empty). A refusal (`refused`) adds `reasons`, a
+stale write (`stale-version`) the row as it is now (`current`), a rate limit `retry_after`.
+
+**Lists** answer one page: `{"items": [...], "count": N, "limit": L, "offset": O, "next":
+URL or null}`, chosen with `?limit=` (at most 200) and `?offset=`.
+
+docs/api.md has the kinds of problem and the changelog.
 """
 
-api = NinjaAPI(
+
+class FollowthroughAPI(NinjaAPI):
+    """The API, whose OpenAPI document says that errors are ``application/problem+json``."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        for item in schema["paths"].values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    content = response.get("content", {})
+                    if str(status)[0] in "45" and "application/json" in content:
+                        response["content"] = {MEDIA_TYPE: content["application/json"]}
+        return schema
+
+
+api = FollowthroughAPI(
     title="followthrough",
     version="1",
     description=DESCRIPTION,

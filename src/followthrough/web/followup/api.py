@@ -10,17 +10,18 @@
   messages about the item that failed or wait for a retry.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.access import get_visible, user_of
 from followthrough.web.api.errors import FieldError
@@ -30,11 +31,13 @@ from followthrough.web.api.schemas import (
     WRITE_ERRORS,
     ActionItemOut,
     In,
+    Pages,
     PathId,
+    PersonRef,
 )
 from followthrough.web.followup import mywork
 from followthrough.web.followup.digest import team_review
-from followthrough.web.followup.models import Preferences, TeamSettings
+from followthrough.web.followup.models import Notification, Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
 from followthrough.web.history.recording import history_of
 from followthrough.web.integrations.vendors import channels
@@ -149,6 +152,39 @@ class ReviewOut(Schema):
     deprioritised_this_week: list[ActionItemOut]
     waiting_to_close: list[PostmortemRefOut]
     forgotten: list[PostmortemRefOut]
+
+
+class MessageOut(Schema):
+    id: int
+    kind: str = Field(description="What it was about: digest, escalation, reminder…")
+    channel: str
+    recipient: PersonRef | None = Field(description="Null: posted to the team's channel.")
+    team_id: int | None
+    action_item_id: int | None
+    postmortem_id: int | None
+    subject: str
+    status: str = Field(description="pending, sending, sent or failed.")
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+MESSAGE_FIELDS = (
+    "id",
+    "kind",
+    "channel",
+    "recipient",
+    "team_id",
+    "action_item_id",
+    "postmortem_id",
+    "subject",
+    "status",
+    "attempts",
+    "last_error",
+    "created_at",
+    "sent_at",
+)
 
 
 class ItemChangeOut(Schema):
@@ -436,13 +472,8 @@ class WorkEntryOut(Schema):
     url: str
 
 
-class MyWorkOut(Schema):
-    person_id: int
-    count: int
-    items: list[WorkEntryOut]
-
-
-@router.get("/me/work", response={200: MyWorkOut, **ERRORS})
+@router.get("/me/work", response={200: list[WorkEntryOut], **ERRORS})
+@paginate(Pages)
 def get_my_work(
     request: HttpRequest,
     sort: Annotated[
@@ -457,28 +488,57 @@ def get_my_work(
     if person is None:
         raise HttpError(404, "Your login has no person record; an admin can add one.")
     entries = mywork.my_work(user, person, sort=sort)
-    return {
-        "person_id": person.pk,
-        "count": len(entries),
-        "items": [
-            {
-                "kind": e.kind,
-                "id": e.id,
-                "title": e.title,
-                "role": e.role,
-                "milestone": e.milestone,
-                "incident_id": e.incident.pk,
-                "incident_key": e.incident.key,
-                "incident_title": e.incident.title,
-                "team_id": e.team.pk,
-                "team_timezone": e.team.timezone,
-                "due_at": e.due_at,
-                "due_date": e.due_date,
-                "overdue": e.overdue,
-                "priority": e.priority,
-                "status": e.status,
-                "url": request.build_absolute_uri(e.path),
-            }
-            for e in entries
-        ],
-    }
+    return [
+        {
+            "kind": e.kind,
+            "id": e.id,
+            "title": e.title,
+            "role": e.role,
+            "milestone": e.milestone,
+            "incident_id": e.incident.pk,
+            "incident_key": e.incident.key,
+            "incident_title": e.incident.title,
+            "team_id": e.team.pk,
+            "team_timezone": e.team.timezone,
+            "due_at": e.due_at,
+            "due_date": e.due_date,
+            "overdue": e.overdue,
+            "priority": e.priority,
+            "status": e.status,
+            "url": request.build_absolute_uri(e.path),
+        }
+        for e in entries
+    ]
+
+
+@router.get("/action-items/{item_id}/messages", response={200: list[MessageOut], **ERRORS})
+@paginate(Pages)
+def list_item_messages(request: HttpRequest, item_id: PathId) -> Any:
+    """The messages sent (or queued) about this action item, newest first: reminders,
+    escalations, tracker and channel notices, with their delivery status."""
+    item = get_visible(request, ActionItem.objects.all(), item_id, "action item")
+    return Notification.objects.filter(action_item=item).select_related("recipient")
+
+
+@router.get("/teams/{team_id}/messages", response={200: list[MessageOut], **ERRORS})
+@paginate(Pages)
+def list_team_messages(
+    request: HttpRequest,
+    team_id: PathId,
+    status: Annotated[
+        Literal["pending", "sending", "sent", "failed"] | None, Query(description="Only these.")
+    ] = None,
+) -> Any:
+    """The messages of the team, newest first: posts to its channels, digests, and every
+    message about its postmortems and action items that you may see."""
+    team = get_visible(request, Team.objects.all(), team_id, "team")
+    user = user_of(request)
+    about_item = Q(action_item__postmortem__incident__team=team) & incident_q(
+        user, "action_item__postmortem__incident"
+    )
+    about_postmortem = Q(postmortem__incident__team=team) & incident_q(user, "postmortem__incident")
+    unattached = Q(team=team, action_item=None, postmortem=None)
+    messages = Notification.objects.filter(unattached | about_item | about_postmortem)
+    if status is not None:
+        messages = messages.filter(status=status)
+    return messages.select_related("recipient").order_by("-created_at", "-pk")

@@ -9,7 +9,7 @@ it: a page, the API, the worker, ingest, the CLI or the Django admin. ``save_ver
 sends ``pre_save``/``post_save`` for its conditional UPDATE, so it is covered too.
 
 Writes that bypass signals (``QuerySet.update``) on tracked models, and why each is fine:
-- ``followup.loop.close_the_loop`` (postmortem closes/reopens itself): recorded explicitly.
+- ``postmortems.loop.close_the_loop`` (postmortem closes/reopens itself): recorded explicitly.
 - ``postmortems.operations.add_timeline_event`` / ``refresh_actions_tracked`` (the
   "timeline documented" and "actions tracked" milestones) and ``reorder`` (positions of
   whys and factors): recorded with ``recording.recording_update``.

@@ -6,20 +6,19 @@ secret is set only by an admin, together with the workspace it answers for
 (``PUT /ingest/sources/{id}/slack-workspace``).
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from followthrough.web.accounts.models import Team
 from followthrough.web.api.access import user_of
 from followthrough.web.api.errors import FieldError
-from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, Id, In, PathId, Severity
+from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, Id, In, Pages, PathId, Severity
 from followthrough.web.ingest.access import manageable_sources, manageable_teams, unroutable_teams
 from followthrough.web.ingest.forms import is_paging, routing_fields
 from followthrough.web.ingest.models import IngestSource, Kind, SlackWorkspace, routing_problem
@@ -150,6 +149,7 @@ def _routing(request: HttpRequest, kind: str, rules: list[RuleIn]) -> list[dict[
 
 
 @router.get("/ingest/sources", response={200: list[SourceOut], **ERRORS})
+@paginate(Pages)
 def list_sources(request: HttpRequest) -> Any:
     """The sources of the teams you lead (all of them for an admin)."""
     return list(manageable_sources(user_of(request)).order_by("pk"))

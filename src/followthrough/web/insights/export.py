@@ -11,8 +11,10 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
+from django.http import HttpResponse
+
 from followthrough.core.effectiveness import METRICS, Counts, Series
-from followthrough.web.insights.queries import Report
+from followthrough.web.insights.queries import Report, Scope, report
 
 COUNT_FIELDS = (
     "incidents",
@@ -105,3 +107,11 @@ def report_csv(report: Report) -> str:
                 ]
             )
     return buffer.getvalue()
+
+
+def csv_download(scope: Scope) -> HttpResponse:
+    """The report of ``scope`` as a CSV file download (the dashboard's export and the API's)."""
+    response = HttpResponse(report_csv(report(scope)), content_type="text/csv; charset=utf-8")
+    name = f"followthrough-insights-{scope.period.value}-{scope.first}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -461,7 +461,7 @@ def drill(
         )
         return Drill(spec, kind, rows, day)
     if kind == "actions":
-        open_first = metric in ("actions_completed", "open_action_age")
+        open_first = spec.key in ("action_completion_rate", "open_action_age")
         rows = list(
             _cohort(
                 ActionItem.objects.select_related("postmortem__incident__team", "owner"),

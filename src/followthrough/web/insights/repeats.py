@@ -538,3 +538,20 @@ def decide_repeat(
             save_versioned(current, current.version, {"repeat_of": new_repeat_of})
         incident.refresh_from_db()
     return decision
+
+
+def withdraw_decision(
+    incident: Incident, candidate: Incident, user: AbstractBaseUser | None
+) -> bool:
+    """Undo a decision on the pair: the pair can be suggested again, and a confirmed repeat
+    is unmarked (``incident.repeat_of`` cleared, in the history). False: there was none."""
+    decision = RepeatDecision.objects.filter(incident=incident, candidate=candidate).first()
+    if decision is None:
+        return False
+    decision.delete()
+    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    if decision.decision == Verdict.CONFIRMED and current.repeat_of_id == candidate.pk:
+        with acting_as(user=user, note=f"withdrew the repeat of {candidate.key}"):
+            save_versioned(current, current.version, {"repeat_of": None})
+        incident.refresh_from_db()
+    return True

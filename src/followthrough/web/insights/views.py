@@ -28,7 +28,7 @@ from followthrough.web.front.views.common import (
 )
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import charts, copies, queries, repeats
-from followthrough.web.insights.export import report_csv, report_dict
+from followthrough.web.insights.export import csv_download, report_dict
 from followthrough.web.insights.models import Verdict
 from followthrough.web.postmortems.operations import Refused
 
@@ -229,12 +229,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
         scope = _scope(request)
     except queries.BadRequest as e:
         return _bad_request(request, e)
-    response = HttpResponse(
-        report_csv(queries.report(scope)), content_type="text/csv; charset=utf-8"
-    )
-    name = f"followthrough-insights-{scope.period.value}-{scope.first}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return csv_download(scope)
 
 
 @login_required

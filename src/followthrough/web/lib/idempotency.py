@@ -37,6 +37,8 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from followthrough.web.lib.problems import kind_of, problem_response
+
 log = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
@@ -66,7 +68,7 @@ def fingerprint(request: HttpRequest) -> str:
 
 
 def _problem(status: int, detail: str) -> JsonResponse:
-    return JsonResponse({"detail": detail}, status=status)
+    return problem_response(kind_of(status), detail)
 
 
 def _replay(stored: Any) -> HttpResponse:

@@ -252,7 +252,7 @@ def transition(
     save_versioned(postmortem, expected_version, fields)
     if to == Status.FINAL:
         # Every item may already be done: then the postmortem is done too (seed: Closing the Loop).
-        from followthrough.web.followup.loop import close_the_loop
+        from followthrough.web.postmortems.loop import close_the_loop
 
         close_the_loop(postmortem, user)
         postmortem.refresh_from_db()
