@@ -1,6 +1,6 @@
 """Each business rule once: the incident list, its filter and the API say the same thing.
 
-"Overdue" for an incident is ``Incident.is_overdue`` (its postmortem's, or a required one
+"Overdue" for an incident is ``postmortems.models.incident_is_overdue`` (its postmortem's, or a required one
 never started whose deadlines passed); for an action item, ``ActionItem.is_overdue``. The
 issue found them drifted: a P0 resolved a month ago with no postmortem was ``overdue:
 true`` in the API and listed under "not overdue" on the incident list.

@@ -34,7 +34,13 @@ from followthrough.web.api.access import policy_config, user_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.incidents.models import Severity as IncidentSeverity
 from followthrough.web.lib.dates import Day, Moment
-from followthrough.web.postmortems.models import FactorKind, Meeting, Postmortem, Status
+from followthrough.web.postmortems.models import (
+    FactorKind,
+    Meeting,
+    Postmortem,
+    Status,
+    incident_is_overdue,
+)
 from followthrough.web.postmortems.models import RootCauseCategory as RootCause
 
 # --- shared types ---------------------------------------------------------------------------
@@ -281,11 +287,11 @@ def postmortem_overdue(postmortem: Postmortem, now: datetime) -> bool:
 
 
 def incident_overdue(incident: Incident, request: HttpRequest | None, now: datetime) -> bool:
-    """The model's rule (:meth:`Incident.is_overdue`), under the request's policy."""
+    """The model's rule (:func:`incident_is_overdue`), under the request's policy."""
     policy = None
     if request is not None and getattr(incident, "postmortem", None) is None:
         policy = decide(incident.facts(), policy_config(request))  # needed without one only
-    return incident.is_overdue(now, policy)
+    return incident_is_overdue(incident, now, policy)
 
 
 def _request(context: Any) -> HttpRequest | None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from followthrough.core.calendar import Milestone
-from followthrough.core.policy import Decision, IncidentFacts, PolicyResult, decide
+from followthrough.core.policy import IncidentFacts, PolicyResult, decide
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import Versioned
@@ -194,28 +191,6 @@ class Incident(SoftDeletable, Versioned):
         from followthrough.web.accounts.models import Organisation
 
         return decide(self.facts(), Organisation.current().policy_config())
-
-    def is_overdue(
-        self,
-        now: datetime | None = None,
-        policy: PolicyResult | None = None,
-        stones: list[Milestone] | None = None,
-    ) -> bool:
-        """Overdue: its postmortem is (:meth:`Postmortem.is_overdue`), or, with none started,
-        the policy requires one and its first deadlines have passed (a P0 resolved a month
-        ago with no postmortem is overdue). The one rule: the incident list, its filter and
-        the API call it. ``policy`` and ``stones`` (the postmortem's milestones at ``now``)
-        save recomputing what the caller already has."""
-        from followthrough.web.postmortems.models import Postmortem
-
-        postmortem = getattr(self, "postmortem", None)
-        if postmortem is not None:
-            return bool(postmortem.is_overdue(now, stones))
-        if (policy or self.policy()).decision is not Decision.REQUIRED:
-            return False
-        unstarted = Postmortem(incident=self)
-        self._state.fields_cache["postmortem"] = None  # that set it as this one's: undo
-        return bool(unstarted.is_overdue(now))
 
     def involved_people(self) -> list[Person]:
         """The commander then the responders: everyone directly involved."""

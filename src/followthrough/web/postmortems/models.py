@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from followthrough.core.agenda import AgendaItem, agenda
 from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState, milestones
+from followthrough.core.policy import Decision, PolicyResult
 from followthrough.web.accounts.models import Person
 from followthrough.web.incidents.models import Incident
 from followthrough.web.softdelete import SoftDeletable
@@ -235,3 +236,25 @@ class Meeting(SoftDeletable, Versioned):
 
     def agenda(self) -> list[AgendaItem]:
         return agenda(self.duration_minutes)
+
+
+def incident_is_overdue(
+    incident: Incident,
+    now: datetime | None = None,
+    policy: PolicyResult | None = None,
+    stones: list[Milestone] | None = None,
+) -> bool:
+    """Overdue: its postmortem is (:meth:`Postmortem.is_overdue`), or, with none started,
+    the policy requires one and its first deadlines have passed (a P0 resolved a month
+    ago with no postmortem is overdue). The one rule: the incident list, its filter and
+    the API call it. ``policy`` and ``stones`` (the postmortem's milestones at ``now``)
+    save recomputing what the caller already has. It lives here, not on ``Incident``,
+    because incidents sit below postmortems (the layering in ``.importlinter``)."""
+    postmortem = getattr(incident, "postmortem", None)
+    if postmortem is not None:
+        return bool(postmortem.is_overdue(now, stones))
+    if (policy or incident.policy()).decision is not Decision.REQUIRED:
+        return False
+    unstarted = Postmortem(incident=incident)
+    incident._state.fields_cache["postmortem"] = None  # that set it as this one's: undo
+    return bool(unstarted.is_overdue(now))

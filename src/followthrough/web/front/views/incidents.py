@@ -32,7 +32,7 @@ from followthrough.web.accounts.visibility import incident_q, may_see_incident
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.incidents.models import Incident
-from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.postmortems.models import Postmortem, incident_is_overdue
 from followthrough.web.postmortems.operations import PostmortemExists, start_postmortem
 from followthrough.web.versioning import StaleVersion, save_versioned
 
@@ -67,7 +67,7 @@ def _row(incident: Incident, config: Any, now: datetime) -> IncidentRow:
     postmortem: Postmortem | None = getattr(incident, "postmortem", None)
     stones = postmortem.milestones(now) if postmortem is not None else []
     upcoming = [m for m in stones if m.completed_at is None]
-    overdue = incident.is_overdue(now, policy, stones)  # the one rule, as the API's
+    overdue = incident_is_overdue(incident, now, policy, stones)  # the one rule, as the API's
     return IncidentRow(incident, policy, postmortem, upcoming[0] if upcoming else None, overdue)
 
 
