@@ -16,6 +16,7 @@ import time_machine
 
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.digest import team_review
+from followthrough.web.postmortems.models import incident_is_overdue
 from followthrough.web.postmortems.operations import start_postmortem
 
 pytestmark = pytest.mark.django_db
@@ -46,7 +47,7 @@ def test_a_p0_resolved_a_month_ago_with_no_postmortem_is_overdue_on_the_list_and
     )
     browser, api = cast.browser(cast.admin), cast.api("admin")
     with time_machine.travel(NOW, tick=False):
-        assert p0.is_overdue() and not p3.is_overdue()
+        assert incident_is_overdue(p0) and not incident_is_overdue(p3)
         assert _listed(browser, overdue="yes") == {p0.key}
         assert _listed(browser, overdue="no") == {p3.key}
         assert _api_overdue(api, p0.pk) is True

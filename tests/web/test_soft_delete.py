@@ -345,7 +345,9 @@ def test_a_deleted_timeline_event_is_restored_by_the_admin_action(cast: Cast) ->
     assert change.actor == cast.admin
     assert (
         "Alerts fired for checkout"
-        in editor.get(reverse("postmortem", args=[incident.pk])).content.decode()
+        in editor.get(
+            reverse("postmortem", args=[incident.pk]) + "?section=timeline"
+        ).content.decode()
     )
 
 

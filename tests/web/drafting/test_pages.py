@@ -25,7 +25,7 @@ def test_the_editor_includes_the_drafted_timeline_which_loads_with_its_events(
     cast: Cast, resolved_postmortem: Postmortem
 ) -> None:
     bob = cast.browser(cast.bob)
-    editor = bob.get(f"/incidents/{resolved_postmortem.incident_id}/postmortem/")
+    editor = bob.get(f"/incidents/{resolved_postmortem.incident_id}/postmortem/?section=timeline")
     assert f'hx-get="{base(resolved_postmortem)}"' in editor.content.decode()
     page = bob.get(base(resolved_postmortem)).content.decode()
     assert "PagerDuty incident #1042 acknowledged by Ivan Petrov." in page

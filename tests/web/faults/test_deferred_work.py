@@ -36,11 +36,13 @@ REFRESH = "followthrough.web.insights.tasks.refresh_incident"
 def test_nothing_in_the_service_runs_work_in_an_on_commit_hook() -> None:
     """on_commit work runs after the commit, inside the request: use lib.deferred.defer."""
     root = Path(followthrough.web.__file__).parent
-    allowed = root / "lib" / "deferred.py"
+    # deferred.py queues work; read_transactions.py stamps "last used" after a read's end
+    # (robust: a failure is logged, never the answer), which is no work to queue.
+    allowed = {root / "lib" / "deferred.py", root / "lib" / "read_transactions.py"}
     offenders = [
         str(path.relative_to(root))
         for path in root.rglob("*.py")
-        if path != allowed and re.search(r"\bon_commit\(", path.read_text("utf-8"))
+        if path not in allowed and re.search(r"\bon_commit\(", path.read_text("utf-8"))
     ]
     assert offenders == []
 

@@ -93,6 +93,14 @@ def test_script_in_every_free_text_field_renders_escaped_on_the_pages(cast: Cast
         "/",
         f"/incidents/{incident.pk}/",
         f"/incidents/{incident.pk}/postmortem/",
+        *(
+            f"/incidents/{incident.pk}/postmortem/?section={tab}"
+            for tab in ("impact", "root_cause", "trigger", "detection", "resolution", "lessons")
+        ),
+        *(
+            f"/incidents/{incident.pk}/postmortem/?section={tab}"
+            for tab in ("timeline", "whys", "factors", "actions", "meeting")
+        ),
         f"/action-items/{item.pk}/",
     ]
     html = ""

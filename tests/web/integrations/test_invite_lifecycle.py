@@ -304,7 +304,7 @@ def test_held_at_in_the_future_is_refused_in_the_api_with_a_clear_error(
     later = (timezone.now() + timedelta(days=2)).isoformat()
     answer = cast.api("alice").patch_json(url, {"version": meeting.version, "held_at": later})
     assert answer.status_code == 422
-    [error] = answer.json()["detail"]
+    [error] = answer.json()["errors"]
     assert error["loc"] == ["body", "held_at"]
     assert "in the future" in error["msg"]
     assert Meeting.objects.get(pk=meeting.pk).held_at is None
@@ -344,8 +344,16 @@ def test_the_meeting_panel_links_the_invite_once_the_meeting_has_a_time(
     incident_id = meeting.postmortem.incident_id
     link = f'href="/incidents/{incident_id}/postmortem/meeting.ics"'
     for user in (cast.alice, cast.vera):  # an editor and a reader
-        page = cast.browser(user).get(f"/incidents/{incident_id}/postmortem/").content.decode()
+        page = (
+            cast.browser(user)
+            .get(f"/incidents/{incident_id}/postmortem/?section=meeting")
+            .content.decode()
+        )
         assert link in page and "Add the meeting to your calendar (.ics)" in page
     update_meeting(meeting, meeting.version, {"scheduled_for": None})
-    page = cast.browser(cast.alice).get(f"/incidents/{incident_id}/postmortem/").content.decode()
+    page = (
+        cast.browser(cast.alice)
+        .get(f"/incidents/{incident_id}/postmortem/?section=meeting")
+        .content.decode()
+    )
     assert link not in page

@@ -110,7 +110,7 @@ def test_bad_tracker_settings_are_refused_field_by_field(
         f"{API}/teams/{cast.payments.pk}/tracker", {**github_settings(github), **change}
     )
     assert answer.status_code == 422, answer.content
-    fields = {".".join(str(p) for p in e["loc"][1:]) for e in answer.json()["detail"]}
+    fields = {".".join(str(p) for p in e["loc"][1:]) for e in answer.json()["errors"]}
     assert field in fields
     assert not TrackerConfig.objects.exists()
 
@@ -312,7 +312,7 @@ def test_a_tracker_address_inside_the_network_is_refused_when_saved(
         {**github_settings(github), "base_url": "https://10.0.0.8/api/v3"},
     )
     assert answer.status_code == 422
-    [error] = answer.json()["detail"]
+    [error] = answer.json()["errors"]
     assert error["loc"] == ["body", "base_url"] and "OUTBOUND_ALLOWED_HOSTS" in error["msg"]
 
 

@@ -76,7 +76,9 @@ def test_a_jira_create_screen_without_due_date_or_assignee_creates_the_issue_and
     )
     shown = cast.api("bob").get(f"/api/v1/action-items/{item.pk}/tracker").json()
     assert shown["notice"] == link.notice
-    page = cast.browser(cast.bob).get(f"/incidents/{item.postmortem.incident_id}/postmortem/")
+    page = cast.browser(cast.bob).get(
+        f"/incidents/{item.postmortem.incident_id}/postmortem/?section=actions"
+    )
     assert escape(link.notice) in page.content.decode()
 
 
@@ -402,7 +404,9 @@ def test_the_editor_shows_each_items_tracker_issue_status_and_sync_error(
     synced = assign()
     jira.fail_next = 2
     waiting = assign(title="Page the on-call when the pool is saturated")
-    page = cast.browser(cast.vera).get(f"/incidents/{synced.postmortem.incident_id}/postmortem/")
+    page = cast.browser(cast.vera).get(
+        f"/incidents/{synced.postmortem.incident_id}/postmortem/?section=actions"
+    )
     html = page.content.decode()
     assert f'<a href="{jira.url}/browse/PAY-1" rel="noopener noreferrer">PAY-1</a> · To Do' in html
     link = TrackerLink.objects.get(action_item=waiting)
@@ -426,12 +430,18 @@ def test_an_editor_tries_a_waiting_item_again_from_the_editor(
     jira.fail_next = 1
     item = assign()
     incident_id = item.postmortem.incident_id
-    page = cast.browser(cast.bob).get(f"/incidents/{incident_id}/postmortem/").content.decode()
+    page = (
+        cast.browser(cast.bob)
+        .get(f"/incidents/{incident_id}/postmortem/?section=actions")
+        .content.decode()
+    )
     retry = f"/incidents/{incident_id}/postmortem/actions/{item.pk}/tracker/retry/"
     assert f'action="{retry}"' in page
     assert (
         retry
-        not in cast.browser(cast.vera).get(f"/incidents/{incident_id}/postmortem/").content.decode()
+        not in cast.browser(cast.vera)
+        .get(f"/incidents/{incident_id}/postmortem/?section=actions")
+        .content.decode()
     )
     assert cast.browser(cast.vera).post(retry).status_code == 403
     with django_capture_on_commit_callbacks(execute=True):

@@ -90,7 +90,9 @@ def test_no_page_admin_screen_or_api_doc_reports_a_content_security_policy_viola
 
     page.goto(f"{live_server.url}/incidents/{incident.pk}/postmortem/", wait_until="networkidle")
     assert page.evaluate("typeof window.htmx") == "object"
-    # An htmx swap under the policy: add a why without reloading the page.
+    # An htmx swap under the policy: open the whys' tab, add a why without reloading the page.
+    page.locator("nav.editor-tabs").get_by_role("link", name="Five whys").click()
+    page.wait_for_load_state("networkidle")
     page.get_by_label("Question").fill("Why did checkout return 502?")
     page.get_by_label("Answer").fill("The connection pool was exhausted.")
     page.get_by_role("button", name="Add why").click()

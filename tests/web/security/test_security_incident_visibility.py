@@ -388,11 +388,11 @@ def test_a_security_incident_is_never_suggested_as_similar_to_someone_who_may_no
         started_at=datetime(2026, 3, 9, 9, tzinfo=UTC),
         resolved_at=datetime(2026, 3, 9, 12, tzinfo=UTC),
     )
-    member = cast.api("bob").get(f"{API}/incidents/{later.pk}/similar").json()
+    member = cast.api("bob").get(f"{API}/incidents/{later.pk}/similar").json()["items"]
     assert leak.pk in {s["incident"]["id"] for s in member}, "the member is shown the match"
     outsider = cast.api("charlie").get(f"{API}/incidents/{later.pk}/similar")
     assert outsider.status_code == 200
-    assert leak.pk not in {s["incident"]["id"] for s in outsider.json()}
+    assert leak.pk not in {s["incident"]["id"] for s in outsider.json()["items"]}
     page = cast.browser(cast.charlie).get(f"/incidents/{later.pk}/similar/").content.decode()
     assert LEAK not in page
 
@@ -422,10 +422,10 @@ def test_copied_passages_never_point_to_a_security_postmortem_one_may_not_see(
     later = start_postmortem(cast.incident(title="Ledger export late"), cast.alice)
     Postmortem.objects.filter(pk=later.pk).update(lessons=PASTED)
     path = f"{API}/postmortems/{later.pk}/copied-passages"
-    member = cast.api("bob").get(path).json()
+    member = cast.api("bob").get(path).json()["items"]
     assert leak.postmortem.pk in {s["postmortem_id"] for p in member for s in p["sources"]}
     outsider = cast.api("charlie").get(path)
-    assert outsider.status_code == 200 and outsider.json() == []
+    assert outsider.status_code == 200 and outsider.json()["items"] == []
 
 
 def test_the_dashboard_drill_down_leaves_a_security_incident_out_but_counts_it(

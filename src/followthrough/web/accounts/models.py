@@ -482,7 +482,13 @@ class Organisation(models.Model):
     @classmethod
     def current(cls) -> Organisation:
         org = cls.objects.order_by("pk").first()
-        return org if org is not None else cls.objects.create()
+        if org is not None:
+            return org
+        # Made on first use, often by a page (a GET): take the write lock a read lacks.
+        from followthrough.web.lib.read_transactions import take_write_lock
+
+        take_write_lock()
+        return cls.objects.order_by("pk").first() or cls.objects.create()
 
     def policy_config(self):  # type: ignore[no-untyped-def]
         from followthrough.core.policy import PolicyConfig

@@ -76,20 +76,32 @@ def chosen_zone() -> ZoneInfo | None:
 
 
 class ViewerTimezoneMiddleware:
-    """Activates the viewer's zone for the request (after authentication)."""
+    """Activates the viewer's zone for the request (after authentication).
+
+    Only for the views a person looks at: an endpoint that machines call (a webhook, the
+    Slack command, the API: every view exempt from CSRF) never reads the session, so its
+    answer neither sets a cookie nor varies on one, and it keeps the server's zone (UTC).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        zone, chosen = viewer_zone_of(getattr(request, "user", None))
-        token = _chosen.set(zone if chosen else None)
-        timezone.activate(zone)
+        token = _chosen.set(None)
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
             _chosen.reset(token)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable[..., object], *args: object
+    ) -> None:
+        if getattr(view, "csrf_exempt", False):
+            return
+        zone, chosen = viewer_zone_of(getattr(request, "user", None))
+        _chosen.set(zone if chosen else None)
+        timezone.activate(zone)
 
 
 FORMATS = {
