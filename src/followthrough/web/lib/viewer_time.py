@@ -18,6 +18,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -99,7 +100,12 @@ class ViewerTimezoneMiddleware:
     ) -> None:
         if getattr(view, "csrf_exempt", False):
             return
-        zone, chosen = viewer_zone_of(getattr(request, "user", None))
+        try:
+            zone, chosen = viewer_zone_of(getattr(request, "user", None))
+        except DatabaseError:
+            # The database is away: the view meets the same error where it is answered with
+            # a 503 (``security.DatabaseOutageMiddleware``); this look-up must not pre-empt it.
+            return
         _chosen.set(zone if chosen else None)
         timezone.activate(zone)
 
