@@ -20,6 +20,7 @@ from followthrough.web.accounts.visibility import visible_incidents, visible_peo
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
 from followthrough.web.postmortems.models import (
+    PROSE_FIELDS,
     ContributingFactor,
     Meeting,
     Postmortem,
@@ -220,18 +221,7 @@ class SectionsForm(VersionedForm):
     class Meta:
         model = Postmortem
         fields = list(SECTION_FIELDS)
-        widgets = {
-            name: forms.Textarea(attrs={"rows": 4})
-            for name in (
-                "summary",
-                "impact",
-                "root_cause",
-                "trigger",
-                "detection",
-                "resolution",
-                "lessons",
-            )
-        }
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in PROSE_FIELDS}
         labels = {
             "impact": "Impact narrative",
             "users_affected": "Users affected",

@@ -42,6 +42,7 @@ from followthrough.web.history_import.records import (
 )
 from followthrough.web.incidents.models import Incident, Source
 from followthrough.web.postmortems.models import (
+    PROSE_FIELDS,
     ContributingFactor,
     Postmortem,
     Status,
@@ -55,15 +56,6 @@ ACTOR = "history import"
 FIRST_YEAR, LAST_YEAR = 1970, 2199
 # An owner written as a group ("SRE team", "the platform squad") is not one person.
 GROUP_OWNER = re.compile(r"\b(team|squad|group|crew|guild|everyone|all)\b", re.IGNORECASE)
-POSTMORTEM_TEXT = (
-    "summary",
-    "impact",
-    "root_cause",
-    "trigger",
-    "detection",
-    "resolution",
-    "lessons",
-)
 MAP_ENTRY = re.compile(r"^\s*(?P<vendor>[^=]+?)\s*=\s*(?P<ours>[Pp][0-3])\s*$")
 
 
@@ -306,7 +298,7 @@ def _problems(row: IncidentRecord, team: Team, severity: str, key: str) -> list[
         problems += _person_problems(responder, f"responders[{n}]")
     pm = row.postmortem
     if pm is not None:
-        for name in POSTMORTEM_TEXT:
+        for name in PROSE_FIELDS:
             if "\x00" in getattr(pm, name):
                 problems.append(f"postmortem {name}: Text cannot contain NUL (\\x00) characters.")
         for n, (at, text) in enumerate(pm.timeline):
@@ -424,7 +416,7 @@ def _write(
     postmortem = start_postmortem(incident, None)
     pm = row.postmortem
     if pm is not None:
-        for name in POSTMORTEM_TEXT:
+        for name in PROSE_FIELDS:
             setattr(postmortem, name, getattr(pm, name))
         for n, (question, answer) in enumerate(pm.whys):
             Why.objects.create(

@@ -49,6 +49,18 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 LOCKED: tuple[str, ...] = (Status.FINAL, Status.CLOSED)
 
 
+#: the document's prose sections, in the order a reader meets them (forms, import, export)
+PROSE_FIELDS: tuple[str, ...] = (
+    "summary",
+    "impact",
+    "root_cause",
+    "trigger",
+    "detection",
+    "resolution",
+    "lessons",
+)
+
+
 class Postmortem(SoftDeletable, Versioned):
     """The written analysis of one incident. Editing sections bumps ``version``."""
 
