@@ -23,7 +23,10 @@
 (function () {
   "use strict";
 
-  var pending = null;
+  // Keyed by request: the answer to one request may settle while another's (the lint
+  // summary refreshing on "postmortem-changed") is being swapped, and one shared slot let
+  // that refresh take the place of the action that moved focus.
+  var pending = new WeakMap();
   var ANNOUNCED = ".notice, .errors, [role=alert], .count, [data-announce]";
   var INVALID = "[aria-invalid=true], .has-error input, .has-error select, .has-error textarea";
 
@@ -77,22 +80,23 @@
     var elt = evt.detail.requestConfig ? evt.detail.requestConfig.elt : evt.detail.elt;
     var submitter = document.activeElement;
     var active = document.activeElement;
-    pending = {
+    if (!evt.detail.xhr) return;
+    pending.set(evt.detail.xhr, {
       // Only a swap that takes the focused control away moves focus (not a refresh on load).
       hadFocus: !!(target && active && active !== document.body && target.contains(active)),
       get: (evt.detail.requestConfig && evt.detail.requestConfig.verb) === "get",
       targetId: target && target.id,
       row: rowOf(submitter && submitter !== document.body ? submitter : elt, target),
       before: ids(target),
-    };
+    });
   });
 
   document.addEventListener("htmx:afterSettle", function (evt) {
     var swapped = evt.detail.elt;
-    var was = pending;
+    var was = evt.detail.xhr && pending.get(evt.detail.xhr);
     announce(swapped);
     if (!was) return;
-    pending = null;
+    pending.delete(evt.detail.xhr);
     if (!was.hadFocus) return;
     var active = document.activeElement;
     if (active && active !== document.body && document.contains(active)) return;
