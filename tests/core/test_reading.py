@@ -102,6 +102,72 @@ def test_headings_real_teams_write_are_understood() -> None:
     ]
 
 
+_LEAD = "# Billing export leak\n\nOn 2026-02-03 a customer reported that invoices of another tenant were visible.\n\n"
+
+
+@pytest.mark.parametrize(
+    ("heading", "body", "kind"),
+    [
+        (
+            "Details",
+            "The tenant filter was introduced with the export feature in 2024. "
+            "It is not checked on the archive endpoint, which means any user could list them.",
+            K.ROOT_CAUSE,
+        ),
+        (
+            "Analysis",
+            "We have no evidence that the archive was downloaded by anyone else: "
+            "the logs show 3 downloads, all by the reporting customer's 2 users.",
+            K.IMPACT,
+        ),
+        (
+            "Background",
+            "Exports have been a paid feature since 2019. Customers asked for archives "
+            "of past years, and the archive page was added last spring.",
+            K.APPENDIX,
+        ),
+    ],
+)
+def test_a_heading_that_names_no_part_is_read_by_what_it_holds_after_the_summary(
+    heading: str, body: str, kind: SectionKind
+) -> None:
+    text = f"{_LEAD}## Timeline\n\n- 10:00 UTC report\n- 11:00 UTC fix\n\n## {heading}\n\n{body}\n"
+    assert kinds(text)[-1] == (kind, 10)
+
+
+def test_a_heading_that_names_no_part_opening_the_document_keeps_its_meaning() -> None:
+    text = (
+        "# Billing export leak\n\n## Overview\n\nInvoices of one tenant were visible to another.\n"
+    )
+    assert kinds(text) == [(K.TITLE, 1), (K.SUMMARY, 3)]
+
+
+def test_details_that_are_fields_stay_metadata_after_the_summary() -> None:
+    text = f"{_LEAD}## Details\n\n- **Severity:** SEV-2\n- **Status:** Final\n"
+    assert kinds(text)[-1] == (K.METADATA, 5)
+
+
+def test_a_section_that_counts_what_was_exposed_is_the_impact_whatever_its_heading() -> None:
+    text = (
+        f"{_LEAD}## What are we doing about leaks?\n\n"
+        "The leaked archive was downloaded 41 times by 12 users of 3 organizations. "
+        "From upload to removal (total exposure time): 2h 10m.\n\n"
+        "## But what about a plan?\n\nWe hope to talk about it.\n"
+    )
+    assert kinds(text)[-2:] == [(K.IMPACT, 5), (K.OTHER, 9)]
+
+
+def test_a_promise_in_the_background_is_an_action_item_but_a_quoted_policy_is_not() -> None:
+    doc = parse(
+        f"{_LEAD}## Action items\n\n- Check the tenant on every archive request\n\n"
+        "## Background\n\nThe archive policy, published in 2019, says:\n\n"
+        "> We will keep every archive for seven years.\n\n"
+        "We will be discussing whether the policy should say who may read an archive, and\n"
+        "who may hand it to someone outside the customer's organisation. Nothing is decided yet.\n"
+    )
+    assert [(a.line, a.state) for a in doc.action_items] == [(7, "open"), (15, "open")]
+
+
 def test_a_template_is_read_as_one() -> None:
     doc = parse("# Incident Title\n\n## Summary\n\n## Impact\n\n## Timeline\n\n## Root cause\n")
     assert doc.genre is Genre.TEMPLATE

@@ -236,6 +236,22 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "iocs": K.APPENDIX,
 }
 
+# Headings that name no part of a postmortem. Opening the document they mean what the table
+# says ("## Overview" first is the summary); after the summary, a reader learns from their
+# paragraphs whether they hold the cause, the impact or the context (reading/topic.py).
+GENERIC_HEADINGS: Final[frozenset[str]] = frozenset(
+    {
+        "details",
+        "more details",
+        "technical details",
+        "background",
+        "overview",
+        "analysis",
+        "contents",
+        "description",
+    }
+)
+
 # Fallback when the exact table has no entry: first pattern found in the heading wins.
 # Order matters: "Root cause and mitigation" is a root cause, not a resolution.
 SECTION_KEYWORDS: Final[tuple[tuple[re.Pattern[str], SectionKind], ...]] = tuple(

@@ -60,6 +60,11 @@ def read(text: str, path: str = "<text>") -> Document:
     timeline.finish()
     if not doc.action_items:
         actions.in_prose(reading, [r for r in reading.regions if r.kind in _PROSE_KINDS])
+    # a promise made in the context given beside the story ("We will be discussing whether
+    # ... the policy") is a follow-up wherever it stands; an appendix holds no lessons
+    appendices = [r for r in reading.regions if r.kind is K.APPENDIX]
+    if appendices:
+        actions.in_prose(reading, appendices, promises_only=True)
     actions.settle(reading)
     suppressions.read(reading)
     doc.genre = genre.read(doc)

@@ -384,14 +384,21 @@ def _sentences(reading: Reading, region: Region, para: bl.Para, *, done_too: boo
         reading.prose_actions.append(item)
 
 
-def in_prose(reading: Reading, regions: list[Region]) -> None:
+def in_prose(reading: Reading, regions: list[Region], *, promises_only: bool = False) -> None:
     """A document with no action items anywhere: the commitments and lasting measures told
-    in its prose (a summary, a response, lessons) are its action items."""
+    in its prose (a summary, a response, lessons) are its action items. ``promises_only``:
+    only what the writers commit to, not what they report done."""
     for region in regions:
         # a timeline told in prose holds the response's story: only promises are items there
-        promises_only = region.kind is SectionKind.TIMELINE
+        promises_only = promises_only or region.kind is SectionKind.TIMELINE
+        quoted = reading.scan.quoted
         for block in reading.blocks(region):
-            if isinstance(block, bl.Para) and _prose(block):
+            if (
+                isinstance(block, bl.Para)
+                and _prose(block)
+                # a quotation (a policy cited in full) is someone else's words, not a promise
+                and not all(n - 1 in quoted for n, _ in block.lines)
+            ):
                 _sentences(reading, region, block, done_too=not promises_only)
 
 

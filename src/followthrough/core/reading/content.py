@@ -5,16 +5,19 @@ what its section looks like (``recognise``); this module asks them about every p
 document that no heading has named: the untitled lead (read as the summary when it is
 prose), the body of an unrecognised heading, and the runs of entries inside other sections
 (a chain of "Why ...?" questions is five whys wherever it stands). A heading that is only a
-date, over events, is a day of the timeline.
+date, over events, is a day of the timeline. A heading that names no part ("Details",
+"Background", "Analysis") after the summary is read by what its paragraphs say
+(:mod:`.topic`), and so is an unknown heading over counts of what was exposed (the impact).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from followthrough.core.document import UNTITLED_LEVEL, SectionKind
+from followthrough.core.document import UNTITLED_LEVEL, Document, SectionKind
 from followthrough.core.parsing import blocks as bl
-from followthrough.core.reading import actions, factors, summary, timeline, whys
+from followthrough.core.parsing.vocabulary import GENERIC_HEADINGS, normalize_label
+from followthrough.core.reading import actions, factors, summary, timeline, topic, whys
 from followthrough.core.reading.context import Reading, Region
 from followthrough.core.reading.outline import section_over
 from followthrough.core.regex import lazy
@@ -43,6 +46,14 @@ def recognise(reading: Reading) -> None:
     has = {s.kind for s in doc.sections}
     found: list[Region] = []
     for region in reading.regions:
+        if _generic(region) and _after_summary(doc, region):
+            counts = topic.signals(reading.blocks(region), reading.scan.quoted)
+            if counts is not None:
+                # "## Background" or "## Details" after the summary is not a second summary
+                # (nor a table of fields): its paragraphs say what it is
+                kind, reason = topic.about(counts)
+                _name(region, kind, reason)
+                has.add(kind)
         if region.kind in _STRUCTURED:
             continue
         if (
@@ -75,7 +86,16 @@ def recognise(reading: Reading) -> None:
             continue
         if not lead and region.kind is K.OTHER and region.section is not None:
             prose = [b for g in groups for b in g if not _inside(b, runs)]
-            why = factors.recognise(prose) if prose else None
+            counts = topic.signals(prose, reading.scan.quoted) if prose else None
+            if (
+                K.IMPACT not in has
+                and counts is not None
+                and topic.impact(counts, against_heading=True)
+            ):
+                # download counts and exposure times under "What is X doing about it?"
+                _name(region, K.IMPACT, topic.about(counts)[1])
+                has.add(K.IMPACT)
+            why = factors.recognise(prose) if prose and region.kind is K.OTHER else None
             if why is not None:
                 # the analysis beside a stated root cause contributes; alone, it is the cause
                 kind = K.CONTRIBUTING_FACTORS if K.ROOT_CAUSE in has else K.ROOT_CAUSE
@@ -90,6 +110,20 @@ def recognise(reading: Reading) -> None:
         reading.regions.extend(found)
         reading.regions.sort(key=lambda r: (r.start, r.section is None))
         doc.sections.sort(key=lambda s: (s.line, s.level))
+
+
+def _generic(region: Region) -> bool:
+    """Is the region under a heading that names no part ("Details", "Overview")?"""
+    return (
+        region.section is not None
+        and bool(region.heading)
+        and normalize_label(region.heading) in GENERIC_HEADINGS
+    )
+
+
+def _after_summary(doc: Document, region: Region) -> bool:
+    """Has the document told its summary (a section or the lead) before this region?"""
+    return any(s.kind is K.SUMMARY and s.line < region.start for s in doc.sections)
 
 
 def _may_hold_runs(reading: Reading, region: Region, has: set[SectionKind]) -> bool:

@@ -1,0 +1,94 @@
+"""What a passage of prose is about, when its heading does not say.
+
+"Details", "Background", "Overview", "Analysis", "Contents" name no part of a postmortem: a
+reader learns what such a section is from its paragraphs. Three things a reader tells apart:
+
+- the impact: what was exposed or hit, counted ("downloaded over 119k times", "total
+  exposure time 2h 32m", "no evidence that any of these crates were downloaded");
+- the cause: how the failure or the attack came about ("was introduced in", "which is not a
+  cryptographically secure generator", "files that would attempt to send ...");
+- context: facts from before the incident that explain its setting (the history of a policy,
+  how a feature came to be), with neither.
+
+The signals are counted by phrase (word lists below, data a reviewer can extend); quoted
+lines (a policy cited in full) are the quoted text's words, not the author's, and are not
+counted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from followthrough.core.document import SectionKind
+from followthrough.core.parsing import blocks as bl
+from followthrough.core.regex import lazy
+
+K = SectionKind
+
+# what was exposed, hit or counted: downloads, installs, users, exposure times, evidence of
+# use (or its absence)
+_EXPOSURE = lazy(
+    r"\b(?:download(?:s|ed)?|install(?:s|ed)?|exposure|exposed|exploited|no\s+evidence|"
+    r"affected|impacted|compromised|victims?)\b|"
+    r"\b\d[\d,.]*\s*k?\+?\s*(?:times|users|downloads|installs|packages|projects|crates|"
+    r"accounts|customers|requests|tokens|organi[sz]ations|versions|releases)\b|"
+    r"\b\d+\s*(?:h|hours?)\s*\d+\s*(?:m|min|minutes?)\b",
+    re.IGNORECASE,
+)
+# how the failure or the attack came about
+_CAUSE = lazy(
+    r"\b(?:because|due\s+to|caused|causing|led\s+to|as\s+a\s+result|resulted\s+in|"
+    r"root\s+cause|(?:was|were|been)\s+introduced|this\s+(?:means|meant|would\s+mean)|"
+    r"which\s+(?:means|meant|is\s+not|was\s+not)|vulnerab\w*|flaw(?:s|ed)?|bug|"
+    r"malicious|would\s+attempt|an\s+attacker\s+could|(?:is|was|were)\s+not\s+"
+    r"(?:a\s+)?(?:secure|checked|validated|excluded|removed)|failed\s+to|did\s+not|didn['’]t|"
+    r"allowed\s+(?:an?|the)\s+\w+\s+to|identif(?:y|ied)\s+the\s+cause)\b",
+    re.IGNORECASE,
+)
+#: signals of what was exposed a section under a heading that names no part needs to be
+#: read as the impact (and more of them than causal signals)
+MIN_EXPOSURE: Final = 2
+#: the same under a heading that names something else ("What is PyPI doing to mitigate
+#: malware?" over download counts and exposure times): the content must say it plainly,
+#: twice as often as it explains
+MIN_EXPOSURE_AGAINST_HEADING: Final = 4
+
+
+def signals(blocks: list[bl.Block], quoted: frozenset[int]) -> tuple[int, int] | None:
+    """(exposure, cause) phrase counts of a passage of prose, or None when it is not prose
+    (a list, a table: fields, entries or items, which their own readers recognise)."""
+    exposure = cause = 0
+    prose = False
+    for block in blocks:
+        if not isinstance(block, bl.Para):
+            if isinstance(block, bl.Table):
+                return None
+            continue
+        text = " ".join(t for n, t in block.lines if n - 1 not in quoted)
+        if not text.strip():
+            continue
+        prose = True
+        exposure += len(_EXPOSURE.findall(text))
+        cause += len(_CAUSE.findall(text))
+    return (exposure, cause) if prose else None
+
+
+def impact(counts: tuple[int, int], *, against_heading: bool = False) -> bool:
+    """Does a passage with these (exposure, cause) counts state what was exposed or hit,
+    more than it explains? ``against_heading``: its heading names something else."""
+    exposure, cause = counts
+    if against_heading:
+        return exposure >= MIN_EXPOSURE_AGAINST_HEADING and exposure >= 2 * cause
+    return exposure >= MIN_EXPOSURE and exposure > cause
+
+
+def about(counts: tuple[int, int]) -> tuple[SectionKind, str]:
+    """What a passage under a heading that names no part is about: the impact, the cause,
+    or (neither) the context it sets."""
+    exposure, cause = counts
+    if impact(counts):
+        return K.IMPACT, f"prose that counts what was exposed or hit ({exposure} phrases)"
+    if cause:
+        return K.ROOT_CAUSE, f"prose that says how it came about ({cause} causal phrases)"
+    return K.APPENDIX, "prose that sets the context, neither cause nor impact"
