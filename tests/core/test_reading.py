@@ -215,6 +215,31 @@ def test_planned_work_and_a_filed_ticket_are_still_open(item: str) -> None:
     assert not parse(f"# T\n\n## Action items\n\n{item}\n").action_items[0].done
 
 
+_TIMELINE_THEN_ITEMS = (
+    "# Bad base image\n\n## Timeline\n\n"
+    "| Time | Event |\n| --- | --- |\n"
+    "| 2026-01-05 09:00 | Nodes restart with the new base image |\n"
+    "| 2026-01-05 11:00 | Ticket raised to let the cluster module pin a chosen base image |\n"
+    "{closing}"
+    "\n## Action items\n\n"
+    "- Let the cluster module pin a chosen base image\n"
+    "- Alert when nodes restart with a new base image\n"
+)
+
+
+def test_an_item_the_timeline_reports_finished_is_done_and_says_where() -> None:
+    closing = "| 2026-01-05 15:00 | Ticket work complete, merged and rolled out |\n"
+    doc = parse(_TIMELINE_THEN_ITEMS.format(closing=closing))
+    pin, alert = doc.action_items
+    assert (pin.state, pin.done_reason) == ("done", "the timeline says it was done (line 9)")
+    assert alert.state == "open"  # the timeline tells the restarts, not an alert built
+
+
+def test_an_item_the_timeline_only_raises_is_still_open() -> None:
+    doc = parse(_TIMELINE_THEN_ITEMS.format(closing=""))
+    assert [a.state for a in doc.action_items] == ["open", "open"]
+
+
 def test_a_heading_that_says_the_work_was_done_makes_its_items_done() -> None:
     doc = parse("# T\n\n## Action items\n\n### Completed\n\n- Rotate the keys\n")
     assert doc.action_items[0].done_reason == "under the heading 'Completed'"

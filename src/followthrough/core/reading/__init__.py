@@ -14,6 +14,7 @@ from followthrough.core.parsing import blocks as bl
 from followthrough.core.reading import (
     actions,
     content,
+    done_elsewhere,
     factors,
     genre,
     metadata,
@@ -66,6 +67,7 @@ def read(text: str, path: str = "<text>") -> Document:
     if appendices:
         actions.in_prose(reading, appendices, promises_only=True)
     actions.settle(reading)
+    done_elsewhere.mark(doc)
     suppressions.read(reading)
     doc.genre = genre.read(doc)
     return doc

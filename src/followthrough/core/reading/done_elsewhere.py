@@ -1,0 +1,113 @@
+"""Work the document reports as done outside the action list: the timeline says it.
+
+A team often lists as a follow-up the change it already made during the incident: the
+timeline raises it ("Issue raised to make the AMI configurable in our terraform") and later
+closes it ("Work on terraform complete and tested, merged"). A reader who has read the
+timeline knows the item is done; so does this module, when
+
+- a timeline entry names the same work as the item (most of the item's words), and
+- that entry, or a later one that shares a word of its own with it ("terraform"), says the
+  work was finished (completed, merged, deployed, ...).
+
+Raising a ticket or starting work is not finishing it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from followthrough.core.document import Document, TimelineEvent
+from followthrough.core.regex import lazy
+
+_WORD = lazy(r"[a-z][a-z0-9-]{3,}")
+_FINISHED = lazy(
+    r"\b(?:complete[ds]?|finished|merged|deployed|shipped|released|rolled\s+out|"
+    r"in\s+place|done)\b",
+    re.IGNORECASE,
+)
+# words that say nothing about which work an entry is about
+_COMMON: Final = frozenset(
+    {
+        "with",
+        "that",
+        "this",
+        "from",
+        "into",
+        "have",
+        "been",
+        "were",
+        "will",
+        "when",
+        "which",
+        "their",
+        "there",
+        "after",
+        "before",
+        "about",
+        "work",
+        "issue",
+        "issues",
+        "raised",
+        "started",
+        "complete",
+        "completed",
+        "tested",
+        "merged",
+        "deployed",
+        "master",
+        "main",
+        "branch",
+        "change",
+        "changes",
+        "team",
+        "teams",
+        "make",
+        "sure",
+    }
+)
+#: the share of an item's words a timeline entry must name to be about the same work
+SAME_WORK: Final = 0.6
+#: and at least this many of them
+MIN_SHARED: Final = 3
+_STEM: Final = 6
+
+
+def _stems(text: str) -> set[str]:
+    return {w[:_STEM] for w in _WORD.findall(text.lower()) if w not in _COMMON}
+
+
+def mark(doc: Document) -> None:
+    """Mark done the open action items whose work the timeline reports finished."""
+    entries = [e for e in doc.timeline if e.text]
+    if not entries or not doc.action_items:
+        return
+    stems = [_stems(e.text) for e in entries]
+    for item in doc.action_items:
+        if item.done:
+            continue
+        words = _stems(item.text)
+        if len(words) < MIN_SHARED:
+            continue
+        for k in range(len(entries)):
+            shared = words & stems[k]
+            if len(shared) < MIN_SHARED or len(shared) < SAME_WORK * len(words):
+                continue
+            finished = _finished_from(entries, stems, k, words)
+            if finished is not None:
+                item.done = True
+                item.done_reason = f"the timeline says it was done (line {finished.line})"
+                break
+
+
+def _finished_from(
+    entries: list[TimelineEvent], stems: list[set[str]], k: int, item_words: set[str]
+) -> TimelineEvent | None:
+    """The entry at ``k`` or a later one about the same work that says it was finished."""
+    if _FINISHED.search(entries[k].text):
+        return entries[k]
+    own = stems[k] - item_words  # "terraform": how the entry itself names the work
+    for j in range(k + 1, len(entries)):
+        if own & stems[j] and _FINISHED.search(entries[j].text):
+            return entries[j]
+    return None
