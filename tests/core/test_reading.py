@@ -240,6 +240,29 @@ def test_an_item_the_timeline_only_raises_is_still_open() -> None:
     assert [a.state for a in doc.action_items] == ["open", "open"]
 
 
+def test_a_rule_listed_among_measures_taken_is_in_force() -> None:
+    doc = parse(
+        "# Auto-merge abuse\n\n## Remediation\n\n"
+        "- The auto-approve bot has been disabled and removed.\n"
+        "- We have removed the merge bot's write access.\n"
+        "- All release pull requests will require a review by a maintainer.\n"
+        "- Write a guide for new maintainers by 2026-05-01\n"
+    )
+    rule = doc.action_items[2]
+    assert (rule.state, rule.done_reason) == ("done", "a rule in force among measures taken")
+    assert doc.action_items[3].state == "open"
+
+
+def test_a_rule_listed_among_plans_is_still_a_plan() -> None:
+    doc = parse(
+        "# Auto-merge abuse\n\n## Remediation\n\n"
+        "- Disable the auto-approve bot\n"
+        "- Remove the merge bot's write access\n"
+        "- All release pull requests will require a review by a maintainer.\n"
+    )
+    assert [a.state for a in doc.action_items] == ["open", "open", "open"]
+
+
 def test_a_heading_that_says_the_work_was_done_makes_its_items_done() -> None:
     doc = parse("# T\n\n## Action items\n\n### Completed\n\n- Rotate the keys\n")
     assert doc.action_items[0].done_reason == "under the heading 'Completed'"

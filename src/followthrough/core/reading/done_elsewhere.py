@@ -1,4 +1,5 @@
-"""Work the document reports as done outside the action list: the timeline says it.
+"""Work the document reports as done outside an item's own words: the timeline says it, or
+the measures around it put it in force.
 
 A team often lists as a follow-up the change it already made during the incident: the
 timeline raises it ("Issue raised to make the AMI configurable in our terraform") and later
@@ -10,6 +11,11 @@ timeline knows the item is done; so does this module, when
   work was finished (completed, merged, deployed, ...).
 
 Raising a ticket or starting work is not finishing it.
+
+A rule stated for a whole class of things, with no one to do any work ("All pull requests
+will require a maintainer's review"), listed among measures the document reports done (the
+bots that approved them were removed), is the state those measures brought about: in force,
+so done. Among open items it is still a plan.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from followthrough.core.document import Document, TimelineEvent
+from followthrough.core.document import Document, SectionKind, TimelineEvent
 from followthrough.core.regex import lazy
 
 _WORD = lazy(r"[a-z][a-z0-9-]{3,}")
@@ -66,6 +72,13 @@ _COMMON: Final = frozenset(
         "sure",
     }
 )
+# "All X will require ...", "Every deploy now needs ...": a rule for a class, no actor
+_RULE = lazy(
+    r"^(?:all|every|each|any)\s+[^.;:]{1,80}?\s+(?:will\s+(?:now\s+|still\s+)?"
+    r"(?:require|need|be\s+required\s+to)|(?:now\s+)?(?:requires?|needs?)|"
+    r"must\s+(?:now\s+)?(?:be|have|pass|go))\b",
+    re.IGNORECASE,
+)
 #: the share of an item's words a timeline entry must name to be about the same work
 SAME_WORK: Final = 0.6
 #: and at least this many of them
@@ -78,7 +91,9 @@ def _stems(text: str) -> set[str]:
 
 
 def mark(doc: Document) -> None:
-    """Mark done the open action items whose work the timeline reports finished."""
+    """Mark done the open action items whose work the timeline reports finished, and the
+    rules in force among measures taken."""
+    _rules_in_force(doc)
     entries = [e for e in doc.timeline if e.text]
     if not entries or not doc.action_items:
         return
@@ -111,3 +126,15 @@ def _finished_from(
         if own & stems[j] and _FINISHED.search(entries[j].text):
             return entries[j]
     return None
+
+
+def _rules_in_force(doc: Document) -> None:
+    for section in doc.sections:
+        if section.kind is not SectionKind.ACTION_ITEMS:
+            continue
+        items = [a for a in doc.action_items if section.line <= a.line <= section.end_line]
+        rules = [a for a in items if not a.done and _RULE.match(a.text) is not None]
+        others = [a for a in items if a not in rules]
+        if rules and sum(a.done for a in others) * 2 > len(others):
+            for item in rules:
+                item.done, item.done_reason = True, "a rule in force among measures taken"
