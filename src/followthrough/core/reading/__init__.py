@@ -9,6 +9,8 @@ hold where no heading names them (:mod:`.content`), and one reader per kind of s
 
 from __future__ import annotations
 
+import re
+
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.reading import (
@@ -23,8 +25,9 @@ from followthrough.core.reading import (
     suppressions,
     whys,
 )
-from followthrough.core.reading.context import Reading
+from followthrough.core.reading.context import Reading, Region
 from followthrough.core.reading.timeline import TimelineReader
+from followthrough.core.regex import lazy
 
 K = SectionKind
 # sections whose prose may hold the commitments of a document without action items (not
@@ -34,6 +37,19 @@ _PROSE_KINDS = frozenset(
 )
 
 __all__ = ["read"]
+
+# a promise the writers make: "we will", "the team intends to"; an appendix without one (links,
+# logs, data, notes) is not read sentence by sentence
+_PROMISE = lazy(
+    r"\b(?:we|i|team)\s+(?:\w+\s+){0,2}?(?:will|'ll|shall|intends?\s+to|plans?\s+to|"
+    r"are\s+going\s+to)\b",
+    re.IGNORECASE,
+)
+
+
+def _promises(reading: Reading, region: Region) -> bool:
+    content = reading.scan.content
+    return _PROMISE.search("\n".join(content[region.start : region.stop])) is not None
 
 
 def read(text: str, path: str = "<text>") -> Document:
@@ -63,7 +79,7 @@ def read(text: str, path: str = "<text>") -> Document:
         actions.in_prose(reading, [r for r in reading.regions if r.kind in _PROSE_KINDS])
     # a promise made in the context given beside the story ("We will be discussing whether
     # ... the policy") is a follow-up wherever it stands; an appendix holds no lessons
-    appendices = [r for r in reading.regions if r.kind is K.APPENDIX]
+    appendices = [r for r in reading.regions if r.kind is K.APPENDIX and _promises(reading, r)]
     if appendices:
         actions.in_prose(reading, appendices, promises_only=True)
     actions.settle(reading)

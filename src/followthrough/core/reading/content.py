@@ -86,12 +86,10 @@ def recognise(reading: Reading) -> None:
             continue
         if not lead and region.kind is K.OTHER and region.section is not None:
             prose = [b for g in groups for b in g if not _inside(b, runs)]
-            counts = topic.signals(prose, reading.scan.quoted) if prose else None
-            if (
-                K.IMPACT not in has
-                and counts is not None
-                and topic.impact(counts, against_heading=True)
-            ):
+            counts = (
+                topic.signals(prose, reading.scan.quoted) if prose and K.IMPACT not in has else None
+            )
+            if counts is not None and topic.impact(counts, against_heading=True):
                 # download counts and exposure times under "What is X doing about it?"
                 _name(region, K.IMPACT, topic.about(counts)[1])
                 has.add(K.IMPACT)

@@ -95,18 +95,27 @@ def mark(doc: Document) -> None:
     rules in force among measures taken."""
     _rules_in_force(doc)
     entries = [e for e in doc.timeline if e.text]
-    if not entries or not doc.action_items:
+    lows = [e.text.lower() for e in entries]
+    told = "\n".join(lows)
+    if not doc.action_items or _FINISHED.search(told) is None:
         return
-    stems = [_stems(e.text) for e in entries]
+    stems: dict[int, set[str]] = {}  # an entry's words, split only for entries that may match
     for item in doc.action_items:
         if item.done:
             continue
         words = _stems(item.text)
         if len(words) < MIN_SHARED:
             continue
-        for k in range(len(entries)):
-            shared = words & stems[k]
-            if len(shared) < MIN_SHARED or len(shared) < SAME_WORK * len(words):
+        need = max(MIN_SHARED, SAME_WORK * len(words))
+        if sum(w in told for w in words) < need:
+            continue  # the timeline never names this work
+        for k, low in enumerate(lows):
+            # a substring test first (C speed): most entries share no word with the item
+            if sum(w in low for w in words) < need:
+                continue
+            if k not in stems:
+                stems[k] = _stems(entries[k].text)
+            if len(words & stems[k]) < need:
                 continue
             finished = _finished_from(entries, stems, k, words)
             if finished is not None:
@@ -116,15 +125,18 @@ def mark(doc: Document) -> None:
 
 
 def _finished_from(
-    entries: list[TimelineEvent], stems: list[set[str]], k: int, item_words: set[str]
+    entries: list[TimelineEvent], stems: dict[int, set[str]], k: int, item_words: set[str]
 ) -> TimelineEvent | None:
     """The entry at ``k`` or a later one about the same work that says it was finished."""
     if _FINISHED.search(entries[k].text):
         return entries[k]
     own = stems[k] - item_words  # "terraform": how the entry itself names the work
     for j in range(k + 1, len(entries)):
-        if own & stems[j] and _FINISHED.search(entries[j].text):
-            return entries[j]
+        if _FINISHED.search(entries[j].text):
+            if j not in stems:
+                stems[j] = _stems(entries[j].text)
+            if own & stems[j]:
+                return entries[j]
     return None
 
 
