@@ -168,6 +168,41 @@ def test_a_promise_in_the_background_is_an_action_item_but_a_quoted_policy_is_no
     assert [(a.line, a.state) for a in doc.action_items] == [(7, "open"), (15, "open")]
 
 
+def test_field_lines_under_the_title_are_not_the_summary_a_generic_heading_follows() -> None:
+    text = (
+        "# Slow logins\n\n**Incident:** PD-1 · **Severity:** SEV-2 · **Date:** 2026-01-02\n\n"
+        "## Overview\n\nLogins were slow for 38 minutes because the cache evicted sessions.\n"
+    )
+    assert kinds(text)[-1] == (K.SUMMARY, 5)
+
+
+def test_changes_a_response_announces_against_a_recurrence_are_action_items() -> None:
+    doc = parse(
+        "# Leaked token\n\nOn 2026-02-01 a researcher reported a token left in a published image.\n\n"
+        "## Response\n\nI revoked the token within the hour and reviewed the audit log for any use"
+        " of it. A few changes have been made to mitigate future risk of this kind of leak.\n\n"
+        "The image builder is now entirely separate from developer machines, which means local"
+        " edits can no longer reach a published image. Builds start from a clean checkout.\n\n"
+        "I have removed the remaining long-lived tokens of my account,\n"
+        "and will avoid creating new ones unless a build cannot work without them.\n"
+    )
+    assert [(a.line, a.state, a.owner) for a in doc.action_items] == [
+        (9, "done", None),
+        (12, "open", "I (the author)"),
+    ]
+
+
+def test_a_response_without_such_a_lead_in_is_the_story_of_the_fix() -> None:
+    doc = parse(
+        "# Leaked token\n\nOn 2026-02-01 a researcher reported a token left in a published image.\n\n"
+        "## Response\n\nI revoked the token within the hour and reviewed the audit log for any use"
+        " of it, then told the researcher.\n\n"
+        "The image registry is now clean again, which means no published image holds the token"
+        " any more.\n"
+    )
+    assert doc.action_items == []
+
+
 def test_a_template_is_read_as_one() -> None:
     doc = parse("# Incident Title\n\n## Summary\n\n## Impact\n\n## Timeline\n\n## Root cause\n")
     assert doc.genre is Genre.TEMPLATE

@@ -26,12 +26,12 @@ from .real_corpus import Reading
 
 #: issue 11's target: 95% of documents read as a person reads them
 TARGET = 0.95
-#: the floor kept today: the target, met with 64 of 67 (0.96)
+#: the floor kept today: the target, met with 65 of 67 (0.97)
 FLOOR = 0.95
 #: timelines read with the labelled entries, first and last line (measured 66 of 67)
 TIMELINE_FLOOR = 0.95
-#: labelled action items found at their line, in their state (measured 172 of 177)
-ACTION_FLOOR = 0.96
+#: labelled action items found at their line, in their state (measured 174 of 177)
+ACTION_FLOOR = 0.97
 
 
 def _check_labels() -> ModuleType:

@@ -77,6 +77,9 @@ def read(text: str, path: str = "<text>") -> Document:
     timeline.finish()
     if not doc.action_items:
         actions.in_prose(reading, [r for r in reading.regions if r.kind in _PROSE_KINDS])
+        actions.after_recurrence_lead(
+            reading, [r for r in reading.regions if r.kind is K.RESOLUTION]
+        )
     # a promise made in the context given beside the story ("We will be discussing whether
     # ... the policy") is a follow-up wherever it stands; an appendix holds no lessons
     appendices = [r for r in reading.regions if r.kind is K.APPENDIX and _promises(reading, r)]

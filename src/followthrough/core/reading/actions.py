@@ -358,10 +358,12 @@ def _prose(para: bl.Para) -> bool:
     return not all(imperative(t) or _starts_with_key(t) for t in lines)
 
 
-def _sentences(reading: Reading, region: Region, para: bl.Para, *, done_too: bool = True) -> None:
+def _sentences(
+    reading: Reading, region: Region, para: bl.Para, *, done_too: bool = True, states: bool = False
+) -> None:
     """One item per sentence that commits to, or reports, a distinct measure; a ticket linked
     in the sentence after it ("This issue tracks that effort") is its ticket."""
-    measures = commitments.measures(para.lines, done_too=done_too)
+    measures = commitments.measures(para.lines, done_too=done_too, states=states)
     if measures and "http" in " ".join(t for _, t in para.lines):
         for line, sentence in commitments.sentences(para.lines):
             _, fields = parse_annotations(sentence, reading.default_year)
@@ -400,6 +402,32 @@ def in_prose(reading: Reading, regions: list[Region], *, promises_only: bool = F
                 and not all(n - 1 in quoted for n, _ in block.lines)
             ):
                 _sentences(reading, region, block, done_too=not promises_only)
+
+
+# "a few changes have been made to mitigate future risk", "to prevent this from happening
+# again": what follows in the response are the lasting measures, not the story of the fix
+_AGAINST_RECURRENCE = lazy(
+    r"\b(?:(?:mitigate|prevent|reduce|avoid)\s+(?:the\s+)?(?:future|further)\b|"
+    r"future\s+risk|(?:happening|occurring)\s+again|recurr(?:ence|ing))",
+    re.IGNORECASE,
+)
+
+
+def after_recurrence_lead(reading: Reading, regions: list[Region]) -> None:
+    """In a response that announces its lasting changes ("a few changes have been made to
+    mitigate future risk of this kind of leak"), the measures told after that lead-in, done
+    or promised, are action items; the steps before it are the story of the fix."""
+    quoted = reading.scan.quoted
+    for region in regions:
+        led = False
+        for block in reading.blocks(region):
+            if not isinstance(block, bl.Para) or all(n - 1 in quoted for n, _ in block.lines):
+                continue
+            if led:
+                if _prose(block):
+                    _sentences(reading, region, block, done_too=True, states=True)
+            elif _AGAINST_RECURRENCE.search(" ".join(t for _, t in block.lines)) is not None:
+                led = True
 
 
 def settle(reading: Reading) -> None:

@@ -23,8 +23,19 @@ _CLAUSE = lazy(
     r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
     r"|;\s+(?=we\b)"
     # "Even if we continue to delete them, we should entertain ...": the main clause commits
-    r"|,\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)",
+    r"|,\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)"
+    # "I have revoked the token, and will avoid creating one": a promise sharing the subject
+    r"|,\s*and\s+(?=(?:will|shall)\s)",
     re.IGNORECASE,
+)
+# a clause that continues the writer's sentence without repeating its subject
+_SUBJECTLESS = lazy(r"^(?:will|shall)\s", re.IGNORECASE)
+_WRITER = lazy(r"^(?:we|i)\s", re.IGNORECASE)
+# a state the measures brought about, told after a lead-in that says they are against a
+# recurrence ("Cabotage is now entirely self-hosting", "builds no longer use ...")
+_NOW_STATE = lazy(
+    r"^(?:[\w`.-]+\s+){1,3}(?:is|are)\s+now\s+(?!back\b|up\b|healthy\b|working\b|running\b|stable\b|operational\b|resolved\b|fixed\b|restored\b)",
+    re.I,
 )
 # Who commits: the writers ("we", "I", "our team", "the crates.io team"), not a third party.
 _SUBJECT = r"(?:we|i|our\s+(?:[\w.-]+\s+)?team|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)"
@@ -107,17 +118,32 @@ def sentences(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     return out
 
 
-def measures(lines: list[tuple[int, str]], *, done_too: bool) -> list[Measure]:
+def measures(
+    lines: list[tuple[int, str]], *, done_too: bool, states: bool = False
+) -> list[Measure]:
     """The commitments in a paragraph (and, with ``done_too``, the lasting measures it
-    reports as done), one per distinct measure."""
+    reports as done), one per distinct measure. ``states``: the paragraph follows a lead-in
+    that calls what comes the measures against a recurrence, and a state they brought about
+    ("X is now self-hosting") is one of them."""
     found: list[Measure] = []
+    subject = ""
     for line, sentence in sentences(lines):
         plain = strip_emphasis(sentence)
+        writer = _WRITER.match(plain)
+        if writer is not None:
+            subject = writer.group(0)
+        elif subject and _SUBJECTLESS.match(plain) is not None:
+            plain = subject + plain  # "... token, and will avoid ...": I will avoid ...
+        else:
+            subject = ""
         if _REPEATED.search(plain):
             continue
         done = False
         if _COMMITMENT.search(plain) is None:
-            if not done_too or _MEASURE_DONE.search(plain) is None:
+            if not done_too or (
+                _MEASURE_DONE.search(plain) is None
+                and not (states and _NOW_STATE.match(plain) is not None)
+            ):
                 continue
             done = True
         if found and _refers_back(plain, found[-1].text):

@@ -120,8 +120,14 @@ def _generic(region: Region) -> bool:
 
 
 def _after_summary(doc: Document, region: Region) -> bool:
-    """Has the document told its summary (a section or the lead) before this region?"""
-    return any(s.kind is K.SUMMARY and s.line < region.start for s in doc.sections)
+    """Has the document told its summary (a section or the lead) before this region? Field
+    lines under the title ("**Incident:** PD-1 · **Severity:** SEV-2") are not a summary."""
+    return any(
+        s.kind is K.SUMMARY
+        and s.line < region.start
+        and (s.heading or s.body.count(":**") + s.body.count("**:") < 2)
+        for s in doc.sections
+    )
 
 
 def _may_hold_runs(reading: Reading, region: Region, has: set[SectionKind]) -> bool:

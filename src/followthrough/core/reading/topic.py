@@ -51,6 +51,7 @@ _CAUSE_WORDS: Final = (
     "as a result",
     "resulted in",
     "root cause",
+    " cause",
     " introduced",
     "this means",
     "this meant",
