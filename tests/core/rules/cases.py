@@ -604,6 +604,34 @@ ten times the capacity we planned for (capacity gap).
 - 14:51 News reports a new sonnet
 - 15:40 OUTAGE ENDS
 """,
+            "a-timeline-of-numeric-day-month-year-stamps": """\
+# Search unavailable in two regions
+## Summary
+Search returned errors in two regions for 3 hours after an index node failed.
+## Impact
+About 9,000 searches failed; 2 customers raised tickets.
+## Timeline
+- 14-03-2026 09:10 - alerts on failed searches
+- **14-03-2026 12:05** – index node replaced, searches recover
+## Root cause
+Index nodes had no health check, so the failed node kept receiving queries.
+## Action items
+- Add a health check that drains a failing index node (@ines, 2026-03-30)
+""",
+            "a-timeline-of-month-day-year-lines": """\
+# Testnet stalled
+## Summary
+The test network produced no blocks for 40 minutes after a rule change went live early.
+## Impact
+No blocks for 40 minutes; 3 partner teams could not run their tests.
+## Timeline (all times PST)
+03-14-2026 - rule change deployed with an activation height already passed
+03-14-2026 - change reverted, block production resumes
+## Root cause
+Nothing checks an activation height against the current height before a deploy.
+## Action items
+- Refuse a deploy whose activation height is in the past (@ana, 2026-04-01)
+""",
             "impact-and-cause-told-without-their-own-headings": """\
 # All services returning 503
 ## Summary

@@ -63,6 +63,13 @@ _NOT_CONTENT = frozenset(
 _ROOT_CAUSE_LABEL = lazy(r"root[ -]?causes?\b[^:\n]{0,40}:")
 _LINE_LEAD = lazy(r"[\s>*_#|-]*(?:\d+[.)]\s*)?")
 _COMMENTS = lazy(r"<!--.*?-->", re.DOTALL)
+# a line that starts with a clock time or a numeric day ("28-11-2024 21:00 -", "07/21/2023 -",
+# "7:32 PM -"): the date reader leaves numeric days alone (is 07-08 July or August?), but a
+# reader of a timeline section knows its entries by them all the same
+_STAMPED_LINE = lazy(
+    r"^[\s>*_`|-]*(?:\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}|\d{1,2}\s?[ap]\.?m\.?)(?![\w/.-])",
+    re.MULTILINE | re.IGNORECASE,
+)
 _WORDS = lazy(r"[A-Za-z0-9]")
 
 
@@ -97,7 +104,8 @@ def _present(doc: Document, kind: SectionKind) -> bool:
         if doc.genre is Genre.INCIDENT_REPORT:
             # a timeline section that gives no time ("see the incident channel") is none
             return any(
-                s.kind is SectionKind.TIMELINE and find_day(s.body) is not None
+                s.kind is SectionKind.TIMELINE
+                and (find_day(s.body) is not None or _STAMPED_LINE.search(s.body) is not None)
                 for s in doc.sections
             )
         return _dated(doc)  # an analysis of an attack tells its dates in prose
