@@ -170,6 +170,13 @@ The change was sloppy.
             + """\
 | Add a pool-exhaustion alert | @alice | 2026-03-04 | alert fires in staging |
 """,
+            "a-group-dated-by-its-heading": """\
+## Action items
+### Next quarter (Q3 2026)
+- Add a consumer-lag alert at 10 minutes (@ana)
+### Long-term improvements (Target: Q4 2026 - Q1 2027)
+- Give each tenant its own queue (@bo)
+""",
         },
         failing={
             "no-date": (
@@ -178,6 +185,15 @@ The change was sloppy.
 - Add a pool-exhaustion alert (owner: @alice)
 """,
                 [2],
+            ),
+            "a-heading-that-names-no-period": (
+                """\
+## Action items
+### Short-term (in progress, see the tracking issue)
+- Add a consumer-lag alert at 10 minutes (@ana)
+- Give each tenant its own queue (@bo)
+""",
+                [3, 4],
             ),
             "not-a-date": (
                 ACTIONS
