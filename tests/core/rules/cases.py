@@ -317,6 +317,18 @@ Checkout failed for 47 minutes.
 ## Root cause
 A bad config change was deployed; there is no gate that validates config before it reaches every region.
 """,
+            "a-list-of-causes-that-goes-on-to-the-gaps": """\
+# Partner sync failing
+## Root causes
+- The signing key expired
+- No expiry notifications were sent to anyone
+- Nobody on the team knew how to rotate the key
+""",
+            "an-automatic-renewal-that-was-not-set-up": """\
+# Partner sync failing
+## Root cause
+The signing key expired: its automatic renewal wasn't set up when the key was issued.
+""",
         },
         failing={
             "the-deploy-broke-prod": (
