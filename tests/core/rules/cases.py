@@ -547,6 +547,12 @@ Some users also saw slow pages.
 - 23:50 Alerts fired
 - 00:10 Deploy rolled back
 """,
+            "the-day-written-after-the-clock-time": """\
+# Reports missing
+## Timeline
+* 16:40 3rd May 2026 - new scheduler deployed
+* 09:15 4th May 2026 - support reports that no reports were sent overnight
+""",
         },
         failing={
             "backwards": (

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind, TimelineEvent
+from followthrough.core.parsing.dates import DATE_ANYWHERE
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
@@ -24,6 +25,8 @@ _HAS_DATE = lazy(
 )
 
 
+# "11:10 6th Nov 2023 - ...": the day written after the clock time, left in the entry's text
+_DAY_AFTER_CLOCK = lazy(r"[\s*_(\[,-]*" + DATE_ANYWHERE.pattern, re.IGNORECASE)
 _CLOCK = lazy(r"\b(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
 
 
@@ -31,7 +34,7 @@ def _when(event: TimelineEvent) -> datetime | timedelta | None:
     """The event's resolved time, else its clock time as an offset into a day."""
     if event.at is not None:
         return event.at
-    if _HAS_DATE.search(event.time_text):
+    if _HAS_DATE.search(event.time_text) or _DAY_AFTER_CLOCK.match(event.text) is not None:
         return None  # a date we cannot resolve: do not compare its clock time
     match = _CLOCK.search(event.time_text)
     if match is None:
