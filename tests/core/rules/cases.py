@@ -508,8 +508,24 @@ Some users also saw slow pages.
 - 14:09 Error rate on /checkout reached 12%
 - 14:20 Root cause identified: missing index
 """,
+            "a-story-told-under-a-timeline-heading-is-not-a-list-of-entries": """\
+# Downloads failing
+## Timeline
+On 3 May 2026 we moved link generation to a new CDN for users far from our storage
+regions. Unfortunately this required every cached link to be regenerated, and many users
+saw broken links until they restarted their devices.
+""",
         },
         failing={
+            "entries-whose-day-the-reader-cannot-resolve": (
+                """\
+# Testnet stalled
+## Timeline
+- 03-14-2026 - rule change deployed, which was a mistake
+- 03-14-2026 - change reverted
+""",
+                [3],
+            ),
             "analysis-and-judgement": (
                 """\
 # Checkout errors
