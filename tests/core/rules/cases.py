@@ -508,6 +508,12 @@ Some users also saw slow pages.
 - 14:09 Error rate on /checkout reached 12%
 - 14:20 Root cause identified: missing index
 """,
+            "looking-for-the-real-problem-is-a-fact": """\
+# Site unreachable
+## Timeline
+- 15:26 first reports that the site gives an error
+- 16:12 on-call starts looking for the real problem behind the error pages
+""",
             "a-story-told-under-a-timeline-heading-is-not-a-list-of-entries": """\
 # Downloads failing
 ## Timeline
@@ -546,6 +552,15 @@ saw broken links until they restarted their devices.
 - 11:02 Traefik change applied, which failed because of the NotReady node, meaning it did not take effect
 """,
                 [4, 5],
+            ),
+            "the-real-problem-named-in-an-entry": (
+                """\
+# Site unreachable
+## Timeline
+- 15:26 first reports that the site gives an error
+- 16:12 the real problem was the certificate nobody renewed
+""",
+                [4],
             ),
         },
     ),
