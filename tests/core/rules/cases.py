@@ -417,6 +417,11 @@ Two hundred customers could not log in for ninety minutes.
 ## Impact
 No payments were lost and no customer was charged twice.
 """,
+            "no-customer-data-loss-is-a-zero": """\
+# Staging databases lost
+## Severity and impact
+Not critical: only internal teams were impacted, no customer data loss.
+""",
             "impact-told-in-the-summary-with-a-duration": """\
 # DNS timeouts
 ## Summary
