@@ -256,6 +256,10 @@ The change was sloppy.
 ## Action items
 - Add a 10% canary stage to the payments pipeline (@carol, 2026-04-01)
 """,
+            "a-commitment-with-options-offered-after-a-dash": """\
+## Action items
+- Add alerting on failed CDN uploads - consider tracking the error rate per region too (@ana, 2026-04-01)
+""",
         },
         failing={
             "behaviours-intentions-and-hopes-are-unverifiable-not-vague": (
@@ -278,6 +282,13 @@ The change was sloppy.
 - Raise awareness of the runbook (@erin, 2026-04-01)
 """,
                 [2, 3, 4],
+            ),
+            "an-intention-before-the-dash-is-still-one": (
+                """\
+## Action items
+- We should consider a canary stage - it would have caught this (@carol, 2026-04-01)
+""",
+                [2],
             ),
         },
     ),

@@ -425,8 +425,17 @@ def _intention(
         return verb if verb.lower().startswith(_TOPIC_ONLY_VERBS) else None
     extra = config.unverifiable_phrases().search(low, words=words)
     if extra is not None and not low[extra.start() :].startswith(("investigate", "look")):
+        aside = _ASIDE.search(text, 0, extra.start())
+        if aside is not None and len(text[: aside.start()].split()) >= 3:
+            # "Add alerting on failed uploads - consider tracking the rate per region": the
+            # commitment comes first (and is judged on its own); the aside offers options
+            return None
         return text[extra.start() : extra.end()]
     return None
+
+
+# where an item's commitment ends and an aside begins: " - ", " — ", "; "
+_ASIDE = lazy(r"\s[-–—]\s|;\s")
 
 
 def _vague(text: str, config: LintConfig, low: str, words: frozenset[str] | None) -> str | None:
@@ -511,8 +520,9 @@ class UnverifiableAction(Rule):
     ("ensure invoices are correct", "should always"). A spike with a factual question
     ("Investigate if we can set memory limits", "Check why the alert did not fire") is done
     when the question is answered and passes, and so does any item with an explicit
-    done-condition ("done when: ..."). Configuration ``extra_unverifiable_phrases`` extends
-    the list.
+    done-condition ("done when: ..."), or a commitment followed by options in an aside ("Add
+    alerting on failed uploads - consider tracking the rate per region"). Configuration
+    ``extra_unverifiable_phrases`` extends the list.
 
     Why: the seed's "Action Items That Work": "Verifiable: You can tell when it is done."
     A discussion always happened and never finishes; the item stays open forever, which is
