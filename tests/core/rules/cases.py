@@ -813,8 +813,26 @@ TODO add graphs
 ### What went well
 - The rollback took 2 minutes.
 """,
+            "a-timeline-kept-in-a-code-block": """\
+# Queue lag
+## Timeline (UTC)
+
+```
+09:02 alert fires on queue lag
+09:30 consumer restarted, lag drains
+```
+""",
         },
         failing={
+            "an-empty-code-block-is-still-empty": (
+                """\
+# Queue lag
+## Timeline (UTC)
+```
+```
+""",
+                [2],
+            ),
             "empty-headings": (
                 """\
 # Checkout errors

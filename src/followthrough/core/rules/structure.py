@@ -356,6 +356,17 @@ def _written(body: str) -> bool:
     return False
 
 
+# a fenced block and what it holds: a timeline or a log kept in a code block is written
+_FENCE = lazy(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(.*?)^[ \t]*\1", re.MULTILINE | re.DOTALL)
+
+
+def _fenced_text(body: str) -> bool:
+    """Words inside a fenced code block (the masked view blanks code)."""
+    if "```" not in body and "~~~" not in body:
+        return False
+    return any(_WORDS.search(m.group(2)) for m in _FENCE.finditer(body))
+
+
 _ZONE_NOTE = lazy(r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I)
 
 
@@ -365,7 +376,8 @@ class EmptySection(Rule):
     meeting fills: summary, impact, timeline, root cause, trigger, five whys, contributing
     factors, detection, resolution, action items, lessons. A heading whose content is in
     subsections that are parts of the report is not empty ("What happened" over "Chain of
-    events"); one whose only subsection is about something else is.
+    events"); one whose only subsection is about something else is. Text in a code block is
+    written (a timeline kept as a log).
 
     Why: the seed's "The copy-paste postmortem": a heading kept from the template but never
     written is the template talking, not the team. An empty section also hides from the
@@ -423,7 +435,7 @@ class EmptySection(Rule):
                 start, end = view.span(section.body_line, section.end_line)
                 if subsections:
                     end = min(end, view.offset_of(subsections[0].line))
-                if _written(view.masked[start:end]):
+                if _written(view.masked[start:end]) or _fenced_text(view.text[start:end]):
                     continue
             if section.kind == SectionKind.ACTION_ITEMS and any(
                 section.line <= item.line <= section.end_line for item in doc.action_items
