@@ -170,6 +170,13 @@ The change was sloppy.
             + """\
 | Add a pool-exhaustion alert | @alice | 2026-03-04 | alert fires in staging |
 """,
+            "a-group-dated-by-its-heading": """\
+## Action items
+### Next quarter (Q3 2026)
+- Add a consumer-lag alert at 10 minutes (@ana)
+### Long-term improvements (Target: Q4 2026 - Q1 2027)
+- Give each tenant its own queue (@bo)
+""",
         },
         failing={
             "no-date": (
@@ -178,6 +185,15 @@ The change was sloppy.
 - Add a pool-exhaustion alert (owner: @alice)
 """,
                 [2],
+            ),
+            "a-heading-that-names-no-period": (
+                """\
+## Action items
+### Short-term (in progress, see the tracking issue)
+- Add a consumer-lag alert at 10 minutes (@ana)
+- Give each tenant its own queue (@bo)
+""",
+                [3, 4],
             ),
             "not-a-date": (
                 ACTIONS
@@ -240,6 +256,10 @@ The change was sloppy.
 ## Action items
 - Add a 10% canary stage to the payments pipeline (@carol, 2026-04-01)
 """,
+            "a-commitment-with-options-offered-after-a-dash": """\
+## Action items
+- Add alerting on failed CDN uploads - consider tracking the error rate per region too (@ana, 2026-04-01)
+""",
         },
         failing={
             "behaviours-intentions-and-hopes-are-unverifiable-not-vague": (
@@ -262,6 +282,13 @@ The change was sloppy.
 - Raise awareness of the runbook (@erin, 2026-04-01)
 """,
                 [2, 3, 4],
+            ),
+            "an-intention-before-the-dash-is-still-one": (
+                """\
+## Action items
+- We should consider a canary stage - it would have caught this (@carol, 2026-04-01)
+""",
+                [2],
             ),
         },
     ),
@@ -300,6 +327,18 @@ Checkout failed for 47 minutes.
 # Checkout errors
 ## Root cause
 A bad config change was deployed; there is no gate that validates config before it reaches every region.
+""",
+            "a-list-of-causes-that-goes-on-to-the-gaps": """\
+# Partner sync failing
+## Root causes
+- The signing key expired
+- No expiry notifications were sent to anyone
+- Nobody on the team knew how to rotate the key
+""",
+            "an-automatic-renewal-that-was-not-set-up": """\
+# Partner sync failing
+## Root cause
+The signing key expired: its automatic renewal wasn't set up when the key was issued.
 """,
         },
         failing={
@@ -388,6 +427,11 @@ Two hundred customers could not log in for ninety minutes.
 # Checkout errors
 ## Impact
 No payments were lost and no customer was charged twice.
+""",
+            "no-customer-data-loss-is-a-zero": """\
+# Staging databases lost
+## Severity and impact
+Not critical: only internal teams were impacted, no customer data loss.
 """,
             "impact-told-in-the-summary-with-a-duration": """\
 # DNS timeouts
@@ -480,8 +524,30 @@ Some users also saw slow pages.
 - 14:09 Error rate on /checkout reached 12%
 - 14:20 Root cause identified: missing index
 """,
+            "looking-for-the-real-problem-is-a-fact": """\
+# Site unreachable
+## Timeline
+- 15:26 first reports that the site gives an error
+- 16:12 on-call starts looking for the real problem behind the error pages
+""",
+            "a-story-told-under-a-timeline-heading-is-not-a-list-of-entries": """\
+# Downloads failing
+## Timeline
+On 3 May 2026 we moved link generation to a new CDN for users far from our storage
+regions. Unfortunately this required every cached link to be regenerated, and many users
+saw broken links until they restarted their devices.
+""",
         },
         failing={
+            "entries-whose-day-the-reader-cannot-resolve": (
+                """\
+# Testnet stalled
+## Timeline
+- 03-14-2026 - rule change deployed, which was a mistake
+- 03-14-2026 - change reverted
+""",
+                [3],
+            ),
             "analysis-and-judgement": (
                 """\
 # Checkout errors
@@ -503,6 +569,15 @@ Some users also saw slow pages.
 """,
                 [4, 5],
             ),
+            "the-real-problem-named-in-an-entry": (
+                """\
+# Site unreachable
+## Timeline
+- 15:26 first reports that the site gives an error
+- 16:12 the real problem was the certificate nobody renewed
+""",
+                [4],
+            ),
         },
     ),
     "PM404": Cases(
@@ -518,6 +593,12 @@ Some users also saw slow pages.
 ## Timeline
 - 23:50 Alerts fired
 - 00:10 Deploy rolled back
+""",
+            "the-day-written-after-the-clock-time": """\
+# Reports missing
+## Timeline
+* 16:40 3rd May 2026 - new scheduler deployed
+* 09:15 4th May 2026 - support reports that no reports were sent overnight
 """,
         },
         failing={
@@ -603,6 +684,34 @@ ten times the capacity we planned for (capacity gap).
 
 - 14:51 News reports a new sonnet
 - 15:40 OUTAGE ENDS
+""",
+            "a-timeline-of-numeric-day-month-year-stamps": """\
+# Search unavailable in two regions
+## Summary
+Search returned errors in two regions for 3 hours after an index node failed.
+## Impact
+About 9,000 searches failed; 2 customers raised tickets.
+## Timeline
+- 14-03-2026 09:10 - alerts on failed searches
+- **14-03-2026 12:05** – index node replaced, searches recover
+## Root cause
+Index nodes had no health check, so the failed node kept receiving queries.
+## Action items
+- Add a health check that drains a failing index node (@ines, 2026-03-30)
+""",
+            "a-timeline-of-month-day-year-lines": """\
+# Testnet stalled
+## Summary
+The test network produced no blocks for 40 minutes after a rule change went live early.
+## Impact
+No blocks for 40 minutes; 3 partner teams could not run their tests.
+## Timeline (all times PST)
+03-14-2026 - rule change deployed with an activation height already passed
+03-14-2026 - change reverted, block production resumes
+## Root cause
+Nothing checks an activation height against the current height before a deploy.
+## Action items
+- Refuse a deploy whose activation height is in the past (@ana, 2026-04-01)
 """,
             "impact-and-cause-told-without-their-own-headings": """\
 # All services returning 503
@@ -704,8 +813,26 @@ TODO add graphs
 ### What went well
 - The rollback took 2 minutes.
 """,
+            "a-timeline-kept-in-a-code-block": """\
+# Queue lag
+## Timeline (UTC)
+
+```
+09:02 alert fires on queue lag
+09:30 consumer restarted, lag drains
+```
+""",
         },
         failing={
+            "an-empty-code-block-is-still-empty": (
+                """\
+# Queue lag
+## Timeline (UTC)
+```
+```
+""",
+                [2],
+            ),
             "empty-headings": (
                 """\
 # Checkout errors

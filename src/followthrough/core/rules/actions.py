@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import ActionItem, Document, SectionKind
-from followthrough.core.parsing.dates import named_period
+from followthrough.core.parsing.dates import find_day, named_period
 from followthrough.core.parsing.vocabulary import IMPERATIVE_VERBS
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
@@ -125,6 +125,27 @@ class UnownedAction(Rule):
             )
 
 
+# the parts of a heading that may name when its items are due: "(Q4 2025 - Q1 2026)",
+# "(Target: end of Q3)", "Long-term: H2 2026"; a range is due at its end
+_HEADING_PART = lazy(r"\(([^)]*)\)|:\s*([^()]+)$")
+_RANGE = lazy(r"\s+(?:-|–|—|to|through)\s+")
+_DUE_LABEL = lazy(r"^(?:target|targets|due|deadline|eta|timeline|timeframe)\s*:?\s*", re.IGNORECASE)
+
+
+def heading_due(doc: Document, item: ActionItem) -> str | None:
+    """The period the heading over ``item`` gives its group of items ("Long-term
+    improvements (Target: Q4 2025 - Q1 2026)"): a reader dates each item by it."""
+    section = doc.section_at(item.line)
+    if section is None or not section.heading:
+        return None
+    for match in _HEADING_PART.finditer(section.heading):
+        part = _DUE_LABEL.sub("", (match.group(1) or match.group(2) or "").strip())
+        end = _RANGE.split(part)[-1]
+        if end and (named_period(end) or find_day(end) is not None):
+            return part
+    return None
+
+
 def due_problem(item: ActionItem) -> str | None:
     if item.due is not None:
         return None
@@ -141,8 +162,9 @@ def due_problem(item: ActionItem) -> str | None:
 class UndatedAction(Rule):
     """Finds open action items with no due date, or a due that is not a date: "ASAP",
     "soon", "next sprint", "TBD", "when we have time", "later this year". A named period is
-    a date ("end of Q3", "H2 2026", "March", "by the 2.4 release"), and "due to ..." is a
-    cause, never a due date. Items the document marks done are skipped, and an item whose
+    a date ("end of Q3", "H2 2026", "March", "by the 2.4 release"), and so is the period a
+    heading gives its group of items ("Long-term (Target: Q4 2025 - Q1 2026)"); "due to ..."
+    is a cause, never a due date. Items the document marks done are skipped, and an item whose
     linked ticket a reader can follow is said to keep its due date there, as advice.
 
     Why: the seed's "Action Items That Work" asks for "Time-bound: Due date, not 'when we
@@ -167,7 +189,7 @@ class UndatedAction(Rule):
             if _is_done(item) or is_placeholder(item.text):
                 continue
             problem = due_problem(item)
-            if problem is None:
+            if problem is None or (not item.due_text and heading_due(doc, item) is not None):
                 continue
             if ticket(item) is not None:
                 yield self.finding(
@@ -403,8 +425,17 @@ def _intention(
         return verb if verb.lower().startswith(_TOPIC_ONLY_VERBS) else None
     extra = config.unverifiable_phrases().search(low, words=words)
     if extra is not None and not low[extra.start() :].startswith(("investigate", "look")):
+        aside = _ASIDE.search(text, 0, extra.start())
+        if aside is not None and len(text[: aside.start()].split()) >= 3:
+            # "Add alerting on failed uploads - consider tracking the rate per region": the
+            # commitment comes first (and is judged on its own); the aside offers options
+            return None
         return text[extra.start() : extra.end()]
     return None
+
+
+# where an item's commitment ends and an aside begins: " - ", " — ", "; "
+_ASIDE = lazy(r"\s[-–—]\s|;\s")
 
 
 def _vague(text: str, config: LintConfig, low: str, words: frozenset[str] | None) -> str | None:
@@ -489,8 +520,9 @@ class UnverifiableAction(Rule):
     ("ensure invoices are correct", "should always"). A spike with a factual question
     ("Investigate if we can set memory limits", "Check why the alert did not fire") is done
     when the question is answered and passes, and so does any item with an explicit
-    done-condition ("done when: ..."). Configuration ``extra_unverifiable_phrases`` extends
-    the list.
+    done-condition ("done when: ..."), or a commitment followed by options in an aside ("Add
+    alerting on failed uploads - consider tracking the rate per region"). Configuration
+    ``extra_unverifiable_phrases`` extends the list.
 
     Why: the seed's "Action Items That Work": "Verifiable: You can tell when it is done."
     A discussion always happened and never finishes; the item stays open forever, which is

@@ -99,7 +99,13 @@ _SAFEGUARDS = (
     r"docs|training|capacity|owners?(?:hip)?|validation|backups?|redundancy|polic(?:y|ies)|"
     r"procedures?|lifecycle\s+management|observability|visibility|metrics|dashboards?|"
     r"staging|canar(?:y|ies)|rollback|isolation|segmentation|resource\s+(?:requests|limits)|"
-    r"logging|logs|paging|on-?call)"
+    r"logging|logs|paging|on-?call|notifications?|alarms?|reminders?|"
+    r"auto(?:matic|mated)?[- ]?(?:renew\w*|rotat\w*|scal\w*|failover))"
+)
+# a knowledge gap: "No one in the team knows how to renew the certificate"
+_NOBODY_KNEW = lazy(
+    r"\b(?:no[ -]?one|nobody)\b[^.;\n]{0,40}?\b(?:knows?|knew|understood|was\s+trained)\b",
+    re.IGNORECASE,
 )
 # "no alert on ...", "lack of monitoring": tried where a word of lack starts
 _LACK_FIRST = lazy(
@@ -134,6 +140,8 @@ _LACK_ENDS = ("too ", "not", "n't", "n’t", "missing")
 
 def _names_a_gap(text: str) -> bool:
     low = text.lower()
+    if ("one" in low or "nobody" in low) and _NOBODY_KNEW.search(text):
+        return True
     for word in _LACK_WORDS:
         at = low.find(word)
         while at != -1:
@@ -251,6 +259,7 @@ _NEGATIVE: frozenset[str] = frozenset(w.strip() for w in _LACK_WORDS) | frozense
     [
         "lacking",
         "lacked",
+        "nobody",
         "wasn",
         "weren",
         "isn",

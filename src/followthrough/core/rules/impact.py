@@ -159,7 +159,7 @@ _ZERO = lazy(
     r"downloaded|lost|exposed|charged|installed)\b"
     r"|\b(?:were|was|are|is)\s+not\s+(?:affected|impacted|compromised|exploited)\b"
     r"|\bno\s+(?:evidence|indications?|indicators?|signs?)\s+(?:of|that)\b"
-    r"|\bno\s+(?:customer|user|data|service)s?\s+(?:impact|loss|were)\b"
+    r"|\bno\s+(?:customer|user|data|service)s?\s+(?:data\s+)?(?:impact|loss|were)\b"
     r"|\bno\s+action\s+is\s+required\s+by\s+(?:users|customers)\b",
     re.IGNORECASE,
 )

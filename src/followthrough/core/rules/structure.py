@@ -63,6 +63,13 @@ _NOT_CONTENT = frozenset(
 _ROOT_CAUSE_LABEL = lazy(r"root[ -]?causes?\b[^:\n]{0,40}:")
 _LINE_LEAD = lazy(r"[\s>*_#|-]*(?:\d+[.)]\s*)?")
 _COMMENTS = lazy(r"<!--.*?-->", re.DOTALL)
+# a line that starts with a clock time or a numeric day ("28-11-2024 21:00 -", "07/21/2023 -",
+# "7:32 PM -"): the date reader leaves numeric days alone (is 07-08 July or August?), but a
+# reader of a timeline section knows its entries by them all the same
+_STAMPED_LINE = lazy(
+    r"^[\s>*_`|-]*(?:\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}|\d{1,2}:\d{2}|\d{1,2}\s?[ap]\.?m\.?)(?![\w/.-])",
+    re.MULTILINE | re.IGNORECASE,
+)
 _WORDS = lazy(r"[A-Za-z0-9]")
 
 
@@ -97,7 +104,8 @@ def _present(doc: Document, kind: SectionKind) -> bool:
         if doc.genre is Genre.INCIDENT_REPORT:
             # a timeline section that gives no time ("see the incident channel") is none
             return any(
-                s.kind is SectionKind.TIMELINE and find_day(s.body) is not None
+                s.kind is SectionKind.TIMELINE
+                and (find_day(s.body) is not None or _STAMPED_LINE.search(s.body) is not None)
                 for s in doc.sections
             )
         return _dated(doc)  # an analysis of an attack tells its dates in prose
@@ -348,6 +356,17 @@ def _written(body: str) -> bool:
     return False
 
 
+# a fenced block and what it holds: a timeline or a log kept in a code block is written
+_FENCE = lazy(r"^[ \t]*(`{3,}|~{3,})[^\n]*\n(.*?)^[ \t]*\1", re.MULTILINE | re.DOTALL)
+
+
+def _fenced_text(body: str) -> bool:
+    """Words inside a fenced code block (the masked view blanks code)."""
+    if "```" not in body and "~~~" not in body:
+        return False
+    return any(_WORDS.search(m.group(2)) for m in _FENCE.finditer(body))
+
+
 _ZONE_NOTE = lazy(r"^\s*\(?\s*(?:all\s+)?times?\s+(?:are\s+)?in\s+[\w ]{1,30}\)?\.?\s*$", re.I)
 
 
@@ -357,7 +376,8 @@ class EmptySection(Rule):
     meeting fills: summary, impact, timeline, root cause, trigger, five whys, contributing
     factors, detection, resolution, action items, lessons. A heading whose content is in
     subsections that are parts of the report is not empty ("What happened" over "Chain of
-    events"); one whose only subsection is about something else is.
+    events"); one whose only subsection is about something else is. Text in a code block is
+    written (a timeline kept as a log).
 
     Why: the seed's "The copy-paste postmortem": a heading kept from the template but never
     written is the template talking, not the team. An empty section also hides from the
@@ -415,7 +435,7 @@ class EmptySection(Rule):
                 start, end = view.span(section.body_line, section.end_line)
                 if subsections:
                     end = min(end, view.offset_of(subsections[0].line))
-                if _written(view.masked[start:end]):
+                if _written(view.masked[start:end]) or _fenced_text(view.text[start:end]):
                     continue
             if section.kind == SectionKind.ACTION_ITEMS and any(
                 section.line <= item.line <= section.end_line for item in doc.action_items

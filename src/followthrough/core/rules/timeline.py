@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind, TimelineEvent
+from followthrough.core.parsing.dates import DATE_ANYWHERE
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import Finding, Rule, Severity, view_of
@@ -24,6 +25,8 @@ _HAS_DATE = lazy(
 )
 
 
+# "11:10 6th Nov 2023 - ...": the day written after the clock time, left in the entry's text
+_DAY_AFTER_CLOCK = lazy(r"[\s*_(\[,-]*" + DATE_ANYWHERE.pattern, re.IGNORECASE)
 _CLOCK = lazy(r"\b(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
 
 
@@ -31,7 +34,7 @@ def _when(event: TimelineEvent) -> datetime | timedelta | None:
     """The event's resolved time, else its clock time as an offset into a day."""
     if event.at is not None:
         return event.at
-    if _HAS_DATE.search(event.time_text):
+    if _HAS_DATE.search(event.time_text) or _DAY_AFTER_CLOCK.match(event.text) is not None:
         return None  # a date we cannot resolve: do not compare its clock time
     match = _CLOCK.search(event.time_text)
     if match is None:
@@ -47,12 +50,26 @@ def _when(event: TimelineEvent) -> datetime | timedelta | None:
     return timedelta(hours=hours, minutes=minutes, seconds=int(match.group(3) or 0))
 
 
+# a line that reads as a timeline entry although the reader found no time in it: a list item,
+# a table row, or a line that starts with a date or a clock time the reader cannot resolve
+_ENTRY_START = lazy(r"\s*(?:[-*+]\s|\d+[.)]\s|\||[*_(\[]*\d{1,4}[-/.:]\d{1,2})")
+
+
 def _timeline_lines(doc: Document) -> list[int]:
+    """The timeline's entries; when the reader found none, the lines of the timeline
+    sections that read as entries. A story told in paragraphs under a "Timeline" heading
+    ("On 3 May we moved ... Unfortunately this required ...") is a narrative, not a list of
+    facts to keep analysis out of."""
     if doc.timeline:
         return [event.line for event in doc.timeline]
+    view = view_of(doc)
     lines: list[int] = []
     for section in doc.sections_of(SectionKind.TIMELINE):
-        lines.extend(range(section.body_line, section.end_line + 1))
+        lines.extend(
+            n
+            for n in range(section.body_line, section.end_line + 1)
+            if _ENTRY_START.match(view.line_text(n)) is not None
+        )
     return lines
 
 
@@ -62,7 +79,9 @@ class TimelineAnalysis(Rule):
     and a clause that explains with what the analysis found later ("meaning ...", "this is
     due to ...", "which might indicate ...", "since the previous attempt failed"). Facts
     that mention a cause are not analysis: "Root cause investigation started", "re-triggered
-    due to an API timeout", "terminated, because they were development servers".
+    due to an API timeout", "terminated, because they were development servers". A story
+    told in paragraphs under a "Timeline" heading is a narrative, not entries, and is not
+    checked.
 
     Why: the seed's meeting agenda opens with the timeline: "Walk through what happened,
     when. No analysis yet. Just facts." Analysis in the timeline decides the root cause

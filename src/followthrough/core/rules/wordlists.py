@@ -1151,8 +1151,11 @@ TIMELINE_ANALYSIS: tuple[str, ...] = (
     # explanation, with what the analysis found out later
     "we now know",
     "we later learned",
-    "the real problem",
-    "the real issue",
+    # what the real problem *was* is a finding; looking for it is a fact
+    "the real problem was",
+    "the real problem is",
+    "the real issue was",
+    "the real issue is",
     "even though",
     "meaning",
     "meant that",
