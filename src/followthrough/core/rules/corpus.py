@@ -4,6 +4,7 @@ copy-paste postmortem" and "Measuring Effectiveness: Track repeat incidents").""
 from __future__ import annotations
 
 import re
+import zlib
 from array import array
 from bisect import bisect_right
 from collections import Counter
@@ -222,21 +223,22 @@ class CopyPaste(CorpusRule):
         hashes, ends = packed(shingle_sets([text for _, _, text in found], 3))
         last = max([number for number, _, _ in found], default=0)
         lines = doc.text.split("\n", last) if found else []
-        words = array("l", [0])
-        stops = array("l", [0])
+        words = array("I", [0])
+        stops = array("I", [0])
         for line in lines[:last]:
             words.append(words[-1] + len(line.split()))
             stops.append(stops[-1] + len(_SENTENCE_END.findall(line)))
+        excerpts = "\n".join([_line_excerpt(lines, number) for number, _, _ in found])
         return PassageSignature(
             path=doc.path,
-            order=_order_key((0, doc)),
-            lines=array("l", [number for number, _, _ in found]),
+            when=_incident_date(doc),
+            lines=array("I", [number for number, _, _ in found]),
             kinds=bytes([_KIND_NUMBER[kind] for _, kind, _ in found]),
             hashes=hashes,
             ends=ends,
             words=words,
             stops=stops,
-            excerpts=tuple(_line_excerpt(lines, number) for number, _, _ in found),
+            excerpts=zlib.compress(excerpts.encode("utf-8")),
         )
 
     def compare(
@@ -255,7 +257,7 @@ class CopyPaste(CorpusRule):
             at_line: list[int] = []
             at_kind: list[SectionKind] = []
             at_nth: list[int] = []
-            for d in sorted(range(len(signatures)), key=lambda d: signatures[d].order):
+            for d in sorted(range(len(signatures)), key=lambda d: signatures[d].order()):
                 sig = signatures[d]
                 if not sig.lines:
                     continue
@@ -294,6 +296,7 @@ class CopyPaste(CorpusRule):
         """Consecutive copied lines from the same documents become one finding; outside the
         analysis and the action items, only a passage long enough to matter is reported."""
         sig = signatures[d]
+        excerpts = sig.excerpt_lines()
         run: list[_Found] = []
 
         def flush() -> Iterator[tuple[int, Finding]]:
@@ -325,7 +328,7 @@ class CopyPaste(CorpusRule):
                     config,
                     first.line,
                     f"{what} copied from an earlier postmortem{plural}: {names}{more}",
-                    sig.excerpts[first.nth],
+                    excerpts[first.nth],
                     end_line=last.line,
                     fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
                     section=first.kind,
@@ -359,18 +362,27 @@ class PassageSignature:
     comparable passages (:func:`passages`) as their lines, sections (one byte each) and
     shingle sets packed as 64-bit hashes (:func:`followthrough.core.similarity.packed`),
     the running count of words and sentence stops over its lines (``words[n]`` for lines 1
-    to ``n``: is a run of copied lines long enough to matter?) and each passage's excerpt.
-    A few kilobytes where the document is tens."""
+    to ``n``: is a run of copied lines long enough to matter?), each passage's excerpt
+    (compressed: few are ever shown) and the incident date that orders it. A few kilobytes
+    where the parsed document is tens."""
 
     path: str
-    order: tuple[bool, date, tuple[tuple[int, int | str], ...], str]
+    when: date | None
     lines: array[int]
     kinds: bytes
     hashes: array[int]
     ends: array[int]
     words: array[int]
     stops: array[int]
-    excerpts: tuple[str, ...]
+    excerpts: bytes
+
+    def order(self) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
+        """Where the postmortem comes in the folder (:func:`_order_key`)."""
+        return (self.when is None, self.when or date.min, _natural(self.path), self.path)
+
+    def excerpt_lines(self) -> list[str]:
+        """The excerpt of each passage, in the order of ``lines``."""
+        return zlib.decompress(self.excerpts).decode("utf-8").split("\n")
 
     def long_enough(self, first: int, last: int, kind: SectionKind) -> bool:
         """Does the copied run of lines ``first`` to ``last`` matter? (:func:`_long_enough`
