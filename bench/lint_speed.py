@@ -9,8 +9,10 @@
    ``followthrough lint --jobs N --no-corpus`` does), beside ``jobs=1``. target: >= 1,000 docs/s
 2. Cost against document size: one base document at 1x, 2x, 4x and 8x its length, in ms per
    document and ms per 1,000 words.                        target: linear (flat ms/1,000 words)
-3. Folder-level checks: ``lint_corpus`` with only the corpus rules (copy_paste,
-   repeat_incident) over 10,000 pre-parsed documents.                   target: < 10 s
+3. Folder-level checks (copy_paste, repeat_incident) over 10,000 pre-parsed documents, in
+   their two steps: each rule's signature of each document (done by the worker processes
+   in a real run) and the comparison of the signatures (done by the process that reports,
+   alone).                                           target: comparison < 3 s wall
 
 Documents come from ``generate_postmortems.py`` (seeded, so every run lints the same text).
 Everything runs in this one process, on one core.
@@ -33,7 +35,7 @@ import generate_postmortems as gen  # noqa: E402
 
 TARGET_DOCS_PER_SECOND = 500.0
 TARGET_PARALLEL_DOCS_PER_SECOND = 1000.0
-TARGET_CORPUS_SECONDS = 10.0
+TARGET_CORPUS_SECONDS = 3.0  # the comparison, in the reporting process
 LINEAR_TOLERANCE = 1.5  # ms per 1,000 words at 8x may be at most 1.5x that at 1x
 SIZES = (1, 2, 4, 8)
 
@@ -149,8 +151,10 @@ def scaling(seed: int) -> None:
 
 
 def folder_checks(corpus: int, seed: int) -> None:
+    import pickle
+
     from followthrough.core.config import LintConfig
-    from followthrough.core.lint import lint_corpus
+    from followthrough.core.lint import _add_corpus, _corpus_rules
     from followthrough.core.markdown import parse
 
     texts = list(gen.folder(corpus, seed=seed))
@@ -158,40 +162,47 @@ def folder_checks(corpus: int, seed: int) -> None:
     docs = [parse(text, name) for name, text in texts]
     parse_seconds = time.perf_counter() - start
     only_corpus = LintConfig(select=("copy_paste", "repeat_incident"))
-    result: dict[str, list[object]] = {}
-
-    def run() -> None:
-        nonlocal result
-        result = lint_corpus(docs, only_corpus)  # type: ignore[assignment]
-
+    rules = _corpus_rules(only_corpus)
     load_before = _load()
+    gc.collect()
+    cpu_start = time.process_time()
+    signatures = [[rule.signature(doc, only_corpus) for doc in docs] for rule in rules]
+    sign_cpu = time.process_time() - cpu_start
+    sizes = [len(pickle.dumps(signed)) / len(docs) for signed in signatures]
+    paths = [doc.path for doc in docs]
+    raw: dict[str, list[object]] = {path: [] for path in paths}
     gc.collect()  # the garbage collector stays on, as in a real run
     cpu_start = time.process_time()
     wall_start = time.perf_counter()
-    run()
+    _add_corpus(signatures, paths, raw, only_corpus)  # type: ignore[arg-type]
     seconds = time.process_time() - cpu_start
     wall = time.perf_counter() - wall_start
     counts: dict[str, int] = {}
-    for findings in result.values():
+    for findings in raw.values():
         for f in findings:
             rule = f"{getattr(f, 'rule', '?')} {getattr(f, 'category', '?')}"
             counts[rule] = counts.get(rule, 0) + 1
-    verdict = "meets" if seconds < TARGET_CORPUS_SECONDS else "MISSES"
+    verdict = "meets" if wall < TARGET_CORPUS_SECONDS else "MISSES"
     per_rule = _per_rule(docs, only_corpus)
-    print("3. Folder-level checks (lint_corpus, corpus rules only)")
+    print("3. Folder-level checks (corpus rules only)")
     print(f"   {corpus:,} documents (parsed beforehand in {parse_seconds:.1f} s, not counted)")
     print(
-        f"   {seconds:.2f} s CPU ({wall:.2f} s wall); load average {load_before} before, {_load()} after"
+        f"   signatures (the workers' share): {sign_cpu:.2f} s CPU; pickled per document: "
+        + ", ".join(f"{r.code} {size / 1024:.1f} KiB" for r, size in zip(rules, sizes, strict=True))
+    )
+    print(
+        f"   comparison (the reporting process): {seconds:.2f} s CPU ({wall:.2f} s wall); "
+        f"load average {load_before} before, {_load()} after"
     )
     print(
         "   findings per rule: "
         + (", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())) or "none")
     )
     print(
-        "   each rule alone (CPU, collector paused as in lint_corpus): "
+        "   each rule alone, signatures and comparison (CPU, collector paused): "
         + ", ".join(f"{code} {cpu:.2f} s" for code, cpu in per_rule)
     )
-    print(f"   target < {TARGET_CORPUS_SECONDS:.0f} s: {verdict}")
+    print(f"   target comparison < {TARGET_CORPUS_SECONDS:.0f} s wall: {verdict}")
     print()
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,6 +22,10 @@ from followthrough.web.accounts.models import ApiToken, Membership, Person, Role
 from followthrough.web.incidents.models import Incident
 
 PASSWORD = "correct horse battery staple"
+
+# the suite keeps no compiled patterns in the user's cache folder (core/regex.py); the tests
+# of that store name a folder of their own
+os.environ.setdefault("FOLLOWTHROUGH_CACHE_DIR", "")
 
 
 @dataclass

@@ -125,3 +125,68 @@ def test_a_lazy_pattern_behaves_as_the_compiled_one() -> None:
         pass
     else:
         raise AssertionError("an unknown attribute must raise AttributeError")
+
+
+_COMPILE_ONE = (
+    "import re, sys\n"
+    "from followthrough.core import regex\n"
+    "pattern = regex.lazy(r'(?P<word>pool)\\s+(exhaust\\w*)|[\\u00e9-\\u00ff]+', re.IGNORECASE)\n"
+    "text = 'The POOL exhausted; \u00e9t\u00e9 the pool exhaustion'\n"
+    "same = [m.span() for m in pattern.finditer(text)] == "
+    "[m.span() for m in re.compile(pattern.pattern, re.I).finditer(text)]\n"
+    "print(f'{same} {pattern.groupindex == {\"word\": 1}} {regex._STORE.added}')\n"
+)
+
+
+def _in_python_with_cache(code: str, folder: str, **more: str) -> str:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "FOLLOWTHROUGH_CACHE_DIR": folder,
+        **more,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_pattern_compiled_by_an_earlier_run_is_taken_from_the_store_and_matches_alike(
+    tmp_path: Path,
+) -> None:
+    folder = str(tmp_path / "cache")
+    assert _in_python_with_cache(_COMPILE_ONE, folder) == "True True True"  # compiled, kept
+    kept = list((tmp_path / "cache").glob("regex-*.marshal"))
+    assert len(kept) == 1
+    assert _in_python_with_cache(_COMPILE_ONE, folder) == "True True False"  # from the store
+    assert kept[0].stat().st_size > 0
+
+
+def test_a_damaged_store_is_compiled_around_and_written_anew(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"
+    kept = next(folder.glob("regex-*.marshal"))
+    kept.write_bytes(b"\x00not a store")
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True False"
+
+
+def test_an_empty_cache_folder_setting_keeps_nothing(tmp_path: Path) -> None:
+    """(The suite runs so: nothing of it lands in the user's cache folder.)"""
+    code = _COMPILE_ONE + "print(regex._store_path())\n"
+    home = {"HOME": str(tmp_path), "XDG_CACHE_HOME": str(tmp_path / ".cache")}
+    assert _in_python_with_cache(code, "", **home) == "None"
+    assert list(tmp_path.iterdir()) == []
+    # unset, the store is the user's cache folder's
+    unset = {k: v for k, v in os.environ.items() if k != "FOLLOWTHROUGH_CACHE_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-c", _COMPILE_ONE],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**unset, "PYTHONPATH": os.pathsep.join(sys.path), **home},
+    )
+    assert result.stdout.strip() == "True True True"
+    assert [p.name for p in (tmp_path / ".cache" / "followthrough").iterdir()][0].startswith(
+        "regex-"
+    )

@@ -1,11 +1,14 @@
 """A folder is linted by several processes (``--jobs``), and the report is byte for byte the
-one a single process writes: text, JSON and SARIF, on the project's corpus and on the real
-postmortems beside the project."""
+one a single process writes, in every output format, on the project's corpus and on the real
+postmortems beside the project. The workers send the folder rules signatures, not
+documents."""
 
 from __future__ import annotations
 
 import json
+import pickle
 import shutil
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -13,9 +16,19 @@ from click.testing import CliRunner
 
 from followthrough.cli import main
 from followthrough.core.config import LintConfig
-from followthrough.core.lint import PARALLEL_FROM, lint_paths
+from followthrough.core.document import Document
+from followthrough.core.lint import (
+    PARALLEL_FROM,
+    expand_paths,
+    lint_corpus,
+    lint_paths,
+    read_document,
+)
+from followthrough.core.markdown import parse
 from followthrough.core.reporters import REPORTERS
+from followthrough.core.rules.base import CorpusRule, Finding, Severity
 from followthrough.core.rules.blame import PersonAsAgent
+from followthrough.core.rules.corpus import CopyPaste
 
 from . import real_corpus
 
@@ -25,7 +38,7 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 def _reports(folder: Path, jobs: int, against: tuple[str, ...] = ()) -> dict[str, str]:
     report = lint_paths([str(folder)], LintConfig(), against=list(against), jobs=jobs)
     record = report.to_record()
-    return {fmt: REPORTERS[fmt](record) for fmt in ("text", "json", "sarif")}
+    return {fmt: REPORTERS[fmt](record) for fmt in sorted(REPORTERS)}
 
 
 def _assert_same(serial: dict[str, str], parallel: dict[str, str]) -> None:
@@ -42,7 +55,69 @@ def test_the_project_corpus_linted_by_two_processes_gives_the_serial_report() ->
 
 def test_the_real_postmortems_linted_by_two_processes_give_the_serial_report() -> None:
     real_corpus.require()
-    _assert_same(_reports(real_corpus.DOCS, jobs=1), _reports(real_corpus.DOCS, jobs=2))
+    serial = _reports(real_corpus.DOCS, jobs=1)
+    assert '"PM601"' in serial["json"] and '"PM602"' in serial["json"]
+    _assert_same(serial, _reports(real_corpus.DOCS, jobs=2))
+
+
+def test_a_folder_linted_from_files_finds_what_the_documents_in_memory_find() -> None:
+    """The folder rules compare signatures taken file by file (the documents let go); the
+    findings are those of the rules run over every parsed document at once."""
+    files, _ = expand_paths([str(CORPUS)])
+    docs = []
+    for path in files:
+        doc, _source = read_document(path)
+        doc.path = path
+        docs.append(doc)
+    in_memory = lint_corpus(docs)
+    from_files = {r.path: r.findings for r in lint_paths([str(CORPUS)], jobs=1).files}
+    assert from_files == {path: in_memory[path] for path in from_files}
+    assert any(f.rule == "PM601" for found in from_files.values() for f in found)
+
+
+def test_a_copy_paste_signature_is_numbers_and_excerpts_not_the_document() -> None:
+    doc = read_document(str(CORPUS / "2025-09-23-checkout-500s.md"))[0]
+    signature = CopyPaste().signature(doc, LintConfig())
+    assert signature.hashes.typecode == "q" and len(signature.ends) == len(signature.lines)
+    assert not any(isinstance(value, Document) for value in vars(signature).values())
+    assert len(pickle.dumps(signature)) < len(pickle.dumps(doc))
+
+
+class _WholeDocuments(CorpusRule):
+    """A folder rule written over whole documents (``check_corpus`` only): the same title
+    twice."""
+
+    code = "PM699"
+    name = "corpus.test-same-title"
+    category = "copy_paste"
+    severity = Severity.WARNING
+
+    def check_corpus(
+        self, docs: Sequence[Document], config: LintConfig
+    ) -> Iterator[tuple[str, Finding]]:
+        seen: set[str | None] = set()
+        for doc in docs:
+            if doc.title in seen:
+                yield doc.path, self.finding(config, 1, "same title", "")
+            seen.add(doc.title)
+
+
+def test_a_folder_rule_written_over_whole_documents_still_compares_what_workers_send() -> None:
+    docs = [parse("# Pool exhausted\n\nText.\n", f"{n}.md") for n in range(3)]
+    rule = _WholeDocuments()
+    signatures = [rule.signature(doc, LintConfig()) for doc in docs]
+    found = list(rule.compare(pickle.loads(pickle.dumps(signatures)), LintConfig()))
+    assert [(d, f.message) for d, f in found] == [(1, "same title"), (2, "same title")]
+
+
+def test_a_folder_rule_that_writes_neither_step_is_refused() -> None:
+    class Nothing(CorpusRule):
+        code = "PM698"
+        name = "corpus.test-nothing"
+        category = "copy_paste"
+
+    with pytest.raises(TypeError, match="Nothing writes neither"):
+        list(Nothing().compare([], LintConfig()))
 
 
 def test_files_compared_against_a_folder_give_the_serial_report(tmp_path: Path) -> None:

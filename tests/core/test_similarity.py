@@ -17,6 +17,7 @@ from followthrough.core.similarity import (
     jaccard,
     normal_word,
     normal_words,
+    packed,
     shingle_sets,
     shingles,
     word_set,
@@ -142,6 +143,26 @@ def test_texts_without_words_are_not_indexed() -> None:
     assert index.add(0, "— · —", "a") is False
     assert index.add_many([1, 2], ["!!", "the pool was exhausted"], "b") == 1
     assert len(index) == 1
+
+
+def test_shingle_sets_packed_by_a_worker_index_the_same_as_the_texts() -> None:
+    """What a worker process sends for a document (its passages' shingle sets, packed as
+    sorted 64-bit hashes) pairs exactly as the texts themselves."""
+    by_text = _index(one_by_one=False)
+    by_sets: NearDuplicateIndex[int] = NearDuplicateIndex(k=3, threshold=0.8)
+    for group in "abcd":
+        keys = [key for key, (g, _) in enumerate(PASSAGES) if g == group]
+        hashes, ends = packed(shingle_sets([PASSAGES[key][1] for key in keys]))
+        by_sets.add_packed(keys, hashes, ends, group)
+    assert list(by_sets.pairs()) == list(by_text.pairs())
+    assert list(by_sets.neighbours()) == list(by_text.neighbours())
+    assert list(by_sets.pairs())  # (there are pairs to compare)
+
+
+def test_an_empty_index_finds_nothing() -> None:
+    index: NearDuplicateIndex[int] = NearDuplicateIndex()
+    assert index.add_packed([], *packed([]), "a") == 0
+    assert list(index.pairs()) == [] and list(index.neighbours()) == []
 
 
 # --- words compared for meaning (repeat incidents, similar-incident suggestions) ----------

@@ -10,11 +10,11 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import repeat
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from followthrough import __version__
 from followthrough.core.config import LintConfig, refers_to
@@ -99,13 +99,35 @@ def _raw_findings(
     return found
 
 
+@dataclass(frozen=True)
+class Marks:
+    """What applying a document's suppressions needs of it: its disable comments (line ->
+    what they name; line 0 is the whole file) and the excerpt of each comment's line."""
+
+    suppressions: dict[int, set[str]] = field(default_factory=dict)
+    excerpts: dict[int, str] = field(default_factory=dict)
+
+
+_NO_MARKS = Marks()
+
+
+def marks_of(doc: Document) -> Marks:
+    if not doc.suppressions:
+        return _NO_MARKS
+    view = view_of(doc) if doc.text else None
+    return Marks(
+        doc.suppressions,
+        {key: view.excerpt(key or 1) if view else "" for key in doc.suppressions},
+    )
+
+
 def _finish(
-    doc: Document, found: list[Finding], config: LintConfig, *, ran_corpus: bool
+    marks: Marks, found: list[Finding], config: LintConfig, *, ran_corpus: bool
 ) -> list[Finding]:
     """Apply suppressions, report unused ones, sort by position."""
     kept: list[Finding] = []
     used: set[tuple[int, str]] = set()
-    suppressions = doc.suppressions
+    suppressions = marks.suppressions
     for finding in found:
         rule = BY_CODE.get(finding.rule)
         hit = None
@@ -125,7 +147,7 @@ def _finish(
             used.add(hit)
     kept = _one_per_place(kept)
     if suppressions and config.is_enabled(_UNUSED):
-        kept.extend(_unused_suppressions(doc, used, config, ran_corpus=ran_corpus))
+        kept.extend(_unused_suppressions(marks, used, config, ran_corpus=ran_corpus))
     kept.sort(key=lambda f: (f.line, f.end_line, f.rule))
     return kept
 
@@ -157,16 +179,15 @@ def _one_per_place(found: list[Finding]) -> list[Finding]:
 
 
 def _unused_suppressions(
-    doc: Document, used: set[tuple[int, str]], config: LintConfig, *, ran_corpus: bool
+    marks: Marks, used: set[tuple[int, str]], config: LintConfig, *, ran_corpus: bool
 ) -> Iterator[Finding]:
-    view = view_of(doc)
-    for key, refs in sorted(doc.suppressions.items()):
+    for key, refs in sorted(marks.suppressions.items()):
         for ref in sorted(refs):
             if (key, ref) in used:
                 continue
             rules = [rule for rule in REGISTRY if refers_to(ref, rule)]
             line = key or 1
-            excerpt = view.excerpt(line) if doc.text else ""
+            excerpt = marks.excerpts[key]
             if not rules:
                 yield _UNUSED.finding(
                     config,
@@ -193,7 +214,7 @@ def _unused_suppressions(
 def lint_document(doc: Document, config: LintConfig | None = None) -> list[Finding]:
     """Findings of the single-file rules, suppressions applied, sorted by line."""
     config = config or LintConfig()
-    return _finish(doc, _raw_findings(doc, config), config, ran_corpus=False)
+    return _finish(marks_of(doc), _raw_findings(doc, config), config, ran_corpus=False)
 
 
 def lint_text(text: str, path: str = "<text>", config: LintConfig | None = None) -> list[Finding]:
@@ -232,26 +253,36 @@ def lint_corpus(
     rules = _single_rules(config)
     shown = [doc for doc in docs if report is None or doc.path in report]
     raw: dict[str, list[Finding]] = {doc.path: _raw_findings(doc, config, rules) for doc in shown}
-    return _with_corpus(docs, shown, raw, config)
-
-
-def _with_corpus(
-    docs: Sequence[Document],
-    shown: Sequence[Document],
-    raw: dict[str, list[Finding]],
-    config: LintConfig,
-) -> dict[str, list[Finding]]:
-    """The folder-level findings added to the single-file ones (``raw``, by path, for the
-    ``shown`` documents), then suppressions applied."""
+    signatures = []
     for rule in _corpus_rules(config):
         try:
-            with _collector_paused():
-                for path, finding in rule.check_corpus(docs, config):
-                    if path in raw:
-                        raw[path].append(finding)
+            signatures.append([rule.signature(doc, config) for doc in docs])
         except Exception as error:
             raise RuleError("<corpus>", rule.code, error) from error
-    return {doc.path: _finish(doc, raw[doc.path], config, ran_corpus=True) for doc in shown}
+    _add_corpus(signatures, [doc.path for doc in docs], raw, config)
+    return {
+        doc.path: _finish(marks_of(doc), raw[doc.path], config, ran_corpus=True) for doc in shown
+    }
+
+
+def _add_corpus(
+    signatures: Sequence[Sequence[Any]],
+    paths: Sequence[str],
+    raw: dict[str, list[Finding]],
+    config: LintConfig,
+) -> None:
+    """The folder-level findings added to the single-file ones (``raw``, by path): each
+    enabled folder rule compares its ``signatures`` (one list per rule, in the order of
+    :func:`_corpus_rules`; one signature per document of ``paths``)."""
+    for rule, signed in zip(_corpus_rules(config), signatures, strict=True):
+        try:
+            with _collector_paused():
+                for d, finding in rule.compare(signed, config):
+                    found = raw.get(paths[d])
+                    if found is not None:
+                        found.append(finding)
+        except Exception as error:
+            raise RuleError("<corpus>", rule.code, error) from error
 
 
 # --- paths on disk ------------------------------------------------------------------------
@@ -379,9 +410,11 @@ def lint_paths(
     repeat incidents) compare with, without reporting on them: a hook that lints only the
     staged postmortems still sees a near-copy of an old one in the folder.
 
-    ``jobs`` above 1 reads, parses and lints the files in that many processes (the
-    folder-level checks then run here, over every document); the report is the one a
-    single process gives."""
+    Each file is read, parsed and linted by the single-file rules, and each folder rule
+    takes its signature of it (:meth:`CorpusRule.signature`); the document is then let go,
+    so memory grows with the folder's signatures, not its documents. ``jobs`` above 1 does
+    that in that many processes; the folder rules then compare the signatures here. The
+    report is the one a single process gives."""
     config = config or LintConfig()
     files, errors = expand_paths(paths)
     context_files, missing_context = expand_paths(against)
@@ -389,66 +422,92 @@ def lint_paths(
     shown = {os.path.realpath(path) for path in files}
     neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
     entries = [(p, True) for p in files] + [(p, False) for p in neighbours]
+    compare = config.corpus and len(entries) > 1
     if jobs > 1 and len(entries) >= PARALLEL_FROM:
-        read = _read_in_parallel(entries, config, jobs)
+        read: Iterable[tuple[str, bool, _Outcome]] = _read_in_parallel(
+            entries, config, compare, jobs
+        )
     else:
-        read = map(_read_one, entries, repeat(None))
-    docs: list[Document] = []
-    context: list[Document] = []
+        read = map(_read_one, entries, repeat(config), repeat(compare))
+    reported: list[_Read] = []
+    #: every readable document (reported first, then neighbours), as the folder rules number them
+    names: list[str] = []
+    signatures: list[list[Any]] = [[] for _ in _corpus_rules(config)] if compare else []
+    broken: RuleError | None = None  # a folder rule's signature crashed
     line_maps: dict[str, Source] = {}
-    #: single-file findings already found by a worker process (or the RuleError it raised)
-    early: dict[str, list[Finding] | RuleError] = {}
-    for path, reported, outcome in read:
+    for path, is_reported, outcome in read:
         if isinstance(outcome, str):
-            if reported:
+            if is_reported:
                 errors.append((path, outcome))
             continue  # an unreadable neighbour is not this run's business
-        doc, source, found = outcome
-        if source is not None and source.lines is not None:
-            line_maps[path] = source
-        (docs if reported else context).append(doc)
-        if found is not None:
-            early[doc.path] = found
+        if outcome.source is not None and outcome.source.lines is not None:
+            line_maps[path] = outcome.source
+        if is_reported:
+            reported.append(outcome)
+        names.append(path)
+        if isinstance(outcome.signatures, RuleError):
+            broken = broken or outcome.signatures
+        else:
+            for signed, signature in zip(signatures, outcome.signatures, strict=True):
+                signed.append(signature)
     results: list[FileResult] = []
     crashed: list[str] = []
-    if config.corpus and len(docs) + len(context) > 1:
+    by_path: dict[str, list[Finding]] | None = None
+    if compare and len(names) > 1:
         try:
-            if early:
-                raw: dict[str, list[Finding]] = {}
-                for doc in docs:
-                    found = early[doc.path]
-                    if isinstance(found, RuleError):
-                        raise found
-                    raw[doc.path] = list(found)  # kept as it is for a fallback below
-                by_path = _with_corpus(docs + context, docs, raw, config)
-            else:
-                by_path = lint_corpus(docs + context, config, report={d.path for d in docs})
+            raw: dict[str, list[Finding]] = {}
+            for one in reported:
+                if isinstance(one.found, RuleError):
+                    raise one.found
+                raw[one.path] = list(one.found)  # kept as it is for a fallback below
+            if broken is not None:
+                raise broken
+            _add_corpus(signatures, names, raw, config)
+            by_path = {
+                one.path: _finish(one.marks, raw[one.path], config, ran_corpus=True)
+                for one in reported
+            }
         except RuleError as error:
             errors.append((error.path, str(error)))
             crashed.append(error.path)
-            by_path = _lint_each(docs, config, errors, crashed, early)
-    else:
-        by_path = _lint_each(docs, config, errors, crashed, early)
-    for doc in docs:
-        if doc.path in by_path:
-            found = by_path[doc.path]
-            if doc.path in line_maps:
-                found = _in_source_lines(found, line_maps[doc.path], line_maps)
-            results.append(FileResult(doc.path, found))
+    if by_path is None:
+        by_path = _finish_each(reported, config, errors, crashed)
+    for one in reported:
+        if one.path in by_path:
+            found = by_path[one.path]
+            if one.path in line_maps:
+                found = _in_source_lines(found, line_maps[one.path], line_maps)
+            results.append(FileResult(one.path, found))
     return LintReport(results, errors, summarize(results, errors), crashed)
 
 
 #: a folder this small is linted in one process: starting the others would cost more
 PARALLEL_FROM = 16
 
-#: what reading one path gives: a one-line reason it could not be read, or the document,
-#: its conversion (a .docx or HTML export) and, from a worker process, its single-file
-#: findings or the RuleError a rule raised on it
-_Outcome = str | tuple[Document, "Source | None", "list[Finding] | RuleError | None"]
+
+@dataclass
+class _Read:
+    """One readable file of a run, as the process that reports needs it: its single-file
+    findings (or the error a rule raised on it), its suppressions, each folder rule's
+    signature of it (or the error one raised), and its conversion (a .docx or HTML
+    export's line map)."""
+
+    path: str
+    found: list[Finding] | RuleError
+    marks: Marks
+    signatures: tuple[Any, ...] | RuleError
+    source: Source | None
 
 
-def _read_one(entry: tuple[str, bool], config: LintConfig | None) -> tuple[str, bool, _Outcome]:
-    """Read (and, given a config, lint with the single-file rules) one path of a run."""
+#: what reading one path gives: a one-line reason it could not be read, or what was read
+_Outcome = str | _Read
+
+
+def _read_one(
+    entry: tuple[str, bool], config: LintConfig, compare: bool
+) -> tuple[str, bool, _Outcome]:
+    """Read one path of a run, lint it with the single-file rules when it is reported, and
+    take the folder rules' signatures of it when ``compare``."""
     from followthrough.core.markdown import DocumentReadError
 
     path, reported = entry
@@ -458,32 +517,39 @@ def _read_one(entry: tuple[str, bool], config: LintConfig | None) -> tuple[str, 
         reason = error.strerror if isinstance(error, OSError) else None
         return path, reported, reason or str(error)
     doc.path = path
-    found: list[Finding] | RuleError | None = None
-    if config is not None and reported:
+    found: list[Finding] | RuleError = []
+    if reported:
         try:
             found = _raw_findings(doc, config)
         except RuleError as error:
             found = error
-    if config is not None:
-        # sent back is what the folder checks and the suppressions read: not what the parse
-        # kept to speed the single-file rules up, nor the timeline and contributing
-        # factors, which only those rules read
-        doc.masked = None
-        doc.timeline = []
-        doc.factors = []
-    return path, reported, (doc, source, found)
+    signatures: tuple[Any, ...] | RuleError = ()
+    if compare:
+        signed = []
+        for rule in _corpus_rules(config):
+            try:
+                signed.append(rule.signature(doc, config))
+            except Exception as error:
+                signatures = RuleError("<corpus>", rule.code, error)
+                break
+        else:
+            signatures = tuple(signed)
+    marks = marks_of(doc) if reported else _NO_MARKS
+    if source is not None:
+        source = replace(source, markdown="")  # only its line map is read from here on
+    return path, reported, _Read(path, found, marks, signatures, source)
 
 
 def _read_chunk(
-    entries: list[tuple[str, bool]], config: LintConfig
+    entries: list[tuple[str, bool]], config: LintConfig, compare: bool
 ) -> list[tuple[str, bool, _Outcome]]:
-    return [_read_one(entry, config) for entry in entries]
+    return [_read_one(entry, config, compare) for entry in entries]
 
 
 def _read_in_parallel(
-    entries: list[tuple[str, bool]], config: LintConfig, jobs: int
+    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int
 ) -> Iterator[tuple[str, bool, _Outcome]]:
-    """Every entry read, parsed and linted by ``jobs`` worker processes, in order."""
+    """Every entry read, parsed, linted and signed by ``jobs`` worker processes, in order."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -494,7 +560,7 @@ def _read_in_parallel(
     size = max(1, -(-len(entries) // (jobs * 4)))
     chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for chunk in pool.map(_read_chunk, chunks, repeat(config)):
+        for chunk in pool.map(_read_chunk, chunks, repeat(config), repeat(compare)):
             yield from chunk
 
 
@@ -534,24 +600,18 @@ def _in_source_lines(
     ]
 
 
-def _lint_each(
-    docs: Sequence[Document],
+def _finish_each(
+    reported: Sequence[_Read],
     config: LintConfig,
     errors: list[tuple[str, str]],
     crashed: list[str],
-    early: dict[str, list[Finding] | RuleError] | None = None,
 ) -> dict[str, list[Finding]]:
+    """Single-file findings only, suppressions applied (no folder checks ran)."""
     out: dict[str, list[Finding]] = {}
-    for doc in docs:
-        try:
-            found = (early or {}).get(doc.path)
-            if isinstance(found, RuleError):
-                raise found
-            if found is None:
-                out[doc.path] = lint_document(doc, config)
-            else:
-                out[doc.path] = _finish(doc, list(found), config, ran_corpus=False)
-        except RuleError as error:
-            errors.append((doc.path, str(error)))
-            crashed.append(doc.path)
+    for one in reported:
+        if isinstance(one.found, RuleError):
+            errors.append((one.path, str(one.found)))
+            crashed.append(one.path)
+        else:
+            out[one.path] = _finish(one.marks, list(one.found), config, ran_corpus=False)
     return out

@@ -10,14 +10,146 @@ attributes, so every later call costs what a call on the compiled pattern costs.
 ``.pattern`` never compiles (patterns are built from other patterns' sources at import).
 The stand-in is not a ``re.Pattern`` instance: hand it to code that calls its methods, not
 to ``re.sub(pattern, ...)`` or ``isinstance`` checks (the core does neither).
+
+Compiling is still most of what a one-file lint costs (Python's regular expression compiler
+is written in Python: ~100 patterns, a quarter of the run), so what it makes of each pattern
+is kept between runs: the engine's code (a list of integers) in one file of the user's cache
+folder, loaded in one call, and a pattern found there is handed to the engine as
+``re.compile`` would hand it. The file is named by the Python version and the engine's
+format version, written only when a run compiled something new, replaced atomically, and any
+doubt (another Python, a damaged file, an engine that refuses the code) falls back to
+``re.compile``. ``FOLLOWTHROUGH_CACHE_DIR`` chooses the folder; set it empty to keep
+nothing.
 """
 
 from __future__ import annotations
 
+import _sre  # type: ignore[import-not-found]  # the engine re.compile hands its code to
+import os
 import re
+import sys
+from array import array
+from pathlib import Path
 from typing import Any, cast
 
-__all__ = ["LazyPattern", "lazy"]
+__all__ = ["LazyPattern", "compile_kept", "lazy"]
+
+#: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
+_Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
+#: a store this large is rewritten with only the patterns of the run that writes it
+_MAX_KEPT = 2000
+
+
+class _Store:
+    """Compiled patterns kept between runs (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, int], _Entry] | None = None
+        self.used: set[tuple[str, int]] = set()
+        self.added = False
+        self.path: Path | None = None
+
+    def load(self) -> dict[tuple[str, int], _Entry]:
+        if self.entries is None:
+            self.entries = {}
+            self.path = _store_path()
+            if self.path is not None:
+                import atexit
+                import marshal
+
+                atexit.register(self.save)
+                try:
+                    with self.path.open("rb") as file:
+                        entries = marshal.load(file)
+                    if isinstance(entries, dict):
+                        self.entries = entries
+                except (OSError, EOFError, ValueError, TypeError):
+                    pass  # none yet, or not readable: compiled afresh and written anew
+        return self.entries
+
+    def save(self) -> None:
+        """Write the store if this run compiled something new (at exit: once per run)."""
+        if not self.added or self.path is None or self.entries is None:
+            return
+        import marshal
+        import tempfile
+
+        entries = self.entries
+        if len(entries) > _MAX_KEPT:
+            entries = {key: entries[key] for key in self.used if key in entries}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".regex-")
+            with os.fdopen(fd, "wb") as file:
+                marshal.dump(entries, file)
+            os.replace(temporary, self.path)
+        except OSError:
+            pass  # a cache that cannot be written costs the next run time, nothing else
+        self.added = False
+
+
+def _store_path() -> Path | None:
+    """The store's file, or None when nothing is to be kept (``FOLLOWTHROUGH_CACHE_DIR``
+    empty, or an engine whose code words are not 32-bit)."""
+    if array("I").itemsize != _sre.CODESIZE:
+        return None
+    folder = os.environ.get("FOLLOWTHROUGH_CACHE_DIR")
+    if folder is None:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        folder = os.path.join(base, "followthrough")
+    if not folder:
+        return None
+    return Path(folder) / f"regex-{sys.implementation.cache_tag}-{_sre.MAGIC}.marshal"
+
+
+_STORE = _Store()
+
+
+def compile_kept(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """``re.compile(pattern, flags)``, through the store of patterns kept between runs."""
+    flags = int(flags)
+    key = (pattern, flags)
+    entries = _STORE.load()
+    _STORE.used.add(key)
+    entry = entries.get(key)
+    if entry is not None:
+        try:
+            kept_flags, kept_code, kept_groups, kept_index, kept_names = entry
+            words = array("I")
+            words.frombytes(kept_code)
+            return cast(
+                "re.Pattern[str]",
+                _sre.compile(
+                    pattern, kept_flags, words.tolist(), kept_groups, kept_index, kept_names
+                ),
+            )
+        except Exception:  # not what this engine expects: compile it again
+            del entries[key]
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        code = _compiler._code(parsed, flags)
+        groupindex = dict(parsed.state.groupdict)
+        indexgroup: list[str | None] = [None] * parsed.state.groups
+        for name, number in groupindex.items():
+            indexgroup[number] = name
+        entry = (
+            int(flags | parsed.state.flags),
+            array("I", code).tobytes(),
+            parsed.state.groups - 1,
+            groupindex,
+            tuple(indexgroup),
+        )
+        compiled = _sre.compile(pattern, entry[0], list(code), entry[2], entry[3], entry[4])
+    except re.error:
+        raise
+    except Exception:  # another Python's compiler: compile as usual, keep nothing
+        return re.compile(pattern, flags)
+    entries[key] = entry
+    _STORE.added = True
+    return cast("re.Pattern[str]", compiled)
+
 
 #: what a compiled pattern offers; copied onto the stand-in when it compiles
 _FORWARDED = (
@@ -45,7 +177,7 @@ class LazyPattern:
 
     def compiled(self) -> re.Pattern[str]:
         """The compiled pattern (compiling it now if it is the first use)."""
-        compiled = re.compile(self.pattern, self._flags)
+        compiled = compile_kept(self.pattern, self._flags)
         for name in _FORWARDED:
             setattr(self, name, getattr(compiled, name))
         return compiled

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import gc
 import zlib
+from array import array
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
@@ -415,6 +416,18 @@ def shingle_sets(texts: Sequence[str], k: int = 3) -> list[frozenset[int]]:
     return out
 
 
+def packed(sets: Iterable[frozenset[int]]) -> tuple[array[int], array[int]]:
+    """Shingle sets as :class:`NearDuplicateIndex` keeps them, and as a worker process sends
+    them: every set's hashes sorted, one set after another (64-bit integers in one array),
+    and where each set ends (an empty set ends where the one before it does)."""
+    hashes: array[int] = array("q")
+    ends: array[int] = array("q")
+    for shingle_set in sets:
+        hashes.extend(sorted(shingle_set))
+        ends.append(len(hashes))
+    return hashes, ends
+
+
 def word_set(words: Iterable[str]) -> frozenset[int]:
     """The ``k == 1`` shingle set of content words already made by :func:`content_tokens`:
     ``word_set(content_tokens(text)) == shingles(text, 1)``."""
@@ -465,7 +478,10 @@ class NearDuplicateIndex(Generic[K]):
     bucket_peers: int = 4
     _keys: list[K] = field(default_factory=list)
     _groups: list[Hashable] = field(default_factory=list)
-    _sets: list[frozenset[int]] = field(default_factory=list)
+    #: the shingle sets, packed: each set's hashes sorted, one set after another, and where
+    #: each set ends (a frozenset of 40 hashes takes ten times the memory)
+    _hashes: array[int] = field(default_factory=lambda: array("q"))
+    _ends: array[int] = field(default_factory=lambda: array("q"))
     _memo: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def add(self, key: K, text: str, group: Hashable) -> bool:
@@ -482,7 +498,8 @@ class NearDuplicateIndex(Generic[K]):
             return False
         self._keys.append(key)
         self._groups.append(group)
-        self._sets.append(shingle_set)
+        self._hashes.extend(sorted(shingle_set))
+        self._ends.append(len(self._hashes))
         return True
 
     def add_many(self, keys: Sequence[K], texts: Sequence[str], group: Hashable) -> int:
@@ -495,43 +512,69 @@ class NearDuplicateIndex(Generic[K]):
         added = sum(words)
         self._keys.extend(compress(keys, words))
         self._groups.extend(repeat(group, added))
-        self._sets.extend(compress(sets, words))
+        for shingle_set in compress(sets, words):
+            self._hashes.extend(sorted(shingle_set))
+            self._ends.append(len(self._hashes))
+        return added
+
+    def add_packed(
+        self, keys: Sequence[K], hashes: array[int], ends: Sequence[int], group: Hashable
+    ) -> int:
+        """Index several shingle sets of one group made beforehand and packed as this index
+        keeps them (:func:`packed`: each set's hashes sorted, ``ends[i]`` where set ``i``
+        ends in ``hashes``); empty sets are skipped. Returns how many were indexed."""
+        if len(ends) != len(keys):
+            raise ValueError(f"{len(keys)} keys for {len(ends)} sets")
+        start = 0
+        added = 0
+        for key, end in zip(keys, ends, strict=True):
+            if end > start:
+                self._keys.append(key)
+                self._groups.append(group)
+                self._hashes.extend(hashes[start:end])
+                self._ends.append(len(self._hashes))
+                added += 1
+            start = end
         return added
 
     def __len__(self) -> int:
         return len(self._keys)
 
-    def _classes(self) -> tuple[dict[frozenset[int], list[int]], list[tuple[int, int, float]]]:
-        """Classes of identical shingle sets with more than one member (members in insertion
-        order) and the near-duplicate pairs between class representatives (the first member;
-        a set met once is its own representative), verified by exact Jaccard."""
-        sets = self._sets
-        n = len(sets)
-        # most sets are met once: count them in C and group only the repeated ones
-        counts = Counter(sets)
-        exact: dict[frozenset[int], list[int]] = {}
+    def _classes(self) -> tuple[dict[int, list[int]], list[tuple[int, int, float]]]:
+        """Classes of identical shingle sets with more than one member (by their first
+        member; members in insertion order) and the near-duplicate pairs between class
+        representatives (the first member; a set met once is its own representative),
+        verified by exact Jaccard."""
+        hashes = self._hashes
+        ends = self._ends
+        n = len(ends)
+        starts = [0, *ends[:-1]] if n else []
+        # most sets are met once: count them in C and group only the repeated ones (a
+        # set's sorted hashes as bytes stand for it: equal bytes, equal sets)
+        packed = memoryview(hashes)
+        keys = [packed[s:e].tobytes() for s, e in zip(starts, ends, strict=True)]
+        packed.release()
+        counts = Counter(keys)
+        exact: dict[int, list[int]] = {}
         if len(counts) == n:
             reps: Sequence[int] = range(n)
         else:
-            repeated = {sh for sh, count in counts.items() if count > 1}
-            is_repeated = list(map(repeated.__contains__, sets))
+            repeated = {key for key, count in counts.items() if count > 1}
+            is_repeated = list(map(repeated.__contains__, keys))
+            first: dict[bytes, list[int]] = {}
             for i in compress(range(n), is_repeated):
-                members = exact.get(sets[i])
+                members = first.get(keys[i])
                 if members is None:
-                    exact[sets[i]] = [i]
+                    first[keys[i]] = exact[i] = [i]
                 else:
                     members.append(i)
-            reps = sorted(
-                chain(
-                    compress(range(n), map(not_, is_repeated)),
-                    [members[0] for members in exact.values()],
-                )
-            )
-        # bottom-``sketch_size`` sketches of the representatives; most sketch values belong
-        # to one set: count them in C, then bucket only the values two to ``max_bucket``
-        # sets share (the rest can make no pair)
+            reps = sorted(chain(compress(range(n), map(not_, is_repeated)), exact))
+        del keys, counts
+        # bottom-``sketch_size`` sketches of the representatives (the first hashes of a
+        # sorted set); most sketch values belong to one set: count them in C, then bucket
+        # only the values two to ``max_bucket`` sets share (the rest can make no pair)
         size = self.sketch_size
-        sketches = list(map(itemgetter(slice(0, size)), map(sorted, map(sets.__getitem__, reps))))
+        sketches = [hashes[starts[r] : min(starts[r] + size, ends[r])] for r in reps]
         counts_of_values = Counter(chain.from_iterable(sketches))
         max_bucket = self.max_bucket
         shared = {value for value, c in counts_of_values.items() if 1 < c <= max_bucket}
@@ -547,7 +590,8 @@ class NearDuplicateIndex(Generic[K]):
                     buckets[value] = [rep]
                 else:
                     bucket.append(rep)
-        sizes = list(map(len, sets))
+        del sketches, counts_of_values, shared
+        sizes = list(map(sub, ends, starts))
         seen: set[tuple[int, int]] = set()
         near: list[tuple[int, int, float]] = []
         threshold = self.threshold
@@ -556,12 +600,14 @@ class NearDuplicateIndex(Generic[K]):
         peers = self.bucket_peers
         for members in buckets.values():
             # each member meets the bucket's first few: a crowd of near-copies costs
-            # linear time, and every copy still finds its cluster
+            # linear time, and every copy still finds its cluster; only those few are
+            # made sets (kept packed, the index holds a tenth of their memory)
+            firsts: list[frozenset[int] | None] = [None] * min(len(members), peers)
             for x in range(1, len(members)):
                 a = members[x]
-                set_a = sets[a]
                 size_a = sizes[a]
-                for b in members[: min(x, peers)]:
+                hashes_a = None
+                for y, b in enumerate(members[: min(x, peers)]):
                     size_b = sizes[b]
                     if (size_a < size_b and size_a < ratio * size_b) or (
                         size_b < size_a and size_b < ratio * size_a
@@ -571,15 +617,20 @@ class NearDuplicateIndex(Generic[K]):
                     if pair in seen:
                         continue
                     seen.add(pair)
-                    inter = len(set_a & sets[b])
+                    set_b = firsts[y]
+                    if set_b is None:
+                        set_b = firsts[y] = frozenset(hashes[starts[b] : ends[b]])
+                    if hashes_a is None:
+                        hashes_a = hashes[starts[a] : ends[a]]
+                    inter = len(set_b.intersection(hashes_a))
                     score = inter / (size_a + size_b - inter)
                     if score >= threshold:
                         near.append((pair[0], pair[1], score))
         return exact, near
 
-    def _members(self, exact: dict[frozenset[int], list[int]], rep: int) -> list[int]:
+    def _members(self, exact: dict[int, list[int]], rep: int) -> list[int]:
         """The class of a representative: its identical sets, or itself alone."""
-        return exact.get(self._sets[rep]) or [rep]
+        return exact.get(rep) or [rep]
 
     def neighbours(
         self, limit: int = 5, *, earlier_only: bool = False

@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.parsing.blocks import scan
@@ -150,12 +150,38 @@ class Rule(_RuleMeta):
 
 
 class CorpusRule(_RuleMeta):
-    """A folder-level rule: sees every document at once, yields ``(path, finding)``."""
+    """A folder-level rule, in two steps so that a folder linted by several processes never
+    sends whole documents from one to another: :meth:`signature` keeps what the rule
+    compares of one document (it runs where the document was parsed, in a worker process;
+    what it returns must pickle, and should be small: numbers in arrays, a few words), and
+    :meth:`compare` finds the findings among the signatures of the whole folder (in the
+    process that reports). :meth:`check_corpus` runs both over documents in one process.
+
+    A rule that writes only :meth:`check_corpus` (over whole documents) still works: its
+    signature is then the document without what only the single-file rules read."""
+
+    def signature(self, doc: Document, config: LintConfig) -> Any:
+        """What this rule compares of ``doc``, its path included (to name it)."""
+        return replace(doc, masked=None, timeline=[], factors=[])
+
+    def compare(
+        self, signatures: Sequence[Any], config: LintConfig
+    ) -> Iterator[tuple[int, Finding]]:
+        """Findings as ``(document number, finding)`` from the ``signatures`` of the
+        folder's documents, in the folder's order."""
+        if type(self).check_corpus is CorpusRule.check_corpus:
+            raise TypeError(f"{type(self).__name__} writes neither compare nor check_corpus")
+        number = {doc.path: d for d, doc in enumerate(signatures)}
+        for path, finding in self.check_corpus(signatures, config):
+            yield number[path], finding
 
     def check_corpus(
         self, docs: Sequence[Document], config: LintConfig
     ) -> Iterator[tuple[str, Finding]]:
-        return iter(())
+        """``(path, finding)`` over every document of a folder at once."""
+        signatures = [self.signature(doc, config) for doc in docs]
+        for d, finding in self.compare(signatures, config):
+            yield docs[d].path, finding
 
 
 # --- the prepared view --------------------------------------------------------------------

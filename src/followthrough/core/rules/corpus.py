@@ -4,6 +4,8 @@ copy-paste postmortem" and "Measuring Effectiveness: Track repeat incidents").""
 from __future__ import annotations
 
 import re
+import zlib
+from array import array
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -22,7 +24,9 @@ from followthrough.core.similarity import (
     NearDuplicateIndex,
     normal_word,
     normal_words,
+    packed,
     paused_gc,
+    shingle_sets,
     word_set,
 )
 
@@ -97,6 +101,8 @@ class Passage:
     doc: int
     line: int
     kind: SectionKind
+    #: which of its document's passages it is
+    nth: int = 0
 
 
 #: a passage with near-copies: the passage, up to five similar ones with their scores, how
@@ -209,10 +215,36 @@ class CopyPaste(CorpusRule):
     severity = Severity.WARNING
     summary = "A passage is copied (or nearly) from another postmortem in the folder."
 
-    def check_corpus(
-        self, docs: Sequence[Document], config: LintConfig
-    ) -> Iterator[tuple[str, Finding]]:
-        if len(docs) < 2:
+    def signature(self, doc: Document, config: LintConfig) -> PassageSignature:
+        """The document's comparable passages as numbers: their lines and sections, their
+        shingle sets packed, the words and sentence stops of their lines (whether a run of
+        copied lines is long enough) and the excerpt of each."""
+        found = list(passages(doc, config.copy_paste_min_words))
+        hashes, ends = packed(shingle_sets([text for _, _, text in found], 3))
+        last = max([number for number, _, _ in found], default=0)
+        lines = doc.text.split("\n", last) if found else []
+        words = array("I", [0])
+        stops = array("I", [0])
+        for line in lines[:last]:
+            words.append(words[-1] + len(line.split()))
+            stops.append(stops[-1] + len(_SENTENCE_END.findall(line)))
+        excerpts = "\n".join([_line_excerpt(lines, number) for number, _, _ in found])
+        return PassageSignature(
+            path=doc.path,
+            when=_incident_date(doc),
+            lines=array("I", [number for number, _, _ in found]),
+            kinds=bytes([_KIND_NUMBER[kind] for _, kind, _ in found]),
+            hashes=hashes,
+            ends=ends,
+            words=words,
+            stops=stops,
+            excerpts=zlib.compress(excerpts.encode("utf-8")),
+        )
+
+    def compare(
+        self, signatures: Sequence[PassageSignature], config: LintConfig
+    ) -> Iterator[tuple[int, Finding]]:
+        if len(signatures) < 2:
             return
         with paused_gc():
             # passages are numbered in document order (earliest postmortem first); their
@@ -224,21 +256,20 @@ class CopyPaste(CorpusRule):
             at_doc: list[int] = []
             at_line: list[int] = []
             at_kind: list[SectionKind] = []
-            min_words = config.copy_paste_min_words
-            for d, doc in sorted(enumerate(docs), key=_order_key):
-                found_here = list(passages(doc, min_words))
-                if not found_here:
+            at_nth: list[int] = []
+            for d in sorted(range(len(signatures)), key=lambda d: signatures[d].order()):
+                sig = signatures[d]
+                if not sig.lines:
                     continue
                 first = len(at_doc)
-                at_doc.extend([d] * len(found_here))
-                at_line.extend([line for line, _, _ in found_here])
-                at_kind.extend([kind for _, kind, _ in found_here])
-                index.add_many(
-                    range(first, len(at_doc)), [text for _, _, text in found_here], group=d
-                )
+                at_doc.extend([d] * len(sig.lines))
+                at_line.extend(sig.lines)
+                at_kind.extend([_KINDS[k] for k in sig.kinds])
+                at_nth.extend(range(len(sig.lines)))
+                index.add_packed(range(first, len(at_doc)), sig.hashes, sig.ends, group=d)
 
             def passage(p: int) -> Passage:
-                return Passage(at_doc[p], at_line[p], at_kind[p])
+                return Passage(at_doc[p], at_line[p], at_kind[p], at_nth[p])
 
             by_doc: dict[int, list[_Found]] = {}
             # only a copy in a later postmortem is reported, naming the earlier ones
@@ -253,24 +284,24 @@ class CopyPaste(CorpusRule):
                 found.append((passage(p), similar, max(total, len(others)), others))
         for d, found in sorted(by_doc.items()):
             found.sort(key=lambda f: f[0].line)
-            yield from self._merged(docs, d, found, config)
+            yield from self._merged(signatures, d, found, config)
 
     def _merged(
         self,
-        docs: Sequence[Document],
+        signatures: Sequence[PassageSignature],
         d: int,
         found: list[_Found],
         config: LintConfig,
-    ) -> Iterator[tuple[str, Finding]]:
+    ) -> Iterator[tuple[int, Finding]]:
         """Consecutive copied lines from the same documents become one finding; outside the
         analysis and the action items, only a passage long enough to matter is reported."""
-        doc = docs[d]
-        lines = doc.text.split("\n", found[-1][0].line)
+        sig = signatures[d]
+        excerpts = sig.excerpt_lines()
         run: list[_Found] = []
 
-        def flush() -> Iterator[tuple[str, Finding]]:
+        def flush() -> Iterator[tuple[int, Finding]]:
             first, last = run[0][0], run[-1][0]
-            if not _long_enough(" ".join(lines[first.line - 1 : last.line]), first.kind):
+            if not sig.long_enough(first.line, last.line, first.kind):
                 return
             best: dict[int, tuple[float, int]] = {}
             total = 0
@@ -283,7 +314,7 @@ class CopyPaste(CorpusRule):
             ranked = sorted([(-score, o, line) for o, (score, line) in best.items()])
             related = tuple(
                 [
-                    Related(docs[o].path, line, -negative, _copy_reason(-negative))
+                    Related(signatures[o].path, line, -negative, _copy_reason(-negative))
                     for negative, o, line in ranked[:_RELATED_SHOWN]
                 ]
             )
@@ -292,12 +323,12 @@ class CopyPaste(CorpusRule):
             what = "Passage" if first.line == last.line else f"{last.line - first.line + 1} lines"
             plural = "s" if len(related) > 1 or more else ""
             yield (
-                doc.path,
+                d,
                 self.finding(
                     config,
                     first.line,
                     f"{what} copied from an earlier postmortem{plural}: {names}{more}",
-                    _line_excerpt(lines, first.line),
+                    excerpts[first.nth],
                     end_line=last.line,
                     fix="Write what is true of this incident; if the same action item keeps coming back, the earlier one did not work: say so.",
                     section=first.kind,
@@ -318,6 +349,53 @@ class CopyPaste(CorpusRule):
             run.append(entry)
         if run:
             yield from flush()
+
+
+#: section kinds as one byte each in a signature
+_KINDS = tuple(SectionKind)
+_KIND_NUMBER = {kind: n for n, kind in enumerate(_KINDS)}
+
+
+@dataclass(frozen=True)
+class PassageSignature:
+    """What :class:`CopyPaste` compares of one postmortem, made where it was parsed: its
+    comparable passages (:func:`passages`) as their lines, sections (one byte each) and
+    shingle sets packed as 64-bit hashes (:func:`followthrough.core.similarity.packed`),
+    the running count of words and sentence stops over its lines (``words[n]`` for lines 1
+    to ``n``: is a run of copied lines long enough to matter?), each passage's excerpt
+    (compressed: few are ever shown) and the incident date that orders it. A few kilobytes
+    where the parsed document is tens."""
+
+    path: str
+    when: date | None
+    lines: array[int]
+    kinds: bytes
+    hashes: array[int]
+    ends: array[int]
+    words: array[int]
+    stops: array[int]
+    excerpts: bytes
+
+    def order(self) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
+        """Where the postmortem comes in the folder (:func:`_order_key`)."""
+        return (self.when is None, self.when or date.min, _natural(self.path), self.path)
+
+    def excerpt_lines(self) -> list[str]:
+        """The excerpt of each passage, in the order of ``lines``."""
+        return zlib.decompress(self.excerpts).decode("utf-8").split("\n")
+
+    def long_enough(self, first: int, last: int, kind: SectionKind) -> bool:
+        """Does the copied run of lines ``first`` to ``last`` matter? (:func:`_long_enough`
+        of their text, from the running counts: words and stops of lines joined by a space
+        are those of each line added up.)"""
+        words = self.words[last] - self.words[first - 1]
+        if words < PASSAGE_WORDS:
+            return False
+        return (
+            kind in _ANALYSIS
+            or words >= NARRATIVE_WORDS
+            or self.stops[last] - self.stops[first - 1] >= 2
+        )
 
 
 _PATH_DATE = lazy(r"(?:^|[/\\])(\d{4})-(\d{2})-(\d{2})[^/\\]*$")

@@ -1324,6 +1324,10 @@ STOPWORDS: frozenset[str] = (SIMILARITY_STOPWORDS - {"done"}) | frozenset(
 )
 
 
+def _longest_first(source: str) -> tuple[int, str]:
+    return (-len(source), source)
+
+
 def _phrase_regex(phrase: str) -> str:
     words = phrase.split()
     parts: list[str] = []
@@ -1386,7 +1390,9 @@ def compile_phrases(
             special.append(_phrase_regex(phrase))
         else:
             plain.append(" ".join(phrase.split()))
-    alternatives = sorted(set(special), key=len, reverse=True)
+    # longest first; of one length, in a fixed order (a set's order changes with every
+    # run, and so would the pattern, which the compiled-pattern store then never finds)
+    alternatives = sorted(set(special), key=_longest_first)
     if plain:
         alternatives.append(_trie(sorted(set(plain))))
     body = "|".join(alternatives) if alternatives else r"(?!x)x"
@@ -1479,7 +1485,7 @@ class Phrases:
         self._probes: list[tuple[str, re.Pattern[str]]] = [
             (
                 first,
-                lazy("(?:" + "|".join(sorted(set(sources), key=len, reverse=True)) + r")(?![\w-])"),
+                lazy("(?:" + "|".join(sorted(set(sources), key=_longest_first)) + r")(?![\w-])"),
             )
             for first, sources in sorted(groups.items())
         ]
