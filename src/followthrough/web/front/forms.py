@@ -322,13 +322,15 @@ RATING = [(n, str(n)) for n in range(1, 6)]
 
 
 class Ratings(forms.Form):
-    """Likelihood, severity and effort, 1 to 5: the item's priority comes from them."""
+    """Likelihood, consequence and effort, 1 to 5: the item's priority comes from them. The
+    model's ``severity`` is shown as "consequence", as the API names it: an incident's
+    severity is P0-P3."""
 
     likelihood = forms.TypedChoiceField(
         choices=RATING, coerce=int, initial=3, label="Likelihood of recurrence (1–5)"
     )
     severity = forms.TypedChoiceField(
-        choices=RATING, coerce=int, initial=3, label="Severity if it recurs (1–5)"
+        choices=RATING, coerce=int, initial=3, label="Consequence if it recurs (1–5)"
     )
     effort = forms.TypedChoiceField(
         choices=RATING, coerce=int, initial=3, label="Effort to implement (1–5)"
