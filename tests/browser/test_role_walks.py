@@ -249,7 +249,12 @@ def test_the_facilitator_runs_the_meeting_and_takes_the_document_to_final_and_ba
     expect(reasons).to_contain_text("Give the root cause a category")
     expect(reasons).to_contain_text("“Improve monitoring” has no owner")
     expect(reasons).to_contain_text("“Improve monitoring” has no due date")
+    expect(reasons).to_contain_text("PM302 Root cause stops at the proximate cause")
     open_tab(page, "Root cause")
+    page.get_by_label("Root cause statement").fill(
+        "Our mail worker has no dead-letter queue: nothing sets aside a message that keeps "
+        "failing, so one bad message stops every e-mail (a tooling gap)."
+    )
     page.get_by_label("Category").select_option(label="Tooling gap")
     page.locator("#section-root_cause").get_by_role("button", name="Save").click()
     expect(page.locator("#sections")).to_contain_text("Saved (version")
