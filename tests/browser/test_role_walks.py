@@ -229,6 +229,9 @@ def test_the_facilitator_runs_the_meeting_and_takes_the_document_to_final_and_ba
     assert str(calendar["METHOD"]) == "REQUEST"
     assert event.decoded("DTSTART") == start
     assert str(event["ORGANIZER"]) == "mailto:daniel@acme.example"
+    invited = event.get("ATTENDEE", [])
+    invited = invited if isinstance(invited, list) else [invited]
+    assert "mailto:daniel@acme.example" in {str(a).lower() for a in invited}  # always invited
 
     # Recording the meeting: a time still to come is refused with the reason.
     held = panel.get_by_label("Held at (Europe/Berlin time)")
