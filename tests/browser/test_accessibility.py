@@ -188,8 +188,6 @@ class Walk:
     console: list[str] = field(default_factory=list)
 
     def check(self, page: Any, path: str) -> None:
-        from axe_playwright_python.sync_playwright import Axe
-
         self.console.clear()
         response = page.goto(path)
         if response is None or response.status != 200:
@@ -198,6 +196,14 @@ class Walk:
             return
         if page.locator("[hx-trigger*=load]").count():
             page.wait_for_load_state("networkidle")  # panels that fill themselves in on load
+        self.audit(page, path)
+
+    def audit(self, page: Any, path: str, opened: str = "") -> None:
+        """axe at each width, and no sideways scroll at 320 px, of the page as it is now
+        (``opened``: what the test opened on it, for the report)."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        path = f"{path} ({opened} open)" if opened else path
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             options = {"runOnly": {"type": "tag", "values": WCAG_TAGS}}
@@ -375,6 +381,36 @@ def test_the_navigation_fits_one_row_at_1024_px_and_chart_legends_are_small_swat
     assert max(heights) < 40, f"legend entries {heights} px high"
     page.context.close()
     assert not walk.console, walk.console
+
+
+def test_the_account_menu_opened_has_no_axe_violation_and_stays_on_screen(
+    browser: Any, live_server: Any
+) -> None:
+    """The menu is a details element: closed, axe skips its links; opened, they must pass
+    (contrast, names, targets) at both widths and stay inside the page at 320 px."""
+    demo, password = _demo()
+    walk = Walk()
+    page = _open(browser, live_server, walk)
+    _sign_in(page, "admin", password)
+    page.goto("/")
+    menu = page.get_by_role("navigation", name="Account")
+    menu.locator("summary").click()
+    links = menu.get_by_role("link")
+    assert links.count() >= 4, "the admin's menu lists notifications, tokens, sources, trash"
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        for n in range(links.count()):
+            box = links.nth(n).bounding_box()
+            assert box is not None and links.nth(n).is_visible(), f"link {n} hidden at {width} px"
+            if box["x"] < 0 or box["x"] + box["width"] > width:
+                walk.problems.append(f"at {width} px the menu's link {n} leaves the page: {box}")
+    walk.audit(page, "/", opened="the account menu")
+    # The same summary closes it again from the keyboard.
+    menu.locator("summary").focus()
+    page.keyboard.press("Enter")
+    assert not menu.locator("details").evaluate("d => d.open")
+    page.context.close()
+    assert not walk.problems and not walk.console, "\n".join(["", *walk.problems, *walk.console])
 
 
 # --- focus and announcements after each htmx action ------------------------------------------

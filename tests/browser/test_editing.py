@@ -91,14 +91,14 @@ def test_an_action_item_is_edited_where_it_is_listed(
     row.get_by_label("Due date").fill("2026-04-01")
     row.get_by_label("Done when").fill("The alert pages on-call in staging at 80% pool use.")
     row.get_by_label("Likelihood of recurrence (1–5)").select_option("4")
-    row.get_by_label("Severity if it recurs (1–5)").select_option("5")
+    row.get_by_label("Consequence if it recurs (1–5)").select_option("5")
     row.get_by_label("Effort to implement (1–5)").select_option("1")
     row.get_by_role("button", name="Save action item").click()
 
     actions = page.locator("#actions")
     expect(actions).to_contain_text("“Alert when the connection pool is 80% used” saved.")
     expect(actions).to_contain_text("Frank Osei")
-    expect(actions).to_contain_text("likelihood 4, severity 5, effort 1")
+    expect(actions).to_contain_text("likelihood 4, consequence 5, effort 1")
     saved = stored(ActionItem, pk=item.pk)
     assert (saved.owner_id, saved.due_date, saved.version) == (cast.frank.pk, date(2026, 4, 1), 2)
 

@@ -92,3 +92,40 @@ def test_the_linter_is_beside_the_text_when_wide_and_below_it_when_narrow(
     page.set_viewport_size({"width": 600, "height": 900})
     text, lint = page.locator("#sections").bounding_box(), page.locator("#lint").bounding_box()
     assert lint["y"] >= text["y"] + text["height"]  # below
+
+
+def test_a_tab_opened_while_the_linter_refreshes_takes_the_late_answer_without_an_error(
+    live_server: Any, cast: Any, page: Any, console: Console
+) -> None:
+    """A save refreshes the linter, whose answer carries the open tab's findings; a person
+    who opens the next tab before it arrives has taken that list away. The answer still
+    updates the summary, and nothing is reported missing (htmx logs a console error)."""
+    from playwright.sync_api import expect
+
+    postmortem = start_postmortem(cast.incident(), cast.alice)
+    log_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/incidents/{postmortem.incident_id}/postmortem/?section=whys")
+    page.wait_for_load_state("networkidle")
+    held: list[Any] = []
+    page.route(
+        "**/postmortem/lint/**",
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+
+    whys = page.locator("#whys")
+    whys.get_by_label("Question", exact=True).fill("Why did checkout fail?")
+    whys.get_by_label("Answer", exact=True).fill("The pool ran out of connections.")
+    whys.get_by_role("button", name="Add why").click()
+    expect(whys.locator("li[id^=why-]")).to_have_count(1)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held, "the save did not refresh the linter"
+    open_tab(page, "Contributing factors")
+    for route in held:
+        route.continue_()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(200)
+    expect(page.locator("#lint-summary")).to_be_visible()
+    assert console.errors == []

@@ -76,7 +76,7 @@ def test_a_lead_records_an_incident_starts_its_postmortem_and_sees_the_six_miles
 
     # Documenting the timeline (an htmx swap) completes its milestone, late.
     open_tab(page, "Timeline")
-    page.get_by_label("When (team time)").fill(
+    page.get_by_label("When (Europe/Berlin time)").fill(
         (resolved - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     )
     page.get_by_label("What happened").fill("Error-rate alert fired for checkout.")

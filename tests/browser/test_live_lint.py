@@ -105,7 +105,7 @@ def test_a_blame_phrase_typed_into_the_summary_is_flagged_before_saving(
 
     # Another tab's save: the reason still stays.
     open_tab(page, "Timeline")
-    page.get_by_label("When (team time)").fill("2026-03-02T14:20")
+    page.get_by_label("When (Europe/Berlin time)").fill("2026-03-02T14:20")
     page.get_by_label("What happened").fill("Pool size raised; errors stopped.")
     page.get_by_role("button", name="Add event").click()
     expect(page.locator("#timeline")).to_contain_text("Pool size raised; errors stopped.")

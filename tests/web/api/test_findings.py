@@ -23,6 +23,17 @@ def test_a_vague_unowned_action_item_is_reported_in_the_action_items_panel(cast:
     assert body["summary"]["errors"] >= 3
 
 
+def test_each_finding_names_its_severity_in_the_editors_words_beside_the_code(
+    cast: Cast,
+) -> None:
+    pm = start_postmortem(cast.incident(), cast.alice)
+    ActionItem.objects.create(postmortem=pm, title="Improve monitoring")
+    findings = cast.api("vera").get(f"/api/v1/postmortems/{pm.pk}/findings").json()["findings"]
+    names = {(f["severity"], f["severity_name"]) for f in findings}
+    assert ("error", "Error") in names
+    assert names <= {("error", "Error"), ("warning", "Warning"), ("info", "Note")}
+
+
 def test_the_markdown_of_a_postmortem_is_what_the_linter_reads(cast: Cast) -> None:
     pm = start_postmortem(cast.incident(), cast.alice)
     response = cast.api("alice").get(f"/api/v1/postmortems/{pm.pk}/markdown")

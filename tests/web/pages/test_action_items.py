@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.urls import reverse
@@ -146,3 +147,27 @@ def test_a_stale_status_change_is_refused_and_says_what_it_is_now(
     assert "It is now “In progress”" in panel(response, "actions")
     item.refresh_from_db()
     assert item.status == ActionStatus.IN_PROGRESS
+
+
+def test_the_rating_of_a_recurrence_is_called_consequence_as_in_the_api_never_severity(
+    cast: Any, postmortem: Postmortem
+) -> None:
+    """An incident's severity is P0-P3; an item's 1-5 rating of a recurrence is its consequence."""
+    client = cast.browser(cast.bob)
+    add(client, postmortem, likelihood=4, severity=5, effort=1)
+    item = ActionItem.objects.get(postmortem=postmortem)
+    editor = reverse("postmortem", args=[postmortem.incident_id]) + "?section=actions"
+    edit = reverse("action-edit", args=[postmortem.incident_id, item.pk])
+    pages = {
+        "editor": text(client.get(editor)),
+        "edit form": text(client.get(edit, headers=HTMX)),
+        "item": text(client.get(reverse("action-item", args=[item.pk]))),
+        "review": text(client.get(reverse("weekly-review", args=[cast.payments.slug]))),
+    }
+    assert "Consequence if it recurs (1–5)" in pages["editor"]
+    assert "Consequence if it recurs (1–5)" in pages["edit form"]
+    assert "likelihood 4, consequence 5, effort 1" in pages["editor"]
+    assert "consequence 5" in pages["item"]
+    for name, body in pages.items():
+        assert "Severity if it recurs" not in body, name
+        assert not re.search(r"severity \d", body), name

@@ -157,3 +157,38 @@ def test_the_api_reads_and_sets_the_viewers_zone(cast: Any) -> None:
     assert api.get("/api/v1/me").json()["timezone"] == "Asia/Tokyo"
     back = api.patch_json("/api/v1/me", {"timezone": ""})
     assert back.json()["effective_timezone"] == "Europe/Berlin"
+
+
+def test_each_time_field_names_the_zone_it_is_read_in_the_one_its_page_shows(
+    cast: Any,
+) -> None:
+    """A viewer who chose Tokyo types Tokyo times into a Berlin team's forms: the labels say
+    Tokyo, never "team time"; a viewer without a choice is told the team's zone."""
+    postmortem = start_postmortem(cast.incident(), cast.alice)
+    add_timeline_event(postmortem, datetime(2026, 3, 2, 13, 5, tzinfo=UTC), "Pager fired")
+    event = TimelineEvent.objects.get(postmortem=postmortem)
+    pk = postmortem.incident_id
+    editor = reverse("postmortem", args=[pk])
+    pages = [
+        f"{editor}?section=timeline",
+        f"{editor}?section=meeting",
+        reverse("event-edit", args=[pk, event.pk]),
+        reverse("incident-edit", args=[pk]),
+        reverse("incident-create"),
+    ]
+    in_tokyo(cast, cast.bob)
+    for viewer, zone in ((cast.bob, "Asia/Tokyo"), (cast.alice, "Europe/Berlin")):
+        client = cast.browser(viewer)
+        shown = {page: shown_text(client.get(page).content.decode()) for page in pages}
+        for page, body in shown.items():
+            assert "team time" not in body, page
+        assert f"When ({zone} time)" in shown[pages[0]]
+        assert f"Scheduled for ({zone} time)" in shown[pages[1]]
+        assert f"Held at ({zone} time)" in shown[pages[1]]
+        assert f"When ({zone} time)" in shown[pages[2]]
+        assert f"In {zone} time." in shown[pages[3]]
+    # A new incident's team is chosen in the form: without a chosen zone, the team's is used.
+    assert "In Asia/Tokyo time." in shown_text(
+        cast.browser(cast.bob).get(pages[4]).content.decode()
+    )
+    assert "In the chosen team's timezone." in shown[pages[4]]

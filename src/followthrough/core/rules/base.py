@@ -30,6 +30,11 @@ class Severity(StrEnum):
     def rank(self) -> int:
         return {"error": 3, "warning": 2, "info": 1}[self.value]
 
+    @property
+    def label(self) -> str:
+        """The severity in words, as the editor and the API name it: Error, Warning, Note."""
+        return {"error": "Error", "warning": "Warning", "info": "Note"}[self.value]
+
 
 CATEGORIES: tuple[str, ...] = (
     "blame",

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -195,7 +195,8 @@ class FindingOut(Schema):
     rule: str
     name: str
     category: str
-    severity: str
+    severity: str = Field(description="error, warning or info.")
+    severity_name: str = Field(description="The severity in words, as the editor shows it.")
     line: int
     end_line: int
     message: str
@@ -214,7 +215,9 @@ def postmortem_findings(request: HttpRequest, postmortem_id: PathId) -> Any:
     """What the linter says of the postmortem (the same rules as `followthrough lint`), by panel."""
     result = review(fetch_postmortem(request, postmortem_id))
     findings = [
-        {**f.to_record(), "panel": panel} for panel, found in result.by_panel.items() for f in found
+        {**f.to_record(), "severity_name": f.severity.label, "panel": panel}
+        for panel, found in result.by_panel.items()
+        for f in found
     ]
     findings.sort(key=lambda f: (f["line"], f["rule"]))
     summary = {

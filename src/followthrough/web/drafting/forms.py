@@ -10,11 +10,11 @@ from pydantic import ValidationError as PydanticValidationError
 
 from followthrough.web.drafting.models import DraftEvent, DraftSources
 from followthrough.web.drafting.settings import DraftSettings
-from followthrough.web.front.forms import DateTimeLocalInput
+from followthrough.web.front.forms import DateTimeLocalInput, ZonedTimes
 
 
-class DraftEventForm(forms.ModelForm):  # type: ignore[type-arg]
-    """One drafted event, edited (times in the team's timezone); saving accepts it."""
+class DraftEventForm(ZonedTimes, forms.ModelForm):  # type: ignore[type-arg]
+    """One drafted event, edited (times read as the editor's are); saving accepts it."""
 
     class Meta:
         model = DraftEvent
@@ -23,7 +23,7 @@ class DraftEventForm(forms.ModelForm):  # type: ignore[type-arg]
             "occurred_at": DateTimeLocalInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"occurred_at": "When (team time)", "description": "What happened"}
+        labels = {"occurred_at": "When", "description": "What happened"}
 
 
 class SlackChannelForm(forms.Form):

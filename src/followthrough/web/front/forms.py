@@ -19,6 +19,7 @@ from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.accounts.visibility import visible_incidents, visible_people, visible_teams
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
+from followthrough.web.lib.viewer_time import chosen_zone
 from followthrough.web.postmortems.models import (
     PROSE_FIELDS,
     ContributingFactor,
@@ -39,6 +40,19 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format=DATETIME_FORMAT)
+
+
+class ZonedTimes(forms.BaseForm):
+    """A form whose date-and-time fields are read in the zone active when it is made (the
+    viewer's chosen zone, else the team's: ``in_team_time``): each such label names it, as
+    the page's times do."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        for field in self.fields.values():
+            if isinstance(field.widget, DateTimeLocalInput) and field.label:
+                field.label = f"{field.label} ({zone} time)"
 
 
 class DateInput(forms.DateInput):
@@ -137,8 +151,17 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
         fields["responders"].queryset = _people(user)
         fields["repeat_of"].queryset = visible_incidents(user).order_by("-id")
         fields["repeat_of"].label_from_instance = lambda i: f"{i.key} {i.title}"
+        # The times are read in the zone ``clean`` uses: the viewer's chosen zone, else the
+        # team's (unknown before a new incident's team is chosen).
+        chosen = chosen_zone()
+        if self.instance.pk is not None:
+            hint = f"In {reading_zone(self.instance.team).key} time."
+        elif chosen is not None:
+            hint = f"In {chosen.key} time."
+        else:
+            hint = "In the chosen team's timezone."
         for name in TIME_FIELDS:
-            fields[name].help_text = "In the team's timezone."
+            fields[name].help_text = hint
 
     def clean_failure_tags(self) -> list[str]:
         raw: str = self.cleaned_data.get("failure_tags") or ""
@@ -286,7 +309,7 @@ class WhyEditForm(VersionedForm):
         widgets = {"answer": forms.Textarea(attrs={"rows": 2})}
 
 
-class TimelineEventForm(forms.ModelForm):  # type: ignore[type-arg]
+class TimelineEventForm(ZonedTimes, forms.ModelForm):  # type: ignore[type-arg]
     class Meta:
         model = TimelineEvent
         fields = ["occurred_at", "description"]
@@ -294,11 +317,11 @@ class TimelineEventForm(forms.ModelForm):  # type: ignore[type-arg]
             "occurred_at": DateTimeLocalInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
-        labels = {"occurred_at": "When (team time)", "description": "What happened"}
+        labels = {"occurred_at": "When", "description": "What happened"}
 
 
-class TimelineEventEditForm(VersionedForm):
-    """One event, changed in place (times in the team's timezone, like a new one)."""
+class TimelineEventEditForm(ZonedTimes, VersionedForm):
+    """One event, changed in place (times read like a new one's)."""
 
     class Meta(TimelineEventForm.Meta):
         pass
@@ -322,13 +345,15 @@ RATING = [(n, str(n)) for n in range(1, 6)]
 
 
 class Ratings(forms.Form):
-    """Likelihood, severity and effort, 1 to 5: the item's priority comes from them."""
+    """Likelihood, consequence and effort, 1 to 5: the item's priority comes from them. The
+    model's ``severity`` is shown as "consequence", as the API names it: an incident's
+    severity is P0-P3."""
 
     likelihood = forms.TypedChoiceField(
         choices=RATING, coerce=int, initial=3, label="Likelihood of recurrence (1–5)"
     )
     severity = forms.TypedChoiceField(
-        choices=RATING, coerce=int, initial=3, label="Severity if it recurs (1–5)"
+        choices=RATING, coerce=int, initial=3, label="Consequence if it recurs (1–5)"
     )
     effort = forms.TypedChoiceField(
         choices=RATING, coerce=int, initial=3, label="Effort to implement (1–5)"
@@ -384,7 +409,7 @@ class ActionStatusForm(VersionedForm):
 # --- meeting ---------------------------------------------------------------------------------
 
 
-class MeetingForm(VersionedForm):
+class MeetingForm(ZonedTimes, VersionedForm):
     duration_minutes = forms.IntegerField(
         label="Duration (minutes, 60–90)", min_value=60, max_value=90, initial=60
     )
@@ -406,7 +431,7 @@ class MeetingForm(VersionedForm):
             "held_at": DateTimeLocalInput(),
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
-        labels = {"scheduled_for": "Scheduled for (team time)", "held_at": "Held at (team time)"}
+        labels = {"scheduled_for": "Scheduled for", "held_at": "Held at"}
         help_texts = {"facilitator": "Someone not directly involved in the incident."}
 
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:

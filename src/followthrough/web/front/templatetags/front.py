@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from followthrough.core.rules.base import Severity
 from followthrough.web.postmortems.linting import PANEL_LABELS, Review
 from followthrough.web.postmortems.models import Postmortem
 
@@ -34,13 +35,13 @@ def state_label(state: object) -> str:
     return STATES.get(str(state), str(state))
 
 
-SEVERITIES = {"error": "Error", "warning": "Warning", "info": "Note"}
-
-
 @register.filter
 def severity_label(severity: object) -> str:
     """A finding's severity in words: Error, Warning, Note."""
-    return SEVERITIES.get(str(severity), str(severity))
+    try:
+        return Severity(str(severity)).label
+    except ValueError:
+        return str(severity)
 
 
 @register.inclusion_tag("front/partials/findings.html", takes_context=True)

@@ -42,6 +42,27 @@
     }
   });
 
+  // The linter's refresh carries the open tab's findings out of band. A tab opened while it
+  // was on its way took that list away (the new tab brought its own): drop the stale list
+  // from the answer, which still updates the summary, instead of htmx reporting a missing
+  // target as an error.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var detail = event.detail;
+    if (!detail.target || detail.target.id !== "lint-summary" || typeof detail.serverResponse !== "string") {
+      return;
+    }
+    var answer = document.createElement("template");
+    answer.innerHTML = detail.serverResponse;
+    var stale = Array.prototype.filter.call(
+      answer.content.querySelectorAll("[hx-swap-oob][id^='findings-']"),
+      function (list) { return document.getElementById(list.id) === null; }
+    );
+    if (stale.length) {
+      stale.forEach(function (list) { list.remove(); });
+      detail.serverResponse = answer.innerHTML;
+    }
+  });
+
   // A form posted without htmx leaves the page on purpose.
   document.addEventListener("submit", function (event) {
     event.target.removeAttribute("data-unsaved");
