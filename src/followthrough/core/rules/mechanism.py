@@ -1,0 +1,318 @@
+"""What failed, how, and on what: one postmortem's failure mechanism as a small signature,
+and the comparison of two (repeat incidents, PM602).
+
+A reader who links two postmortems that are worded differently ("Unhealthy node", then
+"Prometheus is down with connection refused errors", then "Two nodes were down") compares:
+
+- **the mechanism**: which resource was exhausted ("high memory usage", "no resource
+  requests or limits", "heavy resource consumers", "OOM"): a resource word near a word of
+  pressure, in one clause;
+- **the component that went down**: the words just before or after a word of a down state
+  ("node being in NotReady state", "nodes were down", "unhealthy node");
+- **what consumed it**: a name both postmortems give in their clauses about the exhaustion
+  and name more than once ("Prometheus"), or else
+- **the earlier remedy missed**: the later postmortem's causes or lessons say what an
+  earlier action item proposed ("dedicated nodes" asked for, then "not running on a
+  dedicated node group").
+
+The same symptom from another mechanism (nodes NotReady from a bad machine image, metrics
+missing because a key was revoked after they were missing because an endpoint was slow) has
+no exhausted resource in common or nothing consumed it in common, and is not linked.
+
+:func:`mechanism_of` reads one document alone (a folder check can compute it in parallel or
+keep it); :func:`same_mechanism` compares two. Words go through the one normalisation of
+:func:`followthrough.core.similarity.normal_word` (``core/word_forms.toml``); the word lists
+below are general English of incident reports, never one team's vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+from followthrough.core.document import Document, SectionKind
+from followthrough.core.regex import lazy
+from followthrough.core.similarity import normal_word
+
+#: what can be exhausted, by what a reader calls it; "resources" is any of memory and CPU
+RESOURCES: dict[str, tuple[str, ...]] = {
+    "memory": ("memory", "ram", "heap", "swap", "oom", "oomkilled"),
+    "CPU": ("cpu", "cpus", "processor"),
+    "resources": ("resource", "resources"),
+    "disk space": ("disk", "disks", "storage", "inode", "inodes"),
+    "sockets": ("socket", "sockets", "bandwidth", "conntrack"),
+    "IP addresses": ("ip", "ips"),
+    "connections": ("connection", "connections"),
+    "file handles": ("descriptor", "descriptors", "inotify"),
+}
+#: the classes "resources" stands for
+_COMPUTE = frozenset({"memory", "CPU", "resources"})
+#: words that, near a resource, say it was under pressure
+PRESSURE = (
+    *("usage", "use", "using", "used", "utilisation", "utilization", "high", "heavy"),
+    *("consume", "consumer", "consumers", "consumption", "exhausted", "exhaustion"),
+    *("starvation", "starved", "leak", "leaking", "limit", "limits", "pressure", "spike"),
+    *("spikes", "full", "hog", "hogging"),
+)
+#: a resource word that says the pressure too ("System OOM"); "out of" before one says it
+#: too ("ran out of memory")
+_SELF_EVIDENT = frozenset({"oom", "oomkilled"})
+#: words of a down state: the component just before or after went down
+DOWN = (
+    *("down", "outage", "unavailable", "unreachable", "unhealthy", "unresponsive"),
+    *("notready", "crash", "crashed", "crashing", "crashlooping", "instability"),
+    *("unstable", "offline", "dead", "hung", "evicted"),
+)
+#: words that tell no component, workload or remedy apart
+GENERIC = (
+    *("state", "become", "became", "go", "went", "enter", "entered", "entering", "cause"),
+    *("caused", "causing", "make", "making", "start", "started", "seem", "whole", "one"),
+    *("two", "three", "several", "many", "few", "all", "still", "later", "eventually"),
+    *("briefly", "occasionally", "report", "reported", "reporting", "saw", "see", "seen"),
+    *("issue", "issues", "problem", "problems", "incident", "error", "errors", "likely"),
+    *("future", "time", "amount", "lot", "due", "also", "able", "unable", "particular"),
+    *("system", "service", "services", "production", "new", "get", "got", "set", "same"),
+    # what an action item asks for, not what it is about
+    *("add", "assess", "check", "consider", "create", "ensure", "implement", "improve"),
+    *("investigate", "look", "move", "review", "missed", "missing"),
+)
+#: kinds of thing a workload runs as: they say where, not which workload consumed a resource
+#: ("the Prometheus pod", "a dev container"), so they never name a consumer
+KINDS_OF_COMPONENT = (
+    *("pod", "pods", "container", "containers", "process", "processes", "instance"),
+    *("instances", "host", "hosts", "server", "servers", "machine", "machines", "node"),
+    *("nodes", "cluster", "clusters", "job", "jobs", "task", "tasks", "worker", "workers"),
+    *("application", "applications", "app", "apps", "workload", "workloads"),
+)
+#: a victim is this many tokens before a down word, or this many after it
+_BEFORE = 3
+_AFTER = 1
+#: a resource and its pressure word are at most this many tokens apart
+_REACH = 4
+#: sections a mechanism is told in (never the timeline, which tells events as they came)
+_TOLD_IN = (
+    SectionKind.SUMMARY,
+    SectionKind.ROOT_CAUSE,
+    SectionKind.TRIGGER,
+    SectionKind.CONTRIBUTING_FACTORS,
+    SectionKind.LESSONS,
+)
+#: how many earlier postmortems sharing a look-up key are compared, most recent first
+_LOOK_BACK = 200
+_CLAUSE = lazy(r"[^.;:!?\n]+")
+_TOKEN = lazy(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Mechanism:
+    """One postmortem's failure mechanism, from that document alone.
+
+    ``resources``: the classes of :data:`RESOURCES` it says were exhausted; ``victims``:
+    normal words of what went down; ``consumers``: normal words of its clauses about the
+    exhaustion that it names more than once, each with the word as written; ``causes``:
+    adjacent normal word pairs of its title, summary, causes and lessons; ``remedies``:
+    those of its action items that are not among its causes (what the item proposes),
+    each with the item's text."""
+
+    resources: frozenset[str] = frozenset()
+    victims: frozenset[str] = frozenset()
+    consumers: tuple[tuple[str, str], ...] = ()
+    causes: frozenset[tuple[str, str]] = frozenset()
+    remedies: tuple[tuple[tuple[str, str], str], ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.resources and self.victims)
+
+    def keys(self) -> Iterator[tuple[str, str]]:
+        """(resource family, victim) pairs: a look-up key for earlier postmortems that
+        may share this mechanism ("resources" files under memory and CPU too)."""
+        for resource in self.resources:
+            families = _COMPUTE if resource == "resources" else {resource}
+            for family in families:
+                for victim in self.victims:
+                    yield family, victim
+
+
+@cache
+def _tables() -> tuple[
+    dict[str, str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]
+]:
+    """Normal word -> resource class; normal words of pressure, down and generic words, and
+    the words a consumer cannot be (made at the first folder check: the word table loads
+    then)."""
+
+    def normal(words: Iterable[str]) -> frozenset[str]:
+        return frozenset(w for word in words for w in normal_word(word))
+
+    resources = {w: name for name, words in RESOURCES.items() for w in normal(words)}
+    pressure, down, generic = normal(PRESSURE), normal(DOWN), normal(GENERIC)
+    not_consumers = pressure | down | generic | normal(KINDS_OF_COMPONENT) | resources.keys()
+    return resources, pressure, down, generic, frozenset(not_consumers)
+
+
+def _told(doc: Document) -> list[str]:
+    """The lower-case texts a mechanism is read in: title, the sections that tell the
+    failure and its causes."""
+    texts = [doc.title.lower()] if doc.title else []
+    texts.extend(s.body.lower() for s in doc.sections if s.kind in _TOLD_IN and s.body)
+    return texts
+
+
+def _clauses(texts: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
+    """Each clause as its (token, normal word) pairs; a token with several normal words
+    (an abbreviation written out) gives each."""
+    for text in texts:
+        for clause in _CLAUSE.findall(text):
+            words = [(t, w) for t in _TOKEN.findall(clause) for w in normal_word(t) or ("",)]
+            if words:
+                yield words
+
+
+def mechanism_of(doc: Document) -> Mechanism:
+    """The mechanism ``doc`` tells, or an empty one when it names no exhausted resource
+    or nothing that went down."""
+    texts = _told(doc)
+    resource_of, pressure, down, generic, not_consumers = _tables()
+    resources: set[str] = set()
+    victims: set[str] = set()
+    about: list[list[tuple[str, str]]] = []  # the clauses about the exhaustion
+    mentions: dict[str, int] = {}
+    clauses = list(_clauses(texts))
+    actions = [(item.text, list(_clauses([item.text.lower()]))) for item in doc.action_items]
+    for words in (*clauses, *(c for _, cs in actions for c in cs)):
+        for w in {w for _, w in words}:
+            mentions[w] = mentions.get(w, 0) + 1
+        exhausted = False
+        for i, (token, word) in enumerate(words):
+            name = resource_of.get(word)
+            if name is not None and (
+                token in _SELF_EVIDENT
+                or (i >= 2 and words[i - 2][0] == "out" and words[i - 1][0] == "of")
+                or any(w in pressure for _, w in words[max(0, i - _REACH) : i + _REACH + 1])
+            ):
+                resources.add(name)
+                exhausted = True
+            elif word in down:
+                for _, near in (*words[max(0, i - _BEFORE) : i], *words[i + 1 : i + 1 + _AFTER]):
+                    if (
+                        near
+                        and near not in down
+                        and near not in generic
+                        and near not in resource_of
+                    ):
+                        victims.add(near)
+        if exhausted:
+            about.append(words)
+    if not resources or not victims:
+        return Mechanism()
+    consumers: dict[str, str] = {}
+    for words in about:
+        for token, word in words:
+            if len(word) >= 3 and mentions.get(word, 0) >= 2 and word not in not_consumers:
+                consumers.setdefault(word, token)
+    causes = frozenset(pair for words in clauses for pair in _pairs(words, generic))
+    # what an action item proposes: its words that the document did not use to tell the
+    # failure ("dedicated nodes"), not the component's name ("Kubernetes nodes")
+    remedies = tuple(
+        (pair, text)
+        for text, cs in actions
+        for words in cs
+        for pair in _pairs(words, generic)
+        if pair not in causes
+    )
+    return Mechanism(
+        frozenset(resources), frozenset(victims), tuple(consumers.items()), causes, remedies
+    )
+
+
+def _pairs(words: list[tuple[str, str]], generic: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """Adjacent telling normal words of a clause."""
+    kept = [w for _, w in words if w and w not in generic]
+    return zip(kept, kept[1:], strict=False)
+
+
+def _compatible(a: frozenset[str], b: frozenset[str]) -> list[str]:
+    """The resource classes two mechanisms share ("resources" meets memory and CPU)."""
+    out = sorted(a & b)
+    if not out and ("resources" in a or "resources" in b):
+        out = sorted((a | b) & _COMPUTE - {"resources"})
+        if not (a & _COMPUTE and b & _COMPUTE):
+            out = []
+    return out
+
+
+def same_mechanism(
+    later: Mechanism,
+    earlier: Mechanism,
+    common: frozenset[str] | set[str] = frozenset(),
+    common_pairs: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset(),
+) -> tuple[float, str]:
+    """(score, reason) when ``later`` tells the failure ``earlier`` told: a resource of the
+    same class exhausted, the same component down, and the same consumer named (score
+    0.8) or an earlier action item's words among the later causes (0.6); (0.0, "")
+    otherwise. ``common`` words and ``common_pairs`` (a folder's boilerplate) count for
+    nothing."""
+    if later.is_empty or earlier.is_empty:
+        return 0.0, ""
+    resources = _compatible(later.resources, earlier.resources)
+    victims = later.victims & earlier.victims
+    if not resources or not victims:
+        return 0.0, ""
+    resource = " or ".join(resources)
+    victim = " ".join(sorted(victims))
+    theirs = {word for word, _ in earlier.consumers}
+    shared = [
+        token
+        for word, token in later.consumers
+        if word in theirs and word not in common and word not in victims
+    ]
+    if shared:
+        return 0.8, f"same failure: {' '.join(shared)} exhausting {resource}, {victim} down"
+    for pair, text in earlier.remedies:
+        if pair in later.causes and pair not in common_pairs:
+            return 0.6, (
+                f"same failure: {resource} exhausted, {victim} down; its causes name what"
+                f" the earlier action item {text!r} asked for"
+            )
+    return 0.0, ""
+
+
+def by_mechanism(
+    ordered: Sequence[tuple[int, Mechanism]],
+    common: frozenset[str] | set[str],
+    cap: int,
+    skip: frozenset[int] | set[int] = frozenset(),
+) -> dict[int, list[tuple[int, float, str]]]:
+    """Repeats found by mechanism in a folder: for each postmortem (``ordered`` earliest
+    first, by its key) the earlier ones whose mechanism it tells again (:func:`same_mechanism`),
+    as (earlier key, score, reason), best and then most recent first, at most three. Word
+    pairs in more than ``cap`` postmortems are boilerplate; postmortems in ``skip`` are not
+    reported."""
+    told = [(d, m) for d, m in ordered if not m.is_empty]
+    if len(told) < 2:
+        return {}
+    pair_df: Counter[tuple[str, str]] = Counter()
+    for _, m in told:
+        pair_df.update(m.causes | {pair for pair, _ in m.remedies})
+    common_pairs = {pair for pair, n in pair_df.items() if n > cap}
+    rank = {d: n for n, (d, _) in enumerate(told)}
+    mechanisms = dict(told)
+    postings: dict[tuple[str, str], list[int]] = {}
+    found: dict[int, list[tuple[int, float, str]]] = {}
+    for d, later in told:
+        keys = set(later.keys())
+        if d not in skip:
+            hits = []
+            for e in {e for key in keys for e in postings.get(key, ())[-_LOOK_BACK:]}:
+                score, reason = same_mechanism(later, mechanisms[e], common, common_pairs)
+                if reason:
+                    hits.append((e, score, reason))
+            if hits:
+                hits.sort(key=lambda h: (-h[1], -rank[h[0]]))
+                found[d] = hits[:3]
+        for key in keys:
+            postings.setdefault(key, []).append(d)
+    return found
