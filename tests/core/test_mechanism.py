@@ -56,7 +56,7 @@ def test_resources_in_general_meet_memory_but_not_disk_space() -> None:
     )
     score, reason = same_mechanism(general, _read(BATCH))
     assert score == 0.8
-    assert reason == "same failure: pdf renderer exhausting memory, batch host down"
+    assert reason == "same failure: pdf renderer exhausting memory, batch hosts down"
     assert same_mechanism(disk, _read(BATCH)) == (0.0, "")
 
 

@@ -118,6 +118,8 @@ class Mechanism:
 
     resources: frozenset[str] = frozenset()
     victims: frozenset[str] = frozenset()
+    #: each victim word as the document writes it (for a reason a reader understands)
+    written: tuple[tuple[str, str], ...] = ()
     consumers: tuple[tuple[str, str], ...] = ()
     causes: frozenset[tuple[str, str]] = frozenset()
     remedies: tuple[tuple[tuple[str, str], str], ...] = ()
@@ -177,7 +179,7 @@ def mechanism_of(doc: Document) -> Mechanism:
     texts = _told(doc)
     resource_of, pressure, down, generic, not_consumers = _tables()
     resources: set[str] = set()
-    victims: set[str] = set()
+    victims: dict[str, str] = {}
     about: list[list[tuple[str, str]]] = []  # the clauses about the exhaustion
     mentions: dict[str, int] = {}
     clauses = list(_clauses(texts))
@@ -196,14 +198,17 @@ def mechanism_of(doc: Document) -> Mechanism:
                 resources.add(name)
                 exhausted = True
             elif word in down:
-                for _, near in (*words[max(0, i - _BEFORE) : i], *words[i + 1 : i + 1 + _AFTER]):
+                for near_token, near in (
+                    *words[max(0, i - _BEFORE) : i],
+                    *words[i + 1 : i + 1 + _AFTER],
+                ):
                     if (
                         near
                         and near not in down
                         and near not in generic
                         and near not in resource_of
                     ):
-                        victims.add(near)
+                        victims.setdefault(near, near_token)
         if exhausted:
             about.append(words)
     if not resources or not victims:
@@ -224,7 +229,12 @@ def mechanism_of(doc: Document) -> Mechanism:
         if pair not in causes
     )
     return Mechanism(
-        frozenset(resources), frozenset(victims), tuple(consumers.items()), causes, remedies
+        frozenset(resources),
+        frozenset(victims),
+        tuple(victims.items()),
+        tuple(consumers.items()),
+        causes,
+        remedies,
     )
 
 
@@ -262,7 +272,7 @@ def same_mechanism(
     if not resources or not victims:
         return 0.0, ""
     resource = " or ".join(resources)
-    victim = " ".join(sorted(victims))
+    victim = " ".join(token for word, token in later.written if word in victims)
     theirs = {word for word, _ in earlier.consumers}
     shared = [
         token
