@@ -96,6 +96,7 @@ _TOLD_IN = (
     SectionKind.SUMMARY,
     SectionKind.ROOT_CAUSE,
     SectionKind.TRIGGER,
+    SectionKind.WHYS,
     SectionKind.CONTRIBUTING_FACTORS,
     SectionKind.LESSONS,
 )
@@ -138,6 +139,9 @@ class Mechanism:
                     yield family, victim
 
 
+_NOTHING = Mechanism()
+
+
 @cache
 def _tables() -> tuple[
     dict[str, str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]
@@ -156,11 +160,20 @@ def _tables() -> tuple[
 
 
 def _told(doc: Document) -> list[str]:
-    """The lower-case texts a mechanism is read in: title, the sections that tell the
-    failure and its causes."""
-    texts = [doc.title.lower()] if doc.title else []
+    """The lower-case texts a mechanism is read in: title, failure mode line, the sections
+    that tell the failure and its causes."""
+    texts = [t.lower() for t in (doc.title, doc.failure_mode) if t]
     texts.extend(s.body.lower() for s in doc.sections if s.kind in _TOLD_IN and s.body)
     return texts
+
+
+#: the resource words as written, to skip quickly a document that names none
+_RESOURCE_WORDS = frozenset(word.encode() for words in RESOURCES.values() for word in words)
+#: every byte that is not a letter or digit becomes a space
+_SPACES = bytes.maketrans(
+    bytes(range(128)).translate(None, b"abcdefghijklmnopqrstuvwxyz0123456789"),
+    b" " * (128 - 36),
+)
 
 
 def _clauses(texts: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
@@ -177,14 +190,20 @@ def mechanism_of(doc: Document) -> Mechanism:
     """The mechanism ``doc`` tells, or an empty one when it names no exhausted resource
     or nothing that went down."""
     texts = _told(doc)
+    actions = [item.text for item in doc.action_items]
+    everything = "\n".join((*texts, *actions)).lower()
+    if everything.isascii() and _RESOURCE_WORDS.isdisjoint(
+        everything.encode().translate(_SPACES).split()
+    ):
+        return _NOTHING  # no word of a resource (one C-speed split): nothing to tokenise
     resource_of, pressure, down, generic, not_consumers = _tables()
     resources: set[str] = set()
     victims: dict[str, str] = {}
     about: list[list[tuple[str, str]]] = []  # the clauses about the exhaustion
     mentions: dict[str, int] = {}
     clauses = list(_clauses(texts))
-    actions = [(item.text, list(_clauses([item.text.lower()]))) for item in doc.action_items]
-    for words in (*clauses, *(c for _, cs in actions for c in cs)):
+    items = [(text, list(_clauses([text.lower()]))) for text in actions]
+    for words in (*clauses, *(c for _, cs in items for c in cs)):
         for w in {w for _, w in words}:
             mentions[w] = mentions.get(w, 0) + 1
         exhausted = False
@@ -212,7 +231,7 @@ def mechanism_of(doc: Document) -> Mechanism:
         if exhausted:
             about.append(words)
     if not resources or not victims:
-        return Mechanism()
+        return _NOTHING
     consumers: dict[str, str] = {}
     for words in about:
         for token, word in words:
@@ -223,7 +242,7 @@ def mechanism_of(doc: Document) -> Mechanism:
     # failure ("dedicated nodes"), not the component's name ("Kubernetes nodes")
     remedies = tuple(
         (pair, text)
-        for text, cs in actions
+        for text, cs in items
         for words in cs
         for pair in _pairs(words, generic)
         if pair not in causes
