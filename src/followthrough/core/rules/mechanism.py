@@ -51,7 +51,7 @@ RESOURCES: dict[str, tuple[str, ...]] = {
 _COMPUTE = frozenset({"memory", "CPU", "resources"})
 #: words that, near a resource, say it was under pressure
 PRESSURE = (
-    *("usage", "use", "using", "used", "utilisation", "utilization", "high", "heavy"),
+    *("usage", "utilisation", "utilization", "high", "heavy"),
     *("consume", "consumer", "consumers", "consumption", "exhausted", "exhaustion"),
     *("starvation", "starved", "leak", "leaking", "limit", "limits", "pressure", "spike"),
     *("spikes", "full", "hog", "hogging"),
