@@ -63,8 +63,10 @@ _SELF_EVIDENT = frozenset({"oom", "oomkilled"})
 DOWN = (
     *("down", "outage", "unavailable", "unreachable", "unhealthy", "unresponsive"),
     *("notready", "crash", "crashed", "crashing", "crashlooping", "instability"),
-    *("unstable", "offline", "dead", "hung", "evicted"),
+    *("unstable", "offline", "dead", "hung", "crashloopbackoff"),
 )
+#: "down" after these is no outage ("slowed down", "scaled down", "narrowed it down")
+NOT_DOWN_AFTER = ("slow", "scale", "narrow", "track", "write", "turn", "cool", "step", "wind")
 #: words that tell no component, workload or remedy apart
 GENERIC = (
     *("state", "become", "became", "go", "went", "enter", "entered", "entering", "cause"),
@@ -74,6 +76,7 @@ GENERIC = (
     *("issue", "issues", "problem", "problems", "incident", "error", "errors", "likely"),
     *("future", "time", "amount", "lot", "due", "also", "able", "unable", "particular"),
     *("system", "service", "services", "production", "new", "get", "got", "set", "same"),
+    *("per", "every", "each", "more", "less", "after", "before", "during", "when"),
     # what an action item asks for, not what it is about
     *("add", "assess", "check", "consider", "create", "ensure", "implement", "improve"),
     *("investigate", "look", "move", "review", "missed", "missing"),
@@ -102,7 +105,7 @@ _TOLD_IN = (
 )
 #: how many earlier postmortems sharing a look-up key are compared, most recent first
 _LOOK_BACK = 200
-_CLAUSE = lazy(r"[^.;:!?\n]+")
+_SEPARATORS = ".;:!?\n"
 _TOKEN = lazy(r"[a-z0-9]+")
 
 
@@ -143,6 +146,11 @@ _NOTHING = Mechanism()
 
 
 @cache
+def _not_down_before() -> frozenset[str]:
+    return frozenset(w for word in NOT_DOWN_AFTER for w in normal_word(word))
+
+
+@cache
 def _tables() -> tuple[
     dict[str, str], frozenset[str], frozenset[str], frozenset[str], frozenset[str]
 ]:
@@ -169,6 +177,9 @@ def _told(doc: Document) -> list[str]:
 
 #: the resource words as written, to skip quickly a document that names none
 _RESOURCE_WORDS = frozenset(word.encode() for words in RESOURCES.values() for word in words)
+_DOWN_WORDS = frozenset(word.encode() for word in DOWN)
+#: a resource or a down word as written: where a clause is worth reading
+_KEY_WORDS = _RESOURCE_WORDS | _DOWN_WORDS
 #: every byte that is not a letter or digit becomes a space
 _SPACES = bytes.maketrans(
     bytes(range(128)).translate(None, b"abcdefghijklmnopqrstuvwxyz0123456789"),
@@ -176,47 +187,65 @@ _SPACES = bytes.maketrans(
 )
 
 
-def _clauses(texts: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
-    """Each clause as its (token, normal word) pairs; a token with several normal words
-    (an abbreviation written out) gives each."""
-    for text in texts:
-        for clause in _CLAUSE.findall(text):
-            words = [(t, w) for t in _TOKEN.findall(clause) for w in normal_word(t) or ("",)]
-            if words:
-                yield words
+def _clause_at(text: str, at: int) -> tuple[int, int]:
+    """The clause of ``text`` around position ``at``: between the nearest separators."""
+    start = max(text.rfind(sep, 0, at) for sep in _SEPARATORS) + 1
+    ends = [e for e in (text.find(sep, at) for sep in _SEPARATORS) if e >= 0]
+    return start, min(ends, default=len(text))
+
+
+def _found(text: str, word: str) -> Iterator[int]:
+    """Where ``word`` stands as a whole word in lower-case ASCII ``text``."""
+    at = text.find(word)
+    while at >= 0:
+        end = at + len(word)
+        if (at == 0 or not text[at - 1].isalnum()) and (
+            end == len(text) or not text[end].isalnum()
+        ):
+            yield at
+        at = text.find(word, end)
+
+
+def _words(clause: str) -> list[tuple[str, str]]:
+    """A clause as its (token, normal word) pairs; a stop word keeps its place with ""; a
+    token with several normal words (an abbreviation written out) gives each."""
+    return [(t, w) for t in _TOKEN.findall(clause) for w in normal_word(t) or ("",)]
+
+
+def _ascii(text: str) -> str:
+    return text if text.isascii() else text.encode("ascii", "replace").decode()
 
 
 def mechanism_of(doc: Document) -> Mechanism:
     """The mechanism ``doc`` tells, or an empty one when it names no exhausted resource
-    or nothing that went down."""
-    texts = _told(doc)
-    actions = [item.text for item in doc.action_items]
-    everything = "\n".join((*texts, *actions)).lower()
-    if everything.isascii() and _RESOURCE_WORDS.isdisjoint(
-        everything.encode().translate(_SPACES).split()
-    ):
-        return _NOTHING  # no word of a resource (one C-speed split): nothing to tokenise
+    or nothing that went down.
+
+    A folder check reads ten thousand of these, so little is tokenised: the key words a
+    document has come from one byte split; then only the clauses with a down word are read
+    (most documents stop there), then those with a resource word, those that name what went
+    down, and the action items that name it or a resource."""
+    told = _ascii("\n".join(_told(doc)))
+    actions = [_ascii(item.text.lower()) for item in doc.action_items]
+    everything = "\n".join((told, *actions))
+    present = _KEY_WORDS.intersection(everything.encode().translate(_SPACES).split())
+    if _RESOURCE_WORDS.isdisjoint(present) or _DOWN_WORDS.isdisjoint(present):
+        return _NOTHING
     resource_of, pressure, down, generic, not_consumers = _tables()
-    resources: set[str] = set()
+    read: dict[tuple[int, int], list[tuple[str, str]]] = {}
+
+    def clauses(words: Iterable[bytes]) -> list[list[tuple[str, str]]]:
+        spans = {_clause_at(told, at) for w in words for at in _found(told, w.decode())}
+        return [
+            read[span] if span in read else read.setdefault(span, _words(told[slice(*span)]))
+            for span in sorted(spans)
+        ]
+
+    keys = [w.decode() for w in present]
+    items = [(text, _words(text)) for text in actions if any(w in text for w in keys)]
     victims: dict[str, str] = {}
-    about: list[list[tuple[str, str]]] = []  # the clauses about the exhaustion
-    mentions: dict[str, int] = {}
-    clauses = list(_clauses(texts))
-    items = [(text, list(_clauses([text.lower()]))) for text in actions]
-    for words in (*clauses, *(c for _, cs in items for c in cs)):
-        for w in {w for _, w in words}:
-            mentions[w] = mentions.get(w, 0) + 1
-        exhausted = False
-        for i, (token, word) in enumerate(words):
-            name = resource_of.get(word)
-            if name is not None and (
-                token in _SELF_EVIDENT
-                or (i >= 2 and words[i - 2][0] == "out" and words[i - 1][0] == "of")
-                or any(w in pressure for _, w in words[max(0, i - _REACH) : i + _REACH + 1])
-            ):
-                resources.add(name)
-                exhausted = True
-            elif word in down:
+    for words in (*clauses(present & _DOWN_WORDS), *(w for _, w in items)):
+        for i, (_, word) in enumerate(words):
+            if word in down and not (i and words[i - 1][1] in _not_down_before()):
                 for near_token, near in (
                     *words[max(0, i - _BEFORE) : i],
                     *words[i + 1 : i + 1 + _AFTER],
@@ -228,22 +257,57 @@ def mechanism_of(doc: Document) -> Mechanism:
                         and near not in resource_of
                     ):
                         victims.setdefault(near, near_token)
+    if not victims:
+        return _NOTHING
+    resources: set[str] = set()
+    about: list[list[tuple[str, str]]] = []  # the clauses about the exhaustion
+    for words in (*clauses(present & _RESOURCE_WORDS), *(w for _, w in items)):
+        exhausted = False
+        for i, (token, word) in enumerate(words):
+            name = resource_of.get(word)
+            if name is not None and (
+                token in _SELF_EVIDENT
+                or (i >= 2 and words[i - 2][0] == "out" and words[i - 1][0] == "of")
+                or any(w in pressure for _, w in words[max(0, i - _REACH) : i + _REACH + 1])
+            ):
+                resources.add(name)
+                exhausted = True
         if exhausted:
             about.append(words)
-    if not resources or not victims:
+    if not resources:
         return _NOTHING
     consumers: dict[str, str] = {}
     for words in about:
         for token, word in words:
-            if len(word) >= 3 and mentions.get(word, 0) >= 2 and word not in not_consumers:
-                consumers.setdefault(word, token)
-    causes = frozenset(pair for words in clauses for pair in _pairs(words, generic))
-    # what an action item proposes: its words that the document did not use to tell the
-    # failure ("dedicated nodes"), not the component's name ("Kubernetes nodes")
+            if (
+                len(word) >= 3
+                and word not in not_consumers
+                and word not in consumers
+                and everything.count(token) >= 2
+            ):
+                consumers[word] = token
+    # the causes: the clauses read, and those that name what went down (a stem is mostly
+    # the start of every form, "node" of "nodes"; the token as written is one form)
+    named = {*victims, *victims.values()}
+    for token in named:
+        at = told.find(token)
+        while at >= 0:
+            span = _clause_at(told, at)
+            if span not in read:
+                read[span] = _words(told[slice(*span)])
+            at = told.find(token, span[1] + 1)
+    causes = frozenset(pair for words in read.values() for pair in _pairs(words, generic))
+    # what an action item about the resource or the component proposes: its words that the
+    # document did not use to tell the failure ("dedicated nodes"), not the component's
+    # name ("Kubernetes nodes")
+    items += [
+        (text, _words(text))
+        for text in actions
+        if not any(w in text for w in keys) and any(token in text for token in named)
+    ]
     remedies = tuple(
         (pair, text)
-        for text, cs in items
-        for words in cs
+        for text, words in items
         for pair in _pairs(words, generic)
         if pair not in causes
     )
@@ -319,7 +383,11 @@ def by_mechanism(
     first, by its key) the earlier ones whose mechanism it tells again (:func:`same_mechanism`),
     as (earlier key, score, reason), best and then most recent first, at most three. Word
     pairs in more than ``cap`` postmortems are boilerplate; postmortems in ``skip`` are not
-    reported."""
+    reported.
+
+    Earlier postmortems are looked up by (resource, component, consumer) and by (resource,
+    component, proposed word pair), so only those that can match are compared, most recent
+    first, and the look-up stops at three."""
     told = [(d, m) for d, m in ordered if not m.is_empty]
     if len(told) < 2:
         return {}
@@ -329,19 +397,38 @@ def by_mechanism(
     common_pairs = {pair for pair, n in pair_df.items() if n > cap}
     rank = {d: n for n, (d, _) in enumerate(told)}
     mechanisms = dict(told)
-    postings: dict[tuple[str, str], list[int]] = {}
+    by_consumer: dict[tuple[str, str, str], list[int]] = {}
+    by_remedy: dict[tuple[str, str, tuple[str, str]], list[int]] = {}
     found: dict[int, list[tuple[int, float, str]]] = {}
     for d, later in told:
         keys = set(later.keys())
+        consumers = [w for w, _ in later.consumers if w not in common]
         if d not in skip:
-            hits = []
-            for e in {e for key in keys for e in postings.get(key, ())[-_LOOK_BACK:]}:
-                score, reason = same_mechanism(later, mechanisms[e], common, common_pairs)
-                if reason:
-                    hits.append((e, score, reason))
+            hits: list[tuple[int, float, str]] = []
+            for lists in (
+                [by_consumer.get((*key, w), ()) for key in keys for w in consumers],
+                [by_remedy.get((*key, pair), ()) for key in keys for pair in later.causes],
+            ):
+                seen = {e for e, _, _ in hits}
+                for e in sorted(
+                    {e for found_in in lists for e in found_in[-_LOOK_BACK:]} - seen,
+                    key=rank.__getitem__,
+                    reverse=True,
+                ):
+                    score, reason = same_mechanism(later, mechanisms[e], common, common_pairs)
+                    if reason:
+                        hits.append((e, score, reason))
+                        if len(hits) == 3:
+                            break
+                if len(hits) == 3:
+                    break
             if hits:
                 hits.sort(key=lambda h: (-h[1], -rank[h[0]]))
-                found[d] = hits[:3]
+                found[d] = hits
         for key in keys:
-            postings.setdefault(key, []).append(d)
+            for w in consumers:
+                by_consumer.setdefault((*key, w), []).append(d)
+            for pair, _ in later.remedies:
+                if pair not in common_pairs:
+                    by_remedy.setdefault((*key, pair), []).append(d)
     return found
