@@ -225,7 +225,8 @@ def mechanism_of(doc: Document) -> Mechanism:
     (most documents stop there), then those with a resource word, those that name what went
     down, and the action items that name it or a resource."""
     told = _ascii("\n".join(_told(doc)))
-    actions = [_ascii(item.text.lower()) for item in doc.action_items]
+    written = {_ascii(item.text.lower()): item.text for item in doc.action_items}
+    actions = list(written)
     everything = "\n".join((told, *actions))
     present = _KEY_WORDS.intersection(everything.encode().translate(_SPACES).split())
     if _RESOURCE_WORDS.isdisjoint(present) or _DOWN_WORDS.isdisjoint(present):
@@ -306,7 +307,7 @@ def mechanism_of(doc: Document) -> Mechanism:
         if not any(w in text for w in keys) and any(token in text for token in named)
     ]
     remedies = tuple(
-        (pair, text)
+        (pair, written[text])
         for text, words in items
         for pair in _pairs(words, generic)
         if pair not in causes
