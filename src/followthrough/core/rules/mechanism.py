@@ -116,9 +116,10 @@ class Mechanism:
     ``resources``: the classes of :data:`RESOURCES` it says were exhausted; ``victims``:
     normal words of what went down; ``consumers``: normal words of its clauses about the
     exhaustion that it names more than once, each with the word as written; ``causes``:
-    adjacent normal word pairs of its title, summary, causes and lessons; ``remedies``:
-    those of its action items that are not among its causes (what the item proposes),
-    each with the item's text."""
+    adjacent normal word pairs of the clauses of its title, summary, causes and lessons
+    that tell the exhaustion or name what went down; ``remedies``: those of its action
+    items about the resource or the component that are not among its causes (what the
+    item proposes), each with the item's text."""
 
     resources: frozenset[str] = frozenset()
     victims: frozenset[str] = frozenset()
