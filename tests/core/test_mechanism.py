@@ -79,3 +79,13 @@ def test_in_a_folder_each_repeat_points_at_the_most_recent_earlier_one_first() -
     assert 0 not in found
     assert [e for e, _, _ in found[1]] == [0]
     assert [e for e, _, _ in found[2]] == [1, 0]
+
+
+def test_a_curly_apostrophe_or_an_accent_does_not_cut_a_clause() -> None:
+    found = _read(
+        "# Batch hosts down\n## Summary\nThe batch hosts were down: the PDF renderer’s memory"
+        " usage grew.\n## Contributing factors\n- The PDF renderer’s memory had no limit on the"
+        " hosts (café build).\n"
+    )
+    assert found.resources == {"memory"}
+    assert [token for _, token in found.consumers] == ["pdf", "renderer"]

@@ -107,6 +107,7 @@ _TOLD_IN = (
 _LOOK_BACK = 200
 _SEPARATORS = ".;:!?\n"
 _TOKEN = lazy(r"[a-z0-9]+")
+_NOT_ASCII = lazy(r"[^\x00-\x7f]")
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,9 @@ def _words(clause: str) -> list[tuple[str, str]]:
 
 
 def _ascii(text: str) -> str:
-    return text if text.isascii() else text.encode("ascii", "replace").decode()
+    """``text`` with every non-ASCII character a space (a curly apostrophe, an accent):
+    the byte split and the clause separators read ASCII."""
+    return text if text.isascii() else _NOT_ASCII.sub(" ", text)
 
 
 def mechanism_of(doc: Document) -> Mechanism:
