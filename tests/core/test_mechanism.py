@@ -89,3 +89,11 @@ def test_a_curly_apostrophe_or_an_accent_does_not_cut_a_clause() -> None:
     )
     assert found.resources == {"memory"}
     assert [token for _, token in found.consumers] == ["pdf", "renderer"]
+
+
+def test_a_usage_brought_down_or_a_slowed_down_queue_is_no_component_down() -> None:
+    found = _read(
+        "# Primary disk near full\n## Summary\nDisk usage was brought down from 95% to 60% on"
+        " the primary after old WAL files were removed; the queue slowed down for a minute.\n"
+    )
+    assert found.is_empty

@@ -77,6 +77,7 @@ GENERIC = (
     *("future", "time", "amount", "lot", "due", "also", "able", "unable", "particular"),
     *("system", "service", "services", "production", "new", "get", "got", "set", "same"),
     *("per", "every", "each", "more", "less", "after", "before", "during", "when"),
+    *("bring", "brought", "take", "took", "keep", "kept", "put", "let"),
     # what an action item asks for, not what it is about
     *("add", "assess", "check", "consider", "create", "ensure", "implement", "improve"),
     *("investigate", "look", "move", "review", "missed", "missing"),
@@ -260,6 +261,7 @@ def mechanism_of(doc: Document) -> Mechanism:
                         and near not in down
                         and near not in generic
                         and near not in resource_of
+                        and near not in pressure  # "usage down" is no component
                     ):
                         victims.setdefault(near, near_token)
     if not victims:
