@@ -964,6 +964,14 @@ Checkout failed.
                 "2025-06-01-a.md": "# The identity-api incident of 1 June 2025\n## Summary\nLogins failed for mobile clients after a token signing key rotated.\n",
                 "2025-06-05-b.md": "# The identity-api incident of 5 June 2025\n## Summary\nProfile pages were slow while a reindex ran during the day.\n",
             },
+            "the-same-hosts-down-from-another-mechanism": {
+                "2024-02-01-batch.md": "# Batch hosts unresponsive\n## Summary\nThe batch hosts became unresponsive overnight.\n## Contributing factors\n- The report generator had no memory limit and used 30 GB of memory on each host.\n- Nobody watched the report generator's memory.\n",
+                "2024-06-01-image.md": "# Batch hosts unresponsive after patching\n## Summary\nThe batch hosts became unresponsive after a kernel patch; the vendor recalled the machine image.\n## Contributing factors\n- New machine images are rolled out to every host at once.\n",
+            },
+            "the-same-resource-on-the-same-component-exhausted-by-something-else": {
+                "2024-02-01-batch.md": "# Batch hosts unresponsive\n## Summary\nThe batch hosts became unresponsive overnight.\n## Contributing factors\n- The report generator had no memory limit and used 30 GB of memory on each host.\n- Nobody watched the report generator's memory.\n",
+                "2024-09-01-reserve.md": "# Batch capacity\n## Summary\nBatch hosts went down one after another under memory pressure.\n## Contributing factors\n- Too little memory was reserved for the operating system on each host.\n",
+            },
             "available-again-and-prevented-from-recurring-say-nothing-of-the-past": {
                 "2025-01-10-a.md": "# Search index rebuild stalled\n## Summary\nThe search index rebuild stalled and results went stale.\n",
                 "2025-04-10-b.md": "# Search results stale after a deploy\n## Summary\nSearch results went stale after the indexer deploy; they were fresh again at 11:00. We added a check to keep it from recurring.\n",
@@ -1018,6 +1026,20 @@ Checkout failed.
                     "2022-01-31-logs.md": "# Logs not shipped to CloudWatch\n## Summary\nThe log shipper used the wrong role.\n",
                 },
                 {"2021-01-05-logs.md": [], "2022-01-31-logs.md": [1]},
+            ),
+            "a-workload-exhausting-the-same-hosts-again-told-in-other-words": (
+                {
+                    "2024-02-01-batch.md": "# Batch hosts unresponsive\n## Summary\nThe batch hosts became unresponsive overnight.\n## Contributing factors\n- The report generator had no memory limit and used 30 GB of memory on each host.\n- Nobody watched the report generator's memory.\n",
+                    "2024-05-14-nightly.md": "# Nightly invoices late\n## Summary\nInvoices went out six hours late. Two hosts were down from 02:00.\n## Root cause\nThe report generator ran out of RAM and took the hosts with it.\n## Action items\n- Cap the report generator's memory (@dana, 2024-06-01)\n",
+                },
+                {"2024-02-01-batch.md": [], "2024-05-14-nightly.md": [5]},
+            ),
+            "the-measure-an-earlier-postmortem-asked-for-is-what-was-missing": (
+                {
+                    "2024-02-01-batch.md": "# Batch hosts unresponsive\n## Summary\nThe batch hosts became unresponsive overnight: the report generator used all their memory.\n## Action items\n- Give heavy memory consumers dedicated hosts\n",
+                    "2024-08-20-agent.md": "# Batch hosts down\n## Summary\nTwo batch hosts were down for an hour: the log agent's memory usage grew until they stopped answering.\n## Contributing factors\n- The log agent does not run on dedicated hosts.\n",
+                },
+                {"2024-02-01-batch.md": [], "2024-08-20-agent.md": [1]},
             ),
             "second-occurrence-said-in-the-summary": (
                 {

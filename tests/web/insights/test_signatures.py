@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from followthrough.core import repeats
 from followthrough.core.repeats import IncidentText, signature
 
@@ -100,6 +102,50 @@ def test_the_same_failure_worded_differently_passes_the_default_threshold() -> N
     assert repeats.score(signature(expired), signature(lapsed)) >= repeats.DEFAULT_THRESHOLD
     assert repeats.score(signature(expired), signature(pool)) < repeats.DEFAULT_THRESHOLD
     assert repeats.score(signature(lapsed), signature(pool)) < repeats.DEFAULT_THRESHOLD
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        # another tense, an abbreviation, the service written another way
+        IncidentText(
+            title="partner-api certs expiring",
+            failure_mode="SSL cert expiring on partner-api",
+            summary="Handshakes to the partner API failed until the cert was renewed.",
+        ),
+        # a perfect tense and no tags
+        IncidentText(
+            title="Partner API TLS certificate has expired",
+            failure_mode="tls certificate has expired",
+            summary="Partners could not connect until someone renewed it by hand.",
+        ),
+        # a derived noun ("expiration") and an abbreviation in the tags
+        IncidentText(
+            title="Cert expiration on the partner API",
+            failure_mode="partner-api cert expiration",
+            tags=("ssl",),
+            summary="TLS handshakes failed for an hour.",
+        ),
+    ],
+    ids=["expiring", "has-expired", "expiration"],
+)
+def test_a_certificate_expiry_in_other_tenses_and_abbreviations_is_suggested_and_a_pool_exhaustion_is_not(
+    later: IncidentText,
+) -> None:
+    expired = IncidentText(
+        title="Partner API certificate expired",
+        failure_mode="certificate expiry on partner-api",
+        tags=("tls",),
+        summary="Partner calls were refused for three hours after the certificate expired.",
+    )
+    pool = IncidentText(
+        title="Partner API returned 500s",
+        failure_mode="connection pool exhaustion on partner-api",
+        tags=("database",),
+        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
+    )
+    assert repeats.score(signature(later), signature(expired)) >= repeats.DEFAULT_THRESHOLD
+    assert repeats.score(signature(later), signature(pool)) < repeats.DEFAULT_THRESHOLD
 
 
 def test_a_score_from_stored_bytes_equals_the_score_of_the_signatures() -> None:

@@ -19,6 +19,7 @@ from followthrough.core.document import Document, SectionKind
 from followthrough.core.regex import lazy
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
+from followthrough.core.rules.mechanism import by_mechanism, mechanism_of
 from followthrough.core.rules.recurrence import Names, recurrence_words, said_text
 from followthrough.core.similarity import (
     NearDuplicateIndex,
@@ -1056,7 +1057,11 @@ class RepeatIncident(CorpusRule):
     ("second occurrence", "seen this issue before", "same problem as", "previous postmortem";
     never the timeline, which counts this incident's events) pointing at the earlier
     postmortem most alike in headline and summary, or a link, identifier ("PM2021-005") or
-    title naming an earlier postmortem, with recurrence words or a similar title. A
+    title naming an earlier postmortem, with recurrence words or a similar title; and the
+    same mechanism told in other words (``core/rules/mechanism.py``): a resource of the same
+    kind exhausted ("high memory usage", "no resource limits"), the same component down
+    ("nodes NotReady", "unhealthy node"), and the same consumer named ("Prometheus") or the
+    earlier action item's remedy named as missing ("not on a dedicated node group"). A
     different mechanism behind the same symptom is not a repeat: two postmortems that name
     different failure kinds are never linked by their headline. Words are compared after one
     normalisation (``core/word_forms.toml``: "cert lapsed" is "certificate expiry"). Each
@@ -1148,6 +1153,10 @@ class RepeatIncident(CorpusRule):
                 _by_words(docs, ordered, earlier_words, later_words, common, set(reported))
             )
             reported.update(_by_kind(ordered, signatures, common, set(reported)))
+            mechanisms = [(d, mechanism_of(doc)) for d, doc in ordered]
+            reported.update(
+                by_mechanism(mechanisms, common, _common_cap(len(ordered)), set(reported))
+            )
             # what a postmortem says of itself is read last, and only where the other
             # evidence found nothing (reading it costs a search of the prose)
             reported.update(
