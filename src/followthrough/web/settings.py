@@ -105,6 +105,10 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer with select boxes written in Python (a timezone picker's ~600
+# options cost the templates ~100 ms): web/lib/form_renderer.py.
+FORM_RENDERER = "followthrough.web.lib.form_renderer.FormRenderer"
+
 
 def _database() -> dict[str, object]:
     if os.environ.get("DATABASE_URL"):

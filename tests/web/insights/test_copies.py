@@ -3,7 +3,12 @@ changes." (seed, Anti-Patterns)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection
+from django.http import HttpResponse
 
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.postmortems.models import Postmortem
@@ -91,3 +96,43 @@ def test_the_editor_panel_lists_copied_passages(cast: Cast) -> None:
         .status_code
         == 404
     )
+
+
+def _queries(get: Callable[[], HttpResponse]) -> tuple[int, str]:
+    """How many queries ``get`` runs (counted as they run: pytest-django's captured list
+    comes out empty once the connection's query log is full), and the page."""
+    ran = [0]
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        ran[0] += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        page = get().content.decode()
+    return ran[0], page
+
+
+def test_comparing_with_more_earlier_postmortems_costs_no_more_queries(cast: Cast) -> None:
+    def earlier(n: int) -> str:  # one more postmortem compared, with two owned items
+        postmortem = _with_text(cast, f"Checkout 502 number {n}", PASTED)
+        Postmortem.objects.filter(pk=postmortem.pk).update(
+            created_at=datetime(2026, 1, n + 1, tzinfo=UTC)
+        )
+        for owner in (cast.ivan, cast.person(cast.bob)):
+            ActionItem.objects.create(postmortem=postmortem, title=f"Fix {n}", owner=owner)
+        return postmortem.incident.key
+
+    first = earlier(0)
+    later = _with_text(cast, "Ledger export late", PASTED)
+    ActionItem.objects.create(postmortem=later, title="Alert on the lock", owner=cast.ivan)
+    browser = cast.browser(cast.bob)
+    url = f"/incidents/{later.incident_id}/postmortem/copied/"
+    browser.get(url)  # warm the content-type cache and the similarity index
+    one, page = _queries(lambda: browser.get(url))
+    assert first in page
+    for n in range(1, 5):
+        earlier(n)
+    browser.get(url)  # the similarity index catches up with the new incidents
+    five, page = _queries(lambda: browser.get(url))
+    assert "Add more dashboards" in page
+    assert five == one

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -62,6 +63,14 @@ def _block(text: str) -> list[str]:
     return [text.strip(), ""] if text.strip() else []
 
 
+def _items_with_owners(pm: Postmortem) -> Iterable[Any]:
+    """The items as the caller prefetched them (several postmortems at once), else in one
+    query with their owners."""
+    if "action_items" in getattr(pm, "_prefetched_objects_cache", {}):
+        return pm.action_items.all()
+    return pm.action_items.select_related("owner")
+
+
 def postmortem_markdown(pm: Postmortem) -> str:
     """The postmortem as Markdown in our template's layout (also what users download)."""
     incident = pm.incident
@@ -102,7 +111,7 @@ def postmortem_markdown(pm: Postmortem) -> str:
     items = [
         f"| {_cell(i.title)} | {_cell(i.owner.name if i.owner else '')} "
         f"| {i.due_date.isoformat() if i.due_date else ''} | {_cell(i.done_condition)} | {i.status} |"
-        for i in pm.action_items.select_related("owner")
+        for i in _items_with_owners(pm)
     ]
     # Required sections are always written, so an empty one is reported as missing;
     # optional ones only when they say something.
