@@ -63,6 +63,59 @@ def test_date_headings_in_a_timeline_are_its_days() -> None:
     assert [e.at.date() for e in doc.timeline if e.at] == [date(2023, 7, 19), date(2023, 7, 20)]
 
 
+def test_numeric_dates_in_a_timeline_are_read_in_the_order_the_writer_used() -> None:
+    month_first = parse(
+        "# Chain halted\n\n## Timeline\n\n10/14/2022 14:05 - node reports a fork\n"
+        "10/15/2022 - patch released\n11/02/2022 09:00 - all nodes upgraded\n"
+    )
+    assert [e.text for e in month_first.timeline][0] == "node reports a fork"
+    assert [e.at.date() for e in month_first.timeline if e.at] == [
+        date(2022, 10, 14),
+        date(2022, 11, 2),
+    ]
+    # one entry whose day is over 12 shows the order for the ambiguous ones
+    day_first = parse(
+        "# All down\n\n## Timeline\n\n- 27-05-2025 13:44 – alarms fire\n"
+        "- 01-06-2025 09:00 – script fixed\n- 02-06-2025 10:00 – review held\n"
+    )
+    assert [e.at.date() for e in day_first.timeline if e.at] == [
+        date(2025, 5, 27),
+        date(2025, 6, 1),
+        date(2025, 6, 2),
+    ]
+
+
+def test_ambiguous_numeric_dates_take_the_order_that_keeps_the_entries_in_sequence() -> None:
+    doc = parse(
+        "# T\n\n## Timeline\n\n- 03/04/2024 10:00 - deploy\n- 05/04/2024 11:00 - errors\n"
+        "- 02/05/2024 09:00 - fixed\n"
+    )  # month first would run March, May, February: the writer put the day first
+    assert [e.at.date() for e in doc.timeline if e.at] == [
+        date(2024, 4, 3),
+        date(2024, 4, 5),
+        date(2024, 5, 2),
+    ]
+
+
+def test_numeric_dates_no_order_explains_stay_unknown_rather_than_guessed() -> None:
+    doc = parse(
+        "# T\n\nDate: 2024-01-09\n\n## Timeline\n\n- 03/04/2024 10:00 - deploy\n"
+        "- 04/05/2024 11:00 - errors\n- 05/06/2024 - fixed\n- 12:00 - review\n"
+    )  # both orders keep these in sequence
+    assert [e.text for e in doc.timeline] == ["deploy", "errors", "fixed", "review"]
+    assert doc.incident_date == date(2024, 1, 9)
+    assert [e.at for e in doc.timeline] == [None, None, None, None]
+    assert doc.timeline[0].time_text == "03/04/2024 10:00"
+
+
+def test_numeric_dates_both_orders_keep_in_sequence_take_the_one_within_a_month() -> None:
+    doc = parse(
+        "# 12-01-2026 - Instances down\n\n## Timeline\n\n- **08-01-2026** – certificate expires\n"
+        "- **11-01-2026 10:00 UTC** – webhook fails\n- **12-01-2026 09:52 UTC** – customers report\n"
+    )  # month first also keeps them in order, over four months (the title is no entry)
+    assert [e.at.date() for e in doc.timeline if e.at] == [date(2026, 1, 11), date(2026, 1, 12)]
+
+
 def test_a_list_of_instructions_with_owners_and_dates_is_action_items_under_any_heading() -> None:
     doc = parse(
         "# Checkout errors\n\n## Follow through\n\n"
