@@ -138,6 +138,22 @@ def test_a_bold_line_alone_is_a_heading_but_a_bold_list_lead_is_not() -> None:
     assert doc.action_items[0].text.startswith("Implement priority-classes")
 
 
+def test_a_plain_line_that_is_only_a_section_name_over_a_list_is_its_heading() -> None:
+    doc = parse(
+        "# Certificate expired\n\n## Detection\n\nPeople told us it was down.\n\n"
+        "Action Items\n- Set up alerting on expiring certificates\n\n"
+        "- Move the instance to the team's own project\n\n## Lessons Learned\n\n- Know them\n"
+    )
+    assert (K.ACTION_ITEMS, 7) in [(s.kind, s.line) for s in doc.sections]
+    assert [a.line for a in doc.action_items] == [8, 10]
+    # over a paragraph, or with more words than the name, it stays a line of the text
+    other = parse(
+        "# T\n\n## Detection\n\nAlerts fired.\n\nAction items\nwere discussed later.\n\n"
+        "Action items we discussed\n- more alerts\n"
+    )
+    assert K.ACTION_ITEMS not in [s.kind for s in other.sections]
+
+
 def test_headings_real_teams_write_are_understood() -> None:
     text = (
         "# Crate downloads broken\n\n## Leadup\n\nA refactor was merged.\n\n## Fault\n\n"
