@@ -261,6 +261,27 @@ def test_changes_a_response_announces_against_a_recurrence_are_action_items() ->
     ]
 
 
+def test_an_introduction_announcing_what_the_post_discusses_is_not_an_action_item() -> None:
+    doc = parse(
+        "# Outages from 11 to 23 April\n\nOver two weeks the service failed several times and"
+        " users were locked out for hours.\n\nWe are sorry and have written this post to say what"
+        " happened. We will also discuss the steps taken to prevent this from happening again."
+        "\n\nTo make up for it, we will be crediting all paid plans with twelve extra days."
+        " Watch our feed for the details."
+        "\n\n## What is being done\n\nThe storage servers ran old firmware. In the coming"
+        " weeks we will be setting aside maintenance windows to update it.\n"
+    )
+    assert [a.line for a in doc.action_items] == [11]
+
+
+def test_a_decision_still_to_discuss_stays_a_promise() -> None:
+    doc = parse(
+        "# T\n\n## Next steps\n\nThe token had broad rights. We will be discussing whether"
+        " the release policy should require two reviewers.\n"
+    )
+    assert [a.line for a in doc.action_items] == [5]
+
+
 def test_a_response_without_such_a_lead_in_is_the_story_of_the_fix() -> None:
     doc = parse(
         "# Leaked token\n\nOn 2026-02-01 a researcher reported a token left in a published image.\n\n"

@@ -390,6 +390,7 @@ def in_prose(reading: Reading, regions: list[Region], *, promises_only: bool = F
     """A document with no action items anywhere: the commitments and lasting measures told
     in its prose (a summary, a response, lessons) are its action items. ``promises_only``:
     only what the writers commit to, not what they report done."""
+    read: set[int] = set()  # a lead summary lies inside the title's region: read it once
     for region in regions:
         # a timeline told in prose holds the response's story: only promises are items there
         promises_only = promises_only or region.kind is SectionKind.TIMELINE
@@ -400,7 +401,9 @@ def in_prose(reading: Reading, regions: list[Region], *, promises_only: bool = F
                 and _prose(block)
                 # a quotation (a policy cited in full) is someone else's words, not a promise
                 and not all(n - 1 in quoted for n, _ in block.lines)
+                and block.lines[0][0] not in read
             ):
+                read.add(block.lines[0][0])
                 _sentences(reading, region, block, done_too=not promises_only)
 
 
