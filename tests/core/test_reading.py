@@ -414,6 +414,22 @@ def test_owners_and_dates_as_people_write_them(
     assert (action.owner, action.due_text) == (owner, due_text)
 
 
+@pytest.mark.parametrize(
+    ("line", "state"),
+    [
+        ("Script updated to handle pagination and retrieve the right checksum.", "done"),
+        ("Checksum alerts moved to the on-call channel", "done"),
+        ("Add automated tests for the rollout script", "open"),
+        ("Ensure jobs moved to the new runner are monitored", "open"),
+    ],
+)
+def test_a_headline_with_a_past_participle_reports_the_work_done(line: str, state: str) -> None:
+    doc = parse(
+        f"# T\n\n## Corrective measures\n\n1. Add an alert on failed rollouts.\n2. {line}\n"
+    )
+    assert doc.action_items[1].state == state
+
+
 def test_a_tables_dri_column_is_the_owner() -> None:
     doc = parse(
         "# T\n\n## Action items\n\n| Action | DRI | Due |\n| --- | --- | --- |\n"
