@@ -171,6 +171,15 @@ def test_headings_real_teams_write_are_understood() -> None:
     ]
 
 
+def test_an_issue_description_is_the_summary() -> None:
+    text = (
+        "# Media server down for two weeks\n### Issues Found:\n* Remote access kept dropping\n"
+        "### Issue Description:\n* The server was unreachable for most users\n"
+        "* The provider started blocking the default port\n"
+    )
+    assert (K.SUMMARY, 4) in kinds(text)
+
+
 _LEAD = "# Billing export leak\n\nOn 2026-02-03 a customer reported that invoices of another tenant were visible.\n\n"
 
 
