@@ -127,13 +127,8 @@ class TimelineReader:
         self.day_unknown = False
         self.zone: tzinfo | None = None
         self.pending: list[tuple[TimelineEvent, Stamp | None, date | None]] = []
-        told = "\n".join(
-            line
-            for region in reading.regions
-            if region.kind is SectionKind.TIMELINE
-            for _, line in reading.lines(region)
-        )
-        self.order = numeric_order(reading.doc.text, told)
+        self.order: str | None = None
+        self.order_known = False
 
     def read(self, region: Region) -> None:
         zone = find_zone(region.heading)
@@ -153,6 +148,23 @@ class TimelineReader:
             else:
                 self._table(block)
 
+    def _stamp(self, text: str) -> Stamp | None:
+        """The stamp ``text`` opens with; a numeric date with both parts 12 or under is read
+        in the order the document shows (looked for once, only when such a date is met)."""
+        stamp = match_stamp(text)
+        if stamp is None or stamp.ambiguous is None:
+            return stamp
+        if not self.order_known:
+            reading = self.reading
+            told = "\n".join(
+                line
+                for region in reading.regions
+                if region.kind is SectionKind.TIMELINE
+                for _, line in reading.lines(region)
+            )
+            self.order, self.order_known = numeric_order(reading.doc.text, told), True
+        return match_stamp(text, self.order) if self.order is not None else stamp
+
     def _set_day(self, day: tuple[int | None, int, int] | None) -> None:
         if day is None:  # a numeric date of unknown order
             self.day, self.day_unknown = None, True
@@ -167,7 +179,7 @@ class TimelineReader:
 
     def _entry(self, number: int, text: str, *, list_item: bool) -> None:
         plain = text.strip()
-        stamp = match_stamp(plain, self.order)
+        stamp = self._stamp(plain)
         if stamp is None:
             if not list_item:
                 if _ZONE_NOTE.search(plain):
@@ -249,7 +261,7 @@ class TimelineReader:
                 not words or _PLACEHOLDER_EVENT.search(text) or _PLACEHOLDER_DAY.search(stamp_text)
             ):
                 continue  # the template's example row ("20xx-MM-DD HH:mm | Short event description")
-            stamp = match_stamp(stamp_text, self.order) if stamp_text else None
+            stamp = self._stamp(stamp_text) if stamp_text else None
             if stamp is not None and stamp.clock is None and not text:
                 if stamp.day is not None or stamp.ambiguous is not None:
                     self._set_day(stamp.day)
