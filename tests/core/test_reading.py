@@ -63,6 +63,59 @@ def test_date_headings_in_a_timeline_are_its_days() -> None:
     assert [e.at.date() for e in doc.timeline if e.at] == [date(2023, 7, 19), date(2023, 7, 20)]
 
 
+def test_numeric_dates_in_a_timeline_are_read_in_the_order_the_writer_used() -> None:
+    month_first = parse(
+        "# Chain halted\n\n## Timeline\n\n10/14/2022 14:05 - node reports a fork\n"
+        "10/15/2022 - patch released\n11/02/2022 09:00 - all nodes upgraded\n"
+    )
+    assert [e.text for e in month_first.timeline][0] == "node reports a fork"
+    assert [e.at.date() for e in month_first.timeline if e.at] == [
+        date(2022, 10, 14),
+        date(2022, 11, 2),
+    ]
+    # one entry whose day is over 12 shows the order for the ambiguous ones
+    day_first = parse(
+        "# All down\n\n## Timeline\n\n- 27-05-2025 13:44 – alarms fire\n"
+        "- 01-06-2025 09:00 – script fixed\n- 02-06-2025 10:00 – review held\n"
+    )
+    assert [e.at.date() for e in day_first.timeline if e.at] == [
+        date(2025, 5, 27),
+        date(2025, 6, 1),
+        date(2025, 6, 2),
+    ]
+
+
+def test_ambiguous_numeric_dates_take_the_order_that_keeps_the_entries_in_sequence() -> None:
+    doc = parse(
+        "# T\n\n## Timeline\n\n- 03/04/2024 10:00 - deploy\n- 05/04/2024 11:00 - errors\n"
+        "- 02/05/2024 09:00 - fixed\n"
+    )  # month first would run March, May, February: the writer put the day first
+    assert [e.at.date() for e in doc.timeline if e.at] == [
+        date(2024, 4, 3),
+        date(2024, 4, 5),
+        date(2024, 5, 2),
+    ]
+
+
+def test_numeric_dates_no_order_explains_stay_unknown_rather_than_guessed() -> None:
+    doc = parse(
+        "# T\n\nDate: 2024-01-09\n\n## Timeline\n\n- 03/04/2024 10:00 - deploy\n"
+        "- 04/05/2024 11:00 - errors\n- 05/06/2024 - fixed\n- 12:00 - review\n"
+    )  # both orders keep these in sequence
+    assert [e.text for e in doc.timeline] == ["deploy", "errors", "fixed", "review"]
+    assert doc.incident_date == date(2024, 1, 9)
+    assert [e.at for e in doc.timeline] == [None, None, None, None]
+    assert doc.timeline[0].time_text == "03/04/2024 10:00"
+
+
+def test_numeric_dates_both_orders_keep_in_sequence_take_the_one_within_a_month() -> None:
+    doc = parse(
+        "# 12-01-2026 - Instances down\n\n## Timeline\n\n- **08-01-2026** – certificate expires\n"
+        "- **11-01-2026 10:00 UTC** – webhook fails\n- **12-01-2026 09:52 UTC** – customers report\n"
+    )  # month first also keeps them in order, over four months (the title is no entry)
+    assert [e.at.date() for e in doc.timeline if e.at] == [date(2026, 1, 11), date(2026, 1, 12)]
+
+
 def test_a_list_of_instructions_with_owners_and_dates_is_action_items_under_any_heading() -> None:
     doc = parse(
         "# Checkout errors\n\n## Follow through\n\n"
@@ -85,6 +138,22 @@ def test_a_bold_line_alone_is_a_heading_but_a_bold_list_lead_is_not() -> None:
     assert doc.action_items[0].text.startswith("Implement priority-classes")
 
 
+def test_a_plain_line_that_is_only_a_section_name_over_a_list_is_its_heading() -> None:
+    doc = parse(
+        "# Certificate expired\n\n## Detection\n\nPeople told us it was down.\n\n"
+        "Action Items\n- Set up alerting on expiring certificates\n\n"
+        "- Move the instance to the team's own project\n\n## Lessons Learned\n\n- Know them\n"
+    )
+    assert (K.ACTION_ITEMS, 7) in [(s.kind, s.line) for s in doc.sections]
+    assert [a.line for a in doc.action_items] == [8, 10]
+    # over a paragraph, or with more words than the name, it stays a line of the text
+    other = parse(
+        "# T\n\n## Detection\n\nAlerts fired.\n\nAction items\nwere discussed later.\n\n"
+        "Action items we discussed\n- more alerts\n"
+    )
+    assert K.ACTION_ITEMS not in [s.kind for s in other.sections]
+
+
 def test_headings_real_teams_write_are_understood() -> None:
     text = (
         "# Crate downloads broken\n\n## Leadup\n\nA refactor was merged.\n\n## Fault\n\n"
@@ -100,6 +169,15 @@ def test_headings_real_teams_write_are_understood() -> None:
         K.ACTION_ITEMS,
         K.PEOPLE,
     ]
+
+
+def test_an_issue_description_is_the_summary() -> None:
+    text = (
+        "# Media server down for two weeks\n### Issues Found:\n* Remote access kept dropping\n"
+        "### Issue Description:\n* The server was unreachable for most users\n"
+        "* The provider started blocking the default port\n"
+    )
+    assert (K.SUMMARY, 4) in kinds(text)
 
 
 _LEAD = "# Billing export leak\n\nOn 2026-02-03 a customer reported that invoices of another tenant were visible.\n\n"
@@ -190,6 +268,27 @@ def test_changes_a_response_announces_against_a_recurrence_are_action_items() ->
         (9, "done", None),
         (12, "open", "I (the author)"),
     ]
+
+
+def test_an_introduction_announcing_what_the_post_discusses_is_not_an_action_item() -> None:
+    doc = parse(
+        "# Outages from 11 to 23 April\n\nOver two weeks the service failed several times and"
+        " users were locked out for hours.\n\nWe are sorry and have written this post to say what"
+        " happened. We will also discuss the steps taken to prevent this from happening again."
+        "\n\nTo make up for it, we will be crediting all paid plans with twelve extra days."
+        " Watch our feed for the details."
+        "\n\n## What is being done\n\nThe storage servers ran old firmware. In the coming"
+        " weeks we will be setting aside maintenance windows to update it.\n"
+    )
+    assert [a.line for a in doc.action_items] == [11]
+
+
+def test_a_decision_still_to_discuss_stays_a_promise() -> None:
+    doc = parse(
+        "# T\n\n## Next steps\n\nThe token had broad rights. We will be discussing whether"
+        " the release policy should require two reviewers.\n"
+    )
+    assert [a.line for a in doc.action_items] == [5]
 
 
 def test_a_response_without_such_a_lead_in_is_the_story_of_the_fix() -> None:
@@ -322,6 +421,22 @@ def test_owners_and_dates_as_people_write_them(
 ) -> None:
     action = parse(f"# T\n\n## Action items\n\n{item}\n").action_items[0]
     assert (action.owner, action.due_text) == (owner, due_text)
+
+
+@pytest.mark.parametrize(
+    ("line", "state"),
+    [
+        ("Script updated to handle pagination and retrieve the right checksum.", "done"),
+        ("Checksum alerts moved to the on-call channel", "done"),
+        ("Add automated tests for the rollout script", "open"),
+        ("Ensure jobs moved to the new runner are monitored", "open"),
+    ],
+)
+def test_a_headline_with_a_past_participle_reports_the_work_done(line: str, state: str) -> None:
+    doc = parse(
+        f"# T\n\n## Corrective measures\n\n1. Add an alert on failed rollouts.\n2. {line}\n"
+    )
+    assert doc.action_items[1].state == state
 
 
 def test_a_tables_dri_column_is_the_owner() -> None:

@@ -2,8 +2,10 @@
 
 Understood dates: ISO ``2026-03-04`` (also ``2026/03/04``, ``2026.03.04``), ``Mar 4``,
 ``March 4, 2026``, ``4 March 2026``, ``4th of March``, with an optional weekday in front.
-Numeric dates such as ``04/03`` or ``03/04/2026`` are **not** read: day-first and
-month-first writers both exist and guessing wrong is worse than not knowing. A date
+Numeric dates are read only at the start of a timeline entry and only with a four-digit
+year (``10/14/2022``, ``27-05-2025``, ``03.04.2024``): day-first and month-first writers
+both exist, so a date is read when a part over 12 shows the order, or when the document
+shows it (:func:`numeric_order`); otherwise its day stays unknown, never guessed. A date
 without a year takes the caller's default year (the incident's), or stays unknown.
 
 Times: 24h ``14:02``, ``14:02:31``, 12h ``2:02 PM``, ``2pm``, ``2:02 p.m.``. Zones:
@@ -86,6 +88,7 @@ _DATE = (
     rf"|(?P<mn>{_MONTH})\s*(?P<md>\d{{1,2}})(?:st|nd|rd|th)?(?![\d:])(?:,?\s+(?P<my>\d{{4}})(?!\d))?"
     rf"|(?P<dd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<dm>{_MONTH})(?![a-z])(?:,?\s+(?P<dy>\d{{4}})(?!\d))?)"
 )
+_NUMERIC = r"(?P<na>\d{1,2})(?P<nsep>[-/.])(?P<nb>\d{1,2})(?P=nsep)(?P<ny>(?:19|20)\d{2})(?!\d)"
 _ZONE = (
     r"(?P<zone>(?:UTC|GMT)[+-]\d{1,2}(?::?\d{2})?(?!\d)|[+-]\d{2}:?\d{2}(?!\d)|(?:"
     + "|".join(sorted((z for z in ZONES if z != "Z"), key=len, reverse=True))
@@ -103,13 +106,19 @@ _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 STAMP: Final = lazy(
     r"^[\s*_`\[(]*"
     + _WEEKDAY
-    + rf"(?P<stamp>(?:{_DATE})?(?:(?:\s*,?\s*(?:T|at|@|-)?\s*)?{_TIME}(?:\s*\(?{_ZONE}\)?)?)?)"
+    + rf"(?P<stamp>(?:{_DATE}|{_NUMERIC})?(?:(?:\s*,?\s*(?:T|at|@|-)?\s*)?{_TIME}(?:\s*\(?{_ZONE}\)?)?)?)"
     + r"[*_`\])]*",
     re.IGNORECASE,
 )
 _SEPARATOR = lazy(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
 DATE_ANYWHERE: Final = lazy(r"(?<![\w/-])" + _DATE, re.IGNORECASE)
 ZONE_ANYWHERE: Final = lazy(r"(?<![\w])" + _ZONE, re.IGNORECASE)
+NUMERIC_ANYWHERE: Final = lazy(r"(?<![\w/.-])" + _NUMERIC)
+
+#: the order of a document's numeric dates: day first ("27-05-2025") or month first
+DAY_FIRST: Final = "day first"
+_MONTH_DAYS: Final = 31
+MONTH_FIRST: Final = "month first"
 
 
 class Stamp(NamedTuple):
@@ -120,6 +129,8 @@ class Stamp(NamedTuple):
     day: tuple[int | None, int, int] | None  # (year or None, month, day)
     clock: time | None
     zone: tzinfo | None
+    #: a numeric date whose order is unknown: (year, first number, second number)
+    ambiguous: tuple[int, int, int] | None = None
 
 
 def zone_from(text: str) -> tzinfo | None:
@@ -267,8 +278,53 @@ def _bare_clock(text: str) -> Stamp | None:
     return Stamp(text[:clock_end], rest.strip(), day, time(hour, minute), None)
 
 
-def match_stamp(text: str) -> Stamp | None:
-    """The date/time a line starts with, or None when it starts with neither."""
+def _numeric_day(
+    year: int, first: int, second: int, order: str | None
+) -> tuple[int, int, int] | None:
+    """The (year, month, day) of a numeric date, or None when its order is unknown."""
+    if first == second or second > 12 or order == MONTH_FIRST and first <= 12:
+        day = (year, first, second)
+    elif first > 12 or order == DAY_FIRST:
+        day = (year, second, first)
+    else:
+        return None
+    return day if to_date(day, None) is not None else None
+
+
+def _numeric_dates(text: str) -> list[tuple[int, int, int]]:
+    return [(int(m["ny"]), int(m["na"]), int(m["nb"])) for m in NUMERIC_ANYWHERE.finditer(text)]
+
+
+def numeric_order(text: str, sequence: str = "") -> str | None:
+    """How a document writes its numeric dates. A part over 12 anywhere in ``text`` shows
+    it (when every such date agrees). Else the dates of ``sequence`` (a timeline) decide:
+    the one order that keeps them in sequence, or when both do, the one order that keeps
+    them within a month (an incident's story, "08-01 … 11-01 … 12-01", is not told over
+    four months). Else None: the dates stay unknown."""
+    found = _numeric_dates(text)
+    if not found:
+        return None
+    day_first = any(a > 12 for _, a, _ in found)
+    month_first = any(b > 12 for _, _, b in found)
+    if day_first != month_first:
+        return DAY_FIRST if day_first else MONTH_FIRST
+    if day_first:
+        return None  # both orders are written: each date is read on its own
+    told = _numeric_dates(sequence)
+    readings: dict[str, list[date]] = {}
+    for order in (DAY_FIRST, MONTH_FIRST):
+        days = [to_date(_numeric_day(y, a, b, order), None) for y, a, b in told]
+        known = [d for d in days if d is not None]
+        if known and len(known) == len(days) and known == sorted(known):
+            readings[order] = known
+    if len(readings) == 2:
+        readings = {o: d for o, d in readings.items() if (d[-1] - d[0]).days <= _MONTH_DAYS}
+    return next(iter(readings)) if len(readings) == 1 else None
+
+
+def match_stamp(text: str, order: str | None = None) -> Stamp | None:
+    """The date/time a line starts with, or None when it starts with neither. ``order``
+    reads numeric dates whose parts are both 12 or under (see :func:`numeric_order`)."""
     first = text[:1]
     if "0" <= first <= "9":
         fast = _bare_clock(text)
@@ -279,8 +335,19 @@ def match_stamp(text: str) -> Stamp | None:
         return None
     g = m.group(*_GROUPS)
     day = _day(g)
+    ambiguous: tuple[int, int, int] | None = None
+    if day is None and m.group("ny"):
+        year, one, two = int(m.group("ny")), int(m.group("na")), int(m.group("nb"))
+        if not (1 <= one <= 31 and 1 <= two <= 31) or one > 12 and two > 12:
+            return None
+        day = _numeric_day(year, one, two, order)
+        if day is None:
+            if one <= 12 and two <= 12:
+                ambiguous = (year, one, two)
+            else:
+                return None  # "02-30-2024": no date in either order
     clock = _clock(g)
-    if clock is None and day is None:
+    if clock is None and day is None and ambiguous is None:
         return None
     if day is not None and to_date(day, 2000) is None:  # 2000: a leap year, so Feb 29 passes
         return None
@@ -290,7 +357,7 @@ def match_stamp(text: str) -> Stamp | None:
     rest = after[sep.end() :] if sep else after
     if after[:1].isalnum():  # "14:02foo", "2026-03-04abc": not a stamp
         return None
-    return Stamp(m.group("stamp").strip(), rest.strip(), day, clock, zone)
+    return Stamp(m.group("stamp").strip(), rest.strip(), day, clock, zone, ambiguous)
 
 
 def find_date(text: str, default_year: int | None) -> date | None:

@@ -45,6 +45,8 @@ SECTION_HEADINGS: Final[dict[str, SectionKind]] = {
     "overview": K.SUMMARY,
     "outage description": K.SUMMARY,
     "incident description": K.SUMMARY,
+    "issue description": K.SUMMARY,
+    "problem description": K.SUMMARY,
     "description": K.SUMMARY,
     "what happened": K.SUMMARY,
     "tl dr": K.SUMMARY,

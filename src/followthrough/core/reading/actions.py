@@ -257,6 +257,7 @@ def past_tense(text: str) -> str | None:
         or " were " in low
         or " is now " in low
         or low.lstrip("*_`[( ").split(" ", 1)[0] in DONE_VERBS
+        or not DONE_VERBS.isdisjoint(low.split(None, 4)[1:4])
     ):
         return None  # none of the shapes below can match
     plain = unlink(strip_emphasis(text)).replace("[", "").replace("]", "").lstrip("*_`( ")
@@ -267,13 +268,34 @@ def past_tense(text: str) -> str | None:
         return first.group()
     m = _PAST.match(plain)
     if m is None:
-        return None
+        return _headline(plain)
     word = next(w for w in m.group("we", "pp", "was", "now") if w is not None).lower()
     if word in _PLANS or (word not in DONE_VERBS and not _participle(word)):
         return None
     if _TICKET_FILED.search(plain) is not None:
         return None  # "We have added a backlog task to ...": the work itself is still to do
     return m.group().strip()[-60:]
+
+
+# a headline that reports the work done: "Script updated to handle pagination", "Deploy
+# alerts routed to on-call" (a subject of up to three words, then the past participle)
+_HEADLINE = lazy(
+    r"^(?:the\s+|our\s+)?(?P<subject>[A-Za-z][\w./-]*(?:\s+[A-Za-z][\w./-]*){0,2}?)\s+"
+    r"(?P<done>[a-z]+)(?=\s+(?:to|and|with|for|in|on|so|across|from|by|at|as|into)\b|\s*[.,;]|\s*$)"
+)
+_NOT_SUBJECTS: Final = frozenset(
+    {"if", "when", "once", "after", "before", "until", "unless", "while", "we", "i", "they"}
+)
+
+
+def _headline(plain: str) -> str | None:
+    """The words of a headline that reports the work done ("Script updated"), or None."""
+    m = _HEADLINE.match(plain)
+    if m is None or m.group("done") not in DONE_VERBS or imperative(plain):
+        return None
+    if m.group("subject").split()[0].lower() in _NOT_SUBJECTS:
+        return None
+    return m.group(0)
 
 
 def _participle(word: str) -> bool:
@@ -390,6 +412,7 @@ def in_prose(reading: Reading, regions: list[Region], *, promises_only: bool = F
     """A document with no action items anywhere: the commitments and lasting measures told
     in its prose (a summary, a response, lessons) are its action items. ``promises_only``:
     only what the writers commit to, not what they report done."""
+    read: set[int] = set()  # a lead summary lies inside the title's region: read it once
     for region in regions:
         # a timeline told in prose holds the response's story: only promises are items there
         promises_only = promises_only or region.kind is SectionKind.TIMELINE
@@ -400,7 +423,9 @@ def in_prose(reading: Reading, regions: list[Region], *, promises_only: bool = F
                 and _prose(block)
                 # a quotation (a policy cited in full) is someone else's words, not a promise
                 and not all(n - 1 in quoted for n, _ in block.lines)
+                and block.lines[0][0] not in read
             ):
+                read.add(block.lines[0][0])
                 _sentences(reading, region, block, done_too=not promises_only)
 
 

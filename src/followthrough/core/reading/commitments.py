@@ -40,10 +40,18 @@ _NOW_STATE = lazy(
 # Who commits: the writers ("we", "I", "our team", "the crates.io team"), not a third party.
 _SUBJECT = r"(?:we|i|our\s+(?:[\w.-]+\s+)?team|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)"
 _ADVERBS = r"(?:(?:also|now|then|still|further|additionally|finally|further|soon|definitely)\s+)*"
-# "would like to reiterate", "want to thank": words to the reader, not a measure
+# "would like to reiterate", "want to thank": words to the reader, not a measure; nor is
+# what the post will tell ("We will also discuss the steps taken ...", "we'll explain why"),
+# nor a compensation already decided ("we will be crediting all paid plans with ...")
 _NOT_A_MEASURE = (
     r"(?!\s+(?:reiterate|remind|thank|apologi[sz]e|emphasi[sz]e|stress|note|point\s+out|"
     r"acknowledge|say|mention|share|highlight|recogni[sz]e|encourage|ask\s+(?:everyone|you))\b)"
+    r"(?!\s+(?:also\s+|then\s+|now\s+|first\s+|briefly\s+|further\s+)*(?:be\s+)?"
+    r"(?:(?:discuss|explain|describ|outlin|cover|detail|summari[sz]|walk\w*\s+(?:you\s+)?through|"
+    r"go\w*\s+over)\w*\s+(?:(?:in\s+)?(?:this|the\s+following|the\s+next)\b|below\b|here\b|"
+    r"(?:what|why|how|when|where)\b|(?:the|our|all)\s+(?:[\w-]+\s+){0,2}(?:taken|made)\b|"
+    r"(?:the\s+)?(?:timeline|details|root\s+causes?|causes?|impact|events?)\b)|"
+    r"(?:credit|refund|compensat|reimburs)\w*\s))"
 )
 _COMMITMENT = lazy(
     rf"\b{_SUBJECT}\s+{_ADVERBS}(?:"

@@ -24,6 +24,8 @@ K = SectionKind
 
 _QUESTION_LABEL = lazy(r"^ {0,3}(?P<label>[A-Za-z][^?:\n]{0,60}\?)[ \t]+\S")
 _QUALIFIER = lazy(r"\s*\([^()]*\)|,.*$")
+_LIST_ITEM = lazy(r"^ {0,3}(?:[-*+]|\d{1,3}[.)])[ \t]+\S")
+_NAME_MAX = 40  # a section's name, not a sentence
 
 
 def label_kind(label: str) -> SectionKind | None:
@@ -78,6 +80,11 @@ def _heads(reading: Reading) -> list[Head]:
         if kind is not None:
             headings.append(bl.Heading(i, 6, label[0], bold=True, inline=label[1]))
             label_kinds[i] = kind
+    for i in _names_over_lists(reading, taken | label_kinds.keys()):
+        kind = label_kind(content[i].strip().rstrip(":"))
+        if kind is not None:
+            headings.append(bl.Heading(i, 6, content[i].strip().rstrip(":"), bold=True))
+            label_kinds[i] = kind
     headings.sort(key=lambda h: h.index)
     if not any(not h.bold and section_kind(h.text) not in (K.OTHER, K.TITLE) for h in headings):
         _plain_labels(reading, headings, label_kinds)
@@ -106,6 +113,31 @@ def _heads(reading: Reading) -> list[Head]:
         stack.append((h.level, effective))
         heads.append(Head(h, kind, effective))
     return heads
+
+
+def _names_over_lists(reading: Reading, taken: set[int]) -> list[int]:
+    """Lines set apart that could be only a section's name ("Action Items") and are
+    followed by a list: such a line is that list's heading."""
+    scan = reading.scan
+    content, flags, firsts = scan.content, scan.flags, scan.firsts
+    found: list[int] = []
+    for i in range(len(content) - 1):
+        if (
+            firsts[i].isalpha()
+            and flags[i] == bl.NORMAL
+            and i not in taken
+            and i not in scan.quoted
+            and len(content[i]) <= _NAME_MAX
+            and _alone(content, i)
+        ):
+            following = next((j for j in range(i + 1, len(content)) if content[j].strip()), -1)
+            if (
+                following > 0
+                and flags[following] == bl.NORMAL
+                and _LIST_ITEM.match(content[following])
+            ):
+                found.append(i)
+    return found
 
 
 def _alone(content: list[str], i: int) -> bool:

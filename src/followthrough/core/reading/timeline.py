@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Final
 
-from followthrough.core.document import TimelineEvent
+from followthrough.core.document import SectionKind, TimelineEvent
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.dates import (
     Stamp,
@@ -22,6 +22,7 @@ from followthrough.core.parsing.dates import (
     find_day,
     find_zone,
     match_stamp,
+    numeric_order,
     to_date,
 )
 from followthrough.core.parsing.text import join, strip_emphasis
@@ -77,13 +78,18 @@ def _stamped(text: str) -> bool:
     stamp = match_stamp(text.strip())
     if stamp is None:
         return False
-    return stamp.clock is not None or (stamp.day is not None and bool(stamp.rest.strip(" *_:")))
+    dated = stamp.day is not None or stamp.ambiguous is not None
+    return stamp.clock is not None or (dated and bool(stamp.rest.strip(" *_:")))
 
 
 def is_date_heading(heading: str) -> bool:
     """ "2023-07-20", "Tuesday, March 3": a heading that is only a date (or date and time)."""
     stamp = match_stamp(heading.strip())
-    return stamp is not None and stamp.day is not None and not stamp.rest.strip(" *_:.()")
+    return (
+        stamp is not None
+        and (stamp.day is not None or stamp.ambiguous is not None)
+        and not stamp.rest.strip(" *_:.()")
+    )
 
 
 def recognise(blocks: list[bl.Block]) -> str | None:
@@ -117,8 +123,12 @@ class TimelineReader:
     def __init__(self, reading: Reading) -> None:
         self.reading = reading
         self.day: date | None = None
+        # after a numeric date of unknown order, times have no day until a known date
+        self.day_unknown = False
         self.zone: tzinfo | None = None
         self.pending: list[tuple[TimelineEvent, Stamp | None, date | None]] = []
+        self.order: str | None = None
+        self.order_known = False
 
     def read(self, region: Region) -> None:
         zone = find_zone(region.heading)
@@ -138,17 +148,38 @@ class TimelineReader:
             else:
                 self._table(block)
 
-    def _set_day(self, day: tuple[int | None, int, int]) -> None:
+    def _stamp(self, text: str) -> Stamp | None:
+        """The stamp ``text`` opens with; a numeric date with both parts 12 or under is read
+        in the order the document shows (looked for once, only when such a date is met)."""
+        stamp = match_stamp(text)
+        if stamp is None or stamp.ambiguous is None:
+            return stamp
+        if not self.order_known:
+            reading = self.reading
+            told = "\n".join(
+                line
+                for region in reading.regions
+                if region.kind is SectionKind.TIMELINE
+                for _, line in reading.lines(region)
+            )
+            self.order, self.order_known = numeric_order(reading.doc.text, told), True
+        return match_stamp(text, self.order) if self.order is not None else stamp
+
+    def _set_day(self, day: tuple[int | None, int, int] | None) -> None:
+        if day is None:  # a numeric date of unknown order
+            self.day, self.day_unknown = None, True
+            return
         year = day[0] if day[0] is not None else self.reading.default_year
         if year is None and self.day is not None:
             year = self.day.year
         found = to_date((year, day[1], day[2]), None)
         if found is not None:
             self.day = found
+            self.day_unknown = False
 
     def _entry(self, number: int, text: str, *, list_item: bool) -> None:
         plain = text.strip()
-        stamp = match_stamp(plain)
+        stamp = self._stamp(plain)
         if stamp is None:
             if not list_item:
                 if _ZONE_NOTE.search(plain):
@@ -160,7 +191,11 @@ class TimelineReader:
                 self.pending.append((TimelineEvent(number, strip_emphasis(plain), ""), None, None))
             return
         rest = stamp.rest.strip(" *_:()")
-        if stamp.clock is None and stamp.day is not None and (not rest or _ZONE_NOTE.search(rest)):
+        if (
+            stamp.clock is None
+            and (stamp.day is not None or stamp.ambiguous is not None)
+            and (not rest or _ZONE_NOTE.search(rest))
+        ):
             # "2015-10-21 (all times UTC)": a day (and zone) for the entries below.
             self._set_day(stamp.day)
             z = find_zone(rest) if rest else None
@@ -171,11 +206,13 @@ class TimelineReader:
 
     def _push(self, event: TimelineEvent, stamp: Stamp, zone: tzinfo | None) -> None:
         """Queue an event; its ``at`` is resolved once every date in the document is known."""
-        if stamp.day is not None:
+        if stamp.day is not None or stamp.ambiguous is not None:
             self._set_day(stamp.day)
         zone = stamp.zone or zone or self.zone
         if zone is not None and stamp.zone is None:
-            stamp = Stamp(stamp.text, stamp.rest, stamp.day, stamp.clock, zone)
+            stamp = stamp._replace(zone=zone)
+        if self.day_unknown and stamp.ambiguous is None:
+            stamp = stamp._replace(ambiguous=(0, 0, 0))  # its day is that unknown date
         self.pending.append((event, stamp, self.day if stamp.day is None else None))
 
     def _table(self, table: bl.Table) -> None:
@@ -224,9 +261,9 @@ class TimelineReader:
                 not words or _PLACEHOLDER_EVENT.search(text) or _PLACEHOLDER_DAY.search(stamp_text)
             ):
                 continue  # the template's example row ("20xx-MM-DD HH:mm | Short event description")
-            stamp = match_stamp(stamp_text) if stamp_text else None
+            stamp = self._stamp(stamp_text) if stamp_text else None
             if stamp is not None and stamp.clock is None and not text:
-                if stamp.day is not None:
+                if stamp.day is not None or stamp.ambiguous is not None:
                     self._set_day(stamp.day)
                 continue
             if stamp is None:
@@ -263,6 +300,8 @@ class TimelineReader:
             timeline.append(event)
             if stamp is None or stamp.clock is None:
                 continue
+            if stamp.ambiguous is not None:
+                continue  # its day is not known: no date is made up, nor compared by clock
             event.clock = stamp.clock
             zone = stamp.zone if stamp.zone is not None else last_zone
             last_zone = zone
