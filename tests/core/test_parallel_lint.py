@@ -5,9 +5,12 @@ documents."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import json
 import pickle
 import shutil
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -28,11 +31,12 @@ from followthrough.core.markdown import parse
 from followthrough.core.reporters import REPORTERS
 from followthrough.core.rules.base import CorpusRule, Finding, Severity
 from followthrough.core.rules.blame import PersonAsAgent
-from followthrough.core.rules.corpus import CopyPaste
+from followthrough.core.rules.corpus import CopyPaste, RepeatIncident
 
 from . import real_corpus
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
 def _reports(folder: Path, jobs: int, against: tuple[str, ...] = ()) -> dict[str, str]:
@@ -81,6 +85,64 @@ def test_a_copy_paste_signature_is_numbers_and_excerpts_not_the_document() -> No
     assert signature.hashes.typecode == "q" and len(signature.ends) == len(signature.lines)
     assert not any(isinstance(value, Document) for value in vars(signature).values())
     assert len(pickle.dumps(signature)) < len(pickle.dumps(doc))
+
+
+def test_a_repeat_signature_is_words_and_numbers_not_the_document() -> None:
+    doc = read_document(str(CORPUS / "2025-09-23-checkout-500s.md"))[0]
+    signature = RepeatIncident().signature(doc, LintConfig())
+    assert not any(isinstance(getattr(signature, f), Document) for f in signature.__slots__)
+    assert pickle.loads(pickle.dumps(signature)) == signature
+    assert len(pickle.dumps(signature)) < len(pickle.dumps(doc)) / 2
+
+
+def _generated(folder: Path, count: int) -> Path:
+    """``count`` postmortems of bench/generate_postmortems.py (seeded: always the same)."""
+    spec = importlib.util.spec_from_file_location(
+        "generate_postmortems", BENCH / "generate_postmortems.py"
+    )
+    assert spec is not None and spec.loader is not None
+    gen = sys.modules.get(spec.name)
+    if gen is None:
+        gen = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = gen  # its dataclasses look their module up
+        spec.loader.exec_module(gen)
+    for name, text in gen.folder(count, seed=1):
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def _repeat_findings(folder: Path, jobs: int) -> tuple[int, str]:
+    """The repeat findings (PM602) of the JSON report on ``folder``, paths relative to it:
+    their count and SHA-256."""
+    report = _reports(folder, jobs=jobs)["json"].replace(json.dumps(f"{folder}/")[1:-1], "")
+    found = [
+        [entry["path"], finding]
+        for entry in json.loads(report)["files"]
+        for finding in entry["findings"]
+        if finding["rule"] == "PM602"
+    ]
+    text = json.dumps(found, sort_keys=True)
+    return len(found), hashlib.sha256(text.encode()).hexdigest()
+
+
+#: the repeat findings the rule gave over whole documents (``check_corpus``, before it
+#: compared signatures), on the project's corpus, the real postmortems and 300 generated
+#: ones; a change to PM602 that changes its findings on purpose records them again
+REPEATS_OVER_DOCUMENTS = {
+    "corpus": (5, "1dd221bb022e10beacfecde5b57fce94aeb7c27f358fc3383752ab1223d57b71"),
+    "real": (9, "ddeeaedbdc86d082a4269f5515da1f87f60216f9118822725e26b36ddd0b2333"),
+    "generated": (280, "44df17b18593ea58cb90dddfc5215688f601777dd7016d03295deff10bbf9a7d"),
+}
+
+
+def test_repeat_findings_from_signatures_are_those_the_whole_documents_gave(
+    tmp_path: Path,
+) -> None:
+    assert _repeat_findings(CORPUS, jobs=1) == REPEATS_OVER_DOCUMENTS["corpus"]
+    generated = _generated(tmp_path, 300)
+    assert _repeat_findings(generated, jobs=2) == REPEATS_OVER_DOCUMENTS["generated"]
+    real_corpus.require()
+    assert _repeat_findings(real_corpus.DOCS, jobs=2) == REPEATS_OVER_DOCUMENTS["real"]
 
 
 class _WholeDocuments(CorpusRule):

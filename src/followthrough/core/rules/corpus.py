@@ -4,12 +4,13 @@ copy-paste postmortem" and "Measuring Effectiveness: Track repeat incidents").""
 from __future__ import annotations
 
 import re
+import sys
 import zlib
 from array import array
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import cache
 from itertools import chain
@@ -19,8 +20,14 @@ from followthrough.core.document import Document, SectionKind
 from followthrough.core.regex import lazy
 from followthrough.core.rules.analysis import root_cause_statements
 from followthrough.core.rules.base import CorpusRule, Finding, Related, Severity
-from followthrough.core.rules.mechanism import by_mechanism, mechanism_of
-from followthrough.core.rules.recurrence import Names, recurrence_words, said_text
+from followthrough.core.rules.mechanism import Mechanism, by_mechanism, mechanism_of
+from followthrough.core.rules.recurrence import (
+    Names,
+    References,
+    recurrence_words,
+    references,
+    said_text,
+)
 from followthrough.core.similarity import (
     NearDuplicateIndex,
     normal_word,
@@ -378,8 +385,8 @@ class PassageSignature:
     excerpts: bytes
 
     def order(self) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
-        """Where the postmortem comes in the folder (:func:`_order_key`)."""
-        return (self.when is None, self.when or date.min, _natural(self.path), self.path)
+        """Where the postmortem comes in the folder (:func:`_order`)."""
+        return _order(self.when, self.path)
 
     def excerpt_lines(self) -> list[str]:
         """The excerpt of each passage, in the order of ``lines``."""
@@ -427,15 +434,13 @@ def _natural(path: str) -> tuple[tuple[int, int | str], ...]:
     )
 
 
-def _order_key(
-    pair: tuple[int, Document],
+def _order(
+    when: date | None, path: str
 ) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
     """Which postmortem is the earlier: the incident date it gives (its date line, else a
-    date its file name starts with); without one, after every dated one; then its path in
-    natural order."""
-    doc = pair[1]
-    when = _incident_date(doc)
-    return (when is None, when or date.min, _natural(doc.path), doc.path)
+    date its file name starts with, :func:`_incident_date`); without one, after every dated
+    one; then its path in natural order."""
+    return (when is None, when or date.min, _natural(path), path)
 
 
 #: content-word overlap for a repeat found without two failure modes to compare: share of
@@ -455,8 +460,8 @@ _Hit = tuple[int, float, str]
 
 
 def _by_words(
-    docs: Sequence[Document],
-    ordered: Sequence[tuple[int, Document]],
+    sigs: Sequence[RepeatSignature],
+    ordered: Sequence[int],
     earlier_words: dict[int, set[str]],
     later_words: dict[int, set[str]],
     common: set[str],
@@ -468,7 +473,7 @@ def _by_words(
     again."""
     postings: dict[str, list[int]] = {}
     found: dict[int, list[_Hit]] = {}
-    for d, doc in ordered:
+    for d in ordered:
         later = later_words[d] - common
         if d not in skip and len(later) >= _WORDS_SHARED:
             shared: Counter[int] = Counter()
@@ -476,7 +481,7 @@ def _by_words(
                 shared.update(postings.get(w, ()))
             hits = []
             for e, n in shared.items():
-                if n < _WORDS_SHARED or (doc.failure_mode and docs[e].failure_mode):
+                if n < _WORDS_SHARED or (sigs[d].has_mode and sigs[e].has_mode):
                     continue
                 smaller = min(len(earlier_words[e] - common), len(later))
                 if n >= _WORDS_SHARE * smaller:
@@ -804,7 +809,7 @@ _COMPONENTS_SHARED = 2
 
 
 def _by_kind(
-    ordered: Sequence[tuple[int, Document]],
+    ordered: Sequence[int],
     signatures: dict[int, Signature],
     common: set[str],
     skip: set[int],
@@ -816,7 +821,7 @@ def _by_kind(
     postings: dict[tuple[int, str], list[int]] = {}
     kept: dict[int, int] = {}  # how many telling component words each document has
     found: dict[int, list[_Hit]] = {}
-    for d, _ in ordered:
+    for d in ordered:
         sig = signatures[d]
         if not sig.kinds:
             continue
@@ -879,14 +884,14 @@ _TITLE_WORDS = 3
 _TITLE_LOOK_BACK = 200
 
 
-def _title_words(doc: Document) -> frozenset[str]:
+def _title_words(title: str | None) -> frozenset[str]:
     """What a title says failed: its normal words without the words about the document
     ("incident", "postmortem", "outage") and its dates, and its numbers of three digits
     (status codes: "503" is not "404")."""
-    if not doc.title:
+    if not title:
         return frozenset()
-    words = set(normal_words(doc.title)) - _title_generic()
-    words.update(_TITLE_NUMBER.findall(doc.title))
+    words = set(normal_words(title)) - _title_generic()
+    words.update(_TITLE_NUMBER.findall(title))
     return frozenset(words)
 
 
@@ -897,8 +902,8 @@ def _conflicting(a: Signature, b: Signature) -> bool:
 
 
 def _by_title(
-    docs: Sequence[Document],
-    ordered: Sequence[tuple[int, Document]],
+    sigs: Sequence[RepeatSignature],
+    ordered: Sequence[int],
     titles: dict[int, frozenset[str]],
     signatures: dict[int, Signature],
     skip: set[int],
@@ -908,7 +913,7 @@ def _by_title(
     different failure kinds."""
     postings: dict[str, list[int]] = {}
     found: dict[int, list[_Hit]] = {}
-    for d, _ in ordered:
+    for d in ordered:
         title = titles[d]
         if len(title) < _TITLE_WORDS:
             continue
@@ -921,7 +926,7 @@ def _by_title(
                     if title <= titles[e] and not _conflicting(signatures[d], signatures[e]):
                         same = title == titles[e]
                         reason = "same title" if same else "its title repeats the earlier one's"
-                        earlier = docs[e].title or ""
+                        earlier = sigs[e].title or ""
                         hits.append(
                             (e, round(len(title) / len(titles[e]), 3), f"{reason}: {earlier!r}")
                         )
@@ -941,8 +946,8 @@ _ALIKE_SHARE = 0.3
 
 
 def _by_back_reference(
-    docs: Sequence[Document],
-    ordered: Sequence[tuple[int, Document]],
+    sigs: Sequence[RepeatSignature],
+    ordered: Sequence[int],
     heads: dict[int, set[str]],
     titles: dict[int, frozenset[str]],
     signatures: dict[int, Signature],
@@ -954,21 +959,22 @@ def _by_back_reference(
     summary, or a name of an earlier postmortem (a link, its identifier, its title) with
     recurrence words or a similar title (named without either, it is a cause or a
     reference, not a repeat). Documents in ``skip`` are not read."""
-    rank = {d: n for n, (d, _) in enumerate(ordered)}
-    names = Names(docs)
+    rank = {d: n for n, d in enumerate(ordered)}
+    names = Names([(sig.path, sig.title) for sig in sigs])
     said: dict[int, tuple[str, dict[int, str]]] = {}
-    for d, doc in ordered:
+    for d in ordered:
         if d in skip:
             continue
-        text = said_text(doc)
-        words = recurrence_words(doc, text)
-        named = {e: name for e, name in names.named_by(doc, d, text).items() if rank[e] < rank[d]}
+        words = sigs[d].recurrence
+        named = {
+            e: name for e, name in names.named_in(sigs[d].refs, d).items() if rank[e] < rank[d]
+        }
         if words or named:
             said[d] = (words, named)
     if not said:
         return {}
     postings: dict[str, list[int]] = {}
-    for d, _ in ordered:
+    for d in ordered:
         for w in heads[d] - common:
             postings.setdefault(w, []).append(d)
     found: dict[int, list[_Hit]] = {}
@@ -1090,45 +1096,68 @@ class RepeatIncident(CorpusRule):
     severity = Severity.WARNING
     summary = "The same failure mode as an earlier postmortem: the earlier one did not prevent it."
 
-    def check_corpus(
-        self, docs: Sequence[Document], config: LintConfig
-    ) -> Iterator[tuple[str, Finding]]:
-        if len(docs) < 2:
+    def signature(self, doc: Document, config: LintConfig) -> RepeatSignature:
+        # each text is tokenised once; the ways of finding a repeat share it
+        mode_words = normal_words(doc.failure_mode) if doc.failure_mode else []
+        text, cause_line = _cause_text(doc)
+        cause_words = normal_words(text) if text else []
+        summary = doc.section(SectionKind.SUMMARY)
+        head = set(normal_words(f"{doc.title or ''} {summary.body if summary else ''}"))
+        head.update(mode_words)
+        head -= _title_generic()
+        where = _failure_mode_line(doc) or cause_line
+        line = where or doc.title_line or 1
+        said = said_text(doc)
+        return RepeatSignature(
+            path=doc.path,
+            when=_incident_date(doc),
+            title=doc.title,
+            has_mode=bool(doc.failure_mode),
+            modes=_packed(mode_words),
+            causes=_packed(cause_words),
+            mode_words=_interned(mode_words),
+            cause_words=_interned(cause_words),
+            head=_interned(head),
+            title_words=_interned(_title_words(doc.title)),
+            failure=_signature(doc, text),
+            mechanism=mechanism_of(doc),
+            recurrence=recurrence_words(doc, said),
+            refs=references(said),
+            where=where,
+            line=line,
+            excerpt=_excerpt(doc, line),
+        )
+
+    def compare(
+        self, signatures: Sequence[RepeatSignature], config: LintConfig
+    ) -> Iterator[tuple[int, Finding]]:
+        sigs = signatures
+        if len(sigs) < 2:
             return
         with paused_gc():
-            ordered = sorted(enumerate(docs), key=_order_key)
+            ordered = sorted(range(len(sigs)), key=lambda d: sigs[d].order())
             modes: NearDuplicateIndex[int] = NearDuplicateIndex(
                 k=1, threshold=config.repeat_incident_threshold
             )
             causes: NearDuplicateIndex[int] = NearDuplicateIndex(
                 k=1, threshold=max(config.repeat_incident_threshold, 0.5)
             )
-            cause_lines: dict[int, int | None] = {}
             earlier_words: dict[int, set[str]] = {}
             later_words: dict[int, set[str]] = {}
             heads: dict[int, set[str]] = {}
             titles: dict[int, frozenset[str]] = {}
-            signatures: dict[int, Signature] = {}
-            for d, doc in ordered:
-                # each text is tokenised once; the ways of finding a repeat share it
-                mode_words = normal_words(doc.failure_mode) if doc.failure_mode else []
-                if mode_words:
-                    modes.add_set(d, word_set(mode_words), group=d)
-                text, line = _cause_text(doc)
-                cause_lines[d] = line
-                cause_words = normal_words(text) if text else []
-                if cause_words:
-                    causes.add_set(d, word_set(cause_words), group=d)
-                summary = doc.section(SectionKind.SUMMARY)
-                head = set(normal_words(f"{doc.title or ''} {summary.body if summary else ''}"))
-                head.update(mode_words)
-                head -= _title_generic()
+            failures: dict[int, Signature] = {}
+            for d in ordered:
+                sig = sigs[d]
+                modes.add_packed((d,), sig.modes, (len(sig.modes),), group=d)
+                causes.add_packed((d,), sig.causes, (len(sig.causes),), group=d)
+                head = set(sig.head)
                 heads[d] = head
-                titles[d] = _title_words(doc)
-                cause_set = set(cause_words)
-                earlier_words[d] = cause_set.union(mode_words)
+                titles[d] = frozenset(sig.title_words)
+                cause_set = set(sig.cause_words)
+                earlier_words[d] = cause_set.union(sig.mode_words)
                 later_words[d] = cause_set | head
-                signatures[d] = _signature(doc, text)
+                failures[d] = sig.failure
             reported: dict[int, list[_Hit]] = {}
             for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
                 reported[d] = [(e, s, "similar failure mode line") for e, s in earlier]
@@ -1138,56 +1167,107 @@ class RepeatIncident(CorpusRule):
                 kept = [
                     (e, s, "similar root cause")
                     for e, s in earlier
-                    if not (docs[d].failure_mode and docs[e].failure_mode)
+                    if not (sigs[d].has_mode and sigs[e].has_mode)
                 ]
                 if kept:
                     reported[d] = kept
             # words in many documents (the folder's own boilerplate) tell no failure apart
             df: Counter[str] = Counter()
-            for d, _ in ordered:
+            for d in ordered:
                 df.update(earlier_words[d] | later_words[d])
             cap = _common_cap(len(ordered))
             common = {w for w, n in df.items() if n > cap}
-            reported.update(_by_title(docs, ordered, titles, signatures, set(reported)))
+            reported.update(_by_title(sigs, ordered, titles, failures, set(reported)))
             reported.update(
-                _by_words(docs, ordered, earlier_words, later_words, common, set(reported))
+                _by_words(sigs, ordered, earlier_words, later_words, common, set(reported))
             )
-            reported.update(_by_kind(ordered, signatures, common, set(reported)))
-            mechanisms = [(d, mechanism_of(doc)) for d, doc in ordered]
+            reported.update(_by_kind(ordered, failures, common, set(reported)))
+            mechanisms = [(d, sigs[d].mechanism) for d in ordered]
             reported.update(
                 by_mechanism(mechanisms, common, _common_cap(len(ordered)), set(reported))
             )
             # what a postmortem says of itself is read last, and only where the other
             # evidence found nothing (reading it costs a search of the prose)
             reported.update(
-                _by_back_reference(docs, ordered, heads, titles, signatures, common, set(reported))
+                _by_back_reference(sigs, ordered, heads, titles, failures, common, set(reported))
             )
-        mode_lines: dict[int, int | None] = {}
-
-        def where(e: int) -> int | None:
-            """The line a postmortem states its failure: its failure mode line, else its
-            root cause (found once per postmortem)."""
-            if e not in mode_lines:
-                mode_lines[e] = _failure_mode_line(docs[e]) or cause_lines.get(e)
-            return mode_lines[e]
-
         for d in sorted(reported):
-            doc = docs[d]
-            line = where(d) or doc.title_line or 1
+            sig = sigs[d]
             hits = reported[d][:3]
             related = tuple(
-                Related(docs[e].path, where(e), score, reason) for e, score, reason in hits
+                Related(sigs[e].path, sigs[e].where, score, reason) for e, score, reason in hits
             )
             names = ", ".join(r.path for r in related)
             yield (
-                doc.path,
+                d,
                 self.finding(
                     config,
-                    line,
+                    sig.line,
                     f"Same failure as an earlier postmortem ({names}: {related[0].reason}): its action items did not prevent this one",
-                    _excerpt(doc, line),
+                    sig.excerpt,
                     fix="Say why the earlier postmortem's action items did not hold, and make this one's address that.",
                     section=SectionKind.ROOT_CAUSE,
                     related=related,
                 ),
             )
+
+
+def _packed(words: list[str]) -> array[int]:
+    """The word set of ``words`` as a near-duplicate index keeps it (its ids sorted in one
+    array: a tenth of a frozenset's memory)."""
+    return array("q", sorted(word_set(words)))
+
+
+def _interned(words: Iterable[str]) -> tuple[str, ...]:
+    """Words as a tuple of the one copy of each word (a folder repeats its vocabulary)."""
+    return tuple(map(sys.intern, words))
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatSignature:
+    """What :class:`RepeatIncident` compares of one postmortem, made where it was parsed:
+    its failure mode and cause words (as packed word sets for the near-duplicate indexes,
+    and as words), its headline and title words, its failure kinds (:class:`Signature`), its
+    mechanism, what it says of earlier incidents (recurrence words, the names it may call
+    them by), and where a finding on it points (the line, its excerpt, the incident date
+    and path that order it)."""
+
+    path: str
+    when: date | None
+    title: str | None
+    has_mode: bool
+    modes: array[int]
+    causes: array[int]
+    mode_words: tuple[str, ...]
+    cause_words: tuple[str, ...]
+    head: tuple[str, ...]
+    title_words: tuple[str, ...]
+    failure: Signature
+    mechanism: Mechanism
+    recurrence: str
+    refs: References
+    #: the line it states its failure on (failure mode line, else root cause), if any
+    where: int | None
+    #: the line a finding on it points at, and that line's excerpt
+    line: int
+    excerpt: str
+
+    def order(self) -> tuple[bool, date, tuple[tuple[int, int | str], ...], str]:
+        """Where the postmortem comes in the folder (:func:`_order`)."""
+        return _order(self.when, self.path)
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # unpickled in the process that compares, the words are interned again there: ten
+        # thousand signatures then share one copy of the folder's vocabulary
+        return _unpickled, tuple(getattr(self, f.name) for f in fields(self))
+
+
+def _unpickled(*values: object) -> RepeatSignature:
+    sig = RepeatSignature(*values)  # type: ignore[arg-type]
+    return replace(
+        sig,
+        mode_words=_interned(sig.mode_words),
+        cause_words=_interned(sig.cause_words),
+        head=_interned(sig.head),
+        title_words=_interned(sig.title_words),
+    )

@@ -95,16 +95,17 @@ def stem_of(path: str) -> str:
     return name.strip()
 
 
-def _names_of(doc: Document) -> list[str]:
-    """The names another postmortem may call ``doc`` by: its file name, the identifier its
-    file name starts with, and its title of three words or more (lower-case)."""
-    stem = stem_of(doc.path)
+def names_of(path: str, title: str | None) -> list[str]:
+    """The names another postmortem may call the one at ``path`` by: its file name, the
+    identifier its file name starts with, and its ``title`` of three words or more
+    (lower-case)."""
+    stem = stem_of(path)
     out = [stem] if stem else []
     match = _IDENTIFIER.match(stem)
     if match and match[0] != stem:
         out.append(match[0])
-    if doc.title and len(doc.title.split()) >= 3:
-        out.append(" ".join(doc.title.lower().split()))
+    if title and len(title.split()) >= 3:
+        out.append(" ".join(title.lower().split()))
     return out
 
 
@@ -166,11 +167,12 @@ class Names:
     """The names of a folder's postmortems (file names, identifiers, titles), to find which
     of them a postmortem names."""
 
-    def __init__(self, docs: Sequence[Document]) -> None:
+    def __init__(self, named: Sequence[tuple[str, str | None]]) -> None:
+        """``named``: each postmortem's path and title."""
         self._by_name: dict[str, list[int]] = {}
         prefixes: set[str] = set()
-        for d, doc in enumerate(docs):
-            for name in _names_of(doc):
+        for d, (path, title) in enumerate(named):
+            for name in names_of(path, title):
                 self._by_name.setdefault(name, []).append(d)
                 match = _IDENTIFIER.fullmatch(name)
                 if match:
@@ -180,6 +182,11 @@ class Names:
     def named_by(self, doc: Document, d: int, text: str | None = None) -> dict[int, str]:
         """The other postmortems ``doc`` (number ``d``) names, each with the name used.
         ``text`` is its :func:`said_text`, when known."""
+        return self.named_in(references(said_text(doc) if text is None else text), d)
+
+    def named_in(self, refs: References, d: int) -> dict[int, str]:
+        """The other postmortems that document ``d``, whose :func:`references` are
+        ``refs``, names, each with the name used."""
         found: dict[int, str] = {}
 
         def take(name: str) -> None:
@@ -187,18 +194,28 @@ class Names:
                 if other != d and other not in found:
                     found[other] = name
 
-        if text is None:
-            text = said_text(doc)
-        if "](" in text:
-            for label, target in _LINK.findall(text):
-                take(stem_of(target.split("#", 1)[0]))
-                take(" ".join(label.split()))
+        links, identifiers = refs
+        for name in links:
+            take(name)
         for prefix in self._prefixes:
-            at = text.find(prefix)
-            while at >= 0:
-                if at == 0 or text[at - 1] not in _WORD_CHARS:
-                    match = _IDENTIFIER.match(text, at)
-                    if match:
-                        take(match[0])
-                at = text.find(prefix, at + 1)
+            for identifier in identifiers:
+                if identifier.startswith(prefix):
+                    take(identifier)
         return found
+
+
+#: the names a text may call other postmortems by: each link's target file name and label,
+#: then each identifier that starts a word, in the order they come
+References = tuple[tuple[str, ...], tuple[str, ...]]
+#: an identifier where a word starts (no identifier starts inside another one)
+_WORD_IDENTIFIER = lazy(r"(?<![a-z0-9])" + _IDENTIFIER.pattern)
+
+
+def references(text: str) -> References:
+    """What a :func:`said_text` may name another postmortem by (:meth:`Names.named_in`
+    keeps those that name one): read where the document is, without the folder."""
+    links: list[str] = []
+    if "](" in text:
+        for label, target in _LINK.findall(text):
+            links += (stem_of(target.split("#", 1)[0]), " ".join(label.split()))
+    return tuple(links), tuple(m[0] for m in _WORD_IDENTIFIER.finditer(text))
