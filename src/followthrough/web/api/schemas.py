@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.db.models import QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Schema
@@ -24,16 +24,16 @@ from pydantic import AfterValidator, ConfigDict, StringConstraints, create_model
 
 from followthrough.core.calendar import MilestoneState
 from followthrough.core.policy import Decision as PolicyDecision
-from followthrough.core.policy import decide
 from followthrough.core.priority import Bucket
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.visibility import is_restricted, may_see_incident
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.models import ActionStatus as ActionItemStatus
-from followthrough.web.api.access import policy_config, user_of
+from followthrough.web.api.access import user_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.incidents.models import Severity as IncidentSeverity
 from followthrough.web.lib.dates import Day, Moment
+from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.postmortems.models import (
     FactorKind,
     Meeting,
@@ -271,10 +271,9 @@ class PostmortemRef(Schema):
     status: PostmortemStatus
 
 
-def incident_policy(incident: Incident, request: HttpRequest | None) -> PolicyOut:
-    config = policy_config(request) if request is not None else None
-    result = decide(incident.facts(), config) if config is not None else incident.policy()
-    return PolicyOut(decision=result.decision.value, reasons=list(result.reasons))
+def incident_policy(incident: Incident) -> PolicyOut:
+    """The policy's decision as stored on the incident (``postmortems.derived``)."""
+    return PolicyOut(decision=incident.policy_decision, reasons=incident.policy_reasons)
 
 
 def _postmortem_of(incident: Incident) -> Postmortem | None:
@@ -286,12 +285,13 @@ def postmortem_overdue(postmortem: Postmortem, now: datetime) -> bool:
     return postmortem.is_overdue(now)
 
 
-def incident_overdue(incident: Incident, request: HttpRequest | None, now: datetime) -> bool:
-    """The model's rule (:func:`incident_is_overdue`), under the request's policy."""
-    policy = None
-    if request is not None and getattr(incident, "postmortem", None) is None:
-        policy = decide(incident.facts(), policy_config(request))  # needed without one only
-    return incident_is_overdue(incident, now, policy)
+def incident_overdue(incident: Incident, now: datetime) -> bool:
+    """The one rule: asked of the database when the row was read (``overdue_q``,
+    annotated by :func:`incidents_for_output`), else of the row (:func:`incident_is_overdue`)."""
+    answer = getattr(incident, OVERDUE, None)
+    if answer is None:
+        return incident_is_overdue(incident, now)
+    return bool(answer)
 
 
 def _request(context: Any) -> HttpRequest | None:
@@ -349,8 +349,8 @@ class IncidentOut(Schema):
         return obj.origin
 
     @staticmethod
-    def resolve_policy(obj: Incident, context: Any) -> PolicyOut:
-        return incident_policy(obj, _request(context))
+    def resolve_policy(obj: Incident) -> PolicyOut:
+        return incident_policy(obj)
 
     @staticmethod
     def resolve_postmortem(obj: Incident) -> Postmortem | None:
@@ -371,15 +371,26 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Incident, context: Any) -> bool:
-        return incident_overdue(obj, _request(context), request_now(_request(context)))
+        return incident_overdue(obj, request_now(_request(context)))
 
 
-INCIDENT_RELATED = ("team", "commander", "repeat_of__team", "postmortem", "postmortem__meeting")
-INCIDENT_PREFETCH = ("responders", "postmortem__action_items")
+INCIDENT_RELATED = ("team", "commander", "repeat_of__team", "postmortem")
+INCIDENT_PREFETCH = ("responders",)
+#: the attribute :func:`incidents_for_output` annotates with the database's answer
+OVERDUE = "overdue_now"
 
 
-def incidents_for_output(queryset: QuerySet[Incident, Incident]) -> QuerySet[Incident, Incident]:
-    return queryset.select_related(*INCIDENT_RELATED).prefetch_related(*INCIDENT_PREFETCH)
+def incidents_for_output(
+    queryset: QuerySet[Incident, Incident], request: HttpRequest | None
+) -> QuerySet[Incident, Incident]:
+    """Incidents with what :class:`IncidentOut` reads, overdue judged in SQL at the
+    request's instant."""
+    overdue = ExpressionWrapper(overdue_q(request_now(request)), output_field=BooleanField())
+    return (
+        queryset.select_related(*INCIDENT_RELATED)
+        .prefetch_related(*INCIDENT_PREFETCH)
+        .annotate(**{OVERDUE: overdue})
+    )
 
 
 class IncidentIn(In):
