@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.db.models import BooleanField, ExpressionWrapper, QuerySet
+from django.db.models import Case, QuerySet, When
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Schema
@@ -385,7 +385,8 @@ def incidents_for_output(
 ) -> QuerySet[Incident, Incident]:
     """Incidents with what :class:`IncidentOut` reads, overdue judged in SQL at the
     request's instant."""
-    overdue = ExpressionWrapper(overdue_q(request_now(request)), output_field=BooleanField())
+    # Case, not the bare condition: "NULL < now OR false" is NULL in SQL, not false
+    overdue = Case(When(overdue_q(request_now(request)), then=True), default=False)
     return (
         queryset.select_related(*INCIDENT_RELATED)
         .prefetch_related(*INCIDENT_PREFETCH)
