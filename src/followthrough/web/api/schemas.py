@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.db.models import Case, QuerySet, When
+from django.db.models import Case, Prefetch, QuerySet, When
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Schema
@@ -374,8 +374,27 @@ class IncidentOut(Schema):
         return incident_overdue(obj, request_now(_request(context)))
 
 
-INCIDENT_RELATED = ("team", "commander", "repeat_of__team", "postmortem")
-INCIDENT_PREFETCH = ("responders",)
+INCIDENT_RELATED = ("commander", "repeat_of__team", "postmortem")
+#: the columns :class:`IncidentOut` reads, its own and its related rows' (the postmortem's
+#: long texts and every bookkeeping column stay in the database)
+INCIDENT_COLUMNS = (
+    *(
+        name
+        for name in IncidentOut.model_fields
+        if name not in ("key", "commander", "responders", "source_label", "policy", "postmortem")
+        and name != "overdue"
+    ),
+    "policy_decision",
+    "policy_reasons",
+    "overdue_from",
+    "deleted_at",
+    "commander__name",
+    "repeat_of__deleted_at",
+    "repeat_of__security",
+    "repeat_of__team__is_private",
+    "postmortem__status",
+    "postmortem__deleted_at",
+)
 #: the attribute :func:`incidents_for_output` annotates with the database's answer
 OVERDUE = "overdue_now"
 
@@ -389,7 +408,8 @@ def incidents_for_output(
     overdue = Case(When(overdue_q(request_now(request)), then=True), default=False)
     return (
         queryset.select_related(*INCIDENT_RELATED)
-        .prefetch_related(*INCIDENT_PREFETCH)
+        .only(*INCIDENT_COLUMNS)
+        .prefetch_related(Prefetch("responders", queryset=Person.objects.only("id", "name")))
         .annotate(**{OVERDUE: overdue})
     )
 
