@@ -160,9 +160,16 @@ class Pages(LimitOffsetPagination):
     ) -> Any:
         offset = pagination.offset
         limit = min(pagination.limit, self.max_limit)
-        count = self._items_count(queryset)
+        items = queryset[offset : offset + limit]
+        if isinstance(items, QuerySet):
+            items = list(items)
+        if len(items) < limit and (items or offset == 0):
+            # a short page is the last one: the count is known without asking for it
+            count = offset + len(items)
+        else:
+            count = self._items_count(queryset)
         return {
-            "items": queryset[offset : offset + limit],
+            "items": items,
             "count": count,
             "limit": limit,
             "offset": offset,
