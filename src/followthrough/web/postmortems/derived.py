@@ -102,7 +102,9 @@ def derive_incident(incident: Any, config: PolicyConfig) -> Derived:
     read through it)."""
     from followthrough.web.postmortems.models import Postmortem
 
-    postmortem = Postmortem.objects.filter(incident=incident).select_related("meeting").first()
+    # every row, deleted or not: a postmortem is deleted only with its incident (recovery),
+    # whose values then stay what they were, ready for a restore
+    postmortem = Postmortem.all_objects.filter(incident=incident).select_related("meeting").first()
     team = incident.team
     return derive(
         incident.facts(),

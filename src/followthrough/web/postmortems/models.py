@@ -136,7 +136,7 @@ class Postmortem(SoftDeletable, Versioned):
     def is_overdue(self, now: datetime | None = None) -> bool:
         """Overdue: a milestone is past its deadline, or an open action item past its due
         date: its incident's rule (:func:`incident_is_overdue`)."""
-        return incident_is_overdue(self.incident, now)
+        return _overdue(self.incident, self, now)
 
     def milestones(self, now: datetime | None = None) -> list[Milestone]:
         """The seed's six milestones, due from resolution in the team's business days."""
@@ -245,10 +245,13 @@ def incident_is_overdue(incident: Incident, now: datetime | None = None) -> bool
     postmortem is past its due date. The one rule, for a row in memory: lists and filters
     ask the database the same question with ``derived.overdue_q``. It lives here, not on
     ``Incident``, because incidents sit below postmortems (the layering in ``.importlinter``)."""
+    return _overdue(incident, getattr(incident, "postmortem", None), now)
+
+
+def _overdue(incident: Incident, postmortem: Postmortem | None, now: datetime | None) -> bool:
     now = now or timezone.now()
     if incident.overdue_from is not None and incident.overdue_from < now:
         return True
-    postmortem = getattr(incident, "postmortem", None)
     if postmortem is None or postmortem.pk is None or postmortem.deleted_at is not None:
         return False
     today = timezone.localdate(now)

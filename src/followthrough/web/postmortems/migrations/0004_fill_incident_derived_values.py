@@ -26,7 +26,8 @@ def fill(apps: Any, schema_editor: Any) -> None:
     Organisation = apps.get_model("accounts", "Organisation")
     organisation = Organisation.objects.order_by("pk").first()
     config = PolicyConfig.from_mapping((organisation.policy if organisation else None) or {})
-    postmortems = {pm.incident_id: pm for pm in Postmortem.objects.filter(deleted_at__isnull=True)}
+    # every postmortem: one is deleted only with its incident (the values stay as they were)
+    postmortems = {pm.incident_id: pm for pm in Postmortem.objects.all()}
     meetings = {m.postmortem_id: m for m in Meeting.objects.all()}
     for incident in Incident.objects.select_related("team").iterator():
         team = incident.team
