@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 
 from followthrough.core.policy import Decision, IncidentFacts, PolicyResult, decide
 from followthrough.web.accounts.models import Person, Team
@@ -121,12 +121,21 @@ class Incident(SoftDeletable, Versioned):
     )
     # What every list shows, stored when an input changes (the policy's decision and
     # reasons, the next milestone and its deadline, the earliest deadline not yet met):
-    # ``followthrough.web.postmortems.derived`` computes and keeps them.
+    # ``followthrough.web.postmortems.derived`` computes and keeps them. db_default: rows
+    # written by code that does not know the columns (as ``source_url``) get a value too.
     policy_decision = models.CharField(
-        max_length=12, choices=DECISIONS, default=Decision.NOT_REQUIRED.value, editable=False
+        max_length=12,
+        choices=DECISIONS,
+        default=Decision.NOT_REQUIRED.value,
+        db_default=Decision.NOT_REQUIRED.value,
+        editable=False,
     )
-    policy_reasons = models.JSONField(default=list, blank=True, editable=False)
-    next_milestone = models.CharField(max_length=20, blank=True, default="", editable=False)
+    policy_reasons = models.JSONField(
+        default=list, db_default=Value([], JSONField()), blank=True, editable=False
+    )
+    next_milestone = models.CharField(
+        max_length=20, blank=True, default="", db_default="", editable=False
+    )
     next_milestone_due = models.DateTimeField(null=True, blank=True, editable=False)
     overdue_from = models.DateTimeField(null=True, blank=True, editable=False)
 
