@@ -4,35 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_source_import_and_source_url'),
+        ("incidents", "0005_source_import_and_source_url"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='next_milestone',
-            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=20),
+            model_name="incident",
+            name="next_milestone",
+            field=models.CharField(
+                blank=True, db_default="", default="", editable=False, max_length=20
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='next_milestone_due',
+            model_name="incident",
+            name="next_milestone_due",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='overdue_from',
+            model_name="incident",
+            name="overdue_from",
             field=models.DateTimeField(blank=True, editable=False, null=True),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='policy_decision',
-            field=models.CharField(choices=[('required', 'required'), ('recommended', 'recommended'), ('not_required', 'not required')], db_default='not_required', default='not_required', editable=False, max_length=12),
+            model_name="incident",
+            name="policy_decision",
+            field=models.CharField(
+                choices=[
+                    ("required", "required"),
+                    ("recommended", "recommended"),
+                    ("not_required", "not required"),
+                ],
+                db_default="not_required",
+                default="not_required",
+                editable=False,
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='policy_reasons',
-            field=models.JSONField(blank=True, db_default=models.Value([], models.JSONField()), default=list, editable=False),
+            model_name="incident",
+            name="policy_reasons",
+            field=models.JSONField(
+                blank=True,
+                db_default=models.Value([], models.JSONField()),
+                default=list,
+                editable=False,
+            ),
         ),
     ]
