@@ -19,6 +19,7 @@ from django.utils import timezone
 from followthrough.web.accounts.models import Membership, Organisation, Person, Role, Team
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems import derived
 from followthrough.web.postmortems.models import ContributingFactor, Postmortem, Status, Why
 from followthrough.web.postmortems.operations import add_timeline_event, start_postmortem
 
@@ -562,3 +563,4 @@ def _make(
         last_done = max((i.done_at for i in pm.action_items.all() if i.done_at), default=None)
         updates["closed_at"] = last_done or resolved + timedelta(days=21)
     Postmortem.objects.filter(pk=pm.pk).update(**updates)
+    derived.refresh([incident.pk])  # milestones done by the updates above

@@ -384,9 +384,12 @@ def _reset_sequences(order: list[type[models.Model]]) -> None:
 
 
 def rebuild_derived() -> None:
-    """The similarity index, milestone deadlines and action-item counts, from scratch."""
+    """The similarity index, milestone deadlines, action-item counts and each incident's
+    stored policy and deadlines, from scratch."""
     from followthrough.web.insights import deadlines, repeats
+    from followthrough.web.postmortems import derived
 
+    derived.refresh()
     repeats.rebuild()
     deadlines.rebuild()
 

@@ -12,6 +12,7 @@ import pytest
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems import derived
 from followthrough.web.postmortems.models import (
     ContributingFactor,
     Meeting,
@@ -127,6 +128,8 @@ def test_a_partial_patch_changes_only_what_it_names_and_is_recorded(
     row.refresh_from_db()
     for name, value in before.items():
         if name in spec.change or name in ("version", "updated_at", "last_activity_at"):
+            continue
+        if name in derived.FIELDS:  # follow their inputs (test_stored_derived_values.py)
             continue
         assert getattr(row, name) == value, name
     change = history_of(row).filter(action="update").latest("at")

@@ -10,15 +10,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 import time_machine
 
+from followthrough.web.accounts.models import Organisation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import Delivery, IngestedIncident, IngestSource
 from followthrough.web.integrations.jsm.parse import SUPPORTED_ACTIONS
+from followthrough.web.postmortems import derived
 
 from .conftest import FIXTURES, fixture, make_source, post_with_token
 
@@ -138,3 +140,19 @@ def test_the_alert_callback_example_without_times_is_taken_once(
     assert post(client, jsm, fixture("jsm", "callback_create")).status_code == 201
     assert post(client, jsm, fixture("jsm", "callback_create")).json()["status"] == "duplicate"
     assert Incident.objects.get().severity == "P2"
+
+
+def test_an_alert_closed_through_the_webhook_stores_the_policy_and_the_first_deadline(
+    cast: Cast, jsm: IngestSource, client: Client
+) -> None:
+    """The webhook writes the incident (created, then resolved at the close): each write
+    stores what the incident list shows (``postmortems.derived``)."""
+    org = Organisation.current()
+    org.policy = {"required_severities": ["P0", "P1"]}
+    org.save()
+    post(client, jsm, fixture("jsm", "create"))
+    assert (the_incident().policy_decision, the_incident().overdue_from) == ("required", None)
+    post(client, jsm, fixture("jsm", "close"))
+    incident = the_incident()
+    assert incident.overdue_from == datetime(2026, 3, 2, 15, 0, tzinfo=UTC) + timedelta(hours=24)
+    assert derived.refresh([incident.pk]) == 0

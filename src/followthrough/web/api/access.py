@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from ninja.errors import HttpError
 
 from followthrough.web.accounts import visibility
-from followthrough.web.accounts.models import Organisation, Person, Role, Team
+from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.api.errors import FieldError
 from followthrough.web.history.context import current_request
 from followthrough.web.incidents.models import Incident
@@ -135,12 +135,3 @@ def people(pks: list[int], field: str) -> list[Person]:
     if missing:
         raise FieldError(field, f"There is no person with id {', '.join(map(str, missing))}.")
     return list(dict.fromkeys(found[pk] for pk in pks))
-
-
-def policy_config(request: HttpRequest) -> Any:
-    """The organisation's policy, read once per request (lists decide for many incidents)."""
-    config = getattr(request, "_followthrough_policy_config", None)
-    if config is None:
-        config = Organisation.current().policy_config()
-        request._followthrough_policy_config = config  # type: ignore[attr-defined]
-    return config

@@ -37,14 +37,13 @@ from followthrough.web.api.schemas import (
     Severity,
     StaleDelete,
     TeamFilter,
-    incident_overdue,
-    incident_policy,
     incidents_for_output,
     request_now,
     search_words,
     stale,
 )
 from followthrough.web.incidents.models import Incident, Source
+from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.versioning import StaleVersion, save_versioned
 
 router = Router(tags=["incidents"])
@@ -88,18 +87,13 @@ def list_incidents(
         if key := _KEY.match(term):
             match |= Q(pk=int(key.group(1)))
         incidents = incidents.filter(match)
-    incidents = incidents_for_output(incidents).order_by("-started_at", "-pk")
-    if decision is None and overdue is None:
-        return incidents
-    # Policy and deadlines are computed by the core, not stored: filter the rows in Python
-    # (the list then paginates like a queryset, count included).
-    rows = list(incidents)
+    # The policy's decision and the deadlines are stored (``postmortems.derived``).
     if decision is not None:
-        rows = [i for i in rows if incident_policy(i, request).decision == decision]
+        incidents = incidents.filter(policy_decision=decision)
     if overdue is not None:
-        now = request_now(request)
-        rows = [i for i in rows if incident_overdue(i, request, now) == overdue]
-    return rows
+        late = overdue_q(request_now(request))
+        incidents = incidents.filter(late if overdue else ~late)
+    return incidents_for_output(incidents, request).order_by("-started_at", "-pk")
 
 
 @router.post("/incidents", response={201: IncidentOut, 409: AlreadyExists, **WRITE_ERRORS})
@@ -211,7 +205,7 @@ def _repeat_of(request: HttpRequest, pk: int | None) -> Incident | None:
 
 def _fetch(request: HttpRequest, incident_id: int) -> Incident:
     return get_visible(
-        request, incidents_for_output(Incident.objects.all()), incident_id, "incident"
+        request, incidents_for_output(Incident.objects.all(), request), incident_id, "incident"
     )
 
 

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.db.models import QuerySet
+from django.db.models import Case, Prefetch, QuerySet, When
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Path, Query, Schema
@@ -24,16 +24,16 @@ from pydantic import AfterValidator, ConfigDict, StringConstraints, create_model
 
 from followthrough.core.calendar import MilestoneState
 from followthrough.core.policy import Decision as PolicyDecision
-from followthrough.core.policy import decide
 from followthrough.core.priority import Bucket
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.visibility import is_restricted, may_see_incident
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.models import ActionStatus as ActionItemStatus
-from followthrough.web.api.access import policy_config, user_of
+from followthrough.web.api.access import user_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.incidents.models import Severity as IncidentSeverity
 from followthrough.web.lib.dates import Day, Moment
+from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.postmortems.models import (
     FactorKind,
     Meeting,
@@ -160,9 +160,16 @@ class Pages(LimitOffsetPagination):
     ) -> Any:
         offset = pagination.offset
         limit = min(pagination.limit, self.max_limit)
-        count = self._items_count(queryset)
+        items = queryset[offset : offset + limit]
+        if isinstance(items, QuerySet):
+            items = list(items)
+        if len(items) < limit and (items or offset == 0):
+            # a short page is the last one: the count is known without asking for it
+            count = offset + len(items)
+        else:
+            count = self._items_count(queryset)
         return {
-            "items": queryset[offset : offset + limit],
+            "items": items,
             "count": count,
             "limit": limit,
             "offset": offset,
@@ -271,10 +278,9 @@ class PostmortemRef(Schema):
     status: PostmortemStatus
 
 
-def incident_policy(incident: Incident, request: HttpRequest | None) -> PolicyOut:
-    config = policy_config(request) if request is not None else None
-    result = decide(incident.facts(), config) if config is not None else incident.policy()
-    return PolicyOut(decision=result.decision.value, reasons=list(result.reasons))
+def incident_policy(incident: Incident) -> PolicyOut:
+    """The policy's decision as stored on the incident (``postmortems.derived``)."""
+    return PolicyOut(decision=incident.policy_decision, reasons=incident.policy_reasons)
 
 
 def _postmortem_of(incident: Incident) -> Postmortem | None:
@@ -286,12 +292,13 @@ def postmortem_overdue(postmortem: Postmortem, now: datetime) -> bool:
     return postmortem.is_overdue(now)
 
 
-def incident_overdue(incident: Incident, request: HttpRequest | None, now: datetime) -> bool:
-    """The model's rule (:func:`incident_is_overdue`), under the request's policy."""
-    policy = None
-    if request is not None and getattr(incident, "postmortem", None) is None:
-        policy = decide(incident.facts(), policy_config(request))  # needed without one only
-    return incident_is_overdue(incident, now, policy)
+def incident_overdue(incident: Incident, now: datetime) -> bool:
+    """The one rule: asked of the database when the row was read (``overdue_q``,
+    annotated by :func:`incidents_for_output`), else of the row (:func:`incident_is_overdue`)."""
+    answer = getattr(incident, OVERDUE, None)
+    if answer is None:
+        return incident_is_overdue(incident, now)
+    return bool(answer)
 
 
 def _request(context: Any) -> HttpRequest | None:
@@ -349,8 +356,8 @@ class IncidentOut(Schema):
         return obj.origin
 
     @staticmethod
-    def resolve_policy(obj: Incident, context: Any) -> PolicyOut:
-        return incident_policy(obj, _request(context))
+    def resolve_policy(obj: Incident) -> PolicyOut:
+        return incident_policy(obj)
 
     @staticmethod
     def resolve_postmortem(obj: Incident) -> Postmortem | None:
@@ -371,15 +378,47 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Incident, context: Any) -> bool:
-        return incident_overdue(obj, _request(context), request_now(_request(context)))
+        return incident_overdue(obj, request_now(_request(context)))
 
 
-INCIDENT_RELATED = ("team", "commander", "repeat_of__team", "postmortem", "postmortem__meeting")
-INCIDENT_PREFETCH = ("responders", "postmortem__action_items")
+INCIDENT_RELATED = ("commander", "repeat_of__team", "postmortem")
+#: the columns :class:`IncidentOut` reads, its own and its related rows' (the postmortem's
+#: long texts and every bookkeeping column stay in the database)
+INCIDENT_COLUMNS = (
+    *(
+        name
+        for name in IncidentOut.model_fields
+        if name not in ("key", "commander", "responders", "source_label", "policy", "postmortem")
+        and name != "overdue"
+    ),
+    "policy_decision",
+    "policy_reasons",
+    "overdue_from",
+    "deleted_at",
+    "commander__name",
+    "repeat_of__deleted_at",
+    "repeat_of__security",
+    "repeat_of__team__is_private",
+    "postmortem__status",
+    "postmortem__deleted_at",
+)
+#: the attribute :func:`incidents_for_output` annotates with the database's answer
+OVERDUE = "overdue_now"
 
 
-def incidents_for_output(queryset: QuerySet[Incident, Incident]) -> QuerySet[Incident, Incident]:
-    return queryset.select_related(*INCIDENT_RELATED).prefetch_related(*INCIDENT_PREFETCH)
+def incidents_for_output(
+    queryset: QuerySet[Incident, Incident], request: HttpRequest | None
+) -> QuerySet[Incident, Incident]:
+    """Incidents with what :class:`IncidentOut` reads, overdue judged in SQL at the
+    request's instant."""
+    # Case, not the bare condition: "NULL < now OR false" is NULL in SQL, not false
+    overdue = Case(When(overdue_q(request_now(request)), then=True), default=False)
+    return (
+        queryset.select_related(*INCIDENT_RELATED)
+        .only(*INCIDENT_COLUMNS)
+        .prefetch_related(Prefetch("responders", queryset=Person.objects.only("id", "name")))
+        .annotate(**{OVERDUE: overdue})
+    )
 
 
 class IncidentIn(In):

@@ -31,6 +31,7 @@ from followthrough.web.drafting.proposals import Proposal, one_line
 from followthrough.web.drafting.settings import DraftSettings
 from followthrough.web.history.recording import recording_update
 from followthrough.web.integrations.slack.outbound import SLACK_API_URL
+from followthrough.web.postmortems import derived
 from followthrough.web.postmortems.models import Postmortem, TimelineEvent
 from followthrough.web.postmortems.operations import Refused
 
@@ -250,9 +251,10 @@ def accept_timeline(draft: TimelineDraft, user: User | None) -> list[TimelineEve
             )
         )
     with recording_update(postmortem):
-        Postmortem.objects.filter(pk=postmortem.pk, timeline_documented_at=None).update(
+        if Postmortem.objects.filter(pk=postmortem.pk, timeline_documented_at=None).update(
             timeline_documented_at=timezone.now()
-        )
+        ):
+            derived.refresh([postmortem.incident_id])  # a milestone done
     draft.accepted_at = timezone.now()
     draft.accepted_by = user if user is not None and user.is_authenticated else None  # type: ignore[assignment]
     draft.save(update_fields=["accepted_at", "accepted_by"])

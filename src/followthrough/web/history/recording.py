@@ -36,6 +36,13 @@ IGNORED = frozenset(
         "deleted_by",
         "deletion",
         "last_login",  # every sign-in writes it
+        # An incident's stored policy and deadlines (postmortems.derived): they follow the
+        # fields they are computed from, whose changes are recorded
+        "policy_decision",
+        "policy_reasons",
+        "next_milestone",
+        "next_milestone_due",
+        "overdue_from",
     }
 )
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 
-from followthrough.core.policy import IncidentFacts, PolicyResult, decide
+from followthrough.core.policy import Decision, IncidentFacts, PolicyResult, decide
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import Versioned
@@ -41,6 +41,9 @@ IMPORTED_FROM = {
     "firehydrant": "FireHydrant",
     "markdown": "a Markdown postmortem",
 }
+
+
+DECISIONS = [(d.value, d.value.replace("_", " ")) for d in Decision]
 
 
 FLAGS = (
@@ -116,6 +119,25 @@ class Incident(SoftDeletable, Versioned):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What every list shows, stored when an input changes (the policy's decision and
+    # reasons, the next milestone and its deadline, the earliest deadline not yet met):
+    # ``followthrough.web.postmortems.derived`` computes and keeps them. db_default: rows
+    # written by code that does not know the columns (as ``source_url``) get a value too.
+    policy_decision = models.CharField(
+        max_length=12,
+        choices=DECISIONS,
+        default=Decision.NOT_REQUIRED.value,
+        db_default=Decision.NOT_REQUIRED.value,
+        editable=False,
+    )
+    policy_reasons = models.JSONField(
+        default=list, db_default=Value([], JSONField()), blank=True, editable=False
+    )
+    next_milestone = models.CharField(
+        max_length=20, blank=True, default="", db_default="", editable=False
+    )
+    next_milestone_due = models.DateTimeField(null=True, blank=True, editable=False)
+    overdue_from = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -187,10 +209,15 @@ class Incident(SoftDeletable, Versioned):
         )
 
     def policy(self) -> PolicyResult:
-        """Is a postmortem required, recommended or not required, and why (seed: When to Run)."""
+        """Is a postmortem required, recommended or not required, and why (seed: When to Run),
+        decided now (``policy_decision`` and ``policy_reasons`` hold it as last stored)."""
         from followthrough.web.accounts.models import Organisation
 
         return decide(self.facts(), Organisation.current().policy_config())
+
+    def stored_policy(self) -> PolicyResult:
+        """The policy's decision as stored when the incident or the policy last changed."""
+        return PolicyResult(Decision(self.policy_decision), tuple(self.policy_reasons))
 
     def involved_people(self) -> list[Person]:
         """The commander then the responders: everyone directly involved."""

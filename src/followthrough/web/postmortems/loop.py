@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from followthrough.web.history.context import acting_as
 from followthrough.web.history.recording import recording_update
+from followthrough.web.postmortems import derived
 from followthrough.web.postmortems.models import Postmortem, Status
 
 CLOSED_STATUSES = ("done", "deprioritised")
@@ -63,5 +64,6 @@ def close_the_loop(
             )
         if moved != 1:
             return None
+        derived.refresh([postmortem.incident_id])
         postmortem.refresh_from_db()
     return target

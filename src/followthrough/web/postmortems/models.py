@@ -9,8 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from followthrough.core.agenda import AgendaItem, agenda
-from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState, milestones
-from followthrough.core.policy import Decision, PolicyResult
+from followthrough.core.calendar import Milestone, MilestoneKey, milestones
 from followthrough.web.accounts.models import Person
 from followthrough.web.incidents.models import Incident
 from followthrough.web.softdelete import SoftDeletable
@@ -134,21 +133,10 @@ class Postmortem(SoftDeletable, Versioned):
             MilestoneKey.ACTIONS_TRACKED: self.actions_tracked_at,
         }
 
-    def is_overdue(
-        self, now: datetime | None = None, stones: list[Milestone] | None = None
-    ) -> bool:
+    def is_overdue(self, now: datetime | None = None) -> bool:
         """Overdue: a milestone is past its deadline, or an open action item past its due
-        date. The one rule: the incident list, the API and every other reader call it
-        (``stones``: this postmortem's milestones at ``now``, when already computed)."""
-        now = now or timezone.now()
-        if stones is None:
-            stones = self.milestones(now)
-        if any(m.state is MilestoneState.OVERDUE for m in stones):
-            return True
-        if self.pk is None:
-            return False  # not started: no action items yet
-        today = timezone.localdate(now)
-        return any(item.is_overdue(today) for item in self.action_items.all())
+        date: its incident's rule (:func:`incident_is_overdue`)."""
+        return _overdue(self.incident, self, now)
 
     def milestones(self, now: datetime | None = None) -> list[Milestone]:
         """The seed's six milestones, due from resolution in the team's business days."""
@@ -250,23 +238,21 @@ class Meeting(SoftDeletable, Versioned):
         return agenda(self.duration_minutes)
 
 
-def incident_is_overdue(
-    incident: Incident,
-    now: datetime | None = None,
-    policy: PolicyResult | None = None,
-    stones: list[Milestone] | None = None,
-) -> bool:
-    """Overdue: its postmortem is (:meth:`Postmortem.is_overdue`), or, with none started,
-    the policy requires one and its first deadlines have passed (a P0 resolved a month
-    ago with no postmortem is overdue). The one rule: the incident list, its filter and
-    the API call it. ``policy`` and ``stones`` (the postmortem's milestones at ``now``)
-    save recomputing what the caller already has. It lives here, not on ``Incident``,
-    because incidents sit below postmortems (the layering in ``.importlinter``)."""
-    postmortem = getattr(incident, "postmortem", None)
-    if postmortem is not None:
-        return bool(postmortem.is_overdue(now, stones))
-    if (policy or incident.policy()).decision is not Decision.REQUIRED:
+def incident_is_overdue(incident: Incident, now: datetime | None = None) -> bool:
+    """Overdue at ``now``: a milestone not yet done is past its deadline (the stored
+    ``overdue_from``: with no postmortem started, set only when the policy requires one, so
+    a P0 resolved a month ago with no postmortem is overdue), or an open action item of its
+    postmortem is past its due date. The one rule, for a row in memory: lists and filters
+    ask the database the same question with ``derived.overdue_q``. It lives here, not on
+    ``Incident``, because incidents sit below postmortems (the layering in ``.importlinter``)."""
+    return _overdue(incident, getattr(incident, "postmortem", None), now)
+
+
+def _overdue(incident: Incident, postmortem: Postmortem | None, now: datetime | None) -> bool:
+    now = now or timezone.now()
+    if incident.overdue_from is not None and incident.overdue_from < now:
+        return True
+    if postmortem is None or postmortem.pk is None or postmortem.deleted_at is not None:
         return False
-    unstarted = Postmortem(incident=incident)
-    incident._state.fields_cache["postmortem"] = None  # that set it as this one's: undo
-    return bool(unstarted.is_overdue(now))
+    today = timezone.localdate(now)
+    return any(item.is_overdue(today) for item in postmortem.action_items.all())

@@ -18,6 +18,7 @@ from followthrough.core.agenda import MAX_MINUTES, MIN_MINUTES, facilitator_refu
 from followthrough.web.accounts.models import Person
 from followthrough.web.history.recording import recording_update
 from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems import derived
 from followthrough.web.postmortems.models import (
     ContributingFactor,
     Meeting,
@@ -72,9 +73,10 @@ def add_timeline_event(
             postmortem=postmortem, occurred_at=occurred_at, description=description
         )
         # Unrecorded on purpose: a milestone derived from the event, whose creation is recorded.
-        Postmortem.objects.filter(pk=postmortem.pk, timeline_documented_at=None).update(
+        if Postmortem.objects.filter(pk=postmortem.pk, timeline_documented_at=None).update(
             timeline_documented_at=timezone.now()
-        )
+        ):
+            derived.refresh([postmortem.incident_id])  # a milestone done
     return event
 
 
@@ -137,9 +139,11 @@ def refresh_actions_tracked(postmortem: Postmortem) -> None:
     tracked = bool(items) and all(item.is_tracked() for item in items)
     if tracked and postmortem.actions_tracked_at is None:
         # Unrecorded on purpose: a milestone derived from the items, whose changes are recorded.
-        Postmortem.objects.filter(pk=postmortem.pk, actions_tracked_at=None).update(
+        done = Postmortem.objects.filter(pk=postmortem.pk, actions_tracked_at=None).update(
             actions_tracked_at=timezone.now()
         )
+        if done:
+            derived.refresh([postmortem.incident_id])  # a milestone done
     postmortem.refresh_from_db(fields=["actions_tracked_at"])
 
 

@@ -25,13 +25,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from followthrough.core.calendar import Milestone
-from followthrough.core.policy import PolicyResult, decide
-from followthrough.web.accounts.models import Organisation, Person, Role, Team
+from followthrough.core.policy import PolicyResult
+from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.accounts.operations import admins, first_run
 from followthrough.web.accounts.visibility import incident_q, may_see_incident
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.postmortems.models import Postmortem, incident_is_overdue
 from followthrough.web.postmortems.operations import PostmortemExists, start_postmortem
 from followthrough.web.versioning import StaleVersion, save_versioned
@@ -62,13 +63,14 @@ class IncidentRow:
     overdue: bool
 
 
-def _row(incident: Incident, config: Any, now: datetime) -> IncidentRow:
-    policy = decide(incident.facts(), config)
+def _row(incident: Incident, now: datetime) -> IncidentRow:
     postmortem: Postmortem | None = getattr(incident, "postmortem", None)
     stones = postmortem.milestones(now) if postmortem is not None else []
     upcoming = [m for m in stones if m.completed_at is None]
-    overdue = incident_is_overdue(incident, now, policy, stones)  # the one rule, as the API's
-    return IncidentRow(incident, policy, postmortem, upcoming[0] if upcoming else None, overdue)
+    overdue = incident_is_overdue(incident, now)  # the one rule, as the API's
+    return IncidentRow(
+        incident, incident.stored_policy(), postmortem, upcoming[0] if upcoming else None, overdue
+    )
 
 
 @login_required
@@ -100,21 +102,15 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     elif status:
         incidents = incidents.filter(postmortem__status=status)
 
-    # The policy and the deadlines are computed by the core, so those two filters run here,
-    # over every matching incident; without them only the shown page is computed.
-    config = Organisation.current().policy_config()
+    # The policy's decision and the deadlines are stored (``postmortems.derived``).
     now = timezone.now()
-    if filters.get("decision") or filters.get("overdue"):
-        rows = [_row(incident, config, now) for incident in incidents]
-        if filters.get("decision"):
-            rows = [r for r in rows if r.policy.decision.value == filters["decision"]]
-        if filters.get("overdue"):
-            want = filters["overdue"] == "yes"
-            rows = [r for r in rows if r.overdue == want]
-        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    else:
-        page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
-        page.object_list = [_row(incident, config, now) for incident in page.object_list]
+    if filters.get("decision"):
+        incidents = incidents.filter(policy_decision=filters["decision"])
+    if filters.get("overdue"):
+        late = overdue_q(now)
+        incidents = incidents.filter(late if filters["overdue"] == "yes" else ~late)
+    page = Paginator(incidents, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = [_row(incident, now) for incident in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     if not page.object_list and not query and first_run():  # asked only of an empty list
         return redirect("welcome")

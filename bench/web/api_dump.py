@@ -1,0 +1,141 @@
+"""Every API list and detail read on one database, written out for a byte-for-byte comparison.
+
+    # once, before a change: a data folder with the demo organisation (kept for the after run)
+    .venv/bin/python bench/web/api_dump.py --prepare /tmp/ft-dump/data
+    .venv/bin/python bench/web/api_dump.py /tmp/ft-dump/data /tmp/ft-dump/before
+    # after the change: migrate the same data folder, dump again, compare
+    FOLLOWTHROUGH_DATA_DIR=/tmp/ft-dump/data .venv/bin/followthrough manage migrate
+    .venv/bin/python bench/web/api_dump.py /tmp/ft-dump/data /tmp/ft-dump/after
+    diff -r /tmp/ft-dump/before /tmp/ft-dump/after
+
+The clock is frozen at ``--at`` (default: two days after the data was made, so some
+deadlines have passed), so both runs judge "overdue" against the same instant. Reads, as
+an admin with a token, every GET route without path parameters (``?limit=200``), the
+incident, postmortem and action-item lists under each of their filters, and the detail of
+every incident and postmortem. Asserts nothing: ``diff -r`` says what changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+FILTERS = {
+    "incidents": [
+        "decision=required",
+        "decision=recommended",
+        "decision=not_required",
+        "overdue=true",
+        "overdue=false",
+        "status=none",
+        "status=draft",
+        "status=final",
+        "severity=P1",
+        "q=database",
+        "decision=required&overdue=true",
+    ],
+    "postmortems": ["overdue=true", "overdue=false", "status=draft", "status=in_review"],
+    "action-items": ["overdue=true", "overdue=false", "status=open", "sort=priority"],
+}
+
+
+def prepare(data: Path) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "FOLLOWTHROUGH_DATA_DIR": str(data)}
+    env.pop("DATABASE_URL", None)
+    ft = str(BIN / "followthrough")
+    subprocess.run([ft, "manage", "migrate", "--noinput"], env=env, check=True)
+    subprocess.run([ft, "manage", "createcachetable"], env=env, check=True)
+    code = (
+        "from followthrough.commands.service import setup_django; setup_django(); "
+        "from followthrough.web.demo import load_demo; load_demo()"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    made = subprocess.run(
+        [ft, "createuser", "apidump", "--admin", "--token"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    token = re.search(r"(ft_\S+)", made)
+    assert token, made
+    (data / "apidump-token").write_text(token.group(1))
+
+
+def dump(data: Path, out: Path, at: datetime | None) -> int:
+    os.environ["FOLLOWTHROUGH_DATA_DIR"] = str(data)
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["API_REQUESTS_PER_MINUTE"] = "100000000"
+    from followthrough.commands.service import setup_django
+
+    setup_django()
+    import time_machine
+    from django.test import Client
+
+    from followthrough.web.incidents.models import Incident
+
+    token = (data / "apidump-token").read_text().strip()
+    if at is None:
+        first = Incident.objects.order_by("created_at").values_list("created_at", flat=True)[0]
+        at = first.replace(microsecond=0) + (datetime(2000, 1, 3) - datetime(2000, 1, 1))
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_HOST="localhost")
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+
+    def get(url: str) -> Any:
+        nonlocal written
+        response = client.get(url)
+        name = re.sub(r"[^A-Za-z0-9=&._-]+", "_", url.removeprefix("/api/v1/")) or "root"
+        (out / f"{name}.txt").write_bytes(
+            f"{response.status_code} {response.get('Content-Type')}\n".encode() + response.content
+        )
+        written += 1
+        return (
+            response.json()
+            if response.get("Content-Type", "").startswith("application/json")
+            else None
+        )
+
+    with time_machine.travel(at, tick=False):
+        schema = client.get("/api/v1/openapi.json").json()
+        for path, item in sorted(schema["paths"].items()):
+            if "get" in item and "{" not in path and not path.endswith("openapi.json"):
+                get(f"{path}?limit=200" if "limit" in str(item["get"]) else path)
+        for listing, filters in FILTERS.items():
+            for query in filters:
+                get(f"/api/v1/{listing}?limit=200&{query}")
+        incidents = get("/api/v1/incidents?limit=200")
+        for row in incidents["items"]:
+            get(f"/api/v1/incidents/{row['id']}")
+        postmortems = get("/api/v1/postmortems?limit=200")
+        for row in postmortems["items"]:
+            get(f"/api/v1/postmortems/{row['id']}")
+    print(f"{written} answers at {at.isoformat()} in {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prepare", action="store_true", help="make the data folder first")
+    parser.add_argument("data", type=Path)
+    parser.add_argument("out", type=Path, nargs="?")
+    parser.add_argument("--at", type=datetime.fromisoformat, default=None)
+    args = parser.parse_args(argv)
+    if args.prepare:
+        prepare(args.data)
+    if args.out is None:
+        return 0
+    at = args.at.astimezone(UTC) if args.at else None
+    return dump(args.data, args.out, at)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
