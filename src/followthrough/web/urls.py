@@ -14,5 +14,9 @@ urlpatterns = [
     path("", include("followthrough.web.history.urls")),
     path("", include("followthrough.web.assistant.urls")),
     path("", include("followthrough.web.drafting.urls")),
+    path("", include("followthrough.web.accounts.urls")),
+    path("", include("followthrough.web.incidents.urls")),
+    path("", include("followthrough.web.postmortems.urls")),
+    path("", include("followthrough.web.actions.urls")),
     path("", include("followthrough.web.front.urls")),
 ]

@@ -24,7 +24,9 @@ def test_two_starts_racing_past_the_existence_check_get_a_conflict(
     def racing_start(incident: Incident, user: Any) -> Postmortem:
         raise IntegrityError("UNIQUE constraint failed: postmortems_postmortem.incident_id")
 
-    monkeypatch.setattr("followthrough.web.api.postmortems.start_postmortem", racing_start)
+    monkeypatch.setattr(
+        "followthrough.web.postmortems.api.postmortems.start_postmortem", racing_start
+    )
     body = ok(cast.api("alice").post(f"{API}/incidents/{incident.pk}/postmortem"), 409)
     assert "same moment" in body["detail"]
 
@@ -38,7 +40,7 @@ def test_an_unexpected_error_is_a_json_500_and_changes_nothing(
         Incident.objects.filter(pk=incident.pk).update(title="Half-done")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("followthrough.web.api.postmortems.start_postmortem", broken)
+    monkeypatch.setattr("followthrough.web.postmortems.api.postmortems.start_postmortem", broken)
     response = cast.api("alice").post(f"{API}/incidents/{incident.pk}/postmortem")
     assert response.status_code == 500
     assert "nothing was changed" in response.json()["detail"]

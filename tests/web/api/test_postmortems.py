@@ -259,7 +259,7 @@ def test_a_refused_request_leaves_nothing_it_wrote_before_the_refusal(
         )
         raise Refused(["Refused after writing."], field="order")
 
-    monkeypatch.setattr("followthrough.web.api.sections.reorder", half_reorder)
+    monkeypatch.setattr("followthrough.web.postmortems.api.sections.reorder", half_reorder)
     response = cast.api("alice").post_json(
         f"{API}/postmortems/{postmortem.pk}/whys/reorder", {"order": [whys[1].pk, whys[0].pk]}
     )

@@ -23,12 +23,6 @@ from django.contrib.auth.models import AnonymousUser
 from django.test import Client
 
 from followthrough.web.accounts.models import Person
-from followthrough.web.accounts.visibility import (
-    incident_q,
-    may_see_incident,
-    readable_incident_ids,
-    visible_incidents,
-)
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import create_action_item
 from followthrough.web.followup.digest import send_due_digests
@@ -40,6 +34,12 @@ from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import IngestSource, Kind, SlackIdentity, SlackWorkspace
 from followthrough.web.postmortems.models import Meeting, Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
+from followthrough.web.visibility import (
+    incident_q,
+    may_see_incident,
+    readable_incident_ids,
+    visible_incidents,
+)
 
 from ..ingest.conftest import SLACK_SECRET, slack_headers
 

@@ -1,6 +1,6 @@
 """Who may read and who may change what, for the API.
 
-Reading follows :mod:`followthrough.web.accounts.visibility` (the one place the rule is
+Reading follows :mod:`followthrough.web.visibility` (the one place the rule is
 decided): the row's incident (or team) must be visible to the user, and a security incident
 only to its team, the people named on it and admins. A row the user cannot see is answered
 with 404, exactly like a row that does not exist, so existence never leaks. Writing needs
@@ -17,7 +17,7 @@ from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 from ninja.errors import HttpError
 
-from followthrough.web.accounts import visibility
+from followthrough.web import visibility
 from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.api.errors import FieldError
 from followthrough.web.history.context import current_request

@@ -8,18 +8,13 @@ from typing import Any
 from ninja import NinjaAPI
 
 from followthrough.web import followup, history, ingest, insights, integrations
-from followthrough.web.api import (
-    actions,
-    incidents,
-    meetings,
-    people,
-    postmortems,
-    sections,
-    teams,
-)
+from followthrough.web.accounts.api import people, teams
+from followthrough.web.actions import api as actions
 from followthrough.web.api.auth import AUTH
 from followthrough.web.api.errors import install
+from followthrough.web.incidents import api as incidents
 from followthrough.web.lib.problems import MEDIA_TYPE
+from followthrough.web.postmortems.api import meetings, postmortems, sections
 
 DESCRIPTION = """\
 Postmortems that change outcomes: incidents, the postmortems they call for, their

@@ -25,7 +25,7 @@ from followthrough.web.assistant import proposals as assist
 from followthrough.web.assistant.client import AssistantUnavailable, complete
 from followthrough.web.assistant.forms import ProposalForm, SettingsForm
 from followthrough.web.assistant.models import AssistantSettings
-from followthrough.web.front.views.common import (
+from followthrough.web.front.common import (
     can_edit,
     editable_incident,
     login_required,

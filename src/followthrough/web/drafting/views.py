@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from followthrough.web.accounts import permissions
+from followthrough.web.accounts.views.teams import _team
 from followthrough.web.drafting import operations
 from followthrough.web.drafting.forms import (
     DraftEventForm,
@@ -31,7 +32,7 @@ from followthrough.web.drafting.forms import (
 )
 from followthrough.web.drafting.models import DraftEvent, DraftSources, TimelineDraft
 from followthrough.web.drafting.slack import MAX_UPLOAD
-from followthrough.web.front.views.common import (
+from followthrough.web.front.common import (
     can_edit,
     editable_incident,
     in_team_time,
@@ -40,7 +41,6 @@ from followthrough.web.front.views.common import (
     visible_incident,
     wants_partial,
 )
-from followthrough.web.front.views.teams import _team
 from followthrough.web.lib.read_transactions import writes_on_safe_methods
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import Refused

@@ -21,20 +21,12 @@ from ninja.pagination import paginate
 from pydantic import StringConstraints
 
 from followthrough.web.accounts.models import Team
-from followthrough.web.accounts.visibility import incident_q
+from followthrough.web.accounts.schemas import PersonRef
 from followthrough.web.actions.models import ActionItem
+from followthrough.web.actions.schemas import ACTION_RELATED, ActionItemOut
 from followthrough.web.api.access import get_visible, user_of
 from followthrough.web.api.errors import FieldError
-from followthrough.web.api.schemas import (
-    ACTION_RELATED,
-    ERRORS,
-    WRITE_ERRORS,
-    ActionItemOut,
-    In,
-    Pages,
-    PathId,
-    PersonRef,
-)
+from followthrough.web.api.schemas import ERRORS, WRITE_ERRORS, In, Pages, PathId
 from followthrough.web.followup import mywork
 from followthrough.web.followup.digest import team_review
 from followthrough.web.followup.models import Notification, Preferences, TeamSettings
@@ -43,6 +35,7 @@ from followthrough.web.history.recording import history_of
 from followthrough.web.integrations.vendors import channels
 from followthrough.web.lib.viewer_time import viewer_zone_of, zone_named
 from followthrough.web.transport import URL_RULE
+from followthrough.web.visibility import incident_q
 
 router = Router(tags=["follow-up"])
 

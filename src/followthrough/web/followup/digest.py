@@ -21,13 +21,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Team
-from followthrough.web.accounts.visibility import incident_q, is_restricted
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.followup.models import TeamSettings
 from followthrough.web.followup.notifications import Message, Section, notify, queued_before
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Postmortem, Status
+from followthrough.web.visibility import incident_q, is_restricted
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser

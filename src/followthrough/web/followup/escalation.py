@@ -18,13 +18,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Person
-from followthrough.web.accounts.visibility import is_restricted
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.models import Escalation, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.history.context import acting_as
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import record
+from followthrough.web.visibility import is_restricted
 
 MAX_LEVEL = 2
 

@@ -28,12 +28,12 @@ from django.utils import timezone
 from followthrough.core.calendar import MilestoneKey, MilestoneState
 from followthrough.core.priority import Bucket
 from followthrough.web.accounts.models import Person, Team
-from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.reminders import owner_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import Meeting, Postmortem, Status
+from followthrough.web.visibility import incident_q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser

@@ -35,7 +35,6 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Person, Team
-from followthrough.web.accounts.visibility import readable_incident_ids
 from followthrough.web.followup.models import (
     Channel,
     Delivery,
@@ -46,6 +45,7 @@ from followthrough.web.followup.models import (
 from followthrough.web.integrations.vendors import channels
 from followthrough.web.lib.delivery import ErrorKind, Failure
 from followthrough.web.transport import TransportError
+from followthrough.web.visibility import readable_incident_ids
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class Message:
     A message whose subject and intro name a security incident sets ``secret_incident`` and
     says in ``restricted_subject``/``restricted_intro`` what a reader who may not see it
     reads instead (``restricted_path`` then replaces the link). ``notify`` decides, per
-    recipient, through ``followthrough.web.accounts.visibility``.
+    recipient, through ``followthrough.web.visibility``.
     """
 
     subject: str

@@ -24,11 +24,11 @@ from django.utils import timezone
 
 from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState
 from followthrough.web.accounts.models import Person
-from followthrough.web.accounts.visibility import is_restricted
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.postmortems.models import Postmortem, Status
+from followthrough.web.visibility import is_restricted
 
 # A missed deadline older than this gets no reminder: a first run over an old database
 # must not flood people about last year's milestones.

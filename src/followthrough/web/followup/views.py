@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from followthrough.web.accounts import visibility
+from followthrough.web import visibility
 from followthrough.web.accounts.models import Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
@@ -31,7 +31,7 @@ from followthrough.web.followup.forms import (
 )
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import troubled
-from followthrough.web.front.views.common import (
+from followthrough.web.front.common import (
     can_edit,
     in_team_time,
     login_required,

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from followthrough.core.policy import Decision
 from followthrough.web.accounts.models import Person, Role, Team
-from followthrough.web.accounts.visibility import visible_incidents, visible_people, visible_teams
 from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.front.common import reading_zone
 from followthrough.web.incidents.models import FLAGS, Incident, Severity
 from followthrough.web.lib.viewer_time import chosen_zone
 from followthrough.web.postmortems.models import (
@@ -29,8 +29,7 @@ from followthrough.web.postmortems.models import (
     TimelineEvent,
     Why,
 )
-
-from .views.common import reading_zone
+from followthrough.web.visibility import visible_incidents, visible_people, visible_teams
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 

@@ -26,7 +26,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from followthrough.web.accounts import visibility
+from followthrough.web import visibility
 from followthrough.web.history.models import Change
 from followthrough.web.history.recording import SECRET_REPLACED, SECRET_SET
 from followthrough.web.history.tracking import TEAM_SETTINGS, TRACKED, tracked_by_type

@@ -15,9 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from followthrough.web.accounts import visibility
+from followthrough.web import visibility
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.front.views.common import login_required
+from followthrough.web.front.common import login_required
 from followthrough.web.history.models import Change
 from followthrough.web.history.queries import (
     PAGE_SIZE,

@@ -24,13 +24,7 @@ from followthrough.core.policy import SEVERITIES
 from followthrough.web.accounts.models import Person, Team
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import create_action_item
-from followthrough.web.api.schemas import (
-    ActionItemIn,
-    FactorIn,
-    IncidentIn,
-    TimelineEventIn,
-    WhyIn,
-)
+from followthrough.web.actions.schemas import ActionItemIn
 from followthrough.web.history.context import acting_as
 from followthrough.web.history_import.records import (
     IncidentRecord,
@@ -41,6 +35,7 @@ from followthrough.web.history_import.records import (
     SourceRefused,
 )
 from followthrough.web.incidents.models import Incident, Source
+from followthrough.web.incidents.schemas import IncidentIn
 from followthrough.web.postmortems.models import (
     PROSE_FIELDS,
     ContributingFactor,
@@ -50,6 +45,7 @@ from followthrough.web.postmortems.models import (
     Why,
 )
 from followthrough.web.postmortems.operations import start_postmortem
+from followthrough.web.postmortems.schemas import FactorIn, TimelineEventIn, WhyIn
 
 ACTOR = "history import"
 # Times before 1970 or from 2200 on are typing mistakes, not history.

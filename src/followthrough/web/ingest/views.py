@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from followthrough.web.front.views.common import login_required
+from followthrough.web.front.common import login_required
 from followthrough.web.ingest.access import manageable_sources, manageable_teams
 from followthrough.web.ingest.forms import SourceForm, default_severity_map, setup_steps
 from followthrough.web.ingest.models import Kind, SlackWorkspace

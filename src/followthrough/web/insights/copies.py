@@ -18,7 +18,6 @@ from django.db.models import Prefetch
 from followthrough.core.config import LintConfig
 from followthrough.core.markdown import parse
 from followthrough.core.rules.corpus import CopyPaste
-from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.insights.repeats import similar_incidents
 from followthrough.web.postmortems.linting import (
@@ -27,6 +26,7 @@ from followthrough.web.postmortems.linting import (
     postmortem_markdown,
 )
 from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.visibility import incident_q
 
 #: earlier postmortems compared: of the most similar incidents, and the team's latest
 SIMILAR = 15

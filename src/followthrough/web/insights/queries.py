@@ -24,13 +24,13 @@ from django.utils import timezone
 from followthrough.core import effectiveness as eff
 from followthrough.core.effectiveness import Counts, MilestoneCounts, Period
 from followthrough.web.accounts.models import Organisation, Team
-from followthrough.web.accounts.visibility import incident_q, visible_teams
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import deadlines, facts, rollups
 from followthrough.web.insights.models import MilestoneDeadlines
 from followthrough.web.lib import dates
+from followthrough.web.visibility import incident_q, visible_teams
 
 _TRUNC = {Period.WEEK: TruncWeek, Period.MONTH: TruncMonth, Period.QUARTER: TruncQuarter}
 #: how many periods the dashboard shows when no range is given
@@ -67,7 +67,7 @@ class Scope:
     end: date  # first day after the last period
     starts: list[date]
     # Who asks: the counts include security incidents (numbers reveal no content), the
-    # drill-down rows only those the viewer may see (followthrough.web.accounts.visibility).
+    # drill-down rows only those the viewer may see (followthrough.web.visibility).
     viewer: AbstractBaseUser | AnonymousUser | None = None
 
     def readable(self, path: str = "") -> Q:

@@ -29,7 +29,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followthrough.core import repeats as core
-from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.history.context import acting_as
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import semantic
@@ -43,6 +42,7 @@ from followthrough.web.insights.models import (
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import Refused
 from followthrough.web.versioning import save_versioned
+from followthrough.web.visibility import incident_q
 
 INDEX = "similarity"
 #: what the stored signatures were computed under (``IndexState.detail``): when the terms

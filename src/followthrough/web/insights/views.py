@@ -18,8 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from followthrough.core.effectiveness import METRICS
-from followthrough.web.accounts.visibility import incident_q, visible_incidents, visible_teams
-from followthrough.web.front.views.common import (
+from followthrough.web.front.common import (
     can_edit,
     login_required,
     postmortem_of,
@@ -31,6 +30,7 @@ from followthrough.web.insights import charts, copies, queries, repeats
 from followthrough.web.insights.export import csv_download, report_dict
 from followthrough.web.insights.models import Verdict
 from followthrough.web.postmortems.operations import Refused
+from followthrough.web.visibility import incident_q, visible_incidents, visible_teams
 
 FILTERS = ("team", "period", "from", "to")
 

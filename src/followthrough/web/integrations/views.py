@@ -15,8 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from pydantic import ValidationError as SettingsError
 
 from followthrough.web.accounts.models import Team
-from followthrough.web.accounts.visibility import incident_q, visible_teams
-from followthrough.web.front.views.common import login_required, postmortem_of, visible_incident
+from followthrough.web.front.common import login_required, postmortem_of, visible_incident
 from followthrough.web.integrations.calendar import CONTENT_TYPE, current_ics
 from followthrough.web.integrations.common import Rejected, StatusEvent, parse_json
 from followthrough.web.integrations.forms import TrackerConfigForm
@@ -32,6 +31,7 @@ from followthrough.web.integrations.trackers import KIND_CHOICES, TRACKERS
 from followthrough.web.lib.deferred import defer
 from followthrough.web.lib.read_transactions import writes_on_safe_methods
 from followthrough.web.lib.signatures import content_key
+from followthrough.web.visibility import incident_q, visible_teams
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +200,7 @@ def meeting_ics(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def retry_item(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     """Try a pending or failed item's tracker issue again now (editors)."""
-    from followthrough.web.front.views.common import editable_incident
+    from followthrough.web.front.common import editable_incident
     from followthrough.web.integrations.sync import retry_now
     from followthrough.web.integrations.tasks import push_action_item
 

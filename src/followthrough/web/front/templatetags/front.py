@@ -63,7 +63,7 @@ def findings(context: template.Context, key: str, oob: bool = False) -> dict[str
 def editor_tab(panel: str) -> str:
     """The editor's tab that shows a linter panel's findings (``action_items`` -> ``actions``;
     the whole document's findings sit beside every tab: the first one)."""
-    from ..views.postmortems import FIRST_TAB, TAB_OF_LINT_PANEL
+    from followthrough.web.postmortems.views.editor import FIRST_TAB, TAB_OF_LINT_PANEL
 
     return TAB_OF_LINT_PANEL.get(str(panel), FIRST_TAB)
 

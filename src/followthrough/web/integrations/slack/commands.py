@@ -20,7 +20,6 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from followthrough.web.accounts.models import Person, Team
-from followthrough.web.accounts.visibility import incident_q, person_incident_q
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.history.context import acting_as
@@ -28,6 +27,7 @@ from followthrough.web.incidents.models import Incident
 from followthrough.web.ingest.models import SlackWorkspace
 from followthrough.web.postmortems.operations import PostmortemExists, Refused, start_postmortem
 from followthrough.web.versioning import StaleVersion
+from followthrough.web.visibility import incident_q, person_incident_q
 
 from .linking import link_url, person_for
 from .parse import SlashCommand

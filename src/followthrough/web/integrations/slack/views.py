@@ -28,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from followthrough.web.accounts.models import Person
-from followthrough.web.front.views.common import login_required
+from followthrough.web.front.common import login_required
 from followthrough.web.ingest.events import BadSignature, Malformed
 from followthrough.web.ingest.models import (
     Delivery,

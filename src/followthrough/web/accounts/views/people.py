@@ -17,12 +17,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Membership, Person
-from followthrough.web.accounts.visibility import visible_people, visible_team_ids
+from followthrough.web.accounts.visibility import visible_team_ids
 from followthrough.web.followup.invitations import invite_and_send, shown_result
+from followthrough.web.front.common import login_required, refusal_to_form, wants_partial
+from followthrough.web.front.forms import InviteForm, PersonEditForm, PersonForm
 from followthrough.web.versioning import StaleVersion
-
-from ..forms import InviteForm, PersonEditForm, PersonForm
-from .common import login_required, refusal_to_form, wants_partial
+from followthrough.web.visibility import visible_people
 
 
 def _visible_people(request: HttpRequest) -> Any:

@@ -14,13 +14,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from followthrough.web.actions.locking import open_item_for_edit
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.operations import create_action_item, update_action_item
+from followthrough.web.front.common import (
+    login_required,
+    postmortem_of,
+    refusal_to_form,
+    visible_incident,
+)
+from followthrough.web.front.forms import ActionItemForm
 from followthrough.web.postmortems.locking import DocumentLocked
 from followthrough.web.postmortems.operations import Refused
-from followthrough.web.versioning import StaleVersion
-
-from ..forms import ActionItemForm
-from .common import login_required, postmortem_of, refusal_to_form, visible_incident
-from .postmortems import (
+from followthrough.web.postmortems.views.editor import (
     _editable_postmortem,
     done,
     form_response,
@@ -30,6 +33,7 @@ from .postmortems import (
     sends_back,
     status_form,
 )
+from followthrough.web.versioning import StaleVersion
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from ninja.pagination import paginate
 
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Team
+from followthrough.web.accounts.schemas import TeamOut
 from followthrough.web.accounts.visibility import visible_teams
 from followthrough.web.api.access import get_visible, person, user_of
 from followthrough.web.api.errors import Conflict, FieldError, ProcessRefusal
@@ -30,7 +31,6 @@ from followthrough.web.api.schemas import (
     Problem,
     Refusal,
     StaleDelete,
-    TeamOut,
     Versioned,
     stale,
 )

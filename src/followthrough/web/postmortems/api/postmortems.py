@@ -19,27 +19,20 @@ from followthrough.web.api.access import (
     user_of,
 )
 from followthrough.web.api.errors import Conflict, ProcessRefusal
-from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_document
 from followthrough.web.api.schemas import (
     ERRORS,
-    POSTMORTEM_DETAIL_PREFETCH,
-    POSTMORTEM_PREFETCH,
-    POSTMORTEM_RELATED,
     WRITE_ERRORS,
     AlreadyExists,
     Pages,
     PathId,
-    PostmortemOut,
-    PostmortemPatch,
     PostmortemStatus,
-    PostmortemSummaryOut,
     Problem,
     Refusal,
     TeamFilter,
-    TransitionIn,
     stale,
 )
 from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.api.locking import LOCKABLE_ERRORS, SendBack, open_document
 from followthrough.web.postmortems.linting import postmortem_markdown, review
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.models import Status as PostmortemStatusChoice
@@ -48,6 +41,15 @@ from followthrough.web.postmortems.operations import (
     Refused,
     start_postmortem,
     transition,
+)
+from followthrough.web.postmortems.schemas import (
+    POSTMORTEM_DETAIL_PREFETCH,
+    POSTMORTEM_PREFETCH,
+    POSTMORTEM_RELATED,
+    PostmortemOut,
+    PostmortemPatch,
+    PostmortemSummaryOut,
+    TransitionIn,
 )
 from followthrough.web.versioning import StaleVersion, save_versioned
 

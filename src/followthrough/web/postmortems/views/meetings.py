@@ -9,14 +9,19 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_POST
 
+from followthrough.web.front.common import in_team_time, login_required, refusal_to_form
+from followthrough.web.front.forms import MeetingForm
 from followthrough.web.postmortems.locking import DocumentLocked
 from followthrough.web.postmortems.models import Meeting
 from followthrough.web.postmortems.operations import Refused, update_meeting
+from followthrough.web.postmortems.views.editor import (
+    _editable_postmortem,
+    done,
+    form_response,
+    locked_response,
+    open_document,
+)
 from followthrough.web.versioning import StaleVersion
-
-from ..forms import MeetingForm
-from .common import in_team_time, login_required, refusal_to_form
-from .postmortems import _editable_postmortem, done, form_response, locked_response, open_document
 
 
 @login_required

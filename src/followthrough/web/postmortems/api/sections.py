@@ -16,30 +16,32 @@ from ninja.pagination import paginate
 from followthrough.web import recovery
 from followthrough.web.api.access import NotFound, get_visible, require_editable, user_of
 from followthrough.web.api.errors import Conflict
-from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_document
-from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
     ERRORS,
     MAX_VERSION,
+    Pages,
+    PathId,
+    StaleDelete,
+    paged,
+    stale,
+    whole_page,
+)
+from followthrough.web.postmortems.api.locking import LOCKABLE_ERRORS, SendBack, open_document
+from followthrough.web.postmortems.api.postmortems import fetch_postmortem, postmortem_for_write
+from followthrough.web.postmortems.models import ContributingFactor, TimelineEvent, Why
+from followthrough.web.postmortems.operations import add_timeline_event, append, reorder
+from followthrough.web.postmortems.schemas import (
     FactorIn,
     FactorOut,
     FactorPatch,
     OrderIn,
-    Pages,
-    PathId,
-    StaleDelete,
     TimelineEventIn,
     TimelineEventOut,
     TimelineEventPatch,
     WhyIn,
     WhyOut,
     WhyPatch,
-    paged,
-    stale,
-    whole_page,
 )
-from followthrough.web.postmortems.models import ContributingFactor, TimelineEvent, Why
-from followthrough.web.postmortems.operations import add_timeline_event, append, reorder
 from followthrough.web.versioning import StaleVersion, Versioned, save_versioned
 
 router = Router(tags=["postmortem sections"])

@@ -21,12 +21,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Invitation, Membership, Role, Team
-from followthrough.web.accounts.visibility import incident_q, visible_teams
+from followthrough.web.accounts.visibility import visible_teams
 from followthrough.web.followup.invitations import invite_and_send, shown_result
+from followthrough.web.front.common import login_required, refusal_to_form
+from followthrough.web.front.forms import (
+    InviteForm,
+    MemberForm,
+    RoleForm,
+    TeamForm,
+    TeamSettingsForm,
+)
 from followthrough.web.versioning import StaleVersion
-
-from ..forms import InviteForm, MemberForm, RoleForm, TeamForm, TeamSettingsForm
-from .common import login_required, refusal_to_form
+from followthrough.web.visibility import incident_q
 
 
 @login_required

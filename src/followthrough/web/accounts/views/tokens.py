@@ -21,8 +21,7 @@ from followthrough.web.accounts.models import (
     ApiToken,
     TokenScope,
 )
-
-from .common import login_required
+from followthrough.web.front.common import login_required
 
 
 class TokenForm(forms.Form):

@@ -17,9 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from followthrough.web.accounts import operations, permissions
 from followthrough.web.accounts.models import Invitation, Person
-
-from ..forms import AcceptInvitationForm, FirstTeamForm
-from .common import login_required, refusal_to_form
+from followthrough.web.front.common import login_required, refusal_to_form
+from followthrough.web.front.forms import AcceptInvitationForm, FirstTeamForm
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 

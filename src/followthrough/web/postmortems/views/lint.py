@@ -13,6 +13,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from followthrough.web.front.common import (
+    login_required,
+    postmortem_of,
+    visible_incident,
+    wants_partial,
+)
 from followthrough.web.postmortems.linting import (
     PANELS,
     Review,
@@ -21,9 +27,7 @@ from followthrough.web.postmortems.linting import (
     review_draft,
 )
 from followthrough.web.postmortems.models import Postmortem
-
-from .common import login_required, postmortem_of, visible_incident, wants_partial
-from .postmortems import _editable_postmortem
+from followthrough.web.postmortems.views.editor import _editable_postmortem
 
 # Every panel's list but the document's, which lives inside the summary.
 PANEL_KEYS: tuple[str, ...] = tuple(key for key, _ in PANELS if key != "document")

@@ -26,8 +26,10 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from followthrough.web.accounts import operations, permissions
+from followthrough.web.accounts.api.teams import ACCOUNT_ERRORS, forbid, refusing
 from followthrough.web.accounts.models import Invitation, Membership, Person, Team
-from followthrough.web.accounts.visibility import visible_people, visible_team_ids
+from followthrough.web.accounts.schemas import PersonOut, PersonRef
+from followthrough.web.accounts.visibility import visible_team_ids
 from followthrough.web.api.access import NotFound, get_visible, person, user_of
 from followthrough.web.api.errors import Conflict, FieldError
 from followthrough.web.api.schemas import (
@@ -37,8 +39,6 @@ from followthrough.web.api.schemas import (
     Pages,
     PathId,
     PeopleSearch,
-    PersonOut,
-    PersonRef,
     StaleDelete,
     TeamFilter,
     Versioned,
@@ -46,9 +46,9 @@ from followthrough.web.api.schemas import (
     stale,
 )
 from followthrough.web.api.schemas import Id as IdType
-from followthrough.web.api.teams import ACCOUNT_ERRORS, forbid, refusing
 from followthrough.web.followup.invitations import invite_and_send, shown_link
 from followthrough.web.versioning import StaleVersion
+from followthrough.web.visibility import visible_people
 
 router = Router(tags=["people"])
 

@@ -27,9 +27,6 @@ from followthrough.web.api.schemas import (
     WRITE_ERRORS,
     AlreadyExists,
     Decision,
-    IncidentIn,
-    IncidentOut,
-    IncidentPatch,
     IncidentSearch,
     Pages,
     PathId,
@@ -37,12 +34,17 @@ from followthrough.web.api.schemas import (
     Severity,
     StaleDelete,
     TeamFilter,
-    incidents_for_output,
     request_now,
     search_words,
     stale,
 )
 from followthrough.web.incidents.models import Incident, Source
+from followthrough.web.incidents.schemas import (
+    IncidentIn,
+    IncidentOut,
+    IncidentPatch,
+    incidents_for_output,
+)
 from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.versioning import StaleVersion, save_versioned
 

@@ -9,17 +9,12 @@ from ninja import Router
 
 from followthrough.web.api.access import NotFound, people, person
 from followthrough.web.api.errors import Conflict
-from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_document
-from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
-from followthrough.web.api.schemas import (
-    ERRORS,
-    MeetingOut,
-    MeetingPatch,
-    PathId,
-    stale,
-)
+from followthrough.web.api.schemas import ERRORS, PathId, stale
+from followthrough.web.postmortems.api.locking import LOCKABLE_ERRORS, SendBack, open_document
+from followthrough.web.postmortems.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.postmortems.models import Meeting, Postmortem
 from followthrough.web.postmortems.operations import update_meeting
+from followthrough.web.postmortems.schemas import MeetingOut, MeetingPatch
 from followthrough.web.versioning import StaleVersion
 
 router = Router(tags=["meetings"])

@@ -32,6 +32,31 @@ from followthrough.web import recovery
 from followthrough.web.actions.locking import open_item_for_edit
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.notifications import troubled_for_postmortem
+from followthrough.web.front.common import (
+    can_edit,
+    editable_incident,
+    in_team_time,
+    login_required,
+    postmortem_of,
+    visible_incident,
+    wants_partial,
+)
+from followthrough.web.front.forms import (
+    SECTION_FIELDS,
+    SECTIONS,
+    ActionItemEditForm,
+    ActionItemForm,
+    ActionStatusForm,
+    FactorEditForm,
+    FactorForm,
+    MeetingForm,
+    SectionsForm,
+    TimelineEventEditForm,
+    TimelineEventForm,
+    WhyEditForm,
+    WhyForm,
+)
+from followthrough.web.front.trash import confirm_delete
 from followthrough.web.postmortems.linting import review
 from followthrough.web.postmortems.locking import DocumentLocked, open_for_edit
 from followthrough.web.postmortems.models import (
@@ -49,32 +74,6 @@ from followthrough.web.postmortems.operations import (
     transition,
 )
 from followthrough.web.versioning import StaleVersion, save_versioned
-
-from ..forms import (
-    SECTION_FIELDS,
-    SECTIONS,
-    ActionItemEditForm,
-    ActionItemForm,
-    ActionStatusForm,
-    FactorEditForm,
-    FactorForm,
-    MeetingForm,
-    SectionsForm,
-    TimelineEventEditForm,
-    TimelineEventForm,
-    WhyEditForm,
-    WhyForm,
-)
-from .common import (
-    can_edit,
-    editable_incident,
-    in_team_time,
-    login_required,
-    postmortem_of,
-    visible_incident,
-    wants_partial,
-)
-from .trash import confirm_delete
 
 # The event a change sends the page: the linter's card listens for it (from:body) and
 # fetches the findings afresh, with the sections form's unsaved text applied.

@@ -14,6 +14,12 @@ from followthrough.web import recovery
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.models import ActionStatus as Choice
 from followthrough.web.actions.operations import create_action_item, update_action_item
+from followthrough.web.actions.schemas import (
+    ACTION_RELATED,
+    ActionItemIn,
+    ActionItemOut,
+    ActionItemPatch,
+)
 from followthrough.web.api.access import (
     NotFound,
     get_visible,
@@ -23,15 +29,9 @@ from followthrough.web.api.access import (
     user_of,
 )
 from followthrough.web.api.errors import Conflict, FieldError
-from followthrough.web.api.locking import LOCKABLE_ERRORS, SendBack, open_items
-from followthrough.web.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.api.schemas import (
-    ACTION_RELATED,
     ERRORS,
     MAX_VERSION,
-    ActionItemIn,
-    ActionItemOut,
-    ActionItemPatch,
     ActionStatus,
     OwnerFilter,
     Pages,
@@ -42,6 +42,8 @@ from followthrough.web.api.schemas import (
     request_now,
     stale,
 )
+from followthrough.web.postmortems.api.locking import LOCKABLE_ERRORS, SendBack, open_items
+from followthrough.web.postmortems.api.postmortems import fetch_postmortem, postmortem_for_write
 from followthrough.web.postmortems.models import ContributingFactor, Postmortem
 from followthrough.web.versioning import StaleVersion
 

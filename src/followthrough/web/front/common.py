@@ -19,10 +19,10 @@ from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
 from followthrough.web.accounts.models import Team
-from followthrough.web.accounts.visibility import incident_q
 from followthrough.web.incidents.models import Incident
 from followthrough.web.lib.viewer_time import chosen_zone
 from followthrough.web.postmortems.models import Postmortem
+from followthrough.web.visibility import incident_q
 
 
 def can_edit(user: AbstractBaseUser | AnonymousUser, team: Team) -> bool:
@@ -33,7 +33,7 @@ def visible_incident(request: HttpRequest, pk: int) -> Incident:
     """The incident if the user may see it; otherwise 404 (its existence stays secret).
 
     The rule (team visibility, and security incidents only for their team, the people named
-    on them and admins) is in :mod:`followthrough.web.accounts.visibility`.
+    on them and admins) is in :mod:`followthrough.web.visibility`.
     """
     return get_object_or_404(
         Incident.objects.select_related("team", "commander", "repeat_of").filter(

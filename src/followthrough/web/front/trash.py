@@ -18,11 +18,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from followthrough.web import recovery
+from followthrough.web.front.common import login_required
 from followthrough.web.postmortems.locking import DocumentLocked
 from followthrough.web.softdelete import SoftDeletable
 from followthrough.web.versioning import StaleVersion
-
-from .common import login_required
 
 
 def confirm_delete(

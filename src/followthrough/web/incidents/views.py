@@ -28,18 +28,9 @@ from followthrough.core.calendar import Milestone
 from followthrough.core.policy import PolicyResult
 from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.accounts.operations import admins, first_run
-from followthrough.web.accounts.visibility import incident_q, may_see_incident
 from followthrough.web.actions.models import ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
-from followthrough.web.incidents.models import Incident
-from followthrough.web.postmortems.derived import overdue_q
-from followthrough.web.postmortems.models import Postmortem, incident_is_overdue
-from followthrough.web.postmortems.operations import PostmortemExists, start_postmortem
-from followthrough.web.versioning import StaleVersion, save_versioned
-
-from ..forms import IncidentEditForm, IncidentFilterForm, IncidentForm
-from ..templatetags.front import decision_label as decision_words
-from .common import (
+from followthrough.web.front.common import (
     can_edit,
     editable_incident,
     in_team_time,
@@ -47,7 +38,15 @@ from .common import (
     visible_incident,
     wants_partial,
 )
-from .trash import confirm_delete
+from followthrough.web.front.forms import IncidentEditForm, IncidentFilterForm, IncidentForm
+from followthrough.web.front.templatetags.front import decision_label as decision_words
+from followthrough.web.front.trash import confirm_delete
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.derived import overdue_q
+from followthrough.web.postmortems.models import Postmortem, incident_is_overdue
+from followthrough.web.postmortems.operations import PostmortemExists, start_postmortem
+from followthrough.web.versioning import StaleVersion, save_versioned
+from followthrough.web.visibility import incident_q, may_see_incident
 
 PAGE_SIZE = 25
 

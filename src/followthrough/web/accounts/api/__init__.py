@@ -1,0 +1,1 @@
+"""The teams and people part of the REST API."""

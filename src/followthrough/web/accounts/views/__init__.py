@@ -1,0 +1,1 @@
+"""The pages of teams, people, invitations and personal API tokens."""

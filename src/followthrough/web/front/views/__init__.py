@@ -1,1 +1,0 @@
-"""The pages of followthrough, split by area (incidents, postmortems, actions, meetings)."""

@@ -1,0 +1,1 @@
+"""The postmortems part of the REST API: documents, sections, meetings."""

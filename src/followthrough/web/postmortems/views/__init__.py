@@ -1,0 +1,1 @@
+"""The postmortem's pages: the tabbed editor, its lint panel, the meeting."""
