@@ -55,6 +55,30 @@ def test_the_openapi_document_is_served_as_json_with_every_path(cast: Cast) -> N
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
 
 
+def test_operation_ids_stay_as_published_when_a_route_moves_to_its_app(cast: Cast) -> None:
+    # Generated clients name their methods after operationId: moving a route's module (the
+    # core domain's routes went from web/api/ into their apps) must not rename them.
+    response = Client().get(f"{API}/openapi.json")
+    paths = json.loads(ok(response) and response.content)["paths"]
+    published = {
+        ("/teams", "get"): "followthrough_web_api_teams_list_teams",
+        ("/people", "get"): "followthrough_web_api_people_list_people",
+        ("/incidents", "post"): "followthrough_web_api_incidents_create_incident",
+        ("/postmortems/{postmortem_id}", "patch"): (
+            "followthrough_web_api_postmortems_update_postmortem"
+        ),
+        ("/factors/{factor_id}", "delete"): "followthrough_web_api_sections_delete_factor",
+        ("/action-items/{item_id}", "get"): "followthrough_web_api_actions_get_action_item",
+        ("/postmortems/{postmortem_id}/meeting", "patch"): (
+            "followthrough_web_api_meetings_patch_meeting"
+        ),
+    }
+    for (path, method), operation_id in published.items():
+        assert paths[f"{API}{path}"][method]["operationId"] == operation_id, (path, method)
+    every = [op["operationId"] for item in paths.values() for op in item.values()]
+    assert len(every) == len(set(every))
+
+
 def test_a_request_without_a_token_gets_401_with_a_message(cast: Cast) -> None:
     response = Client().get(f"{API}/incidents")
     assert response.status_code == 401

@@ -6,6 +6,7 @@ from importlib import import_module
 from typing import Any
 
 from ninja import NinjaAPI
+from ninja.operation import Operation
 
 from followthrough.web import followup, history, ingest, insights, integrations
 from followthrough.web.accounts.api import people, teams
@@ -53,8 +54,26 @@ docs/api.md has the kinds of problem and the changelog.
 """
 
 
+# Operation ids name a route's module, and generated clients name their methods after them:
+# the routes that moved from web/api/ into their apps keep the ids they were published with.
+PUBLISHED_MODULES = {
+    "followthrough.web.accounts.api.people": "followthrough.web.api.people",
+    "followthrough.web.accounts.api.teams": "followthrough.web.api.teams",
+    "followthrough.web.incidents.api": "followthrough.web.api.incidents",
+    "followthrough.web.postmortems.api.postmortems": "followthrough.web.api.postmortems",
+    "followthrough.web.postmortems.api.sections": "followthrough.web.api.sections",
+    "followthrough.web.postmortems.api.meetings": "followthrough.web.api.meetings",
+    "followthrough.web.actions.api": "followthrough.web.api.actions",
+}
+
+
 class FollowthroughAPI(NinjaAPI):
     """The API, whose OpenAPI document says that errors are ``application/problem+json``."""
+
+    def get_openapi_operation_id(self, operation: Operation) -> str:
+        module = operation.view_func.__module__
+        module = PUBLISHED_MODULES.get(module, module)
+        return f"{module}_{operation.view_func.__name__}".replace(".", "_")
 
     def get_openapi_schema(self, **kwargs: Any) -> Any:
         schema = super().get_openapi_schema(**kwargs)
