@@ -12,7 +12,6 @@ from ninja.pagination import paginate
 
 from followthrough.web import recovery
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.actions.models import ActionStatus as Choice
 from followthrough.web.actions.operations import create_action_item, update_action_item
 from followthrough.web.actions.schemas import (
     ACTION_RELATED,
@@ -80,9 +79,7 @@ def list_action_items(
         # Narrow in the database, then let the model decide (it owns what "overdue" means).
         today = timezone.localdate(request_now(request))
         if overdue:
-            items = items.filter(due_date__lt=today).exclude(
-                status__in=[Choice.DONE, Choice.DEPRIORITISED]
-            )
+            items = items.filter(due_date__lt=today).open()
     items = items.select_related(*ACTION_RELATED).order_by(F("due_date").asc(nulls_last=True), "pk")
     if overdue is None and sort == "due_date":
         return items

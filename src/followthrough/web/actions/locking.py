@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import OPEN_STATES, ActionItem
 from followthrough.web.postmortems.locking import DocumentLocked, current_status, open_for_edit
 from followthrough.web.postmortems.models import Postmortem, Status
 
@@ -47,10 +47,7 @@ def _follow_through(item: ActionItem, fields: dict[str, Any], changed: set[str])
 
 
 def _reopening(fields: dict[str, Any], changed: set[str]) -> bool:
-    return changed <= {"status", "deprioritised_reason"} and fields.get("status") in (
-        ActionStatus.OPEN,
-        ActionStatus.IN_PROGRESS,
-    )
+    return changed <= {"status", "deprioritised_reason"} and fields.get("status") in OPEN_STATES
 
 
 def open_item_for_edit(

@@ -14,7 +14,7 @@ from django.utils import timezone
 from followthrough.core.priority import Priority, priority
 from followthrough.web.accounts.models import Person
 from followthrough.web.postmortems.models import ContributingFactor, Postmortem
-from followthrough.web.softdelete import SoftDeletable
+from followthrough.web.softdelete import LiveManager, SoftDeletable, SoftDeleteQuerySet
 from followthrough.web.versioning import Versioned
 
 
@@ -24,6 +24,13 @@ class ActionStatus(models.TextChoices):
     DONE = "done", "Done"
     DEPRIORITISED = "deprioritised", "Deprioritised"
 
+
+# Which states still need work and which are settled: the one definition, read by the pages,
+# the API, the digests and reminders, insights and the trackers (through
+# ``ActionItem.objects.open()`` / ``.closed()``, ``is_closed()`` or these tuples). Every
+# state is one of the two.
+OPEN_STATES = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
+CLOSED_STATES = (ActionStatus.DONE, ActionStatus.DEPRIORITISED)
 
 ONE_TO_FIVE = [MinValueValidator(1), MaxValueValidator(5)]
 
@@ -39,6 +46,16 @@ WORKFLOW: dict[str, tuple[str, ...]] = {
     ActionStatus.DONE: (ActionStatus.OPEN,),
     ActionStatus.DEPRIORITISED: (ActionStatus.OPEN,),
 }
+
+
+class ActionItemQuerySet(SoftDeleteQuerySet["ActionItem"]):
+    def open(self) -> ActionItemQuerySet:
+        """The items that still need work (:data:`OPEN_STATES`)."""
+        return self.filter(status__in=OPEN_STATES)
+
+    def closed(self) -> ActionItemQuerySet:
+        """The items done or deprioritised (:data:`CLOSED_STATES`)."""
+        return self.filter(status__in=CLOSED_STATES)
 
 
 class ActionItem(SoftDeletable, Versioned):
@@ -83,6 +100,9 @@ class ActionItem(SoftDeletable, Versioned):
     last_activity_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = LiveManager.from_queryset(ActionItemQuerySet)()
+    all_objects = models.Manager.from_queryset(ActionItemQuerySet)()
+
     class Meta:
         ordering = ["due_date", "id"]
         indexes = [
@@ -102,7 +122,7 @@ class ActionItem(SoftDeletable, Versioned):
         return (self.is_closed(), -self.priority().score, self.due_date or date.max, self.pk)
 
     def is_closed(self) -> bool:
-        return self.status in (ActionStatus.DONE, ActionStatus.DEPRIORITISED)
+        return self.status in CLOSED_STATES
 
     def is_overdue(self, today: date | None = None) -> bool:
         if self.is_closed() or self.due_date is None:

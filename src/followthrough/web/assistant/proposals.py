@@ -29,7 +29,7 @@ from django.utils import timezone
 from followthrough.core.lint import Finding, Severity, lint_document
 from followthrough.core.markdown import parse
 from followthrough.web.accounts.models import Person
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import ActionItem
 from followthrough.web.assistant.models import AssistantSettings
 from followthrough.web.postmortems.linting import _cell, postmortem_markdown, review_draft
 from followthrough.web.postmortems.models import Postmortem
@@ -329,7 +329,7 @@ def check(pm: Postmortem, proposal: Proposal) -> list[str]:
         index = next((n for n, item in enumerate(items) if item.pk == proposal.item), None)
         if index is None or index >= len(rows):
             return ["no such action item"]
-        if items[index].status in (ActionStatus.DONE, ActionStatus.DEPRIORITISED):
+        if items[index].is_closed():
             return ["action item already settled"]
         if len(proposal.text) > TITLE_MAX:
             return ["title too long"]

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Team
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import OPEN_STATES, ActionItem, ActionStatus
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.followup.models import TeamSettings
 from followthrough.web.followup.notifications import Message, Section, notify, queued_before
@@ -38,7 +38,6 @@ DUE_SOON = timedelta(days=7)
 CATCH_UP = timedelta(hours=12)
 # Lines per digest section; the page has them all.
 DIGEST_LINES = 25
-OPEN = (ActionStatus.OPEN, ActionStatus.IN_PROGRESS)
 
 
 def zone_of(team: Team) -> ZoneInfo:
@@ -103,7 +102,7 @@ def team_review(
         Q() if viewer is None else incident_q(viewer, "postmortem__incident"),
         postmortem__incident__team=team,
     ).select_related("owner", "postmortem__incident")
-    open_items = list(items.filter(status__in=OPEN))
+    open_items = list(items.open())
     if sort == "due_date":
         open_items.sort(key=lambda i: (i.due_date or date.max, i.pk))
     else:
@@ -131,7 +130,9 @@ def team_review(
         .annotate(
             open_items=Count(
                 "action_items",
-                filter=Q(action_items__status__in=OPEN, action_items__deleted_at__isnull=True),
+                filter=Q(
+                    action_items__status__in=OPEN_STATES, action_items__deleted_at__isnull=True
+                ),
             )
         )
         .select_related("incident")

@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Person
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.models import Escalation, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.history.context import acting_as
@@ -46,7 +46,7 @@ def escalate_stuck_items(now: datetime | None = None) -> str:
     # A cheap superset of the stalled items (due by tomorrow anywhere on earth, or untouched
     # for a day); ``stalled_reason`` decides.
     candidates = (
-        ActionItem.objects.filter(status__in=(ActionStatus.OPEN, ActionStatus.IN_PROGRESS))
+        ActionItem.objects.open()
         .filter(
             Q(due_date__lt=now.date() + timedelta(days=1))
             | Q(last_activity_at__lte=now - timedelta(days=1))

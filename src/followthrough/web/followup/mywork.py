@@ -28,7 +28,7 @@ from django.utils import timezone
 from followthrough.core.calendar import MilestoneKey, MilestoneState
 from followthrough.core.priority import Bucket
 from followthrough.web.accounts.models import Person, Team
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import OPEN_STATES, ActionItem
 from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.reminders import owner_of
 from followthrough.web.incidents.models import Incident
@@ -106,7 +106,7 @@ def _items(viewer: Any, person: Person, now: datetime) -> list[WorkEntry]:
     items = ActionItem.objects.filter(
         incident_q(viewer, "postmortem__incident"),
         owner=person,
-        status__in=(ActionStatus.OPEN, ActionStatus.IN_PROGRESS),
+        status__in=OPEN_STATES,
     ).select_related("postmortem__incident__team")
     out = []
     for item in items:

@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from followthrough.core.calendar import Milestone, MilestoneKey, MilestoneState
 from followthrough.web.accounts.models import Person
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import OPEN_STATES, ActionItem
 from followthrough.web.followup.models import Preferences, TeamSettings
 from followthrough.web.followup.notifications import RESTRICTED, Message, notify
 from followthrough.web.postmortems.models import Postmortem, Status
@@ -133,7 +133,7 @@ def remind_owners(now: datetime | None = None) -> str:
     now = now or timezone.now()
     items = (
         ActionItem.objects.filter(
-            status__in=(ActionStatus.OPEN, ActionStatus.IN_PROGRESS),
+            status__in=OPEN_STATES,
             owner__isnull=False,
             due_date__isnull=False,
             due_date__lte=(now + AHEAD_WINDOW).date(),

@@ -28,7 +28,7 @@ from followthrough.core.calendar import Milestone
 from followthrough.core.policy import PolicyResult
 from followthrough.web.accounts.models import Person, Role, Team
 from followthrough.web.accounts.operations import admins, first_run
-from followthrough.web.actions.models import ActionItem, ActionStatus
+from followthrough.web.actions.models import ActionItem
 from followthrough.web.followup.loop import forgotten_postmortems
 from followthrough.web.front.common import (
     can_edit,
@@ -191,13 +191,7 @@ def detail_context(request: HttpRequest, incident: Incident, **overrides: Any) -
         "postmortem": postmortem,
         "responders": list(incident.responders.all()),
         "can_edit": can_edit(request.user, incident.team),
-        "open_items": (
-            postmortem.action_items.exclude(
-                status__in=[ActionStatus.DONE, ActionStatus.DEPRIORITISED]
-            ).count()
-            if postmortem
-            else 0
-        ),
+        "open_items": postmortem.action_items.open().count() if postmortem else 0,
         "edit_form": None,
         "notice": None,
         "policy_change": None,

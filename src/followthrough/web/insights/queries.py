@@ -24,7 +24,7 @@ from django.utils import timezone
 from followthrough.core import effectiveness as eff
 from followthrough.core.effectiveness import Counts, MilestoneCounts, Period
 from followthrough.web.accounts.models import Organisation, Team
-from followthrough.web.actions.models import ActionItem
+from followthrough.web.actions.models import OPEN_STATES, ActionItem
 from followthrough.web.followup.models import Escalation
 from followthrough.web.incidents.models import Incident
 from followthrough.web.insights import deadlines, facts, rollups
@@ -470,7 +470,7 @@ def drill(
             )
             .filter(s.readable("postmortem__incident"))
             .annotate(
-                is_open=_bool(Q(status__in=sorted(eff.OPEN_STATUSES))),
+                is_open=_bool(Q(status__in=OPEN_STATES)),
                 done_day=TruncDate("done_at", tzinfo=UTC),
             )
             .order_by(*(["-is_open", "created_at"] if open_first else ["-done_at"]), "pk")[

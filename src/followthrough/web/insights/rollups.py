@@ -28,8 +28,7 @@ from django.db.models import DateTimeField as DateTimeFieldType
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from followthrough.core.effectiveness import OPEN_STATUSES
-from followthrough.web.actions.models import ActionItem
+from followthrough.web.actions.models import OPEN_STATES, ActionItem
 from followthrough.web.insights import facts
 from followthrough.web.insights.models import ActionRollup, IndexState
 from followthrough.web.postmortems.models import Postmortem
@@ -53,7 +52,7 @@ def _seconds(value: object) -> float:
 def _counted(items: QuerySet[ActionItem]) -> QuerySet[Any]:
     done = Q(status="done")
     dated = done & Q(due_date__isnull=False)
-    open_ = Q(status__in=sorted(OPEN_STATUSES))
+    open_ = Q(status__in=OPEN_STATES)
     since_epoch = ExpressionWrapper(
         F("created_at") - Value(EPOCH, output_field=DateTimeFieldType()),
         output_field=DurationField(),

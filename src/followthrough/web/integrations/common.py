@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from pydantic import ConfigDict, model_validator
 
+from followthrough.web.actions.models import CLOSED_STATES
 from followthrough.web.integrations.base import VendorSettings
 from followthrough.web.lib.signatures import SignatureError, check_time, verify
 
@@ -34,7 +35,7 @@ STANDINGS = (OPEN, DONE, DEPRIORITISED)
 
 def standing(action_status: str | None) -> str:
     """The standing at the vendor of an action-item status: in progress is open there."""
-    if action_status in (DONE, DEPRIORITISED):
+    if action_status in CLOSED_STATES:
         return str(action_status)
     return OPEN
 

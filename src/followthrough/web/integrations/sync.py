@@ -33,7 +33,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from followthrough.web.actions.models import WORKFLOW, ActionItem, ActionStatus
+from followthrough.web.actions.models import OPEN_STATES, WORKFLOW, ActionItem, ActionStatus
 from followthrough.web.actions.operations import update_action_item
 from followthrough.web.integrations.common import (
     DEPRIORITISED,
@@ -60,7 +60,6 @@ CLAIM = timedelta(minutes=5)
 POLL_INTERVAL = timedelta(minutes=15)
 POLL_BATCH = 200
 PUSH_BATCH = 50
-CLOSED = (ActionStatus.DONE, ActionStatus.DEPRIORITISED)
 # How many times one push follows an item that keeps changing while it runs.
 MOVES_PER_PUSH = 3
 
@@ -77,7 +76,7 @@ def link_item(item: ActionItem) -> TrackerLink | None:
 
     Returns the link only when it is new (the caller then enqueues its push).
     """
-    if item.owner_id is None or item.status in CLOSED:
+    if item.owner_id is None or item.is_closed():
         return None
     config = config_for(item)
     if config is None:
@@ -575,7 +574,7 @@ def catch_up(now: datetime | None = None) -> dict[str, Any]:
             tracker_link__isnull=True,
             postmortem__incident__team__tracker_config__enabled=True,
         )
-        .exclude(status__in=CLOSED)
+        .open()
         .order_by("pk")[:PUSH_BATCH]
     )
     linked = sum(1 for item in unlinked if link_item(item) is not None)
@@ -601,7 +600,7 @@ def _catch_up_standings() -> int:
     """Synced links whose item's standing differs (a status written without a signal)."""
     stale = Q()
     for wanted, statuses in (
-        (OPEN, [ActionStatus.OPEN, ActionStatus.IN_PROGRESS]),
+        (OPEN, OPEN_STATES),
         (DONE, [ActionStatus.DONE]),
         (DEPRIORITISED, [ActionStatus.DEPRIORITISED]),
     ):

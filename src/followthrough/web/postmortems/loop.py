@@ -18,6 +18,8 @@ from followthrough.web.history.recording import recording_update
 from followthrough.web.postmortems import derived
 from followthrough.web.postmortems.models import Postmortem, Status
 
+# actions.models.CLOSED_STATES, which this layer (below the action items) cannot import;
+# tests/web/test_one_rule.py keeps the two equal.
 CLOSED_STATUSES = ("done", "deprioritised")
 
 

@@ -134,7 +134,7 @@ def start(person: Person, argument: str) -> dict[str, Any]:
 def open_items(person: Person) -> QuerySet[ActionItem]:
     return (
         ActionItem.objects.filter(person_incident_q(person, "postmortem__incident"), owner=person)
-        .exclude(status__in=[ActionStatus.DONE, ActionStatus.DEPRIORITISED])
+        .open()
         .select_related("postmortem__incident")
         .order_by("due_date", "id")
     )
