@@ -70,11 +70,12 @@ from followthrough.web.accounts.visibility import member_team_ids as member_team
 from followthrough.web.accounts.visibility import team_q as team_q
 from followthrough.web.accounts.visibility import visible_team_ids as visible_team_ids
 from followthrough.web.accounts.visibility import visible_teams as visible_teams
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.incidents.models import Incident
+from followthrough.web.postmortems.models import Meeting, Postmortem
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    from followthrough.web.incidents.models import Incident
 
     User: TypeAlias = AbstractBaseUser | AnonymousUser
 
@@ -86,10 +87,6 @@ def _named_q(p: str, user_id: int | None, me: Any) -> Q:
     any. One condition per way of being named, combined with OR; each is a column comparison
     or an indexed ``IN (subquery)``, so no join multiplies the filtered rows.
     """
-    from followthrough.web.actions.models import ActionItem
-    from followthrough.web.incidents.models import Incident
-    from followthrough.web.postmortems.models import Meeting, Postmortem
-
     responded = Incident.responders.through.objects.filter(person_id__in=me)
     facilitated = Meeting.objects.filter(facilitator_id__in=me)
     attended = Meeting.attendees.through.objects.filter(person_id__in=me)
@@ -157,8 +154,6 @@ def person_incident_q(person: Person, path: str = "") -> Q:
 
 def visible_incidents(user: User) -> QuerySet[Incident, Incident]:
     """The incidents ``user`` may read (see the module docstring for the rule)."""
-    from followthrough.web.incidents.models import Incident
-
     return Incident.objects.filter(incident_q(user))
 
 
@@ -179,15 +174,12 @@ def may_see_incident(user: User, incident: Incident) -> bool:
         return False
     if user.is_superuser:
         return True
-    from followthrough.web.incidents.models import Incident
 
     return bool(Incident.objects.filter(incident_q(user), pk=incident.pk).exists())
 
 
 def readable_incident_ids(person: Person, incident_ids: Iterable[int]) -> set[int]:
     """Which of ``incident_ids`` ``person`` may read: one query, for a message's many lines."""
-    from followthrough.web.incidents.models import Incident
-
     wanted = set(incident_ids)
     if not wanted:
         return set()
@@ -201,9 +193,6 @@ def person_q(user: User) -> Q:
         return Q(pk__in=[])
     if user.is_superuser:
         return Q()
-    from followthrough.web.actions.models import ActionItem
-    from followthrough.web.incidents.models import Incident
-    from followthrough.web.postmortems.models import Meeting
 
     incidents = visible_incident_ids(user)
     named = [

@@ -1,7 +1,7 @@
 """The team rule of visibility: which teams a user may read, and whose lead-only
 settings. The whole rule (incidents, people) and its reasons are in
 :mod:`followthrough.web.visibility`, which sits above the models it queries; read
-every rule from there. Only the accounts app itself imports this module."""
+every rule from there. Only the accounts app and that module import this one."""
 
 from __future__ import annotations
 

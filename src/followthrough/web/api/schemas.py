@@ -1,4 +1,6 @@
-"""Request and response bodies of the REST API.
+"""What the request and response bodies of the REST API share: the field types, the bases of
+input bodies, pagination and the problem (error) bodies. Each app's own bodies are in its
+``schemas`` module (``followthrough.web.incidents.schemas``, ...).
 
 Input schemas forbid unknown fields (a misspelt field is a 422, not silently ignored) and
 take only timezone-aware datetimes, and dates only from 1970-01-01 to 2200-12-31
