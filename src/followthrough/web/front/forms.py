@@ -41,10 +41,12 @@ class DateTimeLocalInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format=DATETIME_FORMAT)
 
 
-class ZonedTimes(forms.BaseForm):
+class ZonedTimes:
     """A form whose date-and-time fields are read in the zone active when it is made (the
     viewer's chosen zone, else the team's: ``in_team_time``): each such label names it, as
-    the page's times do."""
+    the page's times do. A mixin, listed before the form class it serves."""
+
+    fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
