@@ -48,15 +48,6 @@ class PostmortemRef(Schema):
     status: PostmortemStatus
 
 
-def incident_policy(incident: Incident) -> PolicyOut:
-    """The policy's decision as stored on the incident (``postmortems.derived``)."""
-    return PolicyOut(decision=incident.policy_decision, reasons=incident.policy_reasons)
-
-
-def _postmortem_of(incident: Incident) -> Postmortem | None:
-    return getattr(incident, "postmortem", None)
-
-
 def incident_overdue(incident: Incident, now: datetime) -> bool:
     """The one rule: asked of the database when the row was read (``overdue_q``,
     annotated by :func:`incidents_for_output`), else of the row (:func:`incident_is_overdue`)."""
@@ -107,11 +98,12 @@ class IncidentOut(Schema):
 
     @staticmethod
     def resolve_policy(obj: Incident) -> PolicyOut:
-        return incident_policy(obj)
+        """The policy's decision as stored on the incident (``postmortems.derived``)."""
+        return PolicyOut(decision=obj.policy_decision, reasons=obj.policy_reasons)
 
     @staticmethod
     def resolve_postmortem(obj: Incident) -> Postmortem | None:
-        return _postmortem_of(obj)
+        return getattr(obj, "postmortem", None)
 
     @staticmethod
     def resolve_repeat_of_id(obj: Incident, context: Any) -> int | None:

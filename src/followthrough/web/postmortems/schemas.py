@@ -30,12 +30,6 @@ from followthrough.web.postmortems.models import (
     Postmortem,
 )
 
-
-def postmortem_overdue(postmortem: Postmortem, now: datetime) -> bool:
-    """Any milestone overdue, or any action item overdue (the model's rule)."""
-    return postmortem.is_overdue(now)
-
-
 # --- postmortems ---------------------------------------------------------------------------
 
 
@@ -171,7 +165,7 @@ class PostmortemSummaryOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Postmortem, context: Any) -> bool:
-        return postmortem_overdue(obj, request_now(_request(context)))
+        return obj.is_overdue(request_now(_request(context)))
 
 
 class PostmortemOut(PostmortemSummaryOut):
