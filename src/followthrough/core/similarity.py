@@ -607,7 +607,7 @@ class NearDuplicateIndex(Generic[K]):
             "q",
             chain.from_iterable(
                 blocks[block[r]][starts[r] : starts[r] + length]
-                for r, length in zip(reps, lengths)
+                for r, length in zip(reps, lengths, strict=True)
             ),
         )
         counts_of_values = Counter(sketches)
@@ -618,7 +618,9 @@ class NearDuplicateIndex(Generic[K]):
         if shared:
             # (value, representative) in representative order, only the shared values
             owners = chain.from_iterable(map(repeat, reps, lengths))
-            for value, rep in compress(zip(sketches, owners), map(shared.__contains__, sketches)):
+            for value, rep in compress(
+                zip(sketches, owners, strict=True), map(shared.__contains__, sketches)
+            ):
                 bucket = buckets.get(value)
                 if bucket is None:
                     buckets[value] = [rep]
