@@ -12,6 +12,13 @@ figure, and followthrough's speed as a multiple of each peer's. Asserts nothing.
 
 The peers check prose, not postmortems: this compares what it costs a team to run a
 linter in a hook or CI, not what the linters find.
+
+Every tool is given the same files on one command line and reads each of them (checked
+with strace: each opens all 200 of a folder of 200, and write-good prints a block for each),
+and each run is a fresh process, so node's and Python's start are counted for every tool.
+followthrough runs as installed, one process per core (``--jobs`` by default) where each
+peer uses one: on an idle machine its wall figure has both cores, the CPU figure compares
+the work.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from followthrough.core.config import LintConfig
 from followthrough.core.document import Document
 from followthrough.core.lint import (
     PARALLEL_FROM,
+    _chunks,
     expand_paths,
     lint_corpus,
     lint_paths,
@@ -242,3 +243,13 @@ def test_jobs_on_the_command_line() -> None:
     assert one.output == two.output == default.output
     refused = runner.invoke(main, ["lint", "--jobs", "0", str(CORPUS)])
     assert refused.exit_code == 2 and "--jobs" in refused.output
+
+
+def test_workers_are_sent_large_chunks_first_and_small_ones_at_the_end() -> None:
+    """So that they run out of work together: no worker is left with a large chunk alone."""
+    entries = [(f"pm-{n}.md", True) for n in range(500)]
+    chunks = _chunks(entries, jobs=2)
+    assert [entry for chunk in chunks for entry in chunk] == entries  # each once, in order
+    sizes = [len(chunk) for chunk in chunks]
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[0] == 62 and max(sizes[-4:]) <= 4

@@ -13,6 +13,7 @@ from followthrough.core.reporters import (
     GITHUB_ANNOTATIONS_PER_TYPE,
     REPORTERS,
     SARIF_MAX_RESULTS,
+    WRITERS,
     escape_github_data,
     escape_github_property,
     report_codeclimate,
@@ -229,3 +230,17 @@ def test_every_reporter_handles_an_empty_report() -> None:
     record = LintReport([], [], summarize([], [])).to_record()
     for name, reporter in REPORTERS.items():
         assert reporter(record), name
+
+
+@pytest.mark.parametrize("name", sorted(WRITERS))
+def test_a_report_written_as_it_goes_is_the_reporters_text_to_the_byte(name: str) -> None:
+    """A folder's report is written a file at a time (never held whole): the same text,
+    with files, with none, and with unreadable ones."""
+    full = sample_record()
+    files = full["files"]
+    assert isinstance(files, list)
+    unreadable = LintReport([], [("pm/bad.md", "not UTF-8")], summarize([], [])).to_record()
+    for record, its_files in ((full, files), (unreadable, []), ({**full, "files": []}, [])):
+        pieces: list[str] = []
+        WRITERS[name]({**record, "files": []}, iter(its_files), pieces.append)
+        assert "".join(pieces) == REPORTERS[name]({**record, "files": its_files})

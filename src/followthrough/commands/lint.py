@@ -11,13 +11,15 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from followthrough.core.config import ConfigError, load_config, unknown_rule_refs, with_overrides
 from followthrough.core.lint import lint_paths, path_text
-from followthrough.core.reporters import REPORTERS, RULE_FORMATS
+from followthrough.core.reporters import REPORTERS, RULE_FORMATS, WRITERS
 from followthrough.core.rules.base import Severity
 
 
@@ -174,15 +176,38 @@ def _lint(
     report = lint_paths(list(paths), config, against=neighbours, jobs=jobs)
     for path, reason in report.errors:
         click.echo(f"{path_text(path)}: {reason}", err=True)
-    record = report.to_record()
     if sarif_output is not None:
-        sarif_output.write_text(REPORTERS["sarif"](record), encoding="utf-8")
-    click.echo(REPORTERS[fmt](record), nl=False)
+        sarif_output.write_text(REPORTERS["sarif"](report.to_record()), encoding="utf-8")
+    if fmt in WRITERS:
+        with _echoed_in_pieces() as write:
+            WRITERS[fmt](report.to_record(files=False), report.file_records(), write)
+    else:
+        click.echo(REPORTERS[fmt](report.to_record()), nl=False)
     if report.crashed:
         sys.exit(3)
     if report.errors:
         sys.exit(2)
     sys.exit(1 if report.failed(config.fail_on) else 0)
+
+
+@contextmanager
+def _echoed_in_pieces(size: int = 1 << 16) -> Iterator[Callable[[str], None]]:
+    """A ``write`` for a report written as it goes: its text echoed a piece of ``size``
+    characters or so at a time."""
+    pending: list[str] = []
+    held = 0
+
+    def write(text: str) -> None:
+        nonlocal held
+        pending.append(text)
+        held += len(text)
+        if held >= size:
+            click.echo("".join(pending), nl=False)
+            pending.clear()
+            held = 0
+
+    yield write
+    click.echo("".join(pending), nl=False)
 
 
 @click.command("rules")

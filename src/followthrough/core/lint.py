@@ -315,6 +315,10 @@ class LintReport:
     #: paths where followthrough itself failed (a rule crashed): a bug, not bad input
     crashed: list[str] = field(default_factory=list)
 
+    def file_records(self) -> Iterator[dict[str, object]]:
+        """Each file's part of :meth:`to_record`, made when it is asked for."""
+        return (result.to_record() for result in self.files)
+
     def findings(self) -> Iterator[tuple[str, Finding]]:
         for result in self.files:
             for finding in result.findings:
@@ -324,13 +328,15 @@ class LintReport:
         """True when any finding is at or above ``threshold``."""
         return any(f.severity.rank >= threshold.rank for _, f in self.findings())
 
-    def to_record(self) -> dict[str, object]:
+    def to_record(self, *, files: bool = True) -> dict[str, object]:
         """DESIGN.md's JSON document: {"files": [...], "summary": {...}}, with the tool and
-        record version, and the files that could not be read (``errors``)."""
+        record version, and the files that could not be read (``errors``). Without
+        ``files``, their list is left empty: a writer takes them one by one from
+        :meth:`file_records`."""
         return {
             "tool": {"name": "followthrough", "version": __version__},
             "record_version": RECORD_VERSION,
-            "files": [r.to_record() for r in self.files],
+            "files": list(self.file_records()) if files else [],
             "errors": [{"path": path_text(p), "reason": reason} for p, reason in self.errors],
             "summary": dict(self.summary),
         }
@@ -556,12 +562,27 @@ def _read_in_parallel(
     methods = multiprocessing.get_all_start_methods()
     # fork shares the imported modules with the workers; elsewhere they import them again
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    # a few chunks per worker: an even share each, and a slow file holds up little
-    size = max(1, -(-len(entries) // (jobs * 4)))
-    chunks = [entries[i : i + size] for i in range(0, len(entries), size)]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        chunks = _chunks(entries, jobs)
         for chunk in pool.map(_read_chunk, chunks, repeat(config), repeat(compare)):
             yield from chunk
+
+
+#: the fewest files a worker is sent at once (each message costs a little)
+_SMALLEST_CHUNK = 4
+
+
+def _chunks(entries: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, bool]]]:
+    """The entries cut for ``jobs`` workers, each chunk a quarter of an even share of what
+    is left: large chunks first (few messages), small ones at the end, so that the workers
+    run out of work together instead of one finishing a large chunk alone."""
+    chunks = []
+    start = 0
+    while start < len(entries):
+        size = max(_SMALLEST_CHUNK, (len(entries) - start) // (jobs * 4))
+        chunks.append(entries[start : start + size])
+        start += size
+    return chunks
 
 
 def read_document(path: str) -> tuple[Document, Source | None]:

@@ -11,7 +11,7 @@ import json
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -50,11 +50,18 @@ def summary_line(summary: Record) -> str:
 def report_text(record: Record) -> str:
     """Grouped per file: line, code, severity, message, the offending text, the fix."""
     out: list[str] = []
-    for file in record["files"]:
+    write_text(record, record["files"], out.append)
+    return "".join(out)
+
+
+def write_text(record: Record, files: Iterable[Record], write: Callable[[str], object]) -> None:
+    """:func:`report_text` written as it goes, a file at a time (``files`` in place of the
+    record's)."""
+    for file in files:
         findings = file["findings"]
         if not findings:
             continue
-        out.append(file["path"])
+        out = [file["path"]]
         for f in findings:
             where = f"{f['line']}" if f["end_line"] == f["line"] else f"{f['line']}-{f['end_line']}"
             out.append(f"  {where:>7}  {f['rule']}  {f['severity']:<7}  {f['message']}")
@@ -69,13 +76,34 @@ def report_text(record: Record) -> str:
             if f["fix"]:
                 out.append(f"           fix: {f['fix']}")
         out.append("")
-    out.append(summary_line(record["summary"]))
-    return "\n".join(out) + "\n"
+        write("\n".join(out) + "\n")
+    write(summary_line(record["summary"]) + "\n")
 
 
 def report_json(record: Record) -> str:
     """DESIGN.md's contract, exactly: {"files": [{"path", "findings"}], "summary"}."""
     return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+
+
+#: where the files' list sits in the record's JSON (strings hold no raw line break, so
+#: only the record's own key starts a line with it)
+_FILES_KEY = '\n  "files": []'
+
+
+def write_json(record: Record, files: Iterable[Record], write: Callable[[str], object]) -> None:
+    """:func:`report_json` written as it goes, a file at a time (``files`` in place of the
+    record's): the same text, without the whole report held as one string and the
+    encoder's million pieces."""
+    head = report_json({**record, "files": []})
+    at = head.index(_FILES_KEY) + len(_FILES_KEY) - 1
+    write(head[: at - 1])
+    opening = "["
+    for file in files:
+        item = json.dumps(file, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        write(f"{opening}\n    {item}")
+        opening = ","
+    write(head[at - 1 : at + 1] if opening == "[" else "\n  ]")
+    write(head[at + 1 :])
 
 
 def _rule_description(rule: Rule | CorpusRule) -> str:
@@ -381,6 +409,12 @@ REPORTERS: dict[str, Reporter] = {
     "github": report_github,
     "codeclimate": report_codeclimate,
 }
+
+#: Reporters that write the report as they go, given the record without its files, the
+#: files' records one by one, and where to write: the same text as the reporter of the same
+#: name. A folder's report is then never held whole (10,000 documents: 34 MB of JSON).
+Writer = Callable[[Record, Iterable[Record], Callable[[str], object]], None]
+WRITERS: dict[str, Writer] = {"text": write_text, "json": write_json}
 
 
 # --- the rule catalogue -------------------------------------------------------------------

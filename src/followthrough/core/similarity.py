@@ -478,9 +478,13 @@ class NearDuplicateIndex(Generic[K]):
     bucket_peers: int = 4
     _keys: list[K] = field(default_factory=list)
     _groups: list[Hashable] = field(default_factory=list)
-    #: the shingle sets, packed: each set's hashes sorted, one set after another, and where
-    #: each set ends (a frozenset of 40 hashes takes ten times the memory)
-    _hashes: array[int] = field(default_factory=lambda: array("q"))
+    #: the shingle sets, packed: each set's hashes sorted, one set after another (a
+    #: frozenset of 40 hashes takes ten times the memory), in blocks: the index's own
+    #: first, then each block given to :meth:`add_packed`, kept as it was given (a folder's
+    #: sets are not copied); for each set, its block and where it starts and ends there
+    _blocks: list[array[int]] = field(default_factory=lambda: [array("q")])
+    _block: array[int] = field(default_factory=lambda: array("I"))
+    _starts: array[int] = field(default_factory=lambda: array("q"))
     _ends: array[int] = field(default_factory=lambda: array("q"))
     _memo: dict[str, frozenset[int]] = field(default_factory=dict)
 
@@ -498,9 +502,15 @@ class NearDuplicateIndex(Generic[K]):
             return False
         self._keys.append(key)
         self._groups.append(group)
-        self._hashes.extend(sorted(shingle_set))
-        self._ends.append(len(self._hashes))
+        self._add_own(sorted(shingle_set))
         return True
+
+    def _add_own(self, hashes: Iterable[int]) -> None:
+        own = self._blocks[0]
+        self._block.append(0)
+        self._starts.append(len(own))
+        own.extend(hashes)
+        self._ends.append(len(own))
 
     def add_many(self, keys: Sequence[K], texts: Sequence[str], group: Hashable) -> int:
         """Index several texts of one group (a document's passages) at once, shingled by
@@ -513,8 +523,7 @@ class NearDuplicateIndex(Generic[K]):
         self._keys.extend(compress(keys, words))
         self._groups.extend(repeat(group, added))
         for shingle_set in compress(sets, words):
-            self._hashes.extend(sorted(shingle_set))
-            self._ends.append(len(self._hashes))
+            self._add_own(sorted(shingle_set))
         return added
 
     def add_packed(
@@ -522,19 +531,25 @@ class NearDuplicateIndex(Generic[K]):
     ) -> int:
         """Index several shingle sets of one group made beforehand and packed as this index
         keeps them (:func:`packed`: each set's hashes sorted, ``ends[i]`` where set ``i``
-        ends in ``hashes``); empty sets are skipped. Returns how many were indexed."""
+        ends in ``hashes``); empty sets are skipped. Returns how many were indexed.
+
+        ``hashes`` is kept, not copied: it must not change afterwards."""
         if len(ends) != len(keys):
             raise ValueError(f"{len(keys)} keys for {len(ends)} sets")
+        block = len(self._blocks)
         start = 0
         added = 0
         for key, end in zip(keys, ends, strict=True):
             if end > start:
                 self._keys.append(key)
                 self._groups.append(group)
-                self._hashes.extend(hashes[start:end])
-                self._ends.append(len(self._hashes))
+                self._block.append(block)
+                self._starts.append(start)
+                self._ends.append(end)
                 added += 1
             start = end
+        if added:
+            self._blocks.append(hashes)
         return added
 
     def __len__(self) -> int:
@@ -545,52 +560,73 @@ class NearDuplicateIndex(Generic[K]):
         member; members in insertion order) and the near-duplicate pairs between class
         representatives (the first member; a set met once is its own representative),
         verified by exact Jaccard."""
-        hashes = self._hashes
+        blocks = self._blocks
+        block = self._block
+        starts = self._starts
         ends = self._ends
         n = len(ends)
-        starts = [0, *ends[:-1]] if n else []
+
+        def set_hashes(i: int) -> array[int]:
+            return blocks[block[i]][starts[i] : ends[i]]
+
         # most sets are met once: count them in C and group only the repeated ones (a
-        # set's sorted hashes as bytes stand for it: equal bytes, equal sets)
-        packed = memoryview(hashes)
-        keys = [packed[s:e].tobytes() for s, e in zip(starts, ends, strict=True)]
-        packed.release()
-        counts = Counter(keys)
+        # set's sorted hashes as bytes stand for it: equal bytes, equal sets). Only the
+        # bytes' hash is kept of every set (the bytes of a folder's 200,000 sets would take
+        # 80 MB); the sets whose hash is met twice are grouped by their bytes.
+        digests = [
+            hash(blocks[b][s:e].tobytes()) for b, s, e in zip(block, starts, ends, strict=True)
+        ]
+        counts = Counter(digests)
         exact: dict[int, list[int]] = {}
         if len(counts) == n:
             reps: Sequence[int] = range(n)
         else:
-            repeated = {key for key, count in counts.items() if count > 1}
-            is_repeated = list(map(repeated.__contains__, keys))
+            repeated = {digest for digest, count in counts.items() if count > 1}
+            is_repeated = list(map(repeated.__contains__, digests))
             first: dict[bytes, list[int]] = {}
             for i in compress(range(n), is_repeated):
-                members = first.get(keys[i])
+                key = set_hashes(i).tobytes()
+                members = first.get(key)
                 if members is None:
-                    first[keys[i]] = exact[i] = [i]
+                    first[key] = exact[i] = [i]
                 else:
                     members.append(i)
+            del first
             reps = sorted(chain(compress(range(n), map(not_, is_repeated)), exact))
-        del keys, counts
+            # two different sets of one hash are each a class of one: no class
+            exact = {i: members for i, members in exact.items() if len(members) > 1}
+        del digests, counts
         # bottom-``sketch_size`` sketches of the representatives (the first hashes of a
         # sorted set); most sketch values belong to one set: count them in C, then bucket
         # only the values two to ``max_bucket`` sets share (the rest can make no pair)
+        # (the sketches one after another in one array: a folder's million values as
+        # Python integers in lists would take ten times the memory)
         size = self.sketch_size
-        sketches = [hashes[starts[r] : min(starts[r] + size, ends[r])] for r in reps]
-        counts_of_values = Counter(chain.from_iterable(sketches))
+        lengths = [min(size, ends[r] - starts[r]) for r in reps]
+        sketches = array(
+            "q",
+            chain.from_iterable(
+                blocks[block[r]][starts[r] : starts[r] + length]
+                for r, length in zip(reps, lengths, strict=True)
+            ),
+        )
+        counts_of_values = Counter(sketches)
         max_bucket = self.max_bucket
         shared = {value for value, c in counts_of_values.items() if 1 < c <= max_bucket}
+        del counts_of_values
         buckets: dict[int, list[int]] = {}
         if shared:
             # (value, representative) in representative order, only the shared values
-            values = list(chain.from_iterable(sketches))
-            owners = chain.from_iterable(map(repeat, reps, map(len, sketches)))
-            keep = list(map(shared.__contains__, values))
-            for value, rep in zip(compress(values, keep), compress(owners, keep), strict=True):
+            owners = chain.from_iterable(map(repeat, reps, lengths))
+            for value, rep in compress(
+                zip(sketches, owners, strict=True), map(shared.__contains__, sketches)
+            ):
                 bucket = buckets.get(value)
                 if bucket is None:
                     buckets[value] = [rep]
                 else:
                     bucket.append(rep)
-        del sketches, counts_of_values, shared
+        del sketches, lengths, shared
         sizes = list(map(sub, ends, starts))
         seen: set[tuple[int, int]] = set()
         near: list[tuple[int, int, float]] = []
@@ -619,9 +655,9 @@ class NearDuplicateIndex(Generic[K]):
                     seen.add(pair)
                     set_b = firsts[y]
                     if set_b is None:
-                        set_b = firsts[y] = frozenset(hashes[starts[b] : ends[b]])
+                        set_b = firsts[y] = frozenset(set_hashes(b))
                     if hashes_a is None:
-                        hashes_a = hashes[starts[a] : ends[a]]
+                        hashes_a = set_hashes(a)
                     inter = len(set_b.intersection(hashes_a))
                     score = inter / (size_a + size_b - inter)
                     if score >= threshold:

@@ -1144,19 +1144,16 @@ class RepeatIncident(CorpusRule):
             )
             earlier_words: dict[int, set[str]] = {}
             later_words: dict[int, set[str]] = {}
-            heads: dict[int, set[str]] = {}
             titles: dict[int, frozenset[str]] = {}
             failures: dict[int, Signature] = {}
             for d in ordered:
                 sig = sigs[d]
                 modes.add_packed((d,), sig.modes, (len(sig.modes),), group=d)
                 causes.add_packed((d,), sig.causes, (len(sig.causes),), group=d)
-                head = set(sig.head)
-                heads[d] = head
                 titles[d] = frozenset(sig.title_words)
                 cause_set = set(sig.cause_words)
                 earlier_words[d] = cause_set.union(sig.mode_words)
-                later_words[d] = cause_set | head
+                later_words[d] = cause_set | set(sig.head)
                 failures[d] = sig.failure
             reported: dict[int, list[_Hit]] = {}
             for d, earlier, _ in modes.neighbours(limit=3, earlier_only=True):
@@ -1181,6 +1178,8 @@ class RepeatIncident(CorpusRule):
             reported.update(
                 _by_words(sigs, ordered, earlier_words, later_words, common, set(reported))
             )
+            # a folder's word sets take tens of megabytes: each kind is held only while used
+            del earlier_words, later_words
             reported.update(_by_kind(ordered, failures, common, set(reported)))
             mechanisms = [(d, sigs[d].mechanism) for d in ordered]
             reported.update(
@@ -1188,6 +1187,7 @@ class RepeatIncident(CorpusRule):
             )
             # what a postmortem says of itself is read last, and only where the other
             # evidence found nothing (reading it costs a search of the prose)
+            heads = {d: set(sigs[d].head) for d in ordered}
             reported.update(
                 _by_back_reference(sigs, ordered, heads, titles, failures, common, set(reported))
             )
