@@ -214,3 +214,41 @@ def test_the_entry_point_runs_the_command_with_the_collector_on_and_the_imports_
     assert result.returncode == 1  # the postmortem has findings
     assert "1 file linted, 10 findings" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "True True True"
+
+
+_DATACLASS_IN_THE_ENTRY_POINTS_WINDOW = (
+    "import dataclasses, inspect\n"
+    "from followthrough import __main__ as entry\n"
+    "from followthrough.core import regex\n"
+    "def define():\n"
+    "    @dataclasses.dataclass(frozen=True)\n"
+    "    class Stamp:\n"
+    "        text: str\n"
+    "        day: 'tuple[int, int] | None' = None\n"
+    "        seen: tuple[str, ...] = dataclasses.field(default_factory=tuple)\n"
+    "    return Stamp\n"
+    "with entry._dataclass_methods_kept():\n"
+    "    kept = define()\n"
+    "plain = define()\n"
+    "a, b = kept('x', (1, 2)), plain('x', (1, 2))\n"
+    "alike = (repr(a) == repr(b), a == kept('x', (1, 2)), hash(a) == hash(b),\n"
+    "    str(inspect.signature(kept)) == str(inspect.signature(plain)),\n"
+    "    kept.__init__.__annotations__ == plain.__init__.__annotations__,\n"
+    "    kept.__init__.__code__.co_code == plain.__init__.__code__.co_code)\n"
+    "try:\n"
+    "    a.text = 'y'\n"
+    "except dataclasses.FrozenInstanceError:\n"
+    "    frozen = True\n"
+    "print(all(alike), frozen, 'exec' in vars(dataclasses), regex._STORE.added)\n"
+)
+
+
+def test_dataclass_methods_compiled_by_an_earlier_run_are_the_ones_dataclasses_compiles(
+    tmp_path: Path,
+) -> None:
+    """While the command's modules import, the methods dataclasses writes are compiled once
+    and kept: a class defined then behaves and reads as one defined without the store."""
+    folder = str(tmp_path / "cache")
+    code = _DATACLASS_IN_THE_ENTRY_POINTS_WINDOW
+    assert _in_python_with_cache(code, folder) == "True True False True"  # compiled, kept
+    assert _in_python_with_cache(code, folder) == "True True False False"  # from the store
