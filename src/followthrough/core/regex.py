@@ -67,8 +67,9 @@ class _Store:
 
                 atexit.register(self.save)
                 try:
-                    with self.path.open("rb") as file:
-                        entries = marshal.load(file)
+                    # read whole, then parsed: marshal.load(file) calls the file's
+                    # readinto for every string in it
+                    entries = marshal.loads(self.path.read_bytes())
                     if isinstance(entries, dict):
                         self.entries = entries
                 except (OSError, EOFError, ValueError, TypeError):
