@@ -26,13 +26,16 @@ from typing import Any
 
 def main() -> None:
     gc.disable()
+    import importlib
     import sys
 
-    from followthrough.cli import import_command
+    from followthrough.cli import command_module
     from followthrough.cli import main as command_line
 
-    with _dataclass_methods_kept():
-        import_command(sys.argv[1:])
+    module = command_module(sys.argv[1:])
+    if module is not None:
+        with _dataclass_methods_kept():
+            importlib.import_module(module)
     gc.freeze()
     gc.enable()
     command_line()

@@ -36,12 +36,11 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
-def import_command(args: list[str]) -> None:
-    """Import the module of the command ``args`` start with, if they name one (the entry
-    point, ``followthrough.__main__``, imports it before the collector runs again)."""
+def command_module(args: list[str]) -> str | None:
+    """The module of the command ``args`` start with, if they name one (the entry point,
+    ``followthrough.__main__``, imports it before the collector runs again)."""
     module = COMMAND_MODULES.get(args[0]) if args else None
-    if module is not None:
-        importlib.import_module(f"followthrough.commands.{module}")
+    return None if module is None else f"followthrough.commands.{module}"
 
 
 class LazyGroup(click.Group):
