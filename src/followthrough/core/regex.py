@@ -22,9 +22,7 @@ doubt (another Python, a damaged file, an engine that refuses the code) falls ba
 nothing. The same store keeps what some patterns are assembled from (:func:`kept`: a word
 list's trie, its groups by first word), which takes Python longer to work out at import
 than to read back, and the compiled code of the methods ``dataclasses`` writes
-(:func:`code_kept`, for the command line's start: see ``followthrough.__main__``). That
-code is run, so the folder must be writable by its user alone, as ``__pycache__`` is (the
-file is created private to them).
+(:func:`code_kept`, for the command line's start: see ``followthrough.__main__``).
 """
 
 from __future__ import annotations
