@@ -21,8 +21,7 @@ doubt (another Python, a damaged file, an engine that refuses the code) falls ba
 ``re.compile``. ``FOLLOWTHROUGH_CACHE_DIR`` chooses the folder; set it empty to keep
 nothing. The same store keeps what some patterns are assembled from (:func:`kept`: a word
 list's trie, its groups by first word), which takes Python longer to work out at import
-than to read back, and the compiled code of the methods ``dataclasses`` writes
-(:func:`code_kept`, for the command line's start: see ``followthrough.__main__``).
+than to read back.
 """
 
 from __future__ import annotations
@@ -34,10 +33,9 @@ import sys
 from array import array
 from collections.abc import Callable
 from pathlib import Path
-from types import CodeType
 from typing import Any, TypeVar, cast
 
-__all__ = ["LazyPattern", "code_kept", "compile_kept", "kept", "lazy"]
+__all__ = ["LazyPattern", "compile_kept", "kept", "lazy"]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
 _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
@@ -130,18 +128,6 @@ def kept(name: str, inputs: tuple[Any, ...], build: Callable[[], _Value], kind: 
         entries[key] = value
         _STORE.added = True
     return cast("_Value", value)
-
-
-def code_kept(source: str) -> CodeType:
-    """``compile(source, "<string>", "exec")`` as ``exec(source)`` compiles it (no
-    ``__future__`` flags of this module's), kept in the store like a pattern: the code of the
-    methods ``dataclasses`` writes for each class, which it compiles afresh in every run."""
-    return kept(
-        "code",
-        (source,),
-        lambda: compile(source, "<string>", "exec", dont_inherit=True),
-        CodeType,
-    )
 
 
 def compile_kept(pattern: str, flags: int = 0) -> re.Pattern[str]:
