@@ -36,6 +36,13 @@ COMMAND_MODULES: dict[str, str] = {
 }
 
 
+def command_module(args: list[str]) -> str | None:
+    """The module of the command ``args`` start with, if they name one (the entry point,
+    ``followthrough.__main__``, imports it before the collector runs again)."""
+    module = COMMAND_MODULES.get(args[0]) if args else None
+    return None if module is None else f"followthrough.commands.{module}"
+
+
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is asked for."""
 

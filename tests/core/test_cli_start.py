@@ -190,3 +190,27 @@ def test_an_empty_cache_folder_setting_keeps_nothing(tmp_path: Path) -> None:
     assert [p.name for p in (tmp_path / ".cache" / "followthrough").iterdir()][0].startswith(
         "regex-"
     )
+
+
+def test_the_entry_point_runs_the_command_with_the_collector_on_and_the_imports_frozen(
+    tmp_path: Path,
+) -> None:
+    """The collector is held off while the command's modules import, then what they hold is
+    left out of every later pass: the command runs as before, the collector on."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print(gc.isenabled(), gc.get_freeze_count() > 10000,"
+        " 'followthrough.core.lint' in sys.modules))\n"
+        f"sys.argv = ['followthrough', 'lint', {str(doc)!r}]\n"
+        "from followthrough.__main__ import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+    )
+    assert result.returncode == 1  # the postmortem has findings
+    assert "1 file linted, 10 findings" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "True True True"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import re
-import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,6 +159,8 @@ def _lint_table(path: Path, data: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # only when there is a file to read: a one-file lint in a folder without one
+
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)

@@ -19,7 +19,9 @@ folder, loaded in one call, and a pattern found there is handed to the engine as
 format version, written only when a run compiled something new, replaced atomically, and any
 doubt (another Python, a damaged file, an engine that refuses the code) falls back to
 ``re.compile``. ``FOLLOWTHROUGH_CACHE_DIR`` chooses the folder; set it empty to keep
-nothing.
+nothing. The same store keeps what some patterns are assembled from (:func:`kept`: a word
+list's trie, its groups by first word), which takes Python longer to work out at import
+than to read back.
 """
 
 from __future__ import annotations
@@ -29,13 +31,17 @@ import os
 import re
 import sys
 from array import array
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-__all__ = ["LazyPattern", "compile_kept", "lazy"]
+__all__ = ["LazyPattern", "compile_kept", "kept", "lazy"]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
 _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
+#: a store key: (pattern, flags) for a compiled pattern, (name, inputs, type) for a value
+#: kept by :func:`kept`
+_Key = tuple[Any, ...]
 #: a store this large is rewritten with only the patterns of the run that writes it
 _MAX_KEPT = 2000
 
@@ -44,12 +50,12 @@ class _Store:
     """Compiled patterns kept between runs (see the module's docstring)."""
 
     def __init__(self) -> None:
-        self.entries: dict[tuple[str, int], _Entry] | None = None
-        self.used: set[tuple[str, int]] = set()
+        self.entries: dict[_Key, Any] | None = None
+        self.used: set[_Key] = set()
         self.added = False
         self.path: Path | None = None
 
-    def load(self) -> dict[tuple[str, int], _Entry]:
+    def load(self) -> dict[_Key, Any]:
         if self.entries is None:
             self.entries = {}
             self.path = _store_path()
@@ -59,8 +65,9 @@ class _Store:
 
                 atexit.register(self.save)
                 try:
-                    with self.path.open("rb") as file:
-                        entries = marshal.load(file)
+                    # read whole, then parsed: marshal.load(file) calls the file's
+                    # readinto for every string in it
+                    entries = marshal.loads(self.path.read_bytes())
                     if isinstance(entries, dict):
                         self.entries = entries
                 except (OSError, EOFError, ValueError, TypeError):
@@ -103,6 +110,24 @@ def _store_path() -> Path | None:
 
 
 _STORE = _Store()
+
+_Value = TypeVar("_Value")
+
+
+def kept(name: str, inputs: tuple[Any, ...], build: Callable[[], _Value], kind: type) -> _Value:
+    """``build()``, or the value an earlier run's ``build()`` made from the same ``inputs``,
+    kept in the pattern store under ``name``. ``inputs`` must be everything ``build`` reads;
+    the value is one ``marshal`` writes, of type ``kind`` (anything else found in the store
+    is built again)."""
+    key = (name, inputs, kind.__name__)  # three items: never a compiled pattern's key
+    entries = _STORE.load()
+    _STORE.used.add(key)
+    value = entries.get(key)
+    if not isinstance(value, kind):
+        value = build()
+        entries[key] = value
+        _STORE.added = True
+    return cast("_Value", value)
 
 
 def compile_kept(pattern: str, flags: int = 0) -> re.Pattern[str]:

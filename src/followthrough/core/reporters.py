@@ -7,7 +7,6 @@ Adding a format is adding a function to :data:`REPORTERS`; nothing else changes.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import re
 from collections import Counter
@@ -19,6 +18,15 @@ from followthrough import __version__
 from followthrough.core.regex import lazy
 from followthrough.core.rules import REGISTRY
 from followthrough.core.rules.base import CorpusRule, Rule
+
+
+def _json_text(value: object, **options: Any) -> str:
+    """``json.dumps``, with ``json`` imported only by the reports written in JSON (the text
+    report of a pre-commit hook's one file does without it)."""
+    import json
+
+    return json.dumps(value, **options)
+
 
 Record = dict[str, Any]
 Reporter = Callable[[Record], str]
@@ -82,7 +90,7 @@ def write_text(record: Record, files: Iterable[Record], write: Callable[[str], o
 
 def report_json(record: Record) -> str:
     """DESIGN.md's contract, exactly: {"files": [{"path", "findings"}], "summary"}."""
-    return json.dumps(record, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(record, indent=2, ensure_ascii=False) + "\n"
 
 
 #: where the files' list sits in the record's JSON (strings hold no raw line break, so
@@ -309,7 +317,7 @@ def report_sarif(record: Record) -> str:
     if root is not None:
         run["originalUriBaseIds"] = {_SRCROOT: {"uri": "file://" + _uri(root.rstrip("/") + "/")}}
     sarif = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(sarif, indent=2, ensure_ascii=False) + "\n"
 
 
 # --- GitHub Actions -------------------------------------------------------------------------
@@ -399,7 +407,7 @@ def report_codeclimate(record: Record) -> str:
                     },
                 }
             )
-    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(issues, indent=2, ensure_ascii=False) + "\n"
 
 
 REPORTERS: dict[str, Reporter] = {
@@ -460,7 +468,7 @@ def rules_text(rules: Sequence[Rule | CorpusRule] = REGISTRY) -> str:
 
 
 def rules_json(rules: Sequence[Rule | CorpusRule] = REGISTRY) -> str:
-    return json.dumps(rules_records(rules), indent=2) + "\n"
+    return _json_text(rules_records(rules), indent=2) + "\n"
 
 
 def rules_markdown(rules: Sequence[Rule | CorpusRule] = REGISTRY) -> str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 
-from followthrough.core.regex import lazy
+from followthrough.core.regex import kept, lazy
 from followthrough.core.similarity import STOPWORDS as SIMILARITY_STOPWORDS
 
 # --- blame (seed: "We do not ask 'who screwed up?'") -------------------------------------
@@ -1379,7 +1379,20 @@ def compile_phrases(
     phrases: Iterable[str], *, ignore_case: bool = True, word_bounded: bool = True
 ) -> re.Pattern[str]:
     """One pattern for a whole list. Plain phrases become a prefix trie (a space matches any
-    run of whitespace); phrases with ``*`` are appended as alternatives, longest first."""
+    run of whitespace); phrases with ``*`` are appended as alternatives, longest first. The
+    pattern's source is kept between runs (:func:`kept`): rendering the trie is most of what
+    importing the rules costs."""
+    phrases = tuple(phrases)
+    body = kept(
+        "word-list pattern",
+        (phrases, ignore_case, word_bounded),
+        lambda: _phrases_source(phrases, ignore_case=ignore_case, word_bounded=word_bounded),
+        str,
+    )
+    return lazy(body, re.IGNORECASE if ignore_case else 0)
+
+
+def _phrases_source(phrases: tuple[str, ...], *, ignore_case: bool, word_bounded: bool) -> str:
     plain: list[str] = []
     special: list[str] = []
     for phrase in phrases:
@@ -1398,7 +1411,7 @@ def compile_phrases(
     body = "|".join(alternatives) if alternatives else r"(?!x)x"
     if word_bounded:
         body = r"(?<![\w@-])(?:" + body + r")(?![\w-])"
-    return lazy(body, re.IGNORECASE if ignore_case else 0)
+    return body
 
 
 _PIECE = lazy(r"[^\W_]+")
@@ -1461,6 +1474,42 @@ def _literal_matches(
             at = find(first, found.end(), stop)
 
 
+#: a word list's groups by first word: ((first word, pattern source), ...); anchor piece ->
+#: [(the phrase's other pieces, group)]; the groups that always run
+_Groups = tuple[
+    tuple[tuple[str, str], ...], dict[str, list[tuple[tuple[str, ...], int]]], list[int]
+]
+
+
+def _groups(phrases: tuple[str, ...]) -> _Groups:
+    """What :class:`Phrases` scans with, worked out from its list."""
+    groups: dict[str, list[str]] = {}
+    needs: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = phrase.strip().lower().split()
+        if not words:
+            continue
+        groups.setdefault(words[0], []).append(_phrase_regex(" ".join(words)))
+        needs.setdefault(words[0], []).append(pieces(" ".join(words)))
+    sources = tuple(
+        (first, "(?:" + "|".join(sorted(set(group), key=_longest_first)) + r")(?![\w-])")
+        for first, group in sorted(groups.items())
+    )
+    # anchor piece (the longest of a phrase) -> (its other pieces, group) for the word-set test
+    anchors: dict[str, list[tuple[tuple[str, ...], int]]] = {}
+    for index, (first, _) in enumerate(sources):
+        for need in needs[first]:
+            if not need:
+                anchors.setdefault("", []).append((need, index))
+                continue
+            anchor = max(need, key=len)
+            # the anchor is known to be there when its entry is read: keep the others
+            rest = tuple(piece for piece in need if piece != anchor)
+            anchors.setdefault(anchor, []).append((rest, index))
+    always = sorted({index for _, index in anchors.get("", [])})
+    return sources, anchors, always
+
+
 class Phrases:
     """A word list compiled for scanning whole documents fast.
 
@@ -1474,34 +1523,15 @@ class Phrases:
     """
 
     def __init__(self, phrases: Iterable[str]) -> None:
-        groups: dict[str, list[str]] = {}
-        needs: dict[str, list[tuple[str, ...]]] = {}
-        for phrase in phrases:
-            words = phrase.strip().lower().split()
-            if not words:
-                continue
-            groups.setdefault(words[0], []).append(_phrase_regex(" ".join(words)))
-            needs.setdefault(words[0], []).append(pieces(" ".join(words)))
+        phrases = tuple(phrases)
+        # worked out once and kept between runs (:func:`kept`), like compile_phrases' tries
+        sources, self._anchors, self._always = kept(
+            "word-list groups", phrases, lambda: _groups(phrases), tuple
+        )
         self._probes: list[tuple[str, re.Pattern[str]]] = [
-            (
-                first,
-                lazy("(?:" + "|".join(sorted(set(sources), key=_longest_first)) + r")(?![\w-])"),
-            )
-            for first, sources in sorted(groups.items())
+            (first, lazy(source)) for first, source in sources
         ]
-        # anchor piece (the longest of a phrase) -> (its other pieces, group) for the word-set test
-        self._anchors: dict[str, list[tuple[tuple[str, ...], int]]] = {}
-        for index, (first, _) in enumerate(self._probes):
-            for need in needs[first]:
-                if not need:
-                    self._anchors.setdefault("", []).append((need, index))
-                    continue
-                anchor = max(need, key=len)
-                # the anchor is known to be there when its entry is read: keep the others
-                rest = tuple(piece for piece in need if piece != anchor)
-                self._anchors.setdefault(anchor, []).append((rest, index))
         self._anchor_set = frozenset(self._anchors)
-        self._always = sorted({index for _, index in self._anchors.get("", [])})
         self._last: tuple[AbstractSet[str], list[int]] | None = None
 
     def groups_for(self, words: AbstractSet[str]) -> list[int]:
