@@ -12,7 +12,9 @@ connection's cursor, so execute wrappers, ``CaptureQueriesContext`` and transact
 like any other.
 
 Only for querysets whose SQL does not depend on anything but the value (no ``now()`` or
-settings read when the queryset is built).
+settings read when the queryset is built). It leans on the compiler's internals as
+``ModelIterable`` uses them (``select``, ``klass_info``, ``get_related_populators``; Django
+5.2): the test above is the one to run when Django is upgraded.
 """
 
 from __future__ import annotations
