@@ -139,6 +139,10 @@ def _database() -> dict[str, object]:
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "db.sqlite3",
         "ATOMIC_REQUESTS": True,
+        # Each process keeps its connection: opening one runs the PRAGMAs, and closing the
+        # last one checkpoints and deletes the WAL, ~1.5 ms of CPU that every request paid.
+        # A connection left between requests holds no transaction (Django ends each one).
+        "CONN_MAX_AGE": None,
         "OPTIONS": {
             # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock
             # at BEGIN so two writers queue instead of failing with "database is locked".

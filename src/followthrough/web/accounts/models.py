@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from followthrough.core.calendar import BusinessCalendar, CalendarError
+from followthrough.web.lib.compiled_lookup import CompiledLookup
 from followthrough.web.lib.read_transactions import write_after_read
 from followthrough.web.versioning import Versioned
 
@@ -227,13 +228,19 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def authenticate(self, raw: str, scopes: tuple[str, ...] = API_SCOPES) -> ApiToken | None:
         """The live token with this secret and one of ``scopes``, or None.
 
-        Tokens are looked up by their hash. Whether the token's account is still active is
-        the caller's to check (and to say).
+        Tokens are looked up by their hash, among all tokens (``ApiToken.objects``). Whether
+        the token's account is still active is the caller's to check (and to say).
         """
-        token = self.select_related("user").filter(digest=_digest(raw)).first()
+        token = _TOKEN_BY_DIGEST.find(_digest(raw), using=self.db)
         if token is None or not token.is_live() or token.scope not in scopes:
             return None
         return token
+
+
+# Every API request looks its token up: the query's SQL is built once (web/lib/compiled_lookup.py).
+_TOKEN_BY_DIGEST: CompiledLookup[ApiToken] = CompiledLookup(
+    lambda digest: ApiToken.objects.select_related("user").filter(digest=digest)
+)
 
 
 class ApiToken(models.Model):

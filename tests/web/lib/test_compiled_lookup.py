@@ -1,0 +1,59 @@
+"""A look-up compiled once gives the rows the ORM gives, and runs like any other query."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from conftest import Cast
+from followthrough.web.accounts.models import ApiToken, TokenScope, _digest
+from followthrough.web.lib.compiled_lookup import CompiledLookup
+
+TOKEN_AND_USER: CompiledLookup[ApiToken] = CompiledLookup(
+    lambda digest: ApiToken.objects.select_related("user").filter(digest=digest)
+)
+
+
+def fields_of(row: object) -> dict[str, object]:
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}  # type: ignore[attr-defined]
+
+
+def test_a_token_and_its_account_are_read_as_the_orm_reads_them(cast: Cast) -> None:
+    token, raw = ApiToken.issue(cast.alice, name="nightly export", scope=TokenScope.READ)
+    ApiToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now() - timedelta(minutes=5), revoked_at=timezone.now()
+    )
+    cast.alice.last_login = timezone.now() - timedelta(days=1)
+    cast.alice.save()
+
+    found = TOKEN_AND_USER.find(_digest(raw))
+    expected = ApiToken.objects.select_related("user").get(digest=_digest(raw))
+
+    assert found is not None
+    assert fields_of(found) == fields_of(expected)
+    assert fields_of(found.user) == fields_of(expected.user)
+    assert found._state.db == expected._state.db and not found._state.adding
+    # the account came with the token: reading it asks nothing more
+    with CaptureQueriesContext(connection) as queries:
+        assert found.user.username == cast.alice.username
+    assert len(queries) == 0
+
+
+def test_an_unknown_digest_finds_nothing_and_asks_one_query(cast: Cast) -> None:
+    ApiToken.issue(cast.alice)
+    with CaptureQueriesContext(connection) as queries:
+        assert TOKEN_AND_USER.find(_digest("ft_made-up")) is None
+    assert len(queries) == 1
+    assert "accounts_apitoken" in queries[0]["sql"]
+
+
+def test_each_value_finds_its_own_row(cast: Cast) -> None:
+    _, alices = ApiToken.issue(cast.alice)
+    _, bobs = ApiToken.issue(cast.bob)
+    for _ in range(2):  # the second round runs the SQL compiled in the first
+        alice, bob = TOKEN_AND_USER.find(_digest(alices)), TOKEN_AND_USER.find(_digest(bobs))
+        assert alice is not None and alice.user == cast.alice
+        assert bob is not None and bob.user == cast.bob
