@@ -8,6 +8,12 @@
     .venv/bin/python bench/web/api_dump.py /tmp/ft-dump/data /tmp/ft-dump/after
     diff -r /tmp/ft-dump/before /tmp/ft-dump/after
 
+``--readers`` (with ``--prepare``, or on a data folder made before) also gives every demo
+person a login and a token, adds an outsider on no team and makes Platform private; each dump
+then also reads, as each of them, the incident list under ``READER_QUERIES`` and every
+incident's detail (ids 0 to the last + 3, so 404s too), into ``readers/<name>/``: what a
+change to the visibility or the list's query would show first.
+
 The clock is frozen at ``--at`` (default: two days after the data was made, so some
 deadlines have passed), so both runs judge "overdue" against the same instant. Reads, as
 an admin with a token, every GET route without path parameters (``?limit=200``), the
@@ -18,6 +24,7 @@ every incident and postmortem. Asserts nothing: ``diff -r`` says what changed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -44,6 +51,53 @@ FILTERS = {
     "postmortems": ["overdue=true", "overdue=false", "status=draft", "status=in_review"],
     "action-items": ["overdue=true", "overdue=false", "status=open", "sort=priority"],
 }
+
+
+READER_QUERIES = [
+    "",
+    "decision=required",
+    "overdue=true",
+    "overdue=false",
+    "status=none",
+    "status=draft",
+    "severity=P3",
+    "q=database",
+    "q=INC-3",
+    "q=7",
+    "q=%25",
+    "q=_",
+    "q=99999999999999999999",
+    "team=1",
+    "team=2",
+    "decision=required&overdue=true",
+    "limit=3",
+    "limit=3&offset=3",
+    "limit=2&offset=100",
+    "team=2&q=credential",
+]
+
+
+def prepare_readers(data: Path) -> None:
+    """A login and token for every demo person, an outsider, and Platform made private."""
+    os.environ["FOLLOWTHROUGH_DATA_DIR"] = str(data)
+    os.environ.pop("DATABASE_URL", None)
+    from followthrough.commands.service import setup_django
+
+    setup_django()
+    from django.contrib.auth.models import User
+
+    from followthrough.web.accounts.models import ApiToken, Person, Team
+
+    tokens = {}
+    for person in Person.objects.filter(user__isnull=True).order_by("pk"):
+        person.user = User.objects.create_user(person.handle, person.email)
+        person.save()
+        tokens[person.handle] = ApiToken.issue(person.user)[1]
+    outsider = User.objects.create_user("outsider", "outsider@example.com")
+    Person.objects.create(name="Outsider", handle="outsider", email=outsider.email, user=outsider)
+    tokens["outsider"] = ApiToken.issue(outsider)[1]
+    Team.objects.filter(slug="platform").update(is_private=True)
+    (data / "reader-tokens.json").write_text(json.dumps(tokens))
 
 
 def prepare(data: Path) -> None:
@@ -90,11 +144,11 @@ def dump(data: Path, out: Path, at: datetime | None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     written = 0
 
-    def get(url: str) -> Any:
+    def get(url: str, reader: Client = client, folder: Path = out) -> Any:
         nonlocal written
-        response = client.get(url)
+        response = reader.get(url)
         name = re.sub(r"[^A-Za-z0-9=&._-]+", "_", url.removeprefix("/api/v1/")) or "root"
-        (out / f"{name}.txt").write_bytes(
+        (folder / f"{name}.txt").write_bytes(
             f"{response.status_code} {response.get('Content-Type')}\n".encode() + response.content
         )
         written += 1
@@ -118,6 +172,17 @@ def dump(data: Path, out: Path, at: datetime | None) -> int:
         postmortems = get("/api/v1/postmortems?limit=200")
         for row in postmortems["items"]:
             get(f"/api/v1/postmortems/{row['id']}")
+        readers = data / "reader-tokens.json"
+        tokens = json.loads(readers.read_text()) if readers.exists() else {}
+        last = max((row["id"] for row in incidents["items"]), default=0)
+        for name, secret in sorted(tokens.items()):
+            reader = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_HOST="localhost")
+            folder = out / "readers" / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for query in READER_QUERIES:
+                get(f"/api/v1/incidents?{query}", reader, folder)
+            for pk in range(last + 4):
+                get(f"/api/v1/incidents/{pk}", reader, folder)
     print(f"{written} answers at {at.isoformat()} in {out}")
     return 0
 
@@ -125,12 +190,15 @@ def dump(data: Path, out: Path, at: datetime | None) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prepare", action="store_true", help="make the data folder first")
+    parser.add_argument("--readers", action="store_true", help="add the readers (see above)")
     parser.add_argument("data", type=Path)
     parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--at", type=datetime.fromisoformat, default=None)
     args = parser.parse_args(argv)
     if args.prepare:
         prepare(args.data)
+    if args.readers:
+        prepare_readers(args.data)
     if args.out is None:
         return 0
     at = args.at.astimezone(UTC) if args.at else None

@@ -10,7 +10,8 @@ twelve incident-shaped dicts: no database, no middleware). For each number of cl
 runs against the bare view, the incident list and one incident's detail, interleaved, and
 the script prints requests per second, the p99 latency, the API's share of the bare view,
 and the load average beside each figure. Asserts nothing. PostgreSQL's database
-(``followthrough_webbench``) is dropped and created again.
+(``--pg-database``, ``followthrough_webbench`` unless named: give each parallel run its own)
+is dropped and created again.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-PG_URL = "postgres://postgres@127.0.0.1:5432/followthrough_webbench"
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
 
 
 def load() -> str:
@@ -140,8 +141,9 @@ def bench(database: str, args: argparse.Namespace) -> None:
     }
     env.pop("DATABASE_URL", None)
     if database == "postgres":
-        recreate(PG_URL)
-        env["DATABASE_URL"] = PG_URL
+        url = f"{PG_SERVER}/{args.pg_database}"
+        recreate(url)
+        env["DATABASE_URL"] = url
     token = prepare(env)
     api_port, bare_port = free_port(), free_port()
     servers = [
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", default="10,50", type=lambda v: [int(x) for x in v.split(",")])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pg-database", default="followthrough_webbench")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install wrk")

@@ -4,7 +4,6 @@ import re
 from typing import Annotated, Any, Literal
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Query, Router, Status
 from ninja.pagination import paginate
@@ -23,6 +22,7 @@ from followthrough.web.api.access import (
 from followthrough.web.api.errors import Conflict, FieldError
 from followthrough.web.api.schemas import (
     ERRORS,
+    MAX_ID,
     MAX_VERSION,
     WRITE_ERRORS,
     AlreadyExists,
@@ -34,18 +34,20 @@ from followthrough.web.api.schemas import (
     Severity,
     StaleDelete,
     TeamFilter,
-    request_now,
+    answered,
+    json_answer,
     search_words,
     stale,
 )
 from followthrough.web.incidents.models import Incident, Source
 from followthrough.web.incidents.schemas import (
+    IncidentAnswers,
+    IncidentFilters,
     IncidentIn,
     IncidentOut,
     IncidentPatch,
     incidents_for_output,
 )
-from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.versioning import StaleVersion, save_versioned
 
 router = Router(tags=["incidents"])
@@ -54,6 +56,7 @@ _KEY = re.compile(r"^\s*(?:INC-)?(\d+)\s*$", re.IGNORECASE)
 
 
 @router.get("/incidents", response={200: list[IncidentOut], **ERRORS})
+@answered
 @paginate(Pages)
 def list_incidents(
     request: HttpRequest,
@@ -73,29 +76,22 @@ def list_incidents(
     q: IncidentSearch = None,
 ) -> Any:
     """Incidents of the teams you can see, newest first."""
-    incidents = Incident.objects.filter(incident_q(request))
-    if team is not None:
-        incidents = incidents.filter(team_id=team)
-    if severity is not None:
-        incidents = incidents.filter(severity=severity)
-    if status == "none":
-        incidents = incidents.filter(postmortem__isnull=True)
-    elif status is not None:
-        incidents = incidents.filter(postmortem__status=status)
-    if term := search_words(q):
-        match = (
-            Q(title__icontains=term) | Q(summary__icontains=term) | Q(failure_mode__icontains=term)
-        )
-        if key := _KEY.match(term):
-            match |= Q(pk=int(key.group(1)))
-        incidents = incidents.filter(match)
-    # The policy's decision and the deadlines are stored (``postmortems.derived``).
-    if decision is not None:
-        incidents = incidents.filter(policy_decision=decision)
-    if overdue is not None:
-        late = overdue_q(request_now(request))
-        incidents = incidents.filter(late if overdue else ~late)
-    return incidents_for_output(incidents, request).order_by("-started_at", "-pk")
+    term = search_words(q)
+    key = _KEY.match(term) if term else None
+    # an id beyond 64 bits names nothing (the ORM leaves such a comparison out, too)
+    named = int(key.group(1)) if key else None
+    return IncidentAnswers(
+        request,
+        IncidentFilters(
+            team=team,
+            severity=None if severity is None else str(severity),
+            decision=None if decision is None else str(decision),
+            status=None if status is None else str(status),
+            overdue=overdue,
+            term=term,
+            key=named if named is not None and named <= MAX_ID else None,
+        ),
+    )
 
 
 @router.post("/incidents", response={201: IncidentOut, 409: AlreadyExists, **WRITE_ERRORS})
@@ -135,7 +131,10 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
 
 @router.get("/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
 def get_incident(request: HttpRequest, incident_id: PathId) -> Any:
-    return _fetch(request, incident_id)
+    answer = IncidentAnswers(request, IncidentFilters(pk=incident_id)).one()
+    if answer is None:
+        raise NotFound("incident", incident_id)
+    return json_answer(request, answer)
 
 
 @router.patch(

@@ -43,6 +43,18 @@ IMPORTED_FROM = {
 }
 
 
+SOURCE_LABELS: dict[str, str] = dict(Source.choices)
+
+
+def origin_of(source: str, external_id: str) -> str:
+    """Where an incident came from, in words: "Imported from Rootly", "PagerDuty"
+    (:attr:`Incident.origin`; the API's list reads it from the columns alone)."""
+    if source == Source.IMPORT:
+        tool = external_id.partition(":")[0]
+        return f"Imported from {IMPORTED_FROM.get(tool, tool or 'another tool')}"
+    return str(SOURCE_LABELS.get(source, source))
+
+
 DECISIONS = [(d.value, d.value.replace("_", " ")) for d in Decision]
 
 
@@ -166,10 +178,7 @@ class Incident(SoftDeletable, Versioned):
     @property
     def origin(self) -> str:
         """Where the incident came from, in words: "Imported from Rootly", "PagerDuty"."""
-        if self.source == Source.IMPORT:
-            tool = self.external_id.partition(":")[0]
-            return f"Imported from {IMPORTED_FROM.get(tool, tool or 'another tool')}"
-        return str(self.get_source_display())
+        return origin_of(self.source, self.external_id)
 
     @property
     def origin_id(self) -> str:

@@ -1,17 +1,26 @@
 """Request and response bodies of the incidents API (the shared types are in
 ``followthrough.web.api.schemas``)."""
 
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Case, Prefetch, QuerySet, When
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Field, Schema
 
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.schemas import PersonRef
 from followthrough.web.api.access import user_of
 from followthrough.web.api.schemas import (
+    Answers,
     Decision,
     Id,
     In,
@@ -26,14 +35,15 @@ from followthrough.web.api.schemas import (
     _request,
     request_now,
 )
-from followthrough.web.incidents.models import Incident
+from followthrough.web.incidents.models import FLAGS, Incident, origin_of
 from followthrough.web.lib.dates import Moment
+from followthrough.web.lib.prepared import Prepared, Var, prepare
 from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.postmortems.models import (
     Postmortem,
     incident_is_overdue,
 )
-from followthrough.web.visibility import is_restricted, may_see_incident
+from followthrough.web.visibility import incident_q, is_restricted, may_see_incident
 
 # --- incidents -----------------------------------------------------------------------------
 
@@ -221,3 +231,295 @@ class IncidentRef(Schema):
     severity: Severity
     team_id: int
     resolved_at: datetime | None
+
+
+# --- the list and the detail, read without the ORM's compiler or the schema ----------------
+#
+# The two reads every client repeats compile their SQL once per shape (the filters given,
+# whether the viewer is an admin) with ``followthrough.web.lib.prepared`` and write each row
+# straight into the dict IncidentOut dumps (same fields, order and values), answered by the
+# API's own JSON renderer. The query is still built by the code below from ``incident_q`` and
+# ``overdue_q``, so visibility and "overdue" stay decided where they are; tests compare every
+# answer with IncidentOut's.
+
+
+@dataclass(frozen=True)
+class IncidentFilters:
+    """What the list was asked for (the detail: ``pk``); None for a filter not given."""
+
+    team: int | None = None
+    severity: str | None = None
+    decision: str | None = None
+    status: str | None = None  # a postmortem status, or "none"
+    overdue: bool | None = None
+    term: str = ""
+    key: int | None = None  # the incident the search term names ("INC-12"), if an id
+    pk: int | None = None
+
+
+#: the columns an answer is written from, as ``values_list`` names them
+ANSWER_COLUMNS = (
+    "id",
+    "team_id",
+    "title",
+    "severity",
+    "summary",
+    "started_at",
+    "detected_at",
+    "mitigated_at",
+    "resolved_at",
+    "commander_id",
+    "commander__name",
+    *FLAGS,
+    "repeat_of_id",
+    "failure_mode",
+    "failure_tags",
+    "source",
+    "source_url",
+    "external_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "policy_decision",
+    "policy_reasons",
+    "postmortem__id",
+    "postmortem__status",
+)
+
+
+def _like(value: Any, connection: BaseDatabaseWrapper) -> Any:
+    return f"%{connection.ops.prep_for_like_query(value)}%"
+
+
+def _moment(value: Any, connection: BaseDatabaseWrapper) -> Any:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _today(value: Any, connection: BaseDatabaseWrapper) -> Any:
+    # overdue_q compares due dates with the day of ``now`` in the active zone
+    return connection.ops.adapt_datefield_value(timezone.localdate(value))
+
+
+# Samples no constant of the query equals (ids stay in the 32-bit range of the user's id).
+_VARS = {
+    "viewer": Var((2_000_000_011, 2_000_000_012)),
+    "team": Var((2_000_000_021, 2_000_000_022)),
+    "severity": Var(("zqx-severity-a", "zqx-severity-b")),
+    "decision": Var(("zqx-decision-a", "zqx-decision-b")),
+    "status": Var(("zqx-status-a", "zqx-status-b")),
+    "term": Var(("zqxterma", "zqxtermb"), (_like,)),
+    "key": Var((2_000_000_031, 2_000_000_032)),
+    "pk": Var((2_000_000_041, 2_000_000_042)),
+    "now": Var(
+        (datetime(2101, 2, 3, 4, 5, 6, 789012, UTC), datetime(2102, 3, 4, 5, 6, 7, 890123, UTC)),
+        (_moment, _today),
+    ),
+}
+EARLIER_SEEN = "repeat_of_seen"
+_SHAPES: dict[tuple[Any, ...], Prepared | None] = {}
+
+
+def _values(filters: IncidentFilters, viewer: Any, now: datetime) -> dict[str, Any]:
+    """The vars of the query: the filters given, the viewer (unless an admin) and ``now``."""
+    values = {
+        name: getattr(filters, name)
+        for name in ("team", "severity", "decision", "status", "key", "pk")
+        if getattr(filters, name) is not None
+    }
+    if filters.status == "none":
+        del values["status"]
+    if filters.term:
+        values["term"] = filters.term
+    if viewer.is_authenticated and not viewer.is_superuser:
+        values["viewer"] = viewer.pk
+    values["now"] = now
+    return values
+
+
+def _build(shape: tuple[Any, ...], values: Mapping[str, Any]) -> QuerySet[Any, Any]:
+    """The query of ``shape`` for ``values`` (the samples when preparing it)."""
+    authenticated, admin, status_none, overdue = shape[:4]
+    viewer = AnonymousUser() if not authenticated else get_user_model()(is_superuser=admin)
+    if "viewer" in values:
+        viewer.pk = values["viewer"]
+    incidents = Incident.objects.filter(incident_q(viewer))
+    if "pk" in values:
+        incidents = incidents.filter(pk=values["pk"])
+    if "team" in values:
+        incidents = incidents.filter(team_id=values["team"])
+    if "severity" in values:
+        incidents = incidents.filter(severity=values["severity"])
+    if status_none:
+        incidents = incidents.filter(postmortem__isnull=True)
+    elif "status" in values:
+        incidents = incidents.filter(postmortem__status=values["status"])
+    if "term" in values:
+        term = values["term"]
+        match = (
+            Q(title__icontains=term) | Q(summary__icontains=term) | Q(failure_mode__icontains=term)
+        )
+        if "key" in values:
+            match |= Q(pk=values["key"])
+        incidents = incidents.filter(match)
+    if "decision" in values:
+        incidents = incidents.filter(policy_decision=values["decision"])
+    now = values["now"]
+    if overdue is not None:
+        late = overdue_q(now)
+        incidents = incidents.filter(late if overdue else ~late)
+    late_now = Case(When(overdue_q(now), then=True), default=False)
+    # the earlier incident is named only to a reader who may see it (resolve_repeat_of_id)
+    readable = Incident.objects.filter(incident_q(viewer)).values("pk")
+    earlier_seen = Case(When(repeat_of_id__in=readable, then=True), default=False)
+    return (
+        incidents.annotate(**{OVERDUE: late_now, EARLIER_SEEN: earlier_seen})
+        .order_by("-started_at", "-pk")
+        .values_list(*ANSWER_COLUMNS, OVERDUE, EARLIER_SEEN)
+    )
+
+
+def _prepared(filters: IncidentFilters, viewer: Any, values: Mapping[str, Any]) -> Prepared | None:
+    """The shape's prepared SQL (None: it matches nothing, as for an anonymous reader)."""
+    shape = (
+        viewer.is_authenticated,
+        viewer.is_authenticated and viewer.is_superuser,
+        filters.status == "none",
+        filters.overdue,
+        *sorted(values),
+    )
+    key = (connection.vendor, connection.alias, *shape)
+    if key not in _SHAPES:
+        try:
+            _SHAPES[key] = prepare(
+                lambda v: _build(shape, v), {name: _VARS[name] for name in values}
+            )
+        except EmptyResultSet:
+            _SHAPES[key] = None
+    return _SHAPES[key]
+
+
+class IncidentAnswers(Answers):
+    """The incidents ``request``'s viewer may read under ``filters``, newest first, each in
+    the form :class:`IncidentOut` dumps."""
+
+    def __init__(self, request: HttpRequest, filters: IncidentFilters) -> None:
+        self.request = request
+        self.viewer = user_of(request)
+        self.values = _values(filters, self.viewer, request_now(request))
+        self.prepared = _prepared(filters, self.viewer, self.values)
+
+    def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
+        if self.prepared is None:
+            return []
+        rows = self.prepared.rows(self.values, " LIMIT %s OFFSET %s", (limit, offset))
+        return self._answers(rows)
+
+    def one(self) -> dict[str, Any] | None:
+        if self.prepared is None:
+            return None
+        rows = self.prepared.rows(self.values)
+        return self._answers(rows)[0] if rows else None
+
+    def count(self) -> int:
+        return self.prepared.count(self.values) if self.prepared is not None else 0
+
+    def _answers(self, rows: list[list[Any]]) -> list[dict[str, Any]]:
+        responders = _responders([row[0] for row in rows])
+        return [self._answer(row, responders.get(row[0], [])) for row in rows]
+
+    def _answer(self, row: list[Any], responders: list[dict[str, Any]]) -> dict[str, Any]:
+        (
+            pk,
+            team_id,
+            title,
+            severity,
+            summary,
+            started_at,
+            detected_at,
+            mitigated_at,
+            resolved_at,
+            commander_id,
+            commander_name,
+            customer_facing,
+            data_loss,
+            near_miss,
+            security,
+            process_failure,
+            significant_impact,
+            repeat_of_id,
+            failure_mode,
+            failure_tags,
+            source,
+            source_url,
+            external_id,
+            created_at,
+            updated_at,
+            version,
+            policy_decision,
+            policy_reasons,
+            postmortem_id,
+            postmortem_status,
+            overdue,
+            earlier_seen,
+        ) = row
+        return {
+            "id": pk,
+            "key": f"INC-{pk}",
+            "team_id": team_id,
+            "title": title,
+            "severity": severity,
+            "summary": summary,
+            "started_at": started_at,
+            "detected_at": detected_at,
+            "mitigated_at": mitigated_at,
+            "resolved_at": resolved_at,
+            "commander": None
+            if commander_id is None
+            else {"id": commander_id, "name": commander_name},
+            "responders": responders,
+            "customer_facing": customer_facing,
+            "data_loss": data_loss,
+            "near_miss": near_miss,
+            "security": security,
+            "process_failure": process_failure,
+            "significant_impact": significant_impact,
+            "repeat_of_id": repeat_of_id if earlier_seen else None,
+            "failure_mode": failure_mode,
+            "failure_tags": failure_tags,
+            "source": source,
+            "source_label": origin_of(source, external_id),
+            "source_url": source_url,
+            "external_id": external_id,
+            "created_at": created_at,
+            "updated_at": updated_at,
+            "version": version,
+            "policy": {"decision": policy_decision, "reasons": policy_reasons},
+            "postmortem": None
+            if postmortem_id is None
+            else {"id": postmortem_id, "status": postmortem_status},
+            "overdue": bool(overdue),
+        }
+
+
+def _responders(incident_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each incident's responders as the ``responders`` prefetch orders them (by name)."""
+    if not incident_ids:
+        return {}
+    through = Incident.responders.through._meta
+    people = Person._meta
+    name = connection.ops.quote_name
+    incident = name(through.get_field("incident").column)
+    person = name(through.get_field("person").column)
+    sql = (
+        f"SELECT r.{incident}, p.{name('id')}, p.{name('name')} "
+        f"FROM {name(through.db_table)} r INNER JOIN {name(people.db_table)} p "
+        f"ON p.{name('id')} = r.{person} "
+        f"WHERE r.{incident} IN ({', '.join(['%s'] * len(incident_ids))}) "
+        f"ORDER BY p.{name('name')} ASC"
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, incident_ids)
+        for incident_id, person_id, person_name in cursor.fetchall():
+            found.setdefault(incident_id, []).append({"id": person_id, "name": person_name})
+    return found

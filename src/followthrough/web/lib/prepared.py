@@ -1,0 +1,149 @@
+"""A queryset's SQL compiled once per process, then run again with each request's values.
+
+Django builds and compiles a queryset's SQL (its joins, lookups and subqueries) on every
+evaluation, and for a short read that costs several times what the database does. A read
+asked often in the same shape with other values (the API's incident list: the viewer, the
+filters, the instant) compiles its shape once with :func:`prepare`, then binds each
+request's values to the parameters and runs the SQL on a cursor, turning the columns into
+Python values with the converters Django itself would apply.
+
+Which parameter holds which value is found, never guessed: the shape is compiled with each
+:class:`Var`'s first sample, a parameter equal to a sample in one of its var's forms is that
+var's slot, and the shape is compiled again with the second samples, which the binding must
+reproduce exactly (same SQL, same parameters), or :class:`NotPreparable` is raised. So the
+prepared SQL runs only where it is the SQL Django would have run for those values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import QuerySet
+
+#: how a value reaches a parameter (its database form: the value itself, a date as text on
+#: SQLite, a LIKE pattern, ...)
+Form = Callable[[Any, BaseDatabaseWrapper], Any]
+
+
+def as_is(value: Any, connection: BaseDatabaseWrapper) -> Any:
+    return value
+
+
+class NotPreparable(Exception):
+    """The shape's parameters could not be told apart from its samples."""
+
+
+@dataclass(frozen=True)
+class Var:
+    """A value of a prepared query: two samples, unlike any constant of the query and unlike
+    each other, and the forms in which it reaches the parameters."""
+
+    samples: tuple[Any, Any]
+    forms: tuple[Form, ...] = (as_is,)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One shape's SQL, where each parameter comes from, and how its columns are read."""
+
+    alias: str
+    sql: str
+    #: per parameter, (var name, form), or (None, the constant)
+    slots: tuple[tuple[str | None, Any], ...]
+    #: the selected names (``values_list``'s, then the annotations), in column order
+    columns: tuple[str, ...]
+    #: per column position, the converters Django applies and their expression
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+
+    def params(self, values: Mapping[str, Any]) -> list[Any]:
+        connection = connections[self.alias]
+        return [
+            form(values[name], connection) if name is not None else form
+            for name, form in self.slots
+        ]
+
+    def rows(
+        self, values: Mapping[str, Any], suffix: str = "", more: Sequence[Any] = ()
+    ) -> list[list[Any]]:
+        """The rows for ``values``, converted; ``suffix`` (with its parameters ``more``) is
+        appended to the SQL (a LIMIT)."""
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql + suffix, [*self.params(values), *more])
+            rows = [list(row) for row in cursor.fetchall()]
+        for position, converters, expression in self.converters:
+            for row in rows:
+                value = row[position]
+                for convert in converters:
+                    value = convert(value, expression, connection)
+                row[position] = value
+        return rows
+
+    def count(self, values: Mapping[str, Any]) -> int:
+        connection = connections[self.alias]
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM ({self.sql}) counted", self.params(values))
+            return int(cursor.fetchone()[0])
+
+
+def prepare(
+    build: Callable[[Mapping[str, Any]], QuerySet[Any, Any]], vars: Mapping[str, Var]
+) -> Prepared:
+    """The shape ``build`` makes of a ``values_list`` queryset, compiled once.
+
+    ``build`` gets a value per var and must give the same SQL whatever the values (only the
+    parameters may change); it is called twice, with each var's two samples. Raises
+    :class:`NotPreparable` when the second compile is not what the binding gives, and lets
+    ``EmptyResultSet`` through (a shape that can match nothing)."""
+    first = {name: var.samples[0] for name, var in vars.items()}
+    second = {name: var.samples[1] for name, var in vars.items()}
+    queryset = build(first)
+    alias = queryset.db
+    connection = connections[alias]
+    compiler = queryset.query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    slots = tuple(_slot(param, vars, first, connection) for param in params)
+    prepared = Prepared(
+        alias=alias,
+        sql=sql,
+        slots=slots,
+        columns=(*queryset.query.values_select, *queryset.query.annotation_select),
+        converters=tuple(
+            (position, tuple(converters), expression)
+            for position, (converters, expression) in compiler.get_converters(
+                [column[0] for column in compiler.select]
+            ).items()
+        ),
+    )
+    again_sql, again_params = build(second).query.get_compiler(alias).as_sql()
+    bound = prepared.params(second)
+    if (
+        again_sql != sql
+        or len(again_params) != len(bound)
+        or not all(map(_same, again_params, bound))
+    ):
+        raise NotPreparable(f"the parameters of {sql!r} are not only the vars' values")
+    return prepared
+
+
+def _slot(
+    param: Any, vars: Mapping[str, Var], sample: Mapping[str, Any], connection: BaseDatabaseWrapper
+) -> tuple[str | None, Any]:
+    found = [
+        (name, form)
+        for name, var in vars.items()
+        for form in var.forms
+        if _same(param, form(sample[name], connection))
+    ]
+    if len(found) > 1:
+        raise NotPreparable(f"the parameter {param!r} is the sample of {len(found)} vars")
+    return found[0] if found else (None, param)
+
+
+def _same(a: Any, b: Any) -> bool:
+    # True == 1 in Python: a sample must match in type too
+    return type(a) is type(b) and a == b

@@ -1,0 +1,161 @@
+"""The incident list and detail are read with prepared SQL and written without the schema
+(``incidents.schemas.IncidentAnswers``): every answer is still IncidentOut's, byte for byte,
+for every reader, and nobody reads an incident of a team they cannot see."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.test import RequestFactory
+
+from followthrough.web.actions.models import ActionItem
+from followthrough.web.api.schemas import RENDERER
+from followthrough.web.incidents.models import Incident, Source
+from followthrough.web.incidents.schemas import IncidentOut, incidents_for_output
+from followthrough.web.lib.prepared import NotPreparable, Var, prepare
+from followthrough.web.postmortems.operations import start_postmortem
+from followthrough.web.visibility import incident_q
+
+from .conftest import API, ok
+
+if TYPE_CHECKING:
+    from conftest import Cast
+
+pytestmark = pytest.mark.django_db
+
+NOW = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
+READERS = ("admin", "alice", "vera", "charlie", "dana")
+LISTS = ("", "?overdue=true", "?overdue=false", "?status=none", "?q=502", "?q=%25", "?limit=2")
+
+
+@pytest.fixture
+def varied(cast: Cast) -> list[Incident]:
+    """Incidents of every kind an answer shows: a private team's security incident that a
+    Payments incident repeats (hidden from Payments), an imported one with tags, one with a
+    postmortem and a late action item, one with two responders, a deleted earlier one."""
+    breach = cast.incident(cast.security, title="Token leaked", security=True, commander=None)
+    repeat = cast.incident(title="502 again", repeat_of=breach, severity="P0")
+    imported = cast.incident(
+        title="Imported 502",
+        source=Source.IMPORT,
+        external_id="rootly:R-17",
+        source_url="https://rootly.example/R-17",
+        failure_tags=["database", "pool"],
+        resolved_at=None,
+    )
+    gone = cast.incident(title="Deleted earlier")
+    follows_gone = cast.incident(title="Repeats a deleted one", repeat_of=gone)
+    gone.deleted_at = NOW - timedelta(days=1)
+    gone.save()
+    late = cast.incident(title="Late fix", severity="P0")
+    postmortem = start_postmortem(late, cast.alice)
+    ActionItem.objects.create(
+        postmortem=postmortem, title="Add the index", owner=cast.frank, due_date=date(2026, 3, 1)
+    )
+    repeat.responders.add(cast.frank)
+    return [breach, repeat, imported, follows_gone, late]
+
+
+def _expected(user: User, incident: Incident) -> dict[str, Any]:
+    """The answer IncidentOut gives for ``incident`` read by ``user``."""
+    request = RequestFactory().get("/")
+    request.user = user
+    row = incidents_for_output(Incident.objects.all(), request).get(pk=incident.pk)
+    return IncidentOut.model_validate(row, context={"request": request}).model_dump()
+
+
+def _body(data: Any) -> bytes:
+    return RENDERER.render(None, data, response_status=200).encode()  # type: ignore[arg-type]
+
+
+def test_every_reader_gets_the_schemas_answer_for_every_incident_and_list(
+    cast: Cast, varied: list[Incident]
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        for name in READERS:
+            user = getattr(cast, name)
+            client = cast.api(name)
+            readable = set(Incident.objects.filter(incident_q(user)).values_list("pk", flat=True))
+            for incident in Incident.all_objects.all():
+                response = client.get(f"{API}/incidents/{incident.pk}")
+                if incident.pk not in readable:
+                    assert response.status_code == 404, (name, incident.title)
+                    continue
+                assert response.content == _body(_expected(user, incident)), (name, incident)
+            whole = ok(client.get(f"{API}/incidents?limit=200"))
+            newest_first = Incident.objects.filter(pk__in=readable).order_by("-started_at", "-pk")
+            assert [i["id"] for i in whole["items"]] == [i.pk for i in newest_first], name
+            for query in LISTS:
+                page = ok(client.get(f"{API}/incidents{query}"))
+                for item in page["items"]:
+                    assert item["id"] in readable, (name, query)
+                    assert item == ok(client.get(f"{API}/incidents/{item['id']}")), (name, query)
+
+
+def test_a_repeat_of_a_hidden_incident_leaves_the_earlier_one_unnamed(
+    cast: Cast, varied: list[Incident]
+) -> None:
+    breach, repeat = varied[0], varied[1]
+    assert ok(cast.api("alice").get(f"{API}/incidents/{repeat.pk}"))["repeat_of_id"] is None
+    assert ok(cast.api("dana").get(f"{API}/incidents/{repeat.pk}"))["repeat_of_id"] == breach.pk
+    assert ok(cast.api("admin").get(f"{API}/incidents/{repeat.pk}"))["repeat_of_id"] == breach.pk
+
+
+def test_an_outsider_filtering_by_a_private_team_or_naming_its_incident_finds_nothing(
+    cast: Cast, varied: list[Incident]
+) -> None:
+    breach = varied[0]
+    outsider = cast.api("charlie")
+    for query in (
+        f"?team={cast.security.pk}",
+        f"?q=INC-{breach.pk}",
+        f"?q={breach.pk}",
+        "?q=Token",
+        f"?team={cast.security.pk}&overdue=false&status=none&severity=P1",
+    ):
+        assert ok(outsider.get(f"{API}/incidents{query}"))["count"] == 0, query
+    assert outsider.get(f"{API}/incidents/{breach.pk}").status_code == 404
+
+
+def test_search_words_with_like_wildcards_are_matched_literally(cast: Cast) -> None:
+    cast.incident(title="Disk 100% full")
+    cast.incident(title="Disk 1000 full")
+    cast.incident(title=r"Path C:\tmp_1 missing")
+    client = cast.api("alice")
+    assert [i["title"] for i in ok(client.get(f"{API}/incidents?q=100%25"))["items"]] == [
+        "Disk 100% full"
+    ]
+    assert ok(client.get(f"{API}/incidents?q=tmp_"))["count"] == 1
+    assert ok(client.get(f"{API}/incidents?q=C:%5Ctmp"))["count"] == 1
+    assert ok(client.get(f"{API}/incidents?q=1_0"))["count"] == 0
+
+
+def test_a_key_too_large_for_an_id_searches_the_words_only(cast: Cast) -> None:
+    cast.incident(title="Order 99999999999999999999 lost")
+    body = ok(cast.api("alice").get(f"{API}/incidents?q=99999999999999999999"))
+    assert body["count"] == 1
+
+
+def test_a_shape_whose_values_cannot_be_told_from_its_constants_is_refused(db: None) -> None:
+    # the sample "same" is also a constant of the query: the binding cannot tell them apart
+    def build(values: Any) -> Any:
+        return Incident.objects.filter(summary="same", title=values["title"]).values_list("pk")
+
+    with pytest.raises(NotPreparable):
+        prepare(build, {"title": Var(("same", "other"))})
+
+
+def test_a_prepared_shape_runs_the_sql_django_compiles_for_the_values(cast: Cast) -> None:
+    first, second = cast.incident(title="first"), cast.incident(title="second")
+
+    def build(values: Any) -> Any:
+        return Incident.objects.filter(pk=values["pk"]).values_list("title", "failure_tags")
+
+    prepared = prepare(build, {"pk": Var((2_000_000_001, 2_000_000_002))})
+    assert prepared.rows({"pk": second.pk}) == [["second", []]]
+    assert prepared.rows({"pk": first.pk}) == [["first", []]]
+    assert prepared.count({"pk": first.pk}) == 1
