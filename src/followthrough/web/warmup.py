@@ -21,6 +21,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.forms.renderers import get_default_renderer
+from django.shortcuts import resolve_url
 from django.template import engines
 
 from followthrough.core import regex
@@ -31,8 +32,10 @@ TEMPLATE_SUFFIXES = frozenset({".html", ".txt", ".ics", ".xml", ".md", ".svg", "
 
 
 def warm_up() -> None:
-    """Import every view, compile every template and pattern, then freeze the heap."""
+    """Import every view and build the routes' reverse tables, compile every template and
+    pattern, read the word table, then freeze the heap."""
     import_module(settings.ROOT_URLCONF)  # each app's URLs, and with them every view
+    resolve_url(settings.LOGIN_URL)  # the first reverse() builds every route's reverse table
     import followthrough.core.rules  # noqa: F401  the linter the editor pages run
 
     compile_templates()
