@@ -102,6 +102,19 @@ def test_linting_one_file_loads_neither_the_stemmer_nor_the_word_table(tmp_path:
     assert _run_in_fresh_python(code) == "False 0"
 
 
+def test_compiling_all_patterns_compiles_each_one_made_and_not_compiled_yet() -> None:
+    from followthrough.core import regex
+
+    waiting = regex.lazy(r"warm(?:ed|ing)? up")
+    used = regex.lazy(r"used already")
+    used.search("")
+    assert "search" not in vars(waiting)
+    compiled = regex.compile_all()
+    assert compiled >= 1 and "search" in vars(waiting)
+    assert waiting.search("the server warmed up").group() == "warmed up"
+    assert regex.compile_all() == 0  # nothing left
+
+
 def test_a_lazy_pattern_behaves_as_the_compiled_one() -> None:
     import pickle
     import re

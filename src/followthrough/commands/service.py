@@ -60,6 +60,9 @@ def gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
         "-",
         "--graceful-timeout",
         "5",
+        # the application is loaded and warmed once (web/warmup.py), then the workers fork
+        # from it and share what it loaded
+        "--preload",
     ]
 
 

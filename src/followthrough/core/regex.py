@@ -30,12 +30,13 @@ import _sre  # type: ignore[import-not-found]  # the engine re.compile hands its
 import os
 import re
 import sys
+import weakref
 from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-__all__ = ["LazyPattern", "compile_kept", "kept", "lazy"]
+__all__ = ["LazyPattern", "compile_all", "compile_kept", "kept", "lazy"]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
 _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
@@ -220,6 +221,23 @@ class LazyPattern:
         return f"lazy({self.pattern!r}, {self._flags!r})"
 
 
+#: the patterns :func:`lazy` made that are still alive (mostly module constants)
+_MADE: weakref.WeakSet[LazyPattern] = weakref.WeakSet()
+
+
 def lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, compiled at the first call of one of its methods."""
-    return cast("re.Pattern[str]", LazyPattern(pattern, flags))
+    made = LazyPattern(pattern, flags)
+    _MADE.add(made)
+    return cast("re.Pattern[str]", made)
+
+
+def compile_all() -> int:
+    """Compile every pattern made so far that is not compiled yet; the number compiled.
+
+    For a long-lived process (the web server at start), where the first person to need a
+    pattern would otherwise wait for it."""
+    waiting = [made for made in list(_MADE) if "search" not in vars(made)]
+    for made in waiting:
+        made.compiled()
+    return len(waiting)

@@ -11,7 +11,11 @@ How an incident is compared (standard library only, no network):
    one normalisation the linter's repeat-incident rule uses too: stop words and numbers
    out, abbreviations written out, stems, synonyms: "TLS cert lapsed" and "certificate
    expiry" share "certif" and "expir"), each CRC-32 hashed. The failure mode and tags also form a
-   set of their own, because they are what "the same failure mode" means.
+   set of their own, because they are what "the same failure mode" means. An incident with no
+   failure mode written yet (one just recorded is often a title and nothing else) puts its
+   title there instead: a title names the failure too, and compared only through all the
+   words, a four-word title against an earlier incident's full write-up scores low for the
+   words the new one has not written yet, not for a different failure.
 2. **MinHash.** ``NUM_PERM`` hash functions ``(a*x + b) mod p`` over the terms (the failure
    mode's terms are added once more, salted, so they weigh double); keeping the minimum of
    each gives a sketch in which two incidents agree at a position with probability equal to
@@ -42,7 +46,7 @@ ROWS = 1
 BANDS = NUM_PERM // ROWS
 #: a score at or above this is suggested as a possible repeat
 DEFAULT_THRESHOLD = 0.3
-#: weight of the failure-mode-and-tags similarity when both incidents have a failure mode
+#: weight of the failure-mode-and-tags similarity (:meth:`IncidentText.mode_text`)
 MODE_WEIGHT = 0.6
 
 _MAX_CACHED = 100_000
@@ -74,7 +78,7 @@ _PERMS = _permutations(NUM_PERM)
 #: how :func:`terms` makes its terms: a stored signature made by another version (or
 #: under another word table) compares with nothing made now, so the service re-indexes
 #: every incident when :data:`TERMS` changes
-TERMS_VERSION = 2
+TERMS_VERSION = 3
 TERMS = f"terms v{TERMS_VERSION}, words {word_forms_digest()}"
 _MAX_CACHED_TERMS = 1 << 20
 _TERM_IDS: dict[str, int] = {}
@@ -112,7 +116,8 @@ class IncidentText:
     root_cause: str = ""
 
     def mode_text(self) -> str:
-        return " ".join([self.failure_mode, *self.tags])
+        """The failure mode and tags, or, before a failure mode is written, the title and tags."""
+        return " ".join([self.failure_mode.strip() or self.title, *self.tags])
 
     def all_text(self) -> str:
         return " ".join([self.title, self.summary, self.failure_mode, *self.tags, self.root_cause])
@@ -199,9 +204,10 @@ def jaccard(a: frozenset[int], b: frozenset[int]) -> float:
 
 
 def score(a: Signature, b: Signature) -> float:
-    """How alike two incidents are, 0 to 1: when both name a failure mode,
-    ``MODE_WEIGHT`` x Jaccard of failure mode and tags + the rest x Jaccard of all their
-    words; otherwise the Jaccard of all their words."""
+    """How alike two incidents are, 0 to 1: when both name a failure mode (or have a title
+    in its place, :meth:`IncidentText.mode_text`), ``MODE_WEIGHT`` x Jaccard of failure mode
+    and tags + the rest x Jaccard of all their words; otherwise the Jaccard of all their
+    words."""
     whole = jaccard(a.terms, b.terms)
     if a.mode_terms and b.mode_terms:
         return round(

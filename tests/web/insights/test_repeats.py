@@ -352,6 +352,27 @@ def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is
     assert pool.pk not in ids
 
 
+def test_an_incident_recorded_with_only_its_title_is_suggested_the_same_failure_written_up(
+    cast: Cast,
+) -> None:
+    expired = cast.incident(
+        title="Partner API certificate expired",
+        failure_mode="certificate expiry on partner-api",
+        failure_tags=["tls"],
+        summary="Partner calls were refused for three hours after the certificate expired.",
+    )
+    pool = cast.incident(
+        title="Partner API returned 500s",
+        failure_mode="connection pool exhaustion on partner-api",
+        failure_tags=["database"],
+        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
+    )
+    lapsed = cast.incident(title="partner api cert lapsed")
+    found = ok(cast.api("bob").get(f"{API}/incidents/{lapsed.pk}/similar"))["items"]
+    assert [s["incident"]["id"] for s in found] == [expired.pk]
+    assert pool.pk not in {s["incident"]["id"] for s in found}
+
+
 def test_signatures_made_under_other_terms_are_made_again_at_the_next_look_up(cast: Cast) -> None:
     earlier = _earlier(cast)
     repeats.catch_up()

@@ -148,6 +148,40 @@ def test_a_certificate_expiry_in_other_tenses_and_abbreviations_is_suggested_and
     assert repeats.score(signature(later), signature(pool)) < repeats.DEFAULT_THRESHOLD
 
 
+def test_an_incident_recorded_with_only_its_title_is_compared_by_its_title_as_its_failure_mode() -> (
+    None
+):
+    # all words alone, "partner api cert lapsed" against the earlier write-up scored 0.44,
+    # and 0.27 once that write-up had a root cause: the words the new incident has not
+    # written yet counted against it
+    lapsed = IncidentText(title="partner api cert lapsed")
+    expired = IncidentText(
+        title="Partner API certificate expired",
+        failure_mode="certificate expiry on partner-api",
+        tags=("tls",),
+        summary="Partner calls were refused for three hours after the certificate expired.",
+        root_cause="Nobody owned the renewal and no alert watched the expiry date.",
+    )
+    pool = IncidentText(
+        title="Partner API returned 500s",
+        failure_mode="connection pool exhaustion on partner-api",
+        tags=("database",),
+        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
+    )
+    assert signature(lapsed).mode_terms == repeats.terms("partner api cert lapsed")
+    assert repeats.score(signature(lapsed), signature(expired)) >= repeats.DEFAULT_THRESHOLD
+    # the same service's other failure: as low as two written-up incidents of it (0.19)
+    assert repeats.score(signature(lapsed), signature(pool)) <= 0.2
+    assert repeats.score(signature(lapsed), signature(pool)) == repeats.score(
+        signature(pool), signature(lapsed)
+    )
+
+
+def test_a_written_failure_mode_is_compared_and_the_title_is_not_put_in_its_place() -> None:
+    written = IncidentText(title="Checkout failing", failure_mode="orders-db pool ran dry")
+    assert signature(written).mode_terms == repeats.terms("orders-db pool ran dry")
+
+
 def test_a_score_from_stored_bytes_equals_the_score_of_the_signatures() -> None:
     texts = [
         _pool(),

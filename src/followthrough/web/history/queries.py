@@ -283,12 +283,15 @@ def _ids(value: Any) -> list[int | str]:
     return [v for v in values if isinstance(v, int | str) and not isinstance(v, bool)]
 
 
-def _names(changes: list[Change], led: frozenset[int]) -> dict[tuple[type[models.Model], Any], str]:
-    """Names of the people, users and teams that changes refer to by id, in one query each."""
+def _names(
+    changes: list[tuple[Change, dict[str, tuple[Any, Any]]]],
+) -> dict[tuple[type[models.Model], Any], str]:
+    """Names of the people, users and teams that changes refer to by id, in one query each
+    (with the rows a name is made of joined: a postmortem is named by its incident)."""
     wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
-    for change in changes:
+    for change, fields in changes:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
-        for name, (before, after) in changed_fields(change, led).items():
+        for name, (before, after) in fields.items():
             target = _relation(_field(model, name))
             if target is None:
                 continue
@@ -298,7 +301,7 @@ def _names(changes: list[Change], led: frozenset[int]) -> dict[tuple[type[models
     user_model = get_user_model()
     for target, pks in wanted.items():
         try:
-            found = list(target._base_manager.filter(pk__in=pks))
+            found = list(target._base_manager.filter(pk__in=pks).select_related())
         except (ValueError, TypeError, ValidationError):
             continue  # ids of another type than the key's (a field whose type changed)
         for obj in found:
@@ -327,6 +330,18 @@ def _shown(
     return _text(value)
 
 
+def _described(
+    model: type[models.Model] | None, name: str
+) -> tuple[str, type[models.Model] | None, dict[Any, str]]:
+    """A recorded field's label, the model its ids point at, and its choices' labels."""
+    f = _field(model, name)
+    choices = {}
+    for key, text in getattr(f, "flatchoices", None) or []:
+        if isinstance(key, int | str):
+            choices[key] = str(text)
+    return str(getattr(f, "verbose_name", "") or name.replace("_", " ")), _relation(f), choices
+
+
 def present(changes: list[Change], user: User) -> list[Entry]:
     """Each change with its kind and its changed fields as text, long text as a diff.
 
@@ -334,19 +349,17 @@ def present(changes: list[Change], user: User) -> list[Entry]:
     as it was written, a value of an unexpected shape as text.
     """
     led = led_teams(user)
-    names = _names(changes, led)
+    changed = [(change, changed_fields(change, led)) for change in changes]
+    names = _names(changed)
+    described: dict[tuple[type[models.Model] | None, str], Any] = {}  # a page repeats fields
     entries = []
-    for change in changes:
+    for change, fields in changed:
         model = ContentType.objects.get_for_id(change.content_type_id).model_class()
         rows = []
-        for name, (before, after) in changed_fields(change, led).items():
-            f = _field(model, name)
-            target = _relation(f)
-            label = str(getattr(f, "verbose_name", "") or name.replace("_", " "))
-            choices = {}
-            for key, text in getattr(f, "flatchoices", None) or []:
-                if isinstance(key, int | str):
-                    choices[key] = str(text)
+        for name, (before, after) in fields.items():
+            if (model, name) not in described:
+                described[(model, name)] = _described(model, name)
+            label, target, choices = described[(model, name)]
             b, a = _shown(before, target, choices, names), _shown(after, target, choices, names)
             if b == a or name in HIDDEN:
                 continue  # "" to None on a create, say: nothing a reader would call a change
