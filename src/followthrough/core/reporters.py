@@ -102,6 +102,8 @@ def write_json(record: Record, files: Iterable[Record], write: Callable[[str], o
     """:func:`report_json` written as it goes, a file at a time (``files`` in place of the
     record's): the same text, without the whole report held as one string and the
     encoder's million pieces."""
+    import json
+
     head = report_json({**record, "files": []})
     at = head.index(_FILES_KEY) + len(_FILES_KEY) - 1
     write(head[: at - 1])

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from followthrough.core.calendar import BusinessCalendar, CalendarError
-from followthrough.web.lib.compiled_lookup import CompiledLookup
+from followthrough.web.lib.prepared import Lookup
 from followthrough.web.lib.read_transactions import write_after_read
 from followthrough.web.versioning import Versioned
 
@@ -237,8 +237,8 @@ class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
         return token
 
 
-# Every API request looks its token up: the query's SQL is built once (web/lib/compiled_lookup.py).
-_TOKEN_BY_DIGEST: CompiledLookup[ApiToken] = CompiledLookup(
+# Every API request looks its token up: its SQL is prepared once (web/lib/prepared.py).
+_TOKEN_BY_DIGEST: Lookup[ApiToken] = Lookup(
     lambda digest: ApiToken.objects.select_related("user").filter(digest=digest)
 )
 

@@ -12,17 +12,28 @@ Which parameter holds which value is found, never guessed: the shape is compiled
 var's slot, and the shape is compiled again with the second samples, which the binding must
 reproduce exactly (same SQL, same parameters), or :class:`NotPreparable` is raised. So the
 prepared SQL runs only where it is the SQL Django would have run for those values.
+
+A queryset of model instances (not ``values_list``) is read back as the instances
+``ModelIterable`` would make, its ``select_related`` relations included: :class:`Lookup`
+finds one row by a unique value that way (every API request's token and its account).
+It leans on the compiler's internals as ``ModelIterable`` uses them (``select``,
+``klass_info``, ``get_related_populators``; Django 5.2): tests/web/lib/test_prepared.py
+is the one to run when Django is upgraded.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from django.db import connections
+from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
+
+M = TypeVar("M", bound=models.Model)
 
 #: how a value reaches a parameter (its database form: the value itself, a date as text on
 #: SQLite, a LIKE pattern, ...)
@@ -47,6 +58,23 @@ class Var:
 
 
 @dataclass(frozen=True)
+class _Instances:
+    """How a model queryset's row becomes its instance (as ``ModelIterable`` does it)."""
+
+    model: type[models.Model]
+    init_list: list[str]
+    start: int
+    end: int
+    populators: list[Any]
+
+    def make(self, alias: str, row: Sequence[Any]) -> models.Model:
+        found = self.model.from_db(alias, self.init_list, row[self.start : self.end])
+        for populator in self.populators:
+            populator.populate(row, found)
+        return found
+
+
+@dataclass(frozen=True)
 class Prepared:
     """One shape's SQL, where each parameter comes from, and how its columns are read."""
 
@@ -58,6 +86,8 @@ class Prepared:
     columns: tuple[str, ...]
     #: per column position, the converters Django applies and their expression
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+    #: for a queryset of model instances, how to make them (None for ``values_list``)
+    instances: _Instances | None = None
 
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         connection = connections[self.alias]
@@ -83,6 +113,12 @@ class Prepared:
                 row[position] = value
         return rows
 
+    def objects(self, values: Mapping[str, Any]) -> list[Any]:
+        """The model instances for ``values`` (a queryset of instances only)."""
+        if self.instances is None:
+            raise TypeError("a values_list shape has no instances")
+        return [self.instances.make(self.alias, row) for row in self.rows(values)]
+
     def count(self, values: Mapping[str, Any]) -> int:
         connection = connections[self.alias]
         with connection.cursor() as cursor:
@@ -107,6 +143,17 @@ def prepare(
     compiler = queryset.query.get_compiler(alias)
     sql, params = compiler.as_sql()
     slots = tuple(_slot(param, vars, first, connection) for param in params)
+    instances = None
+    if queryset._iterable_class is ModelIterable:
+        select, klass_info = compiler.select, compiler.klass_info
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        instances = _Instances(
+            model=klass_info["model"],
+            init_list=[column[0].target.attname for column in select[start:end]],
+            start=start,
+            end=end,
+            populators=get_related_populators(klass_info, select, alias),
+        )
     prepared = Prepared(
         alias=alias,
         sql=sql,
@@ -118,6 +165,7 @@ def prepare(
                 [column[0] for column in compiler.select]
             ).items()
         ),
+        instances=instances,
     )
     again_sql, again_params = build(second).query.get_compiler(alias).as_sql()
     bound = prepared.params(second)
@@ -128,6 +176,35 @@ def prepare(
     ):
         raise NotPreparable(f"the parameters of {sql!r} are not only the vars' values")
     return prepared
+
+
+#: a looked-up value's two samples: no real value is like them
+_LOOKED_UP = Var(samples=("\x00followthrough-sample-1\x00", "\x00followthrough-sample-2\x00"))
+
+
+class Lookup(Generic[M]):
+    """The row ``build(value)`` selects (one at most: the value is unique), or None, its SQL
+    prepared once per database connection (each thread has its own)."""
+
+    def __init__(self, build: Callable[[str], QuerySet[M]]) -> None:
+        self.build = build
+        self.local = threading.local()
+
+    def find(self, value: str, using: str = "default") -> M | None:
+        found = self._prepared(using).objects({"value": value})
+        return found[0] if found else None
+
+    def _prepared(self, using: str) -> Prepared:
+        held: dict[str, tuple[BaseDatabaseWrapper, Prepared]]
+        held = self.local.__dict__.setdefault("prepared", {})
+        connection = connections[using]
+        if using not in held or held[using][0] is not connection:
+            shape = prepare(
+                lambda v: self.build(v["value"]).using(using).order_by()[:1],
+                {"value": _LOOKED_UP},
+            )
+            held[using] = (connection, shape)
+        return held[using][1]
 
 
 def _slot(

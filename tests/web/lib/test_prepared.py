@@ -1,4 +1,4 @@
-"""A look-up compiled once gives the rows the ORM gives, and runs like any other query."""
+"""A look-up prepared once gives the rows the ORM gives, and runs like any other query."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from conftest import Cast
 from followthrough.web.accounts.models import ApiToken, TokenScope, _digest
-from followthrough.web.lib.compiled_lookup import CompiledLookup
+from followthrough.web.lib.prepared import Lookup
 
-TOKEN_AND_USER: CompiledLookup[ApiToken] = CompiledLookup(
+TOKEN_AND_USER: Lookup[ApiToken] = Lookup(
     lambda digest: ApiToken.objects.select_related("user").filter(digest=digest)
 )
 
