@@ -21,12 +21,13 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
 )
-_NOT_QUANTITIES = lazy(
-    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
+# written in lower case: run case-blind, or as it is over lower-cased ASCII text (see _blanked)
+_NOT_QUANTITIES_SOURCE = (
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"  # clock times
     r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
     r"|\b(?:p|sev|s|q|h)\d\b"  # P1, SEV2, Q3
-    r"|\b[A-Z]+-\d+\b"  # ticket keys
+    r"|\b[a-z]+-\d+\b"  # ticket keys
     r"|\b(?:19|20)\d{2}\b"  # years
     # HTTP statuses: "returning 503", "HTTP 502", "404s", "504 errors" name a failure, not a count
     r"|\b(?:http|status|code|returning|returned|returns|return)\s+[1-5]\d\d\b"
@@ -38,9 +39,22 @@ _NOT_QUANTITIES = lazy(
     + _MONTHS
     + r"|\b"
     + _MONTHS
-    + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b",
-    re.IGNORECASE,
+    + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
 )
+_NOT_QUANTITIES = lazy(_NOT_QUANTITIES_SOURCE, re.IGNORECASE)
+_NOT_QUANTITIES_LOWER = lazy(_NOT_QUANTITIES_SOURCE)
+
+
+def _blanked(text: str) -> str:
+    """``text`` with what only looks like a quantity (dates, clock times, tickets, versions,
+    HTTP statuses) blanked, for the case-blind number patterns. ASCII text is lower-cased
+    and matched case by case: the same matches at the same offsets, and Python's engine,
+    which folds case one character at a time, runs about three times faster so."""
+    if text.isascii():
+        return _NOT_QUANTITIES_LOWER.sub(" ", text.lower())
+    return _NOT_QUANTITIES.sub(" ", text)
+
+
 # a number standing alone ("3.7M", "18%", "47", "1,240"), not one inside a name ("k8s",
 # "ip-10-0-32-54", "/24")
 _NUMBER = lazy(r"(?<![\w./:#@-])\d[\d,.]*(?:%|[kmb]\b)?(?![\w/@-]|\.\d)", re.IGNORECASE)
@@ -62,7 +76,7 @@ _VAGUE = W.Phrases(W.VAGUE_QUANTIFIERS)
 
 def has_quantity(text: str) -> bool:
     """True when ``text`` states a number of something (not just a date or a clock time)."""
-    if _DIGIT.search(text) and _NUMBER.search(_NOT_QUANTITIES.sub(" ", text)):
+    if _DIGIT.search(text) and _NUMBER.search(_blanked(text)):
         return True
     return _NUMBER_WORDS.search(text) is not None
 
@@ -182,8 +196,7 @@ _COUNTED = lazy(
 
 def effect_counted(text: str) -> bool:
     """Does a sentence that states the impact count it (or say it was zero)?"""
-    cleaned = _NOT_QUANTITIES.sub(" ", text)
-    return _COUNTED.search(cleaned) is not None or _ZERO.search(text) is not None
+    return _COUNTED.search(_blanked(text)) is not None or _ZERO.search(text) is not None
 
 
 def quantified(text: str) -> bool:
