@@ -52,13 +52,12 @@ def _blanked(text: str) -> str:
 # a number standing alone ("3.7M", "18%", "47", "1,240"), not one inside a name ("k8s",
 # "ip-10-0-32-54", "/24")
 _NUMBER = lazy(r"(?<![\w./:#@-])\d[\d,.]*(?:%|[kmb]\b)?(?![\w/@-]|\.\d)", re.IGNORECASE)
-_NUMBER_WORDS = lazy(
+_NUMBER_WORDS = CaseBlind(
     r"\b(?:none of the|no|half|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
     r"thousand|dozens|hundreds|thousands|millions)\s+(?:of\s+)?(?:our\s+|the\s+)?(?:\w+\s+)?(?:users|customers|requests|orders|"
     r"merchants|clients|accounts|tenants|regions|transactions|payments|calls|minutes|hours|"
     r"seconds|days|emails|messages|jobs|sessions|pages|errors)\b",
-    re.IGNORECASE,
 )
 _DIGIT = lazy(r"\d")
 _NUMBER_WORD = (
@@ -161,7 +160,7 @@ _WORDS = lazy(r"[A-Za-z0-9]")
 _LISTED = lazy(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 # "no packages were compromised", "we were not affected", "no evidence that ... were
 # downloaded": zero is a number
-_ZERO = lazy(
+_ZERO = CaseBlind(
     r"\b(?:no|zero|none\s+of\s+the|not\s+(?:a\s+)?single)\s+(?:[\w-]+\s+){0,3}?(?:were|was|had\s+been|"
     r"have\s+been|has\s+been)\s+(?:affected|compromised|impacted|exploited|used|accessed|"
     r"downloaded|lost|exposed|charged|installed)\b"
@@ -169,14 +168,13 @@ _ZERO = lazy(
     r"|\bno\s+(?:evidence|indications?|indicators?|signs?)\s+(?:of|that)\b"
     r"|\bno\s+(?:customer|user|data|service)s?\s+(?:data\s+)?(?:impact|loss|were)\b"
     r"|\bno\s+action\s+is\s+required\s+by\s+(?:users|customers)\b",
-    re.IGNORECASE,
 )
 
 
 # What the failure did, counted: "for 47 minutes", "5 out of 46 nodes", "3.7M failed
 # requests", "18% of checkouts", "ninety minutes"; not a measure of the cause ("reaching
 # 100%", "12 GB of memory").
-_COUNTED = lazy(
+_COUNTED = CaseBlind(
     # not a hypothesis ("if a single zone becomes unoperational")
     r"(?<![\w./:#@-])(?<!\bif\s)(?<!\bif\sa\s)(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
     + _NUMBER_WORD
@@ -184,7 +182,6 @@ _COUNTED = lazy(
     r"(?:%\s+of\b|(?:\w+\s+){0,2}?(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|days?|weeks?)\b|"
     r"(?:[\w-]+\s+){0,2}?(?:(?!(?:this|was|has|is|as|its|does|gets|reasons|ways|things|steps|"
     r"options|aspects|factors|parts|questions|problems|issues)\b)[a-z]{3,}s)\b)",
-    re.IGNORECASE,
 )
 
 
