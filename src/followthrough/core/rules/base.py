@@ -6,7 +6,6 @@ document and reused by every rule, so no rule pays for its own full re-scan setu
 from __future__ import annotations
 
 import re
-import string
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -192,27 +191,29 @@ class CorpusRule(_RuleMeta):
 
 # --- case-blind patterns, run case by case --------------------------------------------------
 
-_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
-#: the only non-ASCII letters case-blind matching takes for ASCII ones: İ and ı for "i", ſ for
-#: "s", the Kelvin sign for "k"
-_ASCII_LOOKALIKES = ("\u0130", "\u0131", "\u017f", "\u212a")
+#: the letters case-blind matching takes for ASCII ones that lower-casing leaves as they are:
+#: ſ for "s", dotless ı for "i"
+_STAY_APART = ("\u017f", "\u0131")
 
 
-def ascii_folded(text: str) -> str | None:
-    """``text`` with its ASCII letters lower-cased (same offsets), in which a pattern written
-    in lower case finds, case by case, exactly what it finds case-blind (``re.IGNORECASE``) in
-    ``text``; None when ``text`` holds one of the non-ASCII letters case-blind matching takes
-    for an ASCII one."""
+def case_folded(text: str) -> str | None:
+    """``text`` lower-cased, in which a pattern written in lower case (its letters ASCII)
+    finds, case by case, exactly what it finds case-blind (``re.IGNORECASE``) in ``text``;
+    None when it cannot. Lower-casing keeps every character's class (word, digit, space) and
+    turns no character into an ASCII letter but the Kelvin sign, which case-blind matching
+    takes for "k" too; it cannot when it changes the text's length ("İ") or when the text
+    holds ſ or ı (taken for "s" and "i")."""
     if text.isascii():
         return text.lower()
-    if any(letter in text for letter in _ASCII_LOOKALIKES):
+    folded = text.lower()
+    if len(folded) != len(text) or any(letter in text for letter in _STAY_APART):
         return None
-    return text.translate(_ASCII_LOWER)
+    return folded
 
 
 class CaseBlind:
     """A case-blind pattern written in lower case (escapes aside), run case by case over the
-    text's :func:`ascii_folded` form: Python's engine folds the case of every character a
+    text's :func:`case_folded` form: Python's engine folds the case of every character a
     case-blind pattern compares, which makes it three to six times slower. Matches are at the
     text's offsets, but their ``group()`` is the folded text: read the text by their spans."""
 
@@ -222,13 +223,13 @@ class CaseBlind:
         self._cased = lazy(source)
 
     def search(self, text: str) -> re.Match[str] | None:
-        folded = ascii_folded(text)
+        folded = case_folded(text)
         return self._blind.search(text) if folded is None else self._cased.search(folded)
 
     def sub(self, replacement: str, text: str) -> str:
         """``sub`` over the folded text (the text itself when it cannot be folded): for
         patterns that read the result case-blind."""
-        folded = ascii_folded(text)
+        folded = case_folded(text)
         if folded is None:
             return self._blind.sub(replacement, text)
         return self._cased.sub(replacement, folded)
