@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, section_kind, view_of
+from followthrough.core.rules.base import (
+    Finding,
+    Rule,
+    Severity,
+    literal_matches,
+    section_kind,
+    view_of,
+)
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -395,7 +402,7 @@ class PersonAsAgent(Rule):
             if found is not None:
                 yield report(line, found, match.group(), match.start())
         possessive = words & _POSSESSIVE_NOUNS and "s" in words
-        for match in _POSSESSIVE.finditer(masked) if possessive else ():
+        for match in literal_matches(_POSSESSIVE, "'s", masked) if possessive else ():
             owner = _POSSESSOR.search(masked, max(0, match.start() - 40), match.start())
             line = view.line_of(match.start())
             if owner is None or line in seen:
@@ -404,7 +411,7 @@ class PersonAsAgent(Rule):
             if agent.startswith("@") or agent in names:
                 yield report(line, agent, agent + match.group(), match.start())
         caused_by = "by" in words and words & _CAUSING_VERBS
-        for match in _CAUSED_BY.finditer(masked) if caused_by else ():
+        for match in literal_matches(_CAUSED_BY, "by", masked) if caused_by else ():
             i = match.start()
             if i and (masked[i - 1].isalnum() or masked[i - 1] in "_@-"):
                 continue
