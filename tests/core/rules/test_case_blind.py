@@ -57,3 +57,11 @@ def test_a_case_blind_pattern_finds_what_the_case_blind_engine_finds(text: str) 
         expected = blind.search(text)
         assert (found and found.span()) == (expected and expected.span()), pattern.pattern
         assert pattern.sub(" ", text).lower() == blind.sub(" ", text).lower()
+
+
+def test_the_words_a_case_blind_pattern_needs_are_written_in_it() -> None:
+    import followthrough.core.rules  # noqa: F401
+
+    for pattern in _every_case_blind_pattern():
+        for word in pattern.needs:
+            assert word in pattern.pattern, (word, pattern.pattern)

@@ -295,6 +295,7 @@ _NO_END = CaseBlind(
     r"as\s+much\s+as\s+possible|should\s+always|continue\s+to|keep\s+(?:an\s+eye|monitoring|"
     r"in\s+mind|track)|unless\s+absolutely\s+necessary|from\s+now\s+on|"
     r"(?:ensure|make\s+sure)\s+that\s+(?:they|we|it|these|those|changes?)\s+(?:get|are|is)\b)",
+    needs=("option", "possible", "always", "continue", "keep", "necessary", "from", "that"),
 )
 _DELIBERATE = lazy(
     r"^(?:consider(?:ing)?|discuss(?:ing)?|reflect(?:ing)?|agree(?:ing)?|think(?:ing)?\s+about|"

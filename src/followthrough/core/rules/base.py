@@ -215,16 +215,23 @@ class CaseBlind:
     """A case-blind pattern written in lower case (escapes aside), run case by case over the
     text's :func:`case_folded` form: Python's engine folds the case of every character a
     case-blind pattern compares, which makes it three to six times slower. Matches are at the
-    text's offsets, but their ``group()`` is the folded text: read the text by their spans."""
+    text's offsets, but their ``group()`` is the folded text: read the text by their spans.
 
-    def __init__(self, source: str) -> None:
+    ``needs``: words one of which every match holds; a text without any is not searched."""
+
+    def __init__(self, source: str, needs: tuple[str, ...] = ()) -> None:
         self.pattern = source
+        self.needs = needs
         self._blind = lazy(source, re.IGNORECASE)
         self._cased = lazy(source)
 
     def search(self, text: str) -> re.Match[str] | None:
         folded = case_folded(text)
-        return self._blind.search(text) if folded is None else self._cased.search(folded)
+        if folded is None:
+            return self._blind.search(text)
+        if self.needs and not any(word in folded for word in self.needs):
+            return None
+        return self._cased.search(folded)
 
     def sub(self, replacement: str, text: str) -> str:
         """``sub`` over the folded text (the text itself when it cannot be folded): for
