@@ -200,10 +200,7 @@ def _cause_unknown(view: View) -> bool:
             windows[-1] = (windows[-1][0], end)
         else:
             windows.append((start, end))
-    for a, b in windows:
-        if _holds_unknown_key(low[a:b]) and _unknown_in(view, a, b):
-            return True
-    return False
+    return any(_holds_unknown_key(low[a:b]) and _unknown_in(view, a, b) for a, b in windows)
 
 
 # every way of saying the cause is not known holds one of these
