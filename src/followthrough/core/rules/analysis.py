@@ -200,7 +200,11 @@ def _cause_unknown(view: View) -> bool:
             windows[-1] = (windows[-1][0], end)
         else:
             windows.append((start, end))
-    return any(_holds_unknown_key(low[a:b]) and _unknown_in(view, a, b) for a, b in windows)
+    for a, b in windows:
+        window = low[a:b]
+        if any(key in window for key in _UNKNOWN_KEYS) and _unknown_in(view, a, b):
+            return True
+    return False
 
 
 # every way of saying the cause is not known holds one of these
@@ -224,22 +228,6 @@ _UNKNOWN_KEYS = (
     "n't reveal",
     "n't explain",
 )
-
-
-_NEGATED_KEYS = {
-    negation: tuple(key for key in _UNKNOWN_KEYS if key.startswith(negation))
-    for negation in ("not ", "n't ")
-}
-_PLAIN_KEYS = tuple(key for key in _UNKNOWN_KEYS if not key.startswith(("not ", "n't ")))
-
-
-def _holds_unknown_key(window: str) -> bool:
-    """``any(key in window for key in _UNKNOWN_KEYS)``, the keys after a negation looked
-    for only where the negation is."""
-    return any(key in window for key in _PLAIN_KEYS) or any(
-        negation in window and any(key in window for key in keys)
-        for negation, keys in _NEGATED_KEYS.items()
-    )
 
 
 def _positions(text: str, word: str) -> list[int]:

@@ -12,7 +12,7 @@ from followthrough.core.reading import impact
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.analysis import cause_unknown
-from followthrough.core.rules.base import Finding, Rule, Severity, literal_matches, view_of
+from followthrough.core.rules.base import Finding, Rule, Severity, view_of
 from followthrough.core.rules.wordlists import lowered
 
 if TYPE_CHECKING:
@@ -34,16 +34,15 @@ _ADVICE: dict[SectionKind, str] = {
     SectionKind.LESSONS: "what went well, what went badly, where we got lucky",
 }
 _MARKER_SOURCES = (r"\bTODO\b", r"\bTBD\b", r"\bFIXME\b")
-# One pattern per placeholder, lower-cased and run on the lower-cased text, each only when its
-# probe occurs; one that starts with its probe is tried only where str.find finds the probe.
-# (probe, probe is a word, word_initial, pattern, starts with the probe)
-_PLACEHOLDERS: list[tuple[str, bool, bool, re.Pattern[str], bool]] = [
+# One pattern per placeholder, lower-cased and run on the lower-cased text: each starts with
+# a literal, so the regex engine jumps between its occurrences, and each runs only when its
+# probe occurs. (probe is a word, word_initial, pattern)
+_PLACEHOLDERS: list[tuple[str, bool, bool, re.Pattern[str]]] = [
     (
         probe,
         probe.isalnum(),
         source.startswith(r"\b"),
         lazy(source.removeprefix(r"\b").lower()),
-        source.removeprefix(r"\b").lower().startswith(re.escape(probe)),
     )
     for probe, source in W.TEMPLATE_PLACEHOLDERS
     if source not in _MARKER_SOURCES
@@ -297,11 +296,10 @@ class TemplateLeftover(Rule):
         view = view_of(doc)
         low, masked, words = view.low, view.masked, view.words
         hits: list[tuple[int, int]] = []
-        for probe, is_word, word_initial, pattern, leads in _PLACEHOLDERS:
+        for probe, is_word, word_initial, pattern in _PLACEHOLDERS:
             if not (probe in words if is_word else probe in low):
                 continue
-            found = literal_matches(pattern, probe, low) if leads else pattern.finditer(low)
-            for match in found:
+            for match in pattern.finditer(low):
                 i = match.start()
                 if word_initial and i and (low[i - 1].isalnum() or low[i - 1] == "_"):
                     continue
