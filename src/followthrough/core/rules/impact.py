@@ -21,26 +21,24 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
 )
-# every form starts at a word boundary: one \b before them all, not one per form tried at
-# every position of the text
 _NOT_QUANTITIES_SOURCE = (
-    r"\b(?:\d{4}-\d{1,2}-\d{1,2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
-    r"|\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"  # clock times
-    r"|\d{1,2}/\d{1,2}/\d{2,4}\b"
-    r"|(?:p|sev|s|q|h)\d\b"  # P1, SEV2, Q3
-    r"|[a-z]+-\d+\b"  # ticket keys
-    r"|(?:19|20)\d{2}\b"  # years
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
+    r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"  # clock times
+    r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\b(?:p|sev|s|q|h)\d\b"  # P1, SEV2, Q3
+    r"|\b[a-z]+-\d+\b"  # ticket keys
+    r"|\b(?:19|20)\d{2}\b"  # years
     # HTTP statuses: "returning 503", "HTTP 502", "404s", "504 errors" name a failure, not a count
-    r"|(?:http|status|code|returning|returned|returns|return)\s+[1-5]\d\d\b"
-    r"|[45]\d\d(?:s\b|(?=\s+(?:errors?|responses?|status|messages?)\b))"
+    r"|\b(?:http|status|code|returning|returned|returns|return)\s+[1-5]\d\d\b"
+    r"|\b[45]\d\d(?:s\b|(?=\s+(?:errors?|responses?|status|messages?)\b))"
     # versions: "v2.5", "1.24.0", "version < 2.5", "versions affected: 1.7"
-    r"|v\d+(?:\.\d+)*\w*|\d+\.\d+\.\d+\w*|(?:versions?|releases?)\b[^\n\d]{0,40}?\d+(?:\.\d+)+"
+    r"|\bv\d+(?:\.\d+)*\w*|\b\d+\.\d+\.\d+\w*|\b(?:versions?|releases?)\b[^\n\d]{0,40}?\d+(?:\.\d+)+"
     # dates with a month's name: "30 November 2019", "Jan 5th"
-    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?"
     + _MONTHS
-    + r"|"
+    + r"|\b"
     + _MONTHS
-    + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b)"
+    + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
 )
 _NOT_QUANTITIES = CaseBlind(_NOT_QUANTITIES_SOURCE)
 
@@ -163,13 +161,13 @@ _LISTED = lazy(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 # "no packages were compromised", "we were not affected", "no evidence that ... were
 # downloaded": zero is a number
 _ZERO = CaseBlind(
-    r"\b(?:(?:no|zero|none\s+of\s+the|not\s+(?:a\s+)?single)\s+(?:[\w-]+\s+){0,3}?(?:were|was|"
-    r"had\s+been|have\s+been|has\s+been)\s+(?:affected|compromised|impacted|exploited|used|"
-    r"accessed|downloaded|lost|exposed|charged|installed)\b"
-    r"|(?:were|was|are|is)\s+not\s+(?:affected|impacted|compromised|exploited)\b"
-    r"|no\s+(?:evidence|indications?|indicators?|signs?)\s+(?:of|that)\b"
-    r"|no\s+(?:customer|user|data|service)s?\s+(?:data\s+)?(?:impact|loss|were)\b"
-    r"|no\s+action\s+is\s+required\s+by\s+(?:users|customers)\b)",
+    r"\b(?:no|zero|none\s+of\s+the|not\s+(?:a\s+)?single)\s+(?:[\w-]+\s+){0,3}?(?:were|was|had\s+been|"
+    r"have\s+been|has\s+been)\s+(?:affected|compromised|impacted|exploited|used|accessed|"
+    r"downloaded|lost|exposed|charged|installed)\b"
+    r"|\b(?:were|was|are|is)\s+not\s+(?:affected|impacted|compromised|exploited)\b"
+    r"|\bno\s+(?:evidence|indications?|indicators?|signs?)\s+(?:of|that)\b"
+    r"|\bno\s+(?:customer|user|data|service)s?\s+(?:data\s+)?(?:impact|loss|were)\b"
+    r"|\bno\s+action\s+is\s+required\s+by\s+(?:users|customers)\b",
 )
 
 
