@@ -88,22 +88,19 @@ def content_stems(text: str) -> set[str]:
     runs = text.lower().encode().translate(_RUNS).decode().split()
     try:  # every run met before: looked up at C speed
         out = set(map(stems.__getitem__, runs))
-    except KeyError:  # only the runs not met before (ticket numbers, host names) stemmed here
-        new = {run: _content_stem(run) for run in set(runs).difference(stems)}
-        if len(stems) < 1 << 16:
-            stems.update(new)
-            out = set(map(stems.__getitem__, runs))
-        else:
-            out = {new[run] if run in new else stems[run] for run in runs}
+    except KeyError:
+        out = set()
+        for run in runs:
+            stem = stems.get(run)
+            if stem is None:
+                word = run.lstrip(_NOT_WORD_START)
+                keep = len(word) > 2 and word not in W.STOPWORDS and word not in _GENERIC
+                stem = _stem(word) if keep else ""
+                if len(stems) < 1 << 16:
+                    stems[run] = stem
+            out.add(stem)
     out.discard("")
     return out
-
-
-def _content_stem(run: str) -> str:
-    """The stem of the word a run holds, or "" for a word that says nothing of the subject."""
-    word = run.lstrip(_NOT_WORD_START)
-    keep = len(word) > 2 and word not in W.STOPWORDS and word not in _GENERIC
-    return _stem(word) if keep else ""
 
 
 class UnaddressedCause(Rule):
