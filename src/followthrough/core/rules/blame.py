@@ -248,11 +248,16 @@ _CONDUCT = lazy(
 )
 
 
-def _conducts(low: str) -> list[re.Match[str]]:
+#: the words a contracted negation of ``_CONDUCT`` leaves in a word set ("didn't": "didn", "t")
+_CONTRACTED = frozenset(["haven", "hasn", "aren", "isn", "didn", "don"])
+
+
+def _conducts(low: str, words: frozenset[str]) -> list[re.Match[str]]:
     """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't"):
-    from the start of the word before it ("have not", "haven't")."""
+    from the start of the word before it ("have not", "haven't"). ``words``: the word set of
+    ``low``, which tells whether a contraction is there to look for."""
     found: list[re.Match[str]] = []
-    for key in (" not ", "n't "):
+    for key in (" not ", "n't ") if not words.isdisjoint(_CONTRACTED) else (" not ",):
         at = low.find(key)
         while at != -1:
             match = _CONDUCT.match(low, low.rfind(" ", 0, at) + 1)
@@ -374,7 +379,7 @@ class PersonAsAgent(Rule):
                 agent = opening.group() if opening is not None else None
             if agent is not None:
                 yield report(line, agent, verb, match.start())
-        for conduct in _conducts(low) if words & _CONDUCT_WORDS else ():
+        for conduct in _conducts(low, words) if words & _CONDUCT_WORDS else ():
             # the subject: the words that open the sentence or item, just before it
             start = max(
                 masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start())
