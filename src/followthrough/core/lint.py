@@ -75,12 +75,22 @@ class RuleError(Exception):
         return (RuleError, (self.path, self.code, self._message))
 
 
+#: (select, ignore) -> the single-file rules they enable: chosen once, not per document
+_ENABLED: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Rule]] = {}
+
+
 def _single_rules(config: LintConfig) -> list[Rule]:
-    return [
-        rule
-        for rule in REGISTRY
-        if isinstance(rule, Rule) and rule is not _UNUSED and config.is_enabled(rule)
-    ]
+    key = (tuple(config.select), tuple(config.ignore))
+    rules = _ENABLED.get(key)
+    if rules is None:
+        rules = [
+            rule
+            for rule in REGISTRY
+            if isinstance(rule, Rule) and rule is not _UNUSED and config.is_enabled(rule)
+        ]
+        if len(_ENABLED) < 64:
+            _ENABLED[key] = rules
+    return rules
 
 
 def _corpus_rules(config: LintConfig) -> list[CorpusRule]:

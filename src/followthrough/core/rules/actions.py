@@ -12,7 +12,7 @@ from followthrough.core.parsing.dates import find_day, named_period
 from followthrough.core.parsing.vocabulary import IMPERATIVE_VERBS
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, view_of
+from followthrough.core.rules.base import CaseBlind, Finding, Rule, Severity, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -290,12 +290,12 @@ _HOPE = lazy(
     r"^\W*(?:finally\s+)?(?:we|i)\s+(?:are\s+|am\s+)?(?:also\s+)?(?:hoping|hope|may|might)\b",
     re.IGNORECASE,
 )
-_NO_END = lazy(
+_NO_END = CaseBlind(
     r"\b(?:might\s+be\s+an\s+option|if\s+possible|where\s+possible|when\s+possible|"
     r"as\s+much\s+as\s+possible|should\s+always|continue\s+to|keep\s+(?:an\s+eye|monitoring|"
     r"in\s+mind|track)|unless\s+absolutely\s+necessary|from\s+now\s+on|"
     r"(?:ensure|make\s+sure)\s+that\s+(?:they|we|it|these|those|changes?)\s+(?:get|are|is)\b)",
-    re.IGNORECASE,
+    needs=("option", "possible", "always", "continue", "keep", "necessary", "from", "that"),
 )
 _DELIBERATE = lazy(
     r"^(?:consider(?:ing)?|discuss(?:ing)?|reflect(?:ing)?|agree(?:ing)?|think(?:ing)?\s+about|"
@@ -393,7 +393,7 @@ def _core(text: str) -> str:
             plain = rest
     # "Make sure all resources have a plan: This is a work in progress and ...": the action
     # is its lead, the sentences after the colon explain it
-    lead = _LEAD.match(plain)
+    lead = _LEAD.match(plain) if ":" in plain else None  # it backtracks over every split
     return lead.group(1) if lead is not None else plain
 
 
@@ -406,9 +406,10 @@ def _intention(
     hope = _HOPE.match(whole or text)
     if hope is not None:
         return hope.group().strip()
-    no_end = _NO_END.search(whole or text)
+    said = whole or text
+    no_end = _NO_END.search(said)
     if no_end is not None:
-        return no_end.group()
+        return said[no_end.start() : no_end.end()]
     deliberate = _DELIBERATE.match(text)
     if deliberate is not None:
         return deliberate.group()

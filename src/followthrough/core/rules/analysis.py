@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, View, view_of
+from followthrough.core.rules.base import Finding, Rule, Severity, View, literal_matches, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -73,7 +73,7 @@ def stated_elsewhere(doc: Document) -> list[tuple[int, str]]:
         if section.kind in _ROOT_KINDS
     ]
     out: list[tuple[int, str]] = []
-    for match in _STATED.finditer(view.low):
+    for match in literal_matches(_STATED, "root", view.low):
         at = match.start()
         if any(start <= at < end for start, end in inside):
             continue

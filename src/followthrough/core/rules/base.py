@@ -189,6 +189,77 @@ class CorpusRule(_RuleMeta):
             yield docs[d].path, finding
 
 
+# --- case-blind patterns, run case by case --------------------------------------------------
+
+#: the letters case-blind matching takes for ASCII ones that lower-casing leaves as they are:
+#: ſ for "s", dotless ı for "i"
+_STAY_APART = ("\u017f", "\u0131")
+
+
+def case_folded(text: str) -> str | None:
+    """``text`` lower-cased, in which a pattern written in lower case (its letters ASCII)
+    finds, case by case, exactly what it finds case-blind (``re.IGNORECASE``) in ``text``;
+    None when it cannot. Lower-casing keeps every character's class (word, digit, space) and
+    turns no character into an ASCII letter but the Kelvin sign, which case-blind matching
+    takes for "k" too; it cannot when it changes the text's length ("İ") or when the text
+    holds ſ or ı (taken for "s" and "i")."""
+    if text.isascii():
+        return text.lower()
+    folded = text.lower()
+    if len(folded) != len(text) or any(letter in text for letter in _STAY_APART):
+        return None
+    return folded
+
+
+class CaseBlind:
+    """A case-blind pattern written in lower case (escapes aside), run case by case over the
+    text's :func:`case_folded` form: Python's engine folds the case of every character a
+    case-blind pattern compares, which makes it three to six times slower. Matches are at the
+    text's offsets, but their ``group()`` is the folded text: read the text by their spans.
+
+    ``needs``: words one of which every match holds; a text without any is not searched."""
+
+    def __init__(self, source: str, needs: tuple[str, ...] = ()) -> None:
+        self.pattern = source
+        self.needs = needs
+        self._blind = lazy(source, re.IGNORECASE)
+        self._cased = lazy(source)
+
+    def search(self, text: str) -> re.Match[str] | None:
+        folded = case_folded(text)
+        if folded is None:
+            return self._blind.search(text)
+        if self.needs and not any(word in folded for word in self.needs):
+            return None
+        return self._cased.search(folded)
+
+    def sub(self, replacement: str, text: str) -> str:
+        """``sub`` over the folded text (the text itself when it cannot be folded): for
+        patterns that read the result case-blind."""
+        folded = case_folded(text)
+        if folded is None:
+            return self._blind.sub(replacement, text)
+        return self._cased.sub(replacement, folded)
+
+
+def literal_matches(
+    pattern: re.Pattern[str], literal: str, text: str, start: int = 0
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, start)`` for a pattern whose every match starts with
+    ``literal``: tried only where ``str.find`` finds the literal (memchr speed), not by the
+    regex engine's scan, which compares every character of the document."""
+    match = pattern.match
+    find = text.find
+    at = find(literal, start)
+    while at != -1:
+        found = match(text, at)
+        if found is None:
+            at = find(literal, at + 1)
+        else:
+            yield found
+            at = find(literal, found.end())
+
+
 # --- the prepared view --------------------------------------------------------------------
 
 # What is not the author's own prose, inside a line: code spans and quotations. Fenced code,
@@ -201,12 +272,31 @@ _MASKS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ('"', lazy(r'"[^"\n]*"')),
     ("\u201c", lazy(r"\u201c[^\u201d\n]*\u201d")),
 )
-_NOT_NEWLINE = lazy(r"[^\n]")
 _EXCERPT_WIDTH = 160
 
 
 def _blank(match: re.Match[str]) -> str:
-    return _NOT_NEWLINE.sub(" ", match.group())
+    # no mask spans a line break
+    return " " * (match.end() - match.start())
+
+
+_ASCII_BYTES = bytes(range(128))
+
+
+def _lowered(text: str) -> str:
+    """``wordlists.lowered(text)``, faster on text whose only non-ASCII characters have no
+    case (dashes, curly quotes): lower-casing then changes only its ASCII letters, which its
+    UTF-8 bytes lower in one C pass, where ``str.lower`` looks up every character."""
+    if text.isascii():
+        return text.lower()
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return lowered(text)
+    others = data.translate(None, _ASCII_BYTES).decode()
+    if others.lower() != others:
+        return lowered(text)
+    return data.lower().decode()
 
 
 @dataclass
@@ -223,7 +313,7 @@ class View:
     def low(self) -> str:
         """``masked`` lower-cased (same offsets), for the case-insensitive word lists."""
         if self._low is None:
-            self._low = lowered(self.masked)
+            self._low = _lowered(self.masked)
         return self._low
 
     @property

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, section_kind, view_of
+from followthrough.core.rules.base import (
+    Finding,
+    Rule,
+    Severity,
+    literal_matches,
+    section_kind,
+    view_of,
+)
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
@@ -241,11 +248,16 @@ _CONDUCT = lazy(
 )
 
 
-def _conducts(low: str) -> list[re.Match[str]]:
+#: the words a contracted negation of ``_CONDUCT`` leaves in a word set ("didn't": "didn", "t")
+_CONTRACTED = frozenset(["haven", "hasn", "aren", "isn", "didn", "don"])
+
+
+def _conducts(low: str, words: frozenset[str]) -> list[re.Match[str]]:
     """``_CONDUCT.finditer(low)``, tried only where a negation is written ("not", "n't"):
-    from the start of the word before it ("have not", "haven't")."""
+    from the start of the word before it ("have not", "haven't"). ``words``: the word set of
+    ``low``, which tells whether a contraction is there to look for."""
     found: list[re.Match[str]] = []
-    for key in (" not ", "n't "):
+    for key in (" not ", "n't ") if not words.isdisjoint(_CONTRACTED) else (" not ",):
         at = low.find(key)
         while at != -1:
             match = _CONDUCT.match(low, low.rfind(" ", 0, at) + 1)
@@ -367,7 +379,7 @@ class PersonAsAgent(Rule):
                 agent = opening.group() if opening is not None else None
             if agent is not None:
                 yield report(line, agent, verb, match.start())
-        for conduct in _conducts(low) if words & _CONDUCT_WORDS else ():
+        for conduct in _conducts(low, words) if words & _CONDUCT_WORDS else ():
             # the subject: the words that open the sentence or item, just before it
             start = max(
                 masked.rfind("\n", 0, conduct.start()), masked.rfind(". ", 0, conduct.start())
@@ -395,7 +407,7 @@ class PersonAsAgent(Rule):
             if found is not None:
                 yield report(line, found, match.group(), match.start())
         possessive = words & _POSSESSIVE_NOUNS and "s" in words
-        for match in _POSSESSIVE.finditer(masked) if possessive else ():
+        for match in literal_matches(_POSSESSIVE, "'s", masked) if possessive else ():
             owner = _POSSESSOR.search(masked, max(0, match.start() - 40), match.start())
             line = view.line_of(match.start())
             if owner is None or line in seen:
@@ -404,7 +416,7 @@ class PersonAsAgent(Rule):
             if agent.startswith("@") or agent in names:
                 yield report(line, agent, agent + match.group(), match.start())
         caused_by = "by" in words and words & _CAUSING_VERBS
-        for match in _CAUSED_BY.finditer(masked) if caused_by else ():
+        for match in literal_matches(_CAUSED_BY, "by", masked) if caused_by else ():
             i = match.start()
             if i and (masked[i - 1].isalnum() or masked[i - 1] in "_@-"):
                 continue

@@ -11,7 +11,7 @@ from followthrough.core.document import Document, Genre, Section, SectionKind
 from followthrough.core.reading import impact
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, View, view_of
+from followthrough.core.rules.base import CaseBlind, Finding, Rule, Severity, View, view_of
 from followthrough.core.rules.wordlists import lowered
 
 if TYPE_CHECKING:
@@ -21,12 +21,12 @@ _MONTHS = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\b"
 )
-_NOT_QUANTITIES = lazy(
-    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
+_NOT_QUANTITIES_SOURCE = (
+    r"\b\d{4}-\d{1,2}-\d{1,2}(?:[t ]\d{1,2}:\d{2}(?::\d{2})?)?"  # dates
     r"|\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?"  # clock times
     r"|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
     r"|\b(?:p|sev|s|q|h)\d\b"  # P1, SEV2, Q3
-    r"|\b[A-Z]+-\d+\b"  # ticket keys
+    r"|\b[a-z]+-\d+\b"  # ticket keys
     r"|\b(?:19|20)\d{2}\b"  # years
     # HTTP statuses: "returning 503", "HTTP 502", "404s", "504 errors" name a failure, not a count
     r"|\b(?:http|status|code|returning|returned|returns|return)\s+[1-5]\d\d\b"
@@ -38,19 +38,26 @@ _NOT_QUANTITIES = lazy(
     + _MONTHS
     + r"|\b"
     + _MONTHS
-    + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b",
-    re.IGNORECASE,
+    + r"\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
 )
+_NOT_QUANTITIES = CaseBlind(_NOT_QUANTITIES_SOURCE)
+
+
+def _blanked(text: str) -> str:
+    """``text`` (ASCII-folded) with what only looks like a quantity blanked: dates, clock
+    times, tickets, versions, HTTP statuses; for the case-blind number patterns."""
+    return _NOT_QUANTITIES.sub(" ", text)
+
+
 # a number standing alone ("3.7M", "18%", "47", "1,240"), not one inside a name ("k8s",
 # "ip-10-0-32-54", "/24")
 _NUMBER = lazy(r"(?<![\w./:#@-])\d[\d,.]*(?:%|[kmb]\b)?(?![\w/@-]|\.\d)", re.IGNORECASE)
-_NUMBER_WORDS = lazy(
+_NUMBER_WORDS = CaseBlind(
     r"\b(?:none of the|no|half|one|two|three|four|five|six|seven|eight|nine|ten|"
     r"eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|"
     r"thousand|dozens|hundreds|thousands|millions)\s+(?:of\s+)?(?:our\s+|the\s+)?(?:\w+\s+)?(?:users|customers|requests|orders|"
     r"merchants|clients|accounts|tenants|regions|transactions|payments|calls|minutes|hours|"
     r"seconds|days|emails|messages|jobs|sessions|pages|errors)\b",
-    re.IGNORECASE,
 )
 _DIGIT = lazy(r"\d")
 _NUMBER_WORD = (
@@ -62,7 +69,7 @@ _VAGUE = W.Phrases(W.VAGUE_QUANTIFIERS)
 
 def has_quantity(text: str) -> bool:
     """True when ``text`` states a number of something (not just a date or a clock time)."""
-    if _DIGIT.search(text) and _NUMBER.search(_NOT_QUANTITIES.sub(" ", text)):
+    if _DIGIT.search(text) and _NUMBER.search(_blanked(text)):
         return True
     return _NUMBER_WORDS.search(text) is not None
 
@@ -153,7 +160,7 @@ _WORDS = lazy(r"[A-Za-z0-9]")
 _LISTED = lazy(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+\S", re.MULTILINE)
 # "no packages were compromised", "we were not affected", "no evidence that ... were
 # downloaded": zero is a number
-_ZERO = lazy(
+_ZERO = CaseBlind(
     r"\b(?:no|zero|none\s+of\s+the|not\s+(?:a\s+)?single)\s+(?:[\w-]+\s+){0,3}?(?:were|was|had\s+been|"
     r"have\s+been|has\s+been)\s+(?:affected|compromised|impacted|exploited|used|accessed|"
     r"downloaded|lost|exposed|charged|installed)\b"
@@ -161,14 +168,13 @@ _ZERO = lazy(
     r"|\bno\s+(?:evidence|indications?|indicators?|signs?)\s+(?:of|that)\b"
     r"|\bno\s+(?:customer|user|data|service)s?\s+(?:data\s+)?(?:impact|loss|were)\b"
     r"|\bno\s+action\s+is\s+required\s+by\s+(?:users|customers)\b",
-    re.IGNORECASE,
 )
 
 
 # What the failure did, counted: "for 47 minutes", "5 out of 46 nodes", "3.7M failed
 # requests", "18% of checkouts", "ninety minutes"; not a measure of the cause ("reaching
 # 100%", "12 GB of memory").
-_COUNTED = lazy(
+_COUNTED = CaseBlind(
     # not a hypothesis ("if a single zone becomes unoperational")
     r"(?<![\w./:#@-])(?<!\bif\s)(?<!\bif\sa\s)(?!one\s+of\b)(?:\d[\d,.]*[kmb]?|"
     + _NUMBER_WORD
@@ -176,20 +182,27 @@ _COUNTED = lazy(
     r"(?:%\s+of\b|(?:\w+\s+){0,2}?(?:minutes?|mins?|hours?|hrs?|seconds?|secs?|days?|weeks?)\b|"
     r"(?:[\w-]+\s+){0,2}?(?:(?!(?:this|was|has|is|as|its|does|gets|reasons|ways|things|steps|"
     r"options|aspects|factors|parts|questions|problems|issues)\b)[a-z]{3,}s)\b)",
-    re.IGNORECASE,
 )
 
 
 def effect_counted(text: str) -> bool:
     """Does a sentence that states the impact count it (or say it was zero)?"""
-    cleaned = _NOT_QUANTITIES.sub(" ", text)
-    return _COUNTED.search(cleaned) is not None or _ZERO.search(text) is not None
+    return _COUNTED.search(_blanked(text)) is not None or _ZERO.search(text) is not None
+
+
+#: text -> quantified: PM401 and PM402 ask about the same impact sections
+_QUANTIFIED: dict[str, bool] = {}
 
 
 def quantified(text: str) -> bool:
     """A number of something, a duration of the effect, or zero ("no packages were
     compromised")."""
-    return has_quantity(text) or _ZERO.search(text) is not None
+    known = _QUANTIFIED.get(text)
+    if known is None:
+        if len(_QUANTIFIED) > 64:
+            _QUANTIFIED.clear()
+        known = _QUANTIFIED[text] = has_quantity(text) or _ZERO.search(text) is not None
+    return known
 
 
 def _body(view: View, section: Section) -> str:

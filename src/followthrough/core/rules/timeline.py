@@ -12,22 +12,21 @@ from followthrough.core.document import Document, SectionKind, TimelineEvent
 from followthrough.core.parsing.dates import DATE_ANYWHERE
 from followthrough.core.regex import lazy
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, view_of
+from followthrough.core.rules.base import CaseBlind, Finding, Rule, Severity, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig
 
 _ANALYSIS = W.Phrases(W.TIMELINE_ANALYSIS)
-_HAS_DATE = lazy(
+_HAS_DATE = CaseBlind(
     r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
-    r"|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\bday\s*\d",
-    re.IGNORECASE,
+    r"|\b(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\bday\s*\d"
 )
 
 
 # "11:10 6th Nov 2023 - ...": the day written after the clock time, left in the entry's text
 _DAY_AFTER_CLOCK = lazy(r"[\s*_(\[,-]*" + DATE_ANYWHERE.pattern, re.IGNORECASE)
-_CLOCK = lazy(r"\b(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?", re.IGNORECASE)
+_CLOCK = CaseBlind(r"\b(\d{1,2})[:.h](\d{2})(?::(\d{2}))?\s*([ap]\.?m\.?)?")
 
 
 def _when(event: TimelineEvent) -> datetime | timedelta | None:
