@@ -32,11 +32,11 @@ import re
 import sys
 import weakref
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-__all__ = ["LazyPattern", "compile_all", "compile_kept", "kept", "lazy"]
+__all__ = ["LazyPattern", "compile_all", "compile_kept", "kept", "lazy", "literal_matches"]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
 _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
@@ -241,3 +241,22 @@ def compile_all() -> int:
     for made in waiting:
         made.compiled()
     return len(waiting)
+
+
+def literal_matches(
+    pattern: re.Pattern[str], literal: str, text: str, start: int = 0, stop: int | None = None
+) -> Iterator[re.Match[str]]:
+    """``pattern.finditer(text, start, stop)`` for a pattern whose every match starts with
+    ``literal``: tried only where ``str.find`` finds the literal (memchr speed), not by the
+    regex engine's scan, which compares every character of the text."""
+    stop = len(text) if stop is None else stop
+    match = pattern.match
+    find = text.find
+    at = find(literal, start, stop)
+    while at != -1:
+        found = match(text, at, stop)
+        if found is None:
+            at = find(literal, at + 1, stop)
+        else:
+            yield found
+            at = find(literal, found.end(), stop)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, Genre, SectionKind
-from followthrough.core.regex import lazy
+from followthrough.core.regex import lazy, literal_matches
 from followthrough.core.rules import wordlists as W
-from followthrough.core.rules.base import Finding, Rule, Severity, View, literal_matches, view_of
+from followthrough.core.rules.base import Finding, Rule, Severity, View, view_of
 
 if TYPE_CHECKING:
     from followthrough.core.config import LintConfig

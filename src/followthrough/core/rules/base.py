@@ -242,24 +242,6 @@ class CaseBlind:
         return self._cased.sub(replacement, folded)
 
 
-def literal_matches(
-    pattern: re.Pattern[str], literal: str, text: str, start: int = 0
-) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text, start)`` for a pattern whose every match starts with
-    ``literal``: tried only where ``str.find`` finds the literal (memchr speed), not by the
-    regex engine's scan, which compares every character of the document."""
-    match = pattern.match
-    find = text.find
-    at = find(literal, start)
-    while at != -1:
-        found = match(text, at)
-        if found is None:
-            at = find(literal, at + 1)
-        else:
-            yield found
-            at = find(literal, found.end())
-
-
 # --- the prepared view --------------------------------------------------------------------
 
 # What is not the author's own prose, inside a line: code spans and quotations. Fenced code,

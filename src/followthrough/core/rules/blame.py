@@ -8,13 +8,12 @@ from collections.abc import Container, Iterator
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
-from followthrough.core.regex import lazy
+from followthrough.core.regex import lazy, literal_matches
 from followthrough.core.rules import wordlists as W
 from followthrough.core.rules.base import (
     Finding,
     Rule,
     Severity,
-    literal_matches,
     section_kind,
     view_of,
 )

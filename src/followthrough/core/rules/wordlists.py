@@ -10,10 +10,10 @@ the list grows. Teams extend the lists from configuration (``extra_vague_words``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
-from followthrough.core.regex import kept, lazy
+from followthrough.core.regex import kept, lazy, literal_matches
 from followthrough.core.similarity import STOPWORDS as SIMILARITY_STOPWORDS
 
 # --- blame (seed: "We do not ask 'who screwed up?'") -------------------------------------
@@ -1457,23 +1457,6 @@ def word_set(low: str) -> frozenset[str]:
     return frozenset(words)
 
 
-def _literal_matches(
-    pattern: re.Pattern[str], first: str, low: str, at: int, stop: int
-) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(low, at, stop)`` for a pattern whose every match starts with the
-    literal ``first`` (found at ``at``): tried only where ``first`` occurs (``str.find``),
-    instead of the regex engine walking every character of the document."""
-    match = pattern.match
-    find = low.find
-    while at != -1:
-        found = match(low, at, stop)
-        if found is None:
-            at = find(first, at + 1, stop)
-        else:
-            yield found
-            at = find(first, found.end(), stop)
-
-
 #: a word list's groups by first word: ((first word, pattern source), ...); anchor piece ->
 #: [(the phrase's other pieces, group)]; the groups that always run
 _Groups = tuple[
@@ -1573,7 +1556,7 @@ class Phrases:
                 # "a", "in" occur inside many words: one regex scan beats a call per hit
                 matches: Iterable[re.Match[str]] = pattern.finditer(low, at, stop)
             else:
-                matches = _literal_matches(pattern, first, low, at, stop)
+                matches = literal_matches(pattern, first, low, at, stop)
             for match in matches:
                 i = match.start()
                 if i and (low[i - 1].isalnum() or low[i - 1] in "_@-"):
