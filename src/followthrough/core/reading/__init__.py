@@ -47,9 +47,21 @@ _PROMISE = lazy(
 )
 
 
+# _PROMISE over lower-case ASCII text, where ignoring case changes nothing: without the flag
+# the engine skips to the letters a subject starts with instead of trying every position
+# (the word boundary is checked behind that first letter)
+_PROMISE_LOWER = lazy(
+    r"(?:w(?<!\w.)e|i(?<!\w.)|t(?<!\w.)eam)\s+(?:\w+\s+){0,2}?(?:will|'ll|shall|intends?\s+to|"
+    r"plans?\s+to|are\s+going\s+to)\b"
+)
+
+
 def _promises(reading: Reading, region: Region) -> bool:
     content = reading.scan.content
-    return _PROMISE.search("\n".join(content[region.start : region.stop])) is not None
+    text = "\n".join(content[region.start : region.stop])
+    if text.isascii():
+        return _PROMISE_LOWER.search(text.lower()) is not None
+    return _PROMISE.search(text) is not None
 
 
 def read(text: str, path: str = "<text>") -> Document:
