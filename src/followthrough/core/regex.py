@@ -32,7 +32,7 @@ from array import array
 from pathlib import Path
 from typing import Any, cast
 
-__all__ = ["LazyPattern", "compile_kept", "lazy"]
+__all__ = ["LazyPattern", "compile_kept", "folds_plainly", "lazy"]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
 _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
@@ -198,3 +198,13 @@ class LazyPattern:
 def lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """``re.compile(pattern, flags)``, compiled at the first call of one of its methods."""
     return cast("re.Pattern[str]", LazyPattern(pattern, flags))
+
+
+def folds_plainly(text: str, low: str) -> bool:
+    """Does a pattern written in lower case, without ``re.IGNORECASE``, match ``low``
+    (``text.lower()``) where its ignore-case twin matches ``text``, at the same positions?
+    Yes, unless lowering changed the length ("İ" -> "i̇") or the text holds one of the two
+    letters that ignoring case equates with another ASCII letter ("ı" with "i", "ſ" with
+    "s"). Such a pattern can start with a letter the engine skips to (an ignore-case
+    letter cannot), so it is much cheaper to search with."""
+    return len(low) == len(text) and "ı" not in text and "ſ" not in text

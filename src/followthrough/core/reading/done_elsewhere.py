@@ -24,7 +24,7 @@ import re
 from typing import Final
 
 from followthrough.core.document import Document, SectionKind, TimelineEvent
-from followthrough.core.regex import lazy
+from followthrough.core.regex import folds_plainly, lazy
 
 _WORD = lazy(r"[a-z][a-z0-9-]{3,}")
 _FINISHED = lazy(
@@ -32,9 +32,8 @@ _FINISHED = lazy(
     r"in\s+place|done)\b",
     re.IGNORECASE,
 )
-# _FINISHED over lower-case ASCII text, where ignoring case changes nothing: without the
-# flag, and with each word's boundary checked behind its first letter, the engine skips to
-# those letters instead of trying every position of the timeline
+# _FINISHED for lower-case text (see folds_plainly), each word's boundary checked behind its
+# first letter: the engine skips to those letters instead of trying every position
 _FINISHED_LOWER = lazy(
     r"(?:c(?<!\w.)omplete[ds]?|f(?<!\w.)inished|m(?<!\w.)erged|d(?<!\w.)eployed|"
     r"s(?<!\w.)hipped|r(?<!\w.)eleased|r(?<!\w.)olled\s+out|i(?<!\w.)n\s+place|d(?<!\w.)one)\b"
@@ -133,7 +132,7 @@ def mark(doc: Document) -> None:
 
 def _says_finished(low: str) -> bool:
     """``_FINISHED.search(low)`` for lower-case text."""
-    if low.isascii():
+    if folds_plainly(low, low):
         return _FINISHED_LOWER.search(low) is not None
     return _FINISHED.search(low) is not None
 
