@@ -234,6 +234,7 @@ _BARE_CLOCK = lazy(
     r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?![\d:])[ \t]*"
 )
 _ASCII_WORD = lazy(r"[A-Za-z]+")
+_DIGIT = lazy(r"\d")
 _AMPM_WORDS: Final = frozenset({"a", "p", "am", "pm"})
 
 
@@ -330,7 +331,10 @@ def match_stamp(text: str, order: str | None = None) -> Stamp | None:
         fast = _bare_clock(text)
         if fast is not None:
             return fast
-    m = STAMP.match(text[:160])
+    head = text[:160]
+    if _DIGIT.search(head) is None:
+        return None  # every date and every time holds a digit (headings, prose: most lines)
+    m = STAMP.match(head)
     if m is None or not m.group("stamp"):
         return None
     g = m.group(*_GROUPS)
