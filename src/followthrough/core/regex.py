@@ -36,7 +36,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-__all__ = ["LazyPattern", "compile_all", "compile_kept", "kept", "lazy", "literal_matches"]
+__all__ = [
+    "LazyPattern",
+    "compile_all",
+    "compile_kept",
+    "folds_plainly",
+    "kept",
+    "lazy",
+    "literal_matches",
+]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
 _Entry = tuple[int, bytes, int, dict[str, int], tuple[str | None, ...]]
@@ -260,3 +268,13 @@ def literal_matches(
         else:
             yield found
             at = find(literal, found.end(), stop)
+
+
+def folds_plainly(text: str, low: str) -> bool:
+    """Does a pattern written in lower case, without ``re.IGNORECASE``, match ``low``
+    (``text.lower()``) where its ignore-case twin matches ``text``, at the same positions?
+    Yes, unless lowering changed the length ("İ" -> "i̇") or the text holds one of the two
+    letters that ignoring case equates with another ASCII letter ("ı" with "i", "ſ" with
+    "s"). Such a pattern can start with a letter the engine skips to (an ignore-case
+    letter cannot), so it is much cheaper to search with."""
+    return len(low) == len(text) and "ı" not in text and "ſ" not in text

@@ -430,14 +430,12 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
     fields.merge(keyed)
     # "due next sprint", "by 4 March 2026".
     if fields.due_text is None:
-        m2 = _search_at(_DUE_FREE, text, ("due",))
+        m2 = _search_at((_DUE_FREE,), text, ("due",))
         if m2 is not None:
             fields.due_text = clean_value(m2.group("v"))
             text = text[: m2.start()] + text[m2.end() :]
         if fields.due_text is None:
-            m3 = _search_at(_BY_DATE, text, _BY_WORDS) or _search_at(
-                NAMED_PERIOD_AFTER_BY, text, _BY_WORDS
-            )
+            m3 = _search_at((_BY_DATE, NAMED_PERIOD_AFTER_BY), text, _BY_WORDS)
             if m3 is not None:
                 fields.due_text = clean_value(m3.group("v"))
                 head, tail = text[: m3.start()], text[m3.end() :]
@@ -450,7 +448,7 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
                 text = head + tail
     # "... Done when the alert fires in staging.": the done-condition, to the next separator.
     if fields.done_when is None and "done when" in text.lower():
-        m4 = _search_at(_DONE_WHEN, text, ("done when",))
+        m4 = _search_at((_DONE_WHEN,), text, ("done when",))
         if m4 is not None:
             value = m4.group("v")
             cuts = _tail_separators(value)
@@ -470,13 +468,22 @@ def parse_annotations(text: str, default_year: int | None) -> tuple[str, Fields]
     return tidy(stripped), fields
 
 
-def _search_at(pattern: re.Pattern[str], text: str, words: tuple[str, ...]) -> re.Match[str] | None:
-    """``pattern.search(text)`` for a pattern that starts with one of ``words`` (any case)
-    at the start of the text or after a blank or one of ``,;([—–-.`` (every such pattern
-    here says so): tried only where one of them occurs there, instead of at every position."""
+def _search_at(
+    patterns: tuple[re.Pattern[str], ...], text: str, words: tuple[str, ...]
+) -> re.Match[str] | None:
+    """The first of ``patterns`` to find a match, each one's ``pattern.search(text)`` in
+    turn, for patterns that start with one of ``words`` (any case) at the start of the text
+    or after a blank or one of ``,;([—–-.`` (every such pattern here says so): tried only
+    where one of them occurs there, instead of at every position (found once for all)."""
     low = text.lower()
     if len(low) != len(text):  # lower() changed the length: positions would not line up
-        return pattern.search(text) if any(w in low for w in words) else None
+        if not any(w in low for w in words):
+            return None
+        for pattern in patterns:
+            m = pattern.search(text)
+            if m is not None:
+                return m
+        return None
     starts = sorted(
         {
             i
@@ -485,10 +492,11 @@ def _search_at(pattern: re.Pattern[str], text: str, words: tuple[str, ...]) -> r
             if i == 0 or text[i - 1] in _WORD_LEAD or text[i - 1].isspace()
         }
     )
-    for i in starts:
-        m = pattern.match(text, i)
-        if m is not None:
-            return m
+    for pattern in patterns:
+        for i in starts:
+            m = pattern.match(text, i)
+            if m is not None:
+                return m
     return None
 
 

@@ -234,6 +234,7 @@ _BARE_CLOCK = lazy(
     r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?![\d:])[ \t]*"
 )
 _ASCII_WORD = lazy(r"[A-Za-z]+")
+_DIGIT = lazy(r"\d")
 _AMPM_WORDS: Final = frozenset({"a", "p", "am", "pm"})
 
 
@@ -243,20 +244,8 @@ def _bare_clock(text: str) -> Stamp | None:
     m = _BARE_CLOCK.match(text)
     if m is None:
         return None
-    iy, im, id_, dd, dm, h, mi = m.groups()
-    hour, minute = int(h), int(mi)
-    if hour > 23 or minute > 59:
-        return None
-    day: tuple[int | None, int, int] | None = None
-    if iy is not None:
-        day = (int(iy), int(im), int(id_))
-    elif dm is not None:
-        month = MONTHS.get(dm.lower())
-        if month is None:
-            return None
-        day = (None, month, int(dd))
-    if day is not None and to_date(day, 2000) is None:
-        return None
+    # what follows the clock first: a "PM" or a zone after it (12-hour and zoned timelines)
+    # is left to STAMP before any number is read
     end = m.end()
     clock_end = m.end("mi")
     c = text[end : end + 1]
@@ -273,6 +262,20 @@ def _bare_clock(text: str) -> Stamp | None:
                 return None
         else:
             return None
+    iy, im, id_, dd, dm, h, mi = m.groups()
+    hour, minute = int(h), int(mi)
+    if hour > 23 or minute > 59:
+        return None
+    day: tuple[int | None, int, int] | None = None
+    if iy is not None:
+        day = (int(iy), int(im), int(id_))
+    elif dm is not None:
+        month = MONTHS.get(dm.lower())
+        if month is None:
+            return None
+        day = (None, month, int(dd))
+    if day is not None and to_date(day, 2000) is None:
+        return None
     # _SEPARATOR matches everywhere (every part is optional), and only looks ahead.
     rest = text[_SEPARATOR.match(text, clock_end).end() :]  # type: ignore[union-attr]
     return Stamp(text[:clock_end], rest.strip(), day, time(hour, minute), None)
@@ -330,7 +333,10 @@ def match_stamp(text: str, order: str | None = None) -> Stamp | None:
         fast = _bare_clock(text)
         if fast is not None:
             return fast
-    m = STAMP.match(text[:160])
+    head = text[:160]
+    if _DIGIT.search(head) is None:
+        return None  # every date and every time holds a digit (headings, prose: most lines)
+    m = STAMP.match(head)
     if m is None or not m.group("stamp"):
         return None
     g = m.group(*_GROUPS)

@@ -27,7 +27,7 @@ from followthrough.core.reading import (
 )
 from followthrough.core.reading.context import Reading, Region
 from followthrough.core.reading.timeline import TimelineReader
-from followthrough.core.regex import lazy
+from followthrough.core.regex import folds_plainly, lazy
 
 K = SectionKind
 # sections whose prose may hold the commitments of a document without action items (not
@@ -47,9 +47,25 @@ _PROMISE = lazy(
 )
 
 
+# _PROMISE for lower-case text (see folds_plainly): the engine skips to the letters a subject
+# starts with instead of trying every position (the word boundary is checked behind them)
+_PROMISE_LOWER = lazy(
+    r"(?:w(?<!\w.)e|i(?<!\w.)|t(?<!\w.)eam)\s+(?:\w+\s+){0,2}?(?:will|'ll|shall|intends?\s+to|"
+    r"plans?\s+to|are\s+going\s+to)\b"
+)
+
+
 def _promises(reading: Reading, region: Region) -> bool:
     content = reading.scan.content
-    return _PROMISE.search("\n".join(content[region.start : region.stop])) is not None
+    return _promise_in("\n".join(content[region.start : region.stop]))
+
+
+def _promise_in(text: str) -> bool:
+    """``_PROMISE.search(text) is not None``."""
+    low = text.lower()
+    if folds_plainly(text, low):
+        return _PROMISE_LOWER.search(low) is not None
+    return _PROMISE.search(text) is not None
 
 
 def read(text: str, path: str = "<text>") -> Document:

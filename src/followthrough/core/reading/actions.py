@@ -37,7 +37,7 @@ from followthrough.core.parsing.vocabulary import (
 )
 from followthrough.core.reading import commitments
 from followthrough.core.reading.context import Reading, Region
-from followthrough.core.regex import lazy
+from followthrough.core.regex import folds_plainly, lazy
 
 _REFERENCE = lazy(r"\[([^\]]{1,100})\](?!\()")
 _REFERENCE_LEAD = lazy(r"^\s*\[[^\]]{1,100}\]\s*[:\-–—]?\s*")
@@ -52,6 +52,21 @@ _DONE_NOTE = lazy(
     r"|\b(?:done|completed|shipped|merged|fixed|closed|resolved|implemented)\s+(?:on|in)\s+\S*\d"
     r"|\balready\s+(?:done|in\s+place|implemented|completed|fixed|deployed)\b",
     re.IGNORECASE,
+)
+# _DONE_NOTE's forms one by one, for lower-case text (see folds_plainly): each starts with a
+# character the engine can skip to (word boundaries checked behind the first letter); the
+# note is the leftmost match, the earlier form first where two start at the same place
+_DONE_NOTE_FORMS_LOWER = tuple(
+    lazy(form)
+    for form in (
+        r"\((?:done|completed?|shipped|merged|fixed|closed|resolved|implemented|finished)\b(?!\s+when)[^)]*\)",
+        r"\[(?:done|completed?|fixed|closed)\]",
+        r"^\W*(?:done|completed?|shipped|merged|fixed|closed|resolved|finished)\s*[:\u2013\u2014-]",
+        r"[\u2013\u2014:-]\s*(?:done|completed?|shipped|merged|fixed|closed|resolved|finished)\W*$",
+        r"(?:d(?<!\w.)one|c(?<!\w.)ompleted|s(?<!\w.)hipped|m(?<!\w.)erged|f(?<!\w.)ixed|"
+        r"c(?<!\w.)losed|r(?<!\w.)esolved|i(?<!\w.)mplemented)\s+(?:on|in)\s+\S*\d",
+        r"a(?<!\w.)lready\s+(?:done|in\s+place|implemented|completed|fixed|deployed)\b",
+    )
 )
 _DONE_PROBES: Final = ("done", "complete", "shipped", "merged", "fixed", "closed", "resolved")
 _DONE_PROBES_MORE: Final = (*_DONE_PROBES, "finished", "implemented", "already")
@@ -231,9 +246,9 @@ def done_reason(text: str, heading: str = "") -> str | None:
             return f"check mark {mark}"
     low = text.lower()
     if any(probe in low for probe in _DONE_PROBES_MORE):
-        note = _DONE_NOTE.search(text)
+        note = _done_note(text, low)
         if note is not None:
-            return f"marked done ({note.group().strip()!r})"
+            return f"marked done ({note.strip()!r})"
     past = past_tense(text)
     if past is not None:
         return f"written as done ({past!r})"
@@ -244,6 +259,19 @@ def done_reason(text: str, heading: str = "") -> str | None:
     ):
         return f"under the heading {heading.strip()!r}"
     return None
+
+
+def _done_note(text: str, low: str) -> str | None:
+    """What ``_DONE_NOTE.search(text)`` finds, given ``low = text.lower()``."""
+    if not folds_plainly(text, low):
+        note = _DONE_NOTE.search(text)
+        return note.group() if note is not None else None
+    first: re.Match[str] | None = None
+    for form in _DONE_NOTE_FORMS_LOWER:
+        m = form.search(low)
+        if m is not None and (first is None or m.start() < first.start()):
+            first = m
+    return text[first.start() : first.end()] if first is not None else None
 
 
 def past_tense(text: str) -> str | None:

@@ -158,15 +158,10 @@ def _notes_after_rules(groups: list[list[bl.Block]], runs: list[_Run]) -> list[_
         if not isinstance(block, bl.Para) or not isinstance(before[-1], bl.Para):
             continue
         rule = before[-1].lines[-1][1].strip()
+        if len(rule) < 3 or rule.strip("-*_ "):
+            continue  # asked first: most paragraphs follow a paragraph, not a rule
         text = " ".join(t.strip() for _, t in block.lines)
-        if (
-            len(rule) >= 3
-            and set(rule) <= set("-*_ ")
-            and len(text) > 2
-            and text[0] in "*_"
-            and text[-1] == text[0]
-            and not _inside(block, runs)
-        ):
+        if len(text) > 2 and text[0] in "*_" and text[-1] == text[0] and not _inside(block, runs):
             first, last = _block_span(block)
             out.append(_Run(K.OTHER, first, last, "a note after a horizontal rule"))
     return out

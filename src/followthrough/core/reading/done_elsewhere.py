@@ -24,13 +24,19 @@ import re
 from typing import Final
 
 from followthrough.core.document import Document, SectionKind, TimelineEvent
-from followthrough.core.regex import lazy
+from followthrough.core.regex import folds_plainly, lazy
 
 _WORD = lazy(r"[a-z][a-z0-9-]{3,}")
 _FINISHED = lazy(
     r"\b(?:complete[ds]?|finished|merged|deployed|shipped|released|rolled\s+out|"
     r"in\s+place|done)\b",
     re.IGNORECASE,
+)
+# _FINISHED for lower-case text (see folds_plainly), each word's boundary checked behind its
+# first letter: the engine skips to those letters instead of trying every position
+_FINISHED_LOWER = lazy(
+    r"(?:c(?<!\w.)omplete[ds]?|f(?<!\w.)inished|m(?<!\w.)erged|d(?<!\w.)eployed|"
+    r"s(?<!\w.)hipped|r(?<!\w.)eleased|r(?<!\w.)olled\s+out|i(?<!\w.)n\s+place|d(?<!\w.)one)\b"
 )
 # words that say nothing about which work an entry is about
 _COMMON: Final = frozenset(
@@ -97,7 +103,7 @@ def mark(doc: Document) -> None:
     entries = [e for e in doc.timeline if e.text]
     lows = [e.text.lower() for e in entries]
     told = "\n".join(lows)
-    if not doc.action_items or _FINISHED.search(told) is None:
+    if not doc.action_items or not _says_finished(told):
         return
     stems: dict[int, set[str]] = {}  # an entry's words, split only for entries that may match
     for item in doc.action_items:
@@ -122,6 +128,13 @@ def mark(doc: Document) -> None:
                 item.done = True
                 item.done_reason = f"the timeline says it was done (line {finished.line})"
                 break
+
+
+def _says_finished(low: str) -> bool:
+    """``_FINISHED.search(low)`` for lower-case text."""
+    if folds_plainly(low, low):
+        return _FINISHED_LOWER.search(low) is not None
+    return _FINISHED.search(low) is not None
 
 
 def _finished_from(

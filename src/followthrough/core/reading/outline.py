@@ -86,23 +86,24 @@ def _heads(reading: Reading) -> list[Head]:
             headings.append(bl.Heading(i, 6, content[i].strip().rstrip(":"), bold=True))
             label_kinds[i] = kind
     headings.sort(key=lambda h: h.index)
-    if not any(not h.bold and section_kind(h.text) not in (K.OTHER, K.TITLE) for h in headings):
+    if not _names_a_section([h for h in headings if not h.bold]):
         _plain_labels(reading, headings, label_kinds)
     heads: list[Head] = []
     stack: list[tuple[int, SectionKind]] = []
     first_h1_seen = False
     for h in headings:
-        kind = label_kinds[h.index] if h.bold else section_kind(h.text)
-        if kind is K.OTHER and normalize_label(h.text) in METADATA_KEYS:
-            kind = K.METADATA  # "### Date", "### Report Status", "### Duration": a field
         if h.level == 1 and not first_h1_seen and not h.bold:
             first_h1_seen = True
             # The first H1 is the title unless it is exactly a section's name ("# Summary"):
             # "# Traefik rule preventing some inbound traffic" names the incident.
             exact = section_kind(h.text, exact_only=True)
             kind = K.TITLE if exact in (K.OTHER, K.TITLE) else exact
-        elif kind is K.TITLE:
-            kind = K.OTHER
+        else:
+            kind = label_kinds[h.index] if h.bold else section_kind(h.text)
+            if kind is K.OTHER and normalize_label(h.text) in METADATA_KEYS:
+                kind = K.METADATA  # "### Date", "### Report Status", "### Duration": a field
+            elif kind is K.TITLE:
+                kind = K.OTHER
         if kind is not K.OTHER:
             stack.clear()  # a recognised heading ends every open section, whatever its level
         while stack and stack[-1][0] >= h.level:
@@ -113,6 +114,15 @@ def _heads(reading: Reading) -> list[Head]:
         stack.append((h.level, effective))
         heads.append(Head(h, kind, effective))
     return heads
+
+
+def _names_a_section(headings: list[bl.Heading]) -> bool:
+    """Does one of these headings name a section? Their exact names are asked first: a
+    heading named exactly is named so by the keywords too, and a title matched against
+    every keyword pattern costs more than the rest of the outline."""
+    if any(section_kind(h.text, exact_only=True) not in (K.OTHER, K.TITLE) for h in headings):
+        return True
+    return any(section_kind(h.text) not in (K.OTHER, K.TITLE) for h in headings)
 
 
 def _names_over_lists(reading: Reading, taken: set[int]) -> list[int]:

@@ -65,6 +65,15 @@ _EVENT_WORDS: Final = frozenset(
 )
 
 
+def _placeholder_time(stamp: str) -> bool:
+    """``_PLACEHOLDER_TIME.search(stamp)``, asked only of a stamp that holds "hh", "yyyy" or
+    "xx" in any case (every match does; most stamps hold none)."""
+    low = stamp.lower()
+    if "hh" not in low and "yyyy" not in low and "xx" not in low:
+        return False
+    return _PLACEHOLDER_TIME.search(stamp) is not None
+
+
 def time_column(name: str) -> bool:
     return not _TIME_WORDS.isdisjoint(name.split())
 
@@ -257,7 +266,7 @@ class TimelineReader:
             text = " — ".join(words)
             if not stamp_text and not text:
                 continue
-            if _PLACEHOLDER_TIME.search(stamp_text) and (
+            if _placeholder_time(stamp_text) and (
                 not words or _PLACEHOLDER_EVENT.search(text) or _PLACEHOLDER_DAY.search(stamp_text)
             ):
                 continue  # the template's example row ("20xx-MM-DD HH:mm | Short event description")

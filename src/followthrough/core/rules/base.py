@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from followthrough.core.document import Document, SectionKind
 from followthrough.core.parsing.blocks import scan
-from followthrough.core.regex import lazy
+from followthrough.core.regex import folds_plainly, lazy
 from followthrough.core.rules.wordlists import lowered, word_set
 
 if TYPE_CHECKING:
@@ -191,24 +191,15 @@ class CorpusRule(_RuleMeta):
 
 # --- case-blind patterns, run case by case --------------------------------------------------
 
-#: the letters case-blind matching takes for ASCII ones that lower-casing leaves as they are:
-#: ſ for "s", dotless ı for "i"
-_STAY_APART = ("\u017f", "\u0131")
-
 
 def case_folded(text: str) -> str | None:
     """``text`` lower-cased, in which a pattern written in lower case (its letters ASCII)
     finds, case by case, exactly what it finds case-blind (``re.IGNORECASE``) in ``text``;
-    None when it cannot. Lower-casing keeps every character's class (word, digit, space) and
-    turns no character into an ASCII letter but the Kelvin sign, which case-blind matching
-    takes for "k" too; it cannot when it changes the text's length ("İ") or when the text
-    holds ſ or ı (taken for "s" and "i")."""
-    if text.isascii():
-        return text.lower()
+    None when it cannot (:func:`~followthrough.core.regex.folds_plainly`). Lower-casing
+    keeps every character's class (word, digit, space) and turns no character into an ASCII
+    letter but the Kelvin sign, which case-blind matching takes for "k" too."""
     folded = text.lower()
-    if len(folded) != len(text) or any(letter in text for letter in _STAY_APART):
-        return None
-    return folded
+    return folded if text.isascii() or folds_plainly(text, folded) else None
 
 
 class CaseBlind:

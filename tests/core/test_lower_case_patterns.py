@@ -1,0 +1,55 @@
+"""The readers search some ignore-case patterns through a lower-case twin (faster: it starts
+with a letter the engine skips to); on any text the twin finds what the pattern finds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from followthrough.core.reading import _PROMISE, _promise_in
+from followthrough.core.reading.actions import _DONE_NOTE, _done_note
+from followthrough.core.reading.done_elsewhere import _FINISHED, _says_finished
+from followthrough.core.regex import folds_plainly
+
+# the words the patterns look for, in other cases, inside other words, and beside the letters
+# that ignoring case treats specially ("ı" is an "i", "ſ" an "s", "İ" lowers to two letters)
+_WORDS = (
+    "we i team will 'll shall intends to plans to are going to "
+    "done completed shipped merged fixed closed resolved implemented finished "
+    "deployed released rolled out in place already on 2024 v3 "
+    "We WE Team WILL Done DONE Completed Fixed ALREADY Rolled Place "
+    "undone _done done_ steam wee willing x9 when "
+    "( ) [ ] : - — – . , ı ſ İ K é"
+)
+_PIECES = _WORDS.split(" ")
+texts = st.lists(
+    st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "  ", "\n", "\t"])),
+    max_size=12,
+).map(lambda parts: "".join(word + gap for word, gap in parts))
+
+
+def test_lowering_keeps_positions_unless_a_letter_folds_specially() -> None:
+    assert folds_plainly("We WILL", "we will")
+    assert not folds_plainly("İt", "İt".lower())  # lowered to three characters
+    assert not folds_plainly("wıll", "wıll")  # "ı" is an "i" to an ignore-case pattern
+    assert not folds_plainly("ſhall", "ſhall")
+
+
+@settings(max_examples=3000)
+@given(texts)
+def test_a_promise_is_found_as_the_ignore_case_pattern_finds_it(text: str) -> None:
+    assert _promise_in(text) == (_PROMISE.search(text) is not None)
+
+
+@settings(max_examples=3000)
+@given(texts)
+def test_a_done_note_is_the_one_the_ignore_case_pattern_finds(text: str) -> None:
+    note = _DONE_NOTE.search(text)
+    assert _done_note(text, text.lower()) == (note.group() if note else None)
+
+
+@settings(max_examples=3000)
+@given(texts)
+def test_a_finished_timeline_is_found_as_the_ignore_case_pattern_finds_it(text: str) -> None:
+    low = text.lower()
+    assert _says_finished(low) == (_FINISHED.search(low) is not None)
