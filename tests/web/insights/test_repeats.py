@@ -323,10 +323,9 @@ def test_the_incident_page_and_the_editor_load_the_insights_panels(cast: Cast) -
     assert "postmortem-changed from:body" in editor
 
 
-def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is_not(
-    cast: Cast,
-) -> None:
-    # "cert lapsed" after "certificate expiry": other words, other tenses, an abbreviation
+def _partner_incidents(cast: Cast) -> tuple[Incident, Incident]:
+    """Two written-up incidents of the partner API: its certificate expired; its pool was
+    exhausted (the same service, another failure)."""
     expired = cast.incident(
         title="Partner API certificate expired",
         failure_mode="certificate expiry on partner-api",
@@ -339,6 +338,14 @@ def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is
         failure_tags=["database"],
         summary="Partner calls failed for 25 minutes while a slow query held every connection.",
     )
+    return expired, pool
+
+
+def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is_not(
+    cast: Cast,
+) -> None:
+    # "cert lapsed" after "certificate expiry": other words, other tenses, an abbreviation
+    expired, pool = _partner_incidents(cast)
     lapsed = cast.incident(
         title="partner-api cert lapsed",
         failure_mode="TLS cert lapsed",
@@ -355,18 +362,7 @@ def test_the_same_failure_worded_differently_is_suggested_and_another_failure_is
 def test_an_incident_recorded_with_only_its_title_is_suggested_the_same_failure_written_up(
     cast: Cast,
 ) -> None:
-    expired = cast.incident(
-        title="Partner API certificate expired",
-        failure_mode="certificate expiry on partner-api",
-        failure_tags=["tls"],
-        summary="Partner calls were refused for three hours after the certificate expired.",
-    )
-    pool = cast.incident(
-        title="Partner API returned 500s",
-        failure_mode="connection pool exhaustion on partner-api",
-        failure_tags=["database"],
-        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
-    )
+    expired, pool = _partner_incidents(cast)
     lapsed = cast.incident(title="partner api cert lapsed")
     found = ok(cast.api("bob").get(f"{API}/incidents/{lapsed.pk}/similar"))["items"]
     assert [s["incident"]["id"] for s in found] == [expired.pk]
