@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from django.db import connection
+from django.db.models import QuerySet
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import Cast
 from followthrough.web.accounts.models import ApiToken, TokenScope, _digest
-from followthrough.web.lib.prepared import Lookup
+from followthrough.web.lib.prepared import Lookup, NotPreparable, Var, prepare
 
 TOKEN_AND_USER: Lookup[ApiToken] = Lookup(
     lambda digest: ApiToken.objects.select_related("user").filter(digest=digest)
@@ -57,3 +61,14 @@ def test_each_value_finds_its_own_row(cast: Cast) -> None:
         alice, bob = TOKEN_AND_USER.find(_digest(alices)), TOKEN_AND_USER.find(_digest(bobs))
         assert alice is not None and alice.user == cast.alice
         assert bob is not None and bob.user == cast.bob
+
+
+def test_a_query_built_from_a_value_in_python_is_never_prepared(cast: Cast) -> None:
+    # the names looked up in Python while building: the SQL holds the samples' answer, which
+    # the prepared query would give for every value
+    def build(values: Mapping[str, Any]) -> QuerySet[ApiToken, Any]:
+        names = list(ApiToken.objects.filter(prefix=values["value"]).values_list("name", flat=True))
+        return ApiToken.objects.filter(name__in=[*names, "default"]).values_list("pk")
+
+    with pytest.raises(NotPreparable, match="reach no parameter"):
+        prepare(build, {"value": Var(("zqx-a", "zqx-b"))})

@@ -143,6 +143,10 @@ def prepare(
     compiler = queryset.query.get_compiler(alias)
     sql, params = compiler.as_sql()
     slots = tuple(_slot(param, vars, first, connection) for param in params)
+    if unused := set(vars) - {name for name, _ in slots}:
+        # the query was built from the value in Python (a list looked up, say) and would
+        # keep the sample's result for every value: never prepare that
+        raise NotPreparable(f"{sorted(unused)} reach no parameter of {sql!r}")
     instances = None
     if queryset._iterable_class is ModelIterable:
         select, klass_info = compiler.select, compiler.klass_info
