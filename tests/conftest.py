@@ -150,3 +150,21 @@ def cast(db: None) -> Cast:
         tokens=tokens,
         **users,
     )
+
+
+@pytest.fixture
+def no_weekly_review_today(request: pytest.FixtureRequest) -> None:
+    """Every team's weekly review moved two days after today on its wall clock, for tests
+    whose worker runs against the real clock: on a review day (Mondays, by default) it
+    would also send the teams' digests beside the messages the test counts. Does nothing
+    for a test without the cast."""
+    if "cast" not in request.fixturenames:
+        return
+    from followthrough.web.followup.digest import zone_of
+    from followthrough.web.followup.models import TeamSettings
+
+    request.getfixturevalue("cast")
+    for team in Team.objects.all():
+        conf = TeamSettings.of(team)
+        conf.review_weekday = (datetime.now(zone_of(team)).weekday() + 2) % 7
+        conf.save()

@@ -63,6 +63,7 @@ def hanging_smtp(settings: Any) -> Iterator[HangingServer]:
     server.close()
 
 
+@pytest.mark.usefixtures("no_weekly_review_today")  # the worker runs on the real clock
 @pytest.mark.django_db(transaction=True)
 def test_a_hanging_mail_server_times_out_the_message_waits_for_a_retry_and_the_worker_goes_on(
     cast: Cast, hanging_smtp: HangingServer

@@ -19,9 +19,7 @@ from click.testing import CliRunner
 from django.db import connection
 
 from followthrough.cli import main
-from followthrough.web.accounts.models import Team
 from followthrough.web.followup import tasks
-from followthrough.web.followup.digest import zone_of
 from followthrough.web.followup.jobs import JOBS, Job, registry
 from followthrough.web.followup.models import Delivery, JobRun, Notification, TeamSettings
 from followthrough.web.followup.notifications import Message, notify
@@ -38,20 +36,7 @@ postgres_only = pytest.mark.skipif(
     "(SQLite's test database lives in this process's memory)",
 )
 FOLLOWTHROUGH = str(Path(sys.executable).parent / "followthrough")
-
-
-@pytest.fixture(autouse=True)
-def no_weekly_review_due_today(request: pytest.FixtureRequest) -> None:
-    """Every team's weekly review moved two days after today on its wall clock: the workers
-    here run against the real clock, and on a review day (Mondays, by default) they would
-    send the teams' digests beside the messages each test counts."""
-    if "cast" not in request.fixturenames:
-        return
-    request.getfixturevalue("cast")
-    for team in Team.objects.all():
-        conf = TeamSettings.of(team)
-        conf.review_weekday = (datetime.now(zone_of(team)).weekday() + 2) % 7
-        conf.save()
+pytestmark = pytest.mark.usefixtures("no_weekly_review_today")
 
 
 @pytest.mark.django_db

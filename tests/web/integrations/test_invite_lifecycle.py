@@ -248,6 +248,7 @@ def test_deleting_the_incident_cancels_its_meeting(
     assert calendars(message)[0].get_param("method") == "CANCEL"
 
 
+@pytest.mark.usefixtures("no_weekly_review_today")  # the worker runs on the real clock
 def test_the_first_worker_run_never_mails_invitations_for_meetings_in_the_past(
     cast: Cast,
     postmortem: Postmortem,
