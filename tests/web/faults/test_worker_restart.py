@@ -45,6 +45,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 @postgres_only
+@pytest.mark.usefixtures("no_weekly_review_today")  # the worker runs on the real clock
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_whose_connection_dies_mid_send_reconnects_and_delivers_each_message_once(
     cast: Cast, slack: FakeSlack, tmp_path: Path
