@@ -8,6 +8,10 @@
     .venv/bin/python bench/web/api_dump.py /tmp/ft-dump/data /tmp/ft-dump/after
     diff -r /tmp/ft-dump/before /tmp/ft-dump/after
 
+``--database-url postgres://...`` reads and writes that PostgreSQL database instead of the
+folder's SQLite file (the folder then holds only the tokens): prepare once, dump with each
+tree's venv, ``diff -r``.
+
 ``--readers`` (with ``--prepare``, or on a data folder made before) also gives every demo
 person a login and a token, adds an outsider on no team and makes Platform private; each dump
 then also reads, as each of them, the incident list under ``READER_QUERIES`` and every
@@ -34,6 +38,17 @@ from pathlib import Path
 from typing import Any
 
 BIN = Path(sys.executable).parent
+#: the database the data lives in (``--database-url``); None: the data folder's SQLite file
+DATABASE_URL: list[str | None] = [None]
+
+
+def use_database(env: Any) -> None:
+    if DATABASE_URL[0]:
+        env["DATABASE_URL"] = DATABASE_URL[0]
+    else:
+        env.pop("DATABASE_URL", None)
+
+
 FILTERS = {
     "incidents": [
         "decision=required",
@@ -80,7 +95,7 @@ READER_QUERIES = [
 def prepare_readers(data: Path) -> None:
     """A login and token for every demo person, an outsider, and Platform made private."""
     os.environ["FOLLOWTHROUGH_DATA_DIR"] = str(data)
-    os.environ.pop("DATABASE_URL", None)
+    use_database(os.environ)
     from followthrough.commands.service import setup_django
 
     setup_django()
@@ -103,7 +118,7 @@ def prepare_readers(data: Path) -> None:
 def prepare(data: Path) -> None:
     data.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "FOLLOWTHROUGH_DATA_DIR": str(data)}
-    env.pop("DATABASE_URL", None)
+    use_database(env)
     ft = str(BIN / "followthrough")
     subprocess.run([ft, "manage", "migrate", "--noinput"], env=env, check=True)
     subprocess.run([ft, "manage", "createcachetable"], env=env, check=True)
@@ -126,7 +141,7 @@ def prepare(data: Path) -> None:
 
 def dump(data: Path, out: Path, at: datetime | None) -> int:
     os.environ["FOLLOWTHROUGH_DATA_DIR"] = str(data)
-    os.environ.pop("DATABASE_URL", None)
+    use_database(os.environ)
     os.environ["API_REQUESTS_PER_MINUTE"] = "100000000"
     from followthrough.commands.service import setup_django
 
@@ -194,7 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("data", type=Path)
     parser.add_argument("out", type=Path, nargs="?")
     parser.add_argument("--at", type=datetime.fromisoformat, default=None)
+    parser.add_argument("--database-url", default=None, help="PostgreSQL instead of SQLite")
     args = parser.parse_args(argv)
+    DATABASE_URL[0] = args.database_url
     if args.prepare:
         prepare(args.data)
     if args.readers:

@@ -122,14 +122,20 @@ def _database() -> dict[str, object]:
             # the server dropped (a restart) is replaced.
             # Sizing for N processes: docs/deploy.md. DATABASE_POOL_MAX_SIZE=0 turns it off.
             pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=2)
+            options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
             if pool_max > 0:
-                options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
                 options["pool"] = {
                     "min_size": min(1, pool_max),
                     "max_size": pool_max,
                     "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
                 }
-                db["OPTIONS"] = options
+            # The reads every API request makes (web/lib/prepared.py) are prepared on the
+            # server after this many runs on a connection: parsed and planned once, not per
+            # request. Django's own queries are never prepared. Off (0) behind a pooler
+            # that cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+            if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+                options["prepare_threshold"] = 5
+            db["OPTIONS"] = options
         if os.environ.get("TEST_DATABASE_NAME"):
             db["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
         db["ATOMIC_REQUESTS"] = True

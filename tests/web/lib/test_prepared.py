@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from conftest import Cast
 from followthrough.web.accounts.models import ApiToken, TokenScope, _digest
-from followthrough.web.lib.prepared import Lookup, NotPreparable, Var, prepare
+from followthrough.web.lib.prepared import Lookup, NotPreparable, Var, cursor, prepare
 
 TOKEN_AND_USER: Lookup[ApiToken] = Lookup(
     lambda digest: ApiToken.objects.select_related("user").filter(digest=digest)
@@ -72,3 +72,42 @@ def test_a_query_built_from_a_value_in_python_is_never_prepared(cast: Cast) -> N
 
     with pytest.raises(NotPreparable, match="reach no parameter"):
         prepare(build, {"value": Var(("zqx-a", "zqx-b"))})
+
+
+def prepared_statements() -> list[str]:
+    with connection.cursor() as found:
+        found.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in found.fetchall()]
+
+
+def test_on_postgresql_a_lookup_asked_often_is_planned_once_per_connection(cast: Cast) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    _, raw = ApiToken.issue(cast.alice)
+    for _ in range(6):  # psycopg prepares a statement at its fifth run on a connection
+        found = TOKEN_AND_USER.find(_digest(raw))
+        assert found is not None and found.user == cast.alice
+    assert [s for s in prepared_statements() if "accounts_apitoken" in s] != []
+
+
+def test_on_postgresql_the_orm_own_queries_stay_unprepared(cast: Cast) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    for _ in range(6):
+        list(ApiToken.objects.filter(user=cast.alice))
+        with cursor(connection) as ours:
+            ours.execute("SELECT 1 WHERE %s > 0", [1])
+    statements = prepared_statements()
+    assert [s for s in statements if "accounts_apitoken" in s] == []
+    assert [s for s in statements if "SELECT 1 WHERE" in s] != []
+
+
+def test_prepared_statements_are_on_for_postgresql_unless_a_pooler_cannot_keep_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from followthrough.web import settings
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://ft@db.internal:5432/followthrough")
+    assert settings._database()["OPTIONS"]["prepare_threshold"] == 5  # type: ignore[index]
+    monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
+    assert "prepare_threshold" not in settings._database()["OPTIONS"]  # type: ignore[operator]

@@ -37,7 +37,7 @@ from followthrough.web.api.schemas import (
 )
 from followthrough.web.incidents.models import FLAGS, Incident, origin_of
 from followthrough.web.lib.dates import Moment
-from followthrough.web.lib.prepared import Prepared, Var, prepare
+from followthrough.web.lib.prepared import Prepared, Var, cursor, prepare
 from followthrough.web.postmortems.derived import overdue_q
 from followthrough.web.postmortems.models import (
     Postmortem,
@@ -518,8 +518,8 @@ def _responders(incident_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         f"ORDER BY p.{name('name')} ASC"
     )
     found: dict[int, list[dict[str, Any]]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, incident_ids)
-        for incident_id, person_id, person_name in cursor.fetchall():
+    with cursor(connection) as rows:
+        rows.execute(sql, incident_ids)
+        for incident_id, person_id, person_name in rows.fetchall():
             found.setdefault(incident_id, []).append({"id": person_id, "name": person_name})
     return found

@@ -19,6 +19,12 @@ finds one row by a unique value that way (every API request's token and its acco
 It leans on the compiler's internals as ``ModelIterable`` uses them (``select``,
 ``klass_info``, ``get_related_populators``; Django 5.2): tests/web/lib/test_prepared.py
 is the one to run when Django is upgraded.
+
+On PostgreSQL the prepared SQL runs on a cursor that sends its parameters apart from the
+statement (server-side binding, :func:`cursor`), so the server parses and plans each shape
+once per connection (psycopg's ``prepare_threshold``, set in the settings) and then only
+executes it: planning the incident list's query cost the server more than running it.
+Django's own cursors bind on the client and are never prepared.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
@@ -102,9 +109,9 @@ class Prepared:
         """The rows for ``values``, converted; ``suffix`` (with its parameters ``more``) is
         appended to the SQL (a LIMIT)."""
         connection = connections[self.alias]
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql + suffix, [*self.params(values), *more])
-            rows = [list(row) for row in cursor.fetchall()]
+        with cursor(connection) as found:
+            found.execute(self.sql + suffix, [*self.params(values), *more])
+            rows = [list(row) for row in found.fetchall()]
         for position, converters, expression in self.converters:
             for row in rows:
                 value = row[position]
@@ -121,9 +128,29 @@ class Prepared:
 
     def count(self, values: Mapping[str, Any]) -> int:
         connection = connections[self.alias]
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM ({self.sql}) counted", self.params(values))
-            return int(cursor.fetchone()[0])
+        with cursor(connection) as counted:
+            counted.execute(f"SELECT COUNT(*) FROM ({self.sql}) counted", self.params(values))
+            return int(counted.fetchone()[0])
+
+
+def cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
+    """A cursor for SQL run often in one shape: on PostgreSQL it binds its parameters on
+    the server, so psycopg prepares the statement once it has run ``prepare_threshold``
+    times on this connection; elsewhere the connection's own cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    raw = connection.connection
+    # Django's cursor() with only its factory changed: its wrapper (query logging, execute
+    # wrappers) and its time zone set-up stay.
+    default = raw.cursor_factory
+    raw.cursor_factory = ServerBindingCursor
+    try:
+        return connection.cursor()
+    finally:
+        raw.cursor_factory = default
 
 
 def prepare(
