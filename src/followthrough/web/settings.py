@@ -118,8 +118,8 @@ def _database() -> dict[str, object]:
             # Each process keeps a pool of open connections (psycopg_pool) instead of
             # connecting per request. A gunicorn sync worker serves one request at a time,
             # so it needs one connection; a spare covers a look-up outside the request.
-            # Django has the pool check each connection before handing it out, so one
-            # the server dropped (a restart) is replaced.
+            # Connections are not checked before use: after a server restart the first
+            # request on a dropped one gets a 503 and the pool replaces it (docs/deploy.md).
             # Sizing for N processes: docs/deploy.md. DATABASE_POOL_MAX_SIZE=0 turns it off.
             pool_max = env.int("DATABASE_POOL_MAX_SIZE", default=2)
             options = dict(db.get("OPTIONS") or {})  # type: ignore[call-overload]
