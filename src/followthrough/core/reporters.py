@@ -102,14 +102,12 @@ def write_json(record: Record, files: Iterable[Record], write: Callable[[str], o
     """:func:`report_json` written as it goes, a file at a time (``files`` in place of the
     record's): the same text, without the whole report held as one string and the
     encoder's million pieces."""
-    import json
-
     head = report_json({**record, "files": []})
     at = head.index(_FILES_KEY) + len(_FILES_KEY) - 1
     write(head[: at - 1])
     opening = "["
     for file in files:
-        item = json.dumps(file, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+        item = _json_text(file, indent=2, ensure_ascii=False).replace("\n", "\n    ")
         write(f"{opening}\n    {item}")
         opening = ","
     write(head[at - 1 : at + 1] if opening == "[" else "\n  ]")
