@@ -13,6 +13,7 @@ through resolvers, so the API shows what the core computes and never recomputes 
 """
 
 import functools
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -133,16 +134,18 @@ def _next_url(request: HttpRequest, limit: int, offset: int, count: int) -> str 
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-class Answers:
+class Answers(ABC):
     """A list read straight into its answer's form (the dicts its schema would dump), for
     a hot read that skips the schema's validation: a route returning one from under
     ``@paginate(Pages)`` and :func:`answered` answers its page as JSON as it is."""
 
+    @abstractmethod
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """The answers from ``offset``, at most ``limit`` of them, in the list's order."""
 
+    @abstractmethod
     def count(self) -> int:
-        raise NotImplementedError
+        """How many answers the whole list holds."""
 
 
 class AnsweredPage(dict[str, Any]):
