@@ -19,6 +19,7 @@ from ninja import Field, Schema
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.schemas import PersonRef
 from followthrough.web.api.access import user_of
+from followthrough.web.api.moments import AsWritten
 from followthrough.web.api.schemas import (
     Answers,
     Decision,
@@ -257,17 +258,18 @@ class IncidentFilters:
     pk: int | None = None
 
 
-#: the columns an answer is written from, as ``values_list`` names them
+#: the columns an answer is written from, as ``values_list`` names them; its date-times
+#: already as the answer writes them (``api.moments``)
 ANSWER_COLUMNS = (
     "id",
     "team_id",
     "title",
     "severity",
     "summary",
-    "started_at",
-    "detected_at",
-    "mitigated_at",
-    "resolved_at",
+    AsWritten("started_at"),
+    AsWritten("detected_at"),
+    AsWritten("mitigated_at"),
+    AsWritten("resolved_at"),
     "commander_id",
     "commander__name",
     *FLAGS,
@@ -277,8 +279,8 @@ ANSWER_COLUMNS = (
     "source",
     "source_url",
     "external_id",
-    "created_at",
-    "updated_at",
+    AsWritten("created_at"),
+    AsWritten("updated_at"),
     "version",
     "policy_decision",
     "policy_reasons",
