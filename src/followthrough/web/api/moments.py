@@ -8,7 +8,7 @@ renderer's encoder itself, so a schema's answer and a hot read's answer cannot d
 A hot read writing its answer without the schema (``incidents.schemas.IncidentAnswers``)
 selects its date-time columns with :class:`AsWritten`: the database sends each value as text
 (SQLite's stored text, PostgreSQL's ISO output in the session's zone, which Django sets to
-UTC) and a few slices of that text give the answer's string. No datetime is made and the
+UTC); one match of that text gives the answer's string. No datetime is made and the
 JSON encoder never calls back into Python for it; parsing each value, then formatting it
 again in the encoder's callback, was a third of the incident list's CPU. A text in any
 other form (another zone, another layout) is read as Django would read it and written by
@@ -16,6 +16,7 @@ other form (another zone, another layout) is read as Django would read it and wr
 holds the two to each other on both databases.
 """
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,9 +27,10 @@ from django.utils.dateparse import parse_datetime
 from followthrough.web.api.schemas import RENDERER
 
 _ENCODER = RENDERER.encoder_class()
-#: what follows the time in the text of a UTC moment: nothing on SQLite (it stores the
-#: moment in the connection's zone, without one), the offset on PostgreSQL
-_UTC_SUFFIX = {"sqlite": "", "postgresql": "+00"}
+_TEXT = r"([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?"
+#: the text of a UTC moment (day, time, fraction of a second): SQLite's stores the moment in
+#: the connection's zone without naming it, PostgreSQL's names the offset
+_UTC_TEXT = {"sqlite": re.compile(_TEXT), "postgresql": re.compile(_TEXT + r"\+00")}
 
 
 def written(moment: datetime) -> str:
@@ -36,26 +38,13 @@ def written(moment: datetime) -> str:
     return str(_ENCODER.default(moment))
 
 
-def _fast(text: str, suffix: str) -> str | None:
-    """The answer's form of a database's text "YYYY-MM-DD HH:MM:SS[.f]<suffix>" for a UTC
-    moment (f: 1 to 6 digits), or None for a text in any other form."""
-    end = len(text) - len(suffix)
-    if (
-        end < 19
-        or not text.endswith(suffix)
-        or text[4] != "-"
-        or text[10] != " "
-        or text[13] != ":"
-        or text[16] != ":"
-    ):
+def _fast(text: str, form: re.Pattern[str]) -> str | None:
+    """The answer's form of a UTC moment's text in ``form``, or None for any other text."""
+    found = form.fullmatch(text)
+    if found is None:
         return None
-    day, time = text[:10], text[11:19]
-    if end == 19:
-        return f"{day}T{time}Z"
-    fraction = text[20:end]
-    if text[19] != "." or len(fraction) > 6 or not (fraction.isascii() and fraction.isdigit()):
-        return None
-    if not fraction.strip("0"):
+    day, time, fraction = found.groups()
+    if fraction is None or not fraction.strip("0"):
         return f"{day}T{time}Z"
     # milliseconds, cut (not rounded) as the encoder cuts them: 0.000500 s is ".000"
     return f"{day}T{time}.{(fraction + '00')[:3]}Z"
@@ -79,9 +68,9 @@ def from_database(
     converter: :class:`AsWritten` applies it to each value read)."""
     if text is None:
         return None
-    suffix = _UTC_SUFFIX.get(connection.vendor)
-    if suffix is not None and connection.timezone is UTC:
-        fast = _fast(text, suffix)
+    form = _UTC_TEXT.get(connection.vendor)
+    if form is not None and connection.timezone is UTC:
+        fast = _fast(text, form)
         if fast is not None:
             return fast
     return written(_read(text, connection))
