@@ -96,6 +96,22 @@ def test_every_reader_gets_the_schemas_answer_for_every_incident_and_list(
                     assert item == ok(client.get(f"{API}/incidents/{item['id']}")), (name, query)
 
 
+def test_the_list_and_the_detail_are_written_without_the_encoder_calling_back_into_python(
+    cast: Cast, varied: list[Incident], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # every value of the answer is one JSON writes as it is: the date-times come as text
+    def called_back(encoder: Any, value: Any) -> Any:
+        raise AssertionError(f"the encoder was asked to write {value!r}")
+
+    monkeypatch.setattr(RENDERER.encoder_class, "default", called_back)
+    client = cast.api("admin")
+    with time_machine.travel(NOW, tick=False):
+        page = ok(client.get(f"{API}/incidents?limit=200"))
+        assert len(page["items"]) == len(varied)
+        for item in page["items"]:
+            assert ok(client.get(f"{API}/incidents/{item['id']}")) == item
+
+
 def test_a_repeat_of_a_hidden_incident_leaves_the_earlier_one_unnamed(
     cast: Cast, varied: list[Incident]
 ) -> None:
