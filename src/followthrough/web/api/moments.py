@@ -61,9 +61,7 @@ def _read(text: str, connection: BaseDatabaseWrapper) -> datetime:
     return moment.astimezone(connection.timezone)
 
 
-def from_database(
-    text: str | None, expression: Any, connection: BaseDatabaseWrapper
-) -> str | None:
+def from_database(text: str | None, expression: Any, connection: BaseDatabaseWrapper) -> str | None:
     """A date-time column's text (``CAST(... AS TEXT)``) as the answer writes it (a Django
     converter: :class:`AsWritten` applies it to each value read)."""
     if text is None:
