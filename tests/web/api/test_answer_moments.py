@@ -14,7 +14,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from followthrough.web.api.moments import AsWritten, from_database, written
+from followthrough.web.api.moments import AsWritten
 from followthrough.web.api.schemas import RENDERER
 from followthrough.web.incidents.models import Incident
 
@@ -99,17 +99,24 @@ def test_a_moment_stored_in_another_layout_than_djangos_reads_as_django_reads_it
     assert _rendered(as_written) == _rendered(django)
 
 
-def test_a_database_in_another_zone_writes_the_offset_as_the_renderer_does(db: None) -> None:
-    # SQLite holds the moment in the connection's zone, without one; PostgreSQL sends it
-    # in the session's zone, which Django sets to the connection's
-    text = {"sqlite": "2026-03-20 10:30:00.500000"}.get(
-        connection.vendor, "2026-03-20 10:30:00.5+01"
-    )
+def test_a_database_read_in_another_zone_than_utc_writes_the_offset_as_the_renderer_does(
+    cast: Cast,
+) -> None:
+    incident = cast.incident()
+    paris = ZoneInfo("Europe/Paris")
     real = connections[DEFAULT_DB_ALIAS]  # not the proxy: its zone is a cached property
-    real.__dict__["timezone"] = ZoneInfo("Europe/Paris")
+    real.__dict__["timezone"] = paris
     try:
-        answer = from_database(text, None, real)
+        with real.cursor() as cursor:
+            if real.vendor == "postgresql":  # what Django does for a connection in that zone
+                cursor.execute("SET TIME ZONE 'Europe/Paris'")
+        django, as_written = _stored_and_read(
+            incident, datetime(2026, 3, 20, 9, 30, 0, 500000, tzinfo=UTC)
+        )
     finally:
         del real.__dict__["timezone"]
-    assert answer == "2026-03-20T10:30:00.500+01:00"
-    assert answer == written(datetime(2026, 3, 20, 10, 30, 0, 500000, ZoneInfo("Europe/Paris")))
+        if real.vendor == "postgresql":
+            with real.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'UTC'")
+    assert as_written == "2026-03-20T10:30:00.500+01:00"
+    assert _rendered(as_written) == _rendered(django)
