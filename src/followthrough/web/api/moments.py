@@ -16,6 +16,7 @@ other form (another zone, another layout) is read as Django would read it and wr
 holds the two to each other on both databases.
 """
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,30 +27,10 @@ from django.utils.dateparse import parse_datetime
 from followthrough.web.api.schemas import RENDERER
 
 _ENCODER = RENDERER.encoder_class()
-
-_DAY = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]"
-_TIME = "[0-9][0-9]:[0-9][0-9]:[0-9][0-9]"
-#: SQLite stores a moment as text, in the connection's zone without naming it: Django writes
-#: "YYYY-MM-DD HH:MM:SS" and 6 digits of microseconds when there are any, SQLite's own clock
-#: (``Now()``) 3 digits of milliseconds. Any other text is handed over marked with
-#: :data:`_UNREAD`, for Python to read as Django does.
-_SQLITE = (
-    "CASE WHEN {x} GLOB '{day} {time}' THEN substr({x}, 1, 10) || 'T' || substr({x}, 12) || 'Z'"
-    " WHEN {x} GLOB '{day} {time}.[0-9][0-9][0-9]'"
-    " OR {x} GLOB '{day} {time}.[0-9][0-9][0-9][0-9][0-9][0-9]'"
-    " THEN substr({x}, 1, 10) || 'T' || substr({x}, 12, 8)"
-    " || CASE WHEN rtrim(substr({x}, 21), '0') = '' THEN '' ELSE '.' || substr({x}, 21, 3) END"
-    " || 'Z'"
-    " ELSE '{unread}' || {x} END"
-)
-#: PostgreSQL holds the instant: written in UTC, milliseconds cut (not rounded) by ``MS``
-_POSTGRESQL = (
-    "CASE WHEN date_trunc('second', {x}) = {x}"
-    """ THEN to_char({x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
-    """ ELSE to_char({x} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END"""
-)
-#: marks a text SQLite's formatting left as it is (an answer starts with a digit)
-_UNREAD = "~"
+_TEXT = r"([0-9]{4}-[0-9]{2}-[0-9]{2}) ([0-9]{2}:[0-9]{2}:[0-9]{2})(?:\.([0-9]{1,6}))?"
+#: the text of a UTC moment (day, time, fraction of a second): SQLite's stores the moment in
+#: the connection's zone without naming it, PostgreSQL's names the offset
+_UTC_TEXT = {"sqlite": re.compile(_TEXT), "postgresql": re.compile(_TEXT + r"\+00")}
 
 
 def written(moment: datetime) -> str:
@@ -57,10 +38,16 @@ def written(moment: datetime) -> str:
     return str(_ENCODER.default(moment))
 
 
-def _in_sql(connection: BaseDatabaseWrapper) -> bool:
-    """Whether the database writes the answer's text itself: the rule's "Z" is for moments
-    in UTC, so only when Django reads moments in UTC (its default)."""
-    return connection.vendor in ("sqlite", "postgresql") and connection.timezone is UTC
+def _fast(text: str, form: re.Pattern[str]) -> str | None:
+    """The answer's form of a UTC moment's text in ``form``, or None for any other text."""
+    found = form.fullmatch(text)
+    if found is None:
+        return None
+    day, time, fraction = found.groups()
+    if fraction is None or not fraction.strip("0"):
+        return f"{day}T{time}Z"
+    # milliseconds, cut (not rounded) as the encoder cuts them: 0.000500 s is ".000"
+    return f"{day}T{time}.{(fraction + '00')[:3]}Z"
 
 
 def _read(text: str, connection: BaseDatabaseWrapper) -> datetime:
@@ -74,37 +61,24 @@ def _read(text: str, connection: BaseDatabaseWrapper) -> datetime:
     return moment.astimezone(connection.timezone)
 
 
-def _from_text(text: str | None, expression: Any, connection: BaseDatabaseWrapper) -> str | None:
-    """A Django converter: the column's text (``CAST(... AS TEXT)``) as the answer writes it."""
-    return None if text is None else written(_read(text, connection))
-
-
-def _unread(text: str | None, expression: Any, connection: BaseDatabaseWrapper) -> str | None:
-    """A Django converter: the SQL's answer as it is, a text it left marked read in Python."""
-    if text is None or text[0] != _UNREAD:
-        return text
-    return written(_read(text[1:], connection))
+def from_database(text: str | None, expression: Any, connection: BaseDatabaseWrapper) -> str | None:
+    """A date-time column's text (``CAST(... AS TEXT)``) as the answer writes it (a Django
+    converter: :class:`AsWritten` applies it to each value read)."""
+    if text is None:
+        return None
+    form = _UTC_TEXT.get(connection.vendor)
+    if form is not None and connection.timezone is UTC:
+        fast = _fast(text, form)
+        if fast is not None:
+            return fast
+    return written(_read(text, connection))
 
 
 class AsWritten(Func):
     """A date-time column read as the API's answer writes it: a str (or None)."""
 
+    template = "CAST(%(expressions)s AS TEXT)"
     output_field = TextField()
 
-    def as_sql(
-        self, compiler: Any, connection: BaseDatabaseWrapper, **extra: Any
-    ) -> tuple[str, list[Any]]:
-        (column,) = self.get_source_expressions()
-        sql, params = compiler.compile(column)
-        if not _in_sql(connection):
-            return f"CAST({sql} AS TEXT)", list(params)
-        form = _SQLITE if connection.vendor == "sqlite" else _POSTGRESQL
-        written = form.format(x=sql, day=_DAY, time=_TIME, unread=_UNREAD)
-        return written, list(params) * form.count("{x}")
-
     def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Any]:
-        if not _in_sql(connection):
-            return [*super().get_db_converters(connection), _from_text]
-        if connection.vendor == "sqlite":
-            return [*super().get_db_converters(connection), _unread]
-        return super().get_db_converters(connection)  # type: ignore[no-any-return]
+        return [*super().get_db_converters(connection), from_database]
