@@ -29,6 +29,7 @@ stemmer and a small synonym table, all from ``word_forms.toml`` beside this modu
 from __future__ import annotations
 
 import gc
+import sys
 import zlib
 from array import array
 from bisect import bisect_left
@@ -222,18 +223,122 @@ def normal_word(token: str) -> tuple[str, ...]:
     found = _NORMAL.get(token)
     if found is not None:
         return found
-    out: list[str] = []
-    if token and not token[0].isdigit() and token not in STOPWORDS:
+    if not token or token[0].isdigit() or token in STOPWORDS:
+        found = ()
+    else:
+        if not _KEPT_WORDS.loaded:
+            _KEPT_WORDS.load()
+            found = _NORMAL.get(token)
+            if found is not None:
+                return found
         forms = _forms()
+        out: list[str] = []
         for word in forms.abbreviations.get(token, (token,)):
             if word in STOPWORDS:
                 continue
             stem = forms.stem(forms.irregular.get(word, word))
             out.extend(forms.synonyms.get(stem, (stem,)))
-    found = tuple(out)
+        found = tuple(out)
+        _KEPT_WORDS.add(token, found)
     if len(_NORMAL) < _MAX_WORDS:
         _NORMAL[token] = found
     return found
+
+
+class _KeptWords:
+    """The normal words of the tokens earlier runs worked out, kept between runs in the
+    cache folder beside the compiled patterns (:func:`followthrough.core.regex.kept_file`):
+    a run whose tokens were all met before loads neither the word table nor the stemmer
+    (about 20 ms of a folder lint, in each process). The file holds data only (a marshal
+    of strings: token -> words, checked for those types when read), at most
+    :data:`MAX_KEPT_WORDS` tokens, under a key made of everything the words depend on
+    (:func:`_normalisation_key`): anything else found there is ignored and written anew."""
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.added = False
+        self.path: Path | None = None
+        self.key = ""
+
+    def load(self) -> None:
+        import marshal
+
+        from followthrough.core.regex import kept_file
+
+        self.loaded = True
+        self.path = kept_file("normal-words.marshal")
+        if self.path is None:
+            return
+        import atexit
+
+        try:
+            self.key = _normalisation_key()
+        except (OSError, ImportError, ValueError):
+            self.path = None  # cannot tell what the words depend on: keep none
+            return
+        atexit.register(self.save)  # (a forked worker exits without it: its words are lost)
+        try:
+            kept = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return  # none yet, or damaged: written anew
+        if _kept_words_valid(kept, self.key):
+            self.words = kept[1]
+            _NORMAL.update(self.words)
+
+    def add(self, token: str, words: tuple[str, ...]) -> None:
+        if self.path is not None and len(self.words) < MAX_KEPT_WORDS:
+            self.words[token] = words
+            self.added = True
+
+    def save(self) -> None:
+        """Write the words if this run worked out new ones (at exit: once per run)."""
+        if self.added and self.path is not None:
+            import marshal
+
+            from followthrough.core.regex import write_kept
+
+            write_kept(self.path, marshal.dumps((self.key, self.words)))
+            self.added = False
+
+
+#: the most tokens whose normal words are kept between runs (~50 bytes each)
+MAX_KEPT_WORDS = 50_000
+_KEPT_WORDS = _KeptWords()
+
+
+def _kept_words_valid(kept: object, key: str) -> bool:
+    """Is ``kept`` the words of this normalisation: (key, {token: (word, ...)}), strings only?"""
+    if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key):
+        return False
+    words = kept[1]
+    return (
+        type(words) is dict
+        and set(map(type, words)) <= {str}
+        and set(map(type, words.values())) <= {tuple}
+        and set(map(type, chain.from_iterable(words.values()))) <= {str}
+    )
+
+
+def _normalisation_key() -> str:
+    """What the normal words depend on, in short: the word table, this module's code, the
+    Python version and the stemmer snowballstemmer runs (its own English stemmer, or
+    PyStemmer's when that is installed). Found without importing the stemmer."""
+    import importlib.util
+
+    parts = [WORD_FORMS.read_bytes(), Path(__file__).read_bytes(), sys.version.encode()]
+    for name in ("Stemmer", "snowballstemmer"):
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        if origin is None:
+            parts.append(f"no {name}".encode())
+        elif name == "Stemmer":
+            stat = origin.stat()
+            parts.append(f"{origin} {stat.st_size} {stat.st_mtime_ns}".encode())
+        else:
+            for module in ("__init__.py", "basestemmer.py", "among.py", "english_stemmer.py"):
+                parts.append(origin.with_name(module).read_bytes())
+    return "-".join(f"{zlib.crc32(part):08x}" for part in parts)
 
 
 def normal_words(text: str) -> list[str]:
