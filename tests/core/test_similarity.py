@@ -164,6 +164,30 @@ def test_shingle_sets_packed_by_a_worker_index_the_same_as_the_texts() -> None:
     assert list(by_sets.pairs())  # (there are pairs to compare)
 
 
+@BOUNDED
+@given(
+    st.lists(st.frozensets(st.integers(1, 60), max_size=40), min_size=2, max_size=5),
+    st.sampled_from([0.3, 0.5, 0.8, 0.85, 0.9, 1.0]),
+)
+def test_sets_that_meet_in_a_bucket_are_paired_exactly_when_their_jaccard_reaches_the_threshold(
+    sets: list[frozenset[int]], threshold: float
+) -> None:
+    """Up to five sets sharing their smallest hash all meet in its bucket: the index pairs
+    those whose exact Jaccard similarity reaches the threshold, with that score, however
+    early it gives up on a pair."""
+    sets = [shingle_set | {0} for shingle_set in sets]  # (0: the smallest hash of every set)
+    index: NearDuplicateIndex[int] = NearDuplicateIndex(threshold=threshold)
+    for key, shingle_set in enumerate(sets):
+        index.add_set(key, shingle_set, group=key)
+    expected = [
+        (a, b, jaccard(sets[a], sets[b]))
+        for a in range(len(sets))
+        for b in range(a + 1, len(sets))
+        if jaccard(sets[a], sets[b]) >= threshold
+    ]
+    assert list(index.pairs()) == expected
+
+
 def test_an_empty_index_finds_nothing() -> None:
     index: NearDuplicateIndex[int] = NearDuplicateIndex()
     assert index.add_packed([], *packed([]), "a") == 0

@@ -567,6 +567,11 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+#: how many of a set's smallest hashes are compared before all of them
+#: (:meth:`NearDuplicateIndex._classes`)
+_HEAD = 8
+
+
 @dataclass
 class NearDuplicateIndex(Generic[K]):
     """Collects texts, then reports pairs from different groups whose shingle sets have a
@@ -743,27 +748,40 @@ class NearDuplicateIndex(Generic[K]):
             # each member meets the bucket's first few: a crowd of near-copies costs
             # linear time, and every copy still finds its cluster; only those few are
             # made sets (kept packed, the index holds a tenth of their memory)
-            firsts: list[frozenset[int] | None] = [None] * min(len(members), peers)
-            for x in range(1, len(members)):
-                a = members[x]
-                size_a = sizes[a]
-                hashes_a = None
-                for y, b in enumerate(members[: min(x, peers)]):
-                    size_b = sizes[b]
-                    if (size_a < size_b and size_a < ratio * size_b) or (
-                        size_b < size_a and size_b < ratio * size_a
-                    ):
-                        continue  # (the same for this pair in any bucket)
+            for y in range(min(len(members) - 1, peers)):
+                b = members[y]
+                size_b = sizes[b]
+                set_b: frozenset[int] | None = None
+                # Jaccard is at most the ratio of the two sizes: the later members too
+                # unequal in size are left out in one pass (the same for the pair in any
+                # bucket)
+                later = [
+                    a
+                    for a in members[y + 1 :]
+                    if not (
+                        ((size_a := sizes[a]) < size_b and size_a < ratio * size_b)
+                        or (size_b < size_a and size_b < ratio * size_a)
+                    )
+                ]
+                for a in later:
                     pair = (b, a) if b < a else (a, b)
                     if pair in seen:
                         continue
                     seen.add(pair)
-                    set_b = firsts[y]
                     if set_b is None:
-                        set_b = firsts[y] = frozenset(set_hashes(b))
-                    if hashes_a is None:
-                        hashes_a = set_hashes(a)
-                    inter = len(set_b.intersection(hashes_a))
+                        set_b = frozenset(set_hashes(b))
+                    size_a = sizes[a]
+                    hashes_a = set_hashes(a)
+                    # first a's smallest hashes: a pair sharing a sketch value by chance
+                    # misses most of them in b, and then even the rest of a all in b would
+                    # not reach the threshold (the score grows with the intersection)
+                    inter = len(set_b.intersection(hashes_a[:_HEAD]))
+                    rest_a = size_a - min(size_a, _HEAD)
+                    if rest_a:
+                        most = inter + rest_a
+                        if most / (size_a + size_b - most) < threshold:
+                            continue
+                        inter = len(set_b.intersection(hashes_a))
                     score = inter / (size_a + size_b - inter)
                     if score >= threshold:
                         near.append((pair[0], pair[1], score))
