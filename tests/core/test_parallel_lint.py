@@ -268,10 +268,11 @@ def test_jobs_on_the_command_line() -> None:
 
 
 def test_workers_are_sent_large_chunks_first_and_small_ones_at_the_end() -> None:
-    """So that they run out of work together: no worker is left with a large chunk alone."""
+    """So that they run out of work together: no worker is left with a large chunk alone,
+    and the process that reports, done with its own, waits for two files at most."""
     entries = [(f"pm-{n}.md", True) for n in range(500)]
     chunks = _chunks(entries, jobs=2)
     assert [entry for chunk in chunks for entry in chunk] == entries  # each once, in order
     sizes = [len(chunk) for chunk in chunks]
     assert sizes == sorted(sizes, reverse=True)
-    assert sizes[0] == 62 and max(sizes[-4:]) <= 4
+    assert sizes[0] == 62 and max(sizes[-4:]) <= 2

@@ -599,8 +599,10 @@ def _read_in_parallel(
                 yield from chunk
 
 
-#: the fewest files a worker is sent at once (each message costs a little)
-_SMALLEST_CHUNK = 4
+#: the fewest files a worker is sent at once: each message costs a little, and when this
+#: process has read its last chunk it waits for what a worker holds (the chunk it reads and
+#: the next, which it cannot take back)
+_SMALLEST_CHUNK = 2
 
 
 def _chunks(entries: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, bool]]]:
