@@ -277,6 +277,17 @@ def test_words_an_earlier_run_normalised_are_read_back_without_the_stemmer(
     assert _run_with_cache(tmp_path) == f"{words} | nothing loaded"
 
 
+def test_a_server_loads_the_word_table_and_the_stemmer_at_start_even_with_every_word_kept(
+    tmp_path: Path,
+) -> None:
+    _run_with_cache(tmp_path)  # every word of the text kept
+    code = _NORMALISE.replace(
+        "words = ",
+        "from followthrough.core.similarity import load_word_forms\nload_word_forms()\nwords = ",
+    )
+    assert _run_with_cache(tmp_path, code).endswith(" | snowballstemmer tomllib")
+
+
 def test_kept_words_of_another_word_table_or_holding_anything_but_strings_are_ignored(
     tmp_path: Path,
 ) -> None:

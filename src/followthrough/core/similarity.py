@@ -245,6 +245,14 @@ def normal_word(token: str) -> tuple[str, ...]:
     return found
 
 
+def load_word_forms() -> None:
+    """Read the word table, import the stemmer and the words earlier runs kept, now (a
+    server at start): otherwise they load at the first word met that was not kept."""
+    _forms()
+    if not _KEPT_WORDS.loaded:
+        _KEPT_WORDS.load()
+
+
 class _KeptWords:
     """The normal words of the tokens earlier runs worked out, kept between runs in the
     cache folder beside the compiled patterns (:func:`followthrough.core.regex.kept_file`):
