@@ -184,6 +184,30 @@ def test_a_damaged_store_is_compiled_around_and_written_anew(tmp_path: Path) -> 
     assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True False"
 
 
+def test_a_folder_lint_run_again_compiles_nothing_new_whatever_the_hash_seed(
+    tmp_path: Path,
+) -> None:
+    """Every pattern a run builds is the same string in every process (none is assembled in
+    a set's order), so the second run finds them all in the store and leaves it as it was."""
+    folder = tmp_path / "cache"
+    lint = "from followthrough.__main__ import main; main()"
+    runs = []
+    for seed in ("1", "2"):
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(sys.path),
+            "FOLLOWTHROUGH_CACHE_DIR": str(folder),
+            "PYTHONHASHSEED": seed,
+        }
+        argv = [sys.executable, "-c", lint, "lint", "--format", "json", "-j", "1", str(CORPUS)]
+        runs.append(subprocess.run(argv, capture_output=True, env=env).stdout)
+        store = next(folder.glob("regex-*.marshal"))
+        if seed == "1":
+            written = (store.stat().st_mtime_ns, store.read_bytes())
+    assert runs[0] == runs[1] and b'"PM602"' in runs[0]  # the folder checks ran
+    assert (store.stat().st_mtime_ns, store.read_bytes()) == written
+
+
 def test_an_empty_cache_folder_setting_keeps_nothing(tmp_path: Path) -> None:
     """(The suite runs so: nothing of it lands in the user's cache folder.)"""
     code = _COMPILE_ONE + "print(regex._store_path())\n"

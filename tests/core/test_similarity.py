@@ -3,8 +3,13 @@ plain definitions give, and its index pairs what is similar across documents onl
 
 from __future__ import annotations
 
+import marshal
+import os
 import re
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -159,6 +164,30 @@ def test_shingle_sets_packed_by_a_worker_index_the_same_as_the_texts() -> None:
     assert list(by_sets.pairs())  # (there are pairs to compare)
 
 
+@BOUNDED
+@given(
+    st.lists(st.frozensets(st.integers(1, 60), max_size=40), min_size=2, max_size=5),
+    st.sampled_from([0.3, 0.5, 0.8, 0.85, 0.9, 1.0]),
+)
+def test_sets_that_meet_in_a_bucket_are_paired_exactly_when_their_jaccard_reaches_the_threshold(
+    sets: list[frozenset[int]], threshold: float
+) -> None:
+    """Up to five sets sharing their smallest hash all meet in its bucket: the index pairs
+    those whose exact Jaccard similarity reaches the threshold, with that score, however
+    early it gives up on a pair."""
+    sets = [shingle_set | {0} for shingle_set in sets]  # (0: the smallest hash of every set)
+    index: NearDuplicateIndex[int] = NearDuplicateIndex(threshold=threshold)
+    for key, shingle_set in enumerate(sets):
+        index.add_set(key, shingle_set, group=key)
+    expected = [
+        (a, b, jaccard(sets[a], sets[b]))
+        for a in range(len(sets))
+        for b in range(a + 1, len(sets))
+        if jaccard(sets[a], sets[b]) >= threshold
+    ]
+    assert list(index.pairs()) == expected
+
+
 def test_an_empty_index_finds_nothing() -> None:
     index: NearDuplicateIndex[int] = NearDuplicateIndex()
     assert index.add_packed([], *packed([]), "a") == 0
@@ -212,3 +241,81 @@ def reference_normal_words(text: str) -> list[str]:
 def test_normal_words_are_the_documented_words_whichever_path_reads_them(text: str) -> None:
     assert normal_words(text) == reference_normal_words(text)
     assert normal_words(text) == reference_normal_words(text)  # again, from the memo
+
+
+# --- normal words kept between runs ------------------------------------------------------
+
+_NORMALISE = (
+    "import sys\n"
+    "from followthrough.core.similarity import normal_words\n"
+    "words = normal_words('The TLS certs lapsed; pools exhausted on the partners API')\n"
+    "loaded = sorted({'snowballstemmer', 'tomllib'} & set(sys.modules))\n"
+    "print(' '.join(words), '|', ' '.join(loaded) or 'nothing loaded')\n"
+)
+
+
+def _run_with_cache(folder: Path, code: str = _NORMALISE) -> str:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        "FOLLOWTHROUGH_CACHE_DIR": str(folder),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return result.stdout.strip()
+
+
+def test_words_an_earlier_run_normalised_are_read_back_without_the_stemmer(
+    tmp_path: Path,
+) -> None:
+    first = _run_with_cache(tmp_path)
+    words, loaded = first.split(" | ")
+    assert words == "tls certif expir pool exhaust partner api"
+    assert loaded == "snowballstemmer tomllib"
+    assert (tmp_path / "normal-words.marshal").stat().st_size > 0
+    assert _run_with_cache(tmp_path) == f"{words} | nothing loaded"
+
+
+def test_a_server_loads_the_word_table_and_the_stemmer_at_start_even_with_every_word_kept(
+    tmp_path: Path,
+) -> None:
+    _run_with_cache(tmp_path)  # every word of the text kept
+    code = _NORMALISE.replace(
+        "words = ",
+        "from followthrough.core.similarity import load_word_forms\nload_word_forms()\nwords = ",
+    )
+    assert _run_with_cache(tmp_path, code).endswith(" | snowballstemmer tomllib")
+
+
+def test_kept_words_of_another_word_table_or_holding_anything_but_strings_are_ignored(
+    tmp_path: Path,
+) -> None:
+    kept = tmp_path / "normal-words.marshal"
+    expected = _run_with_cache(tmp_path).split(" | ")[0]
+    key = _run_with_cache(
+        tmp_path,
+        "from followthrough.core import similarity\nprint(similarity._normalisation_key())",
+    )
+    for planted in (
+        ("another table", {"certs": ("bogus",)}),  # what an older word table made
+        (key, {"certs": compile("print('ran')", "kept", "exec")}),  # not data
+        (key, {"certs": ("bogus", 1)}),
+    ):
+        kept.write_bytes(marshal.dumps(planted))
+        assert _run_with_cache(tmp_path) == f"{expected} | snowballstemmer tomllib"
+    kept.write_bytes(b"\x00damaged")
+    assert _run_with_cache(tmp_path).startswith(f"{expected} | ")
+    assert _run_with_cache(tmp_path) == f"{expected} | nothing loaded"  # written anew
+
+
+def test_an_empty_cache_folder_setting_keeps_no_words(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "FOLLOWTHROUGH_CACHE_DIR": ""}
+    env["HOME"] = str(tmp_path)
+    env.pop("XDG_CACHE_HOME", None)
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, "-c", _NORMALISE], capture_output=True, text=True, check=True, env=env
+        )
+        assert result.stdout.strip().endswith("| snowballstemmer tomllib")
+    assert list(tmp_path.iterdir()) == []

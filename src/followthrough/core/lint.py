@@ -556,30 +556,53 @@ def _read_one(
     return path, reported, _Read(path, found, marks, signatures, source)
 
 
-def _read_chunk(
-    entries: list[tuple[str, bool]], config: LintConfig, compare: bool
-) -> list[tuple[str, bool, _Outcome]]:
+#: what reading a chunk of entries gives, in their order
+_ReadChunk = list[tuple[str, bool, _Outcome]]
+
+
+def _read_chunk(entries: list[tuple[str, bool]], config: LintConfig, compare: bool) -> _ReadChunk:
     return [_read_one(entry, config, compare) for entry in entries]
 
 
 def _read_in_parallel(
     entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int
 ) -> Iterator[tuple[str, bool, _Outcome]]:
-    """Every entry read, parsed, linted and signed by ``jobs`` worker processes, in order."""
+    """Every entry read, parsed, linted and signed by ``jobs`` processes, in order: this
+    one and ``jobs - 1`` workers. This process reads chunks too rather than wait for the
+    workers' (one process fewer to start, and what it reads is never pickled); each worker
+    is sent its next chunk before it finishes one, so it never waits for this process."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import Future, ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     # fork shares the imported modules with the workers; elsewhere they import them again
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        chunks = _chunks(entries, jobs)
-        for chunk in pool.map(_read_chunk, chunks, repeat(config), repeat(compare)):
-            yield from chunk
+    chunks = _chunks(entries, jobs)
+    # chunks by number until they are handed on: those sent to a worker, those read here
+    sent: dict[int, Future[_ReadChunk]] = {}
+    read: dict[int, _ReadChunk] = {}
+    ahead = 2 * (jobs - 1)  # chunks the workers hold: the ones they read and the next
+    taken = given = 0  # chunks taken by a process; chunks handed on, in order
+    with ProcessPoolExecutor(max_workers=jobs - 1, mp_context=context) as pool:
+        while given < len(chunks):
+            waiting = sum(1 for future in sent.values() if not future.done())
+            for _ in range(min(ahead - waiting, len(chunks) - taken)):
+                sent[taken] = pool.submit(_read_chunk, chunks[taken], config, compare)
+                taken += 1
+            if taken < len(chunks):
+                read[taken] = _read_chunk(chunks[taken], config, compare)
+                taken += 1
+            # a worker's chunk is waited for only when this process has nothing left to read
+            while given < taken and (given in read or taken == len(chunks) or sent[given].done()):
+                chunk = read.pop(given) if given in read else sent.pop(given).result()
+                given += 1
+                yield from chunk
 
 
-#: the fewest files a worker is sent at once (each message costs a little)
-_SMALLEST_CHUNK = 4
+#: the fewest files a worker is sent at once: each message costs a little, and when this
+#: process has read its last chunk it waits for what a worker holds (the chunk it reads and
+#: the next, which it cannot take back)
+_SMALLEST_CHUNK = 2
 
 
 def _chunks(entries: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, bool]]]:

@@ -42,8 +42,10 @@ __all__ = [
     "compile_kept",
     "folds_plainly",
     "kept",
+    "kept_file",
     "lazy",
     "literal_matches",
+    "write_kept",
 ]
 
 #: (pattern, flags) -> (flags as compiled, engine code as bytes, groups, group names)
@@ -88,19 +90,11 @@ class _Store:
         if not self.added or self.path is None or self.entries is None:
             return
         import marshal
-        import tempfile
 
         entries = self.entries
         if len(entries) > _MAX_KEPT:
             entries = {key: entries[key] for key in self.used if key in entries}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".regex-")
-            with os.fdopen(fd, "wb") as file:
-                marshal.dump(entries, file)
-            os.replace(temporary, self.path)
-        except OSError:
-            pass  # a cache that cannot be written costs the next run time, nothing else
+        write_kept(self.path, marshal.dumps(entries))
         self.added = False
 
 
@@ -109,13 +103,36 @@ def _store_path() -> Path | None:
     empty, or an engine whose code words are not 32-bit)."""
     if array("I").itemsize != _sre.CODESIZE:
         return None
+    return kept_file(f"regex-{sys.implementation.cache_tag}-{_sre.MAGIC}.marshal")
+
+
+def kept_file(name: str) -> Path | None:
+    """The file ``name`` of the folder where what is kept between runs is kept (the user's
+    cache folder, or ``FOLLOWTHROUGH_CACHE_DIR``); None when nothing is to be kept. Only
+    data goes there, never code: whoever can write the folder must not be able to make
+    followthrough run anything."""
     folder = os.environ.get("FOLLOWTHROUGH_CACHE_DIR")
     if folder is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         folder = os.path.join(base, "followthrough")
     if not folder:
         return None
-    return Path(folder) / f"regex-{sys.implementation.cache_tag}-{_sre.MAGIC}.marshal"
+    return Path(folder) / name
+
+
+def write_kept(path: Path, data: bytes) -> None:
+    """Write a file of :func:`kept_file`'s folder whole or not at all (replaced atomically:
+    a run reading it meanwhile reads the old one)."""
+    import tempfile
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        pass  # a cache that cannot be written costs the next run time, nothing else
 
 
 _STORE = _Store()

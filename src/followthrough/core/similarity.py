@@ -29,6 +29,7 @@ stemmer and a small synonym table, all from ``word_forms.toml`` beside this modu
 from __future__ import annotations
 
 import gc
+import sys
 import zlib
 from array import array
 from bisect import bisect_left
@@ -222,18 +223,130 @@ def normal_word(token: str) -> tuple[str, ...]:
     found = _NORMAL.get(token)
     if found is not None:
         return found
-    out: list[str] = []
-    if token and not token[0].isdigit() and token not in STOPWORDS:
+    if not token or token[0].isdigit() or token in STOPWORDS:
+        found = ()
+    else:
+        if not _KEPT_WORDS.loaded:
+            _KEPT_WORDS.load()
+            found = _NORMAL.get(token)
+            if found is not None:
+                return found
         forms = _forms()
+        out: list[str] = []
         for word in forms.abbreviations.get(token, (token,)):
             if word in STOPWORDS:
                 continue
             stem = forms.stem(forms.irregular.get(word, word))
             out.extend(forms.synonyms.get(stem, (stem,)))
-    found = tuple(out)
+        found = tuple(out)
+        _KEPT_WORDS.add(token, found)
     if len(_NORMAL) < _MAX_WORDS:
         _NORMAL[token] = found
     return found
+
+
+def load_word_forms() -> None:
+    """Read the word table, import the stemmer and the words earlier runs kept, now (a
+    server at start): otherwise they load at the first word met that was not kept."""
+    _forms()
+    if not _KEPT_WORDS.loaded:
+        _KEPT_WORDS.load()
+
+
+class _KeptWords:
+    """The normal words of the tokens earlier runs worked out, kept between runs in the
+    cache folder beside the compiled patterns (:func:`followthrough.core.regex.kept_file`):
+    a run whose tokens were all met before loads neither the word table nor the stemmer
+    (about 20 ms of a folder lint, in each process). The file holds data only (a marshal
+    of strings: token -> words, checked for those types when read), at most
+    :data:`MAX_KEPT_WORDS` tokens, under a key made of everything the words depend on
+    (:func:`_normalisation_key`): anything else found there is ignored and written anew."""
+
+    def __init__(self) -> None:
+        self.loaded = False
+        self.words: dict[str, tuple[str, ...]] = {}
+        self.added = False
+        self.path: Path | None = None
+        self.key = ""
+
+    def load(self) -> None:
+        import marshal
+
+        from followthrough.core.regex import kept_file
+
+        self.loaded = True
+        self.path = kept_file("normal-words.marshal")
+        if self.path is None:
+            return
+        import atexit
+
+        try:
+            self.key = _normalisation_key()
+        except (OSError, ImportError, ValueError):
+            self.path = None  # cannot tell what the words depend on: keep none
+            return
+        atexit.register(self.save)  # (a forked worker exits without it: its words are lost)
+        try:
+            kept = marshal.loads(self.path.read_bytes())
+        except (OSError, EOFError, ValueError, TypeError):
+            return  # none yet, or damaged: written anew
+        if _kept_words_valid(kept, self.key):
+            self.words = kept[1]
+            _NORMAL.update(self.words)
+
+    def add(self, token: str, words: tuple[str, ...]) -> None:
+        if self.path is not None and len(self.words) < MAX_KEPT_WORDS:
+            self.words[token] = words
+            self.added = True
+
+    def save(self) -> None:
+        """Write the words if this run worked out new ones (at exit: once per run)."""
+        if self.added and self.path is not None:
+            import marshal
+
+            from followthrough.core.regex import write_kept
+
+            write_kept(self.path, marshal.dumps((self.key, self.words)))
+            self.added = False
+
+
+#: the most tokens whose normal words are kept between runs (~50 bytes each)
+MAX_KEPT_WORDS = 50_000
+_KEPT_WORDS = _KeptWords()
+
+
+def _kept_words_valid(kept: object, key: str) -> bool:
+    """Is ``kept`` the words of this normalisation: (key, {token: (word, ...)}), strings only?"""
+    if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == key):
+        return False
+    words = kept[1]
+    return (
+        type(words) is dict
+        and set(map(type, words)) <= {str}
+        and set(map(type, words.values())) <= {tuple}
+        and set(map(type, chain.from_iterable(words.values()))) <= {str}
+    )
+
+
+def _normalisation_key() -> str:
+    """What the normal words depend on, in short: the word table, this module's code, the
+    Python version and the stemmer snowballstemmer runs (its own English stemmer, or
+    PyStemmer's when that is installed). Found without importing the stemmer."""
+    import importlib.util
+
+    parts = [WORD_FORMS.read_bytes(), Path(__file__).read_bytes(), sys.version.encode()]
+    for name in ("Stemmer", "snowballstemmer"):
+        spec = importlib.util.find_spec(name)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        if origin is None:
+            parts.append(f"no {name}".encode())
+        elif name == "Stemmer":
+            stat = origin.stat()
+            parts.append(f"{origin} {stat.st_size} {stat.st_mtime_ns}".encode())
+        else:
+            for module in ("__init__.py", "basestemmer.py", "among.py", "english_stemmer.py"):
+                parts.append(origin.with_name(module).read_bytes())
+    return "-".join(f"{zlib.crc32(part):08x}" for part in parts)
 
 
 def normal_words(text: str) -> list[str]:
@@ -462,6 +575,11 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+#: how many of a set's smallest hashes are compared before all of them
+#: (:meth:`NearDuplicateIndex._classes`)
+_HEAD = 8
+
+
 @dataclass
 class NearDuplicateIndex(Generic[K]):
     """Collects texts, then reports pairs from different groups whose shingle sets have a
@@ -638,27 +756,40 @@ class NearDuplicateIndex(Generic[K]):
             # each member meets the bucket's first few: a crowd of near-copies costs
             # linear time, and every copy still finds its cluster; only those few are
             # made sets (kept packed, the index holds a tenth of their memory)
-            firsts: list[frozenset[int] | None] = [None] * min(len(members), peers)
-            for x in range(1, len(members)):
-                a = members[x]
-                size_a = sizes[a]
-                hashes_a = None
-                for y, b in enumerate(members[: min(x, peers)]):
-                    size_b = sizes[b]
-                    if (size_a < size_b and size_a < ratio * size_b) or (
-                        size_b < size_a and size_b < ratio * size_a
-                    ):
-                        continue  # (the same for this pair in any bucket)
+            for y in range(min(len(members) - 1, peers)):
+                b = members[y]
+                size_b = sizes[b]
+                set_b: frozenset[int] | None = None
+                # Jaccard is at most the ratio of the two sizes: the later members too
+                # unequal in size are left out in one pass (the same for the pair in any
+                # bucket)
+                later = [
+                    a
+                    for a in members[y + 1 :]
+                    if not (
+                        ((size_a := sizes[a]) < size_b and size_a < ratio * size_b)
+                        or (size_b < size_a and size_b < ratio * size_a)
+                    )
+                ]
+                for a in later:
                     pair = (b, a) if b < a else (a, b)
                     if pair in seen:
                         continue
                     seen.add(pair)
-                    set_b = firsts[y]
                     if set_b is None:
-                        set_b = firsts[y] = frozenset(set_hashes(b))
-                    if hashes_a is None:
-                        hashes_a = set_hashes(a)
-                    inter = len(set_b.intersection(hashes_a))
+                        set_b = frozenset(set_hashes(b))
+                    size_a = sizes[a]
+                    hashes_a = set_hashes(a)
+                    # first a's smallest hashes: a pair sharing a sketch value by chance
+                    # misses most of them in b, and then even the rest of a all in b would
+                    # not reach the threshold (the score grows with the intersection)
+                    inter = len(set_b.intersection(hashes_a[:_HEAD]))
+                    rest_a = size_a - min(size_a, _HEAD)
+                    if rest_a:
+                        most = inter + rest_a
+                        if most / (size_a + size_b - most) < threshold:
+                            continue
+                        inter = len(set_b.intersection(hashes_a))
                     score = inter / (size_a + size_b - inter)
                     if score >= threshold:
                         near.append((pair[0], pair[1], score))

@@ -25,7 +25,7 @@ from django.shortcuts import resolve_url
 from django.template import engines
 
 from followthrough.core import regex
-from followthrough.core.similarity import normal_words
+from followthrough.core.similarity import load_word_forms
 
 #: the files the template engines read (images or fonts beside them are not templates)
 TEMPLATE_SUFFIXES = frozenset({".html", ".txt", ".ics", ".xml", ".md", ".svg", ".js", ".json"})
@@ -40,7 +40,7 @@ def warm_up() -> None:
 
     compile_templates()
     regex.compile_all()
-    normal_words("warming up")  # reads the word table, imports the stemmer
+    load_word_forms()  # the word table and the stemmer (even when every word is kept)
     gc.collect()
     gc.freeze()
 

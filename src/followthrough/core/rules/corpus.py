@@ -604,7 +604,9 @@ _KIND_PHRASES = _kind_phrases()
 
 def _kind_pattern(failure: FailureKind) -> re.Pattern[str]:
     phrases = {*failure.subjects, *failure.conditions, *failure.names}
-    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    # longest first, then in one order every run (in the set's order, which changes with
+    # the process's hash seed, each run would compile another pattern and keep it too)
+    alternatives = "|".join(re.escape(p) for p in sorted(phrases, key=lambda p: (-len(p), p)))
     return lazy(rf"(?<![\w-])(?:{alternatives})(?![\w-])")
 
 
