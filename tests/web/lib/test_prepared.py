@@ -111,3 +111,53 @@ def test_prepared_statements_are_on_for_postgresql_unless_a_pooler_cannot_keep_t
     assert settings._database()["OPTIONS"]["prepare_threshold"] == 5  # type: ignore[index]
     monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
     assert "prepare_threshold" not in settings._database()["OPTIONS"]  # type: ignore[operator]
+
+
+def _teams_with_members(
+    after_limit: tuple[str, ...] = ("members",), columns: tuple[str, ...] = ("id", "name")
+) -> Any:
+    """Teams by name with their members' names (a JSON list per team), read after the LIMIT."""
+    from django.db.models import OuterRef
+
+    from followthrough.web.accounts.models import Person, Team
+    from followthrough.web.lib.json_rows import JsonRows
+
+    def build(values: Mapping[str, Any]) -> QuerySet[Any, Any]:
+        members = JsonRows(
+            Person.objects.filter(memberships__team=OuterRef("pk")).order_by("-name").values("name")
+        )
+        return (
+            Team.objects.filter(name__gt=values["after"])
+            .annotate(members=members)
+            .order_by("name")
+            .values_list(*columns, "members")
+        )
+
+    return prepare(build, {"after": Var(("\x00zqx-a", "\x00zqx-b"))}, after_limit=after_limit)
+
+
+def test_a_page_reads_its_after_limit_columns_in_the_same_statement_in_order(
+    cast: Cast,
+) -> None:
+    from followthrough.web.accounts.models import Person, Team
+
+    expected = []
+    for team in Team.objects.order_by("name"):
+        names = Person.objects.filter(memberships__team=team).order_by("-name")
+        members = [{"name": name} for name in names.values_list("name", flat=True)]
+        expected.append([team.pk, team.name, members])
+    assert any(members for _, _, members in expected)
+    prepared = _teams_with_members()
+    with CaptureQueriesContext(connection) as queries:
+        assert prepared.rows({"after": ""}) == expected
+        assert prepared.rows({"after": ""}, " LIMIT %s OFFSET %s", (2, 1)) == expected[1:3]
+    assert len(queries) == 2
+    # the count reads the shape alone
+    assert prepared.count({"after": ""}) == len(expected)
+
+
+def test_after_limit_columns_come_last_beside_the_key(cast: Cast) -> None:
+    with pytest.raises(NotPreparable, match="not the last columns"):
+        _teams_with_members(after_limit=("name",))
+    with pytest.raises(NotPreparable, match="needs 'id'"):
+        _teams_with_members(columns=("name",))
