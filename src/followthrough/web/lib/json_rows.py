@@ -8,7 +8,7 @@ the keys in the order ``values()`` names them. It is a subquery expression, so t
 compiles it like any other (and ``web.lib.prepared`` prepares it with the rest).
 
 The order is the queryset's on every database. PostgreSQL is told it inside the aggregate
-(``jsonb_agg(... ORDER BY ...)``); so is SQLite from 3.44. An older SQLite aggregates the
+(``json_agg(... ORDER BY ...)``); so is SQLite from 3.44. An older SQLite aggregates the
 subquery's rows in the subquery's own order (Django keeps an explicit ``order_by`` in a
 subquery): SQLite never flattens an ordered subquery into an aggregate query, and keeps
 its ORDER BY when the outer query uses an aggregate other than count(), min() or max()
@@ -62,10 +62,11 @@ class JsonRows(Subquery):
     ) -> tuple[str, Any]:
         pairs, order = self._columns(connection)
         ordered = f" ORDER BY {', '.join(order)}" if order else ""
-        # jsonb: its text is read as JSONField reads any (a json value psycopg would decode)
+        # json, not jsonb: its objects keep their keys in the order given (jsonb sorts them);
+        # as text, as JSONField reads it (psycopg would decode a json value itself)
         template = (
-            f"(SELECT COALESCE(jsonb_agg(jsonb_build_object({', '.join(pairs)}){ordered}), "
-            f"'[]'::jsonb) FROM (%(subquery)s) {connection.ops.quote_name(_ROWS)})"
+            f"(SELECT COALESCE(json_agg(json_build_object({', '.join(pairs)}){ordered}), "
+            f"'[]')::text FROM (%(subquery)s) {connection.ops.quote_name(_ROWS)})"
         )
         return self.as_sql(compiler, connection, template=template, **extra)
 
