@@ -425,7 +425,7 @@ class IncidentAnswers(Answers):
         if self.prepared is None:
             return []
         rows = self.prepared.rows(self.values, " LIMIT %s OFFSET %s", (limit, offset))
-        # each row ends with its responders (_build)
+        # each row ends with its responders (_build), popped before _answer unpacks the row
         return [self._answer(row, row.pop()) for row in rows]
 
     def one(self) -> dict[str, Any] | None:
@@ -435,7 +435,7 @@ class IncidentAnswers(Answers):
         if not rows:
             return None
         row = rows[0]
-        return self._answer(row, row.pop())
+        return self._answer(row, row.pop())  # as in page()
 
     def count(self) -> int:
         return self.prepared.count(self.values) if self.prepared is not None else 0
