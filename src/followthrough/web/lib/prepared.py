@@ -20,12 +20,6 @@ It leans on the compiler's internals as ``ModelIterable`` uses them (``select``,
 ``klass_info``, ``get_related_populators``; Django 5.2): tests/web/lib/test_prepared.py
 is the one to run when Django is upgraded.
 
-A list read a page at a time may name annotations to read only for the page's rows
-(``prepare(..., after_limit=...)``: a related list per row, say): the shape's SQL selects
-the rest, and each read wraps it, its LIMIT included, in an outer SELECT that adds them and
-keeps the order. In the shape's own rows the database would compute them for every row it
-sorts or skips to find the page.
-
 On PostgreSQL the prepared SQL runs on a cursor that sends its parameters apart from the
 statement (server-side binding, :func:`cursor`), so the server parses and plans each shape
 once per connection (psycopg's ``prepare_threshold``, set in the settings) and then only
@@ -45,7 +39,6 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
-from django.db.models.sql.compiler import SQLCompiler
 
 M = TypeVar("M", bound=models.Model)
 
@@ -102,9 +95,6 @@ class Prepared:
     converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
     #: for a queryset of model instances, how to make them (None for ``values_list``)
     instances: _Instances | None = None
-    #: the outer SELECT around ``sql`` and its suffix that adds the ``after_limit`` columns
-    head: str = ""
-    tail: str = ""
 
     def params(self, values: Mapping[str, Any]) -> list[Any]:
         connection = connections[self.alias]
@@ -120,7 +110,7 @@ class Prepared:
         appended to the SQL (a LIMIT)."""
         connection = connections[self.alias]
         with cursor(connection) as found:
-            found.execute(self.head + self.sql + suffix + self.tail, [*self.params(values), *more])
+            found.execute(self.sql + suffix, [*self.params(values), *more])
             rows = [list(row) for row in found.fetchall()]
         for position, converters, expression in self.converters:
             for row in rows:
@@ -164,23 +154,17 @@ def cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
 
 
 def prepare(
-    build: Callable[[Mapping[str, Any]], QuerySet[Any, Any]],
-    vars: Mapping[str, Var],
-    after_limit: Sequence[str] = (),
+    build: Callable[[Mapping[str, Any]], QuerySet[Any, Any]], vars: Mapping[str, Var]
 ) -> Prepared:
     """The shape ``build`` makes of a ``values_list`` queryset, compiled once.
 
     ``build`` gets a value per var and must give the same SQL whatever the values (only the
     parameters may change); it is called twice, with each var's two samples. Raises
     :class:`NotPreparable` when the second compile is not what the binding gives, and lets
-    ``EmptyResultSet`` through (a shape that can match nothing).
-
-    ``after_limit`` names the last annotations of the ``values_list``, to be read only for
-    the rows a suffix's LIMIT keeps: expressions without parameters over the model's own
-    columns that the shape selects under their names (a subquery on ``OuterRef("pk")``)."""
+    ``EmptyResultSet`` through (a shape that can match nothing)."""
     first = {name: var.samples[0] for name, var in vars.items()}
     second = {name: var.samples[1] for name, var in vars.items()}
-    queryset, outer = _split(build(first), after_limit)
+    queryset = build(first)
     alias = queryset.db
     connection = connections[alias]
     compiler = queryset.query.get_compiler(alias)
@@ -201,86 +185,28 @@ def prepare(
             end=end,
             populators=get_related_populators(klass_info, select, alias),
         )
-    columns = (*queryset.query.values_select, *queryset.query.annotation_select)
-    head, tail = _around(queryset, compiler, columns, outer)
-    selected = [column[0] for column in compiler.select]
     prepared = Prepared(
         alias=alias,
         sql=sql,
         slots=slots,
-        columns=(*columns, *outer),
+        columns=(*queryset.query.values_select, *queryset.query.annotation_select),
         converters=tuple(
             (position, tuple(converters), expression)
             for position, (converters, expression) in compiler.get_converters(
-                [*selected, *outer.values()]
+                [column[0] for column in compiler.select]
             ).items()
         ),
         instances=instances,
-        head=head,
-        tail=tail,
     )
-    again, again_outer = _split(build(second), after_limit)
-    again_compiler = again.query.get_compiler(alias)
-    again_sql, again_params = again_compiler.as_sql()
+    again_sql, again_params = build(second).query.get_compiler(alias).as_sql()
     bound = prepared.params(second)
     if (
         again_sql != sql
         or len(again_params) != len(bound)
         or not all(map(_same, again_params, bound))
-        or _around(again, again_compiler, columns, again_outer) != (head, tail)
     ):
         raise NotPreparable(f"the parameters of {sql!r} are not only the vars' values")
     return prepared
-
-
-def _split(
-    queryset: QuerySet[Any, Any], after_limit: Sequence[str]
-) -> tuple[QuerySet[Any, Any], dict[str, Any]]:
-    """The queryset without the ``after_limit`` annotations, and those (resolved)."""
-    if not after_limit:
-        return queryset, {}
-    names = (*queryset.query.values_select, *queryset.query.annotation_select)
-    if tuple(names[len(names) - len(after_limit) :]) != tuple(after_limit):
-        raise NotPreparable(f"{list(after_limit)} are not the last columns of {names}")
-    outer = {name: queryset.query.annotations[name] for name in after_limit}
-    return queryset.values_list(*names[: len(names) - len(after_limit)]), outer
-
-
-def _around(
-    queryset: QuerySet[Any, Any],
-    compiler: SQLCompiler,
-    columns: Sequence[str],
-    outer: Mapping[str, Any],
-) -> tuple[str, str]:
-    """The outer SELECT's text before and after the shape's SQL (and its suffix): the
-    shape's rows under its table's name, the ``outer`` columns, the shape's order."""
-    if not outer:
-        return "", ""
-    meta = queryset.model._meta
-    if meta.pk.attname not in columns:
-        # the outer columns meet the shape's rows by its table's name and its key
-        raise NotPreparable(f"after_limit needs {meta.pk.attname!r} among {columns}")
-    quote = compiler.connection.ops.quote_name
-    table = quote(meta.db_table)
-    added = []
-    for name, expression in outer.items():
-        sql, params = compiler.compile(expression)
-        if params:
-            raise NotPreparable(f"{name} has parameters: {params!r}")
-        added.append(f"{sql} AS {quote(name)}")
-    # by position: the outer SELECT's first columns are the shape's, in its order
-    key = ("pk", meta.pk.name)
-    order = []
-    query = queryset.query
-    meta_order = meta.ordering if query.default_ordering else ()
-    for term in query.order_by or meta_order:
-        name = term.lstrip("-") if isinstance(term, str) else None
-        name = meta.pk.attname if name in key else name
-        if name not in columns:
-            raise NotPreparable(f"the order {term!r} is not a column of {columns}")
-        order.append(f"{columns.index(name) + 1}{' DESC' if term.startswith('-') else ''}")
-    ordered = f" ORDER BY {', '.join(order)}" if order else ""
-    return f"SELECT {table}.*, {', '.join(added)} FROM (", f") {table}{ordered}"
 
 
 #: a looked-up value's two samples: no real value is like them
