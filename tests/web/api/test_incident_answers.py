@@ -12,6 +12,7 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import RequestFactory
 
+from followthrough.web.accounts.models import Person
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.api.schemas import RENDERER
 from followthrough.web.incidents.models import Incident, Source
@@ -110,6 +111,49 @@ def test_the_list_and_the_detail_are_written_without_the_encoder_calling_back_in
         assert len(page["items"]) == len(varied)
         for item in page["items"]:
             assert ok(client.get(f"{API}/incidents/{item['id']}")) == item
+
+
+def test_responders_are_listed_by_name_and_two_of_the_same_name_by_id(cast: Cast) -> None:
+    """The list, the detail and a write's answer agree on the order, ties included."""
+    later_sam = Person.objects.create(name="Sam Lee", email="sam2@example.com", handle="sam2")
+    earlier_sam = Person.objects.create(name="Sam Lee", email="sam1@example.com", handle="sam1")
+    incident = cast.incident(title="Tied names")
+    incident.responders.clear()
+    # added in reverse: the database's own order would be the order they were added
+    incident.responders.add(earlier_sam)
+    incident.responders.add(later_sam)
+    incident.responders.add(cast.frank)
+    client = cast.api("alice")
+    detail = ok(client.get(f"{API}/incidents/{incident.pk}"))
+    expected = [
+        {"id": cast.frank.pk, "name": "Frank Osei"},
+        {"id": later_sam.pk, "name": "Sam Lee"},
+        {"id": earlier_sam.pk, "name": "Sam Lee"},
+    ]
+    assert later_sam.pk < earlier_sam.pk
+    assert detail["responders"] == expected
+    listed = ok(client.get(f"{API}/incidents?limit=200"))["items"]
+    assert next(i for i in listed if i["id"] == incident.pk) == detail
+    assert _expected(cast.alice, incident)["responders"] == expected
+
+
+def test_an_incident_without_responders_answers_an_empty_list(cast: Cast) -> None:
+    incident = cast.incident(title="Alone")
+    incident.responders.clear()
+    client = cast.api("alice")
+    assert ok(client.get(f"{API}/incidents/{incident.pk}"))["responders"] == []
+    listed = ok(client.get(f"{API}/incidents?limit=200"))["items"]
+    assert next(i for i in listed if i["id"] == incident.pk)["responders"] == []
+
+
+def test_a_reader_of_a_private_team_sees_its_incidents_responders(
+    cast: Cast, varied: list[Incident]
+) -> None:
+    breach = varied[0]
+    breach.responders.set([cast.frank])
+    answer = ok(cast.api("dana").get(f"{API}/incidents/{breach.pk}"))
+    assert answer["responders"] == [{"id": cast.frank.pk, "name": "Frank Osei"}]
+    assert cast.api("charlie").get(f"{API}/incidents/{breach.pk}").status_code == 404
 
 
 def test_a_repeat_of_a_hidden_incident_leaves_the_earlier_one_unnamed(

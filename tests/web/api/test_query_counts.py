@@ -99,3 +99,16 @@ def test_the_postmortem_list_does_not_query_per_row(
     with django_assert_max_num_queries(6):
         body = ok(client.get(f"{API}/postmortems"))
     assert body["count"] == 20
+
+
+def test_an_incident_is_read_with_its_responders_in_one_statement(
+    cast: Cast, twenty: list[Postmortem], django_assert_num_queries: Any
+) -> None:
+    incident = twenty[0].incident
+    bob = cast.person(cast.bob)
+    incident.responders.set([cast.frank, bob])
+    client = cast.api("alice")
+    ok(client.get(f"{API}/teams"))
+    with django_assert_num_queries(4):  # the savepoint and its release, token, the incident
+        body = ok(client.get(f"{API}/incidents/{incident.pk}"))
+    assert [person["id"] for person in body["responders"]] == [bob.pk, cast.frank.pk]
