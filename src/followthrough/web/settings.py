@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "followthrough.web.lib.viewer_time.ViewerTimezoneMiddleware",
     "followthrough.web.history.context.HistoryMiddleware",
     "followthrough.web.security.RequestLimitsMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "followthrough.web.lib.messages.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followthrough.web.security.DatabaseOutageMiddleware",
     "followthrough.web.lib.read_transactions.ReadTransactionMiddleware",
