@@ -68,11 +68,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "followthrough.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "followthrough.web.lib.page_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "followthrough.web.lib.problems.ApiProblemMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "followthrough.web.lib.page_middleware.AuthenticationMiddleware",
     "followthrough.web.lib.viewer_time.ViewerTimezoneMiddleware",
     "followthrough.web.history.context.HistoryMiddleware",
     "followthrough.web.security.RequestLimitsMiddleware",
@@ -81,7 +81,7 @@ MIDDLEWARE = [
     "followthrough.web.security.DatabaseOutageMiddleware",
     "followthrough.web.lib.read_transactions.ReadTransactionMiddleware",
     "followthrough.web.lib.idempotency.IdempotencyMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "followthrough.web.lib.page_middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "followthrough.web.urls"
