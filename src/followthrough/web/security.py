@@ -25,7 +25,6 @@ database write most of the time; sign-in failures are written one by one.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import math
@@ -270,7 +269,7 @@ TOKEN_OWNERS = _TokenOwners()
 def account_of(request: HttpRequest) -> int | None:
     """The id of the account an API request acts for, before the view authenticates it: the
     owner of a live bearer token, else the signed-in user; None for neither."""
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")  # request.headers would build them all
     scheme, _, credential = header.partition(" ")
     if scheme.lower() == "bearer" and credential.strip():
         return TOKEN_OWNERS.owner(credential.strip())
@@ -516,10 +515,16 @@ class DatabaseOutageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         watch = _Watch()
         request._followthrough_db_watch = watch  # type: ignore[attr-defined]
-        with contextlib.ExitStack() as stack:
-            for alias in settings.DATABASES:
-                stack.enter_context(connections[alias].execute_wrapper(watch))
+        # What ``connection.execute_wrapper(watch)`` does for each database, without a
+        # context manager per database on every request.
+        watched = [connections[alias] for alias in settings.DATABASES]
+        for conn in watched:
+            conn.execute_wrappers.append(watch)
+        try:
             response = self.get_response(request)
+        finally:
+            for conn in watched:
+                conn.execute_wrappers.remove(watch)
         if response.status_code != 503 and watch.lost():
             logger.warning(
                 "Database lost during %s %s (answered %s, now 503): %s",
