@@ -73,6 +73,8 @@ def requests(token: str, first: int) -> list[tuple[str, str, str, dict[str, Any]
         ("api-401-none", "get", "/api/v1/incidents", {}),
         ("api-401-bad", "get", "/api/v1/incidents", {"HTTP_AUTHORIZATION": "Bearer ft_nope"}),
         ("api-401-scheme", "get", "/api/v1/incidents", {"HTTP_AUTHORIZATION": "Basic eDp5"}),
+        ("api-401-empty", "get", "/api/v1/incidents", {"HTTP_AUTHORIZATION": ""}),
+        ("api-401-bare", "get", "/api/v1/incidents", {"HTTP_AUTHORIZATION": "Bearer"}),
         ("api-post", "post", "/api/v1/incidents", {**bearer, **new}),
         (
             "api-post-key",
