@@ -373,7 +373,8 @@ API_RATE_LIMIT_BATCH = env.int("API_RATE_LIMIT_BATCH", default=20)
 # more server to run for an internal tool); one small write per batch of API requests.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Django's database cache with a two-statement incr (web/lib/cache.py).
+        "BACKEND": "followthrough.web.lib.cache.DatabaseCache",
         "LOCATION": "followthrough_cache",
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     }
