@@ -305,6 +305,8 @@ class _ApiCounts:
         self.lock = threading.Lock()
         # (identity, window) -> [shared total when last synced, requests not yet added to it]
         self.counts: dict[tuple[str, int], list[int]] = {}
+        # The window every key of ``counts`` is in (None: not known yet).
+        self.slot: int | None = None
 
     def count(self, identity: str) -> tuple[int, int]:
         """(requests so far in this window, as far as is known; seconds until it ends)."""
@@ -314,8 +316,11 @@ class _ApiCounts:
         slot = int(now // window)
         wait = max(1, math.ceil((slot + 1) * window - now))
         with self.lock:
-            if any(key[1] != slot for key in self.counts):
+            if slot != self.slot:
+                # A new window: the last one's counts are done with. Compared once per window,
+                # not key by key on every request (a busy server counts thousands of tokens).
                 self.counts = {k: v for k, v in self.counts.items() if k[1] == slot}
+                self.slot = slot
             entry = self.counts.setdefault((identity, slot), [0, 0])
             entry[1] += 1
             if entry[1] >= batch:
