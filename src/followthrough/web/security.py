@@ -25,7 +25,6 @@ database write most of the time; sign-in failures are written one by one.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import math
@@ -270,7 +269,7 @@ TOKEN_OWNERS = _TokenOwners()
 def account_of(request: HttpRequest) -> int | None:
     """The id of the account an API request acts for, before the view authenticates it: the
     owner of a live bearer token, else the signed-in user; None for neither."""
-    header = request.headers.get("Authorization", "")
+    header = request.META.get("HTTP_AUTHORIZATION", "")  # request.headers would build them all
     scheme, _, credential = header.partition(" ")
     if scheme.lower() == "bearer" and credential.strip():
         return TOKEN_OWNERS.owner(credential.strip())
@@ -306,6 +305,8 @@ class _ApiCounts:
         self.lock = threading.Lock()
         # (identity, window) -> [shared total when last synced, requests not yet added to it]
         self.counts: dict[tuple[str, int], list[int]] = {}
+        # The window every key of ``counts`` is in (None: not known yet).
+        self.slot: int | None = None
 
     def count(self, identity: str) -> tuple[int, int]:
         """(requests so far in this window, as far as is known; seconds until it ends)."""
@@ -315,8 +316,11 @@ class _ApiCounts:
         slot = int(now // window)
         wait = max(1, math.ceil((slot + 1) * window - now))
         with self.lock:
-            if any(key[1] != slot for key in self.counts):
+            if slot != self.slot:
+                # A new window: the last one's counts are done with. Compared once per window,
+                # not key by key on every request (a busy server counts thousands of tokens).
                 self.counts = {k: v for k, v in self.counts.items() if k[1] == slot}
+                self.slot = slot
             entry = self.counts.setdefault((identity, slot), [0, 0])
             entry[1] += 1
             if entry[1] >= batch:
@@ -516,10 +520,16 @@ class DatabaseOutageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         watch = _Watch()
         request._followthrough_db_watch = watch  # type: ignore[attr-defined]
-        with contextlib.ExitStack() as stack:
-            for alias in settings.DATABASES:
-                stack.enter_context(connections[alias].execute_wrapper(watch))
+        # What ``connection.execute_wrapper(watch)`` does for each database, without a
+        # context manager per database on every request.
+        watched = [connections[alias] for alias in settings.DATABASES]
+        for conn in watched:
+            conn.execute_wrappers.append(watch)
+        try:
             response = self.get_response(request)
+        finally:
+            for conn in watched:
+                conn.execute_wrappers.remove(watch)
         if response.status_code != 503 and watch.lost():
             logger.warning(
                 "Database lost during %s %s (answered %s, now 503): %s",

@@ -68,20 +68,20 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "followthrough.web.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "followthrough.web.lib.page_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "followthrough.web.lib.problems.ApiProblemMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "followthrough.web.lib.page_middleware.AuthenticationMiddleware",
     "followthrough.web.lib.viewer_time.ViewerTimezoneMiddleware",
     "followthrough.web.history.context.HistoryMiddleware",
     "followthrough.web.security.RequestLimitsMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "followthrough.web.lib.messages.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "followthrough.web.security.DatabaseOutageMiddleware",
     "followthrough.web.lib.read_transactions.ReadTransactionMiddleware",
     "followthrough.web.lib.idempotency.IdempotencyMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "followthrough.web.lib.page_middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "followthrough.web.urls"
@@ -373,7 +373,8 @@ API_RATE_LIMIT_BATCH = env.int("API_RATE_LIMIT_BATCH", default=20)
 # more server to run for an internal tool); one small write per batch of API requests.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        # Django's database cache with a two-statement incr (web/lib/cache.py).
+        "BACKEND": "followthrough.web.lib.cache.DatabaseCache",
         "LOCATION": "followthrough_cache",
         "OPTIONS": {"MAX_ENTRIES": 20_000},
     }

@@ -93,6 +93,26 @@ def test_a_bad_token_gets_401_with_a_message(cast: Cast) -> None:
     assert "not valid" in response.json()["detail"]
 
 
+def test_the_token_is_read_however_the_scheme_is_written_and_only_after_bearer(
+    cast: Cast,
+) -> None:
+    token = cast.tokens["alice"]
+    for header, status in [
+        (f"Bearer {token}", 200),
+        (f"bearer {token}", 200),
+        (f"BEARER {token}", 200),
+        (f"Token {token}", 401),
+        (token, 401),
+        ("Bearer", 401),
+        ("Bearer ", 401),
+        ("", 401),
+    ]:
+        response = Client(HTTP_AUTHORIZATION=header).get(f"{API}/incidents")
+        assert response.status_code == status, header
+        # One header is looked at: a script's read never builds the dict of all of them.
+        assert "headers" not in response.wsgi_request.__dict__, header
+
+
 def test_a_revoked_token_gets_401(cast: Cast) -> None:
     ApiToken.objects.filter(user=cast.alice).update(revoked_at=timezone.now())
     assert cast.api("alice").get(f"{API}/incidents").status_code == 401

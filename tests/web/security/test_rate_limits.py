@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
+from followthrough.web.security import API_COUNTS
+
 if TYPE_CHECKING:
     from conftest import Cast
 
@@ -127,6 +129,21 @@ def test_an_api_token_over_its_requests_per_minute_gets_429_with_retry_after(
         assert cast.api("bob").get("/api/v1/incidents").status_code == 200
         clock.shift(timedelta(seconds=50))
         assert alice.get("/api/v1/incidents").status_code == 200
+
+
+def test_a_new_minute_starts_every_count_afresh_and_forgets_the_last_ones(
+    cast: Cast, settings: Any
+) -> None:
+    settings.API_RATE_LIMIT = (3, 60)
+    alice, bob = cast.api("alice"), cast.api("bob")
+    with time_machine.travel(timezone.now().replace(second=10), tick=False) as clock:
+        assert [alice.get("/api/v1/teams").status_code for _ in range(4)] == [200] * 3 + [429]
+        assert bob.get("/api/v1/teams").status_code == 200
+        assert len(API_COUNTS.counts) == 2
+        clock.shift(timedelta(seconds=60))
+        assert [alice.get("/api/v1/teams").status_code for _ in range(4)] == [200] * 3 + [429]
+        slot = int(time.time() // 60)
+        assert list(API_COUNTS.counts) == [(f"user:{cast.alice.pk}", slot)]  # bob's is gone
 
 
 def test_a_signed_in_browser_calling_the_api_is_counted_per_person(

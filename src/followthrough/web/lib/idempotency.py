@@ -100,8 +100,10 @@ class IdempotencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST" or not request.path_info.startswith("/api/"):
+            return self.get_response(request)
         key = request.headers.get(HEADER)
-        if key is None or request.method != "POST" or not request.path_info.startswith("/api/"):
+        if key is None:
             return self.get_response(request)
         if not _KEY.match(key):
             return _problem(

@@ -120,15 +120,14 @@ class _Writes:
 WRITES_IN_READS = _Writes()
 
 
-def _watch_writes(path: str) -> Callable[..., Any]:
-    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        conn = context["connection"]
-        if conn.in_atomic_block and conn._followthrough_reading and _WRITE.match(sql):
-            logger.warning("A safe request wrote inside its read transaction: %s %s", path, sql)
-            WRITES_IN_READS.add(path, sql)
-        return execute(sql, params, many, context)
-
-    return wrapper
+def _watch_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+    """Log (and count, for tests) a write inside a safe request's read transaction."""
+    conn = context["connection"]
+    if conn.in_atomic_block and conn._followthrough_reading and _WRITE.match(sql):
+        path = conn._followthrough_read_path
+        logger.warning("A safe request wrote inside its read transaction: %s %s", path, sql)
+        WRITES_IN_READS.add(path, sql)
+    return execute(sql, params, many, context)
 
 
 class ReadTransactionMiddleware:
@@ -138,9 +137,17 @@ class ReadTransactionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with contextlib.ExitStack() as stack:
-            request._followthrough_read_stack = stack  # type: ignore[attr-defined]
+        # (connection, its transaction mode) for each connection this request reads on:
+        # restored when the request ends, however it ends.
+        reads: list[tuple[Any, str | None]] = []
+        request._followthrough_reads = reads  # type: ignore[attr-defined]
+        try:
             return self.get_response(request)
+        finally:
+            for conn, mode in reversed(reads):
+                conn.execute_wrappers.remove(_watch_writes)
+                conn._followthrough_reading = False
+                conn.transaction_mode = mode
 
     def process_view(
         self, request: HttpRequest, view: Callable[..., Any], args: Any, kwargs: Any
@@ -149,15 +156,17 @@ class ReadTransactionMiddleware:
         # ATOMIC_REQUESTS transaction: the mode set here is the one its BEGIN uses.
         if request.method not in SAFE_METHODS or getattr(view, "writes_on_safe_methods", False):
             return
-        stack: contextlib.ExitStack = request._followthrough_read_stack  # type: ignore[attr-defined]
+        reads: list[tuple[Any, str | None]] = request._followthrough_reads  # type: ignore[attr-defined]
         for conn in connections.all():
             if conn.vendor != "sqlite":
                 continue
             conn.ensure_connection()  # connecting sets the mode from the settings
             if conn.transaction_mode is None or conn.in_atomic_block:
                 continue  # an enclosing transaction (a test's) already holds what it holds
-            stack.callback(setattr, conn, "transaction_mode", conn.transaction_mode)
-            stack.callback(setattr, conn, "_followthrough_reading", False)
+            reads.append((conn, conn.transaction_mode))
             conn.transaction_mode = None
             conn._followthrough_reading = True
-            stack.enter_context(conn.execute_wrapper(_watch_writes(request.path)))
+            conn._followthrough_read_path = request.path
+            # What ``conn.execute_wrapper(...)`` does, without a context manager and a new
+            # closure on every request (this runs for every read); removed in __call__.
+            conn.execute_wrappers.append(_watch_writes)

@@ -23,6 +23,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from followthrough.web.lib.page_middleware import is_token_call
+
 # The zone the viewer chose, for this request; None when they chose none.
 _chosen: ContextVar[ZoneInfo | None] = ContextVar("viewer_chosen_zone", default=None)
 
@@ -82,12 +84,15 @@ class ViewerTimezoneMiddleware:
     Only for the views a person looks at: an endpoint that machines call (a webhook, the
     Slack command, the API: every view exempt from CSRF) never reads the session, so its
     answer neither sets a cookie nor varies on one, and it keeps the server's zone (UTC).
+    A script's API call (``page_middleware.is_token_call``) passes without even that.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if is_token_call(request):
+            return self.get_response(request)  # its view is exempt: nothing is activated
         token = _chosen.set(None)
         try:
             return self.get_response(request)
