@@ -111,3 +111,36 @@ def test_prepared_statements_are_on_for_postgresql_unless_a_pooler_cannot_keep_t
     assert settings._database()["OPTIONS"]["prepare_threshold"] == 5  # type: ignore[index]
     monkeypatch.setenv("DATABASE_PREPARED_STATEMENTS", "0")
     assert "prepare_threshold" not in settings._database()["OPTIONS"]  # type: ignore[operator]
+
+
+def test_on_sqlite_a_prepared_shape_is_turned_into_sqlite3s_placeholders_once(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's placeholders")
+    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
+
+    converted: list[str] = []
+    convert = SQLiteCursorWrapper.convert_query
+
+    def counted(self: Any, query: str, **kwargs: Any) -> str:
+        converted.append(query)
+        return convert(self, query, **kwargs)
+
+    monkeypatch.setattr(SQLiteCursorWrapper, "convert_query", counted)
+    # a literal "%" in the SQL ("%%" in Django's form) and a LIKE pattern as a parameter
+    shape = prepare(
+        lambda v: (
+            ApiToken.objects.filter(name__contains="50%", user__username=v["who"])
+            .extra(where=["name NOT LIKE '%%zz%%'"])
+            .values_list("name")
+        ),
+        {"who": Var(("\x00sample-1", "\x00sample-2"))},
+    )
+    ApiToken.issue(cast.alice, name="50% of reads", scope=TokenScope.READ)
+    ApiToken.issue(cast.bob, name="50% of writes", scope=TokenScope.READ)
+    converted.clear()
+    answers = [shape.rows({"who": who}) for who in ("alice", "bob", "alice")]
+    expected = [[list(row)] for row in (("50% of reads",), ("50% of writes",), ("50% of reads",))]
+    assert answers == expected
+    assert converted.count(shape.sql) <= 1
