@@ -1,6 +1,8 @@
-"""The incident list and detail are read with prepared SQL and written without the schema
-(``incidents.schemas.IncidentAnswers``): every answer is still IncidentOut's, byte for byte,
-for every reader, and nobody reads an incident of a team they cannot see."""
+"""Every incident answer (the list, the detail, a POST's, a PATCH's and a stale PATCH's
+"current") is read with prepared SQL and written without the schema
+(``incidents.schemas.IncidentAnswers``): every answer is still IncidentOut's read from the
+model, byte for byte, for every reader, and nobody reads an incident of a team they cannot
+see."""
 
 from __future__ import annotations
 
@@ -10,16 +12,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.db.models import Prefetch
 from django.test import RequestFactory
 
 from followthrough.web.accounts.models import Person
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.api.schemas import RENDERER
+from followthrough.web.api.schemas import RENDERER, request_now
 from followthrough.web.incidents.models import Incident, Source
-from followthrough.web.incidents.schemas import IncidentOut, incidents_for_output
+from followthrough.web.incidents.schemas import IncidentOut, PolicyOut
 from followthrough.web.lib.prepared import NotPreparable, Var, prepare
+from followthrough.web.postmortems.models import Postmortem, incident_is_overdue
 from followthrough.web.postmortems.operations import start_postmortem
-from followthrough.web.visibility import incident_q
+from followthrough.web.visibility import incident_q, may_see_incident
 
 from .conftest import API, ok
 
@@ -61,12 +65,50 @@ def varied(cast: Cast) -> list[Incident]:
     return [breach, repeat, imported, follows_gone, late]
 
 
-def _expected(user: User, incident: Incident) -> dict[str, Any]:
-    """The answer IncidentOut gives for ``incident`` read by ``user``."""
+class IncidentFromModel(IncidentOut):
+    """The reference: IncidentOut validated from the model instance, each computed field
+    resolved in Python (overdue by the in-memory rule, the earlier incident by
+    ``may_see_incident``), as the API answered before its prepared read."""
+
+    @staticmethod
+    def resolve_source_label(obj: Incident) -> str:
+        return obj.origin
+
+    @staticmethod
+    def resolve_policy(obj: Incident) -> PolicyOut:
+        return PolicyOut(decision=obj.policy_decision, reasons=obj.policy_reasons)
+
+    @staticmethod
+    def resolve_postmortem(obj: Incident) -> Postmortem | None:
+        return getattr(obj, "postmortem", None)
+
+    @staticmethod
+    def resolve_repeat_of_id(obj: Incident, context: Any) -> int | None:
+        earlier = obj.repeat_of
+        if earlier is None or earlier.deleted_at is not None:
+            return None
+        return earlier.pk if may_see_incident(context["request"].user, earlier) else None
+
+    @staticmethod
+    def resolve_overdue(obj: Incident, context: Any) -> bool:
+        return incident_is_overdue(obj, request_now(context["request"]))
+
+
+def _reference(user: User, incident: Incident) -> IncidentFromModel:
     request = RequestFactory().get("/")
     request.user = user
-    row = incidents_for_output(Incident.objects.all(), request).get(pk=incident.pk)
-    return IncidentOut.model_validate(row, context={"request": request}).model_dump()
+    responders = Person.objects.order_by("name", "pk")
+    row = (
+        Incident.objects.select_related("commander", "repeat_of__team", "postmortem")
+        .prefetch_related(Prefetch("responders", queryset=responders))
+        .get(pk=incident.pk)
+    )
+    return IncidentFromModel.model_validate(row, context={"request": request})
+
+
+def _expected(user: User, incident: Incident) -> dict[str, Any]:
+    """The answer IncidentOut gives for ``incident`` read by ``user``."""
+    return _reference(user, incident).model_dump()
 
 
 def _body(data: Any) -> bytes:
@@ -95,6 +137,98 @@ def test_every_reader_gets_the_schemas_answer_for_every_incident_and_list(
                 for item in page["items"]:
                     assert item["id"] in readable, (name, query)
                     assert item == ok(client.get(f"{API}/incidents/{item['id']}")), (name, query)
+
+
+WRITERS = ("admin", "alice")
+#: a moment with microseconds: the answers cut them to milliseconds, a 409's "current" keeps
+#: them
+PRECISE_NOW = datetime(2026, 3, 20, 9, 30, 0, 123456, tzinfo=UTC)
+
+
+def test_a_created_incident_is_answered_byte_for_byte_as_its_get_answers_it(cast: Cast) -> None:
+    with time_machine.travel(PRECISE_NOW, tick=False):
+        for name in WRITERS:
+            client = cast.api(name)
+            created = client.post_json(
+                f"{API}/incidents",
+                {
+                    "team_id": cast.payments.pk,
+                    "title": f"Written by {name}",
+                    "severity": "P1",
+                    "started_at": "2026-03-19T10:00:00.654321Z",
+                    "commander_id": cast.ivan.pk,
+                    "responder_ids": [cast.rita.pk, cast.frank.pk],
+                    "failure_tags": ["db"],
+                    "external_id": f"ext-{name}",
+                },
+            )
+            assert created.status_code == 201, created.content
+            incident = Incident.objects.get(external_id=f"ext-{name}")
+            read = client.get(f"{API}/incidents/{incident.pk}")
+            assert created.content == read.content, name
+            assert (
+                created["Content-Type"] == read["Content-Type"] == "application/json; charset=utf-8"
+            )
+            assert created.content == _body(_expected(getattr(cast, name), incident)), name
+            assert [p["name"] for p in created.json()["responders"]] == ["Frank Osei", "Rita Gomez"]
+
+
+def test_a_patched_incident_is_answered_byte_for_byte_as_its_get_answers_it(
+    cast: Cast, varied: list[Incident]
+) -> None:
+    """Whoever writes: a repeat of an incident hidden from alice, one with two responders
+    and one whose postmortem has a late action item."""
+    repeat, late = varied[1], varied[4]
+    with time_machine.travel(PRECISE_NOW, tick=False):
+        for name in WRITERS:
+            client = cast.api(name)
+            for incident in (repeat, late):
+                incident.refresh_from_db()
+                patched = client.patch_json(
+                    f"{API}/incidents/{incident.pk}",
+                    {"version": incident.version, "summary": f"Edited by {name}"},
+                )
+                assert patched.status_code == 200, patched.content
+                read = client.get(f"{API}/incidents/{incident.pk}")
+                assert patched.content == read.content, (name, incident.title)
+                assert patched["Content-Type"] == read["Content-Type"]
+                assert patched.content == _body(_expected(getattr(cast, name), incident))
+    assert ok(cast.api("alice").get(f"{API}/incidents/{repeat.pk}"))["repeat_of_id"] is None
+    assert ok(cast.api("admin").get(f"{API}/incidents/{late.pk}"))["overdue"] is True
+
+
+def test_a_stale_patch_shows_the_incident_as_it_is_now_with_its_microseconds(
+    cast: Cast, varied: list[Incident]
+) -> None:
+    """The 409's "current" is the GET's answer but for its date-times, which it has always
+    written in full (pydantic's JSON form) where every other answer cuts them to ms."""
+    repeat, late = varied[1], varied[4]
+    with time_machine.travel(PRECISE_NOW, tick=False):
+        for name in WRITERS:
+            user, client = getattr(cast, name), cast.api(name)
+            for incident in (repeat, late):
+                incident.refresh_from_db()
+                read_version = {"version": incident.version}
+                ok(
+                    client.patch_json(
+                        f"{API}/incidents/{incident.pk}", {**read_version, "summary": name}
+                    )
+                )
+                stale = client.patch_json(
+                    f"{API}/incidents/{incident.pk}", {**read_version, "summary": "Lost"}
+                )
+                assert stale.status_code == 409, stale.content
+                problem = stale.json()
+                assert list(problem) == ["type", "title", "status", "detail", "errors", "current"]
+                current = problem["current"]
+                assert current == _reference(user, incident).model_dump(mode="json")
+                read = ok(client.get(f"{API}/incidents/{incident.pk}"))
+                assert {k: v for k, v in current.items() if not k.endswith("_at")} == {
+                    k: v for k, v in read.items() if not k.endswith("_at")
+                }
+                assert current["updated_at"] == "2026-03-20T09:30:00.123456Z"
+                assert read["updated_at"] == "2026-03-20T09:30:00.123Z"
+    assert ok(cast.api("alice").get(f"{API}/incidents/{repeat.pk}"))["summary"] == "alice"
 
 
 def test_the_list_and_the_detail_are_written_without_the_encoder_calling_back_into_python(

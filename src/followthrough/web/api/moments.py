@@ -16,6 +16,11 @@ form (another zone, another layout) is read as Django would read it and written 
 :func:`written`, so the answer is the same either way; tests/web/api/test_answer_moments.py
 holds the two to each other on both databases.
 
+One body writes its date-times otherwise: the "current" row of a stale write's 409 was
+always dumped by its schema in pydantic's JSON mode before the renderer saw it, which keeps
+the microseconds (``2026-03-20T09:30:00.123456Z``); :func:`precise` writes that form, with
+pydantic's own serializer.
+
 Formatting in SQL instead was measured and dropped: SQLite's GLOB and substr cost more
 than the match in Python, and PostgreSQL's ``to_char`` saved little client CPU for more
 server CPU.
@@ -28,6 +33,7 @@ from typing import Any
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Func, TextField
 from django.utils.dateparse import parse_datetime
+from pydantic import TypeAdapter
 
 from followthrough.web.api.schemas import RENDERER
 
@@ -41,6 +47,14 @@ _UTC_TEXT = {"sqlite": re.compile(_TEXT), "postgresql": re.compile(_TEXT + r"\+0
 def written(moment: datetime) -> str:
     """``moment`` as the API's answers write it."""
     return str(_ENCODER.default(moment))
+
+
+_PYDANTIC = TypeAdapter(datetime | None)
+
+
+def precise(moment: datetime | None) -> str | None:
+    """``moment`` as a schema's ``model_dump(mode="json")`` writes it (microseconds kept)."""
+    return _PYDANTIC.dump_python(moment, mode="json")  # type: ignore[no-any-return]
 
 
 def _fast(text: str, form: re.Pattern[str]) -> str | None:

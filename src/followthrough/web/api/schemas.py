@@ -157,10 +157,12 @@ class AnsweredPage(dict[str, Any]):
 RENDERER = JSONRenderer()
 
 
-def json_answer(request: HttpRequest, data: Any) -> HttpResponse:
-    """``data`` (in the form a schema dumps) as the API's 200 answer."""
+def json_answer(request: HttpRequest, data: Any, status: int = 200) -> HttpResponse:
+    """``data`` (in the form a schema dumps) as the API's answer, as ninja would send it
+    (same body, status and content type)."""
     return HttpResponse(
-        RENDERER.render(request, data, response_status=200),
+        RENDERER.render(request, data, response_status=status),
+        status=status,
         content_type=f"{RENDERER.media_type}; charset={RENDERER.charset}",
     )
 

@@ -46,7 +46,6 @@ from followthrough.web.incidents.schemas import (
     IncidentIn,
     IncidentOut,
     IncidentPatch,
-    incidents_for_output,
 )
 from followthrough.web.versioning import StaleVersion, save_versioned
 
@@ -126,15 +125,12 @@ def create_incident(request: HttpRequest, payload: IncidentIn) -> Any:
         incident.full_clean()
         incident.save()
         incident.responders.set(responders)
-    return Status(201, _fetch(request, incident.pk))
+    return json_answer(request, _answer(request, incident.pk), status=201)
 
 
 @router.get("/incidents/{incident_id}", response={200: IncidentOut, **ERRORS})
 def get_incident(request: HttpRequest, incident_id: PathId) -> Any:
-    answer = IncidentAnswers(request, IncidentFilters(pk=incident_id)).one()
-    if answer is None:
-        raise NotFound("incident", incident_id)
-    return json_answer(request, answer)
+    return json_answer(request, _answer(request, incident_id))
 
 
 @router.patch(
@@ -167,10 +163,11 @@ def update_incident(request: HttpRequest, incident_id: PathId, payload: Incident
         try:
             save_versioned(incident, version, fields)
         except StaleVersion as e:
-            raise Conflict({"detail": str(e), "current": _current(request, incident_id)}) from e
+            current = _answer(request, incident_id, microseconds=True)
+            raise Conflict({"detail": str(e), "current": current}) from e
         if responders is not None:
             incident.responders.set(responders)
-    return _fetch(request, incident_id)
+    return json_answer(request, _answer(request, incident_id))
 
 
 @router.delete("/incidents/{incident_id}", response={204: None, 409: StaleDelete, **WRITE_ERRORS})
@@ -204,12 +201,15 @@ def _repeat_of(request: HttpRequest, pk: int | None) -> Incident | None:
     return found
 
 
-def _fetch(request: HttpRequest, incident_id: int) -> Incident:
-    return get_visible(
-        request, incidents_for_output(Incident.objects.all(), request), incident_id, "incident"
-    )
+def _answer(request: HttpRequest, incident_id: int, *, microseconds: bool = False) -> Any:
+    """The incident as its GET answers it to this reader, or 404 if they may not read it.
 
-
-def _current(request: HttpRequest, incident_id: int) -> dict[str, Any]:
-    current = IncidentOut.model_validate(_fetch(request, incident_id), context={"request": request})
-    return current.model_dump(mode="json")
+    A write reads its answer in the request's own transaction (``ATOMIC_REQUESTS``), after
+    its savepoint: the answer is the row it wrote (on PostgreSQL the write's row lock keeps
+    any other writer out until the commit), and a 404 here rolls the write back."""
+    answer = IncidentAnswers(
+        request, IncidentFilters(pk=incident_id), microseconds=microseconds
+    ).one()
+    if answer is None:
+        raise NotFound("incident", incident_id)
+    return answer

@@ -1,7 +1,7 @@
 """Request and response bodies of the incidents API (the shared types are in
 ``followthrough.web.api.schemas``)."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, When
+from django.db.models import Case, OuterRef, Q, QuerySet, When
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Schema
@@ -19,7 +19,7 @@ from ninja import Field, Schema
 from followthrough.web.accounts.models import Person
 from followthrough.web.accounts.schemas import PersonRef
 from followthrough.web.api.access import user_of
-from followthrough.web.api.moments import AsWritten
+from followthrough.web.api.moments import AsWritten, precise
 from followthrough.web.api.schemas import (
     Answers,
     Decision,
@@ -33,7 +33,6 @@ from followthrough.web.api.schemas import (
     Text300,
     Title,
     Versioned,
-    _request,
     request_now,
 )
 from followthrough.web.incidents.models import FLAGS, Incident, origin_of
@@ -41,11 +40,7 @@ from followthrough.web.lib.dates import Moment
 from followthrough.web.lib.json_rows import JsonRows
 from followthrough.web.lib.prepared import Prepared, Var, cursor, prepare
 from followthrough.web.postmortems.derived import overdue_q
-from followthrough.web.postmortems.models import (
-    Postmortem,
-    incident_is_overdue,
-)
-from followthrough.web.visibility import incident_q, is_restricted, may_see_incident
+from followthrough.web.visibility import incident_q
 
 # --- incidents -----------------------------------------------------------------------------
 
@@ -58,15 +53,6 @@ class PolicyOut(Schema):
 class PostmortemRef(Schema):
     id: int
     status: PostmortemStatus
-
-
-def incident_overdue(incident: Incident, now: datetime) -> bool:
-    """The one rule: asked of the database when the row was read (``overdue_q``,
-    annotated by :func:`incidents_for_output`), else of the row (:func:`incident_is_overdue`)."""
-    answer = getattr(incident, OVERDUE, None)
-    if answer is None:
-        return incident_is_overdue(incident, now)
-    return bool(answer)
 
 
 class IncidentOut(Schema):
@@ -104,78 +90,10 @@ class IncidentOut(Schema):
     postmortem: PostmortemRef | None
     overdue: bool = Field(description="A milestone or action item of its postmortem is overdue.")
 
-    @staticmethod
-    def resolve_source_label(obj: Incident) -> str:
-        return obj.origin
 
-    @staticmethod
-    def resolve_policy(obj: Incident) -> PolicyOut:
-        """The policy's decision as stored on the incident (``postmortems.derived``)."""
-        return PolicyOut(decision=obj.policy_decision, reasons=obj.policy_reasons)
-
-    @staticmethod
-    def resolve_postmortem(obj: Incident) -> Postmortem | None:
-        return getattr(obj, "postmortem", None)
-
-    @staticmethod
-    def resolve_repeat_of_id(obj: Incident, context: Any) -> int | None:
-        """The earlier incident's id, unless the reader may not see it (it stays unnamed)."""
-        earlier = obj.repeat_of
-        if earlier is None or earlier.deleted_at is not None:
-            return None
-        if not is_restricted(earlier) and not earlier.team.is_private:
-            return earlier.pk
-        request = _request(context)
-        if request is None or not may_see_incident(user_of(request), earlier):
-            return None
-        return earlier.pk
-
-    @staticmethod
-    def resolve_overdue(obj: Incident, context: Any) -> bool:
-        return incident_overdue(obj, request_now(_request(context)))
-
-
-INCIDENT_RELATED = ("commander", "repeat_of__team", "postmortem")
 #: an incident's responders in the order every answer lists them: by name, two of the same
 #: name by id
 RESPONDERS_IN_ORDER = Person.objects.order_by("name", "pk")
-#: the columns :class:`IncidentOut` reads, its own and its related rows' (the postmortem's
-#: long texts and every bookkeeping column stay in the database)
-INCIDENT_COLUMNS = (
-    *(
-        name
-        for name in IncidentOut.model_fields
-        if name not in ("key", "commander", "responders", "source_label", "policy", "postmortem")
-        and name != "overdue"
-    ),
-    "policy_decision",
-    "policy_reasons",
-    "overdue_from",
-    "deleted_at",
-    "commander__name",
-    "repeat_of__deleted_at",
-    "repeat_of__security",
-    "repeat_of__team__is_private",
-    "postmortem__status",
-    "postmortem__deleted_at",
-)
-#: the attribute :func:`incidents_for_output` annotates with the database's answer
-OVERDUE = "overdue_now"
-
-
-def incidents_for_output(
-    queryset: QuerySet[Incident, Incident], request: HttpRequest | None
-) -> QuerySet[Incident, Incident]:
-    """Incidents with what :class:`IncidentOut` reads, overdue judged in SQL at the
-    request's instant."""
-    # Case, not the bare condition: "NULL < now OR false" is NULL in SQL, not false
-    overdue = Case(When(overdue_q(request_now(request)), then=True), default=False)
-    return (
-        queryset.select_related(*INCIDENT_RELATED)
-        .only(*INCIDENT_COLUMNS)
-        .prefetch_related(Prefetch("responders", queryset=RESPONDERS_IN_ORDER.only("id", "name")))
-        .annotate(**{OVERDUE: overdue})
-    )
 
 
 class IncidentIn(In):
@@ -238,14 +156,16 @@ class IncidentRef(Schema):
     resolved_at: datetime | None
 
 
-# --- the list and the detail, read without the ORM's compiler or the schema ----------------
+# --- every answer, read without the ORM's compiler or the schema ---------------------------
 #
-# The two reads every client repeats compile their SQL once per shape (the filters given,
-# whether the viewer is an admin) with ``followthrough.web.lib.prepared`` and write each row
-# straight into the dict IncidentOut dumps (same fields, order and values), answered by the
-# API's own JSON renderer. The query is still built by the code below from ``incident_q`` and
-# ``overdue_q``, so visibility and "overdue" stay decided where they are; tests compare every
-# answer with IncidentOut's.
+# The list, the detail and the writes' answers (POST, PATCH, a stale PATCH's "current")
+# compile their SQL once per shape (the filters given, whether the viewer is an admin) with
+# ``followthrough.web.lib.prepared`` and write each row straight into the dict IncidentOut
+# dumps (same fields, order and values), answered by the API's own JSON renderer. IncidentOut
+# itself only documents that form (OpenAPI). The query is still built by the code below from
+# ``incident_q`` and ``overdue_q``, so visibility and "overdue" stay decided where they are;
+# tests compare every answer with IncidentOut's read over the ORM
+# (tests/web/api/test_incident_answers.py).
 
 
 @dataclass(frozen=True)
@@ -262,35 +182,42 @@ class IncidentFilters:
     pk: int | None = None
 
 
-#: the columns an answer is written from, as ``values_list`` names them; its date-times
-#: already as the answer writes them (``api.moments``)
-ANSWER_COLUMNS = (
-    "id",
-    "team_id",
-    "title",
-    "severity",
-    "summary",
-    AsWritten("started_at"),
-    AsWritten("detected_at"),
-    AsWritten("mitigated_at"),
-    AsWritten("resolved_at"),
-    "commander_id",
-    "commander__name",
-    *FLAGS,
-    "repeat_of_id",
-    "failure_mode",
-    "failure_tags",
-    "source",
-    "source_url",
-    "external_id",
-    AsWritten("created_at"),
-    AsWritten("updated_at"),
-    "version",
-    "policy_decision",
-    "policy_reasons",
-    "postmortem__id",
-    "postmortem__status",
-)
+def _answer_columns(moment: Callable[[str], Any]) -> tuple[Any, ...]:
+    """The columns an answer is written from, as ``values_list`` names them, each date-time
+    column as ``moment`` reads it."""
+    return (
+        "id",
+        "team_id",
+        "title",
+        "severity",
+        "summary",
+        moment("started_at"),
+        moment("detected_at"),
+        moment("mitigated_at"),
+        moment("resolved_at"),
+        "commander_id",
+        "commander__name",
+        *FLAGS,
+        "repeat_of_id",
+        "failure_mode",
+        "failure_tags",
+        "source",
+        "source_url",
+        "external_id",
+        moment("created_at"),
+        moment("updated_at"),
+        "version",
+        "policy_decision",
+        "policy_reasons",
+        "postmortem__id",
+        "postmortem__status",
+    )
+
+
+#: an answer's columns, its date-times already as the answer writes them (``api.moments``)
+ANSWER_COLUMNS = _answer_columns(AsWritten)
+#: the same, its date-times read as datetimes, for an answer that keeps their microseconds
+PRECISE_COLUMNS = _answer_columns(lambda name: name)
 
 
 def _like(value: Any, connection: BaseDatabaseWrapper) -> Any:
@@ -321,6 +248,8 @@ _VARS = {
         (_moment, _today),
     ),
 }
+#: whether the incident is overdue at the request's instant (``overdue_q``)
+OVERDUE = "overdue_now"
 EARLIER_SEEN = "repeat_of_seen"
 RESPONDERS = "responders_json"
 _SHAPES: dict[tuple[Any, ...], Prepared | None] = {}
@@ -345,7 +274,7 @@ def _values(filters: IncidentFilters, viewer: Any, now: datetime) -> dict[str, A
 
 def _build(shape: tuple[Any, ...], values: Mapping[str, Any]) -> QuerySet[Any, Any]:
     """The query of ``shape`` for ``values`` (the samples when preparing it)."""
-    authenticated, admin, status_none, overdue = shape[:4]
+    authenticated, admin, status_none, overdue, microseconds = shape[:5]
     viewer = AnonymousUser() if not authenticated else get_user_model()(is_superuser=admin)
     if "viewer" in values:
         viewer.pk = values["viewer"]
@@ -379,6 +308,7 @@ def _build(shape: tuple[Any, ...], values: Mapping[str, Any]) -> QuerySet[Any, A
     readable = Incident.objects.filter(incident_q(viewer)).values("pk")
     earlier_seen = Case(When(repeat_of_id__in=readable, then=True), default=False)
     read = incidents.annotate(**{OVERDUE: late_now, EARLIER_SEEN: earlier_seen})
+    columns = PRECISE_COLUMNS if microseconds else ANSWER_COLUMNS
     if "pk" in values:
         # The detail's one row carries its responders. A list page reads them in a second
         # statement for the page's ids (_responders): a subquery per row costs the database
@@ -389,18 +319,21 @@ def _build(shape: tuple[Any, ...], values: Mapping[str, Any]) -> QuerySet[Any, A
             RESPONDERS_IN_ORDER.filter(incidents_responded=OuterRef("pk")).values("id", "name")
         )
         return read.annotate(**{RESPONDERS: responders}).values_list(
-            *ANSWER_COLUMNS, OVERDUE, EARLIER_SEEN, RESPONDERS
+            *columns, OVERDUE, EARLIER_SEEN, RESPONDERS
         )
-    return read.order_by("-started_at", "-pk").values_list(*ANSWER_COLUMNS, OVERDUE, EARLIER_SEEN)
+    return read.order_by("-started_at", "-pk").values_list(*columns, OVERDUE, EARLIER_SEEN)
 
 
-def _prepared(filters: IncidentFilters, viewer: Any, values: Mapping[str, Any]) -> Prepared | None:
+def _prepared(
+    filters: IncidentFilters, viewer: Any, values: Mapping[str, Any], microseconds: bool
+) -> Prepared | None:
     """The shape's prepared SQL (None: it matches nothing, as for an anonymous reader)."""
     shape = (
         viewer.is_authenticated,
         viewer.is_authenticated and viewer.is_superuser,
         filters.status == "none",
         filters.overdue,
+        microseconds,
         *sorted(values),
     )
     key = (connection.vendor, connection.alias, *shape)
@@ -416,13 +349,19 @@ def _prepared(filters: IncidentFilters, viewer: Any, values: Mapping[str, Any]) 
 
 class IncidentAnswers(Answers):
     """The incidents ``request``'s viewer may read under ``filters``, newest first, each in
-    the form :class:`IncidentOut` dumps."""
+    the form :class:`IncidentOut` dumps.
 
-    def __init__(self, request: HttpRequest, filters: IncidentFilters) -> None:
+    ``microseconds``: each date-time as :func:`~followthrough.web.api.moments.precise`
+    writes it, not as the answer does (the "current" of a stale PATCH's 409 keeps them)."""
+
+    def __init__(
+        self, request: HttpRequest, filters: IncidentFilters, *, microseconds: bool = False
+    ) -> None:
         self.request = request
         self.viewer = user_of(request)
+        self.microseconds = microseconds
         self.values = _values(filters, self.viewer, request_now(request))
-        self.prepared = _prepared(filters, self.viewer, self.values)
+        self.prepared = _prepared(filters, self.viewer, self.values, microseconds)
 
     def page(self, offset: int, limit: int) -> list[dict[str, Any]]:
         if self.prepared is None:
@@ -479,6 +418,18 @@ class IncidentAnswers(Answers):
             overdue,
             earlier_seen,
         ) = row
+        if self.microseconds:
+            started_at, detected_at, mitigated_at, resolved_at, created_at, updated_at = (
+                precise(moment)
+                for moment in (
+                    started_at,
+                    detected_at,
+                    mitigated_at,
+                    resolved_at,
+                    created_at,
+                    updated_at,
+                )
+            )
         return {
             "id": pk,
             "key": f"INC-{pk}",
