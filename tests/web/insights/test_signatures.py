@@ -16,6 +16,26 @@ def _pool() -> IncidentText:
     )
 
 
+def _partner_cert_expired(root_cause: str = "") -> IncidentText:
+    return IncidentText(
+        title="Partner API certificate expired",
+        failure_mode="certificate expiry on partner-api",
+        tags=("tls",),
+        summary="Partner calls were refused for three hours after the certificate expired.",
+        root_cause=root_cause,
+    )
+
+
+def _partner_pool_exhausted() -> IncidentText:
+    """The same service's other failure."""
+    return IncidentText(
+        title="Partner API returned 500s",
+        failure_mode="connection pool exhaustion on partner-api",
+        tags=("database",),
+        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
+    )
+
+
 def test_the_same_failure_mode_worded_differently_scores_high() -> None:
     reworded = IncidentText(
         title="Checkout failing",
@@ -81,24 +101,14 @@ def test_tenses_and_derived_forms_are_one_term() -> None:
 def test_the_same_failure_worded_differently_passes_the_default_threshold() -> None:
     # "cert lapsed" / "certificate expiry": before the words were normalised this pair
     # scored 0.15 and the same service's pool exhaustion 0.19
-    expired = IncidentText(
-        title="Partner API certificate expired",
-        failure_mode="certificate expiry on partner-api",
-        tags=("tls",),
-        summary="Partner calls were refused for three hours after the certificate expired.",
-    )
+    expired = _partner_cert_expired()
     lapsed = IncidentText(
         title="partner-api cert lapsed",
         failure_mode="TLS cert lapsed",
         tags=("tls",),
         summary="Partners saw handshake errors for 40 minutes until a new one was installed.",
     )
-    pool = IncidentText(
-        title="Partner API returned 500s",
-        failure_mode="connection pool exhaustion on partner-api",
-        tags=("database",),
-        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
-    )
+    pool = _partner_pool_exhausted()
     assert repeats.score(signature(expired), signature(lapsed)) >= repeats.DEFAULT_THRESHOLD
     assert repeats.score(signature(expired), signature(pool)) < repeats.DEFAULT_THRESHOLD
     assert repeats.score(signature(lapsed), signature(pool)) < repeats.DEFAULT_THRESHOLD
@@ -132,18 +142,8 @@ def test_the_same_failure_worded_differently_passes_the_default_threshold() -> N
 def test_a_certificate_expiry_in_other_tenses_and_abbreviations_is_suggested_and_a_pool_exhaustion_is_not(
     later: IncidentText,
 ) -> None:
-    expired = IncidentText(
-        title="Partner API certificate expired",
-        failure_mode="certificate expiry on partner-api",
-        tags=("tls",),
-        summary="Partner calls were refused for three hours after the certificate expired.",
-    )
-    pool = IncidentText(
-        title="Partner API returned 500s",
-        failure_mode="connection pool exhaustion on partner-api",
-        tags=("database",),
-        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
-    )
+    expired = _partner_cert_expired()
+    pool = _partner_pool_exhausted()
     assert repeats.score(signature(later), signature(expired)) >= repeats.DEFAULT_THRESHOLD
     assert repeats.score(signature(later), signature(pool)) < repeats.DEFAULT_THRESHOLD
 
@@ -155,19 +155,10 @@ def test_an_incident_recorded_with_only_its_title_is_compared_by_its_title_as_it
     # and 0.27 once that write-up had a root cause: the words the new incident has not
     # written yet counted against it
     lapsed = IncidentText(title="partner api cert lapsed")
-    expired = IncidentText(
-        title="Partner API certificate expired",
-        failure_mode="certificate expiry on partner-api",
-        tags=("tls",),
-        summary="Partner calls were refused for three hours after the certificate expired.",
-        root_cause="Nobody owned the renewal and no alert watched the expiry date.",
+    expired = _partner_cert_expired(
+        root_cause="Nobody owned the renewal and no alert watched the expiry date."
     )
-    pool = IncidentText(
-        title="Partner API returned 500s",
-        failure_mode="connection pool exhaustion on partner-api",
-        tags=("database",),
-        summary="Partner calls failed for 25 minutes while a slow query held every connection.",
-    )
+    pool = _partner_pool_exhausted()
     assert signature(lapsed).mode_terms == repeats.terms("partner api cert lapsed")
     assert repeats.score(signature(lapsed), signature(expired)) >= repeats.DEFAULT_THRESHOLD
     # the same service's other failure: as low as two written-up incidents of it (0.19)

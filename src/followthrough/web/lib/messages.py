@@ -18,16 +18,11 @@ from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
-from followthrough.web.lib.page_middleware import is_token_call
+from followthrough.web.lib.page_middleware import PassesTokenCalls
 
 
-class MessageMiddleware(DjangoMessageMiddleware):
+class MessageMiddleware(PassesTokenCalls, DjangoMessageMiddleware):
     """``django.contrib.messages``' middleware, its storage made on first use."""
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if is_token_call(request):
-            return self.get_response(request)  # type: ignore[no-any-return]
-        return super().__call__(request)  # type: ignore[no-any-return]
 
     def process_request(self, request: HttpRequest) -> None:
         request._messages = SimpleLazyObject(lambda: default_storage(request))  # type: ignore[attr-defined]

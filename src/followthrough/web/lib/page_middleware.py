@@ -18,6 +18,7 @@ an API call without a token) goes through Django's code as it is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.middleware import (
@@ -41,13 +42,20 @@ def is_token_call(request: HttpRequest) -> bool:
     )
 
 
-class SessionMiddleware(DjangoSessionMiddleware):
-    """Django's, except for token calls (no session cookie to read, no session used)."""
+class PassesTokenCalls:
+    """Mixed into a middleware: a token call passes it untouched; any other request gets
+    the middleware's own ``__call__``."""
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    get_response: Callable[[HttpRequest], Any]
+
+    def __call__(self, request: HttpRequest) -> Any:
         if is_token_call(request):
-            return self.get_response(request)  # type: ignore[no-any-return]
-        return super().__call__(request)  # type: ignore[no-any-return]
+            return self.get_response(request)
+        return super().__call__(request)  # type: ignore[misc]
+
+
+class SessionMiddleware(PassesTokenCalls, DjangoSessionMiddleware):
+    """Django's, except for token calls (no session cookie to read, no session used)."""
 
 
 class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
@@ -60,10 +68,5 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
         return super().__call__(request)  # type: ignore[no-any-return]
 
 
-class HtmxMiddleware(DjangoHtmxMiddleware):
+class HtmxMiddleware(PassesTokenCalls, DjangoHtmxMiddleware):
     """django-htmx's, except for token calls (a script is not htmx)."""
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if is_token_call(request):
-            return self.get_response(request)
-        return super().__call__(request)

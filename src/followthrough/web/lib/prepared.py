@@ -29,7 +29,7 @@ Django's own cursors bind on the client and are never prepared.
 
 from __future__ import annotations
 
-import functools
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import SQLiteCursorWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
@@ -143,7 +144,7 @@ def cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
         # Django's cursor() with only the factory changed, as for PostgreSQL below
         connection.ensure_connection()
         with connection.wrap_database_errors:
-            raw = connection.connection.cursor(factory=_qmark_once())
+            raw = connection.connection.cursor(factory=_QmarkOnce)
             return connection._prepare_cursor(raw)  # type: ignore[no-any-return]
     if connection.vendor != "postgresql":
         return connection.cursor()
@@ -166,27 +167,20 @@ _QMARK: dict[str, str] = {}
 _QMARK_MOST = 2_000
 
 
-@functools.cache
-def _qmark_once() -> type[Any]:
+class _QmarkOnce(SQLiteCursorWrapper):
     """Django's SQLite cursor, except that the SQL of a prepared shape is converted to
     sqlite3's placeholders once: Django converts it with a regular expression on every
     execute, a twentieth of the incident list's CPU (its SQL is several kilobytes)."""
-    import sqlite3
 
-    from django.db.backends.sqlite3.base import SQLiteCursorWrapper
-
-    class _QmarkOnce(SQLiteCursorWrapper):
-        def execute(self, query: str, params: Any = None) -> Any:
-            if params is None or isinstance(params, Mapping):
-                return super().execute(query, params)
-            converted = _QMARK.get(query)
-            if converted is None:
-                converted = self.convert_query(query)
-                if len(_QMARK) < _QMARK_MOST:
-                    _QMARK[query] = converted
-            return sqlite3.Cursor.execute(self, converted, params)
-
-    return _QmarkOnce
+    def execute(self, query: str, params: Any = None) -> Any:
+        if params is None or isinstance(params, Mapping):
+            return super().execute(query, params)
+        converted = _QMARK.get(query)
+        if converted is None:
+            converted = self.convert_query(query)
+            if len(_QMARK) < _QMARK_MOST:
+                _QMARK[query] = converted
+        return sqlite3.Cursor.execute(self, converted, params)
 
 
 def prepare(
