@@ -90,6 +90,14 @@ def _codes(values: tuple[str, ...]) -> list[str]:
     "process alone). The report is the same whatever the number.",
 )
 @click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read every file again and keep nothing. By default what reading each Markdown "
+    "file gave is kept in the cache folder (FOLLOWTHROUGH_CACHE_DIR, else "
+    "~/.cache/followthrough), and a file unchanged since an earlier run with the same "
+    "configuration and followthrough is not read again; the report is the same.",
+)
+@click.option(
     "--sarif-output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report as SARIF to this file (for code scanning uploads).",
@@ -106,6 +114,7 @@ def lint_command(
     against_parent_folders: bool,
     sarif_output: Path | None,
     jobs: int | None,
+    no_cache: bool,
 ) -> None:
     """Lint postmortems: blame, shallow analysis, dead-end action items.
 
@@ -124,6 +133,7 @@ def lint_command(
             against_parent_folders,
             sarif_output,
             jobs or _cores(),
+            cache=not no_cache,
         )
     except (click.ClickException, click.exceptions.Exit, click.Abort):
         raise
@@ -148,6 +158,8 @@ def _lint(
     against_parent_folders: bool,
     sarif_output: Path | None,
     jobs: int,
+    *,
+    cache: bool = True,
 ) -> None:
     selected, ignored = _codes(select), _codes(ignore)
     unknown = unknown_rule_refs([*selected, *ignored])
@@ -173,7 +185,7 @@ def _lint(
     neighbours = list(against)
     if against_parent_folders:
         neighbours += sorted({os.path.dirname(p) or "." for p in paths if not os.path.isdir(p)})
-    report = lint_paths(list(paths), config, against=neighbours, jobs=jobs)
+    report = lint_paths(list(paths), config, against=neighbours, jobs=jobs, cache=cache)
     for path, reason in report.errors:
         click.echo(f"{path_text(path)}: {reason}", err=True)
     if sarif_output is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 import os
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from itertools import repeat
@@ -32,6 +32,7 @@ from followthrough.core.rules.base import (
 from followthrough.core.rules.process import UnusedSuppression
 
 if TYPE_CHECKING:
+    from followthrough.core.kept_results import KeptResults
     from followthrough.core.sources import Source
 
 __all__ = [
@@ -418,6 +419,7 @@ def lint_paths(
     *,
     against: Sequence[str] = (),
     jobs: int = 1,
+    cache: bool = False,
 ) -> LintReport:
     """Lint files and folders. Unreadable files are listed in ``errors``; the rest are
     linted, and checked against each other unless ``config.corpus`` is off.
@@ -430,7 +432,11 @@ def lint_paths(
     takes its signature of it (:meth:`CorpusRule.signature`); the document is then let go,
     so memory grows with the folder's signatures, not its documents. ``jobs`` above 1 does
     that in that many processes; the folder rules then compare the signatures here. The
-    report is the one a single process gives."""
+    report is the one a single process gives.
+
+    With ``cache``, what reading each Markdown file gave is kept in the cache folder, and a
+    file read by an earlier run with the same bytes, path, configuration and code is not
+    read again (:mod:`followthrough.core.kept_results`); the report is the same."""
     config = config or LintConfig()
     files, errors = expand_paths(paths)
     context_files, missing_context = expand_paths(against)
@@ -439,12 +445,33 @@ def lint_paths(
     neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
     entries = [(p, True) for p in files] + [(p, False) for p in neighbours]
     compare = config.corpus and len(entries) > 1
-    if jobs > 1 and len(entries) >= PARALLEL_FROM:
-        read: Iterable[tuple[str, bool, _Outcome]] = _read_in_parallel(
-            entries, config, compare, jobs
-        )
-    else:
-        read = map(_read_one, entries, repeat(config), repeat(compare))
+    kept = _kept_results(config) if cache else None
+    try:
+        report = _lint_entries(entries, errors, config, compare, jobs, kept)
+    except BaseException:
+        if kept is not None:
+            kept.close()
+        raise
+    if kept is not None:
+        kept.save()
+    return report
+
+
+def _lint_entries(
+    entries: list[tuple[str, bool]],
+    errors: list[tuple[str, str]],
+    config: LintConfig,
+    compare: bool,
+    jobs: int,
+    kept: KeptResults | None,
+) -> LintReport:
+    """The report of :func:`lint_paths` on its files (reported or not), given the paths it
+    could not find (``errors``)."""
+    read = (
+        _read_entries(entries, config, compare, jobs)
+        if kept is None
+        else _read_through(kept, entries, config, compare, jobs)
+    )
     reported: list[_Read] = []
     #: every readable document (reported first, then neighbours), as the folder rules number them
     names: list[str] = []
@@ -499,6 +526,94 @@ def lint_paths(
 
 #: a folder this small is linted in one process: starting the others would cost more
 PARALLEL_FROM = 16
+
+
+def _read_entries(
+    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int
+) -> Iterator[tuple[str, bool, _Outcome]]:
+    """Every entry read (:func:`_read_one`), in order, by ``jobs`` processes when there
+    are enough of them."""
+    if jobs > 1 and len(entries) >= PARALLEL_FROM:
+        return _read_in_parallel(entries, config, compare, jobs)
+    return map(_read_one, entries, repeat(config), repeat(compare))
+
+
+def _kept_results(config: LintConfig) -> KeptResults | None:
+    from followthrough.core.kept_results import KeptResults
+
+    return KeptResults.opened(config, _corpus_rules(config))
+
+
+def _read_through(
+    kept: KeptResults,
+    entries: list[tuple[str, bool]],
+    config: LintConfig,
+    compare: bool,
+    jobs: int,
+) -> Iterator[tuple[str, bool, _Outcome]]:
+    """:func:`_read_entries`, but each Markdown file whose record is ``kept`` taken from
+    it instead of read, and what is read of the others kept."""
+    hits: dict[int, _Read] = {}
+    keys: dict[int, bytes] = {}
+    for n, (path, reported) in enumerate(entries):
+        data = _kept_bytes(path)
+        if data is None:
+            continue
+        key = kept.key(path, data)
+        record = kept.get(key, reported=reported, compare=compare)
+        if record is None:
+            keys[n] = key
+            continue
+        found, marks, signatures = record
+        hits[n] = _Read(
+            path,
+            list(found or ()) if reported else [],
+            marks if reported else _NO_MARKS,
+            signatures or () if compare else (),
+            None,
+        )
+    misses = [entry for n, entry in enumerate(entries) if n not in hits]
+    read = _read_entries(misses, config, compare, jobs)
+    for n, (path, reported) in enumerate(entries):
+        if n in hits:
+            yield path, reported, hits.pop(n)
+            continue
+        one = next(read)
+        outcome = one[2]
+        wanted = keys.get(n)
+        if (
+            wanted is not None
+            and isinstance(outcome, _Read)
+            and not isinstance(outcome.found, RuleError)
+            and not isinstance(outcome.signatures, RuleError)
+        ):
+            again = _kept_bytes(path)  # read again: what was read is what was hashed
+            if again is not None and kept.key(path, again) == wanted:
+                kept.add(
+                    wanted,
+                    (
+                        tuple(outcome.found) if reported else None,
+                        outcome.marks,
+                        outcome.signatures if compare else None,
+                    ),
+                )
+        yield one
+    next(read, None)  # the reader's end: its workers are let go
+
+
+def _kept_bytes(path: str) -> bytes | None:
+    """The bytes of a Markdown file whose reading may be kept; None for the others (a
+    converted file, one too large or that cannot be read: read as usual)."""
+    from followthrough.core.markdown import MAX_BYTES
+
+    if path.lower().endswith(CONVERTED_SUFFIXES):
+        return None
+    try:
+        with open(path, "rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_BYTES else None
 
 
 @dataclass

@@ -1,0 +1,328 @@
+"""What reading each file of a lint run computed, kept between runs: a folder linted again
+reads only the files that changed (as ruff, eslint ``--cache`` and mypy do).
+
+For each Markdown file of :func:`followthrough.core.lint.lint_paths`, reported or only
+compared with, the run keeps what reading it gave: its single-file findings (suppressions
+not yet applied), its suppressions (:class:`~followthrough.core.lint.Marks`) and each folder
+rule's signature. They are kept under a key made of everything they depend on: the file's
+bytes, its path as given (findings and signatures carry it), the configuration and the code
+(:func:`code_key`: this package's source and data files, the Python, the stemmer). A file
+whose key is kept is not parsed again; a file that changed, a configuration that changed
+and an edited rule all miss the store.
+
+One file of the cache folder (:func:`followthrough.core.regex.kept_file`;
+``FOLLOWTHROUGH_CACHE_DIR`` empty keeps nothing) holds the records one after the other,
+then an index ``key -> (last run that used it, offset, length)`` and a trailer saying where
+the index starts. A run reads the index alone and each record it needs when it needs it,
+so memory grows with the records used, not the store. Records are ``marshal`` data of plain
+values made by :mod:`followthrough.core.plain` from the types' annotations, and checked for
+every type and shape when read: anything odd (a damaged file, another version's store, a
+hostile one) is ignored and computed again, never believed and never a crash. Nothing in the
+file is code.
+
+A run that computed something new writes a new file once, at its end, and puts it in place
+atomically: its new records first, then the records it used, then the most recently used of
+the others, at most :data:`MAX_RECORDS` records and :data:`MAX_BYTES` bytes. Two runs at
+once each write a whole file; the last one stays. Converted files (.docx, HTML exports) are
+not kept: their line maps would need keeping too, and their converters are not this
+package's code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from followthrough import __version__
+from followthrough.core.plain import Codec, OddData, codec, returned_type
+from followthrough.core.regex import kept_file
+from followthrough.core.rules.base import Finding
+
+if TYPE_CHECKING:
+    from followthrough.core.config import LintConfig
+    from followthrough.core.lint import Marks
+    from followthrough.core.rules.base import CorpusRule
+
+__all__ = ["MAX_BYTES", "MAX_RECORDS", "KeptResults", "Record", "code_key"]
+
+#: the most records kept, and the most bytes of records
+MAX_RECORDS = 20_000
+MAX_BYTES = 512 * 1024 * 1024
+#: the store's file in the cache folder
+STORE_NAME = "lint-results.bin"
+#: the end of every store: its format; bumped when the layout of the file or a record changes
+_MAGIC = b"FTKEPT02"
+_TRAILER = 16  # the index's offset (8 bytes, little-endian), then the magic
+_KEY_SIZE = 32
+#: what reading a damaged or hostile store may raise (marshal's own errors, a length too
+#: large to allocate, a value its type does not make)
+_ODD = (OSError, EOFError, ValueError, TypeError, OverflowError, MemoryError, OddData)
+
+#: single-file findings (None when the file was only compared with), its suppressions, and
+#: each enabled folder rule's signature (None when no folder rule compared it)
+Record = tuple[tuple[Finding, ...] | None, "Marks", tuple[Any, ...] | None]
+
+
+def code_key() -> str:
+    """What the findings and signatures of a file depend on besides the file and the
+    configuration: followthrough's version, the bytes of every file of this package (rules,
+    word lists, the parser), the Python, and what the normal words depend on
+    (:func:`followthrough.core.similarity._normalisation_key`: the stemmer). A developer who
+    edits a rule changes it, so no finding of the old code is ever served."""
+    from followthrough.core.similarity import _normalisation_key
+
+    digest = hashlib.blake2b(digest_size=16)
+    for part in (__version__, sys.version, _normalisation_key()):
+        digest.update(part.encode() + b"\0")
+    root = Path(__file__).parent
+    for folder, folders, names in os.walk(root):
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(names):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            path = Path(folder) / name
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+            digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
+    """The codec of a :data:`Record` of a run whose enabled folder rules are ``rules``."""
+    from followthrough.core.lint import Marks
+
+    signatures = tuple(returned_type(rule.signature) for rule in rules)
+    signed: Any = tuple.__class_getitem__(signatures) | None if signatures else type(None)
+    kind: Any = tuple[tuple[Finding, ...] | None, Marks, signed]
+    return codec(kind)
+
+
+@dataclass
+class _Entry:
+    """A record of the store: the run that last used it, and where it is (in the file read
+    at the start of this run, or in the one this run writes)."""
+
+    used: int
+    offset: int
+    length: int
+    new: bool = False
+
+
+class KeptResults:
+    """The records of one lint run: looked up before a file is read, added after, written
+    once at the end (:meth:`save`). Made by :meth:`opened`."""
+
+    def __init__(
+        self, path: Path, code: str, config: LintConfig, rules: Sequence[CorpusRule]
+    ) -> None:
+        self.path = path
+        self.code = code
+        self.codec = _record_codec(rules)
+        seed = hashlib.blake2b(digest_size=_KEY_SIZE)
+        seed.update(f"{code}\0{config!r}\0".encode())
+        self._seed = seed
+        self.run = 1  # this run's number (one more than the last run that wrote the store)
+        self.entries: dict[bytes, _Entry] = {}
+        self._old: IO[bytes] | None = None  # the store read at the start
+        self._new: IO[bytes] | None = None  # where this run's new records go
+        self._new_path: Path | None = None
+        self._new_bytes = 0
+        self._added = 0
+
+    @classmethod
+    def opened(cls, config: LintConfig, rules: Sequence[CorpusRule]) -> KeptResults | None:
+        """The store of the cache folder (empty if there is none yet, or it is not one this
+        code wrote); None when nothing is to be kept."""
+        path = kept_file(STORE_NAME)
+        if path is None:
+            return None
+        try:
+            kept = cls(path, code_key(), config, rules)
+        except (OSError, ImportError, ValueError, TypeError):
+            return None  # cannot tell what the results depend on: keep none
+        kept._load()
+        return kept
+
+    def _load(self) -> None:
+        try:
+            file = self.path.open("rb")
+        except OSError:
+            return
+        try:
+            index = _read_index(file, self.code)
+        except _ODD:
+            index = None
+        if index is None:
+            file.close()
+            return
+        self._old = file
+        self.run, self.entries = index
+
+    def key(self, path: str, data: bytes) -> bytes:
+        """The key of the file ``path`` (as given) whose bytes are ``data``."""
+        digest = self._seed.copy()
+        name = os.fsencode(path)
+        digest.update(len(name).to_bytes(8, "little") + name)
+        digest.update(data)
+        return digest.digest()
+
+    def get(self, key: bytes, *, reported: bool, compare: bool) -> Record | None:
+        """The record kept under ``key``, if it has what the run needs of the file (its
+        findings when it is ``reported``, its signatures when the run will ``compare``)."""
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        try:
+            record: Record = self.codec.from_data(marshal.loads(self._blob(entry)))
+        except _ODD:
+            del self.entries[key]  # damaged: computed again
+            return None
+        found, _marks, signatures = record
+        if (reported and found is None) or (compare and signatures is None):
+            return None
+        entry.used = self.run
+        return record
+
+    def add(self, key: bytes, record: Record) -> None:
+        """Keep ``record`` under ``key`` (written to the store at :meth:`save`)."""
+        if self._added >= MAX_RECORDS:
+            return
+        try:
+            blob = marshal.dumps(self.codec.to_data(record))
+        except (OddData, ValueError, TypeError):
+            return  # a value its type does not describe: not kept rather than kept wrong
+        if self._new_bytes + len(blob) > MAX_BYTES:
+            return
+        try:
+            if self._new is None:
+                self._new, self._new_path = _started(self.path)
+            self._new.write(blob)
+        except OSError:
+            self._abandon()
+            return
+        self.entries[key] = _Entry(self.run, self._new_bytes, len(blob), new=True)
+        self._new_bytes += len(blob)
+        self._added += 1
+
+    def save(self) -> None:
+        """Write the store if this run added a record: this run's records, then the others
+        most recently used first, within the bounds; put in place atomically."""
+        new = self._new
+        try:
+            if new is None or self._new_path is None:
+                return
+            kept = _bounded(self.entries, self.run, self._new_bytes)
+            index: dict[bytes, tuple[int, int, int]] = {}
+            offset = self._new_bytes
+            for key, entry in kept.items():
+                if entry.new:
+                    index[key] = (entry.used, entry.offset, entry.length)
+                    continue
+                try:
+                    blob = self._blob(entry)
+                except OSError:
+                    continue
+                new.write(blob)
+                index[key] = (entry.used, offset, entry.length)
+                offset += entry.length
+            head = marshal.dumps((self.code, self.run, index))
+            new.write(head + offset.to_bytes(8, "little") + _MAGIC)
+            new.close()
+            os.replace(self._new_path, self.path)
+            self._new = self._new_path = None
+        except OSError:
+            pass  # a store that cannot be written costs the next run time, nothing else
+        finally:
+            self._abandon()
+            self.close()
+
+    def close(self) -> None:
+        if self._old is not None:
+            self._old.close()
+            self._old = None
+
+    def _abandon(self) -> None:
+        if self._new is not None:
+            self._new.close()
+            self._new = None
+        if self._new_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._new_path)
+            self._new_path = None
+
+    def _blob(self, entry: _Entry) -> bytes:
+        source = self._new if entry.new else self._old
+        if source is None:
+            raise OSError("the record's file is gone")
+        blob = os.pread(source.fileno(), entry.length, entry.offset)
+        if len(blob) != entry.length:
+            raise EOFError("a record cut short")
+        return blob
+
+
+def _started(path: Path) -> tuple[IO[bytes], Path]:
+    """A new file beside the store, to be put in its place when it is whole."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+    return os.fdopen(fd, "w+b"), Path(temporary)
+
+
+def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] | None:
+    """The run number and records of the store open in ``file``; None when it is not a
+    store of this code (another version, or something else). Raises on a damaged one."""
+    size = os.fstat(file.fileno()).st_size
+    if size < _TRAILER:
+        return None
+    trailer = os.pread(file.fileno(), _TRAILER, size - _TRAILER)
+    if trailer[8:] != _MAGIC:
+        return None
+    start = int.from_bytes(trailer[:8], "little")
+    if not 0 <= start <= size - _TRAILER:
+        return None
+    head = marshal.loads(os.pread(file.fileno(), size - _TRAILER - start, start))
+    if not (type(head) is tuple and len(head) == 3 and head[0] == code):
+        return None
+    _code, run, index = head
+    if type(run) is not int or not 0 <= run < 1 << 62 or type(index) is not dict:
+        return None
+    entries: dict[bytes, _Entry] = {}
+    for key, value in index.items():
+        if not (type(key) is bytes and len(key) == _KEY_SIZE and type(value) is tuple):
+            return None
+        if len(value) != 3 or not all(type(number) is int for number in value):
+            return None
+        used, offset, length = value
+        if not (0 <= used <= run and offset >= 0 and length >= 0 and offset + length <= start):
+            return None
+        entries[key] = _Entry(used, offset, length)
+    return run + 1, entries
+
+
+def _bounded(entries: dict[bytes, _Entry], run: int, taken: int) -> dict[bytes, _Entry]:
+    """The records the next store keeps: this run's new ones (``taken`` bytes), then the
+    others, most recently used first, while there is room."""
+    kept = {key: entry for key, entry in entries.items() if entry.new}
+    room = MAX_RECORDS - len(kept)
+    size = taken
+    others = sorted(
+        ((key, entry) for key, entry in entries.items() if not entry.new),
+        key=lambda item: -item[1].used,
+    )
+    for key, entry in others:
+        if room <= 0:
+            break
+        if size + entry.length > MAX_BYTES:
+            continue
+        kept[key] = entry
+        size += entry.length
+        room -= 1
+    return kept

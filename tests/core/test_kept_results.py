@@ -1,0 +1,400 @@
+"""A folder linted again reads only what changed: what reading each file gave is kept in the
+cache folder (core/kept_results.py), under its bytes, path, configuration and code, and a
+warm run reports byte for byte what a cold one reports. What is kept is data, checked when
+read: a damaged or hostile store is ignored, never believed."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from followthrough.cli import main
+from followthrough.core import kept_results, lint
+from followthrough.core.config import LintConfig
+from followthrough.core.kept_results import STORE_NAME, KeptResults
+from followthrough.core.lint import (
+    _corpus_rules,
+    _raw_findings,
+    expand_paths,
+    lint_paths,
+    marks_of,
+    read_document,
+)
+from followthrough.core.plain import OddData, codec, returned_type
+from followthrough.core.reporters import REPORTERS
+from followthrough.core.rules.base import Finding
+
+from . import real_corpus
+
+CORPUS = Path(__file__).resolve().parents[1] / "corpus"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths this process parses (a run of ``jobs=1``)."""
+    parsed: list[str] = []
+
+    def counted(path: str) -> object:
+        parsed.append(path)
+        return read_document(path)
+
+    monkeypatch.setattr(lint, "read_document", counted)
+    return parsed
+
+
+def _report(paths: list[str], *, jobs: int = 1, cache: bool = True, **kw: object) -> str:
+    report = lint_paths(paths, LintConfig(), jobs=jobs, cache=cache, **kw)  # type: ignore[arg-type]
+    record = report.to_record()
+    return "\n".join(REPORTERS[fmt](record) for fmt in sorted(REPORTERS))
+
+
+def _folder(tmp_path: Path, count: int = 8) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for path in sorted(CORPUS.glob("*.md"))[:count]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def _records(cache: Path) -> dict[bytes, tuple[int, int, int]]:
+    data = (cache / STORE_NAME).read_bytes()
+    start = int.from_bytes(data[-16:-8], "little")
+    index: dict[bytes, tuple[int, int, int]] = marshal.loads(data[start:-16])[2]
+    return index
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_warm_run_reports_what_a_cold_run_reports_on_the_project_corpus(
+    cache: Path, jobs: int
+) -> None:
+    plain = _report([str(CORPUS)], jobs=jobs, cache=False)
+    assert not cache.exists()
+    assert _report([str(CORPUS)], jobs=jobs) == plain  # cold: fills the store
+    assert len(_records(cache)) == len(expand_paths([str(CORPUS)])[0])
+    assert _report([str(CORPUS)], jobs=jobs) == plain  # warm
+    assert _report([str(CORPUS)], jobs=3 - jobs) == plain
+
+
+def test_a_warm_run_reports_what_a_cold_run_reports_on_the_real_postmortems(
+    cache: Path,
+) -> None:
+    real_corpus.require()
+    plain = _report([str(real_corpus.DOCS)], jobs=2, cache=False)
+    assert _report([str(real_corpus.DOCS)], jobs=2) == plain
+    assert _report([str(real_corpus.DOCS)], jobs=2) == plain
+
+
+def test_a_warm_run_parses_nothing(cache: Path, reads: list[str]) -> None:
+    cold = _report([str(CORPUS)])
+    assert len(reads) == len(expand_paths([str(CORPUS)])[0])
+    reads.clear()
+    assert _report([str(CORPUS)]) == cold
+    assert reads == []
+
+
+def test_a_file_changed_since_the_last_run_is_read_again(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path)
+    _report([str(folder)])
+    changed = sorted(folder.iterdir())[3]
+    changed.write_text(changed.read_text() + "\nThe on-call engineer should have known.\n")
+    reads.clear()
+    warm = _report([str(folder)])
+    assert reads == [str(changed)]
+    assert warm == _report([str(folder)], cache=False)
+
+
+def test_a_hook_against_the_folder_reads_only_the_staged_file(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path)
+    staged = str(sorted(folder.iterdir())[0])
+    first = _report([staged], against=[str(folder)])
+    reads.clear()
+    assert _report([staged], against=[str(folder)]) == first
+    assert reads == []
+    # a neighbour kept without its findings is read again when it is reported
+    other = str(sorted(folder.iterdir())[1])
+    assert _report([other], against=[str(folder)]) == _report(
+        [other], against=[str(folder)], cache=False
+    )
+    assert other in reads
+
+
+def test_a_changed_configuration_reads_every_file_again(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    lint_paths([str(folder)], LintConfig(), cache=True)
+    reads.clear()
+    lint_paths([str(folder)], LintConfig(min_whys=5), cache=True)
+    assert len(reads) == 4
+
+
+def test_an_edited_rules_code_is_never_answered_from_the_cache(
+    cache: Path, reads: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 4)
+    _report([str(folder)])
+    edited = kept_results.code_key() + "-edited"
+    monkeypatch.setattr(kept_results, "code_key", lambda: edited)
+    reads.clear()
+    _report([str(folder)])
+    assert len(reads) == 4
+
+
+def test_the_code_key_changes_with_any_file_of_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = tmp_path / "core"
+    shutil.copytree(
+        Path(kept_results.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(kept_results, "__file__", str(copy / "kept_results.py"))
+    before = kept_results.code_key()
+    rule = copy / "rules" / "blame.py"
+    rule.write_text(rule.read_text() + "\n# edited\n")
+    assert kept_results.code_key() != before
+
+
+def test_no_cache_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = _folder(tmp_path, 3)
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(cache))
+    result = CliRunner().invoke(main, ["lint", "--no-cache", "-j", "1", str(folder)])
+    assert result.exit_code in (0, 1), result.output
+    assert not (cache / STORE_NAME).exists()
+    result = CliRunner().invoke(main, ["lint", "-j", "1", str(folder)])
+    assert (cache / STORE_NAME).exists()
+
+
+def test_no_cache_reads_nothing(cache: Path, tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 3)
+    _report([str(folder)])
+    store = cache / STORE_NAME
+    _rewritten(store, lambda blob: marshal.dumps(("not", "a", "record")))
+    before = store.read_bytes()
+    assert _report([str(folder)], cache=False) == _report([str(folder)], cache=False)
+    assert store.read_bytes() == before
+
+
+def test_the_store_keeps_at_most_its_bound_newest_first(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(kept_results, "MAX_RECORDS", 5)
+    folder = _folder(tmp_path, 8)
+    names = sorted(folder.iterdir())
+    older, newer = names[:4], names[4:]
+    lint_paths([str(p) for p in older], LintConfig(), cache=True)
+    assert len(_records(cache)) == 4
+    lint_paths([str(p) for p in newer], LintConfig(), cache=True)
+    assert len(_records(cache)) == 5
+    # the newer run's four stay, and one of the older
+    store = KeptResults.opened(LintConfig(), _corpus_rules(LintConfig()))
+    assert store is not None
+    kept = set(store.entries)
+    store.close()
+    for path in newer:
+        assert store.key(str(path), path.read_bytes()) in kept
+
+
+def test_the_store_keeps_at_most_its_size(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 6)
+    lint_paths([str(folder)], LintConfig(), cache=True)
+    sizes = sorted(length for _used, _offset, length in _records(cache).values())
+    monkeypatch.setattr(kept_results, "MAX_BYTES", sum(sizes[:3]))
+    (cache / STORE_NAME).unlink()
+    lint_paths([str(folder)], LintConfig(), cache=True)
+    records = _records(cache)
+    assert 0 < len(records) <= 3
+    assert sum(length for _u, _o, length in records.values()) <= sum(sizes[:3])
+
+
+# --- a damaged or hostile store -------------------------------------------------------------
+
+
+def _rewritten(store: Path, blob_of: Callable[[bytes], bytes]) -> None:
+    """The store with every record replaced by ``blob_of(record)``, its index kept valid."""
+    data = store.read_bytes()
+    start = int.from_bytes(data[-16:-8], "little")
+    code, run, index = marshal.loads(data[start:-16])
+    body = b""
+    new_index = {}
+    for key, (used, offset, length) in index.items():
+        blob = blob_of(data[offset : offset + length])
+        new_index[key] = (used, len(body), len(blob))
+        body += blob
+    head = marshal.dumps((code, run, new_index))
+    store.write_bytes(body + head + len(body).to_bytes(8, "little") + data[-8:])
+
+
+def _code_object() -> bytes:
+    return marshal.dumps(compile("import os; os.system('false')", "<kept>", "exec"))
+
+
+def _swap_first_string(blob: bytes) -> bytes:
+    found, marks, signatures = marshal.loads(blob)
+    return marshal.dumps((found, marks, (signatures[1], signatures[0])))
+
+
+HOSTILE_RECORDS: dict[str, Callable[[bytes], bytes]] = {
+    "random bytes": lambda blob: os.urandom(len(blob)),
+    "cut short": lambda blob: blob[: len(blob) // 2],
+    "a code object": lambda blob: _code_object(),
+    "a code object inside": lambda blob: marshal.dumps(
+        (None, ({}, {}), (compile("1", "<kept>", "eval"),))
+    ),
+    "wrong types": lambda blob: marshal.dumps([1, 2, 3]),
+    "huge numbers": lambda blob: marshal.dumps((None, ({10**400: {"x"}}, {}), None)),
+    "a huge date": lambda blob: marshal.dumps(
+        tuple(
+            part if n != 2 else tuple((s[0], 10**12, *s[2:]) for s in part)
+            for n, part in enumerate(marshal.loads(blob))
+        )
+    ),
+    "an array with a bad typecode": lambda blob: marshal.dumps(
+        tuple(
+            part if n != 2 else ((part[0][0], part[0][1], ("u", b"ab"), *part[0][3:]), part[1])
+            for n, part in enumerate(marshal.loads(blob))
+        )
+    ),
+    "signatures swapped": _swap_first_string,
+    "an unknown severity": lambda blob: marshal.dumps(
+        (
+            (("PM101", "blame.person", "blame", "fatal", 1, 1, "m", "e", None, None, ()),),
+            *marshal.loads(blob)[1:],
+        )
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(HOSTILE_RECORDS))
+def test_a_hostile_record_is_ignored_and_read_again(
+    cache: Path, reads: list[str], tmp_path: Path, damage: str
+) -> None:
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    _rewritten(cache / STORE_NAME, HOSTILE_RECORDS[damage])
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert len(reads) == 4
+    reads.clear()
+    assert _report([str(folder)]) == plain  # written anew, good this time
+    assert reads == []
+
+
+def _stores() -> Iterator[tuple[str, Callable[[bytes], bytes]]]:
+    yield "random bytes", lambda data: os.urandom(len(data))
+    yield "empty", lambda data: b""
+    yield "no index", lambda data: data[:-16]
+    yield (
+        "an index past the end",
+        lambda data: data[:-16] + (10**15).to_bytes(8, "little") + data[-8:],
+    )
+    yield (
+        "an index that is a code object",
+        lambda data: _code_object() + len(b"").to_bytes(8, "little") + data[-8:],
+    )
+
+    def index_with(value: object) -> Callable[[bytes], bytes]:
+        def made(data: bytes) -> bytes:
+            start = int.from_bytes(data[-16:-8], "little")
+            code, run, _index = marshal.loads(data[start:-16])
+            head = marshal.dumps((code, run, value))
+            return data[:start] + head + data[-16:]
+
+        return made
+
+    yield "an index of the wrong type", index_with([1, 2])
+    yield "records past the end", index_with({b"k" * 32: (0, 0, 10**12)})
+    yield "huge numbers in the index", index_with({b"k" * 32: (10**100, -5, 10**100)})
+    yield "a short key", index_with({b"k": (0, 0, 1)})
+
+
+@pytest.mark.parametrize("damage", [name for name, _ in _stores()])
+def test_a_corrupt_or_hostile_store_is_ignored(
+    cache: Path, reads: list[str], tmp_path: Path, damage: str
+) -> None:
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    store = cache / STORE_NAME
+    store.write_bytes(dict(_stores())[damage](store.read_bytes()))
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert len(reads) == 4
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert reads == []
+
+
+def test_a_store_that_cannot_be_written_costs_time_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 3)
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(blocked / "cache"))
+    assert _report([str(folder)]) == _report([str(folder)], cache=False)
+
+
+# --- the records round-trip -----------------------------------------------------------------
+
+
+def _documents() -> Iterator[str]:
+    yield from expand_paths([str(CORPUS)])[0]
+    if real_corpus.available():
+        yield from expand_paths([str(real_corpus.DOCS)])[0]
+
+
+def test_every_document_s_record_comes_back_equal_from_plain_data() -> None:
+    """Findings, suppressions and each folder rule's signature of every document of the
+    project's corpus and of the real postmortems: ``from_data(to_data(x)) == x``, through
+    marshal as the store keeps them."""
+    config = LintConfig()
+    rules = _corpus_rules(config)
+    signatures = codec(tuple.__class_getitem__(tuple(returned_type(r.signature) for r in rules)))
+    findings = codec(tuple[Finding, ...])
+    marks = codec(lint.Marks)
+    count = 0
+    for path in _documents():
+        doc, source = read_document(path)
+        if source is not None:
+            continue
+        doc.path = path
+        values = [
+            (findings, tuple(_raw_findings(doc, config))),
+            (marks, marks_of(doc)),
+            (signatures, tuple(rule.signature(doc, config) for rule in rules)),
+        ]
+        for made, value in values:
+            back = made.from_data(marshal.loads(marshal.dumps(made.to_data(value))))
+            assert back == value, path
+        count += 1
+    assert count >= 52
+
+
+def test_a_value_that_does_not_fit_its_type_is_not_kept() -> None:
+    with pytest.raises(OddData):
+        codec(tuple[str, ...]).to_data(("a", 1))
+    with pytest.raises(OddData):
+        codec(Finding).from_data(("PM101",))
+    with pytest.raises(TypeError):
+        codec(object)
