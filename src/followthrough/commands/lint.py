@@ -92,8 +92,8 @@ def _codes(values: tuple[str, ...]) -> list[str]:
 @click.option(
     "--no-cache",
     is_flag=True,
-    help="Read every file again and keep nothing. By default what reading each Markdown "
-    "file gave is kept in the cache folder (FOLLOWTHROUGH_CACHE_DIR, else "
+    help="Read every file again, and read or write nothing in the cache folder. By default "
+    "what reading each Markdown file gave is kept there (FOLLOWTHROUGH_CACHE_DIR, else "
     "~/.cache/followthrough), and a file unchanged since an earlier run with the same "
     "configuration and followthrough is not read again; the report is the same.",
 )
@@ -161,6 +161,10 @@ def _lint(
     *,
     cache: bool = True,
 ) -> None:
+    if not cache:
+        from followthrough.core.regex import keep_nothing
+
+        keep_nothing()
     selected, ignored = _codes(select), _codes(ignore)
     unknown = unknown_rule_refs([*selected, *ignored])
     if unknown:

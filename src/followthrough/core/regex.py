@@ -42,6 +42,7 @@ __all__ = [
     "compile_kept",
     "folds_plainly",
     "kept",
+    "keep_nothing",
     "kept_file",
     "lazy",
     "literal_matches",
@@ -111,6 +112,8 @@ def kept_file(name: str) -> Path | None:
     cache folder, or ``FOLLOWTHROUGH_CACHE_DIR``); None when nothing is to be kept. Only
     data goes there, never code: whoever can write the folder must not be able to make
     followthrough run anything."""
+    if not _KEEPING:
+        return None
     folder = os.environ.get("FOLLOWTHROUGH_CACHE_DIR")
     if folder is None:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -118,6 +121,18 @@ def kept_file(name: str) -> Path | None:
     if not folder:
         return None
     return Path(folder) / name
+
+
+#: False once :func:`keep_nothing` is called
+_KEEPING = True
+
+
+def keep_nothing() -> None:
+    """Nothing read from the cache folder from now on, nor written to it at exit
+    (``followthrough lint --no-cache``): what this process loaded already stays in use."""
+    global _KEEPING
+    _KEEPING = False
+    _STORE.path = None
 
 
 def write_kept(path: Path, data: bytes) -> None:
