@@ -57,6 +57,8 @@ class Codec:
     from_data: Callable[[Any], Any]
     #: plain already: both functions check the type and return the value itself
     plain: bool = False
+    #: for a leaf (str, int, ...): the types its values may have
+    kinds: frozenset[type] = frozenset()
 
 
 _MADE: dict[Any, Codec] = {}
@@ -118,7 +120,7 @@ def _leaf(kinds: tuple[type, ...]) -> Codec:
             raise OddData(f"{type(value).__name__} where {kinds[0].__name__} was expected")
         return value
 
-    return Codec(check, check, plain=True)
+    return Codec(check, check, plain=True, kinds=frozenset(kinds))
 
 
 def _date_to(value: Any) -> int:
@@ -200,6 +202,16 @@ def _collection(kind: Any, item: Codec) -> Codec:
     """A tuple, list, set or frozenset of ``item``s: as it is when the items are plain
     (marshal writes these containers), else the same container of their data."""
     convert_to, convert_from = item.to_data, item.from_data
+    if item.kinds:
+        kinds = item.kinds
+
+        def leaves(value: Any) -> Any:
+            # the items' types gathered at C speed: most collections kept are of words
+            if type(value) is not kind or not kinds.issuperset(set(map(type, value))):
+                raise OddData(f"not a {kind.__name__} of {sorted(k.__name__ for k in kinds)}")
+            return value
+
+        return Codec(leaves, leaves, plain=True)
     if item.plain:
 
         def checked(value: Any) -> Any:
