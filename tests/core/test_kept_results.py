@@ -145,6 +145,18 @@ def test_a_changed_configuration_reads_every_file_again(
     assert len(reads) == 4
 
 
+def test_a_run_without_the_folder_rules_is_kept_too(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    single = LintConfig(select=("PM1",))
+    first = lint_paths([str(folder)], single, cache=True)
+    reads.clear()
+    again = lint_paths([str(folder)], single, cache=True)
+    assert reads == []
+    assert again.to_record() == first.to_record()
+
+
 def test_an_edited_rules_code_is_never_answered_from_the_cache(
     cache: Path, reads: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -99,8 +99,8 @@ def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
     from followthrough.core.lint import Marks
 
     signatures = tuple(returned_type(rule.signature) for rule in rules)
-    signed: Any = tuple.__class_getitem__(signatures) | None if signatures else type(None)
-    kind: Any = tuple[tuple[Finding, ...] | None, Marks, signed]
+    signed: Any = tuple.__class_getitem__(signatures)
+    kind: Any = tuple[tuple[Finding, ...] | None, Marks, signed | None]
     return codec(kind)
 
 
@@ -218,7 +218,7 @@ class KeptResults:
         try:
             if new is None or self._new_path is None:
                 return
-            kept = _bounded(self.entries, self.run, self._new_bytes)
+            kept = _bounded(self.entries, self._new_bytes)
             index: dict[bytes, tuple[int, int, int]] = {}
             offset = self._new_bytes
             for key, entry in kept.items():
@@ -307,7 +307,7 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
     return run + 1, entries
 
 
-def _bounded(entries: dict[bytes, _Entry], run: int, taken: int) -> dict[bytes, _Entry]:
+def _bounded(entries: dict[bytes, _Entry], taken: int) -> dict[bytes, _Entry]:
     """The records the next store keeps: this run's new ones (``taken`` bytes), then the
     others, most recently used first, while there is room."""
     kept = {key: entry for key, entry in entries.items() if entry.new}

@@ -180,7 +180,7 @@ def _union(arms: tuple[Any, ...]) -> Codec:
 def _tuple(items: tuple[Any, ...]) -> Codec:
     if len(items) == 2 and items[1] is Ellipsis:
         return _collection(tuple, codec(items[0]))
-    if not items or Ellipsis in items:
+    if Ellipsis in items:
         raise TypeError(f"cannot keep tuple[{items!r}]")
     made = [codec(item) for item in items]
     size = len(made)
