@@ -56,7 +56,7 @@ def read_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Do
         raise DocumentReadError(error.strerror or "cannot be read") from None
     if len(data) > max_bytes:
         raise DocumentReadError(f"file too large (more than {max_bytes} bytes)")
-    if not data.strip():
+    if not data or data.isspace():  # data.strip() would copy the file to tell
         raise DocumentReadError("empty file")
     nul = data.find(b"\x00")
     if nul >= 0:

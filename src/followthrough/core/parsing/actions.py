@@ -484,14 +484,17 @@ def _search_at(
             if m is not None:
                 return m
         return None
-    starts = sorted(
-        {
-            i
-            for w in words
-            for i in _positions(low, w)
-            if i == 0 or text[i - 1] in _WORD_LEAD or text[i - 1].isspace()
-        }
-    )
+    starts: list[int] = []
+    for w in words:
+        i = low.find(w)
+        while i >= 0:
+            if i == 0 or text[i - 1] in _WORD_LEAD or text[i - 1].isspace():
+                starts.append(i)
+            i = low.find(w, i + 1)
+    if not starts:
+        return None
+    if len(words) > 1:  # one word's positions come in order already
+        starts = sorted(set(starts))
     for pattern in patterns:
         for i in starts:
             m = pattern.match(text, i)
@@ -503,26 +506,19 @@ def _search_at(
 _WORD_LEAD: Final = frozenset(",;([—–-.")
 
 
-def _positions(text: str, word: str) -> list[int]:
-    out: list[int] = []
-    i = text.find(word)
-    while i >= 0:
-        out.append(i)
-        i = text.find(word, i + 1)
-    return out
-
-
 def _parenthetical(inner: str, default_year: int | None) -> tuple[Fields, bool]:
     """``(@alice, due 2026-03-04)`` -> the fields, and whether anything was recognised."""
     found = Fields()
     recognised = False
     leftovers: list[str] = []
-    for part in _SPLIT_PARTS.split(inner):
-        rest, keyed = keyed_fields(part.strip())
-        if not keyed.empty():
-            found.merge(keyed)
-            recognised = True
-            part = rest
+    parts = _SPLIT_PARTS.split(inner) if "," in inner or ";" in inner else (inner,)
+    for part in parts:
+        if ":" in part or "=" in part:  # keyed_fields finds nothing without one
+            rest, keyed = keyed_fields(part.strip())
+            if not keyed.empty():
+                found.merge(keyed)
+                recognised = True
+                part = rest
         if _loose_fields(part, found, default_year):
             recognised = True
         elif part.strip():

@@ -31,6 +31,7 @@ _LIST = lazy(r"^([ \t]*)([-*+•]|\d{1,3}[.)])[ \t]+")
 _CHECKBOX = lazy(r"^\[([ xX✓✔])\][ \t]*")
 _THEMATIC = lazy(r"^ {0,3}(?:(?:\*[ \t]*){3,}|(?:-[ \t]*){3,}|(?:_[ \t]*){3,})$")
 _TABLE_SEPARATOR = lazy(r"^[ \t]*\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+_SEPARATOR_CHARS: Final = " \t|:-\n"  # all that a _TABLE_SEPARATOR line can hold
 _CELL_SPLIT = lazy(r"(?<!\\)\|")
 _QUOTE = lazy(r"^[ \t]*(?:>[ \t]?)+")
 _BOLD_LABEL = lazy(
@@ -141,12 +142,38 @@ def _front_matter(lines: list[str]) -> tuple[int, dict[str, str]]:
 
 def scan(text: str) -> Scan:
     lines = split_lines(text)
+    start, front = _front_matter(lines)
+    firsts = [""] * start + [line.lstrip()[:1] for line in lines[start:]]
+    if COMMENT_OPEN in text or any(
+        _FENCE.match(lines[i]) for i, first in enumerate(firsts) if first in _FENCE_CHARS
+    ):
+        result = _scan_lines(text, lines, start, front)
+    else:
+        result = _plain_scan(text, lines, start, front, firsts)
+    result.headings = _headings(result)
+    return result
+
+
+def _plain_scan(
+    text: str, lines: list[str], start: int, front: dict[str, str], firsts: list[str]
+) -> Scan:
+    """The scan of a document without comments or fenced code: every line after the front
+    matter is content, in a few passes over the lines instead of one statement per line."""
+    n = len(lines)
+    content = [""] * start + lines[start:]
+    flags = [FRONT] * start + [NORMAL] * (n - start)
+    quoted = frozenset(i for i, first in enumerate(firsts) if first == ">")
+    first_content = next((i for i, first in enumerate(firsts) if first), n)
+    return Scan(text, lines, content, flags, [], front, first_content, quoted=quoted, firsts=firsts)
+
+
+def _scan_lines(text: str, lines: list[str], start: int, front: dict[str, str]) -> Scan:
+    """The scan line by line, for a document with comments or fenced code."""
     n = len(lines)
     content: list[str] = [""] * n
     flags: list[int] = [NORMAL] * n
     comments: list[Comment] = []
     spans: dict[int, list[tuple[int, int]]] = {}
-    start, front = _front_matter(lines)
     for k in range(start):
         flags[k] = FRONT
     fence: str | None = None
@@ -164,22 +191,23 @@ def scan(text: str) -> Scan:
                 fence = None
             continue
         if not in_comment and COMMENT_OPEN not in line:
-            m = _FENCE.match(line) if line.lstrip(" \t")[:1] in _FENCE_CHARS else None
-            if m:
-                fence = m.group(1)
-                flags[i] = CODE
-                if first_content == n:
-                    first_content = i
-                continue
-            content[i] = line
-            if line:
-                first = line.lstrip()[:1]
-                if first:
-                    firsts[i] = first
+            first = line.lstrip()[:1]
+            # a fence starts with "`" or "~" after blanks (any other blank makes no fence)
+            if first in _FENCE_CHARS:
+                m = _FENCE.match(line)
+                if m:
+                    fence = m.group(1)
+                    flags[i] = CODE
                     if first_content == n:
                         first_content = i
-                    if first == ">":
-                        quoted.add(i)
+                    continue
+            content[i] = line
+            if first:
+                firsts[i] = first
+                if first_content == n:
+                    first_content = i
+                if first == ">":
+                    quoted.add(i)
             continue
         # The slow path: a line that opens, closes or sits inside an HTML comment.
         kept: list[str] = []
@@ -227,7 +255,7 @@ def scan(text: str) -> Scan:
             flags[i] = COMMENT
     if in_comment:
         comments[-1].text = "".join(inside)
-    result = Scan(
+    return Scan(
         text,
         lines,
         content,
@@ -239,8 +267,6 @@ def scan(text: str) -> Scan:
         comment_spans=spans,
         firsts=firsts,
     )
-    result.headings = _headings(result)
-    return result
 
 
 def _headings(found: Scan) -> list[Heading]:
@@ -252,7 +278,12 @@ def _headings(found: Scan) -> list[Heading]:
     skip = -1
     # only a line starting with "#", or one over a line of "=" or "-", can be a heading
     candidates = [i for i, f in enumerate(firsts) if f == "#"]
-    candidates += [i - 1 for i in range(1, n) if firsts[i] in ("=", "-")]
+    # an underline ends with its "=" or "-" (a list item "- text" does not)
+    candidates += [
+        i - 1
+        for i in range(1, n)
+        if firsts[i] in ("=", "-") and content[i].rstrip(" \t")[-1:] in ("=", "-")
+    ]
     for i in sorted(set(candidates)):
         if i == skip or flags[i] != NORMAL or i in quoted:
             continue
@@ -345,7 +376,12 @@ def is_table_row(stripped: str) -> bool:
 
 
 def is_table_separator(line: str) -> bool:
-    return "-" in line and _TABLE_SEPARATOR.match(line) is not None
+    # only "|", ":", "-" and blanks (a row of cells holds other characters)
+    return (
+        "-" in line
+        and not line.strip(_SEPARATOR_CHARS)
+        and _TABLE_SEPARATOR.match(line) is not None
+    )
 
 
 def split_cells(row: str) -> list[str]:
@@ -406,10 +442,9 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
     table: Table | None = None
     after_blank = False
     count = len(lines)
-    for pos in range(count):
-        number, raw = lines[pos]
+    for pos, (number, raw) in enumerate(lines):
         stripped = raw.strip()
-        if stripped and stripped[0] == ">":
+        if stripped[:1] == ">":
             raw = _QUOTE.sub("", raw, count=1)
             stripped = raw.strip()
         if not stripped:
@@ -442,7 +477,8 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
         if m is not None and (
             m.group(2) not in "*-" or raw.strip(_THEMATIC_CHARS) or _THEMATIC.match(raw) is None
         ):
-            indent = indent_of(m.group(1))
+            lead = m.group(1)  # blanks only: the indent is their width
+            indent = len(lead.expandtabs(4)) if "\t" in lead else len(lead)
             text = raw[m.end() :].strip()
             checked: bool | None = None
             if text[:1] == "[":
@@ -485,10 +521,13 @@ def blocks(lines: list[tuple[int, str]]) -> list[Block]:
 
 def walk(items: list[Item]) -> list[Item]:
     """Items and their nested items, depth first, in document order."""
+    if len(items) == 1 and not items[0].children:
+        return [items[0]]  # the common case: one item of a list, nothing nested
     out: list[Item] = []
     todo = list(reversed(items))
     while todo:
         item = todo.pop()
         out.append(item)
-        todo.extend(reversed(item.children))
+        if item.children:
+            todo.extend(reversed(item.children))
     return out

@@ -16,6 +16,7 @@ Times: 24h ``14:02``, ``14:02:31``, 12h ``2:02 PM``, ``2pm``, ``2:02 p.m.``. Zon
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Final, NamedTuple
 
@@ -131,6 +132,10 @@ class Stamp(NamedTuple):
     zone: tzinfo | None
     #: a numeric date whose order is unknown: (year, first number, second number)
     ambiguous: tuple[int, int, int] | None = None
+
+
+#: ``Stamp``'s fields in order, without the Python-level ``__new__`` a NamedTuple's call runs
+_new_stamp: Final[Callable[[type[Stamp], tuple[object, ...]], Stamp]] = tuple.__new__  # type: ignore[assignment]
 
 
 def zone_from(text: str) -> tzinfo | None:
@@ -278,7 +283,7 @@ def _bare_clock(text: str) -> Stamp | None:
         return None
     # _SEPARATOR matches everywhere (every part is optional), and only looks ahead.
     rest = text[_SEPARATOR.match(text, clock_end).end() :]  # type: ignore[union-attr]
-    return Stamp(text[:clock_end], rest.strip(), day, time(hour, minute), None)
+    return _new_stamp(Stamp, (text[:clock_end], rest.strip(), day, time(hour, minute), None, None))
 
 
 def _numeric_day(
@@ -363,7 +368,7 @@ def match_stamp(text: str, order: str | None = None) -> Stamp | None:
     rest = after[sep.end() :] if sep else after
     if after[:1].isalnum():  # "14:02foo", "2026-03-04abc": not a stamp
         return None
-    return Stamp(m.group("stamp").strip(), rest.strip(), day, clock, zone, ambiguous)
+    return _new_stamp(Stamp, (m.group("stamp").strip(), rest.strip(), day, clock, zone, ambiguous))
 
 
 def find_date(text: str, default_year: int | None) -> date | None:
