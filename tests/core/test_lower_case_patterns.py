@@ -3,12 +3,14 @@ with a letter the engine skips to); on any text the twin finds what the pattern 
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from followthrough.core.reading import _PROMISE, _promise_in
 from followthrough.core.reading.actions import _DONE_NOTE, _done_note
-from followthrough.core.reading.commitments import _CLAUSE, _CLAUSE_LOWER
+from followthrough.core.reading.commitments import _CLAUSE, _CLAUSE_LOWER, _SENTENCE_END
 from followthrough.core.reading.done_elsewhere import _FINISHED, _says_finished
 from followthrough.core.reading.impact import _EFFECT, _EITHER, _tells
 from followthrough.core.regex import folds_plainly
@@ -96,3 +98,41 @@ def test_a_paragraph_is_cut_into_clauses_where_the_ignore_case_pattern_cuts_it(t
     if folds_plainly(text, low):
         ends = [m.end() for m in _CLAUSE_LOWER.finditer(low)]
         assert ends == [m.end() for m in _CLAUSE.finditer(text)]
+
+
+# the sentence end as it was first written: a look behind the stop
+_STOP_BEHIND = re.compile(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
+_SENTENCE_PIECES = [
+    "Done",
+    ".",
+    "!",
+    "?",
+    "..",
+    '"',
+    "'",
+    "’",
+    ")",
+    "]",
+    "*",
+    "_",
+    "“",
+    "(",
+    "[",
+    "`",
+    "A",
+    "9",
+    "x",
+    "y",
+]
+sentence_texts = st.lists(
+    st.tuples(st.sampled_from(_SENTENCE_PIECES), st.sampled_from(["", " ", "  ", "\n"])),
+    max_size=14,
+).map(lambda parts: "".join(word + gap for word, gap in parts))
+
+
+@settings(max_examples=3000)
+@given(sentence_texts)
+def test_a_sentence_ends_where_the_look_behind_the_stop_ends_it(text: str) -> None:
+    assert [m.end() for m in _SENTENCE_END.finditer(text)] == [
+        m.end() for m in _STOP_BEHIND.finditer(text)
+    ]

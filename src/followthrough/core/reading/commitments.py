@@ -18,7 +18,9 @@ from followthrough.core.parsing.text import strip_emphasis
 from followthrough.core.regex import folds_plainly, lazy
 
 _ITEM = lazy(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
-_SENTENCE_END = lazy(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
+# the stop, then what may close the sentence and the space after it; a cut is at its end (a
+# pattern that starts with the stop, not a look behind it, lets the engine skip to stops)
+_SENTENCE_END = lazy(r"[.!?][\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
 # a new clause with its own subject: "..., and we intend to ...", "; we will ..."
 _CLAUSE_SOURCE = (
     r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
