@@ -10,24 +10,30 @@ starts, so a finding points at the line a reader would look at.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Final
 
 from followthrough.core.parsing.text import strip_emphasis
-from followthrough.core.regex import lazy
+from followthrough.core.regex import folds_plainly, lazy
 
 _ITEM = lazy(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
-_SENTENCE_END = lazy(r"(?<=[.!?])[\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
+# the stop, then what may close the sentence and the space after it; a cut is at its end (a
+# pattern that starts with the stop, not a look behind it, lets the engine skip to stops)
+_SENTENCE_END = lazy(r"[.!?][\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
 # a new clause with its own subject: "..., and we intend to ...", "; we will ..."
-_CLAUSE = lazy(
+_CLAUSE_SOURCE = (
     r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
     r"|;\s+(?=we\b)"
     # "Even if we continue to delete them, we should entertain ...": the main clause commits
     r"|,\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)"
     # "I have revoked the token, and will avoid creating one": a promise sharing the subject
-    r"|,\s*and\s+(?=(?:will|shall)\s)",
-    re.IGNORECASE,
+    r"|,\s*and\s+(?=(?:will|shall)\s)"
 )
+_CLAUSE = lazy(_CLAUSE_SOURCE, re.IGNORECASE)
+# its twin for lower-cased text (see folds_plainly): a case-blind engine compares every
+# letter through its case, which made this the slowest step of cutting a paragraph
+_CLAUSE_LOWER = lazy(_CLAUSE_SOURCE)
 # a clause that continues the writer's sentence without repeating its subject
 _SUBJECTLESS = lazy(r"^(?:will|shall)\s", re.IGNORECASE)
 _WRITER = lazy(r"^(?:we|i)\s", re.IGNORECASE)
@@ -113,16 +119,22 @@ def sentences(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     cuts = [0, *breaks]
     for m in _SENTENCE_END.finditer(joined):
         cuts.append(m.end())
-    for m in _CLAUSE.finditer(joined):
+    low = joined.lower()
+    if folds_plainly(joined, low):
+        clauses = _CLAUSE_LOWER.finditer(low)
+    else:
+        clauses = _CLAUSE.finditer(joined)
+    for m in clauses:
         cuts.append(m.end())
     cuts = sorted(set(cuts))
+    offsets = [o for o, _ in starts]
     out: list[tuple[int, str]] = []
     for a, b in zip(cuts, [*cuts[1:], len(joined)], strict=True):
         piece = joined[a:b].strip()
         if not piece:
             continue
-        number = next(n for o, n in reversed(starts) if o <= a)
-        out.append((number, piece))
+        # the line of the last part that starts at or before the cut
+        out.append((starts[bisect_right(offsets, a) - 1][1], piece))
     return out
 
 
