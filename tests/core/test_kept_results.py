@@ -118,6 +118,25 @@ def test_a_file_changed_since_the_last_run_is_read_again(
     assert warm == _report([str(folder)], cache=False)
 
 
+def test_a_file_changed_while_the_run_reads_it_is_not_kept(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 3)
+    changing = sorted(folder.iterdir())[1]
+
+    def edited_meanwhile(path: str) -> object:
+        if path == str(changing):
+            changing.write_text(changing.read_text() + "\nBob broke prod.\n")
+        return read_document(path)
+
+    monkeypatch.setattr(lint, "read_document", edited_meanwhile)
+    lint_paths([str(folder)], LintConfig(), cache=True)
+    assert len(_records(cache)) == 2
+    monkeypatch.undo()
+    monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(cache))
+    assert _report([str(folder)]) == _report([str(folder)], cache=False)
+
+
 def test_a_hook_against_the_folder_reads_only_the_staged_file(
     cache: Path, reads: list[str], tmp_path: Path
 ) -> None:

@@ -554,15 +554,17 @@ def _read_through(
     """:func:`_read_entries`, but each Markdown file whose record is ``kept`` taken from
     it instead of read, and what is read of the others kept."""
     hits: dict[int, _Read] = {}
-    keys: dict[int, bytes] = {}
+    #: the files to read and keep: their key, and their state when hashed
+    keys: dict[int, tuple[bytes, _Stamp]] = {}
     for n, (path, reported) in enumerate(entries):
-        data = _kept_bytes(path)
-        if data is None:
+        read_now = _kept_bytes(path)
+        if read_now is None:
             continue
+        data, stamp = read_now
         key = kept.key(path, data)
         record = kept.get(key, reported=reported, compare=compare)
         if record is None:
-            keys[n] = key
+            keys[n] = key, stamp
             continue
         found, marks, signatures = record
         hits[n] = _Read(
@@ -586,34 +588,48 @@ def _read_through(
             and isinstance(outcome, _Read)
             and not isinstance(outcome.found, RuleError)
             and not isinstance(outcome.signatures, RuleError)
+            and _stamp_of(path) == wanted[1]  # what was read is what was hashed
         ):
-            again = _kept_bytes(path)  # read again: what was read is what was hashed
-            if again is not None and kept.key(path, again) == wanted:
-                kept.add(
-                    wanted,
-                    (
-                        tuple(outcome.found) if reported else None,
-                        outcome.marks,
-                        outcome.signatures if compare else None,
-                    ),
-                )
+            kept.add(
+                wanted[0],
+                (
+                    tuple(outcome.found) if reported else None,
+                    outcome.marks,
+                    outcome.signatures if compare else None,
+                ),
+            )
         yield one
     next(read, None)  # the reader's end: its workers are let go
 
 
-def _kept_bytes(path: str) -> bytes | None:
-    """The bytes of a Markdown file whose reading may be kept; None for the others (a
-    converted file, one too large or that cannot be read: read as usual)."""
+#: a file's size, change times and inode: any write to it changes one of them
+_Stamp = tuple[int, int, int, int]
+
+
+def _kept_bytes(path: str) -> tuple[bytes, _Stamp] | None:
+    """The bytes of a Markdown file whose reading may be kept, and its stamp as read; None
+    for the others (a converted file, one too large or that cannot be read: read as usual)."""
     from followthrough.core.markdown import MAX_BYTES
 
     if path.lower().endswith(CONVERTED_SUFFIXES):
         return None
     try:
         with open(path, "rb") as file:
+            stamp = os.fstat(file.fileno())
             data = file.read(MAX_BYTES + 1)
     except OSError:
         return None
-    return data if len(data) <= MAX_BYTES else None
+    if len(data) > MAX_BYTES:
+        return None
+    return data, (stamp.st_size, stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_ino)
+
+
+def _stamp_of(path: str) -> _Stamp | None:
+    try:
+        stamp = os.stat(path)
+    except OSError:
+        return None
+    return stamp.st_size, stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_ino
 
 
 @dataclass
