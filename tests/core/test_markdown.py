@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from followthrough.core.document import RootCauseCategory, SectionKind
 from followthrough.core.markdown import DocumentReadError, parse, read_file
+from followthrough.core.parsing import blocks
 from followthrough.core.parsing.vocabulary import section_kind
 from followthrough.core.writing import template, to_markdown
 
@@ -866,3 +867,20 @@ def test_a_category_stated_in_the_last_sentence_of_a_root_cause_is_read(
     cause = parse(f"## Root cause\n\n{text}\n").root_causes[0]
     assert cause.text == text
     assert cause.category == RootCauseCategory(category)
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list("#=-*>|`~_ \t\r\x0b\xa0ax1:+")), max_size=12),
+        max_size=12,
+    )
+)
+def test_a_document_without_comments_or_fences_scans_as_the_line_by_line_scan_does(
+    lines: list[str],
+) -> None:
+    text = "\n".join(lines)
+    found = blocks.scan(text)
+    one_by_one = blocks._scan_lines(text, found.lines, *blocks._front_matter(found.lines))
+    one_by_one.headings = blocks._headings(one_by_one)
+    assert found == one_by_one
