@@ -21,18 +21,21 @@ _ITEM = lazy(r"^(?:[-*+•]|\d{1,3}[.)])\s+")
 # the stop, then what may close the sentence and the space after it; a cut is at its end (a
 # pattern that starts with the stop, not a look behind it, lets the engine skip to stops)
 _SENTENCE_END = lazy(r"[.!?][\"'’)\]*_]*\s+(?=[\"'“(\[*_`]*[A-Z0-9])")
-# a new clause with its own subject: "..., and we intend to ...", "; we will ..."
+# a new clause with its own subject: "..., and we intend to ...", "; we will ...". Each form
+# starts with the comma, semicolon or space it is cut after, consumed first and told apart
+# behind it: a pattern that starts with a set of characters lets the engine skip to them
 _CLAUSE_SOURCE = (
-    r"(?:,\s*|\s+)(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
-    r"|;\s+(?=we\b)"
+    r"[,;\s](?:"
+    r"(?<=[,\s])\s*(?:and|but|while)\s+(?=(?:we|the\s+[\w.-]+(?:\s+[\w.-]+)?\s+team)\b)"
+    r"|(?<=;)\s+(?=we\b)"
     # "Even if we continue to delete them, we should entertain ...": the main clause commits
-    r"|,\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)"
+    r"|(?<=,)\s+(?=(?:we|i)\s+(?:should|will|'ll|shall|need|must|intend|plan|hope|are\s+going)\b)"
     # "I have revoked the token, and will avoid creating one": a promise sharing the subject
-    r"|,\s*and\s+(?=(?:will|shall)\s)"
+    r"|(?<=,)\s*and\s+(?=(?:will|shall)\s))"
 )
 _CLAUSE = lazy(_CLAUSE_SOURCE, re.IGNORECASE)
 # its twin for lower-cased text (see folds_plainly): a case-blind engine compares every
-# letter through its case, which made this the slowest step of cutting a paragraph
+# letter through its case
 _CLAUSE_LOWER = lazy(_CLAUSE_SOURCE)
 # a clause that continues the writer's sentence without repeating its subject
 _SUBJECTLESS = lazy(r"^(?:will|shall)\s", re.IGNORECASE)
