@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from followthrough.cli import main
 from followthrough.core import lint
 from followthrough.core.config import LintConfig
-from followthrough.core.document import Document
+from followthrough.core.document import Document, SectionKind
 from followthrough.core.lint import (
     PARALLEL_FROM,
     _chunks,
@@ -34,7 +34,7 @@ from followthrough.core.markdown import parse
 from followthrough.core.reporters import REPORTERS
 from followthrough.core.rules.base import CorpusRule, Finding, Severity
 from followthrough.core.rules.blame import PersonAsAgent
-from followthrough.core.rules.corpus import CopyPaste, RepeatIncident
+from followthrough.core.rules.corpus import CopyPaste, RepeatIncident, _long_enough
 
 from . import real_corpus
 
@@ -88,6 +88,27 @@ def test_a_copy_paste_signature_is_numbers_and_excerpts_not_the_document() -> No
     assert signature.hashes.typecode == "q" and len(signature.ends) == len(signature.lines)
     assert not any(isinstance(value, Document) for value in vars(signature).values())
     assert len(pickle.dumps(signature)) < len(pickle.dumps(doc))
+
+
+def test_a_copied_run_is_judged_from_the_signature_as_from_the_lines_it_spans() -> None:
+    """The signature counts words and sentence stops only on the lines a run of copied
+    passages (at most two lines apart) can span: every such run is long enough, or not,
+    exactly as the text of its lines is."""
+    # two passages with a short line of two sentences between them
+    spanned = "# A\n## Summary\nthe pool was sized for last year\nToo small. Again.\nthe alert fired long after the queue\n"
+    docs = [read_document(str(path))[0] for path in sorted(CORPUS.glob("*.md"))]
+    for doc in [parse(spanned, "spanned.md"), *docs]:
+        signature = CopyPaste().signature(doc, LintConfig())
+        lines = doc.text.split("\n")
+        numbers = sorted(set(signature.lines))
+        for i, first in enumerate(numbers):
+            for j in range(i, len(numbers)):
+                if j > i and numbers[j] > numbers[j - 1] + 2:
+                    break
+                text = " ".join(lines[first - 1 : numbers[j]])
+                for kind in (SectionKind.ACTION_ITEMS, SectionKind.SUMMARY):
+                    judged = signature.long_enough(first, numbers[j], kind)
+                    assert judged == _long_enough(text, kind), (doc.path, first, numbers[j])
 
 
 def test_a_repeat_signature_is_words_and_numbers_not_the_document() -> None:

@@ -577,7 +577,7 @@ def paused_gc() -> Iterator[None]:
 
 #: how many of a set's smallest hashes are compared before all of them
 #: (:meth:`NearDuplicateIndex._classes`)
-_HEAD = 8
+_HEAD = 16
 
 
 @dataclass
@@ -745,6 +745,22 @@ class NearDuplicateIndex(Generic[K]):
                 else:
                     bucket.append(rep)
         del sketches, lengths, shared
+        return exact, self._verified(buckets, set_hashes)
+
+    def _verified(
+        self, buckets: dict[int, list[int]], set_hashes: Callable[[int], array[int]]
+    ) -> list[tuple[int, int, float]]:
+        """The candidate pairs of the buckets whose exact Jaccard similarity reaches the
+        threshold, each pair once (a pair may share several buckets). Each member meets the
+        bucket's first few (``bucket_peers``): a crowd of near-copies costs linear time, and
+        every copy still finds its cluster; only those few are made sets (kept packed, the
+        index holds a tenth of their memory).
+
+        Nearly every candidate falls short (most share a stock phrase's trigram): a peer's
+        set is first intersected with each partner's smallest hashes, all partners in one C
+        loop, and a partner that misses too many of them for the threshold to be reached
+        however the rest compare (the score grows with the intersection) goes no further."""
+        blocks, block, starts, ends = self._blocks, self._block, self._starts, self._ends
         sizes = list(map(sub, ends, starts))
         seen: set[tuple[int, int]] = set()
         near: list[tuple[int, int, float]] = []
@@ -753,47 +769,38 @@ class NearDuplicateIndex(Generic[K]):
         ratio = threshold - 1e-9
         peers = self.bucket_peers
         for members in buckets.values():
-            # each member meets the bucket's first few: a crowd of near-copies costs
-            # linear time, and every copy still finds its cluster; only those few are
-            # made sets (kept packed, the index holds a tenth of their memory)
-            for y in range(min(len(members) - 1, peers)):
-                b = members[y]
-                size_b = sizes[b]
-                set_b: frozenset[int] | None = None
-                # Jaccard is at most the ratio of the two sizes: the later members too
-                # unequal in size are left out in one pass (the same for the pair in any
-                # bucket)
-                later = [
-                    a
-                    for a in members[y + 1 :]
-                    if not (
-                        ((size_a := sizes[a]) < size_b and size_a < ratio * size_b)
-                        or (size_b < size_a and size_b < ratio * size_a)
-                    )
-                ]
-                for a in later:
-                    pair = (b, a) if b < a else (a, b)
-                    if pair in seen:
-                        continue
-                    seen.add(pair)
-                    if set_b is None:
-                        set_b = frozenset(set_hashes(b))
-                    size_a = sizes[a]
-                    hashes_a = set_hashes(a)
-                    # first a's smallest hashes: a pair sharing a sketch value by chance
-                    # misses most of them in b, and then even the rest of a all in b would
-                    # not reach the threshold (the score grows with the intersection)
-                    inter = len(set_b.intersection(hashes_a[:_HEAD]))
-                    rest_a = size_a - min(size_a, _HEAD)
-                    if rest_a:
-                        most = inter + rest_a
+            count = len(members)
+            held = list(map(sizes.__getitem__, members))
+            heads: list[list[int]] = [[]] * count
+            for y in range(min(count - 1, peers)):
+                size_b = held[y]
+                low, high = ratio * size_b, size_b / ratio
+                later = [j for j in range(y + 1, count) if low <= held[j] <= high]
+                if not later:
+                    continue
+                for j in later:
+                    if not heads[j]:
+                        m = members[j]
+                        heads[j] = blocks[block[m]][
+                            starts[m] : min(starts[m] + _HEAD, ends[m])
+                        ].tolist()
+                set_b = frozenset(set_hashes(members[y]))
+                inters = map(len, map(set_b.intersection, map(heads.__getitem__, later)))
+                for j, inter in zip(later, inters, strict=True):
+                    size_a = held[j]
+                    if size_a > _HEAD:
+                        most = inter + size_a - _HEAD
                         if most / (size_a + size_b - most) < threshold:
                             continue
-                        inter = len(set_b.intersection(hashes_a))
+                        inter = len(set_b.intersection(set_hashes(members[j])))
                     score = inter / (size_a + size_b - inter)
                     if score >= threshold:
-                        near.append((pair[0], pair[1], score))
-        return exact, near
+                        a, b = members[j], members[y]
+                        pair = (b, a) if b < a else (a, b)
+                        if pair not in seen:
+                            seen.add(pair)
+                            near.append((pair[0], pair[1], score))
+        return near
 
     def _members(self, exact: dict[int, list[int]], rep: int) -> list[int]:
         """The class of a representative: its identical sets, or itself alone."""
