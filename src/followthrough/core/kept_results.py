@@ -219,21 +219,19 @@ class KeptResults:
             if new is None or self._new_path is None:
                 return
             kept = _bounded(self.entries, self._new_bytes)
-            index: dict[bytes, tuple[int, int, int]] = {}
-            offset = self._new_bytes
-            for key, entry in kept.items():
-                if entry.new:
-                    index[key] = (entry.used, entry.offset, entry.length)
-                    continue
-                try:
-                    blob = self._blob(entry)
-                except OSError:
-                    continue
-                new.write(blob)
-                index[key] = (entry.used, offset, entry.length)
-                offset += entry.length
-            head = marshal.dumps((self.code, self.run, index))
-            new.write(head + offset.to_bytes(8, "little") + _MAGIC)
+            index = {
+                key: (entry.used, entry.offset, entry.length)
+                for key, entry in kept.items()
+                if entry.new
+            }
+            new.flush()
+            end = self._new_bytes
+            if self._old is not None:
+                old = sorted((e.offset, e.length, e.used, k) for k, e in kept.items() if not e.new)
+                end = _copied(self._old.fileno(), new.fileno(), old, end, index)
+            new.seek(end)
+            new.write(marshal.dumps((self.code, self.run, index)))
+            new.write(end.to_bytes(8, "little") + _MAGIC)
             new.close()
             os.replace(self._new_path, self.path)
             self._new = self._new_path = None
@@ -261,10 +259,53 @@ class KeptResults:
         source = self._new if entry.new else self._old
         if source is None:
             raise OSError("the record's file is gone")
+        if entry.new:
+            source.flush()
         blob = os.pread(source.fileno(), entry.length, entry.offset)
         if len(blob) != entry.length:
             raise EOFError("a record cut short")
         return blob
+
+
+def _copied(
+    source: int,
+    target: int,
+    records: list[tuple[int, int, int, bytes]],
+    at: int,
+    index: dict[bytes, tuple[int, int, int]],
+) -> int:
+    """The ``records`` (offset, length, last use, key) of the file ``source`` copied to
+    ``target`` from offset ``at`` on, each run of adjacent records in one piece (by the
+    kernel where it can); their places added to ``index``. The end of what was copied."""
+    n = 0
+    while n < len(records):
+        start = records[n][0]
+        stop = n + 1
+        while (
+            stop < len(records) and records[stop][0] == records[stop - 1][0] + records[stop - 1][1]
+        ):
+            stop += 1
+        size = records[stop - 1][0] + records[stop - 1][1] - start
+        _copy_range(source, target, start, size, at)
+        for offset, length, used, key in records[n:stop]:
+            index[key] = (used, at + offset - start, length)
+        at += size
+        n = stop
+    return at
+
+
+def _copy_range(source: int, target: int, start: int, size: int, at: int) -> None:
+    done = 0
+    while done < size:
+        try:
+            copied = os.copy_file_range(source, target, size - done, start + done, at + done)
+        except (AttributeError, OSError):  # not Linux, or not between these files
+            copied = os.pwrite(
+                target, os.pread(source, min(size - done, 1 << 20), start + done), at + done
+            )
+        if copied <= 0:
+            raise OSError("the store was cut short while it was copied")
+        done += copied
 
 
 def _started(path: Path) -> tuple[IO[bytes], Path]:
