@@ -20,10 +20,10 @@ every type and shape when read: anything odd (a damaged file, another version's 
 hostile one) is ignored and computed again, never believed and never a crash. Nothing in the
 file is code.
 
-A run that computed something new writes a new file once, at its end, and puts it in place
-atomically: its new records first, then the records it used, then the most recently used of
-the others, at most :data:`MAX_RECORDS` records and :data:`MAX_BYTES` bytes. Two runs at
-once each write a whole file; the last one stays. Converted files (.docx, HTML exports) are
+A run that computed something new writes a new file once, when its last file is read
+(before the folder rules compare), and puts it in place atomically: its new records, and of
+the others those used most recently, at most :data:`MAX_RECORDS` records and
+:data:`MAX_BYTES` bytes. Two runs at once each write a whole file; the last one stays. Converted files (.docx, HTML exports) are
 not kept: their line maps would need keeping too, and their converters are not this
 package's code.
 """
@@ -104,7 +104,7 @@ def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
     return codec(kind)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """A record of the store: the run that last used it, and where it is (in the file read
     at the start of this run, or in the one this run writes)."""
@@ -117,7 +117,7 @@ class _Entry:
 
 class KeptResults:
     """The records of one lint run: looked up before a file is read, added after, written
-    once at the end (:meth:`save`). Made by :meth:`opened`."""
+    once when the last file is read (:meth:`save`). Made by :meth:`opened`."""
 
     def __init__(
         self, path: Path, code: str, config: LintConfig, rules: Sequence[CorpusRule]
@@ -238,13 +238,15 @@ class KeptResults:
         except OSError:
             pass  # a store that cannot be written costs the next run time, nothing else
         finally:
-            self._abandon()
             self.close()
 
     def close(self) -> None:
+        """Let go of the files and the index (what was not saved is dropped)."""
+        self._abandon()
         if self._old is not None:
             self._old.close()
             self._old = None
+        self.entries = {}
 
     def _abandon(self) -> None:
         if self._new is not None:
