@@ -54,7 +54,7 @@ __all__ = ["MAX_BYTES", "MAX_RECORDS", "KeptResults", "Record", "code_key"]
 
 #: the most records kept, and the most bytes of records
 MAX_RECORDS = 20_000
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 256 * 1024 * 1024
 #: the store's file in the cache folder
 STORE_NAME = "lint-results.bin"
 #: the end of every store: its format; bumped when the layout of the file or a record changes
