@@ -203,6 +203,7 @@ class KeptResults:
         try:
             if self._new is None:
                 self._new, self._new_path = _started(self.path)
+            self._new.seek(self._new_bytes)
             self._new.write(blob)
         except OSError:
             self._abandon()
@@ -228,7 +229,7 @@ class KeptResults:
             end = self._new_bytes
             if self._old is not None:
                 old = sorted((e.offset, e.length, e.used, k) for k, e in kept.items() if not e.new)
-                end = _copied(self._old.fileno(), new.fileno(), old, end, index)
+                end = _copied(self._old, new, old, end, index)
             new.seek(end)
             new.write(marshal.dumps((self.code, self.run, index)))
             new.write(end.to_bytes(8, "little") + _MAGIC)
@@ -263,15 +264,15 @@ class KeptResults:
             raise OSError("the record's file is gone")
         if entry.new:
             source.flush()
-        blob = os.pread(source.fileno(), entry.length, entry.offset)
+        blob = _read_at(source, entry.offset, entry.length)
         if len(blob) != entry.length:
             raise EOFError("a record cut short")
         return blob
 
 
 def _copied(
-    source: int,
-    target: int,
+    source: IO[bytes],
+    target: IO[bytes],
     records: list[tuple[int, int, int, bytes]],
     at: int,
     index: dict[bytes, tuple[int, int, int]],
@@ -283,11 +284,9 @@ def _copied(
     while n < len(records):
         start = records[n][0]
         stop = n + 1
-        while (
-            stop < len(records) and records[stop][0] == records[stop - 1][0] + records[stop - 1][1]
-        ):
+        while stop < len(records) and records[stop][0] == sum(records[stop - 1][:2]):
             stop += 1
-        size = records[stop - 1][0] + records[stop - 1][1] - start
+        size = sum(records[stop - 1][:2]) - start
         _copy_range(source, target, start, size, at)
         for offset, length, used, key in records[n:stop]:
             index[key] = (used, at + offset - start, length)
@@ -296,18 +295,29 @@ def _copied(
     return at
 
 
-def _copy_range(source: int, target: int, start: int, size: int, at: int) -> None:
-    done = 0
-    while done < size:
-        try:
-            copied = os.copy_file_range(source, target, size - done, start + done, at + done)
-        except (AttributeError, OSError):  # not Linux, or not between these files
-            copied = os.pwrite(
-                target, os.pread(source, min(size - done, 1 << 20), start + done), at + done
+def _copy_range(source: IO[bytes], target: IO[bytes], start: int, size: int, at: int) -> None:
+    try:
+        done = 0
+        while done < size:
+            copied = os.copy_file_range(
+                source.fileno(), target.fileno(), size - done, start + done, at + done
             )
-        if copied <= 0:
-            raise OSError("the store was cut short while it was copied")
-        done += copied
+            if copied <= 0:
+                raise OSError("the store was cut short while it was copied")
+            done += copied
+    except (AttributeError, OSError):  # not Linux, or not between these files: by hand
+        target.seek(at)
+        for piece in range(start, start + size, 1 << 20):
+            data = _read_at(source, piece, min(1 << 20, start + size - piece))
+            if not data:
+                raise OSError("the store was cut short while it was copied") from None
+            target.write(data)
+        target.flush()
+
+
+def _read_at(file: IO[bytes], offset: int, length: int) -> bytes:
+    file.seek(offset)
+    return file.read(length)
 
 
 def _started(path: Path) -> tuple[IO[bytes], Path]:
@@ -325,13 +335,13 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
     size = os.fstat(file.fileno()).st_size
     if size < _TRAILER:
         return None
-    trailer = os.pread(file.fileno(), _TRAILER, size - _TRAILER)
+    trailer = _read_at(file, size - _TRAILER, _TRAILER)
     if trailer[8:] != _MAGIC:
         return None
     start = int.from_bytes(trailer[:8], "little")
     if not 0 <= start <= size - _TRAILER:
         return None
-    head = marshal.loads(os.pread(file.fileno(), size - _TRAILER - start, start))
+    head = marshal.loads(_read_at(file, start, size - _TRAILER - start))
     if not (type(head) is tuple and len(head) == 3 and head[0] == code):
         return None
     _code, run, index = head
