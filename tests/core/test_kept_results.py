@@ -228,6 +228,25 @@ def test_no_cache_reads_nothing(cache: Path, tmp_path: Path) -> None:
     assert store.read_bytes() == before
 
 
+def test_a_store_is_copied_by_hand_where_the_kernel_cannot(
+    cache: Path, reads: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 4)
+    _report([str(folder)])
+    changed = sorted(folder.iterdir())[0]
+    changed.write_text(changed.read_text() + "\nBob broke prod.\n")
+
+    def refused(*args: object) -> int:
+        raise OSError("not between these files")
+
+    monkeypatch.setattr(os, "copy_file_range", refused, raising=False)
+    _report([str(folder)])
+    reads.clear()
+    warm = _report([str(folder)])
+    assert reads == []
+    assert warm == _report([str(folder)], cache=False)
+
+
 def test_the_store_keeps_at_most_its_bound_newest_first(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,10 +20,10 @@ every type and shape when read: anything odd (a damaged file, another version's 
 hostile one) is ignored and computed again, never believed and never a crash. Nothing in the
 file is code.
 
-A run that computed something new writes a new file once, at its end, and puts it in place
-atomically: its new records first, then the records it used, then the most recently used of
-the others, at most :data:`MAX_RECORDS` records and :data:`MAX_BYTES` bytes. Two runs at
-once each write a whole file; the last one stays. Converted files (.docx, HTML exports) are
+A run that computed something new writes a new file once, when its last file is read
+(before the folder rules compare), and puts it in place atomically: its new records, and of
+the others those used most recently, at most :data:`MAX_RECORDS` records and
+:data:`MAX_BYTES` bytes. Two runs at once each write a whole file; the last one stays. Converted files (.docx, HTML exports) are
 not kept: their line maps would need keeping too, and their converters are not this
 package's code.
 """
@@ -54,7 +54,7 @@ __all__ = ["MAX_BYTES", "MAX_RECORDS", "KeptResults", "Record", "code_key"]
 
 #: the most records kept, and the most bytes of records
 MAX_RECORDS = 20_000
-MAX_BYTES = 512 * 1024 * 1024
+MAX_BYTES = 256 * 1024 * 1024
 #: the store's file in the cache folder
 STORE_NAME = "lint-results.bin"
 #: the end of every store: its format; bumped when the layout of the file or a record changes
@@ -104,7 +104,7 @@ def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
     return codec(kind)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Entry:
     """A record of the store: the run that last used it, and where it is (in the file read
     at the start of this run, or in the one this run writes)."""
@@ -117,7 +117,7 @@ class _Entry:
 
 class KeptResults:
     """The records of one lint run: looked up before a file is read, added after, written
-    once at the end (:meth:`save`). Made by :meth:`opened`."""
+    once when the last file is read (:meth:`save`). Made by :meth:`opened`."""
 
     def __init__(
         self, path: Path, code: str, config: LintConfig, rules: Sequence[CorpusRule]
@@ -203,6 +203,7 @@ class KeptResults:
         try:
             if self._new is None:
                 self._new, self._new_path = _started(self.path)
+            self._new.seek(self._new_bytes)
             self._new.write(blob)
         except OSError:
             self._abandon()
@@ -219,34 +220,34 @@ class KeptResults:
             if new is None or self._new_path is None:
                 return
             kept = _bounded(self.entries, self._new_bytes)
-            index: dict[bytes, tuple[int, int, int]] = {}
-            offset = self._new_bytes
-            for key, entry in kept.items():
-                if entry.new:
-                    index[key] = (entry.used, entry.offset, entry.length)
-                    continue
-                try:
-                    blob = self._blob(entry)
-                except OSError:
-                    continue
-                new.write(blob)
-                index[key] = (entry.used, offset, entry.length)
-                offset += entry.length
-            head = marshal.dumps((self.code, self.run, index))
-            new.write(head + offset.to_bytes(8, "little") + _MAGIC)
+            index = {
+                key: (entry.used, entry.offset, entry.length)
+                for key, entry in kept.items()
+                if entry.new
+            }
+            new.flush()
+            end = self._new_bytes
+            if self._old is not None:
+                old = sorted((e.offset, e.length, e.used, k) for k, e in kept.items() if not e.new)
+                end = _copied(self._old, new, old, end, index)
+            new.seek(end)
+            new.write(marshal.dumps((self.code, self.run, index)))
+            new.write(end.to_bytes(8, "little") + _MAGIC)
             new.close()
             os.replace(self._new_path, self.path)
             self._new = self._new_path = None
         except OSError:
             pass  # a store that cannot be written costs the next run time, nothing else
         finally:
-            self._abandon()
             self.close()
 
     def close(self) -> None:
+        """Let go of the files and the index (what was not saved is dropped)."""
+        self._abandon()
         if self._old is not None:
             self._old.close()
             self._old = None
+        self.entries = {}
 
     def _abandon(self) -> None:
         if self._new is not None:
@@ -261,10 +262,62 @@ class KeptResults:
         source = self._new if entry.new else self._old
         if source is None:
             raise OSError("the record's file is gone")
-        blob = os.pread(source.fileno(), entry.length, entry.offset)
+        if entry.new:
+            source.flush()
+        blob = _read_at(source, entry.offset, entry.length)
         if len(blob) != entry.length:
             raise EOFError("a record cut short")
         return blob
+
+
+def _copied(
+    source: IO[bytes],
+    target: IO[bytes],
+    records: list[tuple[int, int, int, bytes]],
+    at: int,
+    index: dict[bytes, tuple[int, int, int]],
+) -> int:
+    """The ``records`` (offset, length, last use, key) of the file ``source`` copied to
+    ``target`` from offset ``at`` on, each run of adjacent records in one piece (by the
+    kernel where it can); their places added to ``index``. The end of what was copied."""
+    n = 0
+    while n < len(records):
+        start = records[n][0]
+        stop = n + 1
+        while stop < len(records) and records[stop][0] == sum(records[stop - 1][:2]):
+            stop += 1
+        size = sum(records[stop - 1][:2]) - start
+        _copy_range(source, target, start, size, at)
+        for offset, length, used, key in records[n:stop]:
+            index[key] = (used, at + offset - start, length)
+        at += size
+        n = stop
+    return at
+
+
+def _copy_range(source: IO[bytes], target: IO[bytes], start: int, size: int, at: int) -> None:
+    try:
+        done = 0
+        while done < size:
+            copied = os.copy_file_range(
+                source.fileno(), target.fileno(), size - done, start + done, at + done
+            )
+            if copied <= 0:
+                raise OSError("the store was cut short while it was copied")
+            done += copied
+    except (AttributeError, OSError):  # not Linux, or not between these files: by hand
+        target.seek(at)
+        for piece in range(start, start + size, 1 << 20):
+            data = _read_at(source, piece, min(1 << 20, start + size - piece))
+            if not data:
+                raise OSError("the store was cut short while it was copied") from None
+            target.write(data)
+        target.flush()
+
+
+def _read_at(file: IO[bytes], offset: int, length: int) -> bytes:
+    file.seek(offset)
+    return file.read(length)
 
 
 def _started(path: Path) -> tuple[IO[bytes], Path]:
@@ -282,13 +335,13 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
     size = os.fstat(file.fileno()).st_size
     if size < _TRAILER:
         return None
-    trailer = os.pread(file.fileno(), _TRAILER, size - _TRAILER)
+    trailer = _read_at(file, size - _TRAILER, _TRAILER)
     if trailer[8:] != _MAGIC:
         return None
     start = int.from_bytes(trailer[:8], "little")
     if not 0 <= start <= size - _TRAILER:
         return None
-    head = marshal.loads(os.pread(file.fileno(), size - _TRAILER - start, start))
+    head = marshal.loads(_read_at(file, start, size - _TRAILER - start))
     if not (type(head) is tuple and len(head) == 3 and head[0] == code):
         return None
     _code, run, index = head

@@ -447,14 +447,10 @@ def lint_paths(
     compare = config.corpus and len(entries) > 1
     kept = _kept_results(config) if cache else None
     try:
-        report = _lint_entries(entries, errors, config, compare, jobs, kept)
-    except BaseException:
+        return _lint_entries(entries, errors, config, compare, jobs, kept)
+    finally:
         if kept is not None:
-            kept.close()
-        raise
-    if kept is not None:
-        kept.save()
-    return report
+            kept.close()  # (written when the last file was read: this only lets go)
 
 
 def _lint_entries(
@@ -600,6 +596,7 @@ def _read_through(
             )
         yield one
     next(read, None)  # the reader's end: its workers are let go
+    kept.save()  # before the folder rules compare: the store's index is let go
 
 
 #: a file's size, change times and inode: any write to it changes one of them
