@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from followthrough.core.rules.base import View
-from followthrough.core.rules.wordlists import lowered
+from followthrough.core.rules.wordlists import lowered, word_set
 
 
 @pytest.mark.parametrize(
@@ -29,3 +33,18 @@ def test_a_code_span_or_quotation_is_blanked_to_the_same_length() -> None:
         view.masked
         == "Run " + " " * len("`make lint`") + " and " + " " * len('"say it"') + "\nnext"
     )
+
+
+# words, letters beyond ASCII (é, ½, ٣, İ, ǅ), what breaks words (dashes, quotes, "_", spaces)
+_WORDS = "down the deploy 42 x_y a-b é ü ø ½ ٣ İ ǅ — – · ’ “ ” … \u00a0 \u2009 _ - . , ( ) 😱"
+_PIECES = _WORDS.split(" ")
+texts = st.lists(
+    st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "\n", "\t"])), max_size=14
+).map(lambda parts: "".join(piece + gap for piece, gap in parts))
+
+
+@settings(max_examples=3000)
+@given(texts)
+def test_the_word_set_holds_the_runs_of_letters_and_digits(text: str) -> None:
+    low = text.lower()
+    assert word_set(low) == frozenset(re.findall(r"[^\W_]+", low))

@@ -1427,6 +1427,7 @@ _BREAKS = bytes(range(128)).translate(
     None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 \t\n\r\x0b\x0c"
 )
 _TO_SPACE = bytes.maketrans(_BREAKS, b" " * len(_BREAKS))
+_ASCII_BYTES = bytes(range(128))
 _NON_WORD = lazy(r"[^\w\s]+|_+")
 
 
@@ -1445,7 +1446,13 @@ def word_set(low: str) -> frozenset[str]:
     other characters. A phrase can only match a text holding all its :func:`pieces`, so
     this set, built once per document, tells every word list which of its phrases to look
     for. ASCII punctuation goes in one C-speed byte translation; in other text, the few
-    words left holding other characters (dashes, curly quotes) are split again by a regex."""
+    words left holding other characters are split again by a regex. The other characters that
+    break words (dashes, curly quotes, "·") are first replaced by spaces, one ``str.replace``
+    each: a text whose only other characters they are is then split as ASCII."""
+    if not low.isascii():
+        for char in set(low.encode().translate(None, _ASCII_BYTES).decode()):
+            if not (char.isalnum() or char.isspace()):
+                low = low.replace(char, " ")
     tokens = low.encode().translate(_TO_SPACE).decode().split()
     if low.isascii():
         return frozenset(tokens)
