@@ -32,9 +32,8 @@ from followthrough.core.similarity import (
     NearDuplicateIndex,
     normal_word,
     normal_words,
-    packed,
+    packed_shingles,
     paused_gc,
-    shingle_sets,
     word_set,
 )
 
@@ -228,7 +227,7 @@ class CopyPaste(CorpusRule):
         shingle sets packed, the words and sentence stops of their lines (whether a run of
         copied lines is long enough) and the excerpt of each."""
         found = list(passages(doc, config.copy_paste_min_words))
-        hashes, ends = packed(shingle_sets([text for _, _, text in found], 3))
+        hashes, ends = packed_shingles([text for _, _, text in found], 3)
         numbers = [number for number, _, _ in found]
         last = max(numbers, default=0)
         lines = doc.text.split("\n", last) if found else []
