@@ -305,7 +305,7 @@ class CopyPaste(CorpusRule):
         """Consecutive copied lines from the same documents become one finding; outside the
         analysis and the action items, only a passage long enough to matter is reported."""
         sig = signatures[d]
-        excerpts = sig.excerpt_lines()
+        excerpts: list[str] = []  # read at the first finding: runs too short read none
         run: list[_Found] = []
 
         def flush() -> Iterator[tuple[int, Finding]]:
@@ -328,6 +328,8 @@ class CopyPaste(CorpusRule):
                 ]
             )
             names = ", ".join(f"{r.path}:{r.line}" for r in related)
+            if not excerpts:
+                excerpts.extend(sig.excerpt_lines())
             more = f" and {total - len(related)} more" if total > len(related) else ""
             what = "Passage" if first.line == last.line else f"{last.line - first.line + 1} lines"
             plural = "s" if len(related) > 1 or more else ""
@@ -443,9 +445,11 @@ _DIGITS = lazy(r"(\d+)")
 def _natural(path: str) -> tuple[tuple[int, int | str], ...]:
     """A path as people order names: numbers by value ("INC-9" before "INC-12")."""
     return tuple(
-        (0, int(part)) if part.isdigit() else (1, part.lower())
-        for part in _DIGITS.split(path)
-        if part
+        [
+            (0, int(part)) if part.isdigit() else (1, part.lower())
+            for part in _DIGITS.split(path)
+            if part
+        ]
     )
 
 
