@@ -23,6 +23,7 @@ from followthrough.core.similarity import (
     normal_word,
     normal_words,
     packed,
+    packed_shingles,
     shingle_sets,
     shingles,
     word_set,
@@ -80,6 +81,14 @@ def test_shingling_texts_together_gives_each_text_its_own_shingles(
     batch: list[str], k: int
 ) -> None:
     assert shingle_sets(batch, k) == [shingles(text, k) for text in batch]
+
+
+@BOUNDED
+@given(st.lists(st.one_of(any_text, st.just("the pool the pool the pool")), max_size=8))
+def test_texts_packed_without_a_set_each_are_their_shingle_sets_packed(batch: list[str]) -> None:
+    """A worker packs a document's passages without making each one a set: the same
+    hashes, in the same order, as packing their sets (a text that repeats a trigram too)."""
+    assert packed_shingles(batch) == packed(shingle_sets(batch))
 
 
 def test_a_text_shorter_than_an_n_gram_is_one_shingle_and_an_empty_one_none() -> None:

@@ -32,9 +32,8 @@ from followthrough.core.similarity import (
     NearDuplicateIndex,
     normal_word,
     normal_words,
-    packed,
+    packed_shingles,
     paused_gc,
-    shingle_sets,
     word_set,
 )
 
@@ -228,7 +227,7 @@ class CopyPaste(CorpusRule):
         shingle sets packed, the words and sentence stops of their lines (whether a run of
         copied lines is long enough) and the excerpt of each."""
         found = list(passages(doc, config.copy_paste_min_words))
-        hashes, ends = packed(shingle_sets([text for _, _, text in found], 3))
+        hashes, ends = packed_shingles([text for _, _, text in found], 3)
         numbers = [number for number, _, _ in found]
         last = max(numbers, default=0)
         lines = doc.text.split("\n", last) if found else []
@@ -306,7 +305,7 @@ class CopyPaste(CorpusRule):
         """Consecutive copied lines from the same documents become one finding; outside the
         analysis and the action items, only a passage long enough to matter is reported."""
         sig = signatures[d]
-        excerpts = sig.excerpt_lines()
+        excerpts: list[str] = []  # read at the first finding: runs too short read none
         run: list[_Found] = []
 
         def flush() -> Iterator[tuple[int, Finding]]:
@@ -329,6 +328,8 @@ class CopyPaste(CorpusRule):
                 ]
             )
             names = ", ".join(f"{r.path}:{r.line}" for r in related)
+            if not excerpts:
+                excerpts.extend(sig.excerpt_lines())
             more = f" and {total - len(related)} more" if total > len(related) else ""
             what = "Passage" if first.line == last.line else f"{last.line - first.line + 1} lines"
             plural = "s" if len(related) > 1 or more else ""
@@ -444,9 +445,11 @@ _DIGITS = lazy(r"(\d+)")
 def _natural(path: str) -> tuple[tuple[int, int | str], ...]:
     """A path as people order names: numbers by value ("INC-9" before "INC-12")."""
     return tuple(
-        (0, int(part)) if part.isdigit() else (1, part.lower())
-        for part in _DIGITS.split(path)
-        if part
+        [
+            (0, int(part)) if part.isdigit() else (1, part.lower())
+            for part in _DIGITS.split(path)
+            if part
+        ]
     )
 
 
