@@ -688,6 +688,8 @@ class NearDuplicateIndex(Generic[K]):
         ``hashes`` is kept, not copied: it must not change afterwards."""
         if len(ends) != len(keys):
             raise ValueError(f"{len(keys)} keys for {len(ends)} sets")
+        if len(keys) == 1:  # (one set: a repeat-incident word set)
+            return self._add_one(keys[0], hashes, ends[0], group)
         starts = [0, *ends[:-1]]
         kept = list(map(lt, starts, ends))  # (an empty set ends where it starts)
         added = kept.count(True)
@@ -704,6 +706,17 @@ class NearDuplicateIndex(Generic[K]):
         self._ends.fromlist(list(ends))
         self._blocks.append(hashes)
         return added
+
+    def _add_one(self, key: K, hashes: array[int], end: int, group: Hashable) -> int:
+        if not end:
+            return 0
+        self._keys.append(key)
+        self._groups.append(group)
+        self._block.append(len(self._blocks))
+        self._starts.append(0)
+        self._ends.append(end)
+        self._blocks.append(hashes)
+        return 1
 
     def __len__(self) -> int:
         return len(self._keys)
