@@ -63,7 +63,7 @@ _SYSTEM_EXEMPT = (
 
 
 _PEOPLE_LINE = lazy(
-    r"^[\s*_>|-]*(?:authors?|owners?|incident commanders?|ic|facilitators?|scribes?|on-?call|"
+    r"[\s*_>|-]*(?:authors?|owners?|incident commanders?|ic|facilitators?|scribes?|on-?call|"
     r"responders?|participants?|attendees|people|reviewers?|written by)\b[*_\s]*[:=|-]",
     re.IGNORECASE,
 )
