@@ -69,6 +69,13 @@ def test_a_suppression_silences_the_finding_on_the_next_line() -> None:
     assert not [f for f in found if f.category == "blame" or f.rule == "PM790"]
 
 
+def test_a_finding_silenced_by_a_comment_naming_its_rule_twice_leaves_neither_name_unused() -> None:
+    for names in ("PM101,blame.person-as-agent", "blame.person-as-agent,PM101", "PM101,blame"):
+        text = f"# X\n## Summary\n<!-- followthrough: disable={names} -->\nBob broke prod.\n"
+        found = lint_text(text)
+        assert not [f for f in found if f.rule in ("PM101", "PM790")], names
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [

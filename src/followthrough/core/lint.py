@@ -141,21 +141,20 @@ def _finish(
     suppressions = marks.suppressions
     for finding in found:
         rule = BY_CODE.get(finding.rule)
-        hit = None
+        hits: list[tuple[int, str]] = []
         if suppressions and rule is not None:
             for key, refs in suppressions.items():
                 if key != 0 and not finding.line <= key <= max(finding.end_line, finding.line):
                     continue
-                for ref in refs:
-                    if refers_to(ref, rule):
-                        hit = (key, ref)
-                        break
-                if hit is not None:
+                # every name of the rule on the comment silenced it ("PM201,unowned_action"):
+                # none is unused, whatever order the set gives
+                hits = [(key, ref) for ref in refs if refers_to(ref, rule)]
+                if hits:
                     break
-        if hit is None:
-            kept.append(finding)
+        if hits:
+            used.update(hits)
         else:
-            used.add(hit)
+            kept.append(finding)
     kept = _one_per_place(kept)
     if suppressions and config.is_enabled(_UNUSED):
         kept.extend(_unused_suppressions(marks, used, config, ran_corpus=ran_corpus))
