@@ -244,6 +244,19 @@ def test_a_file_named_two_ways_is_linted_once_and_never_a_copy_of_itself(
     assert not any(f["category"] == "copy_paste" for f in data["files"][0]["findings"])
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+def test_a_pipe_named_like_a_postmortem_in_a_folder_is_skipped_not_waited_for(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "a.md", CLEAN)
+    os.mkfifo(tmp_path / "b.md")  # opened for reading, it would wait for a writer forever
+    (tmp_path / "old").mkdir()
+    os.symlink(tmp_path, tmp_path / "old" / "loop")  # a link back up is not followed
+    code, out, _ = run("lint", str(tmp_path), "--format", "json")
+    assert [f["path"] for f in json.loads(out)["files"]] == [str(tmp_path / "a.md")]
+    assert code == 0
+
+
 SHARED = (
     "Our monitoring did not detect the issue quickly enough for the on-call team to act, "
     "because the alert on queue depth fired only after the backlog had been growing for "

@@ -392,24 +392,43 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
     for given in paths:
         given = os.path.normpath(given) if given else given
         if os.path.isdir(given):
-            found: list[str] = []
-            for root, dirs, names in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in names:
-                    lowered = name.lower()
-                    if (
-                        lowered.endswith(LINTED_SUFFIXES)
-                        and not name.startswith(".")
-                        and lowered not in ("index.html", "index.htm")
-                    ):
-                        found.append(os.path.normpath(os.path.join(root, name)))
-            for path in sorted(found):
+            for path in sorted(_postmortems_under(given)):
                 add(path)
         elif os.path.exists(given) or os.path.islink(given):
             add(given)
         else:
             missing.append((given, "no such file or directory"))
     return files, missing
+
+
+def _postmortems_under(folder: str) -> Iterator[str]:
+    """The files of ``folder`` and its folders that are read as postmortems, in no order.
+    Only regular files (or links to one): a pipe or a device named like one would hang the
+    run or never end. Hidden files and folders are skipped, and links to folders are not
+    followed (a link cycle would never end either)."""
+    stack = [folder]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue  # a folder that cannot be listed: as os.walk, nothing from it
+        for entry in entries:
+            name = entry.name
+            if name.startswith("."):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                lowered = name.lower()
+                if (
+                    lowered.endswith(LINTED_SUFFIXES)
+                    and lowered not in ("index.html", "index.htm")
+                    and entry.is_file()
+                ):
+                    yield os.path.normpath(entry.path)
+            except OSError:
+                continue
 
 
 def lint_paths(
