@@ -99,8 +99,8 @@ class KnownNames:
         return self._owners
 
     def __contains__(self, word: object) -> bool:
-        if not isinstance(word, str) or word in _NOT_NAMES:
-            return False
+        if not isinstance(word, str) or not word[:1].isalpha() or word in _NOT_NAMES:
+            return False  # a name starts with a letter ("**" also stands on "**Authors:**")
         if word in _FIRST_NAMES:
             return True
         known = self._memo.get(word)
