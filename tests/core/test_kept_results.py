@@ -37,8 +37,11 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder of the test's own, used by runs of any size (the folders here are
+    smaller than a real one)."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(folder))
+    monkeypatch.setattr(lint, "KEPT_FROM", 2)
     return folder
 
 
@@ -103,6 +106,17 @@ def test_a_warm_run_parses_nothing(cache: Path, reads: list[str]) -> None:
     reads.clear()
     assert _report([str(CORPUS)]) == cold
     assert reads == []
+
+
+def test_a_run_of_a_few_files_reads_them_and_keeps_nothing(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lint, "KEPT_FROM", 16)
+    folder = _folder(tmp_path, 15)
+    _report([str(folder)])
+    assert not (cache / STORE_NAME).exists()
+    _report([str(folder)], against=[str(CORPUS)])
+    assert (cache / STORE_NAME).exists()
 
 
 def test_a_file_changed_since_the_last_run_is_read_again(
@@ -203,7 +217,7 @@ def test_the_code_key_changes_with_any_file_of_the_engine(
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, 3)
+    folder = _folder(tmp_path, lint.KEPT_FROM)
     cache = tmp_path / "cache"
     env = {
         **os.environ,
@@ -403,6 +417,7 @@ def test_a_corrupt_or_hostile_store_is_ignored(
 def test_a_store_that_cannot_be_written_costs_time_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(lint, "KEPT_FROM", 2)
     folder = _folder(tmp_path, 3)
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")
