@@ -63,7 +63,16 @@ _TRAILER = 16  # the index's offset (8 bytes, little-endian), then the magic
 _KEY_SIZE = 32
 #: what reading a damaged or hostile store may raise (marshal's own errors, a length too
 #: large to allocate, a value its type does not make)
-_ODD = (OSError, EOFError, ValueError, TypeError, OverflowError, MemoryError, OddData)
+_ODD = (
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    OverflowError,
+    MemoryError,
+    RecursionError,
+    OddData,
+)
 
 #: single-file findings (None when the file was only compared with), its suppressions, and
 #: each enabled folder rule's signature (None when no folder rule compared it)
