@@ -261,6 +261,33 @@ def test_a_store_is_copied_by_hand_where_the_kernel_cannot(
     assert warm == _report([str(folder)], cache=False)
 
 
+def test_two_runs_at_once_leave_a_store_the_next_run_reads(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    names = [str(p) for p in sorted(folder.iterdir())]
+    config = LintConfig()
+    first = KeptResults.opened(config, _corpus_rules(config))
+    second = KeptResults.opened(config, _corpus_rules(config))
+    assert first is not None and second is not None
+    for kept, paths in ((first, names[:2]), (second, names[2:])):
+        for path in paths:
+            doc, _ = read_document(path)
+            doc.path = path
+            record = (
+                tuple(_raw_findings(doc, config)),
+                marks_of(doc),
+                tuple(rule.signature(doc, config) for rule in _corpus_rules(config)),
+            )
+            kept.add(kept.key(path, Path(path).read_bytes()), record)
+    first.save()
+    second.save()  # the last writer wins: its two records are kept, the others read again
+    reads.clear()
+    warm = _report([str(folder)])
+    assert reads == names[:2]
+    assert warm == _report([str(folder)], cache=False)
+
+
 def test_the_store_keeps_at_most_its_bound_newest_first(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
