@@ -34,7 +34,9 @@ import contextlib
 import hashlib
 import marshal
 import os
+import stat
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +57,20 @@ __all__ = ["MAX_BYTES", "MAX_RECORDS", "KeptResults", "Record", "code_key"]
 #: the most records kept, and the most bytes of records
 MAX_RECORDS = 20_000
 MAX_BYTES = 256 * 1024 * 1024
+#: the most bytes one record takes (a real one takes a few kilobytes; a larger one is not
+#: kept, and one said to be larger is not read)
+MAX_RECORD_BYTES = 1024 * 1024
 #: the store's file in the cache folder
 STORE_NAME = "lint-results.bin"
 #: the end of every store: its format; bumped when the layout of the file or a record changes
-_MAGIC = b"FTKEPT02"
-_TRAILER = 16  # the index's offset (8 bytes, little-endian), then the magic
+_MAGIC = b"FTKEPT03"
+#: the index's digest, its offset (8 bytes, little-endian), then the magic
+_DIGEST = 16
+_TRAILER = _DIGEST + 16
 _KEY_SIZE = 32
+#: a temporary file of a run that was killed before it put its store in place is removed by
+#: the next run that writes one once it is this old (seconds)
+_LEFTOVER_AGE = 3600
 #: what reading a damaged or hostile store may raise (marshal's own errors, a length too
 #: large to allocate, a value its type does not make)
 _ODD = (
@@ -82,7 +92,8 @@ Record = tuple[tuple[Finding, ...] | None, "Marks", tuple[Any, ...] | None]
 def code_key() -> str:
     """What the findings and signatures of a file depend on besides the file and the
     configuration: followthrough's version, the bytes of every file of this package (rules,
-    word lists, the parser), the Python, and what the normal words depend on
+    word lists, the parser) and of each module's cached bytecode (what Python may run
+    instead of an edited source), the Python, and what the normal words depend on
     (:func:`followthrough.core.similarity._normalisation_key`: the stemmer). A developer who
     edits a rule changes it, so no finding of the old code is ever served."""
     from followthrough.core.similarity import _normalisation_key
@@ -100,7 +111,21 @@ def code_key() -> str:
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
             digest.update(b"\0")
+            if name.endswith(".py"):
+                digest.update(_bytecode(path))
     return digest.hexdigest()
+
+
+def _bytecode(source: Path) -> bytes:
+    """The cached bytecode of the module ``source``, which Python runs instead of the source
+    when its stamp matches (even if the source was edited since, keeping its size and
+    time); empty when there is none."""
+    from importlib.util import cache_from_source
+
+    try:
+        return Path(cache_from_source(str(source))).read_bytes() + b"\0"
+    except (OSError, NotImplementedError, ValueError):
+        return b"\0"
 
 
 def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
@@ -144,42 +169,54 @@ class KeptResults:
         self._new_path: Path | None = None
         self._new_bytes = 0
         self._added = 0
+        self._failed = False  # a write failed: nothing more is added, nothing saved
 
     @classmethod
     def opened(cls, config: LintConfig, rules: Sequence[CorpusRule]) -> KeptResults | None:
         """The store of the cache folder (empty if there is none yet, or it is not one this
-        code wrote); None when nothing is to be kept."""
+        code wrote); None when nothing is to be kept, or the folder or the store is not the
+        user's alone (:func:`_trusted`): then nothing is read from it or written to it."""
         path = kept_file(STORE_NAME)
-        if path is None:
+        if path is None or not _trusted_place(path):
             return None
         try:
             kept = cls(path, code_key(), config, rules)
         except (OSError, ImportError, ValueError, TypeError):
             return None  # cannot tell what the results depend on: keep none
-        kept._load()
-        return kept
+        return kept if kept._load() else None
 
-    def _load(self) -> None:
+    def _load(self) -> bool:
+        """Read the store's index; False when the store must not be used (not a plain file
+        of the user's), True otherwise (an index that is missing or damaged is left empty)."""
         try:
-            file = self.path.open("rb")
+            file = _open_store(self.path)
+        except FileNotFoundError:
+            return True
         except OSError:
-            return
+            return False  # a link, a FIFO, a file of someone else's: left alone
         try:
             index = _read_index(file, self.code)
         except _ODD:
             index = None
         if index is None:
             file.close()
-            return
+            return True
         self._old = file
         self.run, self.entries = index
+        return True
 
     def key(self, path: str, data: bytes) -> bytes:
         """The key of the file ``path`` (as given) whose bytes are ``data``."""
+        from followthrough.core.lint import content_digest
+
+        return self.key_of(path, content_digest(data))
+
+    def key_of(self, path: str, content: bytes) -> bytes:
+        """The key of the file ``path`` whose bytes' :func:`content_digest` is ``content``."""
         digest = self._seed.copy()
         name = os.fsencode(path)
         digest.update(len(name).to_bytes(8, "little") + name)
-        digest.update(data)
+        digest.update(content)
         return digest.digest()
 
     def get(self, key: bytes, *, reported: bool, compare: bool) -> Record | None:
@@ -189,7 +226,8 @@ class KeptResults:
         if entry is None:
             return None
         try:
-            record: Record = self.codec.from_data(marshal.loads(self._blob(entry)))
+            record: Record = self.codec.from_data(marshal.loads(_checked(self._blob(entry))))
+            _check_record(record)
         except _ODD:
             del self.entries[key]  # damaged: computed again
             return None
@@ -201,13 +239,14 @@ class KeptResults:
 
     def add(self, key: bytes, record: Record) -> None:
         """Keep ``record`` under ``key`` (written to the store at :meth:`save`)."""
-        if self._added >= MAX_RECORDS:
+        if self._added >= MAX_RECORDS or self._failed:
             return
         try:
-            blob = marshal.dumps(self.codec.to_data(record))
+            data = marshal.dumps(self.codec.to_data(record))
         except (OddData, ValueError, TypeError):
             return  # a value its type does not describe: not kept rather than kept wrong
-        if self._new_bytes + len(blob) > MAX_BYTES:
+        blob = _digest(data) + data
+        if len(blob) > MAX_RECORD_BYTES or self._new_bytes + len(blob) > MAX_BYTES:
             return
         try:
             if self._new is None:
@@ -215,6 +254,7 @@ class KeptResults:
             self._new.seek(self._new_bytes)
             self._new.write(blob)
         except OSError:
+            self._failed = True
             self._abandon()
             return
         self.entries[key] = _Entry(self.run, self._new_bytes, len(blob), new=True)
@@ -240,12 +280,13 @@ class KeptResults:
                 old = sorted((e.offset, e.length, e.used, k) for k, e in kept.items() if not e.new)
                 end = _copied(self._old, new, old, end, index)
             new.seek(end)
-            new.write(marshal.dumps((self.code, self.run, index)))
-            new.write(end.to_bytes(8, "little") + _MAGIC)
+            head = marshal.dumps((self.code, self.run, index))
+            new.write(head)
+            new.write(_digest(head) + end.to_bytes(8, "little") + _MAGIC)
             new.close()
             os.replace(self._new_path, self.path)
             self._new = self._new_path = None
-        except OSError:
+        except (OSError, ValueError):
             pass  # a store that cannot be written costs the next run time, nothing else
         finally:
             self.close()
@@ -259,8 +300,10 @@ class KeptResults:
         self.entries = {}
 
     def _abandon(self) -> None:
+        """Drop the new file (closing it flushes it, which fails on a full disk too)."""
         if self._new is not None:
-            self._new.close()
+            with contextlib.suppress(OSError, ValueError):
+                self._new.close()
             self._new = None
         if self._new_path is not None:
             with contextlib.suppress(OSError):
@@ -330,12 +373,111 @@ def _read_at(file: IO[bytes], offset: int, length: int) -> bytes:
 
 
 def _started(path: Path) -> tuple[IO[bytes], Path]:
-    """A new file beside the store, to be put in its place when it is whole."""
+    """A new file beside the store, to be put in its place when it is whole (the leftovers
+    of runs killed before they put theirs in place removed first)."""
     import tempfile
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _remove_leftovers(path)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
     return os.fdopen(fd, "w+b"), Path(temporary)
+
+
+def _remove_leftovers(path: Path) -> None:
+    """Remove the temporary files of the store ``path`` older than :data:`_LEFTOVER_AGE`:
+    those of runs that were killed (a run writes its file in well under a minute)."""
+    prefix = f".{path.stem}-"
+    too_old = time.time() - _LEFTOVER_AGE
+    with contextlib.suppress(OSError), os.scandir(path.parent) as found:
+        for entry in found:
+            if not entry.name.startswith(prefix):
+                continue
+            with contextlib.suppress(OSError):
+                status = entry.stat(follow_symlinks=False)
+                if stat.S_ISREG(status.st_mode) and status.st_mtime < too_old:
+                    os.unlink(entry.path)
+
+
+def _digest(data: bytes) -> bytes:
+    """What a record (or the index) is checked against before it is parsed."""
+    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+
+
+def _checked(blob: bytes) -> bytes:
+    """The data of a record as stored (its digest, then its data), if the digest matches:
+    a damaged record is never parsed."""
+    data = blob[_DIGEST:]
+    if _digest(data) != blob[:_DIGEST]:
+        raise OddData("a record whose digest does not match")
+    return data
+
+
+def _check_record(record: Record) -> None:
+    """Raise :class:`OddData` when a record of the right types holds what its reader would
+    trip on: suppressions without their excerpts, a signature that is not sound."""
+    _found, marks, signatures = record
+    if marks.suppressions.keys() != marks.excerpts.keys():
+        raise OddData("suppressions and their excerpts do not match")
+    if any(line < 0 or not refs for line, refs in marks.suppressions.items()):
+        raise OddData("a suppression on no line, or naming nothing")
+    for signature in signatures or ():
+        sound = getattr(signature, "sound", None)
+        if sound is not None and not sound():
+            raise OddData(f"an unsound {type(signature).__name__}")
+
+
+def _open_store(path: Path) -> IO[bytes]:
+    """The store open for reading; OSError for anything but a plain file of the user's (a
+    link or a FIFO is not followed or waited on)."""
+    flags = os.O_RDONLY
+    for name in ("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "O_BINARY"):
+        flags |= getattr(os, name, 0)
+    fd = os.open(path, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or not _trusted(status):
+            raise OSError(f"{path} is not a plain file of this user's alone")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _trusted_place(path: Path) -> bool:
+    """May the store ``path`` be read and written: its folder (if there is one yet) is this
+    user's and only they can write in it."""
+    try:
+        status = os.stat(path.parent)
+    except FileNotFoundError:
+        return True  # made by this run (:func:`_started`)
+    except OSError:
+        return False
+    return stat.S_ISDIR(status.st_mode) and _trusted(status)
+
+
+def _trusted(status: os.stat_result) -> bool:
+    """Is a file or folder this user's alone, as ssh asks of its files: owned by the
+    effective user and writable by no one else (by its group only when that group is the
+    user's own, with no other member). Always where there are no user ids (Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:
+        return True
+    user = geteuid()
+    if status.st_uid != user or status.st_mode & stat.S_IWOTH:
+        return False
+    return not status.st_mode & stat.S_IWGRP or _own_group(status.st_gid, user)
+
+
+def _own_group(gid: int, user: int) -> bool:
+    try:
+        import grp
+        import pwd
+
+        group = grp.getgrgid(gid)
+        account = pwd.getpwuid(user)
+    except (ImportError, KeyError):
+        return False
+    return account.pw_gid == gid and set(group.gr_mem) <= {account.pw_name}
 
 
 def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] | None:
@@ -345,12 +487,15 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
     if size < _TRAILER:
         return None
     trailer = _read_at(file, size - _TRAILER, _TRAILER)
-    if trailer[8:] != _MAGIC:
+    if len(trailer) != _TRAILER or trailer[-8:] != _MAGIC:
         return None
-    start = int.from_bytes(trailer[:8], "little")
+    start = int.from_bytes(trailer[_DIGEST:-8], "little")
     if not 0 <= start <= size - _TRAILER:
         return None
-    head = marshal.loads(_read_at(file, start, size - _TRAILER - start))
+    head = _read_at(file, start, size - _TRAILER - start)
+    if _digest(head) != trailer[:_DIGEST]:
+        return None  # damaged: not even parsed
+    head = marshal.loads(head)
     if not (type(head) is tuple and len(head) == 3 and head[0] == code):
         return None
     _code, run, index = head
@@ -363,7 +508,9 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
         if len(value) != 3 or not all(type(number) is int for number in value):
             return None
         used, offset, length = value
-        if not (0 <= used <= run and offset >= 0 and length >= 0 and offset + length <= start):
+        if not (0 <= used <= run and offset >= 0 and _DIGEST < length <= MAX_RECORD_BYTES):
+            return None
+        if offset + length > start:
             return None
         entries[key] = _Entry(used, offset, length)
     return run + 1, entries
