@@ -215,6 +215,27 @@ def test_the_code_key_changes_with_any_file_of_the_engine(
     assert kept_results.code_key() != before
 
 
+def test_the_code_key_changes_with_the_bytecode_python_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit that keeps the source's size and time leaves Python running the old cached
+    bytecode: the key says what runs, not only what the source says."""
+    import py_compile
+    from importlib.util import cache_from_source
+
+    copy = tmp_path / "core"
+    shutil.copytree(
+        Path(kept_results.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(kept_results, "__file__", str(copy / "kept_results.py"))
+    rule = copy / "rules" / "blame.py"
+    py_compile.compile(str(rule), cfile=cache_from_source(str(rule)))
+    before = kept_results.code_key()
+    stale = Path(cache_from_source(str(rule)))
+    stale.write_bytes(stale.read_bytes() + b"\0")
+    assert kept_results.code_key() != before
+
+
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
     folder = _folder(tmp_path, lint.KEPT_FROM)
     cache = tmp_path / "cache"
@@ -539,7 +560,7 @@ def test_a_full_disk_leaves_the_report_as_no_cache_gives_it(tmp_path: Path) -> N
     for limit in (0, 4096, 60_000):
         full = _lint_in_a_process(CORPUS, cache, limit=limit)
         assert (full.returncode, full.stdout) == (plain.returncode, plain.stdout), full.stderr
-        assert not [p.name for p in cache.glob(".lint-results-*")]
+        assert not [p.name for p in cache.glob(".*")]  # no half-written file left
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")

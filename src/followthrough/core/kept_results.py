@@ -12,20 +12,36 @@ and an edited rule all miss the store.
 
 One file of the cache folder (:func:`followthrough.core.regex.kept_file`;
 ``FOLLOWTHROUGH_CACHE_DIR`` empty keeps nothing) holds the records one after the other,
-then an index ``key -> (last run that used it, offset, length)`` and a trailer saying where
-the index starts. A run reads the index alone and each record it needs when it needs it,
-so memory grows with the records used, not the store. Records are ``marshal`` data of plain
-values made by :mod:`followthrough.core.plain` from the types' annotations, and checked for
-every type and shape when read: anything odd (a damaged file, another version's store, a
-hostile one) is ignored and computed again, never believed and never a crash. Nothing in the
-file is code.
+then an index ``key -> (last run that used it, offset, length)`` and a trailer: the index's
+digest, where the index starts, the format. A run reads the index alone and each record it
+needs when it needs it, so memory grows with the records used, not the store. Records are
+``marshal`` data of plain values made by :mod:`followthrough.core.plain` from the types'
+annotations. Nothing in the file is code, and nothing in it is believed unchecked:
+
+- each record (at most :data:`MAX_RECORD_BYTES`) and the index carry a blake2b digest,
+  checked before they are parsed: a damaged disk's flipped bit is never believed, and a
+  damaged length never makes ``marshal`` allocate what the file does not hold;
+- a record is then checked for every type and shape (:mod:`~followthrough.core.plain`), and
+  for what its readers index or decompress (:func:`_check_record`); anything odd is ignored
+  and computed again, never a crash;
+- a digest does not stop whoever can write the file, so the store is used only when it and
+  its folder are the user's alone (:func:`_trusted`, as ssh asks of its files): otherwise, or
+  when the store is a link, a FIFO or anything but a plain file, it is neither read nor
+  written (every file is read again; the report is the same). Whoever runs as the user can
+  plant records anyway: they can also edit the code.
 
 A run that computed something new writes a new file once, when its last file is read
 (before the folder rules compare), and puts it in place atomically: its new records, and of
 the others those used most recently, at most :data:`MAX_RECORDS` records and
-:data:`MAX_BYTES` bytes. Two runs at once each write a whole file; the last one stays. Converted files (.docx, HTML exports) are
-not kept: their line maps would need keeping too, and their converters are not this
-package's code.
+:data:`MAX_BYTES` bytes. A write that fails (a full disk) leaves the old store and the
+report as they are. Two runs at once each write a whole file; the last one stays. A run
+killed while it wrote leaves its temporary file, removed by the next run that writes once it
+is an hour old. The store is one file per cache folder, not one per code key: two installs of
+different code sharing a cache folder (a pinned pre-commit hook and a development venv)
+replace each other's store, and each then reads every file again once after the other ran
+(kept per code key, they would double the space and the index to read, for a case that is
+rare and costs one cold run). Converted files (.docx, HTML exports) are not kept: their line
+maps would need keeping too, and their converters are not this package's code.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ than to read back.
 from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]  # the engine re.compile hands its code to
+import contextlib
 import os
 import re
 import sys
@@ -140,6 +141,7 @@ def write_kept(path: Path, data: bytes) -> None:
     a run reading it meanwhile reads the old one)."""
     import tempfile
 
+    temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
@@ -147,7 +149,10 @@ def write_kept(path: Path, data: bytes) -> None:
             file.write(data)
         os.replace(temporary, path)
     except OSError:
-        pass  # a cache that cannot be written costs the next run time, nothing else
+        # a cache that cannot be written (a full disk) costs the next run time, nothing else
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 _STORE = _Store()
