@@ -142,6 +142,18 @@ def test_unreadable_files_are_reported_one_line_each_and_the_rest_still_linted(
     assert [f["path"] for f in json.loads(out)["files"]] == [str(tmp_path / "pms/good.md")]
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_skipped_in_a_folder_and_refused_when_named(tmp_path: Path) -> None:
+    write(tmp_path, "pms/good.md", DIRTY)
+    os.mkfifo(tmp_path / "pms" / "x.md")  # reading it would wait for a writer forever
+    code, out, err = run("lint", str(tmp_path / "pms"), "--format", "json")
+    assert [f["path"] for f in json.loads(out)["files"]] == [str(tmp_path / "pms/good.md")]
+    assert err == ""
+    code, out, err = run("lint", str(tmp_path / "pms" / "x.md"), "--format", "json")
+    assert code == 2
+    assert err.strip() == f"{tmp_path / 'pms' / 'x.md'}: not a regular file"
+
+
 def test_broken_tables_and_odd_markdown_are_linted_without_a_traceback(tmp_path: Path) -> None:
     odd = "# X\n## Action items\n| Action | Owner\n|---\n| a | b | c | d | e |\n|\n```\nunclosed fence\n## Timeline\n- 25:99 nonsense\n- 14:00\n"
     code, out, err = run("lint", str(write(tmp_path, "odd.md", odd)))

@@ -147,7 +147,7 @@ def _finish(
             for key, refs in suppressions.items():
                 if key != 0 and not finding.line <= key <= max(finding.end_line, finding.line):
                     continue
-                for ref in refs:
+                for ref in sorted(refs):  # (a set's order changes with the hash seed)
                     if refers_to(ref, rule):
                         hit = (key, ref)
                         break
@@ -394,24 +394,44 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
     for given in paths:
         given = os.path.normpath(given) if given else given
         if os.path.isdir(given):
-            found: list[str] = []
-            for root, dirs, names in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                for name in names:
-                    lowered = name.lower()
-                    if (
-                        lowered.endswith(LINTED_SUFFIXES)
-                        and not name.startswith(".")
-                        and lowered not in ("index.html", "index.htm")
-                    ):
-                        found.append(os.path.normpath(os.path.join(root, name)))
-            for path in sorted(found):
+            for path in sorted(_linted_in(given)):
                 add(path)
+        elif os.path.exists(given) and not os.path.isfile(given):
+            missing.append((given, "not a regular file"))  # a FIFO would be waited on
         elif os.path.exists(given) or os.path.islink(given):
             add(given)
         else:
             missing.append((given, "no such file or directory"))
     return files, missing
+
+
+def _linted_in(folder: str) -> list[str]:
+    """The files of ``folder`` and its folders that are linted (not hidden, not an export's
+    index), unsorted; what is not a regular file (a FIFO, a socket, a device) is skipped,
+    and a folder's links to folders are not followed."""
+    found: list[str] = []
+    folders = [folder]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as listed:
+                entries = list(listed)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if entry.is_dir():
+                if not name.startswith(".") and not entry.is_symlink():
+                    folders.append(entry.path)
+                continue
+            lowered = name.lower()
+            if (
+                lowered.endswith(LINTED_SUFFIXES)
+                and not name.startswith(".")
+                and lowered not in ("index.html", "index.htm")
+                and (entry.is_file() or not os.path.exists(entry.path))  # (a broken link: told)
+            ):
+                found.append(os.path.normpath(entry.path))
+    return found
 
 
 def lint_paths(
