@@ -16,6 +16,7 @@ import tracemalloc
 import zlib
 from array import array
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ from followthrough.core.lint import (
 from followthrough.core.plain import OddData, codec, returned_type
 from followthrough.core.reporters import REPORTERS
 from followthrough.core.rules.base import Finding
+from followthrough.core.rules.corpus import CopyPaste
 
 from . import real_corpus
 
@@ -409,12 +411,6 @@ HOSTILE_RECORDS: dict[str, Callable[[bytes], bytes]] = {
     "suppressions without their excerpts": lambda blob: marshal.dumps(
         (marshal.loads(blob)[0], ({0: {"x"}}, {}), marshal.loads(blob)[2])
     ),
-    "a zlib bomb in the excerpts": lambda blob: _with_passages(
-        blob, 8, zlib.compress(bytes(64 << 20))
-    ),
-    "a bit flipped in the excerpts": lambda blob: _with_passages(
-        blob, 8, _flipped(zlib.compress("\n".join(["a passage"] * 9).encode()), 12)
-    ),
     "a passage past its line counts": lambda blob: _with_passages(
         blob, 2, ("I", array("I", [10**6]).tobytes())
     ),
@@ -512,6 +508,33 @@ def test_a_store_whose_record_was_damaged_is_not_believed(
     reads.clear()
     assert _report([str(folder)]) == plain
     assert len(reads) == 4
+
+
+def test_a_record_whose_excerpts_were_damaged_is_not_believed(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    damaged = _flipped(zlib.compress("\n".join(["a passage"] * 9).encode()), 12)
+    _rewritten(cache / STORE_NAME, lambda data: _with_passages(data, 8, damaged), signed=False)
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert len(reads) == 4
+
+
+def test_excerpts_that_inflate_past_their_passages_are_refused_without_inflating_them() -> None:
+    doc, _ = read_document(str(sorted(CORPUS.glob("*.md"))[0]))
+    signature = CopyPaste().signature(doc, LintConfig())
+    bomb = replace(signature, excerpts=zlib.compress(bytes(64 << 20)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="longer than"):
+            bomb.excerpt_lines()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
 
 
 def test_a_tiny_store_saying_it_is_huge_costs_no_memory(cache: Path, tmp_path: Path) -> None:
