@@ -25,7 +25,7 @@ annotations. Nothing in the file is code, and nothing in it is believed unchecke
   for what its readers index or decompress (:func:`_check_record`); anything odd is ignored
   and computed again, never a crash;
 - a digest does not stop whoever can write the file, so the store is used only when it and
-  its folder are the user's alone (:func:`_trusted`, as ssh asks of its files): otherwise, or
+  its folder are the user's alone (:func:`followthrough.core.regex.trusted`, as ssh asks of its files): otherwise, or
   when the store is a link, a FIFO or anything but a plain file, it is neither read nor
   written (every file is read again; the report is the same). Whoever runs as the user can
   plant records anyway: they can also edit the code.
@@ -60,7 +60,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from followthrough import __version__
 from followthrough.core.plain import Codec, OddData, codec, returned_type
-from followthrough.core.regex import kept_file
+from followthrough.core.regex import kept_file, open_kept, trusted_place
 from followthrough.core.rules.base import Finding
 
 if TYPE_CHECKING:
@@ -84,6 +84,8 @@ _MAGIC = b"FTKEPT03"
 _DIGEST = 16
 _TRAILER = _DIGEST + 16
 _KEY_SIZE = 32
+#: the most bytes of an index read (one of :data:`MAX_RECORDS` records takes about 60)
+_MAX_INDEX_BYTES = 16 * 1024 * 1024
 #: a temporary file of a run that was killed before it put its store in place is removed by
 #: the next run that writes one once it is this old (seconds)
 _LEFTOVER_AGE = 3600
@@ -191,9 +193,9 @@ class KeptResults:
     def opened(cls, config: LintConfig, rules: Sequence[CorpusRule]) -> KeptResults | None:
         """The store of the cache folder (empty if there is none yet, or it is not one this
         code wrote); None when nothing is to be kept, or the folder or the store is not the
-        user's alone (:func:`_trusted`): then nothing is read from it or written to it."""
+        user's alone (:func:`~followthrough.core.regex.trusted`): then nothing is read from it or written to it."""
         path = kept_file(STORE_NAME)
-        if path is None or not _trusted_place(path):
+        if path is None or not trusted_place(path):
             return None
         try:
             kept = cls(path, code_key(), config, rules)
@@ -205,7 +207,7 @@ class KeptResults:
         """Read the store's index; False when the store must not be used (not a plain file
         of the user's), True otherwise (an index that is missing or damaged is left empty)."""
         try:
-            file = _open_store(self.path)
+            file = open_kept(self.path)
         except FileNotFoundError:
             return True
         except OSError:
@@ -442,60 +444,6 @@ def _check_record(record: Record) -> None:
             raise OddData(f"an unsound {type(signature).__name__}")
 
 
-def _open_store(path: Path) -> IO[bytes]:
-    """The store open for reading; OSError for anything but a plain file of the user's (a
-    link or a FIFO is not followed or waited on)."""
-    flags = os.O_RDONLY
-    for name in ("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "O_BINARY"):
-        flags |= getattr(os, name, 0)
-    fd = os.open(path, flags)
-    try:
-        status = os.fstat(fd)
-        if not stat.S_ISREG(status.st_mode) or not _trusted(status):
-            raise OSError(f"{path} is not a plain file of this user's alone")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def _trusted_place(path: Path) -> bool:
-    """May the store ``path`` be read and written: its folder (if there is one yet) is this
-    user's and only they can write in it."""
-    try:
-        status = os.stat(path.parent)
-    except FileNotFoundError:
-        return True  # made by this run (:func:`_started`)
-    except OSError:
-        return False
-    return stat.S_ISDIR(status.st_mode) and _trusted(status)
-
-
-def _trusted(status: os.stat_result) -> bool:
-    """Is a file or folder this user's alone, as ssh asks of its files: owned by the
-    effective user and writable by no one else (by its group only when that group is the
-    user's own, with no other member). Always where there are no user ids (Windows)."""
-    geteuid = getattr(os, "geteuid", None)
-    if geteuid is None:
-        return True
-    user = geteuid()
-    if status.st_uid != user or status.st_mode & stat.S_IWOTH:
-        return False
-    return not status.st_mode & stat.S_IWGRP or _own_group(status.st_gid, user)
-
-
-def _own_group(gid: int, user: int) -> bool:
-    try:
-        import grp
-        import pwd
-
-        group = grp.getgrgid(gid)
-        account = pwd.getpwuid(user)
-    except (ImportError, KeyError):
-        return False
-    return account.pw_gid == gid and set(group.gr_mem) <= {account.pw_name}
-
-
 def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] | None:
     """The run number and records of the store open in ``file``; None when it is not a
     store of this code (another version, or something else). Raises on a damaged one."""
@@ -506,7 +454,7 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
     if len(trailer) != _TRAILER or trailer[-8:] != _MAGIC:
         return None
     start = int.from_bytes(trailer[_DIGEST:-8], "little")
-    if not 0 <= start <= size - _TRAILER:
+    if not 0 <= start <= size - _TRAILER or size - _TRAILER - start > _MAX_INDEX_BYTES:
         return None
     head = _read_at(file, start, size - _TRAILER - start)
     if _digest(head) != trailer[:_DIGEST]:
