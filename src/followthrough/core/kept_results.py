@@ -25,10 +25,10 @@ annotations. Nothing in the file is code, and nothing in it is believed unchecke
   for what its readers index or decompress (:func:`_check_record`); anything odd is ignored
   and computed again, never a crash;
 - a digest does not stop whoever can write the file, so the store is used only when it and
-  its folder are the user's alone (:func:`followthrough.core.regex.trusted`, as ssh asks of its files): otherwise, or
-  when the store is a link, a FIFO or anything but a plain file, it is neither read nor
-  written (every file is read again; the report is the same). Whoever runs as the user can
-  plant records anyway: they can also edit the code.
+  its folder are the user's alone (:func:`followthrough.core.regex.trusted`, as ssh asks of
+  its files): otherwise, or when the store is a link, a FIFO or anything but a plain file,
+  it is neither read nor written (every file is read again; the report is the same).
+  Whoever runs as the user can plant records anyway: they can also edit the code.
 
 A run that computed something new writes a new file once, when its last file is read
 (before the folder rules compare), and puts it in place atomically: its new records, and of
@@ -193,7 +193,8 @@ class KeptResults:
     def opened(cls, config: LintConfig, rules: Sequence[CorpusRule]) -> KeptResults | None:
         """The store of the cache folder (empty if there is none yet, or it is not one this
         code wrote); None when nothing is to be kept, or the folder or the store is not the
-        user's alone (:func:`~followthrough.core.regex.trusted`): then nothing is read from it or written to it."""
+        user's alone (:func:`~followthrough.core.regex.trusted`): then nothing is read from
+        it or written to it."""
         path = kept_file(STORE_NAME)
         if path is None or not trusted_place(path):
             return None
