@@ -537,6 +537,30 @@ def test_excerpts_that_inflate_past_their_passages_are_refused_without_inflating
     assert peak < 16 << 20
 
 
+def test_a_record_repeating_one_container_by_reference_is_refused_at_once(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    """Half a megabyte of marshal's back references stands for 400 million items: the
+    record is refused in the time it takes to read it, not converted item by item."""
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    shared = {f"w{n}" for n in range(20_000)}
+
+    def repeated(data: bytes) -> bytes:
+        found, _marks, signatures = marshal.loads(data)
+        lines = range(1, 20_001)
+        marks = ({line: shared for line in lines}, dict.fromkeys(lines, ""))
+        return marshal.dumps((found, marks, signatures))
+
+    _rewritten(cache / STORE_NAME, repeated)
+    reads.clear()
+    started = time.process_time()
+    assert _report([str(folder)]) == plain
+    assert time.process_time() - started < 3
+    assert len(reads) == 4
+
+
 def test_a_tiny_store_saying_it_is_huge_costs_no_memory(cache: Path, tmp_path: Path) -> None:
     folder = _folder(tmp_path, 4)
     plain = _report([str(folder)], cache=False)

@@ -59,7 +59,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from followthrough import __version__
-from followthrough.core.plain import Codec, OddData, codec, returned_type
+from followthrough.core.plain import Codec, OddData, budgeted, codec, returned_type
 from followthrough.core.regex import kept_file, open_kept, trusted_place
 from followthrough.core.rules.base import Finding
 
@@ -245,7 +245,11 @@ class KeptResults:
         if entry is None:
             return None
         try:
-            record: Record = self.codec.from_data(marshal.loads(_checked(self._blob(entry))))
+            data = _checked(self._blob(entry))
+            # (a record's data holds fewer items than bytes, unless it repeats containers by
+            # reference: then it is refused before its converter makes billions of items)
+            with budgeted(2 * len(data) + 1024):
+                record: Record = self.codec.from_data(marshal.loads(data))
             _check_record(record)
         except _ODD:
             del self.entries[key]  # damaged: computed again
