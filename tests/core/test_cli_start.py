@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import followthrough.commands
@@ -182,6 +183,30 @@ def test_a_damaged_store_is_compiled_around_and_written_anew(tmp_path: Path) -> 
     kept.write_bytes(b"\x00not a store")
     assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"
     assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True False"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_place_of_the_pattern_store_is_not_waited_on(tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"
+    kept = next(folder.glob("regex-*.marshal"))
+    kept.unlink()
+    os.mkfifo(kept)
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"  # did not hang
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no user ids here")
+def test_a_pattern_store_in_a_folder_others_can_write_is_neither_read_nor_written(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "cache"
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"
+    kept = next(folder.glob("regex-*.marshal"))
+    folder.chmod(0o777)
+    before = kept.read_bytes()
+    kept.touch()
+    assert _in_python_with_cache(_COMPILE_ONE, str(folder)) == "True True True"  # not read
+    assert kept.read_bytes() == before
 
 
 def test_a_folder_lint_run_again_compiles_nothing_new_whatever_the_hash_seed(

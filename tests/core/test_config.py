@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -74,6 +75,32 @@ def test_a_finding_silenced_by_a_comment_naming_its_rule_twice_leaves_neither_na
         text = f"# X\n## Summary\n<!-- followthrough: disable={names} -->\nBob broke prod.\n"
         found = lint_text(text)
         assert not [f for f in found if f.rule in ("PM101", "PM790")], names
+
+
+def test_a_suppression_naming_a_rule_twice_reports_the_same_whatever_the_hash_seed() -> None:
+    import subprocess
+    import sys
+
+    text = "# X\n## Action items\n<!-- followthrough: disable=PM201,action-items.unowned -->\n- Fix it\n"
+    script = (
+        "import sys; from followthrough.core.lint import lint_text; "
+        "print([(f.rule, f.line, f.message) for f in lint_text(sys.argv[1])])"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", script, text],
+            env={
+                **os.environ,
+                "PYTHONHASHSEED": str(seed),
+                "PYTHONPATH": os.pathsep.join(sys.path),
+            },
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+        for seed in range(8)
+    }
+    assert len(outputs) == 1, outputs
 
 
 @pytest.mark.parametrize(

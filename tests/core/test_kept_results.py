@@ -8,9 +8,15 @@ from __future__ import annotations
 import marshal
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import time
+import tracemalloc
+import zlib
+from array import array
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -29,6 +35,7 @@ from followthrough.core.lint import (
 from followthrough.core.plain import OddData, codec, returned_type
 from followthrough.core.reporters import REPORTERS
 from followthrough.core.rules.base import Finding
+from followthrough.core.rules.corpus import CopyPaste
 
 from . import real_corpus
 
@@ -37,8 +44,11 @@ CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache folder of the test's own, used by runs of any size (the folders here are
+    smaller than a real one)."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(folder))
+    monkeypatch.setattr(lint, "KEPT_FROM", 2)
     return folder
 
 
@@ -47,9 +57,9 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The paths this process parses (a run of ``jobs=1``)."""
     parsed: list[str] = []
 
-    def counted(path: str) -> object:
+    def counted(path: str, data: bytes | None = None) -> object:
         parsed.append(path)
-        return read_document(path)
+        return read_document(path, data)
 
     monkeypatch.setattr(lint, "read_document", counted)
     return parsed
@@ -71,9 +81,22 @@ def _folder(tmp_path: Path, count: int = 8) -> Path:
 
 def _records(cache: Path) -> dict[bytes, tuple[int, int, int]]:
     data = (cache / STORE_NAME).read_bytes()
-    start = int.from_bytes(data[-16:-8], "little")
-    index: dict[bytes, tuple[int, int, int]] = marshal.loads(data[start:-16])[2]
+    index: dict[bytes, tuple[int, int, int]] = marshal.loads(data[_index_start(data) : -32])[2]
     return index
+
+
+# a store: its records (each its digest, then its data), its index, the index's digest, where
+# the index starts (8 bytes) and the magic
+def _index_start(data: bytes) -> int:
+    return int.from_bytes(data[-16:-8], "little")
+
+
+def _signed(data: bytes) -> bytes:
+    return kept_results._digest(data) + data
+
+
+def _store_of(body: bytes, head: bytes, magic: bytes) -> bytes:
+    return body + head + kept_results._digest(head) + len(body).to_bytes(8, "little") + magic
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -105,6 +128,17 @@ def test_a_warm_run_parses_nothing(cache: Path, reads: list[str]) -> None:
     assert reads == []
 
 
+def test_a_run_of_a_few_files_reads_them_and_keeps_nothing(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lint, "KEPT_FROM", 16)
+    folder = _folder(tmp_path, 15)
+    _report([str(folder)])
+    assert not (cache / STORE_NAME).exists()
+    _report([str(folder)], against=[str(CORPUS)])
+    assert (cache / STORE_NAME).exists()
+
+
 def test_a_file_changed_since_the_last_run_is_read_again(
     cache: Path, reads: list[str], tmp_path: Path
 ) -> None:
@@ -116,25 +150,6 @@ def test_a_file_changed_since_the_last_run_is_read_again(
     warm = _report([str(folder)])
     assert reads == [str(changed)]
     assert warm == _report([str(folder)], cache=False)
-
-
-def test_a_file_changed_while_the_run_reads_it_is_not_kept(
-    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    folder = _folder(tmp_path, 3)
-    changing = sorted(folder.iterdir())[1]
-
-    def edited_meanwhile(path: str) -> object:
-        if path == str(changing):
-            changing.write_text(changing.read_text() + "\nBob broke prod.\n")
-        return read_document(path)
-
-    monkeypatch.setattr(lint, "read_document", edited_meanwhile)
-    lint_paths([str(folder)], LintConfig(), cache=True)
-    assert len(_records(cache)) == 2
-    monkeypatch.undo()
-    monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(cache))
-    assert _report([str(folder)]) == _report([str(folder)], cache=False)
 
 
 def test_a_hook_against_the_folder_reads_only_the_staged_file(
@@ -202,8 +217,29 @@ def test_the_code_key_changes_with_any_file_of_the_engine(
     assert kept_results.code_key() != before
 
 
+def test_the_code_key_changes_with_the_bytecode_python_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit that keeps the source's size and time leaves Python running the old cached
+    bytecode: the key says what runs, not only what the source says."""
+    import py_compile
+    from importlib.util import cache_from_source
+
+    copy = tmp_path / "core"
+    shutil.copytree(
+        Path(kept_results.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    monkeypatch.setattr(kept_results, "__file__", str(copy / "kept_results.py"))
+    rule = copy / "rules" / "blame.py"
+    py_compile.compile(str(rule), cfile=cache_from_source(str(rule)))
+    before = kept_results.code_key()
+    stale = Path(cache_from_source(str(rule)))
+    stale.write_bytes(stale.read_bytes() + b"\0")
+    assert kept_results.code_key() != before
+
+
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
-    folder = _folder(tmp_path, 3)
+    folder = _folder(tmp_path, lint.KEPT_FROM)
     cache = tmp_path / "cache"
     env = {
         **os.environ,
@@ -247,6 +283,33 @@ def test_a_store_is_copied_by_hand_where_the_kernel_cannot(
     assert warm == _report([str(folder)], cache=False)
 
 
+def test_two_runs_at_once_leave_a_store_the_next_run_reads(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    names = [str(p) for p in sorted(folder.iterdir())]
+    config = LintConfig()
+    first = KeptResults.opened(config, _corpus_rules(config))
+    second = KeptResults.opened(config, _corpus_rules(config))
+    assert first is not None and second is not None
+    for kept, paths in ((first, names[:2]), (second, names[2:])):
+        for path in paths:
+            doc, _ = read_document(path)
+            doc.path = path
+            record = (
+                tuple(_raw_findings(doc, config)),
+                marks_of(doc),
+                tuple(rule.signature(doc, config) for rule in _corpus_rules(config)),
+            )
+            kept.add(kept.key(path, Path(path).read_bytes()), record)
+    first.save()
+    second.save()  # the last writer wins: its two records are kept, the others read again
+    reads.clear()
+    warm = _report([str(folder)])
+    assert reads == names[:2]
+    assert warm == _report([str(folder)], cache=False)
+
+
 def test_the_store_keeps_at_most_its_bound_newest_first(
     cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -284,23 +347,38 @@ def test_the_store_keeps_at_most_its_size(
 # --- a damaged or hostile store -------------------------------------------------------------
 
 
-def _rewritten(store: Path, blob_of: Callable[[bytes], bytes]) -> None:
-    """The store with every record replaced by ``blob_of(record)``, its index kept valid."""
+def _rewritten(store: Path, data_of: Callable[[bytes], bytes], *, signed: bool = True) -> None:
+    """The store with every record's data replaced by ``data_of(data)``, its index kept
+    valid; the new data with its own digest when ``signed`` (as whoever can write the file
+    could), else under the old one (as a damaged disk would leave it)."""
     data = store.read_bytes()
-    start = int.from_bytes(data[-16:-8], "little")
-    code, run, index = marshal.loads(data[start:-16])
+    start = _index_start(data)
+    code, run, index = marshal.loads(data[start:-32])
     body = b""
     new_index = {}
     for key, (used, offset, length) in index.items():
-        blob = blob_of(data[offset : offset + length])
+        blob = data[offset : offset + length]
+        new = data_of(blob[16:])
+        blob = _signed(new) if signed else blob[:16] + new
         new_index[key] = (used, len(body), len(blob))
         body += blob
-    head = marshal.dumps((code, run, new_index))
-    store.write_bytes(body + head + len(body).to_bytes(8, "little") + data[-8:])
+    store.write_bytes(_store_of(body, marshal.dumps((code, run, new_index)), data[-8:]))
 
 
 def _code_object() -> bytes:
     return marshal.dumps(compile("import os; os.system('false')", "<kept>", "exec"))
+
+
+def _flipped(data: bytes, at: int, bit: int = 0x20) -> bytes:
+    return data[:at] + bytes([data[at] ^ bit]) + data[at + 1 :]
+
+
+def _with_passages(blob: bytes, field: int, value: object) -> bytes:
+    """A record whose copy-paste signature's ``field`` is ``value``."""
+    found, marks, signatures = marshal.loads(blob)
+    passages = list(signatures[0])
+    passages[field] = value
+    return marshal.dumps((found, marks, (tuple(passages), *signatures[1:])))
 
 
 def _swap_first_string(blob: bytes) -> bytes:
@@ -330,6 +408,12 @@ HOSTILE_RECORDS: dict[str, Callable[[bytes], bytes]] = {
         )
     ),
     "signatures swapped": _swap_first_string,
+    "suppressions without their excerpts": lambda blob: marshal.dumps(
+        (marshal.loads(blob)[0], ({0: {"x"}}, {}), marshal.loads(blob)[2])
+    ),
+    "a passage past its line counts": lambda blob: _with_passages(
+        blob, 2, ("I", array("I", [10**6]).tobytes())
+    ),
     "an unknown severity": lambda blob: marshal.dumps(
         (
             (("PM101", "blame.person", "blame", "fatal", 1, 1, "m", "e", None, None, ()),),
@@ -358,22 +442,29 @@ def test_a_hostile_record_is_ignored_and_read_again(
 def _stores() -> Iterator[tuple[str, Callable[[bytes], bytes]]]:
     yield "random bytes", lambda data: os.urandom(len(data))
     yield "empty", lambda data: b""
-    yield "no index", lambda data: data[:-16]
+    yield "no index", lambda data: data[:-32]
     yield (
         "an index past the end",
         lambda data: data[:-16] + (10**15).to_bytes(8, "little") + data[-8:],
     )
     yield (
         "an index that is a code object",
-        lambda data: _code_object() + len(b"").to_bytes(8, "little") + data[-8:],
+        lambda data: _store_of(b"", _code_object(), data[-8:]),
+    )
+    yield (
+        "a bit flipped in the index",
+        lambda data: data[:-40] + bytes([data[-40] ^ 0x20]) + data[-39:],
+    )
+    yield (
+        "a tiny index saying it holds 2**27 items",
+        lambda data: b"(" + (2**27).to_bytes(4, "little") + bytes(24) + data[-8:],
     )
 
     def index_with(value: object) -> Callable[[bytes], bytes]:
         def made(data: bytes) -> bytes:
-            start = int.from_bytes(data[-16:-8], "little")
-            code, run, _index = marshal.loads(data[start:-16])
-            head = marshal.dumps((code, run, value))
-            return data[:start] + head + data[-16:]
+            start = _index_start(data)
+            code, run, _index = marshal.loads(data[start:-32])
+            return _store_of(data[:start], marshal.dumps((code, run, value)), data[-8:])
 
         return made
 
@@ -400,9 +491,225 @@ def test_a_corrupt_or_hostile_store_is_ignored(
     assert reads == []
 
 
+def _last_lowercase_flipped(data: bytes) -> bytes:
+    """One bit flipped, as a damaged disk would: the last lowercase letter made a capital
+    (a finding's "has no owner" read back as "has no Owner")."""
+    at = max(n for n, byte in enumerate(data) if 0x61 <= byte <= 0x7A)
+    return _flipped(data, at)
+
+
+def test_a_store_whose_record_was_damaged_is_not_believed(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    _rewritten(cache / STORE_NAME, _last_lowercase_flipped, signed=False)
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert len(reads) == 4
+
+
+def test_a_record_whose_excerpts_were_damaged_is_not_believed(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    damaged = _flipped(zlib.compress("\n".join(["a passage"] * 9).encode()), 12)
+    _rewritten(cache / STORE_NAME, lambda data: _with_passages(data, 8, damaged), signed=False)
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert len(reads) == 4
+
+
+def test_excerpts_that_inflate_past_their_passages_are_refused_without_inflating_them() -> None:
+    doc, _ = read_document(str(sorted(CORPUS.glob("*.md"))[0]))
+    signature = CopyPaste().signature(doc, LintConfig())
+    bomb = replace(signature, excerpts=zlib.compress(bytes(64 << 20)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="longer than"):
+            bomb.excerpt_lines()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
+def test_a_record_repeating_one_container_by_reference_is_refused_at_once(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    """Half a megabyte of marshal's back references stands for 400 million items: the
+    record is refused in the time it takes to read it, not converted item by item."""
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    _report([str(folder)])
+    shared = {f"w{n}" for n in range(20_000)}
+
+    def repeated(data: bytes) -> bytes:
+        found, _marks, signatures = marshal.loads(data)
+        lines = range(1, 20_001)
+        marks = ({line: shared for line in lines}, dict.fromkeys(lines, ""))
+        return marshal.dumps((found, marks, signatures))
+
+    _rewritten(cache / STORE_NAME, repeated)
+    reads.clear()
+    started = time.process_time()
+    assert _report([str(folder)]) == plain
+    assert time.process_time() - started < 3
+    assert len(reads) == 4
+
+
+def test_a_tiny_store_saying_it_is_huge_costs_no_memory(cache: Path, tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 4)
+    plain = _report([str(folder)], cache=False)
+    cache.mkdir()
+    huge = b"(" + (2**27).to_bytes(4, "little") + bytes(24) + kept_results._MAGIC
+    (cache / STORE_NAME).write_bytes(huge)
+    tracemalloc.start()
+    try:
+        assert _report([str(folder)]) == plain
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 256 << 20
+
+
+def _lint_in_a_process(
+    folder: Path, cache: Path, *extra: str, limit: int | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """``followthrough lint -j 1 folder`` in a process of its own, its files no larger than
+    ``limit`` bytes (a full disk: a write past it fails)."""
+    import resource
+    import signal
+
+    def limited() -> None:
+        if limit is not None:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    env = {
+        **os.environ,
+        "FOLLOWTHROUGH_CACHE_DIR": str(cache),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    command = [sys.executable, "-m", "followthrough", "lint", "-j", "1", str(folder), *extra]
+    return subprocess.run(
+        command, env=env, capture_output=True, check=False, timeout=120, preexec_fn=limited
+    )
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="file size limits are POSIX")
+def test_a_full_disk_leaves_the_report_as_no_cache_gives_it(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    plain = _lint_in_a_process(CORPUS, cache, "--no-cache")
+    for limit in (0, 4096, 60_000):
+        full = _lint_in_a_process(CORPUS, cache, limit=limit)
+        assert (full.returncode, full.stdout) == (plain.returncode, plain.stdout), full.stderr
+        assert not [p.name for p in cache.glob(".*")]  # no half-written file left
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_place_of_the_store_is_not_waited_on(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    os.mkfifo(cache / STORE_NAME)
+    plain = _lint_in_a_process(CORPUS, tmp_path / "other", "--no-cache")
+    done = _lint_in_a_process(CORPUS, cache)
+    assert (done.returncode, done.stdout) == (plain.returncode, plain.stdout), done.stderr
+    assert stat.S_ISFIFO(os.lstat(cache / STORE_NAME).st_mode)  # not the user's store: left
+
+
+def test_a_store_behind_a_link_is_not_followed(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    _report([str(folder)])
+    elsewhere = tmp_path / "elsewhere.bin"
+    (cache / STORE_NAME).rename(elsewhere)
+    (cache / STORE_NAME).symlink_to(elsewhere)
+    before = elsewhere.read_bytes()
+    plain = _report([str(folder)], cache=False)
+    reads.clear()
+    assert _report([str(folder)]) == plain
+    assert len(reads) == 4
+    assert elsewhere.read_bytes() == before
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="no user ids here")
+@pytest.mark.parametrize("what", ["store", "folder"])
+def test_a_store_others_can_write_is_neither_read_nor_written(
+    cache: Path, reads: list[str], tmp_path: Path, what: str
+) -> None:
+    folder = _folder(tmp_path, 4)
+    _report([str(folder)])
+    store = cache / STORE_NAME
+    (store if what == "store" else cache).chmod(0o666 if what == "store" else 0o777)
+    before = store.read_bytes()
+    reads.clear()
+    assert _report([str(folder)]) == _report([str(folder)], cache=False)
+    assert len(reads) == 8  # nothing taken from it...
+    assert store.read_bytes() == before  # ...and nothing written into it
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root")
+def test_a_store_of_another_user_is_neither_read_nor_written(
+    cache: Path, reads: list[str], tmp_path: Path
+) -> None:
+    folder = _folder(tmp_path, 4)
+    _report([str(folder)])
+    store = cache / STORE_NAME
+    os.chown(store, 12345, 12345)
+    before = store.read_bytes()
+    reads.clear()
+    _report([str(folder)])
+    assert len(reads) == 4
+    assert store.read_bytes() == before
+
+
+def test_a_file_rewritten_between_its_lookup_and_its_parse_is_kept_under_the_bytes_parsed(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 3)
+    changing = sorted(folder.iterdir())[1]
+    looked_up = changing.read_bytes()
+    tail = b"\nBob broke prod.\n"
+    parsed = looked_up[: -len(tail)] + tail  # the same size, within one tick of the clock
+    changing.write_bytes(parsed)
+    kept_bytes = lint._kept_bytes
+    monkeypatch.setattr(
+        lint, "_kept_bytes", lambda path: looked_up if path == str(changing) else kept_bytes(path)
+    )
+    # (before the fix a stamp compared the two reads: the same stamp, as in one clock tick)
+    monkeypatch.setattr(lint, "_stamp_of", lambda path: None, raising=False)
+    lint_paths([str(folder)], LintConfig(), cache=True)
+    monkeypatch.undo()
+    monkeypatch.setenv("FOLLOWTHROUGH_CACHE_DIR", str(cache))
+    monkeypatch.setattr(lint, "KEPT_FROM", 2)
+    for data in (looked_up, parsed):
+        changing.write_bytes(data)
+        assert _report([str(folder)]) == _report([str(folder)], cache=False)
+
+
+def test_leftovers_of_a_killed_run_are_removed_when_the_next_store_is_written(
+    cache: Path, tmp_path: Path
+) -> None:
+    cache.mkdir()
+    old, fresh = cache / ".lint-results-killed", cache / ".lint-results-writing"
+    for path in (old, fresh):
+        path.write_bytes(b"half a store")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(old, (hours_ago, hours_ago))
+    _report([str(_folder(tmp_path, 3))])
+    assert not old.exists()
+    assert fresh.exists()  # another run may be writing it
+
+
 def test_a_store_that_cannot_be_written_costs_time_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(lint, "KEPT_FROM", 2)
     folder = _folder(tmp_path, 3)
     blocked = tmp_path / "file"
     blocked.write_text("not a folder")

@@ -8,6 +8,7 @@ suppressions that suppressed nothing, and gathers per-file results into a report
 from __future__ import annotations
 
 import gc
+import hashlib
 import os
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -392,8 +393,10 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
     for given in paths:
         given = os.path.normpath(given) if given else given
         if os.path.isdir(given):
-            for path in sorted(_postmortems_under(given)):
+            for path in sorted(_linted_in(given)):
                 add(path)
+        elif os.path.exists(given) and not os.path.isfile(given):
+            missing.append((given, "not a regular file"))  # a FIFO would be waited on
         elif os.path.exists(given) or os.path.islink(given):
             add(given)
         else:
@@ -401,34 +404,33 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
     return files, missing
 
 
-def _postmortems_under(folder: str) -> Iterator[str]:
-    """The files of ``folder`` and its folders that are read as postmortems, in no order.
-    Only regular files (or links to one): a pipe or a device named like one would hang the
-    run or never end. Hidden files and folders are skipped, and links to folders are not
-    followed (a link cycle would never end either)."""
-    stack = [folder]
-    while stack:
+def _linted_in(folder: str) -> list[str]:
+    """The files of ``folder`` and its folders that are linted (not hidden, not an export's
+    index), unsorted; what is not a regular file (a FIFO, a socket, a device) is skipped,
+    and a folder's links to folders are not followed."""
+    found: list[str] = []
+    folders = [folder]
+    while folders:
         try:
-            entries = list(os.scandir(stack.pop()))
+            with os.scandir(folders.pop()) as listed:
+                entries = list(listed)
         except OSError:
-            continue  # a folder that cannot be listed: as os.walk, nothing from it
+            continue
         for entry in entries:
             name = entry.name
-            if name.startswith("."):
+            if entry.is_dir():
+                if not name.startswith(".") and not entry.is_symlink():
+                    folders.append(entry.path)
                 continue
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                    continue
-                lowered = name.lower()
-                if (
-                    lowered.endswith(LINTED_SUFFIXES)
-                    and lowered not in ("index.html", "index.htm")
-                    and entry.is_file()
-                ):
-                    yield os.path.normpath(entry.path)
-            except OSError:
-                continue
+            lowered = name.lower()
+            if (
+                lowered.endswith(LINTED_SUFFIXES)
+                and not name.startswith(".")
+                and lowered not in ("index.html", "index.htm")
+                and (entry.is_file() or not os.path.exists(entry.path))  # (a broken link: told)
+            ):
+                found.append(os.path.normpath(entry.path))
+    return found
 
 
 def lint_paths(
@@ -454,7 +456,8 @@ def lint_paths(
 
     With ``cache``, what reading each Markdown file gave is kept in the cache folder, and a
     file read by an earlier run with the same bytes, path, configuration and code is not
-    read again (:mod:`followthrough.core.kept_results`); the report is the same."""
+    read again (:mod:`followthrough.core.kept_results`): in runs of :data:`KEPT_FROM` files
+    or more (a folder, or a hook's file ``against`` its folder). The report is the same."""
     config = config or LintConfig()
     files, errors = expand_paths(paths)
     context_files, missing_context = expand_paths(against)
@@ -463,7 +466,7 @@ def lint_paths(
     neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
     entries = [(p, True) for p in files] + [(p, False) for p in neighbours]
     compare = config.corpus and len(entries) > 1
-    kept = _kept_results(config) if cache else None
+    kept = _kept_results(config) if cache and len(entries) >= KEPT_FROM else None
     try:
         return _lint_entries(entries, errors, config, compare, jobs, kept)
     finally:
@@ -540,6 +543,9 @@ def _lint_entries(
 
 #: a folder this small is linted in one process: starting the others would cost more
 PARALLEL_FROM = 16
+#: a run of fewer files reads them all and keeps nothing: reading the store's index (up to
+#: ~25 ms for 20,000 records) would cost more than reading them (~3 ms each)
+KEPT_FROM = 16
 
 
 def _read_entries(
@@ -568,17 +574,12 @@ def _read_through(
     """:func:`_read_entries`, but each Markdown file whose record is ``kept`` taken from
     it instead of read, and what is read of the others kept."""
     hits: dict[int, _Read] = {}
-    #: the files to read and keep: their key, and their state when hashed
-    keys: dict[int, tuple[bytes, _Stamp]] = {}
     for n, (path, reported) in enumerate(entries):
-        read_now = _kept_bytes(path)
-        if read_now is None:
+        data = _kept_bytes(path)
+        if data is None:
             continue
-        data, stamp = read_now
-        key = kept.key(path, data)
-        record = kept.get(key, reported=reported, compare=compare)
+        record = kept.get(kept.key(path, data), reported=reported, compare=compare)
         if record is None:
-            keys[n] = key, stamp
             continue
         found, marks, signatures = record
         hits[n] = _Read(
@@ -596,16 +597,14 @@ def _read_through(
             continue
         one = next(read)
         outcome = one[2]
-        wanted = keys.get(n)
         if (
-            wanted is not None
-            and isinstance(outcome, _Read)
+            isinstance(outcome, _Read)
+            and outcome.content is not None  # kept under the bytes that were parsed
             and not isinstance(outcome.found, RuleError)
             and not isinstance(outcome.signatures, RuleError)
-            and _stamp_of(path) == wanted[1]  # what was read is what was hashed
         ):
             kept.add(
-                wanted[0],
+                kept.key_of(path, outcome.content),
                 (
                     tuple(outcome.found) if reported else None,
                     outcome.marks,
@@ -617,34 +616,24 @@ def _read_through(
     kept.save()  # before the folder rules compare: the store's index is let go
 
 
-#: a file's size, change times and inode: any write to it changes one of them
-_Stamp = tuple[int, int, int, int]
-
-
-def _kept_bytes(path: str) -> tuple[bytes, _Stamp] | None:
-    """The bytes of a Markdown file whose reading may be kept, and its stamp as read; None
-    for the others (a converted file, one too large or that cannot be read: read as usual)."""
+def _kept_bytes(path: str) -> bytes | None:
+    """The bytes of a Markdown file whose reading may be kept; None for the others (a
+    converted file, one too large or that cannot be read: read as usual)."""
     from followthrough.core.markdown import MAX_BYTES
 
     if path.lower().endswith(CONVERTED_SUFFIXES):
         return None
     try:
         with open(path, "rb") as file:
-            stamp = os.fstat(file.fileno())
             data = file.read(MAX_BYTES + 1)
     except OSError:
         return None
-    if len(data) > MAX_BYTES:
-        return None
-    return data, (stamp.st_size, stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_ino)
+    return data if len(data) <= MAX_BYTES else None
 
 
-def _stamp_of(path: str) -> _Stamp | None:
-    try:
-        stamp = os.stat(path)
-    except OSError:
-        return None
-    return stamp.st_size, stamp.st_mtime_ns, stamp.st_ctime_ns, stamp.st_ino
+def content_digest(data: bytes) -> bytes:
+    """What a file's key in the kept results says of its bytes."""
+    return hashlib.blake2b(data, digest_size=32).digest()
 
 
 @dataclass
@@ -659,6 +648,8 @@ class _Read:
     marks: Marks
     signatures: tuple[Any, ...] | RuleError
     source: Source | None
+    #: a Markdown file's :func:`content_digest`, of the very bytes that were parsed
+    content: bytes | None = None
 
 
 #: what reading one path gives: a one-line reason it could not be read, or what was read
@@ -670,11 +661,14 @@ def _read_one(
 ) -> tuple[str, bool, _Outcome]:
     """Read one path of a run, lint it with the single-file rules when it is reported, and
     take the folder rules' signatures of it when ``compare``."""
-    from followthrough.core.markdown import DocumentReadError
+    from followthrough.core.markdown import DocumentReadError, read_bytes
 
     path, reported = entry
+    data = None
     try:
-        doc, source = read_document(path)
+        if not path.lower().endswith(CONVERTED_SUFFIXES):
+            data = read_bytes(path)
+        doc, source = read_document(path, data)
     except (DocumentReadError, OSError) as error:
         reason = error.strerror if isinstance(error, OSError) else None
         return path, reported, reason or str(error)
@@ -699,7 +693,8 @@ def _read_one(
     marks = marks_of(doc) if reported else _NO_MARKS
     if source is not None:
         source = replace(source, markdown="")  # only its line map is read from here on
-    return path, reported, _Read(path, found, marks, signatures, source)
+    content = None if data is None else content_digest(data)
+    return path, reported, _Read(path, found, marks, signatures, source, content)
 
 
 #: what reading a chunk of entries gives, in their order
@@ -764,13 +759,14 @@ def _chunks(entries: list[tuple[str, bool]], jobs: int) -> list[list[tuple[str, 
     return chunks
 
 
-def read_document(path: str) -> tuple[Document, Source | None]:
-    """A postmortem file as a Document: Markdown as it is, other formats converted (with
-    the conversion, whose line map points findings back into the file)."""
-    from followthrough.core.markdown import parse, read_file
+def read_document(path: str, data: bytes | None = None) -> tuple[Document, Source | None]:
+    """A postmortem file as a Document: Markdown as it is (parsed from ``data``, its bytes,
+    when they were read already), other formats converted (with the conversion, whose line
+    map points findings back into the file)."""
+    from followthrough.core.markdown import parse, parse_bytes, read_file
 
     if not path.lower().endswith(CONVERTED_SUFFIXES):
-        return read_file(path), None
+        return (read_file(path) if data is None else parse_bytes(data, path)), None
     from followthrough.core.sources import read_source
 
     source = read_source(path)

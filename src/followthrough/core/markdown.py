@@ -39,6 +39,11 @@ class DocumentReadError(Exception):
 
 def read_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Document:
     """Read and parse one Markdown file."""
+    return parse_bytes(read_bytes(path, max_bytes=max_bytes), path, max_bytes=max_bytes)
+
+
+def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of one Markdown file (:class:`DocumentReadError` when it cannot be read)."""
     p = Path(path)
     try:
         if p.is_dir():
@@ -47,13 +52,19 @@ def read_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Do
         if size > max_bytes:
             raise DocumentReadError(f"file too large ({size} bytes; the limit is {max_bytes})")
         with p.open("rb") as handle:
-            data = handle.read(max_bytes + 1)
+            return handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise DocumentReadError("no such file") from None
     except PermissionError:
         raise DocumentReadError("permission denied") from None
     except OSError as error:
         raise DocumentReadError(error.strerror or "cannot be read") from None
+
+
+def parse_bytes(
+    data: bytes, path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES
+) -> Document:
+    """Parse the bytes of the Markdown file ``path`` (:func:`read_bytes`)."""
     if len(data) > max_bytes:
         raise DocumentReadError(f"file too large (more than {max_bytes} bytes)")
     if not data or data.isspace():  # data.strip() would copy the file to tell

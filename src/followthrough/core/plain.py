@@ -16,17 +16,18 @@ reads its old records as odd, and the code fingerprint of the store drops them a
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import enum
 import sys
 import types
 import typing
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-__all__ = ["Codec", "OddData", "codec", "returned_type"]
+__all__ = ["Codec", "OddData", "budgeted", "codec", "returned_type"]
 
 
 class OddData(ValueError):
@@ -62,6 +63,36 @@ class Codec:
 
 
 _MADE: dict[Any, Codec] = {}
+
+
+class _Budget:
+    """How many more items ``from_data`` may make (:func:`budgeted`)."""
+
+    active = False
+    left = 0
+
+
+_BUDGET = _Budget()
+
+
+@contextlib.contextmanager
+def budgeted(items: int) -> Iterator[None]:
+    """Within it, every container and array that a codec makes or checks counts its items,
+    and more than ``items`` in all is :class:`OddData`. Kept data of ``n`` bytes holds fewer
+    than ``n`` items unless it repeats one container by reference (marshal's back
+    references): a few hundred kilobytes of those can stand for billions of items."""
+    _BUDGET.active, _BUDGET.left = True, items
+    try:
+        yield
+    finally:
+        _BUDGET.active = False
+
+
+def _charge(count: int) -> None:
+    if _BUDGET.active:
+        _BUDGET.left -= count
+        if _BUDGET.left < 0:
+            raise OddData("more items than the data holds")
 
 
 def codec(kind: Any) -> Codec:
@@ -147,6 +178,7 @@ def _array_from(data: Any) -> array[Any]:
     typecode, raw = data
     if type(typecode) is not str or typecode not in _TYPECODES or type(raw) is not bytes:
         raise OddData("not an array's (typecode, bytes)")
+    _charge(len(raw))
     made = array(typecode)
     if len(raw) % made.itemsize:
         raise OddData("an array's bytes cut short")
@@ -207,7 +239,10 @@ def _collection(kind: Any, item: Codec) -> Codec:
 
         def leaves(value: Any) -> Any:
             # the items' types gathered at C speed: most collections kept are of words
-            if type(value) is not kind or not kinds.issuperset(set(map(type, value))):
+            if type(value) is not kind:
+                raise OddData(f"not a {kind.__name__}")
+            _charge(len(value))
+            if not kinds.issuperset(set(map(type, value))):
                 raise OddData(f"not a {kind.__name__} of {sorted(k.__name__ for k in kinds)}")
             return value
 
@@ -217,6 +252,7 @@ def _collection(kind: Any, item: Codec) -> Codec:
         def checked(value: Any) -> Any:
             if type(value) is not kind:
                 raise OddData(f"not a {kind.__name__}")
+            _charge(len(value))
             for part in value:
                 convert_to(part)
             return value
@@ -231,6 +267,7 @@ def _collection(kind: Any, item: Codec) -> Codec:
     def from_data(data: Any) -> Any:
         if type(data) is not kind:
             raise OddData(f"not a {kind.__name__}")
+        _charge(len(data))
         return kind(map(convert_from, data))
 
     return Codec(to_data, from_data)
@@ -245,6 +282,7 @@ def _dict(key: Codec, value: Codec) -> Codec:
     def from_data(data: Any) -> dict[Any, Any]:
         if type(data) is not dict:
             raise OddData("not a dict")
+        _charge(len(data))
         return {key.from_data(k): value.from_data(v) for k, v in data.items()}
 
     return Codec(to_data, from_data)

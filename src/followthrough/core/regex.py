@@ -27,14 +27,16 @@ than to read back.
 from __future__ import annotations
 
 import _sre  # type: ignore[import-not-found]  # the engine re.compile hands its code to
+import contextlib
 import os
 import re
+import stat
 import sys
 import weakref
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import IO, Any, TypeVar, cast
 
 __all__ = [
     "LazyPattern",
@@ -44,6 +46,10 @@ __all__ = [
     "kept",
     "keep_nothing",
     "kept_file",
+    "open_kept",
+    "read_kept",
+    "trusted",
+    "trusted_place",
     "lazy",
     "literal_matches",
     "write_kept",
@@ -76,13 +82,14 @@ class _Store:
                 import marshal
 
                 atexit.register(self.save)
+                # read whole, then parsed: marshal.load(file) calls the file's readinto for
+                # every string in it
+                data = read_kept(self.path)
                 try:
-                    # read whole, then parsed: marshal.load(file) calls the file's
-                    # readinto for every string in it
-                    entries = marshal.loads(self.path.read_bytes())
+                    entries = marshal.loads(data) if data is not None else None
                     if isinstance(entries, dict):
                         self.entries = entries
-                except (OSError, EOFError, ValueError, TypeError):
+                except (EOFError, ValueError, TypeError):
                     pass  # none yet, or not readable: compiled afresh and written anew
         return self.entries
 
@@ -135,19 +142,103 @@ def keep_nothing() -> None:
     _STORE.path = None
 
 
+def open_kept(path: Path) -> IO[bytes]:
+    """A file of the cache folder open for reading; OSError for anything but a plain file of
+    the user's alone (a link or a FIFO is not followed or waited on)."""
+    flags = os.O_RDONLY
+    for name in ("O_NONBLOCK", "O_NOFOLLOW", "O_CLOEXEC", "O_BINARY"):
+        flags |= getattr(os, name, 0)
+    fd = os.open(path, flags)
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode) or not trusted(status):
+            raise OSError(f"{path} is not a plain file of this user's alone")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def trusted_place(path: Path) -> bool:
+    """May the file ``path`` of the cache folder be read and written: its folder (if there
+    is one yet) is this user's and only they can write in it."""
+    try:
+        status = os.stat(path.parent)
+    except FileNotFoundError:
+        return True  # made when written
+    except OSError:
+        return False
+    return stat.S_ISDIR(status.st_mode) and trusted(status)
+
+
+def trusted(status: os.stat_result) -> bool:
+    """Is a file or folder this user's alone, as ssh asks of its files: owned by the
+    effective user and writable by no one else (by its group only when that group is the
+    user's own, with no other member). Always where there are no user ids (Windows)."""
+    geteuid = getattr(os, "geteuid", None)
+    if geteuid is None:
+        return True
+    user = geteuid()
+    if status.st_uid != user or status.st_mode & stat.S_IWOTH:
+        return False
+    return not status.st_mode & stat.S_IWGRP or _own_group(status.st_gid, user)
+
+
+def _own_group(gid: int, user: int) -> bool:
+    try:
+        import grp
+        import pwd
+
+        group = grp.getgrgid(gid)
+        account = pwd.getpwuid(user)
+    except (ImportError, KeyError):
+        return False
+    return account.pw_gid == gid and set(group.gr_mem) <= {account.pw_name}
+
+
+#: a file written by :func:`write_kept` starts with its data's digest
+_DIGEST = 16
+
+
+def _digest(data: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+
+
+def read_kept(path: Path) -> bytes | None:
+    """The data :func:`write_kept` wrote to ``path``; None when there is none, or it is
+    damaged (its digest does not match), or not the user's alone (:func:`open_kept`)."""
+    try:
+        if not trusted_place(path):
+            return None
+        with open_kept(path) as file:
+            blob = file.read()
+    except OSError:
+        return None
+    data = blob[_DIGEST:]
+    return data if _digest(data) == blob[:_DIGEST] else None
+
+
 def write_kept(path: Path, data: bytes) -> None:
     """Write a file of :func:`kept_file`'s folder whole or not at all (replaced atomically:
     a run reading it meanwhile reads the old one)."""
     import tempfile
 
+    temporary = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if not trusted_place(path):
+            return  # (nor read)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
         with os.fdopen(fd, "wb") as file:
-            file.write(data)
+            file.write(_digest(data) + data)
         os.replace(temporary, path)
     except OSError:
-        pass  # a cache that cannot be written costs the next run time, nothing else
+        # a cache that cannot be written (a full disk) costs the next run time, nothing else
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 _STORE = _Store()

@@ -272,7 +272,7 @@ class _KeptWords:
     def load(self) -> None:
         import marshal
 
-        from followthrough.core.regex import kept_file
+        from followthrough.core.regex import kept_file, read_kept
 
         self.loaded = True
         self.path = kept_file("normal-words.marshal")
@@ -286,10 +286,13 @@ class _KeptWords:
             self.path = None  # cannot tell what the words depend on: keep none
             return
         atexit.register(self.save)  # (a forked worker exits without it: its words are lost)
+        data = read_kept(self.path)
+        if data is None:
+            return  # none yet, damaged or not the user's alone: written anew (or not at all)
         try:
-            kept = marshal.loads(self.path.read_bytes())
-        except (OSError, EOFError, ValueError, TypeError):
-            return  # none yet, or damaged: written anew
+            kept = marshal.loads(data)
+        except (EOFError, ValueError, TypeError):
+            return  # damaged: written anew
         if _kept_words_valid(kept, self.key):
             self.words = kept[1]
             _NORMAL.update(self.words)

@@ -186,6 +186,10 @@ def _excerpt(doc: Document, line: int) -> str:
     return _line_excerpt(doc.text.split("\n", line), line)
 
 
+#: the most bytes of one passage's excerpt (160 characters, an ellipsis, a newline)
+_EXCERPT_BYTES = 161 * 4 + 1
+
+
 def _line_excerpt(lines: Sequence[str], line: int) -> str:
     text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
     return text if len(text) <= 160 else text[:160] + "\u2026"
@@ -395,8 +399,37 @@ class PassageSignature:
         return _order(self.when, self.path)
 
     def excerpt_lines(self) -> list[str]:
-        """The excerpt of each passage, in the order of ``lines``."""
-        return zlib.decompress(self.excerpts).decode("utf-8").split("\n")
+        """The excerpt of each passage, in the order of ``lines`` (never more than their
+        excerpts can hold: a signature read back from the cache folder is data)."""
+        bound = max(len(self.lines), 1) * _EXCERPT_BYTES  # (0 would be no bound)
+        inflate = zlib.decompressobj()
+        text = inflate.decompress(self.excerpts, bound)
+        if not inflate.eof or inflate.unconsumed_tail:
+            raise ValueError("excerpts longer than their passages' or cut short")
+        return text.decode("utf-8").split("\n")
+
+    def sound(self) -> bool:
+        """Does it hold what :meth:`CopyPaste.compare` indexes (as :meth:`signature` makes
+        it)? Asked of a signature read back from the cache folder; its excerpts are bounded
+        where they are read (:meth:`excerpt_lines`: few ever are)."""
+        count = len(self.lines)
+        if not (len(self.kinds) == len(self.ends) == count):
+            return False
+        counted = self.counted.tolist()
+        if not (len(self.words) == len(self.stops) == len(counted) + 1):
+            return False  # a running count for each counted line, after a first 0
+        if counted != sorted(set(counted)) or (counted and counted[0] < 1):
+            return False
+        if count and min(self.lines) < 1:
+            return False
+        if max(self.kinds, default=0) >= len(_KINDS):
+            return False
+        ends = self.ends.tolist()
+        return (
+            ends == sorted(ends)
+            and (ends[-1] if count else 0) == len(self.hashes)
+            and (not count or ends[0] >= 0)
+        )
 
     def long_enough(self, first: int, last: int, kind: SectionKind) -> bool:
         """Does the copied run of lines ``first`` to ``last`` matter? (:func:`_long_enough`
