@@ -427,10 +427,18 @@ HOSTILE_RECORDS: dict[str, Callable[[bytes], bytes]] = {
 def test_a_hostile_record_is_ignored_and_read_again(
     cache: Path, reads: list[str], tmp_path: Path, damage: str
 ) -> None:
+    _damaged_then_mended(
+        tmp_path, reads, lambda: _rewritten(cache / STORE_NAME, HOSTILE_RECORDS[damage])
+    )
+
+
+def _damaged_then_mended(tmp_path: Path, reads: list[str], damage: Callable[[], None]) -> None:
+    """A warm store damaged by ``damage``: the next run reads every file again and reports
+    what a run without the store reports, and writes a good store for the run after."""
     folder = _folder(tmp_path, 4)
     plain = _report([str(folder)], cache=False)
     _report([str(folder)])
-    _rewritten(cache / STORE_NAME, HOSTILE_RECORDS[damage])
+    damage()
     reads.clear()
     assert _report([str(folder)]) == plain
     assert len(reads) == 4
@@ -478,17 +486,10 @@ def _stores() -> Iterator[tuple[str, Callable[[bytes], bytes]]]:
 def test_a_corrupt_or_hostile_store_is_ignored(
     cache: Path, reads: list[str], tmp_path: Path, damage: str
 ) -> None:
-    folder = _folder(tmp_path, 4)
-    plain = _report([str(folder)], cache=False)
-    _report([str(folder)])
     store = cache / STORE_NAME
-    store.write_bytes(dict(_stores())[damage](store.read_bytes()))
-    reads.clear()
-    assert _report([str(folder)]) == plain
-    assert len(reads) == 4
-    reads.clear()
-    assert _report([str(folder)]) == plain
-    assert reads == []
+    _damaged_then_mended(
+        tmp_path, reads, lambda: store.write_bytes(dict(_stores())[damage](store.read_bytes()))
+    )
 
 
 def _last_lowercase_flipped(data: bytes) -> bytes:
@@ -501,26 +502,24 @@ def _last_lowercase_flipped(data: bytes) -> bytes:
 def test_a_store_whose_record_was_damaged_is_not_believed(
     cache: Path, reads: list[str], tmp_path: Path
 ) -> None:
-    folder = _folder(tmp_path, 4)
-    plain = _report([str(folder)], cache=False)
-    _report([str(folder)])
-    _rewritten(cache / STORE_NAME, _last_lowercase_flipped, signed=False)
-    reads.clear()
-    assert _report([str(folder)]) == plain
-    assert len(reads) == 4
+    _damaged_then_mended(
+        tmp_path,
+        reads,
+        lambda: _rewritten(cache / STORE_NAME, _last_lowercase_flipped, signed=False),
+    )
 
 
 def test_a_record_whose_excerpts_were_damaged_is_not_believed(
     cache: Path, reads: list[str], tmp_path: Path
 ) -> None:
-    folder = _folder(tmp_path, 4)
-    plain = _report([str(folder)], cache=False)
-    _report([str(folder)])
     damaged = _flipped(zlib.compress("\n".join(["a passage"] * 9).encode()), 12)
-    _rewritten(cache / STORE_NAME, lambda data: _with_passages(data, 8, damaged), signed=False)
-    reads.clear()
-    assert _report([str(folder)]) == plain
-    assert len(reads) == 4
+    _damaged_then_mended(
+        tmp_path,
+        reads,
+        lambda: _rewritten(
+            cache / STORE_NAME, lambda data: _with_passages(data, 8, damaged), signed=False
+        ),
+    )
 
 
 def test_excerpts_that_inflate_past_their_passages_are_refused_without_inflating_them() -> None:
