@@ -92,11 +92,11 @@ def _index_start(data: bytes) -> int:
 
 
 def _signed(data: bytes) -> bytes:
-    return kept_results._digest(data) + data
+    return kept_results.digest(data) + data
 
 
 def _store_of(body: bytes, head: bytes, magic: bytes) -> bytes:
-    return body + head + kept_results._digest(head) + len(body).to_bytes(8, "little") + magic
+    return body + head + kept_results.digest(head) + len(body).to_bytes(8, "little") + magic
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

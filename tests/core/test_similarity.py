@@ -313,7 +313,7 @@ def test_kept_words_of_another_word_table_or_holding_anything_but_strings_are_ig
         (key, {"certs": ("bogus", 1)}),
     ):
         data = marshal.dumps(planted)
-        kept.write_bytes(regex._digest(data) + data)  # (its digest right: its types checked)
+        kept.write_bytes(regex.digest(data) + data)  # (its digest right: its types checked)
         assert _run_with_cache(tmp_path) == f"{expected} | snowballstemmer tomllib"
     kept.write_bytes(b"\x00damaged")
     assert _run_with_cache(tmp_path).startswith(f"{expected} | ")

@@ -60,7 +60,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from followthrough import __version__
 from followthrough.core.plain import Codec, OddData, budgeted, codec, returned_type
-from followthrough.core.regex import kept_file, open_kept, trusted_place
+from followthrough.core.regex import DIGEST_SIZE, digest, kept_file, open_kept, trusted_place
 from followthrough.core.rules.base import Finding
 
 if TYPE_CHECKING:
@@ -81,8 +81,7 @@ STORE_NAME = "lint-results.bin"
 #: the end of every store: its format; bumped when the layout of the file or a record changes
 _MAGIC = b"FTKEPT03"
 #: the index's digest, its offset (8 bytes, little-endian), then the magic
-_DIGEST = 16
-_TRAILER = _DIGEST + 16
+_TRAILER = DIGEST_SIZE + 16
 _KEY_SIZE = 32
 #: the most bytes of an index read (one of :data:`MAX_RECORDS` records takes about 60)
 _MAX_INDEX_BYTES = 16 * 1024 * 1024
@@ -144,6 +143,11 @@ def _bytecode(source: Path) -> bytes:
         return Path(cache_from_source(str(source))).read_bytes() + b"\0"
     except (OSError, NotImplementedError, ValueError):
         return b"\0"
+
+
+def content_digest(data: bytes) -> bytes:
+    """What a file's key says of its bytes (made where the file is parsed, of those bytes)."""
+    return hashlib.blake2b(data, digest_size=32).digest()
 
 
 def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
@@ -226,8 +230,6 @@ class KeptResults:
 
     def key(self, path: str, data: bytes) -> bytes:
         """The key of the file ``path`` (as given) whose bytes are ``data``."""
-        from followthrough.core.lint import content_digest
-
         return self.key_of(path, content_digest(data))
 
     def key_of(self, path: str, content: bytes) -> bytes:
@@ -268,7 +270,7 @@ class KeptResults:
             data = marshal.dumps(self.codec.to_data(record))
         except (OddData, ValueError, TypeError):
             return  # a value its type does not describe: not kept rather than kept wrong
-        blob = _digest(data) + data
+        blob = digest(data) + data
         if len(blob) > MAX_RECORD_BYTES or self._new_bytes + len(blob) > MAX_BYTES:
             return
         try:
@@ -305,7 +307,7 @@ class KeptResults:
             new.seek(end)
             head = marshal.dumps((self.code, self.run, index))
             new.write(head)
-            new.write(_digest(head) + end.to_bytes(8, "little") + _MAGIC)
+            new.write(digest(head) + end.to_bytes(8, "little") + _MAGIC)
             new.close()
             os.replace(self._new_path, self.path)
             self._new = self._new_path = None
@@ -421,16 +423,11 @@ def _remove_leftovers(path: Path) -> None:
                     os.unlink(entry.path)
 
 
-def _digest(data: bytes) -> bytes:
-    """What a record (or the index) is checked against before it is parsed."""
-    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
-
-
 def _checked(blob: bytes) -> bytes:
     """The data of a record as stored (its digest, then its data), if the digest matches:
     a damaged record is never parsed."""
-    data = blob[_DIGEST:]
-    if _digest(data) != blob[:_DIGEST]:
+    data = blob[DIGEST_SIZE:]
+    if digest(data) != blob[:DIGEST_SIZE]:
         raise OddData("a record whose digest does not match")
     return data
 
@@ -458,11 +455,11 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
     trailer = _read_at(file, size - _TRAILER, _TRAILER)
     if len(trailer) != _TRAILER or trailer[-8:] != _MAGIC:
         return None
-    start = int.from_bytes(trailer[_DIGEST:-8], "little")
+    start = int.from_bytes(trailer[DIGEST_SIZE:-8], "little")
     if not 0 <= start <= size - _TRAILER or size - _TRAILER - start > _MAX_INDEX_BYTES:
         return None
     head = _read_at(file, start, size - _TRAILER - start)
-    if _digest(head) != trailer[:_DIGEST]:
+    if digest(head) != trailer[:DIGEST_SIZE]:
         return None  # damaged: not even parsed
     head = marshal.loads(head)
     if not (type(head) is tuple and len(head) == 3 and head[0] == code):
@@ -477,7 +474,7 @@ def _read_index(file: IO[bytes], code: str) -> tuple[int, dict[bytes, _Entry]] |
         if len(value) != 3 or not all(type(number) is int for number in value):
             return None
         used, offset, length = value
-        if not (0 <= used <= run and offset >= 0 and _DIGEST < length <= MAX_RECORD_BYTES):
+        if not (0 <= used <= run and offset >= 0 and DIGEST_SIZE < length <= MAX_RECORD_BYTES):
             return None
         if offset + length > start:
             return None

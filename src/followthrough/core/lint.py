@@ -8,7 +8,6 @@ suppressions that suppressed nothing, and gathers per-file results into a report
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 from collections import Counter
 from collections.abc import Collection, Iterator, Sequence
@@ -631,11 +630,6 @@ def _kept_bytes(path: str) -> bytes | None:
     return data if len(data) <= MAX_BYTES else None
 
 
-def content_digest(data: bytes) -> bytes:
-    """What a file's key in the kept results says of its bytes."""
-    return hashlib.blake2b(data, digest_size=32).digest()
-
-
 @dataclass
 class _Read:
     """One readable file of a run, as the process that reports needs it: its single-file
@@ -693,7 +687,11 @@ def _read_one(
     marks = marks_of(doc) if reported else _NO_MARKS
     if source is not None:
         source = replace(source, markdown="")  # only its line map is read from here on
-    content = None if data is None else content_digest(data)
+    content = None
+    if data is not None:
+        from followthrough.core.kept_results import content_digest
+
+        content = content_digest(data)
     return path, reported, _Read(path, found, marks, signatures, source, content)
 
 

@@ -41,7 +41,9 @@ from typing import IO, Any, TypeVar, cast
 __all__ = [
     "LazyPattern",
     "compile_all",
+    "DIGEST_SIZE",
     "compile_kept",
+    "digest",
     "folds_plainly",
     "kept",
     "keep_nothing",
@@ -197,13 +199,14 @@ def _own_group(gid: int, user: int) -> bool:
 
 
 #: a file written by :func:`write_kept` starts with its data's digest
-_DIGEST = 16
+DIGEST_SIZE = 16
 
 
-def _digest(data: bytes) -> bytes:
+def digest(data: bytes) -> bytes:
+    """What kept data is checked against before it is parsed (a damaged file is not)."""
     import hashlib
 
-    return hashlib.blake2b(data, digest_size=_DIGEST).digest()
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
 
 
 def read_kept(path: Path) -> bytes | None:
@@ -216,8 +219,8 @@ def read_kept(path: Path) -> bytes | None:
             blob = file.read()
     except OSError:
         return None
-    data = blob[_DIGEST:]
-    return data if _digest(data) == blob[:_DIGEST] else None
+    data = blob[DIGEST_SIZE:]
+    return data if digest(data) == blob[:DIGEST_SIZE] else None
 
 
 def write_kept(path: Path, data: bytes) -> None:
@@ -232,7 +235,7 @@ def write_kept(path: Path, data: bytes) -> None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
         with os.fdopen(fd, "wb") as file:
-            file.write(_digest(data) + data)
+            file.write(digest(data) + data)
         os.replace(temporary, path)
     except OSError:
         # a cache that cannot be written (a full disk) costs the next run time, nothing else
