@@ -264,6 +264,24 @@ def test_no_cache_reads_nothing(cache: Path, tmp_path: Path) -> None:
     assert store.read_bytes() == before
 
 
+def test_a_run_that_keeps_nothing_hashes_nothing(
+    cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path, 3)
+    hashed: list[bytes] = []
+    digest = kept_results.content_digest
+
+    def counted(data: bytes) -> bytes:
+        hashed.append(data)
+        return digest(data)
+
+    monkeypatch.setattr(kept_results, "content_digest", counted)
+    _report([str(folder)], cache=False)
+    assert hashed == []  # ~11 us a file, for a digest nothing would read
+    _report([str(folder)])
+    assert len(set(hashed)) == 3  # each file looked up and kept under its bytes' digest
+
+
 def test_a_store_is_copied_by_hand_where_the_kernel_cannot(
     cache: Path, reads: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

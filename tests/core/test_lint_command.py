@@ -256,6 +256,21 @@ def test_a_file_named_two_ways_is_linted_once_and_never_a_copy_of_itself(
     assert not any(f["category"] == "copy_paste" for f in data["files"][0]["findings"])
 
 
+def test_a_file_reached_through_a_folder_a_link_and_a_linked_folder_is_linted_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "real", "x.md", DIRTY)
+    (tmp_path / "real" / "y.md").symlink_to(tmp_path / "real" / "x.md")  # a link beside it
+    (tmp_path / "linked").symlink_to(tmp_path / "real", target_is_directory=True)
+    given = ("real", "linked", "./real/x.md", str(tmp_path / "linked" / "y.md"))
+    _, out, _ = run("lint", *given, "--format", "json")
+    assert [f["path"] for f in json.loads(out)["files"]] == ["real/x.md"]
+    _, out, _ = run("lint", "real/x.md", "--against", "linked", "--format", "json")
+    assert [f["path"] for f in json.loads(out)["files"]] == ["real/x.md"]
+    assert "copy_paste" not in out  # the folder's link to it is not another postmortem
+
+
 SHARED = (
     "Our monitoring did not detect the issue quickly enough for the on-call team to act, "
     "because the alert on queue depth fired only after the backlog had been growing for "

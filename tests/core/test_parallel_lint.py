@@ -265,10 +265,10 @@ def test_two_jobs_are_this_process_and_one_worker(
     readers = tmp_path / "readers"
     original = lint._read_one
 
-    def recorded(entry, config, compare):  # type: ignore[no-untyped-def]
+    def recorded(entry, config, compare, keep=False):  # type: ignore[no-untyped-def]
         with readers.open("a") as file:
             file.write(f"{os.getpid()}\n")
-        return original(entry, config, compare)
+        return original(entry, config, compare, keep)
 
     monkeypatch.setattr(lint, "_read_one", recorded)  # the worker is forked with it
     report = lint_paths([str(CORPUS)], jobs=2)

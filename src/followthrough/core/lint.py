@@ -379,42 +379,51 @@ def expand_paths(paths: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]
     Paths are tidied as typed (``./x.md`` reads ``x.md``) and each file is linted once,
     however many ways it was named (``x.md``, ``./x.md``, its absolute path, a link to it):
     otherwise one file would be reported twice and flagged as a copy of itself."""
-    files: list[str] = []
+    files, missing = _expanded(paths)
+    return [path for path, _ in files], missing
+
+
+def _expanded(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """:func:`expand_paths`, each file with its real path."""
+    files: list[tuple[str, str]] = []
     missing: list[tuple[str, str]] = []
     seen: set[str] = set()
 
-    def add(path: str) -> None:
-        identity = os.path.realpath(path)
+    def add(path: str, identity: str) -> None:
         if identity not in seen:
             seen.add(identity)
-            files.append(path)
+            files.append((path, identity))
 
     for given in paths:
         given = os.path.normpath(given) if given else given
         if os.path.isdir(given):
-            for path in sorted(_linted_in(given)):
-                add(path)
+            for path, identity in sorted(_linted_in(given)):
+                add(path, identity)
         elif os.path.exists(given) and not os.path.isfile(given):
             missing.append((given, "not a regular file"))  # a FIFO would be waited on
         elif os.path.exists(given) or os.path.islink(given):
-            add(given)
+            add(given, os.path.realpath(given))
         else:
             missing.append((given, "no such file or directory"))
     return files, missing
 
 
-def _linted_in(folder: str) -> list[str]:
+def _linted_in(folder: str) -> list[tuple[str, str]]:
     """The files of ``folder`` and its folders that are linted (not hidden, not an export's
-    index), unsorted; what is not a regular file (a FIFO, a socket, a device) is skipped,
-    and a folder's links to folders are not followed."""
-    found: list[str] = []
+    index), unsorted, each with its real path; what is not a regular file (a FIFO, a socket,
+    a device) is skipped, and a folder's links to folders are not followed."""
+    found: list[tuple[str, str]] = []
     folders = [folder]
     while folders:
+        listed_folder = folders.pop()
         try:
-            with os.scandir(folders.pop()) as listed:
+            with os.scandir(listed_folder) as listed:
                 entries = list(listed)
         except OSError:
             continue
+        # a file that is not a link is where its folder really is: one realpath a folder
+        # (each costs ~30 us of system calls), not one a file
+        real_folder = os.path.realpath(listed_folder)
         for entry in entries:
             name = entry.name
             if entry.is_dir():
@@ -428,7 +437,12 @@ def _linted_in(folder: str) -> list[str]:
                 and lowered not in ("index.html", "index.htm")
                 and (entry.is_file() or not os.path.exists(entry.path))  # (a broken link: told)
             ):
-                found.append(os.path.normpath(entry.path))
+                identity = (
+                    os.path.realpath(entry.path)
+                    if entry.is_symlink()
+                    else os.path.join(real_folder, name)
+                )
+                found.append((os.path.normpath(entry.path), identity))
     return found
 
 
@@ -458,12 +472,12 @@ def lint_paths(
     read again (:mod:`followthrough.core.kept_results`): in runs of :data:`KEPT_FROM` files
     or more (a folder, or a hook's file ``against`` its folder). The report is the same."""
     config = config or LintConfig()
-    files, errors = expand_paths(paths)
-    context_files, missing_context = expand_paths(against)
+    files, errors = _expanded(paths)
+    context_files, missing_context = _expanded(against)
     errors.extend(missing_context)
-    shown = {os.path.realpath(path) for path in files}
-    neighbours = [p for p in context_files if os.path.realpath(p) not in shown]
-    entries = [(p, True) for p in files] + [(p, False) for p in neighbours]
+    shown = {identity for _, identity in files}
+    entries = [(p, True) for p, _ in files]
+    entries += [(p, False) for p, identity in context_files if identity not in shown]
     compare = config.corpus and len(entries) > 1
     kept = _kept_results(config) if cache and len(entries) >= KEPT_FROM else None
     try:
@@ -484,7 +498,7 @@ def _lint_entries(
     """The report of :func:`lint_paths` on its files (reported or not), given the paths it
     could not find (``errors``)."""
     read = (
-        _read_entries(entries, config, compare, jobs)
+        _read_entries(entries, config, compare, jobs, keep=False)
         if kept is None
         else _read_through(kept, entries, config, compare, jobs)
     )
@@ -548,13 +562,14 @@ KEPT_FROM = 16
 
 
 def _read_entries(
-    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int
+    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int, keep: bool
 ) -> Iterator[tuple[str, bool, _Outcome]]:
     """Every entry read (:func:`_read_one`), in order, by ``jobs`` processes when there
-    are enough of them."""
+    are enough of them; with ``keep``, each Markdown file's content digest made for the
+    kept results."""
     if jobs > 1 and len(entries) >= PARALLEL_FROM:
-        return _read_in_parallel(entries, config, compare, jobs)
-    return map(_read_one, entries, repeat(config), repeat(compare))
+        return _read_in_parallel(entries, config, compare, jobs, keep)
+    return map(_read_one, entries, repeat(config), repeat(compare), repeat(keep))
 
 
 def _kept_results(config: LintConfig) -> KeptResults | None:
@@ -589,7 +604,7 @@ def _read_through(
             None,
         )
     misses = [entry for n, entry in enumerate(entries) if n not in hits]
-    read = _read_entries(misses, config, compare, jobs)
+    read = _read_entries(misses, config, compare, jobs, keep=True)
     for n, (path, reported) in enumerate(entries):
         if n in hits:
             yield path, reported, hits.pop(n)
@@ -651,10 +666,11 @@ _Outcome = str | _Read
 
 
 def _read_one(
-    entry: tuple[str, bool], config: LintConfig, compare: bool
+    entry: tuple[str, bool], config: LintConfig, compare: bool, keep: bool = False
 ) -> tuple[str, bool, _Outcome]:
     """Read one path of a run, lint it with the single-file rules when it is reported, and
-    take the folder rules' signatures of it when ``compare``."""
+    take the folder rules' signatures of it when ``compare``; with ``keep``, the digest of
+    the bytes parsed, which its kept record is filed under."""
     from followthrough.core.markdown import DocumentReadError, read_bytes
 
     path, reported = entry
@@ -688,7 +704,7 @@ def _read_one(
     if source is not None:
         source = replace(source, markdown="")  # only its line map is read from here on
     content = None
-    if data is not None:
+    if keep and data is not None:
         from followthrough.core.kept_results import content_digest
 
         content = content_digest(data)
@@ -699,12 +715,14 @@ def _read_one(
 _ReadChunk = list[tuple[str, bool, _Outcome]]
 
 
-def _read_chunk(entries: list[tuple[str, bool]], config: LintConfig, compare: bool) -> _ReadChunk:
-    return [_read_one(entry, config, compare) for entry in entries]
+def _read_chunk(
+    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, keep: bool
+) -> _ReadChunk:
+    return [_read_one(entry, config, compare, keep) for entry in entries]
 
 
 def _read_in_parallel(
-    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int
+    entries: list[tuple[str, bool]], config: LintConfig, compare: bool, jobs: int, keep: bool
 ) -> Iterator[tuple[str, bool, _Outcome]]:
     """Every entry read, parsed, linted and signed by ``jobs`` processes, in order: this
     one and ``jobs - 1`` workers. This process reads chunks too rather than wait for the
@@ -726,10 +744,10 @@ def _read_in_parallel(
         while given < len(chunks):
             waiting = sum(1 for future in sent.values() if not future.done())
             for _ in range(min(ahead - waiting, len(chunks) - taken)):
-                sent[taken] = pool.submit(_read_chunk, chunks[taken], config, compare)
+                sent[taken] = pool.submit(_read_chunk, chunks[taken], config, compare, keep)
                 taken += 1
             if taken < len(chunks):
-                read[taken] = _read_chunk(chunks[taken], config, compare)
+                read[taken] = _read_chunk(chunks[taken], config, compare, keep)
                 taken += 1
             # a worker's chunk is waited for only when this process has nothing left to read
             while given < taken and (given in read or taken == len(chunks) or sent[given].done()):

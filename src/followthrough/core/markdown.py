@@ -10,7 +10,6 @@ reason for input that is not a readable UTF-8 text file.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Final
 
 from followthrough.core.document import Document
@@ -44,15 +43,15 @@ def read_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> Do
 
 def read_bytes(path: str | os.PathLike[str], *, max_bytes: int = MAX_BYTES) -> bytes:
     """The bytes of one Markdown file (:class:`DocumentReadError` when it cannot be read)."""
-    p = Path(path)
     try:
-        if p.is_dir():
-            raise DocumentReadError("is a directory")
-        size = p.stat().st_size
-        if size > max_bytes:
-            raise DocumentReadError(f"file too large ({size} bytes; the limit is {max_bytes})")
-        with p.open("rb") as handle:
+        # opened first and its size read from the open file: one look-up of the path, not three
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise DocumentReadError(f"file too large ({size} bytes; the limit is {max_bytes})")
             return handle.read(max_bytes + 1)
+    except IsADirectoryError:
+        raise DocumentReadError("is a directory") from None
     except FileNotFoundError:
         raise DocumentReadError("no such file") from None
     except PermissionError:
