@@ -276,3 +276,37 @@ def test_the_entry_point_runs_the_command_with_the_collector_on_and_the_imports_
     assert result.returncode == 1  # the postmortem has findings
     assert "1 file linted, 10 findings" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "True True True"
+
+
+def test_linting_one_file_does_not_load_openssl(tmp_path: Path) -> None:
+    """The digests of the kept data are blake2b's, which is not OpenSSL's: ``import hashlib``
+    would load OpenSSL for nothing (a tenth of what a one-file lint imports)."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import sys\n"
+        "from followthrough.cli import main\n"
+        "try:\n"
+        f"    main(['lint', {str(doc)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('_hashlib' in sys.modules)\n"
+    )
+    assert _in_python_with_cache(code, str(tmp_path / "cache")) == "False"
+    assert _in_python_with_cache(code, str(tmp_path / "cache")) == "False"  # the store read
+
+
+def test_the_digest_of_kept_data_is_hashlibs_blake2b() -> None:
+    import hashlib
+
+    from followthrough.core.regex import blake2b
+
+    for data in (b"", b"x", bytes(range(256)) * 40):
+        for size in (16, 32):
+            assert (
+                blake2b(data, digest_size=size).digest()
+                == hashlib.blake2b(data, digest_size=size).digest()
+            )
+    running = blake2b(digest_size=16)
+    running.update(b"ab")
+    assert running.hexdigest() == hashlib.blake2b(b"ab", digest_size=16).hexdigest()
