@@ -310,3 +310,48 @@ def test_the_digest_of_kept_data_is_hashlibs_blake2b() -> None:
     running = blake2b(digest_size=16)
     running.update(b"ab")
     assert running.hexdigest() == hashlib.blake2b(b"ab", digest_size=16).hexdigest()
+
+
+def test_linting_one_file_imports_neither_the_folder_rules_nor_the_word_normalisation(
+    tmp_path: Path,
+) -> None:
+    """One file compares with nothing: rules/corpus.py stays out (a tenth of the imports)."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import sys\n"
+        "from followthrough.cli import main\n"
+        "try:\n"
+        f"    main(['lint', {str(doc)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('followthrough.core.rules.corpus' in sys.modules)\n"
+    )
+    assert _run_in_fresh_python(code) == "False"
+
+
+def test_a_folder_rule_in_the_registry_is_its_rule_by_name_and_by_behaviour() -> None:
+    from followthrough.core.rules import REGISTRY, FolderRule, corpus
+
+    standing = [rule for rule in REGISTRY if isinstance(rule, FolderRule)]
+    assert [rule.code for rule in standing] == ["PM601", "PM602"]
+    for rule in standing:
+        real = getattr(corpus, rule.rule_class)
+        assert (rule.code, rule.name, rule.category) == (real.code, real.name, real.category)
+        assert (rule.severity, rule.summary, rule.merges) == (
+            real.severity,
+            real.summary,
+            real.merges,
+        )
+        assert rule.__doc__ == real.__doc__
+        # its own methods, whose annotations the kept results' codec reads
+        for method in ("signature", "compare", "check_corpus"):
+            assert getattr(rule, method).__func__ is getattr(real, method)
+    assert not [
+        name
+        for name, value in vars(corpus).items()
+        if isinstance(value, type)
+        and issubclass(value, corpus.CorpusRule)
+        and value is not corpus.CorpusRule
+        and name not in {rule.rule_class for rule in standing}
+    ]  # every folder rule of the module stands in the registry
