@@ -315,7 +315,8 @@ def test_the_digest_of_kept_data_is_hashlibs_blake2b() -> None:
 def test_linting_one_file_imports_neither_the_folder_rules_nor_the_word_normalisation(
     tmp_path: Path,
 ) -> None:
-    """One file compares with nothing: rules/corpus.py stays out (a tenth of the imports)."""
+    """One file compares with nothing: rules/corpus.py and core/similarity.py stay out (a
+    tenth of the imports; the word lists take their stop words from core/stopwords.py)."""
     doc = tmp_path / "pm.md"
     doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
     code = (
@@ -325,9 +326,10 @@ def test_linting_one_file_imports_neither_the_folder_rules_nor_the_word_normalis
         f"    main(['lint', {str(doc)!r}])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "print('followthrough.core.rules.corpus' in sys.modules)\n"
+        "print('followthrough.core.rules.corpus' in sys.modules,"
+        " 'followthrough.core.similarity' in sys.modules)\n"
     )
-    assert _run_in_fresh_python(code) == "False"
+    assert _run_in_fresh_python(code) == "False False"
 
 
 def test_a_folder_rule_in_the_registry_is_its_rule_by_name_and_by_behaviour() -> None:
