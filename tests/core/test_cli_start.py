@@ -276,3 +276,84 @@ def test_the_entry_point_runs_the_command_with_the_collector_on_and_the_imports_
     assert result.returncode == 1  # the postmortem has findings
     assert "1 file linted, 10 findings" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "True True True"
+
+
+def test_linting_one_file_does_not_load_openssl(tmp_path: Path) -> None:
+    """The digests of the kept data are blake2b's, which is not OpenSSL's: ``import hashlib``
+    would load OpenSSL for nothing (a tenth of what a one-file lint imports)."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import sys\n"
+        "from followthrough.cli import main\n"
+        "try:\n"
+        f"    main(['lint', {str(doc)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('_hashlib' in sys.modules)\n"
+    )
+    assert _in_python_with_cache(code, str(tmp_path / "cache")) == "False"
+    assert _in_python_with_cache(code, str(tmp_path / "cache")) == "False"  # the store read
+
+
+def test_the_digest_of_kept_data_is_hashlibs_blake2b() -> None:
+    import hashlib
+
+    from followthrough.core.regex import blake2b
+
+    for data in (b"", b"x", bytes(range(256)) * 40):
+        for size in (16, 32):
+            assert (
+                blake2b(data, digest_size=size).digest()
+                == hashlib.blake2b(data, digest_size=size).digest()
+            )
+    running = blake2b(digest_size=16)
+    running.update(b"ab")
+    assert running.hexdigest() == hashlib.blake2b(b"ab", digest_size=16).hexdigest()
+
+
+def test_linting_one_file_imports_neither_the_folder_rules_nor_the_word_normalisation(
+    tmp_path: Path,
+) -> None:
+    """One file compares with nothing: rules/corpus.py and core/similarity.py stay out (a
+    tenth of the imports; the word lists take their stop words from core/stopwords.py)."""
+    doc = tmp_path / "pm.md"
+    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
+    code = (
+        "import sys\n"
+        "from followthrough.cli import main\n"
+        "try:\n"
+        f"    main(['lint', {str(doc)!r}])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('followthrough.core.rules.corpus' in sys.modules,"
+        " 'followthrough.core.similarity' in sys.modules)\n"
+    )
+    assert _run_in_fresh_python(code) == "False False"
+
+
+def test_a_folder_rule_in_the_registry_is_its_rule_by_name_and_by_behaviour() -> None:
+    from followthrough.core.rules import REGISTRY, FolderRule, corpus
+
+    standing = [rule for rule in REGISTRY if isinstance(rule, FolderRule)]
+    assert [rule.code for rule in standing] == ["PM601", "PM602"]
+    for rule in standing:
+        real = getattr(corpus, rule.rule_class)
+        assert (rule.code, rule.name, rule.category) == (real.code, real.name, real.category)
+        assert (rule.severity, rule.summary, rule.merges) == (
+            real.severity,
+            real.summary,
+            real.merges,
+        )
+        assert rule.__doc__ == real.__doc__
+        # its own methods, whose annotations the kept results' codec reads
+        for method in ("signature", "compare", "check_corpus"):
+            assert getattr(rule, method).__func__ is getattr(real, method)
+    assert not [
+        name
+        for name, value in vars(corpus).items()
+        if isinstance(value, type)
+        and issubclass(value, corpus.CorpusRule)
+        and value is not corpus.CorpusRule
+        and name not in {rule.rule_class for rule in standing}
+    ]  # every folder rule of the module stands in the registry

@@ -56,6 +56,9 @@ DEFAULT_REQUIRED_SECTIONS: tuple[SectionKind, ...] = (
 
 @dataclass
 class LintConfig:
+    """The linter's configuration: the rules chosen, their severities, the fail threshold,
+    the team's own words and the folder checks' thresholds (see the module's docstring)."""
+
     select: tuple[str, ...] = ()  # empty: every rule
     ignore: tuple[str, ...] = ()
     severity: dict[str, Severity] = field(default_factory=dict)  # code, name or category

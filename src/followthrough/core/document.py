@@ -59,6 +59,8 @@ UNTITLED_LEVEL = 7
 
 @dataclass
 class Section:
+    """One part of the postmortem: its kind, heading and body, with their lines."""
+
     kind: SectionKind
     heading: str  # the heading text as written ("What went wrong?"); "" when untitled
     line: int  # line of the heading (or bold label); the first line of an untitled section
@@ -90,6 +92,8 @@ class TimelineEvent:
 
 @dataclass
 class Why:
+    """One step of a five-whys chain: the question (when written) and its answer."""
+
     line: int
     question: str  # "Why did the outage happen?" (may be empty when only answers are listed)
     answer: str
@@ -97,6 +101,8 @@ class Why:
 
 @dataclass
 class RootCause:
+    """A root cause as stated, with its category when the document gives one."""
+
     line: int
     text: str
     category: RootCauseCategory | None = None
@@ -104,12 +110,17 @@ class RootCause:
 
 @dataclass
 class ContributingFactor:
+    """A contributing factor as stated."""
+
     line: int
     text: str
 
 
 @dataclass
 class ActionItem:
+    """One action item: the action, and its owner, due date, done condition, kind and
+    tracker as written, and whether the document says it is done."""
+
     line: int
     text: str  # the action itself, without owner/due annotations
     owner: str | None = None  # as written: "@alice", "Alice Smith", "alice@example.com", "SRE team"

@@ -47,7 +47,6 @@ maps would need keeping too, and their converters are not this package's code.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import marshal
 import os
 import stat
@@ -60,7 +59,14 @@ from typing import IO, TYPE_CHECKING, Any
 
 from followthrough import __version__
 from followthrough.core.plain import Codec, OddData, budgeted, codec, returned_type
-from followthrough.core.regex import DIGEST_SIZE, digest, kept_file, open_kept, trusted_place
+from followthrough.core.regex import (
+    DIGEST_SIZE,
+    blake2b,
+    digest,
+    kept_file,
+    open_kept,
+    trusted_place,
+)
 from followthrough.core.rules.base import Finding
 
 if TYPE_CHECKING:
@@ -115,7 +121,7 @@ def code_key() -> str:
     edits a rule changes it, so no finding of the old code is ever served."""
     from followthrough.core.similarity import _normalisation_key
 
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     for part in (__version__, sys.version, _normalisation_key()):
         digest.update(part.encode() + b"\0")
     root = Path(__file__).parent
@@ -147,7 +153,7 @@ def _bytecode(source: Path) -> bytes:
 
 def content_digest(data: bytes) -> bytes:
     """What a file's key says of its bytes (made where the file is parsed, of those bytes)."""
-    return hashlib.blake2b(data, digest_size=32).digest()
+    return blake2b(data, digest_size=32).digest()
 
 
 def _record_codec(rules: Sequence[CorpusRule]) -> Codec:
@@ -181,7 +187,7 @@ class KeptResults:
         self.path = path
         self.code = code
         self.codec = _record_codec(rules)
-        seed = hashlib.blake2b(digest_size=_KEY_SIZE)
+        seed = blake2b(digest_size=_KEY_SIZE)
         seed.update(f"{code}\0{config!r}\0".encode())
         self._seed = seed
         self.run = 1  # this run's number (one more than the last run that wrote the store)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 
 from followthrough.core.regex import kept, lazy, literal_matches
-from followthrough.core.similarity import STOPWORDS as SIMILARITY_STOPWORDS
+from followthrough.core.stopwords import STOPWORDS as SIMILARITY_STOPWORDS
 
 # --- blame (seed: "We do not ask 'who screwed up?'") -------------------------------------
 
