@@ -22,7 +22,13 @@ def main() -> None:
     from followthrough.cli import command_module
     from followthrough.cli import main as command_line
 
-    module = command_module(sys.argv[1:])
+    args = sys.argv[1:]
+    if args[:1] == ["lint"] and "--no-cache" in args[: args.index("--") if "--" in args else None]:
+        # before the engine's modules import: they look for their compiled patterns there
+        from followthrough.core.regex import keep_nothing
+
+        keep_nothing()
+    module = command_module(args)
     if module is not None:
         importlib.import_module(module)
     gc.freeze()

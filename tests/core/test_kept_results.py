@@ -254,6 +254,36 @@ def test_no_cache_writes_nothing(tmp_path: Path) -> None:
     assert (cache / STORE_NAME).exists()
 
 
+def test_no_cache_opens_nothing_in_the_cache_folder(tmp_path: Path) -> None:
+    """Not even the compiled patterns, which the engine's modules look for as they import."""
+    folder = _folder(tmp_path, 2)
+    cache = tmp_path / "cache"
+    watched = (
+        "import sys; from followthrough.__main__ import main\n"
+        "cache = sys.argv[1]\n"
+        "def told(event, args):\n"
+        "    if event == 'open' and str(args[0]).startswith(cache):\n"
+        "        print('opened', args[0], file=sys.stderr)\n"
+        "sys.addaudithook(told)\n"
+        "sys.argv = ['followthrough', *sys.argv[2:]]\n"
+        "main()\n"
+    )
+    env = {
+        **os.environ,
+        "FOLLOWTHROUGH_CACHE_DIR": str(cache),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    command = [sys.executable, "-c", watched, str(cache), "lint", "-j", "1", str(folder)]
+    for _ in range(2):  # the first run fills the cache folder, the second finds it full
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode in (0, 1) and "opened" in done.stderr, done.stderr
+    done = subprocess.run(
+        [*command[:5], "--no-cache", *command[5:]], env=env, capture_output=True, text=True
+    )
+    assert done.returncode in (0, 1), done.stderr
+    assert "opened" not in done.stderr
+
+
 def test_no_cache_reads_nothing(cache: Path, tmp_path: Path) -> None:
     folder = _folder(tmp_path, 3)
     _report([str(folder)])
