@@ -67,3 +67,26 @@ def test_the_ticket_before_an_action_is_cut_as_a_substitution_cuts_it(text: str)
     plain = text.strip().strip("*_")
     cut = A._TICKET_FIRST.match(plain)
     assert (plain[cut.end() :] if cut else plain) == A._TICKET_FIRST.sub("", plain)
+
+
+_OWNER_WORDS = (
+    "Alice Smith @alice @search-team SRE team sre TEAM Payments Squad ops Ops everyone all "
+    "all hands n/a N/A TBD tbd Bob and Carol Bob & Carol a/b x,y x;y x+y (SRE) (alice) "
+    "on-call oncall Platform backend ıt ſre \u212aeep é İnfra"
+)
+_OWNERS = _OWNER_WORDS.split(" ")
+owners = st.lists(
+    st.tuples(st.sampled_from(_OWNERS), st.sampled_from(["", " ", "  ", "\t"])), max_size=6
+).map(lambda parts: "".join(word + gap for word, gap in parts))
+
+
+@settings(max_examples=3000)
+@given(owners)
+def test_a_group_owner_is_found_as_the_case_blind_team_pattern_finds_it(owner: str) -> None:
+    from followthrough.core.config import LintConfig
+
+    config = LintConfig()
+    expected = config.team_pattern().search(owner) is not None
+    assert A._team_search(config, owner) == expected
+    several = A._SEVERAL.search(owner) is not None
+    assert (A._separated(owner) and several) == several

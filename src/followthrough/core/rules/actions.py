@@ -53,7 +53,7 @@ def owner_problem(owner: str | None, config: LintConfig) -> str | None:
     text = owner.strip()
     if _PLACEHOLDER_OWNER.match(text):
         return f"has a placeholder for an owner ({text!r})"
-    if _SEVERAL.search(text) and len(_WORD.findall(text)) > 1:
+    if _separated(text) and _SEVERAL.search(text) and len(_WORD.findall(text)) > 1:
         people = [p for p in re.split(r"\s(?:and|&)\s|[/,;+]", text) if p.strip()]
         if len(people) > 1:
             return f"has {len(people)} owners ({text!r}); one person owns it, others help"
@@ -67,9 +67,34 @@ def owner_problem(owner: str | None, config: LintConfig) -> str | None:
         return None
     if "@" in text and _PERSONAL.search(text):
         return None
-    if config.team_pattern().search(_PARENS.sub(" ", text).strip() or text):
+    named = (_PARENS.sub(" ", text).strip() if "(" in text else text) or text
+    if _team_search(config, named):
         return f"is owned by a group ({text!r}), not a person"
     return None
+
+
+def _separated(text: str) -> bool:
+    """Whether ``text`` holds what every match of ``_SEVERAL`` holds (cheaper to ask)."""
+    return "and" in text or any(mark in text for mark in "&/,;+")
+
+
+#: ``config.team_pattern()`` by its source, run case by case (see :class:`CaseBlind`): its
+#: phrases are written in lower case
+_TEAM_TWINS: dict[str, CaseBlind] = {}
+
+
+def _team_search(config: LintConfig, text: str) -> bool:
+    """Whether ``config.team_pattern()`` finds a group in ``text``."""
+    pattern = config.team_pattern()
+    source = pattern.pattern
+    if not source.isascii():  # a team name beyond ASCII: letters may fold in other ways
+        return pattern.search(text) is not None
+    twin = _TEAM_TWINS.get(source)
+    if twin is None:
+        if len(_TEAM_TWINS) > 64:
+            _TEAM_TWINS.clear()
+        twin = _TEAM_TWINS[source] = CaseBlind(source)
+    return twin.search(text) is not None
 
 
 class UnownedAction(Rule):
