@@ -53,22 +53,48 @@ def owner_problem(owner: str | None, config: LintConfig) -> str | None:
     text = owner.strip()
     if _PLACEHOLDER_OWNER.match(text):
         return f"has a placeholder for an owner ({text!r})"
-    if _SEVERAL.search(text) and len(_WORD.findall(text)) > 1:
+    if _separated(text) and _SEVERAL.search(text) and len(_WORD.findall(text)) > 1:
         people = [p for p in re.split(r"\s(?:and|&)\s|[/,;+]", text) if p.strip()]
         if len(people) > 1:
             return f"has {len(people)} owners ({text!r}); one person owns it, others help"
-    handle = _HANDLE.fullmatch(text)
+    # both patterns need an "@": most owners are names, which skip them
+    handle = _HANDLE.fullmatch(text) if "@" in text else None
     if handle is not None:
         # "@search-team", "@cdn-oncall": a handle is a person unless its words name a group
         name = handle.group(1).lower()
         if name in W.GROUP_HANDLES or not W.GROUP_HANDLE_WORDS.isdisjoint(W.pieces(name)):
             return f"is owned by a group ({text!r}), not a person"
         return None
-    if _PERSONAL.search(text):
+    if "@" in text and _PERSONAL.search(text):
         return None
-    if config.team_pattern().search(_PARENS.sub(" ", text).strip() or text):
+    named = (_PARENS.sub(" ", text).strip() if "(" in text else text) or text
+    if _team_search(config, named):
         return f"is owned by a group ({text!r}), not a person"
     return None
+
+
+def _separated(text: str) -> bool:
+    """Whether ``text`` holds what every match of ``_SEVERAL`` holds (cheaper to ask)."""
+    return "and" in text or any(mark in text for mark in "&/,;+")
+
+
+#: ``config.team_pattern()`` by its source, run case by case (see :class:`CaseBlind`): its
+#: phrases are written in lower case
+_TEAM_TWINS: dict[str, CaseBlind] = {}
+
+
+def _team_search(config: LintConfig, text: str) -> bool:
+    """Whether ``config.team_pattern()`` finds a group in ``text``."""
+    pattern = config.team_pattern()
+    source = pattern.pattern
+    if not source.isascii():  # a team name beyond ASCII: letters may fold in other ways
+        return pattern.search(text) is not None
+    twin = _TEAM_TWINS.get(source)
+    if twin is None:
+        if len(_TEAM_TWINS) > 64:
+            _TEAM_TWINS.clear()
+        twin = _TEAM_TWINS[source] = CaseBlind(source)
+    return twin.search(text) is not None
 
 
 class UnownedAction(Rule):
@@ -270,10 +296,11 @@ def classify(item: ActionItem, config: LintConfig) -> tuple[str | None, str | No
     core = _core(item.text)
     low = W.lowered(core)
     words = W.word_set(low)
-    wish = _intention(core, config, item.text, low, words)
+    spike = _opening(_SPIKE, _SPIKE_OPENINGS, core, low)
+    wish = _intention(core, config, item.text, low, words, spike)
     if wish is not None:
         return None, wish
-    return _vague(core, config, low, words), None
+    return _vague(core, config, low, words, spike), None
 
 
 # "Rasmus to ...", "@alice: ...", "We will ...", "we need to ...", "We agree that we should ...":
@@ -295,7 +322,8 @@ _NO_END = CaseBlind(
     r"as\s+much\s+as\s+possible|should\s+always|continue\s+to|keep\s+(?:an\s+eye|monitoring|"
     r"in\s+mind|track)|unless\s+absolutely\s+necessary|from\s+now\s+on|"
     r"(?:ensure|make\s+sure)\s+that\s+(?:they|we|it|these|those|changes?)\s+(?:get|are|is)\b)",
-    needs=("option", "possible", "always", "continue", "keep", "necessary", "from", "that"),
+    # "now" and "sure" rather than "from" and "that", which most items hold
+    needs=("option", "possible", "always", "continue", "keep", "necessary", "now", "sure"),
 )
 _DELIBERATE = lazy(
     r"^(?:consider(?:ing)?|discuss(?:ing)?|reflect(?:ing)?|agree(?:ing)?|think(?:ing)?\s+about|"
@@ -374,6 +402,76 @@ _GENERIC_CHANGE = lazy(
 )
 
 
+# The words a match of each pattern anchored at the start opens with (a prefix of them):
+# an ASCII text that opens with none is not tried (case-blind matching folds no other
+# letter into an ASCII one only when the text is ASCII)
+_DELIBERATE_OPENINGS = (
+    "consider",
+    "discuss",
+    "reflect",
+    "agree",
+    "think",
+    "schedul",
+    "hav",
+    "talk",
+    "align",
+    "entertain",
+    "brainstorm",
+    "sociali",
+    "raise",
+    "remind",
+    "encourag",
+    "try",
+    "attempt",
+    "be",
+    "pay",
+    "double",
+    "tell",
+    "keep",
+    "make",
+    "ensure",
+)
+_SPIKE_OPENINGS = (
+    "look",
+    "investigat",
+    "explor",
+    "research",
+    "assess",
+    "evaluat",
+    "check",
+    "review",
+    "figur",
+    "identify",
+    "find",
+    "determin",
+    "analy",
+    "spike",
+)
+_GENERIC_CHANGE_OPENINGS = (
+    "better",
+    "improv",
+    "streamline",
+    "enhanc",
+    "strengthen",
+    "bring",
+    "more",
+    "set",
+    "add",
+)
+#: every match of ``_BARE_MONITORING`` holds one of these
+_SIGNAL_WORDS = ("monitoring", "alert", "metrics", "dashboard", "observability")
+
+
+def _opening(
+    pattern: re.Pattern[str], openings: tuple[str, ...], text: str, low: str
+) -> re.Match[str] | None:
+    """``pattern.match(text)`` for a case-blind pattern anchored at the start whose every
+    match opens with one of ``openings``; ``low`` is ``text`` lower-cased."""
+    if text.isascii() and not low.startswith(openings):
+        return None
+    return pattern.match(text)
+
+
 _TICKET_FIRST = lazy(r"^\s*\[?#?[A-Z]*-?\d+\]?\s*[:\-–—]\s*|^\s*\*\*[A-Z]+\*\*\s*")
 
 
@@ -382,7 +480,11 @@ _LEAD = lazy(r"^((?:\S+\s+){2,}\S+?):\s+(?=[A-Z][a-z]+\s+\S+\s+\S+)")
 
 def _core(text: str) -> str:
     """The action itself, without who commits to it."""
-    plain = _TICKET_FIRST.sub("", text.strip().strip("*_"))
+    plain = text.strip().strip("*_")
+    # the pattern is anchored at the start: one match there, not a sub over every position
+    ticket_first = _TICKET_FIRST.match(plain)
+    if ticket_first is not None:
+        plain = plain[ticket_first.end() :]
     m = _COMMITTING.match(plain)
     first = plain.split(" ", 1)[0].lower()
     if m is not None and (first in IMPERATIVE_VERBS or first in _NOT_NAMES):
@@ -401,8 +503,14 @@ _NOT_NAMES = frozenset({"consider", "look", "try", "be", "continue", "keep", "re
 
 
 def _intention(
-    text: str, config: LintConfig, whole: str, low: str, words: frozenset[str] | None
+    text: str,
+    config: LintConfig,
+    whole: str,
+    low: str,
+    words: frozenset[str] | None,
+    spike: re.Match[str] | None,
 ) -> str | None:
+    """``spike``: ``_SPIKE.match(text)``, which :func:`_vague` asks too."""
     hope = _HOPE.match(whole or text)
     if hope is not None:
         return hope.group().strip()
@@ -410,10 +518,9 @@ def _intention(
     no_end = _NO_END.search(said)
     if no_end is not None:
         return said[no_end.start() : no_end.end()]
-    deliberate = _DELIBERATE.match(text)
+    deliberate = _opening(_DELIBERATE, _DELIBERATE_OPENINGS, text, low)
     if deliberate is not None:
         return deliberate.group()
-    spike = _SPIKE.match(text)
     if spike is not None:
         rest = spike.group("rest")
         verb = spike.group("verb")
@@ -439,8 +546,14 @@ def _intention(
 _ASIDE = lazy(r"\s[-–—]\s|;\s")
 
 
-def _vague(text: str, config: LintConfig, low: str, words: frozenset[str] | None) -> str | None:
-    if _SPIKE.match(text) is not None:
+def _vague(
+    text: str,
+    config: LintConfig,
+    low: str,
+    words: frozenset[str] | None,
+    spike: re.Match[str] | None,
+) -> str | None:
+    if spike is not None:
         return None  # a spike is judged as one (see _intention)
     generic = config.vague_phrases().search(low, words=words)
     if generic is not None:
@@ -449,14 +562,15 @@ def _vague(text: str, config: LintConfig, low: str, words: frozenset[str] | None
         specific = len(content) >= SPECIFIC_WORDS and _CONCRETE.search(rest) is not None
         if not specific and len(content) < 2 * SPECIFIC_WORDS:
             return text[generic.start() : generic.end()]
-    change = _GENERIC_CHANGE.match(text)
+    change = _opening(_GENERIC_CHANGE, _GENERIC_CHANGE_OPENINGS, text, low)
     rest = text[change.end() :] if change is not None else ""
     # forgiven when it goes on to name its means early ("Enhance the daily pipeline run with
     # synthetic monitoring") or a measurable target ("... when pool usage is over 80%")
     means = _MEANS.search(" ".join(rest.split()[:6]))
     if change is not None and not means and not _MEASURABLE.search(rest):
         return change.group()
-    bare = _BARE_MONITORING.match(text.strip().rstrip("."))
+    signal = not text.isascii() or any(word in low for word in _SIGNAL_WORDS)
+    bare = _BARE_MONITORING.match(text.strip().rstrip(".")) if signal else None
     if bare is not None and _CONDITION.search(text) is None:
         # an alert on what? "Implement monitoring on Kyverno", "Flux metrics and alerts"
         return bare.group("what") or bare.group("what2")
