@@ -17,7 +17,9 @@ from followthrough.core.parsing.actions import (
     _PLACEHOLDER_OWNER,
     _placeholder,
 )
+from followthrough.core.parsing.vocabulary import normalize_label
 from followthrough.core.reading import whys
+from followthrough.core.reading.actions import _DONE_HEADING, _FUTURE_HEADING, _done_heading
 from followthrough.core.reading.done_elsewhere import _RULE, _RULE_OPENS, _named_enough
 
 _SEPARATOR = re.compile(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
@@ -231,3 +233,11 @@ def test_a_timeline_names_enough_words_when_the_plain_count_says_so(
     words: set[str], low: str, need: float
 ) -> None:
     assert _named_enough(words, low, need) == (sum(w in low for w in words) >= need)
+
+
+@given(texts)
+def test_a_done_heading_is_read_as_its_two_patterns_read_it(text: str) -> None:
+    for heading in (text, "Actions taken " + text, "Completed, next " + text):
+        label = normalize_label(heading)
+        expected = bool(_DONE_HEADING.search(label)) and not _FUTURE_HEADING.search(label)
+        assert _done_heading(heading) == expected
