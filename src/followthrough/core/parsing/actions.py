@@ -263,11 +263,19 @@ def is_ticket_url(url: str) -> bool:
 
 def owner_value(value: str) -> str | None:
     v = clean_value(value)
-    if v.lower() in NO_OWNER or _PLACEHOLDER.match(v) or _PLACEHOLDER_OWNER.fullmatch(v):
+    if v.lower() in NO_OWNER or (v[:1] in _PLACEHOLDER_OPENS and _placeholder(v)):
         return None  # "TBD", "<owner>", "[name]": nobody yet
     if v.startswith("<") and v.endswith(">"):
         v = v[1:-1].strip()  # "<alice@example.com>"
     return v or None
+
+
+#: what a placeholder owner starts with: most owners are names, asked no regex
+_PLACEHOLDER_OPENS: Final = ("<", "[", "{")
+
+
+def _placeholder(v: str) -> bool:
+    return _PLACEHOLDER.match(v) is not None or _PLACEHOLDER_OWNER.fullmatch(v) is not None
 
 
 def is_ownerish(text: str) -> bool:

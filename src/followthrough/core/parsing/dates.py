@@ -111,7 +111,9 @@ STAMP: Final = lazy(
     + r"[*_`\])]*",
     re.IGNORECASE,
 )
-_SEPARATOR = lazy(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
+#: what may part a stamp from the entry after it (blanks around it): a run of these, or a "."
+#: before a blank. Read by str methods in :func:`after_separator`, not by a regex
+_SEPARATOR_CHARS: Final = "-–—:|>~"
 DATE_ANYWHERE: Final = lazy(r"(?<![\w/-])" + _DATE, re.IGNORECASE)
 ZONE_ANYWHERE: Final = lazy(r"(?<![\w])" + _ZONE, re.IGNORECASE)
 NUMERIC_ANYWHERE: Final = lazy(r"(?<![\w/.-])" + _NUMERIC)
@@ -243,6 +245,18 @@ _DIGIT = lazy(r"\d")
 _AMPM_WORDS: Final = frozenset({"a", "p", "am", "pm"})
 
 
+def _zone_or_ampm(text: str, at: int) -> bool:
+    """Is the word of ASCII letters at ``at`` a zone ("UTC", "PDT", "UTC+1" starts with one)
+    or an am/pm marker? A word of five letters or more is one only when it starts with UTC
+    or GMT, so the common case ("14:02 Deploy starts") is told without a regex."""
+    five = text[at : at + 5]
+    if len(five) == 5 and five.isascii() and five.isalpha():
+        return five[:3].upper() in ("UTC", "GMT")
+    word = _ASCII_WORD.match(text, at).group()  # type: ignore[union-attr]
+    upper = word.upper()
+    return upper in ZONES or upper[:3] in ("UTC", "GMT") or word.lower() in _AMPM_WORDS
+
+
 def _bare_clock(text: str) -> Stamp | None:
     """A Stamp for text that starts with a bare ``HH:MM``, when nothing after it could be
     an am/pm marker, a zone or emphasis (then None, and STAMP decides)."""
@@ -261,9 +275,7 @@ def _bare_clock(text: str) -> Stamp | None:
         elif ("a" <= c <= "z") or ("A" <= c <= "Z"):
             if end == clock_end:  # "14:02foo": STAMP decides (it is no stamp)
                 return None
-            word = _ASCII_WORD.match(text, end).group()  # type: ignore[union-attr]
-            upper = word.upper()
-            if upper in ZONES or upper[:3] in ("UTC", "GMT") or word.lower() in _AMPM_WORDS:
+            if _zone_or_ampm(text, end):
                 return None
         else:
             return None
@@ -281,9 +293,20 @@ def _bare_clock(text: str) -> Stamp | None:
         day = (None, month, int(dd))
     if day is not None and to_date(day, 2000) is None:
         return None
-    # _SEPARATOR matches everywhere (every part is optional), and only looks ahead.
-    rest = text[_SEPARATOR.match(text, clock_end).end() :]  # type: ignore[union-attr]
-    return _new_stamp(Stamp, (text[:clock_end], rest.strip(), day, time(hour, minute), None, None))
+    rest = after_separator(text[clock_end:])
+    return _new_stamp(Stamp, (text[:clock_end], rest, day, time(hour, minute), None, None))
+
+
+def after_separator(text: str) -> str:
+    """``text`` after the separator it opens with (blanks, then a run of "-", "–", "—", ":",
+    "|", ">" or "~", or a "." before a blank, then blanks), stripped. str methods instead of
+    a regex: every entry of a timeline asks, and a regex call costs more than the scan."""
+    rest = text.lstrip()
+    if rest and rest[0] in _SEPARATOR_CHARS:
+        rest = rest.lstrip(_SEPARATOR_CHARS)
+    elif rest[:1] == "." and rest[1:2].isspace():
+        rest = rest[1:]
+    return rest.strip()
 
 
 def _numeric_day(
@@ -339,7 +362,7 @@ def match_stamp(text: str, order: str | None = None) -> Stamp | None:
         if fast is not None:
             return fast
     head = text[:160]
-    if _DIGIT.search(head) is None:
+    if not ("0" <= first <= "9") and _DIGIT.search(head) is None:
         return None  # every date and every time holds a digit (headings, prose: most lines)
     m = STAMP.match(head)
     if m is None or not m.group("stamp"):
@@ -364,11 +387,10 @@ def match_stamp(text: str, order: str | None = None) -> Stamp | None:
         return None
     zone = zone_from(g[15]) if g[15] else None
     after = text[m.end() :]
-    sep = _SEPARATOR.match(after)
-    rest = after[sep.end() :] if sep else after
     if after[:1].isalnum():  # "14:02foo", "2026-03-04abc": not a stamp
         return None
-    return _new_stamp(Stamp, (m.group("stamp").strip(), rest.strip(), day, clock, zone, ambiguous))
+    rest = after_separator(after)
+    return _new_stamp(Stamp, (m.group("stamp").strip(), rest, day, clock, zone, ambiguous))
 
 
 def find_date(text: str, default_year: int | None) -> date | None:
@@ -436,4 +458,16 @@ NAMED_PERIOD_AFTER_BY: Final = lazy(
 def named_period(text: str) -> bool:
     """ "end of Q3", "Q3 2026", "H2", "March 2026", "by the 2.4 release": a period a reader
     can put in a calendar. "next sprint", "soon", "later this year" are not."""
-    return NAMED_PERIOD.match(" ".join(text.split())[:80]) is not None
+    plain = " ".join(text.split())[:80]
+    # every match ends with a word that holds a digit or is one of _PERIOD_ENDS: a last word
+    # of ASCII letters alone that is none of them rules the text out without the regex
+    last = plain[plain.rfind(" ") + 1 :].rstrip(".")
+    if last.isascii() and last.isalpha() and last.lower() not in _PERIOD_ENDS:
+        return False
+    return NAMED_PERIOD.match(plain) is not None
+
+
+#: the words a named period can end with ("March", "end of the year", "the 2.4 release")
+_PERIOD_ENDS: Final = frozenset(
+    [*MONTHS, "year", "quarter", "month", "week", "eoy", "eom", "eoq", "eow", "release", "version"]
+)

@@ -15,6 +15,7 @@ been disabled", "Revoked the token"). Everything else is open.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
 from followthrough.core.document import ActionItem, SectionKind
@@ -252,13 +253,17 @@ def done_reason(text: str, heading: str = "") -> str | None:
     past = past_tense(text)
     if past is not None:
         return f"written as done ({past!r})"
-    if (
-        heading
-        and _DONE_HEADING.search(normalize_label(heading))
-        and not _FUTURE_HEADING.search(normalize_label(heading))
-    ):
+    if heading and _done_heading(heading):
         return f"under the heading {heading.strip()!r}"
     return None
+
+
+@lru_cache(maxsize=256)
+def _done_heading(heading: str) -> bool:
+    """Does the heading say its items were done ("Actions taken", not "Next steps")? Asked
+    for every item under it: the few headings of a folder are read once each."""
+    label = normalize_label(heading)
+    return _DONE_HEADING.search(label) is not None and _FUTURE_HEADING.search(label) is None
 
 
 def _done_note(text: str, low: str) -> str | None:

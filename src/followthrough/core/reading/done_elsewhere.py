@@ -85,6 +85,8 @@ _RULE = lazy(
     r"must\s+(?:now\s+)?(?:be|have|pass|go))\b",
     re.IGNORECASE,
 )
+#: the first three letters of every _RULE match, lower-cased (none folds specially)
+_RULE_OPENS: Final = frozenset({"all", "eve", "eac", "any"})
 #: the share of an item's words a timeline entry must name to be about the same work
 SAME_WORK: Final = 0.6
 #: and at least this many of them
@@ -100,11 +102,12 @@ def mark(doc: Document) -> None:
     """Mark done the open action items whose work the timeline reports finished, and the
     rules in force among measures taken."""
     _rules_in_force(doc)
+    if not doc.action_items:
+        return
     entries = [e for e in doc.timeline if e.text]
     lows = [e.text.lower() for e in entries]
     told = "\n".join(lows)
-    if not doc.action_items or not _says_finished(told):
-        return
+    says_finished: bool | None = None  # does any entry say so (asked once, when needed)
     stems: dict[int, set[str]] = {}  # an entry's words, split only for entries that may match
     for item in doc.action_items:
         if item.done:
@@ -113,11 +116,16 @@ def mark(doc: Document) -> None:
         if len(words) < MIN_SHARED:
             continue
         need = max(MIN_SHARED, SAME_WORK * len(words))
-        if sum(w in told for w in words) < need:
+        if not _named_enough(words, told, need):
             continue  # the timeline never names this work
+        if says_finished is None:
+            # asked after the cheaper test above: most items are not named by the timeline
+            says_finished = _says_finished(told)
+        if not says_finished:
+            return  # no entry says any work was finished
         for k, low in enumerate(lows):
             # a substring test first (C speed): most entries share no word with the item
-            if sum(w in low for w in words) < need:
+            if not _named_enough(words, low, need):
                 continue
             if k not in stems:
                 stems[k] = _stems(entries[k].text)
@@ -128,6 +136,19 @@ def mark(doc: Document) -> None:
                 item.done = True
                 item.done_reason = f"the timeline says it was done (line {finished.line})"
                 break
+
+
+def _named_enough(words: set[str], low: str, need: float) -> bool:
+    """``sum(w in low for w in words) >= need``, stopping as soon as too many words are
+    missing for the sum to reach ``need`` (most items share few words with the timeline)."""
+    hits, left = 0, len(words)
+    for w in words:
+        left -= 1
+        if w in low:
+            hits += 1
+        elif hits + left < need:
+            return False
+    return hits >= need
 
 
 def _says_finished(low: str) -> bool:
@@ -158,7 +179,11 @@ def _rules_in_force(doc: Document) -> None:
         if section.kind is not SectionKind.ACTION_ITEMS:
             continue
         items = [a for a in doc.action_items if section.line <= a.line <= section.end_line]
-        rules = [a for a in items if not a.done and _RULE.match(a.text) is not None]
+        rules = [
+            a
+            for a in items
+            if not a.done and a.text[:3].lower() in _RULE_OPENS and _RULE.match(a.text) is not None
+        ]
         others = [a for a in items if a not in rules]
         if rules and sum(a.done for a in others) * 2 > len(others):
             for item in rules:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from followthrough.core.document import Document, Genre, SectionKind
+from followthrough.core.document import Document, Genre, Section, SectionKind
 from followthrough.core.regex import lazy
 
 #: words of prose (outside headings, tables, quotations, comments and code) below which a
@@ -39,13 +39,13 @@ _STEM: Final = 7
 def read(doc: Document) -> Genre:
     masked = doc.masked[1] if doc.masked is not None else doc.text
     titled = [s for s in doc.sections if s.heading and s.kind not in _NOT_CONTENT]
-    # bare sections first: a document whose sections are written is no template, and its
-    # words need not be counted
-    bare = sum(1 for s in titled if len(s.body) < 80 and len(_WORD.findall(s.body)) < _BARE_WORDS)
+    # the cheap tests first (a document with action items is no template, and its sections
+    # need not be read); then bare sections: a document whose sections are written is no
+    # template either, and its words need not be counted
     if (
         len(titled) >= TEMPLATE_HEADINGS
-        and bare * 5 >= len(titled) * 3
         and not doc.action_items
+        and _bare(titled) * 5 >= len(titled) * 3
         and _prose_words(masked) < TEMPLATE_WORDS
     ):
         return Genre.TEMPLATE
@@ -84,6 +84,11 @@ _KEYS: Final = (
     "privilege",
     "disclos",
 )
+
+
+def _bare(titled: list[Section]) -> int:
+    """How many of these sections have next to nothing written under them."""
+    return sum(1 for s in titled if len(s.body) < 80 and len(_WORD.findall(s.body)) < _BARE_WORDS)
 
 
 def _prose_words(masked: str) -> int:

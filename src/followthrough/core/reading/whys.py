@@ -29,7 +29,7 @@ MIN_QUESTIONS: Final = 2
 
 def _asks(text: str) -> bool:
     plain = strip_emphasis(text)
-    return WHY_START.match(plain) is not None and "?" in plain
+    return "?" in plain and WHY_START.match(plain) is not None  # most lines ask nothing
 
 
 def recognise(blocks: list[bl.Block]) -> str | None:
@@ -47,12 +47,14 @@ def recognise(blocks: list[bl.Block]) -> str | None:
 
 
 def split_why(text: str) -> tuple[str, str] | None:
-    qa = _WHY_QA.match(text)
-    if qa is not None:
-        return qa.group("q").strip(), qa.group("a").strip()
-    if _Q_ONLY.match(text):
-        return _Q_ONLY.sub("", text, count=1).strip(), ""
-    if _A_ONLY.match(text):
+    first = text[:1]  # "Q: ..." and "A: ..." are asked of lines that start so (few do)
+    if first in ("Q", "q"):
+        qa = _WHY_QA.match(text)
+        if qa is not None:
+            return qa.group("q").strip(), qa.group("a").strip()
+        if _Q_ONLY.match(text):
+            return _Q_ONLY.sub("", text, count=1).strip(), ""
+    if first in ("A", "a") and _A_ONLY.match(text):
         return "", _A_ONLY.sub("", text, count=1).strip()
     mark = text.find("?")
     if mark < 0:
