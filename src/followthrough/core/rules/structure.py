@@ -344,16 +344,26 @@ _FILLER = lazy(r"^[\s|:*+\-_>#.]*$")
 def _written(body: str) -> bool:
     """Text under a heading beyond comments, quotations, a bare "-", a table with empty rows
     under its header, and a note on time zones ("All times in UTC.")."""
-    lines = body.split("\n")
-    for k, line in enumerate(lines):
+    # read line by line up to the first written one: most sections are written near the top,
+    # and splitting a long one (a timeline) whole made a string of every line
+    end = -1
+    while end < len(body):
+        start = end + 1
+        end = _line_end(body, start)
+        line = body[start:end]
         if _FILLER.match(line) or _ZONE_NOTE.match(line):
             continue
-        following = lines[k + 1] if k + 1 < len(lines) else ""
+        following = body[end + 1 : _line_end(body, end + 1)] if end < len(body) else ""
         if line.lstrip()[:1] == "|" and "-" in following and _FILLER.match(following):
             continue  # a table's header: the rows under it say whether it was filled in
         if _WORDS.search(line):
             return True
     return False
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return len(text) if end == -1 else end
 
 
 # a fenced block and what it holds: a timeline or a log kept in a code block is written
