@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from followthrough.core.rules.base import View
+from followthrough.core.rules.base import View, line_starts
 from followthrough.core.rules.wordlists import lowered, word_set
 
 
@@ -48,3 +48,19 @@ texts = st.lists(
 def test_the_word_set_holds_the_runs_of_letters_and_digits(text: str) -> None:
     low = text.lower()
     assert word_set(low) == frozenset(re.findall(r"[^\W_]+", low))
+
+
+def _plain_line_starts(text: str) -> list[int]:
+    starts = [0]
+    pos = text.find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = text.find("\n", pos + 1)
+    return starts
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="ab\n\r \u2028\x0c", max_size=40))
+def test_the_line_starts_are_where_a_find_loop_finds_them(text: str) -> None:
+    assert line_starts(text) == _plain_line_starts(text)
+    assert View.of(text, text).line_starts == _plain_line_starts(text)

@@ -10,6 +10,8 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from itertools import accumulate, repeat
+from operator import add
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from followthrough.core.document import Document, SectionKind
@@ -306,12 +308,7 @@ class View:
     def of(cls, text: str, blocked: str | None = None) -> View:
         """The view of ``text``; ``blocked`` is ``text`` with its code blocks, comments,
         front matter and block quotes blanked (scanned here when not given)."""
-        starts = [0]
-        find = text.find
-        pos = find("\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find("\n", pos + 1)
+        starts = line_starts(text)
         if blocked is None or len(blocked) != len(text):
             blocked = scan(text).masked()
         masked = blocked
@@ -364,6 +361,15 @@ class View:
         start, end = self.span(first_line, last_line if last_line is not None else self.line_count)
         for match in pattern.finditer(self.masked, start, end):
             yield match, self.line_of(match.start())
+
+
+def line_starts(text: str) -> list[int]:
+    """The offset of every line of ``text`` (lines end at "\\n"), summed at C speed from the
+    lines' lengths rather than found by a Python loop of ``find`` calls, one a line."""
+    lengths = map(add, map(len, text.split("\n")), repeat(1))
+    starts = list(accumulate(lengths, initial=0))
+    starts.pop()  # where a line after the last one would start
+    return starts
 
 
 _cache: tuple[Document, str, View] | None = None
