@@ -59,24 +59,32 @@ def _run_in_fresh_python(code: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def test_linting_one_file_compiles_only_the_patterns_it_uses(tmp_path: Path) -> None:
-    """Compiling every pattern of the core up front was most of a pre-commit hook's wait:
-    importing the linter compiles next to none of them, and linting one postmortem a fraction."""
+def _linting_one_file_then(tmp_path: Path, after: str, before: str = "") -> str:
+    """Python code that runs ``before``, lints one postmortem of the corpus as
+    ``followthrough lint FILE`` does, then runs ``after``."""
     doc = tmp_path / "pm.md"
     doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
-    code = (
-        "import gc, sys\n"
-        "from followthrough.core.regex import LazyPattern\n"
-        "import followthrough.commands.lint\n"
-        "patterns = [o for o in gc.get_objects() if isinstance(o, LazyPattern)]\n"
-        "before = sum('search' in vars(p) for p in patterns)\n"
+    return (
+        f"import gc, sys\n{before}"
         "from followthrough.cli import main\n"
         "try:\n"
         f"    main(['lint', {str(doc)!r}])\n"
         "except SystemExit:\n"
-        "    pass\n"
-        "after = sum('search' in vars(p) for p in patterns)\n"
-        "print(f'{len(patterns)} {before} {after}')\n"
+        f"    pass\n{after}"
+    )
+
+
+def test_linting_one_file_compiles_only_the_patterns_it_uses(tmp_path: Path) -> None:
+    """Compiling every pattern of the core up front was most of a pre-commit hook's wait:
+    importing the linter compiles next to none of them, and linting one postmortem a fraction."""
+    code = _linting_one_file_then(
+        tmp_path,
+        before="from followthrough.core.regex import LazyPattern\n"
+        "import followthrough.commands.lint\n"
+        "patterns = [o for o in gc.get_objects() if isinstance(o, LazyPattern)]\n"
+        "before = sum('search' in vars(p) for p in patterns)\n",
+        after="after = sum('search' in vars(p) for p in patterns)\n"
+        "print(f'{len(patterns)} {before} {after}')\n",
     )
     total, at_import, after_lint = map(int, _run_in_fresh_python(code).split())
     assert total > 300  # the core's patterns are all lazy
@@ -87,18 +95,11 @@ def test_linting_one_file_compiles_only_the_patterns_it_uses(tmp_path: Path) -> 
 def test_linting_one_file_loads_neither_the_stemmer_nor_the_word_table(tmp_path: Path) -> None:
     """The word normalisation (Snowball stemmer, word_forms.toml) serves the folder checks;
     one file without neighbours has none to run."""
-    doc = tmp_path / "pm.md"
-    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
-    code = (
-        "import sys\n"
-        "from followthrough.cli import main\n"
-        "try:\n"
-        f"    main(['lint', {str(doc)!r}])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "from followthrough.core import similarity\n"
+    code = _linting_one_file_then(
+        tmp_path,
+        after="from followthrough.core import similarity\n"
         "loaded = similarity._forms.cache_info().currsize\n"
-        "print(f\"{'snowballstemmer' in sys.modules} {loaded}\")\n"
+        "print(f\"{'snowballstemmer' in sys.modules} {loaded}\")\n",
     )
     assert _run_in_fresh_python(code) == "False 0"
 
@@ -281,17 +282,7 @@ def test_the_entry_point_runs_the_command_with_the_collector_on_and_the_imports_
 def test_linting_one_file_does_not_load_openssl(tmp_path: Path) -> None:
     """The digests of the kept data are blake2b's, which is not OpenSSL's: ``import hashlib``
     would load OpenSSL for nothing (a tenth of what a one-file lint imports)."""
-    doc = tmp_path / "pm.md"
-    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
-    code = (
-        "import sys\n"
-        "from followthrough.cli import main\n"
-        "try:\n"
-        f"    main(['lint', {str(doc)!r}])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('_hashlib' in sys.modules)\n"
-    )
+    code = _linting_one_file_then(tmp_path, after="print('_hashlib' in sys.modules)\n")
     assert _in_python_with_cache(code, str(tmp_path / "cache")) == "False"
     assert _in_python_with_cache(code, str(tmp_path / "cache")) == "False"  # the store read
 
@@ -317,17 +308,10 @@ def test_linting_one_file_imports_neither_the_folder_rules_nor_the_word_normalis
 ) -> None:
     """One file compares with nothing: rules/corpus.py and core/similarity.py stay out (a
     tenth of the imports; the word lists take their stop words from core/stopwords.py)."""
-    doc = tmp_path / "pm.md"
-    doc.write_text(CORPUS.joinpath("2025-09-23-checkout-500s.md").read_text("utf-8"), "utf-8")
-    code = (
-        "import sys\n"
-        "from followthrough.cli import main\n"
-        "try:\n"
-        f"    main(['lint', {str(doc)!r}])\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print('followthrough.core.rules.corpus' in sys.modules,"
-        " 'followthrough.core.similarity' in sys.modules)\n"
+    code = _linting_one_file_then(
+        tmp_path,
+        after="print('followthrough.core.rules.corpus' in sys.modules,"
+        " 'followthrough.core.similarity' in sys.modules)\n",
     )
     assert _run_in_fresh_python(code) == "False False"
 

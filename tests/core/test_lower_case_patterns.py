@@ -15,6 +15,8 @@ from followthrough.core.reading.done_elsewhere import _FINISHED, _says_finished
 from followthrough.core.reading.impact import _EFFECT, _EITHER, _tells
 from followthrough.core.regex import folds_plainly
 
+from .strategies import joined
+
 # the words the patterns look for, in other cases, inside other words, and beside the letters
 # that ignoring case treats specially ("ı" is an "i", "ſ" an "s", "İ" lowers to two letters)
 _WORDS = (
@@ -26,10 +28,7 @@ _WORDS = (
     "( ) [ ] : - — – . , ı ſ İ K é"
 )
 _PIECES = _WORDS.split(" ")
-texts = st.lists(
-    st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "  ", "\n", "\t"])),
-    max_size=12,
-).map(lambda parts: "".join(word + gap for word, gap in parts))
+texts = joined(_PIECES, ["", " ", "  ", "\n", "\t"], max_size=12)
 
 
 def test_lowering_keeps_positions_unless_a_letter_folds_specially() -> None:
@@ -136,10 +135,7 @@ _SENTENCE_PIECES = [
     "x",
     "y",
 ]
-sentence_texts = st.lists(
-    st.tuples(st.sampled_from(_SENTENCE_PIECES), st.sampled_from(["", " ", "  ", "\n"])),
-    max_size=14,
-).map(lambda parts: "".join(word + gap for word, gap in parts))
+sentence_texts = joined(_SENTENCE_PIECES, ["", " ", "  ", "\n"], max_size=14)
 
 
 @settings(max_examples=3000)

@@ -22,6 +22,8 @@ from followthrough.core.reading import whys
 from followthrough.core.reading.actions import _DONE_HEADING, _FUTURE_HEADING, _done_heading
 from followthrough.core.reading.done_elsewhere import _RULE, _RULE_OPENS, _named_enough
 
+from .strategies import joined
+
 _SEPARATOR = re.compile(r"\s*(?:[-–—:|>~]+|\.(?=\s))?\s*")
 _ASCII_WORD = re.compile(r"[A-Za-z]+")
 
@@ -121,10 +123,7 @@ _PIECES = [
     "é",
     "٣",
 ]
-texts = st.lists(
-    st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "  ", "\n", "\t", "\u00a0"])),
-    max_size=10,
-).map(lambda parts: "".join(word + gap for word, gap in parts))
+texts = joined(_PIECES, ["", " ", "  ", "\n", "\t", "\u00a0"], max_size=10)
 
 
 def _separated_by_pattern(text: str) -> str:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from followthrough.core.rules import actions as A
 from followthrough.core.rules.wordlists import lowered
+
+from ..strategies import joined
 
 # the words the gated patterns open with or hold, in other cases and inside other words,
 # and the letters case-blind matching folds into ASCII ones ("ı", "ſ", the Kelvin sign)
@@ -24,10 +25,7 @@ _WORDS = (
     "ſpike \u212aeep ıf İnvestigate é"
 )
 _PIECES = _WORDS.split(" ")
-texts = st.lists(
-    st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "  ", "\n", "\t", ": "])),
-    max_size=10,
-).map(lambda parts: "".join(word + gap for word, gap in parts))
+texts = joined(_PIECES, ["", " ", "  ", "\n", "\t", ": "], max_size=10)
 
 
 def _span(match: re.Match[str] | None) -> tuple[int, int] | None:
@@ -75,9 +73,7 @@ _OWNER_WORDS = (
     "on-call oncall Platform backend ıt ſre \u212aeep é İnfra"
 )
 _OWNERS = _OWNER_WORDS.split(" ")
-owners = st.lists(
-    st.tuples(st.sampled_from(_OWNERS), st.sampled_from(["", " ", "  ", "\t"])), max_size=6
-).map(lambda parts: "".join(word + gap for word, gap in parts))
+owners = joined(_OWNERS, ["", " ", "  ", "\t"], max_size=6)
 
 
 @settings(max_examples=3000)

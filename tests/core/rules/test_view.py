@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from followthrough.core.rules.base import View, line_starts
 from followthrough.core.rules.wordlists import lowered, word_set
 
+from ..strategies import joined
+
 
 @pytest.mark.parametrize(
     "text",
@@ -38,9 +40,7 @@ def test_a_code_span_or_quotation_is_blanked_to_the_same_length() -> None:
 # words, letters beyond ASCII (é, ½, ٣, İ, ǅ), what breaks words (dashes, quotes, "_", spaces)
 _WORDS = "down the deploy 42 x_y a-b é ü ø ½ ٣ İ ǅ — – · ’ “ ” … \u00a0 \u2009 _ - . , ( ) 😱"
 _PIECES = _WORDS.split(" ")
-texts = st.lists(
-    st.tuples(st.sampled_from(_PIECES), st.sampled_from(["", " ", "\n", "\t"])), max_size=14
-).map(lambda parts: "".join(piece + gap for piece, gap in parts))
+texts = joined(_PIECES, ["", " ", "\n", "\t"], max_size=14)
 
 
 @settings(max_examples=3000)
