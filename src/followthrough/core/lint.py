@@ -633,16 +633,15 @@ def _read_through(
 def _kept_bytes(path: str) -> bytes | None:
     """The bytes of a Markdown file whose reading may be kept; None for the others (a
     converted file, one too large or that cannot be read: read as usual)."""
-    from followthrough.core.markdown import MAX_BYTES
+    from followthrough.core.markdown import MAX_BYTES, DocumentReadError, read_bytes
 
     if path.lower().endswith(CONVERTED_SUFFIXES):
         return None
     try:
-        with open(path, "rb") as file:
-            data = file.read(MAX_BYTES + 1)
-    except OSError:
+        data = read_bytes(path)
+    except DocumentReadError:
         return None
-    return data if len(data) <= MAX_BYTES else None
+    return data if len(data) <= MAX_BYTES else None  # (grown since its size was read)
 
 
 @dataclass

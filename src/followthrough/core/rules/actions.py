@@ -3,6 +3,7 @@ verifiable."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -78,23 +79,19 @@ def _separated(text: str) -> bool:
     return "and" in text or any(mark in text for mark in "&/,;+")
 
 
-#: ``config.team_pattern()`` by its source, run case by case (see :class:`CaseBlind`): its
-#: phrases are written in lower case
-_TEAM_TWINS: dict[str, CaseBlind] = {}
-
-
 def _team_search(config: LintConfig, text: str) -> bool:
     """Whether ``config.team_pattern()`` finds a group in ``text``."""
     pattern = config.team_pattern()
-    source = pattern.pattern
-    if not source.isascii():  # a team name beyond ASCII: letters may fold in other ways
+    if not pattern.pattern.isascii():  # a team name beyond ASCII: letters may fold otherwise
         return pattern.search(text) is not None
-    twin = _TEAM_TWINS.get(source)
-    if twin is None:
-        if len(_TEAM_TWINS) > 64:
-            _TEAM_TWINS.clear()
-        twin = _TEAM_TWINS[source] = CaseBlind(source)
-    return twin.search(text) is not None
+    return _case_by_case(pattern.pattern).search(text) is not None
+
+
+@functools.lru_cache(maxsize=64)
+def _case_by_case(source: str) -> CaseBlind:
+    """The team pattern ``source`` run case by case (see :class:`CaseBlind`): its phrases are
+    written in lower case."""
+    return CaseBlind(source)
 
 
 class UnownedAction(Rule):
