@@ -121,9 +121,9 @@ def code_key() -> str:
     edits a rule changes it, so no finding of the old code is ever served."""
     from followthrough.core.similarity import _normalisation_key
 
-    digest = blake2b(digest_size=16)
+    hashed = blake2b(digest_size=16)
     for part in (__version__, sys.version, _normalisation_key()):
-        digest.update(part.encode() + b"\0")
+        hashed.update(part.encode() + b"\0")
     root = Path(__file__).parent
     for folder, folders, names in os.walk(root):
         folders[:] = sorted(name for name in folders if name != "__pycache__")
@@ -131,12 +131,12 @@ def code_key() -> str:
             if name.endswith((".pyc", ".pyo")):
                 continue
             path = Path(folder) / name
-            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes())
-            digest.update(b"\0")
+            hashed.update(path.relative_to(root).as_posix().encode() + b"\0")
+            hashed.update(path.read_bytes())
+            hashed.update(b"\0")
             if name.endswith(".py"):
-                digest.update(_bytecode(path))
-    return digest.hexdigest()
+                hashed.update(_bytecode(path))
+    return hashed.hexdigest()
 
 
 def _bytecode(source: Path) -> bytes:
@@ -240,11 +240,11 @@ class KeptResults:
 
     def key_of(self, path: str, content: bytes) -> bytes:
         """The key of the file ``path`` whose bytes' :func:`content_digest` is ``content``."""
-        digest = self._seed.copy()
+        hashed = self._seed.copy()
         name = os.fsencode(path)
-        digest.update(len(name).to_bytes(8, "little") + name)
-        digest.update(content)
-        return digest.digest()
+        hashed.update(len(name).to_bytes(8, "little") + name)
+        hashed.update(content)
+        return hashed.digest()
 
     def get(self, key: bytes, *, reported: bool, compare: bool) -> Record | None:
         """The record kept under ``key``, if it has what the run needs of the file (its
