@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from followthrough.core.document import Document
 from followthrough.core.lint import lint_corpus, lint_text
 from followthrough.core.markdown import parse, to_record
+from followthrough.core.reading import encodable
 from followthrough.core.rules.base import CATEGORIES, Finding, Severity
 from followthrough.core.writing import to_markdown
 
@@ -33,6 +34,8 @@ any_text = st.one_of(
         alphabet=st.characters(codec="utf-8", categories=["L", "N", "P", "S", "Z", "Cc"]),
         max_size=300,
     ),
+    # lone UTF-16 halves among words: no file holds one, but an editor's or the API's JSON can
+    st.text(alphabet=st.sampled_from("ab .\n#-\u00e9\ud800\udcff\udfff"), max_size=200),
 )
 
 words = st.text(
@@ -151,7 +154,7 @@ def postmortem_markdown(draw: Any) -> str:
 
 def assert_a_document(doc: Document, text: str) -> None:
     assert isinstance(doc, Document)
-    assert doc.text == text
+    assert doc.text == encodable(text)
     json.dumps(to_record(doc), default=str)  # the record is always serialisable
 
 
@@ -162,6 +165,19 @@ def assert_findings(found: list[Finding]) -> None:
         assert isinstance(finding.severity, Severity)
         assert 0 <= finding.line <= finding.end_line
         json.dumps(finding.to_record())
+
+
+def test_a_lone_surrogate_is_read_as_the_replacement_character_and_linted() -> None:
+    text = "# Checkout errors\n\n## Summary\nBob broke prod \udcff for 47 minutes.\n"
+    doc = parse(text)
+    assert doc.text == text.replace("\udcff", "\ufffd")
+    assert doc.text.encode()  # every rule may encode what it reads
+    assert_findings(lint_text(text))
+
+
+def test_text_that_encodes_is_read_as_it_is() -> None:
+    for text in ("plain", "Caf\u00e9 \u2014 \U0001f525"):
+        assert encodable(text) is text
 
 
 @BOUNDED

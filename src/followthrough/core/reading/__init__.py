@@ -73,8 +73,27 @@ def _promise_in(text: str) -> bool:
     return _PROMISE.search(text) is not None
 
 
+#: a UTF-16 half with no other half: no UTF-8 file holds one, but JSON (an editor's, the
+#: API's) can carry "\udcff", and the rules encode what they read
+_LONE_SURROGATE = lazy("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """``text`` with each lone surrogate read as U+FFFD, the replacement character (one
+    for one, so every offset is kept)."""
+    if text.isascii():
+        return text
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return _LONE_SURROGATE.sub("\ufffd", text)
+    return text
+
+
 def read(text: str, path: str = "<text>") -> Document:
-    """Parse postmortem Markdown. Never raises on any ``str``."""
+    """Parse postmortem Markdown. Never raises on any ``str``; a lone surrogate is read as
+    U+FFFD (:func:`encodable`)."""
+    text = encodable(text)
     doc = Document(path=path, text=text)
     scan = bl.scan(text)
     doc.masked = (text, scan.masked())
