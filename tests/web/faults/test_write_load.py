@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+import traceback
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
@@ -40,6 +41,10 @@ pytestmark = [postgres_only, pytest.mark.django_db(transaction=True)]
 CLIENTS = 4
 PER_CLIENT = 12
 RETRIES = 100
+#: the storm ends once the clients have met this many terminated backends, so that every
+#: client gets through in the end however slow the machine (a storm that outlasts the
+#: clients' retries proves nothing more and fails on a loaded machine)
+STORM_503S = 10 * CLIENTS
 
 
 @dataclass
@@ -52,7 +57,7 @@ class Attempt:
 
 
 def _create_with_retries(
-    token: str, team_id: int, client_no: int, log: list[Attempt], crashes: list[BaseException]
+    token: str, team_id: int, client_no: int, log: list[Attempt], crashes: list[str]
 ) -> None:
     api = ApiClient(token)
     try:
@@ -90,16 +95,18 @@ def _create_with_retries(
                 if answer.status_code != 503:
                     break
                 time.sleep(0.05)
-    except BaseException as e:  # noqa: BLE001 - an exception out of the service is a failure
-        crashes.append(e)
+    except BaseException:  # noqa: BLE001 - an exception out of the service is a failure
+        crashes.append(traceback.format_exc())  # where it came from, for the failure's message
     finally:
         connections.close_all()
 
 
-def _kill_backends(stop: threading.Event, spare: int, killed: list[int]) -> None:
+def _kill_backends(
+    stop: threading.Event, spare: int, killed: list[int], log: list[Attempt]
+) -> None:
     """Terminate every backend of the test database but the test's own (``spare``),
-    again and again, until ``stop``."""
-    while not stop.is_set():
+    again and again, until ``stop`` or until the clients have met ``STORM_503S`` of them."""
+    while not stop.is_set() and sum(a.status == 503 for a in list(log)) < STORM_503S:
         pids = [pid for pid in other_backends(spare) if pid != spare]
         if pids:
             terminate(*pids)
@@ -109,10 +116,10 @@ def _kill_backends(stop: threading.Event, spare: int, killed: list[int]) -> None
 
 def test_terminated_backends_under_write_load_leave_every_answer_true(cast: Cast) -> None:
     log: list[Attempt] = []
-    crashes: list[BaseException] = []
+    crashes: list[str] = []
     stop = threading.Event()
     killed: list[int] = []
-    killer = threading.Thread(target=_kill_backends, args=(stop, backend_pid(), killed))
+    killer = threading.Thread(target=_kill_backends, args=(stop, backend_pid(), killed, log))
     clients = [
         threading.Thread(
             target=_create_with_retries,
@@ -128,7 +135,7 @@ def test_terminated_backends_under_write_load_leave_every_answer_true(cast: Cast
     stop.set()
     killer.join(30)
 
-    assert crashes == []
+    assert not crashes, "\n".join(crashes)
     assert killed, "no backend was terminated: the test proved nothing"
     statuses = {a.status for a in log}
     assert statuses <= {201, 503}, [a for a in log if a.status not in (201, 503)]
