@@ -7,9 +7,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from followthrough.core.document import Genre, SectionKind
+from followthrough.core.document import Document, Genre, SectionKind
 from followthrough.core.markdown import parse
+from followthrough.core.parsing import blocks as bl
+from followthrough.core.reading import outline, whys
+from followthrough.core.reading.context import Reading
 
 K = SectionKind
 
@@ -466,3 +471,41 @@ def test_commitments_told_in_prose_are_one_item_per_measure() -> None:
     )
     assert [a.line for a in doc.action_items] == [5, 7]
     assert doc.action_items[0].text.startswith("We will be introducing rate limiting")
+
+
+_ROOT_CAUSE_LINES = [
+    "",
+    "Why did the batch run twice? The leader lock lapsed.",
+    "Why did it lapse?",
+    "Its TTL was shorter than the failover.",
+    "The batch is not idempotent.",
+    "- The lock TTL was never reviewed.",
+    "  Category: process",
+    "Category: tooling gap",
+    "Why:",
+]
+
+
+@given(st.lists(st.sampled_from(_ROOT_CAUSE_LINES), max_size=8))
+def test_a_root_cause_is_read_from_its_lines_with_only_the_whys_blanked(lines: list[str]) -> None:
+    """The blocks every reader shares stand for the region's when no why was read."""
+    text = "# Outage\n\n## Root cause\n\n" + "\n".join(lines) + "\n"
+    reading = Reading(Document(path="<text>", text=text), bl.scan(text))
+    outline.build(reading)
+    region = next(r for r in reading.regions if r.kind is K.ROOT_CAUSE)
+    found = whys.read(reading, region, only_questions=True)
+    region_lines = reading.lines(region)
+    if found is reading.blocks(region):
+        assert found == bl.blocks(region_lines)
+    # every line left is one of the region's, and no why question is left
+    left = {n for block in found for n in _numbers(block)}
+    assert left <= {n for n, t in region_lines if t.strip()}
+    assert not {w.line for w in reading.doc.whys if w.question} & left
+
+
+def _numbers(block: bl.Block) -> list[int]:
+    if isinstance(block, bl.Para):
+        return [n for n, _ in block.lines]
+    if isinstance(block, bl.Item):
+        return [n for item in bl.walk([block]) for n in (item.line, *(m for m, _ in item.cont))]
+    return [n for n, _ in block.rows]

@@ -56,7 +56,7 @@ def heading_category(heading: str) -> RootCauseCategory | None:
 
 def read(reading: Reading, region: Region) -> None:
     default = heading_category(region.heading)
-    lines = whys.read(reading, region, only_questions=True)
+    found = whys.read(reading, region, only_questions=True)
     causes: list[RootCause] = []
     waiting: RootCauseCategory | None = None
     paragraph: list[tuple[int, str]] = []
@@ -76,7 +76,7 @@ def read(reading: Reading, region: Region) -> None:
             waiting = None
         causes.append(cause)
 
-    for block in bl.blocks(lines):
+    for block in found:
         if isinstance(block, bl.Item):
             flush()
             for item in [block, *block.children]:

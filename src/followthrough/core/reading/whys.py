@@ -64,15 +64,14 @@ def split_why(text: str) -> tuple[str, str] | None:
     return question, answer
 
 
-def read(reading: Reading, region: Region, *, only_questions: bool) -> list[tuple[int, str]]:
-    """Read whys into the document; returns the region's lines with the whys blanked (for
-    the root cause reader).
+def read(reading: Reading, region: Region, *, only_questions: bool) -> list[bl.Block]:
+    """Read whys into the document; returns the blocks of the region's lines with the whys
+    blanked (for the root cause reader): the region's shared blocks when none was read.
 
     ``only_questions``: in a root cause section only lines that ask "Why ...?" (or
     "Q: ...") are whys, with the answer on the same or the next line.
     """
     doc = reading.doc
-    lines = reading.lines(region)
     used: set[int] = set()
     pending: Why | None = None
 
@@ -108,7 +107,8 @@ def read(reading: Reading, region: Region, *, only_questions: bool) -> list[tupl
         if not answer:
             pending = entry
 
-    for block in bl.blocks(lines):
+    found = reading.blocks(region)
+    for block in found:
         if isinstance(block, bl.Item):
             for item in bl.walk([block]):
                 take(item.line, item.text, item.cont)
@@ -137,4 +137,6 @@ def read(reading: Reading, region: Region, *, only_questions: bool) -> list[tupl
                     doc.whys.append(Why(number, "", filled[0]))
     if not only_questions:
         return []
-    return [(n, "" if n in used else t) for n, t in lines]
+    if not used:
+        return found
+    return bl.blocks([(n, "" if n in used else t) for n, t in reading.lines(region)])
