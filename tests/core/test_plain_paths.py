@@ -5,6 +5,7 @@ does."""
 from __future__ import annotations
 
 import re
+from datetime import tzinfo
 from unittest.mock import patch
 
 from hypothesis import given, settings
@@ -173,6 +174,22 @@ def test_a_stamp_is_read_as_the_patterns_read_it(text: str) -> None:
             patch.object(dates, "_zone_or_ampm", _zone_or_ampm_by_pattern),
         ):
             assert found == dates.match_stamp(line)
+
+
+@given(
+    texts,
+    st.sampled_from([None, dates.zone_from("UTC"), dates.zone_from("+05:30")]),
+    st.sampled_from([None, (0, 0, 0), (2026, 3, 4)]),
+)
+def test_a_stamp_given_a_zone_is_the_stamp_replace_makes(
+    text: str, zone: tzinfo | None, ambiguous: tuple[int, int, int] | None
+) -> None:
+    for line in (text, "14:02" + text, "4 Mar 9:15 UTC" + text, "03/04/2026" + text):
+        stamp = dates.match_stamp(line)
+        if stamp is not None:
+            made = dates.replaced(stamp, zone, ambiguous)
+            assert made == stamp._replace(zone=zone, ambiguous=ambiguous)
+            assert type(made) is dates.Stamp and made.zone is zone
 
 
 @settings(max_examples=3000)

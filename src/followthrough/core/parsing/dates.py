@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, time, timedelta, timezone, tzinfo
 from typing import Final, NamedTuple
 
 from followthrough.core.regex import lazy
@@ -423,8 +423,11 @@ def find_zone(text: str) -> tzinfo | None:
     return zone_from(token)
 
 
-def combine(when: date, clock: time, zone: tzinfo | None) -> datetime:
-    return datetime.combine(when, clock, tzinfo=zone)
+def replaced(stamp: Stamp, zone: tzinfo | None, ambiguous: tuple[int, int, int] | None) -> Stamp:
+    """``stamp._replace(zone=zone, ambiguous=ambiguous)`` without the Python-level
+    ``_replace`` and ``_make`` (every entry of a zoned timeline asks)."""
+    text, rest, day, clock, _, _ = stamp
+    return _new_stamp(Stamp, (text, rest, day, clock, zone, ambiguous))
 
 
 # A named period: a deadline a reader can put in a calendar without a day ("end of Q3",

@@ -18,11 +18,11 @@ from followthrough.core.document import SectionKind, TimelineEvent
 from followthrough.core.parsing import blocks as bl
 from followthrough.core.parsing.dates import (
     Stamp,
-    combine,
     find_day,
     find_zone,
     match_stamp,
     numeric_order,
+    replaced,
     to_date,
 )
 from followthrough.core.parsing.text import join, strip_emphasis
@@ -218,10 +218,11 @@ class TimelineReader:
         if stamp.day is not None or stamp.ambiguous is not None:
             self._set_day(stamp.day)
         zone = stamp.zone or zone or self.zone
-        if zone is not None and stamp.zone is None:
-            stamp = stamp._replace(zone=zone)
-        if self.day_unknown and stamp.ambiguous is None:
-            stamp = stamp._replace(ambiguous=(0, 0, 0))  # its day is that unknown date
+        ambiguous = stamp.ambiguous
+        if self.day_unknown and ambiguous is None:
+            ambiguous = (0, 0, 0)  # its day is that unknown date
+        if zone is not stamp.zone or ambiguous is not stamp.ambiguous:
+            stamp = replaced(stamp, zone, ambiguous)
         self.pending.append((event, stamp, self.day if stamp.day is None else None))
 
     def _table(self, table: bl.Table) -> None:
@@ -322,12 +323,14 @@ class TimelineReader:
                     rolled = _NO_DAYS
                     if when is None:
                         continue
-                    at = combine(when, stamp.clock, zone)
+                    at = datetime.combine(when, stamp.clock, zone)
                 else:
                     base = context_day or fallback
                     if base is None:
                         continue
-                    at = combine(base, stamp.clock, zone) + rolled
+                    at = datetime.combine(base, stamp.clock, zone)
+                    if rolled:
+                        at += rolled
                     # Naive and zoned times do not compare: only roll over between alike.
                     if (
                         previous is not None
