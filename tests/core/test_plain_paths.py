@@ -177,6 +177,22 @@ def test_a_stamp_is_read_as_the_patterns_read_it(text: str) -> None:
 
 
 @given(
+    st.one_of(
+        st.none(),
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 10_000)), st.integers(0, 13), st.integers(0, 32)
+        ),
+    ),
+    st.one_of(st.none(), st.integers(0, 10_000)),
+)
+def test_a_kept_date_is_the_date_made_afresh(
+    day: tuple[int | None, int, int] | None, year: int | None
+) -> None:
+    assert dates.to_date(day, year) == dates.to_date.__wrapped__(day, year)
+    assert dates.to_date(day, year) == dates.to_date.__wrapped__(day, year)
+
+
+@given(
     texts,
     st.sampled_from([None, dates.zone_from("UTC"), dates.zone_from("+05:30")]),
     st.sampled_from([None, (0, 0, 0), (2026, 3, 4)]),

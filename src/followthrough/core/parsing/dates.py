@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Final, NamedTuple
 
 from followthrough.core.regex import lazy
@@ -220,8 +221,10 @@ def _clock(g: tuple[str | None, ...]) -> time | None:
     return time(hour, minute, second)
 
 
+@lru_cache(maxsize=4096)
 def to_date(day: tuple[int | None, int, int] | None, default_year: int | None) -> date | None:
-    """A calendar date, taking ``default_year`` when the year was not written."""
+    """A calendar date, taking ``default_year`` when the year was not written. Kept (dates
+    are immutable): a timeline asks for each entry's day again and again."""
     if day is None:
         return None
     year, month, dom = day
