@@ -1,5 +1,6 @@
 """What a postmortem may name an earlier one by (links, identifiers): the identifiers are
-found by a scan for digits that gives exactly what the identifier pattern finds."""
+found by a scan of the text's characters as bytes (a letter before two digits) that gives
+exactly what the identifier pattern finds."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ _PIECES = [
     ".",
     "ab",
     "\u0663\u0664",
+    # what the scan's one byte a character reads as a digit, or as no letter
+    "?",
+    "\u00e9",
+    "\u00b2",
+    "PM",
 ]
 
 

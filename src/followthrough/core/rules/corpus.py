@@ -681,6 +681,13 @@ _KIND_KEYS = [_kind_keys(failure) for failure in FAILURE_KINDS]
 _KIND_SUBJECTS = [
     tuple(word.decode() for word in subjects | names) for subjects, _, names in _KIND_KEYS
 ]
+_ANY_KEY = frozenset().union(*chain.from_iterable(_KIND_KEYS))
+#: each kind's phrases that start with none of its other phrases: a match of its pattern
+#: starts where one of these does
+_KIND_STARTS = [
+    tuple(p for p in phrases if not any(p.startswith(q) for q in phrases if q != p))
+    for phrases in (sorted({*f.subjects, *f.conditions, *f.names}) for f in FAILURE_KINDS)
+]
 _ALNUM_ONLY = bytes.maketrans(
     bytes(range(128)).translate(
         None, b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -689,11 +696,17 @@ _ALNUM_ONLY = bytes.maketrans(
 )
 
 
-def _possible_kinds(low: str) -> list[int]:
-    """The kinds whose key words ``low`` has (all of them for non-ASCII text)."""
-    if not low.isascii():
-        return list(range(len(FAILURE_KINDS)))
-    words = set(low.encode().translate(_ALNUM_ONLY).split())
+def _key_words(low: str) -> frozenset[bytes]:
+    """The kinds' key words among the words (letters and digits) of ``low``; a character
+    not ASCII is a space there, as a kind's pattern takes none for part of a phrase."""
+    return _ANY_KEY.intersection(low.encode("ascii", "replace").translate(_ALNUM_ONLY).split())
+
+
+def _possible_kinds(words: frozenset[bytes]) -> list[int]:
+    """The kinds a text with these :func:`_key_words` may name: it has the key word of one
+    of the kind's names, or of one of its subjects and one of its conditions."""
+    if not words:
+        return []
     return [
         kind
         for kind, (subjects, conditions, names) in enumerate(_KIND_KEYS)
@@ -790,6 +803,25 @@ class Signature:
 _KIND_REACH = 40
 
 
+def _kind_matches(text: str, kind: int) -> Iterator[re.Match[str]]:
+    """``_KIND_PATTERNS[kind].finditer(text)``, the pattern tried only where one of the
+    kind's phrases starts (found by ``str.find``), not at every position of the text."""
+    pattern = _KIND_PATTERNS[kind]
+    starts = []
+    for phrase in _KIND_STARTS[kind]:
+        at = text.find(phrase)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(phrase, at + 1)
+    end = 0
+    for at in sorted(starts):
+        if at >= end:
+            match = pattern.match(text, at)
+            if match:
+                end = match.end()
+                yield match
+
+
 def _kinds_in(text: str, possible: Sequence[int]) -> Iterator[tuple[set[int], str]]:
     """(kinds, clause) of each clause of lower-case ``text`` that names one of the
     ``possible`` failure kinds."""
@@ -797,7 +829,7 @@ def _kinds_in(text: str, possible: Sequence[int]) -> Iterator[tuple[set[int], st
         (m.start(), m.end(), kind, role)
         for kind in possible
         if any(map(text.__contains__, _KIND_SUBJECTS[kind]))
-        for m in _KIND_PATTERNS[kind].finditer(text)
+        for m in _kind_matches(text, kind)
         for other, role in _KIND_PHRASES[m[0]]
         if other == kind
     ]
@@ -835,23 +867,33 @@ def _signature(doc: Document, cause: str) -> Signature:
     summary = doc.section(SectionKind.SUMMARY)
     mode = doc.failure_mode.lower() if doc.failure_mode else ""
     title = doc.title.lower() if doc.title else ""
-    texts = ((summary.body if summary else "").lower(), cause.lower())
-    possible = _possible_kinds(" ".join((mode, title, *texts)))
+    texts = (mode, title, (summary.body if summary else "").lower(), cause.lower())
+    keys = [_key_words(text) for text in texts]
+    # a text is searched for every kind the four texts' words may name (every kind when one
+    # is not ASCII: which kinds are searched orders the clauses it yields), and only if its
+    # own words may name one
+    possible = (
+        _possible_kinds(frozenset().union(*keys))
+        if all(map(str.isascii, texts))
+        else list(range(len(FAILURE_KINDS)))
+    )
     if not possible:
         return sig  # a document that names no failure kind takes no part
+    mode_kinds, title_kinds, *found = (
+        _kinds_in(text, possible) if _possible_kinds(words) else iter(())
+        for text, words in zip(texts, keys, strict=True)
+    )
     if mode:
         sig.declared = set()
-        for kinds, _ in _kinds_in(mode, possible):
+        for kinds, _ in mode_kinds:
             sig.declared |= kinds
         sig.kinds |= sig.declared
-    if title:
-        for kinds, _ in _kinds_in(title, possible):
-            sig.kinds |= kinds
-    for text in texts:
-        for kinds, clause in _kinds_in(text, possible):
-            sig.kinds |= kinds
-            sig.components |= _components(clause)
-            sig.texts.append(clause)
+    for kinds, _ in title_kinds:
+        sig.kinds |= kinds
+    for kinds, clause in chain.from_iterable(found):
+        sig.kinds |= kinds
+        sig.components |= _components(clause)
+        sig.texts.append(clause)
     if sig.kinds:  # the failure mode line and title say where, whatever their clauses
         sig.components |= _components(mode) | _components(title)
         sig.texts += [mode, title]

@@ -221,29 +221,36 @@ def references(text: str) -> References:
     return tuple(links), _identifiers(text)
 
 
-#: two digits: every identifier has them right after its letters (or its ``-``/``_``)
-_TWO_DIGITS = lazy(r"\d\d")
+#: each character of a text as one byte (``encode("ascii", "replace")``), for the scan of
+#: :func:`_identifiers`: a letter, ``-`` or ``_`` as ``a``; a digit, or what may be one (a
+#: character not ASCII, which "replace" writes ``?``), as ``0``; anything else a space
+_ID_MARKS = bytes(
+    ord("a") if c in "abcdefghijklmnopqrstuvwxyz-_" else ord("0") if c in "0123456789?" else 32
+    for c in map(chr, range(256))
+)
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 def _identifiers(text: str) -> tuple[str, ...]:
     """``m[0] for m in _WORD_IDENTIFIER.finditer(text)``, the pattern tried only where an
-    identifier's letters end before two digits: a text is scanned for pairs of digits (a
-    few hundred) instead of being tried at every word start (thousands)."""
+    identifier's letters end before two digits: the text's characters are marked by one
+    byte translation and the marks searched for a letter (or ``-``, ``_``) before two
+    digits (a few dozen places) instead of the pattern being tried at every word start
+    (thousands)."""
     found: list[str] = []
     end = 0  # where the last identifier found ends: none starts inside it
-    for pair in _TWO_DIGITS.finditer(text):
-        at = pair.start()
-        if at < end:
-            continue
-        if at and text[at - 1] in "-_":
-            at -= 1
-        start = at
-        while start and text[start - 1] in _LETTERS:
-            start -= 1
-        if at - start >= 2:  # the pattern decides the rest (what comes before, the tail)
-            match = _WORD_IDENTIFIER.match(text, start)
-            if match:
-                found.append(match[0])
-                end = match.end()
+    marks = text.encode("ascii", "replace").translate(_ID_MARKS)
+    digits = marks.find(b"a00") + 1
+    while digits:
+        if digits >= end and text[digits : digits + 2].isdecimal():
+            at = digits - 1 if text[digits - 1] in "-_" else digits
+            start = at
+            while start and text[start - 1] in _LETTERS:
+                start -= 1
+            if at - start >= 2:  # the pattern decides the rest (what comes before, the tail)
+                match = _WORD_IDENTIFIER.match(text, start)
+                if match:
+                    found.append(match[0])
+                    end = match.end()
+        digits = marks.find(b"a00", digits + 2) + 1
     return tuple(found)
