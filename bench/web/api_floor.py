@@ -9,7 +9,10 @@ service's WSGI entry (every middleware, the token, ninja, the handler), in one p
 For each target (default: the teams list, the floor every API read pays; the incident list;
 one incident): CPU time per request (``time.process_time``, best of ``--rounds`` rounds of
 ``--n`` requests in all, after 20 to warm up), Python calls per request (cProfile over 100
-more) and the load average. ``--profile PREFIX`` keeps each profile; ``DROP=a,b`` leaves out
+more) and the load average; on PostgreSQL also the CPU time of the server's backends that
+served them (``/proc/PID/schedstat`` of every backend on the database, read around each
+round: the server's side of every statement and round trip) and their sum, best of the
+rounds. ``--profile PREFIX`` keeps each profile; ``DROP=a,b`` leaves out
 the middleware whose dotted path contains ``a`` or ``b`` (to see what they cost). With
 ``DATABASE_URL`` set it reads PostgreSQL (the data folder then holds only the token).
 Asserts that every answer was 200, nothing else.
@@ -82,18 +85,39 @@ def main() -> None:
             result.close()
         return body
 
+    def backends() -> list[int]:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid()"
+            )
+            return [pid for (pid,) in cursor.fetchall()]
+
+    def server_cpu(pids: list[int]) -> float:
+        """The CPU seconds the backends ``pids`` have run (user and kernel)."""
+        return sum(int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) for pid in pids) / 1e9
+
     first = json.loads(call("/api/v1/incidents"))["items"][0]["id"]
     targets = [t.replace("FIRST", str(first)) for t in args.targets.split(",")]
     for t in targets:
         for _ in range(20):
             call(t)
         status.clear()
-        best = float("inf")
+        pids = backends()
+        best = server = both = float("inf")
+        per_round = args.n // args.rounds
         for _ in range(args.rounds):
+            s0 = server_cpu(pids)
             t0 = time.process_time()
-            for _ in range(args.n // args.rounds):
+            for _ in range(per_round):
                 call(t)
-            best = min(best, (time.process_time() - t0) / (args.n // args.rounds))
+            mine = (time.process_time() - t0) / per_round
+            theirs = (server_cpu(pids) - s0) / per_round
+            best, server, both = min(best, mine), min(server, theirs), min(both, mine + theirs)
         assert set(status) == {"200 OK"}, set(status)
         prof = cProfile.Profile()
         prof.enable()
@@ -102,8 +126,10 @@ def main() -> None:
         prof.disable()
         st = pstats.Stats(prof)
         calls = st.total_calls / 100  # type: ignore[attr-defined]
+        db = f"  server {server * 1000:6.3f} ms  sum {both * 1000:6.3f} ms" if pids else ""
         print(
-            f"{t:<28} CPU {best * 1000:6.3f} ms  calls {calls:8.0f}  load {os.getloadavg()[0]:.2f}"
+            f"{t:<28} CPU {best * 1000:6.3f} ms{db}  calls {calls:8.0f}  "
+            f"load {os.getloadavg()[0]:.2f}"
         )
         if args.profile:
             st.dump_stats(f"{args.profile}-{t.strip('/').replace('/', '_')}.prof")

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from followthrough.web.accounts.models import Organisation
@@ -66,13 +67,16 @@ def test_a_list_read_whole_on_one_page_is_not_counted_apart(
     it. Overdue is judged in the page's own query."""
     client = cast.api("alice")
     ok(client.get(f"{API}/teams"))
-    with django_assert_num_queries(5):  # the savepoint and its release, token, page, responders
+    # the savepoint and its release, the token, then the page and its responders: in one
+    # statement on PostgreSQL, in two on SQLite (incidents.schemas._responders_apart)
+    page = 1 if connection.vendor == "postgresql" else 2
+    with django_assert_num_queries(3 + page):
         body = ok(client.get(f"{API}/incidents"))
     assert (body["count"], len(body["items"]), body["next"]) == (20, 20, None)
-    with django_assert_num_queries(6):  # a full page: the count is asked for
+    with django_assert_num_queries(4 + page):  # a full page: the count is asked for
         body = ok(client.get(f"{API}/incidents?limit=5&offset=5"))
     assert (body["count"], len(body["items"]), body["offset"]) == (20, 5, 5)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(3 + page):
         body = ok(client.get(f"{API}/incidents?limit=15&offset=15"))
     assert (body["count"], len(body["items"]), body["next"]) == (20, 5, None)
     with django_assert_num_queries(5):  # past the end: nothing to prefetch, the count asked for

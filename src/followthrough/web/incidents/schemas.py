@@ -309,19 +309,28 @@ def _build(shape: tuple[Any, ...], values: Mapping[str, Any]) -> QuerySet[Any, A
     earlier_seen = Case(When(repeat_of_id__in=readable, then=True), default=False)
     read = incidents.annotate(**{OVERDUE: late_now, EARLIER_SEEN: earlier_seen})
     columns = PRECISE_COLUMNS if microseconds else ANSWER_COLUMNS
-    if "pk" in values:
-        # The detail's one row carries its responders. A list page reads them in a second
-        # statement for the page's ids (_responders): a subquery per row costs the database
-        # more than that statement (PostgreSQL: +0.2 ms CPU for a page of 50), and in the
-        # page's own SELECT it runs for every row sorted or skipped (SQLite), not only the
-        # page's.
+    if not _responders_apart(values):
         responders = JsonRows(
             RESPONDERS_IN_ORDER.filter(incidents_responded=OuterRef("pk")).values("id", "name")
         )
-        return read.annotate(**{RESPONDERS: responders}).values_list(
-            *columns, OVERDUE, EARLIER_SEEN, RESPONDERS
-        )
-    return read.order_by("-started_at", "-pk").values_list(*columns, OVERDUE, EARLIER_SEEN)
+        read = read.annotate(**{RESPONDERS: responders})
+        columns = (*columns, OVERDUE, EARLIER_SEEN, RESPONDERS)
+    else:
+        columns = (*columns, OVERDUE, EARLIER_SEEN)
+    if "pk" not in values:
+        read = read.order_by("-started_at", "-pk")
+    return read.values_list(*columns)
+
+
+def _responders_apart(values: Mapping[str, Any]) -> bool:
+    """Whether a list page reads its responders in a second statement (_responders) rather
+    than in its rows (as the detail's one row always does).
+
+    On SQLite, where a statement costs no round trip: in the page's own SELECT the subquery
+    runs for every row sorted or skipped, not only the page's. PostgreSQL evaluates it after
+    the sort and the LIMIT, for the page's rows only, and a statement fewer is a round trip
+    fewer (and its parse, bind and execute)."""
+    return "pk" not in values and connection.vendor != "postgresql"
 
 
 def _prepared(
@@ -367,6 +376,8 @@ class IncidentAnswers(Answers):
         if self.prepared is None:
             return []
         rows = self.prepared.rows(self.values, " LIMIT %s OFFSET %s", (limit, offset))
+        if not _responders_apart(self.values):
+            return [self._answer(row, row.pop()) for row in rows]  # the row ends with them
         responders = _responders([row[0] for row in rows])
         return [self._answer(row, responders.get(row[0], [])) for row in rows]
 
