@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from followthrough.cli import main
 from followthrough.core import lint
@@ -34,9 +36,16 @@ from followthrough.core.markdown import parse
 from followthrough.core.reporters import REPORTERS
 from followthrough.core.rules.base import CorpusRule, Finding, Severity
 from followthrough.core.rules.blame import PersonAsAgent
-from followthrough.core.rules.corpus import CopyPaste, RepeatIncident, _long_enough
+from followthrough.core.rules.corpus import (
+    _SENTENCE_END,
+    CopyPaste,
+    RepeatIncident,
+    _long_enough,
+    _sentence_stops,
+)
 
 from . import real_corpus
+from .strategies import joined
 
 CORPUS = Path(__file__).resolve().parents[1] / "corpus"
 BENCH = Path(__file__).resolve().parents[2] / "bench"
@@ -109,6 +118,26 @@ def test_a_copied_run_is_judged_from_the_signature_as_from_the_lines_it_spans() 
                 for kind in (SectionKind.ACTION_ITEMS, SectionKind.SUMMARY):
                     judged = signature.long_enough(first, numbers[j], kind)
                     assert judged == _long_enough(text, kind), (doc.path, first, numbers[j])
+
+
+@settings(max_examples=3000)
+@given(
+    st.lists(
+        joined(
+            ["end", "e.g", "3", "?", "!", ".", "?!", "…", "'", ")", "é"],
+            ["", " ", "  ", "\t", "\u00a0", "\u2028", "\x1c", "\r", "\n"],
+            max_size=8,
+        ),
+        max_size=4,
+    )
+)
+def test_a_line_s_sentence_stops_counted_from_its_words_are_those_the_pattern_finds(
+    lines: list[str],
+) -> None:
+    """A signature counts a line's stops as its words that end with one: the same count as
+    the pattern finds in the line, whatever whitespace separates them."""
+    expected = [len(_SENTENCE_END.findall(line)) for line in lines]
+    assert _sentence_stops(list(map(str.split, lines))) == expected
 
 
 def test_a_repeat_signature_is_words_and_numbers_not_the_document() -> None:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import cache
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
+from operator import add
 from typing import TYPE_CHECKING
 
 from followthrough.core.document import Document, SectionKind
@@ -162,6 +163,15 @@ def passages(doc: Document, min_words: int) -> Iterator[tuple[int, SectionKind, 
             yield item.line, SectionKind.ACTION_ITEMS, item.text
 
 
+def _sentence_stops(lines: Iterable[list[str]]) -> list[int]:
+    """How many sentence stops (:data:`_SENTENCE_END`: ``.``, ``!`` or ``?`` before
+    whitespace or the end) each line has, given split at whitespace: how many of its words
+    end with one (the pattern's whitespace is ``str.split``'s), counted in C once the words
+    are joined by single spaces."""
+    spaced = map(add, map(" ".join, lines), repeat(" "))
+    return [line.count(". ") + line.count("! ") + line.count("? ") for line in spaced]
+
+
 def _copy_reason(score: float) -> str:
     return "the same text" if score >= 1.0 else f"nearly the same text ({score:.0%} alike)"
 
@@ -237,8 +247,9 @@ class CopyPaste(CorpusRule):
         lines = doc.text.split("\n", last) if found else []
         counted = _run_lines(numbers)
         texts = [lines[number - 1] for number in counted]
-        words = array("I", accumulate(map(len, map(str.split, texts)), initial=0))
-        stops = array("I", accumulate(map(len, map(_SENTENCE_END.findall, texts)), initial=0))
+        split = list(map(str.split, texts))
+        words = array("I", accumulate(map(len, split), initial=0))
+        stops = array("I", accumulate(_sentence_stops(split), initial=0))
         excerpts = "\n".join([_line_excerpt(lines, number) for number in numbers])
         return PassageSignature(
             path=doc.path,
