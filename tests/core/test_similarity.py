@@ -177,7 +177,7 @@ def test_shingle_sets_packed_by_a_worker_index_the_same_as_the_texts() -> None:
 @BOUNDED
 @given(
     st.lists(st.frozensets(st.integers(1, 60), max_size=40), min_size=2, max_size=5),
-    st.sampled_from([0.3, 0.5, 0.8, 0.85, 0.9, 1.0]),
+    st.sampled_from([1e-12, 1e-9, 0.3, 0.5, 0.8, 0.85, 0.9, 1.0]),  # config allows (0, 1]
 )
 def test_sets_that_meet_in_a_bucket_are_paired_exactly_when_their_jaccard_reaches_the_threshold(
     sets: list[frozenset[int]], threshold: float

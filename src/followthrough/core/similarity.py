@@ -29,6 +29,7 @@ stemmer and a small synonym table, all from ``word_forms.toml`` beside this modu
 from __future__ import annotations
 
 import gc
+import math
 import sys
 import zlib
 from array import array
@@ -724,7 +725,8 @@ class NearDuplicateIndex(Generic[K]):
         near: list[tuple[int, int, float]] = []
         threshold = self.threshold
         # Jaccard is at most the ratio of the two sizes: pairs too unequal are not compared
-        ratio = threshold - 1e-9
+        # (a threshold the config allows may be as small as a rounding margin: none then are)
+        ratio = max(threshold - 1e-9, 0.0)
         peers = self.bucket_peers
         for members in buckets.values():
             count = len(members)
@@ -732,7 +734,7 @@ class NearDuplicateIndex(Generic[K]):
             heads: list[list[int]] = [[]] * count
             for y in range(min(count - 1, peers)):
                 size_b = held[y]
-                low, high = ratio * size_b, size_b / ratio
+                low, high = ratio * size_b, (size_b / ratio if ratio else math.inf)
                 later = [j for j in range(y + 1, count) if low <= held[j] <= high]
                 if not later:
                     continue
