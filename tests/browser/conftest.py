@@ -26,13 +26,31 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 # time, as a real deployment's separate connections effectively do.
 class _OneRequestAtATime(ThreadedWSGIServer):
     _lock = threading.Lock()
+    #: requests being served or waiting for their turn
+    _open = 0
+    _idle = threading.Condition()
 
     def set_app(self, application: Any) -> None:
         def serial(environ: Any, start_response: Any) -> list[bytes]:
-            with self._lock:
-                return list(application(environ, start_response))
+            with self._idle:
+                _OneRequestAtATime._open += 1
+            try:
+                with self._lock:
+                    return list(application(environ, start_response))
+            finally:
+                with self._idle:
+                    _OneRequestAtATime._open -= 1
+                    self._idle.notify_all()
 
         super().set_app(serial)
+
+    @classmethod
+    def wait_idle(cls, timeout: float = 30) -> None:
+        """Until no request is served or waiting: a closed browser does not stop what it
+        sent, and the test's database is flushed after the test (a write served then fails
+        the flush: "FOREIGN KEY constraint failed", seen once under load)."""
+        with cls._idle:
+            cls._idle.wait_for(lambda: cls._open == 0, timeout)
 
 
 LiveServerThread.server_class = _OneRequestAtATime
@@ -81,6 +99,7 @@ def page() -> Iterator[Any]:
         finally:
             context.close()
             browser.close()
+            _OneRequestAtATime.wait_idle()
 
 
 @dataclass
