@@ -114,6 +114,8 @@ def _database() -> dict[str, object]:
     if os.environ.get("DATABASE_URL"):
         db: dict[str, object] = env.db("DATABASE_URL")
         if db["ENGINE"] == "django.db.backends.postgresql":
+            # Django's backend, with a read's BEGIN deferred to its first write
+            db["ENGINE"] = "followthrough.web.lib.postgresql"
             db.setdefault("CONN_MAX_AGE", 0)
             # Each process keeps a pool of open connections (psycopg_pool) instead of
             # connecting per request. A gunicorn sync worker serves one request at a time,

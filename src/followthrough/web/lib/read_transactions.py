@@ -20,7 +20,9 @@ immediate lock; a derived index that catches up on read calls :func:`take_write_
 (and only when) it has work to do; a "last used" stamp waits for the end of the read
 (:func:`write_after_read`). Any other write in a deferred request is logged (and counted, for tests:
 ``tests/web/test_read_transactions.py`` walks every page of the demo organisation).
-PostgreSQL has no such lock; it is untouched.
+PostgreSQL has no such lock. There a safe request's transaction begins at its first
+statement that writes (web/lib/postgresql/base.py): a request that only reads sends
+neither BEGIN nor COMMIT, two of the four round trips of an API read.
 """
 
 from __future__ import annotations
@@ -145,6 +147,9 @@ class ReadTransactionMiddleware:
             return self.get_response(request)
         finally:
             for conn, mode in reversed(reads):
+                if conn.vendor == "postgresql":
+                    conn.defer_begin = False
+                    continue
                 conn.execute_wrappers.remove(_watch_writes)
                 conn._followthrough_reading = False
                 conn.transaction_mode = mode
@@ -158,6 +163,9 @@ class ReadTransactionMiddleware:
             return
         reads: list[tuple[Any, str | None]] = request._followthrough_reads  # type: ignore[attr-defined]
         for conn in connections.all():
+            if conn.vendor == "postgresql":
+                self._defer_begin(conn, reads)
+                continue
             if conn.vendor != "sqlite":
                 continue
             conn.ensure_connection()  # connecting sets the mode from the settings
@@ -170,3 +178,12 @@ class ReadTransactionMiddleware:
             # What ``conn.execute_wrapper(...)`` does, without a context manager and a new
             # closure on every request (this runs for every read); removed in __call__.
             conn.execute_wrappers.append(_watch_writes)
+
+    @staticmethod
+    def _defer_begin(conn: Any, reads: list[tuple[Any, str | None]]) -> None:
+        """On PostgreSQL, the view's transaction begins at its first write
+        (web/lib/postgresql/base.py): a read sends neither BEGIN nor COMMIT."""
+        if not hasattr(conn, "defer_begin") or conn.in_atomic_block:
+            return  # Django's own backend, or inside a transaction already (a test's)
+        conn.defer_begin = True
+        reads.append((conn, None))
