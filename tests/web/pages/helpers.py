@@ -23,3 +23,13 @@ def panel(response: HttpResponse, panel_id: str) -> str:
 
 def messages_of(response: Any) -> list[str]:
     return [str(m) for m in response.context["messages"]]
+
+
+def tables_read(captured: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of the captured queries read each table (by the table after ``FROM``)."""
+    counts: dict[str, int] = {}
+    for query in captured:
+        match = re.search(r'\bFROM "?(\w+)"?', query["sql"])
+        if match:
+            counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+    return counts

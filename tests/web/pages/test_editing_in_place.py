@@ -10,15 +10,16 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.history.recording import history_of
 from followthrough.web.incidents.models import Incident
 from followthrough.web.postmortems.models import ContributingFactor, Postmortem, TimelineEvent
-from followthrough.web.postmortems.operations import add_timeline_event
+from followthrough.web.postmortems.operations import add_timeline_event, start_postmortem
 from followthrough.web.versioning import save_versioned
 
-from .helpers import messages_of, text
+from .helpers import messages_of, tables_read, text
 from .test_postmortem_editor import HTMX, url
 
 pytestmark = pytest.mark.django_db
@@ -316,6 +317,47 @@ def test_an_action_item_is_edited_in_place_with_everything_it_says(
     assert change.before["title"] == "Improve monitoring"
     # Owned and dated now: the "actions tracked" milestone completed from it.
     assert Postmortem.objects.get(pk=postmortem.pk).actions_tracked_at is not None
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["in place", "page"])
+def test_opening_an_action_item_for_edit_reads_it_once_with_the_others(
+    cast: Any,
+    postmortem: Postmortem,
+    item: ActionItem,
+    htmx: bool,
+    django_assert_max_num_queries: Any,
+) -> None:
+    """The item opened is the one the action items list read, not a read of its own; the
+    page's other reads are the editor's (test_postmortem_editor), plus the owner pickers of
+    the new-item form and the item's form."""
+    ActionItem.objects.create(postmortem=postmortem, title="Another", owner=cast.frank)
+    client = cast.browser(cast.bob)
+    address = url("action-edit", postmortem, item.pk)
+    client.get(address, headers=HTMX if htmx else {})  # warm up
+    with django_assert_max_num_queries(16) as page:
+        response = client.get(address, headers=HTMX if htmx else {})
+    assert f'name="edit-action-{item.pk}-title"' in text(response)
+    assert tables_read(page.captured_queries)["actions_actionitem"] == 1
+
+
+def test_an_action_item_deleted_or_of_another_postmortem_is_not_opened_for_edit(
+    cast: Any, postmortem: Postmortem, item: ActionItem
+) -> None:
+    other = ActionItem.objects.create(
+        postmortem=start_postmortem(cast.incident(title="Other"), cast.alice), title="Theirs"
+    )
+    client = cast.browser(cast.bob)
+    assert client.get(url("action-edit", postmortem, other.pk)).status_code == 404
+    ActionItem.objects.filter(pk=item.pk).update(deleted_at=timezone.now())
+    assert client.get(url("action-edit", postmortem, item.pk)).status_code == 404
+    assert (
+        client.get(
+            url("action-edit", postmortem, other.pk).replace(
+                f"/{postmortem.incident_id}/", f"/{other.postmortem.incident_id}/"
+            )
+        ).status_code
+        == 200
+    )
 
 
 def test_a_stale_action_item_save_says_what_they_saved(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from django.urls import reverse
 
 from followthrough.web.actions.models import ActionItem
 from followthrough.web.postmortems.models import Postmortem, Status, Why
 from followthrough.web.postmortems.operations import add_timeline_event
 
-from .helpers import messages_of, panel, text
+from .helpers import messages_of, panel, tables_read, text
 
 HTMX = {"HX-Request": "true"}
 
@@ -491,3 +492,53 @@ def test_a_stale_save_of_one_section_names_only_what_differs_in_it(
     postmortem.refresh_from_db()
     assert postmortem.impact == "Alice: EU checkout down 40 minutes."
     assert postmortem.users_affected is None
+
+
+def _a_full_document(cast: Any, postmortem: Postmortem) -> None:
+    """Two of each list, items owned by three people, a facilitator: what the page reads."""
+    from followthrough.web.postmortems.operations import append
+
+    for n in (1, 2):
+        append(postmortem, "whys", question=f"Why {n}?", answer=f"Because {n}.")
+        append(postmortem, "factors", kind="process", description=f"Factor {n}")
+        add_timeline_event(postmortem, datetime(2026, 3, 2, 13, n, tzinfo=UTC), f"Event {n}")
+    for owner in (cast.ivan, cast.rita, cast.frank):
+        ActionItem.objects.create(postmortem=postmortem, title=f"Fix for {owner.name}", owner=owner)
+    meeting = postmortem.meeting
+    meeting.facilitator = cast.frank
+    meeting.save()
+
+
+LISTS = (
+    "postmortems_timelineevent",
+    "postmortems_why",
+    "postmortems_contributingfactor",
+    "actions_actionitem",
+)
+# The editor's queries for an editor (not an admin) on SQLite, one SAVEPOINT and its RELEASE
+# included: session, user, the viewer's zone, incident, postmortem, the four lists, the edit
+# and lead checks, delivery problems; the action items tab adds the owner picker, the meeting
+# tab its attendees and two pickers.
+EDITOR_QUERIES = {"actions": 15, "meeting": 17}
+
+
+@pytest.mark.parametrize("tab", ["summary", "timeline", "whys", "factors", "actions", "meeting"])
+def test_each_tab_of_the_editor_reads_each_list_once_and_no_person_by_id(
+    cast: Any, postmortem: Postmortem, tab: str, django_assert_max_num_queries: Any
+) -> None:
+    """The linter's Markdown and the open tab share one read of each list; the incident's
+    commander and the meeting's facilitator come with the incident and the postmortem."""
+    _a_full_document(cast, postmortem)
+    browser = cast.browser(cast.bob)
+    address = url("postmortem", postmortem) + f"?section={tab}"
+    browser.get(address)  # warm up: content types, the organisation row
+    with django_assert_max_num_queries(EDITOR_QUERIES.get(tab, 14)) as page:
+        response = browser.get(address)
+    assert response.status_code == 200
+    assert "Fix for Frank Osei" in text(response) or tab != "actions"
+    reads = tables_read(page.captured_queries)
+    assert all(reads.get(table) == 1 for table in LISTS), reads
+    by_id = [
+        q["sql"] for q in page.captured_queries if 'WHERE "accounts_person"."id" =' in q["sql"]
+    ]
+    assert by_id == []

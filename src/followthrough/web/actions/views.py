@@ -28,6 +28,7 @@ from followthrough.web.postmortems.views.editor import (
     done,
     form_response,
     item_edit_form,
+    listed_row,
     locked_response,
     row_response,
     sends_back,
@@ -77,7 +78,7 @@ def action_edit(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
     Title, owner, due date, done-when and the three ratings, with the version read."""
     if request.method == "GET":
         postmortem = postmortem_of(visible_incident(request, pk))
-        item = get_object_or_404(ActionItem, postmortem=postmortem, pk=item_id)
+        item = listed_row(postmortem, "action_items", item_id)
         editing = None if request.GET.get("cancel") else item_edit_form(item, request.user)
         return row_response(request, postmortem, ITEM_ROWS, item, editing)
     postmortem = _editable_postmortem(request, pk)

@@ -52,12 +52,17 @@ def editable_incident(request: HttpRequest, pk: int) -> Incident:
 
 
 def postmortem_of(incident: Incident) -> Postmortem:
-    postmortem = Postmortem.objects.select_related("incident__team", "meeting").filter(
-        incident=incident
+    """The incident's postmortem (404 without one), with its meeting and facilitator.
+
+    Its ``incident`` is the one given, the row the visibility rule was checked on: the page
+    reads the incident's team and commander from it rather than reading them again.
+    """
+    found = (
+        Postmortem.objects.select_related("meeting__facilitator").filter(incident=incident).first()
     )
-    found = postmortem.first()
     if found is None:
         raise Http404("This incident has no postmortem yet.")
+    found.incident = incident
     return found
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -182,6 +182,32 @@ def lock_context(request: HttpRequest, postmortem: Postmortem) -> dict[str, Any]
     }
 
 
+def read_lists(postmortem: Postmortem) -> None:
+    """Read the postmortem's lists once for the page: the linter's Markdown and the open tab
+    (or the row opened in place) share them. One query each: timeline, whys, factors, and
+    the action items with their owners and tracker links. A postmortem that has them
+    already (this request read them) is left as it is; ``refresh_from_db`` forgets them."""
+    prefetch_related_objects(
+        [postmortem],
+        "timeline_events",
+        "whys",
+        "factors",
+        Prefetch(
+            "action_items", queryset=ActionItem.objects.select_related("owner", "tracker_link")
+        ),
+    )
+
+
+def listed_row(postmortem: Postmortem, related_name: str, pk: int) -> Any:
+    """The row ``pk`` of one of the postmortem's lists (``related_name``), as
+    :func:`read_lists` read it for the page; 404 when the list has no such row."""
+    read_lists(postmortem)
+    for row in getattr(postmortem, related_name).all():
+        if row.pk == pk:
+            return row
+    raise Http404(f"The postmortem has no such row in {related_name}.")
+
+
 def editor_context(
     request: HttpRequest, postmortem: Postmortem, tab: str = FIRST_TAB, **overrides: Any
 ) -> dict[str, Any]:
@@ -191,6 +217,7 @@ def editor_context(
     ``event_forms``/``factor_forms``/``edit_forms`` is shown as a form."""
     incident = postmortem.incident
     panel = panel_of_tab(tab)
+    read_lists(postmortem)
     transitions = postmortem.allowed_transitions()
     context: dict[str, Any] = {
         "postmortem": postmortem,
@@ -264,10 +291,7 @@ def _actions_context(
 ) -> dict[str, Any]:
     item_forms: dict[int, ActionStatusForm] = overrides.pop("item_forms", {})
     edit_forms: dict[int, ActionItemEditForm] = overrides.pop("edit_forms", {})
-    items = sorted(
-        postmortem.action_items.select_related("owner", "tracker_link"),
-        key=ActionItem.priority_order,
-    )
+    items = sorted(postmortem.action_items.all(), key=ActionItem.priority_order)
     return {
         "items": [
             (
@@ -286,6 +310,7 @@ def _meeting_context(
     request: HttpRequest, postmortem: Postmortem, tab: str, overrides: dict[str, Any]
 ) -> dict[str, Any]:
     meeting = postmortem.meeting
+    prefetch_related_objects([meeting], "attendees")  # the form and the list share them
     return {
         "meeting": meeting,
         "meeting_form": MeetingForm(
@@ -523,7 +548,7 @@ def edit_in_place(request: HttpRequest, pk: int, row_id: int, rows: Rows) -> Htt
     under the final lock; a stale save keeps the entry and says what is stored."""
     if request.method == "GET":
         postmortem = postmortem_of(visible_incident(request, pk))
-        row = get_object_or_404(getattr(postmortem, rows.related_name), pk=row_id)
+        row = listed_row(postmortem, rows.related_name, row_id)
         with in_team_time(postmortem.incident.team):
             editing = None if request.GET.get("cancel") else rows.make_form(row)
         return row_response(request, postmortem, rows, row, editing)
