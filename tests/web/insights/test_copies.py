@@ -3,6 +3,7 @@ changes." (seed, Anti-Patterns)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -136,3 +137,30 @@ def test_comparing_with_more_earlier_postmortems_costs_no_more_queries(cast: Cas
     five, page = _queries(lambda: browser.get(url))
     assert "Add more dashboards" in page
     assert five == one
+
+
+def test_the_copied_passages_page_reads_each_list_once_for_every_postmortem_compared(
+    cast: Cast, settings: Any, django_assert_max_num_queries: Any
+) -> None:
+    """This postmortem's lists are read with the earlier ones' (one query per list), its
+    root cause with it, and its commander and facilitator with the incident and meeting."""
+    earlier = _with_text(cast, "Checkout 502 in January", PASTED)
+    ActionItem.objects.create(postmortem=earlier, title="Fix it", owner=cast.frank)
+    later = _with_text(cast, "Ledger export late", PASTED)
+    ActionItem.objects.create(postmortem=later, title="Alert on the lock", owner=cast.ivan)
+    meeting = later.meeting
+    meeting.facilitator = cast.frank
+    meeting.save()
+    browser = cast.browser(cast.bob)
+    url = f"/incidents/{later.incident_id}/postmortem/copied/"
+    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
+    browser.get(url)  # warm up: content types, the similarity index
+    with django_assert_max_num_queries(16) as page:
+        body = browser.get(url).content.decode()
+    assert earlier.incident.key in body
+    sqls = [q["sql"] for q in page.captured_queries]
+    tables = [m.group(1) for sql in sqls if (m := re.search(r'\bFROM "(\w+)"', sql))]
+    for table in ("postmortems_timelineevent", "postmortems_why", "actions_actionitem"):
+        assert tables.count(table) == 1, table
+    assert tables.count("postmortems_postmortem") == 2  # this one, the earlier ones
+    assert not [sql for sql in sqls if 'WHERE "accounts_person"."id" =' in sql]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from followthrough.core.config import LintConfig
 from followthrough.core.markdown import parse
@@ -55,10 +55,18 @@ class CopiedPassage:
     sources: list[Source]
 
 
-def candidates(postmortem: Postmortem, user: AbstractBaseUser | AnonymousUser) -> list[int]:
-    """Ids of the earlier postmortems worth comparing with ``postmortem``."""
+def candidates(postmortem: Postmortem, user: AbstractBaseUser | AnonymousUser) -> Q:
+    """The earlier postmortems worth comparing with ``postmortem``, as a condition on
+    postmortems: those of similar incidents, and the team's latest (a subquery, so that the
+    postmortems themselves are read in the same query)."""
     incident = postmortem.incident
-    similar = similar_incidents(incident, user, limit=SIMILAR, threshold=SIMILAR_THRESHOLD)
+    similar = similar_incidents(
+        incident,
+        user,
+        limit=SIMILAR,
+        threshold=SIMILAR_THRESHOLD,
+        root_cause=postmortem.root_cause,
+    )
     ids = [
         s.incident.postmortem.pk
         for s in similar
@@ -72,9 +80,9 @@ def candidates(postmortem: Postmortem, user: AbstractBaseUser | AnonymousUser) -
         )
         .exclude(pk=postmortem.pk)
         .order_by("-created_at", "-pk")
-        .values_list("pk", flat=True)[:RECENT]
+        .values("pk")[:RECENT]
     )
-    return list(dict.fromkeys([*ids, *recent]))
+    return Q(pk__in=ids) | Q(pk__in=recent)
 
 
 def copied_passages(
@@ -82,17 +90,20 @@ def copied_passages(
 ) -> list[CopiedPassage]:
     """The passages of ``postmortem`` found in earlier postmortems, in document order."""
     others = list(
-        Postmortem.objects.filter(pk__in=candidates(postmortem, user))
-        .select_related("incident__team", "incident__commander", "meeting__facilitator")
-        .prefetch_related(
-            "timeline_events",
-            "whys",
-            "factors",
-            Prefetch("action_items", queryset=ActionItem.objects.select_related("owner")),
+        Postmortem.objects.filter(candidates(postmortem, user)).select_related(
+            "incident__team", "incident__commander", "meeting__facilitator"
         )
     )
     if not others:
         return []
+    # The lists of all of them, this one's included: one query each.
+    prefetch_related_objects(
+        [postmortem, *others],
+        "timeline_events",
+        "whys",
+        "factors",
+        Prefetch("action_items", queryset=ActionItem.objects.select_related("owner")),
+    )
     own_path = f"{postmortem.incident.key}.md"
     docs = [parse(postmortem_markdown(postmortem), path=own_path)]
     by_path: dict[str, Postmortem] = {}

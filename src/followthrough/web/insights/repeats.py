@@ -334,14 +334,17 @@ def _copy_in(computed: list[_Computed]) -> None:
 Engine = Literal["words", "meaning"]
 
 
-def _incident_text(incident: Incident) -> core.IncidentText:
-    postmortem = Postmortem.objects.filter(incident_id=incident.pk).only("root_cause").first()
+def _incident_text(incident: Incident, root_cause: str | None = None) -> core.IncidentText:
+    """The text compared; ``root_cause``: its postmortem's, when the caller has read it."""
+    if root_cause is None:
+        postmortem = Postmortem.objects.filter(incident_id=incident.pk).only("root_cause").first()
+        root_cause = postmortem.root_cause if postmortem else ""
     return core.IncidentText(
         title=incident.title,
         summary=incident.summary,
         failure_mode=incident.failure_mode,
         tags=tuple(str(t) for t in incident.failure_tags or ()),
-        root_cause=postmortem.root_cause if postmortem else "",
+        root_cause=root_cause,
     )
 
 
@@ -408,6 +411,7 @@ def similar_incidents(
     limit: int = 5,
     threshold: float = core.DEFAULT_THRESHOLD,
     signature: core.Signature | None = None,
+    root_cause: str | None = None,
 ) -> list[Suggestion]:
     """The earlier incidents most like ``incident`` that ``user`` may see, best first,
     scoring at least ``threshold``; pairs someone rejected are left out, a confirmed one
@@ -416,9 +420,10 @@ def similar_incidents(
     With ``INSIGHTS_SEMANTIC`` on, earlier incidents close in meaning (cosine at least
     ``semantic.THRESHOLD``, and at least ``threshold``) are candidates too, filtered
     exactly as the MinHash ones; each scores the higher of its two scores, and says which
-    comparison gave it (``engine``)."""
+    comparison gave it (``engine``). ``root_cause``: that of the incident's (live)
+    postmortem, when the caller has read the postmortem; otherwise it is read here."""
     catch_up(every=catch_up_every())
-    text = _incident_text(incident)
+    text = _incident_text(incident, root_cause)
     if signature is None:
         signature = core.signature(text)
     meaning: dict[int, float] = {}
