@@ -56,6 +56,20 @@ def test_the_review_page_groups_items_and_sorts_each_group_by_priority(
     assert "Mark in progress" not in html  # vera only views
 
 
+@pytest.mark.parametrize("who", ["alice", "admin"])
+def test_the_review_page_reads_the_team_once_whatever_the_number_of_items(
+    cast: Cast, items: dict[str, ActionItem], who: str, django_assert_max_num_queries: Any
+) -> None:
+    """Each open item's stalled check reads the team's timezone from the item's row (one
+    join), not a query per item; an admin's edit and lead rights cost no query."""
+    client = cast.browser(getattr(cast, who))
+    review(client)  # warm up
+    with django_assert_max_num_queries(15 if who == "alice" else 12) as page:
+        review(client)
+    lazy = 'FROM "accounts_team" WHERE "accounts_team"."id" = '  # following item -> team
+    assert [q for q in page.captured_queries if lazy in q["sql"]] == []
+
+
 def test_the_review_page_sorts_by_due_date_on_request(
     cast: Cast, items: dict[str, ActionItem]
 ) -> None:

@@ -101,7 +101,7 @@ def team_review(
     items = ActionItem.objects.filter(
         Q() if viewer is None else incident_q(viewer, "postmortem__incident"),
         postmortem__incident__team=team,
-    ).select_related("owner", "postmortem__incident")
+    ).select_related("owner", "postmortem__incident__team")  # stalled_reason reads the team
     open_items = list(items.open())
     if sort == "due_date":
         open_items.sort(key=lambda i: (i.due_date or date.max, i.pk))

@@ -26,6 +26,9 @@ from followthrough.web.visibility import incident_q
 
 
 def can_edit(user: AbstractBaseUser | AnonymousUser, team: Team) -> bool:
+    """Whether ``user`` may change ``team``'s work (``Team.objects.editable_by``)."""
+    if user.is_superuser:
+        return True  # editable_by: admins edit every team; ``team`` was just read
     return Team.objects.editable_by(user).filter(pk=team.pk).exists()
 
 
