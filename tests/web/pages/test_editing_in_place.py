@@ -5,6 +5,7 @@ the history."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -69,6 +70,31 @@ def test_the_edit_button_swaps_the_facts_for_a_form_with_the_version(
     assert f'name="version" value="{p2.version}"' in body
     assert 'value="2026-03-02T16:00"' in body  # resolved 15:00 UTC, shown in Berlin time
     assert 'id="policy"' in body and 'hx-swap-oob="true"' in body
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["in place", "page"])
+def test_the_incident_form_reads_its_pickers_and_responders_once(
+    cast: Any, p2: Incident, htmx: bool, django_assert_max_num_queries: Any
+) -> None:
+    """The team select (required: its first option decides ``required``, then all are
+    shown) reads the teams once; the commander and responders pickers share one read of
+    the people; the form's responders and the facts card's list share one read."""
+    client = cast.browser(cast.bob)
+    address = reverse("incident-edit", args=[p2.pk])
+    client.get(address, headers=HTMX if htmx else {})  # warm up
+    with django_assert_max_num_queries(17 if htmx else 15) as page:
+        response = client.get(address, headers=HTMX if htmx else {})
+    body = text(response)
+    assert f'<option value="{cast.payments.pk}" selected>Payments</option>' in body
+    assert f'value="{cast.rita.pk}"' in body and "checked" in body
+    lists = [  # what a picker or a list reads: every row of a table, in order
+        sql
+        for sql in (q["sql"] for q in page.captured_queries)
+        if re.search(r'\bFROM "accounts_(team|person)"', sql.split(" WHERE ")[0])
+        and "ORDER BY" in sql
+        and "LIMIT" not in sql
+    ]
+    assert len(lists) == 3, lists  # teams, people, the incident's responders
 
 
 def test_raising_the_severity_says_the_postmortem_is_now_required(cast: Any, p2: Incident) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import zoneinfo
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,8 @@ from django import forms
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db.models import QuerySet
+from django.forms.models import ModelChoiceField, ModelChoiceIterator
 from django.utils import timezone
 
 from followthrough.core.policy import Decision
@@ -61,6 +64,49 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class _Rows:
+    """The rows of a queryset, read the first time they are walked."""
+
+    def __init__(self, queryset: QuerySet[Any, Any]) -> None:
+        self.queryset = queryset
+        self.rows: list[Any] | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.rows is None:
+            self.rows = list(self.queryset)
+        return iter(self.rows)
+
+
+class ChoicesReadOnce(ModelChoiceIterator):
+    """A choice field's options from one read of its rows (``offer``). Django's iterator
+    queries each time the options are walked: a required select walks them twice (its
+    first option decides the ``required`` attribute), and two pickers of the same people
+    would read them twice."""
+
+    def __iter__(self) -> Iterator[Any]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for obj in self.field.offered:
+            yield self.choice(obj)
+
+    def __len__(self) -> int:
+        return len(list(self.field.offered)) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(list(self.field.offered))
+
+
+def offer(queryset: QuerySet[Any, Any], *fields: ModelChoiceField) -> None:
+    """Offer ``queryset`` in ``fields``, its rows read once for all of them when the form is
+    shown. A form lives for one request, so the rows do too; a posted value is still
+    checked against the queryset itself."""
+    rows = _Rows(queryset)
+    for field in fields:
+        field.offered = rows  # type: ignore[attr-defined]
+        field.iterator = ChoicesReadOnce
+        field.queryset = queryset  # also hands the widget the new iterator
 
 
 def _people(user: AbstractBaseUser | AnonymousUser) -> Any:
@@ -146,10 +192,9 @@ class IncidentForm(forms.ModelForm):  # type: ignore[type-arg]
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["team"].queryset = Team.objects.editable_by(user)
         fields["team"].empty_label = None
-        fields["commander"].queryset = _people(user)
-        fields["responders"].queryset = _people(user)
+        offer(Team.objects.editable_by(user), fields["team"])
+        offer(_people(user), fields["commander"], fields["responders"])
         fields["repeat_of"].queryset = visible_incidents(user).order_by("-id")
         fields["repeat_of"].label_from_instance = lambda i: f"{i.key} {i.title}"
         # The times are read in the zone ``clean`` uses: the viewer's chosen zone, else the
@@ -438,8 +483,7 @@ class MeetingForm(ZonedTimes, VersionedForm):
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["facilitator"].queryset = _people(user)
-        fields["attendees"].queryset = _people(user)
+        offer(_people(user), fields["facilitator"], fields["attendees"])
 
     def changed_values(self) -> dict[str, Any]:
         values = super().changed_values()

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -271,6 +271,8 @@ def incident_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "GET":
         if request.GET.get("cancel"):
             return _facts_response(request, incident)
+        # The form's initial responders and the facts card's list share one read.
+        prefetch_related_objects([incident], "responders")
         with in_team_time(incident.team):
             form = IncidentEditForm(
                 instance=incident, user=request.user, initial={"version": incident.version}
