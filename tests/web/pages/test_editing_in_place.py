@@ -82,7 +82,7 @@ def test_the_incident_form_reads_its_pickers_and_responders_once(
     client = cast.browser(cast.bob)
     address = reverse("incident-edit", args=[p2.pk])
     client.get(address, headers=HTMX if htmx else {})  # warm up
-    with django_assert_max_num_queries(17 if htmx else 15) as page:
+    with django_assert_max_num_queries(14 if htmx else 15) as page:
         response = client.get(address, headers=HTMX if htmx else {})
     body = text(response)
     assert f'<option value="{cast.payments.pk}" selected>Payments</option>' in body

@@ -542,3 +542,21 @@ def test_each_tab_of_the_editor_reads_each_list_once_and_no_person_by_id(
         q["sql"] for q in page.captured_queries if 'WHERE "accounts_person"."id" =' in q["sql"]
     ]
     assert by_id == []
+
+
+def test_an_htmx_answer_asks_whether_the_viewer_leads_a_team_only_for_a_whole_page(
+    cast: Any, postmortem: Postmortem, django_assert_max_num_queries: Any
+) -> None:
+    """The header's lead-only link is on whole pages; an htmx answer (the panel, then the
+    milestones and status out of band) has no header and does not ask, once per partial."""
+    client = cast.browser(cast.alice)  # a lead: the whole page offers her the link
+    assert "Incident sources" in text(client.get(url("postmortem", postmortem)))
+    with django_assert_max_num_queries(40) as answer:
+        response = client.post(
+            url("why-add", postmortem),
+            {"new-why-question": "Why did the pool run dry?", "new-why-answer": "No limit."},
+            headers=HTMX,
+        )
+    assert response.status_code == 200 and 'hx-swap-oob="true"' in text(response)
+    asked = [q for q in answer.captured_queries if 'ON ("accounts_team"."lead_id" =' in q["sql"]]
+    assert asked == []
