@@ -155,7 +155,7 @@ def test_the_copied_passages_page_reads_each_list_once_for_every_postmortem_comp
     url = f"/incidents/{later.incident_id}/postmortem/copied/"
     settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
     browser.get(url)  # warm up: content types, the similarity index
-    with django_assert_max_num_queries(16) as page:
+    with django_assert_max_num_queries(15) as page:
         body = browser.get(url).content.decode()
     assert earlier.incident.key in body
     sqls = [q["sql"] for q in page.captured_queries]

@@ -360,7 +360,7 @@ def test_opening_an_action_item_for_edit_reads_it_once_with_the_others(
     client = cast.browser(cast.bob)
     address = url("action-edit", postmortem, item.pk)
     client.get(address, headers=HTMX if htmx else {})  # warm up
-    with django_assert_max_num_queries(16) as page:
+    with django_assert_max_num_queries(15) as page:
         response = client.get(address, headers=HTMX if htmx else {})
     assert f'name="edit-action-{item.pk}-title"' in text(response)
     assert tables_read(page.captured_queries)["actions_actionitem"] == 1

@@ -516,10 +516,10 @@ LISTS = (
     "actions_actionitem",
 )
 # The editor's queries for an editor (not an admin) on SQLite, one SAVEPOINT and its RELEASE
-# included: session, user, the viewer's zone, incident, postmortem, the four lists, the edit
-# and lead checks, delivery problems; the action items tab adds the owner picker, the meeting
-# tab its attendees and the people its two pickers share.
-EDITOR_QUERIES = {"actions": 15, "meeting": 16}
+# included: session, user, the viewer's zone, the postmortem with its incident, the four
+# lists, the edit and lead checks, delivery problems; the action items tab adds the owner
+# picker, the meeting tab its attendees and the people its two pickers share.
+EDITOR_QUERIES = {"actions": 14, "meeting": 15}
 
 
 @pytest.mark.parametrize("tab", ["summary", "timeline", "whys", "factors", "actions", "meeting"])
@@ -532,7 +532,7 @@ def test_each_tab_of_the_editor_reads_each_list_once_and_no_person_by_id(
     browser = cast.browser(cast.bob)
     address = url("postmortem", postmortem) + f"?section={tab}"
     browser.get(address)  # warm up: content types, the organisation row
-    with django_assert_max_num_queries(EDITOR_QUERIES.get(tab, 14)) as page:
+    with django_assert_max_num_queries(EDITOR_QUERIES.get(tab, 13)) as page:
         response = browser.get(address)
     assert response.status_code == 200
     assert "Fix for Frank Osei" in text(response) or tab != "actions"
@@ -560,3 +560,33 @@ def test_an_htmx_answer_asks_whether_the_viewer_leads_a_team_only_for_a_whole_pa
     assert response.status_code == 200 and 'hx-swap-oob="true"' in text(response)
     asked = [q for q in answer.captured_queries if 'ON ("accounts_team"."lead_id" =' in q["sql"]]
     assert asked == []
+
+
+def test_the_editor_reads_the_postmortem_with_its_incident_and_is_not_found_as_before(
+    cast: Any, postmortem: Postmortem, django_assert_max_num_queries: Any
+) -> None:
+    """One query reads the postmortem, its incident (team, commander), meeting and
+    facilitator, under the visibility rule; without a visible, live incident with a
+    postmortem the page is not found, and a read-only viewer cannot post."""
+    from followthrough.web.incidents.models import Incident
+
+    bob = cast.browser(cast.bob)
+    address = url("postmortem", postmortem)
+    bob.get(address)
+    with django_assert_max_num_queries(20) as page:
+        assert bob.get(address).status_code == 200
+    reads = tables_read(page.captured_queries)
+    assert "incidents_incident" not in reads and reads["postmortems_postmortem"] == 1
+    secret = cast.incident(team=cast.security, title="Secret", security=True, commander=None)
+    from followthrough.web.postmortems.operations import start_postmortem
+
+    start_postmortem(secret, cast.admin)
+    assert (
+        cast.browser(cast.charlie).get(reverse("postmortem", args=[secret.pk])).status_code == 404
+    )
+    assert cast.browser(cast.admin).get(reverse("postmortem", args=[secret.pk])).status_code == 200
+    bare = cast.incident(title="No postmortem yet")
+    assert bob.get(reverse("postmortem", args=[bare.pk])).status_code == 404
+    assert cast.browser(cast.vera).post(url("why-add", postmortem), {}).status_code == 403
+    Incident.objects.filter(pk=postmortem.incident_id).update(deleted_at=datetime.now(UTC))
+    assert bob.get(address).status_code == 404

@@ -16,9 +16,8 @@ from followthrough.web.actions.models import ActionItem
 from followthrough.web.actions.operations import create_action_item, update_action_item
 from followthrough.web.front.common import (
     login_required,
-    postmortem_of,
     refusal_to_form,
-    visible_incident,
+    visible_postmortem,
 )
 from followthrough.web.front.forms import ActionItemForm
 from followthrough.web.postmortems.locking import DocumentLocked
@@ -77,7 +76,7 @@ def action_edit(request: HttpRequest, pk: int, item_id: int) -> HttpResponse:
 
     Title, owner, due date, done-when and the three ratings, with the version read."""
     if request.method == "GET":
-        postmortem = postmortem_of(visible_incident(request, pk))
+        postmortem = visible_postmortem(request, pk)
         item = listed_row(postmortem, "action_items", item_id)
         editing = None if request.GET.get("cancel") else item_edit_form(item, request.user)
         return row_response(request, postmortem, ITEM_ROWS, item, editing)

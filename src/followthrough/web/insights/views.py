@@ -21,8 +21,8 @@ from followthrough.core.effectiveness import METRICS
 from followthrough.web.front.common import (
     can_edit,
     login_required,
-    postmortem_of,
     visible_incident,
+    visible_postmortem,
     wants_partial,
 )
 from followthrough.web.incidents.models import Incident
@@ -312,8 +312,8 @@ def similar_decide(request: HttpRequest, pk: int, candidate_id: int) -> HttpResp
 @vary_on_headers("HX-Request")
 def copied(request: HttpRequest, pk: int) -> HttpResponse:
     """Passages of the postmortem copied from earlier ones: an editor panel (htmx) or a page."""
-    incident = visible_incident(request, pk)
-    postmortem = postmortem_of(incident)
+    postmortem = visible_postmortem(request, pk)
+    incident = postmortem.incident
     context = {
         "incident": incident,
         "postmortem": postmortem,

@@ -35,10 +35,10 @@ from followthrough.web.followup.notifications import troubled_for_postmortem
 from followthrough.web.front.common import (
     can_edit,
     editable_incident,
+    editable_postmortem,
     in_team_time,
     login_required,
-    postmortem_of,
-    visible_incident,
+    visible_postmortem,
     wants_partial,
 )
 from followthrough.web.front.forms import (
@@ -403,7 +403,7 @@ def done(
 
 
 def _editable_postmortem(request: HttpRequest, pk: int) -> Postmortem:
-    return postmortem_of(editable_incident(request, pk))
+    return editable_postmortem(request, pk)
 
 
 def open_document(request: HttpRequest, postmortem: Postmortem, what: str) -> bool:
@@ -547,7 +547,7 @@ def edit_in_place(request: HttpRequest, pk: int, row_id: int, rows: Rows) -> Htt
     """GET: the row as a form (``?cancel=1``: as text); POST: save it at the version read,
     under the final lock; a stale save keeps the entry and says what is stored."""
     if request.method == "GET":
-        postmortem = postmortem_of(visible_incident(request, pk))
+        postmortem = visible_postmortem(request, pk)
         row = listed_row(postmortem, rows.related_name, row_id)
         with in_team_time(postmortem.incident.team):
             editing = None if request.GET.get("cancel") else rows.make_form(row)
@@ -587,8 +587,8 @@ def edit_in_place(request: HttpRequest, pk: int, row_id: int, rows: Rows) -> Htt
 def postmortem_editor(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor with one section open (``?section=``, the summary by default). An htmx
     request for a tab gets the tabs and that section only (``#editor-pane``)."""
-    incident = visible_incident(request, pk)
-    postmortem = postmortem_of(incident)
+    postmortem = visible_postmortem(request, pk)
+    incident = postmortem.incident
     tab = request.GET.get("section") or FIRST_TAB
     if tab not in dict(TABS):
         raise Http404(f"The editor has no section “{tab[:40]}”.")
