@@ -165,6 +165,17 @@ def test_a_read_that_ended_leaves_the_connection_as_django_expects(cast: Cast) -
     assert Team.objects.get(pk=cast.payments.pk).name == "Payments and billing"
 
 
+def test_a_read_whose_connection_is_closed_leaves_nothing_waiting(cast: Cast) -> None:
+    with as_a_read_request(), transaction.atomic():
+        Team.objects.filter(slug="payments").exists()
+        connection.close()  # as Django does with a connection it finds broken
+    assert connection.execute_wrappers == []
+    with transaction.atomic():
+        Team.objects.filter(pk=cast.payments.pk).update(name="Payments and billing")
+        assert connection.connection.info.transaction_status == IN_TRANSACTION
+    assert Team.objects.get(pk=cast.payments.pk).name == "Payments and billing"
+
+
 def test_every_page_of_the_demo_answers_with_its_reads_begun_late() -> None:
     login = load_demo()
     browser = Client()

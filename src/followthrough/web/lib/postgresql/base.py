@@ -55,6 +55,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._begin_pending = False
             self.execute_wrappers.remove(self._begin_before)
 
+    def close(self) -> None:
+        # Closed inside its transaction (a dropped connection), Django leaves autocommit
+        # alone at the block's end: the wait ends here, not with the next request.
+        self._stop_waiting()
+        super().close()
+
     def _savepoint(self, sid: str) -> None:
         self.begin_now()  # a savepoint needs its transaction
         super()._savepoint(sid)
