@@ -5,6 +5,7 @@ accepts into the document (version check, history) or discards."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -125,6 +126,21 @@ def test_the_assistant_is_off_by_default_and_nothing_is_sent(
     assert "writing assistant settings" in admin_panel.content.decode()
     assert ask(cast, pm).status_code == 409
     assert chat.requests == []
+
+
+def test_the_assistant_panel_reads_the_postmortem_with_its_incident(
+    cast: Cast, assistant_on: AssistantSettings, django_assert_max_num_queries: Any
+) -> None:
+    """One query for the postmortem and its incident, not one for each (8
+    statements here, savepoints included; 9 before)."""
+    pm = draft_postmortem(cast)
+    browser = cast.browser(cast.bob)
+    url = reverse("assistant-panel", args=[pm.incident_id])
+    browser.get(url)  # warm up: content types
+    with django_assert_max_num_queries(8) as page:
+        assert browser.get(url).status_code == 200
+    tables = [re.match(r'SELECT .*? FROM "(\w+)"', q["sql"]) for q in page.captured_queries]
+    assert "incidents_incident" not in [m.group(1) for m in tables if m]
 
 
 def test_a_viewer_or_an_outsider_cannot_ask(

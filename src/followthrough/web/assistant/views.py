@@ -28,9 +28,9 @@ from followthrough.web.assistant.models import AssistantSettings
 from followthrough.web.front.common import (
     can_edit,
     editable_incident,
+    editable_postmortem,
     login_required,
-    postmortem_of,
-    visible_incident,
+    visible_postmortem,
 )
 from followthrough.web.history.context import acting_as
 from followthrough.web.postmortems.locking import DocumentLocked, open_for_edit
@@ -85,7 +85,7 @@ def _panel_context(request: HttpRequest, pm: Postmortem, **extra: Any) -> dict[s
 @require_GET
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The editor's assistant panel (loaded into the editor by htmx)."""
-    pm = postmortem_of(visible_incident(request, pk))
+    pm = visible_postmortem(request, pk)
     return render(request, "assistant/panel.html", _panel_context(request, pm))
 
 
@@ -98,7 +98,7 @@ def proposals(request: HttpRequest, pk: int) -> HttpResponse:
     An endpoint that fails is an answer of this page like any other (200, the message in the
     panel, which htmx swaps in): followthrough did what was asked, the assistant did not.
     """
-    pm = postmortem_of(editable_incident(request, pk))
+    pm = editable_postmortem(request, pk)
     config = AssistantSettings.current()
     context = _panel_context(request, pm)
     if context["refusal"]:
@@ -138,7 +138,7 @@ def _back(pm: Postmortem, kind: str) -> HttpResponse:
 def accept(request: HttpRequest, pk: int) -> HttpResponse:
     """Write one proposal into the document, if the linter still passes it and nobody changed
     what it was made against."""
-    pm = postmortem_of(editable_incident(request, pk))
+    pm = editable_postmortem(request, pk)
     form = ProposalForm(request.POST)
     if not form.is_valid():
         messages.error(request, "That proposal could not be read; nothing was changed.")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import chain
 from typing import IO, Any
 
 from django.conf import settings as django_settings
@@ -93,8 +94,8 @@ def draft_for(postmortem: Postmortem) -> TimelineDraft | None:
     with transaction.atomic():
         draft, _ = TimelineDraft.objects.get_or_create(postmortem=postmortem)
         if draft.accepted_at is None:
-            add(draft, paging.from_deliveries(incident))
-            add(draft, changes.from_history(incident))
+            # one add: the draft's events are read once for both sources
+            add(draft, chain(paging.from_deliveries(incident), changes.from_history(incident)))
     return draft
 
 

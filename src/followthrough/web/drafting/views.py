@@ -34,11 +34,10 @@ from followthrough.web.drafting.models import DraftEvent, DraftSources, Timeline
 from followthrough.web.drafting.slack import MAX_UPLOAD
 from followthrough.web.front.common import (
     can_edit,
-    editable_incident,
+    editable_postmortem,
     in_team_time,
     login_required,
-    postmortem_of,
-    visible_incident,
+    visible_postmortem,
     wants_partial,
 )
 from followthrough.web.lib.read_transactions import writes_on_safe_methods
@@ -82,9 +81,15 @@ def _context(
 
 
 def _render(
-    request: HttpRequest, postmortem: Postmortem, status: int = 200, **extra: Any
+    request: HttpRequest,
+    postmortem: Postmortem,
+    status: int = 200,
+    draft: TimelineDraft | None = None,
+    **extra: Any,
 ) -> HttpResponse:
-    draft = TimelineDraft.objects.filter(postmortem=postmortem).first()
+    """The panel; ``draft``: the postmortem's draft when the caller has just read it."""
+    if draft is None:
+        draft = TimelineDraft.objects.filter(postmortem=postmortem).first()
     with in_team_time(postmortem.incident.team):
         context = _context(request, postmortem, draft, **extra)
         template = "drafting/draft.html" if wants_partial(request) else "drafting/page.html"
@@ -103,7 +108,7 @@ def _refused(request: HttpRequest, postmortem: Postmortem, refused: Refused) -> 
 
 
 def _editable(request: HttpRequest, pk: int) -> tuple[Postmortem, TimelineDraft]:
-    postmortem = postmortem_of(editable_incident(request, pk))
+    postmortem = editable_postmortem(request, pk)
     draft = operations.draft_for(postmortem)
     if draft is None:
         raise PermissionDenied("The incident is not resolved yet: its timeline is drafted then.")
@@ -115,10 +120,11 @@ def _editable(request: HttpRequest, pk: int) -> tuple[Postmortem, TimelineDraft]
 @login_required
 def panel(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: the drafted timeline (made on first sight once the incident is resolved)."""
-    postmortem = postmortem_of(visible_incident(request, pk))
+    postmortem = visible_postmortem(request, pk)
+    draft = None
     if can_edit(request.user, postmortem.incident.team):
-        operations.draft_for(postmortem)
-    return _render(request, postmortem)
+        draft = operations.draft_for(postmortem)  # the row the panel shows, or None
+    return _render(request, postmortem, draft=draft)
 
 
 @login_required
