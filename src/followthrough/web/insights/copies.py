@@ -19,7 +19,7 @@ from followthrough.core.config import LintConfig
 from followthrough.core.markdown import parse
 from followthrough.core.rules.corpus import CopyPaste
 from followthrough.web.actions.models import ActionItem
-from followthrough.web.insights.repeats import similar_incidents
+from followthrough.web.insights.repeats import similar_incident_ids
 from followthrough.web.postmortems.linting import (
     PANEL_LABELS,
     PANEL_OF_SECTION,
@@ -58,20 +58,16 @@ class CopiedPassage:
 def candidates(postmortem: Postmortem, user: AbstractBaseUser | AnonymousUser) -> Q:
     """The earlier postmortems worth comparing with ``postmortem``, as a condition on
     postmortems: those of similar incidents, and the team's latest (a subquery, so that the
-    postmortems themselves are read in the same query)."""
+    postmortems themselves are read in the same query). The similar incidents are not
+    read: their postmortems are, by incident id."""
     incident = postmortem.incident
-    similar = similar_incidents(
+    similar = similar_incident_ids(
         incident,
         user,
         limit=SIMILAR,
         threshold=SIMILAR_THRESHOLD,
         root_cause=postmortem.root_cause,
     )
-    ids = [
-        s.incident.postmortem.pk
-        for s in similar
-        if getattr(s.incident, "postmortem", None) is not None
-    ]
     recent = (
         Postmortem.objects.filter(
             incident_q(user, "incident"),
@@ -82,7 +78,9 @@ def candidates(postmortem: Postmortem, user: AbstractBaseUser | AnonymousUser) -
         .order_by("-created_at", "-pk")
         .values("pk")[:RECENT]
     )
-    return Q(pk__in=ids) | Q(pk__in=recent)
+    # the similar incidents' postmortems, of live incidents (similar_incidents reads them
+    # through Incident.objects)
+    return Q(incident_id__in=similar, incident__deleted_at__isnull=True) | Q(pk__in=recent)
 
 
 def copied_passages(

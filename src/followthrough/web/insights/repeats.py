@@ -422,6 +422,39 @@ def similar_incidents(
     exactly as the MinHash ones; each scores the higher of its two scores, and says which
     comparison gave it (``engine``). ``root_cause``: that of the incident's (live)
     postmortem, when the caller has read the postmortem; otherwise it is read here."""
+    scored, decisions, engines = _scored(incident, user, limit, threshold, signature, root_cause)
+    found = Incident.objects.select_related("team", "postmortem").in_bulk([m.key for m in scored])
+    return [
+        Suggestion(found[m.key], m.score, decisions.get(m.key), engines[m.key])
+        for m in scored
+        if m.key in found
+    ]
+
+
+def similar_incident_ids(
+    incident: Incident,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    limit: int = 5,
+    threshold: float = core.DEFAULT_THRESHOLD,
+    root_cause: str | None = None,
+) -> list[int]:
+    """The ids of :func:`similar_incidents`' incidents, best first, without reading the
+    incidents: for a caller that reads what it needs of them in its own query (and leaves
+    out soft-deleted incidents there, as ``Incident.objects`` does here)."""
+    return [m.key for m in _scored(incident, user, limit, threshold, None, root_cause)[0]]
+
+
+def _scored(
+    incident: Incident,
+    user: AbstractBaseUser | AnonymousUser,
+    limit: int,
+    threshold: float,
+    signature: core.Signature | None,
+    root_cause: str | None,
+) -> tuple[list[core.Match], dict[int, RepeatDecision], dict[int, Engine]]:
+    """The best ``limit`` matches of :func:`similar_incidents`, the decisions on the
+    incident's pairs and which comparison scored each match."""
     catch_up(every=catch_up_every())
     text = _incident_text(incident, root_cause)
     if signature is None:
@@ -435,7 +468,7 @@ def similar_incidents(
             every=catch_up_every(),
         )
     if signature.is_empty and not meaning:
-        return []
+        return [], {}, {}
     decisions = {
         d.candidate_id: d
         for d in RepeatDecision.objects.filter(incident_id=incident.pk).select_related("decided_by")
@@ -471,12 +504,7 @@ def similar_incidents(
             scored.append(core.Match(pk, value))
     scored.sort(key=lambda m: (-(m.key in confirmed), -m.score, -m.key))
     scored = scored[:limit]
-    found = Incident.objects.select_related("team", "postmortem").in_bulk([m.key for m in scored])
-    return [
-        Suggestion(found[m.key], m.score, decisions.get(m.key), engines[m.key])
-        for m in scored
-        if m.key in found
-    ]
+    return scored, decisions, engines
 
 
 def failed_to_prevent(incident: Incident, user: AbstractBaseUser | AnonymousUser) -> list[Incident]:
