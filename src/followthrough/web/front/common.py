@@ -32,14 +32,16 @@ def can_edit(user: AbstractBaseUser | AnonymousUser, team: Team) -> bool:
     return Team.objects.editable_by(user).filter(pk=team.pk).exists()
 
 
-def visible_incident(request: HttpRequest, pk: int) -> Incident:
+def visible_incident(request: HttpRequest, pk: int, *also: str) -> Incident:
     """The incident if the user may see it; otherwise 404 (its existence stays secret).
+    ``also``: more relations the page reads, read in the same query (``"postmortem"``: the
+    postmortem row whether or not it is soft-deleted, as ``incident.postmortem`` gives it).
 
     The rule (team visibility, and security incidents only for their team, the people named
     on them and admins) is in :mod:`followthrough.web.visibility`.
     """
     return get_object_or_404(
-        Incident.objects.select_related("team", "commander", "repeat_of").filter(
+        Incident.objects.select_related("team", "commander", "repeat_of", *also).filter(
             incident_q(request.user)
         ),
         pk=pk,

@@ -249,10 +249,13 @@ def export_json(request: HttpRequest) -> HttpResponse:
 # --- similar earlier incidents -----------------------------------------------------------
 
 
-def _similar_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+def _similar_context(
+    request: HttpRequest, incident: Incident, root_cause: str | None = None
+) -> dict[str, Any]:
+    """``root_cause``: the live postmortem's, when the caller read the postmortem."""
     return {
         "incident": incident,
-        "suggestions": repeats.similar_incidents(incident, request.user),
+        "suggestions": repeats.similar_incidents(incident, request.user, root_cause=root_cause),
         "failed_to_prevent": repeats.failed_to_prevent(incident, request.user),
         "can_edit": can_edit(request.user, incident.team),
     }
@@ -263,11 +266,15 @@ def _similar_context(request: HttpRequest, incident: Incident) -> dict[str, Any]
 @vary_on_headers("HX-Request")
 def similar(request: HttpRequest, pk: int) -> HttpResponse:
     """Similar earlier incidents: a panel of the incident page (htmx) or a page of its own."""
-    incident = visible_incident(request, pk)
+    # the postmortem with the incident: its root cause is compared, and the panel names it
+    incident = visible_incident(request, pk, "postmortem")
+    postmortem = getattr(incident, "postmortem", None)
+    live = postmortem if postmortem is not None and postmortem.deleted_at is None else None
     template = (
         "insights/partials/similar.html" if wants_partial(request) else "insights/similar.html"
     )
-    return render(request, template, _similar_context(request, incident))
+    context = _similar_context(request, incident, live.root_cause if live else "")
+    return render(request, template, context)
 
 
 @login_required
