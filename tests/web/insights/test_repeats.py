@@ -265,6 +265,28 @@ def test_an_edit_through_the_api_is_indexed_before_the_next_look_up(cast: Cast) 
     assert found and found[0]["incident"]["id"] == earlier["pool"].pk
 
 
+def test_an_earlier_incident_changed_without_a_signal_is_found_once_the_catch_up_is_due(
+    cast: Cast, settings: Any
+) -> None:
+    """The candidates are read before the catch-up is decided; a due catch-up that
+    re-indexes something has them read again, a catch-up not yet due leaves them."""
+    from django.utils import timezone
+
+    earlier = _earlier(cast)
+    new = _new(cast)
+    assert [s.incident for s in repeats.similar_incidents(new, cast.bob)] == [earlier["pool"]]
+    # a conditional UPDATE (as save_versioned makes) sends no signal
+    Incident.objects.filter(pk=earlier["cert"].pk).update(
+        failure_mode="orders-db ran out of database connections in the pool",
+        failure_tags=["database"],
+        updated_at=timezone.now(),
+    )
+    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600
+    assert earlier["cert"] not in [s.incident for s in repeats.similar_incidents(new, cast.bob)]
+    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 0
+    assert earlier["cert"] in [s.incident for s in repeats.similar_incidents(new, cast.bob)]
+
+
 def test_the_incident_page_panel_suggests_and_confirms(cast: Cast) -> None:
     earlier = _earlier(cast)
     new = _new(cast)
@@ -300,21 +322,24 @@ def test_the_similar_incidents_page_reads_the_postmortem_with_the_incident(
 ) -> None:
     """Its root cause is compared and the panel names it: read in the incident's query, not
     once for each; the decisions come with the candidates, and are read again only when a
-    suggestion has one (11 statements here, savepoints included; 14 before)."""
+    suggestion has one; when the index last caught up comes with the candidates (11
+    statements here, savepoints included; 15 before)."""
     from followthrough.web.postmortems.models import Postmortem
     from followthrough.web.postmortems.operations import start_postmortem
 
     earlier = _earlier(cast)
-    postmortem = start_postmortem(earlier["pool"], cast.alice)
+    new = _new(cast)
+    postmortem = start_postmortem(new, cast.alice)
     Postmortem.objects.filter(pk=postmortem.pk).update(root_cause="orders-db pool too small")
-    later = _new(cast, repeat_of=earlier["pool"])
+    later = _new(cast, title="Checkout failing again", repeat_of=new)
     browser = cast.browser(cast.bob)
-    url = f"/incidents/{earlier['pool'].pk}/similar/"
+    url = f"/incidents/{new.pk}/similar/"
     settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
     browser.get(url)  # warm up: content types, the similarity index
     with django_assert_max_num_queries(11) as page:
         body = browser.get(url).content.decode()
     assert "Its postmortem failed to prevent" in body and later.key in body
+    assert earlier["pool"].key in body
     # a query's own table is the one its first column is of
     read = [q["sql"] for q in page.captured_queries]
     assert not [sql for sql in read if sql.startswith('SELECT "postmortems_postmortem".')]

@@ -467,8 +467,17 @@ def _scored(
 ) -> tuple[list[core.Match], dict[int, str], dict[int, Engine]]:
     """The best ``limit`` matches of :func:`similar_incidents`, the verdicts on the pairs
     among the candidates (candidate id -> ``Verdict``) and which comparison scored each
-    match."""
-    catch_up(every=catch_up_every())
+    match.
+
+    Without the semantic mode the index's catch-up is decided after the candidates are
+    read: their query also reads when the index last caught up, and only when a catch-up
+    is due (or nothing was found, which says nothing) does one run, and the candidates are
+    read again if it re-indexed anything; the answer is the one a catch-up first would
+    give, in one query fewer. The semantic mode's look-up needs the index first."""
+    every = catch_up_every()
+    later = not semantic.enabled()
+    if not later:
+        catch_up(every=every)
     text = _incident_text(incident, root_cause)
     if signature is None:
         signature = core.signature(text)
@@ -481,6 +490,8 @@ def _scored(
             every=catch_up_every(),
         )
     if signature.is_empty and not meaning:
+        if later:
+            catch_up(every=every)
         return [], {}, {}
     # the decisions on its pairs are read in the candidates' query (subqueries): a rejected
     # pair is left out, a confirmed one is a candidate and shown even if the texts have
@@ -501,13 +512,22 @@ def _scored(
         IncidentSignature.objects.filter(incident_q(user, "incident"))
         .filter(wanted)
         .exclude(pk__in=rejected)
-        .annotate(verdict=Subquery(verdict))
-        .values_list("incident_id", "occurred_at", "terms", "mode_terms", "verdict")
+        .annotate(
+            verdict=Subquery(verdict),
+            synced=Subquery(IndexState.objects.filter(name=INDEX).values("synced_until")[:1]),
+        )
+        .values_list("incident_id", "occurred_at", "terms", "mode_terms", "verdict", "synced")
     )
+    found = list(rows)
+    if later:
+        synced = found[0][5] if found else None
+        fresh = synced is not None and (timezone.now() - synced).total_seconds() < every
+        if not fresh and catch_up(every=every):
+            found = list(rows.all())
     scored: list[core.Match] = []
     engines: dict[int, Engine] = {}
     decisions: dict[int, str] = {}
-    for pk, occurred, terms, mode_terms, decision in rows:
+    for pk, occurred, terms, mode_terms, decision, _ in found:
         if decision is not None:
             decisions[pk] = decision
         elif not _earlier(when, incident.pk or 0, occurred, pk):
