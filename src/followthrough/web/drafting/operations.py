@@ -91,7 +91,9 @@ def draft_for(postmortem: Postmortem) -> TimelineDraft | None:
     incident = postmortem.incident
     if incident.resolved_at is None:
         return None
-    with transaction.atomic():
+    # No savepoint inside the request's transaction (an error here fails the request,
+    # which rolls it all back): SAVEPOINT and RELEASE are two round trips on every view
+    with transaction.atomic(savepoint=False):
         draft, _ = TimelineDraft.objects.get_or_create(postmortem=postmortem)
         if draft.accepted_at is None:
             # one add: the draft's events are read once for both sources
