@@ -170,9 +170,8 @@ def test_the_copied_passages_page_reads_the_similar_incidents_postmortems_not_th
     cast: Cast, settings: Any, django_assert_max_num_queries: Any
 ) -> None:
     """The similar incidents' postmortems are read by incident id, with their incidents:
-    not the incidents first and then their postmortems; the decisions on the pairs come with
-    the candidates' signatures, and so does when the index last caught up (13 statements
-    here, savepoints included; 16 before)."""
+    not the incidents first and then their postmortems; when the index last caught up comes
+    with the candidates' signatures (14 statements here, savepoints included; 16 before)."""
     earlier = _with_text(cast, "Checkout 502 in January", PASTED)
     later = _with_text(cast, "Checkout 502 in February", PASTED)
     deleted = _with_text(cast, "Checkout 502 in March", PASTED)
@@ -181,10 +180,10 @@ def test_the_copied_passages_page_reads_the_similar_incidents_postmortems_not_th
     url = f"/incidents/{later.incident_id}/postmortem/copied/"
     settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
     browser.get(url)  # warm up: content types, the similarity index
-    with django_assert_max_num_queries(13) as page:
+    with django_assert_max_num_queries(14) as page:
         body = browser.get(url).content.decode()
     assert earlier.incident.key in body and deleted.incident.key not in body
     sqls = [q["sql"] for q in page.captured_queries]
     # a query's own table is the one its first column is of
     assert not [sql for sql in sqls if sql.startswith('SELECT "incidents_incident".')]
-    assert not [sql for sql in sqls if sql.startswith('SELECT "insights_repeatdecision".')]
+    assert not [sql for sql in sqls if sql.startswith('SELECT "insights_indexstate".')]

@@ -321,9 +321,8 @@ def test_the_similar_incidents_page_reads_the_postmortem_with_the_incident(
     cast: Cast, settings: Any, django_assert_max_num_queries: Any
 ) -> None:
     """Its root cause is compared and the panel names it: read in the incident's query, not
-    once for each; the decisions come with the candidates, and are read again only when a
-    suggestion has one; when the index last caught up comes with the candidates (11
-    statements here, savepoints included; 15 before)."""
+    once for each; when the index last caught up comes with the candidates (12 statements
+    here, savepoints included; 15 before)."""
     from followthrough.web.postmortems.models import Postmortem
     from followthrough.web.postmortems.operations import start_postmortem
 
@@ -336,13 +335,14 @@ def test_the_similar_incidents_page_reads_the_postmortem_with_the_incident(
     url = f"/incidents/{new.pk}/similar/"
     settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
     browser.get(url)  # warm up: content types, the similarity index
-    with django_assert_max_num_queries(11) as page:
+    with django_assert_max_num_queries(12) as page:
         body = browser.get(url).content.decode()
     assert "Its postmortem failed to prevent" in body and later.key in body
     assert earlier["pool"].key in body
     # a query's own table is the one its first column is of
     read = [q["sql"] for q in page.captured_queries]
     assert not [sql for sql in read if sql.startswith('SELECT "postmortems_postmortem".')]
+    assert not [sql for sql in read if sql.startswith('SELECT "insights_indexstate".')]
 
 
 def test_the_index_is_rebuilt_from_scratch_by_a_command(cast: Cast) -> None:
