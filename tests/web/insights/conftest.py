@@ -16,6 +16,7 @@ deprioritised one left out), on time 1/2, document final on time 1/3, resolution
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -130,3 +131,23 @@ def march(cast: Cast) -> dict[str, Any]:
         "items": items,
         "secret": secret,
     }
+
+
+#: reads a page a second time: ``(browser, url, at most this many queries)`` -> its body and
+#: the SQL of its queries
+SecondRead = Callable[[Any, str, int], tuple[str, list[str]]]
+
+
+@pytest.fixture
+def second_read(settings: Any, django_assert_max_num_queries: Any) -> SecondRead:
+    """A page read twice, the second read's queries counted: the first catches the
+    similarity index up and fills Django's caches, as a server's first request does."""
+
+    def read(browser: Any, url: str, limit: int) -> tuple[str, list[str]]:
+        settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first read
+        browser.get(url)
+        with django_assert_max_num_queries(limit) as page:
+            body = browser.get(url).content.decode()
+        return body, [q["sql"] for q in page.captured_queries]
+
+    return read

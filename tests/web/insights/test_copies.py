@@ -15,7 +15,7 @@ from followthrough.web.actions.models import ActionItem
 from followthrough.web.postmortems.models import Postmortem
 from followthrough.web.postmortems.operations import start_postmortem
 
-from .conftest import API, ok
+from .conftest import API, SecondRead, ok
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -140,7 +140,7 @@ def test_comparing_with_more_earlier_postmortems_costs_no_more_queries(cast: Cas
 
 
 def test_the_copied_passages_page_reads_each_list_once_for_every_postmortem_compared(
-    cast: Cast, settings: Any, django_assert_max_num_queries: Any
+    cast: Cast, second_read: SecondRead
 ) -> None:
     """This postmortem's lists are read with the earlier ones' (one query per list), its
     root cause with it, and its commander and facilitator with the incident and meeting."""
@@ -151,14 +151,9 @@ def test_the_copied_passages_page_reads_each_list_once_for_every_postmortem_comp
     meeting = later.meeting
     meeting.facilitator = cast.frank
     meeting.save()
-    browser = cast.browser(cast.bob)
     url = f"/incidents/{later.incident_id}/postmortem/copied/"
-    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
-    browser.get(url)  # warm up: content types, the similarity index
-    with django_assert_max_num_queries(15) as page:
-        body = browser.get(url).content.decode()
+    body, sqls = second_read(cast.browser(cast.bob), url, 15)
     assert earlier.incident.key in body
-    sqls = [q["sql"] for q in page.captured_queries]
     tables = [m.group(1) for sql in sqls if (m := re.search(r'\bFROM "(\w+)"', sql))]
     for table in ("postmortems_timelineevent", "postmortems_why", "actions_actionitem"):
         assert tables.count(table) == 1, table
@@ -167,7 +162,7 @@ def test_the_copied_passages_page_reads_each_list_once_for_every_postmortem_comp
 
 
 def test_the_copied_passages_page_reads_the_similar_incidents_postmortems_not_the_incidents(
-    cast: Cast, settings: Any, django_assert_max_num_queries: Any
+    cast: Cast, second_read: SecondRead
 ) -> None:
     """The similar incidents' postmortems are read by incident id, with their incidents:
     not the incidents first and then their postmortems; when the index last caught up comes
@@ -176,14 +171,9 @@ def test_the_copied_passages_page_reads_the_similar_incidents_postmortems_not_th
     later = _with_text(cast, "Checkout 502 in February", PASTED)
     deleted = _with_text(cast, "Checkout 502 in March", PASTED)
     deleted.incident.delete()  # soft: neither it nor its postmortem is compared
-    browser = cast.browser(cast.bob)
     url = f"/incidents/{later.incident_id}/postmortem/copied/"
-    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
-    browser.get(url)  # warm up: content types, the similarity index
-    with django_assert_max_num_queries(14) as page:
-        body = browser.get(url).content.decode()
+    body, sqls = second_read(cast.browser(cast.bob), url, 14)
     assert earlier.incident.key in body and deleted.incident.key not in body
-    sqls = [q["sql"] for q in page.captured_queries]
     # a query's own table is the one its first column is of
     assert not [sql for sql in sqls if sql.startswith('SELECT "incidents_incident".')]
     assert not [sql for sql in sqls if sql.startswith('SELECT "insights_indexstate".')]

@@ -18,7 +18,7 @@ from followthrough.web.insights.models import (
     SignatureBand,
 )
 
-from .conftest import API, ok
+from .conftest import API, SecondRead, ok
 
 if TYPE_CHECKING:
     from conftest import Cast
@@ -318,7 +318,7 @@ def test_the_incident_page_panel_suggests_and_confirms(cast: Cast) -> None:
 
 
 def test_the_similar_incidents_page_reads_the_postmortem_with_the_incident(
-    cast: Cast, settings: Any, django_assert_max_num_queries: Any
+    cast: Cast, second_read: SecondRead
 ) -> None:
     """Its root cause is compared and the panel names it: read in the incident's query, not
     once for each; when the index last caught up comes with the candidates (12 statements
@@ -331,16 +331,10 @@ def test_the_similar_incidents_page_reads_the_postmortem_with_the_incident(
     postmortem = start_postmortem(new, cast.alice)
     Postmortem.objects.filter(pk=postmortem.pk).update(root_cause="orders-db pool too small")
     later = _new(cast, title="Checkout failing again", repeat_of=new)
-    browser = cast.browser(cast.bob)
-    url = f"/incidents/{new.pk}/similar/"
-    settings.INSIGHTS_SIMILARITY_CATCH_UP_SECONDS = 3600  # caught up by the first request
-    browser.get(url)  # warm up: content types, the similarity index
-    with django_assert_max_num_queries(12) as page:
-        body = browser.get(url).content.decode()
+    body, read = second_read(cast.browser(cast.bob), f"/incidents/{new.pk}/similar/", 12)
     assert "Its postmortem failed to prevent" in body and later.key in body
     assert earlier["pool"].key in body
     # a query's own table is the one its first column is of
-    read = [q["sql"] for q in page.captured_queries]
     assert not [sql for sql in read if sql.startswith('SELECT "postmortems_postmortem".')]
     assert not [sql for sql in read if sql.startswith('SELECT "insights_indexstate".')]
 
