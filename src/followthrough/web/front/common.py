@@ -51,9 +51,14 @@ def visible_incident(request: HttpRequest, pk: int, *also: str) -> Incident:
 def editable_incident(request: HttpRequest, pk: int) -> Incident:
     """The incident for a change: 404 when not visible, 403 when visible but read-only."""
     incident = visible_incident(request, pk)
-    if not can_edit(request.user, incident.team):
-        raise PermissionDenied("You can read this team's incidents but not change them.")
+    refuse_read_only(request, incident.team)
     return incident
+
+
+def refuse_read_only(request: HttpRequest, team: Team) -> None:
+    """403 unless the user may change ``team``'s work."""
+    if not can_edit(request.user, team):
+        raise PermissionDenied("You can read this team's incidents but not change them.")
 
 
 def postmortem_of(incident: Incident) -> Postmortem:
@@ -105,8 +110,7 @@ def editable_postmortem(request: HttpRequest, pk: int) -> Postmortem:
     found = _postmortem_row(request, pk)
     if found is None:
         return postmortem_of(editable_incident(request, pk))
-    if not can_edit(request.user, found.incident.team):
-        raise PermissionDenied("You can read this team's incidents but not change them.")
+    refuse_read_only(request, found.incident.team)
     return found
 
 
